@@ -1,0 +1,314 @@
+"""Business time: how much of the contract's clock has run between two real instants.
+
+A `Calendar` is weekly opening windows in local wall-clock time, minus closed dates. Deadline
+arithmetic runs on every card, list and clock tick, so it never steps minute by minute. Instead
+business time is a monotone function B(t) = business microseconds since the start of a chunk of
+real time. Each chunk (365 days of UTC, built on first use and cached) holds its open windows as
+sorted UTC intervals with running totals, so
+
+* a deadline is B⁻¹(B(start) + D): two bisects, whatever D is;
+* elapsed business time is B(t2) − B(t1).
+
+Windows are converted to UTC one by one, so every DST change is exact. Instants inside the
+calendar are integer microseconds since the Unix epoch, which keeps the arithmetic exact.
+
+Wall-clock rules, decided once here:
+
+* A window ``"HH:MM-HH:MM"`` whose end is at or before its start runs past midnight; it belongs
+  to the day it starts on, and a holiday closes the windows that start on it.
+* A window opens at the first instant the local clock shows its start and closes at the first
+  instant after that the clock shows its end. So on a spring-forward day a time that does not
+  exist is the moment of the jump, and in the repeated hour of a fall-back day the first
+  occurrence counts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
+SECOND = 1_000_000
+CHUNK = 365 * 86_400 * SECOND
+# A calendar that stays shut this many chunks (about 20 years) in a row never opens.
+MAX_EMPTY_CHUNKS = 20
+
+
+def to_us(instant: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
+    if instant.tzinfo is None:
+        raise ValueError(f"{instant.isoformat()} has no time zone: instants must be aware")
+    return (instant - EPOCH) // ONE_US
+
+
+def from_us(us: int) -> datetime:
+    """The aware UTC datetime ``us`` microseconds after the epoch."""
+    return EPOCH + timedelta(microseconds=us)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Open from ``start`` to ``end`` minutes after local midnight of the day it belongs to.
+
+    ``end`` is greater than ``start``; a window that runs past midnight has ``end`` above 1440.
+    """
+
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, text: str) -> Window:
+        """Read ``"09:00-17:30"``; ``"22:00-02:00"`` runs past midnight; ``24:00`` may end one."""
+        try:
+            first, last = (part.strip() for part in text.split("-"))
+            start, end = _minutes(first), _minutes(last)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a window: write 'HH:MM-HH:MM', such as '09:00-17:30'"
+            ) from None
+        if start >= 24 * 60:
+            raise ValueError(f"{text!r}: a window cannot start at 24:00")
+        if end <= start:
+            end += 24 * 60
+        return cls(start, end)
+
+    def __str__(self) -> str:
+        return f"{_hhmm(self.start)}-{_hhmm(self.end % (24 * 60) or 24 * 60)}"
+
+
+def _minutes(hhmm: str) -> int:
+    hours, _, minutes = hhmm.partition(":")
+    if len(hours) not in (1, 2) or len(minutes) != 2 or not (hours + minutes).isdigit():
+        raise ValueError(hhmm)
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > 24 * 60:
+        raise ValueError(hhmm)
+    return value
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class Chunk:
+    """The open intervals of one span of real time, with running business totals."""
+
+    __slots__ = ("cum_end", "ends", "starts", "total")
+
+    def __init__(self, intervals: Sequence[tuple[int, int]]):
+        self.starts = [s for s, _ in intervals]
+        self.ends = [e for _, e in intervals]
+        running, self.cum_end = 0, []
+        for s, e in intervals:
+            running += e - s
+            self.cum_end.append(running)
+        self.total = running
+
+    def business_at(self, t: int) -> int:
+        """Business time from the chunk's start to ``t`` (which lies in the chunk)."""
+        i = bisect_right(self.starts, t) - 1
+        if i < 0:
+            return 0
+        overshoot = self.ends[i] - t
+        return self.cum_end[i] - overshoot if overshoot > 0 else self.cum_end[i]
+
+    def instant_at(self, b: int) -> int:
+        """The earliest instant at which ``b`` (0 < b ≤ total) business time has run."""
+        i = bisect_left(self.cum_end, b)
+        return self.ends[i] - (self.cum_end[i] - b)
+
+
+class Calendar:
+    """Business hours in one time zone: weekly windows minus closed dates.
+
+    ``week`` holds seven sequences of windows, Monday first. ``closed`` says whether windows
+    starting on a local date are cancelled (holidays, extra closed dates).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tz: ZoneInfo,
+        week: Sequence[Sequence[Window]],
+        closed: Callable[[date], bool] = lambda day: False,
+    ):
+        if len(week) != 7:
+            raise ValueError("a week has seven days of windows, Monday first")
+        self.name = name
+        self.tz = tz
+        self.week = tuple(tuple(sorted(day, key=lambda w: w.start)) for day in week)
+        self.closed = closed
+        self._chunks: dict[int, Chunk] = {}
+
+    def __repr__(self) -> str:
+        return f"Calendar({self.name!r}, {self.tz.key})"
+
+    # -- public arithmetic on datetimes -------------------------------------------------------
+
+    def add(self, start: datetime, duration: timedelta) -> datetime | None:
+        """When ``duration`` of business time has run from ``start``; None if it never does."""
+        due = self.add_us(to_us(start), duration // ONE_US)
+        return None if due is None else from_us(due)
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """Business time between two instants (zero when ``end`` is not after ``start``)."""
+        return timedelta(microseconds=self.elapsed_us(to_us(start), to_us(end)))
+
+    def next_open(self, at: datetime) -> datetime | None:
+        """``at`` itself when open, else the next opening; None if the calendar never opens."""
+        opening = self.next_open_us(to_us(at))
+        return None if opening is None else from_us(opening)
+
+    def is_open(self, at: datetime) -> bool:
+        return self.next_open_us(to_us(at)) == to_us(at)
+
+    def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The open intervals that meet [start, end), clipped to it, as UTC datetimes."""
+        lo, hi = to_us(start), to_us(end)
+        spans: list[tuple[int, int]] = []
+        for k in range(lo // CHUNK, (hi - 1) // CHUNK + 1):
+            chunk = self.chunk(k)
+            spans.extend(zip(chunk.starts, chunk.ends, strict=True))
+        return [
+            (from_us(max(s, lo)), from_us(min(e, hi))) for s, e in _merge(spans) if s < hi and e > lo
+        ]
+
+    # -- the same on epoch microseconds (the hot path) ----------------------------------------
+
+    def add_us(self, start: int, duration: int) -> int | None:
+        if duration <= 0:
+            return self.next_open_us(start)
+        k = start // CHUNK
+        chunk = self.chunk(k)
+        b = chunk.business_at(start) + duration
+        empty = 0
+        while b > chunk.total:
+            b -= chunk.total
+            empty = empty + 1 if chunk.total == 0 else 0
+            if empty > MAX_EMPTY_CHUNKS:
+                return None
+            k += 1
+            chunk = self.chunk(k)
+        return chunk.instant_at(b)
+
+    def elapsed_us(self, start: int, end: int) -> int:
+        if end <= start:
+            return 0
+        k1, k2 = start // CHUNK, end // CHUNK
+        first = self.chunk(k1)
+        if k1 == k2:
+            return first.business_at(end) - first.business_at(start)
+        inside = sum(self.chunk(k).total for k in range(k1 + 1, k2))
+        return first.total - first.business_at(start) + inside + self.chunk(k2).business_at(end)
+
+    def next_open_us(self, at: int) -> int | None:
+        k = at // CHUNK
+        for _ in range(MAX_EMPTY_CHUNKS + 1):
+            chunk = self.chunk(k)
+            i = bisect_right(chunk.ends, at)
+            if i < len(chunk.starts):
+                return max(at, chunk.starts[i])
+            k += 1
+        return None
+
+    # -- building -----------------------------------------------------------------------------
+
+    def chunk(self, k: int) -> Chunk:
+        chunk = self._chunks.get(k)
+        if chunk is None:
+            chunk = self._chunks[k] = Chunk(self._intervals(k * CHUNK, (k + 1) * CHUNK))
+        return chunk
+
+    def _intervals(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """Open intervals clipped to [lo, hi), merged where windows touch or overlap."""
+        first = from_us(lo).astimezone(self.tz).date() - timedelta(days=2)
+        last = from_us(hi).astimezone(self.tz).date() + timedelta(days=1)
+        spans = []
+        day = first
+        while day <= last:
+            windows = self.week[day.weekday()]
+            if windows and not self.closed(day):
+                for window in windows:
+                    s = _local_us(day, window.start, self.tz)
+                    e = _local_us(day, window.end, self.tz)
+                    s, e = max(s, lo), min(e, hi)
+                    if s < e:
+                        spans.append((s, e))
+            day += timedelta(days=1)
+        return _merge(spans)
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _local_us(day: date, minutes: int, tz: ZoneInfo) -> int:
+    """The first instant the local clock shows ``minutes`` after midnight of ``day``."""
+    wall = datetime.combine(day, time()) + timedelta(minutes=minutes)
+    instant = to_us(wall.replace(tzinfo=tz))  # fold=0: the first of a repeated hour
+    if _wall(instant, tz) == wall:
+        return instant
+    # The time falls in a spring-forward gap: the clock jumps over it, so the window's edge is
+    # the jump itself. fold=0 and fold=1 bracket the jump; find the first instant at or past it.
+    lo = to_us(wall.replace(tzinfo=tz, fold=1))
+    hi = instant
+    lo, hi = min(lo, hi), max(lo, hi)
+    while hi - lo > SECOND:
+        mid = (lo + hi) // 2 // SECOND * SECOND
+        if mid <= lo:
+            break
+        if _wall(mid, tz) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _wall(us: int, tz: ZoneInfo) -> datetime:
+    return from_us(us).astimezone(tz).replace(tzinfo=None)
+
+
+class AllHours:
+    """The built-in ``24x7`` clock: real elapsed time, holidays ignored."""
+
+    name = "24x7"
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        to_us(start)  # refuse naive datetimes here as everywhere
+        return (start + max(duration, timedelta(0))).astimezone(UTC)
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        return max(end - start, timedelta(0))
+
+    def next_open(self, at: datetime) -> datetime:
+        return at.astimezone(UTC)
+
+    def is_open(self, at: datetime) -> bool:
+        return True
+
+    def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        return [(start.astimezone(UTC), end.astimezone(UTC))] if end > start else []
+
+    def add_us(self, start: int, duration: int) -> int:
+        return start + max(duration, 0)
+
+    def elapsed_us(self, start: int, end: int) -> int:
+        return max(end - start, 0)
+
+    def next_open_us(self, at: int) -> int:
+        return at
+
+
+ALL_HOURS = AllHours()
+Clock = Calendar | AllHours

@@ -1,0 +1,60 @@
+"""Durations and shares as policy authors write them: ``1h30m``, ``2d``, ``75%``.
+
+Durations are deliberately not ISO 8601 (``PT1H30M``): support contracts say "4 hours" and
+"2 business days", and the policy file should read the same way. A ``d`` is 24 hours and a ``w``
+seven days *of the clock the target runs on*, so ``2d`` on a calendar open 00:00–24:00 on working
+days is two business days, while on an 8-hour calendar it is six business days (which is why
+``slabot policy check`` warns about that combination).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_PART = re.compile(r"(\d+)([wdhms])")
+_WHOLE = re.compile(r"(?:\d+[wdhms])+")
+_SHARE = re.compile(r"(\d+(?:\.\d+)?)%")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read ``"1h30m"`` as a timedelta; raise ValueError saying how to write one."""
+    if not isinstance(text, str):
+        raise ValueError(
+            f"expected a duration such as '4h', '30m' or '1h30m', got {text!r}"
+        )
+    compact = text.strip().replace(" ", "").lower()
+    if not _WHOLE.fullmatch(compact):
+        raise ValueError(
+            f"{text!r} is not a duration: write whole numbers with units s, m, h, d or w, "
+            "such as '30m', '4h', '1h30m' or '2d'"
+        )
+    seconds = sum(int(n) * UNIT_SECONDS[unit] for n, unit in _PART.findall(compact))
+    return timedelta(seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest policy spelling of a duration (``5400s`` → ``1h30m``); ``0s`` for zero."""
+    seconds = int(value.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    parts = []
+    for unit, size in UNIT_SECONDS.items():
+        if unit == "w":
+            continue  # "10d" reads better than "1w3d" in reminders and tables
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + ("".join(parts) or "0s")
+
+
+def parse_share(text: str) -> float:
+    """Read ``"75%"`` as 0.75; a share of a target must lie in (0%, 100%]."""
+    match = _SHARE.fullmatch(str(text).strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a share: write a percentage such as '75%'")
+    share = float(match.group(1)) / 100
+    if not 0 < share <= 1:
+        raise ValueError(f"{text!r} must be more than 0% and at most 100%")
+    return share
