@@ -174,7 +174,9 @@ class Calendar:
             chunk = self.chunk(k)
             spans.extend(zip(chunk.starts, chunk.ends, strict=True))
         return [
-            (from_us(max(s, lo)), from_us(min(e, hi))) for s, e in _merge(spans) if s < hi and e > lo
+            (from_us(max(s, lo)), from_us(min(e, hi)))
+            for s, e in _merge(spans)
+            if s < hi and e > lo
         ]
 
     # -- the same on epoch microseconds (the hot path) ----------------------------------------

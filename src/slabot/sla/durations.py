@@ -21,9 +21,7 @@ _SHARE = re.compile(r"(\d+(?:\.\d+)?)%")
 def parse_duration(text: str) -> timedelta:
     """Read ``"1h30m"`` as a timedelta; raise ValueError saying how to write one."""
     if not isinstance(text, str):
-        raise ValueError(
-            f"expected a duration such as '4h', '30m' or '1h30m', got {text!r}"
-        )
+        raise ValueError(f"expected a duration such as '4h', '30m' or '1h30m', got {text!r}")
     compact = text.strip().replace(" ", "").lower()
     if not _WHOLE.fullmatch(compact):
         raise ValueError(

@@ -68,9 +68,7 @@ def elapsed(
     clock: Clock, start: datetime, end: datetime, pauses: Iterable[Pause] = ()
 ) -> timedelta:
     """Clock time between two instants, less the time spent in pauses."""
-    return timedelta(
-        microseconds=elapsed_us(clock, to_us(start), to_us(end), pause_spans(pauses))
-    )
+    return timedelta(microseconds=elapsed_us(clock, to_us(start), to_us(end), pause_spans(pauses)))
 
 
 def elapsed_us(clock: Clock, start: int, end: int, spans: list[tuple[int, int]]) -> int:

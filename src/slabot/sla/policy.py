@@ -1,0 +1,477 @@
+"""The policy language: one support contract as an immutable, validated `Policy`.
+
+The YAML shape is a contract other tools rely on (see README, "The policy language"). Parsing
+is pydantic's; checks that span parts of the file (a target naming an unknown clock, a rule
+paging an unknown level) run after it and report the same way, as a key path and a message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+
+from .calendar import ALL_HOURS, Calendar, Clock, Window
+from .durations import parse_duration, parse_share
+from .errors import PolicyError, Problem
+from .pauses import Pause, deadline
+
+TARGETS = ("time_to_open", "first_response", "resolution", "update_every")
+TargetName = Literal["time_to_open", "first_response", "resolution", "update_every"]
+STATES = ("open", "pending", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed")
+StateKey = Literal[
+    "open", "pending", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"
+]
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def _duration(value: Any) -> timedelta:
+    return value if isinstance(value, timedelta) else parse_duration(value)
+
+
+def _share(value: Any) -> float:
+    return value if isinstance(value, float) else parse_share(value)
+
+
+def _window(value: Any) -> Window:
+    return value if isinstance(value, Window) else Window.parse(str(value))
+
+
+def _key(value: Any) -> str:
+    if not isinstance(value, str) or not _KEY.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a key: use lower-case letters, digits, '_' or '-', such as 'high'"
+        )
+    return value
+
+
+def _timezone(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as Europe/London"
+        ) from None
+    return str(value)
+
+
+def _month_day(value: Any) -> str:
+    try:
+        date.fromisoformat(f"2000-{value}")  # a leap year, so 02-29 is allowed
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{value!r} is not a yearly date: write 'MM-DD', such as '08-15'"
+        ) from None
+    return str(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Share = Annotated[float, BeforeValidator(_share)]
+Key = Annotated[str, BeforeValidator(_key)]
+WindowSpec = Annotated[Window, BeforeValidator(_window)]
+MonthDay = Annotated[str, BeforeValidator(_month_day)]
+TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Holidays(Model):
+    """Closed dates: a country's public holidays (``holidays`` package), plus our own."""
+
+    country: str | None = None
+    subdiv: str | None = None
+    dates: tuple[date, ...] = ()
+    annual: tuple[MonthDay, ...] = ()  # closed every year on these MM-DD dates
+
+    @model_validator(mode="after")
+    def _known_country(self) -> Holidays:
+        if self.subdiv and not self.country:
+            raise ValueError("subdiv needs a country")
+        if self.country:
+            self.public()  # fails early, naming the country or subdivision
+        return self
+
+    def public(self) -> Any:
+        import holidays
+
+        try:
+            return holidays.country_holidays(self.country, subdiv=self.subdiv)
+        except NotImplementedError as exc:
+            raise ValueError(
+                f"no holidays known for country {self.country!r}"
+                + (f" subdivision {self.subdiv!r}" if self.subdiv else "")
+                + f": {exc}. Use an ISO 3166 code such as GB, IN or US"
+            ) from None
+
+    def closed(self) -> Any:
+        extra = set(self.dates)
+        annual = {(int(md[:2]), int(md[3:])) for md in self.annual}
+        public = self.public() if self.country else ()
+        return lambda day: day in extra or (day.month, day.day) in annual or day in public
+
+
+class CalendarSpec(Model):
+    """Weekly windows in local time (``mon-fri: ["09:00-17:30"]``) and closed dates."""
+
+    hours: dict[str, tuple[WindowSpec, ...]]
+    holidays: Holidays | None = None
+
+    @model_validator(mode="after")
+    def _days_once(self) -> CalendarSpec:
+        self.week()
+        return self
+
+    def week(self) -> list[tuple[Window, ...]]:
+        week: list[tuple[Window, ...] | None] = [None] * 7
+        for spec, windows in self.hours.items():
+            for day in _days(spec):
+                if week[day] is not None:
+                    raise ValueError(f"{DAYS[day]} is given twice in hours (again in {spec!r})")
+                week[day] = windows
+        return [day or () for day in week]
+
+    def longest_day(self) -> timedelta:
+        """The most open time any weekday has (windows may overlap, so this is an upper bound)."""
+        return max(timedelta(minutes=sum(w.end - w.start for w in day)) for day in self.week())
+
+
+def _days(spec: str) -> list[int]:
+    text = spec.strip().lower()
+    if text in ("daily", "every day"):
+        return list(range(7))
+    first, _, last = text.partition("-")
+    if first not in DAYS or (last and last not in DAYS):
+        raise ValueError(
+            f"{spec!r} is not a day: write mon, tue, wed, thu, fri, sat or sun, "
+            "a range such as 'mon-fri', or 'daily'"
+        )
+    a = DAYS.index(first)
+    b = DAYS.index(last) if last else a
+    return [(a + i) % 7 for i in range((b - a) % 7 + 1)]
+
+
+class Target(Model):
+    """A promised time (``within``) measured on a named clock (a calendar or ``24x7``)."""
+
+    within: Duration
+    clock: str
+    # A different time when the ticket opens while another calendar is open (peak hours).
+    opened_in: dict[str, Duration] = Field(default_factory=dict)
+    clause: str | None = None
+
+
+class Targets(Model):
+    time_to_open: Target | None = None
+    first_response: Target | None = None
+    resolution: Target | None = None
+    update_every: Target | None = None
+
+    def items(self) -> list[tuple[str, Target]]:
+        return [(name, t) for name in TARGETS if (t := getattr(self, name)) is not None]
+
+
+class Severity(Model):
+    key: Key
+    label: str
+    aliases: tuple[str, ...] = ()
+    definition: str = ""
+    examples: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    outage: bool = False  # tickets of this severity count as downtime
+    targets: Targets = Targets()
+    clause: str | None = None
+
+
+class EscalationLevel(Model):
+    key: Key
+    label: str
+    # Slack users (U…), user groups (S…) or channels (C… or #name); supplied per deployment.
+    contacts: tuple[str, ...] = ()
+    clause: str | None = None
+
+
+class EscalationRule(Model):
+    """When to page a level: ``at`` open, breach or a share of a target, or ``after`` a time."""
+
+    page: Key
+    severities: tuple[str, ...] | None = None  # None: every severity
+    at: str | None = None  # "open", "breach" or a share such as "75%"
+    of: TargetName | None = None
+    after: Duration | None = None
+    clock: str = "24x7"  # the clock ``after`` runs on
+    unless: tuple[Literal["eta", "workaround"], ...] = ()
+    repeat: Duration | None = None  # page again this often until someone acknowledges
+    clause: str | None = None
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> EscalationRule:
+        if (self.at is None) == (self.after is None):
+            raise ValueError("give exactly one of 'at' (open, breach or a share) or 'after'")
+        if self.at is not None and self.at != "open":
+            if self.at != "breach":
+                parse_share(self.at)
+            if self.of is None:
+                raise ValueError(f"'at: {self.at}' needs 'of: <target>', such as first_response")
+        elif self.of is not None:
+            raise ValueError("'of' goes with 'at: breach' or 'at: <share>'")
+        if self.unless and self.after is None:
+            raise ValueError("'unless' goes with 'after'")
+        if self.repeat is not None and self.repeat <= timedelta(0):
+            raise ValueError("'repeat' must be longer than zero")
+        return self
+
+    @property
+    def share(self) -> float | None:
+        """The share of the target at which this rule fires (1.0 at breach)."""
+        if self.at == "breach":
+            return 1.0
+        if self.at and self.at != "open":
+            return parse_share(self.at)
+        return None
+
+    def applies_to(self, severity: str) -> bool:
+        return self.severities is None or severity in self.severities
+
+
+class Escalation(Model):
+    levels: tuple[EscalationLevel, ...]
+    rules: tuple[EscalationRule, ...] = ()
+
+    def level(self, key: str) -> EscalationLevel:
+        return next(level for level in self.levels if level.key == key)
+
+
+class State(Model):
+    label: str
+    pauses: bool = False  # no target's clock runs while a ticket is in this state
+    definition: str = ""
+    clause: str | None = None
+
+
+class AutoSolve(Model):
+    """Solve a ticket waiting on the customer after this many follow-ups or this long."""
+
+    follow_ups: int | None = Field(default=None, ge=1)
+    after: Duration | None = None
+
+
+class Lifecycle(Model):
+    """Follow-ups, auto-solve, reopen and auto-close windows, in real (24x7) time."""
+
+    follow_up_every: Duration | None = None
+    auto_solve: AutoSolve | None = None
+    reopen_within: Duration | None = None
+    close_after: Duration | None = None
+    clause: str | None = None
+
+    @model_validator(mode="after")
+    def _follow_ups_need_interval(self) -> Lifecycle:
+        if self.auto_solve and self.auto_solve.follow_ups and not self.follow_up_every:
+            raise ValueError("auto_solve.follow_ups needs follow_up_every")
+        return self
+
+
+class CreditBand(Model):
+    below: Share  # monthly uptime below this share …
+    credit: Share  # … earns this share of the month's charges
+
+
+class Maintenance(Model):
+    notice: Duration  # announce planned downtime at least this long ahead
+    outside: str | None = None  # … and hold it outside this calendar's hours
+    clause: str | None = None
+
+
+class Uptime(Model):
+    target: Share
+    credits: tuple[CreditBand, ...] = ()
+    claim_within: Duration | None = None
+    unplanned_downtime_max: Duration | None = None  # a month's allowance
+    maintenance: Maintenance | None = None
+    excludes: tuple[str, ...] = ()  # causes that do not count as downtime, as text
+    clause: str | None = None
+
+    def credit_for(self, uptime: float) -> float:
+        """The service credit owed for a month's uptime share (0.0 when the target was met)."""
+        owed = [band.credit for band in self.credits if uptime < band.below]
+        return max(owed, default=0.0)
+
+
+class Support(Model):
+    channels: tuple[str, ...] = ()
+    hours: str = ""
+
+
+class Policy(Model):
+    """One support contract: severities and their targets, clocks, escalation, lifecycle."""
+
+    name: Key
+    title: str = ""
+    source: str | None = None  # the document this policy encodes
+    timezone: TimeZoneName
+    calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
+    severities: tuple[Severity, ...]
+    reminders: dict[TargetName, tuple[Share, ...]] = Field(default_factory=dict)
+    escalation: Escalation | None = None
+    states: dict[StateKey, State] = Field(default_factory=dict)
+    lifecycle: Lifecycle = Lifecycle()
+    uptime: Uptime | None = None
+    support: Support | None = None
+
+    digest: str = ""  # hash of the file it was loaded from: which version a ticket ran under
+    _clocks: dict[str, Clock] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_reserved_calendar(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "24x7" in (data.get("calendars") or {}):
+            raise ValueError("'24x7' is the built-in all-hours clock; name your calendar otherwise")
+        return data
+
+    @model_validator(mode="after")
+    def _references(self) -> Policy:
+        problems = list(_reference_problems(self))
+        if problems:
+            raise PolicyError(problems)
+        return self
+
+    def model_post_init(self, context: Any) -> None:
+        tz = self.tz
+        self._clocks["24x7"] = ALL_HOURS
+        for name, spec in self.calendars.items():
+            closed = spec.holidays.closed() if spec.holidays else (lambda day: False)
+            self._clocks[name] = Calendar(name, tz, spec.week(), closed)
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def _severity_index(self) -> dict[str, Severity]:
+        index = {}
+        for severity in self.severities:
+            for name in (severity.key, *severity.aliases):
+                index[name.lower()] = severity
+        return index
+
+    def clock(self, name: str) -> Clock:
+        return self._clocks[name]
+
+    def severity(self, name: str) -> Severity:
+        """A severity by key or alias, any case; KeyError lists the valid keys."""
+        try:
+            return self._severity_index[name.strip().lower()]
+        except KeyError:
+            raise KeyError(
+                f"unknown severity {name!r} for policy {self.name}: use one of "
+                + ", ".join(self.severity_names())
+            ) from None
+
+    def severity_names(self) -> list[str]:
+        return [
+            s.key + (f" ({', '.join(s.aliases)})" if s.aliases else "") for s in self.severities
+        ]
+
+    @property
+    def pausing_states(self) -> frozenset[str]:
+        return frozenset(key for key, state in self.states.items() if state.pauses)
+
+    def state_label(self, key: str) -> str:
+        state = self.states.get(key)  # type: ignore[call-overload]
+        return state.label if state else key.replace("_", " ").capitalize()
+
+    # -- arithmetic ---------------------------------------------------------------------------
+
+    def within(self, severity: str, target: str, opened_at: datetime) -> timedelta | None:
+        """The time a target allows for a ticket opened at ``opened_at``; None: no target.
+
+        A target may allow a different time when the ticket opens while another calendar is
+        open (LeadSquared's peak hours): the moment of opening decides.
+        """
+        spec = getattr(self.severity(severity).targets, target)
+        if spec is None:
+            return None
+        for calendar, within in spec.opened_in.items():
+            if self.clock(calendar).is_open(opened_at):
+                return within
+        return spec.within
+
+    def deadline(
+        self,
+        severity: str,
+        target: str,
+        start: datetime,
+        pauses: list[Pause] | tuple[Pause, ...] = (),
+        *,
+        share: float = 1.0,
+    ) -> datetime | None:
+        """When ``share`` of a target runs out for a clock started at ``start``, in UTC.
+
+        ``start`` is when the ticket opened (for ``time_to_open``, when the problem was
+        reported). None when the severity has no such target, or the clock never runs out.
+        """
+        if target not in TARGETS:
+            raise KeyError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
+        within = self.within(severity, target, start)
+        if within is None:
+            return None
+        clock = self.clock(getattr(self.severity(severity).targets, target).clock)
+        return deadline(clock, start, within * share, pauses)
+
+
+def _reference_problems(policy: Policy):
+    """Checks that span parts of the file, each as (key path, message)."""
+    clocks = {"24x7", *policy.calendars}
+    clock_hint = ", ".join(sorted(clocks))
+    if not policy.severities:
+        yield Problem("severities", "a policy needs at least one severity")
+    seen: dict[str, str] = {}
+    for i, severity in enumerate(policy.severities):
+        for j, name in enumerate((severity.key, *severity.aliases)):
+            where = f"severities[{i}]" + ("" if j == 0 else f".aliases[{j - 1}]")
+            if name.lower() in seen:
+                yield Problem(where, f"{name!r} already names severity {seen[name.lower()]!r}")
+            seen[name.lower()] = severity.key
+        for name, target in severity.targets.items():
+            path = f"severities[{i}].targets.{name}"
+            if target.clock not in clocks:
+                yield Problem(
+                    f"{path}.clock", f"unknown clock {target.clock!r}: use one of {clock_hint}"
+                )
+            for calendar in target.opened_in:
+                if calendar not in policy.calendars:
+                    yield Problem(f"{path}.opened_in.{calendar}", f"unknown calendar {calendar!r}")
+    levels = [level.key for level in policy.escalation.levels] if policy.escalation else []
+    for i, level in enumerate(levels):
+        if level in levels[:i]:
+            yield Problem(f"escalation.levels[{i}].key", f"level {level!r} is given twice")
+    keys = [s.key for s in policy.severities]
+    rules = policy.escalation.rules if policy.escalation else ()
+    for i, rule in enumerate(rules):
+        path = f"escalation.rules[{i}]"
+        if rule.page not in levels:
+            yield Problem(
+                f"{path}.page",
+                f"unknown level {rule.page!r}: use one of {', '.join(levels) or '(none defined)'}",
+            )
+        for j, key in enumerate(rule.severities or ()):
+            if key not in keys:
+                yield Problem(
+                    f"{path}.severities[{j}]",
+                    f"unknown severity {key!r}: use one of {', '.join(keys)}",
+                )
+        if rule.clock not in clocks:
+            yield Problem(f"{path}.clock", f"unknown clock {rule.clock!r}: use one of {clock_hint}")
+    uptime = policy.uptime
+    outside = uptime.maintenance.outside if uptime and uptime.maintenance else None
+    if outside and outside not in policy.calendars:
+        yield Problem("uptime.maintenance.outside", f"unknown calendar {outside!r}")
