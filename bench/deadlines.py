@@ -1,0 +1,311 @@
+"""Deadline arithmetic: slabot's business-time engine against businesstimedelta and pandas.
+
+Every ticket card, list and clock tick computes deadlines, so this is slabot's hot path (see
+DESIGN.md, "Time"). The benchmark draws random ticket openings (fixed seed, uniformly random
+minutes of 2026-2027, as aware UTC datetimes) and adds 4 business hours to each on LeadPro's
+business calendar: Europe/London, Monday to Friday 09:00-17:30, closed on the bank holidays of
+England and Wales. It times three engines on the same openings:
+
+* slabot: ``load_policy("policies/leadpro.yaml").clock("business").add(start, 4h)``;
+* businesstimedelta: ``WorkDayRule`` + ``HolidayRule`` in ``Rules``, both in the pytz
+  Europe/London zone, and ``start + BusinessTimeDelta(rules, hours=4)``;
+* pandas: ``4 * CustomBusinessHour(...)`` added to the London wall-clock time, the result
+  localised back to Europe/London and converted to UTC (how it is commonly used).
+
+Each engine is warmed up with one untimed pass, then timed over all openings with
+``time.perf_counter``, best of three; it prints µs per deadline and each peer's time over
+slabot's. Each engine is also checked against the minute-stepping reference in
+tests/reference.py on a sample of the openings plus chosen hard cases (the London DST weekends,
+openings at 08:59, 13:30, 17:29 and 17:30, bank holidays and the days before them, late on
+Christmas Eve), and the mismatch count of each is printed with examples.
+
+Run from the repository root: ``.venv/bin/python bench/deadlines.py [--n 10000] [--sample 300]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+import pandas as pd
+import pytz
+from businesstimedelta import BusinessTimeDelta, HolidayRule, Rules, WorkDayRule
+from pandas.tseries.offsets import CustomBusinessHour
+
+from slabot.sla import Calendar, load_policy
+
+REPO = Path(__file__).resolve().parent.parent
+POLICY = REPO / "policies" / "leadpro.yaml"
+TESTS = REPO / "tests"
+
+SEED = 20261122
+FIRST = datetime(2026, 1, 1, tzinfo=UTC)
+AFTER_LAST = datetime(2028, 1, 1, tzinfo=UTC)  # openings fall in 2026-01-01 .. 2027-12-31
+DURATION = timedelta(hours=4)
+ZONE = "Europe/London"
+LONDON = ZoneInfo(ZONE)
+OPEN, CLOSE = clock_time(9, 0), clock_time(17, 30)
+HOLIDAY_YEARS = [2026, 2027, 2028]
+RUNS = 3
+GOAL_BTD, GOAL_PANDAS = 50.0, 30.0
+
+Add = Callable[[datetime], datetime | None]
+Reference = Callable[..., datetime | None]
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    add: Add
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    start: datetime
+    expected: datetime | None
+    got: datetime | None
+    # The engine answered the next opening where the reference answered the moment the last
+    # minute ran out (the close): the same point in business time, a different instant.
+    next_opening: bool
+
+
+# -- the engines ------------------------------------------------------------------------------
+
+
+def bank_holidays() -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv="ENG", years=HOLIDAY_YEARS)
+
+
+def slabot_engine(calendar: Calendar) -> Engine:
+    def add(start: datetime) -> datetime | None:
+        return calendar.add(start, DURATION)
+
+    return Engine("slabot", add)
+
+
+def businesstimedelta_engine() -> Engine:
+    tz = pytz.timezone(ZONE)  # businesstimedelta localises with pytz: a zoneinfo zone fails
+    workday = WorkDayRule(start_time=OPEN, end_time=CLOSE, working_days=[0, 1, 2, 3, 4], tz=tz)
+    closed = HolidayRule(bank_holidays(), tz=tz)
+    delta = BusinessTimeDelta(Rules([workday, closed]), hours=4)
+
+    def add(start: datetime) -> datetime:
+        return start + delta
+
+    return Engine("businesstimedelta", add)
+
+
+def pandas_engine() -> Engine:
+    offset = 4 * CustomBusinessHour(
+        start="09:00",
+        end="17:30",
+        holidays=sorted(bank_holidays()),
+        weekmask="Mon Tue Wed Thu Fri",
+    )
+
+    def add(start: datetime) -> datetime:
+        wall = pd.Timestamp(start).tz_convert(ZONE).tz_localize(None)
+        due = (wall + offset).tz_localize(ZONE, nonexistent="shift_forward", ambiguous=True)
+        return due.tz_convert("UTC")
+
+    return Engine("pandas", add)
+
+
+# -- the openings -----------------------------------------------------------------------------
+
+
+def random_openings(n: int, seed: int = SEED) -> list[datetime]:
+    """``n`` instants drawn uniformly, to the minute, from 2026 and 2027, in UTC."""
+    rng = random.Random(seed)
+    minutes = (AFTER_LAST - FIRST) // timedelta(minutes=1)
+    return [FIRST + timedelta(minutes=rng.randrange(minutes)) for _ in range(n)]
+
+
+def hard_openings() -> list[datetime]:
+    """Openings where business-time engines usually go wrong, in UTC, earliest first.
+
+    The days around the London clock changes (01:xx does not exist on 2026-03-29 and happens
+    twice on 2026-10-25; both folds are taken), every bank holiday and the day before it, at the
+    edges of the working day (13:30 + 4h lands exactly on the close), and late on Christmas Eve.
+    """
+    days: set[date] = {date(2026, 3, d) for d in (27, 28, 29)}
+    days |= {date(2026, 10, d) for d in (23, 24, 25)}
+    days |= {date(2027, 3, d) for d in (26, 27, 28)}
+    days |= {date(2027, 10, d) for d in (29, 30, 31)}
+    for day in bank_holidays():
+        days |= {day, day - timedelta(days=1)}
+    days = {day for day in days if FIRST.date() <= day < AFTER_LAST.date()}
+    hhmm = ["00:30", "01:30", "08:59", "09:00", "13:30", "17:29", "17:30", "23:59"]
+    walls = [(day, clock_time.fromisoformat(t)) for day in days for t in hhmm]
+    for year in (2026, 2027):
+        eve = date(year, 12, 24)
+        walls += [(eve, clock_time(h, m)) for h, m in ((14, 0), (15, 45), (16, 30), (17, 15))]
+    instants = {
+        datetime.combine(day, wall, tzinfo=LONDON).replace(fold=fold).astimezone(UTC)
+        for day, wall in walls
+        for fold in (0, 1)
+    }
+    return sorted(instants)
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+def best_time(add: Add, openings: Sequence[datetime], runs: int = RUNS) -> float:
+    """Seconds for the fastest of ``runs`` passes over ``openings``, after one warm-up pass."""
+    for start in openings:
+        add(start)
+    best = float("inf")
+    for _ in range(runs):
+        began = time.perf_counter()
+        for start in openings:
+            add(start)
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def mismatches(
+    add: Add,
+    cases: Sequence[datetime],
+    expected: Sequence[datetime | None],
+    next_open: Callable[[datetime], datetime | None],
+) -> list[Mismatch]:
+    """Where ``add`` disagrees with the reference's ``expected`` deadlines.
+
+    ``next_open(t)`` is, per the reference, ``t`` when the calendar is open at ``t``, else its
+    next opening: a wrong answer equal to ``next_open(expected)`` is the same business time.
+    """
+    found = []
+    for start, want in zip(cases, expected, strict=True):
+        got = add(start)
+        if got != want:
+            opening = got is not None and want is not None and next_open(want) == got
+            found.append(Mismatch(start, want, got, opening))
+    return found
+
+
+def load_reference(wait: float = 600.0) -> Reference:
+    """``reference_add`` from tests/reference.py, waiting up to ``wait`` seconds for the file."""
+    module = TESTS / "reference.py"
+    deadline = time.monotonic() + wait
+    while not module.exists():
+        if time.monotonic() > deadline:
+            sys.exit(f"{module} does not exist: the reference is needed to check the engines")
+        print(f"waiting for {module} ...", file=sys.stderr)
+        time.sleep(10)
+    sys.path.insert(0, str(TESTS))
+    from reference import reference_add  # type: ignore[import-not-found]
+
+    return reference_add
+
+
+def london(instant: datetime | None) -> str:
+    if instant is None:
+        return "never"
+    return instant.astimezone(LONDON).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def run(calendar: Calendar, reference: Reference, n: int, sample: int) -> bool:
+    """Time and check every engine, print the figures; True when the goal is met."""
+    engines = [slabot_engine(calendar), businesstimedelta_engine(), pandas_engine()]
+    openings = random_openings(n)
+    hard = hard_openings()
+    cases = openings[:sample] + hard
+    print(f"{n} openings, uniformly random minutes of 2026-2027 (seed {SEED}), + 4 business hours")
+    print(f"calendar: {ZONE}, Mon-Fri 09:00-17:30, England & Wales bank holidays")
+    print(f"python {sys.version.split()[0]}, pandas {pd.__version__}, best of {RUNS} runs")
+    print()
+
+    print(f"checking against tests/reference.py: {sample} random + {len(hard)} hard openings")
+    expected = [reference(calendar, start, DURATION) for start in cases]
+
+    def next_open(instant: datetime) -> datetime | None:
+        return reference(calendar, instant, timedelta(0))
+
+    wrong = {e.name: mismatches(e.add, cases, expected, next_open) for e in engines}
+
+    per_deadline: dict[str, float] = {}
+    for engine in engines:
+        per_deadline[engine.name] = best_time(engine.add, openings) / n * 1e6
+
+    base = per_deadline["slabot"]
+    print()
+    print(f"{'engine':<18} {'µs/deadline':>12} {'× slabot':>9} {'mismatches':>16}")
+    for engine in engines:
+        us = per_deadline[engine.name]
+        bad = wrong[engine.name]
+        in_hard = sum(1 for m in bad if m.start in hard)
+        ratio = "" if engine.name == "slabot" else f"{us / base:8.1f}×"
+        counts = f"{len(bad)}/{len(cases)} ({in_hard} hard)"
+        print(f"{engine.name:<18} {us:12.2f} {ratio:>9} {counts:>16}")
+
+    for engine in engines:
+        bad = wrong[engine.name]
+        if bad:
+            opening = sum(1 for m in bad if m.next_opening)
+            print()
+            print(
+                f"{engine.name}: {len(bad)} mismatches; in {opening} of them it answers the next "
+                "opening\nwhere the reference answers the close (the same business time, a later "
+                "instant). For example:"
+            )
+            for m in _examples(bad):
+                print(f"  opened {london(m.start)}")
+                print(f"    reference {london(m.expected)}, {engine.name} {london(m.got)}")
+
+    btd = per_deadline["businesstimedelta"] / base
+    pdx = per_deadline["pandas"] / base
+    met = btd >= GOAL_BTD and pdx >= GOAL_PANDAS and not wrong["slabot"]
+    print()
+    print(
+        f"goal: ≥{GOAL_BTD:.0f}× faster than businesstimedelta, ≥{GOAL_PANDAS:.0f}× faster than "
+        "pandas, zero mismatches"
+    )
+    print(
+        f"{'met' if met else 'NOT met'}: {btd:.1f}× businesstimedelta, {pdx:.1f}× pandas, "
+        f"{len(wrong['slabot'])} slabot mismatches"
+    )
+    return met
+
+
+def _examples(bad: Sequence[Mismatch], limit: int = 2) -> list[Mismatch]:
+    """Up to ``limit`` mismatches, of different kinds first, then in order."""
+    picked: list[Mismatch] = []
+    kinds: set[tuple[bool, bool]] = set()
+    for m in bad:
+        kind = (m.next_opening, m.got is None or m.expected is None or m.got > m.expected)
+        if kind not in kinds:
+            kinds.add(kind)
+            picked.append(m)
+    picked += [m for m in bad if m not in picked]
+    return picked[:limit]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="random openings to time")
+    parser.add_argument(
+        "--sample", type=int, default=300, help="random openings to check against the reference"
+    )
+    args = parser.parse_args(argv)
+    calendar = load_policy(POLICY).clock("business")
+    if not isinstance(calendar, Calendar):
+        sys.exit(f"{POLICY}: the 'business' clock is not a business-hours calendar")
+    run(calendar, load_reference(), args.n, min(args.sample, args.n))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""What the policy commands share: loading a policy, reading and showing instants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dateutil.parser import isoparse
+
+from ..sla import Policy, PolicyError, load_policy
+from .errors import CliError
+
+
+def policy_from(path: str) -> Policy:
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        raise CliError(f"invalid policy\n{exc}") from None
+
+
+def severity_key(policy: Policy, name: str) -> str:
+    try:
+        return policy.severity(name).key
+    except KeyError as exc:
+        raise CliError(str(exc.args[0]), code=2) from None
+
+
+def instant(text: str, tz: ZoneInfo, what: str = "time") -> datetime:
+    """An ISO 8601 instant; one without an offset is read as wall-clock time in ``tz``."""
+    try:
+        value = isoparse(text.strip())
+    except (ValueError, OverflowError):
+        raise CliError(
+            f"{what} {text!r} is not an ISO 8601 time: write it like 2026-11-23T09:30 "
+            f"(read in {tz.key}) or 2026-11-23T09:30+00:00",
+            code=2,
+        ) from None
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def pause(text: str, tz: ZoneInfo) -> tuple[datetime, datetime | None]:
+    """``START/END`` (``START/`` for a pause still going on)."""
+    start, slash, end = text.partition("/")
+    if not slash:
+        raise CliError(
+            f"pause {text!r} needs a start and an end: write START/END, such as "
+            "2026-11-23T10:00/2026-11-23T12:00 (or START/ for a pause still going on)",
+            code=2,
+        )
+    first = instant(start, tz, "pause start")
+    last = instant(end, tz, "pause end") if end.strip() else None
+    if last is not None and last < first:
+        raise CliError(f"pause {text!r} ends before it starts", code=2)
+    return first, last
+
+
+def iso(value: datetime | None, tz: ZoneInfo) -> str | None:
+    """ISO 8601 in the policy's zone with its UTC offset; None stays None (JSON null)."""
+    return None if value is None else value.astimezone(tz).isoformat()
+
+
+def shown(value: datetime | None, tz: ZoneInfo) -> str:
+    """A time as a support lead reads it: ``Mon 23 Nov 2026 10:30 GMT``."""
+    if value is None:
+        return "—"
+    return value.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")

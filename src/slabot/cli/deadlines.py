@@ -1,0 +1,67 @@
+"""``slabot deadlines FILE --severity KEY --opened ISO...``: a policy's deadlines, on demand.
+
+One result per ``--opened``, in order: as JSON lines for scripts, or a table for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..sla import format_duration
+from ..sla.schedule import TARGET_LABELS
+from .common import instant, iso, pause, policy_from, severity_key, shown
+
+# Targets that run from the opening; time to open runs from the report, update_every from
+# the first response, so neither has a deadline knowable from the opening alone.
+TARGETS_SHOWN = ("first_response", "resolution")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="a policy file, such as policies/leadpro.yaml")
+    parser.add_argument("--severity", required=True, help="a severity key or alias")
+    parser.add_argument(
+        "--opened",
+        required=True,
+        action="append",
+        metavar="ISO",
+        help="when the ticket opened (repeatable); without an offset, in the policy's zone",
+    )
+    parser.add_argument(
+        "--pause",
+        action="append",
+        default=[],
+        metavar="START/END",
+        help="a span in which the clock stops (repeatable); START/ for one still going on",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = policy_from(args.file)
+    tz = policy.tz
+    severity = severity_key(policy, args.severity)
+    openings = [instant(text, tz, "--opened") for text in args.opened]
+    pauses = [pause(text, tz) for text in args.pause]
+    every = policy.severity(severity).targets.update_every
+    results = [
+        (opened, [policy.deadline(severity, t, opened, pauses) for t in TARGETS_SHOWN])
+        for opened in openings
+    ]
+    if args.json:
+        for opened, dues in results:
+            row = {"opened": iso(opened, tz), "severity": severity, "policy": policy.name}
+            row.update((t, iso(due, tz)) for t, due in zip(TARGETS_SHOWN, dues, strict=True))
+            row["update_every"] = format_duration(every.within) if every else None
+            print(json.dumps(row))
+        return 0
+    header = ["Opened", "Severity", *(TARGET_LABELS[t] for t in TARGETS_SHOWN)]
+    table = [
+        [shown(opened, tz), severity, *(shown(d, tz) for d in dues)] for opened, dues in results
+    ]
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
+    for line in [header, *table]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    if every:
+        print(f"Updates are owed every {format_duration(every.within)} after the first response.")
+    return 0

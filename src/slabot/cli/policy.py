@@ -1,0 +1,39 @@
+"""``slabot policy check FILE...``: is every policy valid, and what traps does it hold?"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from ..sla import PolicyError, load_policy
+from ..sla.checks import warnings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check = sub.add_parser("check", help="validate policy files and warn about traps")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+
+
+def run(args: argparse.Namespace) -> int:
+    # The traps are judged from today on; only this adapter reads the wall clock.
+    now = datetime.now(UTC)
+    invalid = warned = 0
+    for file in args.files:
+        try:
+            policy = load_policy(file)
+        except PolicyError as exc:
+            invalid += 1
+            print(exc, file=sys.stderr)
+            continue
+        found = list(warnings(policy, now))
+        warned += bool(found)
+        for problem in found:
+            print(f"{file}: warning: {problem}", file=sys.stderr)
+        print(f"{file}: ok ({policy.name}, {len(policy.severities)} severities)")
+    if invalid:
+        print(f"{invalid} of {len(args.files)} files invalid", file=sys.stderr)
+        return 1
+    return 1 if args.strict and warned else 0

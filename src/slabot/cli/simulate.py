@@ -1,0 +1,135 @@
+"""``slabot simulate FILE --severity KEY --opened ISO``: a ticket's whole timeline, in advance.
+
+What a support lead reads before deploying a policy: every deadline, and every reminder,
+update nudge and page (with whom it reaches) that a ticket would get if nobody acted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..sla import Policy, format_duration, parse_duration
+from ..sla.history import Acknowledged, Event, Opened
+from ..sla.schedule import TARGET_LABELS, Timer, schedule, timeline
+from .common import instant, policy_from, severity_key, shown
+from .errors import CliError
+
+DEFAULT_TAIL = timedelta(days=1)
+DEFAULT_SPAN = timedelta(days=7)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="a policy file, such as policies/liveops.yaml")
+    parser.add_argument("--severity", required=True, help="a severity key or alias")
+    parser.add_argument(
+        "--opened",
+        required=True,
+        metavar="ISO",
+        help="when the ticket opens; without an offset, in the policy's zone",
+    )
+    parser.add_argument(
+        "--reported", metavar="ISO", help="when the problem was reported (for time to open)"
+    )
+    parser.add_argument(
+        "--acknowledged",
+        metavar="ISO|+DURATION",
+        help="when someone acknowledges, such as +20m (update nudges start then)",
+    )
+    parser.add_argument(
+        "--for",
+        dest="span",
+        metavar="DURATION",
+        help="how far to look ahead, such as 3d (default: a day past the last deadline)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = policy_from(args.file)
+    tz = policy.tz
+    severity = severity_key(policy, args.severity)
+    opened = instant(args.opened, tz, "--opened")
+    reported = instant(args.reported, tz, "--reported") if args.reported else None
+    if reported is not None and reported > opened:
+        raise CliError("--reported must not be after --opened", code=2)
+    history: list[Event] = [Opened(opened, severity, reported)]
+    if args.acknowledged:
+        history.append(Acknowledged(_acknowledged(args.acknowledged, opened, tz)))
+    now = schedule(policy, history, opened)
+    dues = [d.due for d in now.deadlines if d.due is not None]
+    if args.span:
+        try:
+            until = opened + parse_duration(args.span)
+        except ValueError as exc:
+            raise CliError(f"--for: {exc}", code=2) from None
+    else:
+        until = max(dues) + DEFAULT_TAIL if dues else opened + DEFAULT_SPAN
+    label = policy.severity(severity).label
+    print(f"{policy.title or policy.name}: {label} ({severity}) opened {shown(opened, tz)}")
+    print("\nDeadlines")
+    if not now.deadlines:
+        print("  none: this severity has no timed target")
+    for d in now.deadlines:
+        print(
+            f"  {d.label:<15} {shown(d.due, tz):<28} {format_duration(d.within)} on {d.clock}"
+            + (f"  — {d.clause}" if d.clause else "")
+        )
+    print(f"\nTimeline to {shown(until, tz)}, if nobody acts")
+    events = timeline(policy, history, until)
+    if not events:
+        print("  nothing: no reminder, nudge or page falls due")
+    if policy.severity(severity).targets.update_every and not args.acknowledged:
+        print("  (update nudges start with the first response: add --acknowledged +30m)")
+    repeats = Counter((t.kind, t.stage) for t in events)
+    for timer in events:
+        if timer.repeat == 0:
+            print("  " + _line(policy, timer, opened, repeats[timer.kind, timer.stage] - 1))
+    return 0
+
+
+def _acknowledged(text: str, opened: datetime, tz: ZoneInfo) -> datetime:
+    if text.startswith("+"):
+        try:
+            return opened + parse_duration(text[1:])
+        except ValueError as exc:
+            raise CliError(f"--acknowledged: {exc}", code=2) from None
+    at = instant(text, tz, "--acknowledged")
+    if at < opened:
+        raise CliError("--acknowledged must not be before --opened", code=2)
+    return at
+
+
+def _line(policy: Policy, timer: Timer, opened: datetime, again: int) -> str:
+    offset = "+" + format_duration(timer.due_at - opened)
+    line = f"{shown(timer.due_at, policy.tz):<28} {offset:>8}  {_what(policy, timer)}"
+    if again:
+        line += f", again every {format_duration(timer.every)} until answered ({again} more)"
+    return line + (f"\n{'':<40}“{timer.clause}”" if timer.clause else "")
+
+
+def _what(policy: Policy, timer: Timer) -> str:
+    target = TARGET_LABELS.get(timer.target or "", "")
+    if timer.kind == "reminder":
+        return f"reminder to the owner: {target} {timer.share:.0%} used"
+    if timer.kind == "update_nudge":
+        return "update nudge to the owner: an update is due"
+    if timer.kind == "page":
+        level = policy.escalation.level(timer.level)  # type: ignore[union-attr, arg-type]
+        whom = ", ".join(level.contacts) or "no contacts configured yet"
+        why = (
+            "at opening"
+            if timer.target is None and timer.share is None
+            else f"{target} breached"
+            if timer.share == 1.0
+            else f"{target} {timer.share:.0%} used"
+            if timer.share
+            else "no ETA or workaround yet"
+        )
+        return f"PAGE {level.label} ({whom}): {why}"
+    return {
+        "follow_up": "follow-up to the customer",
+        "auto_solve": "ticket solved automatically (no reply from the customer)",
+        "auto_close": "ticket closed automatically",
+    }[timer.kind]

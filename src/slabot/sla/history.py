@@ -1,0 +1,125 @@
+"""A ticket's history as the engine reads it, and what it adds up to.
+
+The store keeps an append-only event log; the engine needs only these facts from it. Events
+are plain values so the core can be driven from tests, the CLI's simulator, or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .policy import STATES
+
+
+@dataclass(frozen=True)
+class Opened:
+    at: datetime
+    severity: str
+    reported_at: datetime | None = None  # when the problem was reported (time to open)
+
+
+@dataclass(frozen=True)
+class SeverityChanged:
+    at: datetime
+    severity: str
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UpdatePosted:
+    at: datetime
+    eta: datetime | None = None
+    workaround: bool = False
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """Into pending, waiting_on_customer, …, resolved, closed, or back to open (a reopen)."""
+
+    at: datetime
+    status: str
+
+    def __post_init__(self) -> None:
+        if self.status not in STATES:
+            raise ValueError(f"unknown status {self.status!r}: use one of {', '.join(STATES)}")
+
+
+@dataclass(frozen=True)
+class PageAcknowledged:
+    """Someone of an escalation level answered its page ("I'm on it")."""
+
+    at: datetime
+    level: str
+
+
+Event = Opened | SeverityChanged | Acknowledged | UpdatePosted | StatusChanged | PageAcknowledged
+
+
+@dataclass
+class Facts:
+    """What a history adds up to; built by `facts`, read by the schedule."""
+
+    opened_at: datetime
+    reported_at: datetime
+    severity: str
+    severity_since: datetime
+    status: str = "open"
+    status_since: datetime | None = None
+    first_response_at: datetime | None = None
+    updates: list[UpdatePosted] = field(default_factory=list)
+    # (start, end or None while it lasts, status) for every spell outside "open"
+    spells: list[tuple[datetime, datetime | None, str]] = field(default_factory=list)
+    page_acks: list[PageAcknowledged] = field(default_factory=list)
+
+    @property
+    def resolved_at(self) -> datetime | None:
+        """When the ticket was last resolved, if it is resolved or closed now."""
+        if self.status not in ("resolved", "closed"):
+            return None
+        return next(s for s, _, status in reversed(self.spells) if status == "resolved")
+
+    def pauses(self, pausing: frozenset[str]) -> list[tuple[datetime, datetime | None]]:
+        """Spells in which no target's clock runs: pausing states, and resolved-then-reopened."""
+        stopped = pausing | {"resolved", "closed"}
+        return [(s, e) for s, e, status in self.spells if status in stopped and e is not None] + [
+            (s, e) for s, e, status in self.spells if status in pausing and e is None
+        ]
+
+    def page_acknowledged(self, level: str, since: datetime) -> datetime | None:
+        return next((a.at for a in self.page_acks if a.level == level and a.at >= since), None)
+
+
+def facts(events: Iterable[Event]) -> Facts:
+    """Fold a history (oldest first, starting with `Opened`) into `Facts`."""
+    events = list(events)
+    if not events or not isinstance(events[0], Opened):
+        raise ValueError("a ticket's history starts with Opened")
+    opened = events[0]
+    reported = opened.reported_at if opened.reported_at and opened.reported_at < opened.at else None
+    f = Facts(opened.at, reported or opened.at, opened.severity, opened.at, status_since=opened.at)
+    for event in events[1:]:
+        if isinstance(event, SeverityChanged):
+            f.severity, f.severity_since = event.severity, event.at
+        elif isinstance(event, Acknowledged):
+            f.first_response_at = f.first_response_at or event.at
+        elif isinstance(event, UpdatePosted):
+            f.updates.append(event)
+            f.first_response_at = f.first_response_at or event.at
+        elif isinstance(event, PageAcknowledged):
+            f.page_acks.append(event)
+        elif isinstance(event, StatusChanged) and event.status != f.status:
+            if f.spells and f.spells[-1][1] is None:
+                start, _, status = f.spells[-1]
+                f.spells[-1] = (start, event.at, status)
+            if event.status != "open":
+                f.spells.append((event.at, None, event.status))
+            if event.status == "resolved":
+                f.first_response_at = f.first_response_at or event.at
+            f.status, f.status_since = event.status, event.at
+    return f

@@ -1,0 +1,422 @@
+"""A ticket's schedule: every deadline, and every reminder, nudge and page it is owed.
+
+Pure: it reads a policy, a history and ``now``. Rules the engine applies, in one place:
+
+* Targets count from the opening (``time_to_open`` from the report). After a severity change
+  the new severity's targets apply from the opening, and anything that would already be due
+  falls due at the moment of the change (a ticket raised to P1 pages level 2 at once).
+* First response is met by the first acknowledgement, update or resolution. Updates are owed
+  every ``update_every`` from the first response and from each update after it; an update that
+  gives an ETA later than that moves the next nudge to the ETA. No nudges once resolved.
+* Time in a pausing state (per the policy) does not count, nor does time between a resolution
+  and a reopen. While a pause lasts, deadlines after its start are unknown (None), so no
+  reminder or page can come due.
+* Pages repeat at the rule's interval until the level acknowledges the page, the target is
+  met, or the ticket is resolved.
+* Waiting on the customer brings follow-ups every ``follow_up_every``; after the policy's
+  follow-ups or time without a reply the ticket is solved automatically; a solved ticket closes
+  automatically after ``close_after`` and can be reopened within ``reopen_within``.
+
+Every timer has a key ``(kind, stage, repeat)`` unique within its ticket, so a store can record
+what fired and never send it twice, whatever recomputation happens afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from .calendar import ALL_HOURS, ONE_US, Clock, from_us, to_us
+from .history import Event, Facts, facts
+from .pauses import deadline_us, pause_spans
+from .policy import Policy
+
+TimerKind = Literal["reminder", "update_nudge", "page", "follow_up", "auto_solve", "auto_close"]
+# A page fires at the opening, at a share of a target, at its breach, or after a fixed time
+# without an answer (an ETA or a workaround).
+Trigger = Literal["open", "share", "breach", "after"]
+DeadlineState = Literal["running", "paused", "met", "missed", "breached", "stopped"]
+TARGET_LABELS = {
+    "time_to_open": "Time to open",
+    "first_response": "First response",
+    "resolution": "Resolution",
+    "update_every": "Next update",
+}
+MAX_REPEATS = 1000  # a guard for timelines; a live ticket only ever needs the next one
+
+
+@dataclass(frozen=True)
+class Deadline:
+    target: str
+    started: datetime
+    within: timedelta
+    clock: str
+    due: datetime | None  # None while an ongoing pause stops the clock
+    met_at: datetime | None
+    state: DeadlineState
+    paused_by: str | None = None  # the state that stops the clock now
+    resumes_at: datetime | None = None  # the clock is outside its hours now and resumes then
+    clause: str | None = None
+
+    @property
+    def label(self) -> str:
+        return TARGET_LABELS[self.target]
+
+
+@dataclass(frozen=True)
+class Timer:
+    kind: TimerKind
+    stage: str
+    due_at: datetime
+    repeat: int = 0
+    target: str | None = None
+    level: str | None = None
+    share: float | None = None
+    trigger: Trigger | None = None  # why a page fires
+    clause: str | None = None
+    every: timedelta | None = None  # it repeats this often (on its clock) until answered
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.kind, self.stage, self.repeat)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    severity: str
+    status: str
+    deadlines: tuple[Deadline, ...]
+    timers: tuple[Timer, ...]  # live ones: due (maybe overdue) or next to come
+    reopen_until: datetime | None = None
+
+    def deadline(self, target: str) -> Deadline | None:
+        return next((d for d in self.deadlines if d.target == target), None)
+
+    @property
+    def next_breach(self) -> Deadline | None:
+        """The running deadline that falls first: what the queue sorts by."""
+        running = [d for d in self.deadlines if d.state in ("running", "breached") and d.due]
+        return min(running, key=lambda d: d.due, default=None)  # type: ignore[arg-type, return-value]
+
+    def next_page(self, now: datetime) -> Timer | None:
+        pages = [t for t in self.timers if t.kind == "page" and t.due_at >= now]
+        return min(pages, key=lambda t: t.due_at, default=None)
+
+
+@dataclass(frozen=True)
+class _Obligation:
+    """A timer and its repeats: first due, interval, and the instant it stops being owed."""
+
+    kind: TimerKind
+    stage: str
+    first_due: int
+    every: int | None = None
+    clock: Clock = ALL_HOURS
+    end: int | None = None  # no due at or after this instant
+    limit: int = MAX_REPEATS
+    target: str | None = None
+    level: str | None = None
+    share: float | None = None
+    trigger: Trigger | None = None
+    clause: str | None = None
+
+    def dues(self, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+        due: int | None = self.first_due
+        for repeat in range(self.limit):
+            if due is None or (self.end is not None and due >= self.end):
+                return
+            yield repeat, due
+            if self.every is None:
+                return
+            due = deadline_us(self.clock, due, self.every, spans)
+
+    def timer(self, repeat: int, due: int) -> Timer:
+        return Timer(
+            self.kind,
+            self.stage,
+            from_us(due),
+            repeat,
+            self.target,
+            self.level,
+            self.share,
+            self.trigger,
+            self.clause,
+            None if self.every is None else timedelta(microseconds=self.every),
+        )
+
+
+class _Ticket:
+    """One ticket's facts against its policy, in microseconds: the engine's working state."""
+
+    def __init__(self, policy: Policy, history: Iterable[Event]):
+        self.policy = policy
+        self.f: Facts = facts(history)
+        self.severity = policy.severity(self.f.severity)
+        self.spans = pause_spans(self.f.pauses(policy.pausing_states))
+        resolved = self.f.resolved_at
+        self.stop = None if resolved is None else to_us(resolved)
+        self.since = to_us(self.f.severity_since)
+        self.opened = to_us(self.f.opened_at)
+
+    def target(self, name: str):
+        return getattr(self.severity.targets, name)
+
+    def within(self, name: str) -> int:
+        within = self.policy.within(self.severity.key, name, self.f.opened_at)
+        return within // ONE_US  # type: ignore[operator]
+
+    def start(self, name: str) -> int | None:
+        """When a target's clock starts; for update_every, the current cycle's start."""
+        if name == "time_to_open":
+            return to_us(self.f.reported_at)
+        if name == "update_every":
+            if self.f.first_response_at is None or self.stop is not None:
+                return None
+            last = self.f.updates[-1].at if self.f.updates else self.f.first_response_at
+            return to_us(max(last, self.f.first_response_at))
+        return self.opened
+
+    def met(self, name: str) -> int | None:
+        at = {
+            "time_to_open": self.f.opened_at,
+            "first_response": self.f.first_response_at,
+            "resolution": self.f.resolved_at,
+            "update_every": None,
+        }[name]
+        return None if at is None else to_us(at)
+
+    def due(self, name: str, share: float = 1.0) -> int | None:
+        start = self.start(name)
+        if start is None or self.target(name) is None:
+            return None
+        clock = self.policy.clock(self.target(name).clock)
+        due = deadline_us(clock, start, int(self.within(name) * share), self.spans)
+        if due is not None and name == "update_every" and share == 1.0 and self.f.updates:
+            eta = self.f.updates[-1].eta
+            if eta is not None:
+                due = max(due, to_us(eta))
+        return due
+
+    def end(self, name: str | None) -> int | None:
+        """When obligations about a target stop: it was met, or the ticket was resolved."""
+        ends = [e for e in (self.stop, self.met(name) if name else None) if e is not None]
+        return min(ends, default=None)
+
+    def not_before_change(self, due: int | None) -> int | None:
+        return None if due is None else max(due, self.since)
+
+
+def schedule(policy: Policy, history: Iterable[Event], now: datetime) -> Schedule:
+    """Deadlines as they stand at ``now``, and the timers still owed."""
+    ticket = _Ticket(policy, history)
+    now_us = to_us(now)
+    timers = []
+    for obligation in _obligations(ticket):
+        latest = None
+        for repeat, due in obligation.dues(ticket.spans):
+            if due > now_us:
+                timers.append(obligation.timer(repeat, due))
+                break
+            latest = (repeat, due)
+        if latest is not None:
+            timers.append(obligation.timer(*latest))
+    timers.sort(key=lambda t: (t.due_at, t.key))
+    f = ticket.f
+    reopen = policy.lifecycle.reopen_within
+    reopen_until = (
+        f.resolved_at + reopen if reopen and f.status == "resolved" and f.resolved_at else None
+    )
+    return Schedule(
+        ticket.severity.key,
+        f.status,
+        tuple(_deadlines(ticket, now_us)),
+        tuple(timers),
+        reopen_until,
+    )
+
+
+def timeline(policy: Policy, history: Iterable[Event], until: datetime) -> list[Timer]:
+    """Every timer the history implies up to ``until``, repeats included: the simulator's view."""
+    ticket = _Ticket(policy, history)
+    limit = to_us(until)
+    timers = []
+    for obligation in _obligations(ticket):
+        for repeat, due in obligation.dues(ticket.spans):
+            if due > limit:
+                break
+            timers.append(obligation.timer(repeat, due))
+    return sorted(timers, key=lambda t: (t.due_at, t.key))
+
+
+def _deadlines(ticket: _Ticket, now: int) -> Iterator[Deadline]:
+    f, policy = ticket.f, ticket.policy
+    paused_by = policy.state_label(f.status) if f.status in policy.pausing_states else None
+    for name, target in ticket.severity.targets.items():
+        start = ticket.start(name)
+        if start is None or (name == "time_to_open" and f.reported_at >= f.opened_at):
+            continue
+        due, met = ticket.due(name), ticket.met(name)
+        clock = policy.clock(target.clock)
+        resumes = None
+        if met is not None:
+            state: DeadlineState = "met" if due is None or met <= due else "missed"
+        elif ticket.stop is not None:
+            state = "stopped"
+        elif due is None:
+            state = "paused"
+        else:
+            state = "breached" if now > due else "running"
+            opening = clock.next_open_us(now)
+            if state == "running" and opening is not None and opening > now:
+                resumes = from_us(opening)
+        yield Deadline(
+            name,
+            from_us(start),
+            timedelta(microseconds=ticket.within(name)),
+            target.clock,
+            None if due is None else from_us(due),
+            None if met is None else from_us(met),
+            state,
+            paused_by if state == "paused" else None,
+            resumes,
+            target.clause,
+        )
+
+
+def _obligations(ticket: _Ticket) -> Iterator[_Obligation]:
+    yield from _reminders(ticket)
+    yield from _update_nudges(ticket)
+    yield from _pages(ticket)
+    yield from _lifecycle(ticket)
+
+
+def _reminders(ticket: _Ticket) -> Iterator[_Obligation]:
+    for name, shares in ticket.policy.reminders.items():
+        if name in ("time_to_open", "update_every") or ticket.target(name) is None:
+            continue
+        for share in shares:
+            due = ticket.not_before_change(ticket.due(name, share))
+            if due is not None:
+                yield _Obligation(
+                    "reminder",
+                    f"{name}@{share:.0%}",
+                    due,
+                    end=ticket.end(name),
+                    target=name,
+                    share=share,
+                    clause=ticket.target(name).clause,
+                )
+
+
+def _cycle(ticket: _Ticket) -> int:
+    return len(ticket.f.updates)
+
+
+def _update_nudges(ticket: _Ticket) -> Iterator[_Obligation]:
+    target = ticket.target("update_every")
+    due = ticket.due("update_every")
+    if target is None or due is None:
+        return
+    yield _Obligation(
+        "update_nudge",
+        f"update_every#{_cycle(ticket)}",
+        due,
+        ticket.within("update_every"),
+        ticket.policy.clock(target.clock),
+        end=ticket.stop,
+        target="update_every",
+        clause=target.clause,
+    )
+
+
+def _pages(ticket: _Ticket) -> Iterator[_Obligation]:
+    escalation = ticket.policy.escalation
+    if escalation is None:
+        return
+    for i, rule in enumerate(escalation.rules):
+        if not rule.applies_to(ticket.severity.key):
+            continue
+        stage = f"rule{i}:{rule.page}"
+        name = rule.of
+        trigger: Trigger
+        if rule.at == "open":
+            due: int | None = ticket.opened
+            trigger = "open"
+        elif rule.after is not None:
+            trigger = "after"
+            clock = ticket.policy.clock(rule.clock)
+            due = deadline_us(clock, ticket.opened, rule.after // ONE_US, ticket.spans)
+        else:
+            if ticket.target(name) is None:
+                continue
+            trigger = "breach" if rule.at == "breach" else "share"
+            due = ticket.due(name, rule.share or 1.0)
+            if name == "update_every":
+                stage += f"#{_cycle(ticket)}"
+        due = ticket.not_before_change(due)
+        if due is None:
+            continue
+        ends = [ticket.end(name)]
+        acked = ticket.f.page_acknowledged(rule.page, from_us(due))
+        ends.append(None if acked is None else to_us(acked))
+        if rule.unless:
+            answered = next(
+                (
+                    u.at
+                    for u in ticket.f.updates
+                    if ("eta" in rule.unless and u.eta)
+                    or ("workaround" in rule.unless and u.workaround)
+                ),
+                None,
+            )
+            ends.append(None if answered is None else to_us(answered))
+        level = escalation.level(rule.page)
+        yield _Obligation(
+            "page",
+            stage,
+            due,
+            None if rule.repeat is None else rule.repeat // ONE_US,
+            end=min((e for e in ends if e is not None), default=None),
+            target=name,
+            level=rule.page,
+            share=rule.share,
+            trigger=trigger,
+            clause=rule.clause or level.clause,
+        )
+
+
+def _lifecycle(ticket: _Ticket) -> Iterator[_Obligation]:
+    life, f = ticket.policy.lifecycle, ticket.f
+    since = None if f.status_since is None else to_us(f.status_since)
+    if f.status == "waiting_on_customer" and since is not None:
+        every = life.follow_up_every
+        solve = life.auto_solve
+        solve_at = []
+        if solve and solve.after:
+            solve_at.append(since + solve.after // ONE_US)
+        if solve and solve.follow_ups and every:
+            solve_at.append(since + (solve.follow_ups + 1) * (every // ONE_US))
+        solve_due = min(solve_at, default=None)
+        stamp = f.status_since.isoformat()  # a new wait is a new series of follow-ups
+        if every:
+            step = every // ONE_US
+            yield _Obligation(
+                "follow_up",
+                f"follow_up@{stamp}",
+                since + step,
+                step,
+                end=solve_due,
+                limit=solve.follow_ups if solve and solve.follow_ups else MAX_REPEATS,
+                clause=life.clause,
+            )
+        if solve_due is not None:
+            yield _Obligation("auto_solve", f"auto_solve@{stamp}", solve_due, clause=life.clause)
+    if f.status == "resolved" and since is not None and life.close_after:
+        yield _Obligation(
+            "auto_close",
+            f"auto_close@{f.status_since.isoformat()}",
+            since + life.close_after // ONE_US,
+            clause=life.clause,
+        )

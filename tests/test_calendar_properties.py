@@ -1,0 +1,288 @@
+"""The business-time engine agrees with the minute-stepping reference on random calendars.
+
+Calendars are drawn in time zones with and without daylight saving (including 30-minute DST and
+45-minute offsets), with past-midnight windows, ``24:00`` ends, empty days and extra closed dates;
+starts are drawn around the DST changes of 2026-2027, the engine's chunk boundaries and the
+calendar's own window edges, where mistakes would hide.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+from reference import reference_add, reference_elapsed, reference_is_open
+
+from slabot.sla import pauses
+from slabot.sla.calendar import CHUNK, EPOCH, Calendar, Window
+
+MINUTE = timedelta(minutes=1)
+ZONES = [
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Australia/Lord_Howe",  # DST moves the clock by 30 minutes
+    "Asia/Kolkata",  # +05:30
+    "Asia/Kathmandu",  # +05:45
+    "Pacific/Chatham",  # +12:45/+13:45, changing at 02:45 local
+    "America/St_Johns",  # -03:30/-02:30
+    "UTC",
+]
+RANGE_START = datetime(2026, 1, 1, tzinfo=UTC)
+RANGE_END = datetime(2028, 1, 1, tzinfo=UTC)
+
+# Cheap enough for a 2-core shared machine: each example steps through up to a few weeks of
+# minutes in the reference.
+FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MANY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _transitions(zone: str) -> list[datetime]:
+    """The instants (to the minute) at which the zone's UTC offset changes in 2026-2027."""
+    tz = ZoneInfo(zone)
+
+    def offset(t: datetime) -> timedelta | None:
+        return t.astimezone(tz).utcoffset()
+
+    found = []
+    day = RANGE_START
+    while day < RANGE_END:
+        lo, hi = day, day + timedelta(days=1)
+        if offset(lo) != offset(hi):
+            while hi - lo > MINUTE:  # the offset changes in (lo, hi]
+                mid = lo + (hi - lo) // 2 // MINUTE * MINUTE
+                if offset(mid) == offset(lo):
+                    lo = mid
+                else:
+                    hi = mid
+            found.append(hi)
+        day += timedelta(days=1)
+    return found
+
+
+TRANSITIONS = {zone: _transitions(zone) for zone in ZONES}
+NO_DST = ("UTC", "Asia/Kolkata", "Asia/Kathmandu")
+CHUNK_EDGES = [
+    EPOCH + timedelta(microseconds=k * CHUNK)
+    for k in range(
+        (RANGE_START - EPOCH) // timedelta(microseconds=CHUNK),
+        (RANGE_END - EPOCH) // timedelta(microseconds=CHUNK) + 1,
+    )
+]
+assert all(len(TRANSITIONS[zone]) == 4 for zone in ZONES if zone not in NO_DST)
+
+# -- strategies -------------------------------------------------------------------------------
+
+# Window edges near the DST changes (01:00-03:45 local), midnight and the end of the day are
+# the interesting ones; any minute is possible.
+INTERESTING_MINUTES = [0, 30, 60, 90, 105, 120, 135, 150, 165, 180, 210, 225, 240, 1380, 1410]
+minute_of_day = st.one_of(
+    st.sampled_from(INTERESTING_MINUTES),
+    st.integers(0, 95).map(lambda quarter: quarter * 15),
+    st.integers(0, 24 * 60 - 1),
+)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@st.composite
+def window_texts(draw) -> str:
+    start = draw(minute_of_day)
+    end = draw(st.one_of(st.just(24 * 60), minute_of_day, st.integers(1, 24 * 60)))
+    return f"{_hhmm(start)}-{_hhmm(end)}"  # end <= start runs past midnight
+
+
+@st.composite
+def scenarios(draw):
+    """A calendar, a start near something interesting and a duration, as a dict."""
+    zone = draw(st.sampled_from(ZONES))
+    tz = ZoneInfo(zone)
+    days = draw(
+        st.lists(
+            st.one_of(st.just([]), st.lists(window_texts(), min_size=1, max_size=3)),
+            min_size=7,
+            max_size=7,
+        )
+    )
+    assume(any(days))
+    week = [[Window.parse(text) for text in day] for day in days]
+
+    start = draw(_starts(tz, TRANSITIONS[zone], week))
+    closed_offsets = draw(st.sets(st.integers(-3, 21), max_size=4))
+    closed = frozenset(start.date() + timedelta(days=n) for n in closed_offsets)
+    calendar = Calendar("random", tz, week, closed=closed.__contains__)
+
+    # Keep the reference's walk to a few weeks: at most about two weeks of nominal open time.
+    weekly = sum(w.end - w.start for day in week for w in day)
+    cap = min(40 * 60, 2 * weekly)
+    lengths = sorted({w.end - w.start for day in week for w in day if w.end - w.start <= cap})
+    minutes = draw(
+        st.one_of(
+            st.integers(0, cap),
+            st.sampled_from([0, 1, *lengths]),
+            st.integers(0, min(cap, 90)),
+        )
+    )
+    return {
+        "zone": zone,
+        "calendar": calendar,
+        "start": start,
+        "duration": minutes * MINUTE,
+        "week": days,
+        "closed": sorted(closed),
+    }
+
+
+def _starts(tz: ZoneInfo, transitions: list[datetime], week: list[list[Window]]):
+    """Minute-aligned UTC instants, biased to DST changes, chunk edges and window edges."""
+    anchors = transitions + CHUNK_EDGES
+    near = st.one_of(
+        st.sampled_from([-61, -60, -31, -30, -1, 0, 1, 30, 59, 60]),
+        st.integers(-3 * 24 * 60, 3 * 24 * 60),
+    )
+    around_anchor = st.builds(
+        lambda anchor, minutes: anchor + minutes * MINUTE, st.sampled_from(anchors), near
+    )
+    edges = sorted({m % (24 * 60) for day in week for w in day for m in (w.start, w.end)})
+    around_edge = st.builds(
+        lambda anchor, days, edge, delta, fold: _wall_to_utc(
+            anchor.astimezone(tz).date() + timedelta(days=days), edge + delta, tz, fold
+        ),
+        st.sampled_from(anchors),
+        st.integers(-2, 2),
+        st.sampled_from(edges or [0]),
+        st.sampled_from([-1, 0, 0, 1]),
+        st.sampled_from([0, 1]),
+    )
+    anywhere = st.integers(0, (RANGE_END - RANGE_START) // MINUTE).map(
+        lambda n: RANGE_START + n * MINUTE
+    )
+    return st.one_of(around_anchor, around_edge, anywhere)
+
+
+def _wall_to_utc(day, minutes: int, tz: ZoneInfo, fold: int) -> datetime:
+    """Some instant near a local wall time (zoneinfo's reading of it, whatever it exists)."""
+    wall = datetime.combine(day, time()) + timedelta(minutes=minutes)
+    return wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
+
+
+@st.composite
+def pause_lists(draw, start: datetime):
+    """0-3 finite pauses (maybe overlapping, unsorted, empty) and maybe one ongoing."""
+    found = []
+    for _ in range(draw(st.integers(0, 3))):
+        begins = start + draw(st.integers(-2 * 24 * 60, 10 * 24 * 60)) * MINUTE
+        length = draw(st.one_of(st.just(0), st.integers(1, 120), st.integers(1, 3 * 24 * 60)))
+        found.append((begins, begins + length * MINUTE))
+    if draw(st.booleans()):
+        found.append((start + draw(st.integers(-60, 20 * 24 * 60)) * MINUTE, None))
+    return draw(st.permutations(found))
+
+
+def _utc(instant: datetime | None) -> None:
+    assert instant is None or (instant.tzinfo is UTC and instant.utcoffset() == timedelta(0))
+
+
+# -- properties -------------------------------------------------------------------------------
+
+
+def _describe(case: dict) -> None:
+    note(f"zone={case['zone']} week={case['week']} closed={case['closed']}")
+    note(f"start={case['start'].isoformat()} duration={case['duration']}")
+
+
+@MANY
+@given(scenarios())
+def test_add_matches_the_reference(case):
+    _describe(case)
+    calendar, start, duration = case["calendar"], case["start"], case["duration"]
+    due = calendar.add(start, duration)
+    _utc(due)
+    assert due == reference_add(calendar, start, duration)
+
+
+@MANY
+@given(scenarios(), st.integers(0, 21 * 24 * 60), st.integers(-24 * 60, 0))
+def test_elapsed_matches_the_reference(case, span, before):
+    _describe(case)
+    calendar, start = case["calendar"], case["start"]
+    end = start + span * MINUTE
+    assert calendar.elapsed(start, end) == reference_elapsed(calendar, start, end)
+    assert calendar.elapsed(start, start + before * MINUTE) == timedelta(0)
+
+
+@FEW
+@given(scenarios())
+def test_the_time_between_start_and_due_is_the_duration(case):
+    _describe(case)
+    calendar, start, duration = case["calendar"], case["start"], case["duration"]
+    due = calendar.add(start, duration)
+    assert due is not None and due >= start
+    assert calendar.elapsed(start, due) == duration
+    if duration:
+        # ... and it is the earliest such instant: a minute earlier is not enough.
+        assert calendar.elapsed(start, due - MINUTE) < duration
+    else:
+        assert due == calendar.next_open(start)
+
+
+@FEW
+@given(scenarios(), st.integers(0, 3 * 24 * 60), st.integers(0, 8 * 60))
+def test_add_is_monotone_in_start_and_duration(case, later_by, more):
+    _describe(case)
+    calendar, start, duration = case["calendar"], case["start"], case["duration"]
+    due = calendar.add(start, duration)
+    assert calendar.add(start + later_by * MINUTE, duration) >= due
+    assert calendar.add(start, duration + more * MINUTE) >= due
+    if more:
+        assert calendar.add(start, duration + more * MINUTE) > due
+
+
+@MANY
+@given(scenarios(), st.integers(-24 * 60, 24 * 60))
+def test_next_open_and_is_open_agree_with_the_reference(case, shift):
+    _describe(case)
+    calendar = case["calendar"]
+    at = case["start"] + shift * MINUTE
+    is_open = calendar.is_open(at)
+    opening = calendar.next_open(at)
+    _utc(opening)
+    assert is_open == reference_is_open(calendar, at)
+    assert opening == reference_add(calendar, at, timedelta(0))
+    assert (opening == at) == is_open
+    assert opening >= at
+    assert calendar.is_open(opening)
+    assert calendar.elapsed(at, opening) == timedelta(0)
+
+
+@MANY
+@given(st.data())
+def test_deadline_with_pauses_matches_the_reference(data):
+    case = data.draw(scenarios())
+    _describe(case)
+    calendar, start, duration = case["calendar"], case["start"], case["duration"]
+    paused = data.draw(pause_lists(start))
+    note(f"pauses={paused}")
+    due = pauses.deadline(calendar, start, duration, paused)
+    _utc(due)
+    assert due == reference_add(calendar, start, duration, paused)
+    if due is not None:
+        assert pauses.elapsed(calendar, start, due, paused) == duration
+
+
+@FEW
+@given(st.data())
+def test_elapsed_with_pauses_matches_the_reference(data):
+    case = data.draw(scenarios())
+    _describe(case)
+    calendar, start = case["calendar"], case["start"]
+    paused = data.draw(pause_lists(start))
+    end = start + data.draw(st.integers(0, 21 * 24 * 60)) * MINUTE
+    note(f"pauses={paused} end={end.isoformat()}")
+    assert pauses.elapsed(calendar, start, end, paused) == reference_elapsed(
+        calendar, start, end, paused
+    )
