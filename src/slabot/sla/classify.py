@@ -3,7 +3,7 @@
 An explicit severity (a key or alias as the first word, or ``sev:X`` / ``priority:X`` anywhere)
 always wins. Otherwise each severity scores its keywords (strong evidence), mentions of its
 key or aliases (such as "urgent"), and words shared with the seed's definition and examples
-(weak evidence). A keyword preceded by a negation ("not urgent", "no data loss") does not
+(weak evidence). A keyword right after a negation ("not urgent", "no data loss") does not
 count. When no severity clearly leads, the result says so and lists the candidates, so the
 Slack app can ask with buttons instead of guessing silently.
 """
@@ -73,9 +73,12 @@ def classify(policy: Policy, text: str) -> Classification:
         keys = tuple(s.key for s in policy.severities)
         return Classification(None, keys, False, "no keyword of any severity matched", text)
     close = tuple(s.key for (score, _), _, s in scored if score > 0 and best - score < 2)
-    return Classification(
-        None, close, False, "more than one severity fits: " + ", ".join(close), text
+    reason = (
+        f"only a weak match for {leader.label} ({', '.join(best_why)})"
+        if len(close) == 1
+        else "more than one severity fits: " + ", ".join(close)
     )
+    return Classification(None, close, False, reason, text)
 
 
 def _explicit(policy: Policy, text: str) -> tuple[Severity, str] | None:
@@ -87,11 +90,14 @@ def _explicit(policy: Policy, text: str) -> tuple[Severity, str] | None:
             return None
         summary = (text[: match.start()] + text[match.end() :]).strip()
         return severity, " ".join(summary.split())
-    first, _, rest = text.partition(" ")
-    try:
-        return policy.severity(first.strip("[]():,")), rest.strip()
-    except KeyError:
-        return None
+    words = text.split(" ")
+    for n in (2, 1):  # "priority 1 checkout down" names "priority 1"; "p1 checkout down", "p1"
+        head = " ".join(words[:n]).strip("[]():,")
+        try:
+            return policy.severity(head), " ".join(words[n:])
+        except KeyError:
+            continue
+    return None
 
 
 def _score(severity: Severity, words: list[str]) -> tuple[int, list[str]]:
@@ -119,7 +125,7 @@ def _mentions(words: list[str], phrase: list[str]) -> bool:
     if n == 0:
         return False
     for i in range(len(words) - n + 1):
-        if words[i : i + n] == phrase and not _NEGATIONS.intersection(words[max(0, i - 2) : i]):
+        if words[i : i + n] == phrase and (i == 0 or words[i - 1] not in _NEGATIONS):
             return True
     return False
 

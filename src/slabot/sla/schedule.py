@@ -121,8 +121,10 @@ class _Obligation:
     share: float | None = None
     trigger: Trigger | None = None
     clause: str | None = None
+    pausable: bool = True  # False: runs on real time whatever the ticket's state
 
     def dues(self, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+        spans = spans if self.pausable else []
         due: int | None = self.first_due
         for repeat in range(self.limit):
             if due is None or (self.end is not None and due >= self.end):
@@ -214,6 +216,8 @@ def schedule(policy: Policy, history: Iterable[Event], now: datetime) -> Schedul
     now_us = to_us(now)
     timers = []
     for obligation in _obligations(ticket):
+        if obligation.end is not None and obligation.end <= now_us:
+            continue  # answered, met or resolved: whatever it did not send is no longer owed
         latest = None
         for repeat, due in obligation.dues(ticket.spans):
             if due > now_us:
@@ -410,13 +414,17 @@ def _lifecycle(ticket: _Ticket) -> Iterator[_Obligation]:
                 end=solve_due,
                 limit=solve.follow_ups if solve and solve.follow_ups else MAX_REPEATS,
                 clause=life.clause,
+                pausable=False,
             )
         if solve_due is not None:
-            yield _Obligation("auto_solve", f"auto_solve@{stamp}", solve_due, clause=life.clause)
+            yield _Obligation(
+                "auto_solve", f"auto_solve@{stamp}", solve_due, clause=life.clause, pausable=False
+            )
     if f.status == "resolved" and since is not None and life.close_after:
         yield _Obligation(
             "auto_close",
             f"auto_close@{f.status_since.isoformat()}",
             since + life.close_after // ONE_US,
             clause=life.clause,
+            pausable=False,
         )
