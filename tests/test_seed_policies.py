@@ -164,7 +164,7 @@ def test_only_waiting_on_customer_pauses(policy, expected):
         (HELPDESK, "high", "p3"),
         (HELPDESK, "normal", "p4"),
         (HELPDESK, "low", "p5"),
-        (HELPDESK, "scheduled", "p6"),
+        (HELPDESK, "sev6", "p6"),
     ],
 )
 def test_severity_aliases(policy, alias, key):

@@ -13,7 +13,15 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from .calendar import ALL_HOURS, Calendar, Clock, Window
 from .durations import parse_duration, parse_share
@@ -123,23 +131,28 @@ class CalendarSpec(Model):
     hours: dict[str, tuple[WindowSpec, ...]]
     holidays: Holidays | None = None
 
-    @model_validator(mode="after")
-    def _days_once(self) -> CalendarSpec:
-        self.week()
-        return self
+    @field_validator("hours")
+    @classmethod
+    def _days_once(cls, hours: dict[str, tuple[Window, ...]]) -> dict[str, tuple[Window, ...]]:
+        _week(hours)
+        return hours
 
     def week(self) -> list[tuple[Window, ...]]:
-        week: list[tuple[Window, ...] | None] = [None] * 7
-        for spec, windows in self.hours.items():
-            for day in _days(spec):
-                if week[day] is not None:
-                    raise ValueError(f"{DAYS[day]} is given twice in hours (again in {spec!r})")
-                week[day] = windows
-        return [day or () for day in week]
+        return _week(self.hours)
 
     def longest_day(self) -> timedelta:
         """The most open time any weekday has (windows may overlap, so this is an upper bound)."""
         return max(timedelta(minutes=sum(w.end - w.start for w in day)) for day in self.week())
+
+
+def _week(hours: dict[str, tuple[Window, ...]]) -> list[tuple[Window, ...]]:
+    week: list[tuple[Window, ...] | None] = [None] * 7
+    for spec, windows in hours.items():
+        for day in _days(spec):
+            if week[day] is not None:
+                raise ValueError(f"{DAYS[day]} is given twice in hours (again in {spec!r})")
+            week[day] = windows
+    return [day or () for day in week]
 
 
 def _days(spec: str) -> list[int]:
