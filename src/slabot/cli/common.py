@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dateutil.parser import isoparse
@@ -11,9 +13,21 @@ from ..sla import Policy, PolicyError, load_policy
 from .errors import CliError
 
 
-def policy_from(path: str) -> Policy:
+def policies_dir() -> Path:
+    return Path(os.environ.get("SLABOT_POLICIES") or "policies")
+
+
+def policy_path(name: str) -> Path:
+    """A file as given, or a policy's name looked up in ``$SLABOT_POLICIES`` (``policies/``)."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return policies_dir() / f"{name}.yaml"
+
+
+def policy_from(name: str) -> Policy:
     try:
-        return load_policy(path)
+        return load_policy(policy_path(name))
     except PolicyError as exc:
         raise CliError(f"invalid policy\n{exc}") from None
 

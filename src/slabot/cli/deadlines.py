@@ -18,7 +18,9 @@ TARGETS_SHOWN = ("first_response", "resolution")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="a policy file, such as policies/leadpro.yaml")
+    parser.add_argument(
+        "file", metavar="FILE", help="a policy file, or a policy name in $SLABOT_POLICIES"
+    )
     parser.add_argument("--severity", required=True, help="a severity key or alias")
     parser.add_argument(
         "--opened",

@@ -8,20 +8,30 @@ from datetime import UTC, datetime
 
 from ..sla import PolicyError, load_policy
 from ..sla.checks import warnings
+from .common import policies_dir
+from .errors import CliError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = sub.add_parser("check", help="validate policy files and warn about traps")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="policy files (default: every *.yaml in $SLABOT_POLICIES, or policies/)",
+    )
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
 
 
 def run(args: argparse.Namespace) -> int:
     # The traps are judged from today on; only this adapter reads the wall clock.
     now = datetime.now(UTC)
+    files = args.files or sorted(str(p) for p in policies_dir().glob("*.yaml"))
+    if not files:
+        raise CliError(f"no policy files in {policies_dir()}/: name the files to check", code=2)
     invalid = warned = 0
-    for file in args.files:
+    for file in files:
         try:
             policy = load_policy(file)
         except PolicyError as exc:
@@ -34,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"{file}: warning: {problem}", file=sys.stderr)
         print(f"{file}: ok ({policy.name}, {len(policy.severities)} severities)")
     if invalid:
-        print(f"{invalid} of {len(args.files)} files invalid", file=sys.stderr)
+        print(f"{invalid} of {len(files)} files invalid", file=sys.stderr)
         return 1
     return 1 if args.strict and warned else 0

@@ -22,7 +22,9 @@ DEFAULT_SPAN = timedelta(days=7)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="a policy file, such as policies/liveops.yaml")
+    parser.add_argument(
+        "file", metavar="FILE", help="a policy file, or a policy name in $SLABOT_POLICIES"
+    )
     parser.add_argument("--severity", required=True, help="a severity key or alias")
     parser.add_argument(
         "--opened",
@@ -72,10 +74,12 @@ def run(args: argparse.Namespace) -> int:
     if not now.deadlines:
         print("  none: this severity has no timed target")
     for d in now.deadlines:
+        met = f", met {shown(d.met_at, tz)}" if d.met_at else ""
         print(
-            f"  {d.label:<15} {shown(d.due, tz):<28} {format_duration(d.within)} on {d.clock}"
-            + (f"  — {d.clause}" if d.clause else "")
+            f"  {d.label:<15} {shown(d.due, tz):<28} {format_duration(d.within)} on {d.clock}{met}"
         )
+        if d.clause:
+            print(f"{'':<18}“{d.clause}”")
     print(f"\nTimeline to {shown(until, tz)}, if nobody acts")
     events = timeline(policy, history, until)
     if not events:
@@ -118,15 +122,12 @@ def _what(policy: Policy, timer: Timer) -> str:
     if timer.kind == "page":
         level = policy.escalation.level(timer.level)  # type: ignore[union-attr, arg-type]
         whom = ", ".join(level.contacts) or "no contacts configured yet"
-        why = (
-            "at opening"
-            if timer.target is None and timer.share is None
-            else f"{target} breached"
-            if timer.share == 1.0
-            else f"{target} {timer.share:.0%} used"
-            if timer.share
-            else "no ETA or workaround yet"
-        )
+        why = {
+            "open": "at opening",
+            "breach": f"{target} breached",
+            "share": f"{target} {timer.share or 0:.0%} used",
+            "after": "no ETA or workaround yet",
+        }[timer.trigger or "open"]
         return f"PAGE {level.label} ({whom}): {why}"
     return {
         "follow_up": "follow-up to the customer",

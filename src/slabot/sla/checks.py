@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from .calendar import Calendar
+from .durations import Span
 from .errors import Problem
 from .policy import Policy
 
@@ -30,15 +31,15 @@ def warnings(policy: Policy, now: datetime) -> Iterator[Problem]:
                 ("within", target.within),
                 *((f"opened_in.{c}", w) for c, w in target.opened_in.items()),
             ):
-                if within and within % DAY == timedelta(0) and longest < DAY:
-                    days = within // DAY
-                    hours = int(longest / timedelta(hours=1))
+                if isinstance(within, Span) and within.in_days and longest < DAY:
+                    hours = longest / timedelta(hours=1)
+                    total = within / timedelta(hours=1)
                     yield Problem(
                         f"severities[{i}].targets.{target_name}.{path}",
-                        f"{days}d means {days * 24} hours of calendar {target.clock!r}, which "
-                        f"is open at most {hours}h a day, so about {days * 24 // max(hours, 1)} "
-                        f"of its days; for {days} business days of {hours}h "
-                        f"write {days * hours}h",
+                        f"{within.spelling} is {total:g} hours of calendar {target.clock!r}, "
+                        f"which is open at most {hours:g}h a day: that is {total / hours:.3g} of "
+                        f"its days, not {total / 24:g}. For {total / 24:g} business days write "
+                        f"{total / 24 * hours:g}h",
                     )
     escalated = set()
     if policy.escalation:

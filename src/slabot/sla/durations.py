@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+)([wdhms])")
@@ -18,7 +19,17 @@ _WHOLE = re.compile(r"(?:\d+[wdhms])+")
 _SHARE = re.compile(r"(\d+(?:\.\d+)?)%")
 
 
-def parse_duration(text: str) -> timedelta:
+class Span(timedelta):
+    """A duration that remembers how the policy spelled it, so checks can tell 1d from 24h."""
+
+    spelling: str = ""
+
+    @property
+    def in_days(self) -> bool:
+        return any(unit in self.spelling for unit in "dw")
+
+
+def parse_duration(text: str) -> Span:
     """Read ``"1h30m"`` as a timedelta; raise ValueError saying how to write one."""
     if not isinstance(text, str):
         raise ValueError(f"expected a duration such as '4h', '30m' or '1h30m', got {text!r}")
@@ -29,7 +40,9 @@ def parse_duration(text: str) -> timedelta:
             "such as '30m', '4h', '1h30m' or '2d'"
         )
     seconds = sum(int(n) * UNIT_SECONDS[unit] for n, unit in _PART.findall(compact))
-    return timedelta(seconds=seconds)
+    span = Span(seconds=seconds)
+    span.spelling = compact
+    return span
 
 
 def format_duration(value: timedelta) -> str:
@@ -52,7 +65,8 @@ def parse_share(text: str) -> float:
     match = _SHARE.fullmatch(str(text).strip())
     if not match:
         raise ValueError(f"{text!r} is not a share: write a percentage such as '75%'")
-    share = float(match.group(1)) / 100
+    # Decimal, so "99.9%" is exactly the float nearest 0.999 (float division gives 0.99900…01)
+    share = float(Decimal(match.group(1)) / 100)
     if not 0 < share <= 1:
         raise ValueError(f"{text!r} must be more than 0% and at most 100%")
     return share
