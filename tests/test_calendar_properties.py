@@ -171,15 +171,31 @@ def _wall_to_utc(day, minutes: int, tz: ZoneInfo, fold: int) -> datetime:
 
 
 @st.composite
-def pause_lists(draw, start: datetime):
-    """0-3 finite pauses (maybe overlapping, unsorted, empty) and maybe one ongoing."""
+def pause_lists(draw, calendar: Calendar, start: datetime):
+    """0-3 finite pauses (maybe overlapping, unsorted, empty) and maybe one ongoing.
+
+    Pauses often begin or end at an opening or a closing, where off-by-one mistakes hide.
+    """
+    edges = [
+        edge
+        for span in calendar.open_intervals(start - timedelta(days=2), start + timedelta(days=10))
+        for edge in span
+    ]
+    somewhere = st.integers(-2 * 24 * 60, 10 * 24 * 60).map(lambda n: start + n * MINUTE)
+    instant = st.one_of(somewhere, st.sampled_from(edges)) if edges else somewhere
     found = []
     for _ in range(draw(st.integers(0, 3))):
-        begins = start + draw(st.integers(-2 * 24 * 60, 10 * 24 * 60)) * MINUTE
-        length = draw(st.one_of(st.just(0), st.integers(1, 120), st.integers(1, 3 * 24 * 60)))
-        found.append((begins, begins + length * MINUTE))
+        begins = draw(instant)
+        ends = draw(
+            st.one_of(
+                st.integers(0, 120).map(lambda n, b=begins: b + n * MINUTE),
+                st.integers(1, 3 * 24 * 60).map(lambda n, b=begins: b + n * MINUTE),
+                instant.filter(lambda e, b=begins: e >= b),
+            )
+        )
+        found.append((begins, ends))
     if draw(st.booleans()):
-        found.append((start + draw(st.integers(-60, 20 * 24 * 60)) * MINUTE, None))
+        found.append((draw(instant), None))
     return draw(st.permutations(found))
 
 
@@ -265,7 +281,7 @@ def test_deadline_with_pauses_matches_the_reference(data):
     case = data.draw(scenarios())
     _describe(case)
     calendar, start, duration = case["calendar"], case["start"], case["duration"]
-    paused = data.draw(pause_lists(start))
+    paused = data.draw(pause_lists(calendar, start))
     note(f"pauses={paused}")
     due = pauses.deadline(calendar, start, duration, paused)
     _utc(due)
@@ -280,7 +296,7 @@ def test_elapsed_with_pauses_matches_the_reference(data):
     case = data.draw(scenarios())
     _describe(case)
     calendar, start = case["calendar"], case["start"]
-    paused = data.draw(pause_lists(start))
+    paused = data.draw(pause_lists(calendar, start))
     end = start + data.draw(st.integers(0, 21 * 24 * 60)) * MINUTE
     note(f"pauses={paused} end={end.isoformat()}")
     assert pauses.elapsed(calendar, start, end, paused) == reference_elapsed(

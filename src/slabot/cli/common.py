@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,9 @@ from dateutil.parser import isoparse
 
 from ..sla import Policy, PolicyError, load_policy
 from .errors import CliError
+
+# Contracts run for years, not millennia: refusing far-off instants keeps every sum in range.
+EARLIEST, LATEST = 1971, 2200
 
 
 def policies_dir() -> Path:
@@ -49,7 +52,11 @@ def instant(text: str, tz: ZoneInfo, what: str = "time") -> datetime:
             f"(read in {tz.key}) or 2026-11-23T09:30+00:00",
             code=2,
         ) from None
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)  # a skipped local time reads as after the jump
+    if not EARLIEST <= value.year <= LATEST:
+        raise CliError(f"{what} {text!r} must fall between {EARLIEST} and {LATEST}", code=2)
+    return value.astimezone(UTC)
 
 
 def pause(text: str, tz: ZoneInfo) -> tuple[datetime, datetime | None]:

@@ -19,6 +19,7 @@ from .errors import CliError
 
 DEFAULT_TAIL = timedelta(days=1)
 DEFAULT_SPAN = timedelta(days=7)
+MAX_SPAN = timedelta(days=366)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,9 +64,12 @@ def run(args: argparse.Namespace) -> int:
     dues = [d.due for d in now.deadlines if d.due is not None]
     if args.span:
         try:
-            until = opened + parse_duration(args.span)
+            span = parse_duration(args.span)
         except ValueError as exc:
             raise CliError(f"--for: {exc}", code=2) from None
+        if span > MAX_SPAN:
+            raise CliError(f"--for: look at most {format_duration(MAX_SPAN)} ahead", code=2)
+        until = opened + span
     else:
         until = max(dues) + DEFAULT_TAIL if dues else opened + DEFAULT_SPAN
     label = policy.severity(severity).label
