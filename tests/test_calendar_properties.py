@@ -288,6 +288,9 @@ def test_deadline_with_pauses_matches_the_reference(data):
     assert due == reference_add(calendar, start, duration, paused)
     if due is not None:
         assert pauses.elapsed(calendar, start, due, paused) == duration
+    # Zero: the first instant at which the clock runs (open and not paused), if ever.
+    first = pauses.deadline(calendar, start, timedelta(0), paused)
+    assert first == reference_add(calendar, start, timedelta(0), paused)
 
 
 @FEW

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,23 @@ from .errors import CliError
 
 # Contracts run for years, not millennia: refusing far-off instants keeps every sum in range.
 EARLIEST, LATEST = 1971, 2200
+
+
+def add_ticket_arguments(parser: argparse.ArgumentParser, *, many: bool) -> None:
+    """FILE, --severity and --opened: what `deadlines` and `simulate` both take."""
+    parser.add_argument(
+        "file", metavar="FILE", help="a policy file, or a policy name in $SLABOT_POLICIES"
+    )
+    parser.add_argument("--severity", required=True, help="a severity key or alias")
+    parser.add_argument(
+        "--opened",
+        required=True,
+        action="append" if many else "store",
+        metavar="ISO",
+        help="when the ticket opens"
+        + (" (repeatable)" if many else "")
+        + "; without an offset, in the policy's zone",
+    )
 
 
 def policies_dir() -> Path:

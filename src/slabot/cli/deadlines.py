@@ -10,7 +10,7 @@ import json
 
 from ..sla import format_duration
 from ..sla.schedule import TARGET_LABELS
-from .common import instant, iso, pause, policy_from, severity_key, shown
+from .common import add_ticket_arguments, instant, iso, pause, policy_from, severity_key, shown
 
 # Targets that run from the opening; time to open runs from the report, update_every from
 # the first response, so neither has a deadline knowable from the opening alone.
@@ -18,17 +18,7 @@ TARGETS_SHOWN = ("first_response", "resolution")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "file", metavar="FILE", help="a policy file, or a policy name in $SLABOT_POLICIES"
-    )
-    parser.add_argument("--severity", required=True, help="a severity key or alias")
-    parser.add_argument(
-        "--opened",
-        required=True,
-        action="append",
-        metavar="ISO",
-        help="when the ticket opened (repeatable); without an offset, in the policy's zone",
-    )
+    add_ticket_arguments(parser, many=True)
     parser.add_argument(
         "--pause",
         action="append",

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from ..sla import Policy, format_duration, parse_duration
 from ..sla.history import Acknowledged, Event, Opened
 from ..sla.schedule import TARGET_LABELS, Timer, schedule, timeline
-from .common import instant, policy_from, severity_key, shown
+from .common import add_ticket_arguments, instant, policy_from, severity_key, shown
 from .errors import CliError
 
 DEFAULT_TAIL = timedelta(days=1)
@@ -23,16 +23,7 @@ MAX_SPAN = timedelta(days=366)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "file", metavar="FILE", help="a policy file, or a policy name in $SLABOT_POLICIES"
-    )
-    parser.add_argument("--severity", required=True, help="a severity key or alias")
-    parser.add_argument(
-        "--opened",
-        required=True,
-        metavar="ISO",
-        help="when the ticket opens; without an offset, in the policy's zone",
-    )
+    add_ticket_arguments(parser, many=False)
     parser.add_argument(
         "--reported", metavar="ISO", help="when the problem was reported (for time to open)"
     )
