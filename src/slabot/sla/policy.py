@@ -322,6 +322,31 @@ class Support(Model):
     hours: str = ""
 
 
+Principal = Annotated[str, BeforeValidator(lambda v: _principal(v))]
+
+
+def _principal(value: Any) -> str:
+    text = str(value)
+    if text in PRINCIPALS or re.fullmatch(r"[UW][A-Z0-9]{2,}", text):
+        return text
+    raise ValueError(
+        f"{text!r} is not someone: use {', '.join(PRINCIPALS)} or a Slack user ID such as U0123ABCD"
+    )
+
+
+PRINCIPALS = ("anyone", "owner", "reporter", "escalation")
+
+
+class Permissions(Model):
+    """Who may do what to a ticket: roles (owner, reporter, escalation: anyone in the matrix,
+    anyone) or Slack user IDs. Deployment admins may always act."""
+
+    change_severity: tuple[Principal, ...] = ("owner", "reporter", "escalation")
+    resolve: tuple[Principal, ...] = ("owner", "escalation")
+    reopen: tuple[Principal, ...] = ("owner", "reporter", "escalation")
+    close: tuple[Principal, ...] = ("owner", "escalation")
+
+
 class Policy(Model):
     """One support contract: severities and their targets, clocks, escalation, lifecycle."""
 
@@ -335,6 +360,7 @@ class Policy(Model):
     escalation: Escalation | None = None
     states: dict[StateKey, State] = Field(default_factory=dict)
     lifecycle: Lifecycle = Lifecycle()
+    permissions: Permissions = Permissions()
     uptime: Uptime | None = None
     support: Support | None = None
 
@@ -397,6 +423,22 @@ class Policy(Model):
     @property
     def pausing_states(self) -> frozenset[str]:
         return frozenset(key for key, state in self.states.items() if state.pauses)
+
+    def may(self, action: str, user: str, *, owner: str | None, reporter: str | None) -> bool:
+        """Whether ``user`` may ``action`` (change_severity, resolve, reopen, close) a ticket."""
+        allowed = getattr(self.permissions, action)
+        contacts = (
+            {c for level in self.escalation.levels for c in level.contacts}
+            if (self.escalation)
+            else set()
+        )
+        return (
+            "anyone" in allowed
+            or user in allowed
+            or ("owner" in allowed and user == owner)
+            or ("reporter" in allowed and user == reporter)
+            or ("escalation" in allowed and user in contacts)
+        )
 
     def state_label(self, key: str) -> str:
         state = self.states.get(key)  # type: ignore[call-overload]

@@ -1,0 +1,95 @@
+"""Opening the database named by ``DATABASE_URL``: a SQLite file by default, or PostgreSQL.
+
+SQLite is the embedded default (nothing to install). Its writers take the write lock as they
+begin (``BEGIN IMMEDIATE``) rather than on their first write, so two use cases on one ticket
+queue up instead of failing half-way; reads go through a second engine that never takes it.
+WAL lets those reads run alongside a writer. PostgreSQL serves several replicas; use cases
+lock the rows they change (``SELECT … FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlmodel import Session
+
+DEFAULT_URL = "sqlite:///slabot.db"
+
+
+class StoreError(Exception):
+    """The database cannot be used as configured; the message says what to change."""
+
+
+def database_url(url: str | None = None) -> URL:
+    """``url``, else ``$DATABASE_URL``, else a SQLite file in the working directory."""
+    text = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    try:
+        parsed = make_url(text)
+    except ArgumentError:
+        raise StoreError(
+            f"DATABASE_URL {text!r} is not a database URL: use sqlite:///slabot.db or "
+            "postgresql+psycopg://user@host:5432/dbname"
+        ) from None
+    if parsed.drivername in ("postgres", "postgresql"):  # as Heroku and others write it
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"DATABASE_URL uses {parsed.get_backend_name()!r}: slabot supports sqlite and "
+            "postgresql"
+        )
+    return parsed
+
+
+class Store:
+    """One database: a writing engine, a reading engine, and sessions on them."""
+
+    def __init__(self, url: str | URL | None = None, **engine_options: Any):
+        self.url = url if isinstance(url, URL) else database_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            options = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+            self.engine = create_engine(self.url, **options, **engine_options)
+            self.reader = create_engine(self.url, **options, **engine_options)
+            _sqlite_setup(self.engine, immediate=True)
+            _sqlite_setup(self.reader, immediate=False)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True, **engine_options)
+            self.reader = self.engine
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One transaction that commits when the block ends, or rolls back on an error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with Session(self.reader, expire_on_commit=False) as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.reader is not self.engine:
+            self.reader.dispose()
+
+
+def _sqlite_setup(engine: Engine, *, immediate: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin event, not the driver, start transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,131 @@
+"""The database's tables. Migrations in ``migrations/`` build exactly these (a test checks).
+
+* ``tickets`` is the current state of each ticket, denormalised for the queue: ``next_due_at``
+  is when its next running deadline falls, kept by every use case.
+* ``ticket_events`` is the append-only audit trail: who did what, when, before and after. The
+  engine's schedule is always recomputed from it.
+* ``timers`` is every future obligation (reminder, nudge, page, follow-up, auto-solve, …), unique
+  per ticket by ``(kind, stage, repeat)`` so nothing can fire twice.
+* ``policy_versions`` keeps the text of every policy a ticket was opened under, by digest, so
+  editing a policy file never changes the rules of tickets already running.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime
+
+
+def instant(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class PolicyVersion(SQLModel, table=True):
+    __tablename__ = "policy_versions"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=64)
+    text: str
+    first_seen_at: datetime = instant(nullable=False)
+
+
+class WorkspaceCounter(SQLModel, table=True):
+    """The last ticket number given out in a workspace (SLA-1, SLA-2, …)."""
+
+    __tablename__ = "workspace_counters"
+
+    workspace: str = Field(primary_key=True, max_length=32)
+    last_number: int = 0
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("workspace", "number", name="uq_tickets_workspace_number"),
+        UniqueConstraint("workspace", "idempotency_key", name="uq_tickets_idempotency"),
+        Index("ix_tickets_queue", "workspace", "active", "next_due_at"),
+        Index("ix_tickets_opened", "workspace", "opened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=32)
+    number: int
+    title: str
+    description: str = ""
+    policy: str = Field(max_length=64)
+    policy_digest: str = Field(foreign_key="policy_versions.digest", max_length=64)
+    severity: str = Field(max_length=64)
+    status: str = Field(default="open", max_length=32)
+    active: bool = True  # not resolved or closed: in the queue
+    channel: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    reporter: str = Field(max_length=32)
+    owner: str | None = Field(default=None, max_length=32)
+    reported_at: datetime = instant(nullable=False)
+    opened_at: datetime = instant(nullable=False)
+    acknowledged_at: datetime | None = instant()
+    acknowledged_by: str | None = Field(default=None, max_length=32)
+    resolved_at: datetime | None = instant()
+    closed_at: datetime | None = instant()
+    next_due_at: datetime | None = instant()  # the next running deadline: the queue's order
+    next_target: str | None = Field(default=None, max_length=32)
+    version: int = 1  # bumped by every change: optimistic concurrency
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    updated_at: datetime = instant(nullable=False)
+
+    @property
+    def ref(self) -> str:
+        return f"SLA-{self.number}"
+
+
+class TicketEvent(SQLModel, table=True):
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
+    kind: str = Field(max_length=32)
+    actor: str = Field(max_length=32)
+    at: datetime = instant(nullable=False)
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Timer(SQLModel, table=True):
+    __tablename__ = "timers"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "stage", "repeat", name="uq_timers_key"),
+        Index("ix_timers_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
+    kind: str = Field(max_length=32)
+    stage: str = Field(max_length=128)
+    repeat: int = 0
+    due_at: datetime = instant(nullable=False)
+    state: str = Field(default="pending", max_length=16)  # pending, fired, dropped, dead
+    next_attempt_at: datetime = instant(nullable=False)
+    fired_at: datetime | None = instant()
+    attempts: int = 0
+    last_error: str | None = None
+    target: str | None = Field(default=None, max_length=32)
+    level: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ChannelPolicy(SQLModel, table=True):
+    """Which policy a Slack channel's tickets run under."""
+
+    __tablename__ = "channel_policies"
+
+    workspace: str = Field(primary_key=True, max_length=32)
+    channel: str = Field(primary_key=True, max_length=32)
+    policy: str = Field(max_length=64)
+    bound_by: str = Field(max_length=32)
+    bound_at: datetime = instant(nullable=False)

@@ -1,0 +1,26 @@
+"""Tickets: the use cases that combine the SLA engine with storage."""
+
+from .errors import (
+    AlreadyDone,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    SeverityUnclear,
+    TicketError,
+)
+from .service import OpenResult, Tickets, TicketView, parse_ref
+
+__all__ = [
+    "AlreadyDone",
+    "Conflict",
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "OpenResult",
+    "SeverityUnclear",
+    "TicketError",
+    "TicketView",
+    "Tickets",
+    "parse_ref",
+]

@@ -1,0 +1,35 @@
+"""What a use case refuses, in words the person who asked can act on."""
+
+from __future__ import annotations
+
+
+class TicketError(Exception):
+    """A refusal: nothing was changed, and the message says what to do instead."""
+
+
+class NotFound(TicketError):
+    pass
+
+
+class Forbidden(TicketError):
+    pass
+
+
+class Invalid(TicketError):
+    """The request does not fit the ticket's state or the policy."""
+
+
+class Conflict(TicketError):
+    """Someone changed the ticket since the caller looked at it."""
+
+
+class AlreadyDone(TicketError):
+    """The same change was made already, by someone else or by a repeated request."""
+
+
+class SeverityUnclear(TicketError):
+    """The text did not say clearly which severity it is; ask, offering ``candidates``."""
+
+    def __init__(self, message: str, candidates: tuple[str, ...]):
+        super().__init__(message)
+        self.candidates = candidates

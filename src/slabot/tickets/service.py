@@ -1,0 +1,627 @@
+"""The use cases: everything a Slack command, a button or the clock can do to a ticket.
+
+Each use case is one transaction. It locks the ticket, checks the request against the ticket's
+state, its policy and the caller's rights, appends events, then recomputes the ticket from its
+whole history with the engine: the row's state, the queue's ``next_due_at``, and the pending
+timers (added, moved or deleted, so no timer outlives the state that caused it). A refusal
+raises a `TicketError` before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ..policies import PolicyBook
+from ..sla import Policy, format_duration
+from ..sla.classify import Classification, classify
+from ..sla.schedule import Schedule, schedule
+from ..store import Store
+from ..store.tables import (
+    ChannelPolicy,
+    PolicyVersion,
+    Ticket,
+    TicketEvent,
+    Timer,
+    WorkspaceCounter,
+)
+from .errors import (
+    AlreadyDone,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    SeverityUnclear,
+    TicketError,
+)
+from .events import engine_events, stamp
+
+ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
+WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
+MAX_TITLE = 3000
+MAX_TEXT = 40_000
+_REF = re.compile(r"(?:sla-?)?#?(\d{1,9})", re.IGNORECASE)
+
+Change = tuple[str, dict[str, Any], dict[str, Any]]  # kind, before, after
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as it stands: its row, the policy it runs under, and its schedule at ``now``."""
+
+    ticket: Ticket
+    policy: Policy
+    schedule: Schedule
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    view: TicketView
+    created: bool  # False: the idempotency key had opened this ticket already
+    classification: Classification | None
+
+
+def parse_ref(ref: str | int) -> int:
+    """``SLA-42``, ``sla42``, ``#42`` or ``42`` → 42."""
+    match = _REF.fullmatch(str(ref).strip())
+    if not match or int(match.group(1)) == 0:
+        raise Invalid(f"{str(ref)[:40]!r} is not a ticket ID: use its number, such as SLA-42 or 42")
+    return int(match.group(1))
+
+
+class Tickets:
+    def __init__(
+        self,
+        store: Store,
+        policies: PolicyBook,
+        *,
+        admins: Iterable[str] = (),
+        default_policy: str | None = None,
+    ):
+        self.store = store
+        self.policies = policies
+        self.admins = frozenset(admins)
+        self.default_policy = default_policy
+
+    # -- opening -------------------------------------------------------------------------------
+
+    def open(
+        self,
+        workspace: str,
+        *,
+        title: str,
+        reporter: str,
+        now: datetime,
+        severity: str | None = None,
+        policy: str | None = None,
+        channel: str | None = None,
+        description: str = "",
+        reported_at: datetime | None = None,
+        owner: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> OpenResult:
+        """Open a ticket; a repeated ``idempotency_key`` returns the ticket it opened before."""
+        if idempotency_key is not None:
+            existing = self._by_key(workspace, idempotency_key, now)
+            if existing is not None:
+                return OpenResult(existing, False, None)
+        title = title.strip()
+        if not title:
+            raise Invalid("a ticket needs a title: say in a few words what is wrong")
+        if len(title) > MAX_TITLE:
+            raise Invalid(f"the title is {len(title)} characters; keep it under {MAX_TITLE}")
+        if len(description) > MAX_TEXT:
+            raise Invalid(f"the description is too long; keep it under {MAX_TEXT} characters")
+        if reported_at is not None and reported_at > now:
+            raise Invalid("the problem cannot be reported after the ticket opens")
+        chosen = self._policy_for(workspace, channel, policy)
+        classification = None
+        if severity is None:
+            classification = classify(chosen, title + " " + description)
+            if classification.unsure:
+                raise SeverityUnclear(
+                    f"Which severity is it? {classification.reason}.", classification.candidates
+                )
+            severity = classification.severity
+        try:
+            level = chosen.severity(severity or "")
+        except KeyError as exc:
+            raise Invalid(str(exc.args[0])) from None
+        try:
+            with self.store.writing() as session:
+                self._remember_version(session, chosen, now)
+                ticket = Ticket(
+                    workspace=workspace,
+                    number=self._next_number(session, workspace),
+                    title=title,
+                    description=description,
+                    policy=chosen.name,
+                    policy_digest=chosen.digest,
+                    severity=level.key,
+                    channel=channel,
+                    reporter=reporter,
+                    owner=owner,
+                    reported_at=reported_at or now,
+                    opened_at=now,
+                    idempotency_key=idempotency_key,
+                    updated_at=now,
+                )
+                session.add(ticket)
+                session.flush()
+                after = {
+                    "severity": level.key,
+                    "title": title,
+                    "policy": chosen.name,
+                    "reported_at": stamp(reported_at),
+                    "owner": owner,
+                }
+                if classification is not None:
+                    after["classified"] = classification.reason
+                session.add(
+                    TicketEvent(
+                        ticket_id=ticket.id, kind="opened", actor=reporter, at=now, after=after
+                    )
+                )
+                view = self._recompute(session, ticket, chosen, now, bump=False)
+        except IntegrityError:
+            # Another delivery of the same request won the race: answer with its ticket.
+            existing = idempotency_key and self._by_key(workspace, idempotency_key, now)
+            if not existing:
+                raise
+            return OpenResult(existing, False, None)
+        return OpenResult(view, True, classification)
+
+    # -- changes -------------------------------------------------------------------------------
+
+    def acknowledge(
+        self,
+        workspace: str,
+        ref: str | int,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "acknowledge")
+            if ticket.acknowledged_at is not None:
+                raise AlreadyDone(
+                    f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}> at "
+                    f"{ticket.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                )
+            ticket.acknowledged_at, ticket.acknowledged_by = now, actor
+            changes: list[Change] = [("acknowledged", {}, {"by": actor})]
+            if ticket.owner is None:
+                ticket.owner = actor
+                changes.append(("owner_assigned", {"owner": None}, {"owner": actor}))
+            return changes
+
+        return self._change(workspace, ref, actor, now, expected_version, apply)
+
+    def change_severity(
+        self,
+        workspace: str,
+        ref: str | int,
+        severity: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "change the severity of")
+            self._allowed(policy, "change_severity", actor, ticket)
+            try:
+                level = policy.severity(severity)
+            except KeyError as exc:
+                raise Invalid(str(exc.args[0])) from None
+            if level.key == ticket.severity:
+                raise AlreadyDone(f"{ticket.ref} is already {level.label}")
+            before = {"severity": ticket.severity}
+            return [("severity_changed", before, {"severity": level.key, "reason": reason})]
+
+        return self._change(workspace, ref, actor, now, expected_version, apply)
+
+    def post_update(
+        self,
+        workspace: str,
+        ref: str | int,
+        text: str,
+        *,
+        actor: str,
+        now: datetime,
+        eta: datetime | None = None,
+        workaround: bool = False,
+        expected_version: int | None = None,
+    ) -> TicketView:
+        """An update to the customer: resets the update clock; an ETA or a workaround also
+        answers rules such as LiveOps's P2 elevation."""
+        text = text.strip()
+        if not text:
+            raise Invalid("an update needs some text: say what changed and what happens next")
+        if len(text) > MAX_TEXT:
+            raise Invalid(f"the update is too long; keep it under {MAX_TEXT} characters")
+        if eta is not None and eta <= now:
+            raise Invalid("the ETA is already past: give a time still to come")
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "post an update on")
+            after = {"text": text, "eta": stamp(eta), "workaround": workaround}
+            return [("update_posted", {}, after)]
+
+        return self._change(workspace, ref, actor, now, expected_version, apply)
+
+    def set_status(
+        self,
+        workspace: str,
+        ref: str | int,
+        status: str,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> TicketView:
+        """Pending, waiting on the customer or a third party, or back to open (``resume``)."""
+        if status not in (*WAITING, "open"):
+            raise Invalid(
+                f"{status!r} is not a status you can set: use open, {', '.join(WAITING)} "
+                "(resolve, reopen and close have their own commands)"
+            )
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "change the status of")
+            if ticket.status == status:
+                raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(status)}")
+            return [("status_changed", {"status": ticket.status}, {"status": status})]
+
+        return self._change(workspace, ref, actor, now, expected_version, apply)
+
+    def resolve(
+        self,
+        workspace: str,
+        ref: str | int,
+        *,
+        actor: str,
+        now: datetime,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            if ticket.status in ("resolved", "closed"):
+                raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(ticket.status)}")
+            self._allowed(policy, "resolve", actor, ticket)
+            ticket.resolved_at = now
+            after = {"status": "resolved", "note": note}
+            return [("status_changed", {"status": ticket.status}, after)]
+
+        return self._change(workspace, ref, actor, now, expected_version, apply)
+
+    def reopen(
+        self,
+        workspace: str,
+        ref: str | int,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            if ticket.status != "resolved":
+                raise Invalid(
+                    f"{ticket.ref} is {policy.state_label(ticket.status)}: only a resolved "
+                    "ticket can be reopened"
+                    + ("; open a new ticket instead" if ticket.status == "closed" else "")
+                )
+            self._allowed(policy, "reopen", actor, ticket)
+            window = policy.lifecycle.reopen_within
+            if window and ticket.resolved_at and now > ticket.resolved_at + window:
+                raise Invalid(
+                    f"{ticket.ref} was resolved more than {format_duration(window)} ago, past the "
+                    "policy's reopen window: open a new ticket and mention this one"
+                )
+            ticket.resolved_at = None
+            return [("status_changed", {"status": "resolved"}, {"status": "open"})]
+
+        return self._change(workspace, ref, actor, now, expected_version, apply)
+
+    def close(
+        self,
+        workspace: str,
+        ref: str | int,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            if ticket.status == "closed":
+                raise AlreadyDone(f"{ticket.ref} is already closed")
+            if ticket.status != "resolved":
+                raise Invalid(f"{ticket.ref} is not resolved: resolve it first, then close it")
+            self._allowed(policy, "close", actor, ticket)
+            ticket.closed_at = now
+            return [("status_changed", {"status": "resolved"}, {"status": "closed"})]
+
+        return self._change(workspace, ref, actor, now, expected_version, apply)
+
+    def assign(
+        self,
+        workspace: str,
+        ref: str | int,
+        owner: str,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "assign")
+            if ticket.owner == owner:
+                raise AlreadyDone(f"<@{owner}> already owns {ticket.ref}")
+            before = {"owner": ticket.owner}
+            ticket.owner = owner
+            return [("owner_assigned", before, {"owner": owner})]
+
+        return self._change(workspace, ref, actor, now, expected_version, apply)
+
+    def acknowledge_page(
+        self, workspace: str, ref: str | int, level: str, *, actor: str, now: datetime
+    ) -> TicketView:
+        """ "I'm on it" on a page: stops that level's repeats and acknowledges the ticket."""
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "answer a page for")
+            changes: list[Change] = [("page_acknowledged", {}, {"level": level})]
+            if ticket.acknowledged_at is None:
+                ticket.acknowledged_at, ticket.acknowledged_by = now, actor
+                changes.append(("acknowledged", {}, {"by": actor}))
+            if ticket.owner is None:
+                ticket.owner = actor
+                changes.append(("owner_assigned", {"owner": None}, {"owner": actor}))
+            return changes
+
+        return self._change(workspace, ref, actor, now, None, apply)
+
+    def set_message(self, workspace: str, ref: str | int, channel: str, ts: str) -> None:
+        """Where the ticket's card lives, so every change can update it in place."""
+        with self.store.writing() as session:
+            ticket = self._lock(session, workspace, ref)
+            ticket.channel, ticket.message_ts = channel, ts
+
+    def bind_channel(
+        self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
+    ) -> Policy:
+        """Tickets opened in ``channel`` run under ``policy`` from now on."""
+        chosen = self._named(policy)
+        with self.store.writing() as session:
+            self._remember_version(session, chosen, now)
+            session.merge(
+                ChannelPolicy(
+                    workspace=workspace,
+                    channel=channel,
+                    policy=chosen.name,
+                    bound_by=actor,
+                    bound_at=now,
+                )
+            )
+        return chosen
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def view(self, workspace: str, ref: str | int, now: datetime) -> TicketView:
+        with self.store.reading() as session:
+            ticket = self._find(session, workspace, ref)
+            policy = self._policy_of(session, ticket)
+            return TicketView(ticket, policy, self._schedule(session, ticket, policy, now))
+
+    # -- the machinery -------------------------------------------------------------------------
+
+    def _change(
+        self,
+        workspace: str,
+        ref: str | int,
+        actor: str,
+        now: datetime,
+        expected_version: int | None,
+        apply: Callable[[Ticket, Policy], list[Change]],
+    ) -> TicketView:
+        with self.store.writing() as session:
+            ticket = self._lock(session, workspace, ref)
+            if expected_version is not None and ticket.version != expected_version:
+                raise Conflict(
+                    f"{ticket.ref} changed while you were looking at it: "
+                    "check its card and try again"
+                )
+            policy = self._policy_of(session, ticket)
+            at = max(now, self._last_event_at(session, ticket) or now)
+            for kind, before, after in apply(ticket, policy):
+                session.add(
+                    TicketEvent(
+                        ticket_id=ticket.id,
+                        kind=kind,
+                        actor=actor,
+                        at=at,
+                        before=before,
+                        after=after,
+                    )
+                )
+            return self._recompute(session, ticket, policy, at, bump=True)
+
+    def _recompute(
+        self, session: Session, ticket: Ticket, policy: Policy, now: datetime, *, bump: bool
+    ) -> TicketView:
+        session.flush()
+        plan = self._schedule(session, ticket, policy, now)
+        ticket.severity = plan.severity
+        ticket.status = plan.status
+        ticket.active = plan.status in ACTIVE
+        nearest = plan.next_breach
+        ticket.next_due_at = nearest.due if nearest else None
+        ticket.next_target = nearest.target if nearest else None
+        if bump:
+            ticket.version += 1
+        ticket.updated_at = now
+        self._rewrite_timers(session, ticket, plan)
+        session.flush()
+        return TicketView(ticket, policy, plan)
+
+    def _schedule(
+        self, session: Session, ticket: Ticket, policy: Policy, now: datetime
+    ) -> Schedule:
+        rows = session.exec(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+        )
+        return schedule(policy, engine_events(rows), now)
+
+    def _rewrite_timers(self, session: Session, ticket: Ticket, plan: Schedule) -> None:
+        wanted = {timer.key: timer for timer in plan.timers}
+        existing = {
+            (t.kind, t.stage, t.repeat): t
+            for t in session.exec(select(Timer).where(Timer.ticket_id == ticket.id))
+        }
+        stale = [t.id for key, t in existing.items() if t.state == "pending" and key not in wanted]
+        if stale:
+            session.execute(delete(Timer).where(Timer.id.in_(stale)))  # type: ignore[union-attr]
+        for key, timer in wanted.items():
+            row = existing.get(key)
+            if row is None:
+                session.add(
+                    Timer(
+                        ticket_id=ticket.id,
+                        kind=timer.kind,
+                        stage=timer.stage,
+                        repeat=timer.repeat,
+                        due_at=timer.due_at,
+                        next_attempt_at=timer.due_at,
+                        target=timer.target,
+                        level=timer.level,
+                        detail={
+                            "share": timer.share,
+                            "trigger": timer.trigger,
+                            "clause": timer.clause,
+                        },
+                    )
+                )
+            elif row.state == "pending" and row.due_at != timer.due_at:
+                row.due_at = row.next_attempt_at = timer.due_at
+
+    def _lock(self, session: Session, workspace: str, ref: str | int) -> Ticket:
+        number = parse_ref(ref)
+        query = select(Ticket).where(Ticket.workspace == workspace, Ticket.number == number)
+        ticket = session.exec(query.with_for_update()).first()
+        if ticket is None:
+            raise NotFound(f"there is no ticket SLA-{number} in this workspace")
+        return ticket
+
+    def _find(self, session: Session, workspace: str, ref: str | int) -> Ticket:
+        number = parse_ref(ref)
+        query = select(Ticket).where(Ticket.workspace == workspace, Ticket.number == number)
+        ticket = session.exec(query).first()
+        if ticket is None:
+            raise NotFound(f"there is no ticket SLA-{number} in this workspace")
+        return ticket
+
+    def _by_key(self, workspace: str, key: str, now: datetime) -> TicketView | None:
+        with self.store.reading() as session:
+            query = select(Ticket).where(
+                Ticket.workspace == workspace, Ticket.idempotency_key == key
+            )
+            ticket = session.exec(query).first()
+            if ticket is None:
+                return None
+            policy = self._policy_of(session, ticket)
+            return TicketView(ticket, policy, self._schedule(session, ticket, policy, now))
+
+    def _last_event_at(self, session: Session, ticket: Ticket) -> datetime | None:
+        query = select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id)
+        return session.exec(query).first()
+
+    def _policy_of(self, session: Session, ticket: Ticket) -> Policy:
+        try:
+            return self.policies.version(ticket.policy_digest, None)
+        except KeyError:
+            text = session.get(PolicyVersion, ticket.policy_digest).text  # type: ignore[union-attr]
+            return self.policies.version(ticket.policy_digest, text)
+
+    def _named(self, name: str) -> Policy:
+        try:
+            return self.policies.get(name)
+        except KeyError as exc:
+            raise Invalid(str(exc.args[0])) from None
+
+    def _policy_for(self, workspace: str, channel: str | None, name: str | None) -> Policy:
+        if name:
+            return self._named(name)
+        if channel:
+            with self.store.reading() as session:
+                bound = session.get(ChannelPolicy, (workspace, channel))
+            if bound is not None:
+                return self._named(bound.policy)
+        if self.default_policy:
+            return self._named(self.default_policy)
+        names = self.policies.names()
+        if len(names) == 1:
+            return self.policies.get(names[0])
+        raise Invalid(
+            "which policy does this ticket run under? Name one (policy:NAME, one of "
+            f"{', '.join(names)}) or bind this channel to one with /sla policy NAME"
+        )
+
+    def _remember_version(self, session: Session, policy: Policy, now: datetime) -> None:
+        values = {
+            "digest": policy.digest,
+            "name": policy.name,
+            "text": self.policies.text(policy.name),
+            "first_seen_at": now,
+        }
+        insert = pg_insert if not self.store.is_sqlite else sqlite_insert
+        session.execute(insert(PolicyVersion).values(**values).on_conflict_do_nothing())
+
+    def _next_number(self, session: Session, workspace: str) -> int:
+        insert = pg_insert if not self.store.is_sqlite else sqlite_insert
+        session.execute(
+            insert(WorkspaceCounter)
+            .values(workspace=workspace, last_number=0)
+            .on_conflict_do_nothing()
+        )
+        bumped = (
+            update(WorkspaceCounter)
+            .where(WorkspaceCounter.workspace == workspace)  # type: ignore[arg-type]
+            .values(last_number=WorkspaceCounter.last_number + 1)
+            .returning(WorkspaceCounter.last_number)
+        )
+        return session.execute(bumped).scalar_one()
+
+    def _allowed(self, policy: Policy, action: str, actor: str, ticket: Ticket) -> None:
+        if actor in self.admins or policy.may(
+            action, actor, owner=ticket.owner, reporter=ticket.reporter
+        ):
+            return
+        who = ", ".join(getattr(policy.permissions, action))
+        raise Forbidden(
+            f"you may not {action.replace('_', ' ')} {ticket.ref}: the {policy.name} policy "
+            f"allows {who}. Ask the owner"
+            + (f" (<@{ticket.owner}>)" if ticket.owner else "")
+            + " or someone in the escalation matrix"
+        )
+
+
+def _active(ticket: Ticket, doing: str) -> None:
+    if ticket.status not in ACTIVE:
+        raise Invalid(
+            f"{ticket.ref} is {ticket.status}: you cannot {doing} it"
+            + (" (reopen it first)" if ticket.status == "resolved" else "")
+        )
+
+
+__all__ = ["OpenResult", "TicketError", "TicketView", "Tickets", "parse_ref"]
