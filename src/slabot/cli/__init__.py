@@ -19,6 +19,8 @@ COMMANDS = {
     "policy": ("policy", "check policy files"),
     "deadlines": ("deadlines", "print the deadlines of tickets opened at given instants"),
     "simulate": ("simulate", "print the whole timeline a ticket would get if nobody acts"),
+    "db": ("db", "manage the database schema ($DATABASE_URL)"),
+    "tickets": ("tickets", "list tickets or show one, read-only"),
 }
 
 
