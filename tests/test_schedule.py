@@ -1,9 +1,11 @@
 """A ticket's schedule from its history: what a card shows and what the clock will send."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from slabot.sla import PolicyError, parse_policy
 from slabot.sla.history import (
     Acknowledged,
     Opened,
@@ -198,3 +200,23 @@ def test_timer_keys_are_unique_within_a_ticket(policies, name):
         events = timeline(policy, history, h(24 * 14))
         keys = [t.key for t in events]
         assert len(keys) == len(set(keys)), severity.key
+
+
+def test_each_update_cycle_has_its_own_reminder(policies):
+    liveops = policies["liveops"]
+    history = [Opened(T0, "p1"), Acknowledged(h(1))]
+    first = [t for t in schedule(liveops, history, h(1)).timers if t.target == "update_every"]
+    assert [(t.kind, t.due_at) for t in first] == [
+        ("reminder", h(1 + 4 * 0.8)),
+        ("update_nudge", h(5)),
+    ]
+    history.append(UpdatePosted(h(2)))
+    second = [t for t in schedule(liveops, history, h(2)).timers if t.kind == "reminder"]
+    assert [(t.stage, t.due_at) for t in second] == [("update_every#1@80%", h(2 + 4 * 0.8))]
+
+
+def test_time_to_open_cannot_have_reminders():
+
+    text = (Path(__file__).parent.parent / "policies" / "liveops.yaml").read_text()
+    with pytest.raises(PolicyError, match=r"reminders\.time_to_open"):
+        parse_policy(text.replace("reminders:\n", 'reminders:\n  time_to_open: ["50%"]\n'))

@@ -505,6 +505,11 @@ def _reference_problems(policy: Policy):
             for calendar in target.opened_in:
                 if calendar not in policy.calendars:
                     yield Problem(f"{path}.opened_in.{calendar}", f"unknown calendar {calendar!r}")
+    if "time_to_open" in policy.reminders:
+        yield Problem(
+            "reminders.time_to_open",
+            "a ticket cannot be reminded of its time to open: it exists only once opened",
+        )
     levels = [level.key for level in policy.escalation.levels] if policy.escalation else []
     for i, level in enumerate(levels):
         if level in levels[:i]:

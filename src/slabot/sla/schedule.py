@@ -100,10 +100,6 @@ class Schedule:
         running = [d for d in self.deadlines if d.state in ("running", "breached") and d.due]
         return min(running, key=lambda d: d.due, default=None)  # type: ignore[arg-type, return-value]
 
-    def next_page(self, now: datetime) -> Timer | None:
-        pages = [t for t in self.timers if t.kind == "page" and t.due_at >= now]
-        return min(pages, key=lambda t: t.due_at, default=None)
-
 
 @dataclass(frozen=True)
 class _Obligation:
@@ -298,19 +294,22 @@ def _obligations(ticket: _Ticket) -> Iterator[_Obligation]:
 
 def _reminders(ticket: _Ticket) -> Iterator[_Obligation]:
     for name, shares in ticket.policy.reminders.items():
-        if name in ("time_to_open", "update_every") or ticket.target(name) is None:
+        target = ticket.target(name)
+        if target is None:
             continue
+        # each update cycle has its own reminders; a new update starts the next cycle
+        cycle = f"#{_cycle(ticket)}" if name == "update_every" else ""
         for share in shares:
             due = ticket.not_before_change(ticket.due(name, share))
             if due is not None:
                 yield _Obligation(
                     "reminder",
-                    f"{name}@{share:.0%}",
+                    f"{name}{cycle}@{share:.0%}",
                     due,
                     end=ticket.end(name),
                     target=name,
                     share=share,
-                    clause=ticket.target(name).clause,
+                    clause=target.clause,
                 )
 
 

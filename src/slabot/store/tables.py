@@ -48,7 +48,7 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("workspace", "number", name="uq_tickets_workspace_number"),
         UniqueConstraint("workspace", "idempotency_key", name="uq_tickets_idempotency"),
-        Index("ix_tickets_queue", "workspace", "active", "next_due_at"),
+        Index("ix_tickets_queue", "workspace", "active", "next_due_at", "id"),
         Index("ix_tickets_opened", "workspace", "opened_at"),
     )
 

@@ -30,21 +30,41 @@ def queue(
     *,
     policy: str | None = None,
     limit: int = PAGE,
-    after: tuple[datetime, int] | None = None,
+    after: tuple[datetime | None, int] | None = None,
 ) -> list[Ticket]:
     """Open tickets, the one closest to its next breach first; paused ones (no running
-    deadline) last. ``after`` is the last row's (next_due_at, id) for the next page."""
-    query = select(Ticket).where(Ticket.workspace == workspace, Ticket.active)
+    deadline) last; ties by id. ``after`` is the last row's (next_due_at, id) for the next
+    page (next_due_at None when that row is paused).
+
+    Two reads that each follow ``ix_tickets_queue`` (workspace, active, next_due_at, id) and
+    stop after ``limit`` rows: the tickets with a deadline, then, if the page is not full, the
+    paused ones by id. One ORDER BY that puts NULLs last cannot follow the index on SQLite
+    (which sorts NULLs first), so it would sort every open ticket of the workspace."""
+    base = select(Ticket).where(Ticket.workspace == workspace, Ticket.active)
     if policy:
-        query = query.where(Ticket.policy == policy)
-    if after is not None:
-        due, last_id = after
-        query = query.where(
-            or_(Ticket.next_due_at > due, (Ticket.next_due_at == due) & (Ticket.id > last_id))
-        )
-    query = query.order_by(Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.id)  # type: ignore[union-attr]
+        base = base.where(Ticket.policy == policy)
+    due = Ticket.next_due_at
+    rows: list[Ticket] = []
     with store.reading() as session:
-        return list(session.exec(query.limit(limit)))
+        if after is None or after[0] is not None:
+            running = base.where(due.is_not(None))  # type: ignore[union-attr]
+            if after is not None:
+                last_due, last_id = after
+                running = running.where(
+                    due >= last_due,  # type: ignore[operator]
+                    or_(due > last_due, Ticket.id > last_id),  # type: ignore[operator]
+                )
+            running = running.order_by(due, Ticket.id).limit(limit)
+            rows += session.exec(running)
+        if len(rows) < limit:
+            paused = base.where(due.is_(None))  # type: ignore[union-attr]
+            if after is not None and after[0] is None:
+                paused = paused.where(Ticket.id > after[1])  # type: ignore[operator]
+            # ORDER BY next_due_at (all NULL here), id: the index's own order, which
+            # PostgreSQL follows; ORDER BY id alone makes it walk the primary key instead.
+            paused = paused.order_by(due, Ticket.id).limit(limit - len(rows))
+            rows += session.exec(paused)
+    return rows
 
 
 def tickets(

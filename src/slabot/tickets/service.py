@@ -297,7 +297,12 @@ class Tickets:
         expected_version: int | None = None,
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
-            if ticket.status in ("resolved", "closed"):
+            if ticket.status == "closed":
+                raise Invalid(
+                    f"{ticket.ref} is {policy.state_label('closed')}: a closed ticket cannot "
+                    "change; open a new ticket and mention this one"
+                )
+            if ticket.status == "resolved":
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(ticket.status)}")
             self._allowed(policy, "resolve", actor, ticket)
             ticket.resolved_at = now

@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace", "number", name="uq_tickets_workspace_number"),
         sa.UniqueConstraint("workspace", "idempotency_key", name="uq_tickets_idempotency"),
     )
-    op.create_index("ix_tickets_queue", "tickets", ["workspace", "active", "next_due_at"])
+    op.create_index("ix_tickets_queue", "tickets", ["workspace", "active", "next_due_at", "id"])
     op.create_index("ix_tickets_opened", "tickets", ["workspace", "opened_at"])
     op.create_table(
         "ticket_events",

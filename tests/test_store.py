@@ -1,0 +1,132 @@
+"""The store: migrations, the instants rule, DATABASE_URL, and SQLite's settings.
+
+Every test that takes ``store`` or ``blank_store`` runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, inspect, text
+from sqlalchemy.exc import StatementError
+from sqlmodel import SQLModel, select
+
+from slabot.store import Store, StoreError, database_url
+from slabot.store import tables as _tables  # noqa: F401  (registers the tables)
+from slabot.store.migrate import pending, upgrade
+from slabot.store.tables import PolicyVersion
+
+TABLES = {
+    "channel_policies",
+    "policy_versions",
+    "ticket_events",
+    "tickets",
+    "timers",
+    "workspace_counters",
+}
+KOLKATA = ZoneInfo("Asia/Kolkata")
+
+
+def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(blank_store):
+    assert not set(inspect(blank_store.engine).get_table_names()) & TABLES
+    assert pending(blank_store) == ["0001"]
+
+    upgrade(blank_store)
+
+    assert pending(blank_store) == []
+    assert set(inspect(blank_store.engine).get_table_names()) >= TABLES
+    with blank_store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
+
+
+def test_upgrading_an_up_to_date_database_changes_nothing(store):
+    assert pending(store) == []
+    upgrade(store)
+    assert pending(store) == []
+
+
+def test_an_instant_in_any_zone_comes_back_as_the_same_instant_in_utc(store):
+    seen = datetime(2026, 3, 3, 15, 30, 12, 345678, tzinfo=KOLKATA)
+    with store.writing() as session:
+        session.add(PolicyVersion(digest="d1", name="p", text="t", first_seen_at=seen))
+
+    with store.reading() as session:
+        back = session.get(PolicyVersion, "d1").first_seen_at
+
+    assert back == seen
+    assert back.tzinfo is UTC
+    assert back.replace(tzinfo=None) == datetime(2026, 3, 3, 10, 0, 12, 345678)
+
+
+def test_a_naive_datetime_is_refused_and_nothing_is_written(store):
+    with (
+        pytest.raises(StatementError, match="no time zone"),
+        store.writing() as session,
+    ):
+        session.add(
+            PolicyVersion(digest="d1", name="p", text="t", first_seen_at=datetime(2026, 3, 3))
+        )
+        session.flush()
+
+    with store.reading() as session:
+        assert session.exec(select(func.count()).select_from(PolicyVersion)).one() == 0
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["postgres://u@db.example:5432/slabot", "postgresql://u@db.example:5432/slabot"],
+)
+def test_database_url_reads_postgres_urls_as_psycopg(given):
+    url = database_url(given)
+    assert url.drivername == "postgresql+psycopg"
+    assert (url.host, url.port, url.database, url.username) == ("db.example", 5432, "slabot", "u")
+
+
+def test_database_url_defaults_to_a_sqlite_file_in_the_working_directory(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert str(database_url()) == "sqlite:///slabot.db"
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert database_url().drivername == "postgresql+psycopg"
+
+
+def test_database_url_refuses_mysql_naming_the_databases_it_supports():
+    with pytest.raises(StoreError) as refused:
+        database_url("mysql://u@db.example/slabot")
+    assert "sqlite" in str(refused.value) and "postgresql" in str(refused.value)
+
+
+def test_database_url_refuses_text_that_is_not_a_url():
+    with pytest.raises(StoreError, match="not a database URL"):
+        database_url("slabot.db")
+
+
+def test_a_sqlite_file_runs_in_wal_mode_with_foreign_keys_on(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'slabot.db'}")
+    try:
+        for engine in (store.engine, store.reader):
+            with engine.connect() as connection:
+                assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+                assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        store.dispose()
+
+
+def test_a_sqlite_file_enforces_foreign_keys(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'slabot.db'}")
+    upgrade(store)
+    try:
+        with pytest.raises(Exception, match="FOREIGN KEY"), store.writing() as session:
+            session.execute(
+                text(
+                    "INSERT INTO ticket_events (ticket_id, kind, actor, at, before, after) "
+                    "VALUES (999, 'opened', 'U1', '2026-03-03 10:00:00.000000', '{}', '{}')"
+                )
+            )
+    finally:
+        store.dispose()
