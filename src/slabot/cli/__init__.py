@@ -19,6 +19,7 @@ COMMANDS = {
     "policy": ("policy", "check policy files"),
     "deadlines": ("deadlines", "print the deadlines of tickets opened at given instants"),
     "simulate": ("simulate", "print the whole timeline a ticket would get if nobody acts"),
+    "serve": ("serve", "run the Slack app over HTTP (or Socket Mode)"),
     "db": ("db", "manage the database schema ($DATABASE_URL)"),
     "tickets": ("tickets", "list tickets or show one, read-only"),
 }

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..sla.classify import Classification
+
 
 class TicketError(Exception):
     """A refusal: nothing was changed, and the message says what to do instead."""
@@ -28,8 +33,12 @@ class AlreadyDone(TicketError):
 
 
 class SeverityUnclear(TicketError):
-    """The text did not say clearly which severity it is; ask, offering ``candidates``."""
+    """The text did not say clearly which severity it is; ask, offering the candidates."""
 
-    def __init__(self, message: str, candidates: tuple[str, ...]):
+    def __init__(self, message: str, classification: Classification):
         super().__init__(message)
-        self.candidates = candidates
+        self.classification = classification
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        return self.classification.candidates

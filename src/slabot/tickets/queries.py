@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from ..store import Store
@@ -128,3 +128,26 @@ def between(
 def _ticket(session: Session, workspace: str, number: int) -> Ticket | None:
     query = select(Ticket).where(Ticket.workspace == workspace, Ticket.number == number)
     return session.exec(query).first()
+
+
+def owned(store: Store, workspace: str, user: str, *, limit: int = PAGE) -> list[Ticket]:
+    """Open tickets ``user`` owns, closest to breach first."""
+    query = (
+        select(Ticket)
+        .where(Ticket.workspace == workspace, Ticket.active, Ticket.owner == user)
+        .order_by(Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.id)  # type: ignore[union-attr]
+        .limit(limit)
+    )
+    with store.reading() as session:
+        return list(session.exec(query))
+
+
+def counts(store: Store, workspace: str) -> dict[tuple[str, str], int]:
+    """Open tickets per (policy, severity)."""
+    query = (
+        select(Ticket.policy, Ticket.severity, func.count())
+        .where(Ticket.workspace == workspace, Ticket.active)
+        .group_by(Ticket.policy, Ticket.severity)
+    )
+    with store.reading() as session:
+        return {(policy, severity): n for policy, severity, n in session.exec(query)}

@@ -123,13 +123,19 @@ class Tickets:
             raise Invalid(f"the description is too long; keep it under {MAX_TEXT} characters")
         if reported_at is not None and reported_at > now:
             raise Invalid("the problem cannot be reported after the ticket opens")
-        chosen = self._policy_for(workspace, channel, policy)
+        chosen = self.policy_for(workspace, channel, policy)
         classification = None
         if severity is None:
-            classification = classify(chosen, title + " " + description)
+            # A severity named in the title ("p1 checkout down") is taken out of it; keywords
+            # are looked for in the description too.
+            classification = classify(chosen, title)
+            if classification.explicit:
+                title = classification.summary or title
+            elif description.strip():
+                classification = classify(chosen, f"{title}\n{description}")
             if classification.unsure:
                 raise SeverityUnclear(
-                    f"Which severity is it? {classification.reason}.", classification.candidates
+                    f"Which severity is it? {classification.reason}.", classification
                 )
             severity = classification.severity
         try:
@@ -429,6 +435,27 @@ class Tickets:
             policy = self._policy_of(session, ticket)
             return TicketView(ticket, policy, self._schedule(session, ticket, policy, now))
 
+    def views(self, rows: list[Ticket], now: datetime) -> list[TicketView]:
+        """Views of several tickets (a queue page, a Home tab) with one read of their events."""
+        if not rows:
+            return []
+        with self.store.reading() as session:
+            ids = [t.id for t in rows]
+            events: dict[int | None, list[TicketEvent]] = {i: [] for i in ids}
+            query = (
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id.in_(ids))  # type: ignore[union-attr]
+                .order_by(TicketEvent.id)
+            )
+            for event in session.exec(query):
+                events[event.ticket_id].append(event)
+            result = []
+            for ticket in rows:
+                policy = self._policy_of(session, ticket)
+                plan = schedule(policy, engine_events(events[ticket.id]), now)
+                result.append(TicketView(ticket, policy, plan))
+            return result
+
     # -- the machinery -------------------------------------------------------------------------
 
     def _change(
@@ -442,14 +469,18 @@ class Tickets:
     ) -> TicketView:
         with self.store.writing() as session:
             ticket = self._lock(session, workspace, ref)
-            if expected_version is not None and ticket.version != expected_version:
+            version = ticket.version
+            policy = self._policy_of(session, ticket)
+            at = max(now, self._last_event_at(session, ticket) or now)
+            # The change's own checks come first: a double click is told "already done",
+            # which says more than "changed since you looked". (A refusal rolls back.)
+            changes = apply(ticket, policy)
+            if expected_version is not None and version != expected_version:
                 raise Conflict(
                     f"{ticket.ref} changed while you were looking at it: "
                     "check its card and try again"
                 )
-            policy = self._policy_of(session, ticket)
-            at = max(now, self._last_event_at(session, ticket) or now)
-            for kind, before, after in apply(ticket, policy):
+            for kind, before, after in changes:
                 session.add(
                     TicketEvent(
                         ticket_id=ticket.id,
@@ -564,7 +595,9 @@ class Tickets:
         except KeyError as exc:
             raise Invalid(str(exc.args[0])) from None
 
-    def _policy_for(self, workspace: str, channel: str | None, name: str | None) -> Policy:
+    def policy_for(self, workspace: str, channel: str | None, name: str | None) -> Policy:
+        """The policy a ticket opened here runs under: named, bound to the channel, the
+        deployment's default, or the only one."""
         if name:
             return self._named(name)
         if channel:

@@ -1,0 +1,102 @@
+"""``slabot serve``: the Slack app over HTTP (or Socket Mode, for a laptop)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from ..policies import PolicyBook
+from ..settings import SettingsError, load_settings
+from ..sla import PolicyError
+from ..store import Store, StoreError
+from ..store.migrate import upgrade
+from ..tickets import Tickets
+from .errors import CliError
+from .storage import reach
+
+log = logging.getLogger("slabot")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT") or 3000),
+        help="HTTP port (default $PORT or 3000)",
+    )
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (0.0.0.0)")
+    parser.add_argument("--threads", type=int, default=8, help="HTTP worker threads (8)")
+    parser.add_argument(
+        "--socket",
+        action="store_true",
+        help="use Socket Mode (needs SLACK_APP_TOKEN): no public URL needed",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = load_settings()
+        if args.socket:
+            settings.require("slack_bot_token", "slack_app_token")
+        else:
+            settings.require("slack_bot_token", "slack_signing_secret")
+    except SettingsError as exc:
+        raise CliError(str(exc), code=2) from None
+    try:
+        store = Store(settings.database_url)
+        policies = PolicyBook.load(settings.slabot_policies)
+    except (StoreError, PolicyError) as exc:
+        raise CliError(str(exc), code=2) from None
+    reach(store, lambda: upgrade(store))
+    tickets = Tickets(
+        store,
+        policies,
+        admins=settings.slabot_admins,
+        default_policy=settings.slabot_default_policy,
+    )
+    if settings.slabot_default_policy:
+        try:
+            policies.get(settings.slabot_default_policy)
+        except KeyError as exc:
+            raise CliError(f"SLABOT_DEFAULT_POLICY: {exc.args[0]}", code=2) from None
+
+    from slack_sdk.errors import SlackApiError
+
+    from ..slack.app import create_app
+    from ..slack.client import make_client
+
+    client = make_client(settings)
+    try:
+        identity = client.auth_test()
+        log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+            raise CliError(
+                f"SLACK_BOT_TOKEN is refused by Slack ({error}): copy it again "
+                "from the app's OAuth & Permissions page",
+                code=2,
+            ) from None
+        log.warning("could not check the token with Slack (%s); starting anyway", error)
+    except OSError as exc:
+        log.warning(
+            "could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, exc
+        )
+    app = create_app(settings, client, tickets=tickets)
+    if args.socket:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
+        return 0
+
+    import waitress
+
+    from ..web import wsgi_app
+
+    log.info("slabot listening on http://%s:%d/slack/events", args.host, args.port)
+    waitress.serve(
+        wsgi_app(app), host=args.host, port=args.port, threads=args.threads, ident="slabot"
+    )
+    return 0

@@ -1,0 +1,86 @@
+"""Configuration from the environment and ``.env``: one place that knows every setting.
+
+A missing or malformed setting stops the start with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SLACK_API = "https://slack.com/api/"
+
+
+class SettingsError(Exception):
+    """One line per problem, each naming its environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API
+    database_url: str | None = None
+    slabot_policies: Path = Path("policies")
+    slabot_default_policy: str | None = None
+    # Slack user IDs who may always change severity, resolve and close, whatever the policy.
+    slabot_admins: Annotated[tuple[str, ...], NoDecode] = Field(default=())
+
+    @field_validator("slabot_admins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return (
+            tuple(v.strip() for v in value.split(",") if v.strip())
+            if isinstance(value, str)
+            else value
+        )
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("a bot token starts with xoxb- (OAuth & Permissions page)")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("an app-level token starts with xapp- (Basic Information page)")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("give the Web API base URL, such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    def require(self, *names: str) -> None:
+        """Refuse to start without these settings (by field name)."""
+        missing = [n.upper() for n in names if getattr(self, n) is None]
+        if missing:
+            raise SettingsError(
+                "\n".join(
+                    f"{name} is not set: add it to the environment or .env (see .env.example)"
+                    for name in missing
+                )
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(
+            "\n".join(
+                f"{'.'.join(str(p) for p in e['loc']).upper()}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+        ) from None

@@ -1,0 +1,199 @@
+"""The ``/sla`` slash command: parse, call one use case, answer.
+
+A refusal (bad syntax, unknown ticket, no permission) is answered in the acknowledgement, so
+only the person who typed sees it. A change updates the ticket's card and thread for all.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from dateutil.parser import isoparse
+from slack_bolt import Ack, App
+
+from ..sla import parse_duration
+from ..tickets import SeverityUnclear, TicketError
+from ..tickets.queries import queue, story
+from . import blocks
+from .commands import HELP, Command, Usage, parse
+from .notes import change_note
+
+if TYPE_CHECKING:
+    from .app import Slabot
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, bot: Slabot) -> None:
+    @app.command("/sla")
+    def sla(ack: Ack, command: dict[str, Any], client: Any) -> None:
+        try:
+            handle(bot, ack, command, client)
+        except (Usage, TicketError) as exc:
+            ack(response_type="ephemeral", text=str(exc))
+        except Exception:
+            log.exception("/sla %s failed", command.get("text", "")[:40])
+            ack(response_type="ephemeral", text="Something went wrong on our side; try again.")
+
+
+def handle(bot: Slabot, ack: Ack, body: dict[str, Any], client: Any) -> None:
+    cmd = parse(body.get("text", ""))
+    workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
+    now = bot.now()
+    tickets = bot.tickets
+    if cmd.verb == "help":
+        ack(response_type="ephemeral", text=HELP, blocks=blocks.help_blocks())
+    elif cmd.verb == "open":
+        _open(bot, ack, cmd, body, client)
+    elif cmd.verb == "list":
+        rows = queue(tickets.store, workspace, policy=cmd.policy, limit=40)
+        views = tickets.views(rows, now)
+        text = f"{len(views)} open tickets" if views else "No open tickets."
+        ack(response_type="ephemeral", text=text, blocks=blocks.queue_blocks(views, now))
+    elif cmd.verb == "show":
+        view = tickets.view(workspace, cmd.ref, now)
+        found = story(tickets.store, workspace, view.ticket.number)
+        events = found.events if found else []
+        ack(
+            response_type="ephemeral",
+            text=blocks.ticket_text(view),
+            blocks=blocks.detail_blocks(view, events, now),
+        )
+    elif cmd.verb == "policy":
+        _policy(bot, ack, cmd, workspace, channel, user, client)
+    elif cmd.verb == "matrix":
+        policy = (
+            bot.policies.get(cmd.policy) if cmd.policy else _channel_policy(bot, workspace, channel)
+        )
+        ack(
+            response_type="ephemeral",
+            text=f"Escalation matrix of {policy.name}",
+            blocks=blocks.matrix_blocks(policy),
+        )
+    else:
+        view, note = _change(bot, cmd, workspace, user, now)
+        ack()
+        bot.publisher.changed(view, now, note)
+
+
+def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime):
+    tickets = bot.tickets
+    kw = {"actor": user, "now": now}
+    if cmd.verb == "ack":
+        view = tickets.acknowledge(workspace, cmd.ref, **kw)
+    elif cmd.verb == "sev":
+        before = tickets.view(workspace, cmd.ref, now)
+        view = tickets.change_severity(workspace, cmd.ref, cmd.severity, reason=cmd.text, **kw)
+        return view, change_note("sev", user, view, before=before, text=cmd.text)
+    elif cmd.verb == "update":
+        policy = tickets.view(workspace, cmd.ref, now).policy
+        eta = read_eta(cmd.eta, policy.tz, now) if cmd.eta else None
+        view = tickets.post_update(
+            workspace, cmd.ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
+        )
+        note = change_note("update", user, view, text=cmd.text, eta=eta, workaround=cmd.workaround)
+        return view, note
+    elif cmd.verb == "wait":
+        view = tickets.set_status(workspace, cmd.ref, cmd.status, **kw)
+    elif cmd.verb == "resume":
+        view = tickets.set_status(workspace, cmd.ref, "open", **kw)
+    elif cmd.verb == "resolve":
+        view = tickets.resolve(workspace, cmd.ref, note=cmd.text, **kw)
+    elif cmd.verb == "reopen":
+        view = tickets.reopen(workspace, cmd.ref, **kw)
+    elif cmd.verb == "close":
+        view = tickets.close(workspace, cmd.ref, **kw)
+    else:  # assign
+        view = tickets.assign(workspace, cmd.ref, cmd.user, **kw)
+    return view, change_note(cmd.verb, user, view, text=cmd.text)
+
+
+def _open(bot: Slabot, ack: Ack, cmd: Command, body: dict[str, Any], client: Any) -> None:
+    workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
+    if not cmd.text:
+        ack()
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=blocks.open_modal(
+                [bot.policies.get(n) for n in bot.policies.names()],
+                policy=cmd.policy or _bound(bot, workspace, channel),
+                summary="",
+                channel=channel,
+            ),
+        )
+        return
+    now = bot.now()
+    policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    try:
+        result = bot.tickets.open(
+            workspace,
+            title=cmd.text,
+            reporter=user,
+            now=now,
+            policy=policy.name,
+            channel=channel,
+            idempotency_key=f"cmd:{body.get('trigger_id')}",
+        )
+    except SeverityUnclear as exc:
+        ack(
+            response_type="ephemeral",
+            text=str(exc),
+            blocks=blocks.severity_question(policy, exc.classification, cmd.text),
+        )
+        return
+    ack()
+    if result.created:
+        bot.publisher.opened(result.view, now, change_note("open", user, result.view))
+
+
+def _policy(
+    bot: Slabot, ack: Ack, cmd: Command, workspace: str, channel: str | None, user: str, client: Any
+) -> None:
+    if cmd.policy is None:
+        policy = _channel_policy(bot, workspace, channel)
+        ack(
+            response_type="ephemeral",
+            text=f"Policy {policy.name}",
+            blocks=blocks.policy_blocks(policy),
+        )
+        return
+    if channel is None:
+        raise Usage("Bind a policy from inside the channel its tickets are opened in.")
+    policy = bot.tickets.bind_channel(workspace, channel, cmd.policy, actor=user, now=bot.now())
+    ack()
+    client.chat_postMessage(
+        channel=channel,
+        text=f"<@{user}> bound this channel to the *{policy.title or policy.name}* policy: "
+        "new tickets opened here run on its clocks.",
+    )
+
+
+def _channel_policy(bot: Slabot, workspace: str, channel: str | None):
+    return bot.tickets.policy_for(workspace, channel, None)
+
+
+def _bound(bot: Slabot, workspace: str, channel: str | None) -> str | None:
+    try:
+        return bot.tickets.policy_for(workspace, channel, None).name
+    except TicketError:
+        return None
+
+
+def read_eta(text: str, tz: Any, now: datetime) -> datetime:
+    """``+2h``, ``16:30`` (the next time the policy's clock shows it) or an ISO time."""
+    text = text.strip()
+    try:
+        if text.startswith("+"):
+            return now + parse_duration(text[1:])
+        if len(text) in (4, 5) and ":" in text:
+            hours, minutes = (int(part) for part in text.split(":"))
+            local = now.astimezone(tz).replace(hour=hours, minute=minutes, second=0, microsecond=0)
+            return local if local > now else local + timedelta(days=1)
+        value = isoparse(text)
+        return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    except ValueError:
+        raise Usage(
+            f"I can't read the ETA {text[:40]!r}: write eta:+2h, eta:16:30 or eta:2026-11-23T16:30"
+        ) from None

@@ -1,0 +1,51 @@
+"""The thread's story: one line per change to a ticket, in the channel's words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..tickets import TicketView
+from .blocks import escape, slack_date
+
+
+def change_note(
+    verb: str,
+    user: str,
+    view: TicketView,
+    *,
+    before: TicketView | None = None,
+    text: str = "",
+    eta: datetime | None = None,
+    workaround: bool = False,
+) -> str:
+    policy, ticket = view.policy, view.ticket
+    who = f"<@{user}>"
+    said = f": {escape(text)}" if text else ""
+    if verb == "open":
+        label = policy.severity(ticket.severity).label
+        return f"{who} opened {ticket.ref} as *{label}* under the {policy.name} policy."
+    if verb in ("ack", "acknowledge"):
+        return f"{who} acknowledged {ticket.ref} and owns it."
+    if verb == "sev":
+        old = policy.severity(before.ticket.severity).label if before else "?"
+        new = policy.severity(ticket.severity).label
+        return f"{who} changed the severity from *{old}* to *{new}*{said}. Deadlines recomputed."
+    if verb == "update":
+        extra = [f"ETA {slack_date(eta, policy.tz)}"] if eta else []
+        if workaround:
+            extra.append("workaround available")
+        suffix = f" ({', '.join(extra)})" if extra else ""
+        return f"Update from {who}{suffix}: {escape(text)}"
+    if verb in ("wait", "resume", "status"):
+        label = policy.state_label(ticket.status)
+        paused = " The clock is paused." if ticket.status in policy.pausing_states else ""
+        return f"{who} set {ticket.ref} to *{label}*.{paused}"
+    if verb == "resolve":
+        return f"{who} resolved {ticket.ref}{said}."
+    if verb == "reopen":
+        return f"{who} reopened {ticket.ref}: its clocks run again."
+    if verb == "close":
+        return f"{who} closed {ticket.ref}."
+    if verb == "assign":
+        return f"{who} assigned {ticket.ref} to <@{ticket.owner}>."
+    return f"{who} changed {ticket.ref}."

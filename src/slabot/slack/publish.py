@@ -1,0 +1,61 @@
+"""Keeping a ticket's card and thread true in the channel, whoever changed the ticket.
+
+The card is posted once when the ticket opens and updated in place (``chat.update``) after
+every change; the thread under it carries the ticket's story, one reply per change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from ..tickets import Tickets, TicketView
+from .blocks import ticket_card
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    def __init__(self, client: WebClient, tickets: Tickets):
+        self.client = client
+        self.tickets = tickets
+
+    def opened(self, view: TicketView, now: datetime, note: str = "") -> None:
+        """Post the card of a new ticket in its channel and remember where it is."""
+        ticket = view.ticket
+        if not ticket.channel:
+            return
+        text, blocks = ticket_card(view, now)
+        try:
+            posted = self.client.chat_postMessage(channel=ticket.channel, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("could not post the card of %s: %s", ticket.ref, exc.response.get("error"))
+            return
+        self.tickets.set_message(ticket.workspace, ticket.number, posted["channel"], posted["ts"])
+        if note:
+            self._reply(posted["channel"], posted["ts"], note)
+
+    def changed(self, view: TicketView, now: datetime, note: str) -> None:
+        """Update the card in place and tell the thread what happened."""
+        ticket = view.ticket
+        if not (ticket.channel and ticket.message_ts):
+            return
+        text, blocks = ticket_card(view, now)
+        try:
+            self.client.chat_update(
+                channel=ticket.channel, ts=ticket.message_ts, text=text, blocks=blocks
+            )
+        except SlackApiError as exc:
+            log.warning(
+                "could not update the card of %s: %s", ticket.ref, exc.response.get("error")
+            )
+        self._reply(ticket.channel, ticket.message_ts, note)
+
+    def _reply(self, channel: str, thread_ts: str, text: str) -> None:
+        try:
+            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        except SlackApiError as exc:
+            log.warning("could not post to the thread %s: %s", thread_ts, exc.response.get("error"))

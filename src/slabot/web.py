@@ -1,0 +1,31 @@
+"""The HTTP face of slabot: Slack's requests at ``/slack/events`` and ``/healthz``.
+
+A plain WSGI callable, so any WSGI server can run it; ``slabot serve`` uses waitress, a
+production server with a thread pool (Bolt's own HTTP server is for development only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+EVENTS_PATH = "/slack/events"
+
+
+def wsgi_app(app: App, health: Callable[[], bool] = lambda: True) -> Callable[..., Iterable[bytes]]:
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            ok = health()
+            start_response(
+                "200 OK" if ok else "503 Service Unavailable",
+                [("Content-Type", "text/plain; charset=utf-8")],
+            )
+            return [b"ok\n" if ok else b"unhealthy\n"]
+        return slack(environ, start_response)
+
+    return serve

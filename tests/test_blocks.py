@@ -1,0 +1,706 @@
+"""Block Kit builders, as a support team sees them, without Slack.
+
+Views are built from real parts: a `Ticket` row made in memory (no database), the repository's
+policies, and the engine's own `schedule` of a history. Every rendered surface goes through
+`check_limits`, a walker that holds each text object, value and list to Block Kit's limits and
+checks that no ``<…>`` token in any ``mrkdwn`` is one a user could have smuggled in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from slabot.sla import Policy, load_policy, parse_policy
+from slabot.sla.classify import classify
+from slabot.sla.history import (
+    Acknowledged,
+    Event,
+    Opened,
+    SeverityChanged,
+    StatusChanged,
+)
+from slabot.sla.schedule import schedule
+from slabot.slack import blocks
+from slabot.slack.blocks import (
+    detail_blocks,
+    escape,
+    help_blocks,
+    home_view,
+    left,
+    matrix_blocks,
+    open_modal,
+    policy_blocks,
+    queue_blocks,
+    severity_question,
+    slack_date,
+    ticket_card,
+    ticket_text,
+    truncate,
+    update_modal,
+)
+from slabot.store.tables import Ticket
+from slabot.tickets.service import TicketView
+
+POLICIES = Path(__file__).resolve().parent.parent / "policies"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+MIN = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+IST = ZoneInfo("Asia/Kolkata")
+
+FAMILY = "👨\u200d👩\u200d👧\u200d👦"  # one grapheme, seven code points, eleven UTF-16 units
+FLAG = "🇬🇧"
+HOSTILE = f"<!channel> <@U1> *bold* <http://evil.example|click> & {FAMILY}{FLAG} é\u202e"
+LONG_TITLE = (HOSTILE * 80)[:4000]
+
+
+@pytest.fixture(scope="module")
+def liveops() -> Policy:
+    return load_policy(POLICIES / "liveops.yaml")
+
+
+@pytest.fixture(scope="module")
+def leadsquared() -> Policy:
+    return load_policy(POLICIES / "leadsquared.yaml")
+
+
+@pytest.fixture(scope="module")
+def secpod() -> Policy:
+    return load_policy(POLICIES / "secpod.yaml")
+
+
+@pytest.fixture(scope="module")
+def every_policy() -> list[Policy]:
+    return [load_policy(path) for path in sorted(POLICIES.glob("*.yaml"))]
+
+
+def view_of(
+    policy: Policy,
+    history: list[Event],
+    now: datetime,
+    *,
+    number: int = 42,
+    version: int = 3,
+    title: str = "Checkout is down",
+    description: str = "",
+    owner: str | None = None,
+    acknowledged: datetime | None = None,
+) -> TicketView:
+    """A ticket as the use cases would leave it, with the engine's schedule at ``now``."""
+    plan = schedule(policy, history, now)
+    opened = history[0]
+    assert isinstance(opened, Opened)
+    ticket = Ticket(
+        id=number,
+        workspace="T1",
+        number=number,
+        title=title,
+        description=description,
+        policy=policy.name,
+        policy_digest=policy.digest,
+        severity=plan.severity,
+        status=plan.status,
+        active=plan.status not in ("resolved", "closed"),
+        reporter="U0REPORTER",
+        owner=owner,
+        reported_at=opened.reported_at or opened.at,
+        opened_at=opened.at,
+        acknowledged_at=acknowledged,
+        acknowledged_by=owner if acknowledged else None,
+        version=version,
+        updated_at=now,
+    )
+    return TicketView(ticket, policy, plan)
+
+
+# -- the generic limit walker ---------------------------------------------------------------------
+
+TEXT_LIMITS = {  # the key a text object sits under → its limit
+    "header": 150,
+    "field": 2000,
+    "button": 75,
+    "option": 75,
+    "description": 75,
+    "placeholder": 150,
+    "confirm.title": 100,
+    "confirm.text": 300,
+    "confirm.confirm": 30,
+    "confirm.deny": 30,
+    "view.title": 24,
+    "view.submit": 24,
+    "view.close": 24,
+    "label": 2000,
+    "hint": 2000,
+}
+ALLOWED_TOKEN = re.compile(
+    r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|!subteam\^S[A-Z0-9]+|!date\^\d+\^[^|>]*\|[^<>]*)>"
+)
+
+
+def size(text: str) -> int:
+    """UTF-16 code units: what Slack counts."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def check_limits(surface: Any, *, max_blocks: int = 50) -> list[dict]:
+    """Walk a list of blocks (or a view) and fail on anything Block Kit would refuse.
+
+    Returns every text object found, for further checks.
+    """
+    texts: list[dict] = []
+    if isinstance(surface, dict):  # a modal or Home view
+        assert len(surface["blocks"]) <= max_blocks
+        for key in ("title", "submit", "close"):
+            if key in surface:
+                _text(surface[key], f"view.{key}", texts)
+        assert size(surface.get("private_metadata", "")) <= 3000
+        assert len(surface.get("callback_id", "")) <= 255
+        blocks_ = surface["blocks"]
+    else:
+        assert len(surface) <= max_blocks
+        blocks_ = surface
+    for block in blocks_:
+        _block(block, texts)
+    json.dumps(surface, ensure_ascii=False).encode("utf-8")  # no lone surrogates anywhere
+    return texts
+
+
+def _text(obj: dict, where: str, texts: list[dict]) -> None:
+    assert obj["type"] in ("plain_text", "mrkdwn"), obj
+    text = obj["text"]
+    assert 1 <= size(text) <= TEXT_LIMITS.get(where, 3000), (where, size(text))
+    if obj["type"] == "mrkdwn":
+        for token in re.findall(r"<[^>]*>?", text):
+            assert ALLOWED_TOKEN.fullmatch(token), f"unexpected token {token!r} in {where}"
+    texts.append(obj)
+
+
+def _block(block: dict, texts: list[dict]) -> None:
+    assert len(block.get("block_id", "")) <= 255
+    kind = block["type"]
+    if kind == "header":
+        assert block["text"]["type"] == "plain_text"
+        _text(block["text"], "header", texts)
+    elif kind == "section":
+        if "text" in block:
+            _text(block["text"], "section", texts)
+        assert len(block.get("fields", [])) <= 10
+        for field in block.get("fields", []):
+            _text(field, "field", texts)
+        if "accessory" in block:
+            _element(block["accessory"], texts)
+    elif kind == "context":
+        assert 1 <= len(block["elements"]) <= 10
+        for element in block["elements"]:
+            _text(element, "context", texts)
+    elif kind == "actions":
+        assert 1 <= len(block["elements"]) <= 25
+        for element in block["elements"]:
+            _element(element, texts)
+    elif kind == "input":
+        _text(block["label"], "label", texts)
+        if "hint" in block:
+            _text(block["hint"], "hint", texts)
+        _element(block["element"], texts)
+    else:
+        assert kind == "divider", kind
+
+
+def _element(element: dict, texts: list[dict]) -> None:
+    assert len(element.get("action_id", "")) <= 255
+    if "placeholder" in element:
+        _text(element["placeholder"], "placeholder", texts)
+    if element["type"] == "button":
+        _text(element["text"], "button", texts)
+        assert size(element.get("value", "")) <= 2000
+        if "confirm" in element:
+            for key in ("title", "text", "confirm", "deny"):
+                _text(element["confirm"][key], f"confirm.{key}", texts)
+    options = list(element.get("options", []))
+    groups = element.get("option_groups", [])
+    assert len(options) <= 100 and len(groups) <= 100
+    for group in groups:
+        _text(group["label"], "option", texts)
+        assert len(group["options"]) <= 100
+        options += group["options"]
+    for option in options:
+        _text(option["text"], "option", texts)
+        assert size(option["value"]) <= 150
+        if "description" in option:
+            _text(option["description"], "description", texts)
+    if "initial_option" in element:
+        assert element["initial_option"] in options
+    if element["type"] == "plain_text_input":
+        assert element.get("max_length", 3000) <= 3000
+        assert size(element.get("initial_value", "")) <= element.get("max_length", 3000)
+
+
+def actions_of(blocks_: list[dict]) -> dict[str, dict]:
+    found = {}
+    for block in blocks_:
+        if block["type"] == "actions":
+            assert block["block_id"] == "sla_ticket"
+            found.update({e["action_id"]: e for e in block["elements"]})
+    return found
+
+
+def all_text(blocks_: Any) -> str:
+    return "\n".join(t["text"] for t in check_limits(blocks_, max_blocks=100))
+
+
+def slack_sdk_accepts(blocks_: list[dict]) -> None:
+    """slack_sdk's own models parse and validate every block (its checks, not ours)."""
+    models = pytest.importorskip("slack_sdk.models.blocks")
+    for block in blocks_:
+        models.Block.parse(block).validate_json()
+
+
+# -- text helpers ---------------------------------------------------------------------------------
+
+
+def test_escape_neutralises_slack_control_characters():
+    assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+    assert escape("a &amp; b") == "a &amp;amp; b"  # shows what was typed, literally
+
+
+def test_truncate_counts_utf16_and_never_splits_a_grapheme():
+    assert truncate("short", 10) == "short"
+    assert truncate("x" * 10, 10) == "x" * 10
+    cut = truncate("x" * 11, 10)
+    assert cut == "x" * 9 + "…" and size(cut) == 10
+    for unit in (FAMILY, FLAG, "e\u0301", "👍🏽", "1\ufe0f\u20e3", "😀"):
+        text = unit * 100
+        for limit in range(2, 60):
+            cut = truncate(text, limit)
+            assert size(cut) <= limit
+            body = cut.removesuffix("…")
+            assert body == unit * (len(body) // len(unit)), (unit, limit, cut)
+
+
+def test_left_reads_like_people_talk():
+    assert left(timedelta(seconds=59)) == "under a minute"
+    assert left(timedelta(minutes=45, seconds=59)) == "45m"
+    assert left(timedelta(hours=1, minutes=20)) == "1h 20m"
+    assert left(timedelta(hours=2)) == "2h"
+    assert left(timedelta(days=2, hours=3, minutes=17)) == "2d 3h"
+    assert left(timedelta(days=1)) == "1d"
+    assert left(-timedelta(hours=2)) == "2h"
+
+
+def test_slack_date_token_with_fallback_in_the_policy_zone():
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    epoch = int(at.timestamp())
+    assert slack_date(at, ZoneInfo("Europe/London")) == (
+        f"<!date^{epoch}^{{date_short_pretty}} at {{time}}|Mon 23 Nov 10:00 GMT>"
+    )
+    assert slack_date(at, "Asia/Kolkata").endswith("|Mon 23 Nov 15:30 IST>")
+
+
+# -- the ticket card ------------------------------------------------------------------------------
+
+
+def test_card_header_carries_ref_severity_and_title(liveops):
+    view = view_of(liveops, [Opened(T0, "p2")], T0 + 10 * MIN)
+    fallback, card = ticket_card(view, T0 + 10 * MIN)
+    check_limits(card)
+    slack_sdk_accepts(card)
+    header = card[0]
+    assert header["type"] == "header" and header["text"]["type"] == "plain_text"
+    assert header["text"]["text"] == "SLA-42 · P2 — High · Checkout is down"
+    assert fallback.startswith("SLA-42 (P2 — High): Checkout is down")
+    assert ticket_text(view) == "SLA-42 (P2 — High): Checkout is down"
+    text = all_text(card)
+    assert "*Owner*\nnobody yet" in text and "<@U0REPORTER>" in text
+    assert "LiveOps Support Plus" in text
+
+
+def test_hostile_title_and_description_are_plain_escaped_and_cut(liveops):
+    now = T0 + 10 * MIN
+    view = view_of(liveops, [Opened(T0, "p1")], now, title=LONG_TITLE, description=LONG_TITLE * 2)
+    fallback, card = ticket_card(view, now)
+    texts = check_limits(card)  # also: no <!channel>, <@U1> or <http…> token in any mrkdwn
+    slack_sdk_accepts(card)
+    header = card[0]["text"]["text"]
+    assert header.startswith("SLA-42 · P1 — Critical · <!channel> <@U1> *bold*")
+    assert header.endswith("…") and size(header) <= 150
+    assert "\u202e" not in header  # a bidi override cannot reverse the rest of the line
+    description = [t for t in texts if t["type"] == "plain_text" and t["text"].startswith("<!")]
+    assert description and size(description[-1]["text"]) <= 3000
+    assert description[-1]["text"].endswith("…")
+    for text in (fallback, ticket_text(view)):
+        assert "<" not in text and "&lt;!channel&gt;" in text and "…" in text
+    assert "&lt;!channel&gt;" in ticket_text(view)
+    mrkdwn_texts = [t["text"] for t in texts if t["type"] == "mrkdwn"]
+    assert all(t.get("verbatim") for t in texts if t["type"] == "mrkdwn")
+    assert not any("<!channel>" in t or "<@U1>" in t for t in mrkdwn_texts)
+
+
+def test_hostile_text_everywhere_else(liveops, every_policy):
+    now = T0 + 10 * MIN
+    view = view_of(liveops, [Opened(T0, "p1")], now, title=LONG_TITLE, owner="U0OWNER")
+    queue = queue_blocks([view], now)
+    check_limits(queue)
+    line = queue[0]["text"]["text"]
+    assert line.startswith("*SLA-42* · P1 — Critical · &lt;!channel&gt; &lt;@U1&gt; *bold*")
+    assert "…" in line and "<@U0OWNER>" in line
+    check_limits(home_view([view], [view], {("liveops", "p1"): 1}, now), max_blocks=100)
+    events = [
+        SimpleNamespace(at=now, actor="U0OWNER", kind="update_posted", before={}, after={
+            "text": LONG_TITLE, "eta": (now + HOUR).isoformat(), "workaround": True
+        }),
+        SimpleNamespace(at=now, actor="<!here>", kind="severity_changed",
+                        before={"severity": "p1"}, after={"severity": "p2", "reason": HOSTILE}),
+        SimpleNamespace(at=now, actor="U0OWNER", kind="status_changed",
+                        before={"status": "open"}, after={"status": "resolved", "note": HOSTILE}),
+    ]  # fmt: skip
+    detail = detail_blocks(view, events, now)
+    check_limits(detail)
+    slack_sdk_accepts(detail)
+    story = all_text(detail)
+    assert "posted an update (ETA <!date^" in story and "workaround in place" in story
+    assert "&lt;!here&gt; changed the severity from P1 — Critical to P2 — High" in story
+    assert "resolved it: &lt;!channel&gt;" in story
+    modal = open_modal(every_policy, policy=None, summary=LONG_TITLE, channel="C1")
+    check_limits(modal, max_blocks=100)
+    question = severity_question(liveops, classify(liveops, LONG_TITLE), LONG_TITLE)
+    check_limits(question)
+
+
+def test_running_deadline_says_what_is_left_and_the_next_page(liveops):
+    now = T0 + 10 * MIN
+    _, card = ticket_card(view_of(liveops, [Opened(T0, "p1")], now), now)
+    text = all_text(card)
+    assert "*First response* · due <!date^" in text
+    assert "— 50m left" in text
+    # P1 pages Level 2 at the opening, then every 30 minutes until someone answers.
+    page = int((T0 + 30 * MIN).timestamp())
+    assert f"Next page: Level 2 <!date^{page}^" in text
+
+
+def test_met_deadline_and_no_acknowledge_button_once_acknowledged(liveops):
+    history = [Opened(T0, "p2"), Acknowledged(T0 + 20 * MIN)]
+    now = T0 + HOUR
+    view = view_of(liveops, history, now, owner="U0OWNER", acknowledged=T0 + 20 * MIN)
+    _, card = ticket_card(view, now)
+    text = all_text(card)
+    met = int((T0 + 20 * MIN).timestamp())
+    assert f"*First response* — met ✓ <!date^{met}^" in text
+    assert "*Next update* · due <!date^" in text and "47h 40m left" not in text
+    assert "1d 23h left" in text
+    assert "<@U0OWNER>" in text
+    actions = actions_of(card)
+    assert "sla_ack" not in actions
+    assert set(actions) == {"sla_severity", "sla_update", "sla_wait", "sla_resolve"}
+
+
+def test_breached_and_missed_deadlines(liveops):
+    now = T0 + 6 * HOUR
+    _, card = ticket_card(view_of(liveops, [Opened(T0, "p2")], now), now)
+    assert "*First response* · due <!date^" in all_text(card)
+    assert "— *breached* 2h ago" in all_text(card)
+    history = [Opened(T0, "p2"), Acknowledged(T0 + 5 * HOUR + 30 * MIN)]
+    _, card = ticket_card(view_of(liveops, history, now, acknowledged=T0 + 5 * HOUR), now)
+    assert "*First response* — missed by 1h 30m (met <!date^" in all_text(card)
+
+
+def test_waiting_on_customer_pauses_and_offers_resume(liveops):
+    history = [Opened(T0, "p2"), StatusChanged(T0 + HOUR, "waiting_on_customer")]
+    now = T0 + 2 * HOUR
+    view = view_of(liveops, history, now)
+    _, card = ticket_card(view, now)
+    assert "*First response* — paused: waiting on customer" in all_text(card)
+    actions = actions_of(card)
+    assert "sla_resume" in actions and "sla_wait" not in actions
+    assert "paused: waiting on customer" in queue_blocks([view], now)[0]["text"]["text"]
+
+
+def test_clock_stopped_outside_support_hours_says_when_it_resumes(leadsquared):
+    sunday = datetime(2026, 3, 8, 12, 0, tzinfo=IST)  # LeadSquared has no Sunday hours
+    view = view_of(leadsquared, [Opened(sunday, "urgent")], sunday + HOUR)
+    _, card = ticket_card(view, sunday + HOUR)
+    monday = int(datetime(2026, 3, 9, 10, 0, tzinfo=IST).timestamp())
+    assert (
+        f"clock stopped outside support hours — resumes <!date^{monday}^{{date_short_pretty}}"
+        in all_text(card)
+    )
+    line = queue_blocks([view], sunday + HOUR)[0]["text"]["text"]
+    assert f"(clock stopped — resumes <!date^{monday}^" in line
+
+
+def test_buttons_carry_number_and_version(liveops):
+    now = T0 + 10 * MIN
+    view = view_of(liveops, [Opened(T0, "p2")], now, number=7, version=12)
+    _, card = ticket_card(view, now)
+    actions = actions_of(card)
+    assert list(actions) == ["sla_ack", "sla_severity", "sla_update", "sla_wait", "sla_resolve"]
+    for action_id in ("sla_ack", "sla_update", "sla_wait", "sla_resolve"):
+        assert actions[action_id]["value"] == "7:12"
+    assert actions["sla_ack"]["style"] == "primary"
+    resolve = actions["sla_resolve"]
+    assert resolve["style"] == "danger" and resolve["confirm"]["title"]["text"] == "Resolve SLA-7?"
+    select = actions["sla_severity"]
+    assert [o["value"] for o in select["options"]] == ["7:12:p1", "7:12:p2", "7:12:p3"]
+    labels = [o["text"]["text"] for o in select["options"]]
+    assert labels == ["P1 — Critical", "P2 — High", "P3 — Low"]
+    assert select["initial_option"]["value"] == "7:12:p2"
+
+
+def test_resolved_ticket_offers_reopen_only_inside_the_window(secpod, liveops):
+    key = secpod.severities[0].key
+    resolved_at = T0 + HOUR
+    history = [Opened(T0, key), StatusChanged(resolved_at, "resolved")]
+    inside = resolved_at + 2 * DAY  # SecPod: "3 days to reopen the ticket"
+    _, card = ticket_card(view_of(secpod, history, inside), inside)
+    assert list(actions_of(card)) == ["sla_reopen"]
+    assert actions_of(card)["sla_reopen"]["value"] == "42:3"
+    assert "can be reopened until <!date^" in all_text(card)
+    outside = resolved_at + 4 * DAY
+    _, card = ticket_card(view_of(secpod, history, outside), outside)
+    assert actions_of(card) == {}
+    # LiveOps sets no reopen window: a resolved ticket can always be reopened.
+    history = [Opened(T0, "p3"), StatusChanged(T0 + HOUR, "resolved")]
+    later = T0 + 90 * DAY
+    _, card = ticket_card(view_of(liveops, history, later), later)
+    assert list(actions_of(card)) == ["sla_reopen"]
+    assert "*First response* — met ✓" in all_text(card)
+
+
+def test_closed_ticket_has_no_buttons(liveops):
+    history = [
+        Opened(T0, "p3"),
+        StatusChanged(T0 + HOUR, "resolved"),
+        StatusChanged(T0 + 2 * HOUR, "closed"),
+    ]
+    _, card = ticket_card(view_of(liveops, history, T0 + DAY), T0 + DAY)
+    assert actions_of(card) == {}
+    check_limits(card)
+
+
+def test_severity_change_keeps_the_select_on_the_new_level(liveops):
+    history = [Opened(T0, "p3"), SeverityChanged(T0 + HOUR, "p1")]
+    view = view_of(liveops, history, T0 + HOUR)
+    _, card = ticket_card(view, T0 + HOUR)
+    assert card[0]["text"]["text"].startswith("SLA-42 · P1 — Critical ·")
+    assert actions_of(card)["sla_severity"]["initial_option"]["value"] == "42:3:p1"
+
+
+# -- modals and questions -------------------------------------------------------------------------
+
+
+def test_open_modal_with_several_policies(every_policy):
+    modal = open_modal(every_policy, policy="liveops", summary="checkout down", channel="C123")
+    check_limits(modal, max_blocks=100)
+    slack_sdk_accepts(modal["blocks"])
+    assert modal["type"] == "modal" and modal["callback_id"] == "sla_open"
+    assert json.loads(modal["private_metadata"]) == {"channel": "C123"}
+    by_id = {b["block_id"]: b for b in modal["blocks"]}
+    assert list(by_id) == ["title", "severity", "policy", "description"]
+    assert all(b["element"]["action_id"] == "value" for b in by_id.values())
+    title = by_id["title"]["element"]
+    assert title["type"] == "plain_text_input" and title["max_length"] == 3000
+    assert title["initial_value"] == "checkout down"
+    groups = by_id["severity"]["element"]["option_groups"]
+    assert groups[0]["label"]["text"] == "LiveOps Support Plus"  # the chosen policy first
+    values = [o["value"] for g in groups for o in g["options"]]
+    assert "liveops:p1" in values and "leadsquared:urgent" in values
+    first = groups[0]["options"][0]
+    assert first["description"]["text"].startswith("An issue that results in the loss")
+    assert size(first["description"]["text"]) <= 75
+    picker = by_id["policy"]["element"]
+    assert picker["initial_option"]["value"] == "liveops"
+    assert {o["value"] for o in picker["options"]} == {p.name for p in every_policy}
+    description = by_id["description"]
+    assert description["optional"] is True and description["element"]["multiline"] is True
+    assert not by_id["title"]["optional"] and not by_id["severity"]["optional"]
+
+
+def test_open_modal_with_one_policy_has_no_policy_picker(liveops):
+    modal = open_modal([liveops], policy=None, summary="", channel=None)
+    check_limits(modal, max_blocks=100)
+    by_id = {b["block_id"]: b for b in modal["blocks"]}
+    assert list(by_id) == ["title", "severity", "description"]
+    assert "initial_value" not in by_id["title"]["element"]
+    options = by_id["severity"]["element"]["options"]
+    assert [o["value"] for o in options] == ["liveops:p1", "liveops:p2", "liveops:p3"]
+    assert json.loads(modal["private_metadata"]) == {"channel": None}
+
+
+def test_update_modal(liveops):
+    modal = update_modal(42, 7, liveops)
+    check_limits(modal, max_blocks=100)
+    slack_sdk_accepts(modal["blocks"])
+    assert modal["callback_id"] == "sla_update" and modal["private_metadata"] == "42:7"
+    by_id = {b["block_id"]: b for b in modal["blocks"]}
+    assert list(by_id) == ["text", "eta", "workaround"]
+    assert by_id["text"]["element"]["multiline"] is True and not by_id["text"]["optional"]
+    assert by_id["eta"]["element"]["type"] == "datetimepicker" and by_id["eta"]["optional"]
+    # LiveOps elevates P2 to Level 2 unless an ETA or a workaround comes within 8 hours.
+    assert "stops the page to Level 2" in by_id["eta"]["hint"]["text"]
+    workaround = by_id["workaround"]
+    assert workaround["optional"] and workaround["element"]["type"] == "checkboxes"
+    assert [o["value"] for o in workaround["element"]["options"]] == ["workaround"]
+
+
+def test_severity_question_buttons(liveops):
+    summary = 'calls are "slow" \\ and 🚀 <!channel> ' * 300
+    classification = classify(liveops, "something odd with the dashboard")
+    assert classification.unsure
+    question = severity_question(liveops, classification, summary)
+    check_limits(question)
+    slack_sdk_accepts(question)
+    assert classification.reason in all_text(question)
+    buttons = [b["accessory"] for b in question if "accessory" in b]
+    assert [b["action_id"] for b in buttons] == [
+        f"sla_pick_severity_{key}" for key in classification.candidates
+    ]
+    for button in buttons:
+        assert size(button["value"]) <= 2000
+        value = json.loads(button["value"])
+        assert value["policy"] == "liveops"
+        assert value["severity"] == button["action_id"].removeprefix("sla_pick_severity_")
+        assert summary.startswith(value["summary"].removesuffix("…"))
+        assert len(value["summary"]) > 1000  # cut to fit, not dropped
+    section = next(b for b in question if "accessory" in b)
+    assert "An issue that results in the loss" in section["text"]["text"]
+    short = severity_question(liveops, classification, "tiny")
+    assert json.loads(short[-1]["accessory"]["value"])["summary"] == "tiny"
+
+
+# -- queue, detail, Home --------------------------------------------------------------------------
+
+
+def many_views(policy: Policy, n: int, now: datetime) -> list[TicketView]:
+    keys = [s.key for s in policy.severities]
+    return [
+        view_of(policy, [Opened(now - i * MIN, keys[i % len(keys)])], now, number=i + 1)
+        for i in range(n)
+    ]
+
+
+def test_queue_lists_most_urgent_first_and_cuts_at_45_blocks(liveops):
+    now = T0 + HOUR
+    assert "queue is empty" in queue_blocks([], now)[0]["text"]["text"]
+    views = many_views(liveops, 200, now)
+    queue = queue_blocks(views, now)
+    check_limits(queue)
+    assert len(queue) == 45
+    assert queue[0]["text"]["text"].startswith("*SLA-1* · P1 — Critical · Checkout is down — ")
+    assert queue[-1]["type"] == "context"
+    assert queue[-1]["elements"][0]["text"] == "… and 156 more"
+    assert len(queue_blocks(views[:45], now)) == 45  # exactly full: no "more" line
+
+
+def test_detail_keeps_the_newest_history_within_50_blocks(liveops):
+    now = T0 + DAY
+    view = view_of(liveops, [Opened(T0, "p2")], now, description="Customers see a 500.")
+    events = [
+        SimpleNamespace(at=T0 + i * MIN, actor="U0OWNER", kind="update_posted", before={},
+                        after={"text": f"update {i} " + "x" * 250, "eta": None})
+        for i in range(600)
+    ]  # fmt: skip
+    detail = detail_blocks(view, events, now)
+    check_limits(detail)
+    assert len(detail) <= 50
+    assert "sla_ticket" not in json.dumps(detail)  # read-only
+    story = all_text(detail)
+    assert "update 599 " in story and "update 0 " not in story
+    assert story.index("update 598 ") < story.index("update 599 ")
+    note = next(b for b in detail if b["type"] == "context" and "earlier" in json.dumps(b))
+    assert re.search(r"… \d+ earlier changes not shown", note["elements"][0]["text"])
+    short = detail_blocks(view, events[:2], now)
+    assert "earlier changes" not in json.dumps(short)
+    assert "posted an update: update 0" in all_text(short)
+    assert "_No history yet._" in all_text(detail_blocks(view, [], now))
+
+
+def test_home_view_with_200_tickets_fits_100_blocks(liveops, leadsquared):
+    now = T0 + HOUR
+    owned = many_views(liveops, 200, now)
+    at_risk = many_views(leadsquared, 200, now)
+    counts = {(p, s): 10 for p in ("liveops", "leadsquared") for s in ("a", "b", "c")}
+    view = home_view(owned, at_risk, counts, now)
+    assert view["type"] == "home"
+    check_limits(view, max_blocks=100)
+    slack_sdk_accepts(view["blocks"])
+    text = all_text(view)
+    for heading in ("Your tickets", "At risk (closest to breach)", "Open tickets by policy"):
+        assert heading in text
+    assert "… and 161 more" in text
+    assert "*liveops* (30) — a: 10 · b: 10 · c: 10" in text
+
+
+def test_home_view_empty_states(liveops):
+    view = home_view([], [], {}, T0)
+    check_limits(view, max_blocks=100)
+    text = all_text(view)
+    assert "You own no open tickets" in text
+    assert "Nothing at risk" in text
+    assert "_No open tickets._" in text
+
+
+def test_home_view_many_policies_are_cut_with_a_note():
+    counts = {(f"policy-{i}-" + "x" * 60, f"sev{j}"): 1 for i in range(400) for j in range(6)}
+    view = home_view([], [], counts, T0)
+    check_limits(view, max_blocks=100)
+    assert "more policies" in all_text(view)
+
+
+# -- policy, matrix, help -------------------------------------------------------------------------
+
+
+def test_policy_blocks_say_targets_in_words(leadsquared, every_policy):
+    text = all_text(policy_blocks(leadsquared))
+    assert "*Urgent - 1* (urgent, 1, p1, sev1, critical)" in text
+    assert "First response 1h (support hours; 30m if opened in peak hours)" in text
+    assert "Resolution 4h (support hours)" in text
+    assert "First response 4h (support hours)\n" in text  # the same at peak: said once
+    assert "Resolution 10d (working days)" in text
+    assert "*support hours:* mon-fri 10:00-02:00; sat 10:00-18:00 (closed on holidays)" in text
+    assert "*Clocks pause while:* Waiting on customer" in text
+    helpdesk = next(p for p in every_policy if p.name == "helpdesk-p1-p6")
+    assert "First response immediately (24x7)" in all_text(policy_blocks(helpdesk))
+    for policy in every_policy:
+        rendered = policy_blocks(policy)
+        check_limits(rendered)
+        slack_sdk_accepts(rendered)
+
+
+def test_matrix_renders_mentions_and_rules(liveops, leadsquared, every_policy):
+    text = (POLICIES / "liveops.yaml").read_text(encoding="utf-8")
+    text = text.replace("contacts: []", "contacts: [U0AAA, S0BBB, C0CCC, '#support']", 1)
+    staffed = parse_policy(text)
+    rendered = matrix_blocks(staffed)
+    check_limits(rendered)
+    lines = all_text(rendered)
+    assert "*1. First level contact* — <@U0AAA>, <!subteam^S0BBB>, <#C0CCC>, #support" in lines
+    assert "*2. Level 2* — _no contacts configured (set them in the policy file)_" in lines
+    assert "• when a ticket opens for p1; repeats every 30m" in lines
+    assert "• 8h after opening unless an ETA or a workaround is given for p2" in lines
+    assert "• when first response is breached for p1, p2, p3" in lines
+    words = all_text(matrix_blocks(leadsquared))
+    assert "• at 75% of resolution for urgent, high" in words
+    assert "• at 50% of first response for every severity" in words
+    assert "• when resolution is breached for urgent; repeats every 1h" in words
+    for policy in every_policy:
+        check_limits(matrix_blocks(policy))
+
+
+def test_help_blocks_come_from_the_grammar():
+    rendered = help_blocks()
+    check_limits(rendered)
+    assert "/sla open [severity] [policy:NAME] summary" in all_text(rendered)
+
+
+def test_every_builder_is_pure():
+    """No network, no database, no wall clock: the module imports none of them."""
+    source = Path(blocks.__file__).read_text(encoding="utf-8")
+    for word in ("datetime.now", "utcnow", "time.time", "sqlmodel", "httpx", "WebClient"):
+        assert word not in source
