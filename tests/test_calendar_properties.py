@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from reference import reference_add, reference_elapsed, reference_is_open
 
 from slabot.sla import pauses
-from slabot.sla.calendar import CHUNK, EPOCH, Calendar, Window
+from slabot.sla.calendar import ALL_HOURS, CHUNK, EPOCH, Calendar, Window
 
 MINUTE = timedelta(minutes=1)
 ZONES = [
@@ -101,6 +101,7 @@ def scenarios(draw):
     """A calendar, a start near something interesting and a duration, as a dict."""
     zone = draw(st.sampled_from(ZONES))
     tz = ZoneInfo(zone)
+    anchor = draw(st.sampled_from(TRANSITIONS[zone] + CHUNK_EDGES))
     days = draw(
         st.lists(
             st.one_of(st.just([]), st.lists(window_texts(), min_size=1, max_size=3)),
@@ -108,10 +109,13 @@ def scenarios(draw):
             max_size=7,
         )
     )
+    if draw(st.booleans()):
+        weekday, text = draw(_aimed_window(tz, anchor))
+        days[weekday] = [*days[weekday][:2], text]
     assume(any(days))
     week = [[Window.parse(text) for text in day] for day in days]
 
-    start = draw(_starts(tz, TRANSITIONS[zone], week))
+    start = draw(st.one_of(_starts(tz, [anchor], week), _starts(tz, TRANSITIONS[zone], week)))
     closed_offsets = draw(st.sets(st.integers(-3, 21), max_size=4))
     closed = frozenset(start.date() + timedelta(days=n) for n in closed_offsets)
     calendar = Calendar("random", tz, week, closed=closed.__contains__)
@@ -135,6 +139,28 @@ def scenarios(draw):
         "week": days,
         "closed": sorted(closed),
     }
+
+
+@st.composite
+def _aimed_window(draw, tz: ZoneInfo, anchor: datetime) -> tuple[int, str]:
+    """A window (weekday, text) that opens or closes at a wall time near ``anchor``.
+
+    Near a DST change that means inside (or just beside) the skipped or repeated hour.
+    """
+    before = (anchor - MINUTE).astimezone(tz).replace(tzinfo=None) + MINUTE
+    after = anchor.astimezone(tz).replace(tzinfo=None)
+    low, high = min(before, after), max(before, after)
+    span = (high - low) // MINUTE
+    edge = low + draw(st.integers(-30, span + 30)) * MINUTE
+    day, minute = edge.date(), edge.hour * 60 + edge.minute
+    other = draw(st.one_of(minute_of_day, st.sampled_from([(minute + 60) % 1440, 0])))
+    if draw(st.booleans()):
+        end = other if other != 0 else 24 * 60
+        return day.weekday(), f"{_hhmm(minute)}-{_hhmm(end)}"
+    # Ends at the edge: a window starting at or after the edge runs past midnight, so it
+    # belongs to the day before.
+    owner = day if other < minute else day - timedelta(days=1)
+    return owner.weekday(), f"{_hhmm(other)}-{_hhmm(minute)}"
 
 
 def _starts(tz: ZoneInfo, transitions: list[datetime], week: list[list[Window]]):
@@ -165,7 +191,7 @@ def _starts(tz: ZoneInfo, transitions: list[datetime], week: list[list[Window]])
 
 
 def _wall_to_utc(day, minutes: int, tz: ZoneInfo, fold: int) -> datetime:
-    """Some instant near a local wall time (zoneinfo's reading of it, whatever it exists)."""
+    """Some instant near a local wall time (zoneinfo's reading of it, whether or not it exists)."""
     wall = datetime.combine(day, time()) + timedelta(minutes=minutes)
     return wall.replace(tzinfo=tz, fold=fold).astimezone(UTC)
 
@@ -304,4 +330,34 @@ def test_elapsed_with_pauses_matches_the_reference(data):
     note(f"pauses={paused} end={end.isoformat()}")
     assert pauses.elapsed(calendar, start, end, paused) == reference_elapsed(
         calendar, start, end, paused
+    )
+
+
+ROUND_THE_CLOCK = Calendar("always", ZoneInfo("UTC"), [[Window.parse("00:00-24:00")]] * 7)
+
+
+@FEW
+@given(st.data())
+def test_24x7_counts_real_time_whatever_zone_the_instants_are_in(data):
+    zone = ZoneInfo(data.draw(st.sampled_from(ZONES)))
+    start = data.draw(_starts(zone, TRANSITIONS[zone.key], []))
+    duration = data.draw(st.integers(0, 3 * 24 * 60)) * MINUTE
+    paused = data.draw(pause_lists(ROUND_THE_CLOCK, start))
+    end = start + data.draw(st.integers(0, 3 * 24 * 60)) * MINUTE
+
+    def in_zone(instant: datetime | None) -> datetime | None:
+        return None if instant is None else instant.astimezone(zone)
+
+    local_pauses = [(in_zone(s), in_zone(e)) for s, e in paused]
+    note(f"zone={zone.key} start={start.isoformat()} pauses={paused} end={end.isoformat()}")
+    due = ALL_HOURS.add(in_zone(start), duration)
+    _utc(due)
+    assert due == start + duration
+    assert ALL_HOURS.elapsed(in_zone(start), in_zone(end)) == end - start
+    assert ALL_HOURS.next_open(in_zone(start)) == start
+    due = pauses.deadline(ALL_HOURS, in_zone(start), duration, local_pauses)
+    _utc(due)
+    assert due == reference_add(ROUND_THE_CLOCK, start, duration, paused)
+    assert pauses.elapsed(ALL_HOURS, in_zone(start), in_zone(end), local_pauses) == (
+        reference_elapsed(ROUND_THE_CLOCK, start, end, paused)
     )

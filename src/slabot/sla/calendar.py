@@ -282,25 +282,30 @@ def _wall(us: int, tz: ZoneInfo) -> datetime:
 
 
 class AllHours:
-    """The built-in ``24x7`` clock: real elapsed time, holidays ignored."""
+    """The built-in ``24x7`` clock: real elapsed time, holidays ignored.
+
+    Arithmetic goes through epoch microseconds: Python adds, subtracts and compares two
+    datetimes that share a tzinfo by their wall clocks, which is wrong across a DST change.
+    """
 
     name = "24x7"
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
-        to_us(start)  # refuse naive datetimes here as everywhere
-        return (start + max(duration, timedelta(0))).astimezone(UTC)
+        return from_us(self.add_us(to_us(start), duration // ONE_US))
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
-        return max(end - start, timedelta(0))
+        return timedelta(microseconds=self.elapsed_us(to_us(start), to_us(end)))
 
     def next_open(self, at: datetime) -> datetime:
-        return at.astimezone(UTC)
+        return from_us(to_us(at))
 
     def is_open(self, at: datetime) -> bool:
+        to_us(at)  # refuse naive datetimes here as everywhere
         return True
 
     def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-        return [(start.astimezone(UTC), end.astimezone(UTC))] if end > start else []
+        lo, hi = to_us(start), to_us(end)
+        return [(from_us(lo), from_us(hi))] if hi > lo else []
 
     def add_us(self, start: int, duration: int) -> int:
         return start + max(duration, 0)

@@ -55,7 +55,9 @@ def deadline_us(
             continue
         if pause_start > cursor:
             due = clock.add_us(cursor, remaining)
-            if due is None or due <= pause_start:
+            # Time running out just as the pause begins is due then; but a zero duration asks
+            # when the clock next runs, and at the pause's start it does not.
+            if due is None or due < pause_start or (due == pause_start and remaining > 0):
                 return due
             remaining -= clock.elapsed_us(cursor, pause_start)
         if pause_end >= _FOREVER:
