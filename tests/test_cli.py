@@ -180,3 +180,28 @@ def test_python_dash_m_slabot_is_the_slabot_command():
     )
     assert result.returncode == 0
     assert "deadlines" in result.stdout and "simulate" in result.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "slabot",
+            "simulate",
+            "liveops",
+            "--severity",
+            "p1",
+            "--opened",
+            "2026-11-23T09:00",
+            "--for",
+            "300d",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.readline()
+    process.stdout.close()  # like `| head -1`
+    _, err = process.communicate(timeout=60)
+    assert b"Traceback" not in err

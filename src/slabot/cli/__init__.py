@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -53,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exc.code
         except KeyboardInterrupt:
             return 130
+        except BrokenPipeError:
+            # The reader went away (``slabot simulate … | head``): stop quietly, as cat does.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
     args = parser.parse_args(argv)
     parser.print_help()
     return 0 if args.command is None and not argv else 2
