@@ -204,12 +204,7 @@ class Tickets:
                     f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}> at "
                     f"{ticket.acknowledged_at:%Y-%m-%d %H:%M} UTC"
                 )
-            ticket.acknowledged_at, ticket.acknowledged_by = now, actor
-            changes: list[Change] = [("acknowledged", {}, {"by": actor})]
-            if ticket.owner is None:
-                ticket.owner = actor
-                changes.append(("owner_assigned", {"owner": None}, {"owner": actor}))
-            return changes
+            return _claim(ticket, actor, now)
 
         return self._change(workspace, ref, actor, now, expected_version, apply)
 
@@ -392,14 +387,7 @@ class Tickets:
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "answer a page for")
-            changes: list[Change] = [("page_acknowledged", {}, {"level": level})]
-            if ticket.acknowledged_at is None:
-                ticket.acknowledged_at, ticket.acknowledged_by = now, actor
-                changes.append(("acknowledged", {}, {"by": actor}))
-            if ticket.owner is None:
-                ticket.owner = actor
-                changes.append(("owner_assigned", {"owner": None}, {"owner": actor}))
-            return changes
+            return [("page_acknowledged", {}, {"level": level}), *_claim(ticket, actor, now)]
 
         return self._change(workspace, ref, actor, now, None, apply)
 
@@ -652,6 +640,18 @@ class Tickets:
             + (f" (<@{ticket.owner}>)" if ticket.owner else "")
             + " or someone in the escalation matrix"
         )
+
+
+def _claim(ticket: Ticket, actor: str, now: datetime) -> list[Change]:
+    """Acknowledge for ``actor`` unless someone has, and make them the owner if nobody is."""
+    changes: list[Change] = []
+    if ticket.acknowledged_at is None:
+        ticket.acknowledged_at, ticket.acknowledged_by = now, actor
+        changes.append(("acknowledged", {}, {"by": actor}))
+    if ticket.owner is None:
+        ticket.owner = actor
+        changes.append(("owner_assigned", {"owner": None}, {"owner": actor}))
+    return changes
 
 
 def _active(ticket: Ticket, doing: str) -> None:
