@@ -31,7 +31,7 @@ from typing import Literal
 from .calendar import ALL_HOURS, ONE_US, Clock, from_us, to_us
 from .history import Event, Facts, facts
 from .pauses import deadline_us, pause_spans
-from .policy import Policy
+from .policy import Policy, Target
 
 TimerKind = Literal["reminder", "update_nudge", "page", "follow_up", "auto_solve", "auto_close"]
 # A page fires at the opening, at a share of a target, at its breach, or after a fixed time
@@ -158,7 +158,7 @@ class _Ticket:
         self.since = to_us(self.f.severity_since)
         self.opened = to_us(self.f.opened_at)
 
-    def target(self, name: str):
+    def target(self, name: str) -> Target | None:
         return getattr(self.severity.targets, name)
 
     def within(self, name: str) -> int:
