@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -146,6 +147,10 @@ class FakeSlack:
         team_id, bot_user_id, bot_id: what ``auth.test`` says the token belongs to.
         tokens: the only tokens accepted; by default any ``xoxb-…`` token is valid.
         validate_blocks: check Block Kit limits in messages and views, as Slack does.
+        clock: where message timestamps come from. By default they are numbered from
+            1700000000; give ``time.time`` (or a test's own clock, in seconds) to make them
+            instants, as Slack's are, so ``oldest``/``latest`` in ``conversations.history``
+            and ``conversations.replies`` filter by time.
     """
 
     def __init__(
@@ -156,8 +161,10 @@ class FakeSlack:
         bot_id: str = BOT_ID,
         tokens: Iterable[str] | None = None,
         validate_blocks: bool = True,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.team_id = team_id
+        self.clock = clock
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.tokens = frozenset(tokens) if tokens is not None else None
@@ -176,6 +183,7 @@ class FakeSlack:
         self._home: dict[str, str] = {}
         self._errors: list[BaseException] = []
         self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._ids = itertools.count(1)
 
         handler = type("FakeSlackHandler", (_Handler,), {"fake": self})
@@ -452,6 +460,9 @@ class FakeSlack:
         return token.startswith("xoxb-") and len(token) > len("xoxb-")
 
     def _next_ts(self) -> str:
+        if self.clock is not None:  # an instant, a microsecond after the last one at least
+            self._last_ts = max(self.clock(), self._last_ts + 1e-6)
+            return f"{self._last_ts:.6f}"
         n = next(self._ts)
         return f"{TS_BASE + n // 10_000}.{(n % 10_000) * 100:06d}"
 
@@ -592,6 +603,33 @@ class FakeSlack:
         if not users:
             return {"ok": False, "error": "users_list_not_supplied"}
         return {"ok": True, "channel": {"id": self._dm_channel(str(users))}}
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages, newest first; thread replies are left out, as Slack does
+        (``conversations.replies`` has them). Metadata only with ``include_all_metadata``."""
+        channel = args.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        found = [
+            m
+            for (ch, ts), m in self._messages.items()
+            if ch == channel and m.get("thread_ts") in (None, ts)
+        ]
+        return _history_page(found, args, newest_first=True)
+
+    def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent and replies, oldest first (like history, within oldest/latest)."""
+        channel, thread_ts = args.get("channel"), args.get("ts")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not thread_ts:
+            return {"ok": False, "error": "thread_not_found"}
+        found = [
+            m
+            for (ch, ts), m in self._messages.items()
+            if ch == channel and thread_ts in (ts, m.get("thread_ts"))
+        ]
+        return _history_page(found, args, newest_first=False)
 
     def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args.get("channel")
@@ -752,6 +790,11 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128  # a benchmark's burst should queue, not be refused
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client killed while waiting for its answer (a test's kill -9) is not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeSlack
@@ -797,6 +840,46 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):  # an uploaded file's content, echoed by api.test
         return f"<{len(value)} bytes>"
     return repr(value)
+
+
+def _history_page(
+    messages: list[dict[str, Any]], args: dict[str, Any], *, newest_first: bool
+) -> dict[str, Any]:
+    """One page of ``conversations.history`` or ``.replies``: ``oldest``/``latest`` (exclusive
+    unless ``inclusive``), ``limit`` (100) and ``cursor`` as Slack reads them."""
+    inclusive = _flag(args.get("inclusive"))
+    oldest = float(args.get("oldest") or 0)
+    latest = float(args.get("latest") or "inf")
+
+    def within(ts: float) -> bool:
+        if inclusive:
+            return oldest <= ts <= latest
+        return oldest < ts < latest
+
+    chosen = sorted(
+        (m for m in messages if within(float(m["ts"]))),
+        key=lambda m: float(m["ts"]),
+        reverse=newest_first,
+    )
+    start = int(args.get("cursor") or 0)
+    limit = max(1, int(args.get("limit") or 100))
+    page = chosen[start : start + limit]
+    more = start + limit < len(chosen)
+    keep_metadata = _flag(args.get("include_all_metadata"))
+    shown = [
+        {k: v for k, v in m.items() if k != "channel" and (keep_metadata or k != "metadata")}
+        for m in page
+    ]
+    return {
+        "ok": True,
+        "messages": shown,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true")
 
 
 def _check_status(status: int) -> None:

@@ -295,6 +295,31 @@ def test_other_methods_answer_plausibly(fake: FakeSlack, client: WebClient) -> N
     ]
 
 
+def test_history_and_replies_read_by_time_with_metadata_on_request() -> None:
+    now = [1_800_000_000.0]
+    with FakeSlack(clock=lambda: now[0]) as fake:
+        client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+        meta = {"event_type": "slabot_timer", "event_payload": {"timer": "1:page:x:0"}}
+        parent = client.chat_postMessage(channel="C1", text="card")["ts"]
+        assert parent == "1800000000.000000"
+        same_instant = client.chat_postMessage(channel="C1", text="reply", thread_ts=parent)
+        assert float(same_instant["ts"]) > float(parent)  # unique, in order
+        now[0] += 10
+        client.chat_postMessage(channel="C1", text="later", metadata=meta)
+
+        history = client.conversations_history(channel="C1")["messages"]
+        assert [m["text"] for m in history] == ["later", "card"]  # newest first, no replies
+        assert "metadata" not in history[0]
+        recent = client.conversations_history(
+            channel="C1", oldest="1800000005", include_all_metadata=True
+        )["messages"]
+        assert [m["metadata"] for m in recent] == [meta]
+        replies = client.conversations_replies(channel="C1", ts=parent)["messages"]
+        assert [m["text"] for m in replies] == ["card", "reply"]
+        paged = client.conversations_history(channel="C1", limit=1)
+        assert paged["has_more"] and paged["response_metadata"]["next_cursor"] == "1"
+
+
 def test_block_kit_limits_are_enforced_like_slack(client: WebClient) -> None:
     long_header = [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}]
     with pytest.raises(SlackApiError) as rejected:

@@ -26,6 +26,11 @@ def wsgi_app(app: App, health: Callable[[], bool] = lambda: True) -> Callable[..
                 [("Content-Type", "text/plain; charset=utf-8")],
             )
             return [b"ok\n" if ok else b"unhealthy\n"]
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if stamp is not None and not stamp.strip().isdigit():
+            # Bolt would fail on int(stamp) and answer 500; a request Slack did not sign is 401.
+            start_response("401 Unauthorized", [("Content-Type", "application/json")])
+            return [b'{"error": "invalid request"}']
         return slack(environ, start_response)
 
     return serve

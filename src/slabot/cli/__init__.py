@@ -20,7 +20,9 @@ COMMANDS = {
     "policy": ("policy", "check policy files"),
     "deadlines": ("deadlines", "print the deadlines of tickets opened at given instants"),
     "simulate": ("simulate", "print the whole timeline a ticket would get if nobody acts"),
-    "serve": ("serve", "run the Slack app over HTTP (or Socket Mode)"),
+    "serve": ("serve", "run the Slack app over HTTP (or Socket Mode), and the clock"),
+    "clock": ("clock", "run the clock alone: reminders, nudges and pages as they fall due"),
+    "timers": ("timers", "list the timers still to be done or dead, and send dead ones again"),
     "db": ("db", "manage the database schema ($DATABASE_URL)"),
     "tickets": ("tickets", "list tickets or show one, read-only"),
 }

@@ -1,4 +1,5 @@
-"""``slabot serve``: the Slack app over HTTP (or Socket Mode, for a laptop)."""
+"""``slabot serve``: the Slack app over HTTP (or Socket Mode, for a laptop), and the clock
+(in the background, unless ``--no-clock``), so one machine needs one command."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--socket",
         action="store_true",
         help="use Socket Mode (needs SLACK_APP_TOKEN): no public URL needed",
+    )
+    parser.add_argument(
+        "--no-clock",
+        action="store_true",
+        help="do not run the clock here (run `slabot clock` elsewhere)",
     )
 
 
@@ -85,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
             "could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, exc
         )
     app = create_app(settings, client, tickets=tickets)
+    if not args.no_clock:
+        from ..clock.runner import build, schedule
+
+        schedule(build(settings, store, policies), 1.0, background=True).start()
     if args.socket:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -36,6 +36,7 @@ StateKey = Literal[
 ]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_ENV = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 def _duration(value: Any) -> timedelta:
@@ -202,12 +203,48 @@ class Severity(Model):
     clause: str | None = None
 
 
+def _env_name(value: Any) -> str:
+    if not isinstance(value, str) or not _ENV.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name: use capitals, digits and '_', "
+            "such as PAGERDUTY_ROUTING_KEY"
+        )
+    return value
+
+
+EnvName = Annotated[str, BeforeValidator(_env_name)]
+
+
+class PagerDuty(Model):
+    """A PagerDuty Events API v2 integration. The policy names the environment variable that
+    holds the routing key, never the key itself: policy files are shared and versioned."""
+
+    routing_key_env: EnvName
+
+
+class Webhook(Model):
+    """A generic pager: signed JSON posted to ``url`` (the secret, like a key, comes from the
+    environment)."""
+
+    url: str
+    secret_env: EnvName
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not a web address: use https://…")
+        return value
+
+
 class EscalationLevel(Model):
     key: Key
     label: str
     # Slack users (U…), user groups (S…) or channels (C… or #name); supplied per deployment.
     contacts: tuple[str, ...] = ()
     clause: str | None = None
+    pagerduty: PagerDuty | None = None  # also page through PagerDuty
+    webhook: Webhook | None = None  # also page through a signed webhook
 
 
 class EscalationRule(Model):

@@ -20,7 +20,7 @@ from ..policies import PolicyBook
 from ..settings import Settings
 from ..store import Store
 from ..tickets import Tickets
-from . import actions, command, home, modals
+from . import actions, command, home, modals, pages
 from .client import make_client
 from .publish import Publisher
 
@@ -70,6 +70,7 @@ def create_app(
     actions.register(app, bot)
     modals.register(app, bot)
     home.register(app, bot)
+    pages.register(app, bot)
     return app
 
 

@@ -7,6 +7,7 @@ only the person who typed sees it. A change updates the ticket's card and thread
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from slack_bolt import Ack, App
 from ..sla import parse_duration
 from ..tickets import SeverityUnclear, TicketError
 from ..tickets.queries import queue, story
+from ..tickets.service import MAX_TITLE
 from . import blocks
 from .commands import HELP, Command, Usage, parse
 from .notes import change_note
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+LONG_TITLE = 200  # the title of a ticket whose summary is longer than a title may be
 
 
 def register(app: App, bot: Slabot) -> None:
@@ -50,7 +54,8 @@ def handle(bot: Slabot, ack: Ack, body: dict[str, Any], client: Any) -> None:
     elif cmd.verb == "list":
         rows = queue(tickets.store, workspace, policy=cmd.policy, limit=40)
         views = tickets.views(rows, now)
-        text = f"{len(views)} open tickets" if views else "No open tickets."
+        count = len(views)
+        text = f"{count} open ticket{'' if count == 1 else 's'}" if views else "No open tickets."
         ack(response_type="ephemeral", text=text, blocks=blocks.queue_blocks(views, now))
     elif cmd.verb == "show":
         view = tickets.view(workspace, cmd.ref, now)
@@ -64,9 +69,7 @@ def handle(bot: Slabot, ack: Ack, body: dict[str, Any], client: Any) -> None:
     elif cmd.verb == "policy":
         _policy(bot, ack, cmd, workspace, channel, user, client)
     elif cmd.verb == "matrix":
-        policy = (
-            bot.policies.get(cmd.policy) if cmd.policy else _channel_policy(bot, workspace, channel)
-        )
+        policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
         ack(
             response_type="ephemeral",
             text=f"Escalation matrix of {policy.name}",
@@ -126,14 +129,20 @@ def _open(bot: Slabot, ack: Ack, cmd: Command, body: dict[str, Any], client: Any
         return
     now = bot.now()
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    title, description = cmd.text, ""
+    if len(title) > MAX_TITLE:
+        # A command carries more than a title holds: keep every word, as typed, in the
+        # description, and make its first line, cut, the title.
+        title, description = blocks.truncate(title.strip().split("\n", 1)[0], LONG_TITLE), title
     try:
         result = bot.tickets.open(
             workspace,
-            title=cmd.text,
+            title=title,
             reporter=user,
             now=now,
             policy=policy.name,
             channel=channel,
+            description=description,
             idempotency_key=f"cmd:{body.get('trigger_id')}",
         )
     except SeverityUnclear as exc:
@@ -191,6 +200,8 @@ def read_eta(text: str, tz: Any, now: datetime) -> datetime:
             hours, minutes = (int(part) for part in text.split(":"))
             local = now.astimezone(tz).replace(hour=hours, minute=minutes, second=0, microsecond=0)
             return local if local > now else local + timedelta(days=1)
+        if not _ISO_DATE.match(text):  # isoparse would read "1630" as the year 1630
+            raise ValueError(text)
         value = isoparse(text)
         return value.replace(tzinfo=tz) if value.tzinfo is None else value
     except ValueError:

@@ -19,7 +19,7 @@ HELP = """\
 • `/sla assign ID @someone`
 • `/sla list` the queue, most urgent first · `/sla show ID` one ticket
 • `/sla policy [NAME]` show the policy, or bind this channel to NAME · `/sla matrix` who gets paged
-IDs are ticket numbers such as `SLA-42` (or just `42`).
+IDs are ticket numbers such as `SLA-42` (or just `42`); `/sla 42` alone shows ticket 42.
 TIME is `+2h`, `16:30` or `2026-11-23T16:30`."""
 
 USAGE = {
@@ -62,6 +62,7 @@ WAIT_FOR = {
 _POLICY = re.compile(r"(?:^|\s)policy:(\S+)", re.IGNORECASE)
 _ETA = re.compile(r"(?:^|\s)eta:(\S+)", re.IGNORECASE)
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_BARE_REF = re.compile(r"(?:sla-?)?#?\d{1,9}", re.IGNORECASE)
 
 
 class Usage(Exception):
@@ -85,6 +86,8 @@ def parse(text: str) -> Command:
     words = text.strip().split(maxsplit=1)
     if not words:
         return Command("help")
+    if len(words) == 1 and _BARE_REF.fullmatch(words[0]):
+        return Command("show", words[0])  # `/sla 42`: the ticket's ID alone shows it
     verb = ALIASES.get(words[0].lower(), words[0].lower())
     rest = words[1].strip() if len(words) > 1 else ""
     if verb not in USAGE:

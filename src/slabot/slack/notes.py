@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..tickets import TicketView
-from .blocks import escape, slack_date
+from .blocks import _md, slack_date
+
+# Slack refuses a message over 40,000 characters; an update may be that long itself.
+NOTE_TEXT_MAX = 38_000
 
 
 def change_note(
@@ -20,7 +23,7 @@ def change_note(
 ) -> str:
     policy, ticket = view.policy, view.ticket
     who = f"<@{user}>"
-    said = f": {escape(text)}" if text else ""
+    said = f": {_md(text, NOTE_TEXT_MAX)}" if text else ""
     if verb == "open":
         label = policy.severity(ticket.severity).label
         return f"{who} opened {ticket.ref} as *{label}* under the {policy.name} policy."
@@ -35,7 +38,7 @@ def change_note(
         if workaround:
             extra.append("workaround available")
         suffix = f" ({', '.join(extra)})" if extra else ""
-        return f"Update from {who}{suffix}: {escape(text)}"
+        return f"Update from {who}{suffix}: {_md(text, NOTE_TEXT_MAX)}"
     if verb in ("wait", "resume", "status"):
         label = policy.state_label(ticket.status)
         paused = " The clock is paused." if ticket.status in policy.pausing_states else ""

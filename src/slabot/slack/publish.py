@@ -2,11 +2,18 @@
 
 The card is posted once when the ticket opens and updated in place (``chat.update``) after
 every change; the thread under it carries the ticket's story, one reply per change.
+
+Changes to one ticket can come in quick succession (two commands, a command and a click),
+each published from its own listener thread after its acknowledgement. So a ticket's
+publishing is serialized (a lock per ticket, striped), and ``changed`` draws the card from
+the ticket as it stands when its turn comes, not as the change left it: whichever thread
+publishes last, the card ends showing the latest state.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -16,43 +23,58 @@ from ..tickets import Tickets, TicketView
 from .blocks import ticket_card
 
 log = logging.getLogger(__name__)
+STRIPES = 64
 
 
 class Publisher:
     def __init__(self, client: WebClient, tickets: Tickets):
         self.client = client
         self.tickets = tickets
+        self._locks = [threading.Lock() for _ in range(STRIPES)]
+
+    def _lock(self, view: TicketView) -> threading.Lock:
+        return self._locks[hash((view.ticket.workspace, view.ticket.number)) % STRIPES]
 
     def opened(self, view: TicketView, now: datetime, note: str = "") -> None:
         """Post the card of a new ticket in its channel and remember where it is."""
         ticket = view.ticket
         if not ticket.channel:
             return
-        text, blocks = ticket_card(view, now)
-        try:
-            posted = self.client.chat_postMessage(channel=ticket.channel, text=text, blocks=blocks)
-        except SlackApiError as exc:
-            log.warning("could not post the card of %s: %s", ticket.ref, exc.response.get("error"))
-            return
-        self.tickets.set_message(ticket.workspace, ticket.number, posted["channel"], posted["ts"])
-        if note:
-            self._reply(posted["channel"], posted["ts"], note)
+        with self._lock(view):
+            text, blocks = ticket_card(view, now)
+            try:
+                posted = self.client.chat_postMessage(
+                    channel=ticket.channel, text=text, blocks=blocks
+                )
+            except SlackApiError as exc:
+                log.warning(
+                    "could not post the card of %s: %s", ticket.ref, exc.response.get("error")
+                )
+                return
+            self.tickets.set_message(
+                ticket.workspace, ticket.number, posted["channel"], posted["ts"]
+            )
+            if note:
+                self._reply(posted["channel"], posted["ts"], note)
 
     def changed(self, view: TicketView, now: datetime, note: str) -> None:
         """Update the card in place and tell the thread what happened."""
-        ticket = view.ticket
-        if not (ticket.channel and ticket.message_ts):
-            return
-        text, blocks = ticket_card(view, now)
-        try:
-            self.client.chat_update(
-                channel=ticket.channel, ts=ticket.message_ts, text=text, blocks=blocks
-            )
-        except SlackApiError as exc:
-            log.warning(
-                "could not update the card of %s: %s", ticket.ref, exc.response.get("error")
-            )
-        self._reply(ticket.channel, ticket.message_ts, note)
+        with self._lock(view):
+            # The ticket as it stands now: a later change may have been published already.
+            view = self.tickets.view(view.ticket.workspace, view.ticket.number, now)
+            ticket = view.ticket
+            if not (ticket.channel and ticket.message_ts):
+                return
+            text, blocks = ticket_card(view, now)
+            try:
+                self.client.chat_update(
+                    channel=ticket.channel, ts=ticket.message_ts, text=text, blocks=blocks
+                )
+            except SlackApiError as exc:
+                log.warning(
+                    "could not update the card of %s: %s", ticket.ref, exc.response.get("error")
+                )
+            self._reply(ticket.channel, ticket.message_ts, note)
 
     def _reply(self, channel: str, thread_ts: str, text: str) -> None:
         try:

@@ -3,15 +3,18 @@
 SQLite is the embedded default (nothing to install). Its writers take the write lock as they
 begin (``BEGIN IMMEDIATE``) rather than on their first write, so two use cases on one ticket
 queue up instead of failing half-way; reads go through a second engine that never takes it.
-WAL lets those reads run alongside a writer. PostgreSQL serves several replicas; use cases
-lock the rows they change (``SELECT … FOR UPDATE``).
+WAL lets those reads run alongside a writer. Within one process, writers also queue on a
+Python lock first: SQLite's own busy handler sleeps in growing steps (up to 100 ms) while it
+waits, which would make the slowest Slack requests wait for nothing. PostgreSQL serves several
+replicas; use cases lock the rows they change (``SELECT … FOR UPDATE``).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -58,14 +61,20 @@ class Store:
             self.reader = create_engine(self.url, **options, **engine_options)
             _sqlite_setup(self.engine, immediate=True)
             _sqlite_setup(self.reader, immediate=False)
+            self._writers: AbstractContextManager[Any] = threading.Lock()
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, **engine_options)
             self.reader = self.engine
+            self._writers = nullcontext()  # PostgreSQL locks rows, not the database
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction that commits when the block ends, or rolls back on an error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with (
+            self._writers,
+            Session(self.engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager

@@ -5,7 +5,9 @@
 * ``ticket_events`` is the append-only audit trail: who did what, when, before and after. The
   engine's schedule is always recomputed from it.
 * ``timers`` is every future obligation (reminder, nudge, page, follow-up, auto-solve, …), unique
-  per ticket by ``(kind, stage, repeat)`` so nothing can fire twice.
+  per ticket by ``(kind, stage, repeat)`` so nothing can fire twice. The clock claims a due
+  timer (``sending``, with ``claimed_at``/``claimed_by``) before it acts, so a claim left
+  behind by a killed clock can be recognised once its lease runs out.
 * ``policy_versions`` keeps the text of every policy a ticket was opened under, by digest, so
   editing a policy file never changes the rules of tickets already running.
 """
@@ -109,7 +111,7 @@ class Timer(SQLModel, table=True):
     stage: str = Field(max_length=128)
     repeat: int = 0
     due_at: datetime = instant(nullable=False)
-    state: str = Field(default="pending", max_length=16)  # pending, fired, dropped, dead
+    state: str = Field(default="pending", max_length=16)  # pending, sending, fired, dropped, dead
     next_attempt_at: datetime = instant(nullable=False)
     fired_at: datetime | None = instant()
     attempts: int = 0
@@ -117,6 +119,8 @@ class Timer(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=32)
     level: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    claimed_at: datetime | None = instant()  # when a clock took it to perform (state sending)
+    claimed_by: str | None = Field(default=None, max_length=64)  # which clock
 
 
 class ChannelPolicy(SQLModel, table=True):

@@ -9,9 +9,10 @@ from .errors import (
     SeverityUnclear,
     TicketError,
 )
-from .service import OpenResult, Tickets, TicketView, parse_ref
+from .service import SYSTEM, OpenResult, Tickets, TicketView, parse_ref
 
 __all__ = [
+    "SYSTEM",
     "AlreadyDone",
     "Conflict",
     "Forbidden",

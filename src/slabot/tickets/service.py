@@ -25,6 +25,7 @@ from ..policies import PolicyBook
 from ..sla import Policy, format_duration
 from ..sla.classify import Classification, classify
 from ..sla.schedule import Schedule, schedule
+from ..sla.schedule import Timer as EngineTimer
 from ..store import Store
 from ..store.tables import (
     ChannelPolicy,
@@ -45,6 +46,9 @@ from .errors import (
 )
 from .events import engine_events, stamp
 
+# The clock acts as this actor (auto-solve, auto-close); a deployment that runs the clock lists
+# it among its admins, so the policy's permissions never stop what the policy itself demands.
+SYSTEM = "slabot"
 ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
 WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
 MAX_TITLE = 3000
@@ -296,7 +300,10 @@ class Tickets:
         now: datetime,
         note: str = "",
         expected_version: int | None = None,
+        timer_id: int | None = None,
     ) -> TicketView:
+        """Resolve; ``timer_id`` is the clock's auto-solve timer doing it (see `_change`)."""
+
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             if ticket.status == "closed":
                 raise Invalid(
@@ -310,7 +317,7 @@ class Tickets:
             after = {"status": "resolved", "note": note}
             return [("status_changed", {"status": ticket.status}, after)]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply)
+        return self._change(workspace, ref, actor, now, expected_version, apply, timer_id)
 
     def reopen(
         self,
@@ -348,7 +355,10 @@ class Tickets:
         actor: str,
         now: datetime,
         expected_version: int | None = None,
+        timer_id: int | None = None,
     ) -> TicketView:
+        """Close; ``timer_id`` is the clock's auto-close timer doing it (see `_change`)."""
+
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             if ticket.status == "closed":
                 raise AlreadyDone(f"{ticket.ref} is already closed")
@@ -358,7 +368,7 @@ class Tickets:
             ticket.closed_at = now
             return [("status_changed", {"status": "resolved"}, {"status": "closed"})]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply)
+        return self._change(workspace, ref, actor, now, expected_version, apply, timer_id)
 
     def assign(
         self,
@@ -396,6 +406,36 @@ class Tickets:
         with self.store.writing() as session:
             ticket = self._lock(session, workspace, ref)
             ticket.channel, ticket.message_ts = channel, ts
+
+    def record_timer(
+        self, ticket_id: int, timer_id: int, claimed_by: str, now: datetime, **values: Any
+    ) -> bool:
+        """The clock's outcome for a timer it claimed (fired, dropped or dead), and the timers
+        the ticket owes from ``now`` on: a page's next repeat, the next follow-up.
+
+        One transaction, locking the ticket first as every use case does, so the outcome and
+        the next timers are written together: a clock killed in between could otherwise leave
+        a repeat that nobody owes. Nothing is written, and False returned, when ``claimed_by``
+        no longer holds the timer (its lease ran out and another clock took it over).
+        """
+        with self.store.writing() as session:
+            query = select(Ticket).where(Ticket.id == ticket_id)
+            ticket = session.exec(query.with_for_update()).one()
+            claimed = (
+                update(Timer)
+                .where(
+                    Timer.id == timer_id,  # type: ignore[arg-type]
+                    Timer.state == "sending",  # type: ignore[arg-type]
+                    Timer.claimed_by == claimed_by,  # type: ignore[arg-type]
+                )
+                .values(**values)
+            )
+            if session.execute(claimed).rowcount == 0:  # type: ignore[attr-defined]
+                return False
+            policy = self._policy_of(session, ticket)
+            plan = self._schedule(session, ticket, policy, now)
+            self._rewrite_timers(session, ticket, plan, revive=False)
+            return True
 
     def bind_channel(
         self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
@@ -454,7 +494,11 @@ class Tickets:
         now: datetime,
         expected_version: int | None,
         apply: Callable[[Ticket, Policy], list[Change]],
+        timer_id: int | None = None,
     ) -> TicketView:
+        """Apply one change in one transaction. ``timer_id``: the clock's timer (claimed, in
+        state ``sending``) that makes this change; it is marked ``acted`` in the same
+        transaction, so a retry after a failed announcement never repeats the change."""
         with self.store.writing() as session:
             ticket = self._lock(session, workspace, ref)
             version = ticket.version
@@ -479,6 +523,9 @@ class Tickets:
                         after=after,
                     )
                 )
+            if timer_id is not None:
+                timer = session.get_one(Timer, timer_id)
+                timer.detail = {**timer.detail, "acted": stamp(at)}
             return self._recompute(session, ticket, policy, at, bump=True)
 
     def _recompute(
@@ -507,7 +554,13 @@ class Tickets:
         )
         return schedule(policy, engine_events(rows), now)
 
-    def _rewrite_timers(self, session: Session, ticket: Ticket, plan: Schedule) -> None:
+    def _rewrite_timers(
+        self, session: Session, ticket: Ticket, plan: Schedule, *, revive: bool = True
+    ) -> None:
+        """Make the ticket's pending timers what ``plan`` owes. With ``revive``, a timer the
+        clock dropped (its ticket was resolved or paused as it came due) that a change has made
+        owed again (a reopen, a pause that ended) is pending again; the clock's own record of a
+        drop passes False, since the same instant cannot owe what it has just dropped."""
         wanted = {timer.key: timer for timer in plan.timers}
         existing = {
             (t.kind, t.stage, t.repeat): t
@@ -529,14 +582,13 @@ class Tickets:
                         next_attempt_at=timer.due_at,
                         target=timer.target,
                         level=timer.level,
-                        detail={
-                            "share": timer.share,
-                            "trigger": timer.trigger,
-                            "clause": timer.clause,
-                        },
+                        detail=_detail(timer),
                     )
                 )
             elif row.state == "pending" and row.due_at != timer.due_at:
+                row.due_at = row.next_attempt_at = timer.due_at
+            elif row.state == "dropped" and revive:
+                row.state, row.attempts, row.detail = "pending", 0, _detail(timer)
                 row.due_at = row.next_attempt_at = timer.due_at
 
     def _lock(self, session: Session, workspace: str, ref: str | int) -> Ticket:
@@ -642,6 +694,11 @@ class Tickets:
         )
 
 
+def _detail(timer: EngineTimer) -> dict[str, Any]:
+    """What the clock needs besides the key to word a timer's message."""
+    return {"share": timer.share, "trigger": timer.trigger, "clause": timer.clause}
+
+
 def _claim(ticket: Ticket, actor: str, now: datetime) -> list[Change]:
     """Acknowledge for ``actor`` unless someone has, and make them the owner if nobody is."""
     changes: list[Change] = []
@@ -662,4 +719,4 @@ def _active(ticket: Ticket, doing: str) -> None:
         )
 
 
-__all__ = ["OpenResult", "TicketError", "TicketView", "Tickets", "parse_ref"]
+__all__ = ["SYSTEM", "OpenResult", "TicketError", "TicketView", "Tickets", "parse_ref"]

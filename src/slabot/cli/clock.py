@@ -1,0 +1,57 @@
+"""``slabot clock``: run the clock alone (``slabot serve`` also runs one unless --no-clock)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from datetime import timedelta
+
+from ..policies import PolicyBook
+from ..settings import SettingsError, load_settings
+from ..sla import PolicyError
+from ..store import Store, StoreError
+from ..store.migrate import upgrade
+from .errors import CliError
+from .storage import reach
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often the clock looks for due timers (1)",
+    )
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="a claim older than this was interrupted by a dead clock and is taken over (60)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=200, help="timers claimed at most per tick (200)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not 0 < args.interval <= 3600:
+        raise CliError(f"--interval {args.interval:g}: give seconds, more than 0, at most 3600", 2)
+    if args.lease <= 0 or args.batch <= 0:
+        raise CliError("--lease and --batch must be more than 0", code=2)
+    try:
+        settings = load_settings()
+        settings.require("slack_bot_token")
+        store = Store(settings.database_url)
+        policies = PolicyBook.load(settings.slabot_policies)
+    except (SettingsError, StoreError, PolicyError) as exc:
+        raise CliError(str(exc), code=2) from None
+    reach(store, lambda: upgrade(store))
+
+    from ..clock.runner import build, run_forever
+
+    clock = build(settings, store, policies, lease=timedelta(seconds=args.lease), batch=args.batch)
+    run_forever(clock, args.interval)
+    return 0

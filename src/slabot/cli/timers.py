@@ -1,0 +1,80 @@
+"""``slabot timers``: the timers still to be done, the dead ones, and sending dead ones again."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from ..clock.operator import NotDead, listing, retry
+from .errors import CliError
+from .storage import open_store, reach
+
+ERROR = 60  # characters of the last error shown in the listing
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dead", action="store_true", help="only the dead timers")
+    parser.add_argument(
+        "--retry",
+        metavar="ID|all",
+        help="send dead timers again: one ID, several (1,2,3), or all of them",
+    )
+    parser.add_argument("--limit", type=int, default=100, help="list at most this many (100)")
+
+
+def run(args: argparse.Namespace) -> int:
+    which = _ids(args.retry) if args.retry is not None else None
+    store = open_store()
+    if args.retry is not None:
+        now = datetime.now(UTC)  # an adapter: the only place this command reads the clock
+        try:
+            count = reach(store, lambda: retry(store, which, now))
+        except NotDead as exc:
+            raise CliError(str(exc)) from None
+        print(f"re-queued {count} dead timer{'' if count == 1 else 's'}")
+        return 0
+    lines = reach(store, lambda: listing(store, dead_only=args.dead, limit=max(1, args.limit)))
+    if not lines:
+        print("no dead timers" if args.dead else "no timers to do")
+        return 0
+    header = ["ID", "Ticket", "Kind", "Stage", "#", "State", "Due (UTC)", "Tries", "Last error"]
+    table = [
+        [
+            str(line.timer.id),
+            line.ref,
+            line.timer.kind,
+            line.timer.stage,
+            str(line.timer.repeat + 1),
+            line.timer.state,
+            f"{line.timer.due_at:%Y-%m-%d %H:%M:%S}",
+            str(line.timer.attempts),
+            _short(line.timer.last_error or ""),
+        ]
+        for line in lines
+    ]
+    widths = [max(len(row[i]) for row in [header, *table]) for i in range(len(header))]
+    for row in [header, *table]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _ids(text: str) -> list[int] | None:
+    """``all`` → None (every dead timer); ``7`` or ``7,9`` → [7, 9]."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        ids = []
+    if not ids or any(i <= 0 for i in ids):
+        raise CliError(
+            f"--retry {text!r}: give a timer ID from `slabot timers --dead`, several "
+            "separated by commas, or all",
+            code=2,
+        )
+    return ids
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= ERROR else text[: ERROR - 1] + "…"

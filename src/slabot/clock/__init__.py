@@ -1,0 +1,11 @@
+"""The clock: the process that performs due timers (reminders, nudges, pages, lifecycle).
+
+* `dispatch`: one tick claims the due timers, performs them and records each outcome.
+* `leader`: only one clock dispatches at a time; the others stand by.
+* `runner`: APScheduler drives the tick every second or so (``slabot clock``, ``slabot serve``).
+* `messages`: what each timer says in Slack (pure).
+* `operator`: what an operator sees of the timers and how dead ones are sent again.
+
+The database's timers table is the only source of truth (see DESIGN.md): the clock keeps no
+state of its own, so a clock can be killed, restarted or replaced at any moment.
+"""

@@ -1,0 +1,365 @@
+"""One tick of the clock: claim the due timers, perform each, record what happened.
+
+The three steps are separate on purpose:
+
+1. **Claim**, in one short transaction: the due timers (``pending`` whose ``next_attempt_at``
+   has come, or ``sending`` whose claim is older than the lease: a clock died performing them)
+   become ``sending`` with ``claimed_at``/``claimed_by``. On PostgreSQL the rows are taken with
+   ``FOR UPDATE SKIP LOCKED``, so two dispatchers running at once never take the same row; on
+   SQLite the write lock already admits one writer at a time. A timer waits while an earlier
+   one of its ticket is being retried or performed, so each ticket's timers go out in order.
+2. **Perform**, outside any transaction (a slow Slack must not hold database locks): check the
+   timer is still owed, then act (auto-solve and auto-close, through the ticket use cases, as
+   the system actor) and notify.
+3. **Record**, one short transaction per timer: ``fired`` with the receipt, ``dropped`` with
+   the reason, back to ``pending`` with a backoff, or ``dead`` after ``max_attempts``.
+
+Exactly once: a message is only re-sent after a crash once the notifier has looked for it
+(`Notifier.delivered`), parts that arrived before a failure are recorded and skipped, and an
+action is marked ``acted`` in the same transaction as the ticket change it makes.
+
+The core never reads the wall clock: ``now`` is given to `Dispatcher.tick`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import and_, exists, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+
+from ..notify import Delivery, DeliveryFailed, Notifier, Receipt
+from ..sla.schedule import Timer as Owed
+from ..store import Store
+from ..store.tables import Ticket, Timer
+from ..tickets import SYSTEM, TicketError, Tickets, TicketView
+from . import messages
+
+log = logging.getLogger(__name__)
+
+ACTIONS = frozenset({"auto_solve", "auto_close"})  # timers that change the ticket itself
+# A timer performed more than this after its due time is marked late. Longer than a busy
+# tick's own delay (a burst of thousands of timers) or a few short retries; shorter than
+# anything a reader would still call on time.
+GRACE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)
+
+Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held", "lost"]
+
+
+@dataclass
+class TickReport:
+    """What one tick did. ``late`` counts the sent timers that went out late."""
+
+    sent: int = 0
+    late: int = 0
+    dropped: int = 0
+    retried: int = 0
+    dead: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome in ("sent", "late"):
+            self.sent += 1
+        if outcome in ("late", "dropped", "retried", "dead"):
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.dropped or self.retried or self.dead)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent} sent ({self.late} late), {self.dropped} dropped, "
+            f"{self.retried} to retry, {self.dead} dead"
+        )
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long a failed timer waits: doubling from ``base`` up to ``cap``, less a random
+    share of up to ``jitter`` so timers that failed together do not retry together, and never
+    sooner than the far end asked (Slack's Retry-After)."""
+
+    base: timedelta = timedelta(seconds=5)
+    cap: timedelta = timedelta(minutes=10)
+    jitter: float = 0.5
+
+    def delay(
+        self, attempt: int, retry_after: float | None, rand: Callable[[], float]
+    ) -> timedelta:
+        step = min(self.cap, self.base * 2 ** max(attempt - 1, 0))
+        wait = step * (1 - self.jitter * rand())
+        return max(wait, timedelta(seconds=retry_after or 0))
+
+
+@dataclass(frozen=True)
+class _Claim:
+    timer: Timer  # the row as it was before this claim
+
+    @property
+    def recovering_since(self) -> datetime | None:
+        """When the interrupted attempt began, for a timer a dead clock left ``sending``."""
+        return self.timer.claimed_at if self.timer.state == "sending" else None
+
+
+def clock_name() -> str:
+    """Who claims: host, process and a random tag (a restarted process is someone else)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        tickets: Tickets,
+        notifier: Notifier,
+        *,
+        name: str | None = None,
+        batch: int = 200,
+        lease: timedelta = LEASE,
+        max_attempts: int = 8,
+        backoff: Backoff = Backoff(),
+        grace: timedelta = GRACE,
+        rand: Callable[[], float] = random.random,
+    ):
+        self.store = store
+        self.tickets = tickets
+        self.notifier = notifier
+        self.name = name or clock_name()
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.grace = grace
+        self.rand = rand
+        self._since: datetime | None = None  # this dispatcher's first tick
+
+    def tick(self, now: datetime) -> TickReport:
+        """Perform every timer due at ``now`` (up to ``batch`` of them)."""
+        report = TickReport()
+        if self._since is None:
+            self._since = now
+        claims = self._claim(now)
+        if not claims:
+            return report
+        views = self._views(claims, now)
+        held: set[int] = set()  # tickets whose earlier timer failed: the rest wait behind it
+        for claim in claims:
+            ticket_id = claim.timer.ticket_id
+            if ticket_id in held:
+                self._unclaim(claim.timer)
+                continue
+            outcome = self._run(claim, views, now)
+            if outcome == "retried":
+                held.add(ticket_id)
+            report.add(outcome)
+        return report
+
+    # -- claim ------------------------------------------------------------------------------
+
+    def _claim(self, now: datetime) -> list[_Claim]:
+        stale = now - self.lease
+        due = or_(
+            and_(Timer.state == "pending", Timer.next_attempt_at <= now),  # type: ignore[arg-type]
+            and_(Timer.state == "sending", Timer.claimed_at < stale),  # type: ignore[arg-type, operator]
+        )
+        earlier = aliased(Timer)
+        busy = or_(
+            and_(earlier.state == "pending", earlier.next_attempt_at > now),
+            and_(earlier.state == "sending", earlier.claimed_at >= stale),  # type: ignore[operator]
+        )
+        behind = exists().where(
+            earlier.ticket_id == Timer.ticket_id,
+            busy,
+            or_(
+                earlier.due_at < Timer.due_at,
+                and_(earlier.due_at == Timer.due_at, earlier.id < Timer.id),  # type: ignore[operator]
+            ),
+        )
+        query = (
+            select(Timer)
+            .where(due, ~behind)
+            .order_by(Timer.due_at, Timer.id)  # type: ignore[arg-type]
+            .limit(self.batch)
+        )
+        if not self.store.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        with self.store.writing() as session:
+            rows = list(session.exec(query))
+            if rows:
+                claim = (
+                    update(Timer)
+                    .where(Timer.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
+                    .values(state="sending", claimed_at=now, claimed_by=self.name)
+                    .execution_options(synchronize_session=False)
+                )
+                session.execute(claim)
+        return [_Claim(row) for row in rows]
+
+    def _views(self, claims: list[_Claim], now: datetime) -> dict[int, TicketView]:
+        ids = {claim.timer.ticket_id for claim in claims}
+        with self.store.reading() as session:
+            rows = list(session.exec(select(Ticket).where(Ticket.id.in_(ids))))  # type: ignore[union-attr]
+        return {view.ticket.id: view for view in self.tickets.views(rows, now)}  # type: ignore[misc]
+
+    # -- perform ----------------------------------------------------------------------------
+
+    def _run(self, claim: _Claim, views: dict[int, TicketView], now: datetime) -> Outcome:
+        timer = claim.timer
+        delivery = Delivery(
+            timer,
+            views[timer.ticket_id],
+            now,
+            late=self._late(timer, now),
+            done=frozenset(timer.detail.get("done") or ()),
+            recovering_since=claim.recovering_since,
+        )
+        try:
+            if delivery.recovering_since and self.notifier.delivered(delivery):
+                return self._fired(delivery, {"found": "already delivered before a restart"})
+            if not timer.detail.get("acted"):
+                owed = _still_owed(timer, delivery.view)
+                if isinstance(owed, str):
+                    return self._drop(delivery, owed)
+                if owed.due_at > now:  # the ticket changed while the timer was claimed
+                    self._unclaim(timer, due_at=owed.due_at, next_attempt_at=owed.due_at)
+                    return "held"
+            if timer.kind in ACTIONS and not timer.detail.get("acted"):
+                delivery = self._act(delivery)
+                views[timer.ticket_id] = delivery.view
+            receipt = self.notifier.send(delivery)
+        except TicketError as refused:
+            return self._drop(delivery, str(refused))
+        except DeliveryFailed as failure:
+            return self._failed(delivery, failure)
+        except Exception as exc:  # a bug must not stop other tickets: retried, then dead
+            log.exception("timer %s failed", delivery.key)
+            return self._failed(delivery, DeliveryFailed(f"{type(exc).__name__}: {exc}"))
+        return self._fired(delivery, receipt)
+
+    def _late(self, timer: Timer, now: datetime) -> str | None:
+        """Why a timer goes out more than ``grace`` after its due time, in a reader's words."""
+        if now - timer.due_at <= self.grace:
+            return None
+        if timer.last_error is not None:
+            return "delivery kept failing"
+        if self._since is not None and self._since <= timer.due_at:
+            return "delivery was held up"  # by an earlier timer of its ticket, or a full tick
+        return "the clock was down"
+
+    def _act(self, delivery: Delivery) -> Delivery:
+        """Auto-solve or auto-close through the use cases, as the system actor."""
+        timer, ticket = delivery.timer, delivery.view.ticket
+        if timer.kind == "auto_solve":
+            reason = messages.solve_reason(delivery.view, timer)
+            view = self.tickets.resolve(
+                ticket.workspace,
+                ticket.number,
+                actor=SYSTEM,
+                now=delivery.now,
+                note=f"solved automatically: {reason}",
+                timer_id=timer.id,
+            )
+        else:
+            view = self.tickets.close(
+                ticket.workspace, ticket.number, actor=SYSTEM, now=delivery.now, timer_id=timer.id
+            )
+        # The row now says ``acted``; so must this snapshot, which later records write back.
+        timer.detail = {**timer.detail, "acted": delivery.now.isoformat()}
+        return delivery.with_view(view)
+
+    # -- record -----------------------------------------------------------------------------
+
+    def _fired(self, delivery: Delivery, receipt: Receipt) -> Outcome:
+        timer = delivery.timer
+        detail = {**timer.detail, "receipt": receipt}
+        if delivery.late:
+            detail["late"] = delivery.late
+        recorded = self._record(
+            delivery,
+            state="fired",
+            fired_at=delivery.now,
+            attempts=timer.attempts + 1,
+            detail=detail,
+        )
+        if not recorded:
+            return "lost"
+        return "late" if delivery.late else "sent"
+
+    def _drop(self, delivery: Delivery, why: str) -> Outcome:
+        detail = {**delivery.timer.detail, "dropped": why}
+        return "dropped" if self._record(delivery, state="dropped", detail=detail) else "lost"
+
+    def _failed(self, delivery: Delivery, failure: DeliveryFailed) -> Outcome:
+        timer, now = delivery.timer, delivery.now
+        attempts = timer.attempts + 1
+        done = sorted(set(timer.detail.get("done") or ()) | failure.done)
+        detail = {**timer.detail, "done": done} if done else timer.detail
+        error = str(failure)[:2000]
+        if failure.retryable and attempts < self.max_attempts:
+            wait = self.backoff.delay(attempts, failure.retry_after, self.rand)
+            log.info("timer %s failed (%s); retrying in %s", delivery.key, error, wait)
+            self._unclaim(
+                timer,
+                attempts=attempts,
+                next_attempt_at=now + wait,
+                last_error=error,
+                detail=detail,
+            )
+            return "retried"
+        log.warning("timer %s is dead after %d attempts: %s", delivery.key, attempts, error)
+        if not self._record(
+            delivery, state="dead", attempts=attempts, last_error=error, detail=detail
+        ):
+            return "lost"
+        try:
+            self.notifier.gave_up(delivery, f"{attempts} attempts, the last: {error}")
+        except Exception:
+            log.exception("could not tell the channel that timer %s is dead", delivery.key)
+        return "dead"
+
+    def _record(self, delivery: Delivery, **values: object) -> bool:
+        timer = delivery.timer
+        recorded = self.tickets.record_timer(
+            timer.ticket_id,
+            timer.id,
+            self.name,
+            delivery.now,
+            **values,  # type: ignore[arg-type]
+        )
+        if not recorded:
+            log.warning("timer %s was taken over by another clock; not recorded", delivery.key)
+        return recorded
+
+    def _unclaim(self, timer: Timer, **values: object) -> None:
+        """Back to ``pending`` (a retry, or waiting behind an earlier timer of its ticket)."""
+        with self.store.writing() as session:
+            session.execute(
+                update(Timer)
+                .where(
+                    Timer.id == timer.id,  # type: ignore[arg-type]
+                    Timer.state == "sending",  # type: ignore[arg-type]
+                    Timer.claimed_by == self.name,  # type: ignore[arg-type]
+                )
+                .values(state="pending", claimed_at=None, claimed_by=None, **values)
+            )
+
+
+def _still_owed(timer: Timer, view: TicketView) -> Owed | str:
+    """The timer as the ticket's schedule owes it at the view's ``now``, or why it is not."""
+    status = view.ticket.status
+    if status == "closed" or (status == "resolved" and timer.kind != "auto_close"):
+        return f"the ticket is {status}"
+    key = (timer.kind, timer.stage, timer.repeat)
+    return next(
+        (owed for owed in view.schedule.timers if owed.key == key),
+        "no longer owed: answered, met, paused or superseded by a later repeat",
+    )

@@ -1,0 +1,246 @@
+"""What each timer says, as Slack text and Block Kit: pure, from a ticket view, a timer and ``now``.
+
+Every reminder and page names the ticket (its number and title), the target it is about, the
+time left or overdue, and the contract clause behind it, so whoever reads only the notification
+knows what is at stake and why. A message that goes out well after its due time says so.
+User text (the title) is escaped by the Block Kit helpers; the policy's words are escaped here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..sla import format_duration
+from ..slack.blocks import (
+    FALLBACK_MAX,
+    Block,
+    escape,
+    left,
+    mention,
+    mrkdwn,
+    plain,
+    slack_date,
+    ticket_text,
+    truncate,
+)
+from ..store.tables import Timer
+from ..tickets import TicketView
+
+PAGE_ACK = "sla_page_ack"  # the "I'm on it" button; value "<number>:<level>"
+POST_UPDATE = "sla_update"  # the card's own "Post update" button, which opens the update modal
+EVERYONE = "<!channel>"  # who a reminder addresses when the ticket has no owner yet
+KIND_WORDS = {
+    "reminder": "reminder",
+    "update_nudge": "update reminder",
+    "page": "page",
+    "follow_up": "follow-up",
+    "auto_solve": "automatic solve",
+    "auto_close": "automatic close",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str  # the fallback: what notifications and screen readers show
+    blocks: list[Block]
+
+
+def reminder(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
+    who = mention(view.ticket.owner) if view.ticket.owner else EVERYONE
+    return _message(
+        [
+            f":alarm_clock: {who} reminder: {ticket_text(view)}{_late(late)}",
+            target(view, timer, now),
+        ],
+        timer,
+    )
+
+
+def nudge(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
+    who = mention(view.ticket.owner) if view.ticket.owner else EVERYONE
+    stamp = f"{view.ticket.number}:{view.ticket.version}"
+    return _message(
+        [
+            f":memo: {who} an update is owed on {ticket_text(view)}{_late(late)}",
+            target(view, timer, now),
+        ],
+        timer,
+        [_button("Post update", POST_UPDATE, stamp, primary=True)],
+    )
+
+
+def page(
+    view: TicketView, timer: Timer, now: datetime, late: str | None, whom: str | None
+) -> Message:
+    """A page to the timer's level. ``whom``: the mentions for the ticket's thread (None in
+    a direct message, which already reaches its one reader)."""
+    level = level_label(view, timer)
+    lines = [
+        f":rotating_light: Page to *{escape(level)}*: {ticket_text(view)}{_late(late)}",
+        f"Why: {_trigger(view, timer)}",
+        target(view, timer, now),
+    ]
+    if whom:
+        lines.append(whom)
+    value = f"{view.ticket.number}:{timer.level}"
+    return _message(lines, timer, [_button("I'm on it", PAGE_ACK, value, primary=True)])
+
+
+def follow_up(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
+    who = mention(view.ticket.owner) if view.ticket.owner else EVERYONE
+    tz = view.policy.tz
+    solve = view.policy.lifecycle.auto_solve
+    count = f" ({timer.repeat + 1} of {solve.follow_ups})" if solve and solve.follow_ups else ""
+    since = _waiting_since(timer)
+    lines = [
+        f":envelope: {who} a follow-up with the customer is due{count} on "
+        f"{ticket_text(view)}{_late(late)}",
+        f"Waiting on the customer since {slack_date(since, tz)} ({left(now - since)})."
+        if since
+        else "Waiting on the customer.",
+    ]
+    if solve:
+        lines.append("Without a reply it will be solved automatically.")
+    return _message(lines, timer)
+
+
+def auto_solved(view: TicketView, timer: Timer, late: str | None) -> Message:
+    return _message(
+        [
+            f":white_check_mark: {ticket_text(view)} was solved automatically: "
+            f"{solve_reason(view, timer)}.{_late(late)}"
+        ],
+        timer,
+    )
+
+
+def auto_closed(view: TicketView, timer: Timer, late: str | None) -> Message:
+    after = view.policy.lifecycle.close_after
+    solved = view.policy.state_label("resolved").lower()
+    why = f", {format_duration(after)} after it was {escape(solved)}" if after else ""
+    return _message(
+        [f":lock: {ticket_text(view)} was closed automatically{why}.{_late(late)}"], timer
+    )
+
+
+def gave_up(view: TicketView, timer: Timer, reason: str) -> Message:
+    """The ticket's channel is told that a timer is dead, and how an operator resends it."""
+    what = KIND_WORDS.get(timer.kind, timer.kind)
+    if timer.kind == "page":
+        what += f" to {level_label(view, timer)}"
+    text = (
+        f":warning: slabot could not deliver the {escape(what)} for {ticket_text(view)} "
+        f"({escape(truncate(reason, 300))}). An operator can resend it with "
+        f"`slabot timers --retry {timer.id}`."
+    )
+    return Message(truncate(text, FALLBACK_MAX), [{"type": "section", "text": mrkdwn(text)}])
+
+
+def summary(view: TicketView, timer: Timer) -> str:
+    """One plain line for pagers outside Slack (PagerDuty's summary, a webhook's text)."""
+    ticket = view.ticket
+    words = KIND_WORDS.get(timer.kind, timer.kind)
+    if timer.kind == "page":
+        words += f" to {level_label(view, timer)}"
+    return f"SLA-{ticket.number} {words}: {' '.join(ticket.title.split())}"[:1024]
+
+
+def solve_reason(view: TicketView, timer: Timer) -> str:
+    """Why an auto-solve fires: the policy's follow-ups ran out, or the wait ran too long."""
+    since = _waiting_since(timer)
+    life = view.policy.lifecycle
+    solve, every = life.auto_solve, life.follow_up_every
+    if since is None:
+        return "no reply from the customer"
+    waited = timer.due_at - since
+    if solve and solve.follow_ups and every and waited == every * (solve.follow_ups + 1):
+        return f"no reply from the customer after {solve.follow_ups} follow-ups"
+    return f"no reply from the customer for {format_duration(waited)}"
+
+
+def target(view: TicketView, timer: Timer, now: datetime) -> str:
+    """The deadline a timer is about, with the time left or overdue. Pages fired at the
+    opening or after a fixed time have no target of their own: the nearest deadline is shown."""
+    plan, tz = view.schedule, view.policy.tz
+    deadline = plan.deadline(timer.target) if timer.target else plan.next_breach
+    if deadline is None:
+        return "No deadline is running."
+    label = f"*{deadline.label}*"
+    if deadline.met_at is not None:
+        return f"{label} was met {slack_date(deadline.met_at, tz)}."
+    if deadline.due is None:
+        return f"{label}: the clock is stopped."
+    if now <= deadline.due:
+        return f"{label} due {slack_date(deadline.due, tz)}: {left(deadline.due - now)} left."
+    return (
+        f"{label} was due {slack_date(deadline.due, tz)}: *overdue* by {left(now - deadline.due)}."
+    )
+
+
+def level_label(view: TicketView, timer: Timer) -> str:
+    escalation = view.policy.escalation
+    if escalation is None or timer.level is None:
+        return timer.level or "escalation"
+    try:
+        return escalation.level(timer.level).label
+    except StopIteration:  # a level a newer policy version dropped
+        return timer.level
+
+
+def _trigger(view: TicketView, timer: Timer) -> str:
+    trigger = timer.detail.get("trigger")
+    label = _target_label(view, timer)
+    if trigger == "open":
+        severity = view.policy.severity(view.ticket.severity).label
+        why = f"a {escape(severity)} ticket was opened"
+    elif trigger == "breach":
+        why = f"{label} is breached"
+    elif trigger == "share":
+        why = f"{float(timer.detail.get('share') or 0):.0%} of {label} is used"
+    else:
+        waited = timer.due_at - view.ticket.opened_at
+        why = f"{format_duration(max(waited, timedelta(0)))} since it opened without an answer"
+    if timer.repeat:
+        why += f" (page {timer.repeat + 1}: it repeats until someone answers)"
+    return why
+
+
+def _target_label(view: TicketView, timer: Timer) -> str:
+    deadline = view.schedule.deadline(timer.target) if timer.target else None
+    return deadline.label.lower() if deadline else (timer.target or "the target")
+
+
+def _waiting_since(timer: Timer) -> datetime | None:
+    """The stage of a follow-up or auto-solve carries the instant the wait began."""
+    _, _, stamp = timer.stage.partition("@")
+    try:
+        return datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+
+
+def _late(late: str | None) -> str:
+    return f" _(late: {escape(late)})_" if late else ""
+
+
+def _message(lines: list[str], timer: Timer, buttons: list[Block] | None = None) -> Message:
+    clause = timer.detail.get("clause")
+    body = "\n".join(lines)
+    blocks: list[Block] = [{"type": "section", "text": mrkdwn(body)}]
+    text = body
+    if clause:
+        quoted = f"Contract: “{escape(clause)}”"
+        blocks.append({"type": "context", "elements": [mrkdwn(quoted)]})
+        text += f"\n{quoted}"
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "sla_timer", "elements": buttons})
+    return Message(truncate(text, FALLBACK_MAX), blocks)
+
+
+def _button(text: str, action_id: str, value: str, *, primary: bool = False) -> Block:
+    button: Block = {"type": "button", "text": plain(text, 75), "action_id": action_id}
+    button["value"] = value
+    if primary:
+        button["style"] = "primary"
+    return button

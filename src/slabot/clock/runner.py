@@ -1,0 +1,148 @@
+"""The clock process: APScheduler runs one short ``tick`` job every ``interval`` seconds.
+
+One interval job, at most one run at a time (``max_instances=1``), missed runs folded into one
+(``coalesce``), and no persistent job store: the timers table is the only schedule (DESIGN.md,
+"Timers: the database is the source of truth"). Each run tries to lead if it does not (a
+standby tries every ``retry`` seconds) and, while it leads, dispatches what is due.
+
+This is the one place the clock reads the wall clock; everything below it takes ``now``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.exc import OperationalError
+
+from ..notify import Fanout
+from ..notify.pagers import Pagers
+from ..notify.slack import SlackNotifier, make_clock_client
+from ..policies import PolicyBook
+from ..settings import Settings
+from ..store import Store
+from ..tickets import SYSTEM, Tickets
+from .dispatch import LEASE, Dispatcher, TickReport
+from .leader import Leadership
+
+log = logging.getLogger(__name__)
+
+STANDBY_RETRY = timedelta(seconds=2)  # a standby takes over within this after the leader dies
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Clock:
+    """A dispatcher behind a leadership: what each run of the tick job does."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        leadership: Leadership,
+        *,
+        retry: timedelta = STANDBY_RETRY,
+        now: Callable[[], datetime] = wall_clock,
+    ):
+        self.dispatcher = dispatcher
+        self.leadership = leadership
+        self.retry = retry
+        self.now = now
+        self._next_try: datetime | None = None
+
+    def run(self) -> TickReport | None:
+        """One run of the job; None while standing by. Errors are logged, never raised: the
+        next run simply tries again."""
+        now = self.now()
+        try:
+            if not self._lead(now):
+                return None
+            report = self.dispatcher.tick(now)
+        except OperationalError as exc:
+            log.warning("the database is unavailable: %s", str(exc.orig).strip().splitlines()[0])
+            return None
+        except Exception:
+            log.exception("the clock's tick failed")
+            return None
+        if report:
+            log.info("tick: %s", report)
+        return report
+
+    def stop(self) -> None:
+        self.leadership.release()
+
+    def _lead(self, now: datetime) -> bool:
+        was = self.leadership.held
+        if not was and self._next_try is not None and now < self._next_try:
+            return False
+        if self.leadership.acquire():
+            if not was:
+                log.info("this clock (%s) leads now", self.dispatcher.name)
+            return True
+        if was or self._next_try is None:
+            log.info("another clock leads; standing by")
+        self._next_try = now + self.retry
+        return False
+
+
+def build(
+    settings: Settings,
+    store: Store,
+    policies: PolicyBook,
+    *,
+    lease: timedelta = LEASE,
+    batch: int = 200,
+) -> Clock:
+    """The production clock: Slack and the pagers as notifiers, the system actor as admin."""
+    tickets = Tickets(
+        store,
+        policies,
+        admins={*settings.slabot_admins, SYSTEM},
+        default_policy=settings.slabot_default_policy,
+    )
+    notifier = Fanout([SlackNotifier(make_clock_client(settings)), Pagers(httpx.Client())])
+    dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch)
+    return Clock(dispatcher, Leadership(store))
+
+
+def schedule(clock: Clock, interval: float, *, background: bool) -> BaseScheduler:
+    """A scheduler (not yet started) with the one ``tick`` job."""
+    scheduler: BaseScheduler = (
+        BackgroundScheduler(timezone=UTC) if background else BlockingScheduler(timezone=UTC)
+    )
+    # A run that outlasts the interval is normal in a burst; say nothing of the skipped ones.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    scheduler.add_job(
+        clock.run,
+        "interval",
+        seconds=interval,
+        id="tick",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=wall_clock(),
+    )
+    return scheduler
+
+
+def run_forever(clock: Clock, interval: float) -> None:
+    """``slabot clock``: tick until SIGTERM or Ctrl-C, then give up the leadership."""
+    scheduler = schedule(clock, interval, background=False)
+
+    def stop(_signal: int, _frame: Any) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        scheduler.start()
+    finally:
+        clock.stop()

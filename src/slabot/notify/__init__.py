@@ -1,0 +1,9 @@
+"""Notifiers: how the clock's timers reach people (Slack, PagerDuty, a signed webhook).
+
+The clock knows only the small interface in `base`; each adapter lives in its own module and
+is imported by whoever builds the clock, so the interface loads neither slack_sdk nor httpx.
+"""
+
+from .base import Delivery, DeliveryFailed, Fanout, Notifier, Receipt, timer_key
+
+__all__ = ["Delivery", "DeliveryFailed", "Fanout", "Notifier", "Receipt", "timer_key"]

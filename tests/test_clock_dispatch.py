@@ -1,0 +1,755 @@
+"""The clock's dispatcher, its notifiers and the "I'm on it" button, on SQLite and PostgreSQL.
+
+Time never comes from the wall clock: each tick is given its ``now``, and the fake Slack stamps
+its messages with that same test time (so history reads by ``oldest`` as Slack does). Nothing
+here is timed; the only waits are bounded waits for a call the code under test must make.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import slackreq
+import yaml
+from fakeslack import FakeSlack
+from slack_bolt import BoltRequest
+from slack_sdk import WebClient
+from sqlalchemy import update
+from sqlmodel import select
+
+from slabot.cli import main
+from slabot.clock import messages
+from slabot.clock.dispatch import Backoff, Dispatcher
+from slabot.clock.leader import Leadership
+from slabot.notify import Delivery, Fanout, timer_key
+from slabot.notify.pagers import PAGERDUTY_URL, Pagers
+from slabot.notify.slack import SlackNotifier
+from slabot.policies import PolicyBook
+from slabot.settings import load_settings
+from slabot.slack.app import create_app
+from slabot.slack.publish import Publisher
+from slabot.store import Store
+from slabot.store.tables import Ticket, TicketEvent, Timer
+from slabot.tickets import SYSTEM, Tickets, TicketView
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (LiveOps)
+SEC, MIN, HOUR, DAY = (
+    timedelta(seconds=1),
+    timedelta(minutes=1),
+    timedelta(hours=1),
+    timedelta(days=1),
+)
+LEVEL_2 = [
+    "U0L2A",
+    "U0L2B",
+    "S0GROUP",
+    "C0PAGES",
+]  # LiveOps level 2: two people, a group, a channel
+CHANNEL = "CSUPPORT"
+SECRET = "test-signing-secret"
+HOOK = "https://hooks.example.com/slabot"
+ENV = {"PD_ROUTING_KEY": "pd-routing-key", "HOOK_SECRET": "hook-secret"}
+
+
+# -- the world ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Now:
+    """The test's clock: what every tick, use case and fake Slack timestamp reads."""
+
+    value: datetime = T0
+
+    def seconds(self) -> float:
+        return self.value.timestamp()
+
+
+def _policy(name: str, *, pagers: bool = False) -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "policies" / f"{name}.yaml").read_text(encoding="utf-8"))
+    levels = data["escalation"]["levels"]
+    if name == "liveops":
+        levels[1]["contacts"] = LEVEL_2
+    else:
+        levels[0]["contacts"] = ["U0SEC"]
+    if pagers:
+        data["name"] = "pagerdemo"
+        levels[1]["pagerduty"] = {"routing_key_env": "PD_ROUTING_KEY"}
+        levels[1]["webhook"] = {"url": HOOK, "secret_env": "HOOK_SECRET"}
+    return data
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> PolicyBook:
+    """LiveOps and SecPod with contacts; ``pagerdemo`` is LiveOps whose level 2 also has
+    PagerDuty and a webhook."""
+    folder = tmp_path_factory.mktemp("policies")
+    for name, data in [
+        ("liveops", _policy("liveops")),
+        ("secpod", _policy("secpod")),
+        ("pagerdemo", _policy("liveops", pagers=True)),
+    ]:
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    return PolicyBook.load(folder)
+
+
+@pytest.fixture
+def now() -> Now:
+    return Now()
+
+
+@pytest.fixture
+def fake(now: Now) -> Iterator[FakeSlack]:
+    with FakeSlack(clock=now.seconds) as fake:
+        yield fake
+
+
+@pytest.fixture
+def desk(store: Store, book: PolicyBook) -> Tickets:
+    """The use cases as the clock builds them: the system actor among the admins."""
+    return Tickets(store, book, admins={SYSTEM})
+
+
+def slack(fake: FakeSlack) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+
+
+def dispatcher(
+    store: Store, desk: Tickets, fake: FakeSlack, name: str = "clock-a", **options: Any
+) -> Dispatcher:
+    options.setdefault("backoff", Backoff(base=10 * SEC, cap=10 * MIN, jitter=0))
+    notifier = Fanout([SlackNotifier(slack(fake)), Pagers(httpx.Client(), env=ENV)])
+    return Dispatcher(store, desk, notifier, name=name, **options)
+
+
+def open_ticket(
+    desk: Tickets,
+    fake: FakeSlack,
+    *,
+    severity: str = "p1",
+    policy: str = "liveops",
+    at: datetime = T0,
+    channel: str | None = CHANNEL,
+    title: str = "checkout is down",
+) -> TicketView:
+    """Open a ticket and post its card through the fake, as `/sla open` does."""
+    view = desk.open(
+        "T1",
+        title=title,
+        severity=severity,
+        policy=policy,
+        reporter="UREP",
+        now=at,
+        channel=channel,
+    ).view
+    Publisher(slack(fake), desk).opened(view, at)
+    return desk.view("T1", view.ticket.number, at)
+
+
+def timers(store: Store, ticket: Ticket | int, state: str | None = None) -> list[Timer]:
+    ticket_id = ticket if isinstance(ticket, int) else ticket.id
+    with store.reading() as session:
+        query = select(Timer).where(Timer.ticket_id == ticket_id)
+        if state:
+            query = query.where(Timer.state == state)
+        return list(session.exec(query.order_by(Timer.due_at, Timer.id)))
+
+
+def timer(store: Store, ticket: Ticket, kind: str, stage: str, repeat: int = 0) -> Timer:
+    return next(
+        t for t in timers(store, ticket) if (t.kind, t.stage, t.repeat) == (kind, stage, repeat)
+    )
+
+
+def posts(fake: FakeSlack) -> list[Any]:
+    """Every message slabot's clock posted (the card and use-case notes carry no metadata)."""
+    return [
+        c
+        for c in fake.calls_to("chat.postMessage", ok=True)
+        if (c.args.get("metadata") or {}).get("event_type") == "slabot_timer"
+    ]
+
+
+def sends(fake: FakeSlack) -> Counter[tuple[str, str]]:
+    """How many times each timer reached each channel."""
+    return Counter(
+        (c.args["metadata"]["event_payload"]["timer"], c.response["channel"]) for c in posts(fake)
+    )
+
+
+def thread(fake: FakeSlack, view: TicketView) -> list[dict[str, Any]]:
+    return fake.thread(view.ticket.channel, view.ticket.message_ts)
+
+
+def tick(d: Dispatcher, now: Now, at: datetime):
+    now.value = at
+    return d.tick(at)
+
+
+# -- on time ------------------------------------------------------------------------------------
+
+
+def test_a_page_reaches_each_person_the_channel_the_thread_and_the_card_once(
+    store, desk, fake, now
+):
+    view = open_ticket(desk, fake, title="checkout <!channel> is down")
+    clock = dispatcher(store, desk, fake)
+
+    report = tick(clock, now, T0)
+
+    assert (report.sent, report.late, report.dropped, report.retried, report.dead) == (
+        1,
+        0,
+        0,
+        0,
+        0,
+    )
+    page = timer(store, view.ticket, "page", "rule0:level_2")
+    key = timer_key(page)
+    assert sends(fake) == {
+        (key, CHANNEL): 1,
+        (key, "D0L2A"): 1,
+        (key, "D0L2B"): 1,
+        (key, "C0PAGES"): 1,
+    }
+    [in_thread] = thread(fake, view)
+    text = in_thread["text"]
+    assert "Page to *Level 2*" in text and "SLA-1" in text
+    assert "checkout &lt;!channel&gt; is down" in text  # the title is named, and pings nobody
+    assert "*First response* due <!date^" in text and "1h left" in text
+    assert "<@U0L2A> <@U0L2B> <!subteam^S0GROUP> <#C0PAGES>" in text
+    assert "Contract: “Elevate immediately to Level 2.”" in text
+    [button] = in_thread["blocks"][-1]["elements"]
+    assert (button["action_id"], button["value"]) == ("sla_page_ack", "1:level_2")
+    dm = fake.messages("D0L2A")[0]
+    assert "Page to *Level 2*" in dm["text"] and "<@U0L2A>" not in dm["text"]
+    [card] = fake.calls_to("chat.update")
+    assert card.args["ts"] == view.ticket.message_ts
+    assert page.state == "fired" and page.fired_at == T0 and page.attempts == 1
+    assert page.detail["receipt"]["thread"] == in_thread["ts"]
+    # the next repeat is owed now, 30 minutes on
+    assert timer(store, view.ticket, "page", "rule0:level_2", 1).state == "pending"
+
+    calls = len(fake.calls)
+    assert not tick(clock, now, T0 + SEC)  # nothing twice
+    assert len(fake.calls) == calls
+
+
+def test_reminders_name_the_target_the_time_left_and_the_clause(store, desk, fake, now):
+    view = open_ticket(desk, fake, severity="p3")  # P3: no pages, first response within 8h
+    clock = dispatcher(store, desk, fake)
+    assert not tick(clock, now, T0 + 4 * HOUR - SEC)
+
+    report = tick(clock, now, T0 + 4 * HOUR)
+
+    assert report.sent == 1
+    [reminder] = thread(fake, view)
+    assert reminder["text"].startswith(":alarm_clock: <!channel> reminder: SLA-1 (P3 — Low)")
+    assert "*First response* due <!date^" in reminder["text"] and "4h left" in reminder["text"]
+    assert "P3: response time acknowledgement within 8 hours" in reminder["text"]
+    assert reminder["metadata"]["event_payload"]["timer"].endswith("reminder:first_response@50%:0")
+
+    desk.assign("T1", 1, "UOWNER", actor="UREP", now=T0 + 5 * HOUR)
+    tick(clock, now, T0 + 8 * HOUR * 0.8)
+    assert thread(fake, view)[-1]["text"].startswith(":alarm_clock: <@UOWNER> reminder")
+
+
+def test_an_update_nudge_has_the_post_update_button(store, desk, fake, now):
+    open_ticket(desk, fake)
+    clock = dispatcher(store, desk, fake)
+    tick(clock, now, T0)
+    view = desk.acknowledge("T1", 1, actor="UOWNER", now=T0 + 10 * MIN)  # updates every 4h now
+
+    tick(clock, now, T0 + 10 * MIN + 4 * HOUR)
+
+    nudge = thread(fake, view)[-1]
+    assert nudge["text"].startswith(":memo: <@UOWNER> an update is owed on SLA-1")
+    assert "*Next update* due" in nudge["text"] and "under a minute left" in nudge["text"]
+    assert "P1: ETA or update every 4 Hours" in nudge["text"]
+    [button] = nudge["blocks"][-1]["elements"]
+    assert (button["action_id"], button["value"]) == ("sla_update", f"1:{view.ticket.version}")
+
+
+# -- catching up ----------------------------------------------------------------------------------
+
+
+def test_a_clock_that_was_down_sends_what_still_applies_once_marked_late(store, desk, fake, now):
+    view = open_ticket(desk, fake, severity="p3")  # reminders at 4h and 6h24m, due at 8h
+    clock = dispatcher(store, desk, fake)
+
+    report = tick(clock, now, T0 + 7 * HOUR)  # the clock was down all day
+
+    assert (report.sent, report.late) == (2, 2)
+    texts = [m["text"] for m in thread(fake, view)]
+    assert len(texts) == 2 and all("_(late: the clock was down)_" in t for t in texts)
+    assert all(
+        t.detail["late"] == "the clock was down" for t in timers(store, view.ticket, "fired")
+    )
+    assert not tick(clock, now, T0 + 7 * HOUR + SEC)
+
+
+def test_a_clock_that_was_down_sends_only_the_latest_repeat_of_a_page(store, desk, fake, now):
+    view = open_ticket(desk, fake)
+    clock = dispatcher(store, desk, fake)
+
+    tick(clock, now, T0 + 2 * HOUR + 5 * MIN)
+    tick(clock, now, T0 + 2 * HOUR + 6 * MIN)  # the repeat the catch-up found owed
+
+    first = timer(store, view.ticket, "page", "rule0:level_2", 0)
+    assert first.state == "dropped" and "superseded" in first.detail["dropped"]
+    latest = timer(store, view.ticket, "page", "rule0:level_2", 4)  # due at 2h
+    assert latest.state == "fired" and latest.detail["late"] == "the clock was down"
+    level_2 = [k for k, _ in sends(fake) if ":rule0:level_2:" in k]
+    assert set(level_2) == {timer_key(latest)}
+
+
+def test_timers_of_a_ticket_resolved_while_the_clock_was_down_are_dropped(store, desk, fake, now):
+    view = open_ticket(desk, fake)
+    page = timer(store, view.ticket, "page", "rule0:level_2")
+    with store.writing() as session:  # a clock died as it claimed the page
+        session.execute(
+            update(Timer)
+            .where(Timer.id == page.id)
+            .values(state="sending", claimed_at=T0, claimed_by="dead-clock")
+        )
+    desk.resolve("T1", 1, actor="U0L2A", now=T0 + 5 * MIN)
+    assert [t.state for t in timers(store, view.ticket)] == ["sending"]  # the rest went with it
+
+    report = tick(dispatcher(store, desk, fake), now, T0 + HOUR)
+
+    assert report.dropped == 1 and not posts(fake)
+    dropped = timer(store, view.ticket, "page", "rule0:level_2")
+    assert (dropped.state, dropped.detail["dropped"]) == ("dropped", "the ticket is resolved")
+
+
+# -- the lifecycle --------------------------------------------------------------------------------
+
+
+def test_follow_ups_auto_solve_and_auto_close_act_through_the_use_cases(store, desk, fake, now):
+    view = open_ticket(desk, fake, severity="low", policy="secpod", at=T0)
+    desk.acknowledge("T1", 1, actor="UOWNER", now=T0 + HOUR)
+    waiting = T0 + 2 * HOUR
+    desk.set_status("T1", 1, "waiting_on_customer", actor="UOWNER", now=waiting)
+    clock = dispatcher(store, desk, fake)
+
+    for day in (2, 4, 6):
+        assert tick(clock, now, waiting + day * DAY).sent == 1
+    follow_ups = [m["text"] for m in thread(fake, view) if ":envelope:" in m["text"]]
+    assert len(follow_ups) == 3
+    assert follow_ups[0].startswith(
+        ":envelope: <@UOWNER> a follow-up with the customer is due (1 of 3)"
+    )
+    assert "Solved after three follow-ups or more than 7 days" in follow_ups[0]
+
+    assert tick(clock, now, waiting + 7 * DAY).sent == 1
+    solved = desk.view("T1", 1, now.value)
+    assert solved.ticket.status == "resolved"
+    with store.reading() as session:
+        last = session.exec(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == view.ticket.id)
+            .order_by(TicketEvent.id.desc())
+        ).first()
+    assert (
+        last.actor == SYSTEM
+        and last.after["note"] == "solved automatically: no reply from the customer for 7d"
+    )
+    assert thread(fake, view)[-1]["text"].startswith(":white_check_mark: SLA-1")
+    assert fake.message(CHANNEL, view.ticket.message_ts)["text"].endswith("· Solved")
+
+    assert tick(clock, now, waiting + 10 * DAY).sent == 1
+    assert desk.view("T1", 1, now.value).ticket.status == "closed"
+    assert thread(fake, view)[-1]["text"].startswith(":lock: SLA-1")
+    assert "closed automatically, 3d after it was solved" in thread(fake, view)[-1]["text"]
+    assert {t.state for t in timers(store, view.ticket)} == {"fired"}
+
+
+def test_an_auto_solve_whose_note_failed_is_not_solved_twice(store, desk, fake, now):
+    view = open_ticket(desk, fake, severity="low", policy="secpod")
+    desk.set_status("T1", 1, "waiting_on_customer", actor="UREP", now=T0)
+    clock = dispatcher(store, desk, fake)
+    for day in (2, 4, 6):
+        tick(clock, now, T0 + day * DAY)
+    fake.fail_next("chat.postMessage", status=503)
+
+    assert tick(clock, now, T0 + 7 * DAY).retried == 1
+    assert desk.view("T1", 1, now.value).ticket.status == "resolved"
+    assert tick(clock, now, T0 + 7 * DAY + MIN).sent == 1  # the note alone, this time
+
+    with store.reading() as session:
+        resolutions = session.exec(
+            select(TicketEvent).where(
+                TicketEvent.ticket_id == view.ticket.id, TicketEvent.actor == SYSTEM
+            )
+        ).all()
+    assert len(resolutions) == 1
+    assert sum(":white_check_mark:" in m["text"] for m in thread(fake, view)) == 1
+
+
+# -- failures -------------------------------------------------------------------------------------
+
+
+def test_slack_failures_are_retried_with_backoff_in_order_per_ticket(store, desk, fake, now):
+    # Two P3 tickets, each owing reminders at 50% (4h) and 80% (6h24m) of first response.
+    a = open_ticket(desk, fake, severity="p3", channel="CAAA", title="ticket a")
+    b = open_ticket(desk, fake, severity="p3", channel="CBBB", title="ticket b", at=T0 + SEC)
+    clock = dispatcher(store, desk, fake)
+    first, second = "first_response@50%", "first_response@80%"
+    fake.fail_next("chat.postMessage", status=429, retry_after=3600)  # A's, which comes first
+
+    report = tick(clock, now, T0 + 4 * HOUR + SEC)
+
+    assert (report.sent, report.retried) == (1, 1)  # B's went out all the same
+    a1 = timer(store, a.ticket, "reminder", first)
+    assert (a1.state, a1.attempts, a1.last_error) == (
+        "pending",
+        1,
+        "Slack answered 429 ratelimited",
+    )
+    assert a1.next_attempt_at == T0 + 5 * HOUR + SEC  # Slack's Retry-After, not our 10s
+    assert timer(store, b.ticket, "reminder", first).state == "fired"
+
+    fake.fail_next("chat.postMessage", status=500)
+    assert tick(clock, now, T0 + 5 * HOUR + SEC).retried == 1
+    a1 = timer(store, a.ticket, "reminder", first)
+    assert a1.attempts == 2 and a1.next_attempt_at == T0 + 5 * HOUR + 21 * SEC  # 10s, doubled
+
+    # At 6h25m both second reminders are due and Slack is still failing: A's first is tried
+    # again and fails, B's second fails; A's second is not even tried, it waits behind.
+    fake.fail_next("chat.postMessage", status=503, times=2)
+    assert tick(clock, now, T0 + 6 * HOUR + 25 * MIN).retried == 2
+    assert timer(store, a.ticket, "reminder", second).attempts == 0
+
+    # Slack recovers: A's first goes out, then its second, both late, saying why.
+    report = tick(clock, now, T0 + 6 * HOUR + 30 * MIN)
+
+    assert (report.sent, report.late) == (3, 3)
+    order = [m["metadata"]["event_payload"]["timer"].split(":")[2] for m in thread(fake, a)]
+    assert order == [first, second]
+    assert "(late: delivery kept failing)" in thread(fake, a)[0]["text"]
+    assert "(late: delivery was held up)" in thread(fake, a)[1]["text"]
+    assert len(thread(fake, b)) == 2 and set(sends(fake).values()) == {1}
+    assert {t.state for t in timers(store, a.ticket) if t.kind == "reminder"} == {"fired"}
+
+
+def test_a_timer_that_keeps_failing_is_dead_told_listed_and_retried(
+    store, desk, fake, now, monkeypatch, capsys
+):
+    view = open_ticket(desk, fake, severity="p3")
+    clock = dispatcher(store, desk, fake, max_attempts=3)
+    fake.fail_next("chat.postMessage", status=503, times=3)
+
+    reports = [tick(clock, now, T0 + 4 * HOUR + n * MIN) for n in range(4)]
+
+    assert [r.retried for r in reports[:2]] == [1, 1] and reports[2].dead == 1
+    dead = timer(store, view.ticket, "reminder", "first_response@50%")
+    assert dead.state == "dead" and dead.attempts == 3
+    assert dead.last_error == "Slack answered 503 service_unavailable"
+    [told] = thread(fake, view)
+    assert told["text"].startswith(":warning: slabot could not deliver the reminder for SLA-1")
+    assert f"`slabot timers --retry {dead.id}`" in told["text"]
+    assert "3 attempts" in told["text"]
+
+    monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
+    assert main(["timers", "--dead"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split()[:4] == ["ID", "Ticket", "Kind", "Stage"]
+    assert listed[1].split()[:6] == [
+        str(dead.id),
+        "SLA-1",
+        "reminder",
+        "first_response@50%",
+        "1",
+        "dead",
+    ]
+    assert main(["timers", "--retry", "banana"]) == 2
+    assert "give a timer ID" in capsys.readouterr().err
+    assert main(["timers", "--retry", "99999"]) == 1
+    assert "timer 99999 does not exist" in capsys.readouterr().err
+
+    assert main(["timers", "--retry", str(dead.id)]) == 0
+    assert capsys.readouterr().out.strip() == "re-queued 1 dead timer"
+    report = tick(clock, now, T0 + 5 * HOUR)
+    assert (report.sent, report.late) == (1, 1)
+    assert "(late: delivery kept failing)" in thread(fake, view)[-1]["text"]
+    assert main(["timers", "--dead"]) == 0 and "no dead timers" in capsys.readouterr().out
+
+
+def test_a_permanent_slack_error_kills_the_timer_at_once(store, desk, fake, now):
+    view = open_ticket(desk, fake, severity="p3")
+    fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
+
+    report = tick(dispatcher(store, desk, fake), now, T0 + 4 * HOUR)
+
+    assert report.dead == 1
+    assert timer(store, view.ticket, "reminder", "first_response@50%").last_error == (
+        "Slack answered 200 not_in_channel"
+    )
+
+
+# -- exactly once ---------------------------------------------------------------------------------
+
+
+def test_two_dispatchers_ticking_at_once_never_send_a_timer_twice(store, desk, fake, now):
+    count = 12
+    for n in range(count):
+        open_ticket(desk, fake, channel=f"C{n:04d}", title=f"ticket {n}")
+    clocks = [dispatcher(store, desk, fake, name=n, batch=3) for n in ("clock-a", "clock-b")]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(clock: Dispatcher) -> None:
+        try:
+            start.wait()
+            for _ in range(count):
+                clock.tick(T0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in clocks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert not errors
+    assert len(sends(fake)) == count * 4  # each page: a thread, two DMs and a channel
+    assert set(sends(fake).values()) == {1}
+    with store.reading() as session:
+        fired = session.exec(select(Timer).where(Timer.state == "fired")).all()
+    assert len(fired) == count and {t.claimed_by for t in fired} <= {"clock-a", "clock-b"}
+
+
+def test_only_one_clock_leads_until_it_lets_go(store):
+    first, second = Leadership(store), Leadership(store)
+    try:
+        assert first.acquire() and first.held
+        assert first.acquire()  # still held: checked, not taken twice
+        assert not second.acquire() and not second.held
+        first.release()
+        assert not first.held
+        assert second.acquire()
+        assert not first.acquire()
+    finally:
+        first.release()
+        second.release()
+
+
+def _interrupted(store: Store, view: TicketView, fake: FakeSlack, *, posted: set[str]) -> Timer:
+    """The P1 page as a clock killed mid-delivery leaves it: claimed at T0, and ``posted``
+    (some of its parts) already in Slack."""
+    page = timer(store, view.ticket, "page", "rule0:level_2")
+    with store.writing() as session:
+        session.execute(
+            update(Timer)
+            .where(Timer.id == page.id)
+            .values(state="sending", claimed_at=T0, claimed_by="killed-clock")
+        )
+    parts = {"thread", "dm:U0L2A", "dm:U0L2B", "post:C0PAGES", "card"}
+    SlackNotifier(slack(fake)).send(Delivery(page, view, T0, done=frozenset(parts - posted)))
+    return page
+
+
+def test_an_interrupted_delivery_that_had_arrived_is_recorded_without_sending_again(
+    store, desk, fake, now
+):
+    view = open_ticket(desk, fake)
+    page = _interrupted(
+        store, view, fake, posted={"thread", "dm:U0L2A", "dm:U0L2B", "post:C0PAGES"}
+    )
+    before = sends(fake)
+    clock = dispatcher(store, desk, fake)
+
+    assert not tick(clock, now, T0 + 30 * SEC)  # within the lease: the other clock may be alive
+    report = tick(clock, now, T0 + 61 * SEC)
+
+    assert report.sent == 1
+    assert sends(fake) == before and set(before.values()) == {1}
+    fired = timer(store, view.ticket, "page", "rule0:level_2")
+    assert fired.state == "fired" and fired.claimed_by == "clock-a"
+    assert fired.detail["receipt"] == {"found": "already delivered before a restart"}
+    history = fake.calls_to("conversations.history") + fake.calls_to("conversations.replies")
+    assert history and all(
+        c.args["oldest"] == f"{(T0 - SEC).timestamp():.6f}" and c.args["include_all_metadata"]
+        for c in history
+    )
+    assert page.id == fired.id
+
+
+def test_an_interrupted_delivery_sends_only_what_had_not_arrived(store, desk, fake, now):
+    view = open_ticket(desk, fake)
+    page = _interrupted(store, view, fake, posted={"thread", "dm:U0L2A"})
+    key = timer_key(page)
+
+    report = tick(dispatcher(store, desk, fake), now, T0 + 2 * MIN)
+
+    assert report.sent == 1
+    assert sends(fake) == {
+        (key, CHANNEL): 1,
+        (key, "D0L2A"): 1,
+        (key, "D0L2B"): 1,
+        (key, "C0PAGES"): 1,
+    }
+    fired = timer(store, view.ticket, "page", "rule0:level_2")
+    assert fired.detail["receipt"]["thread"] == "found"
+    assert fired.detail["receipt"]["dm:U0L2B"] != "found"
+
+
+# -- pagers ---------------------------------------------------------------------------------------
+
+
+@respx.mock
+def test_a_page_also_goes_to_pagerduty_and_a_signed_webhook(store, desk, fake, now):
+    pagerduty = respx.post(PAGERDUTY_URL).mock(
+        return_value=httpx.Response(202, json={"status": "success", "dedup_key": "dk"})
+    )
+    hook = respx.post(HOOK).mock(return_value=httpx.Response(204))
+    view = open_ticket(desk, fake, policy="pagerdemo")
+
+    assert tick(dispatcher(store, desk, fake), now, T0).sent == 1
+
+    key = timer_key(timer(store, view.ticket, "page", "rule0:level_2"))
+    event = json.loads(pagerduty.calls.last.request.content)
+    assert event["routing_key"] == "pd-routing-key" and event["event_action"] == "trigger"
+    assert event["dedup_key"] == key
+    assert event["payload"]["summary"] == "SLA-1 page to Level 2: checkout is down"
+    assert event["payload"]["custom_details"]["clause"] == "Elevate immediately to Level 2."
+    request = hook.calls.last.request
+    expected = hmac.new(b"hook-secret", request.content, hashlib.sha256).hexdigest()
+    assert request.headers["X-Slabot-Signature"] == f"sha256={expected}"
+    assert request.headers["X-Slabot-Timer"] == key
+    assert json.loads(request.content)["ticket"] == "SLA-1"
+    fired = timer(store, view.ticket, "page", "rule0:level_2")
+    assert (
+        fired.detail["receipt"]["pagerduty"] == "dk" and fired.detail["receipt"]["webhook"] == "204"
+    )
+
+
+@respx.mock
+def test_a_failing_pager_is_retried_alone_after_its_retry_after(store, desk, fake, now):
+    pagerduty = respx.post(PAGERDUTY_URL).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "90"}),
+            httpx.ConnectError("connection refused"),
+            httpx.Response(202, json={"status": "success", "dedup_key": "dk"}),
+        ]
+    )
+    hook = respx.post(HOOK).mock(return_value=httpx.Response(200))
+    view = open_ticket(desk, fake, policy="pagerdemo")
+    clock = dispatcher(store, desk, fake)
+
+    assert tick(clock, now, T0).retried == 1
+    page = timer(store, view.ticket, "page", "rule0:level_2")
+    assert page.next_attempt_at == T0 + 90 * SEC and page.last_error == "PagerDuty answered 429"
+    assert set(page.detail["done"]) == {
+        "thread",
+        "dm:U0L2A",
+        "dm:U0L2B",
+        "post:C0PAGES",
+        "card",
+        "webhook",
+    }
+    assert tick(clock, now, T0 + 90 * SEC).retried == 1
+    assert "PagerDuty unreachable" in timer(store, view.ticket, "page", "rule0:level_2").last_error
+    assert tick(clock, now, T0 + 2 * MIN).sent == 1
+
+    assert pagerduty.call_count == 3 and hook.call_count == 1
+    assert set(sends(fake).values()) == {1}
+
+
+@respx.mock
+def test_a_pager_without_its_key_in_the_environment_needs_an_operator(store, desk, fake, now):
+    respx.post(HOOK).mock(return_value=httpx.Response(200))
+    view = open_ticket(desk, fake, policy="pagerdemo")
+    notifier = Fanout(
+        [SlackNotifier(slack(fake)), Pagers(httpx.Client(), env={"HOOK_SECRET": "s"})]
+    )
+
+    report = Dispatcher(store, desk, notifier, name="clock-a").tick(T0)
+
+    assert report.dead == 1
+    page = timer(store, view.ticket, "page", "rule0:level_2")
+    assert (
+        page.last_error
+        == "PD_ROUTING_KEY is not set: the policy takes the PagerDuty routing key from it"
+    )
+    assert "webhook" in page.detail["done"]
+
+
+# -- "I'm on it" ----------------------------------------------------------------------------------
+
+
+def click(app, fake: FakeSlack, user: str, value: str, *, channel: str, message_ts: str) -> None:
+    body = slackreq.block_actions(
+        [slackreq.button("sla_page_ack", value)],
+        team_id="T1",
+        user_id=user,
+        channel_id=channel,
+        message_ts=message_ts,
+        message={"text": "page", "blocks": [{"type": "actions", "elements": []}]},
+    )
+    response = app.dispatch(BoltRequest(body=body, headers=slackreq.signed_headers(SECRET, body)))
+    assert response.status == 200
+
+
+def test_im_on_it_answers_the_page_and_tells_the_thread(store, desk, fake, now):
+    view = open_ticket(desk, fake)
+    clock = dispatcher(store, desk, fake)
+    tick(clock, now, T0)
+    settings = load_settings(
+        slack_signing_secret=SECRET, slack_bot_token="xoxb-test", slack_api_url=fake.url
+    )
+    app = create_app(settings, slack(fake), tickets=desk, now=lambda: now.value)
+    dm = fake.messages("D0L2B")[0]
+    now.value = T0 + 5 * MIN
+
+    click(app, fake, "U0L2B", "1:level_2", channel="D0L2B", message_ts=dm["ts"])
+
+    fake.wait_for("chat.update", count=3)  # the card after the page, the card now, the DM
+    acked = desk.view("T1", 1, now.value).ticket
+    assert (acked.acknowledged_by, acked.owner) == ("U0L2B", "U0L2B")
+    assert not [t for t in timers(store, view.ticket, "pending") if t.kind == "page"]
+    assert any(
+        m["text"] == "<@U0L2B> is on it: answered the page to Level 2." for m in thread(fake, view)
+    )
+    taken = fake.message("D0L2B", dm["ts"])
+    assert taken["blocks"][-1]["elements"][0]["text"].endswith(
+        "is on it: answered the page to Level 2."
+    )
+
+    desk.resolve("T1", 1, actor="U0L2B", now=now.value)
+    click(
+        app, fake, "U0L2A", "1:level_2", channel="D0L2A", message_ts=fake.messages("D0L2A")[0]["ts"]
+    )
+    [refused] = fake.wait_for("chat.postEphemeral")
+    assert refused.args["user"] == "U0L2A" and "SLA-1 is resolved" in refused.args["text"]
+
+
+# -- the words ------------------------------------------------------------------------------------
+
+
+def test_every_message_fits_block_kit(store, desk, fake, now):
+    """The fake checks Block Kit like Slack: a very long title still makes valid messages."""
+    view = open_ticket(desk, fake, title="x" * 3000)
+    page = timer(store, view.ticket, "page", "rule0:level_2")
+    for message in (
+        messages.page(view, page, T0, "the clock was down", "<!channel>"),
+        messages.reminder(view, page, T0, None),
+        messages.nudge(view, page, T0, None),
+        messages.gave_up(view, page, "y" * 5000),
+    ):
+        assert slack(fake).chat_postMessage(
+            channel=CHANNEL, text=message.text, blocks=message.blocks
+        )["ok"]

@@ -1,0 +1,241 @@
+"""``slabot clock`` as a real process: killed with SIGKILL mid-burst, restarted, replaced.
+
+Each test runs the clock as a subprocess against its own database (a SQLite file, or a
+PostgreSQL schema of its own through ``options=-csearch_path=…`` in DATABASE_URL) and a fake
+Slack (``SLACK_API_URL``) that stamps messages with real time, as Slack does. What was
+delivered is read from the fake's log. Waits are bounded polls, never timed assertions; the
+one figure measured (how long a standby takes to take over) is printed, and checked only
+against the issue's 10-second bound with generous slack for a loaded machine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import _postgres_schema
+from fakeslack import FakeSlack
+from sqlalchemy import text
+from sqlmodel import select
+
+from slabot.clock.leader import WHERE, advisory_key
+from slabot.policies import PolicyBook
+from slabot.store import Store
+from slabot.store.migrate import pending, upgrade
+from slabot.store.tables import Timer
+from slabot.tickets import Tickets
+
+ROOT = Path(__file__).resolve().parent.parent
+BURST = 200
+TAKEOVER_BOUND = 15  # seconds: the issue's 10, with slack for a loaded machine
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack(clock=time.time) as fake:
+        yield fake
+
+
+@contextmanager
+def database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty, unmigrated database of ``kind``, dropped afterwards."""
+    if kind == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'clock.db'}")
+        yield store
+        store.dispose()
+    else:
+        with _postgres_schema(request.getfixturevalue("postgres_server"), "c") as store:
+            yield store
+
+
+class Clocks:
+    """``slabot clock`` processes, each logging to its own file; all killed at the end."""
+
+    def __init__(self, store: Store, fake: FakeSlack, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": store.url.render_as_string(hide_password=False),
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": fake.url,
+            "SLABOT_POLICIES": str(ROOT / "policies"),
+        }
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = (self.tmp_path / f"clock-{len(self.started)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "slabot", "clock", "--interval", "0.2", "--lease", "2"],
+            env=self.env,
+            cwd=self.tmp_path,  # no stray .env
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.started.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("clock-*.log")))
+
+    def stop(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def clocks_for(fake: FakeSlack, tmp_path: Path) -> Iterator[Callable[[Store], Clocks]]:
+    made: list[Clocks] = []
+
+    def make(store: Store) -> Clocks:
+        made.append(Clocks(store, fake, tmp_path))
+        return made[-1]
+
+    yield make
+    for clocks in made:
+        clocks.stop()
+
+
+def wait_until(what: str, check: Callable[[], bool], clocks: Clocks, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout}s for {what}; the clocks said:\n{clocks.logs()}")
+        time.sleep(0.1)
+
+
+def fired(store: Store) -> list[Timer]:
+    with store.reading() as session:
+        return list(session.exec(select(Timer).where(Timer.state == "fired")))
+
+
+def delivered(fake: FakeSlack) -> Counter[str]:
+    """Each timer's deliveries according to the fake Slack's log."""
+    return Counter(
+        c.args["metadata"]["event_payload"]["timer"]
+        for c in fake.calls_to("chat.postMessage", ok=True)
+        if "metadata" in c.args
+    )
+
+
+def open_due_p1s(tickets: Tickets, count: int) -> None:
+    """LiveOps P1 tickets opened a moment ago: each owes its level-2 page now (the seed
+    policy has no contacts, so each page is one post in the ticket's channel)."""
+    opened = datetime.now(UTC) - timedelta(seconds=1)
+    for n in range(count):
+        tickets.open(
+            "T1",
+            title=f"outage {n}",
+            severity="p1",
+            policy="liveops",
+            reporter="UREP",
+            now=opened,
+            channel=f"C{n % 4:04d}",
+        )
+
+
+@pytest.mark.parametrize(
+    "kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def test_a_clock_killed_mid_burst_and_restarted_delivers_every_page_exactly_once(
+    kind, request, tmp_path, fake, clocks_for
+):
+    with database(kind, request, tmp_path) as store:
+        upgrade(store)
+        open_due_p1s(Tickets(store, PolicyBook.load(ROOT / "policies")), BURST)
+        fake.delay(0.02, "chat.postMessage")  # a burst that takes a few seconds
+        clocks = clocks_for(store)
+
+        first = clocks.start()
+        fake.wait_for("chat.postMessage", count=BURST // 4, timeout=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        before = len(delivered(fake))
+        assert before < BURST  # it died mid-burst
+
+        clocks.start()
+        wait_until("every page to be recorded", lambda: len(fired(store)) == BURST, clocks)
+
+        sent = delivered(fake)
+        assert len(sent) == BURST and set(sent.values()) == {1}, clocks.logs()
+        found = [t for t in fired(store) if "found" in t.detail["receipt"]]
+        print(f"\nkilled after {before} pages; {len(found)} found already sent on restart")
+        assert {t.claimed_by.split(":")[1] for t in fired(store)} == {
+            str(p.pid) for p in clocks.started
+        }
+
+
+@pytest.mark.postgresql
+def test_a_standby_clock_takes_over_when_the_leader_is_killed(request, tmp_path, fake, clocks_for):
+    with database("postgresql", request, tmp_path) as store:
+        clocks = clocks_for(store)
+        a = clocks.start()
+        wait_until("the first clock to migrate the database", lambda: _migrated(store), clocks)
+        b = clocks.start()
+        tickets = Tickets(store, PolicyBook.load(ROOT / "policies"))
+
+        open_due_p1s(tickets, 1)
+        wait_until("the first page", lambda: len(fired(store)) == 1, clocks)
+        [page] = fired(store)
+        leader = next(p for p in (a, b) if page.claimed_by.split(":")[1] == str(p.pid))
+        standby = b if leader is a else a
+        assert a.poll() is None and b.poll() is None
+        assert _advisory_locks(store) == 1  # two clocks running, one leading
+
+        leader.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        leader.wait(timeout=10)
+        open_due_p1s(tickets, 1)
+        wait_until("the standby to page", lambda: len(fired(store)) == 2, clocks, timeout=30)
+        took = time.monotonic() - killed
+
+        print(f"\nstandby took over and paged {took:.1f}s after the leader was killed")
+        later = max(fired(store), key=lambda t: t.id)
+        assert later.claimed_by.split(":")[1] == str(standby.pid)
+        assert took < TAKEOVER_BOUND
+        assert set(delivered(fake).values()) == {1}
+
+        standby.terminate()  # SIGTERM: a clean stop that gives the lock back
+        assert standby.wait(timeout=10) == 0
+        assert _advisory_locks(store) == 0
+
+
+def _advisory_locks(store: Store) -> int:
+    """How many sessions hold this schema's clock lock."""
+    with store.engine.connect() as connection:
+        key = advisory_key(connection.execute(text(WHERE)).scalar_one())
+        query = (
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = 0 AND objid = :key AND objsubid = 1"
+        )
+        return connection.execute(text(query), {"key": key}).scalar_one()
+
+
+def _migrated(store: Store) -> bool:
+    try:
+        return pending(store) == []
+    except Exception:  # the tables are being created
+        return False
+
+
+def test_bad_input_is_one_clear_line(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    env.pop("SLACK_BOT_TOKEN", None)
+    run = [sys.executable, "-m", "slabot", "clock"]
+    for args, message in [
+        (["--interval", "0"], "--interval 0: give seconds"),
+        ([], "SLACK_BOT_TOKEN is not set"),
+    ]:
+        done = subprocess.run(run + args, env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 2
+        assert message in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,1077 @@
+"""The Slack app end to end: the real app over real HTTP, Slack-signed requests, a fake Slack.
+
+Nothing of ours is mocked. Each test runs `create_app` with the real use cases on a real store,
+served by waitress (the server ``slabot serve`` uses) on a free local port, with a `WebClient`
+made by `make_client` (so with its 429/5xx retry handlers) pointed at `FakeSlack`. Requests
+are built and signed as Slack builds and signs them (`slackreq`) and sent over HTTP. What the
+app then says to Slack is read back from the fake: cards, threads, ephemerals, views.
+
+The core flows (open, card, acknowledge, resolve) run on SQLite and PostgreSQL; the rest on
+SQLite. Waiting is done with ``fake.wait_for``; the few checks that something does *not*
+happen wait a bounded moment for it (``nothing_more``). No latency is asserted here: that is
+``bench/slash_latency.py``'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+import slackreq
+import waitress
+from fakeslack import Call, FakeSlack, block_kit_errors, view_errors
+from slack_bolt.middleware.request_verification import RequestVerification
+from slack_sdk.signature import Clock, SignatureVerifier
+from sqlmodel import select
+from waitress import wasyncore
+
+from slabot.policies import PolicyBook
+from slabot.settings import load_settings
+from slabot.slack.app import create_app
+from slabot.slack.client import make_client
+from slabot.store import Store
+from slabot.store.tables import Ticket, TicketEvent
+from slabot.tickets import NotFound, Tickets
+from slabot.web import wsgi_app
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICIES = ROOT / "policies"
+SECRET = "e2e-signing-secret-0123456789abcdef"
+T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (liveops' zone)
+TEAM, OTHER_TEAM = "T0001", "T0002"
+CHANNEL = "C0001"  # bound to the liveops policy
+REPORTER, STRANGER, ADMIN = "U0001", "U0666", "UADMIN"
+
+# Slack's published example ("Verifying requests from Slack").
+EXAMPLE_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+EXAMPLE_TIMESTAMP = 1531420618
+EXAMPLE_BODY = (
+    "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow"
+    "&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner"
+    "&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands"
+    "%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
+    "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+)
+EXAMPLE_SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+
+sqlite_only = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+
+
+# -- the harness -------------------------------------------------------------------------------
+
+
+class TestClock:
+    """The app's ``now``: fixed, moved on by the test."""
+
+    __test__ = False
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+class FixedClock(Clock):
+    def __init__(self, now: float) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now
+
+
+@dataclass
+class Answer:
+    """The app's HTTP answer to one request."""
+
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        assert self.text, "the app answered with an empty body"
+        return json.loads(self.text)
+
+    def ephemeral(self) -> str:
+        """The text of an ephemeral answer, checked to be one (and within Block Kit's limits)."""
+        assert self.status == 200, (self.status, self.text)
+        body = self.json
+        assert body["response_type"] == "ephemeral", body
+        assert block_kit_errors(body.get("blocks", [])) == []
+        return body["text"]
+
+
+@contextmanager
+def serving(app: Any, threads: int = 4) -> Iterator[str]:
+    """``wsgi_app(app)`` under waitress on a free local port; yields its base URL."""
+    server = waitress.create_server(
+        wsgi_app(app), host="127.0.0.1", port=0, threads=threads, asyncore_loop_timeout=0.05
+    )
+    thread = threading.Thread(target=server.run, name="waitress-e2e", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close everything from the server's own loop, which then ends.
+        server.task_dispatcher.shutdown()
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=5)
+
+
+def build_app(fake: FakeSlack, tickets: Tickets, clock: TestClock, secret: str = SECRET):
+    settings = load_settings(
+        _env_file=None,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=secret,
+        slack_api_url=fake.url,
+        slabot_policies=POLICIES,
+    )
+    client = make_client(settings)
+    assert client.base_url == fake.url and len(client.retry_handlers) >= 3
+    return create_app(settings, client, tickets=tickets, now=clock)
+
+
+@dataclass
+class Slack:
+    """Slack as the app meets it: signed requests in, the fake Web API for what comes out."""
+
+    base: str
+    fake: FakeSlack
+    clock: TestClock
+    tickets: Tickets
+
+    @property
+    def events(self) -> str:
+        return f"{self.base}/slack/events"
+
+    def send(self, body: str, **kw: Any) -> Answer:
+        return Answer(*slackreq.post(self.events, body, SECRET, **kw))
+
+    def command(self, text: str, **kw: Any) -> Answer:
+        kw.setdefault("response_url", self.fake.response_url())
+        return self.send(slackreq.slash_command(text, **kw))
+
+    def click(self, action: dict[str, Any], **kw: Any) -> Answer:
+        return self.send(slackreq.block_actions([action], **kw))
+
+    def click_on_card(self, number: int, action_id: str, *, option: str | None = None, **kw):
+        """Click a control of the card as it stands at the fake (the value the user sees)."""
+        channel, ts = self.card_of(number)
+        element = control(self.fake.message(channel, ts), action_id)
+        if option is None:
+            action = slackreq.button(action_id, element["value"], block_id="sla_ticket")
+        else:
+            chosen = next(o for o in element["options"] if o["value"].endswith(f":{option}"))
+            action = slackreq.select(action_id, chosen["value"], block_id="sla_ticket")
+        kw.setdefault("channel_id", channel)
+        return self.click(action, message_ts=ts, **kw)
+
+    def submit(self, callback_id: str, values: dict[str, Any], **kw: Any) -> Answer:
+        return self.send(slackreq.view_submission(callback_id, values, **kw))
+
+    def event(self, event: dict[str, Any], **kw: Any) -> Answer:
+        return self.send(slackreq.event_callback(event, **kw))
+
+    # -- what the app stored --
+
+    def ticket(self, number: int, workspace: str = TEAM) -> Ticket:
+        return self.tickets.view(workspace, number, self.clock()).ticket
+
+    def all_tickets(self) -> list[Ticket]:
+        with self.tickets.store.reading() as session:
+            return list(session.exec(select(Ticket).order_by(Ticket.id)))
+
+    def events_of(self, number: int, kind: str | None = None) -> list[TicketEvent]:
+        ticket = self.ticket(number)
+        with self.tickets.store.reading() as session:
+            query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+            found = list(session.exec(query.order_by(TicketEvent.id)))
+        return [e for e in found if kind in (None, e.kind)]
+
+    def card_of(self, number: int, workspace: str = TEAM) -> tuple[str, str]:
+        ticket = self.ticket(number, workspace)
+        assert ticket.channel and ticket.message_ts, f"SLA-{number} has no card"
+        return ticket.channel, ticket.message_ts
+
+    def card(self, number: int) -> dict[str, Any]:
+        message = self.fake.message(*self.card_of(number))
+        assert message is not None
+        return message
+
+    def thread(self, number: int, workspace: str = TEAM) -> list[str]:
+        return [m["text"] for m in self.fake.thread(*self.card_of(number, workspace))]
+
+    # -- waiting for what the app does after its acknowledgement --
+
+    def wait_thread(self, number: int, count: int, workspace: str = TEAM) -> list[str]:
+        """Until SLA-``number``'s thread has ``count`` replies (its card must exist)."""
+        deadline = time.monotonic() + 10
+        while True:
+            seen = len(self.posts())
+            try:
+                ticket = self.ticket(number, workspace)
+            except NotFound:
+                ticket = None  # a click is acknowledged before the ticket opens
+            if ticket is not None and ticket.message_ts:
+                replies = self.thread(number, workspace)
+                if len(replies) >= count:
+                    return replies
+            left = deadline - time.monotonic()
+            assert left > 0, f"SLA-{number}'s thread never reached {count} replies"
+            with suppress(AssertionError):  # every reply is a chat.postMessage: sleep until
+                self.fake.wait_for("chat.postMessage", seen + 1, timeout=min(left, 1))  # one comes
+
+    def posts(self) -> list[Call]:
+        return self.fake.calls_to("chat.postMessage")
+
+    def open(self, text: str = "p1 checkout is down", **kw: Any) -> int:
+        """``/sla open`` a ticket that gets its card and first thread reply; its number."""
+        before = {t.id for t in self.all_tickets()}
+        answer = self.command(f"open {text}", **kw)
+        assert (answer.status, answer.text) == (200, ""), answer
+        [ticket] = [t for t in self.all_tickets() if t.id not in before]
+        self.wait_thread(ticket.number, 1, ticket.workspace)
+        return ticket.number
+
+    def nothing_more(self, method: str, count: int, wait: float = 0.5) -> None:
+        """No call beyond the ``count`` already made to ``method`` arrives within ``wait``."""
+        with pytest.raises(AssertionError):
+            self.fake.wait_for(method, count + 1, timeout=wait)
+        assert len(self.fake.calls_to(method)) == count
+
+
+def control(message: dict[str, Any], action_id: str) -> dict[str, Any]:
+    for block in message.get("blocks", []):
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return element
+    raise AssertionError(f"no {action_id} control in the message")
+
+
+def action_ids(message: dict[str, Any]) -> list[str]:
+    return [
+        e["action_id"]
+        for b in message.get("blocks", [])
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+def header(message: dict[str, Any]) -> str:
+    return message["blocks"][0]["text"]["text"]
+
+
+def texts(value: Any, *, plain: bool = False) -> Iterator[str]:
+    """Every ``text`` string in a Slack payload that Slack parses for mentions and links:
+    ``mrkdwn`` objects and a message's top-level text. (``plain_text`` objects are shown as
+    typed, never parsed: a ``<!channel>`` there pings nobody; ``plain=True`` yields them too.)
+    """
+    if isinstance(value, dict):
+        parsed = plain or value.get("type") != "plain_text"
+        for key, item in value.items():
+            if key == "text" and isinstance(item, str):
+                if parsed:
+                    yield item
+            else:
+                yield from texts(item, plain=plain)
+    elif isinstance(value, list):
+        for item in value:
+            yield from texts(item, plain=plain)
+
+
+def ephemeral_click(action: dict[str, Any], message_ts: str, **kw: Any) -> str:
+    """A click on a button of an ephemeral message: Slack sends the ephemeral's ts, no message."""
+    body = slackreq.block_actions([action], **kw)
+    payload = json.loads(dict(parse_qsl(body))["payload"])
+    payload["container"]["message_ts"] = message_ts
+    return urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    return TestClock(T0)
+
+
+@pytest.fixture
+def slack(store: Store, policy_book: PolicyBook, fake: FakeSlack, clock: TestClock):
+    tickets = Tickets(store, policy_book, admins={ADMIN})
+    tickets.bind_channel(TEAM, CHANNEL, "liveops", actor=ADMIN, now=T0)
+    with serving(build_app(fake, tickets, clock)) as base:
+        yield Slack(base, fake, clock, tickets)
+    assert fake.errors == []
+
+
+# -- signatures --------------------------------------------------------------------------------
+
+
+@sqlite_only
+def test_slacks_published_signing_example_is_verified_by_the_app(store, policy_book, fake, clock):
+    assert slackreq.sign(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY) == EXAMPLE_SIGNATURE
+    app = build_app(fake, Tickets(store, policy_book), clock, secret=EXAMPLE_SECRET)
+    [check] = [m for m in app._middleware_list if isinstance(m, RequestVerification)]
+    # The app's own check, with its clock set to the example's time (plus a minute).
+    check._verifier = SignatureVerifier(EXAMPLE_SECRET, clock=FixedClock(EXAMPLE_TIMESTAMP + 60))
+    example = {
+        "X-Slack-Request-Timestamp": str(EXAMPLE_TIMESTAMP),
+        "X-Slack-Signature": EXAMPLE_SIGNATURE,
+    }
+    with serving(app) as base:
+        url = f"{base}/slack/events"
+
+        def status(body: str, headers: dict[str, str]) -> int:
+            return slackreq.post(url, body, EXAMPLE_SECRET, headers=headers)[0]
+
+        # Accepted: it reaches the app, which has no /webhook-collect command (404, not 401).
+        assert status(EXAMPLE_BODY, example) == 404
+        assert status(EXAMPLE_BODY.replace("text=", "text=x"), example) == 401
+        assert status(EXAMPLE_BODY, {**example, "X-Slack-Signature": "v0=" + "0" * 64}) == 401
+        old = EXAMPLE_TIMESTAMP - 301
+        stale = {
+            "X-Slack-Request-Timestamp": str(old),
+            "X-Slack-Signature": slackreq.sign(EXAMPLE_SECRET, old, EXAMPLE_BODY),
+        }
+        assert status(EXAMPLE_BODY, stale) == 401
+
+
+@sqlite_only
+def test_requests_are_checked_against_the_signing_secret_and_the_replay_window(slack):
+    body = slackreq.slash_command("help")
+    assert slack.send(body).status == 200
+    six_minutes_ago = int(time.time()) - 360
+    assert slack.send(body, timestamp=six_minutes_ago).status == 401
+    assert slack.send(body, timestamp=int(time.time()) + 360).status == 401
+    forged = {"X-Slack-Signature": slackreq.sign("another-secret", int(time.time()), body)}
+    assert slack.send(body, headers=forged).status == 401
+    unsigned = {"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""}
+    assert slack.send(body, headers=unsigned).status == 401
+    # A refused request changes nothing.
+    opened = slackreq.slash_command("open p1 checkout is down")
+    assert slack.send(opened, timestamp=six_minutes_ago).status == 401
+    assert slack.all_tickets() == []
+    assert slack.fake.calls_to("chat.postMessage") == []
+
+
+@sqlite_only
+def test_healthz(slack):
+    with urllib.request.urlopen(f"{slack.base}/healthz", timeout=5) as response:
+        assert response.status == 200
+        assert response.read() == b"ok\n"
+
+
+# -- /sla open ---------------------------------------------------------------------------------
+
+
+def test_open_posts_the_card_and_its_thread_then_updates_the_card_in_place(slack):
+    answer = slack.command("open p1 checkout is down")
+    assert (answer.status, answer.text) == (200, "")  # acknowledged; the card comes after
+
+    card_call, reply_call = slack.fake.wait_for("chat.postMessage", 2)
+    assert card_call.ok and card_call.args["channel"] == CHANNEL
+    assert header(card_call.args).startswith("SLA-1 · P1 — Critical · checkout is down")
+    assert "SLA-1" in card_call.args["text"] and "P1" in card_call.args["text"]
+    assert block_kit_errors(card_call.args["blocks"]) == []
+    assert action_ids(card_call.args) == [
+        "sla_ack",
+        "sla_severity",
+        "sla_update",
+        "sla_wait",
+        "sla_resolve",
+    ]
+    ts = card_call.response["ts"]
+    assert reply_call.args["thread_ts"] == ts
+    assert reply_call.args["text"] == (
+        f"<@{REPORTER}> opened SLA-1 as *P1 — Critical* under the liveops policy."
+    )
+
+    ticket = slack.ticket(1)
+    assert (ticket.title, ticket.severity, ticket.policy) == ("checkout is down", "p1", "liveops")
+    assert (ticket.reporter, ticket.channel, ticket.status) == (REPORTER, CHANNEL, "open")
+    slack.wait_thread(1, 1)
+    assert slack.ticket(1).message_ts == ts
+
+    # A later change updates that very message, and tells its thread.
+    slack.clock.advance(minutes=5)
+    assert slack.command("ack SLA-1").text == ""
+    [update] = slack.fake.wait_for("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (CHANNEL, ts)
+    assert slack.wait_thread(1, 2)[1] == f"<@{REPORTER}> acknowledged SLA-1 and owns it."
+    card = slack.card(1)
+    assert f"<@{REPORTER}>" in json.dumps(card["blocks"])  # the owner
+    assert "sla_ack" not in action_ids(card)
+    assert len(slack.fake.messages(CHANNEL)) == 3  # one card, two replies: nothing re-posted
+
+
+@sqlite_only
+def test_open_names_its_policy_in_a_channel_bound_to_none(slack):
+    number = slack.open("policy:liveops p2 calls failing", channel_id="C0777")
+    ticket = slack.ticket(number)
+    assert (ticket.policy, ticket.severity, ticket.channel) == ("liveops", "p2", "C0777")
+    refusal = slack.command("open p2 calls failing", channel_id="C0888").ephemeral()
+    assert "which policy" in refusal and "/sla policy NAME" in refusal
+
+
+@sqlite_only
+def test_open_classifies_text_without_a_severity(slack):
+    number = slack.open("all calls are failing, system unavailable")
+    ticket = slack.ticket(number)
+    assert ticket.severity == "p1"
+    assert ticket.title == "all calls are failing, system unavailable"
+    assert "P1" in header(slack.card(number))
+
+
+def test_unclear_text_asks_with_buttons_and_a_pick_opens_one_ticket_however_often_clicked(slack):
+    answer = slack.command("open something odd happened on Tuesday")
+    body = answer.json
+    assert answer.status == 200 and body["response_type"] == "ephemeral"
+    assert body["text"].startswith("Which severity is it?")
+    assert block_kit_errors(body["blocks"]) == []
+    buttons = [b["accessory"] for b in body["blocks"] if "accessory" in b]
+    assert [b["action_id"] for b in buttons] == [
+        "sla_pick_severity_p1",
+        "sla_pick_severity_p2",
+        "sla_pick_severity_p3",
+    ]
+    assert slack.all_tickets() == []  # nothing guessed
+    assert slack.fake.calls_to("chat.postMessage") == []
+
+    # The user clicks "P2" on the ephemeral question, twice and at once (a double click).
+    p2 = buttons[1]
+    action = slackreq.button(p2["action_id"], p2["value"], block_id="pick")
+    clicks = [ephemeral_click(action, "1700000999.000100") for _ in range(2)]
+    answers: list[Answer] = []
+    threads = [threading.Thread(target=lambda b=b: answers.append(slack.send(b))) for b in clicks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status for a in answers] == [200, 200]
+
+    replies = slack.wait_thread(1, 1)
+    [ticket] = slack.all_tickets()
+    assert (ticket.severity, ticket.title, ticket.policy) == (
+        "p2",
+        "something odd happened on Tuesday",
+        "liveops",
+    )
+    assert replies == [f"<@{REPORTER}> opened SLA-1 as *P2 — High* under the liveops policy."]
+    slack.nothing_more("chat.postMessage", 2)
+    assert len(slack.all_tickets()) == 1
+    # A third click, later, still opens nothing new.
+    assert slack.send(ephemeral_click(action, "1700000999.000100")).status == 200
+    slack.nothing_more("chat.postMessage", 2, wait=0.3)
+    assert len(slack.all_tickets()) == 1
+
+
+def test_open_without_text_opens_the_form_and_a_submission_opens_one_ticket(slack):
+    answer = slack.command("open", trigger_id="13345224609.738474920.8088930838d88f008e0")
+    assert (answer.status, answer.text) == (200, "")
+    [opened] = slack.fake.wait_for("views.open")
+    assert opened.ok and opened.args["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
+    form = opened.args["view"]
+    assert view_errors(form) == []
+    assert form["callback_id"] == "sla_open"
+    assert json.loads(form["private_metadata"]) == {"channel": CHANNEL}
+    blocks = {b["block_id"]: b for b in form["blocks"]}
+    assert {"title", "severity", "policy", "description"} <= set(blocks)
+    # The severity picker shows each level with its definition, this channel's policy first.
+    groups = blocks["severity"]["element"]["option_groups"]
+    assert groups[0]["label"]["text"] == "LiveOps Support Plus"
+    assert groups[0]["options"][0]["value"] == "liveops:p1"
+    assert "critical functions" in groups[0]["options"][0]["description"]["text"]
+    assert blocks["policy"]["element"]["initial_option"]["value"] == "liveops"
+
+    def submit(title: str | None, view_id: str) -> Answer:
+        values = {
+            "title": {"value": slackreq.plain_text_value(title)},
+            "severity": {"value": slackreq.selected_option_value("liveops:p2")},
+            "policy": {"value": slackreq.selected_option_value("liveops")},
+            "description": {"value": slackreq.plain_text_value("Agents in EU see busy tones")},
+        }
+        return slack.submit(
+            "sla_open",
+            values,
+            view_id=view_id,
+            private_metadata=form["private_metadata"],
+            blocks=form["blocks"],
+            title="Open a ticket",
+        )
+
+    view_id = opened.response["view"]["id"]
+    refused = submit("   ", view_id)
+    assert refused.status == 200
+    assert refused.json["response_action"] == "errors"
+    assert "needs a title" in refused.json["errors"]["title"]
+    assert slack.all_tickets() == []
+
+    done = submit("Calls failing in EU", view_id)
+    assert (done.status, done.text) == (200, "")  # the form closes
+    replies = slack.wait_thread(1, 1)
+    ticket = slack.ticket(1)
+    assert (ticket.title, ticket.severity, ticket.description) == (
+        "Calls failing in EU",
+        "p2",
+        "Agents in EU see busy tones",
+    )
+    assert "opened SLA-1 as *P2 — High*" in replies[0]
+    assert header(slack.card(1)).startswith("SLA-1 · P2 — High · Calls failing in EU")
+
+    # The same form submitted again (a double click on Submit): no second ticket.
+    assert submit("Calls failing in EU", view_id).status == 200
+    slack.nothing_more("chat.postMessage", 2)
+    assert len(slack.all_tickets()) == 1
+
+
+def test_a_retried_delivery_creates_no_second_ticket(slack):
+    body = slackreq.slash_command(
+        "open p1 checkout is down", response_url=slack.fake.response_url()
+    )
+    assert slack.send(body).status == 200
+    slack.wait_thread(1, 1)
+    retried = slack.send(body, retry_num=1, retry_reason="http_timeout")
+    assert retried.status == 200
+    again = slack.send(body)  # the same delivery once more, without the retry headers
+    assert again.status == 200
+    slack.nothing_more("chat.postMessage", 2)
+    assert len(slack.all_tickets()) == 1
+
+
+# -- the card's buttons -----------------------------------------------------------------------
+
+
+def test_acknowledge_and_resolve_on_the_card_once_however_often_clicked(slack):
+    number = slack.open()
+    slack.clock.advance(minutes=3)
+    stale_ack = control(slack.card(number), "sla_ack")["value"]
+
+    assert slack.click_on_card(number, "sla_ack").status == 200
+    slack.fake.wait_for("chat.update")
+    assert slack.wait_thread(number, 2)[1] == f"<@{REPORTER}> acknowledged SLA-1 and owns it."
+    ticket = slack.ticket(number)
+    assert (ticket.owner, ticket.acknowledged_by) == (REPORTER, REPORTER)
+    assert "sla_ack" not in action_ids(slack.card(number))
+
+    # The second click of a double click (the card it was made on still showed the button).
+    channel, ts = slack.card_of(number)
+    second = slackreq.button("sla_ack", stale_ack, block_id="sla_ticket")
+    assert slack.click(second, message_ts=ts, channel_id=channel).status == 200
+    [told] = slack.fake.wait_for("chat.postEphemeral")
+    assert (told.args["channel"], told.args["user"]) == (CHANNEL, REPORTER)
+    assert "SLA-1 was already acknowledged by <@U0001>" in told.args["text"]
+    assert len(slack.events_of(number, "acknowledged")) == 1
+    assert len(slack.fake.calls_to("chat.update")) == 1
+    assert len(slack.thread(number)) == 2
+
+    slack.clock.advance(minutes=30)
+    assert slack.click_on_card(number, "sla_resolve").status == 200
+    slack.fake.wait_for("chat.update", 2)
+    assert slack.wait_thread(number, 3)[2] == f"<@{REPORTER}> resolved SLA-1."
+    assert slack.ticket(number).status == "resolved"
+    card = slack.card(number)
+    assert action_ids(card) == ["sla_reopen"]
+    assert "Resolved" in json.dumps(card["blocks"]) or "resolved" in card["text"].lower()
+
+
+def test_every_button_on_the_card(slack):
+    number = slack.open("p1 all calls dropping")
+    updates = 0
+
+    def step(action_id: str, reply: str, option: str | None = None) -> None:
+        nonlocal updates
+        slack.clock.advance(minutes=2)
+        replies_before = len(slack.thread(number))
+        assert slack.click_on_card(number, action_id, option=option).status == 200
+        updates += 1
+        slack.fake.wait_for("chat.update", updates)
+        replies = slack.wait_thread(number, replies_before + 1)
+        assert replies[-1] == reply
+        assert block_kit_errors(slack.card(number)["blocks"]) == []
+
+    step("sla_ack", "<@U0001> acknowledged SLA-1 and owns it.")
+    step(
+        "sla_severity",
+        "<@U0001> changed the severity from *P1 — Critical* to *P2 — High*. Deadlines recomputed.",
+        option="p2",
+    )
+    assert slack.ticket(number).severity == "p2"
+    assert "P2 — High" in header(slack.card(number))
+    step("sla_wait", "<@U0001> set SLA-1 to *Waiting on customer*. The clock is paused.")
+    assert slack.ticket(number).status == "waiting_on_customer"
+    assert "sla_resume" in action_ids(slack.card(number))
+    step("sla_resume", "<@U0001> set SLA-1 to *Open*.")
+    assert slack.ticket(number).status == "open"
+    step("sla_resolve", "<@U0001> resolved SLA-1.")
+    step("sla_reopen", "<@U0001> reopened SLA-1: its clocks run again.")
+    assert slack.ticket(number).status == "open"
+
+    # Post update: the button opens the form; its submission posts the update.
+    assert slack.click_on_card(number, "sla_update").status == 200
+    [opened] = slack.fake.wait_for("views.open")
+    form = opened.args["view"]
+    assert form["callback_id"] == "sla_update" and view_errors(form) == []
+    eta = slack.clock() + timedelta(hours=3)
+    values = {
+        "text": {"value": slackreq.plain_text_value("Carrier is rerouting *EU* trunks")},
+        "eta": {"value": {"type": "datetimepicker", "selected_date_time": int(eta.timestamp())}},
+        "workaround": {
+            "value": {
+                "type": "checkboxes",
+                "selected_options": [
+                    {"text": {"type": "plain_text", "text": "A workaround"}, "value": "workaround"}
+                ],
+            }
+        },
+    }
+    replies_before = len(slack.thread(number))
+    answer = slack.submit(
+        "sla_update",
+        values,
+        view_id=opened.response["view"]["id"],
+        private_metadata=form["private_metadata"],
+        blocks=form["blocks"],
+    )
+    assert (answer.status, answer.text) == (200, "")
+    slack.fake.wait_for("chat.update", updates + 1)
+    reply = slack.wait_thread(number, replies_before + 1)[-1]
+    assert reply.startswith("Update from <@U0001> (ETA <!date^")
+    assert reply.endswith(", workaround available): Carrier is rerouting *EU* trunks")
+    [posted] = slack.events_of(number, "update_posted")
+    assert posted.after["workaround"] is True and posted.after["text"].startswith("Carrier")
+
+    # An empty update is refused next to its field; the form stays open.
+    values["text"] = {"value": slackreq.plain_text_value("  ")}
+    refused = slack.submit("sla_update", values, private_metadata=form["private_metadata"])
+    assert refused.json["response_action"] == "errors" and "text" in refused.json["errors"]
+
+
+def test_buttons_enforce_permissions_and_workspaces(slack):
+    number = slack.open()
+    assert slack.click_on_card(number, "sla_ack").status == 200
+    slack.wait_thread(number, 2)
+
+    # A stranger may not resolve another's ticket: told so, privately; nothing changes.
+    assert slack.click_on_card(number, "sla_resolve", user_id=STRANGER).status == 200
+    [told] = slack.fake.wait_for("chat.postEphemeral")
+    assert told.args["user"] == STRANGER
+    assert told.args["text"].startswith("you may not resolve SLA-1")
+    # A user of another workspace sees nothing of this one's tickets.
+    assert (
+        slack.click_on_card(number, "sla_severity", option="p3", team_id=OTHER_TEAM).status == 200
+    )
+    told = slack.fake.wait_for("chat.postEphemeral", 2)[1]
+    assert told.args["text"] == "there is no ticket SLA-1 in this workspace"
+    ticket = slack.ticket(number)
+    assert (ticket.status, ticket.severity) == ("open", "p1")
+    assert len(slack.fake.calls_to("chat.update")) == 1
+    # An admin may.
+    assert slack.click_on_card(number, "sla_resolve", user_id=ADMIN).status == 200
+    slack.fake.wait_for("chat.update", 2)
+    assert slack.ticket(number).status == "resolved"
+
+
+# -- /sla commands -----------------------------------------------------------------------------
+
+
+def test_commands_change_the_ticket_and_keep_card_and_thread_true(slack):
+    number = slack.open("p2 calls failing for some agents")
+    assert number == 1
+    steps = [
+        ("ack 1", "<@U0001> acknowledged SLA-1 and owns it."),
+        (
+            "sev 1 p1 now all agents",
+            "<@U0001> changed the severity from *P2 — High* to *P1 — Critical*: now all agents. "
+            "Deadlines recomputed.",
+        ),
+        ("update 1 eta:+2h carrier engaged", "Update from <@U0001> (ETA <!date^"),
+        ("wait 1 customer", "<@U0001> set SLA-1 to *Waiting on customer*. The clock is paused."),
+        ("resume SLA-1", "<@U0001> set SLA-1 to *Open*."),
+        ("assign 1 <@U9|x>", "<@U0001> assigned SLA-1 to <@U9>."),
+        ("resolve 1 carrier fixed the trunk", "<@U0001> resolved SLA-1: carrier fixed the trunk."),
+        ("reopen 1", "<@U0001> reopened SLA-1: its clocks run again."),
+        ("resolve #1", "<@U0001> resolved SLA-1."),
+        ("close 1", "<@U0001> closed SLA-1."),
+    ]
+    for i, (text, reply) in enumerate(steps, start=1):
+        slack.clock.advance(minutes=7)
+        # Resolve and close are the owner's (U9 after the assignment) or an admin's.
+        user = ADMIN if text.startswith(("resolve", "close", "reopen")) else REPORTER
+        answer = slack.command(text, user_id=user)
+        assert (answer.status, answer.text) == (200, ""), (text, answer)
+        slack.fake.wait_for("chat.update", i)
+        got = slack.wait_thread(number, i + 1)[-1]
+        assert got.replace(f"<@{ADMIN}>", "<@U0001>").startswith(reply), (text, got)
+    ticket = slack.ticket(number)
+    assert (ticket.status, ticket.severity, ticket.owner) == ("closed", "p1", "U9")
+    [update] = slack.events_of(number, "update_posted")
+    assert update.after["eta"].startswith("2026-11-23T19:2")  # two hours after it was posted
+    card = slack.card(number)
+    assert action_ids(card) == []  # a closed ticket has nothing left to click
+    assert block_kit_errors(card["blocks"]) == []
+    assert len(slack.fake.messages(CHANNEL)) == 1 + len(steps) + 1
+
+
+def test_changes_in_quick_succession_leave_the_card_showing_the_last_one(slack):
+    number = slack.open("p1 checkout is down")
+    steps = ["ack 1", "wait 1 customer", "resume 1", "sev 1 p2", "wait 1 third-party"]
+    steps += ["update 1 still on it", "resume 1", "sev 1 p3", "assign 1 <@U0009>"]
+    for text in steps:  # as fast as the app acknowledges them, without waiting for Slack
+        assert slack.command(text).text == ""
+    slack.fake.wait_for("chat.update", len(steps))
+    replies = slack.wait_thread(number, 1 + len(steps))
+    ticket = slack.ticket(number)
+    assert (ticket.severity, ticket.status, ticket.owner) == ("p3", "open", "U0009")
+    card = slack.card(number)
+    assert header(card).startswith("SLA-1 · P3 — Low")
+    fields = json.dumps(card["blocks"][1])
+    assert "*Status*\\nOpen" in fields and "*Owner*\\n<@U0009>" in fields
+    # Every change has its reply (in the order they were published, which may differ).
+    assert "<@U0001> acknowledged SLA-1 and owns it." in replies
+    assert "<@U0001> assigned SLA-1 to <@U0009>." in replies
+    assert sum("changed the severity" in r for r in replies) == 2
+    assert len(slack.fake.messages(CHANNEL)) == 1 + 1 + len(steps)
+
+
+def test_a_card_update_retried_after_a_later_change_does_not_bring_back_an_old_state(slack):
+    number = slack.open("p1 checkout is down")
+    slack.fake.fail_next("chat.update", status=429, retry_after=1)
+    assert slack.command("ack 1").text == ""  # its card update is rate limited: retried in 1s
+    assert slack.command("wait 1 customer").text == ""  # meanwhile, another change
+    updates = slack.fake.wait_for("chat.update", 3, timeout=10)
+    assert [u.status for u in updates].count(429) == 1
+    slack.wait_thread(number, 3)
+    card = slack.card(number)
+    assert "*Status*\\nWaiting on customer" in json.dumps(card["blocks"][1])
+    assert "sla_resume" in action_ids(card) and "sla_ack" not in action_ids(card)
+
+
+@sqlite_only
+def test_read_only_commands_answer_ephemerally(slack):
+    slack.open("p1 checkout is down")
+    slack.open("p3 how do i export a report")
+    calls = len(slack.fake.calls)
+
+    listed = slack.command("list")
+    assert listed.ephemeral() == "2 open tickets"
+    queue = json.dumps(listed.json["blocks"])
+    assert queue.index("SLA-1") < queue.index("SLA-2")  # most urgent first
+    assert "left" in queue or "in 1h" in queue
+
+    for text in ("show 1", "show SLA-1", "info sla-1", "1", "SLA-1", "#1"):
+        shown = slack.command(text)
+        assert shown.ephemeral().startswith("SLA-1 (P1 — Critical): checkout is down"), text
+        assert "checkout is down" in json.dumps(shown.json["blocks"])
+
+    assert slack.command("policy").ephemeral() == "Policy liveops"
+    assert "LiveOps Support Plus" in json.dumps(slack.command("policy").json["blocks"])
+    assert slack.command("matrix").ephemeral() == "Escalation matrix of liveops"
+    assert slack.command("matrix policy:secpod").ephemeral() == "Escalation matrix of secpod"
+    for text in ("help", ""):
+        helped = slack.command(text).ephemeral()
+        assert "/sla open [severity] [policy:NAME] summary" in helped
+    # None of them posted anything for the channel.
+    assert len(slack.fake.calls) == calls
+
+
+@sqlite_only
+def test_policy_name_binds_the_channel_and_says_so(slack):
+    refused = slack.command("open p1 calls failing", channel_id="C0002").ephemeral()
+    assert "which policy does this ticket run under?" in refused  # C0002 is bound to none
+
+    answer = slack.command("policy liveops", channel_id="C0002")
+    assert (answer.status, answer.text) == (200, "")
+    [said] = slack.fake.wait_for("chat.postMessage")
+    assert said.args["channel"] == "C0002"
+    assert said.args["text"] == (
+        "<@U0001> bound this channel to the *LiveOps Support Plus* policy: "
+        "new tickets opened here run on its clocks."
+    )
+    assert slack.command("policy", channel_id="C0002").ephemeral() == "Policy liveops"
+    number = slack.open("p1 calls failing", channel_id="C0002")
+    assert slack.ticket(number).policy == "liveops"
+
+    assert slack.command("policy secpod", channel_id="C0002").text == ""
+    slack.wait_thread(number, 1)
+    assert slack.command("policy", channel_id="C0002").ephemeral() == "Policy secpod"
+    assert slack.ticket(slack.open("high scanner broken", channel_id="C0002")).policy == "secpod"
+    assert slack.ticket(number).policy == "liveops"  # a ticket keeps the policy it opened under
+    assert "nope" in slack.command("policy nope", channel_id="C0002").ephemeral()
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("text", "kw", "expected"),
+    [
+        ("frobnicate 1", {}, "I don't know `frobnicate`. Try `/sla help`."),
+        ("ack 99", {}, "there is no ticket SLA-99 in this workspace"),
+        ("ack banana", {}, "'banana' is not a ticket ID"),
+        ("ack", {}, "Which ticket? `/sla ack ID`"),
+        ("sev 1", {}, "Which severity?"),
+        ("sev 1 p9", {}, "p9"),
+        ("update 1 eta:whenever soon", {}, "I can't read the ETA 'whenever'"),
+        ("update 1 eta:2020-01-01T00:00 done", {}, "the ETA is already past"),
+        ("wait 1 godot", {}, "Waiting on whom?"),
+        ("assign 1 bob", {}, "Assign to whom? Mention them"),
+        ("reopen 1", {}, "only a resolved ticket can be reopened"),
+        ("close 1", {}, "is not resolved: resolve it first"),
+        ("resolve 1", {"user_id": STRANGER}, "you may not resolve SLA-1"),
+        ("sev 1 p3", {"user_id": STRANGER}, "you may not change severity SLA-1"),
+        ("show 1", {"team_id": OTHER_TEAM}, "there is no ticket SLA-1 in this workspace"),
+        ("1", {"team_id": OTHER_TEAM}, "there is no ticket SLA-1 in this workspace"),
+        ("resolve 1", {"team_id": OTHER_TEAM, "user_id": ADMIN}, "there is no ticket SLA-1"),
+        ("ack 1", {"team_id": OTHER_TEAM}, "there is no ticket SLA-1 in this workspace"),
+        ("policy nope", {}, "nope"),
+        ("matrix policy:nope", {}, "nope"),
+    ],
+)
+def test_errors_answer_ephemerally_and_change_nothing(slack, text, kw, expected):
+    number = slack.open()
+    assert slack.command("ack 1").text == ""
+    slack.wait_thread(number, 2)
+    before, calls = slack.ticket(number), len(slack.fake.calls)
+    answer = slack.command(text, **kw)
+    assert expected in answer.ephemeral()
+    after = slack.ticket(number)
+    assert (after.version, after.status, after.severity) == (
+        before.version,
+        before.status,
+        before.severity,
+    )
+    assert len(slack.fake.calls) == calls
+
+
+def test_another_workspace_sees_none_of_this_ones_tickets(slack):
+    slack.open()
+    other = slack.command("list", team_id=OTHER_TEAM)
+    assert other.ephemeral() == "No open tickets."
+    assert "SLA-1" not in other.text
+    # Its own numbering starts at 1 too, and its ticket is its own.
+    number = slack.open("policy:liveops p3 cosmetic typo", team_id=OTHER_TEAM, channel_id="C0X")
+    assert number == 1
+    assert slack.ticket(1, OTHER_TEAM).title == "cosmetic typo"
+    assert slack.ticket(1).title == "checkout is down"
+
+
+# -- hostile text ------------------------------------------------------------------------------
+
+
+@sqlite_only
+def test_hostile_text_is_stored_as_typed_and_shown_escaped(slack):
+    nasty = (
+        "p2 <!channel> <!here> <@U1> <#C1|general> <https://evil.example|click> &amp; &lt; "
+        "*bold* _it_ ~gone~ `code` ```block``` > quote\n"
+        "ünïcødé 日本語 👨\u200d👩\u200d👧\u200d👦 🇬🇧 \u202eevil\u202c e\u0301 \ufeff "
+    )
+    text = (nasty * 40)[:4000]
+    assert len(text) == 4000
+    body = slackreq.slash_command(f"open {text}", response_url=slack.fake.response_url())
+    answer = slack.send(body)
+    assert (answer.status, answer.text) == (200, "")
+    slack.wait_thread(1, 1)
+    [ticket] = slack.all_tickets()
+    assert ticket.description == text  # every character, as typed
+    assert text.startswith("p2 " + ticket.title.removesuffix("…"))
+    assert ticket.severity == "p2"
+
+    slack.clock.advance(minutes=1)
+    for hostile in (f"update 1 {text}", f"sev 1 p1 {text[:500]}", f"resolve 1 {text}"):
+        assert slack.command(hostile, user_id=ADMIN).text == ""
+    slack.wait_thread(1, 4)
+    assert slack.command("reopen 1", user_id=ADMIN).text == ""
+    slack.wait_thread(1, 5)
+    answers = [slack.command(t) for t in ("show 1", "list", "1")]
+    home = slack.event(slackreq.app_home_opened(REPORTER))
+    assert home.status == 200
+    slack.fake.wait_for("views.publish")
+    unclear = slack.command(f"open {text.replace('p2', 'xx')[:1500]}")
+    assert unclear.status == 200 and unclear.json["response_type"] == "ephemeral"
+
+    shown = [t for call in slack.fake.calls for t in texts(call.args)]
+    shown += [t for a in [*answers, unclear] for t in texts(a.json)]
+    assert shown
+    for piece in shown:
+        for token in ("<!channel>", "<!here>", "<@U1>", "<#C1", "<https://evil"):
+            assert token not in piece, (token, piece[:200])
+    everything = [t for call in slack.fake.calls for t in texts(call.args, plain=True)]
+    assert not any("\u202e" in t for t in everything)  # no bidi override reverses our text
+    assert any("<!channel>" in t for t in everything)  # plain text shows what was typed
+    for a in answers:
+        assert a.ephemeral()
+    for call in slack.fake.calls:
+        assert call.ok, call.summary()
+        if "blocks" in call.args:
+            assert block_kit_errors(call.args["blocks"]) == []
+        if "view" in call.args:
+            assert view_errors(call.args["view"]) == []
+    card = slack.card(1)
+    assert "&lt;!channel&gt;" in card["text"]
+
+
+# -- Slack failing after the acknowledgement ---------------------------------------------------
+
+
+@sqlite_only
+@pytest.mark.parametrize("status", [429, 500])
+def test_the_card_is_posted_after_slack_refuses_once(slack, status):
+    slack.fake.fail_next("chat.postMessage", status=status, retry_after=1)
+    answer = slack.command("open p1 checkout is down")
+    assert (answer.status, answer.text) == (200, "")
+    first, second = slack.fake.wait_for("chat.postMessage", 2, timeout=10)
+    assert first.status == status and not first.ok
+    assert second.ok and header(second.args).startswith("SLA-1")
+    if status == 429:
+        assert second.at - first.at >= 0.9  # Retry-After was honoured
+    slack.wait_thread(1, 1)
+    assert slack.ticket(1).message_ts == second.response["ts"]
+
+
+# -- App Home ----------------------------------------------------------------------------------
+
+
+def test_app_home_opened_publishes_the_users_home_tab(slack):
+    slack.open("p1 checkout is down")
+    slack.open("p3 how do i export a report")
+    assert slack.command("ack 2").text == ""
+    slack.wait_thread(2, 2)
+
+    answer = slack.event(slackreq.app_home_opened(REPORTER))
+    assert answer.status == 200
+    [published] = slack.fake.wait_for("views.publish")
+    assert published.ok and published.args["user_id"] == REPORTER
+    home = slack.fake.home_view(REPORTER)
+    assert home is not None and home["type"] == "home"
+    assert view_errors(home) == []
+    words = json.dumps(home["blocks"], ensure_ascii=False)
+    mine = words[words.index("Your tickets") : words.index("At risk")]
+    assert "SLA-2" in mine and "SLA-1" not in mine
+    risky = words[words.index("At risk") : words.index("by policy and severity")]
+    assert risky.index("SLA-1") < risky.index("SLA-2")  # closest to breach first
+    assert "liveops" in words[words.index("by policy and severity") :]
+
+    # Another tab (Messages) publishes nothing.
+    assert slack.event(slackreq.app_home_opened(REPORTER, tab="messages")).status == 200
+    slack.nothing_more("views.publish", 1, wait=0.3)
+
+
+# -- settings and `slabot serve` ---------------------------------------------------------------
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
+    env.update(values)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "words"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-test"}, "SLACK_SIGNING_SECRET", "is not set"),
+        (
+            {"SLACK_BOT_TOKEN": "not-a-token", "SLACK_SIGNING_SECRET": "s"},
+            "SLACK_BOT_TOKEN",
+            "starts with xoxb-",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "x"},
+            "SLACK_API_URL",
+            "Web API base URL",
+        ),
+    ],
+    ids=["missing secret", "malformed token", "malformed api url"],
+)
+def test_serve_refuses_bad_settings_with_one_clear_line(tmp_path, env, variable, words):
+    done = subprocess.run(
+        [sys.executable, "-m", "slabot", "serve", "--port", str(free_port())],
+        env=clean_env(**env),
+        cwd=tmp_path,  # no .env here
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("slabot serve: ") and variable in lines[0] and words in lines[0]
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_slabot_serve_posts_the_card_of_a_signed_command(tmp_path, fake):
+    port = free_port()
+    env = clean_env(
+        SLACK_API_URL=fake.url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}",
+        SLABOT_POLICIES=str(POLICIES),
+    )
+    command = [sys.executable, "-m", "slabot", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--threads", "4"]
+    server = subprocess.Popen(
+        command,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        fake.wait_for("auth.test", timeout=30)  # it checks its token before it listens
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    assert response.read() == b"ok\n"
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, server.stdout.read()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "slabot serve never answered /healthz"
+                time.sleep(0.05)
+        body = slackreq.slash_command("open policy:liveops p1 calls failing", channel_id="C0042")
+        status, _, text = slackreq.post(f"{base}/slack/events", body, SECRET)
+        assert (status, text) == (200, "")
+        card, reply = fake.wait_for("chat.postMessage", 2, timeout=10)
+        assert card.ok and card.args["channel"] == "C0042"
+        assert header(card.args).startswith("SLA-1 · P1 — Critical · calls failing")
+        assert card.token == "xoxb-test"
+        assert reply.args["thread_ts"] == card.response["ts"]
+        assert slackreq.post(f"{base}/slack/events", body, "wrong-secret")[0] == 401
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stdout:
+            server.stdout.close()

@@ -1,0 +1,372 @@
+"""The ``/sla`` grammar (`slabot.slack.commands.parse`) and ETA reading (`command.read_eta`).
+
+Pure: text in, a `Command` (or a `Usage` error that says how to type it) out. No Slack, no
+storage, no wall clock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from slabot.slack.command import read_eta
+from slabot.slack.commands import ALIASES, HELP, USAGE, WAIT_FOR, Command, Usage, parse
+
+LA = ZoneInfo("America/Los_Angeles")  # the liveops policy's zone
+NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (PST, UTC-8)
+
+
+def usage(text: str) -> str:
+    with pytest.raises(Usage) as caught:
+        parse(text)
+    return str(caught.value)
+
+
+# -- verbs and aliases ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   ", "help", "HELP", "Help me please"])
+def test_no_text_or_help_is_help(text):
+    assert parse(text) == Command("help")
+
+
+def test_the_help_names_every_verb_and_each_usage_starts_with_its_verb():
+    for verb in USAGE:
+        assert f"/sla {verb}" in HELP or verb == "help", verb
+        assert USAGE[verb].startswith(f"/sla {verb}")
+    for verb in ("open", "list", "policy", "matrix", "help"):  # the verbs that need no ID
+        assert parse(verb).verb == verb
+
+
+@pytest.mark.parametrize(("alias", "verb"), sorted(ALIASES.items()))
+def test_each_alias_means_its_verb(alias, verb):
+    samples = {
+        "open": f"{alias} p1 checkout is down",
+        "ack": f"{alias} 42",
+        "sev": f"{alias} 42 p1",
+        "update": f"{alias} 42 still looking",
+        "wait": f"{alias} 42 customer",
+        "resume": f"{alias} 42",
+        "list": alias,
+        "show": f"{alias} 42",
+        "resolve": f"{alias} 42",
+    }
+    assert parse(samples[verb]).verb == verb
+    assert parse(samples[verb].upper() if verb != "wait" else samples[verb]).verb == verb
+
+
+def test_verbs_are_case_insensitive_and_the_text_is_kept_as_typed():
+    cmd = parse("OPEN P1 Checkout is DOWN")
+    assert cmd == Command("open", text="P1 Checkout is DOWN")
+
+
+# -- open ----------------------------------------------------------------------------------------
+
+
+def test_open_leaves_the_severity_in_the_text_for_the_classifier():
+    cmd = parse("open p1 checkout is down")
+    assert cmd == Command("open", text="p1 checkout is down")
+    assert cmd.severity is None and cmd.policy is None
+
+
+def test_open_without_text_asks_for_the_form():
+    assert parse("open") == Command("open", text="")
+    assert parse("open   ") == Command("open", text="")
+
+
+@pytest.mark.parametrize(
+    ("text", "policy", "summary"),
+    [
+        ("open policy:liveops p1 calls failing", "liveops", "p1 calls failing"),
+        ("open p1 policy:liveops calls failing", "liveops", "p1 calls failing"),
+        ("open p1 calls failing policy:LiveOps", "LiveOps", "p1 calls failing"),
+        ("new POLICY:secpod scanner broken", "secpod", "scanner broken"),
+        ("open policy:liveops", "liveops", ""),
+    ],
+)
+def test_open_takes_policy_out_of_the_summary(text, policy, summary):
+    assert parse(text) == Command("open", text=summary, policy=policy)
+
+
+def test_a_word_merely_containing_policy_colon_stays_in_the_summary():
+    assert parse("open see xpolicy:abc").text == "see xpolicy:abc"
+
+
+def test_open_keeps_hostile_text_exactly():
+    text = "p2 *bold* _it_ `code` <!channel> <@U1> &amp; ünïcødé 👨\u200d👩\u200d👧 " + "x" * 4000
+    cmd = parse(f"open {text}")
+    assert cmd.text == text
+
+
+def test_open_keeps_line_breaks_inside_the_summary():
+    assert parse("open p1 checkout\nis down").text == "p1 checkout\nis down"
+
+
+# -- refs ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref", ["42", "SLA-42", "sla-42", "sla42", "#42"])
+def test_refs_are_passed_on_as_typed(ref):
+    for verb in ("ack", "resume", "reopen", "close", "show"):
+        assert parse(f"{verb} {ref}") == Command(verb, ref)
+
+
+@pytest.mark.parametrize("ref", ["42", "SLA-42", "sla-7", "#42"])
+def test_a_bare_id_shows_the_ticket(ref):
+    assert parse(ref) == Command("show", ref)
+    assert parse(f"  {ref}  ") == Command("show", ref)
+
+
+def test_a_bare_id_followed_by_words_is_not_a_verb():
+    assert "I don't know `42`" in usage("42 ack")
+
+
+@pytest.mark.parametrize(
+    "verb", ["ack", "sev", "update", "wait", "resume", "resolve", "reopen", "close", "assign"]
+)
+def test_a_change_without_an_id_says_which_ticket_and_how(verb):
+    message = usage(verb)
+    assert message.startswith("Which ticket?")
+    assert USAGE[verb] in message
+
+
+def test_show_without_an_id_says_how():
+    assert usage("show") == f"Which ticket? `{USAGE['show']}`"
+
+
+# -- sev -------------------------------------------------------------------------------------------
+
+
+def test_sev_takes_a_level_and_an_optional_reason():
+    assert parse("sev 42 p1") == Command("sev", "42", severity="p1")
+    assert parse("severity SLA-42 critical customer says all calls drop") == Command(
+        "sev", "SLA-42", text="customer says all calls drop", severity="critical"
+    )
+
+
+def test_sev_without_a_level_says_how():
+    assert usage("sev 42") == f"Which severity? `{USAGE['sev']}`"
+
+
+# -- update ----------------------------------------------------------------------------------------
+
+
+def test_update_text():
+    assert parse("update 42 restarted the dialer") == Command(
+        "update", "42", text="restarted the dialer"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "eta", "body"),
+    [
+        ("update 42 eta:+2h patch rolling out", "+2h", "patch rolling out"),
+        ("update 42 patch rolling out eta:16:30", "16:30", "patch rolling out"),
+        (
+            "update 42 patch ETA:2026-11-23T16:30 rolling out",
+            "2026-11-23T16:30",
+            "patch rolling out",
+        ),
+        ("status 42 eta:+1h30m on it", "+1h30m", "on it"),
+    ],
+)
+def test_update_takes_an_eta_anywhere(text, eta, body):
+    cmd = parse(text)
+    assert (cmd.verb, cmd.ref, cmd.eta, cmd.text, cmd.workaround) == (
+        "update",
+        "42",
+        eta,
+        body,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "update 42 workaround route calls through the backup trunk",
+        "update 42 Workaround: route calls through the backup trunk",
+    ],
+)
+def test_update_workaround_flag(text):
+    cmd = parse(text)
+    assert cmd.workaround is True
+    assert cmd.text == "route calls through the backup trunk"
+
+
+def test_update_with_eta_and_workaround():
+    cmd = parse("update 42 eta:+4h workaround use the web dialer")
+    assert (cmd.eta, cmd.workaround, cmd.text) == ("+4h", True, "use the web dialer")
+
+
+def test_a_workaround_word_later_in_the_text_is_just_text():
+    cmd = parse("update 42 no workaround yet")
+    assert (cmd.workaround, cmd.text) == (False, "no workaround yet")
+
+
+@pytest.mark.parametrize("text", ["update 42", "update 42 workaround", "update 42 eta:+2h"])
+def test_update_without_text_says_how(text):
+    assert usage(text) == f"An update needs some text. `{USAGE['update']}`"
+
+
+# -- wait / resume -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("word", "status"), sorted(WAIT_FOR.items()))
+def test_wait_targets(word, status):
+    assert parse(f"wait 42 {word}") == Command("wait", "42", status=status)
+    assert parse(f"pause 42 {word.upper()}").status == status
+
+
+def test_the_documented_wait_targets():
+    assert parse("wait 42 customer").status == "waiting_on_customer"
+    assert parse("wait 42 third-party").status == "waiting_on_third_party"
+
+
+@pytest.mark.parametrize("text", ["wait 42", "wait 42 godot", "wait 42 the customer"])
+def test_wait_on_nobody_known_says_how(text):
+    assert usage(text) == f"Waiting on whom? `{USAGE['wait']}`"
+
+
+def test_resume():
+    assert parse("resume 42") == Command("resume", "42")
+    assert parse("unpause SLA-42") == Command("resume", "SLA-42")
+
+
+# -- resolve, reopen, close ------------------------------------------------------------------------
+
+
+def test_resolve_with_and_without_a_note():
+    assert parse("resolve 42") == Command("resolve", "42")
+    assert parse("solve 42 carrier fixed the trunk <@U7>") == Command(
+        "resolve", "42", text="carrier fixed the trunk <@U7>"
+    )
+
+
+def test_reopen_and_close():
+    assert parse("reopen 42") == Command("reopen", "42")
+    assert parse("close SLA-42") == Command("close", "SLA-42")
+
+
+# -- assign ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "user"),
+    [
+        ("assign 42 <@U123|name>", "U123"),
+        ("assign 42 <@U123ABC>", "U123ABC"),
+        ("assign 42 <@W0ENTERPRISE|someone.else>", "W0ENTERPRISE"),
+        ("assign 42 to <@U9|x> please", "U9"),
+    ],
+)
+def test_assign_takes_the_mentioned_user(text, user):
+    assert parse(text) == Command("assign", "42", user=user)
+
+
+@pytest.mark.parametrize(
+    "text", ["assign 42", "assign 42 bob", "assign 42 @bob", "assign 42 <#C1>"]
+)
+def test_assign_without_a_mention_says_how(text):
+    message = usage(text)
+    assert message.startswith("Assign to whom? Mention them")
+    assert USAGE["assign"] in message
+
+
+# -- list, show, policy, matrix --------------------------------------------------------------------
+
+
+def test_list_and_its_aliases():
+    for text in ("list", "queue", "ls", "LIST"):
+        assert parse(text) == Command("list")
+    assert parse("list policy:liveops") == Command("list", policy="liveops")
+
+
+def test_show():
+    assert parse("show 42") == Command("show", "42")
+    assert parse("info SLA-42") == Command("show", "SLA-42")
+
+
+def test_policy_shows_or_binds():
+    assert parse("policy") == Command("policy")
+    assert parse("policy liveops") == Command("policy", policy="liveops")
+    assert parse("policy policy:liveops") == Command("policy", policy="liveops")
+
+
+def test_matrix():
+    assert parse("matrix") == Command("matrix")
+    assert parse("matrix policy:secpod") == Command("matrix", policy="secpod")
+
+
+# -- unknown verbs ---------------------------------------------------------------------------------
+
+
+def test_an_unknown_verb_points_to_help():
+    assert usage("frobnicate 42") == "I don't know `frobnicate`. Try `/sla help`."
+
+
+def test_an_unknown_verb_is_quoted_short():
+    message = usage("x" * 500 + " 1")
+    assert message == f"I don't know `{'x' * 30}`. Try `/sla help`."
+
+
+# -- read_eta ----------------------------------------------------------------------------------
+
+
+def test_eta_relative():
+    assert read_eta("+2h", LA, NOW) == NOW + timedelta(hours=2)
+    assert read_eta("+1h30m", LA, NOW) == NOW + timedelta(minutes=90)
+    assert read_eta(" +45m ", LA, NOW) == NOW + timedelta(minutes=45)
+    assert read_eta("+1d", LA, NOW) == NOW + timedelta(days=1)
+
+
+def test_eta_clock_time_later_today_in_the_policy_zone():
+    eta = read_eta("16:30", LA, NOW)  # 09:00 in Los Angeles now
+    assert eta == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)  # 16:30 PST the same day
+    assert eta.astimezone(LA).strftime("%H:%M") == "16:30"
+    assert read_eta("9:05", LA, NOW) == datetime(2026, 11, 23, 17, 5, tzinfo=UTC)
+
+
+def test_eta_clock_time_already_past_is_tomorrow():
+    assert read_eta("08:15", LA, NOW) == datetime(2026, 11, 24, 16, 15, tzinfo=UTC)
+    assert read_eta("09:00", LA, NOW) == datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # not "now"
+
+
+def test_eta_clock_time_is_read_in_the_zone_not_in_utc():
+    kolkata = ZoneInfo("Asia/Kolkata")  # NOW is 22:30 there
+    assert read_eta("23:00", kolkata, NOW) == datetime(2026, 11, 23, 17, 30, tzinfo=UTC)
+    assert read_eta("10:00", kolkata, NOW) == datetime(2026, 11, 24, 4, 30, tzinfo=UTC)
+
+
+def test_eta_clock_time_across_a_dst_change_keeps_the_wall_clock():
+    # Saturday 7 March 2026, 20:00 PST; US clocks spring forward on Sunday 8 March.
+    saturday_evening = datetime(2026, 3, 8, 4, 0, tzinfo=UTC)
+    eta = read_eta("10:00", LA, saturday_evening)
+    assert eta.astimezone(LA).strftime("%Y-%m-%d %H:%M %Z") == "2026-03-08 10:00 PDT"
+    assert eta == datetime(2026, 3, 8, 17, 0, tzinfo=UTC)
+
+
+def test_eta_iso():
+    assert read_eta("2026-11-23T16:30", LA, NOW) == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
+    assert read_eta("2026-11-24T01:00Z", LA, NOW) == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    assert read_eta("2026-11-24T01:00+05:30", LA, NOW) == datetime(2026, 11, 23, 19, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["soon", "", "+", "+lots", "+-2h", "25:00", "12:61", "12:3x", "16:30:00", "1630", "2026-13-01"],
+)
+def test_eta_garbage_is_a_usage_error_that_shows_the_forms(text):
+    with pytest.raises(Usage) as caught:
+        read_eta(text, LA, NOW)
+    message = str(caught.value)
+    assert "I can't read the ETA" in message
+    assert "eta:+2h" in message and "eta:16:30" in message and "eta:2026-11-23T16:30" in message
+
+
+def test_eta_garbage_is_quoted_short():
+    with pytest.raises(Usage) as caught:
+        read_eta("x" * 1000, LA, NOW)
+    assert len(str(caught.value)) < 200
