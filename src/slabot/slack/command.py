@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dateutil.parser import isoparse
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 
 from ..sla import parse_duration
 from ..tickets import SeverityUnclear, TicketError
@@ -30,54 +30,80 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LONG_TITLE = 200  # the title of a ticket whose summary is longer than a title may be
 
 
+class Reply:
+    """Answers the person who typed, and only them: inside the acknowledgement while it is
+    still open, through the command's response URL once it has gone.
+
+    Opening a ticket acknowledges first (`early`) and works after, so Slack hears back at
+    once however long classification and the database take; a refusal then arrives through
+    the response URL. Everything else answers in the acknowledgement itself.
+    """
+
+    def __init__(self, ack: Ack, respond: Respond):
+        self._ack, self._respond = ack, respond
+        self.acked = False
+
+    def early(self) -> None:
+        if not self.acked:
+            self.acked = True
+            self._ack()
+
+    def __call__(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        if self.acked:
+            try:
+                self._respond(
+                    response_type="ephemeral", replace_original=False, text=text, blocks=blocks
+                )
+            except Exception:  # the answer is lost, but the request was handled: log it
+                log.exception("could not answer through the response URL: %s", text[:80])
+        else:
+            self.acked = True
+            self._ack(response_type="ephemeral", text=text, blocks=blocks)
+
+
 def register(app: App, bot: Slabot) -> None:
     @app.command("/sla")
-    def sla(ack: Ack, command: dict[str, Any], client: Any) -> None:
+    def sla(ack: Ack, respond: Respond, command: dict[str, Any], client: Any) -> None:
+        reply = Reply(ack, respond)
         try:
-            handle(bot, ack, command, client)
+            handle(bot, reply, command, client)
         except (Usage, TicketError) as exc:
-            ack(response_type="ephemeral", text=str(exc))
+            reply(str(exc))
         except Exception:
             log.exception("/sla %s failed", command.get("text", "")[:40])
-            ack(response_type="ephemeral", text="Something went wrong on our side; try again.")
+            reply("Something went wrong on our side; try again.")
 
 
-def handle(bot: Slabot, ack: Ack, body: dict[str, Any], client: Any) -> None:
+def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None:
     cmd = parse(body.get("text", ""))
     workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
     now = bot.now()
     tickets = bot.tickets
     if cmd.verb == "help":
-        ack(response_type="ephemeral", text=HELP, blocks=blocks.help_blocks())
+        reply(HELP, blocks.help_blocks())
     elif cmd.verb == "open":
-        _open(bot, ack, cmd, body, client)
+        _open(bot, reply, cmd, body, client)
     elif cmd.verb == "list":
         rows = queue(tickets.store, workspace, policy=cmd.policy, limit=40)
         views = tickets.views(rows, now)
         count = len(views)
         text = f"{count} open ticket{'' if count == 1 else 's'}" if views else "No open tickets."
-        ack(response_type="ephemeral", text=text, blocks=blocks.queue_blocks(views, now))
+        reply(text, blocks.queue_blocks(views, now))
     elif cmd.verb == "show":
         view = tickets.view(workspace, cmd.ref, now)
         found = story(tickets.store, workspace, view.ticket.number)
         events = found.events if found else []
-        ack(
-            response_type="ephemeral",
-            text=blocks.ticket_text(view),
-            blocks=blocks.detail_blocks(view, events, now),
-        )
+        reply(blocks.ticket_text(view), blocks.detail_blocks(view, events, now))
     elif cmd.verb == "policy":
-        _policy(bot, ack, cmd, workspace, channel, user, client)
+        _policy(bot, reply, cmd, workspace, channel, user, client)
     elif cmd.verb == "matrix":
         policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
-        ack(
-            response_type="ephemeral",
-            text=f"Escalation matrix of {policy.name}",
-            blocks=blocks.matrix_blocks(policy),
-        )
+        reply(f"Escalation matrix of {policy.name}", blocks.matrix_blocks(policy))
     else:
+        # A change is quick (one row lock) and answers before the acknowledgement, so
+        # commands typed in a row apply in the order they were typed.
         view, note = _change(bot, cmd, workspace, user, now)
-        ack()
+        reply.early()
         bot.publisher.changed(view, now, note)
 
 
@@ -113,10 +139,10 @@ def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime)
     return view, change_note(cmd.verb, user, view, text=cmd.text)
 
 
-def _open(bot: Slabot, ack: Ack, cmd: Command, body: dict[str, Any], client: Any) -> None:
+def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
     workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
+    reply.early()
     if not cmd.text:
-        ack()
         client.views_open(
             trigger_id=body["trigger_id"],
             view=blocks.open_modal(
@@ -146,32 +172,29 @@ def _open(bot: Slabot, ack: Ack, cmd: Command, body: dict[str, Any], client: Any
             idempotency_key=f"cmd:{body.get('trigger_id')}",
         )
     except SeverityUnclear as exc:
-        ack(
-            response_type="ephemeral",
-            text=str(exc),
-            blocks=blocks.severity_question(policy, exc.classification, cmd.text),
-        )
+        reply(str(exc), blocks.severity_question(policy, exc.classification, cmd.text))
         return
-    ack()
     if result.created:
         bot.publisher.opened(result.view, now, change_note("open", user, result.view))
 
 
 def _policy(
-    bot: Slabot, ack: Ack, cmd: Command, workspace: str, channel: str | None, user: str, client: Any
+    bot: Slabot,
+    reply: Reply,
+    cmd: Command,
+    workspace: str,
+    channel: str | None,
+    user: str,
+    client: Any,
 ) -> None:
     if cmd.policy is None:
         policy = _channel_policy(bot, workspace, channel)
-        ack(
-            response_type="ephemeral",
-            text=f"Policy {policy.name}",
-            blocks=blocks.policy_blocks(policy),
-        )
+        reply(f"Policy {policy.name}", blocks.policy_blocks(policy))
         return
     if channel is None:
         raise Usage("Bind a policy from inside the channel its tickets are opened in.")
     policy = bot.tickets.bind_channel(workspace, channel, cmd.policy, actor=user, now=bot.now())
-    ack()
+    reply.early()
     client.chat_postMessage(
         channel=channel,
         text=f"<@{user}> bound this channel to the *{policy.title or policy.name}* policy: "
