@@ -37,7 +37,7 @@ def register(app: App, bot: Slabot) -> None:
                 before = bot.tickets.view(workspace, number, now) if verb == "sev" else None
                 view = use_case(workspace, number, action, user, now, version)
             except TicketError as exc:
-                _tell(client, body, str(exc))
+                tell(client, body, str(exc))
                 return
             bot.publisher.changed(view, now, change_note(verb, user, view, before=before))
 
@@ -100,7 +100,7 @@ def register(app: App, bot: Slabot) -> None:
         try:
             view = bot.tickets.view(body["team"]["id"], number, bot.now())
         except TicketError as exc:
-            _tell(client, body, str(exc))
+            tell(client, body, str(exc))
             return
         client.views_open(
             trigger_id=body["trigger_id"],
@@ -127,7 +127,7 @@ def register(app: App, bot: Slabot) -> None:
                 idempotency_key=f"pick:{channel}:{asked}",
             )
         except (TicketError, SeverityUnclear) as exc:
-            _tell(client, body, str(exc))
+            tell(client, body, str(exc))
             return
         if result.created:
             bot.publisher.opened(result.view, now, change_note("open", user, result.view))
@@ -140,7 +140,7 @@ def _ticket_of(action: dict[str, Any]) -> tuple[int, int | None]:
     return int(number), int(version) if version.isdigit() else None
 
 
-def _tell(client: Any, body: dict[str, Any], text: str) -> None:
+def tell(client: Any, body: dict[str, Any], text: str) -> None:
     """An ephemeral note to the person who clicked, in the channel where they clicked."""
     channel = (body.get("channel") or {}).get("id")
     if channel is None:

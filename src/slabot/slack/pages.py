@@ -15,6 +15,7 @@ from slack_bolt import Ack, App
 
 from ..sla import Policy
 from ..tickets import TicketError
+from .actions import tell
 from .blocks import escape, mrkdwn
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def register(app: App, bot: Slabot) -> None:
         try:
             view = bot.tickets.acknowledge_page(workspace, number, level, actor=user, now=now)
         except TicketError as exc:
-            _tell(client, body, str(exc))
+            tell(client, body, str(exc))
             return
         note = f"<@{user}> is on it: answered the page to {escape(_label(view.policy, level))}."
         bot.publisher.changed(view, now, note)
@@ -59,14 +60,3 @@ def _mark_taken(client: Any, body: dict[str, Any], note: str) -> None:
         )
     except Exception:
         log.exception("could not mark the page in %s as taken", channel)
-
-
-def _tell(client: Any, body: dict[str, Any], text: str) -> None:
-    """An ephemeral note to the person who clicked, where they clicked."""
-    channel = (body.get("channel") or {}).get("id")
-    if channel is None:
-        return
-    try:
-        client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
-    except Exception:
-        log.exception("could not tell %s: %s", body["user"]["id"], text)
