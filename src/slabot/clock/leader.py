@@ -93,6 +93,13 @@ class _AdvisoryLock:
         return self.held
 
     def release(self) -> None:
+        # Unlock before closing: the server ends a closed session's backend (and with it the
+        # lock) a moment later, and a standby asking in that moment would be refused.
+        if self.held and self._connection is not None:
+            with contextlib.suppress(DBAPIError):
+                self._connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": self._key()}
+                )
         self._drop()
 
     def _key(self) -> int:

@@ -1,0 +1,196 @@
+"""`slabot report`: tickets worked through the use cases, then the month's figures, on SQLite and
+PostgreSQL, in Markdown, CSV and JSON."""
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from slabot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+IST = ZoneInfo("Asia/Kolkata")
+NOW = "2026-11-04T10:45+05:30"
+
+
+def ist(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=IST).astimezone(UTC)
+
+
+@pytest.fixture
+def worked(store, tickets, monkeypatch):
+    """LeadSquared tickets in November 2026 (see tests/test_reports.py for the arithmetic):
+
+    SLA-1 high, opened Mon 2 Nov 11:00 IST, acknowledged 11:30, waiting on the customer
+    12:00–15:00, resolved 20:00. SLA-2 high, opened 20:00, acknowledged 23:00 (1 h late),
+    resolved Tue 13:00 (1 h late). SLA-3 urgent, opened Wed 4 Nov 10:00, unanswered at 10:45.
+    """
+    ws = "T1"
+    one = tickets.open(
+        ws,
+        title="reports slow",
+        severity="high",
+        policy="leadsquared",
+        reporter="U1",
+        now=ist(2, 11),
+    ).view.ticket.number
+    tickets.acknowledge(ws, one, actor="U2", now=ist(2, 11, 30))
+    tickets.set_status(ws, one, "waiting_on_customer", actor="U2", now=ist(2, 12))
+    tickets.set_status(ws, one, "open", actor="U2", now=ist(2, 15))
+    tickets.resolve(ws, one, actor="UADMIN", now=ist(2, 20))
+    two = tickets.open(
+        ws,
+        title="exports slow",
+        severity="high",
+        policy="leadsquared",
+        reporter="U1",
+        now=ist(2, 20),
+    ).view.ticket.number
+    tickets.acknowledge(ws, two, actor="U2", now=ist(2, 23))
+    tickets.resolve(ws, two, actor="UADMIN", now=ist(3, 13))
+    tickets.open(
+        ws,
+        title="service down",
+        severity="urgent",
+        policy="leadsquared",
+        reporter="U1",
+        now=ist(4, 10),
+    )
+    monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SLABOT_POLICIES", str(ROOT / "policies"))
+    return store
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json(capsys, worked):
+    code, out, err = run(
+        capsys,
+        "report",
+        "--month",
+        "2026-11",
+        "--policy",
+        "leadsquared",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["month"] == "2026-11"
+    (policy,) = data["policies"]
+    assert policy["policy"] == "leadsquared"
+    assert policy["start"] == "2026-10-31T18:30:00+00:00"
+    high = next(s for s in policy["severities"] if s["severity"] == "high")
+    assert high["opened"] == 2
+    assert high["first_response"] == {"met": 1, "breached": 1, "running": 0, "met_percent": 50.0}
+    assert high["resolution"] == {"met": 1, "breached": 1, "running": 0, "met_percent": 50.0}
+    assert high["mtta_business_minutes"] == high["mtta_wall_minutes"] == 105
+    assert high["mttr_business_minutes"] == 450 and high["mttr_wall_minutes"] == 780
+    assert high["waiting_on_customer_minutes"] == 180
+    urgent = policy["severities"][0]
+    assert urgent["first_response"] == {"met": 0, "breached": 1, "running": 0, "met_percent": 0.0}
+    assert urgent["resolution"]["running"] == 1
+    assert [(b["ticket"], b["target"], b["late_minutes"]) for b in policy["breaches"]] == [
+        ("SLA-2", "first_response", 60),
+        ("SLA-2", "resolution", 60),
+        ("SLA-3", "first_response", 15),
+    ]
+    assert policy["breaches"][2]["met_at"] is None
+    up = policy["uptime"]
+    # SLA-3 (urgent: an outage severity) has been down 45 minutes of November's 43,200
+    assert up["minutes"] == 43_200 and up["downtime_minutes"] == 45
+    assert up["uptime_percent"] == round(100 * (43_200 - 45) / 43_200, 4)
+    assert up["target_met"] is True and up["allowance_exceeded"] is False
+
+
+def test_csv_rows_and_breaches(capsys, worked):
+    code, out, err = run(capsys, "report", "--month", "2026-11", "--format", "csv", "--now", NOW)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["policy"] for r in rows} == {
+        "helpdesk-p1-p6",
+        "leadpro",
+        "leadsquared",
+        "liveops",
+        "secpod",
+    }
+    high = next(r for r in rows if r["policy"] == "leadsquared" and r["severity"] == "high")
+    assert high["opened"] == "2" and high["first_response_breached"] == "1"
+    assert high["mttr_business_minutes"] == "450.0" and high["uptime_percent"] == "99.8958"
+    assert high["allowance_exceeded"] == "false"
+    leadpro = next(r for r in rows if r["policy"] == "leadpro")
+    assert leadpro["opened"] == "0" and leadpro["mtta_wall_minutes"] == ""
+    assert leadpro["last_claim_day"] == "2027-01-29"
+
+    code, out, _ = run(
+        capsys,
+        "report",
+        "--month",
+        "2026-11",
+        "--format",
+        "csv",
+        "--breaches",
+        "--now",
+        NOW,
+        "--workspace",
+        "T1",
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["policy"], r["ticket"], r["target"], r["late_minutes"]) for r in rows] == [
+        ("leadsquared", "SLA-2", "first_response", "60.0"),
+        ("leadsquared", "SLA-2", "resolution", "60.0"),
+        ("leadsquared", "SLA-3", "first_response", "15.0"),
+    ]
+    assert rows[2]["met_at"] == ""
+
+
+def test_markdown(capsys, worked):
+    code, out, err = run(
+        capsys, "report", "--month", "2026-11", "--policy", "leadsquared", "--now", NOW
+    )
+    assert code == 0, err
+    assert out.startswith("## leadsquared — 2026-11 (Asia/Kolkata)")
+    assert (
+        "| High - 2 | 2 | 1 / 1 (50.0%) | 1 / 1 (50.0%) | — | 1h45m | 1h45m | 7h30m | 13h | 3h |"
+        in out
+    )
+    assert "| Urgent - 1 | 1 | 0 / 1 (0.0%) | 0 / 0 (—), 1 running |" in out
+    assert "Uptime 99.896% (target 99%: met): 45 of 43,200 minutes down" in out
+    assert "Unplanned downtime: 45 min, within the allowance of 1h." in out
+    assert "| SLA-3 | urgent | first_response | Wed 04 Nov 2026 10:30 IST | not yet | 15m |" in out
+
+
+def test_an_empty_month(capsys, worked):
+    code, out, _ = run(capsys, "report", "--month", "2026-09", "--policy", "leadpro", "--now", NOW)
+    assert code == 0
+    assert "Uptime 100.000% (target 99.9%: met)" in out
+    assert "Service credit: 0%." in out
+    # 60 days from Thu 1 Oct 00:00 BST is Mon 30 Nov 00:00 GMT: the last day is the 29th
+    assert "Last day to claim a service credit: Sun 29 Nov 2026." in out
+    assert "Breaches: none." in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--month", "2026-13"], "'2026-13' is not a month: write YYYY-MM"),
+        (["--month", "2026-11", "--policy", "nope"], "unknown policy 'nope'"),
+        (["--month", "2026-11", "--now", "yesterday"], "--now 'yesterday' is not an ISO 8601"),
+    ],
+)
+def test_bad_input_is_one_clear_line(capsys, worked, argv, message):
+    code, out, err = run(capsys, "report", *argv)
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
