@@ -35,7 +35,7 @@ from .calendar import ALL_HOURS, Clock, from_us, to_us
 from .history import Event, Opened, SeverityChanged, StatusChanged, UpdatePosted
 from .pauses import deadline_us, elapsed_us
 from .policy import Policy, Severity
-from .schedule import DeadlineState, _Ticket
+from .schedule import DeadlineState, TicketTimes
 
 MINUTE_US = 60_000_000
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -216,7 +216,7 @@ def compliance(
             continue
         if not start_us <= to_us(events[0].at) < end_us:
             continue
-        ticket = _Ticket(policy, events)
+        ticket = TicketTimes(policy, events)
         tally = tallies[ticket.severity.key]
         tally.opened += 1
         for name, counts in tally.states.items():
@@ -261,12 +261,12 @@ def _clock(policy: Policy, severity: Severity, target: str) -> Clock:
 
 
 def _state(
-    ticket: _Ticket, name: str, clock: Clock, now_us: int
+    ticket: TicketTimes, name: str, clock: Clock, now_us: int
 ) -> tuple[DeadlineState, int | None, int | None]:
     """A deadline's state, due and met instants, decided as `schedule` decides them.
 
     First response and resolution count from the opening, so the engine's due
-    (`_Ticket.due`) is the target's time on its clock from the opening, less the ticket's
+    (`TicketTimes.due`) is the target's time on its clock from the opening, less the ticket's
     pauses; here the clock is looked up once per report, not twice per ticket, and nothing
     else of a `Deadline` is built: at 100,000 tickets that is a third of the time. A test
     checks these states against `schedule`'s.
@@ -287,7 +287,7 @@ def _state(
 
 
 def _times(
-    ticket: _Ticket, tally: _Tally, clocks: dict[tuple[str, str], Clock], now_us: int
+    ticket: TicketTimes, tally: _Tally, clocks: dict[tuple[str, str], Clock], now_us: int
 ) -> None:
     f, key = ticket.f, ticket.severity.key
     opened = ticket.opened
@@ -324,7 +324,7 @@ def _updates_missed(policy: Policy, events: Sequence[Event], now_us: int) -> int
     ends.append((len(events), now_us))
     for i, end in ends:
         prefix = events[:i]
-        ticket = _Ticket(policy, prefix)
+        ticket = TicketTimes(policy, prefix)
         if ticket.target("update_every") is None or ticket.f.first_response_at is None:
             continue
         due = ticket.not_before_change(ticket.due("update_every"))

@@ -145,8 +145,9 @@ class _Obligation:
         )
 
 
-class _Ticket:
-    """One ticket's facts against its policy, in microseconds: the engine's working state."""
+class TicketTimes:
+    """One ticket's facts against its policy, in microseconds: what its schedule and the
+    month's reports are computed from."""
 
     def __init__(self, policy: Policy, history: Iterable[Event]):
         self.policy = policy
@@ -208,7 +209,7 @@ class _Ticket:
 
 def schedule(policy: Policy, history: Iterable[Event], now: datetime) -> Schedule:
     """Deadlines as they stand at ``now``, and the timers still owed."""
-    ticket = _Ticket(policy, history)
+    ticket = TicketTimes(policy, history)
     now_us = to_us(now)
     timers = []
     for obligation in _obligations(ticket):
@@ -239,7 +240,7 @@ def schedule(policy: Policy, history: Iterable[Event], now: datetime) -> Schedul
 
 def timeline(policy: Policy, history: Iterable[Event], until: datetime) -> list[Timer]:
     """Every timer the history implies up to ``until``, repeats included: the simulator's view."""
-    ticket = _Ticket(policy, history)
+    ticket = TicketTimes(policy, history)
     limit = to_us(until)
     timers = []
     for obligation in _obligations(ticket):
@@ -250,7 +251,7 @@ def timeline(policy: Policy, history: Iterable[Event], until: datetime) -> list[
     return sorted(timers, key=lambda t: (t.due_at, t.key))
 
 
-def _deadlines(ticket: _Ticket, now: int) -> Iterator[Deadline]:
+def _deadlines(ticket: TicketTimes, now: int) -> Iterator[Deadline]:
     f, policy = ticket.f, ticket.policy
     paused_by = policy.state_label(f.status) if f.status in policy.pausing_states else None
     for name, target in ticket.severity.targets.items():
@@ -285,14 +286,14 @@ def _deadlines(ticket: _Ticket, now: int) -> Iterator[Deadline]:
         )
 
 
-def _obligations(ticket: _Ticket) -> Iterator[_Obligation]:
+def _obligations(ticket: TicketTimes) -> Iterator[_Obligation]:
     yield from _reminders(ticket)
     yield from _update_nudges(ticket)
     yield from _pages(ticket)
     yield from _lifecycle(ticket)
 
 
-def _reminders(ticket: _Ticket) -> Iterator[_Obligation]:
+def _reminders(ticket: TicketTimes) -> Iterator[_Obligation]:
     for name, shares in ticket.policy.reminders.items():
         target = ticket.target(name)
         if target is None:
@@ -313,11 +314,11 @@ def _reminders(ticket: _Ticket) -> Iterator[_Obligation]:
                 )
 
 
-def _cycle(ticket: _Ticket) -> int:
+def _cycle(ticket: TicketTimes) -> int:
     return len(ticket.f.updates)
 
 
-def _update_nudges(ticket: _Ticket) -> Iterator[_Obligation]:
+def _update_nudges(ticket: TicketTimes) -> Iterator[_Obligation]:
     target = ticket.target("update_every")
     due = ticket.due("update_every")
     if target is None or due is None:
@@ -334,7 +335,7 @@ def _update_nudges(ticket: _Ticket) -> Iterator[_Obligation]:
     )
 
 
-def _pages(ticket: _Ticket) -> Iterator[_Obligation]:
+def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
     escalation = ticket.policy.escalation
     if escalation is None:
         return
@@ -390,7 +391,7 @@ def _pages(ticket: _Ticket) -> Iterator[_Obligation]:
         )
 
 
-def _lifecycle(ticket: _Ticket) -> Iterator[_Obligation]:
+def _lifecycle(ticket: TicketTimes) -> Iterator[_Obligation]:
     life, f = ticket.policy.lifecycle, ticket.f
     since = None if f.status_since is None else to_us(f.status_since)
     if f.status == "waiting_on_customer" and since is not None:
