@@ -29,7 +29,7 @@ import random
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -58,13 +58,18 @@ Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held", "lost"]
 
 @dataclass
 class TickReport:
-    """What one tick did. ``late`` counts the sent timers that went out late."""
+    """What one tick did. ``late`` counts the sent timers that went out late; ``claimed``
+    the timers it took, so a full batch says more may be due already."""
 
     sent: int = 0
     late: int = 0
     dropped: int = 0
     retried: int = 0
     dead: int = 0
+    claimed: int = 0
+
+    def __add__(self, other: TickReport) -> TickReport:
+        return TickReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     def add(self, outcome: Outcome) -> None:
         if outcome in ("sent", "late"):
@@ -148,6 +153,7 @@ class Dispatcher:
         if self._since is None:
             self._since = now
         claims = self._claim(now)
+        report.claimed = len(claims)
         if not claims:
             return report
         views = self._views(claims, now)
