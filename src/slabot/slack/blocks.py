@@ -120,7 +120,7 @@ def truncate(text: str, limit: int) -> str:
     """
     if limit <= 0:
         return ""
-    if _size(text) <= limit:
+    if len(text) * 2 <= limit or _size(text) <= limit:  # no character is over two units
         return text
     return _cut(text, limit, _size)
 
@@ -161,8 +161,8 @@ def left(delta: timedelta) -> str:
 
 
 def _size(text: str) -> int:
-    """Length in UTF-16 code units."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    """Length in UTF-16 code units (the encoder counts them at C speed)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _escaped_size(text: str) -> int:
