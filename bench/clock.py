@@ -77,6 +77,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
     sys.path.pop(0)
+sys.path.append(HERE)  # benchdb, after the standard library's queue
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # fakeslack
 
 import argparse
@@ -92,17 +93,16 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, create_engine, insert, select, text
+from benchdb import postgres_schema
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
 
 from slabot.policies import PolicyBook
 from slabot.sla import Policy
@@ -116,7 +116,6 @@ from slabot.tickets.events import engine_events
 ROOT = Path(HERE).parent
 POLICIES = ROOT / "policies"
 POLICY = "liveops"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TOKEN = "xoxb-bench"
 WORKSPACE = "T0BENCH01"
 SEED = 20261122
@@ -1016,41 +1015,9 @@ def sqlite_run(book: PolicyBook, args: argparse.Namespace) -> DatabaseResult:
         return measure("SQLite", make_url(f"sqlite:///{path}"), book, args)
 
 
-@contextmanager
-def postgres_schema() -> Iterator[tuple[URL, str] | None]:
-    base = make_url(os.environ.get("SLABOT_BENCH_POSTGRES_URL") or POSTGRES_URL)
-    if base.drivername in ("postgres", "postgresql"):
-        base = base.set(drivername="postgresql+psycopg")
-    schema = f"slabot_bench_clock_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            server = connection.exec_driver_sql("SHOW server_version").scalar()
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        print(f"PostgreSQL: no server answers at {base.render_as_string()}: skipped ({reason})")
-        admin.dispose()
-        yield None
-        return
-    try:
-        print(
-            f"PostgreSQL {server}: {base.render_as_string()}, schema {schema} (dropped at the end)",
-            flush=True,
-        )
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}), schema
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
-
-
 def postgresql_run(book: PolicyBook, args: argparse.Namespace) -> DatabaseResult | None:
-    with postgres_schema() as found:
-        if found is None:
-            return None
-        url, _schema = found
-        return measure("PostgreSQL", url, book, args)
+    with postgres_schema("slabot_bench_clock") as url:
+        return None if url is None else measure("PostgreSQL", url, book, args)
 
 
 # -- the report -------------------------------------------------------------------------------

@@ -68,10 +68,10 @@ from pathlib import Path
 # a script, bench/ comes first on the import path: take it off so the real one is found.
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
+    sys.path.append(str(Path(__file__).resolve().parent))  # benchdb, after the real queue
 
 import argparse
 import math
-import os
 import random
 import statistics
 import tempfile
@@ -82,9 +82,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, create_engine, event, insert, text
+from benchdb import policy_versions, postgres_schema
+from sqlalchemy import Table, event, insert, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel, select
 
 from slabot.sla import load_policy
@@ -101,7 +101,6 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 GOAL_MS = 50.0
 PAGE = 20
 BATCH = 5_000
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 POLICY_SHARES = {
     "leadpro": 0.40,
     "secpod": 0.25,
@@ -149,15 +148,7 @@ def generate(
     """Tickets (and their events) shaped like the use cases' rows; see the module docstring."""
     rng = random.Random(seed)
     policies = {name: load_policy(POLICIES / f"{name}.yaml") for name in POLICY_SHARES}
-    versions = [
-        {
-            "digest": p.digest,
-            "name": p.name,
-            "text": (POLICIES / f"{name}.yaml").read_text(encoding="utf-8"),
-            "first_seen_at": NOW - timedelta(days=500),
-        }
-        for name, p in policies.items()
-    ]
+    versions = policy_versions(policies, POLICIES, NOW - timedelta(days=500))
     severities = {name: [s.key for s in p.severities] for name, p in policies.items()}
     names, weights = list(POLICY_SHARES), list(POLICY_SHARES.values())
 
@@ -582,30 +573,10 @@ def sqlite_run(data: Dataset, args: argparse.Namespace) -> Result:
 
 
 def postgresql_run(data: Dataset, args: argparse.Namespace) -> Result | None:
-    base = make_url(os.environ.get("SLABOT_BENCH_POSTGRES_URL") or POSTGRES_URL)
-    if base.drivername in ("postgres", "postgresql"):
-        base = base.set(drivername="postgresql+psycopg")
-    schema = f"slabot_bench_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            server = connection.exec_driver_sql("SHOW server_version").scalar()
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        print(f"PostgreSQL: no server answers at {base.render_as_string()}: skipped ({reason})")
-        admin.dispose()
-        return None
-    try:
-        print(
-            f"PostgreSQL {server}: {base.render_as_string()}, schema {schema} (dropped at the end)"
-        )
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    with postgres_schema("slabot_bench") as url:
+        if url is None:
+            return None
         return measure("PostgreSQL", url, data, args.repeat, args.naive_repeat, args.sql)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
 
 
 # -- the report -------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchdb import policy_versions
 from sqlalchemy import insert
 
 from slabot.sla import load_policy
@@ -85,15 +86,7 @@ def generate(n: int, seed: int = SEED) -> tuple[list[dict], list[dict], list[dic
     """Policy versions, tickets and events (see the module docstring)."""
     rng = random.Random(seed)
     policies = {name: load_policy(POLICIES / f"{name}.yaml") for name in POLICY_SHARES}
-    versions = [
-        {
-            "digest": p.digest,
-            "name": p.name,
-            "text": (POLICIES / f"{name}.yaml").read_text(encoding="utf-8"),
-            "first_seen_at": NOW - timedelta(days=500),
-        }
-        for name, p in policies.items()
-    ]
+    versions = policy_versions(policies, POLICIES, NOW - timedelta(days=500))
     names, weights = list(POLICY_SHARES), list(POLICY_SHARES.values())
     first, last = datetime(2026, 10, 2, tzinfo=UTC), datetime(2026, 10, 30, tzinfo=UTC)
     span = (last - first).total_seconds()

@@ -1,0 +1,72 @@
+"""What the benchmarks share: a throwaway PostgreSQL schema, and policy-version rows.
+
+Kept apart from the scripts because ``bench/queue.py`` takes the name of the standard
+library's ``queue``: scripts take bench/ off the front of ``sys.path`` and add it at the end,
+so this module is found and the real ``queue`` still wins.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+from slabot.sla import Policy
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def postgres_schema(prefix: str) -> Iterator[URL | None]:
+    """A new schema ``<prefix>_<pid>`` on the bench server (``SLABOT_BENCH_POSTGRES_URL``),
+    as a URL whose connections use it; dropped afterwards. None when no server answers.
+
+    The schema keeps a benchmark away from everything else in the database (``public``
+    included), so it can run beside the tests and other benchmarks.
+    """
+    base = make_url(os.environ.get("SLABOT_BENCH_POSTGRES_URL") or POSTGRES_URL)
+    if base.drivername in ("postgres", "postgresql"):
+        base = base.set(drivername="postgresql+psycopg")
+    schema = f"{prefix}_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            server = connection.exec_driver_sql("SHOW server_version").scalar()
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        print(f"PostgreSQL: no server answers at {base.render_as_string()}: skipped ({reason})")
+        admin.dispose()
+        yield None
+        return
+    try:
+        print(
+            f"PostgreSQL {server}: {base.render_as_string()}, schema {schema} (dropped at the end)",
+            flush=True,
+        )
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"})
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+def policy_versions(
+    policies: Mapping[str, Policy], folder: Path, first_seen: datetime
+) -> list[dict]:
+    """``policy_versions`` rows for policies loaded from ``folder/<name>.yaml``."""
+    return [
+        {
+            "digest": policy.digest,
+            "name": policy.name,
+            "text": (folder / f"{name}.yaml").read_text(encoding="utf-8"),
+            "first_seen_at": first_seen,
+        }
+        for name, policy in policies.items()
+    ]
