@@ -25,7 +25,13 @@ What it serves
   (``blocks``, ``view``, ``attachments``, …) are decoded, except free-text fields such as
   ``text``, which stay exactly as sent.
 * ``POST /upload/<file_id>``: the upload URL that ``files.getUploadURLExternal`` hands out, so
-  ``WebClient.files_upload_v2`` works end to end. Recorded as method ``"file.upload"``.
+  ``WebClient.files_upload_v2`` works end to end, as slack_sdk performs it: step 1 asks for a
+  URL (``filename`` and ``length`` required), step 2 POSTs the raw bytes there (recorded as
+  method ``"file.upload"``; refused with HTTP 404 for an ID never handed out and 400 when the
+  byte count is not the ``length`` declared), step 3 ``files.completeUploadExternal`` names
+  the files (each must have been uploaded) and shares them in ``channel_id``. `FakeSlack.files`
+  returns what was shared, bytes included; a shared file also appears as a message with
+  ``files`` in its channel.
 * ``POST /response/<key>``: a stand-in for Slack's ``response_url`` (what Bolt's ``respond()``
   posts to). Build one with `FakeSlack.response_url`; recorded as method ``"response_url"``.
 
@@ -181,6 +187,7 @@ class FakeSlack:
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
         self._home: dict[str, str] = {}
+        self._uploads: dict[str, dict[str, Any]] = {}
         self._errors: list[BaseException] = []
         self._ts = itertools.count(1)
         self._last_ts = 0.0
@@ -227,6 +234,7 @@ class FakeSlack:
             self._messages.clear()
             self._views.clear()
             self._home.clear()
+            self._uploads.clear()
             self._errors.clear()
             self.users.clear()
 
@@ -295,6 +303,17 @@ class FakeSlack:
                 dict(m)
                 for (ch, ts), m in self._messages.items()
                 if ch == channel and m.get("thread_ts") == thread_ts and ts != thread_ts
+            ]
+
+    def files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files completed with ``files.completeUploadExternal`` (shared in ``channel``, when
+        given), oldest first: ``id``, ``filename``, ``title``, ``alt_txt``, ``content`` (the
+        bytes uploaded), ``channel``, ``initial_comment``, ``thread_ts``."""
+        with self._lock:
+            return [
+                dict(f)
+                for f in self._uploads.values()
+                if f["completed"] and channel in (None, f["channel"])
             ]
 
     def home_view(self, user_id: str) -> dict[str, Any] | None:
@@ -378,7 +397,11 @@ class FakeSlack:
             return
         unreadable = False
         if method == "file.upload":
-            args: dict[str, Any] = {"file_id": path.rsplit("/", 1)[-1], "length": len(raw)}
+            args: dict[str, Any] = {
+                "file_id": path.rsplit("/", 1)[-1],
+                "length": len(raw),
+                "content": raw,
+            }
         else:
             try:
                 args = parse_args(split.query, raw, headers.get("content-type", ""))
@@ -405,14 +428,16 @@ class FakeSlack:
                 except Exception as exc:  # a bug in the fake or in a test's override
                     self._errors.append(exc)
                     status, body = 500, {"ok": False, "error": f"fake_slack_error: {exc!r}"}
+                if "upload_status" in body:  # the upload URL answers with an HTTP status
+                    status = body.pop("upload_status")
             self._calls.append(Call(method, args, headers, at, status, body, path))
             self._arrived.notify_all()
             delay = self._delays.get(method, self._delays.get(None, 0.0))
 
         if delay:
             time.sleep(delay)
-        if method == "file.upload" and status == 200:
-            _write_text(req, 200, f"OK - {len(raw)}")
+        if method == "file.upload" and failure is None:
+            _write_text(req, status, f"OK - {len(raw)}" if status == 200 else body["error"])
         else:
             _write(req, status, body, extra_headers)
 
@@ -428,8 +453,10 @@ class FakeSlack:
         return None
 
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
-        if method in ("response_url", "file.upload"):
+        if method == "response_url":
             return {"ok": True}
+        if method == "file.upload":
+            return self._upload(args)
         overrides = self._overrides.get(method)
         builtin = getattr(self, "_m_" + method.replace(".", "_"), None)
         if builtin is None and not overrides:
@@ -677,14 +704,64 @@ class FakeSlack:
     def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("filename") or not args.get("length"):
             return {"ok": False, "error": "invalid_arguments"}
+        try:
+            length = int(args["length"])
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
         file_id = self._next_id("F")
+        self._uploads[file_id] = {
+            "id": file_id,
+            "filename": args["filename"],
+            "length": length,
+            "alt_txt": args.get("alt_txt"),
+            "title": None,
+            "content": None,
+            "channel": None,
+            "initial_comment": None,
+            "thread_ts": None,
+            "completed": False,
+        }
         return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Step 2: the bytes, at the URL step 1 handed out (answered as text, not JSON)."""
+        upload = self._uploads.get(args["file_id"])
+        if upload is None:
+            return {"ok": False, "error": "not_found", "upload_status": 404}
+        if args["length"] != upload["length"]:
+            error = f"length mismatch: declared {upload['length']}, sent {args['length']}"
+            return {"ok": False, "error": error, "upload_status": 400}
+        upload["content"] = args["content"]
+        return {"ok": True}
 
     def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args.get("files")
         if not isinstance(files, list) or not files:
             return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        uploads = [self._uploads.get(str(f.get("id"))) for f in files]
+        if any(u is None or u["content"] is None for u in uploads):
+            return {"ok": False, "error": "file_not_found"}
+        channel = args.get("channel_id") or None
+        shared = []
+        for upload, item in zip(uploads, files, strict=True):
+            assert upload is not None
+            upload.update(
+                title=item.get("title") or upload["filename"],
+                channel=channel,
+                initial_comment=args.get("initial_comment"),
+                thread_ts=args.get("thread_ts"),
+                completed=True,
+            )
+            name = upload["filename"]
+            shared.append({"id": upload["id"], "title": upload["title"], "name": name})
+        if channel:
+            ts = self._next_ts()
+            message = self._message({"text": args.get("initial_comment") or ""}, ts)
+            message["files"] = shared
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
+            self._messages[(channel, ts)] = {"channel": channel, **message}
+        return {"ok": True, "files": shared}
 
     def _store_view(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
         # What Slack answers: the view as sent, plus the fields Slack owns.

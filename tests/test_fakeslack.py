@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -293,6 +295,58 @@ def test_other_methods_answer_plausibly(fake: FakeSlack, client: WebClient) -> N
         "file.upload",
         "files.completeUploadExternal",
     ]
+
+
+def test_files_upload_v2_runs_its_three_steps_and_keeps_the_bytes(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # binary: every byte value
+    uploaded = client.files_upload_v2(
+        channel="C0042",
+        content=png,
+        filename="sla-2026-11.png",
+        title="SLA 2026-11",
+        alt_txt="two charts",
+        initial_comment="the chart",
+    )
+    step1, step2, step3 = fake.calls[-3:]
+    assert step1.method == "files.getUploadURLExternal" and step1.args["length"] == str(len(png))
+    assert step2.method == "file.upload" and step2.args["content"] == png
+    assert step3.method == "files.completeUploadExternal"
+    assert step3.args["channel_id"] == "C0042"
+    [shared] = fake.files("C0042")
+    assert shared["id"] == uploaded["file"]["id"]
+    assert (shared["content"], shared["filename"], shared["title"]) == (
+        png,
+        "sla-2026-11.png",
+        "SLA 2026-11",
+    )
+    assert (shared["alt_txt"], shared["initial_comment"]) == ("two charts", "the chart")
+    [message] = fake.messages("C0042")
+    assert message["files"][0]["id"] == shared["id"] and message["text"] == "the chart"
+    assert fake.files("C0001") == []
+
+
+def test_uploads_are_refused_as_slack_would(fake: FakeSlack, client: WebClient) -> None:
+    answer = client.files_getUploadURLExternal(filename="a.png", length=10)
+    url, file_id = answer["upload_url"], answer["file_id"]
+
+    def upload(to: str, data: bytes) -> int:
+        request = urllib.request.Request(to, data=data, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert upload(url, b"short") == 400  # not the length declared
+    assert upload(url.replace(file_id, "FNEVER"), b"0123456789") == 404
+    with pytest.raises(SlackApiError) as missing:  # completed before its bytes arrived
+        client.files_completeUploadExternal(files=[{"id": file_id}], channel_id="C1")
+    assert missing.value.response["error"] == "file_not_found"
+    assert upload(url, b"0123456789") == 200
+    client.files_completeUploadExternal(files=[{"id": file_id}], channel_id="C1")
+    assert [f["content"] for f in fake.files()] == [b"0123456789"]
 
 
 def test_history_and_replies_read_by_time_with_metadata_on_request() -> None:
