@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slabot.slack.command import read_eta
-from slabot.slack.commands import ALIASES, HELP, USAGE, WAIT_FOR, Command, Usage, parse
+from slabot.slack.commands import ALIASES, HELP, USAGE, WAIT_FOR, Command, Usage, parse, read_time
 
 LA = ZoneInfo("America/Los_Angeles")  # the liveops policy's zone
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (PST, UTC-8)
@@ -52,6 +52,8 @@ def test_each_alias_means_its_verb(alias, verb):
         "list": alias,
         "show": f"{alias} 42",
         "resolve": f"{alias} 42",
+        "outage": f"{alias} start",
+        "maintenance": f"{alias} +2d 1h patching",
     }
     assert parse(samples[verb]).verb == verb
     assert parse(samples[verb].upper() if verb != "wait" else samples[verb]).verb == verb
@@ -370,3 +372,138 @@ def test_eta_garbage_is_quoted_short():
     with pytest.raises(Usage) as caught:
         read_eta("x" * 1000, LA, NOW)
     assert len(str(caught.value)) < 200
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def test_report_takes_an_optional_month_and_policy():
+    assert parse("report") == Command("report")
+    assert parse("report 2026-11") == Command("report", month="2026-11")
+    assert parse("REPORT policy:leadpro 2026-02") == Command(
+        "report", month="2026-02", policy="leadpro"
+    )
+    assert parse("report 2026-12 policy:secpod") == Command(
+        "report", month="2026-12", policy="secpod"
+    )
+
+
+@pytest.mark.parametrize(
+    "month", ["2026-13", "2026-00", "november", "2026-11-01", "26-11", "x" * 99]
+)
+def test_a_month_that_is_not_one_says_how_to_write_it(month):
+    message = usage(f"report {month}")
+    assert message.startswith(f"I can't read the month {month[:20]!r}")
+    assert "YYYY-MM, such as 2026-11" in message and USAGE["report"] in message
+
+
+# -- outage ------------------------------------------------------------------------------------
+
+
+def test_outage_start_and_end_with_notes():
+    assert parse("outage start") == Command("outage", action="start")
+    assert parse("outage start dialer down in EU") == Command(
+        "outage", action="start", text="dialer down in EU"
+    )
+    assert parse("outage end carrier restored the trunk") == Command(
+        "outage", action="end", text="carrier restored the trunk"
+    )
+    assert parse("outage over").action == "end"
+    assert parse("outage BEGIN policy:leadpro api 500s") == Command(
+        "outage", action="start", text="api 500s", policy="leadpro"
+    )
+
+
+def test_force_majeure_is_a_flag_of_start_only():
+    assert parse("outage start force-majeure datacentre flooded") == Command(
+        "outage", action="start", text="datacentre flooded", force_majeure=True
+    )
+    assert parse("outage start Force_Majeure").force_majeure is True
+    ended = parse("outage end force-majeure was it")
+    assert (ended.force_majeure, ended.text) == (False, "force-majeure was it")
+    assert parse("outage start we had no force-majeure").force_majeure is False
+
+
+@pytest.mark.parametrize("text", ["outage", "outage maybe", "outage ended"])
+def test_outage_without_start_or_end_says_how(text):
+    assert usage(text) == f"Start or end? `{USAGE['outage']}`"
+
+
+# -- maintenance -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "duration", "note"),
+    [
+        ("maintenance sat 22:00 4h database upgrade", "sat 22:00", timedelta(hours=4), None),
+        (
+            "maintenance Saturday 22:00 4h database upgrade",
+            "Saturday 22:00",
+            timedelta(hours=4),
+            None,
+        ),
+        ("maint +49h 90m database upgrade", "+49h", timedelta(minutes=90), None),
+        ("maintenance 2026-11-28T22:00 1h30m database upgrade", "2026-11-28T22:00", None, None),
+        ("maintenance 2026-11-28 22:00 2h database upgrade", "2026-11-28 22:00", None, None),
+        ("maintenance tomorrow 03:00 2h database upgrade", "tomorrow 03:00", None, None),
+        ("maintenance 23:30 30m database upgrade", "23:30", timedelta(minutes=30), None),
+    ],
+)
+def test_maintenance_start_duration_and_text(text, start, duration, note):
+    cmd = parse(text)
+    assert (cmd.verb, cmd.start, cmd.text) == ("maintenance", start, "database upgrade")
+    if duration is not None:
+        assert cmd.duration == duration
+
+
+def test_maintenance_takes_a_policy_anywhere():
+    cmd = parse("maintenance policy:leadsquared sat 22:00 4h upgrade, expect 5 minutes of 503s")
+    assert (cmd.policy, cmd.start, cmd.text) == (
+        "leadsquared",
+        "sat 22:00",
+        "upgrade, expect 5 minutes of 503s",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "starts"),
+    [
+        ("maintenance", "When, and for how long?"),
+        ("maintenance sat 22:00", "When, and for how long?"),
+        ("maintenance sat 22:00 4 hours upgrade", "I can't read the duration '4'"),
+        ("maintenance +2d soon upgrade", "I can't read the duration 'soon'"),
+        ("maintenance +2d 0m upgrade", "Maintenance must last longer than zero"),
+        ("maintenance +2d 4h", "Say what the maintenance is"),
+    ],
+)
+def test_maintenance_usage_errors_say_how(text, starts):
+    message = usage(text)
+    assert message.startswith(starts)
+    assert USAGE["maintenance"] in message
+
+
+# -- read_time: the forms a maintenance start adds ---------------------------------------------
+
+
+def test_a_weekday_and_time_is_the_next_such_day_in_the_policy_zone():
+    # NOW is Monday 23 November 09:00 in Los Angeles.
+    assert read_time("sat 22:00", LA, NOW) == datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
+    assert read_time("Saturday 22:00", LA, NOW) == read_time("sat 22:00", LA, NOW)
+    assert read_time("mon 10:00", LA, NOW) == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # today
+    assert read_time("mon 08:00", LA, NOW) == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # passed
+    assert read_time("today 22:00", LA, NOW) == datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+    assert read_time("tomorrow 03:00", LA, NOW) == datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+    assert read_time("2026-11-28 22:00", LA, NOW) == datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
+
+
+def test_a_weekday_across_a_dst_change_keeps_the_wall_clock():
+    # Wednesday 4 March 2026 in Los Angeles; clocks spring forward on Sunday 8 March.
+    wednesday = datetime(2026, 3, 4, 18, 0, tzinfo=UTC)
+    monday = read_time("mon 09:00", LA, wednesday)
+    assert monday.astimezone(LA).strftime("%a %Y-%m-%d %H:%M %Z") == "Mon 2026-03-09 09:00 PDT"
+
+
+@pytest.mark.parametrize("text", ["someday 10:00", "sat", "sat 25:00", "sat 9", "2026-02-30 10:00"])
+def test_times_that_are_not_raise_value_error(text):
+    with pytest.raises(ValueError):
+        read_time(text, LA, NOW)

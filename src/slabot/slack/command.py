@@ -7,26 +7,22 @@ only the person who typed sees it. A change updates the ticket's card and thread
 from __future__ import annotations
 
 import logging
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from dateutil.parser import isoparse
 from slack_bolt import Ack, App, Respond
 
-from ..sla import parse_duration
 from ..tickets import SeverityUnclear, TicketError
 from ..tickets.queries import queue, story
 from ..tickets.service import MAX_TITLE
 from . import blocks
-from .commands import HELP, Command, Usage, parse
+from .commands import HELP, Command, Usage, parse, read_time
 from .notes import change_note
 
 if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LONG_TITLE = 200  # the title of a ticket whose summary is longer than a title may be
 
 
@@ -215,19 +211,10 @@ def _bound(bot: Slabot, workspace: str, channel: str | None) -> str | None:
 
 def read_eta(text: str, tz: Any, now: datetime) -> datetime:
     """``+2h``, ``16:30`` (the next time the policy's clock shows it) or an ISO time."""
-    text = text.strip()
     try:
-        if text.startswith("+"):
-            return now + parse_duration(text[1:])
-        if len(text) in (4, 5) and ":" in text:
-            hours, minutes = (int(part) for part in text.split(":"))
-            local = now.astimezone(tz).replace(hour=hours, minute=minutes, second=0, microsecond=0)
-            return local if local > now else local + timedelta(days=1)
-        if not _ISO_DATE.match(text):  # isoparse would read "1630" as the year 1630
-            raise ValueError(text)
-        value = isoparse(text)
-        return value.replace(tzinfo=tz) if value.tzinfo is None else value
+        return read_time(text, tz, now)
     except ValueError:
         raise Usage(
-            f"I can't read the ETA {text[:40]!r}: write eta:+2h, eta:16:30 or eta:2026-11-23T16:30"
+            f"I can't read the ETA {text.strip()[:40]!r}: write eta:+2h, eta:16:30 or "
+            "eta:2026-11-23T16:30"
         ) from None

@@ -1,12 +1,19 @@
 """The ``/sla`` grammar: text in, a `Command` out, or a `Usage` error that says how to type it.
 
-Pure: no Slack, no storage. Listeners parse with `parse` and hand the command to a use case.
+Pure: no Slack, no storage, no wall clock. Listeners parse with `parse` and hand the command to
+a use case. Times (an ETA, a maintenance start) are checked for their shape here and read in
+the policy's zone by `read_time`, which takes the zone and ``now`` as parameters.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from dateutil.parser import isoparse
+
+from ..sla.durations import parse_duration
 
 HELP = """\
 *slabot* keeps support SLAs as running clocks. Commands:
@@ -19,8 +26,12 @@ HELP = """\
 • `/sla assign ID @someone`
 • `/sla list` the queue, most urgent first · `/sla show ID` one ticket
 • `/sla policy [NAME]` show the policy, or bind this channel to NAME · `/sla matrix` who gets paged
+• `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
+• `/sla outage start [force-majeure] [note]`, `/sla outage end [note]` downtime without a ticket
+• `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`)
 IDs are ticket numbers such as `SLA-42` (or just `42`); `/sla 42` alone shows ticket 42.
-TIME is `+2h`, `16:30` or `2026-11-23T16:30`."""
+TIME is `+2h`, `16:30` or `2026-11-23T16:30`; START may also be a day and a time, `sat 22:00`.
+`policy:NAME` picks another policy than the channel's."""
 
 USAGE = {
     "open": "/sla open [severity] [policy:NAME] summary",
@@ -37,6 +48,9 @@ USAGE = {
     "show": "/sla show ID",
     "policy": "/sla policy [NAME]",
     "matrix": "/sla matrix [policy:NAME]",
+    "report": "/sla report [YYYY-MM] [policy:NAME]",
+    "outage": "/sla outage start [force-majeure] [note] | /sla outage end [note]",
+    "maintenance": "/sla maintenance START DURATION text",
     "help": "/sla help",
 }
 ALIASES = {
@@ -50,7 +64,12 @@ ALIASES = {
     "ls": "list",
     "info": "show",
     "solve": "resolve",
+    "maint": "maintenance",
+    "downtime": "outage",
 }
+OUTAGE_ACTIONS = {"start": "start", "begin": "start", "end": "end", "stop": "end", "over": "end"}
+FORCE_MAJEURE = ("force-majeure", "force_majeure")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WAIT_FOR = {
     "customer": "waiting_on_customer",
     "third-party": "waiting_on_third_party",
@@ -63,6 +82,15 @@ _POLICY = re.compile(r"(?:^|\s)policy:(\S+)", re.IGNORECASE)
 _ETA = re.compile(r"(?:^|\s)eta:(\S+)", re.IGNORECASE)
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_REF = re.compile(r"(?:sla-?)?#?\d{1,9}", re.IGNORECASE)
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+# A start written as two words: a day (a weekday, today, tomorrow or a date) and a clock time.
+_DAY_AND_TIME = re.compile(
+    r"((?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|today|tomorrow|\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})",
+    re.IGNORECASE,
+)
+TIME_FORMS = "`+2h`, `16:30`, `sat 22:00` or `2026-11-28T22:00`"
 
 
 class Usage(Exception):
@@ -80,6 +108,11 @@ class Command:
     eta: str | None = None  # as typed; read in the policy's zone by the handler
     workaround: bool = False
     user: str | None = None  # assign's new owner
+    month: str | None = None  # report's YYYY-MM; None: the current month
+    action: str | None = None  # outage's start or end
+    force_majeure: bool = False  # outage start: the downtime is excluded from uptime
+    start: str | None = None  # maintenance's start, as typed; read in the policy's zone
+    duration: timedelta | None = None  # maintenance's length
 
 
 def parse(text: str) -> Command:
@@ -97,6 +130,12 @@ def parse(text: str) -> Command:
         return Command("open", text=rest, policy=policy)
     if verb in ("help", "list", "matrix"):
         return Command(verb, policy=policy)
+    if verb == "report":
+        return _report(rest, policy)
+    if verb == "outage":
+        return _outage(rest, policy)
+    if verb == "maintenance":
+        return _maintenance(rest, policy)
     if verb == "policy":
         return Command("policy", policy=rest.split()[0] if rest else policy)
     ref, rest = _ref(verb, rest)
@@ -124,6 +163,103 @@ def parse(text: str) -> Command:
             raise Usage(f"Assign to whom? Mention them: `{USAGE['assign']}`")
         return Command("assign", ref, user=match.group(1))
     return Command(verb, ref, text=rest)
+
+
+def _report(rest: str, policy: str | None) -> Command:
+    if not rest:
+        return Command("report", policy=policy)
+    match = _MONTH.fullmatch(rest)
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise Usage(
+            f"I can't read the month {rest[:20]!r}: write it as YYYY-MM, such as 2026-11. "
+            f"`{USAGE['report']}`"
+        )
+    return Command("report", policy=policy, month=rest)
+
+
+def _outage(rest: str, policy: str | None) -> Command:
+    first, _, after = rest.partition(" ")
+    action = OUTAGE_ACTIONS.get(first.lower())
+    if action is None:
+        raise Usage(f"Start or end? `{USAGE['outage']}`")
+    note = after.strip()
+    flag, _, more = note.partition(" ")
+    force_majeure = action == "start" and flag.lower() in FORCE_MAJEURE
+    if force_majeure:
+        note = more.strip()
+    return Command("outage", text=note, policy=policy, action=action, force_majeure=force_majeure)
+
+
+def _maintenance(rest: str, policy: str | None) -> Command:
+    two = _DAY_AND_TIME.match(rest)
+    if two is not None and (two.end() == len(rest) or rest[two.end()].isspace()):
+        start, rest = f"{two.group(1)} {two.group(2)}", rest[two.end() :].strip()
+    else:
+        start, _, rest = rest.partition(" ")
+    length, _, note = rest.strip().partition(" ")
+    if not start or not length:
+        raise Usage(
+            f"When, and for how long? `{USAGE['maintenance']}`, such as "
+            "`/sla maintenance sat 22:00 4h database upgrade`"
+        )
+    try:
+        duration = parse_duration(length)
+    except ValueError:
+        raise Usage(
+            f"I can't read the duration {length[:20]!r}: write it like `4h`, `90m` or `1h30m`. "
+            f"`{USAGE['maintenance']}`"
+        ) from None
+    if duration <= timedelta(0):
+        raise Usage(f"Maintenance must last longer than zero. `{USAGE['maintenance']}`")
+    if not note.strip():
+        raise Usage(f"Say what the maintenance is, for the announcement. `{USAGE['maintenance']}`")
+    return Command("maintenance", text=note.strip(), policy=policy, start=start, duration=duration)
+
+
+def read_time(text: str, tz: tzinfo, now: datetime) -> datetime:
+    """An instant typed by a person, read in the policy's zone ``tz``; ValueError when unread.
+
+    ``+2h`` (from ``now``), ``16:30`` (the next time the policy's clock shows it), ``sat 22:00``
+    (the next Saturday at 22:00, today if still to come; also ``today`` and ``tomorrow``),
+    ``2026-11-28 22:00``, or an ISO time (``2026-11-28T22:00``; an offset is honoured).
+    """
+    text = text.strip()
+    if text.startswith("+"):
+        return now + parse_duration(text[1:])
+    if _CLOCK.fullmatch(text):
+        local = _at(now.astimezone(tz), text, tz)
+        return local if local > now else _at(local + timedelta(days=1), text, tz)
+    two = _DAY_AND_TIME.fullmatch(text)
+    if two is not None:
+        return _on_day(two.group(1).lower(), two.group(2), tz, now)
+    if not _ISO_DATE.match(text):  # isoparse would read "1630" as the year 1630
+        raise ValueError(text)
+    value = isoparse(text)
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def _at(day: datetime, clock: str, tz: tzinfo) -> datetime:
+    """``clock`` (HH:MM) on ``day``'s local date in ``tz``."""
+    match = _CLOCK.fullmatch(clock)
+    if match is None:
+        raise ValueError(clock)
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    local = day.astimezone(tz)
+    return datetime(local.year, local.month, local.day, hours, minutes, tzinfo=tz)
+
+
+def _on_day(day: str, clock: str, tz: tzinfo, now: datetime) -> datetime:
+    if _ISO_DATE.fullmatch(day):
+        return isoparse(f"{day}T{clock}").replace(tzinfo=tz)
+    local = now.astimezone(tz)
+    if day in ("today", "tomorrow"):
+        return _at(local + timedelta(days=day == "tomorrow"), clock, tz)
+    weekday = next((i for i, name in enumerate(WEEKDAYS) if day.startswith(name)), None)
+    if weekday is None:
+        raise ValueError(day)
+    ahead = (weekday - local.weekday()) % 7
+    when = _at(local + timedelta(days=ahead), clock, tz)
+    return when if when > now else _at(local + timedelta(days=ahead + 7), clock, tz)
 
 
 def _ref(verb: str, rest: str) -> tuple[str, str]:
