@@ -22,6 +22,7 @@ from slabot.store.tables import PolicyVersion
 
 TABLES = {
     "channel_policies",
+    "outages",
     "policy_versions",
     "ticket_events",
     "tickets",
@@ -33,7 +34,7 @@ KOLKATA = ZoneInfo("Asia/Kolkata")
 
 def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(blank_store):
     assert not set(inspect(blank_store.engine).get_table_names()) & TABLES
-    assert pending(blank_store) == ["0001", "0002"]
+    assert pending(blank_store) == ["0001", "0002", "0003"]
 
     upgrade(blank_store)
 

@@ -28,18 +28,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..policies import PolicyBook
+from ..reports import ReportError, monthly, workspaces
 from ..sla import Policy, PolicyError, format_duration
-from ..sla.reports import (
-    Compliance,
-    TargetFigures,
-    UptimeReport,
-    as_of,
-    compliance,
-    month,
-    outages_from_tickets,
-    uptime,
-)
-from ..tickets.histories import histories
+from ..sla.reports import Compliance, TargetFigures, UptimeReport
 from .common import instant, policies_dir, shown
 from .errors import CliError
 from .storage import open_store, reach
@@ -66,48 +57,25 @@ def run(args: argparse.Namespace) -> int:
         book = PolicyBook.load(policies_dir())
     except PolicyError as exc:
         raise CliError(f"invalid policies\n{exc}") from None
-    try:
-        chosen = [book.get(args.policy)] if args.policy else [book.get(n) for n in book.names()]
-        months = {p.name: month(p.tz, args.month) for p in chosen}
-    except (KeyError, ValueError) as exc:
-        raise CliError(str(exc.args[0]), code=2) from None
     # an adapter: the only place this command reads the clock
     now = instant(args.now, ZoneInfo("UTC"), "--now") if args.now else datetime.now(UTC)
     store = open_store()
-    workspaces = args.workspace or reach(store, lambda: _workspaces(store))
-    reports = []
-    for policy in chosen:
-        period = months[policy.name]
-        found = reach(
+    chosen = args.workspace or reach(store, lambda: workspaces(store))
+    try:
+        reports = reach(
             store,
-            lambda p=period, name=policy.name: histories(
-                store, workspaces, p.start, p.end, policy=name, prefix_workspace=len(workspaces) > 1
-            ),
+            lambda: monthly(store, book, chosen, args.month, policy=args.policy, now=now),
         )
-        found = [(ref, as_of(events, now)) for ref, events in found]
-        try:
-            figures = compliance(policy, found, period, now)
-            outages = outages_from_tickets(policy, found, period)
-        except KeyError as exc:
-            raise CliError(f"policy {policy.name}: {exc.args[0]}") from None
-        up = uptime(policy, outages, period, now) if policy.uptime else None
-        reports.append((policy, figures, up))
+    except ReportError as exc:
+        raise CliError(str(exc), code=2) from None
+    rows = [(r.policy, r.compliance, r.uptime) for r in reports]
     if args.format == "json":
-        print(json.dumps(_json(args.month, now, reports), indent=2, ensure_ascii=False))
+        print(json.dumps(_json(args.month, now, rows), indent=2, ensure_ascii=False))
     elif args.format == "csv":
-        _csv(args.month, now, reports, breaches=args.breaches)
+        _csv(args.month, now, rows, breaches=args.breaches)
     else:
-        _markdown(args.month, now, reports)
+        _markdown(args.month, now, rows)
     return 0
-
-
-def _workspaces(store) -> list[str]:
-    from sqlmodel import select
-
-    from ..store.tables import Ticket
-
-    with store.reading() as session:
-        return sorted(set(session.exec(select(Ticket.workspace).distinct())))
 
 
 Report = tuple[Policy, Compliance, UptimeReport | None]

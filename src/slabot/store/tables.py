@@ -10,6 +10,11 @@
   behind by a killed clock can be recognised once its lease runs out.
 * ``policy_versions`` keeps the text of every policy a ticket was opened under, by digest, so
   editing a policy file never changes the rules of tickets already running.
+* ``outages`` is downtime recorded without a ticket (``/sla outage start|end``) and planned
+  maintenance (``/sla maintenance``), per workspace and policy. At most one unplanned outage
+  runs per workspace and policy: a partial unique index makes a second start fail even when
+  two arrive at once. The ``reminded_*_at`` columns are the clock's claims of a maintenance
+  reminder (see `slabot.clock.maintenance`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime
@@ -133,3 +138,47 @@ class ChannelPolicy(SQLModel, table=True):
     policy: str = Field(max_length=64)
     bound_by: str = Field(max_length=32)
     bound_at: datetime = instant(nullable=False)
+
+
+class OutageRecord(SQLModel, table=True):
+    """An outage without a ticket (``kind`` outage) or planned maintenance (``maintenance``).
+
+    A maintenance's ``ended_at`` is its planned end; ``announced_at`` is when it was planned
+    and ``notice_problems`` why that broke the policy's notice rule (empty: the rule was met,
+    so its minutes are not downtime), decided once, when it was announced.
+    """
+
+    __tablename__ = "outages"
+    __table_args__ = (
+        Index("ix_outages_period", "workspace", "policy", "started_at"),
+        Index("ix_outages_reminders", "kind", "reminded_end_at", "started_at"),
+        Index(
+            "uq_outages_running",
+            "workspace",
+            "policy",
+            unique=True,
+            sqlite_where=text("kind = 'outage' AND ended_at IS NULL"),
+            postgresql_where=text("kind = 'outage' AND ended_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=32)
+    policy: str = Field(max_length=64)
+    channel: str | None = Field(default=None, max_length=32)
+    kind: str = Field(max_length=16)  # outage, maintenance
+    started_at: datetime = instant(nullable=False)
+    ended_at: datetime | None = instant()
+    note: str = ""
+    force_majeure: bool = False
+    announced_at: datetime | None = instant()
+    notice_problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_by: str = Field(max_length=32)
+    ended_by: str | None = Field(default=None, max_length=32)
+    reminded_before_at: datetime | None = instant()
+    reminded_start_at: datetime | None = instant()
+    reminded_end_at: datetime | None = instant()
+
+    @property
+    def planned(self) -> bool:
+        return self.kind == "maintenance"

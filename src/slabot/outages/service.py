@@ -1,0 +1,231 @@
+"""The use cases of ``/sla outage start|end`` and ``/sla maintenance``, and the read reports use.
+
+Each use case is one transaction (``store.writing()``). A refusal raises a `TicketError`
+(`Invalid`, `AlreadyDone`, `NotFound`) before anything is written, with a message that says
+what to do, as the ticket use cases do, so the Slack side shows both alike.
+
+* At most one unplanned outage runs per workspace and policy. The use case looks for one
+  first (for a message that names it); a partial unique index (``uq_outages_running``) makes
+  the loser of two starts at the same instant fail too, and that is reported the same way.
+* Planned maintenance is always recorded, even when it breaks the policy's notice rule: the
+  maintenance happens anyway, and the record is what makes its minutes count as downtime.
+  Whether the rule was met is decided once, when it is announced (`maintenance_problems`),
+  and kept with the row (``notice_problems``), so a later edit of the policy file cannot
+  turn an announced maintenance into downtime or back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ..policies import PolicyBook
+from ..sla import Policy
+from ..sla.reports import Outage, maintenance_problems
+from ..store import Store
+from ..store.tables import OutageRecord
+from ..tickets.errors import AlreadyDone, Invalid, NotFound
+
+MAX_NOTE = 3000
+MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintenance window
+
+
+class Outages:
+    def __init__(self, store: Store, policies: PolicyBook):
+        self.store = store
+        self.policies = policies
+
+    # -- unplanned outages -------------------------------------------------------------------
+
+    def start(
+        self,
+        workspace: str,
+        policy: str,
+        *,
+        channel: str | None,
+        actor: str,
+        now: datetime,
+        note: str = "",
+        force_majeure: bool = False,
+    ) -> OutageRecord:
+        """Record that the service is down from ``now`` until `end` is called."""
+        chosen = self._policy(policy)
+        note = _note(note)
+        try:
+            with self.store.writing() as session:
+                running = self._running(session, workspace, chosen.name)
+                if running is not None:
+                    raise AlreadyDone(_already_running(running))
+                record = OutageRecord(
+                    workspace=workspace,
+                    policy=chosen.name,
+                    channel=channel,
+                    kind="outage",
+                    started_at=now,
+                    note=note,
+                    force_majeure=force_majeure,
+                    started_by=actor,
+                )
+                session.add(record)
+                session.flush()
+        except IntegrityError:
+            # Another start for the same workspace and policy committed first.
+            with self.store.reading() as session:
+                running = self._running(session, workspace, chosen.name, lock=False)
+            if running is None:
+                raise
+            raise AlreadyDone(_already_running(running)) from None
+        return record
+
+    def end(
+        self, workspace: str, policy: str, *, actor: str, now: datetime, note: str = ""
+    ) -> OutageRecord:
+        """End the running outage of this workspace and policy at ``now``; a note is added to
+        the one given at the start."""
+        chosen = self._policy(policy)
+        note = _note(note)
+        with self.store.writing() as session:
+            record = self._running(session, workspace, chosen.name)
+            if record is None:
+                raise NotFound(
+                    f"no outage of {chosen.name} is running in this workspace: start one with "
+                    "/sla outage start [note]"
+                )
+            if now < record.started_at:
+                raise Invalid("an outage cannot end before it started")
+            record.ended_at, record.ended_by = now, actor
+            if note:
+                record.note = f"{record.note}\n{note}" if record.note else note
+            session.add(record)
+        return record
+
+    # -- planned maintenance -----------------------------------------------------------------
+
+    def plan_maintenance(
+        self,
+        workspace: str,
+        policy: str,
+        start: datetime,
+        duration: timedelta,
+        *,
+        channel: str | None,
+        actor: str,
+        now: datetime,
+        note: str = "",
+    ) -> tuple[OutageRecord, list[str]]:
+        """Record planned maintenance announced at ``now``; the list says why it breaks the
+        policy's notice rule (empty: the rule is met, and its minutes are not downtime)."""
+        chosen = self._policy(policy)
+        note = _note(note)
+        if duration <= timedelta(0):
+            raise Invalid("maintenance must last longer than zero: give a duration such as 2h")
+        if duration > MAX_MAINTENANCE:
+            raise Invalid(
+                f"maintenance of more than {MAX_MAINTENANCE.days} days is not a maintenance "
+                "window: check the duration (such as 2h or 90m)"
+            )
+        if start < now:
+            raise Invalid(
+                "that start is in the past: planned maintenance is announced before it starts "
+                "(for downtime already going on, use /sla outage start)"
+            )
+        problems = maintenance_problems(chosen, start, duration, now)
+        with self.store.writing() as session:
+            record = OutageRecord(
+                workspace=workspace,
+                policy=chosen.name,
+                channel=channel,
+                kind="maintenance",
+                started_at=start,
+                ended_at=start + duration,
+                note=note,
+                announced_at=now,
+                notice_problems=problems,
+                started_by=actor,
+            )
+            session.add(record)
+            session.flush()
+        return record, problems
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def records(
+        self,
+        workspaces: list[str],
+        policy: str,
+        start: datetime,
+        end: datetime,
+        *,
+        kind: str | None = None,
+    ) -> list[OutageRecord]:
+        """The rows of ``policy`` in ``workspaces`` that overlap [start, end), oldest first."""
+        query = select(OutageRecord).where(
+            OutageRecord.workspace.in_(workspaces),  # type: ignore[attr-defined]
+            OutageRecord.policy == policy,
+            OutageRecord.started_at < end,
+            or_(OutageRecord.ended_at.is_(None), OutageRecord.ended_at > start),  # type: ignore[union-attr]
+        )
+        if kind is not None:
+            query = query.where(OutageRecord.kind == kind)
+        with self.store.reading() as session:
+            return list(session.exec(query.order_by(OutageRecord.started_at, OutageRecord.id)))
+
+    def between(
+        self, workspaces: list[str], policy: str, start: datetime, end: datetime
+    ) -> list[Outage]:
+        """The stored outages and maintenance of ``policy`` overlapping [start, end), as the
+        pure core's `Outage` values that `slabot.sla.reports.uptime` counts."""
+        return [as_outage(r) for r in self.records(workspaces, policy, start, end)]
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _policy(self, name: str) -> Policy:
+        try:
+            return self.policies.get(name)
+        except KeyError as exc:
+            raise Invalid(str(exc.args[0])) from None
+
+    def _running(
+        self, session: Session, workspace: str, policy: str, *, lock: bool = True
+    ) -> OutageRecord | None:
+        query = select(OutageRecord).where(
+            OutageRecord.workspace == workspace,
+            OutageRecord.policy == policy,
+            OutageRecord.kind == "outage",
+            OutageRecord.ended_at.is_(None),  # type: ignore[union-attr]
+        )
+        if lock:
+            query = query.with_for_update()
+        return session.exec(query).first()
+
+
+def as_outage(record: OutageRecord) -> Outage:
+    """A stored row as the core's `Outage`: maintenance is excluded from downtime only when
+    its notice rule was met when it was announced."""
+    planned = record.kind == "maintenance"
+    return Outage(
+        record.started_at,
+        record.ended_at,
+        record.note,
+        planned=planned,
+        notice_met=(not record.notice_problems) if planned else None,
+        force_majeure=record.force_majeure,
+    )
+
+
+def _note(note: str) -> str:
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise Invalid(f"the note is {len(note)} characters; keep it under {MAX_NOTE}")
+    return note
+
+
+def _already_running(record: OutageRecord) -> str:
+    return (
+        f"an outage of {record.policy} is already running since "
+        f"{record.started_at:%Y-%m-%d %H:%M} UTC (started by <@{record.started_by}>): end it "
+        "with /sla outage end [note] before starting another"
+    )

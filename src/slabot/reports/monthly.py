@@ -1,0 +1,125 @@
+"""A month's report per policy: what ``slabot report`` prints and ``/sla report`` posts.
+
+The use case between the store and the pure figures of `slabot.sla.reports`: it reads, per
+policy, the month's ticket histories (`slabot.tickets.histories`, one query) and the outages
+and maintenance recorded without a ticket (`slabot.outages`), and hands them to
+`compliance` and `uptime`. The month is the policy's own: November in Asia/Kolkata starts
+5½ hours before November in UTC. Histories are read as they stood at ``now``.
+
+What counts, in one place:
+
+* **Compliance** covers the tickets *opened* in the month.
+* **Uptime** counts every spell of downtime that overlaps the month, clipped to it: tickets of
+  outage severities (also those opened in an earlier month and still down in this one),
+  outages recorded with ``/sla outage start|end``, and planned maintenance whose notice rule
+  was broken. Announced maintenance that met the rule and spells flagged force majeure are
+  left out. Overlapping spells count once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, union
+
+from ..outages.service import Outages, as_outage
+from ..policies import PolicyBook
+from ..sla import Policy
+from ..sla import reports as core
+from ..sla.reports import (
+    Compliance,
+    Period,
+    UptimeReport,
+    as_of,
+    compliance,
+    outages_from_tickets,
+    uptime,
+)
+from ..store import Store
+from ..store.tables import OutageRecord, Ticket
+from ..tickets.histories import histories
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """One policy's figures for one month."""
+
+    policy: Policy
+    period: Period
+    compliance: Compliance
+    uptime: UptimeReport | None  # None when the policy has no uptime terms
+    maintenance: tuple[OutageRecord, ...]  # planned maintenance starting in the period
+
+
+class ReportError(ValueError):
+    """The request cannot be reported on (a bad month, an unknown policy); the message says
+    what to type instead."""
+
+
+def monthly(
+    store: Store,
+    book: PolicyBook,
+    workspaces: list[str],
+    month: str | None,
+    *,
+    policy: str | None = None,
+    now: datetime,
+) -> list[PolicyReport]:
+    """Each policy's (or only ``policy``'s) report for the month ``YYYY-MM`` in its zone, in
+    ``workspaces``; ``month`` None is the month containing ``now`` in each policy's zone.
+
+    ``workspaces`` is required: the Slack side passes its own team only, so one workspace
+    never sees another's tickets (an empty list reports nothing: zero tickets, full
+    uptime). Database errors are not caught here.
+    """
+    chosen = _chosen(book, policy)
+    periods = {p.name: _period(p, month, now) for p in chosen}
+    outages = Outages(store, book)
+    reports = []
+    for p in chosen:
+        period = periods[p.name]
+        found = histories(
+            store,
+            workspaces,
+            period.start,
+            period.end,
+            policy=p.name,
+            prefix_workspace=len(workspaces) > 1,
+        )
+        found = [(ref, as_of(events, now)) for ref, events in found]
+        # Rows that start or end after ``now`` are clipped to it by `uptime`.
+        records = outages.records(workspaces, p.name, period.start, period.end)
+        try:
+            figures = compliance(p, found, period, now)
+            spells = outages_from_tickets(p, found, period)
+        except KeyError as exc:
+            raise ReportError(f"policy {p.name}: {exc.args[0]}") from None
+        spells += [as_outage(r) for r in records]
+        up = uptime(p, spells, period, now) if p.uptime else None
+        planned = tuple(r for r in records if r.planned and r.started_at in period)
+        reports.append(PolicyReport(p, period, figures, up, planned))
+    return reports
+
+
+def workspaces(store: Store) -> list[str]:
+    """Every workspace with a ticket or a recorded outage: ``slabot report``'s default."""
+    query = union(select(Ticket.workspace), select(OutageRecord.workspace))
+    with store.reader.connect() as connection:
+        return sorted(connection.execute(query).scalars())
+
+
+def _chosen(book: PolicyBook, name: str | None) -> list[Policy]:
+    try:
+        return [book.get(name)] if name else [book.get(n) for n in book.names()]
+    except KeyError as exc:
+        raise ReportError(str(exc.args[0])) from None
+
+
+def _period(policy: Policy, text: str | None, now: datetime) -> Period:
+    if text is None:
+        text = f"{now.astimezone(policy.tz):%Y-%m}"
+    try:
+        return core.month(policy.tz, text)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
