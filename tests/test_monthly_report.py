@@ -9,15 +9,19 @@ downtime a month; maintenance needs 48 hours' notice, outside support hours). De
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from slabot.outages import Outages
+from slabot.policies import PolicyBook
 from slabot.reports import ReportError, monthly, workspaces
+from slabot.tickets import Tickets
 
+ROOT = Path(__file__).resolve().parent.parent
 IST = ZoneInfo("Asia/Kolkata")
-H = timedelta(hours=1)
+H, M = timedelta(hours=1), timedelta(minutes=1)
 
 
 def ist(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
@@ -111,3 +115,87 @@ def test_no_month_means_the_month_of_now_in_each_policy_zone(store, policy_book,
 def test_bad_requests_say_what_to_type(store, policy_book, month, policy, message):
     with pytest.raises(ReportError, match=message):
         monthly(store, policy_book, ["T1"], month, policy=policy, now=ist(31, 12))
+
+
+def test_outage_tickets_opened_in_an_earlier_month_count_while_still_down(
+    store, policy_book, tickets
+):
+    ws, lsq = "T1", "leadsquared"
+
+    def urgent(at: datetime) -> int:
+        return tickets.open(
+            ws, title="down", severity="urgent", policy=lsq, reporter="U1", now=at
+        ).view.ticket.number
+
+    # down from 30 Nov 23:00 to 1 Dec 01:00: 60 minutes in each month
+    across = urgent(ist(30, 23, month=11))
+    tickets.resolve(ws, across, actor="UADMIN", now=ist(1, 1))
+    # down 29 Nov 10:00–11:00: November only
+    tickets.resolve(ws, urgent(ist(29, 10, month=11)), actor="UADMIN", now=ist(29, 11, month=11))
+    # urgent from 30 Nov 22:00, lowered to high at 23:30 and still open: November only
+    lowered = urgent(ist(30, 22, month=11))
+    tickets.change_severity(ws, lowered, "high", actor="UADMIN", now=ist(30, 23, 30, month=11))
+    # opened high in November, raised to urgent on 2 Dec 10:00, resolved 10:30: 30 minutes
+    raised = tickets.open(
+        ws, title="slow", severity="high", policy=lsq, reporter="U1", now=ist(25, 10, month=11)
+    ).view.ticket.number
+    tickets.change_severity(ws, raised, "urgent", actor="UADMIN", now=ist(2, 10))
+    tickets.resolve(ws, raised, actor="UADMIN", now=ist(2, 10, 30))
+    # still down since 28 Nov 12:00 and never resolved: all of December up to `now`
+    still = urgent(ist(28, 12, month=11))
+
+    [december] = monthly(store, policy_book, [ws], "2026-12", policy=lsq, now=ist(5, 0))
+
+    # December so far (to 5 Dec 00:00): 60 + 30 + the still-open one's 4 days (5,760 min),
+    # which covers the other two.
+    assert december.uptime.downtime_minutes == 4 * 1440
+    tickets.resolve(ws, still, actor="UADMIN", now=ist(30, 23, month=11))
+    [december] = monthly(store, policy_book, [ws], "2026-12", policy=lsq, now=ist(5, 0))
+    assert december.uptime.downtime_minutes == 60 + 30
+    assert december.compliance.severity("urgent").opened == 0  # opened in November
+    assert december.compliance.severity("high").opened == 0
+    # November: the still-open one, resolved "at 30 Nov 23:00" (the hour is backdated, but
+    # the use case records its last instant) runs 28 Nov 12:00–30 Nov 23:00; with 22:00–23:30
+    # (lowered) and 23:00–24:00 (across) merged in, 28 Nov 12:00–1 Dec 00:00: 2½ days. The
+    # 29th's 10:00–11:00 lies inside it.
+    [november] = monthly(store, policy_book, [ws], "2026-11", policy=lsq, now=ist(5, 0))
+    assert november.uptime.downtime_minutes == 60 * 60
+    assert november.compliance.severity("urgent").opened == 4
+
+
+def _old_leadsquared(folder) -> PolicyBook:
+    """LeadSquared as it was: high answered within 20 minutes at peak, and an outage."""
+    text = (ROOT / "policies" / "leadsquared.yaml").read_text(encoding="utf-8")
+    old = text.replace("opened_in: {peak: 60m}", "opened_in: {peak: 20m}").replace(
+        "      - timeout\n    targets:", "      - timeout\n    outage: true\n    targets:"
+    )
+    assert old.count("outage: true") == 2 and "{peak: 20m}" in old
+    (folder / "leadsquared.yaml").write_text(old, encoding="utf-8")
+    return PolicyBook.load(folder)
+
+
+def test_each_ticket_is_judged_under_the_policy_version_it_was_opened_under(
+    store, policy_book, tmp_path
+):
+    ws, lsq = "T1", "leadsquared"
+    before = Tickets(store, _old_leadsquared(tmp_path), admins={"UADMIN"})
+    now_on = Tickets(store, policy_book, admins={"UADMIN"})
+    # Wed 2 Dec, peak hours. SLA-1 under the old version: answered in 30 minutes (10 late),
+    # and down 11:00–12:00 (high was an outage severity then).
+    one = before.open(ws, title="a", severity="high", policy=lsq, reporter="U1", now=ist(2, 11))
+    before.acknowledge(ws, 1, actor="U2", now=ist(2, 11, 30))
+    before.resolve(ws, 1, actor="UADMIN", now=ist(2, 12))
+    # SLA-2 under the current one: answered in 30 minutes of 60, no downtime.
+    two = now_on.open(ws, title="b", severity="high", policy=lsq, reporter="U1", now=ist(2, 14))
+    now_on.acknowledge(ws, 2, actor="U2", now=ist(2, 14, 30))
+    now_on.resolve(ws, 2, actor="UADMIN", now=ist(2, 15))
+    assert one.view.ticket.policy_digest != two.view.ticket.policy_digest
+
+    [report] = monthly(store, policy_book, [ws], "2026-12", policy=lsq, now=ist(31, 0))
+
+    high = report.compliance.severity("high")
+    assert high.opened == 2
+    assert (high.first_response.met, high.first_response.breached) == (1, 1)
+    [breach] = report.compliance.breaches
+    assert (breach.ref, breach.target, breach.late) == ("SLA-1", "first_response", 10 * M)
+    assert report.uptime.downtime_minutes == 60

@@ -25,20 +25,20 @@ from sqlalchemy import select, union
 
 from ..outages.service import Outages, as_outage
 from ..policies import PolicyBook
-from ..sla import Policy
+from ..sla import Policy, PolicyError
 from ..sla import reports as core
 from ..sla.reports import (
     Compliance,
     Period,
     UptimeReport,
     as_of,
-    compliance,
+    compliance_by_version,
     outages_from_tickets,
     uptime,
 )
 from ..store import Store
-from ..store.tables import OutageRecord, Ticket
-from ..tickets.histories import histories
+from ..store.tables import OutageRecord, PolicyVersion, Ticket
+from ..tickets.histories import Versions, histories, still_down
 
 
 @dataclass(frozen=True)
@@ -76,23 +76,36 @@ def monthly(
     chosen = _chosen(book, policy)
     periods = {p.name: _period(p, month, now) for p in chosen}
     outages = Outages(store, book)
+    prefix = len(workspaces) > 1
     reports = []
     for p in chosen:
         period = periods[p.name]
-        found = histories(
-            store,
-            workspaces,
-            period.start,
-            period.end,
-            policy=p.name,
-            prefix_workspace=len(workspaces) > 1,
+        versions = _versions(store, book, p)
+        opened = _as_of(
+            histories(
+                store, workspaces, period.start, period.end, policy=p.name, prefix_workspace=prefix
+            ),
+            now,
         )
-        found = [(ref, as_of(events, now)) for ref, events in found]
+        outage_keys = {s.key for v in versions.values() for s in v.severities if s.outage}
+        earlier = _as_of(
+            still_down(
+                store, workspaces, period.start, p.name, outage_keys, prefix_workspace=prefix
+            ),
+            now,
+        )
         # Rows that start or end after ``now`` are clipped to it by `uptime`.
         records = outages.records(workspaces, p.name, period.start, period.end)
         try:
-            figures = compliance(p, found, period, now)
-            spells = outages_from_tickets(p, found, period)
+            figures = compliance_by_version(
+                p, [(versions[d], found) for d, found in opened.items()], period, now
+            )
+            spells = [
+                spell
+                for group in (opened, earlier)
+                for d, found in group.items()
+                for spell in outages_from_tickets(versions[d], found, period)
+            ]
         except KeyError as exc:
             raise ReportError(f"policy {p.name}: {exc.args[0]}") from None
         spells += [as_outage(r) for r in records]
@@ -100,6 +113,30 @@ def monthly(
         planned = tuple(r for r in records if r.planned and r.started_at in period)
         reports.append(PolicyReport(p, period, figures, up, planned))
     return reports
+
+
+def _as_of(found: Versions, now: datetime) -> Versions:
+    """The histories as they stood at ``now`` (a report of a past instant)."""
+    return {d: [(ref, as_of(events, now)) for ref, events in h] for d, h in found.items()}
+
+
+def _versions(store: Store, book: PolicyBook, policy: Policy) -> dict[str, Policy]:
+    """Every stored version of ``policy`` (tickets keep the one they were opened under), and
+    the current one, by digest. Parsed once per process: `PolicyBook.version` caches them."""
+    query = select(PolicyVersion.digest, PolicyVersion.text).where(
+        PolicyVersion.name == policy.name
+    )
+    with store.reader.connect() as connection:
+        rows = connection.execute(query).all()
+    versions = {policy.digest: policy}
+    for digest, text in rows:
+        try:
+            versions[digest] = book.version(digest, text)
+        except PolicyError as exc:
+            raise ReportError(
+                f"policy {policy.name}: a stored version ({digest[:12]}) no longer parses: {exc}"
+            ) from None
+    return versions
 
 
 def workspaces(store: Store) -> list[str]:

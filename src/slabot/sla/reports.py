@@ -152,20 +152,28 @@ class Compliance:
 
 
 class _Tally:
-    """Running sums for one severity while the tickets go by."""
+    """Running sums for one severity while the tickets go by.
+
+    Tickets of one severity key may have been opened under several versions of the policy;
+    the tally keeps a figure for every target any of those versions set (`adopt`).
+    """
 
     def __init__(self, severity: Severity):
-        self.severity = severity
+        self.key, self.label = severity.key, severity.label
+        self.states: dict[str, list[int]] = {}
+        self.has_updates = False
+        self.adopt(severity)
         self.opened = 0
-        self.states: dict[str, list[int]] = {
-            name: [0, 0, 0]
-            for name in ("first_response", "resolution")
-            if getattr(severity.targets, name) is not None
-        }
         self.updates_missed = 0
         self.mtta: list[int] = [0, 0, 0]  # count, business µs, wall µs
         self.mttr: list[int] = [0, 0, 0]
         self.waiting = 0
+
+    def adopt(self, severity: Severity) -> None:
+        for name in ("first_response", "resolution"):
+            if getattr(severity.targets, name) is not None:
+                self.states.setdefault(name, [0, 0, 0])
+        self.has_updates = self.has_updates or severity.targets.update_every is not None
 
     def figures(self) -> SeverityCompliance:
         def figures(name: str) -> TargetFigures | None:
@@ -175,14 +183,13 @@ class _Tally:
         def mean(sums: list[int], i: int) -> timedelta | None:
             return None if sums[0] == 0 else timedelta(microseconds=sums[i] // sums[0])
 
-        has_updates = self.severity.targets.update_every is not None
         return SeverityCompliance(
-            self.severity.key,
-            self.severity.label,
+            self.key,
+            self.label,
             self.opened,
             figures("first_response"),
             figures("resolution"),
-            self.updates_missed if has_updates else None,
+            self.updates_missed if self.has_updates else None,
             mean(self.mtta, 1),
             mean(self.mtta, 2),
             mean(self.mttr, 1),
@@ -198,10 +205,50 @@ def compliance(
     missed, MTTA and MTTR, time waiting on customers, and every breach with how late it was.
 
     ``tickets`` are (ref, history) pairs; histories are read as they stood at ``now``, and
-    tickets opened outside the period are left out.
+    tickets opened outside the period are left out. Every ticket is judged under ``policy``;
+    `compliance_by_version` judges each under the version it was opened under.
     """
+    return compliance_by_version(policy, [(policy, tickets)], period, now)
+
+
+def compliance_by_version(
+    policy: Policy,
+    versions: Iterable[tuple[Policy, Iterable[History]]],
+    period: Period,
+    now: datetime,
+) -> Compliance:
+    """`compliance` of tickets opened under several versions of ``policy``: each (version,
+    tickets) group is judged under its version (its targets, calendars, severities), and the
+    figures are summed by severity key. Severities come in ``policy``'s order (its labels),
+    then any that only older versions have, in the order they were met."""
     tallies = {s.key: _Tally(s) for s in policy.severities}
     breaches: list[Breach] = []
+    for version, tickets in versions:
+        for s in version.severities:
+            if s.key in tallies:
+                tallies[s.key].adopt(s)
+            else:
+                tallies[s.key] = _Tally(s)
+        _judge(version, tickets, period, now, tallies, breaches)
+    breaches.sort(key=lambda b: (b.due, b.ref, b.target))
+    return Compliance(
+        policy.name,
+        period,
+        now,
+        tuple(t.figures() for t in tallies.values()),
+        tuple(breaches),
+    )
+
+
+def _judge(
+    policy: Policy,
+    tickets: Iterable[History],
+    period: Period,
+    now: datetime,
+    tallies: dict[str, _Tally],
+    breaches: list[Breach],
+) -> None:
+    """Add the tickets opened in ``period`` to ``tallies`` and ``breaches``, under ``policy``."""
     now_us = to_us(now)
     start_us, end_us = to_us(period.start), to_us(period.end)
     clocks = {
@@ -217,10 +264,13 @@ def compliance(
         if not start_us <= to_us(events[0].at) < end_us:
             continue
         ticket = TicketTimes(policy, events)
-        tally = tallies[ticket.severity.key]
+        key = ticket.severity.key
+        tally = tallies[key]
         tally.opened += 1
         for name, counts in tally.states.items():
-            clock = clocks[ticket.severity.key, name]
+            if getattr(ticket.severity.targets, name) is None:
+                continue  # another version of this severity sets the target; this one not
+            clock = clocks[key, name]
             state, due, met = _state(ticket, name, clock, now_us)
             if state == "met":
                 counts[0] += 1
@@ -230,7 +280,7 @@ def compliance(
                 breaches.append(
                     Breach(
                         ref,
-                        ticket.severity.key,
+                        key,
                         name,
                         from_us(due),
                         None if met is None else from_us(met),
@@ -242,14 +292,6 @@ def compliance(
         _times(ticket, tally, clocks, now_us)
         if nudged:
             tally.updates_missed += _updates_missed(policy, events, now_us)
-    breaches.sort(key=lambda b: (b.due, b.ref, b.target))
-    return Compliance(
-        policy.name,
-        period,
-        now,
-        tuple(tallies[s.key].figures() for s in policy.severities),
-        tuple(breaches),
-    )
 
 
 def _clock(policy: Policy, severity: Severity, target: str) -> Clock:

@@ -57,6 +57,7 @@ class Ticket(SQLModel, table=True):
         UniqueConstraint("workspace", "idempotency_key", name="uq_tickets_idempotency"),
         Index("ix_tickets_queue", "workspace", "active", "next_due_at", "id"),
         Index("ix_tickets_opened", "workspace", "opened_at"),
+        Index("ix_tickets_resolved", "workspace", "resolved_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,8 +6,9 @@ the few facts it needs. Instants inside ``before``/``after`` are ISO 8601 string
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from ..sla.history import (
     Acknowledged,
@@ -33,23 +34,24 @@ def instant(value: str | None) -> datetime | None:
 
 
 def engine_events(rows: Iterable[TicketEvent]) -> list[Event]:
-    events: list[Event] = []
-    for row in rows:
-        after = row.after
-        if row.kind == "opened":
-            events.append(Opened(row.at, after["severity"], instant(after.get("reported_at"))))
-        elif row.kind == "severity_changed":
-            events.append(SeverityChanged(row.at, after["severity"]))
-        elif row.kind == "acknowledged":
-            events.append(Acknowledged(row.at))
-        elif row.kind == "update_posted":
-            events.append(
-                UpdatePosted(row.at, instant(after.get("eta")), bool(after.get("workaround")))
-            )
-        elif row.kind == "status_changed":
-            events.append(StatusChanged(row.at, after["status"]))
-        elif row.kind == "page_acknowledged":
-            events.append(PageAcknowledged(row.at, after["level"]))
-        elif row.kind not in AUDIT_ONLY:
-            raise ValueError(f"unknown ticket event kind {row.kind!r}")
-    return events
+    events = [engine_event(row.kind, row.at, row.after) for row in rows]
+    return [e for e in events if e is not None]
+
+
+def engine_event(kind: str, at: datetime, after: Mapping[str, Any]) -> Event | None:
+    """One stored event as the engine reads it; None for the kinds kept only for the audit."""
+    if kind == "opened":
+        return Opened(at, after["severity"], instant(after.get("reported_at")))
+    if kind == "severity_changed":
+        return SeverityChanged(at, after["severity"])
+    if kind == "acknowledged":
+        return Acknowledged(at)
+    if kind == "update_posted":
+        return UpdatePosted(at, instant(after.get("eta")), bool(after.get("workaround")))
+    if kind == "status_changed":
+        return StatusChanged(at, after["status"])
+    if kind == "page_acknowledged":
+        return PageAcknowledged(at, after["level"])
+    if kind in AUDIT_ONLY:
+        return None
+    raise ValueError(f"unknown ticket event kind {kind!r}")

@@ -1,28 +1,46 @@
-"""A month's ticket histories as the engine reads them, in one read: what reports need.
+"""Ticket histories as the engine reads them, in one read per question: what reports need.
 
 `queries.between` gives whole ``Ticket`` and ``TicketEvent`` objects, which is right for showing
-tickets but slow for a month-end report of 100,000 of them (building and validating 500,000
-ORM objects takes about 16 s on SQLite, see bench/README.md, "report"). A report needs only each
-ticket's reference and the events' kind, instant and ``after``: one Core query over the join,
-in opening order, folded straight into engine events.
+tickets but slow for a month-end report of 100,000 of them (building and validating 535,000
+ORM objects takes about 16 s on SQLite, see bench/README.md, "report"). A report needs only
+each ticket's reference and policy version, and of each event its kind, its instant and the
+one or two fields of ``after`` the engine reads (`FIELDS`). One Core query over the join
+returns exactly that, in opening order, and the rows are folded straight into engine events.
+
+The fields are taken out of the JSON by the database (``json_extract`` on SQLite, ``->>`` on
+PostgreSQL), in C, rather than by ``json.loads`` of every ``after`` in Python, which was a
+third of the read (bench/README.md, "report").
+
+Histories come grouped by the digest of the policy version each ticket was opened under
+(`Versions`), so a report can judge each group under its own version.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import Select, String, and_, case, exists, literal, select, type_coerce, union
 
 from ..sla.history import Event
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent
-from .events import AUDIT_ONLY, engine_events
+from .events import engine_event
 
-# kinds whose ``after`` the engine never reads (see `engine_events`)
-_AFTER_UNREAD = AUDIT_ONLY | {"acknowledged"}
 T = Ticket.__table__  # type: ignore[attr-defined]
 E = TicketEvent.__table__  # type: ignore[attr-defined]
+History = tuple[str, list[Event]]
+Versions = dict[str, list[History]]  # policy digest → (ref, events), in opening order
+# The ``after`` keys the engine reads, per kind (see `engine_event`): at most two.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "opened": ("severity", "reported_at"),
+    "severity_changed": ("severity",),
+    "status_changed": ("status",),
+    "page_acknowledged": ("level",),
+    "update_posted": ("eta", "workaround"),
+}
+OUTAGE_KINDS = ("opened", "severity_changed")  # the events that set a severity
 
 
 def histories(
@@ -33,52 +51,115 @@ def histories(
     *,
     policy: str | None = None,
     prefix_workspace: bool = False,
-) -> list[tuple[str, list[Event]]]:
-    """(ref, engine events) of the tickets opened in [start, end) in ``workspaces``, in opening
-    order; with ``prefix_workspace`` a ref reads ``T123/SLA-4`` (several workspaces)."""
-    at, after = E.c.at, E.c.after
+) -> Versions:
+    """The histories of the tickets opened in [start, end) in ``workspaces``, by policy
+    version; with ``prefix_workspace`` a ref reads ``T123/SLA-4`` (several workspaces)."""
+    where = [T.c.workspace.in_(workspaces), T.c.opened_at >= start, T.c.opened_at < end]
+    if policy:
+        where.append(T.c.policy == policy)
+    return _read(store, where, prefix_workspace)
+
+
+def still_down(
+    store: Store,
+    workspaces: list[str],
+    before: datetime,
+    policy: str,
+    severities: Collection[str],
+    *,
+    prefix_workspace: bool = False,
+) -> Versions:
+    """The histories of ``policy``'s tickets opened before ``before`` that may still have been
+    down at ``before``: not resolved by then, and of one of ``severities`` (outage severities)
+    at some point. Uptime counts their downtime after ``before``; compliance leaves them out.
+
+    "Not resolved by then" is read from the row: a ticket still active, or resolved (last)
+    after ``before`` (a reopen clears ``resolved_at``, a new resolution sets it again).
+    """
+    if not severities:
+        return {}
+    seen = E.alias("seen")  # the outer query joins the events too
+    severity = seen.c.after["severity"].as_string()
+    outage = exists().where(
+        seen.c.ticket_id == T.c.id, seen.c.kind.in_(OUTAGE_KINDS), severity.in_(list(severities))
+    )
+    mine = T.c.workspace.in_(workspaces)
+    # Two index searches (ix_tickets_queue, ix_tickets_resolved) rather than an OR, which
+    # SQLite answers by walking every ticket opened before ``before``.
+    candidates = union(
+        select(T.c.id).where(mine, T.c.active.is_(True)),
+        select(T.c.id).where(mine, T.c.resolved_at > before),
+    )
+    where = [
+        T.c.id.in_(candidates.scalar_subquery()),
+        T.c.policy == policy,
+        T.c.opened_at < before,
+        outage,
+    ]
+    return _read(store, where, prefix_workspace)
+
+
+def _query(store: Store, where: list[Any]) -> Select[Any]:
+    kind, after = E.c.kind, E.c.after
+    first = case(
+        *((kind == k, after[names[0]].as_string()) for k, names in FIELDS.items()),
+        else_=None,
+    )
+    second = case(
+        *((kind == k, after[names[1]].as_string()) for k, names in FIELDS.items() if names[1:]),
+        else_=None,
+    )
+    at: Any = E.c.at
     if store.is_sqlite:
-        # SQLite keeps instants and JSON as text: datetime.fromisoformat (C) reads the
-        # instants several times faster than SQLAlchemy's generic DateTime parser (they are
-        # UTC by construction), and ``after`` is parsed only for the kinds the engine reads.
-        at, after = type_coerce(E.c.at, String), type_coerce(E.c.after, String)
-    query = (
-        select(T.c.workspace, T.c.number, E.c.kind, at.label("at"), after.label("after"))
+        # SQLite keeps instants as UTC text without an offset: with one appended,
+        # datetime.fromisoformat (C) reads them straight into aware UTC instants, several
+        # times faster than SQLAlchemy's generic DateTime parser.
+        at = type_coerce(E.c.at, String) + literal("+00:00")
+    return (
+        select(
+            T.c.workspace,
+            T.c.number,
+            T.c.policy_digest,
+            kind,
+            at.label("at"),
+            first.label("first"),
+            second.label("second"),
+        )
         .join(E, E.c.ticket_id == T.c.id)
-        .where(T.c.workspace.in_(workspaces), T.c.opened_at >= start, T.c.opened_at < end)
+        .where(and_(*where))
         .order_by(T.c.opened_at, T.c.id, E.c.id)
     )
-    if policy:
-        query = query.where(T.c.policy == policy)
-    out: list[tuple[str, list[Event]]] = []
+
+
+def _read(store: Store, where: list[Any], prefix: bool) -> Versions:
+    out: Versions = {}
+    key: tuple[str, int] | None = None
+    digest, events = "", []
+
+    def flush() -> None:
+        workspace, number = key  # type: ignore[misc]
+        ref = f"{workspace}/SLA-{number}" if prefix else f"SLA-{number}"
+        out.setdefault(digest, []).append((ref, events))
+
     with store.reader.connect() as connection:
-        result = connection.execute(query)
-        key, rows = None, []
+        result = connection.execute(_query(store, where))
         for part in result.partitions(5000):  # fetchmany: far fewer driver calls than rows
-            for workspace, number, kind, when, data in part:
+            for workspace, number, version, kind, when, first, second in part:
                 if (workspace, number) != key:
-                    if rows:
-                        out.append((_ref(key, prefix_workspace), engine_events(rows)))  # type: ignore[arg-type]
-                    key, rows = (workspace, number), []
+                    if key is not None:
+                        flush()
+                    key, digest, events = (workspace, number), version, []
                 if isinstance(when, str):
-                    when = datetime.fromisoformat(when).replace(tzinfo=UTC)
-                if isinstance(data, str):
-                    data = json.loads(data) if kind not in _AFTER_UNREAD else {}
-                rows.append(_Row(kind, when, data))
-        if rows:
-            out.append((_ref(key, prefix_workspace), engine_events(rows)))  # type: ignore[arg-type]
+                    when = datetime.fromisoformat(when)
+                elif when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                names = FIELDS.get(kind, ())
+                after = dict(zip(names, (first, second), strict=False))
+                if "workaround" in after:
+                    after["workaround"] = second in (1, True, "1", "true")
+                event = engine_event(kind, when, after)
+                if event is not None:
+                    events.append(event)
+        if key is not None:
+            flush()
     return out
-
-
-class _Row:
-    """The three fields of a stored event that `engine_events` reads."""
-
-    __slots__ = ("after", "at", "kind")
-
-    def __init__(self, kind: str, at: datetime, after: dict):
-        self.kind, self.at, self.after = kind, at, after
-
-
-def _ref(key: tuple[str, int] | None, prefix: bool) -> str:
-    workspace, number = key  # type: ignore[misc]
-    return f"{workspace}/SLA-{number}" if prefix else f"SLA-{number}"
