@@ -705,6 +705,7 @@ def queue_blocks(items: Sequence[TicketView], now: datetime) -> list[Block]:
 
 HOME_TICKETS_MAX = 40  # blocks per ticket list on the Home tab
 HOME_COUNTS_MAX = 10
+HOME_MONTH_BLOCKS_MAX = 2  # 1 + 1 + 40 + 2 + 40 + 2 + 10 + 2 + 2 = 100
 
 
 def home_view(
@@ -712,8 +713,11 @@ def home_view(
     at_risk: Sequence[TicketView],
     counts: dict[tuple[str, str], int],
     now: datetime,
+    *,
+    month: Sequence[Block] = (),
 ) -> Block:
-    """A user's Home tab: their tickets, the queue at risk, counts per policy and severity.
+    """A user's Home tab: their tickets, the queue at risk, counts per policy and severity,
+    and ``month``, this month's figures (`report_blocks.month_blocks`: two blocks at most).
 
     A snapshot at ``now`` (the context line says when). Each list is capped so the whole
     view stays under Slack's 100 blocks however many tickets there are.
@@ -735,6 +739,8 @@ def home_view(
         blocks.append(_section("_Nothing at risk: no open ticket is near a deadline._"))
     blocks += [_divider(), _header("Open tickets by policy and severity")]
     blocks += _count_sections(counts)
+    if month:
+        blocks += [_divider(), _header("This month"), *month[:HOME_MONTH_BLOCKS_MAX]]
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
 
 

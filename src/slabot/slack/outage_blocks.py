@@ -1,0 +1,126 @@
+"""Block Kit for outages and planned maintenance: the channel's announcements, the warning.
+
+Pure, like `blocks`: a stored outage row (`slabot.store.tables.OutageRecord`, read by its
+fields only), the policy and ``now`` in, ``(fallback text, blocks)`` out. Notes are user text:
+they go into ``plain_text`` where Slack parses nothing, and into fallbacks escaped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from ..sla.policy import Policy
+from .blocks import (
+    FALLBACK_MAX,
+    LINE_TITLE_MAX,
+    SECTION_MAX,
+    Block,
+    _context,
+    _join_fitting,
+    _md,
+    _one_line,
+    _plain_section,
+    _section,
+    left,
+    mention,
+    slack_date,
+    truncate,
+)
+
+
+def local_span(start: datetime, end: datetime, tz: tzinfo) -> str:
+    """ "Sat 28 Nov 22:00 – Sun 29 Nov 02:00 GMT": both ends in the policy's zone, as text,
+    for readers who need the contract's own clock (the ``<!date>`` tokens show their own)."""
+    a, b = start.astimezone(tz), end.astimezone(tz)
+    first = f"{a:%a} {a.day} {a:%b %H:%M}"
+    if a.date() == b.date():
+        return f"{first}–{b:%H:%M %Z}"
+    if a.tzname() != b.tzname():  # a clock change inside: name both zones
+        first += f" {a:%Z}"
+    return f"{first} – {b:%a} {b.day} {b:%b %H:%M %Z}"
+
+
+def _title(policy: Policy) -> str:
+    return _md(_one_line(policy.title or policy.name), 150)
+
+
+def _note_blocks(note: str) -> list[Block]:
+    return [_plain_section(note.strip())] if note and note.strip() else []
+
+
+def _fallback(text: str, note: str) -> str:
+    if note and note.strip():
+        text += f": {_md(_one_line(note), LINE_TITLE_MAX)}"
+    return truncate(text, FALLBACK_MAX)
+
+
+def outage_started(record: Any, policy: Policy, note: str) -> tuple[str, list[Block]]:
+    """In the channel: who declared the outage, when, and how to end it."""
+    tz = policy.tz
+    text = (
+        f":red_circle: {mention(record.started_by)} declared an outage of *{_title(policy)}* "
+        f"from {slack_date(record.started_at, tz)}."
+    )
+    extra = "End it with `/sla outage end [note]`; until then it counts as downtime."
+    if record.force_majeure:
+        extra = (
+            "Flagged *force majeure*: it is left out of uptime and service credits. "
+            "End it with `/sla outage end [note]`."
+        )
+    blocks = [_section(text), *_note_blocks(note), _context(extra)]
+    return _fallback(f"Outage of {_title(policy)} declared", note), blocks
+
+
+def outage_ended(record: Any, policy: Policy, note: str) -> tuple[str, list[Block]]:
+    """In the channel: who ended it, when, and how long it lasted."""
+    tz = policy.tz
+    lasted = left(record.ended_at - record.started_at)
+    text = (
+        f":large_green_circle: {mention(record.ended_by)} ended the outage of "
+        f"*{_title(policy)}* at {slack_date(record.ended_at, tz)}: it lasted *{lasted}* "
+        f"(from {slack_date(record.started_at, tz)}, declared by {mention(record.started_by)})."
+    )
+    counted = (
+        "Left out of uptime: force majeure."
+        if record.force_majeure
+        else ("It counts as downtime in this month's uptime (`/sla report`).")
+    )
+    blocks = [_section(text), *_note_blocks(note), _context(counted)]
+    return _fallback(f"Outage of {_title(policy)} over after {lasted}", note), blocks
+
+
+def notice_broken(policy: Policy, problems: list[str]) -> str:
+    """Why the maintenance breaks the policy's notice rule, in one paragraph of ``mrkdwn``."""
+    reasons = "; ".join(_md(_one_line(p), 500) for p in problems)
+    return (
+        f"This maintenance breaks the notice rule of *{_title(policy)}*: {reasons}. "
+        "Its minutes will count as downtime."
+    )
+
+
+def maintenance_announcement(
+    record: Any, policy: Policy, problems: list[str]
+) -> tuple[str, list[Block]]:
+    """In the channel: when (each reader's time and the policy's), how long, what, and
+    whether the notice rule was met, saying why not when it was broken."""
+    tz = policy.tz
+    start, end = record.started_at, record.ended_at
+    lines = [
+        f":calendar: *Planned maintenance of {_title(policy)}* from {slack_date(start, tz)} "
+        f"to {slack_date(end, tz)} ({left(end - start)})",
+        f"{local_span(start, end, tz)} in the policy's time zone · announced by "
+        f"{mention(record.started_by)}",
+    ]
+    blocks: list[Block] = [_section(_join_fitting(lines, SECTION_MAX)), *_note_blocks(record.note)]
+    rule = policy.uptime.maintenance if policy.uptime else None
+    if problems:
+        blocks.append(_section(f":warning: {notice_broken(policy, problems)}"))
+    elif rule is not None:
+        blocks.append(
+            _context(
+                "Announced with the notice the policy asks for: it does not count as downtime."
+            )
+        )
+    fallback = f"Planned maintenance of {_title(policy)}, {local_span(start, end, tz)}"
+    return _fallback(fallback, record.note), blocks

@@ -1,0 +1,286 @@
+"""Block Kit for month-end figures: ``/sla report``'s summary and the Home tab's "this month".
+
+Pure, like `blocks`: a `PolicyReport` (or a few) and ``now`` in, JSON-ready dicts out, with
+the same rules for text (user text escaped and cut, every block within its limit). The chart
+that goes with the summary is drawn by `chart.report_chart`.
+
+What a support lead reads first comes first: per severity, how many targets were met; then the
+breaches, worst first; then uptime and the credit owed; then maintenance whose notice broke
+the contract (its minutes count as downtime).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from ..sla.reports import Breach, Compliance, SeverityCompliance, TargetFigures, UptimeReport
+from ..sla.schedule import TARGET_LABELS
+from .blocks import (
+    FALLBACK_MAX,
+    MESSAGE_BLOCKS_MAX,
+    SECTION_MAX,
+    Block,
+    _context,
+    _divider,
+    _header,
+    _join_fitting,
+    _md,
+    _one_line,
+    _pack,
+    _section,
+    left,
+    slack_date,
+    truncate,
+)
+
+if TYPE_CHECKING:
+    from ..reports import PolicyReport
+
+WORST = 5  # breaches listed by name; the chart and `slabot report --breaches` have them all
+SEVERITIES_MAX = 30  # severity sections in one summary (policies have three to six)
+NOTE_MAX = 300  # a maintenance note inside the summary
+
+
+# -- numbers in words ---------------------------------------------------------------------------
+
+
+def percent(value: float | None, places: int = 1) -> str:
+    """``83.3%``, ``100%`` (no ``.0``), or ``–`` when there is nothing to divide."""
+    if value is None:
+        return "–"
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".") if places else f"{value:.0f}"
+    return f"{text}%"
+
+
+def minutes(count: int) -> str:
+    """Downtime as people say it: ``0 min``, ``45 min``, ``2h 10m`` (never "2h 10m left")."""
+    return f"{count} min" if count < 60 else left(timedelta(minutes=count))
+
+
+def overall(compliance: Compliance, target: str) -> TargetFigures:
+    """One target's figures summed over every severity of the report."""
+    rows = [getattr(s, target) for s in compliance.severities]
+    found = [r for r in rows if r is not None]
+    return TargetFigures(
+        sum(r.met for r in found), sum(r.breached for r in found), sum(r.running for r in found)
+    )
+
+
+def _target_line(name: str, figures: TargetFigures | None, mean: str) -> str | None:
+    if figures is None:
+        return None
+    label = TARGET_LABELS.get(name, name)
+    counts = f"{figures.met} met · {figures.breached} breached"
+    if figures.running:
+        counts += f" · {figures.running} running"
+    line = f"{label}: {counts}"
+    if figures.met + figures.breached:
+        line += f" — *{percent(figures.met_percent)} met*"
+    return line + mean
+
+
+def _mean(wall: timedelta | None, business: timedelta | None, name: str) -> str:
+    if wall is None:
+        return ""
+    text = f" · {name} {left(wall)}"
+    if business is not None and business != wall:
+        text += f" ({left(business)} of the target's clock)"
+    return text
+
+
+def severity_text(row: SeverityCompliance) -> str:
+    """One severity's section: tickets, each target met / breached, MTTA, MTTR, the rest."""
+    lines = [f"*{_md(_one_line(row.label), 150)}* · {row.opened} opened"]
+    for line in (
+        _target_line(
+            "first_response", row.first_response, _mean(row.mtta_wall, row.mtta_business, "MTTA")
+        ),
+        _target_line("resolution", row.resolution, _mean(row.mttr_wall, row.mttr_business, "MTTR")),
+    ):
+        if line:
+            lines.append(line)
+    extra = []
+    if row.updates_missed is not None:
+        extra.append(f"updates missed: {row.updates_missed}")
+    if row.waiting_on_customer > timedelta(0):
+        extra.append(f"waiting on customer: {left(row.waiting_on_customer)}")
+    if extra:
+        lines.append(" · ".join(extra).capitalize())
+    return _join_fitting(lines, SECTION_MAX)
+
+
+def breach_line(breach: Breach, labels: dict[str, str], tz: tzinfo) -> str:
+    """``*SLA-2* · High · first response due <date> — 1h late`` (or still open)."""
+    target = TARGET_LABELS.get(breach.target, breach.target).lower()
+    severity = _md(_one_line(labels.get(breach.severity, breach.severity)), 80)
+    late = f"{left(breach.late)} late"
+    if breach.met_at is None:
+        late = f"not met yet, {late}"
+    return (
+        f"*{_md(breach.ref, 40)}* · {severity} · {target} due {slack_date(breach.due, tz)} — {late}"
+    )
+
+
+def uptime_lines(up: UptimeReport, tz: tzinfo) -> list[str]:
+    """Uptime against the target, what was excluded, the allowance, and the credit owed."""
+    figure = f"*Uptime {percent(up.uptime_percent, 3)}*"
+    if up.target is not None:
+        verdict = "met ✓" if up.target_met else "*missed*"
+        figure += f" (target {percent(100 * up.target, 3)}: {verdict})"
+    figure += f" · downtime {minutes(up.downtime_minutes)} of {up.minutes:,} minutes"
+    lines = [figure]
+    if up.excluded_minutes:
+        lines.append(
+            f"Not counted: {minutes(up.excluded_minutes)} of announced maintenance and "
+            "force majeure"
+        )
+    if up.allowance is not None:
+        state = "*over*" if up.allowance_exceeded else "within"
+        lines.append(
+            f"Unplanned downtime {minutes(up.unplanned_minutes)}: {state} the "
+            f"{left(up.allowance)} a month the policy allows"
+        )
+    if up.credit > 0:
+        credit = f"*Service credit owed: {percent(100 * up.credit)}* of the month's charges"
+        last = up.last_claim_day(tz)
+        if last is not None:
+            credit += f" · the customer can claim it until {last:%a} {last.day} {last:%b %Y}"
+        lines.append(credit)
+    elif up.target is not None:
+        lines.append("No service credit owed.")
+    return lines
+
+
+def maintenance_line(record: Any, tz: tzinfo) -> str:
+    """A maintenance whose notice was broken, and why (the problems kept with its record)."""
+    start, end = record.started_at, record.ended_at
+    when = slack_date(start, tz)
+    if end is not None:
+        when += f" for {left(end - start)}"
+    note = f": {_md(_one_line(record.note), NOTE_MAX)}" if record.note else ""
+    problems = "; ".join(_md(_one_line(p), 500) for p in record.notice_problems)
+    return f"• {when}{note} — {problems}"
+
+
+# -- /sla report --------------------------------------------------------------------------------
+
+
+def report_title(report: PolicyReport) -> str:
+    return f"SLA report · {report.policy.title or report.policy.name} · {report.period.label}"
+
+
+def report_blocks(report: PolicyReport, now: datetime) -> tuple[str, list[Block]]:
+    """``/sla report``'s summary in the channel: ``(fallback text, blocks)``."""
+    policy, period, figures = report.policy, report.period, report.compliance
+    tz = policy.tz
+    first = period.start.astimezone(tz)
+    last = (period.end - timedelta(microseconds=1)).astimezone(tz)
+    span = f"{first.day} {first:%b} – {last.day} {last:%b %Y} ({policy.timezone})"
+    so_far = " · *the month so far*" if now < period.end else ""
+    blocks: list[Block] = [
+        _header(report_title(report)),
+        _context(f"`{_md(policy.name, 64)}` · {span} · as of {slack_date(now, tz)}{so_far}"),
+    ]
+    opened = sum(s.opened for s in figures.severities)
+    response, resolution = overall(figures, "first_response"), overall(figures, "resolution")
+    summary = (
+        f"*{opened} ticket{'' if opened == 1 else 's'} opened* · first response "
+        f"{percent(response.met_percent)} met · resolution {percent(resolution.met_percent)} met"
+        f" · {len(figures.breaches)} breach{'' if len(figures.breaches) == 1 else 'es'}"
+    )
+    blocks.append(_section(summary))
+
+    quiet = [s for s in figures.severities if s.opened == 0]
+    busy = [s for s in figures.severities if s.opened]
+    blocks += [_section(severity_text(s)) for s in busy[:SEVERITIES_MAX]]
+    if quiet:
+        names = ", ".join(_md(_one_line(s.label), 80) for s in quiet)
+        blocks.append(_context(truncate(f"No tickets: {names}", SECTION_MAX)))
+
+    if figures.breaches:
+        labels = {s.severity: s.label for s in figures.severities}
+        worst = sorted(figures.breaches, key=lambda b: (-b.late, b.due, b.ref))[:WORST]
+        lines = [f"*Breaches: {len(figures.breaches)}* — the worst {len(worst)}:"]
+        lines += [breach_line(b, labels, tz) for b in worst]
+        blocks += [_divider(), _section(_join_fitting(lines, SECTION_MAX))]
+
+    if report.uptime is not None:
+        blocks += [_divider(), _section(_join_fitting(uptime_lines(report.uptime, tz), 3000))]
+    broken = [m for m in report.maintenance if m.notice_problems]
+    kept = len(report.maintenance) - len(broken)
+    if broken:
+        lines = [
+            f"*:warning: Maintenance that broke the notice rule: {len(broken)}* "
+            "(its minutes count as downtime)"
+        ]
+        lines += [maintenance_line(m, tz) for m in broken]
+        blocks.append(_section(_join_fitting(lines, SECTION_MAX)))
+    if kept:
+        blocks.append(
+            _context(
+                f"{kept} announced maintenance window{'' if kept == 1 else 's'} met the notice "
+                "rule: not counted as downtime."
+            )
+        )
+    blocks.append(_context("The chart follows · `slabot report` has every breach"))
+    fallback = f"{report_title(report)}: {summary.replace('*', '')}"
+    return truncate(fallback, FALLBACK_MAX), blocks[:MESSAGE_BLOCKS_MAX]
+
+
+def is_empty(report: PolicyReport) -> bool:
+    """Nothing to report: no ticket opened, no downtime, no maintenance in the period."""
+    opened = sum(s.opened for s in report.compliance.severities)
+    down = report.uptime is not None and report.uptime.downtime_minutes > 0
+    return not opened and not down and not report.maintenance
+
+
+def chart_alt_text(report: PolicyReport) -> str:
+    """What the chart shows, for screen readers and clients that show no images."""
+    figures = report.compliance
+    bars = "; ".join(
+        f"{s.label}: first response {percent(_met(s.first_response))}, "
+        f"resolution {percent(_met(s.resolution))}"
+        for s in figures.severities
+        if s.opened
+    )
+    text = f"Targets met by severity ({bars or 'no tickets'}). "
+    text += f"{len(figures.breaches)} breaches in {report.period.label}, by the day each was due."
+    return truncate(text, 1000)
+
+
+def _met(figures: TargetFigures | None) -> float | None:
+    return figures.met_percent if figures else None
+
+
+# -- the Home tab: this month -------------------------------------------------------------------
+
+HOME_MONTH_MAX = 2  # blocks: one section of lines and, when cut, a "… and N more" note
+
+
+def month_line(report: PolicyReport) -> str:
+    """ "*LeadPro* — first response 90% met · resolution 80% met · 3 breaches · uptime 99.95%"."""
+    figures = report.compliance
+    response, resolution = overall(figures, "first_response"), overall(figures, "resolution")
+    name = _md(_one_line(report.policy.title or report.policy.name), 100)
+    parts = [
+        f"first response {percent(response.met_percent)} met",
+        f"resolution {percent(resolution.met_percent)} met",
+        f"{len(figures.breaches)} breach{'' if len(figures.breaches) == 1 else 'es'}",
+    ]
+    if report.uptime is not None:
+        parts.append(f"uptime {percent(report.uptime.uptime_percent, 3)}")
+    return f"*{name}* ({report.period.label}) — " + " · ".join(parts)
+
+
+def month_blocks(reports: Sequence[PolicyReport]) -> list[Block]:
+    """The Home tab's "this month": one line per policy in use, in at most two blocks."""
+    if not reports:
+        return [_section("_No policy in use yet: bind a channel with `/sla policy NAME`._")]
+    lines = [month_line(r) for r in reports]
+    [first, *_] = _pack(lines, 1) or [[]]
+    blocks = [_section("\n".join(first))]
+    if len(first) < len(lines):
+        blocks.append(_context(f"… and {len(lines) - len(first)} more policies"))
+    return blocks[:HOME_MONTH_MAX]
