@@ -16,6 +16,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from ..outages import Outages
 from ..policies import PolicyBook
 from ..settings import Settings
 from ..store import Store
@@ -33,12 +34,14 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Slabot:
-    """What every listener needs: the use cases, the policies, the card publisher, the time."""
+    """What every listener needs: the use cases (tickets, outages), the policies, the card
+    publisher, the time."""
 
     tickets: Tickets
     policies: PolicyBook
     publisher: Publisher
     now: Callable[[], datetime]
+    outages: Outages
 
 
 def create_app(
@@ -63,7 +66,8 @@ def create_app(
         token_verification_enabled=False,  # `slabot serve` checks the token itself, clearly
         process_before_response=False,
     )
-    bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now)
+    outages = Outages(tickets.store, tickets.policies)
+    bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages)
     app.middleware(_skip_retries)
     app.error(_on_error)
     command.register(app, bot)

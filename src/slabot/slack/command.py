@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, Respond
 from ..tickets import SeverityUnclear, TicketError
 from ..tickets.queries import queue, story
 from ..tickets.service import MAX_TITLE
-from . import blocks
+from . import blocks, reporting
 from .commands import HELP, Command, Usage, parse, read_time
 from .notes import change_note
 
@@ -95,6 +95,12 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
     elif cmd.verb == "matrix":
         policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
         reply(f"Escalation matrix of {policy.name}", blocks.matrix_blocks(policy))
+    elif cmd.verb == "report":
+        reporting.report(bot, reply, cmd, body, client)
+    elif cmd.verb == "outage":
+        reporting.outage(bot, reply, cmd, body, client)
+    elif cmd.verb == "maintenance":
+        reporting.maintenance(bot, reply, cmd, body, client)
     else:
         # A change is quick (one row lock) and answers before the acknowledgement, so
         # commands typed in a row apply in the order they were typed.

@@ -68,6 +68,22 @@ def overall(compliance: Compliance, target: str) -> TargetFigures:
     )
 
 
+def met_parts(compliance: Compliance) -> list[str]:
+    """ "first response 90% met", "resolution 80% met": the targets any ticket of the report
+    had (a policy without resolution targets is not shown "resolution – met")."""
+    parts = []
+    for name in ("first_response", "resolution"):
+        figures = overall(compliance, name)
+        if figures.met + figures.breached + figures.running:
+            label = TARGET_LABELS.get(name, name).lower()
+            parts.append(f"{label} {percent(figures.met_percent)} met")
+    return parts
+
+
+def _breaches(count: int) -> str:
+    return f"{count} breach{'' if count == 1 else 'es'}"
+
+
 def _target_line(name: str, figures: TargetFigures | None, mean: str) -> str | None:
     if figures is None:
         return None
@@ -184,12 +200,12 @@ def report_blocks(report: PolicyReport, now: datetime) -> tuple[str, list[Block]
         _context(f"`{_md(policy.name, 64)}` · {span} · as of {slack_date(now, tz)}{so_far}"),
     ]
     opened = sum(s.opened for s in figures.severities)
-    response, resolution = overall(figures, "first_response"), overall(figures, "resolution")
-    summary = (
-        f"*{opened} ticket{'' if opened == 1 else 's'} opened* · first response "
-        f"{percent(response.met_percent)} met · resolution {percent(resolution.met_percent)} met"
-        f" · {len(figures.breaches)} breach{'' if len(figures.breaches) == 1 else 'es'}"
-    )
+    parts = [
+        f"*{opened} ticket{'' if opened == 1 else 's'} opened*",
+        *met_parts(figures),
+        _breaches(len(figures.breaches)),
+    ]
+    summary = " · ".join(parts)
     blocks.append(_section(summary))
 
     quiet = [s for s in figures.severities if s.opened == 0]
@@ -202,7 +218,9 @@ def report_blocks(report: PolicyReport, now: datetime) -> tuple[str, list[Block]
     if figures.breaches:
         labels = {s.severity: s.label for s in figures.severities}
         worst = sorted(figures.breaches, key=lambda b: (-b.late, b.due, b.ref))[:WORST]
-        lines = [f"*Breaches: {len(figures.breaches)}* — the worst {len(worst)}:"]
+        lines = [f"*Breaches: {len(figures.breaches)}*"]
+        if len(worst) < len(figures.breaches):
+            lines[0] += f" — the worst {len(worst)}:"
         lines += [breach_line(b, labels, tz) for b in worst]
         blocks += [_divider(), _section(_join_fitting(lines, SECTION_MAX))]
 
@@ -262,13 +280,8 @@ HOME_MONTH_MAX = 2  # blocks: one section of lines and, when cut, a "… and N m
 def month_line(report: PolicyReport) -> str:
     """ "*LeadPro* — first response 90% met · resolution 80% met · 3 breaches · uptime 99.95%"."""
     figures = report.compliance
-    response, resolution = overall(figures, "first_response"), overall(figures, "resolution")
     name = _md(_one_line(report.policy.title or report.policy.name), 100)
-    parts = [
-        f"first response {percent(response.met_percent)} met",
-        f"resolution {percent(resolution.met_percent)} met",
-        f"{len(figures.breaches)} breach{'' if len(figures.breaches) == 1 else 'es'}",
-    ]
+    parts = [*met_parts(figures), _breaches(len(figures.breaches))]
     if report.uptime is not None:
         parts.append(f"uptime {percent(report.uptime.uptime_percent, 3)}")
     return f"*{name}* ({report.period.label}) — " + " · ".join(parts)

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from ..store import Store
-from ..store.tables import Ticket, TicketEvent, Timer
+from ..store.tables import ChannelPolicy, Ticket, TicketEvent, Timer
 
 PAGE = 20
 
@@ -151,3 +151,14 @@ def counts(store: Store, workspace: str) -> dict[tuple[str, str], int]:
     )
     with store.reading() as session:
         return {(policy, severity): n for policy, severity, n in session.exec(query)}
+
+
+def policies_in_use(store: Store, workspace: str, since: datetime) -> list[str]:
+    """Policies a workspace uses: bound to one of its channels, or under a ticket still open
+    or opened since ``since``. Two indexed reads; sorted names."""
+    bound = select(ChannelPolicy.policy).where(ChannelPolicy.workspace == workspace)
+    used = select(Ticket.policy).where(
+        Ticket.workspace == workspace, or_(Ticket.active, Ticket.opened_at >= since)
+    )
+    with store.reading() as session:
+        return sorted(set(session.exec(bound)) | set(session.exec(used.distinct())))

@@ -1,0 +1,148 @@
+"""``/sla report``, ``/sla outage start|end`` and ``/sla maintenance``: parse, one use case, render.
+
+* **report** acknowledges at once (the figures read a month of histories and the chart takes a
+  few hundred milliseconds to draw), then posts the summary to the channel and uploads the
+  chart under it with ``files_upload_v2``. A refusal after the acknowledgement (bad month,
+  unknown policy, nothing to report, a channel the bot is not in) goes back through the
+  command's response URL, to the person who typed only.
+* **outage** and **maintenance** are one short transaction each, so they answer in the
+  acknowledgement like the ticket changes do, then announce in the channel. A maintenance
+  that breaks the policy's notice rule is still recorded and announced (it happens anyway);
+  the requester is warned, and the announcement says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from ..reports import ReportError, monthly
+from .commands import TIME_FORMS, USAGE, Command, Usage, read_time
+from .outage_blocks import maintenance_announcement, notice_broken, outage_ended, outage_started
+from .report_blocks import chart_alt_text, is_empty, report_blocks, report_title
+
+if TYPE_CHECKING:
+    from .app import Slabot
+    from .command import Reply
+
+log = logging.getLogger(__name__)
+
+
+def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
+    workspace, channel = body["team_id"], body.get("channel_id")
+    reply.early()
+    if not channel:
+        raise Usage("Ask for a report inside the channel it should be posted in.")
+    policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    now = bot.now()
+    try:
+        [found] = monthly(
+            bot.tickets.store, bot.policies, [workspace], cmd.month, policy=policy.name, now=now
+        )
+    except ReportError as exc:
+        raise Usage(f"{exc} `{USAGE['report']}`") from None
+    if is_empty(found):
+        reply(
+            f"Nothing to report for {policy.name} in {found.period.label}: no ticket was "
+            "opened and no downtime or maintenance was recorded. Another month? "
+            f"`{USAGE['report']}`"
+        )
+        return
+    text, blocks = report_blocks(found, now)
+    if not _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks):
+        return
+    from .chart import report_chart  # lazy: it brings matplotlib
+
+    png = report_chart(found.compliance, policy.tz, report_title(found))
+    name = f"sla-{policy.name}-{found.period.label}.png"
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            content=png,
+            filename=name,
+            title=report_title(found),
+            alt_txt=chart_alt_text(found),
+        )
+    except SlackApiError as exc:
+        error = exc.response.get("error", "an error")
+        log.warning("could not upload the report chart to %s: %s", channel, error)
+        reply(f"The summary is posted, but Slack refused the chart ({error}). {_fix(error)}")
+
+
+def outage(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
+    workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
+    policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    now = bot.now()
+    if cmd.action == "start":
+        record = bot.outages.start(
+            workspace,
+            policy.name,
+            channel=channel,
+            actor=user,
+            now=now,
+            note=cmd.text,
+            force_majeure=cmd.force_majeure,
+        )
+        text, blocks = outage_started(record, policy, cmd.text)
+    else:
+        record = bot.outages.end(workspace, policy.name, actor=user, now=now, note=cmd.text)
+        text, blocks = outage_ended(record, policy, cmd.text)
+    reply.early()
+    if channel:
+        _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks)
+
+
+def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
+    workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
+    policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    now = bot.now()
+    assert cmd.start is not None and cmd.duration is not None  # the grammar sees to both
+    try:
+        start = read_time(cmd.start, policy.tz, now)
+    except ValueError:
+        raise Usage(
+            f"I can't read the start {cmd.start[:40]!r}: write {TIME_FORMS} "
+            f"(in {policy.timezone}). `{USAGE['maintenance']}`"
+        ) from None
+    record, problems = bot.outages.plan_maintenance(
+        workspace,
+        policy.name,
+        start,
+        cmd.duration,
+        channel=channel,
+        actor=user,
+        now=now,
+        note=cmd.text,
+    )
+    if problems:
+        reply(
+            f":warning: {notice_broken(policy, problems)} It is recorded and announced in the "
+            "channel anyway, with the reason."
+        )
+    else:
+        reply.early()
+    if channel:
+        text, blocks = maintenance_announcement(record, policy, problems)
+        _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks)
+
+
+def _post(reply: Reply, send: Any, **kw: Any) -> bool:
+    """Post to the channel; when Slack refuses, tell the person who typed why and what to do."""
+    try:
+        send(**kw)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "an error")
+        log.warning("could not post to %s: %s", kw.get("channel"), error)
+        reply(f"I couldn't post in this channel ({error}). {_fix(error)}")
+        return False
+    return True
+
+
+def _fix(error: str) -> str:
+    if error in ("not_in_channel", "channel_not_found"):
+        return "Invite me first: `/invite @slabot`, then try again."
+    if error == "missing_scope":
+        return "The app needs the `files:write` and `chat:write` scopes: reinstall it."
+    return "Try again in a moment."
