@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from slabot.sla import Policy, load_policy, parse_policy
 from slabot.sla.classify import classify
@@ -283,6 +285,21 @@ def test_truncate_counts_utf16_and_never_splits_a_grapheme():
             assert size(cut) <= limit
             body = cut.removesuffix("…")
             assert body == unit * (len(body) // len(unit)), (unit, limit, cut)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab &<>\r\n.\u0301\u200d😀é"), max_size=40),
+    limit=st.integers(2, 30),
+)
+@example(text="a" * 9 + "\u0301bbbb", limit=10)  # the accent joins the last "a" that would fit
+def test_ascii_shortcut_cuts_where_the_cluster_walk_would(text, limit):
+    """`_cut` takes a shortcut for plain ASCII; it must agree with walking the clusters, for
+    plain text and for text measured escaped (a combining mark right after the cut joins the
+    last character, so the shortcut must not apply)."""
+    for measure in (blocks._size, blocks._escaped_size):
+        walked = blocks._cut_clusters(text, limit, measure)
+        assert blocks._cut(text, limit, measure) == walked
 
 
 def test_left_reads_like_people_talk():

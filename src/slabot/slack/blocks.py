@@ -96,6 +96,9 @@ _INVISIBLE = dict.fromkeys(
     ]
 )
 _ZWJ = "\u200d"
+# ASCII that is not one unit one cluster, or grows when escaped: "\r\n" is one cluster, and
+# ``_md`` measures "&", "<" and ">" escaped.
+_WIDENS = frozenset("\r&<>")
 
 
 # -- text: escaping, cutting ------------------------------------------------------------------
@@ -171,6 +174,14 @@ def _escaped_size(text: str) -> int:
 
 def _cut(text: str, limit: int, measure) -> str:
     """The longest run of whole clusters whose ``measure`` fits ``limit`` with "…" added."""
+    budget = limit - _size(ELLIPSIS)
+    head = text[: budget + 1]  # one more: a combining mark there would join the last cluster
+    if head.isascii() and not _WIDENS.intersection(head):
+        return text[:budget].rstrip() + ELLIPSIS  # one unit a character, each its own cluster
+    return _cut_clusters(text, limit, measure)
+
+
+def _cut_clusters(text: str, limit: int, measure) -> str:
     budget = limit - _size(ELLIPSIS)
     used, end = 0, 0
     for cluster in _clusters(text):
