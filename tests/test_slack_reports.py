@@ -156,6 +156,15 @@ def test_a_refused_chart_is_explained_and_the_summary_stays(slack):
     posted(slack, CHANNEL, "SLA report · LiveOps Support Plus · 2026-11")
 
 
+@sqlite_only
+def test_a_failed_upload_of_the_bytes_is_explained(slack):
+    slack.open("p1 checkout is down")
+    slack.fake.fail_next("file.upload", status=500)
+    refusal = slack.command("report").ephemeral()
+    assert refusal == "The summary is posted, but the chart's upload failed. Try again in a moment."
+    assert slack.fake.calls_to("files.completeUploadExternal") == []
+
+
 # -- /sla outage ----------------------------------------------------------------------------------
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from ..reports import ReportError, monthly
+from .chart import report_chart  # imports matplotlib only when it draws
 from .commands import TIME_FORMS, USAGE, Command, Usage, read_time
 from .outage_blocks import maintenance_announcement, notice_broken, outage_ended, outage_started
 from .report_blocks import chart_alt_text, is_empty, report_blocks, report_title
@@ -53,8 +54,6 @@ def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
     text, blocks = report_blocks(found, now)
     if not _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks):
         return
-    from .chart import report_chart  # lazy: it brings matplotlib
-
     png = report_chart(found.compliance, policy.tz, report_title(found))
     name = f"sla-{policy.name}-{found.period.label}.png"
     try:
@@ -69,6 +68,9 @@ def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
         error = exc.response.get("error", "an error")
         log.warning("could not upload the report chart to %s: %s", channel, error)
         reply(f"The summary is posted, but Slack refused the chart ({error}). {_fix(error)}")
+    except (SlackRequestError, OSError) as exc:  # step 2 posts to Slack's upload URL directly
+        log.warning("could not upload the report chart to %s: %s", channel, exc)
+        reply("The summary is posted, but the chart's upload failed. Try again in a moment.")
 
 
 def outage(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
