@@ -4,6 +4,7 @@
 * `leader`: only one clock dispatches at a time; the others stand by.
 * `runner`: APScheduler drives the tick every second or so (``slabot clock``, ``slabot serve``).
 * `messages`: what each timer says in Slack (pure).
+* `maintenance`: reminders of planned maintenance, a second duty of each tick.
 * `operator`: what an operator sees of the timers and how dead ones are sent again.
 
 The database's timers table is the only source of truth (see DESIGN.md): the clock keeps no

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from ..store import Store
 from ..tickets import SYSTEM, Tickets
 from .dispatch import LEASE, Dispatcher, TickReport
 from .leader import Leadership
+from .maintenance import MaintenanceReminders
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,9 @@ class Clock:
         *,
         retry: timedelta = STANDBY_RETRY,
         now: Callable[[], datetime] = wall_clock,
+        duties: Sequence[Callable[[datetime], object]] = (),  # more work per tick, after timers
     ):
+        self.duties = tuple(duties)
         self.dispatcher = dispatcher
         self.leadership = leadership
         self.retry = retry
@@ -70,6 +73,8 @@ class Clock:
                 if not self._lead(now):
                     return report
                 tick = self.dispatcher.tick(now)
+                for duty in self.duties:
+                    duty(now)
             except OperationalError as exc:
                 reason = str(exc.orig).strip().splitlines()[0]
                 log.warning("the database is unavailable: %s", reason)
@@ -117,7 +122,8 @@ def build(
     )
     notifier = Fanout([SlackNotifier(make_clock_client(settings)), Pagers(httpx.Client())])
     dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch)
-    return Clock(dispatcher, Leadership(store))
+    reminders = MaintenanceReminders(store, make_clock_client(settings), policies)
+    return Clock(dispatcher, Leadership(store), duties=[reminders.tick])
 
 
 def schedule(clock: Clock, interval: float, *, background: bool) -> BaseScheduler:
