@@ -75,44 +75,59 @@ def monthly(
     """
     chosen = _chosen(book, policy)
     periods = {p.name: _period(p, month, now) for p in chosen}
-    outages = Outages(store, book)
+    return [
+        _figures(p, periods[p.name], now, _gather(store, book, workspaces, p, periods[p.name], now))
+        for p in chosen
+    ]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """What one policy's report reads from the store."""
+
+    versions: dict[str, Policy]  # by digest
+    opened: Versions  # tickets opened in the period
+    earlier: Versions  # outage tickets opened before it and maybe still down in it
+    records: list[OutageRecord]  # outages and maintenance overlapping it
+
+
+def _gather(
+    store: Store,
+    book: PolicyBook,
+    workspaces: list[str],
+    policy: Policy,
+    period: Period,
+    now: datetime,
+) -> _Rows:
     prefix = len(workspaces) > 1
-    reports = []
-    for p in chosen:
-        period = periods[p.name]
-        versions = _versions(store, book, p)
-        opened = _as_of(
-            histories(
-                store, workspaces, period.start, period.end, policy=p.name, prefix_workspace=prefix
-            ),
-            now,
+    versions = _versions(store, book, policy)
+    outage_keys = {s.key for v in versions.values() for s in v.severities if s.outage}
+    start, end, name = period.start, period.end, policy.name
+    opened = histories(store, workspaces, start, end, policy=name, prefix_workspace=prefix)
+    earlier = still_down(store, workspaces, start, name, outage_keys, prefix_workspace=prefix)
+    # Rows that start or end after ``now`` are clipped to it by `uptime`.
+    records = Outages(store, book).records(workspaces, name, start, end)
+    return _Rows(versions, _as_of(opened, now), _as_of(earlier, now), records)
+
+
+def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> PolicyReport:
+    versions = rows.versions
+    try:
+        figures = compliance_by_version(
+            policy, [(versions[d], found) for d, found in rows.opened.items()], period, now
         )
-        outage_keys = {s.key for v in versions.values() for s in v.severities if s.outage}
-        earlier = _as_of(
-            still_down(
-                store, workspaces, period.start, p.name, outage_keys, prefix_workspace=prefix
-            ),
-            now,
-        )
-        # Rows that start or end after ``now`` are clipped to it by `uptime`.
-        records = outages.records(workspaces, p.name, period.start, period.end)
-        try:
-            figures = compliance_by_version(
-                p, [(versions[d], found) for d, found in opened.items()], period, now
-            )
-            spells = [
-                spell
-                for group in (opened, earlier)
-                for d, found in group.items()
-                for spell in outages_from_tickets(versions[d], found, period)
-            ]
-        except KeyError as exc:
-            raise ReportError(f"policy {p.name}: {exc.args[0]}") from None
-        spells += [as_outage(r) for r in records]
-        up = uptime(p, spells, period, now) if p.uptime else None
-        planned = tuple(r for r in records if r.planned and r.started_at in period)
-        reports.append(PolicyReport(p, period, figures, up, planned))
-    return reports
+        spells = [
+            spell
+            for group in (rows.opened, rows.earlier)
+            for d, found in group.items()
+            for spell in outages_from_tickets(versions[d], found, period)
+        ]
+    except KeyError as exc:
+        raise ReportError(f"policy {policy.name}: {exc.args[0]}") from None
+    spells += [as_outage(r) for r in rows.records]
+    up = uptime(policy, spells, period, now) if policy.uptime else None
+    planned = tuple(r for r in rows.records if r.planned and r.started_at in period)
+    return PolicyReport(policy, period, figures, up, planned)
 
 
 def _as_of(found: Versions, now: datetime) -> Versions:

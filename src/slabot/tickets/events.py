@@ -6,7 +6,7 @@ the few facts it needs. Instants inside ``before``/``after`` are ISO 8601 string
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -40,18 +40,32 @@ def engine_events(rows: Iterable[TicketEvent]) -> list[Event]:
 
 def engine_event(kind: str, at: datetime, after: Mapping[str, Any]) -> Event | None:
     """One stored event as the engine reads it; None for the kinds kept only for the audit."""
-    if kind == "opened":
-        return Opened(at, after["severity"], instant(after.get("reported_at")))
-    if kind == "severity_changed":
-        return SeverityChanged(at, after["severity"])
-    if kind == "acknowledged":
-        return Acknowledged(at)
-    if kind == "update_posted":
-        return UpdatePosted(at, instant(after.get("eta")), bool(after.get("workaround")))
-    if kind == "status_changed":
-        return StatusChanged(at, after["status"])
-    if kind == "page_acknowledged":
-        return PageAcknowledged(at, after["level"])
-    if kind in AUDIT_ONLY:
-        return None
-    raise ValueError(f"unknown ticket event kind {kind!r}")
+    reader = READERS.get(kind)
+    if reader is None:
+        if kind in AUDIT_ONLY:
+            return None
+        raise ValueError(f"unknown ticket event kind {kind!r}")
+    fields, make = reader
+    return make(at, *(after.get(name) for name in fields), *(None,) * (2 - len(fields)))
+
+
+def _truth(value: Any) -> bool:
+    """A JSON boolean as stored, or as a database hands it back out of the JSON (SQLite
+    ``json_extract`` gives 1/0, PostgreSQL ``->>`` gives 'true'/'false')."""
+    return value in (True, 1, "1", "true")
+
+
+Make = Callable[[datetime, Any, Any], Event]
+# Per kind: the (at most two) keys of ``after`` the engine reads, and how they make its event.
+# `slabot.tickets.histories` has the database take these keys out of the JSON.
+READERS: dict[str, tuple[tuple[str, ...], Make]] = {
+    "opened": (("severity", "reported_at"), lambda at, sev, rep: Opened(at, sev, instant(rep))),
+    "severity_changed": (("severity",), lambda at, sev, _: SeverityChanged(at, sev)),
+    "acknowledged": ((), lambda at, _a, _b: Acknowledged(at)),
+    "update_posted": (
+        ("eta", "workaround"),
+        lambda at, eta, w: UpdatePosted(at, instant(eta), _truth(w)),
+    ),
+    "status_changed": (("status",), lambda at, status, _: StatusChanged(at, status)),
+    "page_acknowledged": (("level",), lambda at, level, _: PageAcknowledged(at, level)),
+}

@@ -26,20 +26,15 @@ from sqlalchemy import Select, String, and_, case, exists, literal, select, type
 from ..sla.history import Event
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent
-from .events import engine_event
+from .events import AUDIT_ONLY, READERS
 
 T = Ticket.__table__  # type: ignore[attr-defined]
 E = TicketEvent.__table__  # type: ignore[attr-defined]
 History = tuple[str, list[Event]]
 Versions = dict[str, list[History]]  # policy digest → (ref, events), in opening order
-# The ``after`` keys the engine reads, per kind (see `engine_event`): at most two.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "opened": ("severity", "reported_at"),
-    "severity_changed": ("severity",),
-    "status_changed": ("status",),
-    "page_acknowledged": ("level",),
-    "update_posted": ("eta", "workaround"),
-}
+# The ``after`` keys the engine reads, per kind: at most two (`events.READERS`).
+FIELDS = {kind: fields for kind, (fields, _) in READERS.items() if fields}
+_AUDIT_ONLY = frozenset(AUDIT_ONLY)
 OUTAGE_KINDS = ("opened", "severity_changed")  # the events that set a severity
 
 
@@ -117,6 +112,7 @@ def _query(store: Store, where: list[Any]) -> Select[Any]:
         at = type_coerce(E.c.at, String) + literal("+00:00")
     return (
         select(
+            T.c.id,
             T.c.workspace,
             T.c.number,
             T.c.policy_digest,
@@ -133,33 +129,30 @@ def _query(store: Store, where: list[Any]) -> Select[Any]:
 
 def _read(store: Store, where: list[Any], prefix: bool) -> Versions:
     out: Versions = {}
-    key: tuple[str, int] | None = None
-    digest, events = "", []
-
-    def flush() -> None:
-        workspace, number = key  # type: ignore[misc]
-        ref = f"{workspace}/SLA-{number}" if prefix else f"SLA-{number}"
-        out.setdefault(digest, []).append((ref, events))
-
+    current: int | None = None
+    events: list[Event] = []
     with store.reader.connect() as connection:
         result = connection.execute(_query(store, where))
-        for part in result.partitions(5000):  # fetchmany: far fewer driver calls than rows
-            for workspace, number, version, kind, when, first, second in part:
-                if (workspace, number) != key:
-                    if key is not None:
-                        flush()
-                    key, digest, events = (workspace, number), version, []
-                if isinstance(when, str):
+        # The rows straight from the driver's cursor: none of the columns needs SQLAlchemy's
+        # result processing (instants are handled below), and building its Row objects was
+        # half of the database read (bench/README.md, "report").
+        cursor = result.cursor
+        while part := cursor.fetchmany(5000):
+            for ticket, workspace, number, digest, kind, when, first, second in part:
+                if ticket != current:
+                    current, events = ticket, []
+                    ref = f"{workspace}/SLA-{number}" if prefix else f"SLA-{number}"
+                    out.setdefault(digest, []).append((ref, events))
+                if kind in _AUDIT_ONLY:
+                    continue
+                if isinstance(when, str):  # SQLite: UTC text with "+00:00" appended
                     when = datetime.fromisoformat(when)
-                elif when.tzinfo is None:
-                    when = when.replace(tzinfo=UTC)
-                names = FIELDS.get(kind, ())
-                after = dict(zip(names, (first, second), strict=False))
-                if "workaround" in after:
-                    after["workaround"] = second in (1, True, "1", "true")
-                event = engine_event(kind, when, after)
-                if event is not None:
-                    events.append(event)
-        if key is not None:
-            flush()
+                elif when.tzinfo is not UTC:  # PostgreSQL: in the session's time zone
+                    when = when.astimezone(UTC)
+                try:
+                    make = READERS[kind][1]
+                except KeyError:
+                    raise ValueError(f"unknown ticket event kind {kind!r}") from None
+                events.append(make(when, first, second))
+        result.close()
     return out
