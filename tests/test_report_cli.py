@@ -4,13 +4,14 @@ PostgreSQL, in Markdown, CSV and JSON."""
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from slabot.cli import main
+from slabot.outages import Outages
 
 ROOT = Path(__file__).resolve().parent.parent
 IST = ZoneInfo("Asia/Kolkata")
@@ -194,3 +195,27 @@ def test_bad_input_is_one_clear_line(capsys, worked, argv, message):
     assert code == 2 and out == ""
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_recorded_outages_and_maintenance_count_in_uptime(capsys, worked, tickets, policy_book):
+    """On top of SLA-3's 45 minutes (4 Nov 10:00, resolved 10:45): an outage recorded 5 Nov
+    09:00–09:30 and maintenance on Sun 8 Nov 03:00–05:00 announced only an hour ahead (both
+    count), and a force-majeure outage 6 Nov 12:00–13:00 (left out)."""
+    tickets.resolve("T1", 3, actor="UADMIN", now=ist(4, 10, 45))
+    outages = Outages(worked, policy_book)
+    outages.start("T1", "leadsquared", channel=None, actor="U1", now=ist(5, 9))
+    outages.end("T1", "leadsquared", actor="U1", now=ist(5, 9, 30))
+    outages.start("T1", "leadsquared", channel=None, actor="U1", now=ist(6, 12), force_majeure=True)
+    outages.end("T1", "leadsquared", actor="U1", now=ist(6, 13))
+    outages.plan_maintenance(
+        "T1", "leadsquared", ist(8, 3), timedelta(hours=2), channel=None, actor="U1", now=ist(8, 2)
+    )
+    argv = ["report", "--month", "2026-11", "--policy", "leadsquared", "--format", "json"]
+
+    code, out, err = run(capsys, *argv, "--now", "2026-11-10T00:00+05:30")
+
+    assert code == 0, err
+    up = json.loads(out)["policies"][0]["uptime"]
+    assert up["downtime_minutes"] == 45 + 30 + 120
+    assert up["excluded_minutes"] == 60
+    assert up["unplanned_minutes"] == 45 + 30 and up["allowance_exceeded"] is True

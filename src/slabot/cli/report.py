@@ -1,19 +1,19 @@
 """``slabot report --month 2026-11``: a month's SLA compliance and uptime, outside Slack.
 
-For each policy (or ``--policy NAME``), the month in the policy's own time zone, the tickets
-opened in it in the chosen workspaces (``--workspace``, repeatable; every workspace when left
-out), their histories as stored (`slabot.tickets.histories`, one query per policy), and the
-pure figures of `slabot.sla.reports`: compliance per severity and uptime from the tickets of
-outage severities. Formats:
+For each policy (or ``--policy NAME``), the month in the policy's own time zone, in the
+chosen workspaces (``--workspace``, repeatable; every workspace when left out), through the
+same use case as ``/sla report``: `slabot.reports.monthly`. Its docstring says what counts: in
+short, compliance of the tickets opened in the month, each judged under the policy version it
+was opened under; uptime from outage tickets (also those opened earlier and still down), the
+outages recorded with ``/sla outage`` and maintenance whose notice rule was broken (announced
+maintenance and force majeure left out). Formats:
 
 * ``md`` (default): per policy a compliance table, the uptime lines and the breaches.
 * ``csv``: one row per policy × severity; the policy's uptime figures repeat on each of its
   rows. ``--breaches`` prints the breaches instead, one row each.
 * ``json``: one object, ``{"month", "now", "policies": [...]}``; durations in minutes.
 
-Tickets are judged under the policy as it is now (not the version each was opened under).
-Outages recorded without a ticket and planned maintenance are not stored yet, so uptime here
-counts ticket downtime only. This module is the adapter: the only place the wall clock is read
+This module is the adapter: it parses, formats, and is the only place the wall clock is read
 (``--now`` overrides it, to show the figures as they stood at an instant).
 """
 
@@ -302,7 +302,8 @@ def _markdown(label: str, now: datetime, reports: list[Report]) -> None:
             target += "" if up.target is None else ("met)" if up.target_met else "missed)")
             print(
                 f"Uptime {up.uptime_percent:.3f}%{target}: {up.downtime_minutes} of "
-                f"{up.minutes:,} minutes down (from tickets of outage severities)."
+                f"{up.minutes:,} minutes down (outage tickets, recorded outages and "
+                f"maintenance without due notice; {up.excluded_minutes} minutes left out)."
             )
             if policy.uptime and policy.uptime.credits:
                 print(f"Service credit: {100 * up.credit:g}%.")

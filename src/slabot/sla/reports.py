@@ -10,7 +10,9 @@ union of intervals.
 Decisions taken here, in one place:
 
 * A report covers the tickets *opened* in the period. Each is judged under its severity as it
-  is at ``now`` (the engine applies a changed severity's targets from the opening).
+  is at ``now`` (the engine applies a changed severity's targets from the opening), and under
+  the policy version it was opened under (`compliance_by_version`: the caller groups tickets
+  by version, so each group's clocks are looked up once; figures are summed by severity key).
 * A target whose deadline was met in time is *met*; one met late, or still unmet at ``now``
   after its deadline, is *breached*. One still running (or paused) at ``now`` counts in
   neither, and is reported as *running*, so met + breached + running = tickets with the target.
