@@ -247,6 +247,39 @@ def test_a_page_reaches_each_person_the_channel_the_thread_and_the_card_once(
     assert len(fake.calls) == calls
 
 
+def test_an_answer_while_the_page_is_sent_stops_its_repeats(store, desk, fake, now):
+    """The tick records its outcomes after performing them; a page answered in between
+    must get its next timers from its new state, not from the schedule the tick started with."""
+    view = open_ticket(desk, fake)
+    clock = dispatcher(store, desk, fake)
+    sending = threading.Event()
+
+    def answered(args: dict[str, Any]) -> None:  # the page's first call: answered right then
+        desk.acknowledge_page("T1", view.ticket.number, "level_2", actor="U0L2A", now=T0)
+        sending.set()  # and the fake gives its usual answer
+
+    fake.respond("conversations.open", answered, times=1)
+
+    assert tick(clock, now, T0).sent == 1
+
+    assert sending.is_set()
+    assert timer(store, view.ticket, "page", "rule0:level_2").state == "fired"
+    assert not [t for t in timers(store, view.ticket, "pending") if t.kind == "page"]
+
+
+def test_several_tickets_are_paged_in_one_tick_each_in_order(store, desk, fake, now):
+    views = [open_ticket(desk, fake, title=f"outage {n}") for n in range(12)]
+    clock = dispatcher(store, desk, fake, workers=4)
+
+    assert tick(clock, now, T0).sent == 12
+
+    for view in views:
+        assert timer(store, view.ticket, "page", "rule0:level_2").state == "fired"
+        assert timer(store, view.ticket, "page", "rule0:level_2", 1).state == "pending"
+        assert len(thread(fake, view)) == 1
+    assert len(fake.calls_to("chat.update")) == 12
+
+
 def test_reminders_name_the_target_the_time_left_and_the_clause(store, desk, fake, now):
     view = open_ticket(desk, fake, severity="p3")  # P3: no pages, first response within 8h
     clock = dispatcher(store, desk, fake)

@@ -10,9 +10,12 @@ The three steps are separate on purpose:
    one of its ticket is being retried or performed, so each ticket's timers go out in order.
 2. **Perform**, outside any transaction (a slow Slack must not hold database locks): check the
    timer is still owed, then act (auto-solve and auto-close, through the ticket use cases, as
-   the system actor) and notify.
-3. **Record**, one short transaction per timer: ``fired`` with the receipt, ``dropped`` with
-   the reason, back to ``pending`` with a backoff, or ``dead`` after ``max_attempts``.
+   the system actor) and notify. Several tickets are performed at once (``workers`` threads),
+   each ticket's timers one after the other, so a ticket's messages keep their order while
+   the time one spends waiting on Slack is used for another.
+3. **Record**, one transaction for the tick (`Tickets.record_timers`): ``fired`` with the
+   receipt, ``dropped`` with the reason, back to ``pending`` with a backoff, or ``dead`` after
+   ``max_attempts``, with each settled ticket's next timers.
 
 Exactly once: a message is only re-sent after a crash once the notifier has looked for it
 (`Notifier.delivered`), parts that arrived before a failure are recorded and skipped, and an
@@ -29,6 +32,7 @@ import random
 import secrets
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -41,7 +45,7 @@ from ..notify import Delivery, DeliveryFailed, Notifier, Receipt
 from ..sla.schedule import Timer as Owed
 from ..store import Store
 from ..store.tables import Ticket, Timer
-from ..tickets import SYSTEM, TicketError, Tickets, TicketView
+from ..tickets import SYSTEM, TicketError, Tickets, TicketView, TimerOutcome
 from . import messages
 
 log = logging.getLogger(__name__)
@@ -52,8 +56,11 @@ ACTIONS = frozenset({"auto_solve", "auto_close"})  # timers that change the tick
 # anything a reader would still call on time.
 GRACE = timedelta(seconds=60)
 LEASE = timedelta(seconds=60)
+# Tickets performed at once. Enough to keep one core busy while others wait on Slack (about a
+# millisecond a call); few enough that a burst does not look like a flood to Slack's limits.
+WORKERS = 8
 
-Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held", "lost"]
+Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held"]
 
 
 @dataclass
@@ -106,6 +113,15 @@ class Backoff:
 
 
 @dataclass(frozen=True)
+class _Done:
+    """A performed timer: what it came to, and what to write on its row."""
+
+    outcome: Outcome
+    record: TimerOutcome
+    delivery: Delivery | None = None  # for a dead timer: the channel is told once recorded
+
+
+@dataclass(frozen=True)
 class _Claim:
     timer: Timer  # the row as it was before this claim
 
@@ -133,6 +149,7 @@ class Dispatcher:
         max_attempts: int = 8,
         backoff: Backoff = Backoff(),
         grace: timedelta = GRACE,
+        workers: int = WORKERS,
         rand: Callable[[], float] = random.random,
     ):
         self.store = store
@@ -144,6 +161,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.grace = grace
+        self.workers = workers
         self.rand = rand
         self._since: datetime | None = None  # this dispatcher's first tick
 
@@ -157,17 +175,45 @@ class Dispatcher:
         if not claims:
             return report
         views = self._views(claims, now)
-        held: set[int] = set()  # tickets whose earlier timer failed: the rest wait behind it
+        tickets: dict[int, list[_Claim]] = {}  # in due order, as claimed
         for claim in claims:
-            ticket_id = claim.timer.ticket_id
-            if ticket_id in held:
-                self._unclaim(claim.timer)
+            tickets.setdefault(claim.timer.ticket_id, []).append(claim)
+        groups = list(tickets.values())
+        if self.workers > 1 and len(groups) > 1:
+            with ThreadPoolExecutor(min(self.workers, len(groups)), "slabot-tick") as pool:
+                done = [
+                    d
+                    for part in pool.map(lambda g: self._perform(g, views, now), groups)
+                    for d in part
+                ]
+        else:
+            done = [d for group in groups for d in self._perform(group, views, now)]
+        lost = self.tickets.record_timers([d.record for d in done], self.name, now, views)
+        for d in done:
+            if d.record.timer_id in lost:
+                log.warning(
+                    "timer %s was taken over by another clock; not recorded", d.record.timer_id
+                )
                 continue
-            outcome = self._run(claim, views, now)
-            if outcome == "retried":
-                held.add(ticket_id)
-            report.add(outcome)
+            report.add(d.outcome)
+            if d.outcome == "dead" and d.delivery is not None:
+                self._give_up(d.delivery, d.record)
         return report
+
+    def _perform(
+        self, claims: list[_Claim], views: dict[int, TicketView], now: datetime
+    ) -> list[_Done]:
+        """One ticket's claimed timers, in order; after one that must be retried, the rest of
+        the ticket's wait behind it."""
+        done: list[_Done] = []
+        retrying = False
+        for claim in claims:
+            if retrying:
+                done.append(_Done("held", self._unclaim(claim.timer)))
+                continue
+            done.append(self._run(claim, views, now))
+            retrying = done[-1].outcome == "retried"
+        return done
 
     # -- claim ------------------------------------------------------------------------------
 
@@ -218,7 +264,7 @@ class Dispatcher:
 
     # -- perform ----------------------------------------------------------------------------
 
-    def _run(self, claim: _Claim, views: dict[int, TicketView], now: datetime) -> Outcome:
+    def _run(self, claim: _Claim, views: dict[int, TicketView], now: datetime) -> _Done:
         timer = claim.timer
         delivery = Delivery(
             timer,
@@ -236,8 +282,10 @@ class Dispatcher:
                 if isinstance(owed, str):
                     return self._drop(delivery, owed)
                 if owed.due_at > now:  # the ticket changed while the timer was claimed
-                    self._unclaim(timer, due_at=owed.due_at, next_attempt_at=owed.due_at)
-                    return "held"
+                    return _Done(
+                        "held",
+                        self._unclaim(timer, due_at=owed.due_at, next_attempt_at=owed.due_at),
+                    )
             if timer.kind in ACTIONS and not timer.detail.get("acted"):
                 delivery = self._act(delivery)
                 views[timer.ticket_id] = delivery.view
@@ -284,27 +332,25 @@ class Dispatcher:
 
     # -- record -----------------------------------------------------------------------------
 
-    def _fired(self, delivery: Delivery, receipt: Receipt) -> Outcome:
+    def _fired(self, delivery: Delivery, receipt: Receipt) -> _Done:
         timer = delivery.timer
         detail = {**timer.detail, "receipt": receipt}
         if delivery.late:
             detail["late"] = delivery.late
-        recorded = self._record(
-            delivery,
+        record = self._record(
+            timer,
             state="fired",
             fired_at=delivery.now,
             attempts=timer.attempts + 1,
             detail=detail,
         )
-        if not recorded:
-            return "lost"
-        return "late" if delivery.late else "sent"
+        return _Done("late" if delivery.late else "sent", record)
 
-    def _drop(self, delivery: Delivery, why: str) -> Outcome:
+    def _drop(self, delivery: Delivery, why: str) -> _Done:
         detail = {**delivery.timer.detail, "dropped": why}
-        return "dropped" if self._record(delivery, state="dropped", detail=detail) else "lost"
+        return _Done("dropped", self._record(delivery.timer, state="dropped", detail=detail))
 
-    def _failed(self, delivery: Delivery, failure: DeliveryFailed) -> Outcome:
+    def _failed(self, delivery: Delivery, failure: DeliveryFailed) -> _Done:
         timer, now = delivery.timer, delivery.now
         attempts = timer.attempts + 1
         done = sorted(set(timer.detail.get("done") or ()) | failure.done)
@@ -313,50 +359,37 @@ class Dispatcher:
         if failure.retryable and attempts < self.max_attempts:
             wait = self.backoff.delay(attempts, failure.retry_after, self.rand)
             log.info("timer %s failed (%s); retrying in %s", delivery.key, error, wait)
-            self._unclaim(
+            record = self._unclaim(
                 timer,
                 attempts=attempts,
                 next_attempt_at=now + wait,
                 last_error=error,
                 detail=detail,
             )
-            return "retried"
+            return _Done("retried", record)
         log.warning("timer %s is dead after %d attempts: %s", delivery.key, attempts, error)
-        if not self._record(
-            delivery, state="dead", attempts=attempts, last_error=error, detail=detail
-        ):
-            return "lost"
+        record = self._record(
+            timer, state="dead", attempts=attempts, last_error=error, detail=detail
+        )
+        return _Done("dead", record, delivery)
+
+    def _give_up(self, delivery: Delivery, record: TimerOutcome) -> None:
+        """Tell the ticket's channel that a timer is dead, once its death is recorded."""
+        error = record.values["last_error"]
         try:
-            self.notifier.gave_up(delivery, f"{attempts} attempts, the last: {error}")
+            self.notifier.gave_up(
+                delivery, f"{record.values['attempts']} attempts, the last: {error}"
+            )
         except Exception:
             log.exception("could not tell the channel that timer %s is dead", delivery.key)
-        return "dead"
 
-    def _record(self, delivery: Delivery, **values: object) -> bool:
-        timer = delivery.timer
-        recorded = self.tickets.record_timer(
-            timer.ticket_id,
-            timer.id,
-            self.name,
-            delivery.now,
-            **values,  # type: ignore[arg-type]
-        )
-        if not recorded:
-            log.warning("timer %s was taken over by another clock; not recorded", delivery.key)
-        return recorded
+    @staticmethod
+    def _record(timer: Timer, **values: object) -> TimerOutcome:
+        return TimerOutcome(timer.id, timer.ticket_id, values)  # type: ignore[arg-type]
 
-    def _unclaim(self, timer: Timer, **values: object) -> None:
+    def _unclaim(self, timer: Timer, **values: object) -> TimerOutcome:
         """Back to ``pending`` (a retry, or waiting behind an earlier timer of its ticket)."""
-        with self.store.writing() as session:
-            session.execute(
-                update(Timer)
-                .where(
-                    Timer.id == timer.id,  # type: ignore[arg-type]
-                    Timer.state == "sending",  # type: ignore[arg-type]
-                    Timer.claimed_by == self.name,  # type: ignore[arg-type]
-                )
-                .values(state="pending", claimed_at=None, claimed_by=None, **values)
-            )
+        return self._record(timer, state="pending", claimed_at=None, claimed_by=None, **values)
 
 
 def _still_owed(timer: Timer, view: TicketView) -> Owed | str:

@@ -9,7 +9,7 @@ from .errors import (
     SeverityUnclear,
     TicketError,
 )
-from .service import SYSTEM, OpenResult, Tickets, TicketView, parse_ref
+from .service import SYSTEM, OpenResult, Tickets, TicketView, TimerOutcome, parse_ref
 
 __all__ = [
     "SYSTEM",
@@ -23,5 +23,6 @@ __all__ = [
     "TicketError",
     "TicketView",
     "Tickets",
+    "TimerOutcome",
     "parse_ref",
 ]

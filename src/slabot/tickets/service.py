@@ -10,7 +10,7 @@ raises a `TicketError` before anything is written.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +65,20 @@ class TicketView:
     ticket: Ticket
     policy: Policy
     schedule: Schedule
+
+
+@dataclass(frozen=True)
+class TimerOutcome:
+    """What the clock did with a timer it claimed: the columns to write on its row."""
+
+    timer_id: int
+    ticket_id: int
+    values: dict[str, Any]
+
+    @property
+    def settled(self) -> bool:
+        """Fired, dropped or dead: the ticket's next timers are due to be written."""
+        return self.values.get("state") in ("fired", "dropped", "dead")
 
 
 @dataclass(frozen=True)
@@ -407,35 +421,62 @@ class Tickets:
             ticket = self._lock(session, workspace, ref)
             ticket.channel, ticket.message_ts = channel, ts
 
-    def record_timer(
-        self, ticket_id: int, timer_id: int, claimed_by: str, now: datetime, **values: Any
-    ) -> bool:
-        """The clock's outcome for a timer it claimed (fired, dropped or dead), and the timers
-        the ticket owes from ``now`` on: a page's next repeat, the next follow-up.
+    def record_timers(
+        self,
+        outcomes: Sequence[TimerOutcome],
+        claimed_by: str,
+        now: datetime,
+        views: Mapping[int, TicketView],
+    ) -> set[int]:
+        """The clock's outcomes for the timers it claimed in one tick, and the timers each
+        settled ticket owes from ``now`` on (a page's next repeat, the next follow-up).
 
-        One transaction, locking the ticket first as every use case does, so the outcome and
-        the next timers are written together: a clock killed in between could otherwise leave
-        a repeat that nobody owes. Nothing is written, and False returned, when ``claimed_by``
-        no longer holds the timer (its lease ran out and another clock took it over).
+        One transaction for the whole tick: the outcome and the next timers are written
+        together (a clock killed in between could otherwise leave a repeat nobody owes), and
+        one commit instead of one per timer is most of what lets the clock keep up with a burst.
+        The tickets are locked first, in id order, as every use case locks its ticket. The next
+        timers come from ``views`` (the schedules the clock computed at ``now``) unless the
+        ticket changed since, in which case it is recomputed here. Returns the ids of the timers
+        not recorded because ``claimed_by`` no longer holds them (the lease ran out and another
+        clock took them over); nothing is written for those.
         """
+        if not outcomes:
+            return set()
+        ids = [o.timer_id for o in outcomes]
         with self.store.writing() as session:
-            query = select(Ticket).where(Ticket.id == ticket_id)
-            ticket = session.exec(query.with_for_update()).one()
-            claimed = (
-                update(Timer)
-                .where(
-                    Timer.id == timer_id,  # type: ignore[arg-type]
-                    Timer.state == "sending",  # type: ignore[arg-type]
-                    Timer.claimed_by == claimed_by,  # type: ignore[arg-type]
-                )
-                .values(**values)
+            settled = sorted({o.ticket_id for o in outcomes if o.settled})
+            lock = (
+                select(Ticket.id, Ticket.version)
+                .where(Ticket.id.in_(settled))  # type: ignore[union-attr]
+                .order_by(Ticket.id)  # type: ignore[arg-type]
+                .with_for_update()
             )
-            if session.execute(claimed).rowcount == 0:  # type: ignore[attr-defined]
-                return False
-            policy = self._policy_of(session, ticket)
-            plan = self._schedule(session, ticket, policy, now)
-            self._rewrite_timers(session, ticket, plan, revive=False)
-            return True
+            versions = dict(session.exec(lock).all()) if settled else {}
+            mine = (
+                select(Timer.id)
+                .where(
+                    Timer.id.in_(ids),  # type: ignore[union-attr]
+                    Timer.state == "sending",
+                    Timer.claimed_by == claimed_by,
+                )
+                .with_for_update()
+            )
+            held = set(session.exec(mine).all())
+            rows = [{"id": o.timer_id, **o.values} for o in outcomes if o.timer_id in held]
+            if rows:
+                session.execute(update(Timer), rows)  # bulk UPDATE by primary key
+            recorded = {o.ticket_id for o in outcomes if o.settled and o.timer_id in held}
+            plans = {}
+            for ticket_id in sorted(recorded):
+                view = views.get(ticket_id)
+                if view is not None and view.ticket.version == versions[ticket_id]:
+                    plans[ticket_id] = view.schedule
+                else:  # changed by someone while the clock performed
+                    ticket = session.get_one(Ticket, ticket_id)
+                    policy = self._policy_of(session, ticket)
+                    plans[ticket_id] = self._schedule(session, ticket, policy, now)
+            self._rewrite_timers(session, plans, revive=False)
+        return set(ids) - held
 
     def bind_channel(
         self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
@@ -542,7 +583,7 @@ class Tickets:
         if bump:
             ticket.version += 1
         ticket.updated_at = now
-        self._rewrite_timers(session, ticket, plan)
+        self._rewrite_timers(session, {ticket.id: plan})  # type: ignore[dict-item]
         session.flush()
         return TicketView(ticket, policy, plan)
 
@@ -555,41 +596,71 @@ class Tickets:
         return schedule(policy, engine_events(rows), now)
 
     def _rewrite_timers(
-        self, session: Session, ticket: Ticket, plan: Schedule, *, revive: bool = True
+        self, session: Session, plans: Mapping[int, Schedule], *, revive: bool = True
     ) -> None:
-        """Make the ticket's pending timers what ``plan`` owes. With ``revive``, a timer the
-        clock dropped (its ticket was resolved or paused as it came due) that a change has made
-        owed again (a reopen, a pause that ended) is pending again; the clock's own record of a
-        drop passes False, since the same instant cannot owe what it has just dropped."""
-        wanted = {timer.key: timer for timer in plan.timers}
-        existing = {
-            (t.kind, t.stage, t.repeat): t
-            for t in session.exec(select(Timer).where(Timer.ticket_id == ticket.id))
-        }
-        stale = [t.id for key, t in existing.items() if t.state == "pending" and key not in wanted]
+        """Make each ticket's pending timers what its plan (ticket id → schedule) owes: the
+        ones no longer owed deleted, the new ones added, the moved ones moved. With ``revive``,
+        a timer the clock dropped (its ticket was resolved or paused as it came due) that a
+        change has made owed again (a reopen, a pause that ended) is pending again; the clock's
+        own records pass False, since the same instant cannot owe what it has just dropped.
+        Timers being sent or already settled are left as they are."""
+        if not plans:
+            return
+        existing: dict[int, dict[tuple[str, str, int], Any]] = {t: {} for t in plans}
+        query = select(
+            Timer.id,
+            Timer.ticket_id,
+            Timer.kind,
+            Timer.stage,
+            Timer.repeat,
+            Timer.state,
+            Timer.due_at,
+        ).where(Timer.ticket_id.in_(list(plans)))  # type: ignore[union-attr]
+        for row in session.exec(query):
+            existing[row.ticket_id][(row.kind, row.stage, row.repeat)] = row
+        stale: list[int] = []
+        moved: list[dict[str, Any]] = []
+        new: list[Timer] = []
+        for ticket_id, plan in plans.items():
+            wanted = {timer.key: timer for timer in plan.timers}
+            rows = existing[ticket_id]
+            stale += [r.id for key, r in rows.items() if r.state == "pending" and key not in wanted]
+            for key, timer in wanted.items():
+                row = rows.get(key)
+                if row is None:
+                    new.append(
+                        Timer(
+                            ticket_id=ticket_id,
+                            kind=timer.kind,
+                            stage=timer.stage,
+                            repeat=timer.repeat,
+                            due_at=timer.due_at,
+                            next_attempt_at=timer.due_at,
+                            target=timer.target,
+                            level=timer.level,
+                            detail=_detail(timer),
+                        )
+                    )
+                elif row.state == "pending" and row.due_at != timer.due_at:
+                    moved.append(
+                        {"id": row.id, "due_at": timer.due_at, "next_attempt_at": timer.due_at}
+                    )
+                elif row.state == "dropped" and revive:
+                    moved.append(
+                        {
+                            "id": row.id,
+                            "state": "pending",
+                            "attempts": 0,
+                            "detail": _detail(timer),
+                            "due_at": timer.due_at,
+                            "next_attempt_at": timer.due_at,
+                        }
+                    )
         if stale:
             session.execute(delete(Timer).where(Timer.id.in_(stale)))  # type: ignore[union-attr]
-        for key, timer in wanted.items():
-            row = existing.get(key)
-            if row is None:
-                session.add(
-                    Timer(
-                        ticket_id=ticket.id,
-                        kind=timer.kind,
-                        stage=timer.stage,
-                        repeat=timer.repeat,
-                        due_at=timer.due_at,
-                        next_attempt_at=timer.due_at,
-                        target=timer.target,
-                        level=timer.level,
-                        detail=_detail(timer),
-                    )
-                )
-            elif row.state == "pending" and row.due_at != timer.due_at:
-                row.due_at = row.next_attempt_at = timer.due_at
-            elif row.state == "dropped" and revive:
-                row.state, row.attempts, row.detail = "pending", 0, _detail(timer)
-                row.due_at = row.next_attempt_at = timer.due_at
+        if moved:
+            session.execute(update(Timer), moved)  # bulk UPDATE by primary key
+        session.add_all(new)
 
     def _lock(self, session: Session, workspace: str, ref: str | int) -> Ticket:
         number = parse_ref(ref)
@@ -719,4 +790,12 @@ def _active(ticket: Ticket, doing: str) -> None:
         )
 
 
-__all__ = ["SYSTEM", "OpenResult", "TicketError", "TicketView", "Tickets", "parse_ref"]
+__all__ = [
+    "SYSTEM",
+    "OpenResult",
+    "TicketError",
+    "TicketView",
+    "Tickets",
+    "TimerOutcome",
+    "parse_ref",
+]
