@@ -190,7 +190,7 @@ class FakeSlack:
         self._uploads: dict[str, dict[str, Any]] = {}
         self._errors: list[BaseException] = []
         self._ts = itertools.count(1)
-        self._last_ts = 0.0
+        self._last_us = 0  # integer microseconds: floats near 1.8e9 s cannot count them
         self._ids = itertools.count(1)
 
         handler = type("FakeSlackHandler", (_Handler,), {"fake": self})
@@ -488,8 +488,8 @@ class FakeSlack:
 
     def _next_ts(self) -> str:
         if self.clock is not None:  # an instant, a microsecond after the last one at least
-            self._last_ts = max(self.clock(), self._last_ts + 1e-6)
-            return f"{self._last_ts:.6f}"
+            self._last_us = max(round(self.clock() * 1_000_000), self._last_us + 1)
+            return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
         n = next(self._ts)
         return f"{TS_BASE + n // 10_000}.{(n % 10_000) * 100:06d}"
 
@@ -877,6 +877,11 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeSlack
     server_version = "FakeSlack/1.0"
     sys_version = ""
+    # As Slack does: connections stay open for the next call unless the client says "close"
+    # (urllib does, on every call). Without Nagle, as a real server, so an answer's headers
+    # and body do not wait on the client's delayed ACK.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         self.fake._handle(self)

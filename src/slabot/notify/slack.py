@@ -36,6 +36,7 @@ from ..clock.messages import EVERYONE, Message
 from ..settings import Settings
 from ..slack.blocks import mention, ticket_card
 from .base import Delivery, DeliveryFailed, Receipt
+from .keepalive import KeepAliveWebClient
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,10 @@ _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}|#[^\s#]+")
 
 
 def make_clock_client(settings: Settings) -> WebClient:
-    """A Web API client with slack_sdk's own retries off: a retry waits on the timer row."""
+    """A Web API client with slack_sdk's own retries off (a retry waits on the timer row) that
+    keeps its connections open between calls (a burst of pages is many calls to one host)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    return KeepAliveWebClient(
         token=token, base_url=settings.slack_api_url, timeout=TIMEOUT, retry_handlers=[]
     )
 

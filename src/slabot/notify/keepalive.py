@@ -1,0 +1,104 @@
+"""slack_sdk's `WebClient`, reusing its HTTP connections.
+
+The sync `WebClient` sends every call through ``urllib``, which opens a new connection for each
+one: against slack.com that is a TCP and a TLS handshake per message, and for a clock sending a
+burst of pages it was the largest share of its time after the database. This client keeps
+everything slack_sdk does (building the request, Slack's errors, retry handlers, rate-limit
+headers) and replaces only the step that moves bytes: idle connections wait in a small pool, one
+per call in flight, and are reused.
+
+A connection the far end closed while idle fails on its next use before any answer arrives;
+such a call is sent again, once, on a new connection: Slack never saw it. Any other failure
+surfaces as urllib's would (`URLError` or `HTTPError`), so callers handle both clients alike.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import ssl
+import threading
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
+from urllib.request import Request
+
+from slack_sdk import WebClient
+
+IDLE_MAX = 16  # idle connections kept per host: more threads than that make their own
+# What a reused connection raises when the far end had closed it: the request was not read.
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+Host = tuple[str, str]  # scheme, host[:port]
+
+
+class KeepAliveWebClient(WebClient):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._idle: dict[Host, list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme not in ("http", "https"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        host: Host = (parts.scheme, parts.netloc)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = dict(req.header_items())
+        while True:
+            connection, reused = self._take(host)
+            try:
+                connection.request(req.get_method(), target, body=req.data, headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+            except _STALE as exc:
+                connection.close()
+                if reused:
+                    continue
+                raise URLError(exc) from None
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                if isinstance(exc, TimeoutError):
+                    raise  # as urllib lets a read timeout through
+                raise URLError(exc) from None
+            if response.will_close:
+                connection.close()
+            else:
+                self._give_back(host, connection)
+            if not 200 <= response.status < 300:
+                raise HTTPError(
+                    url, response.status, response.reason, response.headers, io.BytesIO(body)
+                )
+            charset = response.headers.get_content_charset() or "utf-8"
+            return {
+                "status": response.status,
+                "headers": response.headers,
+                "body": body.decode(charset),
+            }
+
+    def close(self) -> None:
+        """Close the idle connections (those in use close as their calls end)."""
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for connection in connections:
+                connection.close()
+
+    def _take(self, host: Host) -> tuple[http.client.HTTPConnection, bool]:
+        with self._lock:
+            idle = self._idle.get(host)
+            if idle:
+                return idle.pop(), True
+        scheme, netloc = host
+        if scheme == "https":
+            context = self.ssl or ssl.create_default_context()
+            return http.client.HTTPSConnection(netloc, timeout=self.timeout, context=context), False
+        return http.client.HTTPConnection(netloc, timeout=self.timeout), False
+
+    def _give_back(self, host: Host, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(host, [])
+            if len(idle) < IDLE_MAX:
+                idle.append(connection)
+                return
+        connection.close()

@@ -1,0 +1,135 @@
+"""The clock's Slack client reuses connections, and fails exactly as slack_sdk's own does.
+
+A small HTTP/1.1 server of the test's own records which connection each call came on, and can
+close a connection after answering (as a server does with one left idle too long).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from slabot.notify.base import DeliveryFailed
+from slabot.notify.keepalive import KeepAliveWebClient
+from slabot.notify.slack import SlackNotifier
+
+
+@dataclass
+class Server:
+    url: str
+    calls: list[tuple[int, dict]] = field(default_factory=list)  # (client port, JSON body)
+    close_after: set[int] = field(default_factory=set)  # call numbers after which to hang up
+    answers: dict[int, tuple[int, dict, dict]] = field(default_factory=dict)  # call → status…
+
+    @property
+    def connections(self) -> int:
+        return len({port for port, _ in self.calls})
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    state = Server("")
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+            with lock:
+                state.calls.append((self.client_address[1], body))
+                n = len(state.calls)
+            status, answer, headers = state.answers.get(n, (200, {"ok": True, "n": n}, {}))
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+            if n in state.close_after:
+                self.close_connection = True  # no "Connection: close": the client finds out
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{httpd.server_port}/api/"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def client(server: Server) -> KeepAliveWebClient:
+    return KeepAliveWebClient(token="xoxb-test", base_url=server.url, retry_handlers=[])
+
+
+def test_calls_share_one_connection(server):
+    slack = client(server)
+    for n in range(5):
+        assert slack.chat_postMessage(channel="C1", text=f"hi {n}")["n"] == n + 1
+    assert server.connections == 1
+    assert [body["text"] for _, body in server.calls] == [f"hi {n}" for n in range(5)]
+
+
+def test_a_connection_the_server_closed_is_replaced_and_the_call_sent_once(server):
+    slack = client(server)
+    server.close_after = {2}
+    for n in range(4):
+        slack.chat_postMessage(channel="C1", text=f"hi {n}")
+    assert [body["text"] for _, body in server.calls] == [f"hi {n}" for n in range(4)]
+    assert server.connections == 2
+
+
+def test_threads_get_connections_of_their_own(server):
+    slack = client(server)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(lambda n: slack.chat_postMessage(channel="C1", text=str(n)), range(80))
+        )
+    assert sorted(a["n"] for a in answers) == list(range(1, 81))
+    assert 1 <= server.connections <= 8
+
+
+def test_slack_errors_and_rate_limits_read_as_with_slack_sdk(server):
+    slack = client(server)
+    server.answers = {
+        1: (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}),
+        2: (200, {"ok": False, "error": "channel_not_found"}, {}),
+        3: (503, {"ok": False, "error": "service_unavailable"}, {}),
+    }
+    with pytest.raises(SlackApiError) as limited:
+        slack.chat_postMessage(channel="C1", text="a")
+    assert limited.value.response.status_code == 429
+    assert limited.value.response.headers["Retry-After"] == "7"
+    with pytest.raises(SlackApiError) as unknown:
+        slack.chat_postMessage(channel="C1", text="b")
+    assert unknown.value.response["error"] == "channel_not_found"
+    with pytest.raises(SlackApiError) as down:
+        slack.chat_postMessage(channel="C1", text="c")
+    assert down.value.response.status_code == 503
+    assert slack.chat_postMessage(channel="C1", text="d")["ok"]  # the connection lives on
+    assert server.connections == 1
+
+
+def test_a_refused_connection_is_a_retryable_failure_for_the_clock():
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    slack = KeepAliveWebClient(token="xoxb-test", base_url=f"http://127.0.0.1:{port}/api/")
+    with pytest.raises(DeliveryFailed) as failed:
+        SlackNotifier(slack)._call(slack.chat_postMessage, channel="C1", text="x")
+    assert failed.value.retryable and "unreachable" in str(failed.value)
