@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import socket
 import ssl
 import threading
 from typing import Any
@@ -90,10 +91,20 @@ class KeepAliveWebClient(WebClient):
             if idle:
                 return idle.pop(), True
         scheme, netloc = host
+        connection: http.client.HTTPConnection
         if scheme == "https":
             context = self.ssl or ssl.create_default_context()
-            return http.client.HTTPSConnection(netloc, timeout=self.timeout, context=context), False
-        return http.client.HTTPConnection(netloc, timeout=self.timeout), False
+            connection = http.client.HTTPSConnection(netloc, timeout=self.timeout, context=context)
+        else:
+            connection = http.client.HTTPConnection(netloc, timeout=self.timeout)
+        try:
+            connection.connect()
+        except (OSError, http.client.HTTPException) as exc:
+            raise URLError(exc) from None
+        # http.client sends a large body apart from its headers; without this the body would
+        # wait for the far end to acknowledge the headers (Nagle against delayed ACKs).
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, False
 
     def _give_back(self, host: Host, connection: http.client.HTTPConnection) -> None:
         with self._lock:

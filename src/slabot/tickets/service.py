@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from ..policies import PolicyBook
 from ..sla import Policy, format_duration
 from ..sla.classify import Classification, classify
+from ..sla.history import Event
 from ..sla.schedule import Schedule, schedule
 from ..sla.schedule import Timer as EngineTimer
 from ..store import Store
@@ -44,7 +45,7 @@ from .errors import (
     SeverityUnclear,
     TicketError,
 )
-from .events import engine_events, stamp
+from .events import engine_event, engine_events, stamp
 
 # The clock acts as this actor (auto-solve, auto-close); a deployment that runs the clock lists
 # it among its admins, so the policy's permissions never stop what the policy itself demands.
@@ -505,23 +506,27 @@ class Tickets:
             return TicketView(ticket, policy, self._schedule(session, ticket, policy, now))
 
     def views(self, rows: list[Ticket], now: datetime) -> list[TicketView]:
-        """Views of several tickets (a queue page, a Home tab) with one read of their events."""
+        """Views of several tickets (a queue page, a Home tab, a clock tick) with one read of
+        their events: the columns the engine reads, not whole rows (a tick reads a thousand
+        events, and building ORM objects of them took longer than the schedules)."""
         if not rows:
             return []
         with self.store.reading() as session:
             ids = [t.id for t in rows]
-            events: dict[int | None, list[TicketEvent]] = {i: [] for i in ids}
+            events: dict[int | None, list[Event]] = {i: [] for i in ids}
             query = (
-                select(TicketEvent)
+                select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.after)
                 .where(TicketEvent.ticket_id.in_(ids))  # type: ignore[union-attr]
                 .order_by(TicketEvent.id)
             )
-            for event in session.exec(query):
-                events[event.ticket_id].append(event)
+            for ticket_id, kind, at, after in session.exec(query):
+                event = engine_event(kind, at, after)
+                if event is not None:
+                    events[ticket_id].append(event)
             result = []
             for ticket in rows:
                 policy = self._policy_of(session, ticket)
-                plan = schedule(policy, engine_events(events[ticket.id]), now)
+                plan = schedule(policy, events[ticket.id], now)
                 result.append(TicketView(ticket, policy, plan))
             return result
 
