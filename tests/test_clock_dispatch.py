@@ -438,7 +438,7 @@ def test_slack_failures_are_retried_with_backoff_in_order_per_ticket(store, desk
     # Two P3 tickets, each owing reminders at 50% (4h) and 80% (6h24m) of first response.
     a = open_ticket(desk, fake, severity="p3", channel="CAAA", title="ticket a")
     b = open_ticket(desk, fake, severity="p3", channel="CBBB", title="ticket b", at=T0 + SEC)
-    clock = dispatcher(store, desk, fake)
+    clock = dispatcher(store, desk, fake, workers=1)  # one ticket at a time: A's call is next
     first, second = "first_response@50%", "first_response@80%"
     fake.fail_next("chat.postMessage", status=429, retry_after=3600)  # A's, which comes first
 
