@@ -193,6 +193,21 @@ def thread(fake: FakeSlack, view: TicketView) -> list[dict[str, Any]]:
     return fake.thread(view.ticket.channel, view.ticket.message_ts)
 
 
+def texts(node: Any) -> list[str]:
+    """Every ``text`` string in a Block Kit structure, in order."""
+    if isinstance(node, list):
+        return [t for item in node for t in texts(item)]
+    if isinstance(node, dict):
+        found = [node["text"]] if isinstance(node.get("text"), str) else []
+        return found + [
+            t
+            for key, value in node.items()
+            if key != "text" or not isinstance(value, str)
+            for t in texts(value)
+        ]
+    return []
+
+
 def tick(d: Dispatcher, now: Now, at: datetime):
     now.value = at
     return d.tick(at)
@@ -265,6 +280,10 @@ def test_an_answer_while_the_page_is_sent_stops_its_repeats(store, desk, fake, n
     assert sending.is_set()
     assert timer(store, view.ticket, "page", "rule0:level_2").state == "fired"
     assert not [t for t in timers(store, view.ticket, "pending") if t.kind == "page"]
+    # The page drew the card as the tick found the ticket; it is drawn again as it is now.
+    first, last = ("\n".join(texts(c.args["blocks"])) for c in fake.calls_to("chat.update"))
+    assert "*Owner*\nnobody yet" in first
+    assert "*Owner*\n<@U0L2A>" in last
 
 
 def test_several_tickets_are_paged_in_one_tick_each_in_order(store, desk, fake, now):

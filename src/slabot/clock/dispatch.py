@@ -118,7 +118,8 @@ class _Done:
 
     outcome: Outcome
     record: TimerOutcome
-    delivery: Delivery | None = None  # for a dead timer: the channel is told once recorded
+    # what was performed: a dead timer's channel is told, a drawn card checked, once recorded
+    delivery: Delivery | None = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,29 @@ class Dispatcher:
             report.add(d.outcome)
             if d.outcome == "dead" and d.delivery is not None:
                 self._give_up(d.delivery, d.record)
+        self._redraw_changed([d for d in done if d.record.timer_id not in lost], now)
         return report
+
+    def _redraw_changed(self, done: list[_Done], now: datetime) -> None:
+        """Draw again the cards this tick drew of tickets that changed meanwhile.
+
+        A card is drawn from the view the tick began with. Someone may have changed the ticket
+        since, and had the card drawn from the new state before this tick's drawing of the old
+        one reached Slack. Checked after the tick's drawing is done, so whichever order the two
+        drawings arrived in, the card ends showing the ticket as it stands."""
+        drawn = {
+            d.delivery.view.ticket.id: d.delivery
+            for d in done
+            if d.delivery is not None
+            and d.record.values.get("detail", {}).get("receipt", {}).get("card")
+        }
+        if not drawn:
+            return
+        with self.store.reading() as session:
+            rows = list(session.exec(select(Ticket).where(Ticket.id.in_(drawn))))  # type: ignore[union-attr]
+        changed = [t for t in rows if t.version != drawn[t.id].view.ticket.version]  # type: ignore[index]
+        for view in self.tickets.views(changed, now):
+            self.notifier.redraw(drawn[view.ticket.id].with_view(view))  # type: ignore[index]
 
     def _perform(
         self, claims: list[_Claim], views: dict[int, TicketView], now: datetime
@@ -344,7 +367,7 @@ class Dispatcher:
             attempts=timer.attempts + 1,
             detail=detail,
         )
-        return _Done("late" if delivery.late else "sent", record)
+        return _Done("late" if delivery.late else "sent", record, delivery)
 
     def _drop(self, delivery: Delivery, why: str) -> _Done:
         detail = {**delivery.timer.detail, "dropped": why}

@@ -92,6 +92,11 @@ class Notifier(Protocol):
         """Tell people that this timer is dead (best effort: may itself fail)."""
         ...
 
+    def redraw(self, delivery: Delivery) -> None:
+        """The ticket changed while ``delivery`` was performed, which may have shown it as it
+        was: show it again as ``delivery.view`` has it now (best effort)."""
+        ...
+
 
 class Fanout:
     """Several notifiers as one: each gets its chance even when another fails, so a Slack
@@ -118,3 +123,7 @@ class Fanout:
     def gave_up(self, delivery: Delivery, reason: str) -> None:
         for notifier in self.notifiers:
             notifier.gave_up(delivery, reason)
+
+    def redraw(self, delivery: Delivery) -> None:
+        for notifier in self.notifiers:
+            notifier.redraw(delivery)

@@ -69,6 +69,9 @@ class Pagers:
     def gave_up(self, delivery: Delivery, reason: str) -> None:
         """Nothing to do: the ticket's channel is told through Slack."""
 
+    def redraw(self, delivery: Delivery) -> None:
+        """Nothing to do: a pager's event shows no ticket state."""
+
     def _pagerduty(self, config: PagerDuty, delivery: Delivery) -> str:
         key = self._secret(config.routing_key_env, "PagerDuty routing key")
         event = {

@@ -114,6 +114,14 @@ class SlackNotifier:
                 "could not tell %s that timer %s is dead: %s", ticket.ref, delivery.key, exc
             )
 
+    def redraw(self, delivery: Delivery) -> None:
+        if not self._updates_card(delivery):
+            return
+        try:
+            self._update_card(delivery)
+        except DeliveryFailed as failure:  # the next change of the ticket draws it again
+            log.warning("could not redraw the card of %s: %s", delivery.view.ticket.ref, failure)
+
     # -- what to post -----------------------------------------------------------------------
 
     def _posts(self, delivery: Delivery) -> list[_Post]:
