@@ -8,7 +8,11 @@ and maintenance recorded without a ticket (`slabot.outages`), and hands them to
 
 What counts, in one place:
 
-* **Compliance** covers the tickets *opened* in the month.
+* **Compliance** covers the tickets *opened* in the month, each judged under the policy version
+  it was opened under (``tickets.policy_digest``, whose text ``policy_versions`` keeps): a
+  policy edited mid-month changes the rules of new tickets only, in the report as in the
+  clocks. Tickets are grouped by version, so each version's clocks are looked up once.
+* **Terms** of uptime (target, credit bands, claim window) are the policy's as it is now.
 * **Uptime** counts every spell of downtime that overlaps the month, clipped to it: tickets of
   outage severities (also those opened in an earlier month and still down in this one),
   outages recorded with ``/sla outage start|end``, and planned maintenance whose notice rule
