@@ -18,7 +18,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -402,7 +401,6 @@ class Policy(Model):
     support: Support | None = None
 
     digest: str = ""  # hash of the file it was loaded from: which version a ticket ran under
-    _clocks: dict[str, Clock] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -418,14 +416,18 @@ class Policy(Model):
             raise PolicyError(problems)
         return self
 
-    def model_post_init(self, context: Any) -> None:
-        tz = self.tz
-        self._clocks["24x7"] = ALL_HOURS
+    # -- lookups ------------------------------------------------------------------------------
+
+    @cached_property
+    def _clocks(self) -> dict[str, Clock]:
+        """Each calendar as a `Calendar` (which builds its intervals lazily), and ``24x7``.
+        A cached property rather than a private attribute: the engine asks for clocks many
+        times a schedule, and pydantic serves private attributes through ``__getattr__``."""
+        clocks: dict[str, Clock] = {"24x7": ALL_HOURS}
         for name, spec in self.calendars.items():
             closed = spec.holidays.closed() if spec.holidays else (lambda day: False)
-            self._clocks[name] = Calendar(name, tz, spec.week(), closed)
-
-    # -- lookups ------------------------------------------------------------------------------
+            clocks[name] = Calendar(name, self.tz, spec.week(), closed)
+        return clocks
 
     @cached_property
     def tz(self) -> ZoneInfo:
