@@ -158,14 +158,14 @@ def test_simulate_refuses_a_bad_duration(capsys):
     assert code == 2 and "--for" in err
 
 
-def test_the_cli_never_loads_slack_sqlalchemy_or_apscheduler():
+def test_the_cli_never_loads_slack_sqlalchemy_apscheduler_or_matplotlib():
     probe = (
         "import sys\n"
         "from slabot.cli import main\n"
         f"main(['deadlines', {LEADPRO!r}, '--severity', 'low', '--opened', '2026-11-23T09:00'])\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in "
-        "('slack_bolt', 'slack_sdk', 'sqlalchemy', 'sqlmodel', 'apscheduler')]\n"
+        "('slack_bolt', 'slack_sdk', 'sqlalchemy', 'sqlmodel', 'apscheduler', 'matplotlib')]\n"
         "print(heavy)\n"
     )
     result = subprocess.run(

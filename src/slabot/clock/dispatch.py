@@ -31,6 +31,7 @@ import os
 import random
 import secrets
 import socket
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass
@@ -179,16 +180,7 @@ class Dispatcher:
         tickets: dict[int, list[_Claim]] = {}  # in due order, as claimed
         for claim in claims:
             tickets.setdefault(claim.timer.ticket_id, []).append(claim)
-        groups = list(tickets.values())
-        if self.workers > 1 and len(groups) > 1:
-            with ThreadPoolExecutor(min(self.workers, len(groups)), "slabot-tick") as pool:
-                done = [
-                    d
-                    for part in pool.map(lambda g: self._perform(g, views, now), groups)
-                    for d in part
-                ]
-        else:
-            done = [d for group in groups for d in self._perform(group, views, now)]
+        done = self._perform_all(list(tickets.values()), views, now)
         lost = self.tickets.record_timers([d.record for d in done], self.name, now, views)
         for d in done:
             if d.record.timer_id in lost:
@@ -217,11 +209,38 @@ class Dispatcher:
         }
         if not drawn:
             return
+        versions = select(Ticket.id, Ticket.version).where(Ticket.id.in_(drawn))  # type: ignore[union-attr]
         with self.store.reading() as session:
-            rows = list(session.exec(select(Ticket).where(Ticket.id.in_(drawn))))  # type: ignore[union-attr]
-        changed = [t for t in rows if t.version != drawn[t.id].view.ticket.version]  # type: ignore[index]
-        for view in self.tickets.views(changed, now):
+            changed = [i for i, v in session.exec(versions) if v != drawn[i].view.ticket.version]
+            if not changed:
+                return
+            rows = list(session.exec(select(Ticket).where(Ticket.id.in_(changed))))  # type: ignore[union-attr]
+        for view in self.tickets.views(rows, now):
             self.notifier.redraw(drawn[view.ticket.id].with_view(view))  # type: ignore[index]
+
+    def _perform_all(
+        self, tickets: list[list[_Claim]], views: dict[int, TicketView], now: datetime
+    ) -> list[_Done]:
+        """Each ticket's claims, several tickets at once: ``workers`` threads take the next
+        ticket as they become free (one task a thread, not one a ticket: a burst is thousands)."""
+        workers = min(self.workers, len(tickets))
+        if workers <= 1:
+            return [d for claims in tickets for d in self._perform(claims, views, now)]
+        queue = iter(tickets)
+        lock = threading.Lock()
+
+        def work() -> list[_Done]:
+            done: list[_Done] = []
+            while True:
+                with lock:
+                    claims = next(queue, None)
+                if claims is None:
+                    return done
+                done += self._perform(claims, views, now)
+
+        with ThreadPoolExecutor(workers, "slabot-tick") as pool:
+            parts = [pool.submit(work) for _ in range(workers)]
+            return [d for part in parts for d in part.result()]
 
     def _perform(
         self, claims: list[_Claim], views: dict[int, TicketView], now: datetime

@@ -35,6 +35,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlmodel import select
 
+from ..notify.slack import failure
 from ..policies import PolicyBook
 from ..slack.blocks import escape, slack_date, truncate
 from ..store import Store
@@ -49,9 +50,6 @@ LEAD = timedelta(hours=1)
 BATCH = 100
 NOTE_MAX = 1000
 EVENT_TYPE = "slabot_maintenance"
-RETRYABLE_ERRORS = frozenset(
-    {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
-)
 Stage = Literal["before", "start", "end"]
 Outcome = Literal["sent", "retry", "gave_up", "skipped"]
 COLUMNS: dict[Stage, str] = {
@@ -154,19 +152,16 @@ class MaintenanceReminders:
                 },
             )
         except SlackApiError as exc:
-            error = str(exc.response.get("error", ""))
-            status = exc.response.status_code
-            if status == 429 or status >= 500 or error in RETRYABLE_ERRORS:
-                log.info(
-                    "maintenance %s %s reminder: Slack said %s; later", record.id, stage, error
-                )
+            failed = failure(exc)
+            if failed.retryable:
+                log.info("maintenance %s %s reminder: %s; later", record.id, stage, failed)
                 return "retry"
             log.warning(
                 "maintenance %s %s reminder not sent to %s: %s",
                 record.id,
                 stage,
                 record.channel,
-                error,
+                failed,
             )
             return "gave_up"
         except OSError as exc:  # timeouts, refused connections

@@ -239,7 +239,7 @@ class SlackNotifier:
         try:
             return method(**kwargs)
         except SlackApiError as exc:
-            raise _failure(exc) from None
+            raise failure(exc) from None
         except OSError as exc:  # timeouts, refused or dropped connections
             raise DeliveryFailed(f"Slack unreachable: {exc}") from None
 
@@ -261,7 +261,8 @@ def _contacts(delivery: Delivery) -> tuple[str, ...]:
         return ()
 
 
-def _failure(exc: SlackApiError) -> DeliveryFailed:
+def failure(exc: SlackApiError) -> DeliveryFailed:
+    """What Slack's error means for whoever sent the message: retryable or not, and when."""
     response = exc.response
     status = response.status_code
     error = response.get("error") if isinstance(response.data, dict) else None
