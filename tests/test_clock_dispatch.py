@@ -299,6 +299,31 @@ def test_several_tickets_are_paged_in_one_tick_each_in_order(store, desk, fake, 
     assert len(fake.calls_to("chat.update")) == 12
 
 
+def test_a_burst_drains_batch_after_batch_each_timer_once(store, desk, fake, now):
+    """`Dispatcher.ticks` claims the next batch while one is performed and records it while
+    the next is: every timer still goes out once, and each is recorded."""
+    views = [open_ticket(desk, fake, title=f"outage {n}") for n in range(12)]
+    clock = dispatcher(store, desk, fake, batch=5)
+    instants = iter([T0, T0 + SEC, T0 + 2 * SEC, None])
+
+    reports = list(clock.ticks(lambda: next(instants)))
+
+    assert [r.claimed for r in reports] == [5, 5, 2]
+    assert sum(r.sent for r in reports) == 12
+    assert set(sends(fake).values()) == {1} and len(posts(fake)) == 12 * 4  # thread, 2 DMs, #
+    for view in views:
+        assert timer(store, view.ticket, "page", "rule0:level_2").state == "fired"
+        assert timer(store, view.ticket, "page", "rule0:level_2", 1).state == "pending"
+
+
+def test_a_clock_that_does_not_lead_claims_nothing(store, desk, fake, now):
+    open_ticket(desk, fake)
+    clock = dispatcher(store, desk, fake)
+
+    assert list(clock.ticks(lambda: None)) == []
+    assert not posts(fake) and not timers(store, 1, "fired")
+
+
 def test_reminders_name_the_target_the_time_left_and_the_clause(store, desk, fake, now):
     view = open_ticket(desk, fake, severity="p3")  # P3: no pages, first response within 8h
     clock = dispatcher(store, desk, fake)

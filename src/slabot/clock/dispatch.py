@@ -32,8 +32,8 @@ import random
 import secrets
 import socket
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -124,6 +124,15 @@ class _Done:
 
 
 @dataclass(frozen=True)
+class _Batch:
+    """The timers one tick claimed, at its ``now``, with their tickets' views."""
+
+    now: datetime
+    claims: list[_Claim]
+    views: dict[int, TicketView]
+
+
+@dataclass(frozen=True)
 class _Claim:
     timer: Timer  # the row as it was before this claim
 
@@ -169,19 +178,53 @@ class Dispatcher:
 
     def tick(self, now: datetime) -> TickReport:
         """Perform every timer due at ``now`` (up to ``batch`` of them)."""
-        report = TickReport()
+        batch = self._prepare(now)
+        return self._finish(batch, self._perform_all(batch)) if batch.claims else TickReport()
+
+    def ticks(self, clock: Callable[[], datetime | None]) -> Iterator[TickReport]:
+        """Ticks back to back while each claims a full batch (a burst), each at the instant
+        ``clock`` gives; ``clock`` answers None to stop (this clock no longer leads).
+
+        A pipeline: the next batch is claimed while this one is performed, and this one is
+        recorded while the next is performed, so the database's share of a batch does not add
+        to the Slack share. Safe because a claimed timer stays ``sending`` until recorded, so
+        the next claim takes neither it nor a later timer of its ticket."""
+        now = clock()
+        if now is None:
+            return
+        batch = self._prepare(now)
+        if not batch.claims:
+            yield TickReport()
+            return
+        with ThreadPoolExecutor(2, "slabot-pipeline") as pipeline:
+            recording: Future[TickReport] | None = None
+            while True:
+                upcoming = None
+                if len(batch.claims) == self.batch and (at := clock()) is not None:
+                    upcoming = pipeline.submit(self._prepare, at)
+                done = self._perform_all(batch)
+                if recording is not None:
+                    yield recording.result()
+                recording = pipeline.submit(self._finish, batch, done)
+                if upcoming is None:
+                    break
+                batch = upcoming.result()
+                if not batch.claims:
+                    break
+            yield recording.result()
+
+    def _prepare(self, now: datetime) -> _Batch:
         if self._since is None:
             self._since = now
         claims = self._claim(now)
-        report.claimed = len(claims)
-        if not claims:
-            return report
-        views = self._views(claims, now)
-        tickets: dict[int, list[_Claim]] = {}  # in due order, as claimed
-        for claim in claims:
-            tickets.setdefault(claim.timer.ticket_id, []).append(claim)
-        done = self._perform_all(list(tickets.values()), views, now)
-        lost = self.tickets.record_timers([d.record for d in done], self.name, now, views)
+        return _Batch(now, claims, self._views(claims, now) if claims else {})
+
+    def _finish(self, batch: _Batch, done: list[_Done]) -> TickReport:
+        """Record what a batch came to; then tell the channels of dead timers, and redraw
+        the cards of tickets that changed while it was performed."""
+        report = TickReport(claimed=len(batch.claims))
+        records = [d.record for d in done]
+        lost = self.tickets.record_timers(records, self.name, batch.now, batch.views)
         for d in done:
             if d.record.timer_id in lost:
                 log.warning(
@@ -191,7 +234,7 @@ class Dispatcher:
             report.add(d.outcome)
             if d.outcome == "dead" and d.delivery is not None:
                 self._give_up(d.delivery, d.record)
-        self._redraw_changed([d for d in done if d.record.timer_id not in lost], now)
+        self._redraw_changed([d for d in done if d.record.timer_id not in lost], batch.now)
         return report
 
     def _redraw_changed(self, done: list[_Done], now: datetime) -> None:
@@ -218,11 +261,14 @@ class Dispatcher:
         for view in self.tickets.views(rows, now):
             self.notifier.redraw(drawn[view.ticket.id].with_view(view))  # type: ignore[index]
 
-    def _perform_all(
-        self, tickets: list[list[_Claim]], views: dict[int, TicketView], now: datetime
-    ) -> list[_Done]:
+    def _perform_all(self, batch: _Batch) -> list[_Done]:
         """Each ticket's claims, several tickets at once: ``workers`` threads take the next
         ticket as they become free (one task a thread, not one a ticket: a burst is thousands)."""
+        views, now = batch.views, batch.now
+        grouped: dict[int, list[_Claim]] = {}  # in due order, as claimed
+        for claim in batch.claims:
+            grouped.setdefault(claim.timer.ticket_id, []).append(claim)
+        tickets = list(grouped.values())
         workers = min(self.workers, len(tickets))
         if workers <= 1:
             return [d for claims in tickets for d in self._perform(claims, views, now)]

@@ -64,29 +64,29 @@ class Clock:
     def run(self) -> TickReport | None:
         """One run of the job; None while standing by. A tick that claimed a full batch is
         followed at once by another, while this clock still leads, so a burst drains as fast
-        as the clock can perform it rather than one batch per interval. Errors are logged,
-        never raised: the next run simply tries again."""
+        as the clock can perform it rather than one batch per interval (`Dispatcher.ticks`).
+        Errors are logged, never raised: the next run simply tries again."""
         report: TickReport | None = None
-        while True:
-            now = self.now()
-            try:
-                if not self._lead(now):
-                    return report
-                tick = self.dispatcher.tick(now)
+        try:
+            for tick in self.dispatcher.ticks(self._leading):
+                if tick:
+                    log.info("tick: %s", tick)
+                report = tick if report is None else report + tick
+            if report is not None:
+                now = self.now()
                 for duty in self.duties:
                     duty(now)
-            except OperationalError as exc:
-                reason = str(exc.orig).strip().splitlines()[0]
-                log.warning("the database is unavailable: %s", reason)
-                return report
-            except Exception:
-                log.exception("the clock's tick failed")
-                return report
-            if tick:
-                log.info("tick: %s", tick)
-            report = tick if report is None else report + tick
-            if tick.claimed < self.dispatcher.batch:
-                return report
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0]
+            log.warning("the database is unavailable: %s", reason)
+        except Exception:
+            log.exception("the clock's tick failed")
+        return report
+
+    def _leading(self) -> datetime | None:
+        """The time now, or None when this clock does not lead (so it must not dispatch)."""
+        now = self.now()
+        return now if self._lead(now) else None
 
     def stop(self) -> None:
         self.leadership.release()
