@@ -33,14 +33,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch", type=int, default=200, help="timers claimed at most per tick (200)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=4,
+        help="tickets performed at once (4); more hide more of a slow Slack's latency",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not 0 < args.interval <= 3600:
         raise CliError(f"--interval {args.interval:g}: give seconds, more than 0, at most 3600", 2)
-    if args.lease <= 0 or args.batch <= 0:
-        raise CliError("--lease and --batch must be more than 0", code=2)
+    if args.lease <= 0 or args.batch <= 0 or args.workers <= 0:
+        raise CliError("--lease, --batch and --workers must be more than 0", code=2)
     try:
         settings = load_settings()
         settings.require("slack_bot_token")
@@ -52,6 +58,13 @@ def run(args: argparse.Namespace) -> int:
 
     from ..clock.runner import build, run_forever
 
-    clock = build(settings, store, policies, lease=timedelta(seconds=args.lease), batch=args.batch)
+    clock = build(
+        settings,
+        store,
+        policies,
+        lease=timedelta(seconds=args.lease),
+        batch=args.batch,
+        workers=args.workers,
+    )
     run_forever(clock, args.interval)
     return 0

@@ -57,9 +57,12 @@ ACTIONS = frozenset({"auto_solve", "auto_close"})  # timers that change the tick
 # anything a reader would still call on time.
 GRACE = timedelta(seconds=60)
 LEASE = timedelta(seconds=60)
-# Tickets performed at once. Enough to keep one core busy while others wait on Slack (about a
-# millisecond a call); few enough that a burst does not look like a flood to Slack's limits.
-WORKERS = 8
+# Tickets performed at once. Four keep one core busy while the others wait on a nearby Slack
+# (a millisecond a call, with connections kept open); more only add switching between threads
+# that all want the interpreter at once (8 cost about a tenth more CPU a timer in
+# bench/clock.py). Against slack.com, where a call takes tens of milliseconds, more threads
+# hide more of that wait: ``slabot clock --workers``.
+WORKERS = 4
 
 Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held"]
 

@@ -29,7 +29,7 @@ from ..policies import PolicyBook
 from ..settings import Settings
 from ..store import Store
 from ..tickets import SYSTEM, Tickets
-from .dispatch import LEASE, Dispatcher, TickReport
+from .dispatch import LEASE, WORKERS, Dispatcher, TickReport
 from .leader import Leadership
 from .maintenance import MaintenanceReminders
 
@@ -112,6 +112,7 @@ def build(
     *,
     lease: timedelta = LEASE,
     batch: int = 200,
+    workers: int = WORKERS,
 ) -> Clock:
     """The production clock: Slack and the pagers as notifiers, the system actor as admin."""
     tickets = Tickets(
@@ -121,7 +122,7 @@ def build(
         default_policy=settings.slabot_default_policy,
     )
     notifier = Fanout([SlackNotifier(make_clock_client(settings)), Pagers(httpx.Client())])
-    dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch)
+    dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)
     reminders = MaintenanceReminders(store, make_clock_client(settings), policies)
     return Clock(dispatcher, Leadership(store), duties=[reminders.tick])
 
