@@ -184,7 +184,7 @@ def level_label(view: TicketView, timer: Timer) -> str:
         return timer.level or "escalation"
     try:
         return escalation.level(timer.level).label
-    except StopIteration:  # a level a newer policy version dropped
+    except KeyError:  # a level a newer policy version dropped
         return timer.level
 
 

@@ -138,7 +138,7 @@ def _level(delivery: Delivery) -> EscalationLevel | None:
         return None
     try:
         return escalation.level(delivery.timer.level)
-    except StopIteration:
+    except KeyError:
         return None
 
 

@@ -257,7 +257,7 @@ def _contacts(delivery: Delivery) -> tuple[str, ...]:
         return ()
     try:
         return escalation.level(delivery.timer.level).contacts
-    except StopIteration:  # a level a newer policy version dropped
+    except KeyError:  # a level a newer policy version dropped
         return ()
 
 

@@ -294,7 +294,13 @@ class Escalation(Model):
     rules: tuple[EscalationRule, ...] = ()
 
     def level(self, key: str) -> EscalationLevel:
-        return next(level for level in self.levels if level.key == key)
+        """The level of ``key``; KeyError for one this policy has not (a newer version of the
+        policy may have dropped a level that an older ticket's timer names)."""
+        return self._levels[key]
+
+    @cached_property
+    def _levels(self) -> dict[str, EscalationLevel]:
+        return {level.key: level for level in self.levels}
 
 
 class State(Model):
