@@ -309,11 +309,14 @@ class Dispatcher:
     # -- claim ------------------------------------------------------------------------------
 
     def _claim(self, now: datetime) -> list[_Claim]:
+        """Up to ``batch`` due timers, earliest due first, none behind an earlier timer of its
+        ticket that is waiting to be retried or being performed.
+
+        Two reads: the timers a dead clock left ``sending`` (rare), then the pending ones in
+        the order of ``ix_timers_queue`` (state, due time, id), which the database reads only
+        as far as the batch needs. ``due_at <= now`` bounds that read (a timer's next attempt
+        is never before its due time), so a quiet tick reads nothing past the due timers."""
         stale = now - self.lease
-        due = or_(
-            and_(Timer.state == "pending", Timer.next_attempt_at <= now),  # type: ignore[arg-type]
-            and_(Timer.state == "sending", Timer.claimed_at < stale),  # type: ignore[arg-type, operator]
-        )
         earlier = aliased(Timer)
         busy = or_(
             and_(earlier.state == "pending", earlier.next_attempt_at > now),
@@ -327,16 +330,27 @@ class Dispatcher:
                 and_(earlier.due_at == Timer.due_at, earlier.id < Timer.id),  # type: ignore[operator]
             ),
         )
-        query = (
-            select(Timer)
-            .where(due, ~behind)
-            .order_by(Timer.due_at, Timer.id)  # type: ignore[arg-type]
-            .limit(self.batch)
+        interrupted = and_(Timer.state == "sending", Timer.claimed_at < stale)  # type: ignore[arg-type, operator]
+        due = and_(
+            Timer.state == "pending",  # type: ignore[arg-type]
+            Timer.due_at <= now,  # type: ignore[arg-type]
+            Timer.next_attempt_at <= now,  # type: ignore[arg-type]
         )
-        if not self.store.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
         with self.store.writing() as session:
-            rows = list(session.exec(query))
+            rows: list[Timer] = []
+            for which in (interrupted, due):
+                query = (
+                    select(Timer)
+                    .where(which, ~behind)
+                    .order_by(Timer.state, Timer.due_at, Timer.id)  # type: ignore[arg-type]
+                    .limit(self.batch - len(rows))
+                )
+                if not self.store.is_sqlite:
+                    query = query.with_for_update(skip_locked=True)
+                rows += session.exec(query)
+                if len(rows) == self.batch:
+                    break
+            rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
             if rows:
                 claim = (
                     update(Timer)
