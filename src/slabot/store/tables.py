@@ -108,7 +108,6 @@ class Timer(SQLModel, table=True):
     __tablename__ = "timers"
     __table_args__ = (
         UniqueConstraint("ticket_id", "kind", "stage", "repeat", name="uq_timers_key"),
-        Index("ix_timers_due", "state", "next_attempt_at"),
         Index("ix_timers_queue", "state", "due_at", "id"),  # the clock's claim, in order
     )
 
