@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 
@@ -95,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         from ..clock.runner import build, schedule
 
         schedule(build(settings, store, policies), 1.0, background=True).start()
+    gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
     if args.socket:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
