@@ -17,8 +17,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from slabot.notify.base import DeliveryFailed
-from slabot.notify.keepalive import KeepAliveWebClient
 from slabot.notify.slack import SlackNotifier
+from slabot.slack.keepalive import KeepAliveWebClient
 
 
 @dataclass

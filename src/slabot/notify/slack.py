@@ -35,8 +35,8 @@ from ..clock import messages
 from ..clock.messages import EVERYONE, Message
 from ..settings import Settings
 from ..slack.blocks import mention, ticket_card
+from ..slack.keepalive import KeepAliveWebClient
 from .base import Delivery, DeliveryFailed, Receipt
-from .keepalive import KeepAliveWebClient
 
 log = logging.getLogger(__name__)
 

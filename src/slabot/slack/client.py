@@ -1,7 +1,9 @@
 """The Slack Web API client: one per app, retrying what Slack asks to be retried.
 
 429s are retried after their Retry-After, 5xx and dropped connections with backoff, so a
-card update or a thread reply survives a rate limit or a Slack blip.
+card update or a thread reply survives a rate limit or a Slack blip. Connections are kept open
+between calls (`KeepAliveWebClient`): a slash command makes two or three calls, and each would
+otherwise open a new connection (a TLS handshake, against slack.com).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from ..settings import Settings
+from .keepalive import KeepAliveWebClient
 
 RETRIES = 3
 
 
 def make_client(settings: Settings) -> WebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    client = KeepAliveWebClient(token=token, base_url=settings.slack_api_url, timeout=10)
     client.retry_handlers.extend(
         [
             RateLimitErrorRetryHandler(max_retry_count=RETRIES),
