@@ -286,6 +286,26 @@ def test_an_answer_while_the_page_is_sent_stops_its_repeats(store, desk, fake, n
     assert "*Owner*\n<@U0L2A>" in last
 
 
+def test_a_card_posted_after_a_quick_change_shows_the_change(store, desk, fake, now):
+    """`/sla open` acks first and posts the card after; a command typed at once can change the
+    ticket in between. The card is drawn from the ticket as it stands when it is posted."""
+    opened = desk.open(
+        "T1",
+        title="checkout is down",
+        severity="p1",
+        policy="liveops",
+        reporter="UREP",
+        now=T0,
+        channel=CHANNEL,
+    ).view
+    desk.acknowledge("T1", opened.ticket.number, actor="U0FAST", now=T0 + SEC)
+
+    Publisher(slack(fake), desk).opened(opened, T0 + 2 * SEC)
+
+    [card] = fake.calls_to("chat.postMessage")
+    assert "*Owner*\n<@U0FAST>" in "\n".join(texts(card.args["blocks"]))
+
+
 def test_several_tickets_are_paged_in_one_tick_each_in_order(store, desk, fake, now):
     views = [open_ticket(desk, fake, title=f"outage {n}") for n in range(12)]
     clock = dispatcher(store, desk, fake, workers=4)

@@ -36,11 +36,14 @@ class Publisher:
         return self._locks[hash((view.ticket.workspace, view.ticket.number)) % STRIPES]
 
     def opened(self, view: TicketView, now: datetime, note: str = "") -> None:
-        """Post the card of a new ticket in its channel and remember where it is."""
-        ticket = view.ticket
-        if not ticket.channel:
+        """Post the card of a new ticket in its channel and remember where it is, drawn from
+        the ticket as it stands when its turn comes: a command typed right after ``/sla open``
+        can change the ticket before its card is posted."""
+        if not view.ticket.channel:
             return
         with self._lock(view):
+            view = self.tickets.view(view.ticket.workspace, view.ticket.number, now)
+            ticket = view.ticket
             text, blocks = ticket_card(view, now)
             try:
                 posted = self.client.chat_postMessage(
