@@ -2,8 +2,9 @@
 
 The three steps are separate on purpose:
 
-1. **Claim**, in one short transaction: the due timers (``pending`` whose ``next_attempt_at``
-   has come, or ``sending`` whose claim is older than the lease: a clock died performing them)
+1. **Claim**, in one short transaction: the due timers (``sending`` whose claim is older than
+   the lease: a clock died performing them; then ``pending`` whose ``next_attempt_at`` has
+   come, read in due order through ``ix_timers_queue``)
    become ``sending`` with ``claimed_at``/``claimed_by``. On PostgreSQL the rows are taken with
    ``FOR UPDATE SKIP LOCKED``, so two dispatchers running at once never take the same row; on
    SQLite the write lock already admits one writer at a time. A timer waits while an earlier
@@ -17,11 +18,17 @@ The three steps are separate on purpose:
    receipt, ``dropped`` with the reason, back to ``pending`` with a backoff, or ``dead`` after
    ``max_attempts``, with each settled ticket's next timers.
 
+In a burst (`Dispatcher.ticks`) the steps of consecutive batches overlap: the next batch is
+claimed while one is performed, and each is recorded while the next is performed.
+
 Exactly once: a message is only re-sent after a crash once the notifier has looked for it
 (`Notifier.delivered`), parts that arrived before a failure are recorded and skipped, and an
-action is marked ``acted`` in the same transaction as the ticket change it makes.
+action is marked ``acted`` in the same transaction as the ticket change it makes. A clock that
+dies before a batch is recorded leaves its timers ``sending``; the next clock takes them over
+after the lease and asks the notifier before sending any of them again.
 
-The core never reads the wall clock: ``now`` is given to `Dispatcher.tick`.
+The core never reads the wall clock: ``now`` is given to `Dispatcher.tick` and, through the
+``clock`` it is handed, to `Dispatcher.ticks`.
 """
 
 from __future__ import annotations
