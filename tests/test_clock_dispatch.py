@@ -306,7 +306,7 @@ def test_a_card_posted_after_a_quick_change_shows_the_change(store, desk, fake, 
     assert "*Owner*\n<@U0FAST>" in "\n".join(texts(card.args["blocks"]))
 
 
-def test_several_tickets_are_paged_in_one_tick_each_in_order(store, desk, fake, now):
+def test_several_tickets_are_paged_in_one_tick_by_several_workers(store, desk, fake, now):
     views = [open_ticket(desk, fake, title=f"outage {n}") for n in range(12)]
     clock = dispatcher(store, desk, fake, workers=4)
 

@@ -122,9 +122,10 @@ def build(
         admins={*settings.slabot_admins, SYSTEM},
         default_policy=settings.slabot_default_policy,
     )
-    notifier = Fanout([SlackNotifier(make_clock_client(settings)), Pagers(httpx.Client())])
+    slack = make_clock_client(settings)  # one pool of connections for both duties
+    notifier = Fanout([SlackNotifier(slack), Pagers(httpx.Client())])
     dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)
-    reminders = MaintenanceReminders(store, make_clock_client(settings), policies)
+    reminders = MaintenanceReminders(store, slack, policies)
     return Clock(dispatcher, Leadership(store), duties=[reminders.tick])
 
 

@@ -19,6 +19,7 @@ import io
 import socket
 import ssl
 import threading
+from functools import cached_property
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
@@ -77,13 +78,10 @@ class KeepAliveWebClient(WebClient):
                 "body": body.decode(charset),
             }
 
-    def close(self) -> None:
-        """Close the idle connections (those in use close as their calls end)."""
-        with self._lock:
-            idle, self._idle = self._idle, {}
-        for connections in idle.values():
-            for connection in connections:
-                connection.close()
+    @cached_property
+    def _context(self) -> ssl.SSLContext:
+        """One TLS context for every connection (making one reads the system's certificates)."""
+        return self.ssl or ssl.create_default_context()
 
     def _take(self, host: Host) -> tuple[http.client.HTTPConnection, bool]:
         with self._lock:
@@ -93,8 +91,9 @@ class KeepAliveWebClient(WebClient):
         scheme, netloc = host
         connection: http.client.HTTPConnection
         if scheme == "https":
-            context = self.ssl or ssl.create_default_context()
-            connection = http.client.HTTPSConnection(netloc, timeout=self.timeout, context=context)
+            connection = http.client.HTTPSConnection(
+                netloc, timeout=self.timeout, context=self._context
+            )
         else:
             connection = http.client.HTTPConnection(netloc, timeout=self.timeout)
         try:

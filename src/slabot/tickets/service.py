@@ -24,7 +24,6 @@ from sqlmodel import Session, select
 from ..policies import PolicyBook
 from ..sla import Policy, format_duration
 from ..sla.classify import Classification, classify
-from ..sla.history import Event
 from ..sla.schedule import Schedule, schedule
 from ..sla.schedule import Timer as EngineTimer
 from ..store import Store
@@ -45,7 +44,7 @@ from .errors import (
     SeverityUnclear,
     TicketError,
 )
-from .events import engine_event, engine_events, stamp
+from .events import engine_events, stamp
 
 # The clock acts as this actor (auto-solve, auto-close); a deployment that runs the clock lists
 # it among its admins, so the policy's permissions never stop what the policy itself demands.
@@ -514,20 +513,18 @@ class Tickets:
             return []
         with self.store.reading() as session:
             ids = [t.id for t in rows]
-            events: dict[int | None, list[Event]] = {i: [] for i in ids}
+            stored: dict[int | None, list[Any]] = {i: [] for i in ids}
             query = (
                 select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.after)
                 .where(TicketEvent.ticket_id.in_(ids))  # type: ignore[union-attr]
                 .order_by(TicketEvent.id)
             )
-            for ticket_id, kind, at, after in session.exec(query):
-                event = engine_event(kind, at, after)
-                if event is not None:
-                    events[ticket_id].append(event)
+            for row in session.exec(query):
+                stored[row.ticket_id].append(row)
             result = []
             for ticket in rows:
                 policy = self._policy_of(session, ticket)
-                plan = schedule(policy, events[ticket.id], now)
+                plan = schedule(policy, engine_events(stored[ticket.id]), now)
                 result.append(TicketView(ticket, policy, plan))
             return result
 
