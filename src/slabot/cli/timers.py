@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 
 from ..clock.operator import NotDead, listing, retry
 from .errors import CliError
@@ -26,9 +25,8 @@ def run(args: argparse.Namespace) -> int:
     which = _ids(args.retry) if args.retry is not None else None
     store = open_store()
     if args.retry is not None:
-        now = datetime.now(UTC)  # an adapter: the only place this command reads the clock
         try:
-            count = reach(store, lambda: retry(store, which, now))
+            count = reach(store, lambda: retry(store, which))
         except NotDead as exc:
             raise CliError(str(exc)) from None
         print(f"re-queued {count} dead timer{'' if count == 1 else 's'}")

@@ -1,14 +1,15 @@
 """What an operator sees of the timers, and how a dead one is sent again.
 
 A timer is dead when its delivery kept failing (or failed in a way only a person can fix: a
-revoked token, a missing pager key). Re-queuing it makes it due now with a fresh count of
-attempts; the parts that did arrive before (recorded on the timer) are not sent again.
+revoked token, a missing pager key). Re-queuing it makes it due again at its own due time, so
+any clock sends it on its next tick whatever that clock's time reads (the operator's machine may
+run ahead of the clock's), with a fresh count of attempts; the parts that did arrive before
+(recorded on the timer) are not sent again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import select
@@ -44,7 +45,7 @@ def listing(store: Store, *, dead_only: bool, limit: int) -> list[TimerLine]:
         return [TimerLine(t, f"SLA-{n}", ws) for t, n, ws in session.exec(query)]
 
 
-def retry(store: Store, ids: list[int] | None, now: datetime) -> int:
+def retry(store: Store, ids: list[int] | None) -> int:
     """Re-queue dead timers (``ids``, or every dead one when None); how many were re-queued.
 
     Named timers must all be dead, else nothing changes and `NotDead` says which are not."""
@@ -65,6 +66,10 @@ def retry(store: Store, ids: list[int] | None, now: datetime) -> int:
         if ids is not None:
             query = query.where(Timer.id.in_(ids))  # type: ignore[union-attr]
         requeued = query.values(
-            state="pending", next_attempt_at=now, attempts=0, claimed_at=None, claimed_by=None
+            state="pending",
+            next_attempt_at=Timer.due_at,
+            attempts=0,
+            claimed_at=None,
+            claimed_by=None,
         )
         return session.execute(requeued).rowcount  # type: ignore[attr-defined]
