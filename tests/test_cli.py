@@ -119,8 +119,12 @@ def test_policy_check_reports_each_problem_with_file_and_key_path(capsys, tmp_pa
 def test_policy_check_strict_fails_on_warnings(capsys):
     helpdesk = str(ROOT / "policies" / "helpdesk-p1-p6.yaml")  # P6 is never escalated
     assert run(capsys, "policy", "check", helpdesk)[0] == 0
-    code, _, err = run(capsys, "policy", "check", "--strict", helpdesk)
+    code, out, err = run(capsys, "policy", "check", "--strict", helpdesk)
     assert code == 1 and "warning: severities[5]" in err
+    # It says which file failed and why, and does not also call that file ok.
+    assert out == ""
+    assert f"{helpdesk}: fails --strict: 1 warning above" in err
+    assert err.rstrip().endswith("1 of 1 files fails --strict on warnings")
 
 
 def test_simulate_prints_deadlines_and_the_pages_with_whom(capsys):

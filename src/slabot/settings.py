@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API
+    # The HTTP port of `slabot serve` (platforms such as Heroku set it).
+    port: int = 3000
     database_url: str | None = None
     slabot_policies: Path = Path("policies")
     slabot_default_policy: str | None = None
@@ -53,6 +55,14 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("an app-level token starts with xapp- (Basic Information page)")
         return value
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: object) -> object:
+        text = str(value).strip()
+        if not text.isdigit() or not 0 < int(text) < 65536:
+            raise ValueError(f"{text!r} is not a TCP port: give a number from 1 to 65535")
+        return int(text)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -7,10 +7,11 @@ import logging
 from datetime import timedelta
 
 from ..policies import PolicyBook
-from ..settings import SettingsError, load_settings
 from ..sla import PolicyError
 from ..store import Store, StoreError
 from ..store.migrate import upgrade
+from . import config
+from .arguments import positive
 from .errors import CliError
 from .storage import reach
 
@@ -31,11 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a claim older than this was interrupted by a dead clock and is taken over (60)",
     )
     parser.add_argument(
-        "--batch", type=int, default=200, help="timers claimed at most per tick (200)"
+        "--batch", type=positive, default=200, help="timers claimed at most per tick (200)"
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=positive,
         default=4,
         help="tickets performed at once (4); more hide more of a slow Slack's latency",
     )
@@ -45,14 +46,13 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not 0 < args.interval <= 3600:
         raise CliError(f"--interval {args.interval:g}: give seconds, more than 0, at most 3600", 2)
-    if args.lease <= 0 or args.batch <= 0 or args.workers <= 0:
-        raise CliError("--lease, --batch and --workers must be more than 0", code=2)
+    if args.lease <= 0:
+        raise CliError(f"--lease {args.lease:g}: give seconds, more than 0", code=2)
+    settings = config.settings("slack_bot_token")
     try:
-        settings = load_settings()
-        settings.require("slack_bot_token")
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
-    except (SettingsError, StoreError, PolicyError) as exc:
+    except (StoreError, PolicyError) as exc:
         raise CliError(str(exc), code=2) from None
     reach(store, lambda: upgrade(store))
 

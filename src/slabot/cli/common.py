@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,6 +10,7 @@ from zoneinfo import ZoneInfo
 from dateutil.parser import isoparse
 
 from ..sla import Policy, PolicyError, load_policy
+from .config import settings
 from .errors import CliError
 
 # Contracts run for years, not millennia: refusing far-off instants keeps every sum in range.
@@ -35,7 +35,8 @@ def add_ticket_arguments(parser: argparse.ArgumentParser, *, many: bool) -> None
 
 
 def policies_dir() -> Path:
-    return Path(os.environ.get("SLABOT_POLICIES") or "policies")
+    """The folder the ``SLABOT_POLICIES`` setting names (``policies/`` by default)."""
+    return settings().slabot_policies
 
 
 def policy_path(name: str) -> Path:

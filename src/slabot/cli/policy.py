@@ -42,8 +42,21 @@ def run(args: argparse.Namespace) -> int:
         warned += bool(found)
         for problem in found:
             print(f"{file}: warning: {problem}", file=sys.stderr)
-        print(f"{file}: ok ({policy.name}, {len(policy.severities)} severities)")
+        if args.strict and found:
+            print(
+                f"{file}: fails --strict: {_count(len(found), 'warning')} above "
+                f"({policy.name}, {len(policy.severities)} severities)",
+                file=sys.stderr,
+            )
+        else:
+            print(f"{file}: ok ({policy.name}, {len(policy.severities)} severities)")
     if invalid:
         print(f"{invalid} of {len(files)} files invalid", file=sys.stderr)
-        return 1
-    return 1 if args.strict and warned else 0
+    if args.strict and warned:
+        verb = "fails" if warned == 1 else "fail"
+        print(f"{warned} of {len(files)} files {verb} --strict on warnings", file=sys.stderr)
+    return 1 if invalid or (args.strict and warned) else 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -6,27 +6,26 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
+from typing import TYPE_CHECKING
 
 from ..policies import PolicyBook
-from ..settings import SettingsError, load_settings
 from ..sla import PolicyError
 from ..store import Store, StoreError
 from ..store.migrate import upgrade
 from ..tickets import Tickets
+from . import config
 from .errors import CliError
 from .storage import reach
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from waitress.server import BaseWSGIServer
 
 log = logging.getLogger("slabot")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("PORT") or 3000),
-        help="HTTP port (default $PORT or 3000)",
-    )
+    parser.add_argument("--port", type=int, help="HTTP port (default: the PORT setting, or 3000)")
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (0.0.0.0)")
     parser.add_argument("--threads", type=int, default=8, help="HTTP worker threads (8)")
     parser.add_argument(
@@ -43,14 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        settings = load_settings()
-        if args.socket:
-            settings.require("slack_bot_token", "slack_app_token")
-        else:
-            settings.require("slack_bot_token", "slack_signing_secret")
-    except SettingsError as exc:
-        raise CliError(str(exc), code=2) from None
+    settings = config.settings(
+        "slack_bot_token", "slack_app_token" if args.socket else "slack_signing_secret"
+    )
     try:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
@@ -92,23 +86,37 @@ def run(args: argparse.Namespace) -> int:
             "could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, exc
         )
     app = create_app(settings, client, tickets=tickets)
+    server = None if args.socket else _listen(app, args, settings.port)
     if not args.no_clock:
         from ..clock.runner import build, schedule
 
         schedule(build(settings, store, policies), 1.0, background=True).start()
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
-    if args.socket:
+    if server is None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
         return 0
+    log.info("slabot listening on http://%s:%d/slack/events", args.host, server.effective_port)
+    server.run()
+    return 0
 
+
+def _listen(app: App, args: argparse.Namespace, port: int) -> BaseWSGIServer:
+    """Bind the HTTP port before anything else starts, so a busy port is one clear line."""
     import waitress
 
     from ..web import wsgi_app
 
-    log.info("slabot listening on http://%s:%d/slack/events", args.host, args.port)
-    waitress.serve(
-        wsgi_app(app), host=args.host, port=args.port, threads=args.threads, ident="slabot"
-    )
-    return 0
+    port = port if args.port is None else args.port
+    try:
+        return waitress.create_server(
+            wsgi_app(app), host=args.host, port=port, threads=args.threads, ident="slabot"
+        )
+    except (OSError, OverflowError) as exc:  # taken, not ours to take, or not a port at all
+        reason = getattr(exc, "strerror", None) or exc
+        raise CliError(
+            f"cannot listen on {args.host}:{port} ({reason}): stop what uses the port, or "
+            "choose another with --port or PORT",
+            code=2,
+        ) from None

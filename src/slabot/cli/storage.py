@@ -9,15 +9,17 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..store import Store, StoreError
 from ..store.migrate import pending
+from .config import settings
 from .errors import CliError
 
 T = TypeVar("T")
 
 
 def open_store(*, migrated: bool = True) -> Store:
-    """The store at ``$DATABASE_URL``; with ``migrated``, refuse a schema that is behind."""
+    """The store the ``DATABASE_URL`` setting names; with ``migrated``, refuse a schema that is
+    behind."""
     try:
-        store = Store()
+        store = Store(settings().database_url)
     except StoreError as exc:
         raise CliError(str(exc), code=2) from None
     if migrated:

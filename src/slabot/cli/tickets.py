@@ -10,6 +10,7 @@ from ..policies import PolicyBook
 from ..sla import PolicyError, format_duration
 from ..tickets import Invalid, NotFound, Tickets, parse_ref
 from ..tickets.queries import story, tickets
+from .arguments import positive
 from .common import policies_dir, shown
 from .errors import CliError
 from .storage import open_store, reach
@@ -23,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing.add_argument("--open", action="store_true", help="only tickets not resolved or closed")
     listing.add_argument("--policy", metavar="NAME", help="only tickets under this policy")
     listing.add_argument("--workspace", metavar="ID", help="only this Slack workspace (T…)")
-    listing.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    listing.add_argument("--limit", type=positive, default=100, help="at most this many (100)")
     show = sub.add_parser("show", help="one ticket: history, deadlines, pending timers")
     show.add_argument("ref", metavar="SLA-42")
     show.add_argument("--workspace", metavar="ID", help="the Slack workspace (T…), if several")
@@ -44,7 +45,7 @@ def _list(store, args: argparse.Namespace) -> int:
             workspace=args.workspace,
             active=True if args.open else None,
             policy=args.policy,
-            limit=max(1, args.limit),
+            limit=args.limit,
         ),
     )
     if not rows:

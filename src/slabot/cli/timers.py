@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..clock.operator import NotDead, listing, retry
+from .arguments import positive
 from .errors import CliError
 from .storage import open_store, reach
 
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID|all",
         help="send dead timers again: one ID, several (1,2,3), or all of them",
     )
-    parser.add_argument("--limit", type=int, default=100, help="list at most this many (100)")
+    parser.add_argument("--limit", type=positive, default=100, help="list at most this many (100)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         print(f"re-queued {count} dead timer{'' if count == 1 else 's'}")
         return 0
-    lines = reach(store, lambda: listing(store, dead_only=args.dead, limit=max(1, args.limit)))
+    lines = reach(store, lambda: listing(store, dead_only=args.dead, limit=args.limit))
     if not lines:
         print("no dead timers" if args.dead else "no timers to do")
         return 0

@@ -11,7 +11,6 @@ replicas; use cases lock the rows they change (``SELECT … FOR UPDATE``).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -30,8 +29,8 @@ class StoreError(Exception):
 
 
 def database_url(url: str | None = None) -> URL:
-    """``url``, else ``$DATABASE_URL``, else a SQLite file in the working directory."""
-    text = url or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    """``url`` (the ``DATABASE_URL`` setting), else a SQLite file in the working directory."""
+    text = url or DEFAULT_URL
     try:
         parsed = make_url(text)
     except ArgumentError:
