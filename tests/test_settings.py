@@ -4,6 +4,7 @@ winning. Bad settings and a busy port stop with one line and a non-zero exit."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from slabot.cli import main
+from slabot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ("DATABASE_URL", "SLABOT_POLICIES", "PORT", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
@@ -144,3 +146,9 @@ def test_a_busy_port_from_dotenv_is_one_line_not_a_traceback(workdir):
         "uses the port, or choose another with --port or PORT"
     )
     assert "slabot listening" not in done.stderr
+
+
+def test_env_example_lists_every_setting():
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^#? ?([A-Z_]+)=", text, re.MULTILINE))
+    assert {name.upper() for name in Settings.model_fields} <= listed
