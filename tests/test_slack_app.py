@@ -1004,7 +1004,11 @@ def test_app_home_opened_publishes_the_users_home_tab(slack):
 
 
 def clean_env(**values: str) -> dict[str, str]:
+    """An operator's bare environment, plus what moves the test run's clock (.ci/run)."""
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
+    env |= {
+        k: os.environ[k] for k in ("SLABOT_TEST_TRAVEL_SECONDS", "PYTHONPATH") if k in os.environ
+    }
     env.update(values)
     return env
 

@@ -89,11 +89,9 @@ def test_database_url_reads_postgres_urls_as_psycopg(given):
     assert (url.host, url.port, url.database, url.username) == ("db.example", 5432, "slabot", "u")
 
 
-def test_database_url_defaults_to_a_sqlite_file_in_the_working_directory(monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def test_database_url_defaults_to_a_sqlite_file_and_takes_postgres_urls_as_platforms_give_them():
     assert str(database_url()) == "sqlite:///slabot.db"
-    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
-    assert database_url().drivername == "postgresql+psycopg"
+    assert database_url("postgres://u@h/db").drivername == "postgresql+psycopg"
 
 
 def test_database_url_refuses_mysql_naming_the_databases_it_supports():
