@@ -60,13 +60,28 @@ def format_duration(value: timedelta) -> str:
     return sign + ("".join(parts) or "0s")
 
 
-def parse_share(text: str) -> float:
-    """Read ``"75%"`` as 0.75; a share of a target must lie in (0%, 100%]."""
-    match = _SHARE.fullmatch(str(text).strip())
+def format_share(share: float) -> str:
+    """A share as a policy spells it: 0.999 → ``99.9%``."""
+    return f"{share * 100:.6g}%"
+
+
+def parse_share(value: object) -> float:
+    """Read ``"75%"`` as 0.75; a share of a target must lie in (0%, 100%].
+
+    A bare number is refused whatever its YAML type: ``target: 99.95`` could mean 99.95% or
+    (as a share) 9995%, and the second reading makes every month owe a credit. Money should
+    never hang on a guess, so the author is asked to write the percent sign.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(
+            f"{value!r} is a bare number: write it as a percentage with its sign, "
+            f"such as '{value:g}%' (quoted or not), so it cannot be read as a fraction"
+        )
+    match = _SHARE.fullmatch(str(value).strip())
     if not match:
-        raise ValueError(f"{text!r} is not a share: write a percentage such as '75%'")
+        raise ValueError(f"{value!r} is not a share: write a percentage such as '75%'")
     # Decimal, so "99.9%" is exactly the float nearest 0.999 (float division gives 0.99900…01)
     share = float(Decimal(match.group(1)) / 100)
     if not 0 < share <= 1:
-        raise ValueError(f"{text!r} must be more than 0% and at most 100%")
+        raise ValueError(f"{value!r} must be more than 0% and at most 100%")
     return share
