@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from .calendar import ALL_HOURS, Calendar, Clock, Window
-from .durations import format_share, parse_duration, parse_share
+from .durations import duration_words, format_share, parse_duration, parse_share
 from .errors import PolicyError, Problem
 from .pauses import Pause, deadline
 
@@ -149,7 +149,11 @@ class CalendarSpec(Model):
 
     def longest_day(self) -> timedelta:
         """The most open time any weekday has (windows may overlap, so this is an upper bound)."""
-        return max(timedelta(minutes=sum(w.end - w.start for w in day)) for day in self.week())
+        return max(self.day_lengths())
+
+    def day_lengths(self) -> list[timedelta]:
+        """How long each weekday (Monday first) is open (an upper bound, as above)."""
+        return [timedelta(minutes=sum(w.end - w.start for w in day)) for day in self.week()]
 
 
 def _week(hours: dict[str, tuple[Window, ...]]) -> list[tuple[Window, ...]]:
@@ -454,6 +458,12 @@ class Policy(Model):
 
     def clock(self, name: str) -> Clock:
         return self._clocks[name]
+
+    def duration_words(self, within: timedelta, clock: str) -> str:
+        """``within`` on the clock named ``clock`` as people should read it (`duration_words`):
+        ``24h (2 days of 12h)`` on a 12-hour calendar, never ``1d``."""
+        spec = self.calendars.get(clock)
+        return duration_words(within, spec.day_lengths() if spec else ())
 
     def severity(self, name: str) -> Severity:
         """A severity by key or alias, any case; KeyError lists the valid keys."""
