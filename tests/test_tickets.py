@@ -272,7 +272,7 @@ def test_a_ticket_keeps_the_version_of_the_policy_it_was_opened_under(tickets, p
     with tickets.store.reading() as session:
         version = session.get(PolicyVersion, liveops.digest)
     assert version.name == "liveops"
-    assert version.text == policy_book.text("liveops")
+    assert version.text == policy_book.source(liveops)
     assert version.first_seen_at == T0
 
 
