@@ -441,7 +441,7 @@ def test_follow_ups_auto_solve_and_auto_close_act_through_the_use_cases(store, d
     desk.set_status("T1", 1, "waiting_on_customer", actor="UOWNER", now=waiting)
     clock = dispatcher(store, desk, fake)
 
-    for day in (2, 4, 6):
+    for day in (1, 2, 3):
         assert tick(clock, now, waiting + day * DAY).sent == 1
     follow_ups = [m["text"] for m in thread(fake, view) if ":envelope:" in m["text"]]
     assert len(follow_ups) == 3
@@ -450,7 +450,8 @@ def test_follow_ups_auto_solve_and_auto_close_act_through_the_use_cases(store, d
     )
     assert "Solved after three follow-ups or more than 7 days" in follow_ups[0]
 
-    assert tick(clock, now, waiting + 7 * DAY).sent == 1
+    # Seed 002: "... after three follow-ups or more than 7 days, whichever is earlier."
+    assert tick(clock, now, waiting + 4 * DAY).sent == 1
     solved = desk.view("T1", 1, now.value)
     assert solved.ticket.status == "resolved"
     with store.reading() as session:
@@ -461,12 +462,13 @@ def test_follow_ups_auto_solve_and_auto_close_act_through_the_use_cases(store, d
         ).first()
     assert (
         last.actor == SYSTEM
-        and last.after["note"] == "solved automatically: no reply from the customer for 7d"
+        and last.after["note"]
+        == "solved automatically: no reply from the customer after 3 follow-ups"
     )
     assert thread(fake, view)[-1]["text"].startswith(":white_check_mark: SLA-1")
     assert fake.message(CHANNEL, view.ticket.message_ts)["text"].endswith("· Solved")
 
-    assert tick(clock, now, waiting + 10 * DAY).sent == 1
+    assert tick(clock, now, waiting + 7 * DAY).sent == 1
     assert desk.view("T1", 1, now.value).ticket.status == "closed"
     assert thread(fake, view)[-1]["text"].startswith(":lock: SLA-1")
     assert "closed automatically, 3d after it was solved" in thread(fake, view)[-1]["text"]
@@ -477,7 +479,7 @@ def test_an_auto_solve_whose_note_failed_is_not_solved_twice(store, desk, fake, 
     view = open_ticket(desk, fake, severity="low", policy="secpod")
     desk.set_status("T1", 1, "waiting_on_customer", actor="UREP", now=T0)
     clock = dispatcher(store, desk, fake)
-    for day in (2, 4, 6):
+    for day in (1, 2, 3):
         tick(clock, now, T0 + day * DAY)
     fake.fail_next("chat.postMessage", status=503)
 

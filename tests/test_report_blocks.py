@@ -144,7 +144,9 @@ def test_leadpro_owes_a_credit_and_says_until_when_it_can_be_claimed(leadpro):
     words = all_text(blocks)
     assert "*Uptime 99.896%* (target 99.9%: *missed*)" in words
     assert "*Service credit owed: 10%* of the month's charges" in words
-    assert "the customer can claim it until Fri 29 Jan 2027" in words  # 60 days from 1 Dec
+    # Seed 001: "All claims must be made within 60 days of the unavailability occurring."
+    assert "the customer can claim it until Sat 9 Jan 2027, each spell of downtime:" in words
+    assert "for 45m: claim by Sat 9 Jan 2027" in words  # 60 days from 10 Nov, not from 1 Dec
     assert "the month so far" not in words
     assert "Not counted" not in words and "Unplanned downtime" not in words  # no allowance
 

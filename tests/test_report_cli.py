@@ -131,7 +131,7 @@ def test_csv_rows_and_breaches(capsys, worked):
     assert high["allowance_exceeded"] == "false"
     leadpro = next(r for r in rows if r["policy"] == "leadpro")
     assert leadpro["opened"] == "0" and leadpro["mtta_wall_minutes"] == ""
-    assert leadpro["last_claim_day"] == "2027-01-29"
+    assert leadpro["last_claim_day"] == ""  # no downtime: nothing to claim
 
     code, out, _ = run(
         capsys,
@@ -177,8 +177,7 @@ def test_an_empty_month(capsys, worked):
     assert code == 0
     assert "Uptime 100.000% (target 99.9%: met)" in out
     assert "Service credit: 0%." in out
-    # 60 days from Thu 1 Oct 00:00 BST is Mon 30 Nov 00:00 GMT: the last day is the 29th
-    assert "Last day to claim a service credit: Sun 29 Nov 2026." in out
+    assert "claim" not in out  # no downtime: nothing to claim
     assert "Breaches: none." in out
 
 
@@ -219,3 +218,44 @@ def test_recorded_outages_and_maintenance_count_in_uptime(capsys, worked, ticket
     assert up["downtime_minutes"] == 45 + 30 + 120
     assert up["excluded_minutes"] == 60
     assert up["unplanned_minutes"] == 45 + 30 and up["allowance_exceeded"] is True
+
+
+def test_each_spell_of_downtime_shows_its_own_last_day_to_claim(capsys, worked, policy_book):
+    """Seed 001: "The client must provide the dates and times of each unavailability incident
+    that the Client is claiming. All claims must be made within 60 days of the unavailability
+    occurring." LeadPro outages recorded Mon 2 Nov 10:00–11:00 and Fri 20 Nov 14:00–14:30
+    (London, GMT): 90 minutes of November's 43,200, under 99.9%, a 10% credit. Each spell can
+    be claimed until the day it began plus 60 days: 1 Jan and 19 Jan 2027 (the month's end
+    plus 60 days, 29 Jan, was shown before for both)."""
+    outages = Outages(worked, policy_book)
+    for start, end in ((datetime(2026, 11, 2, 10), 60), (datetime(2026, 11, 20, 14), 30)):
+        start = start.replace(tzinfo=UTC)
+        outages.start("T1", "leadpro", channel=None, actor="U1", now=start)
+        outages.end("T1", "leadpro", actor="U1", now=start + timedelta(minutes=end))
+    base = ["report", "--month", "2026-11", "--policy", "leadpro", "--now", "2026-12-01T09:00Z"]
+
+    code, out, err = run(capsys, *base, "--format", "json")
+    assert code == 0, err
+    up = json.loads(out)["policies"][0]["uptime"]
+    assert (up["downtime_minutes"], up["credit_percent"]) == (90, 10)
+    assert [(d["start"], d["minutes"], d["last_claim_day"]) for d in up["downtime"]] == [
+        ("2026-11-02T10:00:00+00:00", 60, "2027-01-01"),
+        ("2026-11-20T14:00:00+00:00", 30, "2027-01-19"),
+    ]
+    assert up["last_claim_day"] == "2027-01-01"  # the earliest: a claim covering every spell
+
+    code, out, err = run(capsys, *base, "--format", "csv", "--downtime")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["policy"], r["minutes"], r["last_claim_day"]) for r in rows] == [
+        ("leadpro", "60.0", "2027-01-01"),
+        ("leadpro", "30.0", "2027-01-19"),
+    ]
+
+    code, out, err = run(capsys, *base)
+    assert code == 0, err
+    assert "| Mon 02 Nov 2026 10:00 GMT | Mon 02 Nov 2026 11:00 GMT | 1h | Fri 01 Jan 2027 |" in out
+    assert (
+        "| Fri 20 Nov 2026 14:00 GMT | Fri 20 Nov 2026 14:30 GMT | 30m | Tue 19 Jan 2027 |" in out
+    )
+    assert "Last day to claim a service credit for every spell: Fri 01 Jan 2027" in out

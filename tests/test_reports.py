@@ -9,6 +9,7 @@ from slabot.sla.history import Acknowledged, Opened, SeverityChanged, StatusChan
 from slabot.sla.reports import (
     Outage,
     Period,
+    Spell,
     compliance,
     maintenance,
     maintenance_problems,
@@ -265,9 +266,9 @@ def test_a_31_day_month_with_overlaps_and_maintenance(policies):
     assert report.target_met is True
     assert report.credit == 0.0 and report.claim_by is None
     assert report.allowance == H and report.allowance_exceeded is True
-    assert report.downtime == (
-        (ist(3, 10, month=12), ist(3, 11, 10, month=12)),
-        (second, second + H),
+    assert report.downtime == (  # LeadSquared sets no claim window
+        Spell(ist(3, 10, month=12), ist(3, 11, 10, month=12), None),
+        Spell(second, second + H, None),
     )
 
 
@@ -345,20 +346,52 @@ def test_leadpro_credit_in_a_30_day_month_to_the_nearest_minute(policies, down, 
     assert uptime(policies["leadpro"], [Outage(start, start + down)], november).credit == credit
 
 
-def test_leadpro_claims_within_60_days(policies):
+def test_leadpro_each_spell_of_downtime_has_its_own_claim_date(policies):
+    # Seed 001: "The client must provide the dates and times of each unavailability incident
+    # that the Client is claiming. All claims must be made within 60 days of the
+    # unavailability occurring." Interpretation: a spell occurs on the day it begins, and can
+    # be claimed until that day plus 60 days, all of it.
+    november = month(LONDON, "2026-11")
+    first = datetime(2026, 11, 2, 23, 30, tzinfo=UTC)  # Mon 2 Nov, 23:30 GMT
+    second = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    report = uptime(
+        policies["leadpro"], [Outage(second, second + H), Outage(first, first + H)], november
+    )
+    assert [s.last_claim_day(LONDON) for s in report.downtime] == [
+        date(2027, 1, 1),  # 60 days from 2 Nov (the month's end gave 29 Jan)
+        date(2027, 1, 19),
+    ]
+    assert report.downtime[0] == (first, first + H, datetime(2027, 1, 2, tzinfo=UTC))
+    # a claim made for the month as a whole must come by the earliest spell's day
+    assert report.claim_by == datetime(2027, 1, 2, tzinfo=UTC)
+    assert report.last_claim_day(LONDON) == date(2027, 1, 1)
+    # the month's figures are those of before: 120 minutes down, 10% credit
+    assert report.downtime_minutes == 120 and report.credit == 0.10
+
+
+def test_a_spell_carried_over_from_last_month_is_claimed_from_this_months_start(policies):
+    # Interpretation: November's credit is for November's minutes, which began on 1 Nov.
+    start = datetime(2026, 10, 31, 22, tzinfo=UTC)
+    report = uptime(policies["leadpro"], [Outage(start, start + 4 * H)], month(LONDON, "2026-11"))
+    [spell] = report.downtime
+    assert spell.start == datetime(2026, 11, 1, tzinfo=UTC)
+    assert spell.last_claim_day(LONDON) == date(2026, 12, 31)
+
+
+def test_a_month_without_downtime_has_nothing_to_claim(policies):
     report = uptime(policies["leadpro"], [], month(LONDON, "2026-11"))
     assert report.uptime == 1.0 and report.credit == 0.0 and report.target_met
-    assert report.claim_by == datetime(2026, 12, 1, tzinfo=UTC) + timedelta(days=60)
-    assert report.claim_by == datetime(2027, 1, 30, tzinfo=UTC)
-    assert report.last_claim_day(LONDON) == date(2027, 1, 29)
+    assert report.downtime == () and report.claim_by is None
     assert report.allowance is None and report.allowance_exceeded is None
 
 
 def test_the_claim_window_counts_days_of_the_policy_calendar(policies):
-    # September ends Thu 1 Oct 00:00 BST (23:00 UTC); 60 days on is Mon 30 Nov 00:00 GMT
-    report = uptime(policies["leadpro"], [], month(LONDON, "2026-09"))
-    assert report.claim_by == datetime(2026, 11, 30, tzinfo=UTC)
-    assert report.last_claim_day(LONDON) == date(2026, 11, 29)
+    # Sat 26 Sep 23:30 BST (22:30 UTC); 60 days on, past the clocks going back on 25 Oct, is
+    # Wed 25 Nov: claims until Thu 26 Nov 00:00 GMT, not an hour before
+    start = datetime(2026, 9, 26, 22, 30, tzinfo=UTC)
+    report = uptime(policies["leadpro"], [Outage(start, start + H)], month(LONDON, "2026-09"))
+    assert report.claim_by == datetime(2026, 11, 26, tzinfo=UTC)
+    assert report.last_claim_day(LONDON) == date(2026, 11, 25)
 
 
 def test_outages_from_tickets_of_outage_severities(policies):

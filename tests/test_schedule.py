@@ -16,6 +16,7 @@ from slabot.sla.history import (
 )
 from slabot.sla.schedule import schedule, timeline
 
+SECPOD_FILE = Path(__file__).parent.parent / "policies" / "secpod.yaml"
 T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Mon 09:00 in Los Angeles
 
 
@@ -143,11 +144,30 @@ def test_waiting_on_the_customer_brings_follow_ups_then_solves_the_ticket(polici
         Acknowledged(since),
         StatusChanged(since, "waiting_on_customer"),
     ]
+    # Seed 002: "no feedback has been received from the customer after three follow-ups or
+    # more than 7 days, whichever is earlier." Interpretation (policies/secpod.yaml): daily
+    # follow-ups; the third has gone unanswered a day later, on day 4, before 7 days.
     events = timeline(secpod, history, since + timedelta(days=10))
     follow_ups = [t.due_at - since for t in events if t.kind == "follow_up"]
     solves = [t.due_at - since for t in events if t.kind == "auto_solve"]
-    assert follow_ups == [timedelta(days=2), timedelta(days=4), timedelta(days=6)]
-    assert solves == [timedelta(days=7)]  # seven days come before a fourth follow-up
+    assert follow_ups == [timedelta(days=1), timedelta(days=2), timedelta(days=3)]
+    assert solves == [timedelta(days=4)]  # three follow-ups come before seven days
+
+
+def test_more_than_seven_days_decides_when_the_follow_ups_are_slower(policies):
+    # Seed 002: "... after three follow-ups or more than 7 days, whichever is earlier." With a
+    # follow-up every 2 days the third has waited its interval on day 8: 7 days come first.
+    text = SECPOD_FILE.read_text().replace("follow_up_every: 1d", "follow_up_every: 2d")
+    secpod = parse_policy(text)
+    since = T0 + timedelta(hours=1)
+    history = [Opened(T0, "medium"), StatusChanged(since, "waiting_on_customer")]
+    events = timeline(secpod, history, since + timedelta(days=10))
+    assert [t.due_at - since for t in events if t.kind == "follow_up"] == [
+        timedelta(days=2),
+        timedelta(days=4),
+        timedelta(days=6),
+    ]
+    assert [t.due_at - since for t in events if t.kind == "auto_solve"] == [timedelta(days=7)]
 
 
 def test_a_solved_ticket_closes_itself_and_can_be_reopened_for_three_days(policies):

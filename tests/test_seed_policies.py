@@ -417,7 +417,7 @@ def test_secpod_states_and_lifecycle():
     assert not SECPOD.states["pending"].pauses
     assert not SECPOD.states["waiting_on_third_party"].pauses
     life = SECPOD.lifecycle
-    assert life.follow_up_every == timedelta(days=2)
+    assert life.follow_up_every == timedelta(days=1)  # so three follow-ups can come first
     assert life.auto_solve is not None
     assert life.auto_solve.follow_ups == 3
     assert life.auto_solve.after == timedelta(days=7)

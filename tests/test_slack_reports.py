@@ -92,7 +92,8 @@ def test_report_posts_the_summary_and_uploads_the_chart(slack):
     # 45 minutes down in November's 43,200: 99.896%, under LeadPro's 99.9%: 10% credit.
     assert "*Uptime 99.896%* (target 99.9%: *missed*)" in text
     assert "*Service credit owed: 10%* of the month's charges" in text
-    assert "the customer can claim it until Fri 29 Jan 2027" in text
+    # Seed 001: "All claims must be made within 60 days of the unavailability occurring."
+    assert "the customer can claim it until Fri 22 Jan 2027, each spell of downtime:" in text
 
     # The chart: uploaded as slack_sdk's files_upload_v2 does it, shared in the channel.
     assert complete.ok and complete.args["channel_id"] == LEADPRO

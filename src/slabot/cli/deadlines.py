@@ -55,5 +55,6 @@ def run(args: argparse.Namespace) -> int:
     for line in [header, *table]:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
     if every:
-        print(f"Updates are owed every {format_duration(every.within)} after the first response.")
+        owed = policy.duration_words(every.within, every.clock)
+        print(f"Updates are owed every {owed} after the first response.")
     return 0

@@ -10,7 +10,8 @@ maintenance and force majeure left out). Formats:
 
 * ``md`` (default): per policy a compliance table, the uptime lines and the breaches.
 * ``csv``: one row per policy × severity; the policy's uptime figures repeat on each of its
-  rows. ``--breaches`` prints the breaches instead, one row each.
+  rows. ``--breaches`` prints the breaches instead, one row each; ``--downtime`` the spells of
+  downtime, one row each with the last day a credit claim for it can be made.
 * ``json``: one object, ``{"month", "now", "policies": [...]}``; durations in minutes.
 
 This module is the adapter: it parses, formats, and is the only place the wall clock is read
@@ -23,14 +24,14 @@ import argparse
 import csv
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..policies import PolicyBook
 from ..reports import ReportError, monthly, workspaces
 from ..sla import Policy, PolicyError, format_duration
-from ..sla.reports import Compliance, TargetFigures, UptimeReport
+from ..sla.reports import Compliance, Spell, TargetFigures, UptimeReport
 from .common import instant, policies_dir, shown
 from .errors import CliError
 from .storage import open_store, reach
@@ -48,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("md", "csv", "json"), default="md")
     parser.add_argument(
         "--breaches", action="store_true", help="with --format csv: the breaches, one row each"
+    )
+    parser.add_argument(
+        "--downtime",
+        action="store_true",
+        help="with --format csv: the spells of downtime and the last day to claim each",
     )
     parser.add_argument("--now", metavar="ISO", help="figures as they stood then (default: now)")
 
@@ -72,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(_json(args.month, now, rows), indent=2, ensure_ascii=False))
     elif args.format == "csv":
-        _csv(args.month, now, rows, breaches=args.breaches)
+        _csv(args.month, now, rows, breaches=args.breaches, downtime=args.downtime)
     else:
         _markdown(args.month, now, rows)
     return 0
@@ -117,6 +123,18 @@ def _uptime(up: UptimeReport | None, policy: Policy) -> dict[str, Any] | None:
         "last_claim_day": None if last is None else last.isoformat(),
         "unplanned_allowance_minutes": _minutes(up.allowance),
         "allowance_exceeded": up.allowance_exceeded,
+        "downtime": [_spell(spell, policy.tz) for spell in up.downtime],
+    }
+
+
+def _spell(spell: Spell, tz: tzinfo) -> dict[str, Any]:
+    last = spell.last_claim_day(tz)
+    return {
+        "start": spell.start.astimezone(tz).isoformat(),
+        "end": spell.end.astimezone(tz).isoformat(),
+        "minutes": _minutes(spell.end - spell.start),
+        "claim_by": None if spell.claim_by is None else spell.claim_by.isoformat(),
+        "last_claim_day": None if last is None else last.isoformat(),
     }
 
 
@@ -188,6 +206,7 @@ SEVERITY_COLUMNS = [
     "last_claim_day",
     "allowance_exceeded",
 ]
+DOWNTIME_COLUMNS = ["policy", "month", "start", "end", "minutes", "claim_by", "last_claim_day"]
 BREACH_COLUMNS = [
     "policy",
     "month",
@@ -200,9 +219,17 @@ BREACH_COLUMNS = [
 ]
 
 
-def _csv(label: str, now: datetime, reports: list[Report], *, breaches: bool) -> None:
+def _csv(
+    label: str, now: datetime, reports: list[Report], *, breaches: bool, downtime: bool
+) -> None:
     out = csv.writer(sys.stdout, lineterminator="\n")
     data = _json(label, now, reports)["policies"]
+    if downtime:
+        out.writerow(DOWNTIME_COLUMNS)
+        for p in data:
+            for spell in (p["uptime"] or {}).get("downtime", []):
+                out.writerow([p["policy"], label, *(_cell(v) for v in spell.values())])
+        return
     if breaches:
         out.writerow(BREACH_COLUMNS)
         for p in data:
@@ -262,6 +289,28 @@ def _rate(figures: TargetFigures | None) -> str:
     )
 
 
+def _spells_markdown(up: UptimeReport, tz: tzinfo) -> None:
+    """Each spell of downtime, and (when the policy sets a claim window) its last claim day."""
+    if not up.downtime:
+        return
+    claims = up.claim_by is not None
+    last = up.last_claim_day(tz)
+    if last is not None:
+        print(
+            f"Last day to claim a service credit for every spell: {last:%a %d %b %Y} "
+            "(each spell's own below)."
+        )
+    print()
+    print("| Downtime from | To | Lasted |" + (" Last day to claim |" if claims else ""))
+    print("| --- | --- | ---: |" + (" --- |" if claims else ""))
+    for spell in up.downtime:
+        day = spell.last_claim_day(tz)
+        cells = [shown(spell.start, tz), shown(spell.end, tz), _duration(spell.end - spell.start)]
+        if day is not None:
+            cells.append(f"{day:%a %d %b %Y}")
+        print("| " + " | ".join(cells) + " |")
+
+
 def _markdown(label: str, now: datetime, reports: list[Report]) -> None:
     for i, (policy, figures, up) in enumerate(reports):
         tz = policy.tz
@@ -307,9 +356,7 @@ def _markdown(label: str, now: datetime, reports: list[Report]) -> None:
             )
             if policy.uptime and policy.uptime.credits:
                 print(f"Service credit: {100 * up.credit:g}%.")
-            last = up.last_claim_day(tz)
-            if last is not None:
-                print(f"Last day to claim a service credit: {last:%a %d %b %Y}.")
+            _spells_markdown(up, tz)
             if up.allowance is not None:
                 state = "exceeded" if up.allowance_exceeded else "within"
                 print(

@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     for d in now.deadlines:
         met = f", met {shown(d.met_at, tz)}" if d.met_at else ""
         print(
-            f"  {d.label:<15} {shown(d.due, tz):<28} {format_duration(d.within)} on {d.clock}{met}"
+            f"  {d.label:<15} {shown(d.due, tz):<28} "
+            f"{policy.duration_words(d.within, d.clock)} on {d.clock}{met}"
         )
         if d.clause:
             print(f"{'':<18}“{d.clause}”")

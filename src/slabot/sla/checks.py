@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from .calendar import Calendar
-from .durations import Span
+from .durations import Span, format_duration
 from .errors import Problem
 from .policy import Policy
 
@@ -32,14 +32,14 @@ def warnings(policy: Policy, now: datetime) -> Iterator[Problem]:
                 *((f"opened_in.{c}", w) for c, w in target.opened_in.items()),
             ):
                 if isinstance(within, Span) and within.in_days and longest < DAY:
-                    hours = longest / timedelta(hours=1)
-                    total = within / timedelta(hours=1)
+                    meant = within / DAY
+                    days = f"{meant:g} business day" + ("" if meant == 1 else "s")
                     yield Problem(
                         f"severities[{i}].targets.{target_name}.{path}",
-                        f"{within.spelling} is {total:g} hours of calendar {target.clock!r}, "
-                        f"which is open at most {hours:g}h a day: that is {total / hours:.3g} of "
-                        f"its days, not {total / 24:g}. For {total / 24:g} business days write "
-                        f"{total / 24 * hours:g}h",
+                        f"{within.spelling} on calendar {target.clock!r} is "
+                        f"{policy.duration_words(within, target.clock)}, not {days}: a d is "
+                        f"24 hours of the calendar. For {days} write "
+                        f"{format_duration(longest * meant, days=False)}",
                     )
     escalated = set()
     if policy.escalation:

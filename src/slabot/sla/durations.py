@@ -10,6 +10,7 @@ days is two business days, while on an 8-hour calendar it is six business days (
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -45,14 +46,15 @@ def parse_duration(text: str) -> Span:
     return span
 
 
-def format_duration(value: timedelta) -> str:
-    """The shortest policy spelling of a duration (``5400s`` → ``1h30m``); ``0s`` for zero."""
+def format_duration(value: timedelta, *, days: bool = True) -> str:
+    """The shortest policy spelling of a duration (``5400s`` → ``1h30m``); ``0s`` for zero.
+    ``days=False`` stops at hours (``72h``), for clocks whose days are not 24 hours long."""
     seconds = int(value.total_seconds())
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
     parts = []
     for unit, size in UNIT_SECONDS.items():
-        if unit == "w":
+        if unit == "w" or (unit == "d" and not days):
             continue  # "10d" reads better than "1w3d" in reminders and tables
         count, seconds = divmod(seconds, size)
         if count:
@@ -60,13 +62,51 @@ def format_duration(value: timedelta) -> str:
     return sign + ("".join(parts) or "0s")
 
 
-def parse_share(text: str) -> float:
-    """Read ``"75%"`` as 0.75; a share of a target must lie in (0%, 100%]."""
-    match = _SHARE.fullmatch(str(text).strip())
+def duration_words(within: timedelta, days: Sequence[timedelta] = ()) -> str:
+    """A target's time as people should read it on its clock; ``days`` is how long the clock
+    is open on each day of its week (empty for ``24x7``).
+
+    On a clock open less than 24 hours a day, "1d" would read as one of its days while it is
+    24 of its hours: two days of a 12-hour calendar. So such a time is spelled in hours, with
+    how many of the calendar's days it spans: ``24h (2 days of 12h)``. `slabot simulate`,
+    ``/sla policy`` and ``policy check``'s warning all say it this way, so they cannot disagree.
+    """
+    open_days = [day for day in days if day > timedelta(0)]
+    longest = max(open_days, default=timedelta(0))
+    if not days or longest >= timedelta(days=1):
+        return format_duration(within)
+    text = format_duration(within, days=False)
+    if longest and within >= longest:
+        count = f"{within / longest:.3g}"
+        if min(open_days) == longest:
+            text += f" ({count} days of {format_duration(longest, days=False)})"
+        else:
+            text += f" (at least {count} days, open at most {format_duration(longest, days=False)})"
+    return text
+
+
+def format_share(share: float) -> str:
+    """A share as a policy spells it: 0.999 → ``99.9%``."""
+    return f"{share * 100:.6g}%"
+
+
+def parse_share(value: object) -> float:
+    """Read ``"75%"`` as 0.75; a share of a target must lie in (0%, 100%].
+
+    A bare number is refused whatever its YAML type: ``target: 99.95`` could mean 99.95% or
+    (as a share) 9995%, and the second reading makes every month owe a credit. Money should
+    never hang on a guess, so the author is asked to write the percent sign.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(
+            f"{value!r} is a bare number: write it as a percentage with its sign, "
+            f"such as '{value:g}%' (quoted or not), so it cannot be read as a fraction"
+        )
+    match = _SHARE.fullmatch(str(value).strip())
     if not match:
-        raise ValueError(f"{text!r} is not a share: write a percentage such as '75%'")
+        raise ValueError(f"{value!r} is not a share: write a percentage such as '75%'")
     # Decimal, so "99.9%" is exactly the float nearest 0.999 (float division gives 0.99900…01)
     share = float(Decimal(match.group(1)) / 100)
     if not 0 < share <= 1:
-        raise ValueError(f"{text!r} must be more than 0% and at most 100%")
+        raise ValueError(f"{value!r} must be more than 0% and at most 100%")
     return share

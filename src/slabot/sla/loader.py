@@ -29,12 +29,9 @@ def load_policy(path: str | Path) -> Policy:
 def parse_policy(text: str, file: str | None = None) -> Policy:
     """Validate policy YAML given as text (the file name only labels the errors)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError([Problem(where, f"not valid YAML: {problem}")], file) from None
+        raise PolicyError([_yaml_problem(exc, text)], file) from None
     if not isinstance(data, dict):
         raise PolicyError(
             [Problem("", "a policy is a YAML mapping with name, timezone and severities")], file
@@ -47,6 +44,78 @@ def parse_policy(text: str, file: str | None = None) -> Policy:
     except PolicyError as exc:
         exc.file = file
         raise
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses a key given twice in one mapping, at any depth.
+
+    Plain PyYAML keeps the last value silently, so a second ``first_response:`` further down
+    a severity would replace the first without a word. Merge keys (``<<``) may still override.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:
+                continue  # an unhashable key: the base class says why it cannot be one
+            if first is not key_node:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"{key!r} is given twice in one mapping (first on line "
+                    f"{first.start_mark.line + 1}, column {first.start_mark.column + 1}, "
+                    "whose value this one would silently replace): keep one",
+                    problem_mark=key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> Problem:
+    """Where YAML went wrong: for a quote or bracket never closed, where it opened.
+
+    PyYAML's own mark is where it gave up, often lines further down: an unclosed quote runs on
+    to the next quote in the file (in a comment, say), and only what follows fails to parse.
+    """
+    problem = getattr(exc, "problem", None) or str(exc)
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context", None) or ""
+    opened = getattr(exc, "context_mark", None)
+    if opened and mark and context.startswith(_UNCLOSED):
+        what = context.removeprefix("while scanning ").removeprefix("while parsing ")
+        problem = f"{what} starts here and is not closed ({problem} on line {mark.line + 1})"
+        mark = opened
+    elif mark and (quote := _runaway_quote(text, mark.index)):
+        problem = (
+            f"a quoted value starts here and runs on to line {quote.end_mark.line + 1}: is "
+            f"its closing quote missing? ({problem} on line {mark.line + 1})"
+        )
+        mark = quote.start_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return Problem(where, f"not valid YAML: {problem}")
+
+
+_UNCLOSED = ("while scanning a quoted scalar", "while parsing a flow")
+
+
+def _runaway_quote(text: str, before: int) -> yaml.ScalarToken | None:
+    """The last quoted value before offset ``before`` if it spans lines (policies write long
+    text as ``>-`` blocks, so a quoted value over several lines is most likely a quote left
+    open); None otherwise."""
+    last = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.index >= before:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'"):
+                last = token
+    except yaml.YAMLError:
+        pass  # the tokens up to the error are all this needs
+    if last is not None and last.end_mark.line > last.start_mark.line:
+        return last
+    return None
 
 
 def _problem(error: Any) -> Problem:

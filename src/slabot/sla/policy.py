@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from .calendar import ALL_HOURS, Calendar, Clock, Window
-from .durations import parse_duration, parse_share
+from .durations import duration_words, format_share, parse_duration, parse_share
 from .errors import PolicyError, Problem
 from .pauses import Pause, deadline
 
@@ -42,8 +42,12 @@ def _duration(value: Any) -> timedelta:
     return value if isinstance(value, timedelta) else parse_duration(value)
 
 
-def _share(value: Any) -> float:
-    return value if isinstance(value, float) else parse_share(value)
+def _trigger(value: Any) -> Any:
+    """``at`` is ``open``, ``breach`` or a share, which is checked like every other share."""
+    if value in (None, "open", "breach"):
+        return value
+    parse_share(value)
+    return value
 
 
 def _window(value: Any) -> Window:
@@ -79,7 +83,10 @@ def _month_day(value: Any) -> str:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
-Share = Annotated[float, BeforeValidator(_share)]
+# Every share in a policy (uptime target, credit bands, reminders, a rule's ``at``) is read by
+# `parse_share`, whatever its YAML type, so none can slip through as a bare number.
+Share = Annotated[float, BeforeValidator(parse_share)]
+Trigger = Annotated[str | None, BeforeValidator(_trigger)]
 Key = Annotated[str, BeforeValidator(_key)]
 WindowSpec = Annotated[Window, BeforeValidator(_window)]
 MonthDay = Annotated[str, BeforeValidator(_month_day)]
@@ -142,7 +149,11 @@ class CalendarSpec(Model):
 
     def longest_day(self) -> timedelta:
         """The most open time any weekday has (windows may overlap, so this is an upper bound)."""
-        return max(timedelta(minutes=sum(w.end - w.start for w in day)) for day in self.week())
+        return max(self.day_lengths())
+
+    def day_lengths(self) -> list[timedelta]:
+        """How long each weekday (Monday first) is open (an upper bound, as above)."""
+        return [timedelta(minutes=sum(w.end - w.start for w in day)) for day in self.week()]
 
 
 def _week(hours: dict[str, tuple[Window, ...]]) -> list[tuple[Window, ...]]:
@@ -251,7 +262,7 @@ class EscalationRule(Model):
 
     page: Key
     severities: tuple[str, ...] | None = None  # None: every severity
-    at: str | None = None  # "open", "breach" or a share such as "75%"
+    at: Trigger = None  # "open", "breach" or a share such as "75%"
     of: TargetName | None = None
     after: Duration | None = None
     clock: str = "24x7"  # the clock ``after`` runs on
@@ -264,8 +275,6 @@ class EscalationRule(Model):
         if (self.at is None) == (self.after is None):
             raise ValueError("give exactly one of 'at' (open, breach or a share) or 'after'")
         if self.at is not None and self.at != "open":
-            if self.at != "breach":
-                parse_share(self.at)
             if self.of is None:
                 raise ValueError(f"'at: {self.at}' needs 'of: <target>', such as first_response")
         elif self.of is not None:
@@ -450,6 +459,12 @@ class Policy(Model):
     def clock(self, name: str) -> Clock:
         return self._clocks[name]
 
+    def duration_words(self, within: timedelta, clock: str) -> str:
+        """``within`` on the clock named ``clock`` as people should read it (`duration_words`):
+        ``24h (2 days of 12h)`` on a 12-hour calendar, never ``1d``."""
+        spec = self.calendars.get(clock)
+        return duration_words(within, spec.day_lengths() if spec else ())
+
     def severity(self, name: str) -> Severity:
         """A severity by key or alias, any case; KeyError lists the valid keys."""
         try:
@@ -577,6 +592,37 @@ def _reference_problems(policy: Policy):
         if rule.clock not in clocks:
             yield Problem(f"{path}.clock", f"unknown clock {rule.clock!r}: use one of {clock_hint}")
     uptime = policy.uptime
+    if uptime:
+        yield from _band_problems(uptime)
     outside = uptime.maintenance.outside if uptime and uptime.maintenance else None
     if outside and outside not in policy.calendars:
         yield Problem("uptime.maintenance.outside", f"unknown calendar {outside!r}")
+
+
+def _band_problems(uptime: Uptime):
+    """Credit bands run from the mildest shortfall to the worst, each owing more than the one
+    before, and none reaches above the target: otherwise a month that met the target would owe
+    money, or a worse month less than a better one."""
+    previous = None
+    for i, band in enumerate(uptime.credits):
+        path = f"uptime.credits[{i}]"
+        if band.below > uptime.target:
+            yield Problem(
+                f"{path}.below",
+                f"{format_share(band.below)} is above the target {format_share(uptime.target)}: "
+                "a month that met the target would owe a credit",
+            )
+        if previous is not None and not band.below < previous.below:
+            yield Problem(
+                f"{path}.below",
+                f"list the bands from the highest 'below' to the lowest: "
+                f"{format_share(band.below)} comes after {format_share(previous.below)}",
+            )
+        elif previous is not None and not band.credit > previous.credit:
+            yield Problem(
+                f"{path}.credit",
+                f"a lower uptime must earn a larger credit: below {format_share(band.below)} "
+                f"earns {format_share(band.credit)}, no more than the "
+                f"{format_share(previous.credit)} of the band before",
+            )
+        previous = band

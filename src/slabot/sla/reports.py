@@ -22,6 +22,11 @@ Decisions taken here, in one place:
   severity with no resolution target uses its first target's clock for MTTR's business time.
 * Uptime is counted to the nearest minute over the minutes of the period (LeadPro: "calculated
   to the nearest minute based on the number of minutes in each month").
+* Each spell of downtime has its own claim date (LeadPro: "All claims must be made within 60
+  days of the unavailability occurring"). Interpretation: a spell occurs on the day it begins
+  (within the period: a spell carried over from last month begins, for this month's credit,
+  at the month's start), so the last day to claim it is that day plus the window, whole days
+  of the policy's calendar: downtime on 2 Nov can be claimed until 1 Jan.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from fractions import Fraction
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .calendar import ALL_HOURS, Clock, from_us, to_us
@@ -413,6 +419,19 @@ class Outage:
         return self.force_majeure or (self.planned and self.notice_met is True)
 
 
+class Spell(NamedTuple):
+    """A spell of counted downtime (merged with those it overlaps, clipped to the period) and
+    the instant before which a credit claim for it must be made (None: the policy sets no
+    claim window)."""
+
+    start: datetime
+    end: datetime
+    claim_by: datetime | None
+
+    def last_claim_day(self, tz: tzinfo) -> date | None:
+        return _last_day(self.claim_by, tz)
+
+
 @dataclass(frozen=True)
 class UptimeReport:
     period: Period
@@ -423,10 +442,10 @@ class UptimeReport:
     uptime: float  # share of the period's minutes, 0.0 – 1.0
     target: float | None
     credit: float  # the share of the month's charges owed (0.0 when none)
-    claim_by: datetime | None  # claims must be made before this instant
+    claim_by: datetime | None  # the earliest spell's: a claim for every spell before this
     allowance: timedelta | None  # unplanned downtime a month may have (LeadSquared: 1 h)
     allowance_exceeded: bool | None  # None: the policy sets no allowance
-    downtime: tuple[tuple[datetime, datetime], ...]  # counted spells, merged and clipped
+    downtime: tuple[Spell, ...]  # counted spells, merged and clipped, each with its claim date
 
     @property
     def uptime_percent(self) -> float:
@@ -437,10 +456,14 @@ class UptimeReport:
         return None if self.target is None else self.uptime >= self.target
 
     def last_claim_day(self, tz: tzinfo) -> date | None:
-        """The last calendar day (in ``tz``) on which a claim can still be made."""
-        if self.claim_by is None:
-            return None
-        return (self.claim_by - timedelta(microseconds=1)).astimezone(tz).date()
+        """The last calendar day (in ``tz``) on which a claim can still cover every spell."""
+        return _last_day(self.claim_by, tz)
+
+
+def _last_day(claim_by: datetime | None, tz: tzinfo) -> date | None:
+    return (
+        None if claim_by is None else (claim_by - timedelta(microseconds=1)).astimezone(tz).date()
+    )
 
 
 def uptime(
@@ -476,6 +499,11 @@ def uptime(
     share = float(Fraction(max(0, total - down_min), total))
     terms = policy.uptime
     allowance = terms.unplanned_downtime_max if terms else None
+    window = terms.claim_within if terms else None
+    spells = tuple(
+        Spell(from_us(s), from_us(e), None if window is None else _claim_by(policy, from_us(s)))
+        for s, e in down
+    )
     return UptimeReport(
         period,
         total,
@@ -485,20 +513,21 @@ def uptime(
         share,
         terms.target if terms else None,
         terms.credit_for(share) if terms else 0.0,
-        _claim_by(policy, period) if terms and terms.claim_within else None,
+        min((spell.claim_by for spell in spells if spell.claim_by), default=None),
         allowance,
         None if allowance is None else timedelta(minutes=unplanned_min) > allowance,
-        tuple((from_us(s), from_us(e)) for s, e in down),
+        spells,
     )
 
 
-def _claim_by(policy: Policy, period: Period) -> datetime:
-    """The period's end plus the claim window, counted in days of the policy's calendar (wall
-    time), so 60 days from 1 October 00:00 BST is 30 November 00:00 GMT, not 23:00 the day
-    before. LeadPro counts "within 60 days of the unavailability occurring"; from the month's
-    end is the latest any of the month's unavailability can still be claimed."""
+def _claim_by(policy: Policy, start: datetime) -> datetime:
+    """The end of the last day a spell that began at ``start`` can be claimed: its day plus
+    the claim window, in wall time of the policy's zone (60 days from 2 Nov is 1 Jan, through
+    a change of the clocks), and the whole of that day."""
     window = policy.uptime.claim_within  # type: ignore[union-attr]
-    return (period.end.astimezone(policy.tz) + window).astimezone(UTC)  # type: ignore[operator]
+    last = (start.astimezone(policy.tz) + window).date()  # type: ignore[operator]
+    after = datetime.combine(last + timedelta(days=1), time(), policy.tz)
+    return after.astimezone(UTC)
 
 
 def _nearest_minute(us: int) -> int:

@@ -996,18 +996,22 @@ def _clock_words(name: str) -> str:
     return words if words.endswith(("hours", "days")) else f"{words} hours"
 
 
-def target_words(name: str, target: Any) -> str:
-    """ "First response 1h (support hours; 30m if opened in peak hours)"."""
+def target_words(policy: Policy, name: str, target: Any) -> str:
+    """ "First response 1h (support hours; 30m if opened in peak hours)"; on a calendar open
+    less than a day, "Resolution 24h (2 days of 12h) (business hours)", never "1d"."""
     words = f"{TARGET_WORDS.get(name, TARGET_LABELS.get(name, name))} "
-    words += f"{_within_words(target.within)} ({_clock_words(target.clock)}"
+    words += f"{_within_words(policy, target.within, target.clock)} ({_clock_words(target.clock)}"
     for calendar, within in target.opened_in.items():
         if within != target.within:  # "4h; 4h if opened in peak hours" says nothing
-            words += f"; {_within_words(within)} if opened in {_clock_words(calendar)}"
+            words += (
+                f"; {_within_words(policy, within, target.clock)} if opened in "
+                f"{_clock_words(calendar)}"
+            )
     return words + ")"
 
 
-def _within_words(within: timedelta) -> str:
-    return format_duration(within) if within > timedelta(0) else "immediately"
+def _within_words(policy: Policy, within: timedelta, clock: str) -> str:
+    return policy.duration_words(within, clock) if within > timedelta(0) else "immediately"
 
 
 def policy_blocks(policy: Policy) -> list[Block]:
@@ -1025,7 +1029,7 @@ def policy_blocks(policy: Policy) -> list[Block]:
         lines = [f"*{_md(severity.label, 150)}* ({_md(names, 300)})"]
         if severity.definition:
             lines.append(_md(_one_line(severity.definition), DEFINITION_MAX))
-        targets = [f"• {target_words(n, t)}" for n, t in severity.targets.items()]
+        targets = [f"• {target_words(policy, n, t)}" for n, t in severity.targets.items()]
         lines += targets or ["• no timed targets"]
         blocks.append(_section(_join_fitting(lines, SECTION_MAX)))
     support = []
@@ -1074,7 +1078,7 @@ def rule_words(rule: EscalationRule, policy: Policy) -> str:
     elif rule.at is not None:
         words = f"at {rule.at.strip()} of {target}"
     else:
-        words = f"{format_duration(rule.after or timedelta(0))} after opening"
+        words = f"{policy.duration_words(rule.after or timedelta(0), rule.clock)} after opening"
         if rule.clock != "24x7":
             words += f" ({_clock_words(rule.clock)})"
         if rule.unless:

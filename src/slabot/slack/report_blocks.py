@@ -12,10 +12,17 @@ the contract (its minutes count as downtime).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from ..sla.reports import Breach, Compliance, SeverityCompliance, TargetFigures, UptimeReport
+from ..sla.reports import (
+    Breach,
+    Compliance,
+    SeverityCompliance,
+    Spell,
+    TargetFigures,
+    UptimeReport,
+)
 from ..sla.schedule import TARGET_LABELS
 from .blocks import (
     FALLBACK_MAX,
@@ -41,6 +48,7 @@ if TYPE_CHECKING:
 WORST = 5  # breaches listed by name; the chart and `slabot report --breaches` have them all
 SEVERITIES_MAX = 30  # severity sections in one summary (policies have three to six)
 NOTE_MAX = 300  # a maintenance note inside the summary
+SPELLS_MAX = 10  # spells of downtime listed with their claim day; the CLI has them all
 
 
 # -- numbers in words ---------------------------------------------------------------------------
@@ -162,11 +170,31 @@ def uptime_lines(up: UptimeReport, tz: tzinfo) -> list[str]:
         credit = f"*Service credit owed: {percent(100 * up.credit)}* of the month's charges"
         last = up.last_claim_day(tz)
         if last is not None:
-            credit += f" · the customer can claim it until {last:%a} {last.day} {last:%b %Y}"
+            credit += f" · the customer can claim it until {_day(last)}, each spell of downtime:"
         lines.append(credit)
+        claimed = [s for s in up.downtime if s.claim_by is not None]
+        lines += [spell_line(s, tz) for s in claimed[:SPELLS_MAX]]
+        if len(claimed) > SPELLS_MAX:
+            lines.append(
+                f"… and {len(claimed) - SPELLS_MAX} more: `slabot report --format csv "
+                "--downtime` lists them all"
+            )
     elif up.target is not None:
         lines.append("No service credit owed.")
     return lines
+
+
+def spell_line(spell: Spell, tz: tzinfo) -> str:
+    """A spell of downtime and the last day a credit claim for it can be made (LeadPro:
+    "within 60 days of the unavailability occurring")."""
+    lasted = left(spell.end - spell.start)
+    line = f"• down {slack_date(spell.start, tz)} for {lasted}"
+    last = spell.last_claim_day(tz)
+    return line if last is None else f"{line}: claim by {_day(last)}"
+
+
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def maintenance_line(record: Any, tz: tzinfo) -> str:

@@ -736,7 +736,7 @@ class Tickets:
         values = {
             "digest": policy.digest,
             "name": policy.name,
-            "text": self.policies.text(policy.name),
+            "text": self.policies.source(policy),
             "first_seen_at": now,
         }
         insert = pg_insert if not self.store.is_sqlite else sqlite_insert
