@@ -682,8 +682,11 @@ def test_policy_blocks_say_targets_in_words(leadsquared, every_policy):
     assert "Resolution 10d (working days)" in text
     assert "*support hours:* mon-fri 10:00-02:00; sat 10:00-18:00 (closed on holidays)" in text
     assert "*Clocks pause while:* Waiting on customer" in text
+    helpdesk_text = (POLICIES / "helpdesk-p1-p6.yaml").read_text(encoding="utf-8")
     helpdesk = next(p for p in every_policy if p.name == "helpdesk-p1-p6")
-    assert "First response immediately (24x7)" in all_text(policy_blocks(helpdesk))
+    assert "First response 15m (24x7)" in all_text(policy_blocks(helpdesk))
+    zero = parse_policy(helpdesk_text.replace("within: 15m", "within: 0s", 1))
+    assert "First response immediately (24x7)" in all_text(policy_blocks(zero))
     for policy in every_policy:
         rendered = policy_blocks(policy)
         check_limits(rendered)
@@ -705,7 +708,13 @@ def test_matrix_renders_mentions_and_rules(liveops, leadsquared, every_policy):
     words = all_text(matrix_blocks(leadsquared))
     assert "• at 75% of resolution for urgent, high" in words
     assert "• at 50% of first response for every severity" in words
-    assert "• when resolution is breached for urgent; repeats every 1h" in words
+    assert (
+        "• when resolution is breached for urgent, high; repeats every 1h (support hours)" in words
+    )
+    assert (
+        "• when first response is breached for every severity; repeats every 30m (support hours)"
+        in words
+    )
     for policy in every_policy:
         check_limits(matrix_blocks(policy))
 

@@ -16,7 +16,7 @@ import pytest
 
 from slabot.sla import load_policy
 from slabot.sla.history import Acknowledged, Opened
-from slabot.sla.schedule import schedule
+from slabot.sla.schedule import schedule, timeline
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 SEEDS = {
@@ -288,6 +288,38 @@ def test_leadsquared_escalation_shares():
     # Support team at 50% of an off-peak urgent first response (60 min → 30 min).
     due = LEADSQUARED.deadline("urgent", "first_response", ist(2026, 6, 8, 20), share=0.5)
     assert due == ist(2026, 6, 8, 20, 30)
+
+
+def test_leadsquared_repeated_pages_count_support_hours_only():
+    # Seed 000, "Escalation Matrix": 1 Support Team, 2 Support Manager, 3 Chief Operating
+    # Officer. Interpretation: a repeated page counts support hours, so a Medium ticket whose
+    # initial response is missed on a Friday night re-pages the manager when support opens
+    # again (Saturday 10:00 IST), not every half hour of the night and the weekend.
+    opened, monday = ist(2026, 11, 27, 20), ist(2026, 11, 30, 10)  # Friday 20:00 → Monday
+    pages = [
+        t for t in timeline(LEADSQUARED, [Opened(opened, "medium")], monday) if t.kind == "page"
+    ]
+    manager = [t.due_at for t in pages if t.level == "support_manager"]
+    assert manager[0] == ist(2026, 11, 28, 0)  # 4 support hours after Friday 20:00
+    assert manager[1] == ist(2026, 11, 28, 0, 30) and manager[4] == ist(2026, 11, 28, 2)
+    assert manager[5] == ist(2026, 11, 28, 10, 30)  # nothing while support is closed
+    assert max(manager) == ist(2026, 11, 28, 18)  # nor after Saturday's 18:00, until Monday
+    assert len(manager) == 21  # it was 117 when repeats ran on real time
+
+
+def test_leadsquared_missed_resolution_pages_the_matrix():
+    # Seed 000: "Target Resolution or Mitigation: High - 2: 8 hours; Medium - 3: 10 business
+    # days". Interpretation: a missed High resolution pages the COO (as an Urgent one does), a
+    # missed Medium one the support manager; both paged nobody before.
+    opened = ist(2026, 11, 23, 11)  # Monday 11:00, acknowledged at once, never resolved
+    for severity, level, breach in (
+        ("high", "coo", ist(2026, 11, 23, 19)),
+        ("medium", "support_manager", ist(2026, 12, 7, 11)),
+    ):
+        history = [Opened(opened, severity), Acknowledged(opened + timedelta(minutes=5))]
+        pages = timeline(LEADSQUARED, history, breach + timedelta(hours=1))
+        [first] = [t for t in pages if t.level == level and t.target == "resolution"][:1]
+        assert (first.due_at, first.trigger) == (breach, "breach")
 
 
 def test_leadsquared_uptime_and_maintenance():

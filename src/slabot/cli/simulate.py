@@ -104,8 +104,10 @@ def _acknowledged(text: str, opened: datetime, tz: ZoneInfo) -> datetime:
 def _line(policy: Policy, timer: Timer, opened: datetime, again: int) -> str:
     offset = "+" + format_duration(timer.due_at - opened)
     line = f"{shown(timer.due_at, policy.tz):<28} {offset:>8}  {_what(policy, timer)}"
-    if again:
-        line += f", again every {format_duration(timer.every)} until answered ({again} more)"
+    if again and timer.every:
+        every = policy.duration_words(timer.every, timer.every_clock)
+        on = "" if timer.every_clock == "24x7" else f" of {timer.every_clock} time"
+        line += f", again every {every}{on} until answered ({again} more)"
     return line + (f"\n{'':<40}“{timer.clause}”" if timer.clause else "")
 
 

@@ -265,7 +265,7 @@ class EscalationRule(Model):
     at: Trigger = None  # "open", "breach" or a share such as "75%"
     of: TargetName | None = None
     after: Duration | None = None
-    clock: str = "24x7"  # the clock ``after`` runs on
+    clock: str = "24x7"  # the clock ``after`` and ``repeat`` count on
     unless: tuple[Literal["eta", "workaround"], ...] = ()
     repeat: Duration | None = None  # page again this often until someone acknowledges
     clause: str | None = None

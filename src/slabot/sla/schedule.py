@@ -77,6 +77,7 @@ class Timer:
     trigger: Trigger | None = None  # why a page fires
     clause: str | None = None
     every: timedelta | None = None  # it repeats this often (on its clock) until answered
+    every_clock: str = "24x7"  # the clock the repeats count on
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -109,7 +110,8 @@ class _Obligation:
     stage: str
     first_due: int
     every: int | None = None
-    clock: Clock = ALL_HOURS
+    clock: Clock = ALL_HOURS  # the repeats count on it
+    clock_name: str = "24x7"
     end: int | None = None  # no due at or after this instant
     limit: int = MAX_REPEATS
     target: str | None = None
@@ -142,6 +144,7 @@ class _Obligation:
             self.trigger,
             self.clause,
             None if self.every is None else timedelta(microseconds=self.every),
+            self.clock_name,
         )
 
 
@@ -382,6 +385,10 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
             stage,
             due,
             None if rule.repeat is None else rule.repeat // ONE_US,
+            # Repeats count on the rule's clock: a page repeated "every 30m of support hours"
+            # waits over a weekend instead of paging all night.
+            ticket.policy.clock(rule.clock),
+            rule.clock,
             end=min((e for e in ends if e is not None), default=None),
             target=name,
             level=rule.page,

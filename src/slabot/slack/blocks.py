@@ -1089,7 +1089,9 @@ def rule_words(rule: EscalationRule, policy: Policy) -> str:
             )
     words += f" for {whom}"
     if rule.repeat:
-        words += f"; repeats every {format_duration(rule.repeat)}"
+        words += f"; repeats every {policy.duration_words(rule.repeat, rule.clock)}"
+        if rule.clock != "24x7" and rule.after is None:
+            words += f" ({_clock_words(rule.clock)})"
     return words
 
 
