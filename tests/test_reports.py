@@ -453,7 +453,7 @@ def test_maintenance_inside_support_hours_says_when(policies):
     policy = policies["leadsquared"]
     monday = ist(23, 9)  # Mon 23 Nov 09:00–11:00: support opens at 10:00
     assert maintenance_problems(policy, monday, 2 * H, monday - 72 * H) == [
-        "it falls inside support hours (Mon 23 Nov 10:00–11:00 IST); planned downtime must be "
+        "it falls inside business hours (Mon 23 Nov 10:00–11:00 IST); planned downtime must be "
         "held outside them"
     ]
     # Friday's window runs past midnight to Sat 02:00

@@ -16,6 +16,7 @@ import pytest
 
 from slabot.sla import load_policy
 from slabot.sla.history import Acknowledged, Opened
+from slabot.sla.reports import maintenance_problems
 from slabot.sla.schedule import schedule, timeline
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -36,6 +37,7 @@ STATE_KEYS = {
 }
 
 IST = ZoneInfo("Asia/Kolkata")
+HOUR = timedelta(hours=1)
 LONDON = ZoneInfo("Europe/London")
 LA = ZoneInfo("America/Los_Angeles")
 NY = ZoneInfo("America/New_York")
@@ -329,8 +331,24 @@ def test_leadsquared_uptime_and_maintenance():
     assert uptime.unplanned_downtime_max == timedelta(hours=1)
     assert uptime.maintenance is not None
     assert uptime.maintenance.notice == timedelta(hours=48)
-    assert uptime.maintenance.outside == "support"
+    assert uptime.maintenance.outside == "business_hours"
     assert uptime.credit_for(0.95) == 0.0  # no service credits in the SOP
+
+
+def test_leadsquared_maintenance_may_be_on_a_saturday_outside_business_hours():
+    # Seed 000: "Scheduled Downtime will be in Non Business Hours (Usually on Weekends)" and
+    # "Support Coverage – 16*5 – weekdays". Interpretation: Saturday's coverage is support, not
+    # business hours, so Saturday 12:00–16:00 announced 72 hours ahead meets the rule (it was
+    # refused and counted as downtime); the same window on a Friday does not.
+    saturday = ist(2026, 11, 28, 12)
+    assert (
+        maintenance_problems(LEADSQUARED, saturday, timedelta(hours=4), saturday - 72 * HOUR) == []
+    )
+    friday = ist(2026, 11, 27, 12)
+    [problem] = maintenance_problems(LEADSQUARED, friday, timedelta(hours=4), friday - 72 * HOUR)
+    assert "Fri 27 Nov 12:00–16:00 IST" in problem
+    # The support clock still counts Saturday's coverage: an urgent ticket opened then runs.
+    assert LEADSQUARED.deadline("urgent", "resolution", saturday) == ist(2026, 11, 28, 16)
 
 
 # -- LeadPro: business hours 09:00–17:30 London, England bank holidays; high on all hours ----

@@ -210,12 +210,12 @@ def test_outage_usage_errors(slack):
 
 def test_maintenance_breaking_the_notice_rule_warns_and_says_why_in_the_announcement(slack):
     bind(slack, LEADSQUARED, "leadsquared")
-    # Wednesday 25 November 14:30 IST: 40 hours ahead, and inside support hours.
+    # Wednesday 25 November 14:30 IST: 40 hours ahead, and inside business hours.
     warning = slack.command("maintenance +40h 1h network change", channel_id=LEADSQUARED)
     text = warning.ephemeral()
     assert text.startswith(":warning: This maintenance breaks the notice rule of *LeadSquared")
     assert "announced 40 h ahead, but the policy asks for at least 48 h notice" in text
-    assert "it falls inside support hours (Wed 25 Nov 14:30–15:30 IST)" in text
+    assert "it falls inside business hours (Wed 25 Nov 14:30–15:30 IST)" in text
     assert "recorded and announced in the channel anyway" in text
 
     announcement = posted(slack, LEADSQUARED, "Planned maintenance of LeadSquared support")

@@ -110,3 +110,12 @@ def parse_share(value: object) -> float:
     if not 0 < share <= 1:
         raise ValueError(f"{value!r} must be more than 0% and at most 100%")
     return share
+
+
+def clock_words(name: str) -> str:
+    """A clock's name as people read it: ``support`` → "support hours", ``business_hours`` →
+    "business hours", ``working_days`` → "working days", ``24x7`` stays."""
+    if name == "24x7":
+        return name
+    words = name.replace("_", " ")
+    return words if words.endswith(("hours", "days")) else f"{words} hours"

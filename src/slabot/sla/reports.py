@@ -40,6 +40,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .calendar import ALL_HOURS, Clock, from_us, to_us
+from .durations import clock_words
 from .history import Acknowledged, Event, Opened, SeverityChanged, StatusChanged, UpdatePosted
 from .pauses import deadline_us, elapsed_us
 from .policy import Policy, Severity
@@ -638,7 +639,7 @@ def maintenance_problems(
                 for s, e in overlaps
             )
             problems.append(
-                f"it falls inside {rule.outside} hours ({spells}); planned downtime must be "
+                f"it falls inside {clock_words(rule.outside)} ({spells}); planned downtime must be "
                 f"held outside them"
             )
     return problems

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ..sla.durations import format_duration
+from ..sla.durations import clock_words, format_duration
 from ..sla.policy import EscalationRule, Policy, Severity
 from ..sla.schedule import TARGET_LABELS, Deadline
 from .commands import HELP
@@ -989,23 +989,16 @@ TARGET_WORDS = {
 }
 
 
-def _clock_words(name: str) -> str:
-    if name == "24x7":
-        return "24x7"
-    words = name.replace("_", " ")
-    return words if words.endswith(("hours", "days")) else f"{words} hours"
-
-
 def target_words(policy: Policy, name: str, target: Any) -> str:
     """ "First response 1h (support hours; 30m if opened in peak hours)"; on a calendar open
     less than a day, "Resolution 24h (2 days of 12h) (business hours)", never "1d"."""
     words = f"{TARGET_WORDS.get(name, TARGET_LABELS.get(name, name))} "
-    words += f"{_within_words(policy, target.within, target.clock)} ({_clock_words(target.clock)}"
+    words += f"{_within_words(policy, target.within, target.clock)} ({clock_words(target.clock)}"
     for calendar, within in target.opened_in.items():
         if within != target.within:  # "4h; 4h if opened in peak hours" says nothing
             words += (
                 f"; {_within_words(policy, within, target.clock)} if opened in "
-                f"{_clock_words(calendar)}"
+                f"{clock_words(calendar)}"
             )
     return words + ")"
 
@@ -1043,7 +1036,7 @@ def policy_blocks(policy: Policy) -> list[Block]:
         closed = ""
         if spec.holidays and (spec.holidays.country or spec.holidays.dates or spec.holidays.annual):
             closed = " (closed on holidays)"
-        support.append(f"*{_md(_clock_words(name), 100)}:* {_md(days, 500)}{closed}")
+        support.append(f"*{_md(clock_words(name), 100)}:* {_md(days, 500)}{closed}")
     if policy.support and policy.support.channels:
         support.append("*Channels:* " + _md(", ".join(policy.support.channels), 500))
     pausing = [policy.state_label(k) for k in policy.states if k in policy.pausing_states]
@@ -1080,7 +1073,7 @@ def rule_words(rule: EscalationRule, policy: Policy) -> str:
     else:
         words = f"{policy.duration_words(rule.after or timedelta(0), rule.clock)} after opening"
         if rule.clock != "24x7":
-            words += f" ({_clock_words(rule.clock)})"
+            words += f" ({clock_words(rule.clock)})"
         if rule.unless:
             words += (
                 " unless "
@@ -1091,7 +1084,7 @@ def rule_words(rule: EscalationRule, policy: Policy) -> str:
     if rule.repeat:
         words += f"; repeats every {policy.duration_words(rule.repeat, rule.clock)}"
         if rule.clock != "24x7" and rule.after is None:
-            words += f" ({_clock_words(rule.clock)})"
+            words += f" ({clock_words(rule.clock)})"
     return words
 
 
