@@ -175,3 +175,17 @@ def test_a_calendar_that_never_opens_is_a_warning():
     text = CONTRACT.replace('["09:00-17:30"]', "[]").replace('["10:00-14:00"]', "[]")
     found = [str(w) for w in warnings(parse_policy(text), datetime(2026, 11, 22, tzinfo=LONDON))]
     assert any("never opens" in w for w in found)
+
+
+def test_mitigation_belongs_to_the_resolution_target():
+    ok = CONTRACT.replace(
+        "resolution: {within: 8h, clock: business}",
+        "resolution: {within: 8h, clock: business, mitigation: true}",
+    )
+    assert parse_policy(ok).severity("high").targets.resolution.mitigation
+    wrong = CONTRACT.replace(
+        "first_response: {within: 2h, clock: 24x7}",
+        "first_response: {within: 2h, clock: 24x7, mitigation: true}",
+    )
+    [problem] = problems(wrong)
+    assert "'mitigation' goes with the resolution target, not first_response" in problem

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slabot.sla import load_policy
-from slabot.sla.history import Acknowledged, Opened
-from slabot.sla.reports import maintenance_problems
+from slabot.sla.history import Acknowledged, Opened, UpdatePosted
+from slabot.sla.reports import compliance, maintenance_problems, month
 from slabot.sla.schedule import schedule, timeline
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -38,6 +38,7 @@ STATE_KEYS = {
 
 IST = ZoneInfo("Asia/Kolkata")
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 LONDON = ZoneInfo("Europe/London")
 LA = ZoneInfo("America/Los_Angeles")
 NY = ZoneInfo("America/New_York")
@@ -307,6 +308,30 @@ def test_leadsquared_repeated_pages_count_support_hours_only():
     assert manager[5] == ist(2026, 11, 28, 10, 30)  # nothing while support is closed
     assert max(manager) == ist(2026, 11, 28, 18)  # nor after Saturday's 18:00, until Monday
     assert len(manager) == 21  # it was 117 when repeats ran on real time
+
+
+def test_leadsquared_a_workaround_in_time_meets_the_resolution_target():
+    # Seed 000: "Target Resolution or Mitigation — Urgent - 1: 4 hours". A workaround posted
+    # two hours in meets it: no breach, no COO page, no more resolution reminders, even though
+    # the ticket is resolved only the next day. (It breached and paged the COO every hour.)
+    opened = ist(2026, 11, 23, 11)  # Monday 11:00, four support hours → 15:00
+    history = [
+        Opened(opened, "urgent"),
+        Acknowledged(opened + 10 * MINUTE),
+        UpdatePosted(opened + 2 * HOUR, workaround=True),
+    ]
+    later = ist(2026, 11, 24, 11)
+    resolution = schedule(LEADSQUARED, history, now=later).deadline("resolution")
+    assert (resolution.state, resolution.met_at) == ("met", opened + 2 * HOUR)
+    after = [t for t in timeline(LEADSQUARED, history, later) if t.due_at > opened + 2 * HOUR]
+    assert [t for t in after if t.target == "resolution"] == []
+    period = month(IST, "2026-11")
+    figures = compliance(LEADSQUARED, [("SLA-1", history)], period, later).severity("urgent")
+    assert (figures.resolution.met, figures.resolution.breached) == (1, 0)
+    # An update that is not a workaround does not count, and first response knows no
+    # mitigation: the word belongs to the resolution target only.
+    plain = [*history[:2], UpdatePosted(opened + 2 * HOUR)]
+    assert schedule(LEADSQUARED, plain, now=later).deadline("resolution").state == "breached"
 
 
 def test_leadsquared_missed_resolution_pages_the_matrix():

@@ -188,6 +188,9 @@ class Target(Model):
     clock: str
     # A different time when the ticket opens while another calendar is open (peak hours).
     opened_in: dict[str, Duration] = Field(default_factory=dict)
+    # Resolution only: an update marked as a workaround meets it too ("Target Resolution or
+    # Mitigation"); the ticket stays open, and MTTR still counts to the resolution.
+    mitigation: bool = False
     clause: str | None = None
 
 
@@ -196,6 +199,14 @@ class Targets(Model):
     first_response: Target | None = None
     resolution: Target | None = None
     update_every: Target | None = None
+
+    @model_validator(mode="after")
+    def _mitigation_meets_resolution_only(self) -> Targets:
+        for name in ("time_to_open", "first_response", "update_every"):
+            target = getattr(self, name)
+            if target is not None and target.mitigation:
+                raise ValueError(f"'mitigation' goes with the resolution target, not {name}")
+        return self
 
     def items(self) -> list[tuple[str, Target]]:
         return [(name, t) for name in TARGETS if (t := getattr(self, name)) is not None]

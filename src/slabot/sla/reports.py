@@ -324,7 +324,7 @@ def _state(
     """
     due = deadline_us(clock, ticket.opened, ticket.within(name), ticket.spans)
     if name == "resolution":
-        met = ticket.stop
+        met = ticket.met(name)  # the resolution, or a workaround where it counts as mitigation
     else:
         acked = ticket.f.first_response_at
         met = None if acked is None else to_us(acked)

@@ -187,6 +187,10 @@ class TicketTimes:
             "resolution": self.f.resolved_at,
             "update_every": None,
         }[name]
+        resolution = self.severity.targets.resolution
+        if name == "resolution" and resolution is not None and resolution.mitigation:
+            mitigated = next((u.at for u in self.f.updates if u.workaround), None)
+            at = min((a for a in (at, mitigated) if a is not None), default=None)
         return None if at is None else to_us(at)
 
     def due(self, name: str, share: float = 1.0) -> int | None:

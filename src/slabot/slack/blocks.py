@@ -1000,6 +1000,8 @@ def target_words(policy: Policy, name: str, target: Any) -> str:
                 f"; {_within_words(policy, within, target.clock)} if opened in "
                 f"{clock_words(calendar)}"
             )
+    if target.mitigation:
+        words += "; a workaround meets it"
     return words + ")"
 
 
