@@ -17,15 +17,18 @@ from .errors import CliError
 EARLIEST, LATEST = 1971, 2200
 
 
-def add_ticket_arguments(parser: argparse.ArgumentParser, *, many: bool) -> None:
-    """FILE, --severity and --opened: what `deadlines` and `simulate` both take."""
+def add_ticket_arguments(
+    parser: argparse.ArgumentParser, *, many: bool, required: bool = True
+) -> None:
+    """FILE, --severity and --opened: what `deadlines` and `simulate` both take (``simulate
+    --replay`` needs no ticket, so its run checks them itself)."""
     parser.add_argument(
         "file", metavar="FILE", help="a policy file, or a policy name in $SLABOT_POLICIES"
     )
-    parser.add_argument("--severity", required=True, help="a severity key or alias")
+    parser.add_argument("--severity", required=required, help="a severity key or alias")
     parser.add_argument(
         "--opened",
-        required=True,
+        required=required,
         action="append" if many else "store",
         metavar="ISO",
         help="when the ticket opens"

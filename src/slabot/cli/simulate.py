@@ -1,7 +1,8 @@
 """``slabot simulate FILE --severity KEY --opened ISO``: a ticket's whole timeline, in advance.
 
 What a support lead reads before deploying a policy: every deadline, and every reminder,
-update nudge and page (with whom it reaches) that a ticket would get if nobody acted.
+update nudge and page (with whom it reaches) that a ticket would get if nobody acted. With
+``--replay FROM..TO`` it replays real tickets under FILE instead (`slabot.cli.replay`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from ..sla import Policy, format_duration, parse_duration
 from ..sla.history import Acknowledged, Event, Opened
 from ..sla.schedule import TARGET_LABELS, Timer, schedule, timeline
+from . import replay
 from .common import add_ticket_arguments, instant, policy_from, severity_key, shown
 from .errors import CliError
 
@@ -23,7 +25,7 @@ MAX_SPAN = timedelta(days=366)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_ticket_arguments(parser, many=False)
+    add_ticket_arguments(parser, many=False, required=False)
     parser.add_argument(
         "--reported", metavar="ISO", help="when the problem was reported (for time to open)"
     )
@@ -38,9 +40,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="how far to look ahead, such as 3d (default: a day past the last deadline)",
     )
+    replay.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.replay:
+        return replay.run(args)
+    if not (args.severity and args.opened):
+        raise CliError(
+            "give --severity and --opened (one ticket's timeline), or --replay FROM..TO "
+            "(real tickets under FILE's terms)",
+            code=2,
+        )
     policy = policy_from(args.file)
     tz = policy.tz
     severity = severity_key(policy, args.severity)

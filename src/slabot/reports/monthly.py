@@ -128,7 +128,7 @@ def _gather(
     now: datetime,
 ) -> _Rows:
     prefix = len(workspaces) > 1
-    versions = _versions(store, book, policy)
+    versions = versions_of(store, book, policy)
     outage_keys = {s.key for v in versions.values() for s in v.severities if s.outage}
     start, end, name = period.start, period.end, policy.name
     opened = histories(store, workspaces, start, end, policy=name, prefix_workspace=prefix)
@@ -163,7 +163,7 @@ def _as_of(found: Versions, now: datetime) -> Versions:
     return {d: [(ref, as_of(events, now)) for ref, events in h] for d, h in found.items()}
 
 
-def _versions(store: Store, book: PolicyBook, policy: Policy) -> dict[str, Policy]:
+def versions_of(store: Store, book: PolicyBook, policy: Policy) -> dict[str, Policy]:
     """Every stored version of ``policy`` (tickets keep the one they were opened under), and
     the current one, by digest. Parsed once per process: `PolicyBook.version` caches them."""
     query = select(PolicyVersion.digest, PolicyVersion.text).where(

@@ -23,6 +23,7 @@ what fired and never send it twice, whatever recomputation happens afterwards.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -256,6 +257,22 @@ def timeline(policy: Policy, history: Iterable[Event], until: datetime) -> list[
                 break
             timers.append(obligation.timer(repeat, due))
     return sorted(timers, key=lambda t: (t.due_at, t.key))
+
+
+def pages_up_to(policy: Policy, history: Iterable[Event], until: datetime) -> Counter[str]:
+    """How many pages each escalation level gets up to ``until``, repeats included: what
+    `timeline` would list as pages, counted without building the timers (a replay of a
+    quarter counts them for every ticket twice)."""
+    ticket = TicketTimes(policy, history)
+    limit = to_us(until)
+    counts: Counter[str] = Counter()
+    for obligation in _pages(ticket):
+        level = obligation.level or ""  # every page has its level
+        for _, due in obligation.dues(ticket.spans):
+            if due > limit:
+                break
+            counts[level] += 1
+    return counts
 
 
 def _deadlines(ticket: TicketTimes, now: int) -> Iterator[Deadline]:
