@@ -91,3 +91,15 @@ def test_the_web_command_answers_health_checks_on_port(platform):
     finally:
         web.terminate()
         web.wait(timeout=30)
+
+
+def test_the_package_ships_its_licence_text_and_says_where_it_lives():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    licence = (ROOT / "LICENSE").read_text().split()
+    assert licence[:4] == ["Apache", "License", "Version", "2.0,"]
+    assert {"Homepage", "Repository", "Issues", "Documentation"} <= set(project["urls"])
+    classifiers = project["classifiers"]
+    assert "Programming Language :: Python :: 3.11" in classifiers
+    # PEP 639: with a licence expression, a licence classifier is redundant (and refused).
+    assert not [c for c in classifiers if c.startswith("License ::")]
