@@ -353,7 +353,9 @@ def test_reminders_name_the_target_the_time_left_and_the_clause(store, desk, fak
 
     assert report.sent == 1
     [reminder] = thread(fake, view)
-    assert reminder["text"].startswith(":alarm_clock: <!channel> reminder: SLA-1 (P3 — Low)")
+    # Nobody owns it and LiveOps' first level has nobody configured: no one is mentioned,
+    # and never the whole channel.
+    assert reminder["text"].startswith(":alarm_clock: Reminder (nobody owns it yet): SLA-1 (P3")
     assert "*First response* due <!date^" in reminder["text"] and "4h left" in reminder["text"]
     assert "P3: response time acknowledgement within 8 hours" in reminder["text"]
     assert reminder["metadata"]["event_payload"]["timer"].endswith("reminder:first_response@50%:0")
@@ -541,6 +543,20 @@ def test_slack_failures_are_retried_with_backoff_in_order_per_ticket(store, desk
     assert "(late: delivery was held up)" in thread(fake, a)[1]["text"]
     assert len(thread(fake, b)) == 2 and set(sends(fake).values()) == {1}
     assert {t.state for t in timers(store, a.ticket) if t.kind == "reminder"} == {"fired"}
+
+
+def test_an_unowned_tickets_reminders_go_to_the_first_level_never_the_channel(
+    store, desk, fake, now
+):
+    view = open_ticket(desk, fake, severity="low", policy="secpod")  # level 1: U0SEC
+    first = min(
+        (t for t in timers(store, view.ticket) if t.kind == "reminder"), key=lambda t: t.due_at
+    )
+    tick(dispatcher(store, desk, fake), now, first.due_at)
+
+    [reminder] = thread(fake, view)
+    assert reminder["text"].startswith(":alarm_clock: <@U0SEC> reminder (nobody owns it yet): ")
+    assert not [c for c in fake.calls if "<!channel>" in str(c.args) or "<!here>" in str(c.args)]
 
 
 def test_a_timer_that_keeps_failing_is_dead_told_listed_and_retried(

@@ -29,7 +29,6 @@ from ..tickets import TicketView
 
 PAGE_ACK = "sla_page_ack"  # the "I'm on it" button; value "<number>:<level>"
 POST_UPDATE = "sla_update"  # the card's own "Post update" button, which opens the update modal
-EVERYONE = "<!channel>"  # who a reminder addresses when the ticket has no owner yet
 KIND_WORDS = {
     "reminder": "reminder",
     "update_nudge": "update reminder",
@@ -47,10 +46,9 @@ class Message:
 
 
 def reminder(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
-    who = mention(view.ticket.owner) if view.ticket.owner else EVERYONE
     return _message(
         [
-            f":alarm_clock: {who} reminder: {ticket_text(view)}{_late(late)}",
+            f":alarm_clock: {_to(view, 'reminder')}: {ticket_text(view)}{_late(late)}",
             target(view, timer, now),
         ],
         timer,
@@ -58,11 +56,10 @@ def reminder(view: TicketView, timer: Timer, now: datetime, late: str | None) ->
 
 
 def nudge(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
-    who = mention(view.ticket.owner) if view.ticket.owner else EVERYONE
     stamp = f"{view.ticket.number}:{view.ticket.version}"
     return _message(
         [
-            f":memo: {who} an update is owed on {ticket_text(view)}{_late(late)}",
+            f":memo: {_to(view, 'an update is owed')} on {ticket_text(view)}{_late(late)}",
             target(view, timer, now),
         ],
         timer,
@@ -88,13 +85,12 @@ def page(
 
 
 def follow_up(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
-    who = mention(view.ticket.owner) if view.ticket.owner else EVERYONE
     tz = view.policy.tz
     solve = view.policy.lifecycle.auto_solve
     count = f" ({timer.repeat + 1} of {solve.follow_ups})" if solve and solve.follow_ups else ""
     since = _waiting_since(timer)
     lines = [
-        f":envelope: {who} a follow-up with the customer is due{count} on "
+        f":envelope: {_to(view, 'a follow-up with the customer is due')}{count} on "
         f"{ticket_text(view)}{_late(late)}",
         f"Waiting on the customer since {slack_date(since, tz)} ({left(now - since)})."
         if since
@@ -218,6 +214,19 @@ def _waiting_since(timer: Timer) -> datetime | None:
         return datetime.fromisoformat(stamp)
     except ValueError:
         return None
+
+
+def _to(view: TicketView, words: str) -> str:
+    """``words`` addressed to whose turn it is: the owner; while nobody owns the ticket, the
+    first escalation level's people and groups (the matrix's support team), saying so; never
+    the whole channel (``@channel`` on every reminder teaches a channel to mute the bot)."""
+    if view.ticket.owner:
+        return f"{mention(view.ticket.owner)} {words}"
+    escalation = view.policy.escalation
+    contacts = escalation.levels[0].contacts if escalation and escalation.levels else ()
+    people = " ".join(mention(c) for c in contacts if not c.startswith(("C", "#")))
+    unowned = f"{words} (nobody owns it yet)"
+    return f"{people} {unowned}" if people else unowned[0].upper() + unowned[1:]
 
 
 def _late(late: str | None) -> str:

@@ -32,7 +32,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from ..clock import messages
-from ..clock.messages import EVERYONE, Message
+from ..clock.messages import Message
 from ..settings import Settings
 from ..slack.blocks import mention, ticket_card
 from ..slack.keepalive import KeepAliveWebClient
@@ -146,7 +146,9 @@ class SlackNotifier:
     def _page_posts(self, delivery: Delivery) -> Iterator[_Post]:
         view, timer = delivery.view, delivery.timer
         contacts = _contacts(delivery)
-        whom = " ".join(mention(c) for c in contacts) or EVERYONE
+        # A level nobody staffs yet is paged in the thread without a mention: the whole
+        # channel is never the one whose turn it is.
+        whom = " ".join(mention(c) for c in contacts) or None
         ticket = view.ticket
         if ticket.channel:
             thread = messages.page(view, timer, delivery.now, delivery.late, whom)
