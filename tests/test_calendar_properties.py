@@ -64,8 +64,9 @@ def _transitions(zone: str) -> list[datetime]:
 
 TRANSITIONS = {zone: _transitions(zone) for zone in ZONES}
 NO_DST = ("UTC", "Asia/Kolkata", "Asia/Kathmandu")
+# The engine's chunk edges, to the minute (the reference's resolution; they are not on one).
 CHUNK_EDGES = [
-    EPOCH + timedelta(microseconds=k * CHUNK)
+    EPOCH + timedelta(microseconds=k * CHUNK) // MINUTE * MINUTE
     for k in range(
         (RANGE_START - EPOCH) // timedelta(microseconds=CHUNK),
         (RANGE_END - EPOCH) // timedelta(microseconds=CHUNK) + 1,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .calendar import CHUNK
+from .calendar import CHUNK_BITS
 
 if TYPE_CHECKING:
     from .calendar import Calendar, Chunk
@@ -37,7 +37,7 @@ def add_many(
     d = np.asarray(durations, dtype=np.int64)
     if d.ndim:
         d = d[order]
-    k = t // CHUNK
+    k = t >> CHUNK_BITS
     first = np.flatnonzero(np.diff(k, prepend=k[0] - 1))
     ks = np.union1d(k[first], k[first] + 1).tolist()
     chunks = [calendar.chunk(n) for n in ks]
