@@ -386,8 +386,8 @@ def many_starts(draw, start: datetime) -> list[datetime]:
     near = st.one_of(st.integers(-3 * 24 * 60, 21 * 24 * 60), st.sampled_from([-1, 0, 1, 60]))
     minutes = draw(st.lists(near, min_size=BATCH_MIN, max_size=BATCH_MIN + 40))
     if draw(st.booleans()):
-        minutes += draw(st.lists(st.sampled_from([-800, 400, 1100]), min_size=1, max_size=3))
-        minutes = [m * (24 * 60 if abs(m) >= 400 else 1) for m in minutes]
+        days = draw(st.lists(st.sampled_from([-800, 400, 1100]), min_size=1, max_size=3))
+        minutes += [day * 24 * 60 for day in days]
     return [start + m * MINUTE for m in minutes]
 
 
