@@ -217,7 +217,7 @@ def test_office_hours_keep_to_the_local_clock_across_a_dst_weekend():
     assert london.add(local(LONDON, 2026, 10, 23, 16), 2 * HOUR) == utc(2026, 10, 26, 10)
 
 
-# -- the year boundary and the engine's 365-day chunks ----------------------------------------
+# -- the year boundary and the engine's chunks ------------------------------------------------
 
 
 def test_a_night_window_and_a_target_run_from_one_year_into_the_next():
@@ -233,21 +233,26 @@ def test_a_night_window_and_a_target_run_from_one_year_into_the_next():
 
 
 def test_targets_cross_the_engines_chunk_boundary_exactly():
-    boundary = EPOCH + timedelta(microseconds=57 * CHUNK)
-    assert boundary == utc(2026, 12, 18)
-    nights = calendar(["20:00-04:00"])
-    assert nights.add(utc(2026, 12, 17, 21), 5 * HOUR) == utc(2026, 12, 18, 2)
-    assert nights.add(utc(2026, 12, 17, 20), 4 * HOUR) == boundary
-    assert nights.is_open(boundary)
-    assert nights.is_open(boundary - US)
-    assert nights.next_open(boundary) == boundary
-    assert nights.elapsed(utc(2026, 12, 17, 23), utc(2026, 12, 18, 1)) == 2 * HOUR
-    assert nights.elapsed(utc(2026, 12, 17), utc(2026, 12, 19)) == 16 * HOUR
-    assert nights.add(utc(2026, 12, 17, 4), 8 * HOUR) == boundary + 4 * HOUR
-    assert nights.add(utc(2026, 12, 17, 4), 8 * HOUR + US) == utc(2026, 12, 18, 20) + US
+    # Chunks are 2**45 µs long, so this boundary falls inside a working day, off the minute.
+    boundary = EPOCH + timedelta(microseconds=51 * CHUNK)
+    assert boundary == utc(2026, 11, 11, 13, 16, 16, 530432)
+    to_boundary = boundary - utc(2026, 11, 11, 9)
     days = calendar(["09:00-17:00"])
-    assert days.add(utc(2026, 12, 17, 16), 2 * HOUR) == utc(2026, 12, 18, 10)
-    assert days.next_open(boundary - US) == utc(2026, 12, 18, 9)
+    assert days.add(utc(2026, 11, 11, 12), 2 * HOUR) == utc(2026, 11, 11, 14)
+    assert days.add(utc(2026, 11, 11, 9), to_boundary) == boundary
+    assert days.add(utc(2026, 11, 10, 16), HOUR + to_boundary) == boundary
+    assert days.add(utc(2026, 11, 10, 16), HOUR + to_boundary + US) == boundary + US
+    assert days.is_open(boundary)
+    assert days.is_open(boundary - US)
+    assert days.next_open(boundary) == boundary
+    assert days.elapsed(utc(2026, 11, 11, 13), utc(2026, 11, 11, 14)) == HOUR
+    assert days.elapsed(utc(2026, 11, 10), utc(2026, 11, 13)) == 24 * HOUR
+    assert days.add(utc(2026, 11, 10, 16), 8 * HOUR) == utc(2026, 11, 11, 16)
+    assert days.add(utc(2026, 11, 11, 16), 2 * HOUR) == utc(2026, 11, 12, 10)
+    nights = calendar(["20:00-04:00"])
+    assert nights.next_open(boundary) == utc(2026, 11, 11, 20)
+    assert nights.add(utc(2026, 11, 11, 3), 2 * HOUR) == utc(2026, 11, 11, 21)
+    assert nights.elapsed(utc(2026, 11, 11), utc(2026, 11, 12)) == 8 * HOUR
 
 
 def test_very_long_targets_stay_exact():

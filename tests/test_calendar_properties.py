@@ -15,10 +15,22 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from reference import reference_add, reference_elapsed, reference_is_open
 
-from slabot.sla import pauses
-from slabot.sla.calendar import ALL_HOURS, CHUNK, EPOCH, Calendar, Window
+from slabot.sla import TARGETS, Policy, pauses
+from slabot.sla.calendar import (
+    ALL_HOURS,
+    BATCH_MIN,
+    CHUNK,
+    EPOCH,
+    ONE_US,
+    Calendar,
+    Window,
+    from_us,
+    to_us,
+)
+from slabot.sla.policy import DAYS
 
 MINUTE = timedelta(minutes=1)
+US = ONE_US
 ZONES = [
     "Europe/London",
     "America/New_York",
@@ -64,8 +76,9 @@ def _transitions(zone: str) -> list[datetime]:
 
 TRANSITIONS = {zone: _transitions(zone) for zone in ZONES}
 NO_DST = ("UTC", "Asia/Kolkata", "Asia/Kathmandu")
+# The engine's chunk edges, to the minute (the reference's resolution; they are not on one).
 CHUNK_EDGES = [
-    EPOCH + timedelta(microseconds=k * CHUNK)
+    EPOCH + timedelta(microseconds=k * CHUNK) // MINUTE * MINUTE
     for k in range(
         (RANGE_START - EPOCH) // timedelta(microseconds=CHUNK),
         (RANGE_END - EPOCH) // timedelta(microseconds=CHUNK) + 1,
@@ -361,3 +374,109 @@ def test_24x7_counts_real_time_whatever_zone_the_instants_are_in(data):
     assert pauses.elapsed(ALL_HOURS, in_zone(start), in_zone(end), local_pauses) == (
         reference_elapsed(ROUND_THE_CLOCK, start, end, paused)
     )
+
+
+# -- many at once -----------------------------------------------------------------------------
+
+
+@st.composite
+def many_starts(draw, start: datetime) -> list[datetime]:
+    """Enough starts for the batch to go through numpy: around ``start`` over a few weeks, in
+    no order, some repeated, and maybe a few years away (chunks that do not follow on)."""
+    near = st.one_of(st.integers(-3 * 24 * 60, 21 * 24 * 60), st.sampled_from([-1, 0, 1, 60]))
+    minutes = draw(st.lists(near, min_size=BATCH_MIN, max_size=BATCH_MIN + 40))
+    if draw(st.booleans()):
+        days = draw(st.lists(st.sampled_from([-800, 400, 1100]), min_size=1, max_size=3))
+        minutes += [day * 24 * 60 for day in days]
+    return [start + m * MINUTE for m in minutes]
+
+
+@FEW
+@given(st.data())
+def test_add_many_is_add_one_by_one_and_the_reference(data):
+    case = data.draw(scenarios())
+    _describe(case)
+    calendar, duration = case["calendar"], case["duration"]
+    starts = data.draw(many_starts(case["start"]))
+    note(f"starts={[s.isoformat() for s in starts]}")
+    instants = [to_us(s) for s in starts]
+    one_by_one = [calendar.add_us(s, duration // US) for s in instants]
+    assert calendar.add_many_us(instants, duration // US) == one_by_one
+    assert from_us(one_by_one[0]) == reference_add(calendar, starts[0], duration)
+    minutes = data.draw(st.lists(st.integers(0, 40 * 60), min_size=len(starts)))[: len(starts)]
+    each = [m * MINUTE // US for m in minutes] + [0] * (len(starts) - len(minutes))
+    assert calendar.add_many_us(instants, each) == [
+        calendar.add_us(s, d) for s, d in zip(instants, each, strict=True)
+    ]
+
+
+@FEW
+@given(st.data())
+def test_24x7_adds_many_as_it_adds_one(data):
+    start = data.draw(_starts(ZoneInfo("UTC"), TRANSITIONS["Europe/London"], []))
+    instants = [to_us(s) for s in data.draw(many_starts(start))]
+    durations = [m * MINUTE // US for m in range(-2, len(instants) - 2)]
+    positive = [max(d, 0) for d in durations]
+    real = [s + d for s, d in zip(instants, positive, strict=True)]
+    assert ALL_HOURS.add_many_us(instants, durations) == real
+    assert ROUND_THE_CLOCK.add_many_us(instants, positive) == real
+    assert ROUND_THE_CLOCK.add_many_us(instants, 90 * MINUTE // US) == [
+        s + 90 * MINUTE // US for s in instants
+    ]
+
+
+def _random_policy(case: dict) -> Policy:
+    """A policy over the scenario's calendar: one severity with a target on it, one on 24x7
+    and one that allows less when it opens in peak hours, of the scenario's duration."""
+    within = f"{case['duration'] // MINUTE}m"
+    return Policy.model_validate(
+        {
+            "name": "random",
+            "timezone": case["zone"],
+            "calendars": {
+                "hours": {
+                    "hours": {DAYS[i]: day for i, day in enumerate(case["week"]) if day},
+                    "holidays": {"dates": case["closed"]},
+                },
+                "peak": {"hours": {"mon-fri": ["10:00-12:00"]}},
+            },
+            "severities": [
+                {
+                    "key": "s1",
+                    "label": "S1",
+                    "aliases": ["P1"],
+                    "targets": {
+                        "first_response": {"within": within, "clock": "hours"},
+                        "resolution": {"within": within, "clock": "24x7"},
+                        "update_every": {
+                            "within": within,
+                            "clock": "hours",
+                            "opened_in": {"peak": "30m"},
+                        },
+                    },
+                }
+            ],
+        }
+    )
+
+
+@FEW
+@given(st.data())
+def test_policy_deadlines_are_deadline_for_each_start_and_the_reference(data):
+    case = data.draw(scenarios())
+    _describe(case)
+    policy = _random_policy(case)
+    hours = policy.clock("hours")
+    starts = data.draw(many_starts(case["start"]))
+    share = data.draw(st.sampled_from([1.0, 0.999, 0.75, 0.5]))
+    paused = data.draw(st.one_of(st.just([]), pause_lists(hours, case["start"])))
+    note(f"starts={[s.isoformat() for s in starts]} share={share} pauses={paused}")
+    for target in TARGETS:
+        single = [policy.deadline("P1", target, s, paused, share=share) for s in starts]
+        assert policy.deadlines("s1", target, starts, paused, share=share) == single
+        instants = [to_us(s) for s in starts]
+        assert policy.deadlines_us("p1", target, instants, paused, share=share) == [
+            None if due is None else to_us(due) for due in single
+        ]
+    due = policy.deadlines("s1", "first_response", starts[:1] * BATCH_MIN, paused)[0]
+    assert due == reference_add(hours, starts[0], case["duration"], paused)

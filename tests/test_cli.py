@@ -3,11 +3,14 @@
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from slabot.cli import main
+from slabot.sla import load_policy
+from slabot.sla.calendar import BATCH_MIN
 
 ROOT = Path(__file__).resolve().parent.parent
 LEADPRO = str(ROOT / "policies" / "leadpro.yaml")
@@ -74,6 +77,35 @@ def test_deadlines_table_for_people(capsys):
     )
     assert code == 0
     assert "First response" in out and "Mon 23 Nov 2026 13:00 GMT" in out
+
+
+def test_deadlines_for_many_openings_are_each_openings_own_in_order(capsys):
+    policy = load_policy(LEADPRO)
+    openings = [
+        f"2026-11-{day:02d}T{hour:02d}:{minute:02d}"
+        for day in range(2, 30, 3)
+        for hour in range(0, 24, 2)
+        for minute in (0, 29)
+    ][: BATCH_MIN + 5][::-1]
+    argv = [arg for opened in openings for arg in ("--opened", opened)]
+    code, out, _ = run(capsys, "deadlines", LEADPRO, "--severity", "medium", "--json", *argv)
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [row["opened"][:16] for row in rows] == openings
+    for row in rows:
+        due = policy.deadline("medium", "first_response", datetime.fromisoformat(row["opened"]))
+        assert datetime.fromisoformat(row["first_response"]) == due
+
+
+def test_deadlines_for_a_few_openings_do_not_load_numpy():
+    script = (
+        "import sys; from slabot.cli import main; "
+        f"main(['deadlines', {LEADPRO!r}, '--severity', 'low', '--opened', '2026-11-23T09:00']); "
+        "assert 'numpy' not in sys.modules, 'numpy was imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Mon 23 Nov 2026 13:00 GMT" in done.stdout
 
 
 @pytest.mark.parametrize(

@@ -36,10 +36,9 @@ def run(args: argparse.Namespace) -> int:
     openings = [instant(text, tz, "--opened") for text in args.opened]
     pauses = [pause(text, tz) for text in args.pause]
     every = policy.severity(severity).targets.update_every
-    results = [
-        (opened, [policy.deadline(severity, t, opened, pauses) for t in TARGETS_SHOWN])
-        for opened in openings
-    ]
+    # One batch per target (numpy only for many openings), then one row per opening.
+    per_target = [policy.deadlines(severity, t, openings, pauses) for t in TARGETS_SHOWN]
+    results = list(zip(openings, zip(*per_target, strict=True), strict=True))
     if args.json:
         for opened, dues in results:
             row = {"opened": iso(opened, tz), "severity": severity, "policy": policy.name}

@@ -8,6 +8,8 @@ paging an unknown level) run after it and report the same way, as a key path and
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -22,10 +24,10 @@ from pydantic import (
     model_validator,
 )
 
-from .calendar import ALL_HOURS, Calendar, Clock, Window
+from .calendar import ALL_HOURS, EPOCH, ONE_US, Calendar, Clock, Window, to_us
 from .durations import duration_words, format_share, parse_duration, parse_share
 from .errors import PolicyError, Problem
-from .pauses import Pause, deadline
+from .pauses import Pause, deadline_us, pause_spans
 
 TARGETS = ("time_to_open", "first_response", "resolution", "update_every")
 TargetName = Literal["time_to_open", "first_response", "resolution", "update_every"]
@@ -461,11 +463,42 @@ class Policy(Model):
 
     @cached_property
     def _severity_index(self) -> dict[str, Severity]:
+        """Each severity by its key and aliases, as written and in lower case: the spellings
+        callers pass, found with one lookup. Anything else is stripped and lower-cased first."""
         index = {}
         for severity in self.severities:
             for name in (severity.key, *severity.aliases):
-                index[name.lower()] = severity
+                index[name] = index[name.lower()] = severity
         return index
+
+    @cached_property
+    def _allowances(self) -> dict[str, dict[str, Allowance | None]]:
+        """Every target of every severity ready for arithmetic, under the spellings of
+        ``_severity_index``: the deadline's fast path is two lookups."""
+        by_key = {
+            s.key: {name: self._allowance_of(getattr(s.targets, name)) for name in TARGETS}
+            for s in self.severities
+        }
+        return {name: by_key[s.key] for name, s in self._severity_index.items()}
+
+    def _allowance_of(self, spec: Target | None) -> Allowance | None:
+        if spec is None:
+            return None
+        peaks = tuple((self.clock(name), within) for name, within in spec.opened_in.items())
+        fixed = None if peaks else spec.within // ONE_US
+        return Allowance(self.clock(spec.clock), spec.within, peaks, fixed)
+
+    def _allowance(self, severity: str, target: str) -> Allowance | None:
+        """A severity's target (None: it has none); KeyError naming the valid targets, or
+        listing the valid severities, for an unknown one."""
+        try:
+            return self._allowances[severity][target]
+        except KeyError:
+            if target not in TARGETS:
+                raise KeyError(
+                    f"unknown target {target!r}: use one of {', '.join(TARGETS)}"
+                ) from None
+            return self._allowances[self.severity(severity).key][target]
 
     def clock(self, name: str) -> Clock:
         return self._clocks[name]
@@ -478,6 +511,9 @@ class Policy(Model):
 
     def severity(self, name: str) -> Severity:
         """A severity by key or alias, any case; KeyError lists the valid keys."""
+        found = self._severity_index.get(name)
+        if found is not None:
+            return found
         try:
             return self._severity_index[name.strip().lower()]
         except KeyError:
@@ -523,13 +559,8 @@ class Policy(Model):
         A target may allow a different time when the ticket opens while another calendar is
         open (LeadSquared's peak hours): the moment of opening decides.
         """
-        spec = getattr(self.severity(severity).targets, target)
-        if spec is None:
-            return None
-        for calendar, within in spec.opened_in.items():
-            if self.clock(calendar).is_open(opened_at):
-                return within
-        return spec.within
+        allowance = self._allowance(severity, target)
+        return None if allowance is None else allowance.at(to_us(opened_at))
 
     def deadline(
         self,
@@ -544,14 +575,96 @@ class Policy(Model):
 
         ``start`` is when the ticket opened (for ``time_to_open``, when the problem was
         reported). None when the severity has no such target, or the clock never runs out.
+
+        Every card, list and clock tick calls this, so the common case (no pauses, the whole
+        target, no peak hours) is one lookup and one calendar addition.
         """
-        if target not in TARGETS:
-            raise KeyError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
-        within = self.within(severity, target, start)
-        if within is None:
+        try:
+            allowance = self._allowances[severity][target]
+        except KeyError:
+            allowance = self._allowance(severity, target)
+        if allowance is None:
             return None
-        clock = self.clock(getattr(self.severity(severity).targets, target).clock)
-        return deadline(clock, start, within * share, pauses)
+        try:  # to_us and from_us, inlined on the hot path
+            opened = (start - EPOCH) // ONE_US
+        except TypeError:
+            opened = to_us(start)  # says what is wrong
+        within = allowance.fixed_us if share == 1.0 else None
+        if within is None:
+            within = allowance.duration_us(opened, share)
+        if pauses:
+            due = deadline_us(allowance.clock, opened, within, pause_spans(pauses))
+        else:
+            due = allowance.clock.add_us(opened, within)
+        return None if due is None else EPOCH + ONE_US * due
+
+    def deadlines(
+        self,
+        severity: str,
+        target: str,
+        starts: Sequence[datetime],
+        pauses: list[Pause] | tuple[Pause, ...] = (),
+        *,
+        share: float = 1.0,
+    ) -> list[datetime | None]:
+        """`deadline` for many starts at once (the same pauses for each), in the order given,
+        with the same answers: each one is what `deadline` returns for that start."""
+        try:  # to_us and from_us inlined, as in `deadline`
+            opened = [(start - EPOCH) // ONE_US for start in starts]
+        except TypeError:
+            opened = [to_us(start) for start in starts]  # says which one is wrong
+        dues = self.deadlines_us(severity, target, opened, pauses, share=share)
+        return [None if due is None else EPOCH + ONE_US * due for due in dues]
+
+    def deadlines_us(
+        self,
+        severity: str,
+        target: str,
+        starts: Sequence[int],
+        pauses: list[Pause] | tuple[Pause, ...] = (),
+        *,
+        share: float = 1.0,
+    ) -> list[int | None]:
+        """`deadlines` on epoch microseconds, for callers that already hold them: converting
+        to and from datetimes costs more than the arithmetic itself (bench/README.md)."""
+        allowance = self._allowance(severity, target)
+        if allowance is None:
+            return [None] * len(starts)
+        clock = allowance.clock
+        within: int | list[int] | None = allowance.fixed_us if share == 1.0 else None
+        if within is None:
+            within = [allowance.duration_us(start, share) for start in starts]
+        if pauses:
+            spans = pause_spans(pauses)
+            each = [within] * len(starts) if isinstance(within, int) else within
+            return [deadline_us(clock, s, w, spans) for s, w in zip(starts, each, strict=True)]
+        return clock.add_many_us(starts, within)
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """One severity's target, ready for arithmetic: its clock and the time it allows.
+
+    ``peaks`` are the times allowed instead when the ticket opens while another calendar is
+    open, in the policy's order (the first open one wins).
+    """
+
+    clock: Clock
+    within: timedelta
+    peaks: tuple[tuple[Clock, timedelta], ...]
+    # ``within`` in microseconds whenever the moment of opening cannot change it (no peaks).
+    fixed_us: int | None
+
+    def at(self, opened: int) -> timedelta:
+        """The time allowed for a ticket opened at ``opened`` (epoch microseconds)."""
+        for clock, within in self.peaks:
+            if clock.next_open_us(opened) == opened:
+                return within
+        return self.within
+
+    def duration_us(self, opened: int, share: float) -> int:
+        """``share`` of the time allowed, in microseconds (rounded as timedelta rounds)."""
+        return self.at(opened) * share // ONE_US
 
 
 def _reference_problems(policy: Policy):
