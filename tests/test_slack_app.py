@@ -980,6 +980,12 @@ def test_app_home_opened_publishes_the_users_home_tab(slack):
     slack.open("p3 how do i export a report")
     assert slack.command("ack 2").text == ""
     slack.wait_thread(2, 2)
+    # Waiting on the customer: its clocks stand still, so it is not at risk.
+    slack.open("p2 exports fail for one customer")
+    assert slack.command("wait 3 customer").text == ""
+    # LeadSquared's severities: urgent comes before low in the policy, after it in the alphabet.
+    slack.open("policy:leadsquared low a typo on the login page")
+    slack.open("policy:leadsquared urgent the service is down")
 
     answer = slack.event(slackreq.app_home_opened(REPORTER))
     assert answer.status == 200
@@ -993,7 +999,10 @@ def test_app_home_opened_publishes_the_users_home_tab(slack):
     assert "SLA-2" in mine and "SLA-1" not in mine
     risky = words[words.index("At risk") : words.index("by policy and severity")]
     assert risky.index("SLA-1") < risky.index("SLA-2")  # closest to breach first
-    assert "liveops" in words[words.index("by policy and severity") :]
+    assert "SLA-3" not in risky
+    counted = words[words.index("by policy and severity") :]
+    assert "*leadsquared* (2) — urgent: 1 · low: 1" in counted
+    assert "*liveops* (3) — p1: 1 · p2: 1 · p3: 1" in counted
 
     # Another tab (Messages) publishes nothing.
     assert slack.event(slackreq.app_home_opened(REPORTER, tab="messages")).status == 200

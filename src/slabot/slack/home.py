@@ -32,12 +32,27 @@ def register(app: App, bot: Slabot) -> None:
         store, tickets = bot.tickets.store, bot.tickets
         view = blocks.home_view(
             tickets.views(owned(store, workspace, user), now),
-            tickets.views(queue(store, workspace, limit=AT_RISK), now),
-            counts(store, workspace),
+            tickets.views(queue(store, workspace, limit=AT_RISK, paused=False), now),
+            _in_policy_order(counts(store, workspace), bot),
             now,
             month=month_blocks(this_month(bot, workspace, now)),
         )
         client.views_publish(user_id=user, view=view)
+
+
+def _in_policy_order(found: dict[tuple[str, str], int], bot: Slabot) -> dict[tuple[str, str], int]:
+    """Counts by policy name, then severity in the policy's own order (p1 before p2, urgent
+    before low), not the alphabet's; a severity the policy no longer has goes last."""
+
+    def rank(key: tuple[str, str]) -> tuple[str, int, str]:
+        policy, severity = key
+        try:
+            order = [s.key for s in bot.policies.get(policy).severities]
+        except KeyError:
+            order = []
+        return (policy, order.index(severity) if severity in order else len(order), severity)
+
+    return {key: found[key] for key in sorted(found, key=rank)}
 
 
 def this_month(bot: Slabot, workspace: str, now: datetime) -> list[PolicyReport]:

@@ -31,10 +31,12 @@ def queue(
     policy: str | None = None,
     limit: int = PAGE,
     after: tuple[datetime | None, int] | None = None,
+    paused: bool = True,
 ) -> list[Ticket]:
     """Open tickets, the one closest to its next breach first; paused ones (no running
-    deadline) last; ties by id. ``after`` is the last row's (next_due_at, id) for the next
-    page (next_due_at None when that row is paused).
+    deadline: waiting on the customer, or no target at all) last, unless ``paused`` is False
+    (the tickets at risk); ties by id. ``after`` is the last row's (next_due_at, id) for the
+    next page (next_due_at None when that row is paused).
 
     Two reads that each follow ``ix_tickets_queue`` (workspace, active, next_due_at, id) and
     stop after ``limit`` rows: the tickets with a deadline, then, if the page is not full, the
@@ -56,14 +58,14 @@ def queue(
                 )
             running = running.order_by(due, Ticket.id).limit(limit)
             rows += session.exec(running)
-        if len(rows) < limit:
-            paused = base.where(due.is_(None))  # type: ignore[union-attr]
+        if paused and len(rows) < limit:
+            stopped = base.where(due.is_(None))  # type: ignore[union-attr]
             if after is not None and after[0] is None:
-                paused = paused.where(Ticket.id > after[1])  # type: ignore[operator]
+                stopped = stopped.where(Ticket.id > after[1])  # type: ignore[operator]
             # ORDER BY next_due_at (all NULL here), id: the index's own order, which
             # PostgreSQL follows; ORDER BY id alone makes it walk the primary key instead.
-            paused = paused.order_by(due, Ticket.id).limit(limit - len(rows))
-            rows += session.exec(paused)
+            stopped = stopped.order_by(due, Ticket.id).limit(limit - len(rows))
+            rows += session.exec(stopped)
     return rows
 
 
