@@ -425,7 +425,7 @@ def test_breached_and_missed_deadlines(liveops):
     assert "— *breached* 2h ago" in all_text(card)
     history = [Opened(T0, "p2"), Acknowledged(T0 + 5 * HOUR + 30 * MIN)]
     _, card = ticket_card(view_of(liveops, history, now, acknowledged=T0 + 5 * HOUR), now)
-    assert "*First response* — missed by 1h 30m (met <!date^" in all_text(card)
+    assert "*First response* — missed by 1h 30m (answered <!date^" in all_text(card)
 
 
 def test_waiting_on_customer_pauses_and_offers_resume(liveops):

@@ -374,14 +374,19 @@ def _stamp(view: TicketView) -> str:
 # -- deadlines ------------------------------------------------------------------------------------
 
 
+DONE_WORDS = {"time_to_open": "opened", "first_response": "answered"}  # else "done"
+
+
 def deadline_state(deadline: Deadline, now: datetime, tz: tzinfo) -> str:
     """What a deadline means right now, in words: left, met, missed, breached, paused…"""
     due = deadline.due
     if deadline.state == "met" and deadline.met_at:
         return f"met ✓ {slack_date(deadline.met_at, tz)}"
     if deadline.state == "missed" and deadline.met_at:
+        # "missed … (met 10:56)" read as a contradiction: say what happened, and when.
         late = f" by {left(deadline.met_at - due)}" if due else ""
-        return f"missed{late} (met {slack_date(deadline.met_at, tz)})"
+        done = DONE_WORDS.get(deadline.target, "done")
+        return f"missed{late} ({done} {slack_date(deadline.met_at, tz)})"
     if deadline.state == "paused":
         return f"paused: {_md(_lower_first(deadline.paused_by or 'on hold'), 200)}"
     if deadline.state == "stopped":
