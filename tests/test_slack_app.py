@@ -452,7 +452,7 @@ def test_open_names_its_policy_in_a_channel_bound_to_none(slack):
     ticket = slack.ticket(number)
     assert (ticket.policy, ticket.severity, ticket.channel) == ("liveops", "p2", "C0777")
     refusal = slack.command("open p2 calls failing", channel_id="C0888").ephemeral()
-    assert "which policy" in refusal and "/sla policy NAME" in refusal
+    assert "bound to no policy" in refusal and "/sla policy NAME" in refusal
 
 
 @sqlite_only
@@ -819,7 +819,10 @@ def test_read_only_commands_answer_ephemerally(slack):
 @sqlite_only
 def test_policy_name_binds_the_channel_and_says_so(slack):
     refused = slack.command("open p1 calls failing", channel_id="C0002").ephemeral()
-    assert "which policy does this ticket run under?" in refused  # C0002 is bound to none
+    assert "this channel is bound to no policy and there is no default" in refused  # C0002
+    # Asked which policy the channel has, the answer speaks of the channel, not of a ticket.
+    unbound = slack.command("policy", channel_id="C0002").ephemeral()
+    assert "bound to no policy" in unbound and "ticket" not in unbound
 
     answer = slack.command("policy liveops", channel_id="C0002")
     assert (answer.status, answer.text) == (200, "")

@@ -126,7 +126,7 @@ def test_a_month_and_a_policy_can_be_named(slack):
         ("report november", {}, "/sla report [YYYY-MM] [policy:NAME]"),
         ("report 2026-10", {}, "Nothing to report for liveops in 2026-10"),
         ("report policy:nope", {}, "unknown policy 'nope'"),
-        ("report", {"channel_id": "C0888"}, "which policy"),
+        ("report", {"channel_id": "C0888"}, "bound to no policy"),
     ],
 )
 def test_report_refusals_are_ephemeral_and_post_nothing(slack, text, kw, expected):
@@ -201,7 +201,7 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
 @sqlite_only
 def test_outage_usage_errors(slack):
     assert slack.command("outage").ephemeral().startswith("Start or end?")
-    assert "which policy" in slack.command("outage start", channel_id="C0888").ephemeral()
+    assert "bound to no policy" in slack.command("outage start", channel_id="C0888").ephemeral()
     assert slack.fake.calls_to("chat.postMessage") == []
 
 

@@ -214,7 +214,7 @@ def test_open_uses_the_policy_bound_to_the_channel(tickets):
     assert result.view.ticket.policy == "secpod"
     assert result.view.ticket.channel == "CSEC"
     # the binding belongs to that channel and workspace only
-    with pytest.raises(Invalid, match="which policy"):
+    with pytest.raises(Invalid, match="bound to no policy"):
         tickets.open("T2", title="x", severity="high", channel="CSEC", reporter="U", now=T0)
 
 

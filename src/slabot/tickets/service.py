@@ -727,9 +727,11 @@ class Tickets:
         names = self.policies.names()
         if len(names) == 1:
             return self.policies.get(names[0])
+        # Said the same way to /sla open, /sla policy and /sla report: no ticket is assumed.
         raise Invalid(
-            "which policy does this ticket run under? Name one (policy:NAME, one of "
-            f"{', '.join(names)}) or bind this channel to one with /sla policy NAME"
+            "this channel is bound to no policy and there is no default: name one "
+            f"(policy:NAME, one of {', '.join(names)}) or bind this channel to one with "
+            "/sla policy NAME"
         )
 
     def _remember_version(self, session: Session, policy: Policy, now: datetime) -> None:
