@@ -168,7 +168,7 @@ def test_a_clock_killed_mid_burst_and_restarted_delivers_every_page_exactly_once
 
         sent = delivered(fake)
         assert len(sent) == BURST and set(sent.values()) == {1}, clocks.logs()
-        found = [t for t in fired(store) if "found" in t.detail["receipt"]]
+        found = [t for t in fired(store) if "found" in t.detail["receipt"].values()]
         print(f"\nkilled after {before} pages; {len(found)} found already sent on restart")
         # The killed clock recorded nothing (a tick records its outcomes together, after
         # performing them), so the restarted one found every page sent before the kill.
