@@ -770,6 +770,31 @@ def test_a_recovery_reads_each_conversation_once_and_waits_out_a_429_on_history(
     assert sorted(threads) == sorted(v.ticket.message_ts for v in views)
 
 
+def test_a_timer_held_behind_one_in_doubt_stays_in_doubt(store, desk, fake, now):
+    """A killed clock had sent both reminders of a ticket. Looking for the first is
+    rate-limited, so the second waits behind it: it must still be looked for, not sent."""
+    view = open_ticket(desk, fake, severity="p3")
+    at = T0 + 6 * HOUR + 30 * MIN
+    now.value = at
+    for stage in ("first_response@50%", "first_response@80%"):
+        sent = timer(store, view.ticket, "reminder", stage)
+        with store.writing() as session:
+            session.execute(
+                update(Timer)
+                .where(Timer.id == sent.id)
+                .values(state="sending", claimed_at=at, claimed_by="killed-clock")
+            )
+        SlackNotifier(slack(fake)).send(Delivery(sent, desk.view("T1", 1, at), at))
+    before = sends(fake)
+    clock = dispatcher(store, desk, fake)
+    fake.fail_next("conversations.replies", status=429, retry_after=20)
+
+    assert (tick(clock, now, at + 2 * MIN).retried, len(posts(fake))) == (1, 2)
+    report = tick(clock, now, at + 2 * MIN + 20 * SEC)
+
+    assert report.sent == 2 and sends(fake) == before and set(before.values()) == {1}
+
+
 def test_a_post_slack_performed_but_answered_late_is_found_not_sent_again(store, desk, fake, now):
     """Slack posts in one channel at once but answers a minute later, after the clock gave up
     waiting: the post is in doubt, and the next attempt finds it in the thread instead of

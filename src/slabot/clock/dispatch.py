@@ -342,8 +342,9 @@ class Dispatcher:
         done: list[_Done] = []
         retrying = False
         for claim in claims:
-            if retrying:
-                done.append(_Done("held", self._unclaim(claim.timer)))
+            if retrying:  # what it had in doubt stays so
+                held = _carried(self._delivery(claim, views, now))
+                done.append(_Done("held", self._unclaim(claim.timer, detail=held)))
                 continue
             done.append(self._run(claim, views, now, found.get(claim.timer.id)))
             retrying = done[-1].outcome == "retried"
