@@ -350,6 +350,21 @@ def test_a_burst_drains_batch_after_batch_each_timer_once(store, desk, fake, now
         assert timer(store, view.ticket, "page", "rule0:level_2", 1).state == "pending"
 
 
+def test_a_burst_slower_than_the_lease_never_takes_over_its_own_claims(store, desk, fake, now):
+    """Each batch takes two minutes (Slack answering slowly), longer than the 60 s lease: the
+    claim made meanwhile must not mistake the clock's own batch in flight for one a dead clock
+    left behind, and perform it a second time."""
+    for n in range(12):
+        open_ticket(desk, fake, title=f"outage {n}")
+    clock = dispatcher(store, desk, fake, batch=5)
+    instants = iter([T0 + n * 2 * MIN for n in range(4)] + [None])
+
+    reports = list(clock.ticks(lambda: next(instants)))
+
+    assert [r.claimed for r in reports] == [5, 5, 2]
+    assert set(sends(fake).values()) == {1} and len(posts(fake)) == 12 * 4
+
+
 def test_a_clock_that_does_not_lead_claims_nothing(store, desk, fake, now):
     open_ticket(desk, fake)
     clock = dispatcher(store, desk, fake)

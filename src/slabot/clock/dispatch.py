@@ -356,15 +356,19 @@ class Dispatcher:
         """Up to ``batch`` due timers, earliest due first, none behind an earlier timer of its
         ticket that is waiting to be retried or being performed.
 
-        Two reads: the timers a dead clock left ``sending`` (rare), then the pending ones in
+        Two reads: the timers a dead clock left ``sending`` (rare; never this clock's own, which
+        are in flight however long they take), then the pending ones in
         the order of ``ix_timers_queue`` (state, due time, id), which the database reads only
         as far as the batch needs. ``due_at <= now`` bounds that read (a timer's next attempt
         is never before its due time), so a quiet tick reads nothing past the due timers."""
         stale = now - self.lease
         earlier = aliased(Timer)
+        # A claim of this clock's is in flight however old (a batch can outlast the lease when
+        # Slack is slow); only another clock's can have been left behind by its death.
+        mine = earlier.claimed_by == self.name
         busy = or_(
             and_(earlier.state == "pending", earlier.next_attempt_at > now),
-            and_(earlier.state == "sending", earlier.claimed_at >= stale),  # type: ignore[operator]
+            and_(earlier.state == "sending", or_(earlier.claimed_at >= stale, mine)),  # type: ignore[operator]
         )
         behind = exists().where(
             earlier.ticket_id == Timer.ticket_id,
@@ -374,7 +378,11 @@ class Dispatcher:
                 and_(earlier.due_at == Timer.due_at, earlier.id < Timer.id),  # type: ignore[operator]
             ),
         )
-        interrupted = and_(Timer.state == "sending", Timer.claimed_at < stale)  # type: ignore[arg-type, operator]
+        interrupted = and_(
+            Timer.state == "sending",  # type: ignore[arg-type]
+            Timer.claimed_at < stale,  # type: ignore[operator]
+            Timer.claimed_by != self.name,  # type: ignore[arg-type]
+        )
         due = and_(
             Timer.state == "pending",  # type: ignore[arg-type]
             Timer.due_at <= now,  # type: ignore[arg-type]
