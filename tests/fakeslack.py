@@ -3,7 +3,8 @@
 Point slack_sdk at it with ``WebClient(token="xoxb-…", base_url=fake.url)`` (or the app's
 ``SLACK_API_URL``). It answers the methods slabot uses the way Slack does (HTTP 200 with
 ``{"ok": true, …}`` or ``{"ok": false, "error": …}``), checks Block Kit's size limits like Slack,
-and can be told to answer 429 (with ``Retry-After``), 500 or 503, or to be slow::
+and can be told to answer 429 (with ``Retry-After``), 500 or 503, to be slow, or to perform a
+call and then hang (answer it late, or only once healed), as Slack does when it is in trouble::
 
     with FakeSlack() as fake:
         client = WebClient(token="xoxb-test", base_url=fake.url)
@@ -129,15 +130,29 @@ class _Failure:
     retry_after: int
     remaining: int | None = None  # None: until `until`
     until: float | None = None
+    channel: str | None = None
 
-    def matches(self, method: str, now: float) -> bool:
+    def matches(self, method: str, now: float, channel: Any = None) -> bool:
         if self.method is not None and self.method != method:
+            return False
+        if self.channel is not None and self.channel != channel:
             return False
         if self.method is None and method in ("response_url", "file.upload"):
             return False  # "any method" means any Web API method
         if self.until is not None:
             return now < self.until
         return bool(self.remaining)
+
+
+@dataclass
+class _Hang:
+    method: str | None
+    channel: str | None
+    seconds: float | None  # None: until `FakeSlack.heal`
+    healed: threading.Event = field(default_factory=threading.Event)
+
+    def matches(self, method: str, channel: Any) -> bool:
+        return self.method in (None, method) and self.channel in (None, channel)
 
 
 @dataclass
@@ -184,6 +199,7 @@ class FakeSlack:
         self._failures: list[_Failure] = []
         self._overrides: dict[str, list[_Override]] = {}
         self._delays: dict[str | None, float] = {}
+        self._hangs: list[_Hang] = []
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
         self._home: dict[str, str] = {}
@@ -220,13 +236,15 @@ class FakeSlack:
         if self._closed:
             return
         self._closed = True
+        self.heal()  # hung answers end, so their threads do
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
 
     def reset(self) -> None:
-        """Forget calls, injected failures, delays, overrides, messages, views and users."""
+        """Forget calls, injected failures, hangs, delays, overrides, messages, views and users."""
         with self._lock:
+            self.heal()
             self._calls.clear()
             self._failures.clear()
             self._overrides.clear()
@@ -335,14 +353,22 @@ class FakeSlack:
     # -- steering ----------------------------------------------------------------------------
 
     def fail_next(
-        self, method: str | None = None, status: int = 429, times: int = 1, retry_after: int = 1
+        self,
+        method: str | None = None,
+        status: int = 429,
+        times: int = 1,
+        retry_after: int = 1,
+        *,
+        channel: str | None = None,
     ) -> None:
-        """Answer the next ``times`` calls to ``method`` (any Web API method when None) with
-        HTTP ``status``: 429 carries ``Retry-After: retry_after`` and ``{"ok": false, "error":
-        "ratelimited"}``, as Slack's rate limiter does."""
+        """Answer the next ``times`` calls to ``method`` (any Web API method when None; with
+        ``channel``, only calls naming that channel) with HTTP ``status``: 429 carries
+        ``Retry-After: retry_after`` and ``{"ok": false, "error": "ratelimited"}``, as Slack's
+        rate limiter does."""
         _check_status(status)
         with self._lock:
-            self._failures.append(_Failure(method, status, retry_after, remaining=times))
+            failure = _Failure(method, status, retry_after, remaining=times, channel=channel)
+            self._failures.append(failure)
 
     def fail_for(
         self,
@@ -356,6 +382,23 @@ class FakeSlack:
         with self._lock:
             until = time.time() + seconds
             self._failures.append(_Failure(method, status, retry_after, until=until))
+
+    def hang(
+        self, seconds: float | None = None, method: str | None = None, *, channel: str | None = None
+    ) -> None:
+        """Perform every call (to ``method``, or any; naming ``channel``, or any) at once, and
+        answer it ``seconds`` later, or with None only once `heal` is called: Slack often does
+        the work and answers late, and a client that stopped waiting cannot tell if it did."""
+        with self._lock:
+            self._hangs.append(_Hang(method, channel, seconds))
+
+    def heal(self) -> None:
+        """Slack is well again: injected failures and hangs end, and hung answers are sent."""
+        with self._lock:
+            self._failures.clear()
+            for hang in self._hangs:
+                hang.healed.set()
+            self._hangs.clear()
 
     def delay(self, seconds: float, method: str | None = None) -> None:
         """Answer every call (to ``method``, or any) ``seconds`` late; ``delay(0)`` undoes it."""
@@ -410,7 +453,7 @@ class FakeSlack:
 
         extra_headers: dict[str, str] = {}
         with self._lock:
-            failure = self._take_failure(method, at)
+            failure = self._take_failure(method, at, args.get("channel"))
             if failure is not None:
                 status = failure.status
                 body: dict[str, Any] = {
@@ -433,18 +476,21 @@ class FakeSlack:
             self._calls.append(Call(method, args, headers, at, status, body, path))
             self._arrived.notify_all()
             delay = self._delays.get(method, self._delays.get(None, 0.0))
+            hang = next((h for h in self._hangs if h.matches(method, args.get("channel"))), None)
 
         if delay:
             time.sleep(delay)
+        if hang is not None:
+            hang.healed.wait(hang.seconds)
         if method == "file.upload" and failure is None:
             _write_text(req, status, f"OK - {len(raw)}" if status == 200 else body["error"])
         else:
             _write(req, status, body, extra_headers)
 
-    def _take_failure(self, method: str, now: float) -> _Failure | None:
+    def _take_failure(self, method: str, now: float, channel: Any) -> _Failure | None:
         self._failures = [f for f in self._failures if f.until is None or now < f.until]
         for failure in self._failures:
-            if failure.matches(method, now):
+            if failure.matches(method, now, channel):
                 if failure.remaining is not None:
                     failure.remaining -= 1
                     if failure.remaining <= 0:

@@ -11,6 +11,7 @@ against the issue's 10-second bound with generous slack for a loaded machine.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -168,12 +169,75 @@ def test_a_clock_killed_mid_burst_and_restarted_delivers_every_page_exactly_once
 
         sent = delivered(fake)
         assert len(sent) == BURST and set(sent.values()) == {1}, clocks.logs()
-        found = [t for t in fired(store) if "found" in t.detail["receipt"]]
+        found = [t for t in fired(store) if "found" in t.detail["receipt"].values()]
         print(f"\nkilled after {before} pages; {len(found)} found already sent on restart")
         # The killed clock recorded nothing (a tick records its outcomes together, after
         # performing them), so the restarted one found every page sent before the kill.
         assert len(found) == before
         assert {t.claimed_by.split(":")[1] for t in fired(store)} == {str(clocks.started[-1].pid)}
+
+
+@pytest.mark.parametrize("kills", [2, 3])
+@pytest.mark.parametrize(
+    "kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def test_clocks_killed_in_a_row_at_random_moments_deliver_every_page_exactly_once(
+    kind, kills, request, tmp_path, fake, clocks_for
+):
+    """A crash loop: each clock is killed (SIGKILL) at a random moment after it has claimed
+    (the first) or taken over (the others) the burst's timers, then the last one finishes.
+    Each take-over must find what every earlier clock sent, not only the one before it."""
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    with database(kind, request, tmp_path) as store:
+        upgrade(store)
+        open_due_p1s(Tickets(store, PolicyBook.load(ROOT / "policies")), BURST)
+        fake.delay(0.05, "chat.postMessage")  # a burst that takes a few seconds
+        clocks = clocks_for(store)
+        killed_after = [_kill_at_random(clocks, store, fake, rng, n) for n in range(kills)]
+        clocks.start()
+        wait_until("every page to be recorded", lambda: len(fired(store)) == BURST, clocks, 90)
+
+        sent = delivered(fake)
+        print(f"\nseed {seed}: killed after {killed_after} posts in all")
+        assert len(sent) == BURST and set(sent.values()) == {1}, (
+            f"seed {seed}, kills after {killed_after} posts: "
+            f"{sum(n > 1 for n in sent.values())} pages sent twice or more\n{clocks.logs()}"
+        )
+
+
+def _kill_at_random(
+    clocks: Clocks, store: Store, fake: FakeSlack, rng: random.Random, n: int
+) -> int:
+    """Start the ``n``-th clock, wait until it has claimed timers (taken them over, after the
+    first) and then for up to 40 more posts (at least one from the first, so that there is
+    something to find), and kill it; how many posts arrived in all."""
+    clock = clocks.start()
+    pid = str(clock.pid)
+    what = "the clock to claim" if n == 0 else "the clock to take over"
+    wait_until(what, lambda: _holds(store, pid, taken_over=n > 0), clocks)
+    more = rng.randint(1, 40) if n == 0 else rng.choice([0, rng.randint(1, 40)])
+    posted = sum(delivered(fake).values()) + more
+    wait_until(
+        "more posts",
+        lambda: sum(delivered(fake).values()) >= posted or len(fired(store)) == BURST,
+        clocks,
+    )
+    clock.send_signal(signal.SIGKILL)
+    clock.wait(timeout=10)
+    return sum(delivered(fake).values())
+
+
+def _holds(store: Store, pid: str, *, taken_over: bool) -> bool:
+    """Whether the clock of process ``pid`` has claimed a timer (with ``taken_over``, one an
+    earlier clock had claimed first)."""
+    with store.reading() as session:
+        for claimed in session.exec(select(Timer).where(Timer.claimed_by.is_not(None))):
+            if claimed.claimed_by.split(":")[1] == pid and (
+                not taken_over or claimed.first_claimed_at < claimed.claimed_at
+            ):
+                return True
+    return False
 
 
 @pytest.mark.postgresql

@@ -477,6 +477,33 @@ def test_delay_makes_answers_slow(fake: FakeSlack, client: WebClient) -> None:
     assert time.monotonic() - started < 0.2
 
 
+def test_a_hung_call_is_performed_at_once_and_answered_only_once_healed(
+    fake: FakeSlack,
+) -> None:
+    fake.hang(channel="C0002")
+    fake.fail_next("chat.postMessage", status=429, retry_after=9, channel="C0003")
+    impatient = WebClient(token="xoxb-test", base_url=fake.url, timeout=0.2, retry_handlers=[])
+    assert impatient.chat_postMessage(channel="C0001", text="other channels answer")["ok"]
+    with pytest.raises(OSError):  # the client gave up waiting…
+        impatient.chat_postMessage(channel="C0002", text="hung")
+    assert [m["text"] for m in fake.messages("C0002")] == ["hung"]  # …but it was posted
+    with pytest.raises(SlackApiError) as limited:
+        impatient.chat_postMessage(channel="C0003", text="limited")
+    assert limited.value.response.headers["Retry-After"] == "9"
+    assert impatient.chat_postMessage(channel="C0003", text="once")["ok"]
+
+    patient = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+    answered = threading.Event()
+    threading.Thread(
+        target=lambda: answered.set() if patient.conversations_history(channel="C0002") else None
+    ).start()
+    fake.wait_for("conversations.history")
+    assert not answered.wait(0.2)  # hung, until…
+    fake.heal()
+    assert answered.wait(5)
+    assert impatient.chat_postMessage(channel="C0002", text="healed")["ok"]
+
+
 def test_wait_for_times_out_saying_what_arrived(fake: FakeSlack, client: WebClient) -> None:
     client.chat_postMessage(channel="C0001", text="x")
     started = time.monotonic()

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,13 +21,17 @@ from slabot.notify.base import DeliveryFailed
 from slabot.notify.slack import SlackNotifier
 from slabot.slack.keepalive import KeepAliveWebClient
 
+NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+
 
 @dataclass
 class Server:
     url: str
     calls: list[tuple[int, dict]] = field(default_factory=list)  # (client port, JSON body)
     close_after: set[int] = field(default_factory=set)  # call numbers after which to hang up
+    drop: set[int] = field(default_factory=set)  # calls read, then hung up on without an answer
     answers: dict[int, tuple[int, dict, dict]] = field(default_factory=dict)  # call → status…
+    closed: threading.Event = field(default_factory=threading.Event)  # a connection was closed
 
     @property
     def connections(self) -> int:
@@ -47,6 +52,9 @@ def server() -> Iterator[Server]:
             with lock:
                 state.calls.append((self.client_address[1], body))
                 n = len(state.calls)
+            if n in state.drop:
+                self.close_connection = True
+                return
             status, answer, headers = state.answers.get(n, (200, {"ok": True, "n": n}, {}))
             data = json.dumps(answer).encode()
             self.send_response(status)
@@ -58,6 +66,12 @@ def server() -> Iterator[Server]:
             self.wfile.write(data)
             if n in state.close_after:
                 self.close_connection = True  # no "Connection: close": the client finds out
+
+        def finish(self) -> None:
+            super().finish()
+            if self.close_connection:
+                self.connection.close()
+                state.closed.set()
 
         def log_message(self, *args: object) -> None:
             pass
@@ -88,8 +102,25 @@ def test_a_connection_the_server_closed_is_replaced_and_the_call_sent_once(serve
     server.close_after = {2}
     for n in range(4):
         slack.chat_postMessage(channel="C1", text=f"hi {n}")
+        if n == 1:
+            assert server.closed.wait(5)  # an idle connection the server has since closed
     assert [body["text"] for _, body in server.calls] == [f"hi {n}" for n in range(4)]
     assert server.connections == 2
+
+
+def test_a_call_whose_answer_never_came_is_not_sent_again_and_is_in_doubt(server):
+    """The server read the request and hung up: it may have acted, so the client must not
+    send it again, and the clock must look for the message before any re-send."""
+    slack = client(server)
+    slack.chat_postMessage(channel="C1", text="first")  # the connection is reused next
+    server.drop = {2}
+    notifier = SlackNotifier(slack)
+    with pytest.raises(DeliveryFailed) as failed:
+        notifier._call(slack.chat_postMessage, NOW, "t", part="thread", channel="C1", text="x")
+    assert [body["text"] for _, body in server.calls] == ["first", "x"]
+    assert failed.value.retryable and failed.value.doubtful == {"thread"}
+    assert "no answer from Slack" in str(failed.value)
+    assert slack.chat_postMessage(channel="C1", text="after")["ok"]  # on a new connection
 
 
 def test_threads_get_connections_of_their_own(server):
@@ -131,5 +162,8 @@ def test_a_refused_connection_is_a_retryable_failure_for_the_clock():
         port = probe.getsockname()[1]
     slack = KeepAliveWebClient(token="xoxb-test", base_url=f"http://127.0.0.1:{port}/api/")
     with pytest.raises(DeliveryFailed) as failed:
-        SlackNotifier(slack)._call(slack.chat_postMessage, channel="C1", text="x")
+        SlackNotifier(slack)._call(
+            slack.chat_postMessage, NOW, "t", part="thread", channel="C1", text="x"
+        )
     assert failed.value.retryable and "unreachable" in str(failed.value)
+    assert not failed.value.doubtful  # nothing was sent: it cannot have arrived

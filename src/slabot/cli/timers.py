@@ -36,7 +36,18 @@ def run(args: argparse.Namespace) -> int:
     if not lines:
         print("no dead timers" if args.dead else "no timers to do")
         return 0
-    header = ["ID", "Ticket", "Kind", "Stage", "#", "State", "Due (UTC)", "Tries", "Last error"]
+    header = [
+        "ID",
+        "Ticket",
+        "Kind",
+        "Stage",
+        "#",
+        "State",
+        "Due (UTC)",
+        "Next try",
+        "Tries",
+        "Last error",
+    ]
     table = [
         [
             str(line.timer.id),
@@ -44,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
             line.timer.kind,
             line.timer.stage,
             str(line.timer.repeat + 1),
-            line.timer.state,
+            line.state,
             f"{line.timer.due_at:%Y-%m-%d %H:%M:%S}",
+            f"{line.timer.next_attempt_at:%H:%M:%S}" if line.state == "late" else "",
             str(line.timer.attempts),
             _short(line.timer.last_error or ""),
         ]

@@ -5,27 +5,32 @@ The three steps are separate on purpose:
 1. **Claim**, in one short transaction: the due timers (``sending`` whose claim is older than
    the lease: a clock died performing them; then ``pending`` whose ``next_attempt_at`` has
    come, read in due order through ``ix_timers_queue``)
-   become ``sending`` with ``claimed_at``/``claimed_by``. On PostgreSQL the rows are taken with
+   become ``sending`` with ``claimed_at``/``claimed_by`` (and ``first_claimed_at``, the first
+   time, kept through every retry and take-over). On PostgreSQL the rows are taken with
    ``FOR UPDATE SKIP LOCKED``, so two dispatchers running at once never take the same row; on
    SQLite the write lock already admits one writer at a time. A timer waits while an earlier
    one of its ticket is being retried or performed, so each ticket's timers go out in order.
-2. **Perform**, outside any transaction (a slow Slack must not hold database locks): check the
-   timer is still owed, then act (auto-solve and auto-close, through the ticket use cases, as
-   the system actor) and notify. Several tickets are performed at once (``workers`` threads),
-   each ticket's timers one after the other, so a ticket's messages keep their order while
-   the time one spends waiting on Slack is used for another.
+2. **Perform**, outside any transaction (a slow Slack must not hold database locks): look for
+   the parts in doubt of the whole batch (`Notifier.recover`, each conversation read once),
+   check the timer is still owed, then act (auto-solve and auto-close, through the ticket use
+   cases, as the system actor) and notify. Several tickets are performed at once
+   (``workers`` threads), each ticket's timers one after the other, so a ticket's messages
+   keep their order while the time one spends waiting on Slack is used for another.
 3. **Record**, one transaction for the tick (`Tickets.record_timers`): ``fired`` with the
-   receipt, ``dropped`` with the reason, back to ``pending`` with a backoff, or ``dead`` after
-   ``max_attempts``, with each settled ticket's next timers.
+   receipt, ``dropped`` with the reason, back to ``pending`` with a capped backoff for as long
+   as the ticket owes it, or ``dead`` when only a person can help (a revoked token, an unknown
+   channel, a missing pager key), with each settled ticket's next timers.
 
 In a burst (`Dispatcher.ticks`) the steps of consecutive batches overlap: the next batch is
 claimed while one is performed, and each is recorded while the next is performed.
 
-Exactly once: a message is only re-sent after a crash once the notifier has looked for it
-(`Notifier.delivered`), parts that arrived before a failure are recorded and skipped, and an
-action is marked ``acted`` in the same transaction as the ticket change it makes. A clock that
-dies before a batch is recorded leaves its timers ``sending``; the next clock takes them over
-after the lease and asks the notifier before sending any of them again.
+Exactly once: parts that arrived before a failure are recorded and skipped, and an action is
+marked ``acted`` in the same transaction as the ticket change it makes. A part whose request
+left without an answer (a timeout, a dropped connection) is recorded as ``doubtful``; a clock
+that dies before a batch is recorded leaves its timers ``sending``, every part in doubt, and
+the next clock takes them over after the lease. A part in doubt is never sent again before
+the notifier has looked for it, from the timer's first claim on, so however many clocks died
+in a row, whatever any of them sent is found.
 
 The core never reads the wall clock: ``now`` is given to `Dispatcher.tick` and, through the
 ``clock`` it is handed, to `Dispatcher.ticks`.
@@ -41,15 +46,15 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from ..notify import Delivery, DeliveryFailed, Notifier, Receipt
+from ..notify import Delivery, DeliveryFailed, Doubt, Notifier, Receipt
 from ..sla.schedule import Timer as Owed
 from ..store import Store
 from ..store.tables import Ticket, Timer
@@ -112,7 +117,9 @@ class Backoff:
     sooner than the far end asked (Slack's Retry-After)."""
 
     base: timedelta = timedelta(seconds=5)
-    cap: timedelta = timedelta(minutes=10)
+    # A timer retries for as long as its ticket owes it; after a long outage it goes out
+    # within this of Slack's return.
+    cap: timedelta = timedelta(minutes=5)
     jitter: float = 0.5
 
     def delay(
@@ -147,9 +154,18 @@ class _Claim:
     timer: Timer  # the row as it was before this claim
 
     @property
-    def recovering_since(self) -> datetime | None:
-        """When the interrupted attempt began, for a timer a dead clock left ``sending``."""
-        return self.timer.claimed_at if self.timer.state == "sending" else None
+    def doubt(self) -> Doubt | None:
+        """Which parts may have arrived unrecorded: every part not done of a timer a dead
+        clock left ``sending``, the ``doubtful`` ones of an earlier attempt; looked for from
+        the first claim (or the latest, for a claim made before that was kept)."""
+        timer = self.timer
+        since = timer.first_claimed_at or timer.claimed_at or timer.due_at
+        if timer.state == "sending":
+            return Doubt(since)
+        doubtful = timer.detail.get("doubtful")
+        if not doubtful:
+            return None
+        return Doubt(since, None if doubtful is True else frozenset(doubtful))
 
 
 def clock_name() -> str:
@@ -167,7 +183,6 @@ class Dispatcher:
         name: str | None = None,
         batch: int = 200,
         lease: timedelta = LEASE,
-        max_attempts: int = 8,
         backoff: Backoff = Backoff(),
         grace: timedelta = GRACE,
         workers: int = WORKERS,
@@ -179,7 +194,6 @@ class Dispatcher:
         self.name = name or clock_name()
         self.batch = batch
         self.lease = lease
-        self.max_attempts = max_attempts
         self.backoff = backoff
         self.grace = grace
         self.workers = workers
@@ -275,13 +289,14 @@ class Dispatcher:
         """Each ticket's claims, several tickets at once: ``workers`` threads take the next
         ticket as they become free (one task a thread, not one a ticket: a burst is thousands)."""
         views, now = batch.views, batch.now
+        found = self._recover(batch)
         grouped: dict[int, list[_Claim]] = {}  # in due order, as claimed
         for claim in batch.claims:
             grouped.setdefault(claim.timer.ticket_id, []).append(claim)
         tickets = list(grouped.values())
         workers = min(self.workers, len(tickets))
         if workers <= 1:
-            return [d for claims in tickets for d in self._perform(claims, views, now)]
+            return [d for claims in tickets for d in self._perform(claims, views, now, found)]
         queue = iter(tickets)
         lock = threading.Lock()
 
@@ -292,24 +307,46 @@ class Dispatcher:
                     claims = next(queue, None)
                 if claims is None:
                     return done
-                done += self._perform(claims, views, now)
+                done += self._perform(claims, views, now, found)
 
         with ThreadPoolExecutor(workers, "slabot-tick") as pool:
             parts = [pool.submit(work) for _ in range(workers)]
             return [d for part in parts for d in part.result()]
 
+    def _recover(self, batch: _Batch) -> dict[int, frozenset[str] | DeliveryFailed]:
+        """What the notifiers found of the batch's parts in doubt, by timer id, looked for all
+        at once so that each conversation is read once however many of its messages are in
+        doubt (a timer missing here had none)."""
+        doubtful = [
+            self._delivery(claim, batch.views, batch.now) for claim in batch.claims if claim.doubt
+        ]
+        if not doubtful:
+            return {}
+        try:
+            found = self.notifier.recover(doubtful)
+        except Exception as exc:  # a bug: nothing in doubt is sent until it is looked for
+            log.exception("looking for %d timers' messages in doubt failed", len(doubtful))
+            failed = DeliveryFailed(f"looking for messages in doubt: {type(exc).__name__}: {exc}")
+            return {d.timer.id: failed for d in doubtful}  # type: ignore[misc]
+        return {d.timer.id: found.get(d.key, frozenset()) for d in doubtful}  # type: ignore[misc]
+
     def _perform(
-        self, claims: list[_Claim], views: dict[int, TicketView], now: datetime
+        self,
+        claims: list[_Claim],
+        views: dict[int, TicketView],
+        now: datetime,
+        found: dict[int, frozenset[str] | DeliveryFailed],
     ) -> list[_Done]:
         """One ticket's claimed timers, in order; after one that must be retried, the rest of
         the ticket's wait behind it."""
         done: list[_Done] = []
         retrying = False
         for claim in claims:
-            if retrying:
-                done.append(_Done("held", self._unclaim(claim.timer)))
+            if retrying:  # what it had in doubt stays so
+                held = _carried(self._delivery(claim, views, now))
+                done.append(_Done("held", self._unclaim(claim.timer, detail=held)))
                 continue
-            done.append(self._run(claim, views, now))
+            done.append(self._run(claim, views, now, found.get(claim.timer.id)))
             retrying = done[-1].outcome == "retried"
         return done
 
@@ -319,15 +356,19 @@ class Dispatcher:
         """Up to ``batch`` due timers, earliest due first, none behind an earlier timer of its
         ticket that is waiting to be retried or being performed.
 
-        Two reads: the timers a dead clock left ``sending`` (rare), then the pending ones in
+        Two reads: the timers a dead clock left ``sending`` (rare; never this clock's own, which
+        are in flight however long they take), then the pending ones in
         the order of ``ix_timers_queue`` (state, due time, id), which the database reads only
         as far as the batch needs. ``due_at <= now`` bounds that read (a timer's next attempt
         is never before its due time), so a quiet tick reads nothing past the due timers."""
         stale = now - self.lease
         earlier = aliased(Timer)
+        # A claim of this clock's is in flight however old (a batch can outlast the lease when
+        # Slack is slow); only another clock's can have been left behind by its death.
+        mine = earlier.claimed_by == self.name
         busy = or_(
             and_(earlier.state == "pending", earlier.next_attempt_at > now),
-            and_(earlier.state == "sending", earlier.claimed_at >= stale),  # type: ignore[operator]
+            and_(earlier.state == "sending", or_(earlier.claimed_at >= stale, mine)),  # type: ignore[operator]
         )
         behind = exists().where(
             earlier.ticket_id == Timer.ticket_id,
@@ -337,7 +378,11 @@ class Dispatcher:
                 and_(earlier.due_at == Timer.due_at, earlier.id < Timer.id),  # type: ignore[operator]
             ),
         )
-        interrupted = and_(Timer.state == "sending", Timer.claimed_at < stale)  # type: ignore[arg-type, operator]
+        interrupted = and_(
+            Timer.state == "sending",  # type: ignore[arg-type]
+            Timer.claimed_at < stale,  # type: ignore[operator]
+            Timer.claimed_by != self.name,  # type: ignore[arg-type]
+        )
         due = and_(
             Timer.state == "pending",  # type: ignore[arg-type]
             Timer.due_at <= now,  # type: ignore[arg-type]
@@ -362,7 +407,15 @@ class Dispatcher:
                 claim = (
                     update(Timer)
                     .where(Timer.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
-                    .values(state="sending", claimed_at=now, claimed_by=self.name)
+                    .values(
+                        state="sending",
+                        claimed_at=now,
+                        claimed_by=self.name,
+                        # kept from the first claim (or from a claim made before it was)
+                        first_claimed_at=func.coalesce(
+                            Timer.first_claimed_at, Timer.claimed_at, now
+                        ),
+                    )
                     .execution_options(synchronize_session=False)
                 )
                 session.execute(claim)
@@ -376,19 +429,36 @@ class Dispatcher:
 
     # -- perform ----------------------------------------------------------------------------
 
-    def _run(self, claim: _Claim, views: dict[int, TicketView], now: datetime) -> _Done:
+    def _delivery(self, claim: _Claim, views: dict[int, TicketView], now: datetime) -> Delivery:
         timer = claim.timer
-        delivery = Delivery(
+        return Delivery(
             timer,
             views[timer.ticket_id],
             now,
             late=self._late(timer, now),
             done=frozenset(timer.detail.get("done") or ()),
-            recovering_since=claim.recovering_since,
+            doubt=claim.doubt,
         )
+
+    def _run(
+        self,
+        claim: _Claim,
+        views: dict[int, TicketView],
+        now: datetime,
+        found: frozenset[str] | DeliveryFailed | None,
+    ) -> _Done:
+        """Perform one claimed timer; ``found`` is what was found of its parts in doubt (a
+        failure: nobody could tell yet, so nothing is sent; None: nothing was in doubt)."""
+        timer = claim.timer
+        delivery = self._delivery(claim, views, now)
+        if isinstance(found, DeliveryFailed):
+            return self._failed(delivery, found)
+        if found is not None:  # the doubt is settled: what was found is done, the rest is not
+            delivery = replace(delivery, done=delivery.done | found, doubt=None)
+        receipt: Receipt = dict.fromkeys(sorted(found or ()), "found")
         try:
-            if delivery.recovering_since and self.notifier.delivered(delivery):
-                return self._fired(delivery, {"found": "already delivered before a restart"})
+            if found is not None and self.notifier.delivered(delivery):
+                return self._fired(delivery, receipt)
             if not timer.detail.get("acted"):
                 owed = _still_owed(timer, delivery.view)
                 if isinstance(owed, str):
@@ -396,12 +466,17 @@ class Dispatcher:
                 if owed.due_at > now:  # the ticket changed while the timer was claimed
                     return _Done(
                         "held",
-                        self._unclaim(timer, due_at=owed.due_at, next_attempt_at=owed.due_at),
+                        self._unclaim(
+                            timer,
+                            due_at=owed.due_at,
+                            next_attempt_at=owed.due_at,
+                            detail=_carried(delivery),
+                        ),
                     )
             if timer.kind in ACTIONS and not timer.detail.get("acted"):
                 delivery = self._act(delivery)
                 views[timer.ticket_id] = delivery.view
-            receipt = self.notifier.send(delivery)
+            receipt.update(self.notifier.send(delivery))
         except TicketError as refused:
             return self._drop(delivery, str(refused))
         except DeliveryFailed as failure:
@@ -446,7 +521,7 @@ class Dispatcher:
 
     def _fired(self, delivery: Delivery, receipt: Receipt) -> _Done:
         timer = delivery.timer
-        detail = {**timer.detail, "receipt": receipt}
+        detail = {**_carried(delivery), "receipt": receipt}
         if delivery.late:
             detail["late"] = delivery.late
         record = self._record(
@@ -463,12 +538,13 @@ class Dispatcher:
         return _Done("dropped", self._record(delivery.timer, state="dropped", detail=detail))
 
     def _failed(self, delivery: Delivery, failure: DeliveryFailed) -> _Done:
+        """Try again later, for as long as the ticket owes it (each attempt checks that), unless
+        only a person can help: then the timer is dead."""
         timer, now = delivery.timer, delivery.now
         attempts = timer.attempts + 1
-        done = sorted(set(timer.detail.get("done") or ()) | failure.done)
-        detail = {**timer.detail, "done": done} if done else timer.detail
+        detail = _carried(delivery, failure)
         error = str(failure)[:2000]
-        if failure.retryable and attempts < self.max_attempts:
+        if failure.retryable:
             wait = self.backoff.delay(attempts, failure.retry_after, self.rand)
             log.info("timer %s failed (%s); retrying in %s", delivery.key, error, wait)
             record = self._unclaim(
@@ -479,7 +555,7 @@ class Dispatcher:
                 detail=detail,
             )
             return _Done("retried", record)
-        log.warning("timer %s is dead after %d attempts: %s", delivery.key, attempts, error)
+        log.warning("timer %s is dead after %d attempt(s): %s", delivery.key, attempts, error)
         record = self._record(
             timer, state="dead", attempts=attempts, last_error=error, detail=detail
         )
@@ -487,11 +563,10 @@ class Dispatcher:
 
     def _give_up(self, delivery: Delivery, record: TimerOutcome) -> None:
         """Tell the ticket's channel that a timer is dead, once its death is recorded."""
-        error = record.values["last_error"]
+        error, attempts = record.values["last_error"], record.values["attempts"]
+        reason = error if attempts == 1 else f"{attempts} attempts, the last: {error}"
         try:
-            self.notifier.gave_up(
-                delivery, f"{record.values['attempts']} attempts, the last: {error}"
-            )
+            self.notifier.gave_up(delivery, reason)
         except Exception:
             log.exception("could not tell the channel that timer %s is dead", delivery.key)
 
@@ -502,6 +577,26 @@ class Dispatcher:
     def _unclaim(self, timer: Timer, **values: object) -> TimerOutcome:
         """Back to ``pending`` (a retry, or waiting behind an earlier timer of its ticket)."""
         return self._record(timer, state="pending", claimed_at=None, claimed_by=None, **values)
+
+
+def _carried(delivery: Delivery, failure: DeliveryFailed | None = None) -> dict[str, object]:
+    """The timer's ``detail`` after this attempt: ``done``, the parts that arrived (before it
+    and in it), and ``doubtful``, the parts to look for before the next attempt (``True``:
+    every part not done), left out when there are none."""
+    detail = {k: v for k, v in delivery.timer.detail.items() if k != "doubtful"}
+    done = delivery.done | (failure.done if failure else frozenset())
+    if done:
+        detail["done"] = sorted(done)
+    unsettled = delivery.doubt  # set when this attempt could not look for its parts in doubt
+    if unsettled is not None and unsettled.parts is None:
+        detail["doubtful"] = True
+        return detail
+    doubtful = (failure.doubtful if failure else frozenset()) | (
+        unsettled.parts if unsettled else frozenset()
+    )
+    if doubtful - done:
+        detail["doubtful"] = sorted(doubtful - done)
+    return detail
 
 
 def _still_owed(timer: Timer, view: TicketView) -> Owed | str:

@@ -1,7 +1,10 @@
 """What an operator sees of the timers, and how a dead one is sent again.
 
-A timer is dead when its delivery kept failing (or failed in a way only a person can fix: a
-revoked token, a missing pager key). Re-queuing it makes it due again at its own due time, so
+A timer whose delivery fails in a way that may pass (Slack down, rate limits, no answer) is
+*late*: it keeps trying, with waits capped at a few minutes, for as long as its ticket needs
+it, and the listing shows its tries and its last error. A timer is dead when its delivery
+failed in a way only a person can fix (a revoked token, an unknown channel, a missing pager
+key). Re-queuing it makes it due again at its own due time, so
 any clock sends it on its next tick whatever that clock's time reads (the operator's machine may
 run ahead of the clock's), with a fresh count of attempts; the parts that did arrive before
 (recorded on the timer) are not sent again.
@@ -25,6 +28,13 @@ class TimerLine:
     timer: Timer
     ref: str  # SLA-42
     workspace: str
+
+    @property
+    def state(self) -> str:
+        """The timer's state in an operator's words: ``late`` once an attempt has failed
+        (it is past due and retrying), else as stored."""
+        timer = self.timer
+        return "late" if timer.state == "pending" and timer.attempts else timer.state
 
 
 class NotDead(Exception):

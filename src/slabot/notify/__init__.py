@@ -4,6 +4,24 @@ The clock knows only the small interface in `base`; each adapter lives in its ow
 is imported by whoever builds the clock, so the interface loads neither slack_sdk nor httpx.
 """
 
-from .base import Delivery, DeliveryFailed, Fanout, Notifier, Receipt, timer_key
+from .base import (
+    Delivery,
+    DeliveryFailed,
+    Doubt,
+    Fanout,
+    Notifier,
+    Receipt,
+    Recovery,
+    timer_key,
+)
 
-__all__ = ["Delivery", "DeliveryFailed", "Fanout", "Notifier", "Receipt", "timer_key"]
+__all__ = [
+    "Delivery",
+    "DeliveryFailed",
+    "Doubt",
+    "Fanout",
+    "Notifier",
+    "Receipt",
+    "Recovery",
+    "timer_key",
+]

@@ -4,11 +4,17 @@ A notifier performs one timer (a reminder, a nudge, a page, a lifecycle note) as
 *parts*: a thread reply, a DM to each person, a card update, a PagerDuty event. Parts are named
 so that a failure can say which parts were done before it: the clock records them on the timer,
 and the next attempt skips them, so a retry never repeats a DM that already arrived.
+
+A failure can also name parts that are in *doubt*: the request left and no answer came (a
+timeout, a connection dropped), so the far end may well have performed it. A clock that died
+mid-delivery leaves every part not recorded as done in doubt. Before a part in doubt is sent
+again the clock asks the notifiers to look for it (`Notifier.recover`), for a whole batch at
+once, so each place is read once however many of its messages are in doubt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -26,12 +32,24 @@ def timer_key(timer: Timer) -> str:
 
 
 @dataclass(frozen=True)
+class Doubt:
+    """Parts of a timer that may have arrived without the clock knowing, since ``since`` (the
+    timer's first claim, so the search covers every attempt however many clocks died)."""
+
+    since: datetime
+    parts: frozenset[str] | None = None  # None: every part not done (a clock died sending)
+
+    def covers(self, part: str) -> bool:
+        return self.parts is None or part in self.parts
+
+
+@dataclass(frozen=True)
 class Delivery:
     """One attempt at performing a timer.
 
     ``late`` is why the timer goes out well after it fell due (None when on time).
-    ``recovering_since`` is set when a clock died while performing it: parts may have arrived
-    since then, and must be looked for before being sent again.
+    ``doubt`` says which parts may have arrived unrecorded: they are looked for
+    (`Notifier.recover`) before being sent again.
     """
 
     timer: Timer
@@ -39,7 +57,7 @@ class Delivery:
     now: datetime
     late: str | None = None
     done: frozenset[str] = frozenset()
-    recovering_since: datetime | None = None
+    doubt: Doubt | None = None
 
     @property
     def key(self) -> str:
@@ -56,13 +74,14 @@ class DeliveryFailed(Exception):
     ``retryable``: worth trying again later (429, 5xx, timeout, connection refused), else only
     an operator can help (bad token, unknown channel, missing configuration). ``retry_after``
     is the far end's own wish (Slack's Retry-After), in seconds. ``done`` names the parts that
-    did arrive before the failure.
+    did arrive before the failure, ``doubtful`` those whose request left without an answer.
     """
 
     reason: str
     retryable: bool = True
     retry_after: float | None = None
     done: frozenset[str] = field(default_factory=frozenset)
+    doubtful: frozenset[str] = field(default_factory=frozenset)
 
     def __str__(self) -> str:
         return self.reason
@@ -76,7 +95,13 @@ class DeliveryFailed(Exception):
             retryable=all(f.retryable for f in failures),
             retry_after=max(waits, default=None),
             done=done.union(*(f.done for f in failures)),
+            doubtful=frozenset().union(*(f.doubtful for f in failures)),
         )
+
+
+# What a look for parts in doubt found, per delivery key: the parts that had arrived, or why
+# nobody could tell yet (Slack's history rate-limited, say): then nothing is sent again.
+Recovery = dict[str, frozenset[str] | DeliveryFailed]
 
 
 class Notifier(Protocol):
@@ -84,8 +109,13 @@ class Notifier(Protocol):
         """Perform every part not in ``delivery.done``; raise `DeliveryFailed` if one fails."""
         ...
 
+    def recover(self, deliveries: Sequence[Delivery]) -> Recovery:
+        """Look for the parts each delivery's ``doubt`` covers, reading each place once for
+        all of them; a delivery missing from the answer had none of its parts arrive."""
+        ...
+
     def delivered(self, delivery: Delivery) -> bool:
-        """Whether every part not in ``delivery.done`` already arrived (after a crash)."""
+        """Whether every part is in ``delivery.done``: nothing is left to send."""
         ...
 
     def gave_up(self, delivery: Delivery, reason: str) -> None:
@@ -116,6 +146,16 @@ class Fanout:
         if failures:
             raise DeliveryFailed.combined(failures, frozenset(receipt))
         return receipt
+
+    def recover(self, deliveries: Sequence[Delivery]) -> Recovery:
+        """What every notifier found; a delivery one of them could not look for waits."""
+        found: Recovery = {}
+        for notifier in self.notifiers:
+            for key, looked in notifier.recover(deliveries).items():
+                known = found.get(key, frozenset())
+                if not isinstance(known, DeliveryFailed):
+                    found[key] = looked if isinstance(looked, DeliveryFailed) else known | looked
+        return found
 
     def delivered(self, delivery: Delivery) -> bool:
         return all(notifier.delivered(delivery) for notifier in self.notifiers)

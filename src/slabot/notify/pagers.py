@@ -26,14 +26,14 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from ..clock import messages
 from ..sla.policy import EscalationLevel, PagerDuty, Webhook
-from .base import Delivery, DeliveryFailed, Receipt
+from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 TIMEOUT = 10.0  # seconds
@@ -62,8 +62,11 @@ class Pagers:
             raise DeliveryFailed.combined(failures, frozenset(receipt))
         return receipt
 
+    def recover(self, deliveries: Sequence[Delivery]) -> Recovery:
+        """Nothing to look for: pagers cannot be asked, and fold a repeat by the timer's key."""
+        return {}
+
     def delivered(self, delivery: Delivery) -> bool:
-        # Pagers cannot be asked; only a timer they have nothing (left) to do for is delivered.
         return all(part in delivery.done for part, _ in _parts(_level(delivery)))
 
     def gave_up(self, delivery: Delivery, reason: str) -> None:

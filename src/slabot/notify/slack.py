@@ -8,25 +8,31 @@
   groups, ``S…``, are reached through that mention), and an update of the card.
 
 Every message carries Slack message metadata naming its timer (event ``slabot_timer``), which
-is how `SlackNotifier.delivered` finds out, after a clock died mid-delivery, what had already
-arrived: it reads the channel's history (or the thread's replies: Slack's history of a channel
-leaves thread replies out) since the interrupted claim.
+is how `SlackNotifier.recover` finds out what had arrived of messages in doubt (a clock died
+sending them, or Slack's answer never came): it reads each conversation (a channel's history,
+or a thread's replies: Slack's history of a channel leaves thread replies out) once for all
+the batch's messages in doubt there, from the earliest first claim among them. Slack allows
+few such reads (since 2025, one a minute for apps distributed outside its Marketplace).
 
 Slack's answers become `DeliveryFailed`: HTTP 429 (with its Retry-After), 5xx, Slack's own
 "try later" errors, timeouts and refused connections are retryable; anything else (a revoked
-token, an unknown channel) needs an operator. The client must not retry by itself (see
-`make_clock_client`): the timer row's backoff owns retries, so a rate-limited ticket never
-holds the clock's tick while other tickets wait.
+token, an unknown channel) needs an operator. A message whose request left without an answer
+(a timeout, a connection dropped) is *doubtful*: Slack often performs a call and answers late.
+The client must not retry by itself (see `make_clock_client`): the timer row's backoff owns
+retries, so a rate-limited ticket never holds the clock's tick while other tickets wait. After
+a 429, calls of the same scope (posts to that channel; history reads) fail at once, without
+reaching Slack, until its Retry-After has passed; other channels go on.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -35,8 +41,8 @@ from ..clock import messages
 from ..clock.messages import Message
 from ..settings import Settings
 from ..slack.blocks import mention, ticket_card
-from ..slack.keepalive import KeepAliveWebClient
-from .base import Delivery, DeliveryFailed, Receipt
+from ..slack.keepalive import KeepAliveWebClient, Unanswered
+from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,8 @@ RETRYABLE_ERRORS = frozenset(
 CARD_KINDS = frozenset({"page", "auto_solve", "auto_close"})  # timers that change the card
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}|#[^\s#]+")
+
+Conversation = tuple[str, str | None]  # a channel ID, and a thread's ts (None: the channel)
 
 
 def make_clock_client(settings: Settings) -> WebClient:
@@ -72,30 +80,50 @@ class SlackNotifier:
     def __init__(self, client: WebClient):
         self.client = client
         self._dms: dict[str, str] = {}  # user → DM channel, which never changes
+        self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
 
     def send(self, delivery: Delivery) -> Receipt:
         receipt: Receipt = {}
         try:
             for post in self._posts(delivery):
-                if post.part in delivery.done:
-                    continue
-                if delivery.recovering_since and self._found(post, delivery):
-                    receipt[post.part] = "found"
-                    continue
-                receipt[post.part] = self._post(post, delivery)
+                if post.part not in delivery.done:
+                    receipt[post.part] = self._post(post, delivery)
             if "card" not in delivery.done and self._updates_card(delivery):
                 receipt["card"] = self._update_card(delivery)
         except DeliveryFailed as failure:
             raise replace(failure, done=frozenset(receipt)) from None
         return receipt
 
+    def recover(self, deliveries: Sequence[Delivery]) -> Recovery:
+        """Each conversation holding a message in doubt read once, from the earliest first
+        claim among its messages; a message is found when its timer's metadata is there."""
+        found: Recovery = {}
+        wanted: dict[Conversation, list[tuple[Delivery, str]]] = {}
+        for delivery in deliveries:
+            try:
+                for post in self._posts(delivery):
+                    if self._doubtful(post, delivery):
+                        where = (self._channel(post, delivery.now), post.thread_ts)
+                        wanted.setdefault(where, []).append((delivery, post.part))
+            except DeliveryFailed as failure:  # a DM channel could not be opened
+                found[delivery.key] = failure
+        for where, looked in wanted.items():
+            since = min(d.doubt.since for d, _ in looked if d.doubt is not None)
+            try:
+                keys = self._timers_in(where, since, looked[0][0].now)
+            except DeliveryFailed as failure:
+                for delivery, _ in looked:
+                    found[delivery.key] = failure
+                continue
+            for delivery, part in looked:
+                known = found.get(delivery.key, frozenset())
+                if delivery.key in keys and not isinstance(known, DeliveryFailed):
+                    found[delivery.key] = known | {part}
+        return found
+
     def delivered(self, delivery: Delivery) -> bool:
-        # The card is not looked for: updating it again is harmless.
-        return all(
-            self._found(post, delivery)
-            for post in self._posts(delivery)
-            if post.part not in delivery.done
-        )
+        # The card is not counted: updating it again is harmless.
+        return all(post.part in delivery.done for post in self._posts(delivery))
 
     def gave_up(self, delivery: Delivery, reason: str) -> None:
         ticket = delivery.view.ticket
@@ -166,10 +194,25 @@ class SlackNotifier:
 
     # -- talking to Slack -------------------------------------------------------------------
 
+    def _doubtful(self, post: _Post, delivery: Delivery) -> bool:
+        """Whether ``post`` must be looked for before it is sent (again). A ``#name`` cannot
+        be: history needs a channel ID, so it is sent again (a duplicate risked, never a loss)."""
+        doubt = delivery.doubt
+        return (
+            doubt is not None
+            and doubt.covers(post.part)
+            and post.part not in delivery.done
+            and not post.to.startswith("#")
+        )
+
     def _post(self, post: _Post, delivery: Delivery) -> str:
+        channel = self._channel(post, delivery.now)
         posted = self._call(
             self.client.chat_postMessage,
-            channel=self._channel(post),
+            delivery.now,
+            f"chat.postMessage {channel}",  # Slack's limit: about a message a second a channel
+            part=post.part,
+            channel=channel,
             thread_ts=post.thread_ts,
             text=post.message.text,
             blocks=post.message.blocks,
@@ -183,6 +226,8 @@ class SlackNotifier:
         try:
             self._call(
                 self.client.chat_update,
+                delivery.now,
+                "chat.update",
                 channel=ticket.channel,
                 ts=ticket.message_ts,
                 text=text,
@@ -197,60 +242,89 @@ class SlackNotifier:
             return None
         return ticket.message_ts
 
-    def _found(self, post: _Post, delivery: Delivery) -> bool:
-        """Whether ``post`` is already in Slack: its timer's metadata in the channel's history
-        (the thread's replies for a thread) since the interrupted claim, less a second."""
-        if post.to.startswith("#"):
-            return False  # history needs a channel ID; a #name can only be posted to again
-        since = (delivery.recovering_since or delivery.timer.due_at) - timedelta(seconds=1)
+    def _timers_in(self, where: Conversation, since: datetime, now: datetime) -> set[str]:
+        """The keys of the timers whose messages are in a conversation since ``since`` (less a
+        second, for the clocks' skew), every page of it."""
+        channel, thread_ts = where
         request: dict[str, Any] = {
-            "channel": self._channel(post),
-            "oldest": f"{since.timestamp():.6f}",
+            "channel": channel,
+            "oldest": f"{(since - timedelta(seconds=1)).timestamp():.6f}",
             "include_all_metadata": True,
             "limit": HISTORY_PAGE,
         }
-        read = self.client.conversations_history
-        if post.thread_ts:
-            read, request["ts"] = self.client.conversations_replies, post.thread_ts
+        read, scope = self.client.conversations_history, "conversations.history"
+        if thread_ts:
+            read, scope = self.client.conversations_replies, "conversations.replies"
+            request["ts"] = thread_ts
+        keys: set[str] = set()
         while True:
             try:
-                page = self._call(read, **request)
+                page = self._call(read, now, scope, **request)
             except DeliveryFailed as failure:
                 if failure.retryable:
                     raise
                 # History cannot be read here (a channel slabot posts to without being in
                 # it, a missing scope): sending again risks a duplicate, never a loss.
-                log.warning("cannot check %s for timer %s: %s", post.to, delivery.key, failure)
-                return False
-            if any(_names(message, delivery.key) for message in page.get("messages") or []):
-                return True
+                log.warning("cannot read %s to look for messages in doubt: %s", channel, failure)
+                return keys
+            keys.update(filter(None, map(_timer_named, page.get("messages") or [])))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return False
+                return keys
             request["cursor"] = cursor
 
-    def _channel(self, post: _Post) -> str:
+    def _channel(self, post: _Post, now: datetime) -> str:
         if not post.part.startswith("dm:"):
             return post.to
         if post.to not in self._dms:
-            opened = self._call(self.client.conversations_open, users=post.to)
+            opened = self._call(
+                self.client.conversations_open, now, "conversations.open", users=post.to
+            )
             self._dms[post.to] = opened["channel"]["id"]
         return self._dms[post.to]
 
-    def _call(self, method: Callable[..., Any], **kwargs: Any) -> Any:
+    def _call(
+        self,
+        method: Callable[..., Any],
+        now: datetime,
+        scope: str,
+        *,
+        part: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """One Web API call, unless Slack asked calls of its ``scope`` to wait until after
+        ``now``. ``part`` names the message it posts: in doubt if the answer never comes."""
+        until = self._limited.get(scope)
+        if until is not None and now < until:
+            wait = (until - now).total_seconds()
+            reason = f"Slack asked to wait {wait:.0f}s more ({scope})"
+            raise DeliveryFailed(reason, retry_after=wait)
         try:
             return method(**kwargs)
         except SlackApiError as exc:
-            raise failure(exc) from None
+            failed = failure(exc)
+            if failed.retry_after:
+                self._limited[scope] = now + timedelta(seconds=failed.retry_after)
+            raise failed from None
         except OSError as exc:  # timeouts, refused or dropped connections
-            raise DeliveryFailed(f"Slack unreachable: {exc}") from None
+            doubtful = frozenset({part}) if part and _may_have_arrived(exc) else frozenset()
+            why = "no answer from Slack" if doubtful else "Slack unreachable"
+            raise DeliveryFailed(f"{why}: {exc}", doubtful=doubtful) from None
 
 
-def _names(message: dict[str, Any], key: str) -> bool:
-    """Whether a message from history carries the metadata of timer ``key``."""
+def _may_have_arrived(exc: OSError) -> bool:
+    """Whether a call that failed with ``exc`` may have reached Slack. Only a failure to
+    connect (a plain `URLError`, from this client and from urllib alike) proves it did not;
+    a timeout or a dropped connection after the request left may follow Slack's work."""
+    return isinstance(exc, Unanswered) or not isinstance(exc, URLError)
+
+
+def _timer_named(message: dict[str, Any]) -> str | None:
+    """The key of the timer a message from history was sent for, if it was."""
     metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    return metadata.get("event_type") == EVENT_TYPE and payload.get("timer") == key
+    if metadata.get("event_type") != EVENT_TYPE:
+        return None
+    return (metadata.get("event_payload") or {}).get("timer")
 
 
 def _contacts(delivery: Delivery) -> tuple[str, ...]:

@@ -7,15 +7,19 @@ everything slack_sdk does (building the request, Slack's errors, retry handlers,
 headers) and replaces only the step that moves bytes: idle connections wait in a small pool, one
 per call in flight, and are reused.
 
-A connection the far end closed while idle fails on its next use before any answer arrives;
-such a call is sent again, once, on a new connection: Slack never saw it. Any other failure
-surfaces as urllib's would (`URLError` or `HTTPError`), so callers handle both clients alike.
+A connection the far end closed while idle is seen to be closed before it is reused (it reads
+as ready, at its end), and a new one is made. A call is never sent twice by this client: once
+a request has left, a failure (a timeout, a connection dropped before the answer) may come
+after Slack performed it, and raises `Unanswered` so that the caller can tell it from a
+failure to connect (a plain `URLError`: nothing was sent). Both are `URLError`s, so callers
+(and slack_sdk's retry handlers) handle this client like slack_sdk's own.
 """
 
 from __future__ import annotations
 
 import http.client
 import io
+import select
 import socket
 import ssl
 import threading
@@ -28,10 +32,12 @@ from urllib.request import Request
 from slack_sdk import WebClient
 
 IDLE_MAX = 16  # idle connections kept per host: more threads than that make their own
-# What a reused connection raises when the far end had closed it: the request was not read.
-_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 Host = tuple[str, str]  # scheme, host[:port]
+
+
+class Unanswered(URLError):
+    """The request left (wholly or in part) and no answer came: the far end may have acted."""
 
 
 class KeepAliveWebClient(WebClient):
@@ -47,47 +53,45 @@ class KeepAliveWebClient(WebClient):
         host: Host = (parts.scheme, parts.netloc)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = dict(req.header_items())
-        while True:
-            connection, reused = self._take(host)
-            try:
-                connection.request(req.get_method(), target, body=req.data, headers=headers)
-                response = connection.getresponse()
-                body = response.read()
-            except _STALE as exc:
-                connection.close()
-                if reused:
-                    continue
-                raise URLError(exc) from None
-            except (OSError, http.client.HTTPException) as exc:
-                connection.close()
-                if isinstance(exc, TimeoutError):
-                    raise  # as urllib lets a read timeout through
-                raise URLError(exc) from None
-            if response.will_close:
-                connection.close()
-            else:
-                self._give_back(host, connection)
-            if not 200 <= response.status < 300:
-                raise HTTPError(
-                    url, response.status, response.reason, response.headers, io.BytesIO(body)
-                )
-            charset = response.headers.get_content_charset() or "utf-8"
-            return {
-                "status": response.status,
-                "headers": response.headers,
-                "body": body.decode(charset),
-            }
+        connection = self._take(host)
+        try:
+            connection.request(req.get_method(), target, body=req.data, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise Unanswered(exc) from None
+        if response.will_close:
+            connection.close()
+        else:
+            self._give_back(host, connection)
+        if not 200 <= response.status < 300:
+            raise HTTPError(
+                url, response.status, response.reason, response.headers, io.BytesIO(body)
+            )
+        charset = response.headers.get_content_charset() or "utf-8"
+        return {
+            "status": response.status,
+            "headers": response.headers,
+            "body": body.decode(charset),
+        }
 
     @cached_property
     def _context(self) -> ssl.SSLContext:
         """One TLS context for every connection (making one reads the system's certificates)."""
         return self.ssl or ssl.create_default_context()
 
-    def _take(self, host: Host) -> tuple[http.client.HTTPConnection, bool]:
-        with self._lock:
-            idle = self._idle.get(host)
-            if idle:
-                return idle.pop(), True
+    def _take(self, host: Host) -> http.client.HTTPConnection:
+        """An idle connection still open, else a new one (a failure to connect: `URLError`)."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(host)
+                connection = idle.pop() if idle else None
+            if connection is None:
+                break
+            if not _closed_by_peer(connection):
+                return connection
+            connection.close()
         scheme, netloc = host
         connection: http.client.HTTPConnection
         if scheme == "https":
@@ -103,7 +107,7 @@ class KeepAliveWebClient(WebClient):
         # http.client sends a large body apart from its headers; without this the body would
         # wait for the far end to acknowledge the headers (Nagle against delayed ACKs).
         connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, False
+        return connection
 
     def _give_back(self, host: Host, connection: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -112,3 +116,13 @@ class KeepAliveWebClient(WebClient):
                 idle.append(connection)
                 return
         connection.close()
+
+
+def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection has something to read: the far end's close (or bytes nobody
+    asked for), either way not a connection to send a request on. One poll, no waiting."""
+    if connection.sock is None:
+        return True
+    poller = select.poll()
+    poller.register(connection.sock, select.POLLIN)
+    return bool(poller.poll(0))

@@ -7,7 +7,8 @@
 * ``timers`` is every future obligation (reminder, nudge, page, follow-up, auto-solve, …), unique
   per ticket by ``(kind, stage, repeat)`` so nothing can fire twice. The clock claims a due
   timer (``sending``, with ``claimed_at``/``claimed_by``) before it acts, so a claim left
-  behind by a killed clock can be recognised once its lease runs out.
+  behind by a killed clock can be recognised once its lease runs out; ``first_claimed_at``
+  stays from the first claim on, so what any earlier attempt sent can be looked for.
 * ``policy_versions`` keeps the text of every policy a ticket was opened under, by digest, so
   editing a policy file never changes the rules of tickets already running.
 * ``outages`` is downtime recorded without a ticket (``/sla outage start|end``) and planned
@@ -127,6 +128,9 @@ class Timer(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     claimed_at: datetime | None = instant()  # when a clock took it to perform (state sending)
     claimed_by: str | None = Field(default=None, max_length=64)  # which clock
+    # the first claim, kept through retries and take-overs: a search for messages that may
+    # have arrived unrecorded starts here
+    first_claimed_at: datetime | None = instant()
 
 
 class ChannelPolicy(SQLModel, table=True):
