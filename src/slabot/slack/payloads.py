@@ -266,6 +266,21 @@ class OpenFormMetadata(_Part):
             ) from None
 
 
+# -- events --------------------------------------------------------------------------------
+
+
+class _HomeEvent(_Part):
+    user: SlackId
+    tab: str = "home"
+
+
+class HomeOpened(_Part):
+    """An ``app_home_opened`` delivery: whose Home tab, in which workspace."""
+
+    team_id: SlackId
+    event: _HomeEvent
+
+
 # -- slash commands --------------------------------------------------------------------------
 
 
