@@ -10,6 +10,7 @@ signed command, click or form delivered again records one change and is answered
 was; an event is handled once per ``event_id``, also when only its retry arrives.
 """
 
+# ruff: noqa: F811  (the fixtures imported from test_slack_app are parameters here)
 from __future__ import annotations
 
 import json
@@ -136,7 +137,7 @@ def test_a_click_missing_what_slabot_reads_is_told_through_its_response_url(slac
     slack.open()
     before, calls = state(slack), channel_calls(slack)
     url = slack.fake.response_url("click")
-    channel, ts = slack.card_of(1)
+    _, ts = slack.card_of(1)
     body = slackreq.block_actions(
         [slackreq.button("sla_ack", control(slack.card(1), "sla_ack")["value"])],
         message_ts=ts,

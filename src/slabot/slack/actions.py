@@ -75,34 +75,14 @@ def register(app: App, bot: Slabot) -> None:
             ),
         )
     )
-    app.action("sla_wait")(
-        change(
-            "wait",
-            lambda ws, c, u, now, key: t.set_status(
-                ws,
-                c.number,
-                "waiting_on_customer",
-                actor=u,
-                now=now,
-                expected_version=c.version,
-                idempotency_key=key,
-            ),
+
+    def set_status(status: str) -> Apply:
+        return lambda ws, c, u, now, key: t.set_status(
+            ws, c.number, status, actor=u, now=now, expected_version=c.version, idempotency_key=key
         )
-    )
-    app.action("sla_resume")(
-        change(
-            "resume",
-            lambda ws, c, u, now, key: t.set_status(
-                ws,
-                c.number,
-                "open",
-                actor=u,
-                now=now,
-                expected_version=c.version,
-                idempotency_key=key,
-            ),
-        )
-    )
+
+    app.action("sla_wait")(change("wait", set_status("waiting_on_customer")))
+    app.action("sla_resume")(change("resume", set_status("open")))
     app.action("sla_resolve")(
         change(
             "resolve",
