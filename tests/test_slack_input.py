@@ -263,6 +263,16 @@ def test_a_command_missing_its_workspace_is_answered_and_changes_nothing(slack):
     assert state(slack) == before
 
 
+def test_a_command_whose_text_says_payload_is_not_lost(slack):
+    """Bolt takes any form with "payload" in it for an interactivity payload."""
+    slack.open()
+    slack.clock.advance(minutes=5)
+    assert slack.command("update 1 the payload service is down").text == ""
+    slack.wait_thread(1, 2)
+    [update] = slack.events_of(1, "update_posted")
+    assert update.after["text"] == "the payload service is down"
+
+
 # -- replays ----------------------------------------------------------------------------------
 
 

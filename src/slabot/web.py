@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request.internals import build_context
 
 from .slack.payloads import BadRequest, check_envelope
 
@@ -50,8 +52,22 @@ def read_request(request: WsgiHttpRequest) -> BoltRequest:
         # Bolt parses the body (JSON, a form, a form's JSON payload) and reads its ids as it
         # builds the request: whatever fails there is the body's shape, not our state.
         raise BadRequest("the request body is not a Slack request slabot can read") from None
+    _keep_form_fields(bolt)
     check_envelope(bolt.body)
     return bolt
+
+
+def _keep_form_fields(bolt: BoltRequest) -> None:
+    """Bolt (1.30) takes a form whose text contains the word "payload" anywhere for an
+    interactivity payload and, finding no ``payload=`` field, reads it as empty: ``/sla update
+    1 the payload service is down`` would be lost (a 404). Such a form is read as the fields it
+    is."""
+    if bolt.body or not bolt.raw_body or bolt.raw_body.lstrip().startswith("{"):
+        return
+    fields = dict(parse_qsl(bolt.raw_body, keep_blank_values=True))
+    if fields and "payload" not in fields:
+        bolt.body = fields
+        bolt.context = build_context(BoltContext(), fields)
 
 
 def wsgi_app(app: App, health: Callable[[], bool] = lambda: True) -> Callable[..., Iterable[bytes]]:
