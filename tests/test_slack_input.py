@@ -14,6 +14,7 @@ was; an event is handled once per ``event_id``, also when only its retry arrives
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -313,6 +314,45 @@ def test_the_same_click_delivered_twice_acknowledges_once_and_refuses_nothing(sl
     assert len(slack.thread(1)) == 2
 
 
+def test_the_same_command_delivered_twice_at_once_changes_the_ticket_once(slack):
+    """Both deliveries in flight together: the second waits for the ticket's lock, then finds
+    the first's key."""
+    slack.open()
+    slack.clock.advance(minutes=5)
+    body = slackreq.slash_command("resolve 1 fixed", user_id=ADMIN)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: slack.send(body), range(2)))
+
+    assert [(a.status, a.text) for a in answers] == [(200, ""), (200, "")]
+    slack.wait_thread(1, 2)
+    slack.nothing_more("chat.postMessage", 3)
+    assert len(slack.events_of(1, "status_changed")) == 1
+    assert slack.ticket(1).status == "resolved"
+
+
+def test_the_same_page_answer_delivered_twice_is_recorded_once(slack):
+    slack.open()
+    slack.clock.advance(minutes=5)
+    channel, ts = slack.card_of(1)
+    body = slackreq.block_actions(
+        [slackreq.button("sla_page_ack", "1:level_2")],
+        user_id=ADMIN,
+        message_ts=ts,
+        channel_id=channel,
+    )
+
+    answers = [slack.send(body) for _ in range(2)]
+
+    assert [(a.status, a.text) for a in answers] == [(200, ""), (200, "")]
+
+    slack.wait_thread(1, 2)
+    slack.nothing_more("chat.postMessage", 3)
+    slack.nothing_more("chat.postEphemeral", 0)  # the repeat is answered as the first was
+    assert len(slack.events_of(1, "page_acknowledged")) == 1
+    assert slack.ticket(1).acknowledged_by == ADMIN
+    assert len(slack.fake.calls_to("chat.update")) == 2  # the card, the clicked message
+
+
 def test_the_same_update_form_submitted_twice_posts_one_update(slack):
     slack.open()
     slack.clock.advance(minutes=5)
@@ -322,8 +362,9 @@ def test_the_same_update_form_submitted_twice_posts_one_update(slack):
         "sla_update", values, private_metadata=f"1:{version}", view_id="VUPDATE01"
     )
 
-    assert (slack.send(body).status, slack.send(body).status) == (200, 200)
+    first, again = slack.send(body), slack.send(body)
 
+    assert [(a.status, a.text) for a in (first, again)] == [(200, ""), (200, "")]  # form closes
     slack.wait_thread(1, 2)
     slack.nothing_more("chat.postMessage", 3)
     assert len(slack.events_of(1, "update_posted")) == 1
