@@ -227,11 +227,11 @@ BODIES = {
     ),
     "a view that is a string": (
         payload_form({"type": "view_submission", "team": {"id": TEAM}, "view": "sla_open"}),
-        "view:",
+        "view:|not a Slack request",  # an older Bolt (1.21) already fails reading it
     ),
     "an event that is a string": (
         json.dumps({"type": "event_callback", "event_id": "Ev1", "event": "app_home_opened"}),
-        "event:",
+        "event:|not a Slack request",  # an older Bolt (1.21) already fails reading it
     ),
 }
 
@@ -246,7 +246,8 @@ def test_a_signed_body_bolt_cannot_parse_is_a_400_with_one_line(slack, case):
 
     assert answer.status == 400
     assert answer.headers["content-type"].startswith("text/plain")
-    assert says in answer.text and answer.text.count("\n") == 1
+    assert any(words in answer.text for words in says.split("|"))
+    assert answer.text.count("\n") == 1
     assert state(slack) == before
     assert channel_calls(slack) == calls
 

@@ -39,7 +39,7 @@ def read(model: type[M], data: Any, what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors(include_url=False, include_input=False)[0]
+        error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "its content"
         raise BadRequest(f"slabot could not read {what} ({where}: {error['msg']})") from None
 
