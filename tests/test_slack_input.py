@@ -130,9 +130,16 @@ def test_a_click_that_cannot_be_read_is_acknowledged_told_and_changes_nothing(sl
         lambda p: p.update(team="T0001"),  # Bolt takes a bare string; slabot reads team.id
         lambda p: p.update(user={"name": "no id"}),
         lambda p: p.update(trigger_id=7),
+        lambda p: p.update(trigger_id="9" * 200),
         lambda p: p["actions"][0].update(action_ts=None),
     ],
-    ids=["team a string", "user without id", "trigger a number", "action without its time"],
+    ids=[
+        "team a string",
+        "user without id",
+        "trigger a number",
+        "trigger longer than Slack's",
+        "action without its time",
+    ],
 )
 def test_a_click_missing_what_slabot_reads_is_told_through_its_response_url(slack, change):
     slack.open()

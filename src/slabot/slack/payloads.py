@@ -16,9 +16,10 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-# Slack's ids (T…, U…, C…) are short; the bounds keep a key built of them within its column.
+# Slack's ids (T…, U…, C…) and triggers are short; the bounds keep every idempotency key built
+# of them (``click:…``, ``pick:…``, ``cmd:…``) within its 128-character column.
 SlackId = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-Trigger = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Trigger = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 ActionTs = Annotated[str, StringConstraints(min_length=1, max_length=20)]
 Number = Annotated[int, Field(gt=0, lt=10**9)]
 SCRAPS = "use the buttons on the ticket's latest card, or `/sla help`"
