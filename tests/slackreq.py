@@ -67,10 +67,10 @@ _serial = itertools.count(1)
 
 
 def sign(secret: str, timestamp: int | str, body: str | bytes) -> str:
-    """Slack's request signature: ``"v0=" + HMAC-SHA256 hex of "v0:{timestamp}:{body}"``."""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8")
-    base = f"v0:{timestamp}:{body}".encode()
+    """Slack's request signature: ``"v0=" + HMAC-SHA256 hex of "v0:{timestamp}:{body}"``,
+    over the body's bytes as sent (even bytes that are not UTF-8)."""
+    raw = body.encode() if isinstance(body, str) else body
+    base = f"v0:{timestamp}:".encode() + raw
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
@@ -86,12 +86,12 @@ def signed_headers(
     """The headers Slack sends with ``body``: timestamp (now by default), signature, content type
     (JSON for a body starting with ``{``, else form) and, for a redelivery, the retry headers."""
     ts = int(time.time()) if timestamp is None else int(timestamp)
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    raw = body.encode() if isinstance(body, str) else body
     headers = {
-        "Content-Type": content_type or (JSON if text.lstrip().startswith("{") else FORM),
+        "Content-Type": content_type or (JSON if raw.lstrip().startswith(b"{") else FORM),
         "User-Agent": USER_AGENT,
         "X-Slack-Request-Timestamp": str(ts),
-        "X-Slack-Signature": sign(secret, ts, text),
+        "X-Slack-Signature": sign(secret, ts, raw),
     }
     if retry_num is not None:
         headers["X-Slack-Retry-Num"] = str(retry_num)
@@ -102,7 +102,7 @@ def signed_headers(
 
 def post(
     url: str,
-    body: str,
+    body: str | bytes,
     secret: str,
     *,
     timestamp: int | None = None,
@@ -111,16 +111,16 @@ def post(
     headers: dict[str, str] | None = None,
     timeout: float = 10,
 ) -> tuple[int, dict[str, str], str]:
-    """POST ``body`` to ``url`` over real HTTP, signed with ``secret`` like Slack does.
+    """POST ``body`` (text, or raw bytes) to ``url`` over real HTTP, signed with ``secret``
+    like Slack does.
 
     ``headers`` are added last (to override or drop one, e.g. a forged signature). Returns
     ``(status, headers with lower-case names, body text)``; HTTP errors are returned, not raised.
     """
     all_headers = signed_headers(secret, body, timestamp, retry_num, retry_reason)
     all_headers.update(headers or {})
-    request = urllib.request.Request(
-        url, data=body.encode("utf-8"), headers=all_headers, method="POST"
-    )
+    raw = body.encode() if isinstance(body, str) else body
+    request = urllib.request.Request(url, data=raw, headers=all_headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return (

@@ -24,6 +24,7 @@ TABLES = {
     "channel_policies",
     "outages",
     "policy_versions",
+    "slack_events",
     "ticket_events",
     "tickets",
     "timers",

@@ -1,151 +1,142 @@
 """Buttons and menus on ticket cards and questions.
 
 Each control carries the ticket's number and the version the card showed, so a second click
-on a stale card is refused ("already acknowledged") rather than applied twice. Refusals go to
-the person who clicked, as an ephemeral message; changes update the card and its thread.
+on a stale card is refused ("already acknowledged") rather than applied twice; the same click
+delivered again (Slack's trigger and the action's time, `Click.key`) is the use case's
+idempotency key, so it changes nothing and is answered as the first was. Every listener is
+wrapped by `guard.on_click`: a click is acknowledged at once, and a refusal or a value that
+cannot be read goes to the person who clicked, as an ephemeral message. Changes update the
+card and its thread.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
-from ..tickets import SeverityUnclear, TicketError, TicketView
+from ..tickets import TicketView
 from . import blocks
+from .guard import on_click
 from .notes import change_note
+from .payloads import BadRequest, Click, SeverityPick, TicketControl
 
 if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
 PICK = re.compile(r"sla_pick_severity_.+")
+ANY = re.compile(r".*")
+UNKNOWN = (
+    "This button is not one slabot knows (the message may come from an older version): "
+    "use the buttons on the ticket's latest card, or `/sla help`."
+)
+
+# A change on the card: (bot's use cases, workspace, control, actor, now, version, key) → view.
+Apply = Callable[..., TicketView]
 
 
 def register(app: App, bot: Slabot) -> None:
-    def change(verb: str, use_case: Callable[..., TicketView]) -> Callable[..., None]:
-        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
-            ack()
-            number, version = _ticket_of(action)
-            workspace, user = body["team"]["id"], body["user"]["id"]
+    def change(verb: str, use_case: Apply) -> Callable[..., None]:
+        def handle(click: Click, client: Any) -> None:
+            control = TicketControl.parse(click.action.chosen)
+            workspace, user = click.team.id, click.user.id
             now = bot.now()
-            try:
-                before = bot.tickets.view(workspace, number, now) if verb == "sev" else None
-                view = use_case(workspace, number, action, user, now, version)
-            except TicketError as exc:
-                tell(client, body, str(exc))
-                return
+            before = bot.tickets.view(workspace, control.number, now) if verb == "sev" else None
+            view = use_case(workspace, control, user, now, click.key)
             bot.publisher.changed(view, now, change_note(verb, user, view, before=before))
 
-        return listener
+        return on_click(handle)
 
     t = bot.tickets
     app.action("sla_ack")(
         change(
             "ack",
-            lambda ws, n, a, u, now, v: t.acknowledge(ws, n, actor=u, now=now, expected_version=v),
+            lambda ws, c, u, now, key: t.acknowledge(
+                ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
+            ),
         )
     )
     app.action("sla_severity")(
         change(
             "sev",
-            lambda ws, n, a, u, now, v: t.change_severity(
+            lambda ws, c, u, now, key: t.change_severity(
                 ws,
-                n,
-                a["selected_option"]["value"].split(":")[2],
+                c.number,
+                c.option or "",
                 actor=u,
                 now=now,
                 reason="changed on the card",
-                expected_version=v,
+                expected_version=c.version,
+                idempotency_key=key,
             ),
         )
     )
-    app.action("sla_wait")(
-        change(
-            "wait",
-            lambda ws, n, a, u, now, v: t.set_status(
-                ws, n, "waiting_on_customer", actor=u, now=now, expected_version=v
-            ),
+
+    def set_status(status: str) -> Apply:
+        return lambda ws, c, u, now, key: t.set_status(
+            ws, c.number, status, actor=u, now=now, expected_version=c.version, idempotency_key=key
         )
-    )
-    app.action("sla_resume")(
-        change(
-            "resume",
-            lambda ws, n, a, u, now, v: t.set_status(
-                ws, n, "open", actor=u, now=now, expected_version=v
-            ),
-        )
-    )
+
+    app.action("sla_wait")(change("wait", set_status("waiting_on_customer")))
+    app.action("sla_resume")(change("resume", set_status("open")))
     app.action("sla_resolve")(
         change(
             "resolve",
-            lambda ws, n, a, u, now, v: t.resolve(ws, n, actor=u, now=now, expected_version=v),
+            lambda ws, c, u, now, key: t.resolve(
+                ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
+            ),
         )
     )
     app.action("sla_reopen")(
         change(
             "reopen",
-            lambda ws, n, a, u, now, v: t.reopen(ws, n, actor=u, now=now, expected_version=v),
+            lambda ws, c, u, now, key: t.reopen(
+                ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
+            ),
         )
     )
 
     @app.action("sla_update")
-    def open_update(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
-        ack()
-        number, version = _ticket_of(action)
-        try:
-            view = bot.tickets.view(body["team"]["id"], number, bot.now())
-        except TicketError as exc:
-            tell(client, body, str(exc))
-            return
+    @on_click
+    def open_update(click: Click, client: Any) -> None:
+        control = TicketControl.parse(click.action.chosen)
+        view = bot.tickets.view(click.team.id, control.number, bot.now())
         client.views_open(
-            trigger_id=body["trigger_id"],
-            view=blocks.update_modal(number, version, view.policy),
+            trigger_id=click.trigger_id,
+            view=blocks.update_modal(control.number, control.version, view.policy),
         )
 
     @app.action(PICK)
-    def pick(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
-        ack()
-        choice = json.loads(action["value"])
-        workspace, user = body["team"]["id"], body["user"]["id"]
-        channel = (body.get("channel") or {}).get("id")
-        asked = (body.get("container") or {}).get("message_ts") or body.get("trigger_id")
+    @on_click
+    def pick(click: Click, client: Any) -> None:
+        choice = SeverityPick.parse(click.action.chosen)
+        channel = click.channel.id if click.channel else None
+        asked = click.container.message_ts or click.trigger_id
         now = bot.now()
-        try:
-            result = bot.tickets.open(
-                workspace,
-                title=choice["summary"],
-                reporter=user,
-                now=now,
-                severity=choice["severity"],
-                policy=choice["policy"],
-                channel=channel,
-                idempotency_key=f"pick:{channel}:{asked}",
-            )
-        except (TicketError, SeverityUnclear) as exc:
-            tell(client, body, str(exc))
-            return
+        result = bot.tickets.open(
+            click.team.id,
+            title=choice.summary,
+            reporter=click.user.id,
+            now=now,
+            severity=choice.severity,
+            policy=choice.policy,
+            channel=channel,
+            idempotency_key=f"pick:{channel}:{asked}",
+        )
         if result.created:
-            bot.publisher.opened(result.view, now, change_note("open", user, result.view))
+            bot.publisher.opened(result.view, now, change_note("open", click.user.id, result.view))
 
 
-def _ticket_of(action: dict[str, Any]) -> tuple[int, int | None]:
-    value = action.get("value") or action.get("selected_option", {}).get("value", "")
-    number, _, rest = value.partition(":")
-    version = rest.split(":")[0]
-    return int(number), int(version) if version.isdigit() else None
+def register_fallback(app: App) -> None:
+    """Registered after every other listener (Bolt runs the first that matches): a control
+    slabot does not know is answered, not left to Bolt's 404."""
 
-
-def tell(client: Any, body: dict[str, Any], text: str) -> None:
-    """An ephemeral note to the person who clicked, in the channel where they clicked."""
-    channel = (body.get("channel") or {}).get("id")
-    if channel is None:
-        return
-    try:
-        client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=text)
-    except Exception:
-        log.exception("could not tell %s: %s", body["user"]["id"], text)
+    @app.action(ANY)
+    @on_click
+    def unknown(click: Click, client: Any) -> None:
+        log.info("a click on an unknown control %r", click.action.action_id[:64])
+        raise BadRequest(UNKNOWN)

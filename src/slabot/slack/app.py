@@ -20,6 +20,7 @@ from ..outages import Outages
 from ..policies import PolicyBook
 from ..settings import Settings
 from ..store import Store
+from ..store.deliveries import first_delivery
 from ..tickets import Tickets
 from . import actions, command, home, modals, pages
 from .client import make_client
@@ -68,21 +69,30 @@ def create_app(
     )
     outages = Outages(tickets.store, tickets.policies)
     bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages)
-    app.middleware(_skip_retries)
+    app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     command.register(app, bot)
     actions.register(app, bot)
     modals.register(app, bot)
     home.register(app, bot)
     pages.register(app, bot)
+    actions.register_fallback(app)  # last: Bolt runs the first listener that matches
     return app
 
 
-def _skip_retries(request: Any, next: Callable[[], BoltResponse]) -> BoltResponse:
-    """Slack retries a delivery it thinks was lost; the first one was handled, so say OK."""
-    if request.headers.get("x-slack-retry-num"):
-        return BoltResponse(status=200, body="")
-    return next()
+def _once_per_event(store: Store, now: Callable[[], datetime]) -> Callable[..., BoltResponse]:
+    """Each Events API event is handled once, by its ``event_id``: a redelivery of one taken
+    in already is answered OK and dropped; one whose first delivery never arrived is handled.
+    Commands and clicks pass: their changes carry their own idempotency keys."""
+
+    def middleware(request: Any, next: Callable[[], BoltResponse]) -> BoltResponse:
+        body = request.body
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and not first_delivery(store, event_id, now()):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
 
 
 def _on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -1,7 +1,9 @@
 """The ``/sla`` slash command: parse, call one use case, answer.
 
-A refusal (bad syntax, unknown ticket, no permission) is answered in the acknowledgement, so
-only the person who typed sees it. A change updates the ticket's card and thread for all.
+A refusal (bad syntax, unknown ticket, no permission, a command whose fields cannot be read)
+is answered in the acknowledgement, so only the person who typed sees it. A change updates the
+ticket's card and thread for all; it carries the command's trigger as its idempotency key, so
+the same command delivered twice changes the ticket once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..tickets.service import MAX_TITLE
 from . import blocks, reporting
 from .commands import HELP, Command, Usage, parse, read_time
 from .notes import change_note
+from .payloads import BadRequest, SlashCommand, read
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -63,7 +66,7 @@ def register(app: App, bot: Slabot) -> None:
         reply = Reply(ack, respond)
         try:
             handle(bot, reply, command, client)
-        except (Usage, TicketError) as exc:
+        except (Usage, TicketError, BadRequest) as exc:
             reply(str(exc))
         except Exception:
             log.exception("/sla %s failed", command.get("text", "")[:40])
@@ -71,8 +74,9 @@ def register(app: App, bot: Slabot) -> None:
 
 
 def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None:
-    cmd = parse(body.get("text", ""))
-    workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
+    request = read(SlashCommand, body, "this command")
+    cmd = parse(request.text)
+    workspace, user, channel = request.team_id, request.user_id, request.channel_id
     now = bot.now()
     tickets = bot.tickets
     if cmd.verb == "help":
@@ -104,14 +108,14 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
     else:
         # A change is quick (one row lock) and answers before the acknowledgement, so
         # commands typed in a row apply in the order they were typed.
-        view, note = _change(bot, cmd, workspace, user, now)
+        view, note = _change(bot, cmd, workspace, user, now, request.key)
         reply.early()
         bot.publisher.changed(view, now, note)
 
 
-def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime):
+def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime, key: str):
     tickets = bot.tickets
-    kw = {"actor": user, "now": now}
+    kw = {"actor": user, "now": now, "idempotency_key": key}
     if cmd.verb == "ack":
         view = tickets.acknowledge(workspace, cmd.ref, **kw)
     elif cmd.verb == "sev":

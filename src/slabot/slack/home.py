@@ -12,6 +12,7 @@ from slack_bolt import App
 from ..reports import PolicyReport, ReportError, monthly
 from ..tickets.queries import counts, owned, policies_in_use, queue
 from . import blocks
+from .payloads import BadRequest, HomeOpened, read
 from .report_blocks import month_blocks
 
 if TYPE_CHECKING:
@@ -24,10 +25,15 @@ MONTH_POLICIES_MAX = 10  # policies whose month is computed for one Home tab
 
 def register(app: App, bot: Slabot) -> None:
     @app.event("app_home_opened")
-    def home(event: dict[str, Any], body: dict[str, Any], client: Any) -> None:
-        if event.get("tab", "home") != "home":
+    def home(body: dict[str, Any], client: Any) -> None:
+        try:
+            opened = read(HomeOpened, body, "app_home_opened")
+        except BadRequest as exc:  # acknowledged already (an event): nobody to answer
+            log.warning("%s", exc)
             return
-        workspace, user = body["team_id"], event["user"]
+        if opened.event.tab != "home":
+            return
+        workspace, user = opened.team_id, opened.event.user
         now = bot.now()
         store, tickets = bot.tickets.store, bot.tickets
         view = blocks.home_view(

@@ -1,19 +1,23 @@
 """Modal submissions: the "open a ticket" form and the "post an update" form.
 
-A refusal is shown next to the field it concerns, and the form stays open.
+A refusal is shown next to the field it concerns, and the form stays open (`guard.on_submit`:
+also for a form slabot cannot read, whose metadata is damaged or not its own). Each form's
+view id is its idempotency key, so a form submitted twice opens one ticket or posts one
+update.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 
 from ..tickets import Invalid, SeverityUnclear, TicketError
+from .guard import on_submit, refuse
 from .notes import change_note
+from .payloads import BadRequest, OpenFormMetadata, Submission, TicketControl
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -23,14 +27,15 @@ log = logging.getLogger(__name__)
 
 def register(app: App, bot: Slabot) -> None:
     @app.view("sla_open")
-    def submit_open(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
-        title = _text(values, "title")
-        choice = _option(values, "severity")
+    @on_submit("title")
+    def submit_open(ack: Ack, form: Submission) -> None:
+        view = form.view
+        title = view.text("title")
+        choice = view.option("severity")
         policy, _, severity = choice.partition(":") if choice else (None, "", None)
-        policy = policy or _option(values, "policy")
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
-        workspace, user = body["team"]["id"], body["user"]["id"]
+        policy = policy or view.option("policy")
+        channel = OpenFormMetadata.parse(view.private_metadata, "title").channel
+        workspace, user = form.team.id, form.user.id
         now = bot.now()
         try:
             result = bot.tickets.open(
@@ -41,54 +46,51 @@ def register(app: App, bot: Slabot) -> None:
                 severity=severity or None,
                 policy=policy,
                 channel=channel,
-                description=_text(values, "description"),
-                idempotency_key=f"modal:{view['id']}",
+                description=view.text("description"),
+                idempotency_key=form.key,
             )
         except SeverityUnclear as exc:
-            ack(response_action="errors", errors={"severity": str(exc)[:150]})
+            refuse(ack, "severity", str(exc))
             return
         except Invalid as exc:
-            field = "title" if "title" in str(exc) else "severity"
-            ack(response_action="errors", errors={field: str(exc)[:150]})
-            return
-        except TicketError as exc:
-            ack(response_action="errors", errors={"title": str(exc)[:150]})
+            refuse(ack, "title" if "title" in str(exc) else "severity", str(exc))
             return
         ack()
         if result.created:
             bot.publisher.opened(result.view, now, change_note("open", user, result.view))
 
     @app.view("sla_update")
-    def submit_update(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
-        number = int(view["private_metadata"].split(":")[0])
-        text = _text(values, "text")
-        stamp = _field(values, "eta").get("selected_date_time")
+    @on_submit("text")
+    def submit_update(ack: Ack, form: Submission) -> None:
+        view = form.view
+        try:
+            number = TicketControl.parse(view.private_metadata).number
+        except BadRequest:
+            raise BadRequest(
+                "slabot could not tell which ticket this form is for: close it and post the "
+                "update with `/sla update ID text`",
+                "text",
+            ) from None
+        text = view.text("text")
+        stamp = view.field("eta").selected_date_time
         eta = datetime.fromtimestamp(stamp, UTC) if stamp else None
-        workaround = bool(_field(values, "workaround").get("selected_options"))
-        workspace, user = body["team"]["id"], body["user"]["id"]
+        workaround = bool(view.field("workaround").selected_options)
+        workspace, user = form.team.id, form.user.id
         now = bot.now()
         try:
             updated = bot.tickets.post_update(
-                workspace, number, text, actor=user, now=now, eta=eta, workaround=workaround
+                workspace,
+                number,
+                text,
+                actor=user,
+                now=now,
+                eta=eta,
+                workaround=workaround,
+                idempotency_key=form.key,
             )
         except TicketError as exc:
-            field = "eta" if "ETA" in str(exc) else "text"
-            ack(response_action="errors", errors={field: str(exc)[:150]})
+            refuse(ack, "eta" if "ETA" in str(exc) else "text", str(exc))
             return
         ack()
         note = change_note("update", user, updated, text=text, eta=eta, workaround=workaround)
         bot.publisher.changed(updated, now, note)
-
-
-def _field(values: dict[str, Any], block: str) -> dict[str, Any]:
-    return next(iter(values.get(block, {}).values()), {})
-
-
-def _text(values: dict[str, Any], block: str) -> str:
-    return _field(values, block).get("value") or ""
-
-
-def _option(values: dict[str, Any], block: str) -> str | None:
-    selected = _field(values, block).get("selected_option")
-    return selected["value"] if selected else None

@@ -2,8 +2,9 @@
 
 Whoever clicks answers the page: that level's repeats stop, and the ticket is acknowledged
 (and owned) by them if nobody had. The card and its thread say so; the clicked message keeps a
-line saying who took it, in place of the button. A refusal (the ticket was resolved meanwhile)
-goes to the clicker alone.
+line saying who took it, in place of the button. A refusal (the ticket was resolved meanwhile,
+a value that cannot be read) goes to the clicker alone (`guard.on_click`); the same click
+delivered again changes nothing.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from ..sla import Policy
-from ..tickets import TicketError
-from .actions import tell
 from .blocks import escape, mrkdwn
+from .guard import on_click
+from .payloads import Click, PageControl
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -27,19 +28,19 @@ ACTION = "sla_page_ack"
 
 def register(app: App, bot: Slabot) -> None:
     @app.action(ACTION)
-    def on_it(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: Any) -> None:
-        ack()
-        number, _, level = action["value"].partition(":")
-        workspace, user = body["team"]["id"], body["user"]["id"]
-        now = bot.now()
-        try:
-            view = bot.tickets.acknowledge_page(workspace, number, level, actor=user, now=now)
-        except TicketError as exc:
-            tell(client, body, str(exc))
+    @on_click
+    def on_it(click: Click, client: Any) -> None:
+        page = PageControl.parse(click.action.chosen)
+        user, now = click.user.id, bot.now()
+        view = bot.tickets.acknowledge_page(
+            click.team.id, page.number, page.level, actor=user, now=now, idempotency_key=click.key
+        )
+        if view.replayed:
             return
-        note = f"<@{user}> is on it: answered the page to {escape(_label(view.policy, level))}."
+        label = escape(_label(view.policy, page.level))
+        note = f"<@{user}> is on it: answered the page to {label}."
         bot.publisher.changed(view, now, note)
-        _mark_taken(client, body, note)
+        _mark_taken(client, click, note)
 
 
 def _label(policy: Policy, level: str) -> str:
@@ -47,16 +48,14 @@ def _label(policy: Policy, level: str) -> str:
     return next((lv.label for lv in levels if lv.key == level), level)
 
 
-def _mark_taken(client: Any, body: dict[str, Any], note: str) -> None:
+def _mark_taken(client: Any, click: Click, note: str) -> None:
     """Replace the clicked message's button with who took the page, so nobody clicks again."""
-    message, channel = body.get("message"), (body.get("channel") or {}).get("id")
-    if not message or not channel:
+    message, channel = click.message, click.channel.id if click.channel else None
+    if message is None or not channel:
         return
-    blocks = [b for b in message.get("blocks") or [] if b.get("type") != "actions"]
+    blocks = [b for b in message.blocks if b.get("type") != "actions"]
     blocks.append({"type": "context", "elements": [mrkdwn(f":white_check_mark: {note}")]})
     try:
-        client.chat_update(
-            channel=channel, ts=message["ts"], text=message.get("text") or note, blocks=blocks
-        )
+        client.chat_update(channel=channel, ts=message.ts, text=message.text or note, blocks=blocks)
     except Exception:
         log.exception("could not mark the page in %s as taken", channel)

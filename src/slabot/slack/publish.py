@@ -61,7 +61,10 @@ class Publisher:
                 self._reply(posted["channel"], posted["ts"], note)
 
     def changed(self, view: TicketView, now: datetime, note: str) -> None:
-        """Update the card in place and tell the thread what happened."""
+        """Update the card in place and tell the thread what happened; a change replayed (the
+        same request delivered again) was told when it was first applied."""
+        if view.replayed:
+            return
         with self._lock(view):
             # The ticket as it stands now: a later change may have been published already.
             view = self.tickets.view(view.ticket.workspace, view.ticket.number, now)

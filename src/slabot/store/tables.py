@@ -11,6 +11,11 @@
   stays from the first claim on, so what any earlier attempt sent can be looked for.
 * ``policy_versions`` keeps the text of every policy a ticket was opened under, by digest, so
   editing a policy file never changes the rules of tickets already running.
+* ``ticket_events.idempotency_key`` is the natural key of the Slack request (a command's or a
+  click's trigger) that made a change: a repeated delivery finds it and changes nothing, as
+  ``tickets.idempotency_key`` does for the request that opened the ticket.
+* ``slack_events`` is each Events API delivery seen, by its ``event_id``, so a retry of one
+  already handled is skipped on any replica; rows older than a day are pruned.
 * ``outages`` is downtime recorded without a ticket (``/sla outage start|end``) and planned
   maintenance (``/sla maintenance``), per workspace and policy. At most one unplanned outage
   runs per workspace and policy: a partial unique index makes a second start fail even when
@@ -94,7 +99,10 @@ class Ticket(SQLModel, table=True):
 
 class TicketEvent(SQLModel, table=True):
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_ticket_events_ticket", "ticket_id", "id"),
+        Index("uq_ticket_events_idempotency", "ticket_id", "idempotency_key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
@@ -103,6 +111,16 @@ class TicketEvent(SQLModel, table=True):
     at: datetime = instant(nullable=False)
     before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    idempotency_key: str | None = Field(default=None, max_length=128)  # on a change's first event
+
+
+class SlackEvent(SQLModel, table=True):
+    """An Events API delivery already taken in, by Slack's ``event_id``."""
+
+    __tablename__ = "slack_events"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = instant(nullable=False, index=True)
 
 
 class Timer(SQLModel, table=True):

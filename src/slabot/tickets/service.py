@@ -5,13 +5,19 @@ state, its policy and the caller's rights, appends events, then recomputes the t
 whole history with the engine: the row's state, the queue's ``next_due_at``, and the pending
 timers (added, moved or deleted, so no timer outlives the state that caused it). A refusal
 raises a `TicketError` before anything is written.
+
+A change made for a Slack request takes that request's natural key (``idempotency_key``: the
+command's or the click's trigger) and keeps it on the first event it appends. The same request
+delivered again (a retry, a replay, the second half of a double submit) finds its key under
+the locked ticket and changes nothing: it gets the ticket as it stands, marked ``replayed``,
+the answer the first delivery got, rather than "already done" or "changed since you looked".
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -61,11 +67,15 @@ Change = tuple[str, dict[str, Any], dict[str, Any]]  # kind, before, after
 
 @dataclass(frozen=True)
 class TicketView:
-    """A ticket as it stands: its row, the policy it runs under, and its schedule at ``now``."""
+    """A ticket as it stands: its row, the policy it runs under, and its schedule at ``now``.
+
+    ``replayed``: a change use case answered a request it had applied before (same
+    idempotency key), so this call changed nothing and there is nothing new to announce."""
 
     ticket: Ticket
     policy: Policy
     schedule: Schedule
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -215,6 +225,7 @@ class Tickets:
         actor: str,
         now: datetime,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "acknowledge")
@@ -225,7 +236,9 @@ class Tickets:
                 )
             return _claim(ticket, actor, now)
 
-        return self._change(workspace, ref, actor, now, expected_version, apply)
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
 
     def change_severity(
         self,
@@ -237,6 +250,7 @@ class Tickets:
         now: datetime,
         reason: str = "",
         expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the severity of")
@@ -250,7 +264,9 @@ class Tickets:
             before = {"severity": ticket.severity}
             return [("severity_changed", before, {"severity": level.key, "reason": reason})]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply)
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
 
     def post_update(
         self,
@@ -263,6 +279,7 @@ class Tickets:
         eta: datetime | None = None,
         workaround: bool = False,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         """An update to the customer: resets the update clock; an ETA or a workaround also
         answers rules such as LiveOps's P2 elevation."""
@@ -279,7 +296,9 @@ class Tickets:
             after = {"text": text, "eta": stamp(eta), "workaround": workaround}
             return [("update_posted", {}, after)]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply)
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
 
     def set_status(
         self,
@@ -290,6 +309,7 @@ class Tickets:
         actor: str,
         now: datetime,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         """Pending, waiting on the customer or a third party, or back to open (``resume``)."""
         if status not in (*WAITING, "open"):
@@ -304,7 +324,9 @@ class Tickets:
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(status)}")
             return [("status_changed", {"status": ticket.status}, {"status": status})]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply)
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
 
     def resolve(
         self,
@@ -316,6 +338,7 @@ class Tickets:
         note: str = "",
         expected_version: int | None = None,
         timer_id: int | None = None,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         """Resolve; ``timer_id`` is the clock's auto-solve timer doing it (see `_change`)."""
 
@@ -332,7 +355,9 @@ class Tickets:
             after = {"status": "resolved", "note": note}
             return [("status_changed", {"status": ticket.status}, after)]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply, timer_id)
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, timer_id, key=idempotency_key
+        )
 
     def reopen(
         self,
@@ -342,6 +367,7 @@ class Tickets:
         actor: str,
         now: datetime,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             if ticket.status != "resolved":
@@ -360,7 +386,9 @@ class Tickets:
             ticket.resolved_at = None
             return [("status_changed", {"status": "resolved"}, {"status": "open"})]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply)
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
 
     def close(
         self,
@@ -371,6 +399,7 @@ class Tickets:
         now: datetime,
         expected_version: int | None = None,
         timer_id: int | None = None,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         """Close; ``timer_id`` is the clock's auto-close timer doing it (see `_change`)."""
 
@@ -383,7 +412,9 @@ class Tickets:
             ticket.closed_at = now
             return [("status_changed", {"status": "resolved"}, {"status": "closed"})]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply, timer_id)
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, timer_id, key=idempotency_key
+        )
 
     def assign(
         self,
@@ -394,6 +425,7 @@ class Tickets:
         actor: str,
         now: datetime,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "assign")
@@ -403,10 +435,19 @@ class Tickets:
             ticket.owner = owner
             return [("owner_assigned", before, {"owner": owner})]
 
-        return self._change(workspace, ref, actor, now, expected_version, apply)
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
 
     def acknowledge_page(
-        self, workspace: str, ref: str | int, level: str, *, actor: str, now: datetime
+        self,
+        workspace: str,
+        ref: str | int,
+        level: str,
+        *,
+        actor: str,
+        now: datetime,
+        idempotency_key: str | None = None,
     ) -> TicketView:
         """ "I'm on it" on a page: stops that level's repeats and acknowledges the ticket."""
 
@@ -414,7 +455,7 @@ class Tickets:
             _active(ticket, "answer a page for")
             return [("page_acknowledged", {}, {"level": level}), *_claim(ticket, actor, now)]
 
-        return self._change(workspace, ref, actor, now, None, apply)
+        return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
 
     def set_message(self, workspace: str, ref: str | int, channel: str, ts: str) -> None:
         """Where the ticket's card lives, so every change can update it in place."""
@@ -539,14 +580,22 @@ class Tickets:
         expected_version: int | None,
         apply: Callable[[Ticket, Policy], list[Change]],
         timer_id: int | None = None,
+        *,
+        key: str | None = None,
     ) -> TicketView:
         """Apply one change in one transaction. ``timer_id``: the clock's timer (claimed, in
         state ``sending``) that makes this change; it is marked ``acted`` in the same
-        transaction, so a retry after a failed announcement never repeats the change."""
+        transaction, so a retry after a failed announcement never repeats the change.
+        ``key``: the request's idempotency key; one already applied to this ticket changes
+        nothing (checked under the ticket's lock, before the change's own checks, which
+        would refuse a repeat as "already done")."""
         with self.store.writing() as session:
             ticket = self._lock(session, workspace, ref)
             version = ticket.version
             policy = self._policy_of(session, ticket)
+            if key is not None and self._applied(session, ticket, key):
+                view = TicketView(ticket, policy, self._schedule(session, ticket, policy, now))
+                return replace(view, replayed=True)
             at = max(now, self._last_event_at(session, ticket) or now)
             # The change's own checks come first: a double click is told "already done",
             # which says more than "changed since you looked". (A refusal rolls back.)
@@ -556,7 +605,7 @@ class Tickets:
                     f"{ticket.ref} changed while you were looking at it: "
                     "check its card and try again"
                 )
-            for kind, before, after in changes:
+            for index, (kind, before, after) in enumerate(changes):
                 session.add(
                     TicketEvent(
                         ticket_id=ticket.id,
@@ -565,6 +614,7 @@ class Tickets:
                         at=at,
                         before=before,
                         after=after,
+                        idempotency_key=None if index else key,
                     )
                 )
             if timer_id is not None:
@@ -694,6 +744,12 @@ class Tickets:
                 return None
             policy = self._policy_of(session, ticket)
             return TicketView(ticket, policy, self._schedule(session, ticket, policy, now))
+
+    def _applied(self, session: Session, ticket: Ticket, key: str) -> bool:
+        query = select(TicketEvent.id).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.idempotency_key == key
+        )
+        return session.exec(query).first() is not None
 
     def _last_event_at(self, session: Session, ticket: Ticket) -> datetime | None:
         query = select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id)

@@ -1,0 +1,102 @@
+"""The one error path of clicks and form submissions.
+
+Bolt waits up to three seconds for a listener's acknowledgement. A listener that raises after
+acknowledging makes Bolt forget the acknowledgement, wait out the three seconds and answer
+404; one that raises before it is a 500. So no listener here raises: each is wrapped, parses
+its payload first (`payloads`), and whatever refuses the request (a `BadRequest`, a
+`TicketError`, an unclear severity) or fails unexpectedly is answered the same way: a click
+at once, then an ephemeral note to the person who clicked; a form with an error beside its
+field, the form kept open. Nothing is written before the request has been read whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack
+
+from ..tickets import SeverityUnclear, TicketError
+from .payloads import BadRequest, Click, Submission, read
+
+log = logging.getLogger(__name__)
+SORRY = "Something went wrong on our side; try again."
+ERROR_MAX = 150  # Slack's limit on a field error's text
+REFUSALS = (BadRequest, TicketError, SeverityUnclear)
+
+ClickHandler = Callable[[Click, Any], None]
+SubmitHandler = Callable[[Ack, Submission], None]
+
+
+def on_click(handler: ClickHandler) -> Callable[..., None]:
+    """A Bolt action listener: acknowledge, read the click, run ``handler(click, client)``,
+    and tell the clicker whatever refused it."""
+
+    def listener(ack: Ack, body: dict[str, Any], client: Any, respond: Any = None) -> None:
+        ack()
+        try:
+            handler(read(Click, body, "this click"), client)
+        except REFUSALS as exc:
+            tell(client, body, str(exc), respond)
+        except Exception:
+            log.exception("the click on %s failed", _action_id(body))
+            tell(client, body, SORRY, respond)
+
+    return listener
+
+
+def on_submit(field: str) -> Callable[[SubmitHandler], Callable[..., None]]:
+    """Makes a Bolt view listener of ``handler(ack, submission)``: the submission read first;
+    a refusal the handler did not answer itself is shown beside ``field`` (or the field the
+    refusal names)."""
+
+    def wrap(handler: SubmitHandler) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any]) -> None:
+            try:
+                handler(ack, read(Submission, body, "this form"))
+            except REFUSALS as exc:
+                refuse(ack, getattr(exc, "field", None) or field, str(exc))
+            except Exception:
+                log.exception("the form %s failed", _callback_id(body))
+                refuse(ack, field, SORRY)
+
+        return listener
+
+    return wrap
+
+
+def refuse(ack: Ack, field: str, text: str) -> None:
+    """Keep the form open with ``text`` beside ``field``, unless it was answered already."""
+    if ack.response is None:
+        ack(response_action="errors", errors={field: text[:ERROR_MAX]})
+
+
+def tell(client: Any, body: dict[str, Any], text: str, respond: Any = None) -> None:
+    """An ephemeral note to the person who clicked: in the channel where they clicked, else
+    through the click's response URL (a click in a DM or a message slabot cannot see)."""
+    channel, user = _id(body.get("channel")), _id(body.get("user"))
+    try:
+        if channel and user:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+        elif getattr(respond, "response_url", None):
+            respond(response_type="ephemeral", replace_original=False, text=text)
+        else:
+            log.warning("nowhere to tell %s: %s", user, text)
+    except Exception:
+        log.exception("could not tell %s: %s", user, text)
+
+
+def _id(part: Any) -> str | None:
+    found = part.get("id") if isinstance(part, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _action_id(body: dict[str, Any]) -> str | None:
+    actions = body.get("actions")
+    return actions[0].get("action_id") if isinstance(actions, list) and actions else None
+
+
+def _callback_id(body: dict[str, Any]) -> str | None:
+    view = body.get("view")
+    return view.get("callback_id") if isinstance(view, dict) else None
