@@ -6,16 +6,16 @@ stored on the first event the change appends, unique per ticket, it lets a repea
 each Events API delivery by ``event_id`` for a day, so a retry of one already taken in is
 skipped while a retry whose first delivery never arrived is handled.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
