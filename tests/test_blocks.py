@@ -470,23 +470,26 @@ def test_buttons_carry_number_and_version(liveops):
     assert select["initial_option"]["value"] == "7:12:p2"
 
 
-def test_resolved_ticket_offers_reopen_only_inside_the_window(secpod, liveops):
+def test_resolved_ticket_offers_close_and_reopen_only_inside_the_window(secpod, liveops):
     key = secpod.severities[0].key
     resolved_at = T0 + HOUR
     history = [Opened(T0, key), StatusChanged(resolved_at, "resolved")]
     inside = resolved_at + 2 * DAY  # SecPod: "3 days to reopen the ticket"
     _, card = ticket_card(view_of(secpod, history, inside), inside)
-    assert list(actions_of(card)) == ["sla_reopen"]
+    assert list(actions_of(card)) == ["sla_reopen", "sla_close"]
     assert actions_of(card)["sla_reopen"]["value"] == "42:3"
     assert "can be reopened until <!date^" in all_text(card)
+    # Closing is for good, so the button asks first.
+    confirm = actions_of(card)["sla_close"]["confirm"]
+    assert confirm["text"]["text"] == "A closed ticket is archived and cannot be reopened."
     outside = resolved_at + 4 * DAY
     _, card = ticket_card(view_of(secpod, history, outside), outside)
-    assert actions_of(card) == {}
+    assert list(actions_of(card)) == ["sla_close"]  # too late to reopen, never too late to close
     # LiveOps sets no reopen window: a resolved ticket can always be reopened.
     history = [Opened(T0, "p3"), StatusChanged(T0 + HOUR, "resolved")]
     later = T0 + 90 * DAY
     _, card = ticket_card(view_of(liveops, history, later), later)
-    assert list(actions_of(card)) == ["sla_reopen"]
+    assert list(actions_of(card)) == ["sla_reopen", "sla_close"]
     assert "*First response* — met ✓" in all_text(card)
 
 

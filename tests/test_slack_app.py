@@ -612,7 +612,7 @@ def test_acknowledge_and_resolve_on_the_card_once_however_often_clicked(slack):
     assert slack.wait_thread(number, 3)[2] == f"<@{REPORTER}> resolved SLA-1."
     assert slack.ticket(number).status == "resolved"
     card = slack.card(number)
-    assert action_ids(card) == ["sla_reopen"]
+    assert action_ids(card) == ["sla_reopen", "sla_close"]
     assert "Resolved" in json.dumps(card["blocks"]) or "resolved" in card["text"].lower()
 
 
@@ -686,6 +686,13 @@ def test_every_button_on_the_card(slack):
     values["text"] = {"value": slackreq.plain_text_value("  ")}
     refused = slack.submit("sla_update", values, private_metadata=form["private_metadata"])
     assert refused.json["response_action"] == "errors" and "text" in refused.json["errors"]
+
+    # Resolved, the card offers Close; closed, it offers nothing more.
+    updates += 1
+    step("sla_resolve", "<@U0001> resolved SLA-1.")
+    step("sla_close", "<@U0001> closed SLA-1.")
+    assert slack.ticket(number).status == "closed"
+    assert action_ids(slack.card(number)) == []
 
 
 def test_buttons_enforce_permissions_and_workspaces(slack):

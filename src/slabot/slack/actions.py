@@ -99,6 +99,14 @@ def register(app: App, bot: Slabot) -> None:
             ),
         )
     )
+    app.action("sla_close")(
+        change(
+            "close",
+            lambda ws, c, u, now, key: t.close(
+                ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
+            ),
+        )
+    )
 
     @app.action("sla_update")
     @on_click

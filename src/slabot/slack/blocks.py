@@ -529,8 +529,11 @@ def ticket_actions(view: TicketView, now: datetime) -> Block | None:
         elements.append(
             _button("Resolve", "sla_resolve", stamp, style="danger", confirm=_resolve_confirm(view))
         )
-    elif ticket.status == "resolved" and (plan.reopen_until is None or plan.reopen_until >= now):
-        elements.append(_button("Reopen", "sla_reopen", stamp))
+    elif ticket.status == "resolved":
+        if plan.reopen_until is None or plan.reopen_until >= now:
+            elements.append(_button("Reopen", "sla_reopen", stamp))
+        # Closing is for good (a closed ticket cannot be reopened): ask first.
+        elements.append(_button("Close", "sla_close", stamp, confirm=_close_confirm(view)))
     if not elements:
         return None
     return {"type": "actions", "block_id": TICKET_BLOCK, "elements": elements}
@@ -559,10 +562,20 @@ def _resolve_confirm(view: TicketView) -> Block:
     text = "Resolving stops its clocks."
     if window:
         text += f" It can be reopened within {format_duration(window)}."
+    return _confirm(f"Resolve {_ref(view)}?", text, "Resolve")
+
+
+def _close_confirm(view: TicketView) -> Block:
+    return _confirm(
+        f"Close {_ref(view)}?", "A closed ticket is archived and cannot be reopened.", "Close"
+    )
+
+
+def _confirm(title: str, text: str, verb: str) -> Block:
     return {
-        "title": plain(f"Resolve {_ref(view)}?", CONFIRM_TITLE_MAX),
+        "title": plain(title, CONFIRM_TITLE_MAX),
         "text": plain(text, CONFIRM_TEXT_MAX),
-        "confirm": plain("Resolve", CONFIRM_BUTTON_MAX),
+        "confirm": plain(verb, CONFIRM_BUTTON_MAX),
         "deny": plain("Not yet", CONFIRM_BUTTON_MAX),
         "style": "danger",
     }
