@@ -446,6 +446,26 @@ def test_open_posts_the_card_and_its_thread_then_updates_the_card_in_place(slack
     assert len(slack.fake.messages(CHANNEL)) == 3  # one card, two replies: nothing re-posted
 
 
+def test_open_records_when_the_customer_reported_and_times_the_opening(slack):
+    # Seed 003 (LiveOps): "1 | Time to open: Within 1 hours", from the problem's report.
+    number = slack.open("p1 reported:-90m all calls dropping")
+    ticket = slack.ticket(number)
+    assert ticket.title == "all calls dropping"
+    assert ticket.opened_at - ticket.reported_at == timedelta(minutes=90)
+    card = json.dumps(slack.card(number)["blocks"], ensure_ascii=False)
+    assert "reported <!date^" in card
+    assert "*Time to open* — missed by 30m" in card
+    # A report time still to come is refused, and nothing is opened.
+    refused = slack.command("open p2 reported:2099-01-01T09:00 something odd").ephemeral()
+    assert "cannot be reported after the ticket opens" in refused
+    assert (
+        "I can't read when it was reported"
+        in slack.command("open p2 reported:someday odd").ephemeral()
+    )
+    with pytest.raises(NotFound):
+        slack.tickets.view(TEAM, number + 1, slack.clock())
+
+
 @sqlite_only
 def test_open_names_its_policy_in_a_channel_bound_to_none(slack):
     number = slack.open("policy:liveops p2 calls failing", channel_id="C0777")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slabot.slack.command import read_eta
+from slabot.slack.command import read_eta, read_reported
 from slabot.slack.commands import ALIASES, HELP, USAGE, WAIT_FOR, Command, Usage, parse, read_time
 
 LA = ZoneInfo("America/Los_Angeles")  # the liveops policy's zone
@@ -90,6 +90,30 @@ def test_open_without_text_asks_for_the_form():
 )
 def test_open_takes_policy_out_of_the_summary(text, policy, summary):
     assert parse(text) == Command("open", text=summary, policy=policy)
+
+
+def test_open_takes_when_it_was_reported_out_of_the_summary():
+    # Seed 003: "Time to open: Within 1 hours": the clock starts when the customer reported.
+    cmd = parse("open p1 reported:-90m calls failing since the release")
+    assert cmd == Command("open", text="p1 calls failing since the release", reported="-90m")
+
+
+@pytest.mark.parametrize(
+    ("typed", "reported"),
+    [
+        ("-90m", NOW - timedelta(minutes=90)),
+        ("08:15", datetime(2026, 11, 23, 8, 15, tzinfo=LA)),  # earlier today, in LA
+        ("10:00", datetime(2026, 11, 22, 10, 0, tzinfo=LA)),  # still to come today: yesterday
+        ("2026-11-20T16:00", datetime(2026, 11, 20, 16, 0, tzinfo=LA)),
+    ],
+)
+def test_reported_times_are_read_back_from_now(typed, reported):
+    assert read_reported(typed, LA, NOW) == reported
+
+
+def test_an_unreadable_reported_time_says_how_to_write_one():
+    with pytest.raises(Usage, match="reported:-2h, reported:09:30"):
+        read_reported("last tuesday", LA, NOW)
 
 
 def test_a_word_merely_containing_policy_colon_stays_in_the_summary():

@@ -18,7 +18,7 @@ from ..tickets import SeverityUnclear, TicketError
 from ..tickets.queries import queue, story
 from ..tickets.service import MAX_TITLE
 from . import blocks, reporting
-from .commands import HELP, Command, Usage, parse, read_time
+from .commands import HELP, Command, Usage, parse, read_past_time, read_time
 from .notes import change_note
 from .payloads import BadRequest, SlashCommand, read
 
@@ -161,6 +161,7 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
         return
     now = bot.now()
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    reported = read_reported(cmd.reported, policy.tz, now) if cmd.reported else None
     title, description = cmd.text, ""
     if len(title) > MAX_TITLE:
         # A command carries more than a title holds: keep every word, as typed, in the
@@ -175,6 +176,7 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
             policy=policy.name,
             channel=channel,
             description=description,
+            reported_at=reported,
             idempotency_key=f"cmd:{body.get('trigger_id')}",
         )
     except SeverityUnclear as exc:
@@ -217,6 +219,18 @@ def _bound(bot: Slabot, workspace: str, channel: str | None) -> str | None:
         return bot.tickets.policy_for(workspace, channel, None).name
     except TicketError:
         return None
+
+
+def read_reported(text: str, tz: Any, now: datetime) -> datetime:
+    """When the customer reported the problem: the contract's clocks (time to open) start
+    there. ``-2h``, ``09:30`` (the last time the policy's clock showed it) or an ISO time."""
+    try:
+        return read_past_time(text, tz, now)
+    except ValueError:
+        raise Usage(
+            f"I can't read when it was reported, {text.strip()[:40]!r}: write reported:-2h, "
+            "reported:09:30 or reported:2026-11-23T09:30"
+        ) from None
 
 
 def read_eta(text: str, tz: Any, now: datetime) -> datetime:

@@ -17,7 +17,7 @@ from ..sla.durations import parse_duration
 
 HELP = """\
 *slabot* keeps support SLAs as running clocks. Commands:
-• `/sla open [severity] [policy:NAME] summary` open a ticket (no text: a form)
+• `/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary` open a ticket (no text: a form)
 • `/sla ack ID` acknowledge and take a ticket
 • `/sla sev ID LEVEL [reason]` change its severity
 • `/sla update ID [eta:TIME | workaround] text` post an update
@@ -34,7 +34,7 @@ TIME is `+2h`, `16:30` or `2026-11-23T16:30`; START may also be a day and a time
 `policy:NAME` picks another policy than the channel's."""
 
 USAGE = {
-    "open": "/sla open [severity] [policy:NAME] summary",
+    "open": "/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary",
     "ack": "/sla ack ID",
     "sev": "/sla sev ID LEVEL [reason]",
     "update": "/sla update ID [eta:TIME | workaround] text",
@@ -80,6 +80,7 @@ WAIT_FOR = {
 }
 _POLICY = re.compile(r"(?:^|\s)policy:(\S+)", re.IGNORECASE)
 _ETA = re.compile(r"(?:^|\s)eta:(\S+)", re.IGNORECASE)
+_REPORTED = re.compile(r"(?:^|\s)reported:(\S+)", re.IGNORECASE)
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_REF = re.compile(r"(?:sla-?)?#?\d{1,9}", re.IGNORECASE)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -112,6 +113,7 @@ class Command:
     action: str | None = None  # outage's start or end
     force_majeure: bool = False  # outage start: the downtime is excluded from uptime
     start: str | None = None  # maintenance's start, as typed; read in the policy's zone
+    reported: str | None = None  # open's reported:, as typed; read in the policy's zone
     duration: timedelta | None = None  # maintenance's length
 
 
@@ -127,7 +129,8 @@ def parse(text: str) -> Command:
         raise Usage(f"I don't know `{words[0][:30]}`. Try `/sla help`.")
     policy, rest = _take(_POLICY, rest)
     if verb == "open":
-        return Command("open", text=rest, policy=policy)
+        reported, rest = _take(_REPORTED, rest)
+        return Command("open", text=rest, policy=policy, reported=reported)
     if verb in ("help", "list", "matrix"):
         return Command(verb, policy=policy)
     if verb == "report":
@@ -233,6 +236,22 @@ def read_time(text: str, tz: tzinfo, now: datetime) -> datetime:
     if two is not None:
         return _on_day(two.group(1).lower(), two.group(2), tz, now)
     if not _ISO_DATE.match(text):  # isoparse would read "1630" as the year 1630
+        raise ValueError(text)
+    value = isoparse(text)
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def read_past_time(text: str, tz: tzinfo, now: datetime) -> datetime:
+    """An instant in the past typed by a person (when a problem was reported), read in ``tz``;
+    ValueError when unread. ``-2h`` (before ``now``), ``09:30`` (the last time the policy's
+    clock showed it: today, or yesterday when that is still to come), or an ISO time."""
+    text = text.strip()
+    if text.startswith("-"):
+        return now - parse_duration(text[1:])
+    if _CLOCK.fullmatch(text):
+        local = _at(now.astimezone(tz), text, tz)
+        return local if local <= now else _at(local - timedelta(days=1), text, tz)
+    if not _ISO_DATE.match(text):
         raise ValueError(text)
     value = isoparse(text)
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
