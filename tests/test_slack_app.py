@@ -545,13 +545,18 @@ def test_open_without_text_opens_the_form_and_a_submission_opens_one_ticket(slac
     assert "critical functions" in groups[0]["options"][0]["description"]["text"]
     assert blocks["policy"]["element"]["initial_option"]["value"] == "liveops"
 
-    def submit(title: str | None, view_id: str) -> Answer:
+    assert blocks["reported"]["optional"] is True  # empty: reported as it opens
+
+    def submit(title: str | None, view_id: str, reported: datetime | None = None) -> Answer:
         values = {
             "title": {"value": slackreq.plain_text_value(title)},
             "severity": {"value": slackreq.selected_option_value("liveops:p2")},
             "policy": {"value": slackreq.selected_option_value("liveops")},
             "description": {"value": slackreq.plain_text_value("Agents in EU see busy tones")},
         }
+        if reported is not None:
+            stamp = {"type": "datetimepicker", "selected_date_time": int(reported.timestamp())}
+            values["reported"] = {"value": stamp}
         return slack.submit(
             "sla_open",
             values,
@@ -566,9 +571,11 @@ def test_open_without_text_opens_the_form_and_a_submission_opens_one_ticket(slac
     assert refused.status == 200
     assert refused.json["response_action"] == "errors"
     assert "needs a title" in refused.json["errors"]["title"]
+    later = submit("Calls failing in EU", view_id, reported=slack.clock() + timedelta(hours=1))
+    assert "cannot be reported after" in later.json["errors"]["reported"]
     assert slack.all_tickets() == []
 
-    done = submit("Calls failing in EU", view_id)
+    done = submit("Calls failing in EU", view_id, reported=slack.clock() - timedelta(minutes=20))
     assert (done.status, done.text) == (200, "")  # the form closes
     replies = slack.wait_thread(1, 1)
     ticket = slack.ticket(1)
@@ -579,6 +586,7 @@ def test_open_without_text_opens_the_form_and_a_submission_opens_one_ticket(slac
     )
     assert "opened SLA-1 as *P2 — High*" in replies[0]
     assert header(slack.card(1)).startswith("SLA-1 · P2 — High · Calls failing in EU")
+    assert ticket.opened_at - ticket.reported_at == timedelta(minutes=20)
 
     # The same form submitted again (a double click on Submit): no second ticket.
     assert submit("Calls failing in EU", view_id).status == 200

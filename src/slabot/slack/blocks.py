@@ -870,6 +870,16 @@ def open_modal(
             optional=True,
         )
     )
+    blocks.append(
+        _input(
+            "reported",
+            "Reported at",
+            {"type": "datetimepicker", "action_id": "value"},
+            optional=True,
+            hint="When the customer reported it, in your own time zone (empty: now). The "
+            "contract's time to open counts from then.",
+        )
+    )
     return {
         "type": "modal",
         "callback_id": "sla_open",

@@ -35,6 +35,8 @@ def register(app: App, bot: Slabot) -> None:
         policy, _, severity = choice.partition(":") if choice else (None, "", None)
         policy = policy or view.option("policy")
         channel = OpenFormMetadata.parse(view.private_metadata, "title").channel
+        stamp = view.field("reported").selected_date_time
+        reported = datetime.fromtimestamp(stamp, UTC) if stamp else None
         workspace, user = form.team.id, form.user.id
         now = bot.now()
         try:
@@ -47,13 +49,14 @@ def register(app: App, bot: Slabot) -> None:
                 policy=policy,
                 channel=channel,
                 description=view.text("description"),
+                reported_at=reported,
                 idempotency_key=form.key,
             )
         except SeverityUnclear as exc:
             refuse(ack, "severity", str(exc))
             return
         except Invalid as exc:
-            refuse(ack, "title" if "title" in str(exc) else "severity", str(exc))
+            refuse(ack, _field_of(str(exc)), str(exc))
             return
         ack()
         if result.created:
@@ -94,3 +97,10 @@ def register(app: App, bot: Slabot) -> None:
         ack()
         note = change_note("update", user, updated, text=text, eta=eta, workaround=workaround)
         bot.publisher.changed(updated, now, note)
+
+
+def _field_of(problem: str) -> str:
+    """The open form's field a refusal belongs beside."""
+    if "reported" in problem:
+        return "reported"
+    return "title" if "title" in problem else "severity"
