@@ -522,7 +522,7 @@ def test_open_modal_with_several_policies(every_policy):
     assert modal["type"] == "modal" and modal["callback_id"] == "sla_open"
     assert json.loads(modal["private_metadata"]) == {"channel": "C123"}
     by_id = {b["block_id"]: b for b in modal["blocks"]}
-    assert list(by_id) == ["title", "severity", "policy", "description"]
+    assert list(by_id) == ["title", "severity", "policy", "description", "reported"]
     assert all(b["element"]["action_id"] == "value" for b in by_id.values())
     title = by_id["title"]["element"]
     assert title["type"] == "plain_text_input" and title["max_length"] == 3000
@@ -546,7 +546,7 @@ def test_open_modal_with_one_policy_has_no_policy_picker(liveops):
     modal = open_modal([liveops], policy=None, summary="", channel=None)
     check_limits(modal, max_blocks=100)
     by_id = {b["block_id"]: b for b in modal["blocks"]}
-    assert list(by_id) == ["title", "severity", "description"]
+    assert list(by_id) == ["title", "severity", "description", "reported"]
     assert "initial_value" not in by_id["title"]["element"]
     options = by_id["severity"]["element"]["options"]
     assert [o["value"] for o in options] == ["liveops:p1", "liveops:p2", "liveops:p3"]
@@ -725,7 +725,7 @@ def test_matrix_renders_mentions_and_rules(liveops, leadsquared, every_policy):
 def test_help_blocks_come_from_the_grammar():
     rendered = help_blocks()
     check_limits(rendered)
-    assert "/sla open [severity] [policy:NAME] summary" in all_text(rendered)
+    assert "/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary" in all_text(rendered)
 
 
 def test_every_builder_is_pure():

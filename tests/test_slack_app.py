@@ -766,7 +766,10 @@ def test_commands_change_the_ticket_and_keep_card_and_thread_true(slack):
         ("resume SLA-1", "<@U0001> set SLA-1 to *Open*."),
         ("assign 1 <@U9|x>", "<@U0001> assigned SLA-1 to <@U9>."),
         ("resolve 1 carrier fixed the trunk", "<@U0001> resolved SLA-1: carrier fixed the trunk."),
-        ("reopen 1", "<@U0001> reopened SLA-1: its clocks run again."),
+        (
+            "reopen 1 still broken for the customer",
+            "<@U0001> reopened SLA-1: its clocks run again. Why: still broken for the customer",
+        ),
         ("resolve #1", "<@U0001> resolved SLA-1."),
         ("close 1", "<@U0001> closed SLA-1."),
     ]
@@ -783,6 +786,9 @@ def test_commands_change_the_ticket_and_keep_card_and_thread_true(slack):
     assert (ticket.status, ticket.severity, ticket.owner) == ("closed", "p1", "U9")
     [update] = slack.events_of(number, "update_posted")
     assert update.after["eta"].startswith("2026-11-23T19:2")  # two hours after it was posted
+    # The reopen's reason is kept in the audit trail, not only in the thread.
+    reopened = [e for e in slack.events_of(number, "status_changed") if e.after["status"] == "open"]
+    assert reopened[-1].after["reason"] == "still broken for the customer"
     card = slack.card(number)
     assert action_ids(card) == []  # a closed ticket has nothing left to click
     assert block_kit_errors(card["blocks"]) == []
@@ -846,7 +852,7 @@ def test_read_only_commands_answer_ephemerally(slack):
     assert slack.command("matrix policy:secpod").ephemeral() == "Escalation matrix of secpod"
     for text in ("help", ""):
         helped = slack.command(text).ephemeral()
-        assert "/sla open [severity] [policy:NAME] summary" in helped
+        assert "/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary" in helped
     # None of them posted anything for the channel.
     assert len(slack.fake.calls) == calls
 

@@ -137,7 +137,7 @@ def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime,
     elif cmd.verb == "resolve":
         view = tickets.resolve(workspace, cmd.ref, note=cmd.text, **kw)
     elif cmd.verb == "reopen":
-        view = tickets.reopen(workspace, cmd.ref, **kw)
+        view = tickets.reopen(workspace, cmd.ref, reason=cmd.text, **kw)
     elif cmd.verb == "close":
         view = tickets.close(workspace, cmd.ref, **kw)
     else:  # assign

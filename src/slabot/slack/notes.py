@@ -46,7 +46,8 @@ def change_note(
     if verb == "resolve":
         return f"{who} resolved {ticket.ref}{said}."
     if verb == "reopen":
-        return f"{who} reopened {ticket.ref}: its clocks run again."
+        why = f" Why: {_md(text, NOTE_TEXT_MAX)}" if text else ""
+        return f"{who} reopened {ticket.ref}: its clocks run again.{why}"
     if verb == "close":
         return f"{who} closed {ticket.ref}."
     if verb == "assign":

@@ -366,9 +366,12 @@ class Tickets:
         *,
         actor: str,
         now: datetime,
+        reason: str = "",
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> TicketView:
+        """Back to open; ``reason`` (why it is not fixed after all) is kept in the trail."""
+
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             if ticket.status != "resolved":
                 raise Invalid(
@@ -384,7 +387,8 @@ class Tickets:
                     "policy's reopen window: open a new ticket and mention this one"
                 )
             ticket.resolved_at = None
-            return [("status_changed", {"status": "resolved"}, {"status": "open"})]
+            after = {"status": "open", "reason": reason} if reason else {"status": "open"}
+            return [("status_changed", {"status": "resolved"}, after)]
 
         return self._change(
             workspace, ref, actor, now, expected_version, apply, key=idempotency_key
