@@ -1,4 +1,5 @@
-"""The HTTP face of slabot: Slack's requests at ``/slack/events`` and ``/healthz``.
+"""The HTTP face of slabot: Slack's requests at ``/slack/events``, ``/healthz``, and the
+operator's routes it is given (``/metrics``, ``/readyz``: `slabot.ops.probes.ops_routes`).
 
 A plain WSGI callable, so any WSGI server can run it; ``slabot serve`` uses waitress, a
 production server with a thread pool (Bolt's own HTTP server is for development only).
@@ -6,7 +7,7 @@ production server with a thread pool (Bolt's own HTTP server is for development 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from slack_bolt import App
@@ -15,10 +16,18 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 EVENTS_PATH = "/slack/events"
 
 
-def wsgi_app(app: App, health: Callable[[], bool] = lambda: True) -> Callable[..., Iterable[bytes]]:
+def wsgi_app(
+    app: App,
+    health: Callable[[], bool] = lambda: True,
+    routes: Mapping[str, Callable[..., Iterable[bytes]]] | None = None,
+) -> Callable[..., Iterable[bytes]]:
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    routes = routes or {}
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        route = routes.get(environ.get("PATH_INFO", ""))
+        if route is not None:
+            return route(environ, start_response)
         if environ.get("PATH_INFO") == "/healthz":
             ok = health()
             start_response(
