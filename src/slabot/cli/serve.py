@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
         return 0
-    log.info("slabot listening on http://%s:%d/slack/events", args.host, server.effective_port)
+    log.info("slabot listening on http://%s:%s/slack/events", args.host, server.effective_port)
     server.run()
     return 0
 

@@ -28,21 +28,22 @@ STALE_AFTER = 60.0
 class Heartbeat:
     """When the clock last finished a tick (a monotonic time: immune to the wall clock)."""
 
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic):
         self.stale_after = STALE_AFTER + 3 * interval
+        self.clock = clock
         self._last: float | None = None
-        self._started = time.monotonic()
+        self._started = clock()
         self._lock = threading.Lock()
 
     def beat(self) -> None:
         with self._lock:
-            self._last = time.monotonic()
+            self._last = self.clock()
 
     def problem(self) -> str | None:
         """Why the clock is not healthy, or None."""
         with self._lock:
             last = self._last
-        since = time.monotonic() - (self._started if last is None else last)
+        since = self.clock() - (self._started if last is None else last)
         if since <= self.stale_after:
             return None
         what = "has not finished a tick yet" if last is None else "last finished a tick"
