@@ -10,6 +10,7 @@ from ``/metrics`` with prometheus_client's own parser. Waits are bounded polls.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from tcpproxy import TcpProxy
 from test_slack_app import POLICIES, SECRET, clean_env, free_port
 
 from slabot.ops.probes import Heartbeat, Readiness
-from slabot.store import Store
+from slabot.store import Store, StoreError
 
 TOKEN = "xoxb-test-0123456789-secret-token"
 Figures = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -296,3 +297,43 @@ def test_a_clock_that_stops_ticking_is_not_ready(store):
     now[0] += heartbeat.stale_after + 1
     [problem] = readiness.problems()
     assert "last finished a tick" in problem
+
+
+# -- a lean install ----------------------------------------------------------------------------
+
+
+def test_a_postgresql_url_without_its_driver_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as on an install without the extra
+    with pytest.raises(StoreError, match=r"pip install 'slabot\[postgres\]'"):
+        Store("postgres://slabot@db.example.internal:5432/slabot")
+
+
+def test_the_default_install_needs_neither_dateutil_nor_matplotlib_nor_psycopg():
+    from importlib.metadata import requires
+
+    needed = {
+        re.match(r"[\w.-]+", r)[0].lower()  # type: ignore[index]
+        for r in requires("slabot") or []
+        if "extra ==" not in r
+    }
+    assert not needed & {"python-dateutil", "matplotlib", "psycopg"}, needed
+
+
+def test_one_shot_commands_log_at_log_level_and_in_log_format(tmp_path):
+    def upgrade(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "slabot", "db", "upgrade"],
+            env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}", **env),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    quiet = upgrade()  # WARNING by default: the command's answer is on stdout
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout
+    told = upgrade(LOG_LEVEL="info", LOG_FORMAT="json")
+    lines = [json.loads(line) for line in told.stderr.splitlines()]
+    assert told.returncode == 0 and lines, told.stderr
+    assert {line["level"] for line in lines} == {"INFO"}
+    assert any(line["logger"].startswith("alembic") for line in lines)

@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     slabot_default_policy: str | None = None
     # Slack user IDs who may always change severity, resolve and close, whatever the policy.
     slabot_admins: Annotated[tuple[str, ...], NoDecode] = Field(default=())
-    # Every command's log lines: their level, and text or one JSON object a line.
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Every command's log lines: their level (unset: INFO for `serve` and `clock`, WARNING for
+    # the one-shot commands, whose output is their answer), and text or one JSON object a line.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
     log_format: Literal["text", "json"] = "text"
     # Where `slabot clock` serves /metrics, /healthz and /readyz (`serve` has them on PORT).
     metrics_port: int | None = None

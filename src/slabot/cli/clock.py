@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--interval {args.interval:g}: give seconds, more than 0, at most 3600", 2)
     if args.lease <= 0:
         raise CliError(f"--lease {args.lease:g}: give seconds, more than 0", code=2)
-    settings = config.settings("slack_bot_token")
+    settings = config.settings("slack_bot_token", service=True)
     try:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)

@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = config.settings(
-        "slack_bot_token", "slack_app_token" if args.socket else "slack_signing_secret"
+        "slack_bot_token",
+        "slack_app_token" if args.socket else "slack_signing_secret",
+        service=True,
     )
     try:
         store = Store(settings.database_url)

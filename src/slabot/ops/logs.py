@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import Any, Literal
 
 LogFormat = Literal["text", "json"]
 TEXT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -35,6 +35,19 @@ def context(**fields: str | None) -> Iterator[None]:
         _context.reset(token)
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is logged, not when it was made:
+    tests swap it, and several commands run in one process there."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 class _Context(logging.Filter):
     """Copies the current `context` onto each record, where the JSON formatter finds it."""
 
@@ -46,7 +59,7 @@ class _Context(logging.Filter):
 
 def configure(level: str = "INFO", fmt: LogFormat = "text") -> None:
     """Send the root logger's lines to stderr at ``level``, as text or JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.addFilter(_Context())
     if fmt == "json":
         from pythonjsonlogger.json import JsonFormatter
