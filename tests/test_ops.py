@@ -26,8 +26,9 @@ from conftest import _postgres_schema
 from fakeslack import FakeSlack
 from prometheus_client.parser import text_string_to_metric_families
 from tcpproxy import TcpProxy
-from test_slack_app import POLICIES, SECRET, clean_env, free_port
+from test_slack_app import POLICIES, ROOT, SECRET, clean_env, free_port
 
+from slabot.ops.metrics import Metrics
 from slabot.ops.probes import Heartbeat, Readiness
 from slabot.store import Store, StoreError
 
@@ -337,3 +338,23 @@ def test_one_shot_commands_log_at_log_level_and_in_log_format(tmp_path):
     assert told.returncode == 0 and lines, told.stderr
     assert {line["level"] for line in lines} == {"INFO"}
     assert any(line["logger"].startswith("alembic") for line in lines)
+
+
+# -- the Grafana dashboard ----------------------------------------------------------------------
+
+
+def test_the_dashboard_queries_only_metrics_slabot_exposes(store):
+    metrics = Metrics()
+    metrics.watch_tickets(store)
+    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum")}
+    exposed = {
+        family.name + suffix
+        for family in metrics.registry.collect()
+        for suffix in suffixes[family.type]
+    }
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "slabot.json").read_text())
+    queries = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    queries.append(dashboard["templating"]["list"][1]["query"]["query"])
+    used = {name for q in queries for name in re.findall(r"\bslabot_\w+", q)}
+    assert len(queries) >= 15 and used, queries
+    assert used <= exposed, used - exposed
