@@ -1,13 +1,14 @@
 """How big and how slow a fresh ``pip install`` of slabot is, per set of extras.
 
-Each variant gets a fresh virtualenv; the script times ``pip install`` of the given source (the
-repository by default, or a git ref exported to a scratch folder, for a before/after in one
-run), then counts the installed distributions (pip itself left out, slabot counted) and the
-size it added to the virtualenv. pip's cache is whatever the machine has: run the script twice
-and read the second run for installs from a warm cache, as a CI or a redeploy sees them.
+Each variant gets a fresh virtualenv; the script times ``pip install`` of this tree with each
+set of extras and, with ``--ref``, of that git ref exported to a scratch folder (its default
+install only: its extras may differ), for a before and after in one run. Then it counts the
+installed distributions (pip itself left out, slabot counted) and the size they added to the
+virtualenv. pip's cache is whatever the machine has: run the script twice and read the second
+run for installs from a warm cache, as a CI or a redeploy sees them.
 
     .venv/bin/python bench/install.py                    # default, [postgres], [all]
-    .venv/bin/python bench/install.py --ref main         # and the same for git ref main
+    .venv/bin/python bench/install.py --ref main         # and main's default install first
 """
 
 from __future__ import annotations
@@ -63,12 +64,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        sources = [("this tree", ROOT)]
+        sources = [("this tree", ROOT, VARIANTS)]
         if args.ref:
-            sources.insert(0, (args.ref, export(args.ref, scratch)))
+            sources.insert(0, (args.ref, export(args.ref, scratch), ("",)))
         print(f"{'source':<12} {'install':<22} {'packages':>8} {'MB':>7} {'seconds':>8}")
-        for name, source in sources:
-            for extras in VARIANTS:
+        for name, source, variants in sources:
+            for extras in variants:
                 try:
                     count, added, seconds = measure(source, extras, scratch)
                 except subprocess.CalledProcessError as exc:
