@@ -108,6 +108,23 @@ def test_report_posts_the_summary_and_uploads_the_chart(slack):
 
 
 @sqlite_only
+def test_without_matplotlib_the_summary_has_every_figure_and_no_chart_follows(slack, monkeypatch):
+    # The default install has no matplotlib (the chart is the `chart` extra).
+    monkeypatch.setattr("slabot.slack.reporting.chart_available", lambda: False)
+    bind(slack, LEADPRO, "leadpro")
+    slack.open("p2 exports are broken", channel_id=LEADPRO)
+    slack.clock.at = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # its first response breached
+    assert slack.command("report", channel_id=LEADPRO).text == ""
+    summary = posted(slack, LEADPRO, "SLA report · LeadPro product support · 2026-11")
+    text = words(summary)
+    assert "*1 ticket opened* · first response 0% met" in text
+    assert "*SLA-1* · Medium · first response due <!date^" in text
+    assert "`pip install 'slabot[chart]'` adds a chart" in text and "chart follows" not in text
+    slack.nothing_more("files.getUploadURLExternal", 0)
+    assert slack.fake.calls_to("response_url") == []  # nothing is missing: nothing to tell
+
+
+@sqlite_only
 def test_a_month_and_a_policy_can_be_named(slack):
     bind(slack, LEADPRO, "leadpro")
     slack.open("p2 exports are broken", channel_id=LEADPRO)

@@ -6,9 +6,9 @@ A missing or malformed setting stops the start with one line naming the variable
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SLACK_API = "https://slack.com/api/"
@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     slabot_default_policy: str | None = None
     # Slack user IDs who may always change severity, resolve and close, whatever the policy.
     slabot_admins: Annotated[tuple[str, ...], NoDecode] = Field(default=())
+    # Every command's log lines: their level (unset: INFO for `serve` and `clock`, WARNING for
+    # the one-shot commands, whose output is their answer), and text or one JSON object a line.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
+    log_format: Literal["text", "json"] = "text"
+    # Where `slabot clock` serves /metrics, /healthz and /readyz (`serve` has them on PORT).
+    metrics_port: int | None = None
 
     @field_validator("slabot_admins", mode="before")
     @classmethod
@@ -56,10 +62,19 @@ class Settings(BaseSettings):
             raise ValueError("an app-level token starts with xapp- (Basic Information page)")
         return value
 
-    @field_validator("port", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
-    def _port(cls, value: object) -> object:
-        text = str(value).strip()
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
+
+    @field_validator("port", "metrics_port", mode="before")
+    @classmethod
+    def _port(cls, value: object, info: ValidationInfo) -> object:
+        text = "" if value is None else str(value).strip()
+        if not text and info.field_name == "metrics_port":
+            return None  # METRICS_PORT= (empty): no metrics server
         if not text.isdigit() or not 0 < int(text) < 65536:
             raise ValueError(f"{text!r} is not a TCP port: give a number from 1 to 65535")
         return int(text)

@@ -1,4 +1,5 @@
-"""The HTTP face of slabot: Slack's requests at ``/slack/events`` and ``/healthz``.
+"""The HTTP face of slabot: Slack's requests at ``/slack/events``, ``/healthz``, and the
+operator's routes it is given (``/metrics``, ``/readyz``: `slabot.ops.probes.ops_routes`).
 
 A plain WSGI callable, so any WSGI server can run it; ``slabot serve`` uses waitress, a
 production server with a thread pool (Bolt's own HTTP server is for development only).
@@ -12,7 +13,7 @@ so nothing changes; everything else goes to Bolt, which checks the signature fir
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -70,10 +71,18 @@ def _keep_form_fields(bolt: BoltRequest) -> None:
         bolt.context = build_context(BoltContext(), fields)
 
 
-def wsgi_app(app: App, health: Callable[[], bool] = lambda: True) -> Callable[..., Iterable[bytes]]:
+def wsgi_app(
+    app: App,
+    health: Callable[[], bool] = lambda: True,
+    routes: Mapping[str, Callable[..., Iterable[bytes]]] | None = None,
+) -> Callable[..., Iterable[bytes]]:
     slack = _Handler(app, path=EVENTS_PATH)
+    routes = routes or {}
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        route = routes.get(environ.get("PATH_INFO", ""))
+        if route is not None:
+            return route(environ, start_response)
         if environ.get("PATH_INFO") == "/healthz":
             ok = health()
             start_response(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from datetime import timedelta
 
+from ..ops.metrics import Metrics
+from ..ops.observers import ClockWatch
+from ..ops.probes import Heartbeat, Readiness, serve_in_background
 from ..policies import PolicyBook
 from ..sla import PolicyError
 from ..store import Store, StoreError
@@ -13,6 +15,7 @@ from ..store.migrate import upgrade
 from . import config
 from .arguments import positive
 from .errors import CliError
+from .ops import bind
 from .storage import reach
 
 
@@ -40,20 +43,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=4,
         help="tickets performed at once (4); more hide more of a slow Slack's latency",
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on this port (default: METRICS_PORT, else none)",
+    )
+    parser.add_argument(
+        "--metrics-host", default="0.0.0.0", help="address of the metrics port (0.0.0.0)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if not 0 < args.interval <= 3600:
         raise CliError(f"--interval {args.interval:g}: give seconds, more than 0, at most 3600", 2)
     if args.lease <= 0:
         raise CliError(f"--lease {args.lease:g}: give seconds, more than 0", code=2)
-    settings = config.settings("slack_bot_token")
+    settings = config.settings("slack_bot_token", service=True)
     try:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
     except (StoreError, PolicyError) as exc:
         raise CliError(str(exc), code=2) from None
+    metrics, heartbeat = Metrics(), Heartbeat(args.interval)
+    metrics.watch_tickets(store)
+    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+    readiness = Readiness(store, heartbeat)
+    if port is not None:  # answers (not ready yet) while the database is being reached
+        serve_in_background(bind(args.metrics_host, port, "--metrics-port", metrics, readiness))
     reach(store, lambda: upgrade(store))
 
     from ..clock.runner import build, run_forever
@@ -65,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         lease=timedelta(seconds=args.lease),
         batch=args.batch,
         workers=args.workers,
+        watch=ClockWatch(metrics, heartbeat),
     )
     run_forever(clock, args.interval)
     return 0

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dateutil.parser import isoparse
-
 from ..sla import Policy, PolicyError, load_policy
 from .config import settings
 from .errors import CliError
@@ -67,7 +65,7 @@ def severity_key(policy: Policy, name: str) -> str:
 def instant(text: str, tz: ZoneInfo, what: str = "time") -> datetime:
     """An ISO 8601 instant; one without an offset is read as wall-clock time in ``tz``."""
     try:
-        value = isoparse(text.strip())
+        value = datetime.fromisoformat(text.strip())
     except (ValueError, OverflowError):
         raise CliError(
             f"{what} {text!r} is not an ISO 8601 time: write it like 2026-11-23T09:30 "

@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..ops.metrics import Metrics
+from ..ops.observers import ClockWatch, count_slack_calls, request_metrics
+from ..ops.probes import Heartbeat, Readiness, ops_routes, serve_in_background
 from ..policies import PolicyBook
 from ..sla import PolicyError
 from ..store import Store, StoreError
@@ -15,6 +18,7 @@ from ..store.migrate import upgrade
 from ..tickets import Tickets
 from . import config
 from .errors import CliError
+from .ops import bind as _bind
 from .storage import reach
 
 if TYPE_CHECKING:
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer
 
 log = logging.getLogger("slabot")
+TICK = 1.0  # seconds between the clock's runs when serve runs it
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,9 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = config.settings(
-        "slack_bot_token", "slack_app_token" if args.socket else "slack_signing_secret"
+        "slack_bot_token",
+        "slack_app_token" if args.socket else "slack_signing_secret",
+        service=True,
     )
     try:
         store = Store(settings.database_url)
@@ -68,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
     from ..slack.app import create_app
     from ..slack.client import make_client
 
-    client = make_client(settings)
+    metrics = Metrics()
+    metrics.watch_tickets(store)
+    client = count_slack_calls(make_client(settings), metrics)
     try:
         identity = client.auth_test()
         log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
@@ -86,32 +94,45 @@ def run(args: argparse.Namespace) -> int:
             "could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, exc
         )
     app = create_app(settings, client, tickets=tickets)
-    server = None if args.socket else _listen(app, args, settings.port)
-    if not args.no_clock:
+    heartbeat = None if args.no_clock else Heartbeat(TICK)
+    readiness = Readiness(store, heartbeat)
+    if args.socket:
+        server = None
+        if settings.metrics_port is not None:
+            serve_in_background(
+                _bind(args.host, settings.metrics_port, "METRICS_PORT", metrics, readiness)
+            )
+    else:
+        server = _listen(app, args, settings.port, ops_routes(metrics, readiness), metrics)
+    if heartbeat is not None:
         from ..clock.runner import build, schedule
 
-        schedule(build(settings, store, policies), 1.0, background=True).start()
+        watch = ClockWatch(metrics, heartbeat)
+        schedule(build(settings, store, policies, watch=watch), TICK, background=True).start()
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
     if server is None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
         return 0
-    log.info("slabot listening on http://%s:%d/slack/events", args.host, server.effective_port)
+    log.info("slabot listening on http://%s:%s/slack/events", args.host, server.effective_port)
     server.run()
     return 0
 
 
-def _listen(app: App, args: argparse.Namespace, port: int) -> BaseWSGIServer:
+def _listen(
+    app: App, args: argparse.Namespace, port: int, routes: dict[str, Any], metrics: Metrics
+) -> BaseWSGIServer:
     """Bind the HTTP port before anything else starts, so a busy port is one clear line."""
     import waitress
 
-    from ..web import wsgi_app
+    from ..web import EVENTS_PATH, wsgi_app
 
     port = port if args.port is None else args.port
+    served = request_metrics(wsgi_app(app, routes=routes), metrics, EVENTS_PATH)
     try:
         return waitress.create_server(
-            wsgi_app(app), host=args.host, port=port, threads=args.threads, ident="slabot"
+            served, host=args.host, port=port, threads=args.threads, ident="slabot"
         )
     except (OSError, OverflowError) as exc:  # taken, not ours to take, or not a port at all
         reason = getattr(exc, "strerror", None) or exc

@@ -15,7 +15,7 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,9 +23,10 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import OperationalError
 
-from ..notify import Fanout
+from ..notify import Fanout, Notifier
 from ..notify.pagers import Pagers
 from ..notify.slack import SlackNotifier, make_clock_client
+from ..ops.observers import ClockWatch, ObservedNotifier, PagerCalls, count_slack_calls
 from ..policies import PolicyBook
 from ..settings import Settings
 from ..store import Store
@@ -43,6 +44,16 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
+class Observer(Protocol):
+    """Told what each run did: the metrics and the readiness probe watch the clock this way."""
+
+    def tick(self, report: TickReport) -> None:
+        """One tick of a run (a burst is several), as recorded."""
+
+    def ran(self, leading: bool) -> None:
+        """A run finished without an error, leading or standing by."""
+
+
 class Clock:
     """A dispatcher behind a leadership: what each run of the tick job does."""
 
@@ -54,8 +65,10 @@ class Clock:
         retry: timedelta = STANDBY_RETRY,
         now: Callable[[], datetime] = wall_clock,
         duties: Sequence[Callable[[datetime], object]] = (),  # more work per tick, after timers
+        observers: Sequence[Observer] = (),
     ):
         self.duties = tuple(duties)
+        self.observers = tuple(observers)
         self.dispatcher = dispatcher
         self.leadership = leadership
         self.retry = retry
@@ -72,11 +85,15 @@ class Clock:
             for tick in self.dispatcher.ticks(self._leading):
                 if tick:
                     log.info("tick: %s", tick)
+                for observer in self.observers:
+                    observer.tick(tick)
                 report = tick if report is None else report + tick
             if report is not None:
                 now = self.now()
                 for duty in self.duties:
                     duty(now)
+            for observer in self.observers:
+                observer.ran(self.leadership.held)
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0]
             log.warning("the database is unavailable: %s", reason)
@@ -114,8 +131,10 @@ def build(
     lease: timedelta = LEASE,
     batch: int = 200,
     workers: int = WORKERS,
+    watch: ClockWatch | None = None,
 ) -> Clock:
-    """The production clock: Slack and the pagers as notifiers, the system actor as admin."""
+    """The production clock: Slack and the pagers as notifiers, the system actor as admin;
+    with ``watch``, counted in its metrics and beating its heartbeat."""
     tickets = Tickets(
         store,
         policies,
@@ -123,10 +142,22 @@ def build(
         default_policy=settings.slabot_default_policy,
     )
     slack = make_clock_client(settings)  # one pool of connections for both duties
-    notifier = Fanout([SlackNotifier(slack), Pagers(httpx.Client())])
+    if watch is None:
+        notifier: Notifier = Fanout([SlackNotifier(slack), Pagers(httpx.Client())])
+    else:
+        count_slack_calls(slack, watch.metrics)
+        pagers = Pagers(httpx.Client(transport=PagerCalls(watch.metrics)))
+        notifier = ObservedNotifier(Fanout([SlackNotifier(slack), pagers]), watch.metrics)
     dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)
+    if watch is not None:
+        watch.name = dispatcher.name
     reminders = MaintenanceReminders(store, slack, policies)
-    return Clock(dispatcher, Leadership(store), duties=[reminders.tick])
+    return Clock(
+        dispatcher,
+        Leadership(store),
+        duties=[reminders.tick],
+        observers=[watch] if watch is not None else (),
+    )
 
 
 def schedule(clock: Clock, interval: float, *, background: bool) -> BaseScheduler:

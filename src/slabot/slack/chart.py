@@ -14,6 +14,7 @@ at once would share, and it may pick an interactive backend on a desktop.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from collections import Counter
 from datetime import timedelta, tzinfo
@@ -50,6 +51,13 @@ def breaches_per_day(compliance: Compliance, tz: tzinfo) -> list[int]:
     days = (last - first).days + 1
     counted = Counter((b.due.astimezone(tz).date() - first).days for b in compliance.breaches)
     return [counted.get(day, 0) for day in range(days)]
+
+
+def available() -> bool:
+    """Whether matplotlib is installed (``pip install 'slabot[chart]'``), without importing it.
+    The default install leaves it out: with what it pulls in, it was most of slabot's size,
+    for one picture of figures the report's text already gives."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def report_chart(compliance: Compliance, tz: tzinfo, title: str) -> bytes:

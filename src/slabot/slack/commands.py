@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from dateutil.parser import isoparse
-
 from ..sla.durations import parse_duration
 
 HELP = """\
@@ -235,9 +233,9 @@ def read_time(text: str, tz: tzinfo, now: datetime) -> datetime:
     two = _DAY_AND_TIME.fullmatch(text)
     if two is not None:
         return _on_day(two.group(1).lower(), two.group(2), tz, now)
-    if not _ISO_DATE.match(text):  # isoparse would read "1630" as the year 1630
+    if not _ISO_DATE.match(text):  # a date first: not a week (2026-W48) nor a bare number
         raise ValueError(text)
-    value = isoparse(text)
+    value = datetime.fromisoformat(text)
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
@@ -269,7 +267,7 @@ def _at(day: datetime, clock: str, tz: tzinfo) -> datetime:
 
 def _on_day(day: str, clock: str, tz: tzinfo, now: datetime) -> datetime:
     if _ISO_DATE.fullmatch(day):
-        return isoparse(f"{day}T{clock}").replace(tzinfo=tz)
+        return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=tz)
     local = now.astimezone(tz)
     if day in ("today", "tomorrow"):
         return _at(local + timedelta(days=day == "tomorrow"), clock, tz)

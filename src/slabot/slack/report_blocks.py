@@ -215,8 +215,11 @@ def report_title(report: PolicyReport) -> str:
     return f"SLA report · {report.policy.title or report.policy.name} · {report.period.label}"
 
 
-def report_blocks(report: PolicyReport, now: datetime) -> tuple[str, list[Block]]:
-    """``/sla report``'s summary in the channel: ``(fallback text, blocks)``."""
+def report_blocks(
+    report: PolicyReport, now: datetime, *, chart: bool = True
+) -> tuple[str, list[Block]]:
+    """``/sla report``'s summary in the channel: ``(fallback text, blocks)``; ``chart``: a
+    chart follows it (matplotlib is installed)."""
     policy, period, figures = report.policy, report.period, report.compliance
     tz = policy.tz
     first = period.start.astimezone(tz)
@@ -270,7 +273,13 @@ def report_blocks(report: PolicyReport, now: datetime) -> tuple[str, list[Block]
                 "rule: not counted as downtime."
             )
         )
-    blocks.append(_context("The chart follows · `slabot report` has every breach"))
+    blocks.append(
+        _context(
+            "The chart follows · `slabot report` has every breach"
+            if chart
+            else "`slabot report` has every breach · `pip install 'slabot[chart]'` adds a chart"
+        )
+    )
     fallback = f"{report_title(report)}: {summary.replace('*', '')}"
     return truncate(fallback, FALLBACK_MAX), blocks[:MESSAGE_BLOCKS_MAX]
 

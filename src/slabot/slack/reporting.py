@@ -2,7 +2,8 @@
 
 * **report** acknowledges at once (the figures read a month of histories and the chart takes a
   few hundred milliseconds to draw), then posts the summary to the channel and uploads the
-  chart under it with ``files_upload_v2``. A refusal after the acknowledgement (bad month,
+  chart under it with ``files_upload_v2`` (when matplotlib is installed: the ``chart`` extra;
+  the summary alone has every figure). A refusal after the acknowledgement (bad month,
   unknown policy, nothing to report, a channel the bot is not in) goes back through the
   command's response URL, to the person who typed only.
 * **outage** and **maintenance** are one short transaction each, so they answer in the
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from ..reports import ReportError, monthly
+from .chart import available as chart_available
 from .chart import report_chart  # imports matplotlib only when it draws
 from .commands import TIME_FORMS, USAGE, Command, Usage, read_time
 from .outage_blocks import maintenance_announcement, notice_broken, outage_ended, outage_started
@@ -51,8 +53,10 @@ def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
             f"`{USAGE['report']}`"
         )
         return
-    text, blocks = report_blocks(found, now)
-    if not _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks):
+    drawn = chart_available()
+    text, blocks = report_blocks(found, now, chart=drawn)
+    posted = _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks)
+    if not (posted and drawn):
         return
     png = report_chart(found.compliance, policy.tz, report_title(found))
     name = f"sla-{policy.name}-{found.period.label}.png"

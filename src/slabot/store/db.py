@@ -62,7 +62,13 @@ class Store:
             _sqlite_setup(self.reader, immediate=False)
             self._writers: AbstractContextManager[Any] = threading.Lock()
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True, **engine_options)
+            try:
+                self.engine = create_engine(self.url, pool_pre_ping=True, **engine_options)
+            except ImportError:  # the driver is the `postgres` extra: SQLite needs none
+                raise StoreError(
+                    "DATABASE_URL names PostgreSQL, but its driver is not installed: "
+                    "pip install 'slabot[postgres]'"
+                ) from None
             self.reader = self.engine
             self._writers = nullcontext()  # PostgreSQL locks rows, not the database
 
