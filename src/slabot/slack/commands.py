@@ -233,10 +233,7 @@ def read_time(text: str, tz: tzinfo, now: datetime) -> datetime:
     two = _DAY_AND_TIME.fullmatch(text)
     if two is not None:
         return _on_day(two.group(1).lower(), two.group(2), tz, now)
-    if not _ISO_DATE.match(text):  # a date first: not a week (2026-W48) nor a bare number
-        raise ValueError(text)
-    value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    return _iso(text, tz)
 
 
 def read_past_time(text: str, tz: tzinfo, now: datetime) -> datetime:
@@ -249,9 +246,14 @@ def read_past_time(text: str, tz: tzinfo, now: datetime) -> datetime:
     if _CLOCK.fullmatch(text):
         local = _at(now.astimezone(tz), text, tz)
         return local if local <= now else _at(local - timedelta(days=1), text, tz)
-    if not _ISO_DATE.match(text):
+    return _iso(text, tz)
+
+
+def _iso(text: str, tz: tzinfo) -> datetime:
+    """An ISO time; one without an offset is read in ``tz``. ValueError when it is not one."""
+    if not _ISO_DATE.match(text):  # a date first: not a week (2026-W48) nor a bare number
         raise ValueError(text)
-    value = isoparse(text)
+    value = datetime.fromisoformat(text)
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
