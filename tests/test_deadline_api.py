@@ -3,6 +3,7 @@ severity, clear errors for bad input, and many openings at once giving the same 
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -114,3 +115,13 @@ def test_helpdesk_half_a_target_on_the_24x7_clock_is_exact_one_or_many():
         HELPDESK.deadlines("critical", "first_response", [start] * BATCH_MIN, share=0.5)
         == [half] * BATCH_MIN
     )
+
+
+def test_without_numpy_a_batch_is_added_one_by_one_with_the_same_instants(monkeypatch):
+    # numpy is the "fast" extra: a default install has none, and lists of deadlines still work.
+    starts = [MONDAY_NOON + n * 7 * timedelta(minutes=1) for n in range(BATCH_MIN * 2)]
+    expected = [LEADPRO.deadline("low", "first_response", s) for s in starts]
+    monkeypatch.setitem(sys.modules, "numpy", None)  # `import numpy` now fails
+    monkeypatch.delitem(sys.modules, "slabot.sla.batch", raising=False)
+    assert LEADPRO.deadlines("low", "first_response", starts) == expected
+    assert "slabot.sla.batch" not in sys.modules

@@ -257,12 +257,16 @@ class Calendar:
         """``add_us`` for each start (with one duration, or one each), with the same answers.
 
         A few are added one by one; more at once with numpy (`slabot.sla.batch`), imported
-        only then, so a command computing a handful of deadlines never loads it.
+        only then, so a command computing a handful of deadlines never loads it. numpy is an
+        extra (``slabot[fast]``): without it, every batch is added one by one.
         """
         if len(starts) >= BATCH_MIN:
-            from .batch import add_many
-
-            return add_many(self, starts, durations)
+            try:
+                from .batch import add_many
+            except ImportError:
+                pass
+            else:
+                return add_many(self, starts, durations)
         if isinstance(durations, int):
             return [self.add_us(start, durations) for start in starts]
         return [self.add_us(s, d) for s, d in zip(starts, durations, strict=True)]
