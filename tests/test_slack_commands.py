@@ -495,6 +495,11 @@ def test_maintenance_takes_a_policy_anywhere():
         ("maintenance", "When, and for how long?"),
         ("maintenance sat 22:00", "When, and for how long?"),
         ("maintenance sat 22:00 4 hours upgrade", "I can't read the duration '4'"),
+        (
+            "maintenance 31/12 22:00 4h upgrade",
+            "I can't read the day '31/12': write it as 2026-12-31",
+        ),
+        ("maintenance 12/31/2026 22:00 4h upgrade", "I can't read the day '12/31/2026'"),
         ("maintenance +2d soon upgrade", "I can't read the duration 'soon'"),
         ("maintenance +2d 0m upgrade", "Maintenance must last longer than zero"),
         ("maintenance +2d 4h", "Say what the maintenance is"),

@@ -198,6 +198,15 @@ def _maintenance(rest: str, policy: str | None) -> Command:
     else:
         start, _, rest = rest.partition(" ")
     length, _, note = rest.strip().partition(" ")
+    if _CLOCK.fullmatch(length):
+        # "31/12 22:00 4h": a day written some other way, taken for the start, leaves the time
+        # where the duration goes. Say what was not understood: the day.
+        raise Usage(
+            f"I can't read the day {start[:20]!r}: write it as 2026-12-31, a weekday (sat), "
+            f"today or tomorrow, before the time, such as `/sla maintenance 2026-12-31 "
+            f"{length} 4h upgrade`; or give the start as {TIME_FORMS}. "
+            f"`{USAGE['maintenance']}`"
+        )
     if not start or not length:
         raise Usage(
             f"When, and for how long? `{USAGE['maintenance']}`, such as "
