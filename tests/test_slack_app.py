@@ -594,6 +594,25 @@ def test_open_without_text_opens_the_form_and_a_submission_opens_one_ticket(slac
     assert len(slack.all_tickets()) == 1
 
 
+def test_a_severity_without_a_summary_opens_the_form_with_it_chosen(slack):
+    # "/sla open p1" used to open a ticket titled "p1".
+    for n, (text, chosen) in enumerate(
+        [("open p1", "liveops:p1"), ("open policy:leadsquared URGENT", "leadsquared:urgent")],
+        start=1,
+    ):
+        assert slack.command(text).text == ""
+        opened = slack.fake.wait_for("views.open", n)[-1]
+        form = opened.args["view"]
+        assert view_errors(form) == []
+        severity = next(b for b in form["blocks"] if b["block_id"] == "severity")["element"]
+        assert severity["initial_option"]["value"] == chosen
+        title = next(b for b in form["blocks"] if b["block_id"] == "title")["element"]
+        assert "initial_value" not in title
+    assert slack.all_tickets() == []
+    # A severity and a word is a ticket, as before.
+    assert slack.ticket(slack.open("p1 down")).title == "down"
+
+
 def test_a_retried_delivery_creates_no_second_ticket(slack):
     body = slackreq.slash_command(
         "open p1 checkout is down", response_url=slack.fake.response_url()

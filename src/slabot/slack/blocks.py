@@ -803,28 +803,39 @@ def _count_sections(counts: dict[tuple[str, str], int]) -> list[Block]:
 
 
 def open_modal(
-    policies: Sequence[Policy], *, policy: str | None, summary: str, channel: str | None
+    policies: Sequence[Policy],
+    *,
+    policy: str | None,
+    summary: str,
+    channel: str | None,
+    severity: str | None = None,
 ) -> Block:
     """``/sla open`` with no text: title, severity (each with its definition), policy, and
     description. The severity's value is ``"<policy>:<key>"``, so it names its policy even
     when the form offers several; the policy picker (left out when there is only one policy)
-    must agree with it, which the submission handler checks."""
+    must agree with it, which the submission handler checks. ``severity`` (a key of
+    ``policy``) comes chosen (``/sla open p1``)."""
     if not policies:
         raise ValueError("open_modal needs at least one policy")
     ordered = sorted(policies, key=lambda p: p.name != policy)  # the chosen policy first
     many = len(ordered) > 1
-    severity: Block = {
+    levels: Block = {
         "type": "static_select",
         "action_id": "value",
         "placeholder": plain("How bad is it?", 150),
     }
     if many:
-        severity["option_groups"] = [
+        levels["option_groups"] = [
             {"label": plain(p.title or p.name, OPTION_TEXT_MAX), "options": _severity_options(p)}
             for p in ordered[:OPTIONS_MAX]
         ]
     elif ordered:
-        severity["options"] = _severity_options(ordered[0])
+        levels["options"] = _severity_options(ordered[0])
+    offered = [o for g in levels.get("option_groups", [levels]) for o in g.get("options", [])]
+    chosen_severity = f"{ordered[0].name}:{severity}" if severity else None
+    initial = next((o for o in offered if o["value"] == chosen_severity), None)
+    if initial is not None:
+        levels["initial_option"] = initial
     title_input: Block = {
         "type": "plain_text_input",
         "action_id": "value",
@@ -838,7 +849,7 @@ def open_modal(
         _input(
             "severity",
             "Severity",
-            severity,
+            levels,
             hint="Each level's definition comes from the support policy.",
         ),
     ]

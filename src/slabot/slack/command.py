@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
+from ..sla.classify import classify
 from ..tickets import SeverityUnclear, TicketError
 from ..tickets.queries import queue, story
 from ..tickets.service import MAX_TITLE
@@ -148,7 +149,9 @@ def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime,
 def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
     workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
     reply.early()
-    if not cmd.text:
+    named = _severity_alone(bot, workspace, channel, cmd)
+    if not cmd.text or named:
+        # No summary (`/sla open`, `/sla open p1`): the form, with what was typed chosen.
         client.views_open(
             trigger_id=body["trigger_id"],
             view=blocks.open_modal(
@@ -156,6 +159,7 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
                 policy=cmd.policy or _bound(bot, workspace, channel),
                 summary="",
                 channel=channel,
+                severity=named,
             ),
         )
         return
@@ -184,6 +188,19 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
         return
     if result.created:
         bot.publisher.opened(result.view, now, change_note("open", user, result.view))
+
+
+def _severity_alone(bot: Slabot, workspace: str, channel: str | None, cmd: Command) -> str | None:
+    """The severity key when the text names one and nothing else (``/sla open p1``): a ticket
+    titled "p1" says nothing, so the form opens instead."""
+    if not cmd.text or len(cmd.text.split()) > 1:
+        return None
+    try:
+        policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    except TicketError:
+        return None  # no policy to read it in: the form asks for one
+    found = classify(policy, cmd.text)
+    return found.severity if found.explicit and not found.summary.strip() else None
 
 
 def _policy(
