@@ -21,7 +21,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from slabot.sla import Policy, load_policy, parse_policy
-from slabot.sla.classify import classify
+from slabot.sla.classify import Classification, classify
 from slabot.sla.history import (
     Acknowledged,
     Event,
@@ -578,9 +578,9 @@ def test_severity_question_buttons(liveops):
     slack_sdk_accepts(question)
     assert classification.reason in all_text(question)
     buttons = [b["accessory"] for b in question if "accessory" in b]
-    assert [b["action_id"] for b in buttons] == [
-        f"sla_pick_severity_{key}" for key in classification.candidates
-    ]
+    likely = list(classification.candidates)
+    rest = [s.key for s in liveops.severities if s.key not in likely]
+    assert [b["action_id"] for b in buttons] == [f"sla_pick_severity_{k}" for k in likely + rest]
     for button in buttons:
         assert size(button["value"]) <= 2000
         value = json.loads(button["value"])
@@ -592,6 +592,12 @@ def test_severity_question_buttons(liveops):
     assert "An issue that results in the loss" in section["text"]["text"]
     short = severity_question(liveops, classification, "tiny")
     assert json.loads(short[-1]["accessory"]["value"])["summary"] == "tiny"
+
+
+def test_a_weak_match_offers_its_guess_first_and_every_other_severity_after(liveops):
+    weak = Classification(None, ("p3",), False, "only 'slow' matched, a P3 keyword", "x")
+    buttons = [b["accessory"]["action_id"] for b in severity_question(liveops, weak, "x")[2:]]
+    assert buttons == ["sla_pick_severity_p3", "sla_pick_severity_p1", "sla_pick_severity_p2"]
 
 
 # -- queue, detail, Home --------------------------------------------------------------------------

@@ -974,12 +974,15 @@ def _answered_by(policy: Policy) -> str:
 
 def severity_question(policy: Policy, classification: Classification, summary: str) -> list[Block]:
     """Ephemeral: which severity is it? Asked instead of guessing when the classifier is
-    unsure. One button per candidate, each beside the start of that severity's definition.
+    unsure. One button per severity of the policy, each beside the start of its definition:
+    the likely ones (the classifier's candidates) first, then every other, so a weak match
+    that names one candidate never leaves the right severity out.
 
     A button's value is JSON ``{"policy", "severity", "summary"}``: the click alone has all it
     takes to open the ticket. The summary is cut so the whole value stays within 2000.
     """
-    keys = classification.candidates or tuple(s.key for s in policy.severities)
+    likely = [k for k in classification.candidates if _severity(policy, k) is not None]
+    keys = likely + [s.key for s in policy.severities if s.key not in likely]
     blocks: list[Block] = [
         _plain_section(f"Which severity fits “{_one_line(summary)}”?"),
         {"type": "context", "elements": [plain(f"Why I ask: {classification.reason}.", 3000)]},
