@@ -681,7 +681,9 @@ def test_every_button_on_the_card(slack):
     step("sla_ack", "<@U0001> acknowledged SLA-1 and owns it.")
     step(
         "sla_severity",
-        "<@U0001> changed the severity from *P1 — Critical* to *P2 — High*. Deadlines recomputed.",
+        "<@U0001> changed the severity from *P1 — Critical* to *P2 — High*. Deadlines "
+        "recomputed. Next update now due <!date^1795626120^{date_short_pretty} at {time}|"
+        "Wed 25 Nov 09:02 PST>.",
         option="p2",
     )
     assert slack.ticket(number).severity == "p2"

@@ -32,7 +32,17 @@ def change_note(
     if verb == "sev":
         old = policy.severity(before.ticket.severity).label if before else "?"
         new = policy.severity(ticket.severity).label
-        return f"{who} changed the severity from *{old}* to *{new}*{said}. Deadlines recomputed."
+        # Say what the change did to the clocks: the next deadline as it now stands.
+        nearest = view.schedule.next_breach
+        when = (
+            f" {nearest.label} now due {slack_date(nearest.due, policy.tz)}."
+            if nearest is not None and nearest.due is not None
+            else ""
+        )
+        return (
+            f"{who} changed the severity from *{old}* to *{new}*{said}. "
+            f"Deadlines recomputed.{when}"
+        )
     if verb == "update":
         extra = [f"ETA {slack_date(eta, policy.tz)}"] if eta else []
         if workaround:
