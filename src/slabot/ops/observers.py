@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,7 +17,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from ..notify import Delivery, DeliveryFailed, Notifier, Receipt
+from ..notify import Delivery, DeliveryFailed, Notifier, Receipt, Recovery
 from . import logs
 from .metrics import Metrics
 
@@ -178,6 +178,10 @@ class ObservedNotifier:
         if timer.kind == "page":
             self.metrics.pages.labels(timer.level or "unknown").inc()
         return receipt
+
+    def recover(self, deliveries: Sequence[Delivery]) -> Recovery:
+        """The inner notifier's search for messages in doubt, as it is (nothing is sent)."""
+        return self.inner.recover(deliveries)
 
     def delivered(self, delivery: Delivery) -> bool:
         with _about(delivery):
