@@ -138,7 +138,10 @@ def serving(app: Any, threads: int = 4) -> Iterator[str]:
     finally:
         # Close everything from the server's own loop, which then ends.
         server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:  # the loop closed its trigger already (seen once under heavy load)
+            wasyncore.close_all(server._map)
         thread.join(timeout=5)
 
 
