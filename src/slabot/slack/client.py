@@ -1,7 +1,10 @@
 """The Slack Web API client: one per app, retrying what Slack asks to be retried.
 
 429s are retried after their Retry-After, 5xx and dropped connections with backoff, so a
-card update or a thread reply survives a rate limit or a Slack blip. Connections are kept open
+card update or a thread reply survives a rate limit or a Slack blip. A post whose request
+left and got no answer (`Unanswered`: a timeout, a connection dropped after sending) is not
+sent again: Slack often did the work, and a second try would post it twice. Updates and reads
+are retried either way, since doing them twice changes nothing. Connections are kept open
 between calls (`KeepAliveWebClient`): a slash command makes two or three calls, and each would
 otherwise open a new connection (a TLS handshake, against slack.com).
 """
@@ -16,19 +19,30 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from ..settings import Settings
-from .keepalive import KeepAliveWebClient
+from .keepalive import KeepAliveWebClient, Unanswered
 
 RETRIES = 3
+POSTS = ("chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "files.")
+
+
+class _ConnectionRetries(ConnectionErrorRetryHandler):
+    """slack_sdk's retries of failed connections, less a post that may have arrived."""
+
+    def _can_retry(self, *, state, request, response=None, error=None):  # type: ignore[no-untyped-def]
+        method = request.url.rsplit("/", 1)[-1]
+        if isinstance(error, Unanswered) and method.startswith(POSTS):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
 def make_client(settings: Settings) -> WebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = KeepAliveWebClient(token=token, base_url=settings.slack_api_url, timeout=10)
-    client.retry_handlers.extend(
-        [
-            RateLimitErrorRetryHandler(max_retry_count=RETRIES),
-            ServerErrorRetryHandler(max_retry_count=RETRIES),
-            ConnectionErrorRetryHandler(max_retry_count=RETRIES),
-        ]
+    # Our handlers replace slack_sdk's default one, which retries every failed connection.
+    handlers = [
+        RateLimitErrorRetryHandler(max_retry_count=RETRIES),
+        ServerErrorRetryHandler(max_retry_count=RETRIES),
+        _ConnectionRetries(max_retry_count=RETRIES),
+    ]
+    return KeepAliveWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=handlers
     )
-    return client
