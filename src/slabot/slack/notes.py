@@ -40,8 +40,7 @@ def change_note(
             else ""
         )
         return (
-            f"{who} changed the severity from *{old}* to *{new}*{said}. "
-            f"Deadlines recomputed.{when}"
+            f"{who} changed the severity from *{old}* to *{new}*{said}. Deadlines recomputed.{when}"
         )
     if verb == "update":
         extra = [f"ETA {slack_date(eta, policy.tz)}"] if eta else []
