@@ -28,6 +28,7 @@ from slabot.sla.history import (
     Opened,
     SeverityChanged,
     StatusChanged,
+    UpdatePosted,
 )
 from slabot.sla.schedule import schedule
 from slabot.slack import blocks
@@ -739,3 +740,25 @@ def test_every_builder_is_pure():
     source = Path(blocks.__file__).read_text(encoding="utf-8")
     for word in ("datetime.now", "utcnow", "time.time", "sqlmodel", "httpx", "WebClient"):
         assert word not in source
+
+
+def test_the_card_says_what_the_updates_promised(liveops):
+    # The last update, the latest ETA and the workaround are on the card, not only in the
+    # thread: an ETA given earlier still holds after an update without one.
+    eta = T0 + 5 * HOUR
+    history = [
+        Opened(T0, "p1"),
+        Acknowledged(T0 + 10 * MIN),
+        UpdatePosted(T0 + HOUR, eta=eta),
+        UpdatePosted(T0 + 2 * HOUR, workaround=True),
+        UpdatePosted(T0 + 3 * HOUR),
+    ]
+    text = all_text(ticket_card(view_of(liveops, history, T0 + 3 * HOUR), T0 + 3 * HOUR)[1])
+    line = next(t for t in text.split("\n") if t.startswith(":memo: Last update"))
+    assert line.count("<!date^") == 3
+    assert f"<!date^{int((T0 + 3 * HOUR).timestamp())}^" in line.split(" · ")[0]
+    assert f"ETA <!date^{int(eta.timestamp())}^" in line
+    assert f"workaround in place since <!date^{int((T0 + 2 * HOUR).timestamp())}^" in line
+    # Before any update, no such line.
+    fresh = all_text(ticket_card(view_of(liveops, history[:2], T0 + HOUR), T0 + HOUR)[1])
+    assert "Last update" not in fresh

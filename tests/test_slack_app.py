@@ -733,6 +733,9 @@ def test_every_button_on_the_card(slack):
     assert reply.endswith(", workaround available): Carrier is rerouting *EU* trunks")
     [posted] = slack.events_of(number, "update_posted")
     assert posted.after["workaround"] is True and posted.after["text"].startswith("Carrier")
+    progress = json.dumps(slack.card(number)["blocks"], ensure_ascii=False)
+    assert f"ETA <!date^{int(eta.timestamp())}^" in progress
+    assert ":memo: Last update <!date^" in progress and "workaround in place since" in progress
 
     # An empty update is refused next to its field; the form stays open.
     values["text"] = {"value": slackreq.plain_text_value("  ")}

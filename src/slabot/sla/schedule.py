@@ -86,12 +86,32 @@ class Timer:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """What a ticket's updates add up to, as its card shows it: when the last one came, the
+    latest ETA given (an ETA holds until another replaces it), and since when a workaround is
+    in place."""
+
+    last_at: datetime
+    eta: datetime | None
+    workaround_since: datetime | None
+
+
+def _progress(f: Facts) -> Progress | None:
+    if not f.updates:
+        return None
+    eta = next((u.eta for u in reversed(f.updates) if u.eta is not None), None)
+    workaround = next((u.at for u in f.updates if u.workaround), None)
+    return Progress(f.updates[-1].at, eta, workaround)
+
+
+@dataclass(frozen=True)
 class Schedule:
     severity: str
     status: str
     deadlines: tuple[Deadline, ...]
     timers: tuple[Timer, ...]  # live ones: due (maybe overdue) or next to come
     reopen_until: datetime | None = None
+    progress: Progress | None = None  # what the updates say; None before the first
 
     def deadline(self, target: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.target == target), None)
@@ -243,6 +263,7 @@ def schedule(policy: Policy, history: Iterable[Event], now: datetime) -> Schedul
         tuple(_deadlines(ticket, now_us)),
         tuple(timers),
         reopen_until,
+        _progress(f),
     )
 
 

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from ..sla.durations import clock_words, format_duration
 from ..sla.policy import EscalationRule, Policy, Severity
-from ..sla.schedule import TARGET_LABELS, Deadline
+from ..sla.schedule import TARGET_LABELS, Deadline, Progress
 from .commands import HELP
 
 if TYPE_CHECKING:
@@ -483,6 +483,8 @@ def _card_blocks(view: TicketView, now: datetime) -> list[Block]:
     page = _next_page(view, now)
     if page:
         blocks.append(_context(f":rotating_light: {page}"))
+    if plan.progress is not None:
+        blocks.append(_context(_progress_line(plan.progress, tz)))
     if ticket.description and ticket.description.strip():
         blocks.append(_plain_section(ticket.description.strip()))
     opened = f"Opened {slack_date(ticket.opened_at, tz)}"
@@ -492,6 +494,17 @@ def _card_blocks(view: TicketView, now: datetime) -> list[Block]:
         opened += f" · can be reopened until {slack_date(plan.reopen_until, tz)}"
     blocks.append(_context(opened))
     return blocks
+
+
+def _progress_line(progress: Progress, tz: tzinfo) -> str:
+    """ "Last update <date> · ETA <date> · workaround in place since <date>": what the
+    updates promised, on the card, so nobody has to scroll the thread for it."""
+    parts = [f":memo: Last update {slack_date(progress.last_at, tz)}"]
+    if progress.eta is not None:
+        parts.append(f"ETA {slack_date(progress.eta, tz)}")
+    if progress.workaround_since is not None:
+        parts.append(f"workaround in place since {slack_date(progress.workaround_since, tz)}")
+    return " · ".join(parts)
 
 
 def _join_fitting(lines: Sequence[str], limit: int) -> str:
