@@ -523,16 +523,17 @@ def test_open_modal_with_several_policies(every_policy):
     assert modal["type"] == "modal" and modal["callback_id"] == "sla_open"
     assert json.loads(modal["private_metadata"]) == {"channel": "C123"}
     by_id = {b["block_id"]: b for b in modal["blocks"]}
-    assert list(by_id) == ["title", "severity", "policy", "description", "reported"]
-    assert all(b["element"]["action_id"] == "value" for b in by_id.values())
+    assert list(by_id) == ["title", "policy", "severity", "description", "reported"]
+    assert by_id["policy"]["element"]["action_id"] == "sla_open_policy"
+    assert by_id["policy"]["dispatch_action"] is True  # choosing a policy redraws the form
+    assert all(b["element"]["action_id"] == "value" for k, b in by_id.items() if k != "policy")
     title = by_id["title"]["element"]
     assert title["type"] == "plain_text_input" and title["max_length"] == 3000
     assert title["initial_value"] == "checkout down"
-    groups = by_id["severity"]["element"]["option_groups"]
-    assert groups[0]["label"]["text"] == "LiveOps Support Plus"  # the chosen policy first
-    values = [o["value"] for g in groups for o in g["options"]]
-    assert "liveops:p1" in values and "leadsquared:urgent" in values
-    first = groups[0]["options"][0]
+    # Only the chosen policy's severities: a LiveOps P1 cannot be picked under LeadPro.
+    options = by_id["severity"]["element"]["options"]
+    assert [o["value"] for o in options] == ["liveops:p1", "liveops:p2", "liveops:p3"]
+    first = options[0]
     assert first["description"]["text"].startswith("An issue that results in the loss")
     assert size(first["description"]["text"]) <= 75
     picker = by_id["policy"]["element"]
@@ -541,6 +542,12 @@ def test_open_modal_with_several_policies(every_policy):
     description = by_id["description"]
     assert description["optional"] is True and description["element"]["multiline"] is True
     assert not by_id["title"]["optional"] and not by_id["severity"]["optional"]
+    other = open_modal(
+        every_policy, policy="leadpro", summary="x", channel=None, description="as typed"
+    )
+    again = {b["block_id"]: b for b in other["blocks"]}
+    assert again["severity"]["element"]["options"][0]["value"].startswith("leadpro:")
+    assert again["description"]["element"]["initial_value"] == "as typed"
 
 
 def test_open_modal_with_one_policy_has_no_policy_picker(liveops):

@@ -541,11 +541,10 @@ def test_open_without_text_opens_the_form_and_a_submission_opens_one_ticket(slac
     assert json.loads(form["private_metadata"]) == {"channel": CHANNEL}
     blocks = {b["block_id"]: b for b in form["blocks"]}
     assert {"title", "severity", "policy", "description"} <= set(blocks)
-    # The severity picker shows each level with its definition, this channel's policy first.
-    groups = blocks["severity"]["element"]["option_groups"]
-    assert groups[0]["label"]["text"] == "LiveOps Support Plus"
-    assert groups[0]["options"][0]["value"] == "liveops:p1"
-    assert "critical functions" in groups[0]["options"][0]["description"]["text"]
+    # The severity picker shows each level of this channel's policy with its definition.
+    options = blocks["severity"]["element"]["options"]
+    assert options[0]["value"] == "liveops:p1"
+    assert "critical functions" in options[0]["description"]["text"]
     assert blocks["policy"]["element"]["initial_option"]["value"] == "liveops"
 
     assert blocks["reported"]["optional"] is True  # empty: reported as it opens
@@ -595,6 +594,50 @@ def test_open_without_text_opens_the_form_and_a_submission_opens_one_ticket(slac
     assert submit("Calls failing in EU", view_id).status == 200
     slack.nothing_more("chat.postMessage", 2)
     assert len(slack.all_tickets()) == 1
+
+
+def test_the_open_forms_severities_follow_the_chosen_policy(slack):
+    # Choosing LeadPro and a LiveOps severity used to open under LiveOps in a LeadPro channel.
+    assert slack.command("open").text == ""
+    [opened] = slack.fake.wait_for("views.open")
+    form, view_id = opened.args["view"], opened.response["view"]["id"]
+
+    def severities(view: dict[str, Any]) -> list[str]:
+        block = next(b for b in view["blocks"] if b["block_id"] == "severity")
+        return [o["value"] for o in block["element"]["options"]]
+
+    assert severities(form) == ["liveops:p1", "liveops:p2", "liveops:p3"]
+    typed = {
+        "title": {"value": slackreq.plain_text_value("exports fail")},
+        "description": {"value": slackreq.plain_text_value("since 09:00")},
+    }
+    state = {"values": typed}
+    view = {
+        "id": view_id,
+        "type": "modal",
+        "hash": opened.response["view"]["hash"],
+        "private_metadata": form["private_metadata"],
+    }
+    menu = slackreq.select("sla_open_policy", "leadpro", block_id="policy")
+    assert slack.click(menu, view={**view, "state": state}).status == 200
+    [redrawn] = slack.fake.wait_for("views.update")
+    assert redrawn.ok and redrawn.args["view_id"] == view_id
+    again = redrawn.args["view"]
+    assert view_errors(again) == []
+    assert all(v.startswith("leadpro:") for v in severities(again))
+    by_id = {b["block_id"]: b for b in again["blocks"]}
+    assert by_id["title"]["element"]["initial_value"] == "exports fail"  # kept as typed
+    assert by_id["description"]["element"]["initial_value"] == "since 09:00"
+
+    # A form drawn before the menu changed cannot open under a contract not chosen.
+    values = {
+        **typed,
+        "policy": {"value": slackreq.selected_option_value("leadpro")},
+        "severity": {"value": slackreq.selected_option_value("liveops:p1")},
+    }
+    refused = slack.submit("sla_open", values, private_metadata=form["private_metadata"])
+    assert "pick one of leadpro's" in refused.json["errors"]["severity"]
+    assert slack.all_tickets() == []
 
 
 def test_a_severity_without_a_summary_opens_the_form_with_it_chosen(slack):

@@ -22,7 +22,7 @@ from ..tickets import TicketView
 from . import blocks
 from .guard import on_click
 from .notes import change_note
-from .payloads import BadRequest, Click, SeverityPick, TicketControl
+from .payloads import BadRequest, Click, OpenFormMetadata, SeverityPick, TicketControl
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -117,6 +117,28 @@ def register(app: App, bot: Slabot) -> None:
             trigger_id=click.trigger_id,
             view=blocks.update_modal(control.number, control.version, view.policy),
         )
+
+    @app.action(blocks.OPEN_POLICY)
+    @on_click
+    def switch_policy(click: Click, client: Any) -> None:
+        """The open form's policy menu: the form again, with that policy's severities and
+        what was typed so far."""
+        form = click.view
+        if form is None:
+            raise BadRequest(UNKNOWN)
+        try:
+            chosen = bot.policies.get(click.action.chosen)
+        except KeyError as exc:
+            raise BadRequest(str(exc.args[0])) from None
+        channel = OpenFormMetadata.parse(form.private_metadata, "title").channel
+        view = blocks.open_modal(
+            [bot.policies.get(n) for n in bot.policies.names()],
+            policy=chosen.name,
+            summary=form.text("title"),
+            description=form.text("description"),
+            channel=channel,
+        )
+        client.views_update(view_id=form.id, hash=form.hash or None, view=view)
 
     @app.action(PICK)
     @on_click

@@ -815,6 +815,9 @@ def _count_sections(counts: dict[tuple[str, str], int]) -> list[Block]:
 # -- modals ---------------------------------------------------------------------------------------
 
 
+OPEN_POLICY = "sla_open_policy"  # the open form's policy menu: choosing redraws the form
+
+
 def open_modal(
     policies: Sequence[Policy],
     *,
@@ -822,31 +825,29 @@ def open_modal(
     summary: str,
     channel: str | None,
     severity: str | None = None,
+    description: str = "",
 ) -> Block:
     """``/sla open`` with no text: title, severity (each with its definition), policy, and
-    description. The severity's value is ``"<policy>:<key>"``, so it names its policy even
-    when the form offers several; the policy picker (left out when there is only one policy)
-    must agree with it, which the submission handler checks. ``severity`` (a key of
-    ``policy``) comes chosen (``/sla open p1``)."""
+    description. The severities offered are the chosen policy's only (its name ``policy``,
+    else the first): choosing another policy in the menu (left out when there is only one)
+    redraws the form with that policy's severities (`OPEN_POLICY`), so a severity of one
+    contract can no longer be picked under another. A severity's value is
+    ``"<policy>:<key>"``, which the submission checks against the menu. ``severity`` (a key of
+    the chosen policy) comes chosen (``/sla open p1``); ``summary`` and ``description`` fill
+    what was typed before a redraw."""
     if not policies:
         raise ValueError("open_modal needs at least one policy")
     ordered = sorted(policies, key=lambda p: p.name != policy)  # the chosen policy first
-    many = len(ordered) > 1
+    chosen = ordered[0]
     levels: Block = {
         "type": "static_select",
         "action_id": "value",
-        "placeholder": plain("How bad is it?", 150),
+        "placeholder": plain(f"How bad is it, under {chosen.title or chosen.name}?", 150),
+        "options": _severity_options(chosen),
     }
-    if many:
-        levels["option_groups"] = [
-            {"label": plain(p.title or p.name, OPTION_TEXT_MAX), "options": _severity_options(p)}
-            for p in ordered[:OPTIONS_MAX]
-        ]
-    elif ordered:
-        levels["options"] = _severity_options(ordered[0])
-    offered = [o for g in levels.get("option_groups", [levels]) for o in g.get("options", [])]
-    chosen_severity = f"{ordered[0].name}:{severity}" if severity else None
-    initial = next((o for o in offered if o["value"] == chosen_severity), None)
+    initial = next(
+        (o for o in levels["options"] if o["value"] == f"{chosen.name}:{severity}"), None
+    )
     if initial is not None:
         levels["initial_option"] = initial
     title_input: Block = {
@@ -857,43 +858,39 @@ def open_modal(
     }
     if summary and summary.strip():
         title_input["initial_value"] = truncate(summary.strip(), INPUT_MAX)
-    blocks: list[Block] = [
-        _input("title", "Title", title_input),
-        _input(
-            "severity",
-            "Severity",
-            levels,
-            hint="Each level's definition comes from the support policy.",
-        ),
-    ]
-    if many:
+    blocks: list[Block] = [_input("title", "Title", title_input)]
+    if len(ordered) > 1:
         picker: Block = {
             "type": "static_select",
-            "action_id": "value",
+            "action_id": OPEN_POLICY,
             "placeholder": plain("Which contract?", 150),
             "options": [
                 _option(p.title or p.name, p.name, p.source) for p in ordered[:OPTIONS_MAX]
             ],
         }
-        chosen = next((o for o in picker["options"] if o["value"] == policy), None)
-        if chosen is not None:
-            picker["initial_option"] = chosen
-        blocks.append(
-            _input("policy", "Policy", picker, hint="Pick the severity from the same policy.")
+        picker["initial_option"] = picker["options"][0]
+        policy_block = _input(
+            "policy", "Policy", picker, hint="Choosing another redraws the severities."
         )
+        policy_block["dispatch_action"] = True
+        blocks.append(policy_block)
     blocks.append(
         _input(
-            "description",
-            "Description",
-            {
-                "type": "plain_text_input",
-                "action_id": "value",
-                "multiline": True,
-                "max_length": INPUT_MAX,
-            },
-            optional=True,
+            "severity",
+            "Severity",
+            levels,
+            hint="Each level's definition comes from the support policy.",
         )
     )
+    text_area: Block = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "max_length": INPUT_MAX,
+    }
+    if description.strip():
+        text_area["initial_value"] = truncate(description.strip(), INPUT_MAX)
+    blocks.append(_input("description", "Description", text_area, optional=True))
     blocks.append(
         _input(
             "reported",

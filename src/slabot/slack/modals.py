@@ -33,7 +33,12 @@ def register(app: App, bot: Slabot) -> None:
         title = view.text("title")
         choice = view.option("severity")
         policy, _, severity = choice.partition(":") if choice else (None, "", None)
-        policy = policy or view.option("policy")
+        menu = view.option("policy")
+        if policy and menu and policy != menu:
+            # A form drawn before the menu changed: never open under a contract not chosen.
+            refuse(ack, "severity", f"That severity is one of {policy}'s: pick one of {menu}'s.")
+            return
+        policy = policy or menu
         channel = OpenFormMetadata.parse(view.private_metadata, "title").channel
         stamp = view.field("reported").selected_date_time
         reported = datetime.fromtimestamp(stamp, UTC) if stamp else None

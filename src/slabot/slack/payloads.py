@@ -141,6 +141,7 @@ class Click(_Part):
     channel: Ref | None = None
     container: Container = Field(default_factory=Container)
     message: Message | None = None
+    view: SubmittedView | None = None  # a control inside a form: the form as it stands
 
     @property
     def action(self) -> Action:
@@ -227,6 +228,7 @@ class State(_Part):
 
 class SubmittedView(_Part):
     id: SlackId
+    hash: Annotated[str, StringConstraints(max_length=128)] = ""  # for views.update
     private_metadata: str = ""
     state: State = Field(default_factory=State)
 
@@ -298,3 +300,6 @@ class SlashCommand(_Part):
     def key(self) -> str:
         """The command's natural key: Slack's trigger, the same in every delivery of it."""
         return f"cmd:{self.trigger_id}"
+
+
+Click.model_rebuild()  # its form (SubmittedView) is defined further down
