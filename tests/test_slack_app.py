@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 import slackreq
@@ -447,6 +448,26 @@ def test_open_posts_the_card_and_its_thread_then_updates_the_card_in_place(slack
     assert f"<@{REPORTER}>" in json.dumps(card["blocks"])  # the owner
     assert "sla_ack" not in action_ids(card)
     assert len(slack.fake.messages(CHANNEL)) == 3  # one card, two replies: nothing re-posted
+
+
+def test_a_typed_eta_is_read_in_the_typers_zone_and_said_back(slack):
+    # LiveOps runs in Los Angeles; the agent works in London. "eta:17:00" meant 17:00 in Los
+    # Angeles (01:00 in London) while the form said "in your own time zone".
+    slack.fake.users["U0001"] = {"tz": "Europe/London"}
+    number = slack.open("p1 all calls dropping")
+    assert slack.command(f"ack {number}").text == ""
+    slack.wait_thread(number, 2)
+    london = ZoneInfo("Europe/London")
+    local = slack.clock().astimezone(london)
+    expected = datetime(local.year, local.month, local.day, 17, 0, tzinfo=london)
+    if expected <= slack.clock():
+        expected += timedelta(days=1)
+    said = slack.command(f"update {number} eta:17:00 carrier engaged")
+    assert said.text == ""
+    [posted] = slack.events_of(number, "update_posted")
+    assert datetime.fromisoformat(posted.after["eta"]) == expected
+    [back] = [c for c in slack.fake.wait_for("response_url") if "read as" in str(c.args)]
+    assert f"read as {expected:%a %d %b} 17:00 (Europe/London)" in back.args["text"]
 
 
 def test_open_records_when_the_customer_reported_and_times_the_opening(slack):
@@ -987,7 +1008,8 @@ def test_errors_answer_ephemerally_and_change_nothing(slack, text, kw, expected)
     slack.wait_thread(number, 2)
 
     def web_api_calls() -> int:  # what reaches the channel; the refusal goes to one person
-        return len([c for c in slack.fake.calls if c.method != "response_url"])
+        reads = ("response_url", "users.info")  # (users.info: the zone a typed time is in)
+        return len([c for c in slack.fake.calls if c.method not in reads])
 
     before, calls = slack.ticket(number), web_api_calls()
     answer = slack.command(text, **kw)

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
-from ..tickets import SeverityUnclear, TicketError
+from ..tickets import SeverityUnclear, TicketError, TicketView
 from ..tickets.queries import queue, story
 from ..tickets.service import MAX_TITLE
 from . import blocks, reporting
 from .commands import HELP, Command, Usage, parse, read_past_time, read_time
 from .notes import change_note
 from .payloads import BadRequest, SlashCommand, read
+from .people import in_zone, time_zone
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -109,12 +110,18 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
     else:
         # A change is quick (one row lock) and answers before the acknowledgement, so
         # commands typed in a row apply in the order they were typed.
-        view, note = _change(bot, cmd, workspace, user, now, request.key)
+        view, note, understood = _change(bot, cmd, workspace, user, now, request.key, client)
         reply.early()
         bot.publisher.changed(view, now, note)
+        if understood:
+            reply(understood)
 
 
-def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime, key: str):
+def _change(
+    bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime, key: str, client: Any
+) -> tuple[TicketView, str, str | None]:
+    """The change a command asks for: the ticket as it now stands, the thread's note, and
+    what a typed time was understood as (said back to the typer), if one was typed."""
     tickets = bot.tickets
     kw = {"actor": user, "now": now, "idempotency_key": key}
     if cmd.verb == "ack":
@@ -122,15 +129,19 @@ def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime,
     elif cmd.verb == "sev":
         before = tickets.view(workspace, cmd.ref, now)
         view = tickets.change_severity(workspace, cmd.ref, cmd.severity, reason=cmd.text, **kw)
-        return view, change_note("sev", user, view, before=before, text=cmd.text)
+        return view, change_note("sev", user, view, before=before, text=cmd.text), None
     elif cmd.verb == "update":
-        policy = tickets.view(workspace, cmd.ref, now).policy
-        eta = read_eta(cmd.eta, policy.tz, now) if cmd.eta else None
+        eta, understood = None, None
+        if cmd.eta:
+            policy = tickets.view(workspace, cmd.ref, now).policy
+            tz = time_zone(client, user, policy.tz)
+            eta = read_eta(cmd.eta, tz, now)
+            understood = f"ETA {cmd.eta.strip()[:40]!r} read as {in_zone(eta, tz)}."
         view = tickets.post_update(
             workspace, cmd.ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
         )
         note = change_note("update", user, view, text=cmd.text, eta=eta, workaround=cmd.workaround)
-        return view, note
+        return view, note, understood
     elif cmd.verb == "wait":
         view = tickets.set_status(workspace, cmd.ref, cmd.status, **kw)
     elif cmd.verb == "resume":
@@ -143,7 +154,7 @@ def _change(bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime,
         view = tickets.close(workspace, cmd.ref, **kw)
     else:  # assign
         view = tickets.assign(workspace, cmd.ref, cmd.user, **kw)
-    return view, change_note(cmd.verb, user, view, text=cmd.text)
+    return view, change_note(cmd.verb, user, view, text=cmd.text), None
 
 
 def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
@@ -165,7 +176,9 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
         return
     now = bot.now()
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
-    reported = read_reported(cmd.reported, policy.tz, now) if cmd.reported else None
+    reported = None
+    if cmd.reported:
+        reported = read_reported(cmd.reported, time_zone(client, user, policy.tz), now)
     title, description = cmd.text, ""
     if len(title) > MAX_TITLE:
         # A command carries more than a title holds: keep every word, as typed, in the
