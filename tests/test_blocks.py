@@ -279,7 +279,11 @@ def test_truncate_counts_utf16_and_never_splits_a_grapheme():
     assert truncate("x" * 10, 10) == "x" * 10
     cut = truncate("x" * 11, 10)
     assert cut == "x" * 9 + "…" and size(cut) == 10
-    for unit in (FAMILY, FLAG, "e\u0301", "👍🏽", "1\ufe0f\u20e3", "😀"):
+    # Unicode's grapheme clusters (UAX #29): besides emoji and accents, decomposed Hangul
+    # (한: three jamo), a Devanagari conjunct with its vowel sign (क्षि), a Thai consonant
+    # with its tone mark (ก่), an Arabic prepended mark with its digit.
+    scripts = ("\u1112\u1161\u11ab", "क्षि", "ก่", "\u0600\u0661")
+    for unit in (FAMILY, FLAG, "e\u0301", "👍🏽", "1\ufe0f\u20e3", "😀", *scripts):
         text = unit * 100
         for limit in range(2, 60):
             cut = truncate(text, limit)

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import regex
 
 from ..sla.durations import clock_words, format_duration
 from ..sla.policy import EscalationRule, Policy, Severity
@@ -95,7 +96,7 @@ _INVISIBLE = dict.fromkeys(
         *range(0x2066, 0x206A),
     ]
 )
-_ZWJ = "\u200d"
+_GRAPHEME = regex.compile(r"\X")
 # ASCII that is not one unit one cluster, or grows when escaped: "\r\n" is one cluster, and
 # ``_md`` measures "&", "<" and ">" escaped.
 _WIDENS = frozenset("\r&<>")
@@ -193,38 +194,11 @@ def _cut_clusters(text: str, limit: int, measure) -> str:
     return text[:end].rstrip() + ELLIPSIS
 
 
-def _extends(ch: str) -> bool:
-    """Whether ``ch`` belongs to the cluster before it (grapheme-ish, without a table)."""
-    code = ord(ch)
-    return (
-        unicodedata.category(ch) in ("Mn", "Me", "Mc")
-        or ch == _ZWJ
-        or 0xFE00 <= code <= 0xFE0F  # variation selectors (emoji presentation)
-        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
-        or 0xE0020 <= code <= 0xE007F  # tag characters (subdivision flags)
-        or 0xE0100 <= code <= 0xE01EF
-    )
-
-
-def _regional(ch: str) -> bool:
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
-
-
 def _clusters(text: str) -> Iterator[str]:
-    i, n = 0, len(text)
-    while i < n:
-        j = i + 1
-        if text[i] == "\r" and j < n and text[j] == "\n":
-            j += 1
-        elif _regional(text[i]) and j < n and _regional(text[j]):
-            j += 1  # a flag is two regional indicators
-        while j < n and _extends(text[j]):
-            joiner = text[j] == _ZWJ
-            j += 1
-            if joiner and j < n:
-                j += 1  # the character a zero-width joiner joins belongs here too
-        yield text[i:j]
-        i = j
+    """Unicode's extended grapheme clusters (UAX #29, the ``regex`` module's ``\\X``): what a
+    reader sees as one character, so a cut never splits Hangul jamo, an Indic conjunct, a
+    Thai vowel sign, an Arabic prepended mark, an emoji sequence or a flag."""
+    return (match.group() for match in _GRAPHEME.finditer(text))
 
 
 def _clean(text: str) -> str:
