@@ -37,7 +37,7 @@ About 5.3 events a ticket, 535,000 rows. What is timed (``time.perf_counter``, b
 the same database, in the same run: the machine is shared and noisy, so a figure only means
 something next to its peer. Each code runs ``--runs`` reports in a process of its own
 (``PYTHONPATH`` = that code's ``src/``, the ref's taken out with ``git archive``), in
-``--rounds`` alternating rounds, and prints a digest of the figures: both must be the same.
+``--rounds`` alternating rounds (ABBA), and prints a digest of the figures: both must be the same.
 
 Run from the repository root: ``.venv/bin/python bench/report.py [--tickets 100000]
 [--runs 3] [--postgresql] [--against main [--rounds 3]]``. Nothing asserts a time; the last
@@ -297,8 +297,10 @@ def side_by_side(database: str, url: str, codes: dict[str, Path], runs: int, rou
     far less with the load (PostgreSQL's own work is not in it)."""
     best: dict[str, list[tuple[float, float]]] = {label: [] for label in codes}
     digests: dict[str, set[str]] = {label: set() for label in codes}
-    for _ in range(rounds):
-        for label, src in codes.items():
+    for round_ in range(rounds):
+        # ABBA: whoever goes first meets what the load left behind (autovacuum, say).
+        order = list(codes.items())
+        for label, src in order if round_ % 2 == 0 else order[::-1]:
             env = os.environ | {"PYTHONPATH": str(src)}
             argv = [url, str(POLICIES), WORKSPACE, MONTH, NOW.isoformat(), str(runs)]
             out = subprocess.run(
