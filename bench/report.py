@@ -38,6 +38,9 @@ the same database, in the same run: the machine is shared and noisy, so a figure
 something next to its peer. Each code runs ``--runs`` reports in a process of its own
 (``PYTHONPATH`` = that code's ``src/``, the ref's taken out with ``git archive``), in
 ``--rounds`` alternating rounds (ABBA), and prints a digest of the figures: both must be the same.
+Both read this checkout's ``policies/`` (and the database keeps their text as the policy
+versions), so a ref whose policy language cannot parse them cannot be compared: an older ref
+from before a new policy key, say. Compare with ``main`` (or check out the ref's policies).
 
 Run from the repository root: ``.venv/bin/python bench/report.py [--tickets 100000]
 [--runs 3] [--postgresql] [--against main [--rounds 3]]``. Nothing asserts a time; the last
