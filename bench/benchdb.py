@@ -1,4 +1,5 @@
-"""What the benchmarks share: a throwaway PostgreSQL schema, and policy-version rows.
+"""What the benchmarks share: a throwaway PostgreSQL schema, policy-version rows, and a git
+ref's code to run beside this code (`checkout`).
 
 Kept apart from the scripts because ``bench/queue.py`` takes the name of the standard
 library's ``queue``: scripts take bench/ off the front of ``sys.path`` and add it at the end,
@@ -8,6 +9,7 @@ so this module is found and the real ``queue`` still wins.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from slabot.sla import Policy
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REPO = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
@@ -70,3 +73,13 @@ def policy_versions(
         }
         for name, policy in policies.items()
     ]
+
+
+def checkout(ref: str, folder: Path) -> Path:
+    """The ``src/`` of a git ref (``main``: today's code), extracted into ``folder``, to run
+    beside this code in the same benchmark run (``PYTHONPATH``)."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"

@@ -33,9 +33,18 @@ About 5.3 events a ticket, 535,000 rows. What is timed (``time.perf_counter``, b
 ``--postgresql`` loads the same rows into a throwaway schema of the PostgreSQL server
 (``bench/benchdb.py``) and times them there too.
 
+``--against REF`` times the report side by side with the code of a git ref (``main``, say) on
+the same database, in the same run: the machine is shared and noisy, so a figure only means
+something next to its peer. Each code runs ``--runs`` reports in a process of its own
+(``PYTHONPATH`` = that code's ``src/``, the ref's taken out with ``git archive``), in
+``--rounds`` alternating rounds (ABBA), and prints a digest of the figures: both must be the same.
+Both read this checkout's ``policies/`` (and the database keeps their text as the policy
+versions), so a ref whose policy language cannot parse them cannot be compared: an older ref
+from before a new policy key, say. Compare with ``main`` (or check out the ref's policies).
+
 Run from the repository root: ``.venv/bin/python bench/report.py [--tickets 100000]
-[--runs 3] [--postgresql]``. Nothing asserts a time; the last line of each database compares
-the report's time with the goal.
+[--runs 3] [--postgresql] [--against main [--rounds 3]]``. Nothing asserts a time; the last
+line of each database compares the report's time with the goal.
 """
 
 from __future__ import annotations
@@ -50,13 +59,16 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
     sys.path.append(str(Path(__file__).resolve().parent))
 
 import argparse
+import json
+import os
 import random
+import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from benchdb import policy_versions, postgres_schema
+from benchdb import checkout, policy_versions, postgres_schema
 from sqlalchemy import insert
 
 from slabot.policies import PolicyBook
@@ -76,7 +88,7 @@ SEED = 20261122
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 MONTH = "2026-10"
 WORKSPACE = "T0BENCH01"
-GOAL_S = 5.0
+GOAL_S = 2.5
 BATCH = 5_000
 OUTAGE_KEEP = 0.0002  # the share of draws of an outage severity that are kept
 POLICY_SHARES = {
@@ -261,6 +273,64 @@ def show(database: str, figures: list[PolicyReport], times: dict[str, list[float
     print(f"goal: the whole report under {GOAL_S:g} s: {verdict} ({best:.2f} s)")
 
 
+# What a side-by-side process runs: only APIs that today's code and a ref's share.
+TIMED = """
+import hashlib, json, sys, time
+from datetime import datetime
+from slabot.policies import PolicyBook
+from slabot.reports import monthly
+from slabot.store import Store
+url, policies, workspace, month, now, runs = sys.argv[1:]
+store, book, times, cpu = Store(url), PolicyBook.load(policies), [], []
+for _ in range(int(runs)):
+    began, used = time.perf_counter(), time.process_time()
+    found = monthly(store, book, [workspace], month, now=datetime.fromisoformat(now))
+    times.append(time.perf_counter() - began)
+    cpu.append(time.process_time() - used)
+shown = repr([(r.period, r.compliance, r.uptime, r.maintenance) for r in found])
+digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
+print(json.dumps({"times": times, "cpu": cpu, "digest": digest}))
+"""
+
+
+def side_by_side(database: str, url: str, codes: dict[str, Path], runs: int, rounds: int) -> None:
+    """The report in a process per code, alternating, on the same database (``--against``).
+
+    Besides the wall time, the CPU time of the report's process: on a shared machine it moves
+    far less with the load (PostgreSQL's own work is not in it)."""
+    best: dict[str, list[tuple[float, float]]] = {label: [] for label in codes}
+    digests: dict[str, set[str]] = {label: set() for label in codes}
+    for round_ in range(rounds):
+        # ABBA: whoever goes first meets what the load left behind (autovacuum, say).
+        order = list(codes.items())
+        for label, src in order if round_ % 2 == 0 else order[::-1]:
+            env = os.environ | {"PYTHONPATH": str(src)}
+            argv = [url, str(POLICIES), WORKSPACE, MONTH, NOW.isoformat(), str(runs)]
+            out = subprocess.run(
+                [sys.executable, "-c", TIMED, *argv],
+                env=env,
+                cwd=src,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            found = json.loads(out.stdout)
+            best[label].append((min(found["times"]), min(found["cpu"])))
+            digests[label].add(found["digest"])
+    print(f"\n{database}: monthly() side by side, best of {runs} per round, {rounds} rounds")
+    print("  seconds (wall / CPU) per round")
+    for label in codes:
+        shown = "  ".join(f"{wall:5.2f} / {cpu:5.2f}" for wall, cpu in best[label])
+        wall, cpu = min(w for w, _ in best[label]), min(c for _, c in best[label])
+        print(f"  {label:<12} {shown}   best {wall:5.2f} / {cpu:5.2f}")
+    new, old = (best[label] for label in codes)
+    for i, name in enumerate(("wall", "CPU")):
+        ratios = "  ".join(f"{n[i] / o[i]:.2f}" for n, o in zip(new, old, strict=True))
+        print(f"  {' ÷ '.join(codes)}, {name}: {ratios}")
+    same = len(set().union(*digests.values())) == 1
+    print(f"  figures: {'identical' if same else 'DIFFERENT'} ({digests})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
@@ -271,7 +341,18 @@ def main() -> None:
     parser.add_argument(
         "--postgresql", action="store_true", help="also on PostgreSQL (see bench/benchdb.py)"
     )
+    parser.add_argument("--against", metavar="REF", help="side by side with a git ref's code")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (--against)")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        codes = None
+        if args.against:
+            codes = {"this code": REPO / "src", args.against: checkout(args.against, Path(scratch))}
+        run_all(args, codes)
+
+
+def run_all(args: argparse.Namespace, codes: dict[str, Path] | None) -> None:
+    """Generate, load and time on SQLite (and PostgreSQL)."""
 
     began = time.perf_counter()
     versions, tickets, events = generate(args.tickets)
@@ -286,7 +367,11 @@ def main() -> None:
         began = time.perf_counter()
         load(store, versions, tickets, events)
         print(f"loaded into SQLite in {time.perf_counter() - began:.1f} s")
-        show("SQLite", *measure(store, book, policies, args.runs, args.orm))
+        store.dispose()
+        if codes:
+            side_by_side("SQLite", str(store.engine.url), codes, args.runs, args.rounds)
+        else:
+            show("SQLite", *measure(store, book, policies, args.runs, args.orm))
         store.dispose()
     if args.postgresql:
         with postgres_schema("bench_report") as url:
@@ -295,7 +380,12 @@ def main() -> None:
                 began = time.perf_counter()
                 load(store, versions, tickets, events)
                 print(f"loaded into PostgreSQL in {time.perf_counter() - began:.1f} s")
-                show("PostgreSQL", *measure(store, book, policies, args.runs, args.orm))
+                store.dispose()
+                if codes:
+                    shown = url.render_as_string(hide_password=False)
+                    side_by_side("PostgreSQL", shown, codes, args.runs, args.rounds)
+                else:
+                    show("PostgreSQL", *measure(store, book, policies, args.runs, args.orm))
                 store.dispose()
 
 

@@ -14,6 +14,16 @@ The PostgreSQL server is ``$SLABOT_TEST_POSTGRES_URL``, else the machine's own
 (127.0.0.1:5432, user postgres, database ``test``). When it does not answer, PostgreSQL tests
 skip with the reason, except in CI (``CI=true``), where they fail: CI must run them.
 ``-m "not postgresql"`` leaves them out on purpose.
+
+Property tests (hypothesis)
+---------------------------
+Two profiles: ``ci`` (under ``CI=true``) runs every example each test asks for; ``dev`` (any
+other run) runs a fifth of them, at least `FLOOR`, so the local loop stays quick while CI keeps
+its thoroughness. A test states its count as ``settings(max_examples=examples(N))``: N under
+``ci``. ``HYPOTHESIS_PROFILE=ci`` runs the full counts locally.
+
+Parallel runs (pytest-xdist, ``-n 2``) are safe: each worker is its own process, so its
+PostgreSQL schemas (named by pid), temporary files and fake Slack servers are its own.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
@@ -40,6 +51,23 @@ DATABASES = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
 ]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+# Hypothesis' own default count is the ci profile's; dev takes a fifth.
+FULL, FLOOR = 100, 10
+settings.register_profile("ci", max_examples=FULL)
+settings.register_profile("dev", max_examples=FULL // 5)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci() else "dev"))
+
+
+def examples(full: int) -> int:
+    """A property test's example count: ``full`` under the ci profile, the loaded profile's
+    share of it otherwise (never fewer than `FLOOR`)."""
+    return max(min(full, FLOOR), full * settings().max_examples // FULL)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,10 +86,6 @@ def policy_book() -> PolicyBook:
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
 @pytest.fixture(scope="session")

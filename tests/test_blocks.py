@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -292,7 +293,7 @@ def test_truncate_counts_utf16_and_never_splits_a_grapheme():
             assert body == unit * (len(body) // len(unit)), (unit, limit, cut)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     text=st.text(alphabet=st.sampled_from("ab &<>\r\n.\u0301\u200d😀é"), max_size=40),
     limit=st.integers(2, 30),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from conftest import examples
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from reference import reference_add, reference_elapsed, reference_is_open
@@ -46,9 +47,10 @@ RANGE_START = datetime(2026, 1, 1, tzinfo=UTC)
 RANGE_END = datetime(2028, 1, 1, tzinfo=UTC)
 
 # Cheap enough for a 2-core shared machine: each example steps through up to a few weeks of
-# minutes in the reference.
-FEW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-MANY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# minutes in the reference. Counts are the ci profile's (conftest.examples).
+SLOW = [HealthCheck.too_slow]
+FEW = settings(max_examples=examples(60), deadline=None, suppress_health_check=SLOW)
+MANY = settings(max_examples=examples(120), deadline=None, suppress_health_check=SLOW)
 
 
 def _transitions(zone: str) -> list[datetime]:

@@ -316,19 +316,20 @@ def test_the_default_install_needs_neither_dateutil_nor_matplotlib_nor_psycopg()
 
 
 def test_one_shot_commands_log_at_log_level_and_in_log_format(tmp_path):
-    def upgrade(**env: str) -> subprocess.CompletedProcess[str]:
+    def upgrade(database: str, **env: str) -> subprocess.CompletedProcess[str]:
+        # A new database each time: on a current schema nothing runs, so nothing logs.
         return subprocess.run(
             [sys.executable, "-m", "slabot", "db", "upgrade"],
-            env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}", **env),
+            env=clean_env(DATABASE_URL=f"sqlite:///{tmp_path / database}", **env),
             cwd=tmp_path,
             capture_output=True,
             text=True,
             timeout=60,
         )
 
-    quiet = upgrade()  # WARNING by default: the command's answer is on stdout
+    quiet = upgrade("quiet.db")  # WARNING by default: the command's answer is on stdout
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout
-    told = upgrade(LOG_LEVEL="info", LOG_FORMAT="json")
+    told = upgrade("told.db", LOG_LEVEL="info", LOG_FORMAT="json")
     lines = [json.loads(line) for line in told.stderr.splitlines()]
     assert told.returncode == 0 and lines, told.stderr
     assert {line["level"] for line in lines} == {"INFO"}

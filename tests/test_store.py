@@ -5,19 +5,23 @@ Every test that takes ``store`` or ``blank_store`` runs on SQLite and on Postgre
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, text
 from sqlalchemy.exc import StatementError
 from sqlmodel import SQLModel, select
 
 from slabot.store import Store, StoreError, database_url
 from slabot.store import tables as _tables  # noqa: F401  (registers the tables)
-from slabot.store.migrate import pending, upgrade
+from slabot.store.migrate import applied, heads, is_current, pending, upgrade
 from slabot.store.tables import PolicyVersion
 
 TABLES = {
@@ -51,6 +55,38 @@ def test_upgrading_an_up_to_date_database_changes_nothing(store):
     assert pending(store) == []
     upgrade(store)
     assert pending(store) == []
+
+
+def test_the_heads_read_from_the_version_files_are_alembics():
+    """`heads` reads the migrations' text instead of asking Alembic; they must agree."""
+    config = Config()
+    config.set_main_option("script_location", "slabot.store:migrations")
+    assert heads() == set(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_a_schema_is_current_only_once_every_migration_is_applied(blank_store):
+    assert applied(blank_store) == set() and not is_current(blank_store)
+    upgrade(blank_store, "0004")
+    assert applied(blank_store) == {"0004"} and not is_current(blank_store)
+    upgrade(blank_store)
+    assert applied(blank_store) == heads() and is_current(blank_store)
+
+
+def test_a_current_schema_is_checked_without_importing_alembic(store):
+    """A restart (`slabot serve`, `slabot clock`) finds the schema current: it must not pay
+    for importing Alembic, Mako and Pygments."""
+    check = (
+        "import sys; from slabot.store import Store; "
+        "from slabot.store.migrate import pending, upgrade; "
+        "store = Store(sys.argv[1]); upgrade(store); assert pending(store) == []; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+    url = store.url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [sys.executable, "-c", check, url], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_an_instant_in_any_zone_comes_back_as_the_same_instant_in_utc(store):
