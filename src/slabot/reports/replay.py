@@ -24,7 +24,7 @@ from datetime import date, datetime
 from ..outages.service import Outages, as_outage
 from ..policies import PolicyBook
 from ..sla import Policy
-from ..sla.replay import History, pages_by_level, under
+from ..sla.replay import History, page_counter, under
 from ..sla.reports import (
     Compliance,
     Period,
@@ -106,10 +106,8 @@ def _terms(
     now: datetime,
     left_out: Counter[str],
 ) -> Terms:
-    figures = compliance_by_version(policy, groups, period, now)
-    pages: Counter[str] = Counter()
-    for version, tickets in groups:
-        pages += pages_by_level(version, tickets, now)
+    pages, count = page_counter(now)
+    figures = compliance_by_version(policy, groups, period, now, count)
     months: list[UptimeReport] = []
     if policy.uptime:
         spells = [s for v, tickets in groups for s in outages_from_tickets(v, tickets, period)]

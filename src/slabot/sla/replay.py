@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from .history import Event, Opened, SeverityChanged
 from .policy import Policy
-from .schedule import pages_up_to
+from .schedule import TicketTimes, pages_up_to
 
 History = tuple[str, list[Event]]
 
@@ -51,16 +51,13 @@ def under(policy: Policy, tickets: Iterable[History]) -> tuple[list[History], Co
     return kept, left_out
 
 
-def pages_by_level(policy: Policy, tickets: Iterable[History], now: datetime) -> Counter[str]:
-    """How many pages each escalation level would have had up to ``now``, repeats included:
-    every page the policy owed while the ticket still needed it (the engine stops a page's
-    repeats when its level answers, the target is met or the ticket is resolved)."""
+def page_counter(now: datetime) -> tuple[Counter[str], Callable[[TicketTimes], None]]:
+    """A tally of pages per escalation level up to ``now``, repeats included (the engine stops
+    a page's repeats when its level answers, the target is met or the ticket is resolved), and
+    the function that adds one judged ticket to it: handed to `compliance_by_version`, which
+    has built each ticket's `TicketTimes` (under its own policy version) already."""
     pages: Counter[str] = Counter()
-    if policy.escalation is None or not policy.escalation.rules:
-        return pages
-    for _, events in tickets:
-        pages.update(pages_up_to(policy, events, now))
-    return pages
+    return pages, lambda ticket: pages.update(pages_up_to(ticket, now))
 
 
 def _opened_severity(events: Sequence[Event]) -> str:

@@ -32,7 +32,7 @@ Decisions taken here, in one place:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from fractions import Fraction
@@ -225,11 +225,14 @@ def compliance_by_version(
     versions: Iterable[tuple[Policy, Iterable[History]]],
     period: Period,
     now: datetime,
+    each: Callable[[TicketTimes], None] | None = None,
 ) -> Compliance:
     """`compliance` of tickets opened under several versions of ``policy``: each (version,
     tickets) group is judged under its version (its targets, calendars, severities), and the
     figures are summed by severity key. Severities come in ``policy``'s order (its labels),
-    then any that only older versions have, in the order they were met."""
+    then any that only older versions have, in the order they were met. ``each`` is shown
+    every judged ticket's `TicketTimes`, so a caller that needs more of them (a replay's
+    pages) does not build them again."""
     tallies = {s.key: _Tally(s) for s in policy.severities}
     breaches: list[Breach] = []
     for version, tickets in versions:
@@ -238,7 +241,7 @@ def compliance_by_version(
                 tallies[s.key].adopt(s)
             else:
                 tallies[s.key] = _Tally(s)
-        _judge(version, tickets, period, now, tallies, breaches)
+        _judge(version, tickets, period, now, tallies, breaches, each)
     breaches.sort(key=lambda b: (b.due, b.ref, b.target))
     return Compliance(
         policy.name,
@@ -256,6 +259,7 @@ def _judge(
     now: datetime,
     tallies: dict[str, _Tally],
     breaches: list[Breach],
+    each: Callable[[TicketTimes], None] | None = None,
 ) -> None:
     """Add the tickets opened in ``period`` to ``tallies`` and ``breaches``, under ``policy``."""
     now_us = to_us(now)
@@ -273,6 +277,8 @@ def _judge(
         if not start_us <= to_us(events[0].at) < end_us:
             continue
         ticket = TicketTimes(policy, events)
+        if each is not None:
+            each(ticket)
         key = ticket.severity.key
         tally = tallies[key]
         tally.opened += 1

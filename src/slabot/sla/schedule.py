@@ -280,11 +280,10 @@ def timeline(policy: Policy, history: Iterable[Event], until: datetime) -> list[
     return sorted(timers, key=lambda t: (t.due_at, t.key))
 
 
-def pages_up_to(policy: Policy, history: Iterable[Event], until: datetime) -> Counter[str]:
+def pages_up_to(ticket: TicketTimes, until: datetime) -> Counter[str]:
     """How many pages each escalation level gets up to ``until``, repeats included: what
     `timeline` would list as pages, counted without building the timers (a replay of a
-    quarter counts them for every ticket twice)."""
-    ticket = TicketTimes(policy, history)
+    quarter counts them for every ticket twice, on the `TicketTimes` its compliance built)."""
     limit = to_us(until)
     counts: Counter[str] = Counter()
     for obligation in _pages(ticket):
