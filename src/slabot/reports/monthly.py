@@ -135,7 +135,7 @@ def _gather(
     earlier = still_down(store, workspaces, start, name, outage_keys, prefix_workspace=prefix)
     # Rows that start or end after ``now`` are clipped to it by `uptime`.
     records = Outages(store, book).records(workspaces, name, start, end)
-    return _Rows(versions, _as_of(opened, now), _as_of(earlier, now), records)
+    return _Rows(versions, stood_at(opened, now), stood_at(earlier, now), records)
 
 
 def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> PolicyReport:
@@ -158,7 +158,7 @@ def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> Poli
     return PolicyReport(policy, period, figures, up, planned)
 
 
-def _as_of(found: Versions, now: datetime) -> Versions:
+def stood_at(found: Versions, now: datetime) -> Versions:
     """The histories as they stood at ``now`` (a report of a past instant)."""
     return {d: [(ref, as_of(events, now)) for ref, events in h] for d, h in found.items()}
 

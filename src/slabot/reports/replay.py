@@ -29,7 +29,6 @@ from ..sla.reports import (
     Compliance,
     Period,
     UptimeReport,
-    as_of,
     compliance_by_version,
     outages_from_tickets,
     uptime,
@@ -37,7 +36,7 @@ from ..sla.reports import (
 from ..store import Store
 from ..store.tables import OutageRecord
 from ..tickets.histories import histories
-from .monthly import ReportError, versions_of
+from .monthly import ReportError, stood_at, versions_of
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def replay(
         policy=against.name,
         prefix_workspace=len(workspaces) > 1,
     )
-    by_version = {d: [(ref, as_of(events, now)) for ref, events in h] for d, h in found.items()}
+    by_version = stood_at(found, now)
     versions = versions_of(store, book, against)
     records = Outages(store, book).records(workspaces, against.name, period.start, period.end)
     try:
