@@ -39,7 +39,8 @@ this process. The script follows the clock's own log (``tick: N sent (L late), D
 until every timer under test is handled, then reads the clock's peak RSS (``VmHWM``) and CPU
 time from ``/proc`` and stops it.
 
-The peer, in the same run and on the same database: the design DESIGN.md rejects, one
+The peer, in the same run and on the same database: the design docs/architecture.md,
+"Timers: the database is the source of truth", rejects, one
 APScheduler 3 job per timer in a ``MemoryJobStore`` of a ``BackgroundScheduler`` (its default
 pool of 10 threads, ``misfire_grace_time=None``: the default of 1 s would skip every job of a
 burst that waits in the pool longer than that). It is this script with ``--peer-child``, a

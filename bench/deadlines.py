@@ -1,8 +1,9 @@
 """Deadline arithmetic: slabot's business-time engine against businesstimedelta and pandas.
 
 Every ticket card, list and clock tick computes deadlines, so this is slabot's hot path (see
-DESIGN.md, "Time"). The benchmark draws random ticket openings (fixed seed, uniformly random
-minutes of 2026-2027, as aware UTC datetimes) and adds 4 business hours to each on LeadPro's
+docs/architecture.md, "Time"). The benchmark draws random ticket openings (fixed seed,
+uniformly random minutes of 2026-2027, as aware UTC datetimes) and adds 4 business hours to
+each on LeadPro's
 business calendar: Europe/London, Monday to Friday 09:00-17:30, closed on the bank holidays of
 England and Wales. It times these engines on the same openings:
 

@@ -7,6 +7,7 @@
 * `maintenance`: reminders of planned maintenance, a second duty of each tick.
 * `operator`: what an operator sees of the timers and how dead ones are sent again.
 
-The database's timers table is the only source of truth (see DESIGN.md): the clock keeps no
-state of its own, so a clock can be killed, restarted or replaced at any moment.
+The database's timers table is the only source of truth (docs/architecture.md, "Timers: the
+database is the source of truth"): the clock keeps no state of its own, so a clock can be
+killed, restarted or replaced at any moment.
 """

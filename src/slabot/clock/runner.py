@@ -1,9 +1,10 @@
 """The clock process: APScheduler runs one short ``tick`` job every ``interval`` seconds.
 
 One interval job, at most one run at a time (``max_instances=1``), missed runs folded into one
-(``coalesce``), and no persistent job store: the timers table is the only schedule (DESIGN.md,
-"Timers: the database is the source of truth"). Each run tries to lead if it does not (a
-standby tries every ``retry`` seconds) and, while it leads, dispatches what is due.
+(``coalesce``), and no persistent job store: the timers table is the only schedule
+(docs/architecture.md, "Timers: the database is the source of truth"). Each run tries to
+lead if it does not (a standby tries every ``retry`` seconds) and, while it leads,
+dispatches what is due.
 
 This is the one place the clock reads the wall clock; everything below it takes ``now``.
 """
