@@ -1,8 +1,8 @@
 """Slack as the clock's notifier: thread replies, direct messages, channel posts and the card.
 
 * A reminder, nudge, follow-up or lifecycle note is a reply in the ticket's card thread that
-  mentions the owner (the channel when nobody owns it yet); a ticket without a channel gets a
-  direct message to its owner instead.
+  mentions the owner (the first escalation level while nobody owns it); a ticket without a
+  channel gets a direct message to its owner instead.
 * A page is a direct message to each person of the level (``U…``), a post in each channel of
   the level (``C…`` or ``#name``), a reply in the ticket's thread mentioning all of them (user
   groups, ``S…``, are reached through that mention), and an update of the card.
