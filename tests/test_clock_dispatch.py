@@ -389,7 +389,7 @@ def test_reminders_name_the_target_the_time_left_and_the_clause(store, desk, fak
     assert "P3: response time acknowledgement within 8 hours" in reminder["text"]
     assert reminder["metadata"]["event_payload"]["timer"].endswith("reminder:first_response@50%:0")
 
-    desk.assign("T1", 1, "UOWNER", actor="UREP", now=T0 + 5 * HOUR)
+    desk.assign("T1", 1, "UOWNER", actor=LEVEL_2[0], now=T0 + 5 * HOUR)  # the matrix assigns
     tick(clock, now, T0 + 8 * HOUR * 0.8)
     assert thread(fake, view)[-1]["text"].startswith(":alarm_clock: <@UOWNER> reminder")
 

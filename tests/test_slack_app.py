@@ -993,7 +993,7 @@ def test_policy_name_binds_the_channel_and_says_so(slack):
         ("reopen 1", {}, "only a resolved ticket can be reopened"),
         ("close 1", {}, "is not resolved: resolve it first"),
         ("resolve 1", {"user_id": STRANGER}, "you may not resolve SLA-1"),
-        ("sev 1 p3", {"user_id": STRANGER}, "you may not change severity SLA-1"),
+        ("sev 1 p3", {"user_id": STRANGER}, "you may not change the severity of SLA-1"),
         ("show 1", {"team_id": OTHER_TEAM}, "there is no ticket SLA-1 in this workspace"),
         ("1", {"team_id": OTHER_TEAM}, "there is no ticket SLA-1 in this workspace"),
         ("resolve 1", {"team_id": OTHER_TEAM, "user_id": ADMIN}, "there is no ticket SLA-1"),

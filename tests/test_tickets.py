@@ -334,14 +334,30 @@ def test_answering_a_page_stops_its_repeats_and_acknowledges_the_ticket(tickets)
 
 def test_assigning_an_owner_is_recorded_and_repeating_it_is_already_done(tickets):
     ticket = open_liveops(tickets, "p2")
-    view = tickets.assign("T1", 1, "UOWN", actor="ULEAD", now=T0 + MIN)
+    view = tickets.assign("T1", 1, "UOWN", actor="UADMIN", now=T0 + MIN)
 
     assert view.ticket.owner == "UOWN"
     assigned = events(tickets.store, ticket.id)[-1]
-    assert (assigned.kind, assigned.actor) == ("owner_assigned", "ULEAD")
+    assert (assigned.kind, assigned.actor) == ("owner_assigned", "UADMIN")
     assert (assigned.before, assigned.after) == ({"owner": None}, {"owner": "UOWN"})
     with pytest.raises(AlreadyDone, match="<@UOWN> already owns SLA-1"):
-        tickets.assign("T1", 1, "UOWN", actor="ULEAD", now=T0 + 2 * MIN)
+        tickets.assign("T1", 1, "UOWN", actor="UADMIN", now=T0 + 2 * MIN)
+
+
+def test_only_the_owner_the_matrix_or_an_admin_may_assign_and_pause(tickets):
+    # Anyone could assign a ticket to themselves (then resolve and close it for good) or pause
+    # a contract's clock. Taking a ticket is acknowledging it, open to anyone; handing it on
+    # and pausing are not.
+    ticket = open_liveops(tickets, "p2")  # reported by UREP
+    with pytest.raises(Forbidden, match="you may not assign SLA-1: the liveops policy allows"):
+        tickets.assign("T1", 1, "USTRANGER", actor="USTRANGER", now=T0 + MIN)
+    with pytest.raises(Forbidden, match="you may not pause or resume SLA-1"):
+        tickets.set_status("T1", 1, "waiting_on_customer", actor="USTRANGER", now=T0 + MIN)
+    assert ticket_row(tickets.store, "T1", 1).version == ticket.version  # nothing changed
+    # The reporter may pause; the owner may hand the ticket on.
+    tickets.set_status("T1", 1, "waiting_on_customer", actor="UREP", now=T0 + 2 * MIN)
+    tickets.acknowledge("T1", 1, actor="UOWN", now=T0 + 3 * MIN)
+    assert tickets.assign("T1", 1, "UNEXT", actor="UOWN", now=T0 + 4 * MIN).ticket.owner == "UNEXT"
 
 
 def test_the_tickets_card_location_is_remembered(tickets):
@@ -806,7 +822,7 @@ def _mixed_queue(tickets: Tickets) -> dict[str, int]:
         made[name] = open_liveops(tickets, severity).number
     for name in ("paused", "paused2"):
         made[name] = open_liveops(tickets, "p2").number
-        tickets.set_status("T1", made[name], "waiting_on_customer", actor="UOWN", now=T0 + MIN)
+        tickets.set_status("T1", made[name], "waiting_on_customer", actor="UREP", now=T0 + MIN)
     made["resolved"] = open_liveops(tickets, "p1").number
     tickets.resolve("T1", made["resolved"], actor="UADMIN", now=T0 + MIN)
     open_liveops(tickets, "p1", workspace="T2")

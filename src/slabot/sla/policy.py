@@ -409,6 +409,10 @@ class Permissions(Model):
     resolve: tuple[Principal, ...] = ("owner", "escalation")
     reopen: tuple[Principal, ...] = ("owner", "reporter", "escalation")
     close: tuple[Principal, ...] = ("owner", "escalation")
+    # Handing a ticket to someone (taking it is acknowledging it, open to anyone), and
+    # pausing or resuming its clocks: either moves the contract's deadlines.
+    assign: tuple[Principal, ...] = ("owner", "escalation")
+    pause: tuple[Principal, ...] = ("owner", "reporter", "escalation")
 
 
 class Policy(Model):

@@ -58,6 +58,8 @@ SYSTEM = "slabot"
 ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
 WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
 MAX_TITLE = 3000
+# A permission as a refusal says it ("you may not pause or resume SLA-4"); else its own name.
+ACTION_WORDS = {"change_severity": "change the severity of", "pause": "pause or resume"}
 MAX_TEXT = 40_000
 TIMERS = Timer.__table__  # type: ignore[attr-defined]
 _REF = re.compile(r"(?:sla-?)?#?(\d{1,9})", re.IGNORECASE)
@@ -320,6 +322,7 @@ class Tickets:
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the status of")
+            self._allowed(policy, "pause", actor, ticket)
             if ticket.status == status:
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(status)}")
             return [("status_changed", {"status": ticket.status}, {"status": status})]
@@ -433,6 +436,7 @@ class Tickets:
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "assign")
+            self._allowed(policy, "assign", actor, ticket)
             if ticket.owner == owner:
                 raise AlreadyDone(f"<@{owner}> already owns {ticket.ref}")
             before = {"owner": ticket.owner}
@@ -825,8 +829,9 @@ class Tickets:
         ):
             return
         who = ", ".join(getattr(policy.permissions, action))
+        doing = ACTION_WORDS.get(action, action)
         raise Forbidden(
-            f"you may not {action.replace('_', ' ')} {ticket.ref}: the {policy.name} policy "
+            f"you may not {doing} {ticket.ref}: the {policy.name} policy "
             f"allows {who}. Ask the owner"
             + (f" (<@{ticket.owner}>)" if ticket.owner else "")
             + " or someone in the escalation matrix"
