@@ -52,14 +52,19 @@ def register(app: App, bot: Slabot) -> None:
         return on_click(handle)
 
     t = bot.tickets
-    app.action("sla_ack")(
-        change(
-            "ack",
-            lambda ws, c, u, now, key: t.acknowledge(
-                ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
-            ),
+
+    def plain(use_case: Callable[..., TicketView]) -> Apply:
+        """A change that needs nothing but the ticket and the card's version."""
+        return lambda ws, c, u, now, key: use_case(
+            ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
         )
-    )
+
+    def set_status(status: str) -> Apply:
+        return lambda ws, c, u, now, key: t.set_status(
+            ws, c.number, status, actor=u, now=now, expected_version=c.version, idempotency_key=key
+        )
+
+    app.action("sla_ack")(change("ack", plain(t.acknowledge)))
     app.action("sla_severity")(
         change(
             "sev",
@@ -75,38 +80,11 @@ def register(app: App, bot: Slabot) -> None:
             ),
         )
     )
-
-    def set_status(status: str) -> Apply:
-        return lambda ws, c, u, now, key: t.set_status(
-            ws, c.number, status, actor=u, now=now, expected_version=c.version, idempotency_key=key
-        )
-
     app.action("sla_wait")(change("wait", set_status("waiting_on_customer")))
     app.action("sla_resume")(change("resume", set_status("open")))
-    app.action("sla_resolve")(
-        change(
-            "resolve",
-            lambda ws, c, u, now, key: t.resolve(
-                ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
-            ),
-        )
-    )
-    app.action("sla_reopen")(
-        change(
-            "reopen",
-            lambda ws, c, u, now, key: t.reopen(
-                ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
-            ),
-        )
-    )
-    app.action("sla_close")(
-        change(
-            "close",
-            lambda ws, c, u, now, key: t.close(
-                ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
-            ),
-        )
-    )
+    app.action("sla_resolve")(change("resolve", plain(t.resolve)))
+    app.action("sla_reopen")(change("reopen", plain(t.reopen)))
+    app.action("sla_close")(change("close", plain(t.close)))
 
     @app.action("sla_update")
     @on_click
