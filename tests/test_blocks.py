@@ -701,7 +701,8 @@ def test_policy_blocks_say_targets_in_words(leadsquared, every_policy):
     assert "First response 1h (support hours; 30m if opened in peak hours)" in text
     assert "Resolution 4h (support hours; a workaround meets it)" in text
     assert "First response 4h (support hours)\n" in text  # the same at peak: said once
-    assert "Resolution 10d (working days; a workaround meets it)" in text
+    # Seed 000: "10 business days, or specific release", said as the contract says it
+    assert "Resolution 10 business days (business hours; a workaround meets it)" in text
     assert "*support hours:* mon-fri 10:00-02:00; sat 10:00-18:00 (closed on holidays)" in text
     assert "*Clocks pause while:* Waiting on customer" in text
     helpdesk_text = (POLICIES / "helpdesk-p1-p6.yaml").read_text(encoding="utf-8")

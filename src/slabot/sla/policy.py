@@ -25,7 +25,15 @@ from pydantic import (
 )
 
 from .calendar import ALL_HOURS, EPOCH, ONE_US, Calendar, Clock, Window, to_us
-from .durations import duration_words, format_share, parse_duration, parse_share
+from .days import BusinessDays
+from .durations import (
+    BusinessTime,
+    duration_words,
+    format_share,
+    parse_duration,
+    parse_share,
+    parse_target_time,
+)
 from .errors import PolicyError, Problem
 from .pauses import Pause, deadline_us, pause_spans
 
@@ -84,7 +92,14 @@ def _month_day(value: Any) -> str:
     return str(value)
 
 
+def _target_time(value: Any) -> timedelta:
+    return value if isinstance(value, timedelta) else parse_target_time(value)
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+# A target's time may also be business days ("3 business days", "end of the next business
+# day"): counted in the open days of its calendar, whatever their hours (`slabot.sla.days`).
+TargetTime = Annotated[timedelta, BeforeValidator(_target_time)]
 # Every share in a policy (uptime target, credit bands, reminders, a rule's ``at``) is read by
 # `parse_share`, whatever its YAML type, so none can slip through as a bare number.
 Share = Annotated[float, BeforeValidator(parse_share)]
@@ -186,7 +201,7 @@ def _days(spec: str) -> list[int]:
 class Target(Model):
     """A promised time (``within``) measured on a named clock (a calendar or ``24x7``)."""
 
-    within: Duration
+    within: TargetTime
     clock: str
     # A different time when the ticket opens while another calendar is open (peak hours).
     opened_in: dict[str, Duration] = Field(default_factory=dict)
@@ -194,6 +209,19 @@ class Target(Model):
     # Mitigation"); the ticket stays open, and MTTR still counts to the resolution.
     mitigation: bool = False
     clause: str | None = None
+
+    @property
+    def in_business_days(self) -> bool:
+        return isinstance(self.within, BusinessTime)
+
+    @model_validator(mode="after")
+    def _peaks_count_like_within(self) -> Target:
+        if self.opened_in and self.in_business_days:
+            raise ValueError(
+                "opened_in gives times in hours on the target's clock; a target in business "
+                "days has no peak-hour times: write within in hours, or drop opened_in"
+            )
+        return self
 
 
 class Targets(Model):
@@ -489,8 +517,13 @@ class Policy(Model):
         if spec is None:
             return None
         peaks = tuple((self.clock(name), within) for name, within in spec.opened_in.items())
-        fixed = None if peaks else spec.within // ONE_US
-        return Allowance(self.clock(spec.clock), spec.within, peaks, fixed)
+        within, to_day_end = spec.within, False
+        if isinstance(within, BusinessTime):
+            to_day_end = within.to_day_end
+            if within.weeks:
+                within = timedelta(days=within.count * self.days_a_week(spec.clock))
+        fixed = None if peaks or to_day_end else within // ONE_US
+        return Allowance(self.target_clock(spec), within, peaks, fixed, to_day_end)
 
     def _allowance(self, severity: str, target: str) -> Allowance | None:
         """A severity's target (None: it has none); KeyError naming the valid targets, or
@@ -507,11 +540,41 @@ class Policy(Model):
     def clock(self, name: str) -> Clock:
         return self._clocks[name]
 
+    @cached_property
+    def _day_clocks(self) -> dict[str, BusinessDays]:
+        return {
+            name: BusinessDays(clock)
+            for name, clock in self._clocks.items()
+            if isinstance(clock, Calendar)
+        }
+
+    def target_clock(self, target: Target) -> Clock | BusinessDays:
+        """The clock a target's time runs on: its calendar's hours, or its calendar's open days
+        when the target is in business days."""
+        if target.in_business_days:
+            return self._day_clocks[target.clock]
+        return self._clocks[target.clock]
+
+    def days_a_week(self, clock: str) -> int:
+        """How many days of its week a calendar opens: the business days in a business week."""
+        return sum(1 for day in self.calendars[clock].week() if day)
+
     def duration_words(self, within: timedelta, clock: str) -> str:
         """``within`` on the clock named ``clock`` as people should read it (`duration_words`):
         ``24h (2 days of 12h)`` on a 12-hour calendar, never ``1d``."""
         spec = self.calendars.get(clock)
         return duration_words(within, spec.day_lengths() if spec else ())
+
+    def target_words(self, target: Target, within: timedelta | None = None) -> str:
+        """A target's time as the contract says it: "3 business days", "end of the next
+        business day", or hours on its clock (`duration_words`); ``within`` is the time one
+        ticket was given, where the moment of opening changed it (peak hours)."""
+        if isinstance(target.within, BusinessTime):
+            return target.within.words(self.days_a_week(target.clock))
+        within = target.within if within is None else within
+        if within <= timedelta(0):
+            return "immediately"
+        return self.duration_words(within, target.clock)
 
     def severity(self, name: str) -> Severity:
         """A severity by key or alias, any case; KeyError lists the valid keys."""
@@ -653,14 +716,18 @@ class Allowance:
     open, in the policy's order (the first open one wins).
     """
 
-    clock: Clock
+    clock: Clock | BusinessDays
     within: timedelta
     peaks: tuple[tuple[Clock, timedelta], ...]
     # ``within`` in microseconds whenever the moment of opening cannot change it (no peaks).
     fixed_us: int | None
+    # "by the end of the (next) business day": the rest of the day it is received on, too.
+    to_day_end: bool = False
 
     def at(self, opened: int) -> timedelta:
         """The time allowed for a ticket opened at ``opened`` (epoch microseconds)."""
+        if self.to_day_end:
+            return self.within + ONE_US * self.clock.to_day_end_us(opened)  # type: ignore[union-attr]
         for clock, within in self.peaks:
             if clock.next_open_us(opened) == opened:
                 return within
@@ -689,6 +756,12 @@ def _reference_problems(policy: Policy):
             if target.clock not in clocks:
                 yield Problem(
                     f"{path}.clock", f"unknown clock {target.clock!r}: use one of {clock_hint}"
+                )
+            elif target.in_business_days and target.clock not in policy.calendars:
+                yield Problem(
+                    f"{path}.within",
+                    f"{target.within.spelling!r} counts the open days of a calendar, and "  # type: ignore[attr-defined]
+                    f"{target.clock!r} has none: name a calendar as the clock, or write hours",
                 )
             for calendar in target.opened_in:
                 if calendar not in policy.calendars:

@@ -269,6 +269,12 @@ def _judge(
         for s in policy.severities
         for name in ("first_response", "resolution")
     }
+    # a target in business days falls due on its calendar's days; MTTA and MTTR stay in hours
+    due_clocks = {
+        (s.key, name): policy.target_clock(target)
+        for s in policy.severities
+        for name, target in s.targets.items()
+    }
     nudged = any(s.targets.update_every is not None for s in policy.severities)
     for ref, history in tickets:
         events = as_of(history, now)
@@ -285,8 +291,7 @@ def _judge(
         for name, counts in tally.states.items():
             if getattr(ticket.severity.targets, name) is None:
                 continue  # another version of this severity sets the target; this one not
-            clock = clocks[key, name]
-            state, due, met = _state(ticket, name, clock, now_us)
+            state, due, met = _state(ticket, name, due_clocks[key, name], now_us)
             if state == "met":
                 counts[0] += 1
             elif state in ("missed", "breached") and due is not None:

@@ -218,7 +218,7 @@ class TicketTimes:
         start = self.start(name)
         if start is None or self.target(name) is None:
             return None
-        clock = self.policy.clock(self.target(name).clock)
+        clock = self.policy.target_clock(self.target(name))
         due = deadline_us(clock, start, int(self.within(name) * share), self.spans)
         if due is not None and name == "update_every" and share == 1.0 and self.f.updates:
             eta = self.f.updates[-1].eta
@@ -303,7 +303,7 @@ def _deadlines(ticket: TicketTimes, now: int) -> Iterator[Deadline]:
         if start is None or (name == "time_to_open" and f.reported_at >= f.opened_at):
             continue
         due, met = ticket.due(name), ticket.met(name)
-        clock = policy.clock(target.clock)
+        clock = policy.target_clock(target)
         resumes = None
         if met is not None:
             state: DeadlineState = "met" if due is None or met <= due else "missed"
@@ -372,7 +372,7 @@ def _update_nudges(ticket: TicketTimes) -> Iterator[_Obligation]:
         f"update_every#{_cycle(ticket)}",
         due,
         ticket.within("update_every"),
-        ticket.policy.clock(target.clock),
+        ticket.policy.target_clock(target),
         end=ticket.stop,
         target="update_every",
         clause=target.clause,

@@ -1019,20 +1019,13 @@ def target_words(policy: Policy, name: str, target: Any) -> str:
     """ "First response 1h (support hours; 30m if opened in peak hours)"; on a calendar open
     less than a day, "Resolution 24h (2 days of 12h) (business hours)", never "1d"."""
     words = f"{TARGET_WORDS.get(name, TARGET_LABELS.get(name, name))} "
-    words += f"{_within_words(policy, target.within, target.clock)} ({clock_words(target.clock)}"
+    words += f"{policy.target_words(target)} ({clock_words(target.clock)}"
     for calendar, within in target.opened_in.items():
         if within != target.within:  # "4h; 4h if opened in peak hours" says nothing
-            words += (
-                f"; {_within_words(policy, within, target.clock)} if opened in "
-                f"{clock_words(calendar)}"
-            )
+            words += f"; {policy.target_words(target, within)} if opened in {clock_words(calendar)}"
     if target.mitigation:
         words += "; a workaround meets it"
     return words + ")"
-
-
-def _within_words(policy: Policy, within: timedelta, clock: str) -> str:
-    return policy.duration_words(within, clock) if within > timedelta(0) else "immediately"
 
 
 def policy_blocks(policy: Policy) -> list[Block]:
