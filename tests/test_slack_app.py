@@ -470,6 +470,32 @@ def test_a_typed_eta_is_read_in_the_typers_zone_and_said_back(slack):
     assert f"read as {expected:%a %d %b} 17:00 (Europe/London)" in back.args["text"]
 
 
+def test_a_release_the_customer_agreed_becomes_the_resolution_due_date_on_the_card(slack):
+    # Seed 000 (LeadSquared): "Medium - 3 | 10 business days, or specific release".
+    slack.fake.users[REPORTER] = {"tz": "Asia/Kolkata"}
+    number = slack.open("policy:leadsquared medium export partially failing")
+    assert slack.command(f"ack {number}").text == ""
+    slack.wait_thread(number, 2)
+    said = slack.command(f"release {number} 2027-01-20 Priya (Acme IT), by e-mail")
+    assert said.text == ""
+    [event] = slack.events_of(number, "release_agreed")
+    assert event.actor == REPORTER and event.after["agreed_by"] == "Priya (Acme IT), by e-mail"
+    # A bare date is by the end of that day, in the typer's zone.
+    release = datetime(2027, 1, 21, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert datetime.fromisoformat(event.after["release_at"]) == release
+    note = slack.wait_thread(number, 3)[-1]
+    assert "recorded a release agreed by Priya (Acme IT), by e-mail" in note
+    assert f"<!date^{int(release.timestamp())}^" in note  # "Resolution now due …"
+    card = " ".join(texts(slack.card(number)))
+    assert "the release agreed by Priya (Acme IT), by e-mail" in card
+    # A policy whose resolution allows no release says what to do instead.
+    urgent = slack.open("policy:leadsquared urgent the service is down")
+    refused = slack.command(f"release {urgent} 2027-01-20 Priya").text
+    assert "post the date as an ETA" in refused
+    assert "Which date, and who agreed it?" in slack.command(f"release {number} 2027-01-20").text
+    assert "can't read the release date" in slack.command(f"release {number} soon Priya").text
+
+
 def test_open_records_when_the_customer_reported_and_times_the_opening(slack):
     # Seed 003 (LiveOps): "1 | Time to open: Within 1 hours", from the problem's report.
     number = slack.open("p1 reported:-90m all calls dropping")

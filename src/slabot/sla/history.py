@@ -58,7 +58,26 @@ class PageAcknowledged:
     level: str
 
 
-Event = Opened | SeverityChanged | Acknowledged | UpdatePosted | StatusChanged | PageAcknowledged
+@dataclass(frozen=True)
+class ReleaseAgreed:
+    """The customer agreed a release that fixes the problem ("10 business days, or specific
+    release"): where the resolution target allows it, the release date stands for it. The
+    latest agreement counts; ``agreed_by`` is who agreed, kept for the contract's sake."""
+
+    at: datetime
+    release_at: datetime
+    agreed_by: str
+
+
+Event = (
+    Opened
+    | SeverityChanged
+    | Acknowledged
+    | UpdatePosted
+    | StatusChanged
+    | PageAcknowledged
+    | ReleaseAgreed
+)
 
 
 @dataclass
@@ -76,6 +95,7 @@ class Facts:
     # (start, end or None while it lasts, status) for every spell outside "open"
     spells: list[tuple[datetime, datetime | None, str]] = field(default_factory=list)
     page_acks: list[PageAcknowledged] = field(default_factory=list)
+    release: ReleaseAgreed | None = None  # the latest agreed release
 
     @property
     def resolved_at(self) -> datetime | None:
@@ -113,6 +133,8 @@ def facts(events: Iterable[Event]) -> Facts:
             f.first_response_at = f.first_response_at or event.at
         elif isinstance(event, PageAcknowledged):
             f.page_acks.append(event)
+        elif isinstance(event, ReleaseAgreed):
+            f.release = event
         elif isinstance(event, StatusChanged) and event.status != f.status:
             if f.spells and f.spells[-1][1] is None:
                 start, _, status = f.spells[-1]

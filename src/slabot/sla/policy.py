@@ -208,6 +208,9 @@ class Target(Model):
     # Resolution only: an update marked as a workaround meets it too ("Target Resolution or
     # Mitigation"); the ticket stays open, and MTTR still counts to the resolution.
     mitigation: bool = False
+    # Resolution only: a release date agreed with the customer stands for the target when it
+    # is later ("10 business days, or specific release").
+    agreed_release: bool = False
     clause: str | None = None
 
     @property
@@ -234,8 +237,9 @@ class Targets(Model):
     def _mitigation_meets_resolution_only(self) -> Targets:
         for name in ("time_to_open", "first_response", "update_every"):
             target = getattr(self, name)
-            if target is not None and target.mitigation:
-                raise ValueError(f"'mitigation' goes with the resolution target, not {name}")
+            for flag in ("mitigation", "agreed_release"):
+                if target is not None and getattr(target, flag):
+                    raise ValueError(f"'{flag}' goes with the resolution target, not {name}")
         return self
 
     def items(self) -> list[tuple[str, Target]]:
@@ -441,6 +445,8 @@ class Permissions(Model):
     # pausing or resuming its clocks: either moves the contract's deadlines.
     assign: tuple[Principal, ...] = ("owner", "escalation")
     pause: tuple[Principal, ...] = ("owner", "reporter", "escalation")
+    # Recording a release agreed with the customer: it can move the resolution's due date.
+    agree_release: tuple[Principal, ...] = ("owner", "escalation")
 
 
 class Policy(Model):

@@ -335,6 +335,7 @@ def _state(
     """
     due = deadline_us(clock, ticket.opened, ticket.within(name), ticket.spans)
     if name == "resolution":
+        due = ticket.with_release(due)
         met = ticket.met(name)  # the resolution, or a workaround where it counts as mitigation
     else:
         acked = ticket.f.first_response_at

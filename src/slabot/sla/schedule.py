@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from .calendar import ALL_HOURS, ONE_US, Clock, from_us, to_us
-from .history import Event, Facts, facts
+from .history import Event, Facts, ReleaseAgreed, facts
 from .pauses import deadline_us, pause_spans
 from .policy import Policy, Target
 
@@ -60,6 +60,7 @@ class Deadline:
     paused_by: str | None = None  # the state that stops the clock now
     resumes_at: datetime | None = None  # the clock is outside its hours now and resumes then
     clause: str | None = None
+    release_agreed_by: str | None = None  # due is the release the customer agreed (who agreed)
 
     @property
     def label(self) -> str:
@@ -220,11 +221,40 @@ class TicketTimes:
             return None
         clock = self.policy.target_clock(self.target(name))
         due = deadline_us(clock, start, int(self.within(name) * share), self.spans)
+        if name == "resolution":
+            due = self.with_release(due, share)
         if due is not None and name == "update_every" and share == 1.0 and self.f.updates:
             eta = self.f.updates[-1].eta
             if eta is not None:
                 due = max(due, to_us(eta))
         return due
+
+    def release(self) -> ReleaseAgreed | None:
+        """The agreed release, where the resolution target lets one stand for it."""
+        target = self.severity.targets.resolution
+        return self.f.release if target is not None and target.agreed_release else None
+
+    def with_release(self, due: int | None, share: float = 1.0) -> int | None:
+        """The resolution's ``due`` (at ``share`` of its time), moved to the agreed release.
+
+        Interpretation of "10 business days, or specific release": meeting either meets the
+        target, so an agreed release later than the target's own due date becomes the due
+        date, and an earlier one changes nothing. Reminders and pages at a share of the
+        target fall at that share of the real time from the opening to the release. While a
+        pause stops the clock the due date stays unknown, as for any target.
+        """
+        release = self.release()
+        if release is None or due is None:
+            return due
+        if share != 1.0:
+            whole = self.policy.target_clock(self.severity.targets.resolution)  # type: ignore[arg-type]
+            full = deadline_us(whole, self.opened, self.within("resolution"), self.spans)
+        else:
+            full = due
+        release_us = to_us(release.release_at)
+        if full is None or release_us <= full:
+            return due
+        return self.opened + int((release_us - self.opened) * share)
 
     def end(self, name: str | None) -> int | None:
         """When obligations about a target stop: it was met, or the ticket was resolved."""
@@ -327,7 +357,16 @@ def _deadlines(ticket: TicketTimes, now: int) -> Iterator[Deadline]:
             paused_by if state == "paused" else None,
             resumes,
             target.clause,
+            _agreed_by(ticket, name, due),
         )
+
+
+def _agreed_by(ticket: TicketTimes, name: str, due: int | None) -> str | None:
+    """Who agreed the release that a resolution's due date now is, if it is one."""
+    release = ticket.release() if name == "resolution" else None
+    if release is None or due is None or due != to_us(release.release_at):
+        return None
+    return release.agreed_by
 
 
 def _obligations(ticket: TicketTimes) -> Iterator[_Obligation]:

@@ -379,6 +379,8 @@ def deadline_state(deadline: Deadline, now: datetime, tz: tzinfo) -> str:
 
 def _deadline_line(deadline: Deadline, now: datetime, tz: tzinfo) -> str:
     due = f" · due {slack_date(deadline.due, tz)}" if deadline.due else ""
+    if deadline.due and deadline.release_agreed_by:
+        due += f" (the release agreed by {_md(deadline.release_agreed_by, 200)})"
     if deadline.state in ("met", "missed", "stopped"):
         due = ""  # the outcome says it all
     return f"*{deadline.label}*{due} — {deadline_state(deadline, now, tz)}"
@@ -690,6 +692,10 @@ def _event_words(kind: str, before: dict, after: dict, policy: Policy) -> str:
     if kind == "page_acknowledged":
         level = _level_label(policy, str(after.get("level", "?")))
         return f"answered the page for {_md(level, 100)}"
+    if kind == "release_agreed":
+        release = datetime.fromisoformat(str(after.get("release_at")))
+        who = _md(str(after.get("agreed_by", "?")), 200)
+        return f"recorded a release agreed by {who} for {slack_date(release, policy.tz)}"
     if kind == "message_posted":
         return "posted the card"
     return _md(kind.replace("_", " "), 100)

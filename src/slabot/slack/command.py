@@ -17,9 +17,10 @@ from slack_bolt import Ack, App, Respond
 from ..sla.classify import classify
 from ..tickets import SeverityUnclear, TicketError, TicketView
 from ..tickets.queries import queue, story
+from ..tickets.releases import agree_release
 from ..tickets.service import MAX_TITLE
 from . import blocks, reporting
-from .commands import HELP, Command, Usage, parse, read_past_time, read_time
+from .commands import HELP, Command, Usage, parse, read_day_end, read_past_time, read_time
 from .notes import change_note
 from .payloads import BadRequest, SlashCommand, read
 from .people import in_zone, time_zone
@@ -142,6 +143,22 @@ def _change(
         )
         note = change_note("update", user, view, text=cmd.text, eta=eta, workaround=cmd.workaround)
         return view, note, understood
+    elif cmd.verb == "release":
+        policy = tickets.view(workspace, cmd.ref, now).policy
+        tz = time_zone(client, user, policy.tz)
+        try:
+            release = read_day_end(cmd.start or "", tz, now)
+        except ValueError:
+            raise Usage(
+                f"I can't read the release date {str(cmd.start)[:40]!r}: write 2027-01-15 "
+                "(by the end of that day) or 2027-01-15T12:00"
+            ) from None
+        view = agree_release(tickets, workspace, cmd.ref, release, agreed_by=cmd.text, **kw)
+        return (
+            view,
+            change_note("release", user, view, text=cmd.text),
+            (f"Release read as {in_zone(release, tz)}."),
+        )
     elif cmd.verb == "wait":
         view = tickets.set_status(workspace, cmd.ref, cmd.status, **kw)
     elif cmd.verb == "resume":

@@ -19,6 +19,7 @@ HELP = """\
 • `/sla ack ID` acknowledge and take a ticket
 • `/sla sev ID LEVEL [reason]` change its severity
 • `/sla update ID [eta:TIME | workaround] text` post an update
+• `/sla release ID DATE who agreed` a release the customer agreed stands for the resolution
 • `/sla wait ID customer|third-party`, `/sla resume ID` pause and resume the clock
 • `/sla resolve ID [note]`, `/sla reopen ID`, `/sla close ID`
 • `/sla assign ID @someone`
@@ -36,6 +37,7 @@ USAGE = {
     "ack": "/sla ack ID",
     "sev": "/sla sev ID LEVEL [reason]",
     "update": "/sla update ID [eta:TIME | workaround] text",
+    "release": "/sla release ID DATE who agreed (such as 2027-01-15 Priya, Acme IT, by e-mail)",
     "wait": "/sla wait ID customer|third-party",
     "resume": "/sla resume ID",
     "resolve": "/sla resolve ID [note]",
@@ -110,7 +112,7 @@ class Command:
     month: str | None = None  # report's YYYY-MM; None: the current month
     action: str | None = None  # outage's start or end
     force_majeure: bool = False  # outage start: the downtime is excluded from uptime
-    start: str | None = None  # maintenance's start, as typed; read in the policy's zone
+    start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
     duration: timedelta | None = None  # maintenance's length
 
@@ -153,6 +155,11 @@ def parse(text: str) -> Command:
         if not body:
             raise Usage(f"An update needs some text. `{USAGE['update']}`")
         return Command("update", ref, text=body, eta=eta, workaround=workaround)
+    if verb == "release":
+        when, _, who = rest.partition(" ")
+        if not when or not who.strip():
+            raise Usage(f"Which date, and who agreed it? `{USAGE['release']}`")
+        return Command("release", ref, text=who.strip(), start=when)
     if verb == "wait":
         status = WAIT_FOR.get(rest.split()[0].lower()) if rest else None
         if status is None:
@@ -243,6 +250,17 @@ def read_time(text: str, tz: tzinfo, now: datetime) -> datetime:
     if two is not None:
         return _on_day(two.group(1).lower(), two.group(2), tz, now)
     return _iso(text, tz)
+
+
+def read_day_end(text: str, tz: tzinfo, now: datetime) -> datetime:
+    """A date by which something is promised (an agreed release), read in ``tz``; ValueError
+    when unread. A bare date (``2027-01-15``) means by the end of that day, so the next
+    midnight in ``tz``; anything else reads as `read_time`."""
+    text = text.strip()
+    if _ISO_DATE.fullmatch(text):
+        day = datetime.fromisoformat(text) + timedelta(days=1)
+        return day.replace(tzinfo=tz)
+    return read_time(text, tz, now)
 
 
 def read_past_time(text: str, tz: tzinfo, now: datetime) -> datetime:

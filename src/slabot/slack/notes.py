@@ -48,6 +48,11 @@ def change_note(
             extra.append("workaround available")
         suffix = f" ({', '.join(extra)})" if extra else ""
         return f"Update from {who}{suffix}: {_md(text, NOTE_TEXT_MAX)}"
+    if verb == "release":
+        resolution = view.schedule.deadline("resolution")
+        due = resolution.due if resolution else None
+        when = f" Resolution now due {slack_date(due, policy.tz)}." if due else ""
+        return f"{who} recorded a release agreed by {_md(text, 200)}.{when}"
     if verb in ("wait", "resume", "status"):
         label = policy.state_label(ticket.status)
         paused = " The clock is paused." if ticket.status in policy.pausing_states else ""

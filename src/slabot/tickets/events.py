@@ -15,6 +15,7 @@ from ..sla.history import (
     Event,
     Opened,
     PageAcknowledged,
+    ReleaseAgreed,
     SeverityChanged,
     StatusChanged,
     UpdatePosted,
@@ -68,4 +69,8 @@ READERS: dict[str, tuple[tuple[str, ...], Make]] = {
     ),
     "status_changed": (("status",), lambda at, status, _: StatusChanged(at, status)),
     "page_acknowledged": (("level",), lambda at, level, _: PageAcknowledged(at, level)),
+    "release_agreed": (
+        ("release_at", "agreed_by"),
+        lambda at, release, who: ReleaseAgreed(at, instant(release), who),
+    ),
 }

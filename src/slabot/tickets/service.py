@@ -59,7 +59,11 @@ ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
 WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
 MAX_TITLE = 3000
 # A permission as a refusal says it ("you may not pause or resume SLA-4"); else its own name.
-ACTION_WORDS = {"change_severity": "change the severity of", "pause": "pause or resume"}
+ACTION_WORDS = {
+    "change_severity": "change the severity of",
+    "pause": "pause or resume",
+    "agree_release": "record an agreed release on",
+}
 MAX_TEXT = 40_000
 TIMERS = Timer.__table__  # type: ignore[attr-defined]
 _REF = re.compile(r"(?:sla-?)?#?(\d{1,9})", re.IGNORECASE)
