@@ -50,10 +50,16 @@ class Outages:
         now: datetime,
         note: str = "",
         force_majeure: bool = False,
+        cause: str | None = None,
     ) -> OutageRecord:
-        """Record that the service is down from ``now`` until `end` is called."""
+        """Record that the service is down from ``now`` until `end` is called; ``cause`` is
+        a key of the policy's ``uptime.causes`` (force majeure is also the old flag)."""
         chosen = self._policy(policy)
         note = _note(note)
+        causes = chosen.uptime.causes if chosen.uptime else {}
+        if cause is not None and cause not in causes:
+            known = ", ".join(causes) or "none: the policy names no causes"
+            raise Invalid(f"unknown cause {cause!r} for the {chosen.name} policy: use {known}")
         try:
             with self.store.writing() as session:
                 running = self._running(session, workspace, chosen.name)
@@ -67,6 +73,7 @@ class Outages:
                     started_at=now,
                     note=note,
                     force_majeure=force_majeure,
+                    cause=cause,
                     started_by=actor,
                 )
                 session.add(record)
@@ -213,6 +220,7 @@ def as_outage(record: OutageRecord) -> Outage:
         planned=planned,
         notice_met=(not record.notice_problems) if planned else None,
         force_majeure=record.force_majeure,
+        cause=record.cause,
     )
 
 

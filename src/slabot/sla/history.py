@@ -69,6 +69,18 @@ class ReleaseAgreed:
     agreed_by: str
 
 
+@dataclass(frozen=True)
+class DowntimeCorrected:
+    """A lead's correction of the downtime a ticket implies, for its whole life: ``counts``
+    False (it was not an outage), True (it was one, whatever its severity) or None (as its
+    severity says); ``cause`` the policy's key for why it was down (None: unknown). The
+    latest correction counts; the reason is kept with the stored event, for the audit."""
+
+    at: datetime
+    counts: bool | None
+    cause: str | None
+
+
 Event = (
     Opened
     | SeverityChanged
@@ -77,6 +89,7 @@ Event = (
     | StatusChanged
     | PageAcknowledged
     | ReleaseAgreed
+    | DowntimeCorrected
 )
 
 

@@ -398,13 +398,28 @@ class Maintenance(Model):
     clause: str | None = None
 
 
+class Cause(Model):
+    """Why the service was down, as the contract names it, and what it leaves out: downtime
+    of an ``uptime`` cause is not downtime at all (LeadPro: "not responsible for any downtime
+    caused by general downtime to the host servers (AWS)"); downtime of a ``credits`` cause
+    counts against uptime but earns no credit ("Service Credits will not be applicable for
+    unavailability caused by Force Majeure"); ``none`` only names it."""
+
+    label: str
+    excluded_from: Literal["uptime", "credits", "none"] = "uptime"
+    clause: str | None = None
+
+
 class Uptime(Model):
     target: Share
     credits: tuple[CreditBand, ...] = ()
     claim_within: Duration | None = None
     unplanned_downtime_max: Duration | None = None  # a month's allowance
     maintenance: Maintenance | None = None
-    excludes: tuple[str, ...] = ()  # causes that do not count as downtime, as text
+    # The causes of downtime the contract names, by key: tickets and outages carry one.
+    causes: dict[Key, Cause] = Field(default_factory=dict)
+    # Text only, from before `causes`: still read, so older stored versions of a policy parse.
+    excludes: tuple[str, ...] = ()
     clause: str | None = None
 
     def credit_for(self, uptime: float) -> float:
@@ -447,6 +462,9 @@ class Permissions(Model):
     pause: tuple[Principal, ...] = ("owner", "reporter", "escalation")
     # Recording a release agreed with the customer: it can move the resolution's due date.
     agree_release: tuple[Principal, ...] = ("owner", "escalation")
+    # Correcting the downtime a ticket implies (not an outage; caused by AWS): it moves the
+    # month's uptime and the credits owed, so the matrix (the leads) and admins only.
+    correct_downtime: tuple[Principal, ...] = ("escalation",)
 
 
 class Policy(Model):

@@ -692,6 +692,17 @@ def _event_words(kind: str, before: dict, after: dict, policy: Policy) -> str:
     if kind == "page_acknowledged":
         level = _level_label(policy, str(after.get("level", "?")))
         return f"answered the page for {_md(level, 100)}"
+    if kind == "downtime_corrected":
+        verdict = {"yes": "counts as downtime", "no": "was not an outage"}.get(after.get("counts"))
+        cause = after.get("cause")
+        said = [verdict] if verdict else []
+        if cause:
+            causes = policy.uptime.causes if policy.uptime else {}
+            said.append(
+                f"was caused by {_md(causes[cause].label if cause in causes else cause, 200)}"
+            )
+        why = _md(_one_line(str(after.get("reason", ""))), HISTORY_TEXT_MAX)
+        return f"corrected the downtime: it {' and '.join(said)}. Why: {why}"
     if kind == "release_agreed":
         release = datetime.fromisoformat(str(after.get("release_at")))
         who = _md(str(after.get("agreed_by", "?")), 200)

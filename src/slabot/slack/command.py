@@ -16,12 +16,13 @@ from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
 from ..tickets import SeverityUnclear, TicketError, TicketView
+from ..tickets.downtime import correct_downtime
 from ..tickets.queries import queue, story
 from ..tickets.releases import agree_release
 from ..tickets.service import MAX_TITLE
 from . import blocks, reporting
 from .commands import HELP, Command, Usage, parse, read_day_end, read_past_time, read_time
-from .notes import change_note
+from .notes import change_note, downtime_note
 from .payloads import BadRequest, SlashCommand, read
 from .people import in_zone, time_zone
 
@@ -159,6 +160,11 @@ def _change(
             change_note("release", user, view, text=cmd.text),
             (f"Release read as {in_zone(release, tz)}."),
         )
+    elif cmd.verb == "correct":
+        view = correct_downtime(
+            tickets, workspace, cmd.ref, counts=cmd.counts, cause=cmd.cause, reason=cmd.text, **kw
+        )
+        return view, downtime_note(user, view, cmd.counts, cmd.cause, cmd.text), None
     elif cmd.verb == "wait":
         view = tickets.set_status(workspace, cmd.ref, cmd.status, **kw)
     elif cmd.verb == "resume":

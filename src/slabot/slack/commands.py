@@ -26,7 +26,8 @@ HELP = """\
 • `/sla list` the queue, most urgent first · `/sla show ID` one ticket
 • `/sla policy [NAME]` show the policy, or bind this channel to NAME · `/sla matrix` who gets paged
 • `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
-• `/sla outage start [force-majeure] [note]`, `/sla outage end [note]` downtime without a ticket
+• `/sla outage start [cause:KEY] [note]`, `/sla outage end [note]` downtime without a ticket
+• `/sla correct ID not-outage|outage|cause:KEY why` a lead corrects the downtime a ticket counts
 • `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`)
 IDs are ticket numbers such as `SLA-42` (or just `42`); `/sla 42` alone shows ticket 42.
 TIME is `+2h`, `16:30` or `2026-11-23T16:30`; START may also be a day and a time, `sat 22:00`.
@@ -49,7 +50,8 @@ USAGE = {
     "policy": "/sla policy [NAME]",
     "matrix": "/sla matrix [policy:NAME]",
     "report": "/sla report [YYYY-MM] [policy:NAME]",
-    "outage": "/sla outage start [force-majeure] [note] | /sla outage end [note]",
+    "outage": "/sla outage start [cause:KEY | force-majeure] [note] | /sla outage end [note]",
+    "correct": "/sla correct ID not-outage|outage|cause:KEY why (a lead's downtime correction)",
     "maintenance": "/sla maintenance START DURATION text",
     "help": "/sla help",
 }
@@ -80,6 +82,8 @@ WAIT_FOR = {
 }
 _POLICY = re.compile(r"(?:^|\s)policy:(\S+)", re.IGNORECASE)
 _ETA = re.compile(r"(?:^|\s)eta:(\S+)", re.IGNORECASE)
+_CAUSE = re.compile(r"(?:^|\s)cause:(\S+)", re.IGNORECASE)
+DOWNTIME_VERDICTS = {"not-outage": "no", "no-outage": "no", "outage": "yes"}
 _REPORTED = re.compile(r"(?:^|\s)reported:(\S+)", re.IGNORECASE)
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_REF = re.compile(r"(?:sla-?)?#?\d{1,9}", re.IGNORECASE)
@@ -112,6 +116,8 @@ class Command:
     month: str | None = None  # report's YYYY-MM; None: the current month
     action: str | None = None  # outage's start or end
     force_majeure: bool = False  # outage start: the downtime is excluded from uptime
+    cause: str | None = None  # outage start, downtime: a key of the policy's causes
+    counts: bool | None = None  # downtime: it was (True) or was not (False) an outage
     start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
     duration: timedelta | None = None  # maintenance's length
@@ -155,6 +161,8 @@ def parse(text: str) -> Command:
         if not body:
             raise Usage(f"An update needs some text. `{USAGE['update']}`")
         return Command("update", ref, text=body, eta=eta, workaround=workaround)
+    if verb == "correct":
+        return _correction(ref, rest)
     if verb == "release":
         when, _, who = rest.partition(" ")
         if not when or not who.strip():
@@ -191,11 +199,38 @@ def _outage(rest: str, policy: str | None) -> Command:
     if action is None:
         raise Usage(f"Start or end? `{USAGE['outage']}`")
     note = after.strip()
+    cause = None
+    if action == "start":
+        cause, note = _take(_CAUSE, note)
     flag, _, more = note.partition(" ")
     force_majeure = action == "start" and flag.lower() in FORCE_MAJEURE
     if force_majeure:
         note = more.strip()
-    return Command("outage", text=note, policy=policy, action=action, force_majeure=force_majeure)
+    return Command(
+        "outage",
+        text=note,
+        policy=policy,
+        action=action,
+        force_majeure=force_majeure,
+        cause=cause.lower() if cause else None,
+    )
+
+
+def _correction(ref: str, rest: str) -> Command:
+    """``not-outage``, ``outage`` or ``cause:KEY`` (or a cause with a verdict), then why."""
+    cause, rest = _take(_CAUSE, rest)
+    first, _, why = rest.partition(" ")
+    counts = DOWNTIME_VERDICTS.get(first.lower())
+    if counts is None:
+        why = rest
+    if counts is None and cause is None:
+        raise Usage(f"Not an outage, an outage, or which cause? `{USAGE['correct']}`")
+    if not why.strip():
+        raise Usage(f"Say why, for the audit trail. `{USAGE['correct']}`")
+    verdict = None if counts is None else counts == "yes"
+    return Command(
+        "correct", ref, text=why.strip(), counts=verdict, cause=cause.lower() if cause else None
+    )
 
 
 def _maintenance(rest: str, policy: str | None) -> Command:

@@ -67,3 +67,20 @@ def change_note(
     if verb == "assign":
         return f"{who} assigned {ticket.ref} to <@{ticket.owner}>."
     return f"{who} changed {ticket.ref}."
+
+
+def downtime_note(
+    user: str, view: TicketView, counts: bool | None, cause: str | None, why: str
+) -> str:
+    """A lead's downtime correction, as the thread tells it (the reason is the audit's)."""
+    policy, ticket = view.policy, view.ticket
+    said = []
+    if counts is not None:
+        said.append("counts as downtime" if counts else "was not an outage")
+    if cause is not None and policy.uptime and cause in policy.uptime.causes:
+        label = policy.uptime.causes[cause].label
+        said.append(f"was caused by {_md(label, 200)}")
+    return (
+        f"<@{user}> corrected the downtime of {ticket.ref}: it {' and '.join(said)}. "
+        f"Why: {_md(why, NOTE_TEXT_MAX)}"
+    )

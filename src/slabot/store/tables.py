@@ -194,6 +194,7 @@ class OutageRecord(SQLModel, table=True):
     ended_at: datetime | None = instant()
     note: str = ""
     force_majeure: bool = False
+    cause: str | None = Field(default=None, max_length=64)  # a key of the policy's causes
     announced_at: datetime | None = instant()
     notice_problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     started_by: str = Field(max_length=32)

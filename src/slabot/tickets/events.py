@@ -12,6 +12,7 @@ from typing import Any
 
 from ..sla.history import (
     Acknowledged,
+    DowntimeCorrected,
     Event,
     Opened,
     PageAcknowledged,
@@ -56,6 +57,11 @@ def _truth(value: Any) -> bool:
     return value in (True, 1, "1", "true")
 
 
+def _verdict(value: Any) -> bool | None:
+    """A correction's ``counts`` as stored: "yes", "no", or None (as the severity says)."""
+    return None if value is None else value == "yes"
+
+
 Make = Callable[[datetime, Any, Any], Event]
 # Per kind: the (at most two) keys of ``after`` the engine reads, and how they make its event.
 # `slabot.tickets.histories` has the database take these keys out of the JSON.
@@ -69,6 +75,10 @@ READERS: dict[str, tuple[tuple[str, ...], Make]] = {
     ),
     "status_changed": (("status",), lambda at, status, _: StatusChanged(at, status)),
     "page_acknowledged": (("level",), lambda at, level, _: PageAcknowledged(at, level)),
+    "downtime_corrected": (
+        ("counts", "cause"),
+        lambda at, counts, cause: DowntimeCorrected(at, _verdict(counts), cause),
+    ),
     "release_agreed": (
         ("release_at", "agreed_by"),
         lambda at, release, who: ReleaseAgreed(at, instant(release), who),

@@ -63,6 +63,7 @@ ACTION_WORDS = {
     "change_severity": "change the severity of",
     "pause": "pause or resume",
     "agree_release": "record an agreed release on",
+    "correct_downtime": "correct the downtime of",
 }
 MAX_TEXT = 40_000
 TIMERS = Timer.__table__  # type: ignore[attr-defined]
