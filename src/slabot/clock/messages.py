@@ -218,12 +218,18 @@ def _waiting_since(timer: Timer) -> datetime | None:
 
 def _to(view: TicketView, words: str) -> str:
     """``words`` addressed to whose turn it is: the owner; while nobody owns the ticket, the
-    first escalation level's people and groups (the matrix's support team), saying so; never
+    people and groups of the support level it was routed to, or else of the first escalation
+    level (the matrix's support team), saying so; never
     the whole channel (``@channel`` on every reminder teaches a channel to mute the bot)."""
     if view.ticket.owner:
         return f"{mention(view.ticket.owner)} {words}"
     escalation = view.policy.escalation
-    contacts = escalation.levels[0].contacts if escalation and escalation.levels else ()
+    contacts: tuple[str, ...] = ()
+    if escalation and escalation.levels:
+        # the level the ticket was routed to (LeadPro's Level 1, 2, 3), else the front line
+        routed = view.schedule.support_level
+        known = routed is not None and routed in {level.key for level in escalation.levels}
+        contacts = (escalation.level(routed) if known else escalation.levels[0]).contacts  # type: ignore[arg-type]
     people = " ".join(mention(c) for c in contacts if not c.startswith(("C", "#")))
     unowned = f"{words} (nobody owns it yet)"
     return f"{people} {unowned}" if people else unowned[0].upper() + unowned[1:]

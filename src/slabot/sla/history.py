@@ -81,6 +81,15 @@ class DowntimeCorrected:
     cause: str | None
 
 
+@dataclass(frozen=True)
+class LevelRouted:
+    """The support level a ticket was routed to by the nature of its query (LeadPro's Level
+    1, 2, 3): whose people its reminders mention, and whom ``support_level`` rules page."""
+
+    at: datetime
+    level: str
+
+
 Event = (
     Opened
     | SeverityChanged
@@ -90,6 +99,7 @@ Event = (
     | PageAcknowledged
     | ReleaseAgreed
     | DowntimeCorrected
+    | LevelRouted
 )
 
 
@@ -109,6 +119,7 @@ class Facts:
     spells: list[tuple[datetime, datetime | None, str]] = field(default_factory=list)
     page_acks: list[PageAcknowledged] = field(default_factory=list)
     release: ReleaseAgreed | None = None  # the latest agreed release
+    support_level: str | None = None  # the level it was last routed to
 
     @property
     def resolved_at(self) -> datetime | None:
@@ -148,6 +159,8 @@ def facts(events: Iterable[Event]) -> Facts:
             f.page_acks.append(event)
         elif isinstance(event, ReleaseAgreed):
             f.release = event
+        elif isinstance(event, LevelRouted):
+            f.support_level = event.level
         elif isinstance(event, StatusChanged) and event.status != f.status:
             if f.spells and f.spells[-1][1] is None:
                 start, _, status = f.spells[-1]

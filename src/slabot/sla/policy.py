@@ -300,6 +300,10 @@ class EscalationLevel(Model):
     clause: str | None = None
     pagerduty: PagerDuty | None = None  # also page through PagerDuty
     webhook: Webhook | None = None  # also page through a signed webhook
+    # A support level (`Escalation.support_levels`): what kind of query it takes, so a
+    # ticket is routed to it at opening (`slabot.sla.levels`).
+    definition: str = ""
+    keywords: tuple[str, ...] = ()
 
 
 class EscalationRule(Model):
@@ -343,9 +347,17 @@ class EscalationRule(Model):
         return self.severities is None or severity in self.severities
 
 
+# A rule's ``page`` naming no level but the ticket's own support level (`support_levels`).
+SUPPORT_LEVEL = "support_level"
+
+
 class Escalation(Model):
     levels: tuple[EscalationLevel, ...]
     rules: tuple[EscalationRule, ...] = ()
+    # Levels a ticket is routed to at opening by the nature of the query (LeadPro's Level 1,
+    # 2, 3), the first being where a query goes when nothing says otherwise. A routed ticket's
+    # reminders mention its level's people, and a rule may page ``support_level``.
+    support_levels: tuple[Key, ...] = ()
 
     def level(self, key: str) -> EscalationLevel:
         """The level of ``key``; KeyError for one this policy has not (a newer version of the
@@ -801,9 +813,22 @@ def _reference_problems(policy: Policy):
             yield Problem(f"escalation.levels[{i}].key", f"level {level!r} is given twice")
     keys = [s.key for s in policy.severities]
     rules = policy.escalation.rules if policy.escalation else ()
+    routed = policy.escalation.support_levels if policy.escalation else ()
+    for i, key in enumerate(routed):
+        if key not in levels:
+            yield Problem(
+                f"escalation.support_levels[{i}]",
+                f"unknown level {key!r}: use one of {', '.join(levels) or '(none defined)'}",
+            )
     for i, rule in enumerate(rules):
         path = f"escalation.rules[{i}]"
-        if rule.page not in levels:
+        if rule.page == SUPPORT_LEVEL and not routed:
+            yield Problem(
+                f"{path}.page",
+                "'support_level' pages the level a ticket is routed to: list the levels "
+                "under escalation.support_levels first",
+            )
+        elif rule.page not in levels and rule.page != SUPPORT_LEVEL:
             yield Problem(
                 f"{path}.page",
                 f"unknown level {rule.page!r}: use one of {', '.join(levels) or '(none defined)'}",

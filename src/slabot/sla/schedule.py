@@ -32,7 +32,7 @@ from typing import Literal
 from .calendar import ALL_HOURS, ONE_US, Clock, from_us, to_us
 from .history import Event, Facts, ReleaseAgreed, facts
 from .pauses import deadline_us, pause_spans
-from .policy import Policy, Target
+from .policy import SUPPORT_LEVEL, Policy, Target
 
 TimerKind = Literal["reminder", "update_nudge", "page", "follow_up", "auto_solve", "auto_close"]
 # A page fires at the opening, at a share of a target, at its breach, or after a fixed time
@@ -113,6 +113,7 @@ class Schedule:
     timers: tuple[Timer, ...]  # live ones: due (maybe overdue) or next to come
     reopen_until: datetime | None = None
     progress: Progress | None = None  # what the updates say; None before the first
+    support_level: str | None = None  # the level the ticket was routed to (`sla.levels`)
 
     def deadline(self, target: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.target == target), None)
@@ -294,6 +295,7 @@ def schedule(policy: Policy, history: Iterable[Event], now: datetime) -> Schedul
         tuple(timers),
         reopen_until,
         _progress(f),
+        f.support_level,
     )
 
 
@@ -425,7 +427,10 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
     for i, rule in enumerate(escalation.rules):
         if not rule.applies_to(ticket.severity.key):
             continue
-        stage = f"rule{i}:{rule.page}"
+        page = rule.page
+        if page == SUPPORT_LEVEL:  # the level the ticket was routed to, else the front line
+            page = ticket.f.support_level or escalation.support_levels[0]
+        stage = f"rule{i}:{page}"
         name = rule.of
         trigger: Trigger
         if rule.at == "open":
@@ -446,7 +451,7 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
         if due is None:
             continue
         ends = [ticket.end(name)]
-        acked = ticket.f.page_acknowledged(rule.page, from_us(due))
+        acked = ticket.f.page_acknowledged(page, from_us(due))
         ends.append(None if acked is None else to_us(acked))
         if rule.unless:
             answered = next(
@@ -459,7 +464,7 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
                 None,
             )
             ends.append(None if answered is None else to_us(answered))
-        level = escalation.level(rule.page)
+        level = escalation.level(page)
         yield _Obligation(
             "page",
             stage,
@@ -471,7 +476,7 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
             rule.clock,
             end=min((e for e in ends if e is not None), default=None),
             target=name,
-            level=rule.page,
+            level=page,
             share=rule.share,
             trigger=trigger,
             clause=rule.clause or level.clause,

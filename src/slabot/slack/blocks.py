@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import regex
 
 from ..sla.durations import clock_words, format_duration
-from ..sla.policy import EscalationRule, Policy, Severity
+from ..sla.policy import SUPPORT_LEVEL, EscalationRule, Policy, Severity
 from ..sla.schedule import TARGET_LABELS, Deadline, Progress
 from .commands import HELP
 
@@ -1090,6 +1090,8 @@ def policy_blocks(policy: Policy) -> list[Block]:
 
 
 def _level_label(policy: Policy, key: str) -> str:
+    if key == SUPPORT_LEVEL:
+        return "the ticket's support level"
     if policy.escalation is None:
         return key
     try:
@@ -1119,6 +1121,8 @@ def rule_words(rule: EscalationRule, policy: Policy) -> str:
                 + " is given"
             )
     words += f" for {whom}"
+    if rule.page == SUPPORT_LEVEL:
+        words += ", routed to this level"
     if rule.repeat:
         words += f"; repeats every {policy.duration_words(rule.repeat, rule.clock)}"
         if rule.clock != "24x7" and rule.after is None:
@@ -1137,10 +1141,15 @@ def matrix_blocks(policy: Policy) -> list[Block]:
     for i, level in enumerate(escalation.levels[: MESSAGE_BLOCKS_MAX - 2], start=1):
         contacts = ", ".join(mention(c) for c in level.contacts)
         contacts = contacts or "_no contacts configured (set them in the policy file)_"
+        routed = level.key in escalation.support_levels  # a rule may page "support_level"
         rules = [
-            f"• {_md(rule_words(r, policy), 500)}" for r in escalation.rules if r.page == level.key
+            f"• {_md(rule_words(r, policy), 500)}"
+            for r in escalation.rules
+            if r.page == level.key or (routed and r.page == SUPPORT_LEVEL)
         ]
         lines = [f"*{i}. {_md(level.label, 150)}* — {contacts}"]
+        if routed and level.definition:
+            lines.append(f"Takes tickets about: {_md(level.definition, 500)}")
         lines += rules or ["• not paged by any rule"]
         blocks.append(_section(_join_fitting(lines, SECTION_MAX)))
     return blocks

@@ -14,6 +14,7 @@ from ..sla.history import (
     Acknowledged,
     DowntimeCorrected,
     Event,
+    LevelRouted,
     Opened,
     PageAcknowledged,
     ReleaseAgreed,
@@ -79,6 +80,7 @@ READERS: dict[str, tuple[tuple[str, ...], Make]] = {
         ("counts", "cause"),
         lambda at, counts, cause: DowntimeCorrected(at, _verdict(counts), cause),
     ),
+    "level_routed": (("level",), lambda at, level, _: LevelRouted(at, level)),
     "release_agreed": (
         ("release_at", "agreed_by"),
         lambda at, release, who: ReleaseAgreed(at, instant(release), who),

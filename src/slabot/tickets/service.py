@@ -51,6 +51,7 @@ from .errors import (
     TicketError,
 )
 from .events import engine_events, stamp
+from .routing import routed_event
 
 # The clock acts as this actor (auto-solve, auto-close); a deployment that runs the clock lists
 # it among its admins, so the policy's permissions never stop what the policy itself demands.
@@ -213,6 +214,7 @@ class Tickets:
                         ticket_id=ticket.id, kind="opened", actor=reporter, at=now, after=after
                     )
                 )
+                session.add_all(routed_event(chosen, ticket, f"{title}\n{description}", now))
                 view = self._recompute(session, ticket, chosen, now, bump=False)
         except IntegrityError:
             # Another delivery of the same request won the race: answer with its ticket.
