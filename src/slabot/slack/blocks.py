@@ -105,6 +105,16 @@ _WIDENS = frozenset("\r&<>")
 # -- text: escaping, cutting ------------------------------------------------------------------
 
 
+# How the card names the systems tickets come from; another source shows its own name.
+SOURCE_NAMES = {
+    "api": "the API",
+    "alertmanager": "Alertmanager",
+    "grafana": "Grafana",
+    "email": "e-mail",
+    "webhook": "a webhook",
+}
+
+
 def escape(text: str) -> str:
     """Escape the three characters Slack's ``mrkdwn`` treats as control characters.
 
@@ -464,10 +474,19 @@ def _card_blocks(view: TicketView, now: datetime) -> list[Block]:
     opened = f"Opened {slack_date(ticket.opened_at, tz)}"
     if ticket.reported_at and ticket.reported_at < ticket.opened_at:
         opened += f" · reported {slack_date(ticket.reported_at, tz)}"
+    if ticket.source != "slack":
+        opened += f" · from {source_words(ticket.source, ticket.source_ref)}"
     if plan.status == "resolved" and plan.reopen_until is not None:
         opened += f" · can be reopened until {slack_date(plan.reopen_until, tz)}"
     blocks.append(_context(opened))
     return blocks
+
+
+def source_words(source: str, ref: str | None) -> str:
+    """ "Alertmanager (group …)": where a ticket came from, so whoever reads the card can go
+    back to the alert, the e-mail or the other helpdesk's ticket."""
+    words = SOURCE_NAMES.get(source, source)
+    return f"{words} ({_md(_one_line(ref), 120)})" if ref else words
 
 
 def _progress_line(progress: Progress, tz: tzinfo) -> str:

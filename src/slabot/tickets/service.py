@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, update
+from sqlalchemy import bindparam, delete, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +61,8 @@ MAX_TITLE = 3000
 # A permission as a refusal says it ("you may not pause or resume SLA-4"); else its own name.
 ACTION_WORDS = {"change_severity": "change the severity of", "pause": "pause or resume"}
 MAX_TEXT = 40_000
+MAX_SOURCE_REF = 255
+_SOURCE = re.compile(r"[a-z][a-z0-9-]{0,31}")
 TIMERS = Timer.__table__  # type: ignore[attr-defined]
 _REF = re.compile(r"(?:sla-?)?#?(\d{1,9})", re.IGNORECASE)
 
@@ -139,12 +141,26 @@ class Tickets:
         reported_at: datetime | None = None,
         owner: str | None = None,
         idempotency_key: str | None = None,
+        source: str = "slack",
+        source_ref: str | None = None,
     ) -> OpenResult:
-        """Open a ticket; a repeated ``idempotency_key`` returns the ticket it opened before."""
-        if idempotency_key is not None:
-            existing = self._by_key(workspace, idempotency_key, now)
-            if existing is not None:
-                return OpenResult(existing, False, None)
+        """Open a ticket, whatever the source (a command, the API, an alert, an e-mail).
+
+        A repeated ``idempotency_key`` (the same request) or ``source_ref`` (the same outside
+        item: an alert group, a Message-ID) returns the ticket it opened before."""
+        if not _SOURCE.fullmatch(source):
+            raise Invalid(
+                f"{source[:40]!r} is not a source name: use lower-case letters, digits and "
+                "dashes, such as api or alertmanager"
+            )
+        if source_ref is not None and not 0 < len(source_ref) <= MAX_SOURCE_REF:
+            raise Invalid(
+                f"a source reference must be 1 to {MAX_SOURCE_REF} characters, "
+                f"not {len(source_ref)}"
+            )
+        existing = self._existing(workspace, idempotency_key, source, source_ref, now)
+        if existing is not None:
+            return OpenResult(existing, False, None)
         title = title.strip()
         if not title:
             raise Invalid("a ticket needs a title: say in a few words what is wrong")
@@ -190,6 +206,8 @@ class Tickets:
                     reported_at=reported_at or now,
                     opened_at=now,
                     idempotency_key=idempotency_key,
+                    source=source,
+                    source_ref=source_ref,
                     updated_at=now,
                 )
                 session.add(ticket)
@@ -200,6 +218,8 @@ class Tickets:
                     "policy": chosen.name,
                     "reported_at": stamp(reported_at),
                     "owner": owner,
+                    "source": source,
+                    "source_ref": source_ref,
                 }
                 if classification is not None:
                     after["classified"] = classification.reason
@@ -211,8 +231,8 @@ class Tickets:
                 view = self._recompute(session, ticket, chosen, now, bump=False)
         except IntegrityError:
             # Another delivery of the same request won the race: answer with its ticket.
-            existing = idempotency_key and self._by_key(workspace, idempotency_key, now)
-            if not existing:
+            existing = self._existing(workspace, idempotency_key, source, source_ref, now)
+            if existing is None:
                 raise
             return OpenResult(existing, False, None)
         return OpenResult(view, True, classification)
@@ -742,11 +762,30 @@ class Tickets:
             raise NotFound(f"there is no ticket SLA-{number} in this workspace")
         return ticket
 
-    def _by_key(self, workspace: str, key: str, now: datetime) -> TicketView | None:
+    def by_source(
+        self, workspace: str, source: str, source_ref: str, now: datetime
+    ) -> TicketView | None:
+        """The ticket an outside item opened (an alert group's repeat finds its ticket)."""
+        return self._existing(workspace, None, source, source_ref, now)
+
+    def _existing(
+        self,
+        workspace: str,
+        key: str | None,
+        source: str,
+        source_ref: str | None,
+        now: datetime,
+    ) -> TicketView | None:
+        """The ticket opened before by the same request (``key``) or the same outside item."""
+        if key is None and source_ref is None:
+            return None
+        match = []
+        if key is not None:
+            match.append(Ticket.idempotency_key == key)
+        if source_ref is not None:
+            match.append((Ticket.source == source) & (Ticket.source_ref == source_ref))
         with self.store.reading() as session:
-            query = select(Ticket).where(
-                Ticket.workspace == workspace, Ticket.idempotency_key == key
-            )
+            query = select(Ticket).where(Ticket.workspace == workspace, or_(*match))
             ticket = session.exec(query).first()
             if ticket is None:
                 return None
