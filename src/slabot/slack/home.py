@@ -11,9 +11,9 @@ from slack_bolt import App
 
 from ..reports import PolicyReport, ReportError, monthly
 from ..tickets.queries import counts, owned, policies_in_use, queue
-from . import blocks
+from .blocks.home import home_view
+from .blocks.report import month_blocks
 from .payloads import BadRequest, HomeOpened, read
-from .report_blocks import month_blocks
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -36,7 +36,7 @@ def register(app: App, bot: Slabot) -> None:
         workspace, user = opened.team_id, opened.event.user
         now = bot.now()
         store, tickets = bot.tickets.store, bot.tickets
-        view = blocks.home_view(
+        view = home_view(
             tickets.views(owned(store, workspace, user), now),
             tickets.views(queue(store, workspace, limit=AT_RISK, paused=False), now),
             _in_policy_order(counts(store, workspace), bot),
