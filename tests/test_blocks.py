@@ -42,7 +42,7 @@ from slabot.slack.blocks.modals import open_modal, severity_question, update_mod
 from slabot.slack.blocks.policy import matrix_blocks, policy_blocks
 from slabot.slack.blocks.queue import queue_blocks
 from slabot.store.tables import Ticket
-from slabot.tickets.service import TicketView
+from slabot.tickets.views import TicketView
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

@@ -16,8 +16,8 @@ from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
 from ..tickets import SeverityUnclear, TicketError, TicketView
+from ..tickets.opening import MAX_TITLE
 from ..tickets.queries import queue, story
-from ..tickets.service import MAX_TITLE
 from . import reporting
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks

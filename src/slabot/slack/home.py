@@ -74,8 +74,8 @@ def this_month(bot: Slabot, workspace: str, now: datetime) -> list[PolicyReport]
     the tab still shows.
     """
     names = set(policies_in_use(bot.tickets.store, workspace, now - timedelta(days=32)))
-    if bot.tickets.default_policy:
-        names.add(bot.tickets.default_policy)
+    if bot.tickets.bindings.default_policy:
+        names.add(bot.tickets.bindings.default_policy)
     known = [n for n in sorted(names) if n in bot.policies.names()][:MONTH_POLICIES_MAX]
     found: list[PolicyReport] = []
     for name in known:

@@ -38,7 +38,7 @@ from .kit import (
 )
 
 if TYPE_CHECKING:
-    from ...tickets.service import TicketView
+    from ...tickets.views import TicketView
 
 
 ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")

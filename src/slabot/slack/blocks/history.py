@@ -24,7 +24,7 @@ from .kit import (
 from .policy import level_label
 
 if TYPE_CHECKING:
-    from ...tickets.service import TicketView
+    from ...tickets.views import TicketView
 
 
 HISTORY_TEXT_MAX = 300  # an update's text inside the history

@@ -22,7 +22,7 @@ from .kit import (
 from .queue import ticket_sections
 
 if TYPE_CHECKING:
-    from ...tickets.service import TicketView
+    from ...tickets.views import TicketView
 
 
 HOME_TICKETS_MAX = 40  # blocks per ticket list on the Home tab

@@ -10,7 +10,7 @@ from .card import next_up, ref, severity_label
 from .kit import LINE_TITLE_MAX, Block, context, md, mention, one_line, section
 
 if TYPE_CHECKING:
-    from ...tickets.service import TicketView
+    from ...tickets.views import TicketView
 
 
 QUEUE_BLOCKS_MAX = 45  # /sla list: leaves room under 50 for whatever the listener adds
