@@ -20,7 +20,6 @@ from slabot.sla.history import Acknowledged, Opened, ReleaseAgreed, StatusChange
 from slabot.sla.reports import compliance, month
 from slabot.sla.schedule import schedule, timeline
 from slabot.tickets import Forbidden, Invalid
-from slabot.tickets.releases import agree_release
 
 IST = ZoneInfo("Asia/Kolkata")
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -109,8 +108,8 @@ def open_medium(tickets):
 def test_recording_a_release_moves_the_due_date_and_keeps_who_agreed(tickets):
     number = open_medium(tickets)
     now = OPENED + timedelta(days=2)
-    view = agree_release(
-        tickets, "T1", number, RELEASE, agreed_by="Priya (Acme IT)", actor="UOWN", now=now
+    view = tickets.agree_release(
+        "T1", number, RELEASE, agreed_by="Priya (Acme IT)", actor="UOWN", now=now
     )
     resolution = view.schedule.deadline("resolution")
     assert resolution is not None and resolution.due == RELEASE
@@ -129,15 +128,15 @@ def test_a_release_is_refused_where_it_cannot_stand_for_the_target(tickets):
     number = open_medium(tickets)
     now = OPENED + timedelta(hours=1)
     with pytest.raises(Invalid, match="already past"):
-        agree_release(tickets, "T1", number, OPENED, agreed_by="Priya", actor="UOWN", now=now)
+        tickets.agree_release("T1", number, OPENED, agreed_by="Priya", actor="UOWN", now=now)
     with pytest.raises(Invalid, match="say who agreed"):
-        agree_release(tickets, "T1", number, RELEASE, agreed_by="  ", actor="UOWN", now=now)
+        tickets.agree_release("T1", number, RELEASE, agreed_by="  ", actor="UOWN", now=now)
     with pytest.raises(Forbidden, match="record an agreed release"):
-        agree_release(tickets, "T1", number, RELEASE, agreed_by="Priya", actor="UX", now=now)
+        tickets.agree_release("T1", number, RELEASE, agreed_by="Priya", actor="UX", now=now)
     urgent = tickets.open(
         "T1", title="down", severity="urgent", policy="leadsquared", reporter="UREP", now=now
     ).view.ticket.number
     with pytest.raises(Invalid, match="post the date as an ETA"):
-        agree_release(tickets, "T1", urgent, RELEASE, agreed_by="Priya", actor="UADMIN", now=now)
+        tickets.agree_release("T1", urgent, RELEASE, agreed_by="Priya", actor="UADMIN", now=now)
     view = tickets.view("T1", number, now)
     assert view.schedule.deadline("resolution").due == TEN_DAYS  # nothing was written

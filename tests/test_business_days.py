@@ -22,7 +22,7 @@ from slabot.sla import PolicyError, parse_policy
 from slabot.sla.days import DAY, BusinessDays
 from slabot.sla.history import Opened, StatusChanged
 from slabot.sla.schedule import schedule
-from slabot.slack.blocks import policy_blocks
+from slabot.slack.blocks.policy import policy_blocks
 
 LONDON = ZoneInfo("Europe/London")
 IST = ZoneInfo("Asia/Kolkata")

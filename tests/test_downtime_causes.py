@@ -18,7 +18,6 @@ from slabot.sla import load_policy
 from slabot.sla.history import Acknowledged, DowntimeCorrected, Opened, StatusChanged
 from slabot.sla.reports import Outage, month, outages_from_tickets, uptime
 from slabot.tickets import Forbidden, Invalid
-from slabot.tickets.downtime import correct_downtime
 
 LEADPRO = load_policy(Path(__file__).resolve().parent.parent / "policies/leadpro.yaml")
 NOVEMBER = month("Europe/London", "2026-11")
@@ -113,19 +112,16 @@ def test_a_correction_is_audited_and_the_report_shows_what_it_left_out(tickets):
     tickets.resolve("T1", 1, actor="UOWN", now=START + 2 * H)
     now = START + 3 * H
     with pytest.raises(Forbidden, match="correct the downtime"):
-        correct_downtime(
-            tickets, "T1", 1, counts=False, cause=None, reason="x", actor=lead, now=now
-        )
+        tickets.correct_downtime("T1", 1, counts=False, cause=None, reason="x", actor=lead, now=now)
     with pytest.raises(Invalid, match=r"unknown cause 'meteor'.*aws, force_majeure"):
-        correct_downtime(
-            tickets, "T1", 1, counts=None, cause="meteor", reason="x", actor="UADMIN", now=now
+        tickets.correct_downtime(
+            "T1", 1, counts=None, cause="meteor", reason="x", actor="UADMIN", now=now
         )
     with pytest.raises(Invalid, match="say why"):
-        correct_downtime(
-            tickets, "T1", 1, counts=None, cause="aws", reason=" ", actor="UADMIN", now=now
+        tickets.correct_downtime(
+            "T1", 1, counts=None, cause="aws", reason=" ", actor="UADMIN", now=now
         )
-    correct_downtime(
-        tickets,
+    tickets.correct_downtime(
         "T1",
         1,
         counts=None,

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..refusals import Invalid
 from ..sla import Policy
 from ..store.tables import Ticket
-from .errors import Invalid
-from .service import Change, Tickets, TicketView
+from .changes import Change, Changes
+from .views import TicketView
 
 MAX_REASON = 2000
 
 
 def correct_downtime(
-    tickets: Tickets,
+    changes: Changes,
     workspace: str,
     ref: str | int,
     *,
@@ -47,8 +48,8 @@ def correct_downtime(
         if cause is not None and cause not in causes:
             known = ", ".join(causes) or "none: the policy names no causes"
             raise Invalid(f"unknown cause {cause!r} for the {policy.name} policy: use {known}")
-        tickets._allowed(policy, "correct_downtime", actor, ticket)
+        changes.permissions.check(policy, "correct_downtime", actor, ticket)
         verdict = None if counts is None else ("yes" if counts else "no")
         return [("downtime_corrected", {}, {"counts": verdict, "cause": cause, "reason": reason})]
 
-    return tickets._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
+    return changes._change(workspace, ref, actor, now, None, apply, key=idempotency_key)

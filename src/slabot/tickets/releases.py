@@ -12,17 +12,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ..refusals import Invalid
 from ..sla import Policy
 from ..store.tables import Ticket
-from .errors import Invalid
+from .changes import Change, Changes, _active
 from .events import stamp
-from .service import Change, Tickets, TicketView, _active
+from .views import TicketView
 
 MAX_AGREED_BY = 200
 
 
 def agree_release(
-    tickets: Tickets,
+    changes: Changes,
     workspace: str,
     ref: str | int,
     release_at: datetime,
@@ -54,8 +55,8 @@ def agree_release(
                 f"the {policy.name} policy lets no release stand for the resolution of a "
                 f"{label} ticket: post the date as an ETA with /sla update instead"
             )
-        tickets._allowed(policy, "agree_release", actor, ticket)
+        changes.permissions.check(policy, "agree_release", actor, ticket)
         after = {"release_at": stamp(release_at.astimezone(UTC)), "agreed_by": agreed_by}
         return [("release_agreed", {}, after)]
 
-    return tickets._change(workspace, ref, actor, now, expected_version, apply, key=idempotency_key)
+    return changes._change(workspace, ref, actor, now, expected_version, apply, key=idempotency_key)

@@ -14,8 +14,7 @@ from datetime import datetime
 from ..sla import Policy
 from ..sla.levels import route
 from ..store.tables import Ticket, TicketEvent
-
-ROUTER = "slabot"  # the actor of the routing: the bot decided it (as `service.SYSTEM`)
+from .permissions import SYSTEM
 
 
 def routed_event(policy: Policy, ticket: Ticket, text: str, now: datetime) -> list[TicketEvent]:
@@ -27,7 +26,7 @@ def routed_event(policy: Policy, ticket: Ticket, text: str, now: datetime) -> li
         TicketEvent(
             ticket_id=ticket.id,
             kind="level_routed",
-            actor=ROUTER,
+            actor=SYSTEM,
             at=now,
             after={"level": level},
         )

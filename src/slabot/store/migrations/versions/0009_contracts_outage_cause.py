@@ -4,16 +4,16 @@ LeadPro's contract leaves out "general downtime to the host servers (AWS)" and p
 for Force Majeure; an outage started with ``/sla outage start cause:aws`` keeps the cause, and
 the month's report leaves its minutes out as the policy's ``uptime.causes`` say.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -10,21 +10,21 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from ..sla.policy import Policy
-from ..sla.reports import Outage, exclusion
-from .blocks import (
+from ...sla.policy import Policy
+from ...sla.reports import Outage, exclusion
+from .kit import (
     FALLBACK_MAX,
     LINE_TITLE_MAX,
     SECTION_MAX,
     Block,
-    _context,
-    _join_fitting,
-    _md,
-    _one_line,
-    _plain_section,
-    _section,
+    context,
+    join_fitting,
     left,
+    md,
     mention,
+    one_line,
+    plain_section,
+    section,
     slack_date,
     truncate,
 )
@@ -43,16 +43,16 @@ def local_span(start: datetime, end: datetime, tz: tzinfo) -> str:
 
 
 def _title(policy: Policy) -> str:
-    return _md(_one_line(policy.title or policy.name), 150)
+    return md(one_line(policy.title or policy.name), 150)
 
 
 def _note_blocks(note: str) -> list[Block]:
-    return [_plain_section(note.strip())] if note and note.strip() else []
+    return [plain_section(note.strip())] if note and note.strip() else []
 
 
 def _fallback(text: str, note: str) -> str:
     if note and note.strip():
-        text += f": {_md(_one_line(note), LINE_TITLE_MAX)}"
+        text += f": {md(one_line(note), LINE_TITLE_MAX)}"
     return truncate(text, FALLBACK_MAX)
 
 
@@ -64,7 +64,7 @@ def outage_started(record: Any, policy: Policy, note: str) -> tuple[str, list[Bl
         f"from {slack_date(record.started_at, tz)}."
     )
     extra = f"{_counted(record, policy)} End it with `/sla outage end [note]`."
-    blocks = [_section(text), *_note_blocks(note), _context(extra)]
+    blocks = [section(text), *_note_blocks(note), context(extra)]
     return _fallback(f"Outage of {_title(policy)} declared", note), blocks
 
 
@@ -77,7 +77,7 @@ def outage_ended(record: Any, policy: Policy, note: str) -> tuple[str, list[Bloc
         f"*{_title(policy)}* at {slack_date(record.ended_at, tz)}: it lasted *{lasted}* "
         f"(from {slack_date(record.started_at, tz)}, declared by {mention(record.started_by)})."
     )
-    blocks = [_section(text), *_note_blocks(note), _context(_counted(record, policy))]
+    blocks = [section(text), *_note_blocks(note), context(_counted(record, policy))]
     return _fallback(f"Outage of {_title(policy)} over after {lasted}", note), blocks
 
 
@@ -91,13 +91,13 @@ def _counted(record: Any, policy: Policy) -> str:
         return "It counts as downtime in this month's uptime (`/sla report`)."
     why, scope = left_out
     if scope == "credits":
-        return f"Caused by *{_md(why, 200)}*: it counts as downtime but earns no service credit."
-    return f"Caused by *{_md(why, 200)}*: it is left out of uptime and service credits."
+        return f"Caused by *{md(why, 200)}*: it counts as downtime but earns no service credit."
+    return f"Caused by *{md(why, 200)}*: it is left out of uptime and service credits."
 
 
 def notice_broken(policy: Policy, problems: list[str]) -> str:
     """Why the maintenance breaks the policy's notice rule, in one paragraph of ``mrkdwn``."""
-    reasons = "; ".join(_md(_one_line(p), 500) for p in problems)
+    reasons = "; ".join(md(one_line(p), 500) for p in problems)
     return (
         f"This maintenance breaks the notice rule of *{_title(policy)}*: {reasons}. "
         "Its minutes will count as downtime."
@@ -117,15 +117,13 @@ def maintenance_announcement(
         f"{local_span(start, end, tz)} in the policy's time zone · announced by "
         f"{mention(record.started_by)}",
     ]
-    blocks: list[Block] = [_section(_join_fitting(lines, SECTION_MAX)), *_note_blocks(record.note)]
+    blocks: list[Block] = [section(join_fitting(lines, SECTION_MAX)), *_note_blocks(record.note)]
     rule = policy.uptime.maintenance if policy.uptime else None
     if problems:
-        blocks.append(_section(f":warning: {notice_broken(policy, problems)}"))
+        blocks.append(section(f":warning: {notice_broken(policy, problems)}"))
     elif rule is not None:
         blocks.append(
-            _context(
-                "Announced with the notice the policy asks for: it does not count as downtime."
-            )
+            context("Announced with the notice the policy asks for: it does not count as downtime.")
         )
     fallback = f"Planned maintenance of {_title(policy)}, {local_span(start, end, tz)}"
     return _fallback(fallback, record.note), blocks
