@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Where `slabot clock` serves /metrics, /healthz and /readyz (`serve` has them on PORT).
     metrics_port: int | None = None
+    # The support mailbox `slabot mail` reads over IMAP (its port: 993 with tls, else 143),
+    # and the file that maps each sender to its customer, policy and channel.
+    mail_host: str | None = None
+    mail_port: int | None = None
+    mail_user: str | None = None
+    mail_password: SecretStr | None = None
+    mail_folder: str = "INBOX"
+    mail_security: Literal["tls", "starttls", "none"] = "tls"
+    mail_routes: Path = Path("mail-routes.yaml")
 
     @field_validator("slabot_admins", mode="before")
     @classmethod
@@ -62,19 +71,19 @@ class Settings(BaseSettings):
             raise ValueError("an app-level token starts with xapp- (Basic Information page)")
         return value
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "mail_security", mode="before")
     @classmethod
     def _any_case(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
             return value
         return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
 
-    @field_validator("port", "metrics_port", mode="before")
+    @field_validator("port", "metrics_port", "mail_port", mode="before")
     @classmethod
     def _port(cls, value: object, info: ValidationInfo) -> object:
         text = "" if value is None else str(value).strip()
-        if not text and info.field_name == "metrics_port":
-            return None  # METRICS_PORT= (empty): no metrics server
+        if not text and info.field_name in ("metrics_port", "mail_port"):
+            return None  # METRICS_PORT= (empty): no metrics server; MAIL_PORT=: the usual one
         if not text.isdigit() or not 0 < int(text) < 65536:
             raise ValueError(f"{text!r} is not a TCP port: give a number from 1 to 65535")
         return int(text)

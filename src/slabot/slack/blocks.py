@@ -711,6 +711,8 @@ def _event_words(kind: str, before: dict, after: dict, policy: Policy) -> str:
         return f"answered the page for {_md(level, 100)}"
     if kind == "message_posted":
         return "posted the card"
+    if kind == "customer_replied":
+        return f"wrote: {_md(_one_line(str(after.get('text', ''))), HISTORY_TEXT_MAX)}"
     return _md(kind.replace("_", " "), 100)
 
 
