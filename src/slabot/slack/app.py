@@ -22,7 +22,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.deliveries import first_delivery
 from ..tickets import Tickets
-from . import actions, command, home, modals, pages
+from . import actions, command, home, modals, pages, shortcuts, workflow
 from .client import make_client
 from .publish import Publisher
 
@@ -76,6 +76,8 @@ def create_app(
     modals.register(app, bot)
     home.register(app, bot)
     pages.register(app, bot)
+    shortcuts.register(app, bot)
+    workflow.register(app, bot)
     actions.register_fallback(app)  # last: Bolt runs the first listener that matches
     return app
 
