@@ -413,7 +413,8 @@ def test_slabot_mail_refuses_a_bad_routes_file_and_a_wrong_password_in_one_line(
     output = bad.communicate(timeout=60)[0].decode()
     assert bad.returncode == 2 and "Traceback" not in output
     assert output.strip().endswith(
-        "mail-routes.yaml: no channel for a.example: give each a channel, or a default `channel:` at the top"
+        "mail-routes.yaml: no channel for a.example: give each a channel, or a default "
+        "`channel:` at the top"
     )
     routes.write_text(ROUTES)
     wrong = mail_process(store, fake, dovecot, tmp_path, "--once", password="wrong")

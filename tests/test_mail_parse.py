@@ -39,7 +39,10 @@ def test_an_html_only_message_is_read_as_its_text_without_markup_or_scripts():
 
 @pytest.mark.parametrize(
     ("charset", "text"),
-    [("iso-8859-1", "Grüße aus Köln: die Kasse ist ausgefallen"), ("shift_jis", "決済が停止しています")],
+    [
+        ("iso-8859-1", "Grüße aus Köln: die Kasse ist ausgefallen"),
+        ("shift_jis", "決済が停止しています"),
+    ],
 )
 def test_a_body_in_a_non_utf8_charset_is_decoded(charset, text):
     raw = message(text[:10], text, charset=charset)
