@@ -18,7 +18,7 @@ from ..store import Store, StoreError
 from ..store.migrate import upgrade
 from . import config
 from .errors import CliError
-from .storage import reach
+from .storage import reach, use_cases
 
 
 def wall_clock() -> datetime:
@@ -64,7 +64,6 @@ def run(args: argparse.Namespace) -> int:
     from ..slack.client import make_client
     from ..slack.notes import change_note
     from ..slack.publish import Publisher
-    from ..tickets import Tickets
 
     try:
         store = Store(settings.database_url)
@@ -81,12 +80,7 @@ def run(args: argparse.Namespace) -> int:
             code=2,
         )
     reach(store, lambda: upgrade(store))
-    tickets = Tickets(
-        store,
-        policies,
-        admins=settings.slabot_admins,
-        default_policy=settings.slabot_default_policy,
-    )
+    tickets = use_cases(settings, store, policies)
     reader = MailReader(
         tickets,
         routes,

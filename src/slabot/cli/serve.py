@@ -15,11 +15,10 @@ from ..policies import PolicyBook
 from ..sla import PolicyError
 from ..store import Store, StoreError
 from ..store.migrate import upgrade
-from ..tickets import Tickets
 from . import config
 from .errors import CliError
 from .ops import bind as _bind
-from .storage import reach
+from .storage import reach, use_cases
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -57,12 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except (StoreError, PolicyError) as exc:
         raise CliError(str(exc), code=2) from None
     reach(store, lambda: upgrade(store))
-    tickets = Tickets(
-        store,
-        policies,
-        admins=settings.slabot_admins,
-        default_policy=settings.slabot_default_policy,
-    )
+    tickets = use_cases(settings, store, policies)
     if settings.slabot_default_policy:
         try:
             policies.get(settings.slabot_default_policy)
