@@ -28,7 +28,7 @@ from sqlmodel import select
 
 from slabot.inbound.mailbox import TAKEN, Mailbox, MailReader
 from slabot.inbound.mailroutes import RoutesFile
-from slabot.slack.notes import change_note
+from slabot.slack.blocks.notes import change_note
 from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.store.tables import Ticket, TicketEvent

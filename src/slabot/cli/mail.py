@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from ..inbound.mailbox import Mailbox, MailboxError, MailReader
     from ..inbound.mailbox import run as read_mailbox
     from ..inbound.mailroutes import RoutesError, RoutesFile
+    from ..slack.blocks.notes import change_note
     from ..slack.client import make_client
-    from ..slack.notes import change_note
     from ..slack.publish import Publisher
 
     try:

@@ -33,7 +33,8 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..tickets import NotFound, SeverityUnclear, TicketError, Tickets, TicketView
-from ..tickets.service import MAX_TEXT, MAX_TITLE
+from ..tickets.changes import MAX_TEXT
+from ..tickets.opening import MAX_TITLE
 from .mail import Mail, read_mail, reported_at, sender_line
 from .mailroutes import Found, MailRoutes
 
@@ -57,7 +58,7 @@ class Announcer(Protocol):
     def changed(self, view: TicketView, now: datetime, note: str) -> None: ...
 
 
-Notes = Callable[..., str]  # `slabot.slack.notes.change_note`
+Notes = Callable[..., str]  # `slabot.slack.blocks.notes.change_note`
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
-from . import blocks
+from .blocks.card import ticket_text
+from .blocks.kit import truncate
+from .blocks.modals import open_modal
 from .guard import REFUSALS, SORRY, tell
 from .payloads import Ref, SlackId, Trigger, _Part, read
 
@@ -72,8 +74,8 @@ def register(app: App, bot: Slabot) -> None:
         ack()
         try:
             asked = read(GlobalShortcut, body, "this shortcut")
-            form = blocks.open_modal(
-                _policies(bot), policy=bot.tickets.default_policy, summary="", channel=None
+            form = open_modal(
+                _policies(bot), policy=_bound(bot, asked.team.id, None), summary="", channel=None
             )
             client.views_open(trigger_id=asked.trigger_id, view=form)
         except Exception:  # nowhere to answer a global shortcut but the log
@@ -90,7 +92,7 @@ def _from_message(bot: Slabot, asked: MessageShortcut, client: Any) -> None:
         tell(
             client,
             {"channel": {"id": channel}, "user": {"id": asked.user.id}},
-            f"This message already opened {ticket.ref}: {blocks.ticket_text(existing)}",
+            f"This message already opened {ticket.ref}: {ticket_text(existing)}",
         )
         return
     text = asked.message.text.strip()
@@ -99,10 +101,10 @@ def _from_message(bot: Slabot, asked: MessageShortcut, client: Any) -> None:
     link = _permalink(client, channel, ts)
     if link:
         description = f"{text}\n\nFrom {link}" if text else f"From {link}"
-    form = blocks.open_modal(
+    form = open_modal(
         _policies(bot),
         policy=_bound(bot, asked.team.id, channel),
-        summary=blocks.truncate(first, TITLE_FROM_TEXT),
+        summary=truncate(first, TITLE_FROM_TEXT),
         description=description,
         channel=channel,
         reported=_instant(ts, now),
@@ -115,7 +117,7 @@ def _policies(bot: Slabot) -> list[Any]:
     return [bot.policies.get(n) for n in bot.policies.names()]
 
 
-def _bound(bot: Slabot, workspace: str, channel: str) -> str | None:
+def _bound(bot: Slabot, workspace: str, channel: str | None) -> str | None:
     try:
         return bot.tickets.policy_for(workspace, channel, None).name
     except REFUSALS:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import StringConstraints
 from slack_bolt import App
 
+from .blocks.notes import change_note
 from .guard import REFUSALS, SORRY
-from .notes import change_note
 from .payloads import SlackId, _Part, read
 
 if TYPE_CHECKING:

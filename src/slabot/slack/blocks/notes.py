@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..tickets import TicketView
-from .blocks import _md, mention, slack_date
+from ...tickets import TicketView
+from .kit import md, mention, slack_date
 
 # Slack refuses a message over 40,000 characters; an update may be that long itself.
 NOTE_TEXT_MAX = 38_000
@@ -23,20 +23,20 @@ def change_note(
 ) -> str:
     policy, ticket = view.policy, view.ticket
     who = mention(user)  # a Slack user as a mention; an e-mail sender as plain text
-    said = f": {_md(text, NOTE_TEXT_MAX)}" if text else ""
+    said = f": {md(text, NOTE_TEXT_MAX)}" if text else ""
     if verb == "open":
         label = policy.severity(ticket.severity).label
         return f"{who} opened {ticket.ref} as *{label}* under the {policy.name} policy."
     if verb == "mail":  # ``text``: the customer the sender's route names
         label = policy.severity(ticket.severity).label
         return (
-            f"E-mail from {who} ({_md(text, 200)}): opened {ticket.ref} as *{label}* under the "
+            f"E-mail from {who} ({md(text, 200)}): opened {ticket.ref} as *{label}* under the "
             f"{policy.name} policy."
         )
     if verb == "reply":  # the customer wrote again (`Tickets.customer_replied`)
         waited = before is not None and before.ticket.status == "waiting_on_customer"
         again = " The customer answered: the clock runs again." if waited else ""
-        return f"{who} wrote by e-mail: {_md(text, NOTE_TEXT_MAX)}{again}"
+        return f"{who} wrote by e-mail: {md(text, NOTE_TEXT_MAX)}{again}"
     if verb in ("ack", "acknowledge"):
         return f"{who} acknowledged {ticket.ref} and owns it."
     if verb == "sev":
@@ -57,7 +57,7 @@ def change_note(
         if workaround:
             extra.append("workaround available")
         suffix = f" ({', '.join(extra)})" if extra else ""
-        return f"Update from {who}{suffix}: {_md(text, NOTE_TEXT_MAX)}"
+        return f"Update from {who}{suffix}: {md(text, NOTE_TEXT_MAX)}"
     if verb in ("wait", "resume", "status"):
         label = policy.state_label(ticket.status)
         paused = " The clock is paused." if ticket.status in policy.pausing_states else ""
@@ -65,7 +65,7 @@ def change_note(
     if verb == "resolve":
         return f"{who} resolved {ticket.ref}{said}."
     if verb == "reopen":
-        why = f" Why: {_md(text, NOTE_TEXT_MAX)}" if text else ""
+        why = f" Why: {md(text, NOTE_TEXT_MAX)}" if text else ""
         return f"{who} reopened {ticket.ref}: its clocks run again.{why}"
     if verb == "close":
         return f"{who} closed {ticket.ref}."
