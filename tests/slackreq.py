@@ -402,22 +402,31 @@ def message_shortcut(
     response_url: str = "",
 ) -> str:
     """A message shortcut (``message_action``) chosen on a message, form-encoded."""
-    payload = {
-        "type": "message_action",
+    payload = _shortcut("message_action", callback_id, team_id, user_id, trigger_id)
+    payload.update(
+        channel={"id": channel_id, "name": "support"},
+        response_url=response_url or new_response_url(team_id),
+        message_ts=message_ts,
+        message={"type": "message", "user": author, "ts": message_ts, "text": text},
+    )
+    return _payload_form(payload)
+
+
+def _shortcut(
+    kind: str, callback_id: str, team_id: str, user_id: str, trigger_id: str | None
+) -> dict[str, Any]:
+    """What every shortcut payload carries: who chose which shortcut, in which workspace."""
+    return {
+        "type": kind,
         "token": VERIFICATION_TOKEN,
         "action_ts": _action_ts(),
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
         "user": _user(user_id, None, team_id),
-        "channel": {"id": channel_id, "name": "support"},
         "is_enterprise_install": False,
         "enterprise": None,
         "callback_id": callback_id,
         "trigger_id": trigger_id or new_trigger_id(),
-        "response_url": response_url or new_response_url(team_id),
-        "message_ts": message_ts,
-        "message": {"type": "message", "user": author, "ts": message_ts, "text": text},
     }
-    return _payload_form(payload)
 
 
 def global_shortcut(
@@ -428,18 +437,7 @@ def global_shortcut(
     trigger_id: str | None = None,
 ) -> str:
     """A global shortcut (``shortcut``) chosen from the shortcuts menu, form-encoded."""
-    payload = {
-        "type": "shortcut",
-        "token": VERIFICATION_TOKEN,
-        "action_ts": _action_ts(),
-        "team": {"id": team_id, "domain": TEAM_DOMAIN},
-        "user": _user(user_id, None, team_id),
-        "is_enterprise_install": False,
-        "enterprise": None,
-        "callback_id": callback_id,
-        "trigger_id": trigger_id or new_trigger_id(),
-    }
-    return _payload_form(payload)
+    return _payload_form(_shortcut("shortcut", callback_id, team_id, user_id, trigger_id))
 
 
 def function_executed(
