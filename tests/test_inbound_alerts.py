@@ -105,7 +105,9 @@ def fake() -> Iterator[FakeSlack]:
 class Hooks:
     """The routes, called as a WSGI server calls them."""
 
-    def __init__(self, store: Store, book: Any, fake: FakeSlack, **settings: str):
+    def __init__(
+        self, store: Store, book: Any, fake: FakeSlack, hooks: str = HOOKS, **settings: str
+    ):
         self.clock = Clock()
         self.tickets = Tickets(store, book)
         client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
@@ -113,7 +115,7 @@ class Hooks:
         values = {"slabot_alertmanager_token": TOKEN, "slabot_grafana_token": TOKEN, **settings}
         config = Settings(**values)  # type: ignore[arg-type]
         self.routes = hook_routes(
-            config, self.tickets, self.publisher, parse_hooks(HOOKS), "T0001", self.clock
+            config, self.tickets, self.publisher, parse_hooks(hooks), "T0001", self.clock
         )
 
     def post(
