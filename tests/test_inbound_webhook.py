@@ -4,6 +4,9 @@ helpdesk's messages do to tickets, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -161,3 +164,49 @@ def test_the_webhook_is_off_without_its_secret(store, policy_book, fake):
     status, answer = send(hooks, ZENDESK, "msg_1")
     assert status == 404 and "SLABOT_INBOUND_SECRET" in answer["error"]
     assert tickets_in(store) == []
+
+
+# -- senders that cannot sign Standard Webhooks -----------------------------------------------
+
+
+def zendesk_headers(secret: str, stamp: str, body: bytes, invocation: str) -> dict[str, str]:
+    """What Zendesk sends: base64 HMAC-SHA256 of the timestamp followed by the body."""
+    digest = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest()
+    return {
+        "X-Zendesk-Webhook-Signature": base64.b64encode(digest).decode(),
+        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+        "X-Zendesk-Webhook-Invocation-Id": invocation,
+    }
+
+
+def test_zendesk_signs_in_its_own_scheme(store, policy_book, fake):
+    hooks = Hooks(store, policy_book, fake, slabot_zendesk_secret="zd-secret")
+    body = json.dumps(ZENDESK).encode()
+    stamp = hooks.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+    signed = zendesk_headers("zd-secret", stamp, body, "inv-1")
+    assert hooks.post("/hooks/inbound", body, auth=None, headers=signed)[0] == 201
+    update = json.dumps({"action": "update", "source": "zendesk", "ref": "48213", "text": "hi"})
+    signed = zendesk_headers("zd-secret", stamp, update.encode(), "inv-2")
+    assert hooks.post("/hooks/inbound", update.encode(), auth=None, headers=signed)[0] == 200
+    # Zendesk's retry of the same invocation: the update is posted once.
+    answer = hooks.post("/hooks/inbound", update.encode(), auth=None, headers=signed)
+    assert answer[1]["action"] == "repeat"
+    # Captured and sent again ten minutes later: refused.
+    hooks.clock.at += timedelta(minutes=10)
+    status, answer = hooks.post("/hooks/inbound", update.encode(), auth=None, headers=signed)
+    assert status == 401 and "5 minutes" in answer["error"]
+    wrong = zendesk_headers("other", hooks.clock().strftime("%Y-%m-%dT%H:%M:%SZ"), body, "inv-3")
+    status, answer = hooks.post("/hooks/inbound", body, auth=None, headers=wrong)
+    assert status == 401 and "SLABOT_ZENDESK_SECRET" in answer["error"]
+
+
+def test_a_sender_that_cannot_sign_uses_the_bearer_token(store, policy_book, fake):
+    hooks = Hooks(store, policy_book, fake, slabot_inbound_token="jira-token-0123456789")
+    jira = {**ZENDESK, "source": "jira", "ref": "SUP-7"}
+    assert hooks.post("/hooks/inbound", jira, auth="Bearer wrong")[0] == 401
+    assert hooks.post("/hooks/inbound", jira, auth=None)[0] == 401
+    assert tickets_in(store) == []
+    assert hooks.post("/hooks/inbound", jira, auth="Bearer jira-token-0123456789")[0] == 201
+    # Without a message id, the ticket's source and reference still make a repeat harmless.
+    answer = hooks.post("/hooks/inbound", jira, auth="Bearer jira-token-0123456789")
+    assert answer == (200, {"action": "repeat", "ticket": "SLA-1"})

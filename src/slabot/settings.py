@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     slabot_alertmanager_token: SecretStr | None = None
     slabot_grafana_token: SecretStr | None = None
     slabot_inbound_secret: SecretStr | None = None
+    # The inbound webhook for senders that cannot sign Standard Webhooks: Zendesk's own
+    # signing secret, and a bearer token (for Jira Automation's "Send web request").
+    slabot_zendesk_secret: SecretStr | None = None
+    slabot_inbound_token: SecretStr | None = None
     # Where `slabot clock` serves /metrics, /healthz and /readyz (`serve` has them on PORT).
     metrics_port: int | None = None
 
@@ -56,7 +60,12 @@ class Settings(BaseSettings):
         )
 
     @field_validator(
-        "slabot_alertmanager_token", "slabot_grafana_token", "slabot_inbound_secret", mode="before"
+        "slabot_alertmanager_token",
+        "slabot_grafana_token",
+        "slabot_inbound_secret",
+        "slabot_zendesk_secret",
+        "slabot_inbound_token",
+        mode="before",
     )
     @classmethod
     def _secret_or_unset(cls, value: object) -> object:

@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..outages import Outages
 from ..settings import Settings
-from ..signatures import SignatureError, verify
+from ..signatures import SignatureError, verify, verify_zendesk
 from ..tickets import (
     AlreadyDone,
     Conflict,
@@ -103,17 +103,7 @@ def hook_routes(
 
     def inbound_route(environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         body = _body(environ)
-        if settings.slabot_inbound_secret is None:
-            raise HttpError(404, "the inbound webhook is off: set SLABOT_INBOUND_SECRET")
-        received = {
-            name: environ.get(f"HTTP_{name.upper().replace('-', '_')}", "")
-            for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
-        }
-        secret = settings.slabot_inbound_secret.get_secret_value()
-        try:
-            message_id = verify(secret, received, body, now().timestamp())
-        except SignatureError as exc:
-            raise HttpError(401, str(exc)) from None
+        message_id = _sender(environ, body, settings, now().timestamp())
         outcome = inbound.receive(message_id, _parse(Message, body), now())
         return (201 if outcome.action == "opened" else 200), outcome.answer()
 
@@ -145,6 +135,47 @@ def authorized(environ: dict[str, Any], secret: SecretStr | None, setting: str) 
             f"missing or wrong credentials: send the {setting} secret as a bearer token "
             "(Authorization: Bearer …) or as the basic-auth password",
         )
+
+
+def _sender(environ: dict[str, Any], body: bytes, settings: Settings, now: float) -> str | None:
+    """Who may post to the inbound webhook, and the message's id (its idempotency key): a
+    Standard Webhooks signature (SLABOT_INBOUND_SECRET); Zendesk's own signature
+    (SLABOT_ZENDESK_SECRET), since Zendesk cannot send the standard one; or, for senders that
+    can sign nothing (Jira's "Send web request"), a bearer token (SLABOT_INBOUND_TOKEN), which
+    proves the sender but not the moment, and gives no id."""
+    headers = {
+        key[5:].lower().replace("_", "-"): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    try:
+        if "webhook-signature" in headers and settings.slabot_inbound_secret is not None:
+            secret = settings.slabot_inbound_secret.get_secret_value()
+            return verify(secret, headers, body, now)
+        if "x-zendesk-webhook-signature" in headers and settings.slabot_zendesk_secret:
+            secret = settings.slabot_zendesk_secret.get_secret_value()
+            return verify_zendesk(secret, headers, body, now)
+    except SignatureError as exc:
+        raise HttpError(401, str(exc)) from None
+    if "authorization" in headers and settings.slabot_inbound_token is not None:
+        authorized(environ, settings.slabot_inbound_token, "SLABOT_INBOUND_TOKEN")
+        return None
+    if not (
+        settings.slabot_inbound_secret
+        or settings.slabot_zendesk_secret
+        or settings.slabot_inbound_token
+    ):
+        raise HttpError(
+            404,
+            "the inbound webhook is off: set SLABOT_INBOUND_SECRET (or SLABOT_ZENDESK_SECRET, "
+            "SLABOT_INBOUND_TOKEN)",
+        )
+    raise HttpError(
+        401,
+        "the request is not signed: send the webhook-id, webhook-timestamp and "
+        "webhook-signature headers (Standard Webhooks), or Zendesk's signature, or the "
+        "bearer token",
+    )
 
 
 def _wsgi(handle: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]) -> Wsgi:

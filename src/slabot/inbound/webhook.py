@@ -61,13 +61,13 @@ class WebhookIntake:
         self.hooks = hooks
         self.workspace = workspace
 
-    def receive(self, message_id: str, message: Message, now: datetime) -> Outcome:
+    def receive(self, message_id: str | None, message: Message, now: datetime) -> Outcome:
         if message.source in RESERVED:
             raise Refused(
                 f"source {message.source!r} has its own door into slabot: name the system "
                 "the webhook comes from, such as zendesk or jira"
             )
-        key = f"webhook:{message_id}"[:128]
+        key = f"webhook:{message_id}"[:128] if message_id else None
         if message.action == "open":
             return self._open(key, message, now)
         view = self._ticket(message, now)
@@ -93,7 +93,7 @@ class WebhookIntake:
         self.cards.changed(changed, now, f"{message.source} {message.ref}: {text or name}")
         return Outcome(name, changed.ticket.ref)
 
-    def _open(self, key: str, message: Message, now: datetime) -> Outcome:
+    def _open(self, key: str | None, message: Message, now: datetime) -> Outcome:
         if not (message.title and message.title.strip()):
             raise Refused("opening a ticket needs a title: say in a few words what is wrong")
         channel = message.channel or self.hooks.channel
