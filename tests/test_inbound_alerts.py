@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 from fakeslack import FakeSlack
 from slack_sdk import WebClient
 from sqlmodel import select
+from test_slack_app import POLICIES, clean_env, free_port
 
 from slabot.inbound.http import hook_routes
 from slabot.inbound.routes import HooksError, parse_hooks
@@ -375,3 +378,28 @@ def test_hooks_file_is_checked_against_the_policies(policy_book):
     assert problems[2] == "routes[2].policy: an outage is recorded against a policy: name one"
     assert problems[3].startswith("routes[3].channel: no channel")
     assert len(problems) == 4
+
+
+def test_serve_stops_on_a_hooks_file_it_cannot_use_saying_where(tmp_path, fake):
+    (tmp_path / "hooks.yaml").write_text(
+        "channel: C0ALERTS\nroutes:\n  - match: {a: b}\n    policy: liveops\n    severity: P9\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "slabot", "serve", "--no-clock", "--port", str(free_port())],
+        env=clean_env(
+            SLACK_API_URL=fake.url,
+            SLACK_BOT_TOKEN="xoxb-test-0123456789",
+            SLACK_SIGNING_SECRET="s",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}",
+            SLABOT_POLICIES=str(POLICIES),
+            SLABOT_HOOKS=str(tmp_path / "hooks.yaml"),
+        ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"slabot serve: {tmp_path / 'hooks.yaml'}: routes[0]: ")
+    assert "P9" in line
