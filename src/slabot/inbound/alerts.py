@@ -30,7 +30,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from ..outages import Outages
 from ..tickets import AlreadyDone, Invalid, NotFound, Tickets, TicketView
-from ..tickets.service import MAX_SOURCE_REF, MAX_TEXT, MAX_TITLE
+from ..tickets.changes import MAX_TEXT
+from ..tickets.opening import MAX_SOURCE_REF, MAX_TITLE
 from .cards import Cards
 from .routes import Hooks, Route
 

@@ -83,8 +83,8 @@ def hook_routes(
     acting = Tickets(
         tickets.store,
         tickets.policies,
-        admins=tickets.admins | set(actors),
-        default_policy=tickets.default_policy,
+        admins=(*settings.slabot_admins, *actors),
+        default_policy=settings.slabot_default_policy,
     )
     alerts = AlertIntake(acting, Outages(tickets.store, tickets.policies), cards, hooks, workspace)
     inbound = WebhookIntake(acting, cards, hooks, workspace)

@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..tickets import NotFound, Tickets, TicketView
-from ..tickets.service import MAX_SOURCE_REF
+from ..tickets.opening import MAX_SOURCE_REF
 from .alerts import Outcome
 from .cards import Cards
 from .routes import Hooks
