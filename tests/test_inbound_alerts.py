@@ -180,7 +180,7 @@ def test_a_firing_group_opens_one_ticket_with_its_card_and_repeats_find_it(hooks
 
 
 def test_resolved_resolves_once_and_a_new_episode_after_close_gets_its_own_ticket(
-    hooks, fake, store
+    hooks, fake, store, policy_book
 ):
     hooks.post("/hooks/alertmanager", group())
     hooks.clock.at = T0 + timedelta(hours=1)
@@ -196,22 +196,48 @@ def test_resolved_resolves_once_and_a_new_episode_after_close_gets_its_own_ticke
     notes = [m["text"] for m in fake.thread("C0CHECKOUT", card["ts"])]
     assert notes == ["Alertmanager: the alert has resolved (CheckoutErrors)."]
 
+    # A late copy of the first firing notification (a retry, the other Alertmanager of an HA
+    # pair): its alert started before the resolution, so the ticket stays resolved.
+    assert hooks.post("/hooks/alertmanager", group())[1] == {"action": "repeat", "ticket": "SLA-1"}
+    assert tickets_in(store)[0].status == "resolved"
+
     # Back within the policy's reopen window: the same ticket reopens.
     hooks.clock.at = T0 + timedelta(hours=2)
     again = group(starts=T0 + timedelta(hours=2))
     assert hooks.post("/hooks/alertmanager", again)[1] == {"action": "reopened", "ticket": "SLA-1"}
-    # Closed, it cannot change: the next episode opens SLA-2 under the key's second episode.
-    with store.writing() as session:
-        row = session.get(Ticket, tickets_in(store)[0].id)
-        row.status = "closed"
-        session.add(row)
-    assert hooks.post("/hooks/alertmanager", again) == (
+    hooks.clock.at = T0 + timedelta(hours=3)
+    ended = group(status="resolved", starts=T0 + timedelta(hours=2))
+    assert hooks.post("/hooks/alertmanager", ended)[1] == {"action": "resolved", "ticket": "SLA-1"}
+    Tickets(store, policy_book, admins={"UADMIN"}).close(
+        "T0001", 1, actor="UADMIN", now=hooks.clock.at
+    )
+
+    # Closed, it cannot change: the next episode opens SLA-2 under the key's second episode,
+    # and the group's notifications act on it from then on.
+    hooks.clock.at = T0 + timedelta(days=2)
+    third = group(starts=T0 + timedelta(days=2))
+    assert hooks.post("/hooks/alertmanager", third) == (
         201,
         {"action": "opened", "ticket": "SLA-2"},
     )
-    second = tickets_in(store)[1]
-    assert second.source_ref == '{}:{alertname="CheckoutErrors"}#2'
-    assert hooks.post("/hooks/alertmanager", again)[1] == {"action": "repeat", "ticket": "SLA-2"}
+    assert tickets_in(store)[1].source_ref == '{}:{alertname="CheckoutErrors"}#2'
+    assert hooks.post("/hooks/alertmanager", third)[1] == {"action": "repeat", "ticket": "SLA-2"}
+    hooks.clock.at = T0 + timedelta(days=2, hours=1)
+    over = group(status="resolved", starts=T0 + timedelta(days=2))
+    assert hooks.post("/hooks/alertmanager", over)[1] == {"action": "resolved", "ticket": "SLA-2"}
+    assert [t.status for t in tickets_in(store)] == ["closed", "resolved"]
+
+
+def test_resolved_past_the_reopen_window_the_next_episode_is_a_new_ticket(store, policy_book, fake):
+    secpod = "channel: C0SEC\nroutes:\n  - {policy: secpod, severity: critical}\n"
+    hooks = Hooks(store, policy_book, fake, secpod)
+    assert hooks.post("/hooks/alertmanager", group())[0] == 201
+    hooks.clock.at = T0 + timedelta(hours=1)
+    hooks.post("/hooks/alertmanager", group(status="resolved"))
+    hooks.clock.at = T0 + timedelta(days=4)  # secpod reopens within 3 days
+    back = group(starts=T0 + timedelta(days=4))
+    assert hooks.post("/hooks/alertmanager", back) == (201, {"action": "opened", "ticket": "SLA-2"})
+    assert [t.status for t in tickets_in(store)] == ["resolved", "open"]
 
 
 def test_an_outage_route_records_downtime_from_the_alert_and_no_ticket(hooks, store, policy_book):

@@ -8,14 +8,15 @@ leave it, and every ``repeat_interval``) and once more when all its alerts have 
   its earliest alert's ``startsAt`` (the clock starts when monitoring saw the problem), and the
   route's policy, severity and channel; or, for an ``outage`` route, `Outages.start` from
   that same instant, with no ticket.
-* firing again: the same ticket (`Tickets.open` finds it by the key and changes nothing); a
-  resolved ticket is reopened, since the problem is back.
+* firing again: the same ticket, unchanged. A resolved ticket is reopened when alerts started
+  after its resolution (the problem is back); alerts from before it are a late copy of an
+  earlier notification, or still firing after a person resolved the ticket: no change.
 * resolved: `Tickets.resolve` or `Tickets.post_update` as the route says, or `Outages.end`.
 
 A group key lives as long as the route and labels that make it, so the same group may fire
-again next month, after its ticket was closed. A closed ticket cannot change, so each such
-episode gets a ticket of its own under the key with ``#2``, ``#3``… after it; a repeat looks
-for the newest. Every step is safe to repeat: Alertmanager retries a webhook it did not see
+again next month, after its ticket was closed (or resolved beyond the policy's reopen window).
+Such a ticket cannot change, so each such episode gets a ticket of its own under the key with
+``#2``, ``#3``… after it; every notification acts on the newest. Every step is safe to repeat: Alertmanager retries a webhook it did not see
 answered, and a repeat finds what the first delivery did.
 """
 
@@ -135,18 +136,28 @@ class AlertIntake:
         started: datetime,
         now: datetime,
     ) -> Outcome:
-        ref, view = self._episode(source, group.groupKey, now)
+        view, ref = self._latest(source, group.groupKey, now)
         if view is not None and view.ticket.status == "resolved":
-            reopened = self.tickets.reopen(
-                self.workspace,
-                view.ticket.number,
-                actor=source,
-                now=now,
-                reason=f"{NAMES[source]}: the alert fires again",
-            )
-            self.cards.changed(reopened, now, f"{NAMES[source]}: the alert fires again.")
-            return Outcome("reopened", reopened.ticket.ref)
-        if view is not None:
+            resolved_at = view.ticket.resolved_at
+            if resolved_at and max(a.startsAt for a in group.alerts) <= resolved_at:
+                # Alerts that started before the resolution: a late copy of an earlier
+                # notification (a retry, the other Alertmanager of a pair), or a ticket a
+                # person resolved while its alerts still fire. Neither reopens it.
+                return Outcome("repeat", view.ticket.ref)
+            try:
+                reopened = self.tickets.reopen(
+                    self.workspace,
+                    view.ticket.number,
+                    actor=source,
+                    now=now,
+                    reason=f"{NAMES[source]}: the alert fires again",
+                )
+            except Invalid:
+                view = None  # past the policy's reopen window: a new episode, a new ticket
+            else:
+                self.cards.changed(reopened, now, f"{NAMES[source]}: the alert fires again.")
+                return Outcome("reopened", reopened.ticket.ref)
+        if view is not None and view.ticket.status != "closed":
             return Outcome("repeat", view.ticket.ref)
         severity = route.severity_for({**group.groupLabels, **group.commonLabels})
         result = self.tickets.open(
@@ -170,13 +181,14 @@ class AlertIntake:
     def _resolved(
         self, source: str, group: AlertGroup, route: Route, started: datetime, now: datetime
     ) -> Outcome:
-        ref, view = self._episode(source, group.groupKey, now)
+        view, _ = self._latest(source, group.groupKey, now)
         if view is None or view.ticket.status in ("resolved", "closed"):
             # Resolved before, by this hook or by someone: a repeat, nothing to do.
             return Outcome("repeat", view.ticket.ref if view else None)
         note = f"{NAMES[source]}: the alert has resolved ({_names(group)})."
         number = view.ticket.number
         # This episode's recovery, however often it is delivered: an update is posted once.
+        ref = view.ticket.source_ref
         key = f"{source}:resolved:" + hashlib.sha256(f"{ref}@{started}".encode()).hexdigest()[:40]
         try:
             if route.resolved == "resolve":
@@ -194,14 +206,16 @@ class AlertIntake:
         self.cards.changed(done, now, note)
         return Outcome("resolved" if route.resolved == "resolve" else "updated", done.ticket.ref)
 
-    def _episode(self, source: str, key: str, now: datetime) -> tuple[str, TicketView | None]:
-        """The reference of the group's current episode and its ticket (None: not opened)."""
-        base = _ref(key)
+    def _latest(self, source: str, key: str, now: datetime) -> tuple[TicketView | None, str]:
+        """The ticket of the group's latest episode (None: none yet), and the reference the
+        next episode's ticket would take."""
+        base, latest = _ref(key), None
         for n in range(1, MAX_EPISODES + 1):
             ref = base if n == 1 else f"{base[: MAX_SOURCE_REF - 8]}#{n}"
             view = self.tickets.by_source(self.workspace, source, ref, now)
-            if view is None or view.ticket.status != "closed":
-                return ref, view
+            if view is None:
+                return latest, ref
+            latest = view
         raise Invalid(f"this group has fired more than {MAX_EPISODES} times: give it a new key")
 
     # -- outages -------------------------------------------------------------------------------
