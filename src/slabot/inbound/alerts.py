@@ -16,8 +16,9 @@ leave it, and every ``repeat_interval``) and once more when all its alerts have 
 A group key lives as long as the route and labels that make it, so the same group may fire
 again next month, after its ticket was closed (or resolved beyond the policy's reopen window).
 Such a ticket cannot change, so each such episode gets a ticket of its own under the key with
-``#2``, ``#3``… after it; every notification acts on the newest. Every step is safe to repeat: Alertmanager retries a webhook it did not see
-answered, and a repeat finds what the first delivery did.
+``#2``, ``#3``… after it; every notification acts on the newest. Every step is safe to
+repeat: Alertmanager retries a webhook it did not see answered, and a repeat finds what the
+first delivery did.
 """
 
 from __future__ import annotations
