@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     # the one-shot commands, whose output is their answer), and text or one JSON object a line.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
     log_format: Literal["text", "json"] = "text"
+    # Inbound hooks (`slabot serve`, /hooks/…): the file routing alerts to policies and
+    # channels, the shared secret of each alert hook (off while unset), and the signing secret
+    # of the generic webhook (Standard Webhooks; whsec_<base64> or any text).
+    slabot_hooks: Path | None = None
+    slabot_alertmanager_token: SecretStr | None = None
+    slabot_grafana_token: SecretStr | None = None
+    slabot_inbound_secret: SecretStr | None = None
+    # The inbound webhook for senders that cannot sign Standard Webhooks: Zendesk's own
+    # signing secret, and a bearer token (for Jira Automation's "Send web request").
+    slabot_zendesk_secret: SecretStr | None = None
+    slabot_inbound_token: SecretStr | None = None
     # Where `slabot clock` serves /metrics, /healthz and /readyz (`serve` has them on PORT).
     metrics_port: int | None = None
     # The support mailbox `slabot mail` reads over IMAP (its port: 993 with tls, else 143),
@@ -56,6 +67,19 @@ class Settings(BaseSettings):
             if isinstance(value, str)
             else value
         )
+
+    @field_validator(
+        "slabot_alertmanager_token",
+        "slabot_grafana_token",
+        "slabot_inbound_secret",
+        "slabot_zendesk_secret",
+        "slabot_inbound_token",
+        mode="before",
+    )
+    @classmethod
+    def _secret_or_unset(cls, value: object) -> object:
+        # Empty is unset (the hook is off), never a secret every request knows.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("slack_bot_token")
     @classmethod
