@@ -129,4 +129,6 @@ def _event_words(kind: str, before: dict, after: dict, policy: Policy) -> str:
         return f"recorded a release agreed by {who} for {slack_date(release, policy.tz)}"
     if kind == "message_posted":
         return "posted the card"
+    if kind == "customer_replied":
+        return f"wrote: {md(one_line(str(after.get('text', ''))), HISTORY_TEXT_MAX)}"
     return md(kind.replace("_", " "), 100)
