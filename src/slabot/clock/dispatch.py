@@ -55,6 +55,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from ..notify import Delivery, DeliveryFailed, Doubt, Notifier, Receipt
+from ..oncall.overrides import overrides_in
 from ..sla.schedule import Timer as Owed
 from ..store import Store
 from ..store.tables import Ticket, Timer
@@ -152,6 +153,7 @@ class _Batch:
 @dataclass(frozen=True)
 class _Claim:
     timer: Timer  # the row as it was before this claim
+    paged: tuple[str, ...] | None = None  # a page: whom it reaches (see `Dispatcher._paged`)
 
     @property
     def doubt(self) -> Doubt | None:
@@ -241,7 +243,8 @@ class Dispatcher:
         if self._since is None:
             self._since = now
         claims = self._claim(now)
-        return _Batch(now, claims, self._views(claims, now) if claims else {})
+        views = self._views(claims, now) if claims else {}
+        return _Batch(now, self._paged(claims, views), views)
 
     def _finish(self, batch: _Batch, done: list[_Done]) -> TickReport:
         """Record what a batch came to; then tell the channels of dead timers, and redraw
@@ -427,6 +430,35 @@ class Dispatcher:
             rows = list(session.exec(select(Ticket).where(Ticket.id.in_(ids))))  # type: ignore[union-attr]
         return {view.ticket.id: view for view in self.tickets.views(rows, now)}  # type: ignore[misc]
 
+    def _paged(self, claims: list[_Claim], views: dict[int, TicketView]) -> list[_Claim]:
+        """Each page with whom it reaches: its level's contacts and whoever was on call in
+        the level's rotation at the page's due time (not at ``now``: a page retried or sent
+        late goes to the same people, so parts done and in doubt keep their names)."""
+        pages = [c for c in claims if c.timer.kind == "page" and c.timer.level]
+        if not pages or not self.tickets.team.rotations:
+            return claims
+        workspaces = {views[c.timer.ticket_id].ticket.workspace for c in pages}
+        since = min(c.timer.due_at for c in pages)
+        with self.store.reading() as session:
+            overrides = {ws: overrides_in(session, ws, since) for ws in workspaces}
+        paged = []
+        for claim in claims:
+            view = views[claim.timer.ticket_id]
+            escalation, level = view.policy.escalation, claim.timer.level
+            if claim.timer.kind != "page" or escalation is None or level is None:
+                paged.append(claim)
+                continue
+            try:
+                spec = escalation.level(level)
+            except KeyError:  # a level a newer policy version dropped
+                paged.append(claim)
+                continue
+            whom = self.tickets.team.paged(
+                spec, claim.timer.due_at, overrides[view.ticket.workspace]
+            )
+            paged.append(replace(claim, paged=whom))
+        return paged
+
     # -- perform ----------------------------------------------------------------------------
 
     def _delivery(self, claim: _Claim, views: dict[int, TicketView], now: datetime) -> Delivery:
@@ -438,6 +470,7 @@ class Dispatcher:
             late=self._late(timer, now),
             done=frozenset(timer.detail.get("done") or ()),
             doubt=claim.doubt,
+            paged=claim.paged,
         )
 
     def _run(

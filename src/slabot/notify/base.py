@@ -58,6 +58,9 @@ class Delivery:
     late: str | None = None
     done: frozenset[str] = frozenset()
     doubt: Doubt | None = None
+    # A page: whom it reaches, worked out by the clock for its due time (the level's contacts
+    # and whoever was on call then); None: the level's contacts.
+    paged: tuple[str, ...] | None = None
 
     @property
     def key(self) -> str:

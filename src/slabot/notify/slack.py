@@ -3,8 +3,9 @@
 * A reminder, nudge, follow-up or lifecycle note is a reply in the ticket's card thread that
   mentions the owner (the first escalation level while nobody owns it); a ticket without a
   channel gets a direct message to its owner instead.
-* A page is a direct message to each person of the level (``U…``), a post in each channel of
-  the level (``C…`` or ``#name``), a reply in the ticket's thread mentioning all of them (user
+* A page is a direct message to each person of the level (``U…``, and whoever is on call in its
+  rotation when the page is due: `Delivery.paged`), a post in each channel of the level
+  (``C…`` or ``#name``), a reply in the ticket's thread mentioning all of them (user
   groups, ``S…``, are reached through that mention), and an update of the card.
 
 Every message carries Slack message metadata naming its timer (event ``slabot_timer``), which
@@ -328,6 +329,8 @@ def _timer_named(message: dict[str, Any]) -> str | None:
 
 
 def _contacts(delivery: Delivery) -> tuple[str, ...]:
+    if delivery.paged is not None:
+        return delivery.paged
     escalation = delivery.view.policy.escalation
     if escalation is None or delivery.timer.level is None:
         return ()

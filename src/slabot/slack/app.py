@@ -16,6 +16,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from ..oncall import team_from
 from ..outages import Outages
 from ..policies import PolicyBook
 from ..settings import Settings
@@ -59,6 +60,7 @@ def create_app(
             PolicyBook.load(settings.slabot_policies),
             admins=settings.slabot_admins,
             default_policy=settings.slabot_default_policy,
+            team=team_from(settings.slabot_team),
         )
     secret = settings.slack_signing_secret
     app = App(

@@ -25,11 +25,13 @@ from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from ..policies import PolicyBook
 from ..sla import Policy, format_duration
 from ..sla.classify import Classification, classify
+from ..sla.oncall import Team
 from ..sla.schedule import Schedule, schedule
 from ..sla.schedule import Timer as EngineTimer
 from ..store import Store
@@ -51,6 +53,7 @@ from .errors import (
     TicketError,
 )
 from .events import engine_events, stamp
+from .page_copies import answerers
 
 # The clock acts as this actor (auto-solve, auto-close); a deployment that runs the clock lists
 # it among its admins, so the policy's permissions never stop what the policy itself demands.
@@ -117,11 +120,13 @@ class Tickets:
         *,
         admins: Iterable[str] = (),
         default_policy: str | None = None,
+        team: Team | None = None,
     ):
         self.store = store
         self.policies = policies
         self.admins = frozenset(admins)
         self.default_policy = default_policy
+        self.team = team or Team()  # rotations, leads, roles: who a page reached
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -461,6 +466,7 @@ class Tickets:
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "answer a page for")
+            self._may_answer(ticket, policy, level, actor, now)
             return [("page_acknowledged", {}, {"level": level}), *_claim(ticket, actor, now)]
 
         return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
@@ -822,6 +828,21 @@ class Tickets:
             .returning(WorkspaceCounter.last_number)
         )
         return session.execute(bumped).scalar_one()
+
+    def _may_answer(
+        self, ticket: Ticket, policy: Policy, level: str, actor: str, now: datetime
+    ) -> None:
+        """A page is answered by those it reached (see `page_copies.answerers`), its owner or
+        an admin."""
+        session = object_session(ticket)
+        allowed = answerers(session, ticket, policy, level, self.team, now)  # type: ignore[arg-type]
+        if allowed is None or actor in allowed or actor in self.admins or actor == ticket.owner:
+            return
+        who = ", ".join(f"<@{u}>" for u in sorted(allowed))
+        raise Forbidden(
+            f"only those paged may answer this page of {ticket.ref}: {who}"
+            + (f", or its owner <@{ticket.owner}>" if ticket.owner else "")
+        )
 
     def _allowed(self, policy: Policy, action: str, actor: str, ticket: Ticket) -> None:
         if actor in self.admins or policy.may(
