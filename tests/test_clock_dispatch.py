@@ -1021,17 +1021,26 @@ def test_im_on_it_answers_the_page_and_tells_the_thread(store, desk, fake, now):
 
     click(app, fake, "U0L2B", "1:level_2", channel="D0L2B", message_ts=dm["ts"])
 
-    fake.wait_for("chat.update", count=3)  # the card after the page, the card now, the DM
+    # the card after the page, the card now, and every copy of the page: the thread reply,
+    # both DMs and the channel post
+    fake.wait_for("chat.update", count=6)
     acked = desk.view("T1", 1, now.value).ticket
     assert (acked.acknowledged_by, acked.owner) == ("U0L2B", "U0L2B")
     assert not [t for t in timers(store, view.ticket, "pending") if t.kind == "page"]
     assert any(
         m["text"] == "<@U0L2B> is on it: answered the page to Level 2." for m in thread(fake, view)
     )
-    taken = fake.message("D0L2B", dm["ts"])
-    assert taken["blocks"][-1]["elements"][0]["text"].endswith(
-        "is on it: answered the page to Level 2."
-    )
+    for channel, ts in [
+        ("D0L2A", fake.messages("D0L2A")[0]["ts"]),
+        ("D0L2B", dm["ts"]),
+        ("C0PAGES", fake.messages("C0PAGES")[0]["ts"]),
+        (CHANNEL, thread(fake, view)[0]["ts"]),
+    ]:
+        taken = fake.message(channel, ts)
+        assert taken["blocks"][-1]["elements"][0]["text"].startswith(
+            ":white_check_mark: Taken by <@U0L2B> at <!date^"
+        ), channel
+        assert not [b for b in taken["blocks"] if b["type"] == "actions"], channel
 
     desk.resolve("T1", 1, actor="U0L2B", now=now.value)
     click(

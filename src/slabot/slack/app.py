@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from ..oncall import team_from
+from ..oncall import OnCall, team_from
 from ..outages import Outages
 from ..policies import PolicyBook
 from ..settings import Settings
@@ -36,14 +36,15 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Slabot:
-    """What every listener needs: the use cases (tickets, outages), the policies, the card
-    publisher, the time."""
+    """What every listener needs: the use cases (tickets, outages, on-call), the policies, the
+    card publisher, the time."""
 
     tickets: Tickets
     policies: PolicyBook
     publisher: Publisher
     now: Callable[[], datetime]
     outages: Outages
+    oncall: OnCall
 
 
 def create_app(
@@ -69,8 +70,9 @@ def create_app(
         token_verification_enabled=False,  # `slabot serve` checks the token itself, clearly
         process_before_response=False,
     )
+    oncall = OnCall(tickets.store, tickets.team, admins=tickets.admins)
     outages = Outages(tickets.store, tickets.policies)
-    bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages)
+    bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages, oncall)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     command.register(app, bot)

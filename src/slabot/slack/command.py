@@ -18,7 +18,7 @@ from ..sla.classify import classify
 from ..tickets import SeverityUnclear, TicketError, TicketView
 from ..tickets.queries import queue, story
 from ..tickets.service import MAX_TITLE
-from . import blocks, reporting
+from . import blocks, oncall, reporting
 from .commands import HELP, Command, Usage, parse, read_past_time, read_time
 from .notes import change_note
 from .payloads import BadRequest, SlashCommand, read
@@ -107,6 +107,8 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         reporting.outage(bot, reply, cmd, body, client)
     elif cmd.verb == "maintenance":
         reporting.maintenance(bot, reply, cmd, body, client)
+    elif cmd.verb == "oncall":
+        oncall.answer(bot, reply, cmd, workspace, user, client)
     else:
         # A change is quick (one row lock) and answers before the acknowledgement, so
         # commands typed in a row apply in the order they were typed.

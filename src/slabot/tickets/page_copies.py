@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from ..oncall.overrides import overrides_in
 from ..sla import Policy
 from ..sla.oncall import Team
+from ..store import Store
 from ..store.tables import Ticket, Timer
 
 SENT = ("fired", "sending")
@@ -83,3 +84,12 @@ def answerers(
     times = [t.due_at for t in sent_pages(session, ticket, level)] or [now]
     overrides = overrides_in(session, ticket.workspace, min(times))
     return {person for at in times for person in team.paged(spec, at, overrides)}
+
+
+def page_copies(store: Store, workspace: str, number: int, level: str) -> list[PageCopy]:
+    """Every recorded copy of ``level``'s pages of ticket ``number``, to redraw once taken."""
+    with store.reading() as session:
+        ticket = session.exec(
+            select(Ticket).where(Ticket.workspace == workspace, Ticket.number == number)
+        ).first()
+        return copies(sent_pages(session, ticket, level)) if ticket is not None else []
