@@ -119,7 +119,7 @@ class World:
         headers = slackreq.signed_headers(SECRET, body)
         response = self.app.dispatch(BoltRequest(body=body, headers=headers))
         assert response.status == 200
-        return json.loads(response.body)["text"]
+        return json.loads(response.body)["text"] if response.body else ""  # "": acted
 
 
 @pytest.fixture
@@ -134,6 +134,7 @@ def world(store: Store, desk: Tickets, fake: FakeSlack, now: Now) -> World:
         slack_api_url=fake.url,
     )
     app = create_app(settings, client, tickets=desk, now=lambda: now.value)
+    desk.bind_channel("T1", CHANNEL, "liveops", actor=SYSTEM, now=T0)
     return World(store, desk, fake, now, clock, app)
 
 
@@ -222,3 +223,38 @@ def test_oncall_shows_now_and_next_and_covers_are_for_leads_and_the_rotations_pe
     assert "until" in world.command("ULEAD", "oncall support cover <@UCAT> until +30m")
     bad = world.command("ULEAD", "oncall nights cover <@UCAT> until +30m")
     assert "unknown rotation 'nights'" in bad
+
+
+# Who may make each deployment-wide change, by role, at T0 (Ana is on call, Ben is in the
+# rotation but off duty): the defaults of the team file's roles, and admins always.
+MATRIX = {
+    "outage start": {"ULEAD", "UANA", "UADMIN"},
+    "maintenance sat 22:00 2h upgrade": {"ULEAD", "UANA", "UADMIN"},
+    "policy liveops": {"ULEAD", "UADMIN"},
+    "oncall cover <@UCAT> from +1d until +2d": {"ULEAD", "UANA", "UBEN", "UADMIN"},
+}
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("text", sorted(MATRIX))
+def test_every_deployment_change_by_every_role_through_the_command(world, text):
+    world.desk.admins = frozenset({SYSTEM, "UADMIN"})
+    world.app = create_app(
+        load_settings(
+            _env_file=None, slack_signing_secret=SECRET, slack_bot_token="xoxb-test",
+            slack_api_url=world.fake.url,
+        ),
+        WebClient(token="xoxb-test", base_url=world.fake.url),
+        tickets=world.desk,
+        now=lambda: world.now.value,
+    )  # fmt: skip
+    allowed = set()
+    for user in ("ULEAD", "UANA", "UBEN", "UREP", "UADMIN"):
+        answer = world.command(user, text)
+        if not answer.startswith("you may not"):
+            allowed.add(user)
+        else:
+            assert "may. Ask <@ULEAD>" in answer, answer
+        if text.startswith("outage") and user in allowed:  # end it, for the next one
+            world.command(user, "outage end")
+    assert allowed == MATRIX[text]

@@ -71,7 +71,7 @@ def create_app(
         process_before_response=False,
     )
     oncall = OnCall(tickets.store, tickets.team, admins=tickets.admins)
-    outages = Outages(tickets.store, tickets.policies)
+    outages = Outages(tickets.store, tickets.policies, roles=oncall)
     bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages, oncall)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)

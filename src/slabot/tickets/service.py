@@ -537,8 +537,14 @@ class Tickets:
     def bind_channel(
         self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
     ) -> Policy:
-        """Tickets opened in ``channel`` run under ``policy`` from now on."""
+        """Tickets opened in ``channel`` run under ``policy`` from now on (the team's
+        ``bind_channel`` role: leads by default, and admins)."""
+        from ..oncall import OnCall  # on-call's use cases import this package's errors
+
         chosen = self._named(policy)
+        OnCall(self.store, self.team, admins=self.admins).allow(
+            "bind_channel", workspace, actor, now
+        )
         with self.store.writing() as session:
             self._remember_version(session, chosen, now)
             session.merge(
