@@ -68,10 +68,16 @@ def nudge(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Me
 
 
 def page(
-    view: TicketView, timer: Timer, now: datetime, late: str | None, whom: str | None
+    view: TicketView,
+    timer: Timer,
+    now: datetime,
+    late: str | None,
+    whom: str | None,
+    link: str | None = None,
 ) -> Message:
     """A page to the timer's level. ``whom``: the mentions for the ticket's thread (None in
-    a direct message, which already reaches its one reader)."""
+    a direct message, which already reaches its one reader). ``link``: the card's permalink,
+    for a copy read away from the card (a DM, another channel)."""
     level = level_label(view, timer)
     lines = [
         f":rotating_light: Page to *{escape(level)}*: {ticket_text(view)}{_late(late)}",
@@ -80,6 +86,8 @@ def page(
     ]
     if whom:
         lines.append(whom)
+    if link:
+        lines.append(f"<{escape(link)}|Open {view.ticket.ref} and its thread>")
     value = f"{view.ticket.number}:{timer.level}"
     return _message(lines, timer, [_button("I'm on it", PAGE_ACK, value, primary=True)])
 

@@ -6,7 +6,8 @@
 * A page is a direct message to each person of the level (``U…``, and whoever is on call in its
   rotation when the page is due: `Delivery.paged`), a post in each channel of the level
   (``C…`` or ``#name``), a reply in the ticket's thread mentioning all of them (user
-  groups, ``S…``, are reached through that mention), and an update of the card.
+  groups, ``S…``, are reached through that mention), and an update of the card. The direct
+  messages and channel posts link to the card (``chat.getPermalink``, asked once per card).
 
 Every message carries Slack message metadata naming its timer (event ``slabot_timer``), which
 is how `SlackNotifier.recover` finds out what had arrived of messages in doubt (a clock died
@@ -82,11 +83,12 @@ class SlackNotifier:
         self.client = client
         self._dms: dict[str, str] = {}  # user → DM channel, which never changes
         self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
+        self._links: dict[tuple[str, str], str] = {}  # a card → its permalink, which stays
 
     def send(self, delivery: Delivery) -> Receipt:
         receipt: Receipt = {}
         try:
-            for post in self._posts(delivery):
+            for post in self._posts(delivery, linked=True):
                 if post.part not in delivery.done:
                     receipt[post.part] = self._post(post, delivery)
             if "card" not in delivery.done and self._updates_card(delivery):
@@ -153,11 +155,13 @@ class SlackNotifier:
 
     # -- what to post -----------------------------------------------------------------------
 
-    def _posts(self, delivery: Delivery) -> list[_Post]:
+    def _posts(self, delivery: Delivery, *, linked: bool = False) -> list[_Post]:
+        """What ``delivery`` posts, by part; ``linked``: with the card's permalink in copies
+        read away from it (only when sending: naming parts needs no call to Slack)."""
         view, timer, now, late = delivery.view, delivery.timer, delivery.now, delivery.late
         ticket = view.ticket
         if timer.kind == "page":
-            return list(self._page_posts(delivery))
+            return list(self._page_posts(delivery, linked))
         compose: dict[str, Callable[[], Message]] = {
             "reminder": lambda: messages.reminder(view, timer, now, late),
             "update_nudge": lambda: messages.nudge(view, timer, now, late),
@@ -172,7 +176,7 @@ class SlackNotifier:
             return [_Post(f"dm:{ticket.owner}", ticket.owner, None, message)]
         return []  # nowhere in Slack to say it; the timer still counts as performed
 
-    def _page_posts(self, delivery: Delivery) -> Iterator[_Post]:
+    def _page_posts(self, delivery: Delivery, linked: bool) -> Iterator[_Post]:
         view, timer = delivery.view, delivery.timer
         contacts = _contacts(delivery)
         # A level nobody staffs yet is paged in the thread without a mention: the whole
@@ -182,12 +186,35 @@ class SlackNotifier:
         if ticket.channel:
             thread = messages.page(view, timer, delivery.now, delivery.late, whom)
             yield _Post("thread", ticket.channel, ticket.message_ts, thread)
-        direct = messages.page(view, timer, delivery.now, delivery.late, None)
+        link = self._permalink(delivery) if linked and contacts else None
+        direct = messages.page(view, timer, delivery.now, delivery.late, None, link)
         for contact in contacts:
             if _USER.fullmatch(contact):
                 yield _Post(f"dm:{contact}", contact, None, direct)
             elif _CHANNEL.fullmatch(contact):
                 yield _Post(f"post:{contact}", contact, None, direct)
+
+    def _permalink(self, delivery: Delivery) -> str | None:
+        """The card's permalink (``chat.getPermalink``, once per card), or None: a page is
+        worth more than its link, so a failure to get one only leaves the link out."""
+        ticket = delivery.view.ticket
+        if not (ticket.channel and ticket.message_ts):
+            return None
+        card = (ticket.channel, ticket.message_ts)
+        if card not in self._links:
+            try:
+                answer = self._call(
+                    self.client.chat_getPermalink,
+                    delivery.now,
+                    "chat.getPermalink",
+                    channel=ticket.channel,
+                    message_ts=ticket.message_ts,
+                )
+            except DeliveryFailed as failure:
+                log.warning("no permalink for the card of %s: %s", ticket.ref, failure)
+                return None
+            self._links[card] = str(answer["permalink"])
+        return self._links[card]
 
     def _updates_card(self, delivery: Delivery) -> bool:
         ticket = delivery.view.ticket
