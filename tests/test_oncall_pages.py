@@ -18,7 +18,7 @@ import httpx
 import pytest
 import slackreq
 import yaml
-from fakeslack import FakeSlack
+from fakeslack import FakeSlack, block_kit_errors
 from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 
@@ -138,9 +138,9 @@ def world(store: Store, desk: Tickets, fake: FakeSlack, now: Now) -> World:
     return World(store, desk, fake, now, clock, app)
 
 
-def open_p1(world: World) -> TicketView:
+def open_p1(world: World, title: str = "checkout is down") -> TicketView:
     view = world.desk.open(
-        "T1", title="checkout is down", severity="p1", policy="liveops", reporter="UREP",
+        "T1", title=title, severity="p1", policy="liveops", reporter="UREP",
         now=T0, channel=CHANNEL,
     ).view  # fmt: skip
     Publisher(WebClient(token="xoxb-test", base_url=world.fake.url), world.desk).opened(view, T0)
@@ -263,3 +263,41 @@ def test_every_deployment_change_by_every_role_through_the_command(world, text):
         if text.startswith("outage") and user in allowed:  # end it, for the next one
             world.command(user, "outage end")
     assert allowed == MATRIX[text]
+
+
+def test_pages_due_together_for_one_person_arrive_as_one_message(world):
+    open_p1(world)
+    open_p1(world, "search is down")
+    world.tick(T0)
+    [dm] = world.dm("UANA")  # one message, listing both pages
+    assert dm["text"].startswith("2 pages for you:")
+    assert "SLA-1" in dm["text"] and "SLA-2" in dm["text"]
+    buttons = [e["value"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["1:level_2", "2:level_2"]
+    assert block_kit_errors(dm["blocks"]) == []
+    assert dm["metadata"]["event_payload"]["timers"] == [
+        "1:page:rule0:level_2:0",
+        "2:page:rule0:level_2:0",
+    ]
+    # each ticket's thread still has its own page; nothing goes twice in the next tick
+    assert len([m for m in world.fake.messages(CHANNEL) if LEVEL_2 in m["text"]]) == 2
+    calls = len(world.fake.calls_to("chat.postMessage"))
+    world.tick(T0 + timedelta(seconds=1))
+    assert len(world.fake.calls_to("chat.postMessage")) == calls
+
+    # Answering the second page from the shared message answers that page only, and redraws it.
+    world.now.value = T0 + MIN
+    body = slackreq.block_actions(
+        [slackreq.button("sla_page_ack", "2:level_2")], team_id="T1", user_id="UANA",
+        channel_id="DANA", message_ts=dm["ts"], message=dm,
+    )  # fmt: skip
+    world.app.dispatch(BoltRequest(body=body, headers=slackreq.signed_headers(SECRET, body)))
+    world.fake.wait_for("chat.update", 2 + 1 + 2)  # the cards after the page, SLA-2's, copies
+    assert world.desk.view("T1", 2, world.now.value).ticket.acknowledged_by == "UANA"
+    assert world.desk.view("T1", 1, world.now.value).ticket.acknowledged_by is None
+    # the shared message keeps SLA-1's button and says who took SLA-2's page
+    shared = world.fake.message("DANA", dm["ts"])
+    buttons = [
+        e["value"] for b in shared["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == ["1:level_2"] and "Taken by <@UANA>" in json.dumps(shared["blocks"])

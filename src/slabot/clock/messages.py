@@ -92,6 +92,24 @@ def page(
     return _message(lines, timer, [_button("I'm on it", PAGE_ACK, value, primary=True)])
 
 
+def pages_together(pages: list[Message]) -> Message:
+    """Several pages for one person in one message: each page's own blocks, one after the
+    other (each button keeps its value, so it answers its own page; block ids are numbered,
+    as Slack wants them unique in a message). At most 12 pages fit Slack's 50 blocks."""
+    blocks: list[Block] = [
+        {"type": "section", "text": mrkdwn(f":rotating_light: {len(pages)} pages for you:")}
+    ]
+    for i, message in enumerate(pages):
+        if i:
+            blocks.append({"type": "divider"})
+        for block in message.blocks:
+            if block.get("block_id"):
+                block = {**block, "block_id": f"{block['block_id']}_{i}"}
+            blocks.append(block)
+    text = "\n\n".join(message.text for message in pages)
+    return Message(truncate(f"{len(pages)} pages for you:\n{text}", FALLBACK_MAX), blocks)
+
+
 def follow_up(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
     tz = view.policy.tz
     solve = view.policy.lifecycle.auto_solve

@@ -55,6 +55,7 @@ RETRYABLE_ERRORS = frozenset(
     {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 )
 CARD_KINDS = frozenset({"page", "auto_solve", "auto_close"})  # timers that change the card
+MAX_TOGETHER = 12  # pages in one message: each takes up to 4 of Slack's 50 blocks
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}|#[^\s#]+")
 
@@ -84,6 +85,40 @@ class SlackNotifier:
         self._dms: dict[str, str] = {}  # user → DM channel, which never changes
         self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
         self._links: dict[tuple[str, str], str] = {}  # a card → its permalink, which stays
+
+    def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
+        """One direct message per person for the pages of a tick that reach them: two or more
+        become one message listing each, recorded as part ``dm:U…`` of every one of them (its
+        metadata names them all, so a message in doubt is found for each). A failure leaves
+        each page to send its own (a duplicate risked, never a loss)."""
+        by_person: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            for contact in _contacts(delivery):
+                if _USER.fullmatch(contact) and f"dm:{contact}" not in delivery.done:
+                    by_person.setdefault(contact, []).append(delivery)
+        shared: dict[str, Receipt] = {}
+        for person, pages in by_person.items():
+            pages = pages[:MAX_TOGETHER]
+            if len(pages) < 2:
+                continue
+            message = messages.pages_together(
+                [
+                    messages.page(d.view, d.timer, d.now, d.late, None, self._permalink(d))
+                    for d in pages
+                ]
+            )
+            post = _Post(f"dm:{person}", person, None, message)
+            try:
+                ts = self._post(post, pages[0], also=[d.key for d in pages[1:]])
+            except DeliveryFailed as failure:
+                log.warning(
+                    "could not send %d pages to %s together: %s", len(pages), person, failure
+                )
+                continue
+            keys = [d.key for d in pages]
+            for delivery in pages:
+                shared.setdefault(delivery.key, {})[post.part] = {"ts": ts, "with": keys}
+        return shared
 
     def send(self, delivery: Delivery) -> Receipt:
         receipt: Receipt = {}
@@ -233,8 +268,12 @@ class SlackNotifier:
             and not post.to.startswith("#")
         )
 
-    def _post(self, post: _Post, delivery: Delivery) -> str:
+    def _post(self, post: _Post, delivery: Delivery, also: Sequence[str] = ()) -> str:
+        """Post ``post`` for ``delivery`` (and the timers ``also`` names, sent with it)."""
         channel = self._channel(post, delivery.now)
+        payload: dict[str, Any] = {"timer": delivery.key}
+        if also:
+            payload["timers"] = [delivery.key, *also]
         posted = self._call(
             self.client.chat_postMessage,
             delivery.now,
@@ -244,7 +283,7 @@ class SlackNotifier:
             thread_ts=post.thread_ts,
             text=post.message.text,
             blocks=post.message.blocks,
-            metadata={"event_type": EVENT_TYPE, "event_payload": {"timer": delivery.key}},
+            metadata={"event_type": EVENT_TYPE, "event_payload": payload},
         )
         return str(posted["ts"])
 
@@ -295,7 +334,8 @@ class SlackNotifier:
                 # it, a missing scope): sending again risks a duplicate, never a loss.
                 log.warning("cannot read %s to look for messages in doubt: %s", channel, failure)
                 return keys
-            keys.update(filter(None, map(_timer_named, page.get("messages") or [])))
+            for message in page.get("messages") or []:
+                keys.update(_timers_named(message))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return keys
@@ -347,12 +387,15 @@ def _may_have_arrived(exc: OSError) -> bool:
     return isinstance(exc, Unanswered) or not isinstance(exc, URLError)
 
 
-def _timer_named(message: dict[str, Any]) -> str | None:
-    """The key of the timer a message from history was sent for, if it was."""
+def _timers_named(message: dict[str, Any]) -> set[str]:
+    """The keys of the timers a message from history was sent for (several: pages sent to one
+    person together), if it was."""
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") != EVENT_TYPE:
-        return None
-    return (metadata.get("event_payload") or {}).get("timer")
+        return set()
+    payload = metadata.get("event_payload") or {}
+    keys = {payload.get("timer"), *(payload.get("timers") or ())}
+    return {k for k in keys if isinstance(k, str)}
 
 
 def _contacts(delivery: Delivery) -> tuple[str, ...]:

@@ -72,3 +72,22 @@ def taken_page(view: TicketView, level: str, by: str, at: datetime) -> tuple[str
         _section(head),
         {"type": "context", "elements": [mrkdwn(note)]},
     ]
+
+
+def taken_in_place(
+    blocks: Sequence[Block], value: str, by: str, at: datetime, tz: Any
+) -> list[Block]:
+    """The clicked message with this page's button (``value``) replaced by who took it and
+    when; any other page listed in the same message keeps its own button."""
+    note = {
+        "type": "context",
+        "elements": [mrkdwn(f":white_check_mark: Taken by {mention(by)} at {slack_date(at, tz)}")],
+    }
+    kept: list[Block] = []
+    for block in blocks:
+        values = [e.get("value") for e in block.get("elements") or [] if isinstance(e, dict)]
+        if block.get("type") == "actions" and value in values:
+            kept.append(note)
+        else:
+            kept.append(block)
+    return kept if note in kept else [*kept, note]

@@ -22,7 +22,7 @@ from ..tickets import TicketView
 from ..tickets.page_copies import PageCopy, page_copies
 from .blocks import escape
 from .guard import on_click
-from .oncall_blocks import taken_page
+from .oncall_blocks import taken_in_place, taken_page
 from .payloads import Click, PageControl
 
 if TYPE_CHECKING:
@@ -47,8 +47,8 @@ def register(app: App, bot: Slabot) -> None:
         note = f"<@{user}> is on it: answered the page to {escape(label)}."
         bot.publisher.changed(view, now, note)
         copies = page_copies(bot.tickets.store, click.team.id, page.number, page.level)
-        clicked = (click.channel.id, click.message.ts) if click.channel and click.message else None
-        redraw_taken(client, view, copies, label, user, now, clicked)
+        clicked = _mark_taken(client, click, view, user, now)
+        redraw_taken(client, view, copies, label, user, now, skip=clicked)
 
 
 def _label(policy: Policy, level: str) -> str:
@@ -63,11 +63,11 @@ def redraw_taken(
     label: str,
     by: str,
     at: datetime,
-    clicked: tuple[str, str] | None = None,
+    skip: tuple[str, str] | None = None,
 ) -> None:
-    """Every copy of a taken page drawn again: who took it, no button. The clicked message is
-    among them (or added: a copy the clock found again after a crash has no ts on record).
-    A copy that cannot be redrawn is logged: the answer itself is recorded."""
+    """Every copy of a taken page drawn again: who took it, no button (but ``skip``, the
+    clicked message, edited in place). A copy that cannot be redrawn is logged: the answer
+    itself is recorded."""
     text, blocks = taken_page(view, label, by, at)
     places = []
     for copy in copies:
@@ -79,12 +79,28 @@ def redraw_taken(
                 continue
         else:
             place = copy.channel or view.ticket.channel
-        if place:
+        if place and (place, copy.ts) != skip:
             places.append((place, copy.ts))
-    if clicked is not None and clicked not in places:
-        places.append(clicked)
     for channel, ts in places:
         try:
             client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except Exception:
             log.exception("could not redraw the page in %s as taken", channel)
+
+
+def _mark_taken(
+    client: Any, click: Click, view: TicketView, by: str, at: datetime
+) -> tuple[str, str] | None:
+    """The clicked message, edited in place: this page's button becomes who took it (another
+    page listed in the same message keeps its own). Also reaches a copy with no ts on record.
+    Returns where it is, or None when the click carried no message to edit."""
+    message, channel = click.message, click.channel.id if click.channel else None
+    if message is None or not message.blocks or not channel:
+        return None
+    blocks = taken_in_place(message.blocks, click.action.chosen, by, at, view.policy.tz)
+    text = message.text or f"Page for {view.ticket.ref}"
+    try:
+        client.chat_update(channel=channel, ts=message.ts, text=text, blocks=blocks)
+    except Exception:
+        log.exception("could not mark the page in %s as taken", channel)
+    return channel, message.ts

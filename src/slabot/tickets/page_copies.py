@@ -54,7 +54,8 @@ def sent_pages(session: Session, ticket: Ticket, level: str) -> list[Timer]:
 
 def copies(pages: list[Timer]) -> list[PageCopy]:
     """Every copy the clock recorded of ``pages`` (a copy found again after a crash has no ts
-    on record and is left as it is)."""
+    on record, and a message shared with other pages, whose answers it still offers, is only
+    redrawn when it is the one clicked: both are left as they are)."""
     found = []
     for timer in pages:
         receipt = (timer.detail or {}).get("receipt") or {}
