@@ -18,7 +18,6 @@ from sqlmodel import Session
 
 from ..sla.loader import load_team
 from ..sla.oncall import ROLE_WORDS, Override, Rotation, Shift, Team
-from ..sla.policy import EscalationLevel
 from ..store import Store
 from ..store.tables import OnCallOverride
 from ..tickets.errors import Forbidden, Invalid, NotFound
@@ -68,12 +67,6 @@ class OnCall:
                 at = shift.ends_at
             watches.append(Watch(rotation, current, upcoming))
         return watches
-
-    def paged(
-        self, level: EscalationLevel, at: datetime, overrides: list[Override]
-    ) -> tuple[str, ...]:
-        """Whom a page to ``level`` due at ``at`` reaches (see `Team.paged`)."""
-        return self.team.paged(level, at, overrides)
 
     # -- changing ----------------------------------------------------------------------------
 

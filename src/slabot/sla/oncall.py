@@ -156,25 +156,6 @@ class Rotation(Model):
         person = covering.person if covering else scheduled
         return Shift(self.key, person, scheduled, starts, ends, covering)
 
-    def shifts(
-        self, since: datetime, until: datetime, overrides: Sequence[Override] = ()
-    ) -> list[Shift]:
-        """Every stretch of one person on call between ``since`` and ``until``, in order."""
-        found: list[Shift] = []
-        at = since
-        while at < until:
-            shift = self.shift(at, overrides)
-            if found and found[-1].person == shift.person and found[-1].override == shift.override:
-                last = found[-1]
-                found[-1] = Shift(
-                    last.rotation, last.person, last.scheduled, last.starts_at, shift.ends_at,
-                    last.override,
-                )  # fmt: skip
-            else:
-                found.append(shift)
-            at = shift.ends_at
-        return found
-
 
 def _latest(overrides: Iterable[Override]) -> Override | None:
     ordered = sorted(overrides, key=lambda o: (o.recorded_at or o.starts_at, o.starts_at))
