@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from ..refusals import Forbidden, Invalid, NotFound
 from ..sla.loader import load_team
 from ..sla.oncall import ROLE_WORDS, Override, Rotation, Shift, Team
 from ..store import Store
 from ..store.tables import OnCallOverride
-from ..tickets.errors import Forbidden, Invalid, NotFound
 from .overrides import as_override, overrides_in
 
 MAX_OVERRIDE = timedelta(days=90)  # longer is a typo, or a change of the rotation itself

@@ -70,7 +70,7 @@ def create_app(
         token_verification_enabled=False,  # `slabot serve` checks the token itself, clearly
         process_before_response=False,
     )
-    oncall = OnCall(tickets.store, tickets.team, admins=tickets.admins)
+    oncall = tickets.roles  # the on-call use cases, with the same team and admins
     outages = Outages(tickets.store, tickets.policies, roles=oncall)
     bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages, oncall)
     app.middleware(_once_per_event(tickets.store, now))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..tickets.errors import NotFound
+from ..refusals import NotFound
+from .blocks.oncall import covered, oncall_blocks
 from .commands import TIME_FORMS, USAGE, Command, Usage, read_time
-from .oncall_blocks import covered, oncall_blocks
 from .people import time_zone
 
 if TYPE_CHECKING:

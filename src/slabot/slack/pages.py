@@ -20,9 +20,9 @@ from slack_bolt import App
 from ..sla import Policy
 from ..tickets import TicketView
 from ..tickets.page_copies import PageCopy, page_copies
-from .blocks import escape
+from .blocks.kit import escape
+from .blocks.oncall import taken_in_place, taken_page
 from .guard import on_click
-from .oncall_blocks import taken_in_place, taken_page
 from .payloads import Click, PageControl
 
 if TYPE_CHECKING:

@@ -10,19 +10,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..oncall import Watch
-from ..sla.oncall import Override, Shift
-from .blocks import escape, mention, mrkdwn, slack_date, ticket_text, truncate
+from ...oncall import Watch
+from ...sla.oncall import Override, Shift
+from .card import ticket_text
+from .kit import Block, escape, mention, mrkdwn, section, slack_date, truncate
 
 if TYPE_CHECKING:
-    from ..tickets import TicketView
+    from ...tickets import TicketView
 
-Block = dict[str, Any]
 TEXT_MAX = 3000
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": mrkdwn(text)}
 
 
 def _shift_line(shift: Shift, tz: Any) -> str:
@@ -39,7 +35,7 @@ def oncall_blocks(watches: Sequence[Watch]) -> tuple[str, list[Block]]:
             "No rotations are configured: list them in the team file (SLABOT_TEAM), and name "
             "one in an escalation level with `rotation:`."
         )
-        return text, [_section(text)]
+        return text, [section(text)]
     blocks: list[Block] = []
     lines = []
     for watch in watches[:45]:
@@ -47,7 +43,7 @@ def oncall_blocks(watches: Sequence[Watch]) -> tuple[str, list[Block]]:
         title = escape(truncate(rotation.title, 150))
         now = f"*{title}* (`{escape(rotation.key)}`): on call {_shift_line(watch.now, tz)}"
         later = "\n".join(f"then {_shift_line(s, tz)}" for s in watch.next)
-        blocks.append(_section(f"{now}\n{later}" if later else now))
+        blocks.append(section(f"{now}\n{later}" if later else now))
         lines.append(f"{rotation.title}: {watch.now.person}")
     return truncate("On call: " + "; ".join(lines), TEXT_MAX), blocks
 
@@ -69,7 +65,7 @@ def taken_page(view: TicketView, level: str, by: str, at: datetime) -> tuple[str
     note = f":white_check_mark: Taken by {mention(by)} at {slack_date(at, tz)}"
     text = f"Page to {level}: {view.ticket.ref} taken by {by}"
     return truncate(text, TEXT_MAX), [
-        _section(head),
+        section(head),
         {"type": "context", "elements": [mrkdwn(note)]},
     ]
 
