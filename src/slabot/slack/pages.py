@@ -95,7 +95,7 @@ def _mark_taken(
     page listed in the same message keeps its own). Also reaches a copy with no ts on record.
     Returns where it is, or None when the click carried no message to edit."""
     message, channel = click.message, click.channel.id if click.channel else None
-    if message is None or not message.blocks or not channel:
+    if message is None or not channel:
         return None
     blocks = taken_in_place(message.blocks, click.action.chosen, by, at, view.policy.tz)
     text = message.text or f"Page for {view.ticket.ref}"
