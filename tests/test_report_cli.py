@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import recorders
 
 from slabot.cli import main
 from slabot.outages import Outages
@@ -201,7 +202,7 @@ def test_recorded_outages_and_maintenance_count_in_uptime(capsys, worked, ticket
     09:00–09:30 and maintenance on Sun 8 Nov 03:00–05:00 announced only an hour ahead (both
     count), and a force-majeure outage 6 Nov 12:00–13:00 (left out)."""
     tickets.resolve("T1", 3, actor="UADMIN", now=ist(4, 10, 45))
-    outages = Outages(worked, policy_book)
+    outages = Outages(worked, policy_book, roles=recorders(worked))
     outages.start("T1", "leadsquared", channel=None, actor="U1", now=ist(5, 9))
     outages.end("T1", "leadsquared", actor="U1", now=ist(5, 9, 30))
     outages.start("T1", "leadsquared", channel=None, actor="U1", now=ist(6, 12), force_majeure=True)
@@ -227,7 +228,7 @@ def test_each_spell_of_downtime_shows_its_own_last_day_to_claim(capsys, worked, 
     (London, GMT): 90 minutes of November's 43,200, under 99.9%, a 10% credit. Each spell can
     be claimed until the day it began plus 60 days: 1 Jan and 19 Jan 2027 (the month's end
     plus 60 days, 29 Jan, was shown before for both)."""
-    outages = Outages(worked, policy_book)
+    outages = Outages(worked, policy_book, roles=recorders(worked))
     for start, end in ((datetime(2026, 11, 2, 10), 60), (datetime(2026, 11, 20, 14), 30)):
         start = start.replace(tzinfo=UTC)
         outages.start("T1", "leadpro", channel=None, actor="U1", now=start)

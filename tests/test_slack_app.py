@@ -44,6 +44,7 @@ from waitress import wasyncore
 
 from slabot.policies import PolicyBook
 from slabot.settings import load_settings
+from slabot.sla.oncall import Team
 from slabot.slack.app import create_app
 from slabot.slack.client import make_client
 from slabot.store import Store
@@ -341,7 +342,8 @@ def clock() -> TestClock:
 
 @pytest.fixture
 def slack(store: Store, policy_book: PolicyBook, fake: FakeSlack, clock: TestClock):
-    tickets = Tickets(store, policy_book, admins={ADMIN})
+    # The reporter is also a lead: may record outages, announce maintenance, rebind channels.
+    tickets = Tickets(store, policy_book, admins={ADMIN}, team=Team(leads=(REPORTER,)))
     tickets.bind_channel(TEAM, CHANNEL, "liveops", actor=ADMIN, now=T0)
     with serving(build_app(fake, tickets, clock)) as base:
         yield Slack(base, fake, clock, tickets)

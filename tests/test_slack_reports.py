@@ -198,8 +198,11 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
     # Majeure" — the policy's force_majeure cause counts as downtime but earns no credit.
     assert "Caused by *Force Majeure*: it counts as downtime but earns no service credit" in text
 
-    again = slack.command("outage start", channel_id=LEADPRO, user_id=STRANGER).ephemeral()
+    again = slack.command("outage start", channel_id=LEADPRO).ephemeral()
     assert "already running" in again and "/sla outage end" in again
+    for text in ("outage start", "outage end", "maintenance sat 22:00 2h upgrade"):
+        refused = slack.command(text, channel_id=LEADPRO, user_id=STRANGER).ephemeral()
+        assert refused.startswith("you may not ") and f"Ask <@{REPORTER}>" in refused
 
     slack.clock.advance(hours=2, minutes=5)
     assert slack.command("outage end power back", channel_id=LEADPRO).text == ""

@@ -297,6 +297,9 @@ class EscalationLevel(Model):
     label: str
     # Slack users (U…), user groups (S…) or channels (C… or #name); supplied per deployment.
     contacts: tuple[str, ...] = ()
+    # A rotation of the deployment's team file: whoever is on call in it when a page is due
+    # is paged too (besides ``contacts``).
+    rotation: Key | None = None
     clause: str | None = None
     pagerduty: PagerDuty | None = None  # also page through PagerDuty
     webhook: Webhook | None = None  # also page through a signed webhook

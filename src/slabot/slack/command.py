@@ -18,7 +18,7 @@ from ..sla.classify import classify
 from ..tickets import SeverityUnclear, TicketError, TicketView
 from ..tickets.opening import MAX_TITLE
 from ..tickets.queries import queue, story
-from . import reporting
+from . import oncall, reporting
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
 from .blocks.history import detail_blocks
@@ -114,6 +114,8 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         reporting.outage(bot, reply, cmd, body, client)
     elif cmd.verb == "maintenance":
         reporting.maintenance(bot, reply, cmd, body, client)
+    elif cmd.verb == "oncall":
+        oncall.answer(bot, reply, cmd, workspace, user, client)
     else:
         # A change is quick (one row lock) and answers before the acknowledgement, so
         # commands typed in a row apply in the order they were typed.

@@ -29,6 +29,7 @@ HELP = """\
 • `/sla outage start [cause:KEY] [note]`, `/sla outage end [note]` downtime without a ticket
 • `/sla correct ID not-outage|outage|cause:KEY why` a lead corrects the downtime a ticket counts
 • `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`)
+• `/sla oncall` who is on call · `/sla oncall [ROTATION] cover @someone [from START] until END`
 IDs are ticket numbers such as `SLA-42` (or just `42`); `/sla 42` alone shows ticket 42.
 TIME is `+2h`, `16:30` or `2026-11-23T16:30`; START may also be a day and a time, `sat 22:00`.
 `policy:NAME` picks another policy than the channel's."""
@@ -53,6 +54,7 @@ USAGE = {
     "outage": "/sla outage start [cause:KEY | force-majeure] [note] | /sla outage end [note]",
     "correct": "/sla correct ID not-outage|outage|cause:KEY why (a lead's downtime correction)",
     "maintenance": "/sla maintenance START DURATION text",
+    "oncall": "/sla oncall | /sla oncall [ROTATION] cover @someone [from START] until END",
     "help": "/sla help",
 }
 ALIASES = {
@@ -69,6 +71,7 @@ ALIASES = {
     "maint": "maintenance",
     "downtime": "outage",
 }
+COVER_ACTIONS = ("cover", "override")
 OUTAGE_ACTIONS = {"start": "start", "begin": "start", "end": "end", "stop": "end", "over": "end"}
 FORCE_MAJEURE = ("force-majeure", "force_majeure")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -121,6 +124,8 @@ class Command:
     start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
     duration: timedelta | None = None  # maintenance's length
+    rotation: str | None = None  # oncall cover's rotation (None: the only one there is)
+    end: str | None = None  # oncall cover's end, as typed
 
 
 def parse(text: str) -> Command:
@@ -145,6 +150,8 @@ def parse(text: str) -> Command:
         return _outage(rest, policy)
     if verb == "maintenance":
         return _maintenance(rest, policy)
+    if verb == "oncall":
+        return _oncall(rest)
     if verb == "policy":
         return Command("policy", policy=rest.split()[0] if rest else policy)
     ref, rest = _ref(verb, rest)
@@ -266,6 +273,39 @@ def _maintenance(rest: str, policy: str | None) -> Command:
     if not note.strip():
         raise Usage(f"Say what the maintenance is, for the announcement. `{USAGE['maintenance']}`")
     return Command("maintenance", text=note.strip(), policy=policy, start=start, duration=duration)
+
+
+_SPAN = re.compile(r"(?:\s+from\s+(?P<start>.+?))?\s+(?:to|until|till)\s+(?P<end>.+)$", re.I)
+
+
+def _oncall(rest: str) -> Command:
+    """``/sla oncall``, or ``[ROTATION] cover @someone [from START] until END``."""
+    if not rest:
+        return Command("oncall")
+    words = rest.split(maxsplit=1)
+    rotation = None
+    if words[0].lower() not in COVER_ACTIONS:
+        rotation, rest = words[0], words[1] if len(words) > 1 else ""
+    action, _, rest = rest.strip().partition(" ")
+    if action.lower() not in COVER_ACTIONS:
+        raise Usage(f"Show or cover? `{USAGE['oncall']}`")
+    who = _USER.match(rest.strip())
+    if who is None:
+        raise Usage(f"Who covers? Mention them: `{USAGE['oncall']}`")
+    span = _SPAN.match(" " + rest.strip()[who.end() :].strip())
+    if span is None:
+        raise Usage(
+            f"Until when? `{USAGE['oncall']}`, such as "
+            "`/sla oncall cover @ana from fri 18:00 until mon 09:00`"
+        )
+    return Command(
+        "oncall",
+        action="cover",
+        user=who.group(1),
+        rotation=rotation,
+        start=span.group("start"),
+        end=span.group("end").strip(),
+    )
 
 
 def read_time(text: str, tz: tzinfo, now: datetime) -> datetime:

@@ -23,6 +23,9 @@
   runs per workspace and policy: a partial unique index makes a second start fail even when
   two arrive at once. The ``reminded_*_at`` columns are the clock's claims of a maintenance
   reminder (see `slabot.clock.maintenance`).
+* ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
+  who did it and when; the rotations themselves are the deployment's team file. The latest
+  recorded override covering an instant wins (see `slabot.sla.oncall`).
 """
 
 from __future__ import annotations
@@ -216,3 +219,19 @@ class OutageRecord(SQLModel, table=True):
     @property
     def planned(self) -> bool:
         return self.kind == "maintenance"
+
+
+class OnCallOverride(SQLModel, table=True):
+    """``person`` is on call in ``rotation`` from ``starts_at`` until ``ends_at``."""
+
+    __tablename__ = "oncall_overrides"
+    __table_args__ = (Index("ix_oncall_overrides_span", "workspace", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=32)
+    rotation: str = Field(max_length=64)
+    person: str = Field(max_length=32)
+    starts_at: datetime = instant(nullable=False)
+    ends_at: datetime = instant(nullable=False)
+    recorded_by: str = Field(max_length=32)
+    recorded_at: datetime = instant(nullable=False)

@@ -315,6 +315,7 @@ class Changes:
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "answer a page for")
+            self.permissions.answer(policy, level, actor, ticket, now)
             return [("page_acknowledged", {}, {"level": level}), *_claim(ticket, actor, now)]
 
         return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
