@@ -800,6 +800,7 @@ def test_every_button_on_the_card(slack):
     progress = json.dumps(slack.card(number)["blocks"], ensure_ascii=False)
     assert f"ETA <!date^{int(eta.timestamp())}^" in progress
     assert ":memo: Last update <!date^" in progress and "workaround in place since" in progress
+    assert "“Carrier is rerouting *EU* trunks”" in progress  # what it said, beside it
 
     # An empty update is refused next to its field; the form stays open.
     values["text"] = {"value": slackreq.plain_text_value("  ")}

@@ -32,7 +32,7 @@ from ..store.tables import Ticket, TicketEvent, Timer
 from .events import stamp
 from .permissions import Permissions
 from .timers import rewrite_timers
-from .views import TicketView, find, schedule_of
+from .views import TicketView, find, view_of
 
 ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
 WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
@@ -60,9 +60,9 @@ class Changes:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "acknowledge")
             if ticket.acknowledged_at is not None:
+                # No raw UTC instant: the card says when, in each reader's own zone.
                 raise AlreadyDone(
-                    f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}> at "
-                    f"{ticket.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                    f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}>"
                 )
             return _claim(ticket, actor, now)
 
@@ -322,8 +322,7 @@ class Changes:
             version = ticket.version
             policy = self.versions.get(session, ticket.policy_digest)
             if key is not None and self._applied(session, ticket, key):
-                view = TicketView(ticket, policy, schedule_of(session, ticket, policy, now))
-                return replace(view, replayed=True)
+                return replace(view_of(session, ticket, policy, now), replayed=True)
             at = max(now, self._last_event_at(session, ticket) or now)
             # The change's own checks come first: a double click is told "already done",
             # which says more than "changed since you looked". (A refusal rolls back.)
@@ -365,7 +364,8 @@ def recompute(
     session: Session, ticket: Ticket, policy: Policy, now: datetime, *, bump: bool
 ) -> TicketView:
     session.flush()
-    plan = schedule_of(session, ticket, policy, now)
+    view = view_of(session, ticket, policy, now)
+    plan = view.schedule
     ticket.severity = plan.severity
     ticket.status = plan.status
     ticket.active = plan.status in ACTIVE
@@ -377,7 +377,7 @@ def recompute(
     ticket.updated_at = now
     rewrite_timers(session, {ticket.id: plan})  # type: ignore[dict-item]
     session.flush()
-    return TicketView(ticket, policy, plan)
+    return view
 
 
 def _claim(ticket: Ticket, actor: str, now: datetime) -> list[Change]:

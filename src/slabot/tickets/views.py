@@ -30,12 +30,15 @@ class TicketView:
     """A ticket as it stands: its row, the policy it runs under, and its schedule at ``now``.
 
     ``replayed``: a change use case answered a request it had applied before (same
-    idempotency key), so this call changed nothing and there is nothing new to announce."""
+    idempotency key), so this call changed nothing and there is nothing new to announce.
+    ``last_update``: the text of the latest update, which the card quotes (cut) beside its
+    progress line, so a reader sees what was said without opening the thread."""
 
     ticket: Ticket
     policy: Policy
     schedule: Schedule
     replayed: bool = False
+    last_update: str | None = None
 
 
 def parse_ref(ref: str | int) -> int:
@@ -59,10 +62,23 @@ def find(session: Session, workspace: str, ref: str | int, *, lock: bool = False
 
 def schedule_of(session: Session, ticket: Ticket, policy: Policy, now: datetime) -> Schedule:
     """The engine's schedule of ``ticket`` at ``now``, from its stored events."""
+    return view_of(session, ticket, policy, now).schedule
+
+
+def view_of(session: Session, ticket: Ticket, policy: Policy, now: datetime) -> TicketView:
+    """``ticket`` as it stands at ``now``, from its stored events read once."""
     rows = session.exec(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
-    )
-    return schedule(policy, engine_events(rows), now)
+        select(TicketEvent.kind, TicketEvent.at, TicketEvent.after)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.id)  # type: ignore[arg-type]
+    ).all()
+    return _view(ticket, policy, rows, now)
+
+
+def _view(ticket: Ticket, policy: Policy, rows: list[Any], now: datetime) -> TicketView:
+    plan = schedule(policy, engine_events(rows), now)
+    said = next((r.after.get("text") for r in reversed(rows) if r.kind == "update_posted"), None)
+    return TicketView(ticket, policy, plan, last_update=said)
 
 
 class TicketViews:
@@ -94,8 +110,7 @@ class TicketViews:
             result = []
             for ticket in rows:
                 policy = self.versions.get(session, ticket.policy_digest)
-                plan = schedule(policy, engine_events(stored[ticket.id]), now)
-                result.append(TicketView(ticket, policy, plan))
+                result.append(_view(ticket, policy, stored[ticket.id], now))
             return result
 
     def by_source(
@@ -130,5 +145,4 @@ class TicketViews:
 
     def in_session(self, session: Session, ticket: Ticket, now: datetime) -> TicketView:
         """``ticket``'s view at ``now``, read in the caller's transaction."""
-        policy = self.versions.get(session, ticket.policy_digest)
-        return TicketView(ticket, policy, schedule_of(session, ticket, policy, now))
+        return view_of(session, ticket, self.versions.get(session, ticket.policy_digest), now)
