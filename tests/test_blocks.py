@@ -41,6 +41,7 @@ from slabot.slack.blocks.kit import escape, left, slack_date, truncate
 from slabot.slack.blocks.modals import open_modal, severity_question, update_modal
 from slabot.slack.blocks.policy import matrix_blocks, policy_blocks
 from slabot.slack.blocks.queue import queue_blocks, queue_line
+from slabot.slack.links import Links
 from slabot.store.tables import Ticket
 from slabot.tickets.views import TicketView
 
@@ -807,3 +808,26 @@ def test_the_card_quotes_the_last_update_cut_and_harmless(liveops):
     quote = progress["elements"][1]["text"]
     assert quote.startswith("“Rerouting &lt;!channel&gt; trunks via Frankfurt. More detail.")
     assert quote.endswith("…”") and len(quote) <= 302
+
+
+def test_card_links_ask_the_domain_once_and_never_build_a_broken_link():
+    asked = []
+
+    def team_info(team: str) -> dict[str, Any]:
+        asked.append(team)
+        return {"team": {"domain": domains[team]}}
+
+    domains = {"T1": "acme", "T2": "evil|<!channel>"}
+    client = SimpleNamespace(team_info=team_info)
+    links = Links()
+    posted = Ticket(number=7, workspace="T1", channel="C1", message_ts="1700000000.000100")
+    assert links.cards(client, [posted, posted]) == {
+        7: "https://acme.slack.com/archives/C1/p1700000000000100"
+    }
+    assert asked == ["T1"]
+    assert links.card(client, Ticket(number=8, workspace="T1")) is None  # no card yet
+    assert (
+        links.card(client, Ticket(number=9, workspace="T2", channel="C1", message_ts="1.2")) is None
+    )
+    line = queue_line(view_of(load_policy(POLICIES / "liveops.yaml"), [Opened(T0, "p1")], T0), T0)
+    assert line.startswith("*SLA-42* · ")  # without a link, the plain reference

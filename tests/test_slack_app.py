@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import slackreq
 import waitress
-from fakeslack import Call, FakeSlack, block_kit_errors, view_errors
+from fakeslack import TEAM_DOMAIN, Call, FakeSlack, block_kit_errors, view_errors
 from slack_sdk.signature import Clock
 from sqlmodel import select
 from waitress import wasyncore
@@ -931,7 +931,15 @@ def test_read_only_commands_answer_ephemerally(slack):
     assert listed.ephemeral() == "2 open tickets"
     queue = json.dumps(listed.json["blocks"])
     assert queue.index("SLA-1") < queue.index("SLA-2")  # most urgent first
-    assert "left" in queue or "in 1h" in queue
+    assert "First response due <!date^" in queue
+    # Each line links to its card (the workspace's domain asked once, not once a line).
+    for number in (1, 2):
+        channel, ts = slack.card_of(number)
+        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        assert f"*<{link}|SLA-{number}>*" in queue
+    assert len(slack.fake.calls_to("team.info")) == 1
+    calls = len(slack.fake.calls)
+    assert slack.command("list").ephemeral() == "2 open tickets"  # the domain is kept
 
     for text in ("show 1", "show SLA-1", "info sla-1", "1", "SLA-1", "#1"):
         shown = slack.command(text)
@@ -1138,6 +1146,9 @@ def test_app_home_opened_publishes_the_users_home_tab(slack):
     assert risky.index("SLA-1") < risky.index("SLA-2")  # closest to breach first
     assert "SLA-3" not in risky
     counted = words[words.index("by policy and severity") :]
+    # Each entry links to its card.
+    assert f"*<https://{TEAM_DOMAIN}.slack.com/archives/{CHANNEL}/p" in mine
+    assert "|SLA-1>* · P1" in risky
     assert "*leadsquared* (2) — urgent: 1 · low: 1" in counted
     assert "*liveops* (3) — p1: 1 · p2: 1 · p3: 1" in counted
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from ..store.deliveries import first_delivery
 from ..tickets import Tickets
 from . import actions, command, home, modals, pages
 from .client import make_client
+from .links import Links
 from .publish import Publisher
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,14 @@ def wall_clock() -> datetime:
 @dataclass
 class Slabot:
     """What every listener needs: the use cases (tickets, outages), the policies, the card
-    publisher, the time."""
+    publisher, the time, and the links to cards."""
 
     tickets: Tickets
     policies: PolicyBook
     publisher: Publisher
     now: Callable[[], datetime]
     outages: Outages
+    links: Links = field(default_factory=Links)
 
 
 def create_app(

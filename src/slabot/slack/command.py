@@ -97,7 +97,7 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         views = tickets.views(rows, now)
         count = len(views)
         text = f"{count} open ticket{'' if count == 1 else 's'}" if views else "No open tickets."
-        reply(text, queue_blocks(views, now))
+        reply(text, queue_blocks(views, now, bot.links.cards(client, rows)))
     elif cmd.verb == "show":
         view = tickets.view(workspace, cmd.ref, now)
         found = story(tickets.store, workspace, view.ticket.number)

@@ -36,12 +36,15 @@ def register(app: App, bot: Slabot) -> None:
         workspace, user = opened.team_id, opened.event.user
         now = bot.now()
         store, tickets = bot.tickets.store, bot.tickets
+        mine = owned(store, workspace, user)
+        at_risk = queue(store, workspace, limit=AT_RISK, paused=False)
         view = home_view(
-            tickets.views(owned(store, workspace, user), now),
-            tickets.views(queue(store, workspace, limit=AT_RISK, paused=False), now),
+            tickets.views(mine, now),
+            tickets.views(at_risk, now),
             _in_policy_order(counts(store, workspace), bot),
             now,
             month=month_blocks(this_month(bot, workspace, now)),
+            links=bot.links.cards(client, [*mine, *at_risk]),
         )
         client.views_publish(user_id=user, view=view)
 
