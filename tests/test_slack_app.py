@@ -463,11 +463,67 @@ def test_a_typed_eta_is_read_in_the_typers_zone_and_said_back(slack):
     if expected <= slack.clock():
         expected += timedelta(days=1)
     said = slack.command(f"update {number} eta:17:00 carrier engaged")
-    assert said.text == ""
+    # 17:00 in London is 24h away: LiveOps owes a P1 an update every 4h, so it asks first.
+    assert said.ephemeral().startswith(f"This ETA puts off SLA-{number}'s *Next update* by 20h")
+    assert f"read as {expected:%a %d %b} 17:00 (Europe/London)" in json.dumps(said.json)
+    assert slack.events_of(number, "update_posted") == []
+    post_it = control(said.json, "sla_update_confirm")
+    answered = slack.fake.response_url("confirm")
+    click = slackreq.button("sla_update_confirm", post_it["value"])
+    assert slack.send(ephemeral_click(click, "1.5", response_url=answered)).status == 200
+    slack.wait_thread(number, 3)
     [posted] = slack.events_of(number, "update_posted")
     assert datetime.fromisoformat(posted.after["eta"]) == expected
-    [back] = [c for c in slack.fake.wait_for("response_url") if "read as" in str(c.args)]
-    assert f"read as {expected:%a %d %b} 17:00 (Europe/London)" in back.args["text"]
+    assert posted.after["text"] == "carrier engaged"
+    [replaced] = [c for c in slack.fake.wait_for("response_url") if "Posted" in str(c.args)]
+    assert replaced.args["replace_original"] in (True, "true")
+
+
+def test_the_update_form_warns_of_a_postponing_eta_and_posts_it_when_posted_again(slack):
+    number = slack.open("p1 all calls dropping")
+    assert slack.command(f"ack {number}").text == ""
+    slack.wait_thread(number, 2)
+    assert slack.click_on_card(number, "sla_update").status == 200
+    [opened] = slack.fake.wait_for("views.open")
+    form = opened.args["view"]
+    eta = int((slack.clock() + timedelta(hours=19)).timestamp())
+    values = {
+        "text": {"value": slackreq.plain_text_value("Vendor fix lands tomorrow")},
+        "eta": {"value": {"type": "datetimepicker", "selected_date_time": eta}},
+        "workaround": {"value": {"type": "checkboxes", "selected_options": []}},
+    }
+    view_id = opened.response["view"]["id"]
+
+    def post(metadata: str) -> Answer:
+        return slack.submit("sla_update", values, view_id=view_id, private_metadata=metadata)
+
+    warned = post(form["private_metadata"]).json
+    assert warned["response_action"] == "update"
+    again = warned["view"]
+    assert view_errors(again) == []
+    words = json.dumps(again["blocks"], ensure_ascii=False)
+    assert f"This ETA puts off SLA-{number}'s *Next update* by 15h" in words
+    assert "(owed every 4h)" in words and "Post it again to confirm" in words
+    # What was typed is kept.
+    assert "Vendor fix lands tomorrow" in words and f'"initial_date_time": {eta}' in words
+    assert slack.events_of(number, "update_posted") == []
+
+    assert (post(again["private_metadata"]).text) == ""
+    slack.wait_thread(number, 3)
+    [posted] = slack.events_of(number, "update_posted")
+    assert datetime.fromisoformat(posted.after["eta"]).timestamp() == eta
+
+
+def test_cancel_leaves_a_postponing_update_unposted(slack):
+    number = slack.open("p1 all calls dropping")
+    asked = slack.command(f"update {number} eta:+30h fix after the weekend")
+    assert "puts off" in asked.ephemeral()
+    answered = slack.fake.response_url("cancel")
+    click = slackreq.button("sla_update_cancel", "cancel")
+    assert slack.send(ephemeral_click(click, "1.5", response_url=answered)).status == 200
+    [told] = [c for c in slack.fake.wait_for("response_url") if "Not posted" in str(c.args)]
+    assert told.args["replace_original"] in (True, "true")
+    assert slack.events_of(number, "update_posted") == []
 
 
 def test_open_records_when_the_customer_reported_and_times_the_opening(slack):

@@ -142,6 +142,7 @@ class Click(_Part):
     container: Container = Field(default_factory=Container)
     message: Message | None = None
     view: SubmittedView | None = None  # a control inside a form: the form as it stands
+    response_url: str | None = None  # a click on a message: where to answer in its place
 
     @property
     def action(self) -> Action:
@@ -207,6 +208,26 @@ class SeverityPick(_Part):
             raise BadRequest(
                 "slabot could not read this answer to its question: "
                 "open the ticket again with `/sla open SEVERITY summary`"
+            ) from None
+
+
+class PendingUpdate(_Part):
+    """The update a *Post it* button carries, waiting for its author to confirm what its ETA
+    postpones: the ticket, the text, the ETA (epoch seconds) and the workaround flag."""
+
+    number: Number
+    text: Annotated[str, StringConstraints(min_length=1)]
+    eta: Annotated[int, Field(ge=0, le=253_402_300_799)]
+    workaround: bool = False
+
+    @classmethod
+    def parse(cls, value: str) -> PendingUpdate:
+        try:
+            return cls.model_validate_json(value)
+        except ValidationError:
+            raise BadRequest(
+                "slabot could not read this update to confirm: post it again with "
+                "`/sla update ID eta:TIME text`"
             ) from None
 
 

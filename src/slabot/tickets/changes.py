@@ -25,20 +25,23 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..policies import PolicyVersions
-from ..refusals import AlreadyDone, Conflict, Invalid
+from ..refusals import AlreadyDone, Conflict, Invalid, Postpones
 from ..sla import Policy, format_duration
+from ..sla.history import UpdatePosted
+from ..sla.postponements import postponements
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent, Timer
 from .events import stamp
 from .permissions import Permissions
 from .timers import rewrite_timers
-from .views import TicketView, find, view_of
+from .views import TicketView, find, history_of, view_of
 
 ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
 WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
 MAX_TEXT = 40_000
 
 Change = tuple[str, dict[str, Any], dict[str, Any]]  # kind, before, after
+Check = Callable[[Session, Ticket, Policy, datetime], None]
 
 
 class Changes:
@@ -110,9 +113,14 @@ class Changes:
         workaround: bool = False,
         expected_version: int | None = None,
         idempotency_key: str | None = None,
+        confirmed: bool = False,
     ) -> TicketView:
         """An update to the customer: resets the update clock; an ETA or a workaround also
-        answers rules such as LiveOps's P2 elevation."""
+        answers rules such as LiveOps's P2 elevation.
+
+        An ETA that would put off a duty by more than its own period (the next update of a
+        P1 owed hourly, pushed out 15 hours) is refused with `Postpones`, saying what it puts
+        off, unless ``confirmed``: the person is asked first, then it is posted."""
         text = text.strip()
         if not text:
             raise Invalid("an update needs some text: say what changed and what happens next")
@@ -126,8 +134,25 @@ class Changes:
             after = {"text": text, "eta": stamp(eta), "workaround": workaround}
             return [("update_posted", {}, after)]
 
+        def check(session: Session, ticket: Ticket, policy: Policy, at: datetime) -> None:
+            if eta is None or confirmed:
+                return
+            found = postponements(
+                policy,
+                history_of(session, ticket),
+                UpdatePosted(at, eta, workaround),
+                UpdatePosted(at, None, workaround),
+                at,
+            )
+            if found:
+                put_off = ", ".join(
+                    f"{p.label} by {format_duration(p.by)} (owed every {format_duration(p.every)})"
+                    for p in found
+                )
+                raise Postpones(f"this ETA puts off {put_off}: confirm to post it", found)
+
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, check=check
         )
 
     def set_status(
@@ -310,13 +335,15 @@ class Changes:
         timer_id: int | None = None,
         *,
         key: str | None = None,
+        check: Check | None = None,
     ) -> TicketView:
         """Apply one change in one transaction. ``timer_id``: the clock's timer (claimed, in
         state ``sending``) that makes this change; it is marked ``acted`` in the same
         transaction, so a retry after a failed announcement never repeats the change.
         ``key``: the request's idempotency key; one already applied to this ticket changes
         nothing (checked under the ticket's lock, before the change's own checks, which
-        would refuse a repeat as "already done")."""
+        would refuse a repeat as "already done"). ``check``: a refusal that needs the
+        ticket's history, run after those checks and before anything is written."""
         with self.store.writing() as session:
             ticket = find(session, workspace, ref, lock=True)
             version = ticket.version
@@ -332,6 +359,8 @@ class Changes:
                     f"{ticket.ref} changed while you were looking at it: "
                     "check its card and try again"
                 )
+            if check is not None:
+                check(session, ticket, policy, at)
             for index, (kind, before, after) in enumerate(changes):
                 session.add(
                     TicketEvent(

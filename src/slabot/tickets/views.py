@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from ..policies import PolicyVersions
 from ..refusals import Invalid, NotFound
 from ..sla import Policy
+from ..sla.history import Event
 from ..sla.schedule import Schedule, schedule
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent
@@ -67,12 +68,22 @@ def schedule_of(session: Session, ticket: Ticket, policy: Policy, now: datetime)
 
 def view_of(session: Session, ticket: Ticket, policy: Policy, now: datetime) -> TicketView:
     """``ticket`` as it stands at ``now``, from its stored events read once."""
-    rows = session.exec(
-        select(TicketEvent.kind, TicketEvent.at, TicketEvent.after)
-        .where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.id)  # type: ignore[arg-type]
-    ).all()
-    return _view(ticket, policy, rows, now)
+    return _view(ticket, policy, _rows(session, ticket), now)
+
+
+def history_of(session: Session, ticket: Ticket) -> list[Event]:
+    """``ticket``'s history as the engine reads it."""
+    return engine_events(_rows(session, ticket))
+
+
+def _rows(session: Session, ticket: Ticket) -> list[Any]:
+    return list(
+        session.exec(
+            select(TicketEvent.kind, TicketEvent.at, TicketEvent.after)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.id)  # type: ignore[arg-type]
+        ).all()
+    )
 
 
 def _view(ticket: Ticket, policy: Policy, rows: list[Any], now: datetime) -> TicketView:
