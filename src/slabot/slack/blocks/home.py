@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from .kit import (
@@ -38,16 +38,18 @@ def home_view(
     *,
     month: Sequence[Block] = (),
     links: Links | None = None,
+    tz: tzinfo = UTC,
 ) -> Block:
     """A user's Home tab: their tickets, the queue at risk, counts per policy and severity,
     and ``month``, this month's figures (`report_blocks.month_blocks`: two blocks at most);
-    each ticket links to its card (``links``).
+    each ticket links to its card (``links``). ``tz``: the reader's zone, for the date
+    token's fallback text (what a client that cannot render the token shows).
 
     A snapshot at ``now`` (the context line says when). Each list is capped so the whole
     view stays under Slack's 100 blocks however many tickets there are.
     """
     blocks: list[Block] = [
-        context(f"Updated {slack_date(now, UTC)} · `/sla help` for commands"),
+        context(f"Updated {slack_date(now, tz)} · `/sla help` for commands"),
         header("Your tickets"),
     ]
     if owned:
