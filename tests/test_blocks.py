@@ -31,6 +31,7 @@ from slabot.sla.history import (
     StatusChanged,
     UpdatePosted,
 )
+from slabot.sla.postponements import Postponement
 from slabot.sla.schedule import schedule
 from slabot.slack.blocks import kit
 from slabot.slack.blocks.card import ticket_card, ticket_text
@@ -40,6 +41,7 @@ from slabot.slack.blocks.home import home_view
 from slabot.slack.blocks.kit import escape, left, slack_date, truncate
 from slabot.slack.blocks.modals import open_modal, severity_question, update_modal
 from slabot.slack.blocks.policy import matrix_blocks, policy_blocks
+from slabot.slack.blocks.postpone import CANCEL, CONFIRM, postpone_question
 from slabot.slack.blocks.queue import queue_blocks, queue_line
 from slabot.slack.links import Links
 from slabot.store.tables import Ticket
@@ -831,3 +833,17 @@ def test_card_links_ask_the_domain_once_and_never_build_a_broken_link():
     )
     line = queue_line(view_of(load_policy(POLICIES / "liveops.yaml"), [Opened(T0, "p1")], T0), T0)
     assert line.startswith("*SLA-42* · ")  # without a link, the plain reference
+
+
+def test_the_postponement_question_says_what_and_offers_post_it_only_when_it_fits():
+    put_off = Postponement("update_every", T0 + 5 * HOUR, T0 + 20 * HOUR, 4 * HOUR)
+    text, blocks = postpone_question("SLA-6", [put_off], ZoneInfo("Europe/London"), '{"x": 1}')
+    assert text.startswith("This ETA puts off SLA-6's *Next update* by 15h: due <!date^")
+    assert "(owed every 4h)" in text
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == [CONFIRM, CANCEL]
+    assert actions["elements"][0]["value"] == '{"x": 1}'
+    check_limits(blocks)
+    _, blocks = postpone_question("SLA-6", [put_off], UTC, "x" * 2001)
+    assert [b["type"] for b in blocks] == ["section"]
+    assert "too long to confirm from here" in all_text(blocks)
