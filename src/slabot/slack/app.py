@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from ..store.deliveries import first_delivery
 from ..tickets import Tickets
 from . import actions, command, home, modals, pages, shortcuts, workflow
 from .client import make_client
+from .links import Links
 from .publish import Publisher
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def wall_clock() -> datetime:
 @dataclass
 class Slabot:
     """What every listener needs: the use cases (tickets, outages, on-call), the policies, the
-    card publisher, the time."""
+    card publisher, the time, and the links to cards."""
 
     tickets: Tickets
     policies: PolicyBook
@@ -45,6 +46,7 @@ class Slabot:
     now: Callable[[], datetime]
     outages: Outages
     oncall: OnCall
+    links: Links = field(default_factory=Links)
 
 
 def create_app(
