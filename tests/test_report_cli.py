@@ -268,7 +268,7 @@ def test_the_report_shows_what_was_left_out_and_why(capsys, worked, policy_book)
     by Force Majeure". Recorded Mon 2 Nov 10:00–11:00 (AWS) and Fri 20 Nov 14:00–15:30 (force
     majeure), London on GMT: the AWS hour is not downtime; the 90 minutes of force majeure
     count against uptime (43,110 of 43,200, 99.79 %: target missed) but earn no credit."""
-    outages = Outages(worked, policy_book)
+    outages = Outages(worked, policy_book, roles=recorders(worked))
     for start, minutes, cause in (
         (datetime(2026, 11, 2, 10, tzinfo=UTC), 60, "aws"),
         (datetime(2026, 11, 20, 14, tzinfo=UTC), 90, "force_majeure"),

@@ -85,8 +85,10 @@ def hook_routes(
         tickets.policies,
         admins=(*settings.slabot_admins, *actors),
         default_policy=settings.slabot_default_policy,
+        team=tickets.team,
     )
-    alerts = AlertIntake(acting, Outages(tickets.store, tickets.policies), cards, hooks, workspace)
+    outages = Outages(tickets.store, tickets.policies, roles=acting.roles)
+    alerts = AlertIntake(acting, outages, cards, hooks, workspace)
     inbound = WebhookIntake(acting, cards, hooks, workspace)
 
     def alert_route(source: str, secret: SecretStr | None) -> Wsgi:
