@@ -93,7 +93,11 @@ def run(args: argparse.Namespace) -> int:
         log.warning(
             "could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, exc
         )
-    app = create_app(settings, client, tickets=tickets)
+    from ..inbound.api import lazy_api
+    from ..slack.publish import Publisher
+
+    publisher = Publisher(client, tickets)
+    app = create_app(settings, client, tickets=tickets, publisher=publisher)
     heartbeat = None if args.no_clock else Heartbeat(TICK)
     readiness = Readiness(store, heartbeat)
     if args.socket:
@@ -103,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
                 _bind(args.host, settings.metrics_port, "METRICS_PORT", metrics, readiness)
             )
     else:
-        server = _listen(app, args, settings.port, ops_routes(metrics, readiness), metrics)
+        api = lazy_api(tickets, publisher)
+        server = _listen(app, args, settings.port, ops_routes(metrics, readiness), metrics, api)
     if heartbeat is not None:
         from ..clock.runner import build, schedule
 
@@ -121,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _listen(
-    app: App, args: argparse.Namespace, port: int, routes: dict[str, Any], metrics: Metrics
+    app: App,
+    args: argparse.Namespace,
+    port: int,
+    routes: dict[str, Any],
+    metrics: Metrics,
+    api: Any = None,
 ) -> BaseWSGIServer:
     """Bind the HTTP port before anything else starts, so a busy port is one clear line."""
     import waitress
@@ -129,7 +139,7 @@ def _listen(
     from ..web import EVENTS_PATH, wsgi_app
 
     port = port if args.port is None else args.port
-    served = request_metrics(wsgi_app(app, routes=routes), metrics, EVENTS_PATH)
+    served = request_metrics(wsgi_app(app, routes=routes, api=api), metrics, EVENTS_PATH)
     try:
         return waitress.create_server(
             served, host=args.host, port=port, threads=args.threads, ident="slabot"

@@ -51,7 +51,10 @@ def create_app(
     *,
     tickets: Tickets | None = None,
     now: Callable[[], datetime] = wall_clock,
+    publisher: Publisher | None = None,
 ) -> App:
+    """The Bolt app. ``publisher``: the card publisher to share with other sources of
+    changes (the HTTP API), so one ticket's cards are published one at a time."""
     client = client or make_client(settings)
     if tickets is None:
         tickets = Tickets(
@@ -68,7 +71,8 @@ def create_app(
         process_before_response=False,
     )
     outages = Outages(tickets.store, tickets.policies)
-    bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages)
+    publisher = publisher or Publisher(client, tickets)
+    bot = Slabot(tickets, tickets.policies, publisher, now, outages)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     command.register(app, bot)

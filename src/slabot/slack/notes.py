@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..tickets import TicketView
-from .blocks import _md, slack_date
+from .blocks import _md, mention, slack_date
 
 # Slack refuses a message over 40,000 characters; an update may be that long itself.
 NOTE_TEXT_MAX = 38_000
@@ -22,7 +22,7 @@ def change_note(
     workaround: bool = False,
 ) -> str:
     policy, ticket = view.policy, view.ticket
-    who = f"<@{user}>"
+    who = mention(user)  # a Slack user, or an API token (``api:zendesk``) as plain text
     said = f": {_md(text, NOTE_TEXT_MAX)}" if text else ""
     if verb == "open":
         label = policy.severity(ticket.severity).label
