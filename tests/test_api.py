@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +27,8 @@ from fakeslack import FakeSlack
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import select
-from test_slack_app import TestClock
+from test_ops import Process, wait_until
+from test_slack_app import POLICIES, SECRET, TestClock, clean_env, free_port
 
 from slabot.cli import main
 from slabot.inbound import tokens
@@ -308,3 +311,85 @@ def test_every_operation_answers_as_its_openapi_document_says(api):
             case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
         exercise()
+
+
+# -- end to end: a real `slabot serve` over HTTP ------------------------------------------------
+
+
+def call(
+    base: str, method: str, path: str, token: str, body: Any = None, key: str = ""
+) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{base}/api/v1{path}", data, headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_serve_takes_tickets_over_http_from_open_to_resolution(store, tmp_path):
+    now = datetime.now(UTC)
+    token = tokens.create(
+        store, "helpdesk", workspace=TEAM, scopes=["tickets:read", "tickets:write"], now=now
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with FakeSlack(clock=time.time) as fake:
+        env = clean_env(
+            SLACK_API_URL=fake.url,
+            SLACK_BOT_TOKEN="xoxb-test-0123456789-secret-token",
+            SLACK_SIGNING_SECRET=SECRET,
+            DATABASE_URL=store.url.render_as_string(hide_password=False),
+            SLABOT_POLICIES=str(POLICIES),
+        )
+        serve = Process(
+            ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-clock"], env, tmp_path
+        )
+        try:
+            wait_until("/readyz", lambda: _status(f"{base}/readyz") == 200, serve.output)
+            reported = (now - timedelta(minutes=40)).replace(microsecond=0)
+            ticket = {**TICKET, "channel": "C0042", "reported_at": reported.isoformat()}
+            status, opened = call(base, "POST", "/tickets", token, ticket, key="zd-1001")
+            assert status == 201, opened
+            assert opened["ticket"]["reported_at"] == reported.isoformat().replace("+00:00", "Z")
+            card = fake.wait_for("chat.postMessage", timeout=30)[0]
+            assert card.args["channel"] == "C0042"
+            assert f"reported <!date^{int(reported.timestamp())}^" in json.dumps(
+                card.args["blocks"]
+            )
+
+            status, again = call(base, "POST", "/tickets", token, ticket, key="zd-1001")
+            assert (status, again["ticket"]["ref"]) == (201, "SLA-1")
+            with store.reading() as session:
+                assert len(session.exec(select(Ticket)).all()) == 1
+
+            assert call(base, "POST", "/tickets/1/acknowledge", token, {}, key="a")[0] == 200
+            status, done = call(base, "POST", "/tickets/1/resolve", token, {"note": "ok"}, key="r")
+            assert (status, done["status"]) == (200, "resolved")
+
+            def resolved_in_thread() -> bool:
+                notes = [c.args.get("text", "") for c in fake.calls_to("chat.postMessage")]
+                return "api:helpdesk resolved SLA-1: ok." in notes
+
+            wait_until("the resolution in the thread", resolved_in_thread, serve.output)
+            assert (
+                len([c for c in fake.calls_to("chat.postMessage") if not c.args.get("thread_ts")])
+                == 1
+            )
+            assert call(base, "GET", "/tickets/1", "slabot_wrong")[0] == 401
+        finally:
+            serve.stop()
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
