@@ -256,5 +256,4 @@ class ApiRequest(SQLModel, table=True):
     token_id: int = Field(primary_key=True, foreign_key="api_tokens.id", ondelete="CASCADE")
     key: str = Field(primary_key=True, max_length=100)
     fingerprint: str = Field(max_length=64)  # SHA-256 of method, path and body
-    status: int | None = None  # the answer's HTTP status, once it succeeded
     created_at: datetime = instant(nullable=False)

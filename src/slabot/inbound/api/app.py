@@ -106,41 +106,32 @@ class Api:
     @contextmanager
     def change(self, req: falcon.Request, caller: Caller) -> Iterator[Change]:
         """One change under its ``Idempotency-Key``: claimed first, released if the use case
-        refuses it, its answer's status remembered when it succeeds."""
+        refuses it."""
         key = req.context.headers.idempotency_key
         body = json.dumps(req.get_media(default_when_empty={}), sort_keys=True).encode()
         printed = idempotency.fingerprint(req.method, req.path, body)
         store = self.tickets.store
         now = self.now()
         try:
-            first = idempotency.claim(store, caller.token_id, key, printed, now)
+            idempotency.claim(store, caller.token_id, key, printed, now)
         except idempotency.Reused:
             raise ApiError(
                 422,
                 f"the Idempotency-Key {key!r} was sent before with another request: use a "
                 "new key for a new change, and the same request when you retry",
             ) from None
-        change = Change(idempotency.use_case_key(caller.token_id, key), now, first)
+        change = Change(idempotency.use_case_key(caller.token_id, key), now)
         try:
             yield change
         except TicketError as exc:
-            if first is None:
-                idempotency.release(store, caller.token_id, key)
+            idempotency.release(store, caller.token_id, key)
             raise refusal(exc) from None
-        if first is None:
-            idempotency.answered(store, caller.token_id, key, change.status)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Change:
     key: str  # for the use case
     now: datetime
-    first: int | None  # the status the first request with this key got; None: this is it
-    status: int = 200
-
-    @property
-    def repeated(self) -> bool:
-        return self.first is not None
 
 
 def _number(ref: str) -> int:
@@ -216,14 +207,14 @@ class TicketList:
                 source="api",
                 source_ref=body.source_ref,
             )
-            change.status = change.first or (201 if result.created else 200)
         if result.created:
             self.api.cards.opened(result.view, change.now, caller.actor)
+        # A repeat answers as the first did: 201 if this key opened the ticket, 200 if the
+        # source_ref had (the use case returns the ticket either way, created=False).
+        created = result.created or result.view.ticket.idempotency_key == change.key
         reason = result.classification.reason if result.classification else None
-        opened = Opened(
-            created=change.status == 201, classified=reason, ticket=Ticket.of(result.view)
-        )
-        _answer(resp, opened, change.status)
+        opened = Opened(created=created, classified=reason, ticket=Ticket.of(result.view))
+        _answer(resp, opened, 201 if created else 200)
 
 
 class TicketItem:

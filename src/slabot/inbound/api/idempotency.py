@@ -7,6 +7,8 @@ key came back with a *different* request: an open under a key that opened SLA-4 
 answer SLA-4. So each key is bound, per token, to a digest of the request it first came with
 (method, path and body), before the use case runs; the same key with another digest is a 422.
 A change the use case refused releases its key, so the corrected request may use it again.
+The answer to a repeat is the use case's (it finds its key and changes nothing), so nothing
+else is stored: a request costs one small write more than the change itself.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
@@ -36,10 +38,9 @@ class Reused(Exception):
     """The key was first sent with another request."""
 
 
-def claim(store: Store, token_id: int, key: str, print_: str, now: datetime) -> int | None:
-    """Bind ``key`` to this request. Returns the HTTP status the first request with it was
-    answered with (a repeat), or None when this is the first (or the first did not finish).
-    Raises `Reused` when the key belongs to another request."""
+def claim(store: Store, token_id: int, key: str, print_: str, now: datetime) -> None:
+    """Bind ``key`` to this request (a repeat finds it bound already); `Reused` when the key
+    belongs to another request."""
     insert = sqlite_insert if store.is_sqlite else pg_insert
     row = {"token_id": token_id, "key": key, "fingerprint": print_, "created_at": now}
     with store.writing() as session:
@@ -49,17 +50,6 @@ def claim(store: Store, token_id: int, key: str, print_: str, now: datetime) -> 
         ).one()
         if found.fingerprint != print_:
             raise Reused(key)
-        return found.status
-
-
-def answered(store: Store, token_id: int, key: str, status: int) -> None:
-    """The request under ``key`` succeeded with ``status``: a repeat answers the same."""
-    with store.writing() as session:
-        session.execute(
-            update(ApiRequest)
-            .where(ApiRequest.token_id == token_id, ApiRequest.key == key)  # type: ignore[arg-type]
-            .values(status=status)
-        )
 
 
 def release(store: Store, token_id: int, key: str) -> None:
@@ -69,6 +59,5 @@ def release(store: Store, token_id: int, key: str) -> None:
             delete(ApiRequest).where(
                 ApiRequest.token_id == token_id,  # type: ignore[arg-type]
                 ApiRequest.key == key,  # type: ignore[arg-type]
-                ApiRequest.status.is_(None),  # type: ignore[union-attr]
             )
         )

@@ -49,7 +49,6 @@ def upgrade() -> None:
         ),
         sa.Column("key", sa.String(100), primary_key=True),
         sa.Column("fingerprint", sa.String(64), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
 
