@@ -43,16 +43,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # fakeslack
 import argparse
 import json
 import platform
-import queue
 import sqlite3
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,33 +116,15 @@ def block(
     args: argparse.Namespace,
     counted: bool,
 ) -> None:
-    jobs: queue.SimpleQueue[Request] = queue.SimpleQueue()
-    for _ in range(count):
-        jobs.put(make(figures.sent, token))
-        figures.sent += 1
-    lock = threading.Lock()
-
-    def worker() -> None:
-        while True:
-            try:
-                request = jobs.get_nowait()
-            except queue.Empty:
-                return
-            elapsed, problem = one(base, request)
-            with lock:
-                if counted:
-                    figures.times.append(elapsed)
-                if problem:
-                    figures.failures.append(problem)
-
+    requests = [make(figures.sent + i, token) for i in range(count)]
+    figures.sent += count
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        answers = list(pool.map(lambda request: one(base, request), requests))
     if counted:
         figures.busy += time.perf_counter() - started
+        figures.times += [elapsed for elapsed, _ in answers]
+    figures.failures += [problem for _, problem in answers if problem]
 
 
 def run(args: argparse.Namespace) -> int:

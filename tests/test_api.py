@@ -22,11 +22,12 @@ from typing import Any
 import falcon.testing
 import pytest
 import schemathesis
-from conftest import examples
+from conftest import _postgres_schema, examples
 from fakeslack import FakeSlack
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import select
+from tcpproxy import TcpProxy
 from test_ops import Process, wait_until
 from test_slack_app import POLICIES, SECRET, TestClock, clean_env, free_port
 
@@ -34,10 +35,12 @@ from slabot.cli import main
 from slabot.inbound import tokens
 from slabot.inbound.api.app import MAX_BODY, create_api
 from slabot.inbound.api.cards import Cards
+from slabot.policies import PolicyBook
 from slabot.settings import load_settings
 from slabot.slack.client import make_client
 from slabot.slack.publish import Publisher
 from slabot.store import Store
+from slabot.store.migrate import upgrade
 from slabot.store.tables import ApiToken, Ticket
 from slabot.tickets import Tickets
 
@@ -393,3 +396,25 @@ def _status(url: str) -> int:
         return exc.code
     except OSError:
         return 0
+
+
+@pytest.mark.postgresql
+def test_a_database_outage_is_a_503_to_retry_not_a_500(request, fake):
+    """The API's own store goes through a proxy the test cuts: a request then gets a 503
+    with Retry-After, and works again once the database is back."""
+    server = request.getfixturevalue("postgres_server")
+    with _postgres_schema(server, "api") as direct, TcpProxy((server.host, server.port)) as proxy:
+        upgrade(direct)
+        store = Store(direct.url.set(port=proxy.port))
+        try:
+            api = Api(store, Tickets(store, PolicyBook.load(POLICIES)), fake, TestClock(T0))
+            assert api.post("/tickets", TICKET).status_code == 201
+            proxy.cut()
+            down = api.get("/tickets/1")
+            assert down.status_code == 503 and down.headers["retry-after"] == "5"
+            assert "try again" in down.json["message"]
+            proxy.restore()
+            assert api.get("/tickets/1").status_code == 200
+            api.cards.close()
+        finally:
+            store.dispose()

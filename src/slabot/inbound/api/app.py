@@ -404,10 +404,15 @@ class Guard:
 
 
 def _database_down(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
+    """The database went away mid-request: a 503 to retry, not a 500."""
     log.warning("the database failed during %s %s: %s", req.method, req.path, exc)
-    raise ApiError(
-        503, "the database is not answering: try again shortly", headers={"Retry-After": "5"}
-    )
+    resp.status = falcon.HTTP_503
+    resp.set_header("Retry-After", "5")
+    resp.media = {
+        "error": "unavailable",
+        "message": "the database is not answering: try again shortly",
+        "fields": [],
+    }
 
 
 def create_api(

@@ -155,28 +155,13 @@ class Ticket(BaseModel):
             )
             for d in view.schedule.deadlines
         ]
-        return cls(
-            ref=t.ref,
-            number=t.number,
-            title=t.title,
-            description=t.description,
-            policy=t.policy,
-            severity=t.severity,
-            status=t.status,
-            breached=any(d.breached for d in deadlines),
-            channel=t.channel,
-            reporter=t.reporter,
-            owner=t.owner,
-            source=t.source,
-            source_ref=t.source_ref,
-            reported_at=t.reported_at,
-            opened_at=t.opened_at,
-            acknowledged_at=t.acknowledged_at,
-            resolved_at=t.resolved_at,
-            next_due_at=t.next_due_at,
-            version=t.version,
-            deadlines=deadlines,
-        )
+        # Every other field is the ticket's own column (or ``ref``) by the same name.
+        own = {
+            name: getattr(t, name)
+            for name in cls.model_fields
+            if name not in ("breached", "deadlines")
+        }
+        return cls(**own, breached=any(d.breached for d in deadlines), deadlines=deadlines)
 
 
 class Opened(BaseModel):
