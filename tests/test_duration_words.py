@@ -11,7 +11,7 @@ from slabot.cli import main
 from slabot.sla import parse_policy
 from slabot.sla.checks import warnings
 from slabot.sla.durations import duration_words
-from slabot.slack.blocks import policy_blocks, rule_words
+from slabot.slack.blocks.policy import policy_blocks, rule_words
 
 SHORT = """
 name: short

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from slabot.outages import Outages
+from slabot.refusals import AlreadyDone, Invalid, NotFound
 from slabot.sla.reports import Outage, month
 from slabot.store.tables import OutageRecord
-from slabot.tickets.errors import AlreadyDone, Invalid, NotFound
 
 IST = ZoneInfo("Asia/Kolkata")
 H, M = timedelta(hours=1), timedelta(minutes=1)

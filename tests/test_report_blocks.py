@@ -25,15 +25,14 @@ from slabot.reports import PolicyReport
 from slabot.sla import load_policy
 from slabot.sla.history import Acknowledged, Opened
 from slabot.sla.reports import Outage, compliance, maintenance_problems, month, uptime
-from slabot.slack.blocks import home_view
-from slabot.slack.chart import breaches_per_day, report_chart, severity_bars
-from slabot.slack.outage_blocks import (
+from slabot.slack.blocks.home import home_view
+from slabot.slack.blocks.outage import (
     local_span,
     maintenance_announcement,
     outage_ended,
     outage_started,
 )
-from slabot.slack.report_blocks import (
+from slabot.slack.blocks.report import (
     chart_alt_text,
     is_empty,
     month_blocks,
@@ -41,6 +40,7 @@ from slabot.slack.report_blocks import (
     percent,
     report_blocks,
 )
+from slabot.slack.chart import breaches_per_day, report_chart, severity_bars
 from slabot.store.tables import OutageRecord
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"

@@ -37,7 +37,7 @@ from sqlmodel import select
 
 from ..notify.slack import failure
 from ..policies import PolicyBook
-from ..slack.blocks import escape, slack_date, truncate
+from ..slack.blocks.kit import escape, slack_date, truncate
 from ..store import Store
 from ..store.tables import OutageRecord
 

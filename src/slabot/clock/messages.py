@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..sla import format_duration
-from ..slack.blocks import (
+from ..slack.blocks.card import ticket_text
+from ..slack.blocks.kit import (
     FALLBACK_MAX,
     Block,
     escape,
@@ -21,7 +22,6 @@ from ..slack.blocks import (
     mrkdwn,
     plain,
     slack_date,
-    ticket_text,
     truncate,
 )
 from ..store.tables import Timer

@@ -40,7 +40,8 @@ from slack_sdk.errors import SlackApiError
 from ..clock import messages
 from ..clock.messages import Message
 from ..settings import Settings
-from ..slack.blocks import mention, ticket_card
+from ..slack.blocks.card import ticket_card
+from ..slack.blocks.kit import mention
 from ..slack.keepalive import KeepAliveWebClient, Unanswered
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
 

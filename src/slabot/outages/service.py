@@ -23,11 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..policies import PolicyBook
+from ..refusals import AlreadyDone, Invalid, NotFound
 from ..sla import Policy
 from ..sla.reports import Outage, maintenance_problems
 from ..store import Store
 from ..store.tables import OutageRecord
-from ..tickets.errors import AlreadyDone, Invalid, NotFound
 
 MAX_NOTE = 3000
 MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintenance window

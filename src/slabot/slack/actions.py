@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 
 from ..tickets import TicketView
-from . import blocks
+from .blocks.modals import OPEN_POLICY, open_modal, update_modal
+from .blocks.notes import change_note
 from .guard import on_click
-from .notes import change_note
 from .payloads import BadRequest, Click, OpenFormMetadata, SeverityPick, TicketControl
 
 if TYPE_CHECKING:
@@ -93,10 +93,10 @@ def register(app: App, bot: Slabot) -> None:
         view = bot.tickets.view(click.team.id, control.number, bot.now())
         client.views_open(
             trigger_id=click.trigger_id,
-            view=blocks.update_modal(control.number, control.version, view.policy),
+            view=update_modal(control.number, control.version, view.policy),
         )
 
-    @app.action(blocks.OPEN_POLICY)
+    @app.action(OPEN_POLICY)
     @on_click
     def switch_policy(click: Click, client: Any) -> None:
         """The open form's policy menu: the form again, with that policy's severities and
@@ -109,7 +109,7 @@ def register(app: App, bot: Slabot) -> None:
         except KeyError as exc:
             raise BadRequest(str(exc.args[0])) from None
         channel = OpenFormMetadata.parse(form.private_metadata, "title").channel
-        view = blocks.open_modal(
+        view = open_modal(
             [bot.policies.get(n) for n in bot.policies.names()],
             policy=chosen.name,
             summary=form.text("title"),

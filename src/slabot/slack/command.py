@@ -16,11 +16,18 @@ from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
 from ..tickets import SeverityUnclear, TicketError, TicketView
+from ..tickets.opening import MAX_TITLE
 from ..tickets.queries import queue, story
-from ..tickets.service import MAX_TITLE
-from . import blocks, reporting
+from . import reporting
+from .blocks.card import ticket_text
+from .blocks.help import help_blocks
+from .blocks.history import detail_blocks
+from .blocks.kit import truncate
+from .blocks.modals import open_modal, severity_question
+from .blocks.notes import change_note
+from .blocks.policy import matrix_blocks, policy_blocks
+from .blocks.queue import queue_blocks
 from .commands import HELP, Command, Usage, parse, read_past_time, read_time
-from .notes import change_note
 from .payloads import BadRequest, SlashCommand, read
 from .people import in_zone, time_zone
 
@@ -82,7 +89,7 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
     now = bot.now()
     tickets = bot.tickets
     if cmd.verb == "help":
-        reply(HELP, blocks.help_blocks())
+        reply(HELP, help_blocks())
     elif cmd.verb == "open":
         _open(bot, reply, cmd, body, client)
     elif cmd.verb == "list":
@@ -90,17 +97,17 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         views = tickets.views(rows, now)
         count = len(views)
         text = f"{count} open ticket{'' if count == 1 else 's'}" if views else "No open tickets."
-        reply(text, blocks.queue_blocks(views, now))
+        reply(text, queue_blocks(views, now))
     elif cmd.verb == "show":
         view = tickets.view(workspace, cmd.ref, now)
         found = story(tickets.store, workspace, view.ticket.number)
         events = found.events if found else []
-        reply(blocks.ticket_text(view), blocks.detail_blocks(view, events, now))
+        reply(ticket_text(view), detail_blocks(view, events, now))
     elif cmd.verb == "policy":
         _policy(bot, reply, cmd, workspace, channel, user, client)
     elif cmd.verb == "matrix":
         policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
-        reply(f"Escalation matrix of {policy.name}", blocks.matrix_blocks(policy))
+        reply(f"Escalation matrix of {policy.name}", matrix_blocks(policy))
     elif cmd.verb == "report":
         reporting.report(bot, reply, cmd, body, client)
     elif cmd.verb == "outage":
@@ -165,7 +172,7 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
         # No summary (`/sla open`, `/sla open p1`): the form, with what was typed chosen.
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=blocks.open_modal(
+            view=open_modal(
                 [bot.policies.get(n) for n in bot.policies.names()],
                 policy=cmd.policy or _bound(bot, workspace, channel),
                 summary="",
@@ -183,7 +190,7 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
     if len(title) > MAX_TITLE:
         # A command carries more than a title holds: keep every word, as typed, in the
         # description, and make its first line, cut, the title.
-        title, description = blocks.truncate(title.strip().split("\n", 1)[0], LONG_TITLE), title
+        title, description = truncate(title.strip().split("\n", 1)[0], LONG_TITLE), title
     try:
         result = bot.tickets.open(
             workspace,
@@ -197,7 +204,7 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
             idempotency_key=f"cmd:{body.get('trigger_id')}",
         )
     except SeverityUnclear as exc:
-        reply(str(exc), blocks.severity_question(policy, exc.classification, cmd.text))
+        reply(str(exc), severity_question(policy, exc.classification, cmd.text))
         return
     if result.created:
         bot.publisher.opened(result.view, now, change_note("open", user, result.view))
@@ -227,7 +234,7 @@ def _policy(
 ) -> None:
     if cmd.policy is None:
         policy = _channel_policy(bot, workspace, channel)
-        reply(f"Policy {policy.name}", blocks.policy_blocks(policy))
+        reply(f"Policy {policy.name}", policy_blocks(policy))
         return
     if channel is None:
         raise Usage("Bind a policy from inside the channel its tickets are opened in.")

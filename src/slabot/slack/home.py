@@ -11,9 +11,9 @@ from slack_bolt import App
 
 from ..reports import PolicyReport, ReportError, monthly
 from ..tickets.queries import counts, owned, policies_in_use, queue
-from . import blocks
+from .blocks.home import home_view
+from .blocks.report import month_blocks
 from .payloads import BadRequest, HomeOpened, read
-from .report_blocks import month_blocks
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -36,7 +36,7 @@ def register(app: App, bot: Slabot) -> None:
         workspace, user = opened.team_id, opened.event.user
         now = bot.now()
         store, tickets = bot.tickets.store, bot.tickets
-        view = blocks.home_view(
+        view = home_view(
             tickets.views(owned(store, workspace, user), now),
             tickets.views(queue(store, workspace, limit=AT_RISK, paused=False), now),
             _in_policy_order(counts(store, workspace), bot),
@@ -74,8 +74,8 @@ def this_month(bot: Slabot, workspace: str, now: datetime) -> list[PolicyReport]
     the tab still shows.
     """
     names = set(policies_in_use(bot.tickets.store, workspace, now - timedelta(days=32)))
-    if bot.tickets.default_policy:
-        names.add(bot.tickets.default_policy)
+    if bot.tickets.bindings.default_policy:
+        names.add(bot.tickets.bindings.default_policy)
     known = [n for n in sorted(names) if n in bot.policies.names()][:MONTH_POLICIES_MAX]
     found: list[PolicyReport] = []
     for name in known:

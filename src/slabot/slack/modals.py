@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App
 
 from ..tickets import Invalid, SeverityUnclear, TicketError
+from .blocks.notes import change_note
 from .guard import on_submit, refuse
-from .notes import change_note
 from .payloads import BadRequest, OpenFormMetadata, Submission, TicketControl
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 
 from ..sla import Policy
-from .blocks import escape, mrkdwn
+from .blocks.kit import escape, mrkdwn
 from .guard import on_click
 from .payloads import Click, PageControl
 

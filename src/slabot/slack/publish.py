@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from ..tickets import Tickets, TicketView
-from .blocks import ticket_card
+from .blocks.card import ticket_card
 
 log = logging.getLogger(__name__)
 STRIPES = 64

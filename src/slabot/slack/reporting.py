@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from ..reports import ReportError, monthly
+from .blocks.outage import maintenance_announcement, notice_broken, outage_ended, outage_started
+from .blocks.report import chart_alt_text, is_empty, report_blocks, report_title
 from .chart import available as chart_available
 from .chart import report_chart  # imports matplotlib only when it draws
 from .commands import TIME_FORMS, USAGE, Command, Usage, read_time
-from .outage_blocks import maintenance_announcement, notice_broken, outage_ended, outage_started
-from .report_blocks import chart_alt_text, is_empty, report_blocks, report_title
 
 if TYPE_CHECKING:
     from .app import Slabot

@@ -1,6 +1,6 @@
 """Tickets: the use cases that combine the SLA engine with storage."""
 
-from .errors import (
+from ..refusals import (
     AlreadyDone,
     Conflict,
     Forbidden,
@@ -9,7 +9,11 @@ from .errors import (
     SeverityUnclear,
     TicketError,
 )
-from .service import SYSTEM, OpenResult, Tickets, TicketView, TimerOutcome, parse_ref
+from .opening import OpenResult
+from .permissions import SYSTEM
+from .service import Tickets
+from .timers import TimerOutcome
+from .views import TicketView, parse_ref
 
 __all__ = [
     "SYSTEM",

@@ -29,14 +29,14 @@ class Cards:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="api-cards")
 
     def opened(self, view: TicketView, now: datetime, actor: str) -> Future[None]:
-        from ...slack.notes import change_note
+        from ...slack.blocks.notes import change_note
 
         return self._later(self.publisher.opened, view, now, change_note("open", actor, view))
 
     def changed(
         self, view: TicketView, now: datetime, verb: str, actor: str, **said: Any
     ) -> Future[None]:
-        from ...slack.notes import change_note
+        from ...slack.blocks.notes import change_note
 
         return self._later(
             self.publisher.changed, view, now, change_note(verb, actor, view, **said)

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from ...tickets import TicketView
-from ...tickets.service import MAX_SOURCE_REF, MAX_TEXT, MAX_TITLE
+from ...tickets.changes import MAX_TEXT
+from ...tickets.opening import MAX_SOURCE_REF, MAX_TITLE
 
 CHANNEL = r"^[CG][A-Z0-9]{2,31}$"
 KEY = r"^[!-~]{1,100}$"  # visible ASCII: a UUID, a delivery id

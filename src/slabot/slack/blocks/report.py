@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from ..sla.reports import (
+from ...sla.reports import (
     Breach,
     Compliance,
     SeverityCompliance,
@@ -23,27 +23,27 @@ from ..sla.reports import (
     TargetFigures,
     UptimeReport,
 )
-from ..sla.schedule import TARGET_LABELS
-from .blocks import (
+from ...sla.schedule import TARGET_LABELS
+from .kit import (
     FALLBACK_MAX,
     MESSAGE_BLOCKS_MAX,
     SECTION_MAX,
     Block,
-    _context,
-    _divider,
-    _header,
-    _join_fitting,
-    _md,
-    _one_line,
-    _pack,
-    _section,
+    context,
+    divider,
+    header,
+    join_fitting,
     left,
+    md,
+    one_line,
+    pack,
+    section,
     slack_date,
     truncate,
 )
 
 if TYPE_CHECKING:
-    from ..reports import PolicyReport
+    from ...reports import PolicyReport
 
 WORST = 5  # breaches listed by name; the chart and `slabot report --breaches` have them all
 SEVERITIES_MAX = 30  # severity sections in one summary (policies have three to six)
@@ -116,7 +116,7 @@ def _mean(wall: timedelta | None, business: timedelta | None, name: str) -> str:
 
 def severity_text(row: SeverityCompliance) -> str:
     """One severity's section: tickets, each target met / breached, MTTA, MTTR, the rest."""
-    lines = [f"*{_md(_one_line(row.label), 150)}* · {row.opened} opened"]
+    lines = [f"*{md(one_line(row.label), 150)}* · {row.opened} opened"]
     for line in (
         _target_line(
             "first_response", row.first_response, _mean(row.mtta_wall, row.mtta_business, "MTTA")
@@ -132,18 +132,18 @@ def severity_text(row: SeverityCompliance) -> str:
         extra.append(f"waiting on customer: {left(row.waiting_on_customer)}")
     if extra:
         lines.append(" · ".join(extra).capitalize())
-    return _join_fitting(lines, SECTION_MAX)
+    return join_fitting(lines, SECTION_MAX)
 
 
 def breach_line(breach: Breach, labels: dict[str, str], tz: tzinfo) -> str:
     """``*SLA-2* · High · first response due <date> — 1h late`` (or still open)."""
     target = TARGET_LABELS.get(breach.target, breach.target).lower()
-    severity = _md(_one_line(labels.get(breach.severity, breach.severity)), 80)
+    severity = md(one_line(labels.get(breach.severity, breach.severity)), 80)
     late = f"{left(breach.late)} late"
     if breach.met_at is None:
         late = f"not met yet, {late}"
     return (
-        f"*{_md(breach.ref, 40)}* · {severity} · {target} due {slack_date(breach.due, tz)} — {late}"
+        f"*{md(breach.ref, 40)}* · {severity} · {target} due {slack_date(breach.due, tz)} — {late}"
     )
 
 
@@ -203,8 +203,8 @@ def maintenance_line(record: Any, tz: tzinfo) -> str:
     when = slack_date(start, tz)
     if end is not None:
         when += f" for {left(end - start)}"
-    note = f": {_md(_one_line(record.note), NOTE_MAX)}" if record.note else ""
-    problems = "; ".join(_md(_one_line(p), 500) for p in record.notice_problems)
+    note = f": {md(one_line(record.note), NOTE_MAX)}" if record.note else ""
+    problems = "; ".join(md(one_line(p), 500) for p in record.notice_problems)
     return f"• {when}{note} — {problems}"
 
 
@@ -227,8 +227,8 @@ def report_blocks(
     span = f"{first.day} {first:%b} – {last.day} {last:%b %Y} ({policy.timezone})"
     so_far = " · *the month so far*" if now < period.end else ""
     blocks: list[Block] = [
-        _header(report_title(report)),
-        _context(f"`{_md(policy.name, 64)}` · {span} · as of {slack_date(now, tz)}{so_far}"),
+        header(report_title(report)),
+        context(f"`{md(policy.name, 64)}` · {span} · as of {slack_date(now, tz)}{so_far}"),
     ]
     opened = sum(s.opened for s in figures.severities)
     parts = [
@@ -237,14 +237,14 @@ def report_blocks(
         _breaches(len(figures.breaches)),
     ]
     summary = " · ".join(parts)
-    blocks.append(_section(summary))
+    blocks.append(section(summary))
 
     quiet = [s for s in figures.severities if s.opened == 0]
     busy = [s for s in figures.severities if s.opened]
-    blocks += [_section(severity_text(s)) for s in busy[:SEVERITIES_MAX]]
+    blocks += [section(severity_text(s)) for s in busy[:SEVERITIES_MAX]]
     if quiet:
-        names = ", ".join(_md(_one_line(s.label), 80) for s in quiet)
-        blocks.append(_context(truncate(f"No tickets: {names}", SECTION_MAX)))
+        names = ", ".join(md(one_line(s.label), 80) for s in quiet)
+        blocks.append(context(truncate(f"No tickets: {names}", SECTION_MAX)))
 
     if figures.breaches:
         labels = {s.severity: s.label for s in figures.severities}
@@ -253,10 +253,10 @@ def report_blocks(
         if len(worst) < len(figures.breaches):
             lines[0] += f" — the worst {len(worst)}:"
         lines += [breach_line(b, labels, tz) for b in worst]
-        blocks += [_divider(), _section(_join_fitting(lines, SECTION_MAX))]
+        blocks += [divider(), section(join_fitting(lines, SECTION_MAX))]
 
     if report.uptime is not None:
-        blocks += [_divider(), _section(_join_fitting(uptime_lines(report.uptime, tz), 3000))]
+        blocks += [divider(), section(join_fitting(uptime_lines(report.uptime, tz), 3000))]
     broken = [m for m in report.maintenance if m.notice_problems]
     kept = len(report.maintenance) - len(broken)
     if broken:
@@ -265,16 +265,16 @@ def report_blocks(
             "(its minutes count as downtime)"
         ]
         lines += [maintenance_line(m, tz) for m in broken]
-        blocks.append(_section(_join_fitting(lines, SECTION_MAX)))
+        blocks.append(section(join_fitting(lines, SECTION_MAX)))
     if kept:
         blocks.append(
-            _context(
+            context(
                 f"{kept} announced maintenance window{'' if kept == 1 else 's'} met the notice "
                 "rule: not counted as downtime."
             )
         )
     blocks.append(
-        _context(
+        context(
             "The chart follows · `slabot report` has every breach"
             if chart
             else "`slabot report` has every breach · `pip install 'slabot[chart]'` adds a chart"
@@ -317,7 +317,7 @@ HOME_MONTH_MAX = 2  # blocks: one section of lines and, when cut, a "… and N m
 def month_line(report: PolicyReport) -> str:
     """ "*LeadPro* — first response 90% met · resolution 80% met · 3 breaches · uptime 99.95%"."""
     figures = report.compliance
-    name = _md(_one_line(report.policy.title or report.policy.name), 100)
+    name = md(one_line(report.policy.title or report.policy.name), 100)
     parts = [*met_parts(figures), _breaches(len(figures.breaches))]
     if report.uptime is not None:
         parts.append(f"uptime {percent(report.uptime.uptime_percent, 3)}")
@@ -327,10 +327,10 @@ def month_line(report: PolicyReport) -> str:
 def month_blocks(reports: Sequence[PolicyReport]) -> list[Block]:
     """The Home tab's "this month": one line per policy in use, in at most two blocks."""
     if not reports:
-        return [_section("_No policy in use yet: bind a channel with `/sla policy NAME`._")]
+        return [section("_No policy in use yet: bind a channel with `/sla policy NAME`._")]
     lines = [month_line(r) for r in reports]
-    [first, *_] = _pack(lines, 1) or [[]]
-    blocks = [_section("\n".join(first))]
+    [first, *_] = pack(lines, 1) or [[]]
+    blocks = [section("\n".join(first))]
     if len(first) < len(lines):
-        blocks.append(_context(f"… and {len(lines) - len(first)} more policies"))
+        blocks.append(context(f"… and {len(lines) - len(first)} more policies"))
     return blocks[:HOME_MONTH_MAX]

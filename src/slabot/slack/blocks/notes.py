@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..tickets import TicketView
-from .blocks import _md, mention, slack_date
+from ...tickets import TicketView
+from .kit import md, mention, slack_date
 
 # Slack refuses a message over 40,000 characters; an update may be that long itself.
 NOTE_TEXT_MAX = 38_000
@@ -23,7 +23,7 @@ def change_note(
 ) -> str:
     policy, ticket = view.policy, view.ticket
     who = mention(user)  # a Slack user, or an API token (``api:zendesk``) as plain text
-    said = f": {_md(text, NOTE_TEXT_MAX)}" if text else ""
+    said = f": {md(text, NOTE_TEXT_MAX)}" if text else ""
     if verb == "open":
         label = policy.severity(ticket.severity).label
         return f"{who} opened {ticket.ref} as *{label}* under the {policy.name} policy."
@@ -47,7 +47,7 @@ def change_note(
         if workaround:
             extra.append("workaround available")
         suffix = f" ({', '.join(extra)})" if extra else ""
-        return f"Update from {who}{suffix}: {_md(text, NOTE_TEXT_MAX)}"
+        return f"Update from {who}{suffix}: {md(text, NOTE_TEXT_MAX)}"
     if verb in ("wait", "resume", "status"):
         label = policy.state_label(ticket.status)
         paused = " The clock is paused." if ticket.status in policy.pausing_states else ""
@@ -55,7 +55,7 @@ def change_note(
     if verb == "resolve":
         return f"{who} resolved {ticket.ref}{said}."
     if verb == "reopen":
-        why = f" Why: {_md(text, NOTE_TEXT_MAX)}" if text else ""
+        why = f" Why: {md(text, NOTE_TEXT_MAX)}" if text else ""
         return f"{who} reopened {ticket.ref}: its clocks run again.{why}"
     if verb == "close":
         return f"{who} closed {ticket.ref}."

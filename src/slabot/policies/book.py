@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
 
-from .sla import Policy, PolicyError, Problem, parse_policy
+from ..sla import Policy, PolicyError, Problem, parse_policy
 
 RECHECK = 1.0  # seconds between two looks at the folder
 

@@ -1,11 +1,12 @@
-"""What a use case refuses, in words the person who asked can act on."""
+"""What a use case refuses (tickets, outages, policy bindings), in words the person who asked can
+act on."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..sla.classify import Classification
+    from .sla.classify import Classification
 
 
 class TicketError(Exception):

@@ -10,20 +10,20 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from ..sla.policy import Policy
-from .blocks import (
+from ...sla.policy import Policy
+from .kit import (
     FALLBACK_MAX,
     LINE_TITLE_MAX,
     SECTION_MAX,
     Block,
-    _context,
-    _join_fitting,
-    _md,
-    _one_line,
-    _plain_section,
-    _section,
+    context,
+    join_fitting,
     left,
+    md,
     mention,
+    one_line,
+    plain_section,
+    section,
     slack_date,
     truncate,
 )
@@ -42,16 +42,16 @@ def local_span(start: datetime, end: datetime, tz: tzinfo) -> str:
 
 
 def _title(policy: Policy) -> str:
-    return _md(_one_line(policy.title or policy.name), 150)
+    return md(one_line(policy.title or policy.name), 150)
 
 
 def _note_blocks(note: str) -> list[Block]:
-    return [_plain_section(note.strip())] if note and note.strip() else []
+    return [plain_section(note.strip())] if note and note.strip() else []
 
 
 def _fallback(text: str, note: str) -> str:
     if note and note.strip():
-        text += f": {_md(_one_line(note), LINE_TITLE_MAX)}"
+        text += f": {md(one_line(note), LINE_TITLE_MAX)}"
     return truncate(text, FALLBACK_MAX)
 
 
@@ -68,7 +68,7 @@ def outage_started(record: Any, policy: Policy, note: str) -> tuple[str, list[Bl
             "Flagged *force majeure*: it is left out of uptime and service credits. "
             "End it with `/sla outage end [note]`."
         )
-    blocks = [_section(text), *_note_blocks(note), _context(extra)]
+    blocks = [section(text), *_note_blocks(note), context(extra)]
     return _fallback(f"Outage of {_title(policy)} declared", note), blocks
 
 
@@ -86,13 +86,13 @@ def outage_ended(record: Any, policy: Policy, note: str) -> tuple[str, list[Bloc
         if record.force_majeure
         else ("It counts as downtime in this month's uptime (`/sla report`).")
     )
-    blocks = [_section(text), *_note_blocks(note), _context(counted)]
+    blocks = [section(text), *_note_blocks(note), context(counted)]
     return _fallback(f"Outage of {_title(policy)} over after {lasted}", note), blocks
 
 
 def notice_broken(policy: Policy, problems: list[str]) -> str:
     """Why the maintenance breaks the policy's notice rule, in one paragraph of ``mrkdwn``."""
-    reasons = "; ".join(_md(_one_line(p), 500) for p in problems)
+    reasons = "; ".join(md(one_line(p), 500) for p in problems)
     return (
         f"This maintenance breaks the notice rule of *{_title(policy)}*: {reasons}. "
         "Its minutes will count as downtime."
@@ -112,15 +112,13 @@ def maintenance_announcement(
         f"{local_span(start, end, tz)} in the policy's time zone · announced by "
         f"{mention(record.started_by)}",
     ]
-    blocks: list[Block] = [_section(_join_fitting(lines, SECTION_MAX)), *_note_blocks(record.note)]
+    blocks: list[Block] = [section(join_fitting(lines, SECTION_MAX)), *_note_blocks(record.note)]
     rule = policy.uptime.maintenance if policy.uptime else None
     if problems:
-        blocks.append(_section(f":warning: {notice_broken(policy, problems)}"))
+        blocks.append(section(f":warning: {notice_broken(policy, problems)}"))
     elif rule is not None:
         blocks.append(
-            _context(
-                "Announced with the notice the policy asks for: it does not count as downtime."
-            )
+            context("Announced with the notice the policy asks for: it does not count as downtime.")
         )
     fallback = f"Planned maintenance of {_title(policy)}, {local_span(start, end, tz)}"
     return _fallback(fallback, record.note), blocks

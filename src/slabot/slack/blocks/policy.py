@@ -1,0 +1,157 @@
+"""``/sla policy`` and ``/sla matrix``: a policy's targets and escalation rules in words."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from ...sla.durations import clock_words, format_duration
+from ...sla.policy import EscalationRule, Policy
+from ...sla.schedule import TARGET_LABELS
+from .kit import (
+    MESSAGE_BLOCKS_MAX,
+    SECTION_MAX,
+    Block,
+    context,
+    divider,
+    header,
+    join_fitting,
+    md,
+    mention,
+    one_line,
+    section,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+DEFINITION_MAX = 300  # a severity's definition in the policy view
+
+TARGET_WORDS = {
+    "time_to_open": "Time to open",
+    "first_response": "First response",
+    "resolution": "Resolution",
+    "update_every": "Updates every",
+}
+
+
+def target_words(policy: Policy, name: str, target: Any) -> str:
+    """ "First response 1h (support hours; 30m if opened in peak hours)"; on a calendar open
+    less than a day, "Resolution 24h (2 days of 12h) (business hours)", never "1d"."""
+    words = f"{TARGET_WORDS.get(name, TARGET_LABELS.get(name, name))} "
+    words += f"{_within_words(policy, target.within, target.clock)} ({clock_words(target.clock)}"
+    for calendar, within in target.opened_in.items():
+        if within != target.within:  # "4h; 4h if opened in peak hours" says nothing
+            words += (
+                f"; {_within_words(policy, within, target.clock)} if opened in "
+                f"{clock_words(calendar)}"
+            )
+    if target.mitigation:
+        words += "; a workaround meets it"
+    return words + ")"
+
+
+def _within_words(policy: Policy, within: timedelta, clock: str) -> str:
+    return policy.duration_words(within, clock) if within > timedelta(0) else "immediately"
+
+
+def policy_blocks(policy: Policy) -> list[Block]:
+    """``/sla policy``: each severity with its targets in words, the support hours, and
+    which states stop the clocks: what a support lead checks before binding a channel."""
+    tz_line = f"Times in {policy.timezone}"
+    if policy.source:
+        tz_line = f"From _{md(policy.source, 500)}_ · {tz_line}"
+    blocks: list[Block] = [
+        header(f"Policy: {policy.title or policy.name}"),
+        context(f"`{md(policy.name, 64)}` · {tz_line}"),
+    ]
+    for severity in policy.severities[: MESSAGE_BLOCKS_MAX - 10]:
+        names = ", ".join((severity.key, *severity.aliases))
+        lines = [f"*{md(severity.label, 150)}* ({md(names, 300)})"]
+        if severity.definition:
+            lines.append(md(one_line(severity.definition), DEFINITION_MAX))
+        targets = [f"• {target_words(policy, n, t)}" for n, t in severity.targets.items()]
+        lines += targets or ["• no timed targets"]
+        blocks.append(section(join_fitting(lines, SECTION_MAX)))
+    support = []
+    if policy.support and policy.support.hours:
+        support.append(f"*Support hours:* {md(one_line(policy.support.hours), 1000)}")
+    for name, spec in policy.calendars.items():
+        days = "; ".join(
+            f"{day} {', '.join(str(w) for w in windows) or 'closed'}"
+            for day, windows in spec.hours.items()
+        )
+        closed = ""
+        if spec.holidays and (spec.holidays.country or spec.holidays.dates or spec.holidays.annual):
+            closed = " (closed on holidays)"
+        support.append(f"*{md(clock_words(name), 100)}:* {md(days, 500)}{closed}")
+    if policy.support and policy.support.channels:
+        support.append("*Channels:* " + md(", ".join(policy.support.channels), 500))
+    pausing = [policy.state_label(k) for k in policy.states if k in policy.pausing_states]
+    if pausing:
+        support.append("*Clocks pause while:* " + md(", ".join(pausing), 500))
+    life = policy.lifecycle
+    if life.reopen_within:
+        support.append(f"*Reopen within:* {format_duration(life.reopen_within)}")
+    if support:
+        blocks += [divider(), section(join_fitting(support, SECTION_MAX))]
+    blocks.append(context("`/sla matrix` shows who gets paged, level by level."))
+    return blocks
+
+
+def level_label(policy: Policy, key: str) -> str:
+    if policy.escalation is None:
+        return key
+    try:
+        return policy.escalation.level(key).label
+    except KeyError:
+        return key
+
+
+def rule_words(rule: EscalationRule, policy: Policy) -> str:
+    """ "at 75% of first response for urgent, high; repeats every 30m"."""
+    whom = "every severity" if rule.severities is None else ", ".join(rule.severities)
+    target = TARGET_LABELS.get(rule.of or "", rule.of or "").lower()
+    if rule.at == "open":
+        words = "when a ticket opens"
+    elif rule.at == "breach":
+        words = f"when {target} is breached"
+    elif rule.at is not None:
+        words = f"at {rule.at.strip()} of {target}"
+    else:
+        words = f"{policy.duration_words(rule.after or timedelta(0), rule.clock)} after opening"
+        if rule.clock != "24x7":
+            words += f" ({clock_words(rule.clock)})"
+        if rule.unless:
+            words += (
+                " unless "
+                + " or ".join("an ETA" if u == "eta" else "a workaround" for u in rule.unless)
+                + " is given"
+            )
+    words += f" for {whom}"
+    if rule.repeat:
+        words += f"; repeats every {policy.duration_words(rule.repeat, rule.clock)}"
+        if rule.clock != "24x7" and rule.after is None:
+            words += f" ({clock_words(rule.clock)})"
+    return words
+
+
+def matrix_blocks(policy: Policy) -> list[Block]:
+    """``/sla matrix``: each escalation level in order, its contacts as mentions, and the
+    rules that page it in words. Empty contacts say where to set them."""
+    blocks: list[Block] = [header(f"Escalation: {policy.title or policy.name}")]
+    escalation = policy.escalation
+    if escalation is None or not escalation.levels:
+        blocks.append(section("This policy has no escalation matrix: nobody is paged."))
+        return blocks
+    for i, level in enumerate(escalation.levels[: MESSAGE_BLOCKS_MAX - 2], start=1):
+        contacts = ", ".join(mention(c) for c in level.contacts)
+        contacts = contacts or "_no contacts configured (set them in the policy file)_"
+        rules = [
+            f"• {md(rule_words(r, policy), 500)}" for r in escalation.rules if r.page == level.key
+        ]
+        lines = [f"*{i}. {md(level.label, 150)}* — {contacts}"]
+        lines += rules or ["• not paged by any rule"]
+        blocks.append(section(join_fitting(lines, SECTION_MAX)))
+    return blocks

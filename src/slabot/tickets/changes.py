@@ -1,0 +1,400 @@
+"""The changes a ticket goes through: acknowledge, severity, updates, status, resolve, reopen,
+close, assign, answering a page.
+
+Each change is one transaction. It locks the ticket, checks the request against the ticket's
+state, its policy and the caller's rights, appends events, then recomputes the ticket from its
+whole history with the engine: the row's state, the queue's ``next_due_at``, and the pending
+timers (added, moved or deleted, so no timer outlives the state that caused it). A refusal
+raises a `TicketError` before anything is written.
+
+A change made for a Slack request takes that request's natural key (``idempotency_key``: the
+command's or the click's trigger) and keeps it on the first event it appends. The same request
+delivered again (a retry, a replay, the second half of a double submit) finds its key under
+the locked ticket and changes nothing: it gets the ticket as it stands, marked ``replayed``,
+the answer the first delivery got, rather than "already done" or "changed since you looked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ..policies import PolicyVersions
+from ..refusals import AlreadyDone, Conflict, Invalid
+from ..sla import Policy, format_duration
+from ..store import Store
+from ..store.tables import Ticket, TicketEvent, Timer
+from .events import stamp
+from .permissions import Permissions
+from .timers import rewrite_timers
+from .views import TicketView, find, schedule_of
+
+ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
+WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
+MAX_TEXT = 40_000
+
+Change = tuple[str, dict[str, Any], dict[str, Any]]  # kind, before, after
+
+
+class Changes:
+    def __init__(self, store: Store, versions: PolicyVersions, permissions: Permissions):
+        self.store = store
+        self.versions = versions
+        self.permissions = permissions
+
+    def acknowledge(
+        self,
+        workspace: str,
+        ref: str | int,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "acknowledge")
+            if ticket.acknowledged_at is not None:
+                raise AlreadyDone(
+                    f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}> at "
+                    f"{ticket.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                )
+            return _claim(ticket, actor, now)
+
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
+
+    def change_severity(
+        self,
+        workspace: str,
+        ref: str | int,
+        severity: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "change the severity of")
+            self.permissions.check(policy, "change_severity", actor, ticket)
+            try:
+                level = policy.severity(severity)
+            except KeyError as exc:
+                raise Invalid(str(exc.args[0])) from None
+            if level.key == ticket.severity:
+                raise AlreadyDone(f"{ticket.ref} is already {level.label}")
+            before = {"severity": ticket.severity}
+            return [("severity_changed", before, {"severity": level.key, "reason": reason})]
+
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
+
+    def post_update(
+        self,
+        workspace: str,
+        ref: str | int,
+        text: str,
+        *,
+        actor: str,
+        now: datetime,
+        eta: datetime | None = None,
+        workaround: bool = False,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        """An update to the customer: resets the update clock; an ETA or a workaround also
+        answers rules such as LiveOps's P2 elevation."""
+        text = text.strip()
+        if not text:
+            raise Invalid("an update needs some text: say what changed and what happens next")
+        if len(text) > MAX_TEXT:
+            raise Invalid(f"the update is too long; keep it under {MAX_TEXT} characters")
+        if eta is not None and eta <= now:
+            raise Invalid("the ETA is already past: give a time still to come")
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "post an update on")
+            after = {"text": text, "eta": stamp(eta), "workaround": workaround}
+            return [("update_posted", {}, after)]
+
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
+
+    def set_status(
+        self,
+        workspace: str,
+        ref: str | int,
+        status: str,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        """Pending, waiting on the customer or a third party, or back to open (``resume``)."""
+        if status not in (*WAITING, "open"):
+            raise Invalid(
+                f"{status!r} is not a status you can set: use open, {', '.join(WAITING)} "
+                "(resolve, reopen and close have their own commands)"
+            )
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "change the status of")
+            self.permissions.check(policy, "pause", actor, ticket)
+            if ticket.status == status:
+                raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(status)}")
+            return [("status_changed", {"status": ticket.status}, {"status": status})]
+
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
+
+    def resolve(
+        self,
+        workspace: str,
+        ref: str | int,
+        *,
+        actor: str,
+        now: datetime,
+        note: str = "",
+        expected_version: int | None = None,
+        timer_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        """Resolve; ``timer_id`` is the clock's auto-solve timer doing it (see `_change`)."""
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            if ticket.status == "closed":
+                raise Invalid(
+                    f"{ticket.ref} is {policy.state_label('closed')}: a closed ticket cannot "
+                    "change; open a new ticket and mention this one"
+                )
+            if ticket.status == "resolved":
+                raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(ticket.status)}")
+            self.permissions.check(policy, "resolve", actor, ticket)
+            ticket.resolved_at = now
+            after = {"status": "resolved", "note": note}
+            return [("status_changed", {"status": ticket.status}, after)]
+
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, timer_id, key=idempotency_key
+        )
+
+    def reopen(
+        self,
+        workspace: str,
+        ref: str | int,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        """Back to open; ``reason`` (why it is not fixed after all) is kept in the trail."""
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            if ticket.status != "resolved":
+                raise Invalid(
+                    f"{ticket.ref} is {policy.state_label(ticket.status)}: only a resolved "
+                    "ticket can be reopened"
+                    + ("; open a new ticket instead" if ticket.status == "closed" else "")
+                )
+            self.permissions.check(policy, "reopen", actor, ticket)
+            window = policy.lifecycle.reopen_within
+            if window and ticket.resolved_at and now > ticket.resolved_at + window:
+                raise Invalid(
+                    f"{ticket.ref} was resolved more than {format_duration(window)} ago, past the "
+                    "policy's reopen window: open a new ticket and mention this one"
+                )
+            ticket.resolved_at = None
+            after = {"status": "open", "reason": reason} if reason else {"status": "open"}
+            return [("status_changed", {"status": "resolved"}, after)]
+
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
+
+    def close(
+        self,
+        workspace: str,
+        ref: str | int,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+        timer_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        """Close; ``timer_id`` is the clock's auto-close timer doing it (see `_change`)."""
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            if ticket.status == "closed":
+                raise AlreadyDone(f"{ticket.ref} is already closed")
+            if ticket.status != "resolved":
+                raise Invalid(f"{ticket.ref} is not resolved: resolve it first, then close it")
+            self.permissions.check(policy, "close", actor, ticket)
+            ticket.closed_at = now
+            return [("status_changed", {"status": "resolved"}, {"status": "closed"})]
+
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, timer_id, key=idempotency_key
+        )
+
+    def assign(
+        self,
+        workspace: str,
+        ref: str | int,
+        owner: str,
+        *,
+        actor: str,
+        now: datetime,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "assign")
+            self.permissions.check(policy, "assign", actor, ticket)
+            if ticket.owner == owner:
+                raise AlreadyDone(f"<@{owner}> already owns {ticket.ref}")
+            before = {"owner": ticket.owner}
+            ticket.owner = owner
+            return [("owner_assigned", before, {"owner": owner})]
+
+        return self._change(
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+        )
+
+    def acknowledge_page(
+        self,
+        workspace: str,
+        ref: str | int,
+        level: str,
+        *,
+        actor: str,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        """ "I'm on it" on a page: stops that level's repeats and acknowledges the ticket."""
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            _active(ticket, "answer a page for")
+            return [("page_acknowledged", {}, {"level": level}), *_claim(ticket, actor, now)]
+
+        return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
+
+    def set_message(self, workspace: str, ref: str | int, channel: str, ts: str) -> None:
+        """Where the ticket's card lives, so every change can update it in place."""
+        with self.store.writing() as session:
+            ticket = find(session, workspace, ref, lock=True)
+            ticket.channel, ticket.message_ts = channel, ts
+
+    def _change(
+        self,
+        workspace: str,
+        ref: str | int,
+        actor: str,
+        now: datetime,
+        expected_version: int | None,
+        apply: Callable[[Ticket, Policy], list[Change]],
+        timer_id: int | None = None,
+        *,
+        key: str | None = None,
+    ) -> TicketView:
+        """Apply one change in one transaction. ``timer_id``: the clock's timer (claimed, in
+        state ``sending``) that makes this change; it is marked ``acted`` in the same
+        transaction, so a retry after a failed announcement never repeats the change.
+        ``key``: the request's idempotency key; one already applied to this ticket changes
+        nothing (checked under the ticket's lock, before the change's own checks, which
+        would refuse a repeat as "already done")."""
+        with self.store.writing() as session:
+            ticket = find(session, workspace, ref, lock=True)
+            version = ticket.version
+            policy = self.versions.get(session, ticket.policy_digest)
+            if key is not None and self._applied(session, ticket, key):
+                view = TicketView(ticket, policy, schedule_of(session, ticket, policy, now))
+                return replace(view, replayed=True)
+            at = max(now, self._last_event_at(session, ticket) or now)
+            # The change's own checks come first: a double click is told "already done",
+            # which says more than "changed since you looked". (A refusal rolls back.)
+            changes = apply(ticket, policy)
+            if expected_version is not None and version != expected_version:
+                raise Conflict(
+                    f"{ticket.ref} changed while you were looking at it: "
+                    "check its card and try again"
+                )
+            for index, (kind, before, after) in enumerate(changes):
+                session.add(
+                    TicketEvent(
+                        ticket_id=ticket.id,
+                        kind=kind,
+                        actor=actor,
+                        at=at,
+                        before=before,
+                        after=after,
+                        idempotency_key=None if index else key,
+                    )
+                )
+            if timer_id is not None:
+                timer = session.get_one(Timer, timer_id)
+                timer.detail = {**timer.detail, "acted": stamp(at)}
+            return recompute(session, ticket, policy, at, bump=True)
+
+    def _applied(self, session: Session, ticket: Ticket, key: str) -> bool:
+        query = select(TicketEvent.id).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.idempotency_key == key
+        )
+        return session.exec(query).first() is not None
+
+    def _last_event_at(self, session: Session, ticket: Ticket) -> datetime | None:
+        query = select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id)
+        return session.exec(query).first()
+
+
+def recompute(
+    session: Session, ticket: Ticket, policy: Policy, now: datetime, *, bump: bool
+) -> TicketView:
+    session.flush()
+    plan = schedule_of(session, ticket, policy, now)
+    ticket.severity = plan.severity
+    ticket.status = plan.status
+    ticket.active = plan.status in ACTIVE
+    nearest = plan.next_breach
+    ticket.next_due_at = nearest.due if nearest else None
+    ticket.next_target = nearest.target if nearest else None
+    if bump:
+        ticket.version += 1
+    ticket.updated_at = now
+    rewrite_timers(session, {ticket.id: plan})  # type: ignore[dict-item]
+    session.flush()
+    return TicketView(ticket, policy, plan)
+
+
+def _claim(ticket: Ticket, actor: str, now: datetime) -> list[Change]:
+    """Acknowledge for ``actor`` unless someone has, and make them the owner if nobody is."""
+    changes: list[Change] = []
+    if ticket.acknowledged_at is None:
+        ticket.acknowledged_at, ticket.acknowledged_by = now, actor
+        changes.append(("acknowledged", {}, {"by": actor}))
+    if ticket.owner is None:
+        ticket.owner = actor
+        changes.append(("owner_assigned", {"owner": None}, {"owner": actor}))
+    return changes
+
+
+def _active(ticket: Ticket, doing: str) -> None:
+    if ticket.status not in ACTIVE:
+        raise Invalid(
+            f"{ticket.ref} is {ticket.status}: you cannot {doing} it"
+            + (" (reopen it first)" if ticket.status == "resolved" else "")
+        )

@@ -1,0 +1,197 @@
+"""Writing the timers a ticket owes: after every change, and after the clock's outcomes.
+
+A ticket's pending timers are always what its schedule owes: added, moved or deleted in the
+same transaction as the change that caused them, so no timer outlives the state behind it.
+The clock's outcomes for the timers it claimed are recorded here too, with the next timers
+each settled ticket owes, in one transaction per tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, update
+from sqlmodel import Session, select
+
+from ..policies import PolicyVersions
+from ..sla.schedule import Schedule
+from ..sla.schedule import Timer as EngineTimer
+from ..store import Store
+from ..store.tables import Ticket, Timer
+from .views import TicketView, schedule_of
+
+TIMERS = Timer.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TimerOutcome:
+    """What the clock did with a timer it claimed: the columns to write on its row."""
+
+    timer_id: int
+    ticket_id: int
+    values: dict[str, Any]
+
+    @property
+    def settled(self) -> bool:
+        """Fired, dropped or dead: the ticket's next timers are due to be written."""
+        return self.values.get("state") in ("fired", "dropped", "dead")
+
+
+class TimerRecords:
+    def __init__(self, store: Store, versions: PolicyVersions):
+        self.store = store
+        self.versions = versions
+
+    def record(
+        self,
+        outcomes: Sequence[TimerOutcome],
+        claimed_by: str,
+        now: datetime,
+        views: Mapping[int, TicketView],
+    ) -> set[int]:
+        """The clock's outcomes for the timers it claimed in one tick, and the timers each
+        settled ticket owes from ``now`` on (a page's next repeat, the next follow-up).
+
+        One transaction for the whole tick: the outcome and the next timers are written
+        together (a clock killed in between could otherwise leave a repeat nobody owes), and
+        one commit instead of one per timer is most of what lets the clock keep up with a burst.
+        The tickets are locked first, in id order, as every use case locks its ticket. The next
+        timers come from ``views`` (the schedules the clock computed at ``now``) unless the
+        ticket changed since, in which case it is recomputed here. Returns the ids of the timers
+        not recorded because ``claimed_by`` no longer holds them (the lease ran out and another
+        clock took them over); nothing is written for those.
+        """
+        if not outcomes:
+            return set()
+        ids = [o.timer_id for o in outcomes]
+        with self.store.writing() as session:
+            settled = sorted({o.ticket_id for o in outcomes if o.settled})
+            lock = (
+                select(Ticket.id, Ticket.version)
+                .where(Ticket.id.in_(settled))  # type: ignore[union-attr]
+                .order_by(Ticket.id)  # type: ignore[arg-type]
+                .with_for_update()
+            )
+            versions = dict(session.exec(lock).all()) if settled else {}
+            mine = (
+                select(Timer.id)
+                .where(
+                    Timer.id.in_(ids),  # type: ignore[union-attr]
+                    Timer.state == "sending",
+                    Timer.claimed_by == claimed_by,
+                )
+                .with_for_update()
+            )
+            held = set(session.exec(mine).all())
+            rows = [{"id": o.timer_id, **o.values} for o in outcomes if o.timer_id in held]
+            if rows:
+                _update_timers(session, rows)
+            recorded = {o.ticket_id for o in outcomes if o.settled and o.timer_id in held}
+            plans = {}
+            for ticket_id in sorted(recorded):
+                view = views.get(ticket_id)
+                if view is not None and view.ticket.version == versions[ticket_id]:
+                    plans[ticket_id] = view.schedule
+                else:  # changed by someone while the clock performed
+                    ticket = session.get_one(Ticket, ticket_id)
+                    policy = self.versions.get(session, ticket.policy_digest)
+                    plans[ticket_id] = schedule_of(session, ticket, policy, now)
+            rewrite_timers(session, plans, revive=False)
+        return set(ids) - held
+
+
+def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: bool = True) -> None:
+    """Make each ticket's pending timers what its plan (ticket id → schedule) owes: the
+    ones no longer owed deleted, the new ones added, the moved ones moved. With ``revive``,
+    a timer the clock dropped (its ticket was resolved or paused as it came due) that a
+    change has made owed again (a reopen, a pause that ended) is pending again; the clock's
+    own records pass False, since the same instant cannot owe what it has just dropped.
+    Timers being sent or already settled are left as they are."""
+    if not plans:
+        return
+    existing: dict[int, dict[tuple[str, str, int], Any]] = {t: {} for t in plans}
+    query = select(
+        Timer.id,
+        Timer.ticket_id,
+        Timer.kind,
+        Timer.stage,
+        Timer.repeat,
+        Timer.state,
+        Timer.due_at,
+    ).where(Timer.ticket_id.in_(list(plans)))  # type: ignore[union-attr]
+    for row in session.exec(query):
+        existing[row.ticket_id][(row.kind, row.stage, row.repeat)] = row
+    stale: list[int] = []
+    moved: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    for ticket_id, plan in plans.items():
+        wanted = {timer.key: timer for timer in plan.timers}
+        rows = existing[ticket_id]
+        stale += [r.id for key, r in rows.items() if r.state == "pending" and key not in wanted]
+        for key, timer in wanted.items():
+            row = rows.get(key)
+            if row is None:
+                new.append(
+                    {
+                        "ticket_id": ticket_id,
+                        "kind": timer.kind,
+                        "stage": timer.stage,
+                        "repeat": timer.repeat,
+                        "due_at": timer.due_at,
+                        "next_attempt_at": timer.due_at,
+                        "state": "pending",
+                        "attempts": 0,
+                        "target": timer.target,
+                        "level": timer.level,
+                        "detail": _detail(timer),
+                    }
+                )
+            elif row.state == "pending" and row.due_at != timer.due_at:
+                moved.append(
+                    {"id": row.id, "due_at": timer.due_at, "next_attempt_at": timer.due_at}
+                )
+            elif row.state == "dropped" and revive:
+                moved.append(
+                    {
+                        "id": row.id,
+                        "state": "pending",
+                        "attempts": 0,
+                        "detail": _detail(timer),
+                        "due_at": timer.due_at,
+                        "next_attempt_at": timer.due_at,
+                    }
+                )
+    if stale:
+        session.execute(delete(Timer).where(Timer.id.in_(stale)))  # type: ignore[union-attr]
+    if moved:
+        _update_timers(session, moved)
+    if new:
+        session.execute(insert(TIMERS), new)
+
+
+def _update_timers(session: Session, rows: list[dict[str, Any]]) -> None:
+    """UPDATE timers by id, one executemany per set of columns. In Core: the ORM's bulk
+    update by primary key does the same with several times the overhead, which a clock
+    recording a thousand outcomes a second notices."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
+    for columns, group in by_columns.items():
+        statement = (
+            update(TIMERS)
+            .where(TIMERS.c.id == bindparam("timer_id"))
+            .values({name: bindparam(f"new_{name}") for name in columns})
+        )
+        params = [
+            {"timer_id": row["id"], **{f"new_{name}": row[name] for name in columns}}
+            for row in group
+        ]
+        session.execute(statement, params)
+
+
+def _detail(timer: EngineTimer) -> dict[str, Any]:
+    """What the clock needs besides the key to word a timer's message."""
+    return {"share": timer.share, "trigger": timer.trigger, "clause": timer.clause}
