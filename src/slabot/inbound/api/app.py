@@ -5,10 +5,12 @@ Why Falcon and spectree: Falcon is a small WSGI framework made for JSON APIs, wi
 template engine or global request state, and it runs beside Bolt inside the same waitress
 server (``web.py`` hands it every ``/api/v1`` path). Spectree validates each request against
 the same pydantic models it turns into the OpenAPI document, so the document cannot drift
-from what the API accepts. Flask with flask-openapi3 or FastAPI through an ASGI adapter would
-do the same, at twice to three times the import cost (measured: Falcon and spectree add about
-0.2 s to a start, on top of the pydantic slabot loads anyway); ``serve`` imports this module
-only on the first API request, so its readiness time does not pay even that.
+from what the API accepts. Flask with flask-openapi3, or FastAPI through an ASGI adapter,
+would do the same at a higher import cost (measured on the loaded 2-core machine, wall time
+of `python -c import …`: pydantic alone 0.4-0.5 s; with Falcon and spectree 1.1-1.3 s; with
+Flask 1.6-2.1 s, flask-openapi3 2.7-3.0 s, FastAPI 1.7-2.7 s). ``serve`` imports this module
+only on the first API request (`slabot.inbound.api.lazy_api`), so its readiness time does
+not pay even that.
 
 Each responder parses, calls one use case of `slabot.tickets`, and answers; its card and
 thread follow through `Cards`. Refusals are JSON (`errors`), never a 500 for bad input.
