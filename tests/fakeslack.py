@@ -530,7 +530,8 @@ class FakeSlack:
             return False
         if self.tokens is not None:
             return token in self.tokens
-        return token.startswith("xoxb-") and len(token) > len("xoxb-")
+        # xwfp-: the token Slack hands a workflow step's run (``function_executed``).
+        return token.startswith(("xoxb-", "xwfp-")) and len(token) > len("xoxb-")
 
     def _next_ts(self) -> str:
         if self.clock is not None:  # an instant, a microsecond after the last one at least
@@ -668,6 +669,18 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{str(ts).replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": link}
+
+    def _m_functions_completeSuccess(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("function_execution_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(args.get("outputs"), dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
+
+    def _m_functions_completeError(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("function_execution_id") or not args.get("error"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
 
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = args.get("users") or ""

@@ -22,7 +22,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.deliveries import first_delivery
 from ..tickets import Tickets
-from . import actions, command, home, modals, pages
+from . import actions, command, home, modals, pages, shortcuts, workflow
 from .client import make_client
 from .publish import Publisher
 
@@ -53,8 +53,8 @@ def create_app(
     now: Callable[[], datetime] = wall_clock,
     publisher: Publisher | None = None,
 ) -> App:
-    """The Bolt app. ``publisher``: the card publisher to share with other sources of
-    changes (the HTTP API), so one ticket's cards are published one at a time."""
+    """The Bolt app; ``publisher``: the one other sources (the inbound hooks, the HTTP API)
+    publish through too, so a ticket's card is drawn by one publisher whoever changed it."""
     client = client or make_client(settings)
     if tickets is None:
         tickets = Tickets(
@@ -80,6 +80,8 @@ def create_app(
     modals.register(app, bot)
     home.register(app, bot)
     pages.register(app, bot)
+    shortcuts.register(app, bot)
+    workflow.register(app, bot)
     actions.register_fallback(app)  # last: Bolt runs the first listener that matches
     return app
 

@@ -1,5 +1,6 @@
-"""The one place the API's changes reach Slack: each ticket's card and thread, through the
-same `Publisher` that ``/sla`` uses, after the HTTP answer has left.
+"""The one place the API's changes reach Slack: each ticket's card and thread, handed to the
+inbound sources' `slabot.inbound.cards.Cards` (in ``serve``, the `Publisher` that ``/sla``
+uses), after the HTTP answer has left.
 
 Slack is slow at times (rate limits, retries with backoff), and an API client should not wait
 on it, just as Slack's own requests are acknowledged before the card is drawn. So publishing
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ...tickets import TicketView
 
 if TYPE_CHECKING:
-    from ...slack.publish import Publisher
+    from ..cards import Cards as Publisher
 
 log = logging.getLogger(__name__)
 

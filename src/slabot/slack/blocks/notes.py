@@ -22,11 +22,22 @@ def change_note(
     workaround: bool = False,
 ) -> str:
     policy, ticket = view.policy, view.ticket
-    who = mention(user)  # a Slack user, or an API token (``api:zendesk``) as plain text
+    # A Slack user as a mention; an e-mail sender or an API token (api:zendesk) as plain text.
+    who = mention(user)
     said = f": {md(text, NOTE_TEXT_MAX)}" if text else ""
     if verb == "open":
         label = policy.severity(ticket.severity).label
         return f"{who} opened {ticket.ref} as *{label}* under the {policy.name} policy."
+    if verb == "mail":  # ``text``: the customer the sender's route names
+        label = policy.severity(ticket.severity).label
+        return (
+            f"E-mail from {who} ({md(text, 200)}): opened {ticket.ref} as *{label}* under the "
+            f"{policy.name} policy."
+        )
+    if verb == "reply":  # the customer wrote again (`Tickets.customer_replied`)
+        waited = before is not None and before.ticket.status == "waiting_on_customer"
+        again = " The customer answered: the clock runs again." if waited else ""
+        return f"{who} wrote by e-mail: {md(text, NOTE_TEXT_MAX)}{again}"
     if verb in ("ack", "acknowledge"):
         return f"{who} acknowledged {ticket.ref} and owns it."
     if verb == "sev":
