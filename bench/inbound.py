@@ -17,7 +17,8 @@ request at a time; more: a closed loop that saturates the server).
 Workloads are entries of `WORKLOADS`: a name and a function from the request's number to
 (path, JSON body, headers); each answer must be 2xx. The "api-open" workload opens a new
 ticket per request (``POST /api/v1/tickets``, P2 under liveops, its own Idempotency-Key and
-channel one of ten). Another source (Alertmanager webhooks) adds its own entry.
+channel one of ten). Another source can be a second entry; the Alertmanager half of the
+issue's benchmark is ``bench/inbound_alerts.py``.
 
 Timed: ``time.perf_counter`` around each request, in the client thread, a new connection per
 request. Tickets per second: the workload's counted requests divided by the time its blocks
