@@ -39,8 +39,10 @@ from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
+from slabot.oncall import OnCall
 from slabot.policies import PolicyBook
 from slabot.sla import Policy, load_policy
+from slabot.sla.oncall import Team
 from slabot.store import Store, database_url
 from slabot.store.migrate import upgrade
 from slabot.tickets import Tickets
@@ -174,6 +176,16 @@ def blank_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stor
     else:
         with _postgres_schema(request.getfixturevalue("postgres_server"), "b") as store:
             yield store
+
+
+# The people tests record outages and maintenance as: the team's leads (and the admin).
+# (Built unchecked: these short IDs are not real Slack IDs, which a team file would refuse.)
+RECORDERS = Team.model_construct(leads=("U", "U1", "U2", "U9"))
+
+
+def recorders(store: Store) -> OnCall:
+    """The roles of a deployment whose leads are the tests' recorders of outages."""
+    return OnCall(store, RECORDERS, admins={"UADMIN"})
 
 
 @pytest.fixture

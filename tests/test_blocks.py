@@ -31,6 +31,7 @@ from slabot.sla.history import (
     StatusChanged,
     UpdatePosted,
 )
+from slabot.sla.postponements import Postponement
 from slabot.sla.schedule import schedule
 from slabot.slack.blocks import kit
 from slabot.slack.blocks.card import ticket_card, ticket_text
@@ -40,7 +41,9 @@ from slabot.slack.blocks.home import home_view
 from slabot.slack.blocks.kit import escape, left, slack_date, truncate
 from slabot.slack.blocks.modals import open_modal, severity_question, update_modal
 from slabot.slack.blocks.policy import matrix_blocks, policy_blocks
-from slabot.slack.blocks.queue import queue_blocks
+from slabot.slack.blocks.postpone import CANCEL, CONFIRM, postpone_question
+from slabot.slack.blocks.queue import queue_blocks, queue_line
+from slabot.slack.links import Links
 from slabot.store.tables import Ticket
 from slabot.tickets.views import TicketView
 
@@ -88,8 +91,10 @@ def view_of(
     description: str = "",
     owner: str | None = None,
     acknowledged: datetime | None = None,
+    said: str | None = None,
 ) -> TicketView:
-    """A ticket as the use cases would leave it, with the engine's schedule at ``now``."""
+    """A ticket as the use cases would leave it, with the engine's schedule at ``now``;
+    ``said``: its last update's text."""
     plan = schedule(policy, history, now)
     opened = history[0]
     assert isinstance(opened, Opened)
@@ -113,7 +118,7 @@ def view_of(
         version=version,
         updated_at=now,
     )
-    return TicketView(ticket, policy, plan)
+    return TicketView(ticket, policy, plan, last_update=said)
 
 
 # -- the generic limit walker ---------------------------------------------------------------------
@@ -399,12 +404,13 @@ def test_hostile_text_everywhere_else(liveops, every_policy):
     check_limits(question)
 
 
-def test_running_deadline_says_what_is_left_and_the_next_page(liveops):
+def test_running_deadline_says_when_it_is_due_and_the_next_page(liveops):
     now = T0 + 10 * MIN
     _, card = ticket_card(view_of(liveops, [Opened(T0, "p1")], now), now)
     text = all_text(card)
-    assert "*First response* · due <!date^" in text
-    assert "— 50m left" in text
+    due = int((T0 + HOUR).timestamp())
+    assert f"*First response* — due <!date^{due}^" in text
+    assert " left" not in text  # "50m left" would be false a minute after the card was drawn
     # P1 pages Level 2 at the opening, then every 30 minutes until someone answers.
     page = int((T0 + 30 * MIN).timestamp())
     assert f"Next page: Level 2 <!date^{page}^" in text
@@ -418,8 +424,7 @@ def test_met_deadline_and_no_acknowledge_button_once_acknowledged(liveops):
     text = all_text(card)
     met = int((T0 + 20 * MIN).timestamp())
     assert f"*First response* — met ✓ <!date^{met}^" in text
-    assert "*Next update* · due <!date^" in text and "47h 40m left" not in text
-    assert "1d 23h left" in text
+    assert "*Next update* — due <!date^" in text and "left" not in text
     assert "<@U0OWNER>" in text
     actions = actions_of(card)
     assert "sla_ack" not in actions
@@ -429,11 +434,27 @@ def test_met_deadline_and_no_acknowledge_button_once_acknowledged(liveops):
 def test_breached_and_missed_deadlines(liveops):
     now = T0 + 6 * HOUR
     _, card = ticket_card(view_of(liveops, [Opened(T0, "p2")], now), now)
-    assert "*First response* · due <!date^" in all_text(card)
-    assert "— *breached* 2h ago" in all_text(card)
+    due = int((T0 + 4 * HOUR).timestamp())
+    assert f"*First response* — *breached*: was due <!date^{due}^" in all_text(card)
+    assert " ago" not in all_text(card)
     history = [Opened(T0, "p2"), Acknowledged(T0 + 5 * HOUR + 30 * MIN)]
     _, card = ticket_card(view_of(liveops, history, now, acknowledged=T0 + 5 * HOUR), now)
     assert "*First response* — missed by 1h 30m (answered <!date^" in all_text(card)
+
+
+def test_a_card_drawn_earlier_says_nothing_false_later(liveops):
+    """Issue 18: "— 4h left" drawn at 09:50 and never redrawn. Every time on the card and
+    the queue line is an instant (a date token), never a span counted from the drawing, so
+    the same text is true whenever it is read."""
+    history = [Opened(T0, "p2"), UpdatePosted(T0 + 10 * MIN, eta=T0 + 5 * HOUR)]
+    drawn = {}
+    for now in (T0 + 20 * MIN, T0 + 2 * HOUR):
+        view = view_of(liveops, history, now, acknowledged=T0 + 10 * MIN)
+        drawn[now] = (all_text(ticket_card(view, now)[1]), queue_line(view, now))
+    assert len(set(drawn.values())) == 1
+    for text in drawn[T0 + 20 * MIN]:
+        assert re.search(r"\d+[hm] (left|ago)|\bin \d+[hm]\b|\d{4}-\d\d-\d\d", text) is None
+    assert "due <!date^" in drawn[T0 + 20 * MIN][1]
 
 
 def test_waiting_on_customer_pauses_and_offers_resume(liveops):
@@ -703,7 +724,8 @@ def test_policy_blocks_say_targets_in_words(leadsquared, every_policy):
     assert "First response 1h (support hours; 30m if opened in peak hours)" in text
     assert "Resolution 4h (support hours; a workaround meets it)" in text
     assert "First response 4h (support hours)\n" in text  # the same at peak: said once
-    assert "Resolution 10d (working days; a workaround meets it)" in text
+    # Seed 000: "10 business days, or specific release", said as the contract says it
+    assert "Resolution 10 business days (business hours; a workaround meets it)" in text
     assert "*support hours:* mon-fri 10:00-02:00; sat 10:00-18:00 (closed on holidays)" in text
     assert "*Clocks pause while:* Waiting on customer" in text
     helpdesk_text = (POLICIES / "helpdesk-p1-p6.yaml").read_text(encoding="utf-8")
@@ -779,3 +801,50 @@ def test_the_card_says_what_the_updates_promised(liveops):
     # Before any update, no such line.
     fresh = all_text(ticket_card(view_of(liveops, history[:2], T0 + HOUR), T0 + HOUR)[1])
     assert "Last update" not in fresh
+
+
+def test_the_card_quotes_the_last_update_cut_and_harmless(liveops):
+    history = [Opened(T0, "p1"), UpdatePosted(T0 + HOUR)]
+    said = "Rerouting <!channel> trunks\nvia Frankfurt. " + "More detail. " * 100
+    view = view_of(liveops, history, T0 + HOUR, said=said)
+    [progress] = [b for b in ticket_card(view, T0 + HOUR)[1] if "Last update" in json.dumps(b)]
+    quote = progress["elements"][1]["text"]
+    assert quote.startswith("“Rerouting &lt;!channel&gt; trunks via Frankfurt. More detail.")
+    assert quote.endswith("…”") and len(quote) <= 302
+
+
+def test_card_links_ask_the_domain_once_and_never_build_a_broken_link():
+    asked = []
+
+    def team_info(team: str) -> dict[str, Any]:
+        asked.append(team)
+        return {"team": {"domain": domains[team]}}
+
+    domains = {"T1": "acme", "T2": "evil|<!channel>"}
+    client = SimpleNamespace(team_info=team_info)
+    links = Links()
+    posted = Ticket(number=7, workspace="T1", channel="C1", message_ts="1700000000.000100")
+    assert links.cards(client, [posted, posted]) == {
+        7: "https://acme.slack.com/archives/C1/p1700000000000100"
+    }
+    assert asked == ["T1"]
+    assert links.card(client, Ticket(number=8, workspace="T1")) is None  # no card yet
+    assert (
+        links.card(client, Ticket(number=9, workspace="T2", channel="C1", message_ts="1.2")) is None
+    )
+    line = queue_line(view_of(load_policy(POLICIES / "liveops.yaml"), [Opened(T0, "p1")], T0), T0)
+    assert line.startswith("*SLA-42* · ")  # without a link, the plain reference
+
+
+def test_the_postponement_question_says_what_and_offers_post_it_only_when_it_fits():
+    put_off = Postponement("update_every", T0 + 5 * HOUR, T0 + 20 * HOUR, 4 * HOUR)
+    text, blocks = postpone_question("SLA-6", [put_off], ZoneInfo("Europe/London"), '{"x": 1}')
+    assert text.startswith("This ETA puts off SLA-6's *Next update* by 15h: due <!date^")
+    assert "(owed every 4h)" in text
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions["elements"]] == [CONFIRM, CANCEL]
+    assert actions["elements"][0]["value"] == '{"x": 1}'
+    check_limits(blocks)
+    _, blocks = postpone_question("SLA-6", [put_off], UTC, "x" * 2001)
+    assert [b["type"] for b in blocks] == ["section"]
+    assert "too long to confirm from here" in all_text(blocks)

@@ -198,10 +198,14 @@ def posts(fake: FakeSlack) -> list[Any]:
 
 
 def sends(fake: FakeSlack) -> Counter[tuple[str, str]]:
-    """How many times each timer reached each channel."""
-    return Counter(
-        (c.args["metadata"]["event_payload"]["timer"], c.response["channel"]) for c in posts(fake)
-    )
+    """How many times each timer reached each channel (a message carrying several pages to one
+    person counts once for each page it carries)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for call in posts(fake):
+        payload = call.args["metadata"]["event_payload"]
+        for key in payload.get("timers") or [payload["timer"]]:
+            counts[(key, call.response["channel"])] += 1
+    return counts
 
 
 def thread(fake: FakeSlack, view: TicketView) -> list[dict[str, Any]]:
@@ -345,7 +349,9 @@ def test_a_burst_drains_batch_after_batch_each_timer_once(store, desk, fake, now
 
     assert [r.claimed for r in reports] == [5, 5, 2]
     assert sum(r.sent for r in reports) == 12
-    assert set(sends(fake).values()) == {1} and len(posts(fake)) == 12 * 4  # thread, 2 DMs, #
+    assert set(sends(fake).values()) == {1} and len(sends(fake)) == 12 * 4  # thread, 2 DMs, #
+    # each batch's pages reach each person as one message: 5 + 5 + 2 pages, three DMs each
+    assert len(fake.messages("D0L2A")) == 3
     for view in views:
         assert timer(store, view.ticket, "page", "rule0:level_2").state == "fired"
         assert timer(store, view.ticket, "page", "rule0:level_2", 1).state == "pending"
@@ -363,7 +369,7 @@ def test_a_burst_slower_than_the_lease_never_takes_over_its_own_claims(store, de
     reports = list(clock.ticks(lambda: next(instants)))
 
     assert [r.claimed for r in reports] == [5, 5, 2]
-    assert set(sends(fake).values()) == {1} and len(posts(fake)) == 12 * 4
+    assert set(sends(fake).values()) == {1} and len(sends(fake)) == 12 * 4
 
 
 def test_a_clock_that_does_not_lead_claims_nothing(store, desk, fake, now):
@@ -1009,7 +1015,7 @@ def click(app, fake: FakeSlack, user: str, value: str, *, channel: str, message_
         user_id=user,
         channel_id=channel,
         message_ts=message_ts,
-        message={"text": "page", "blocks": [{"type": "actions", "elements": []}]},
+        message=fake.message(channel, message_ts),
     )
     response = app.dispatch(BoltRequest(body=body, headers=slackreq.signed_headers(SECRET, body)))
     assert response.status == 200
@@ -1028,17 +1034,26 @@ def test_im_on_it_answers_the_page_and_tells_the_thread(store, desk, fake, now):
 
     click(app, fake, "U0L2B", "1:level_2", channel="D0L2B", message_ts=dm["ts"])
 
-    fake.wait_for("chat.update", count=3)  # the card after the page, the card now, the DM
+    # the card after the page, the card now, and every copy of the page: the thread reply,
+    # both DMs and the channel post
+    fake.wait_for("chat.update", count=6)
     acked = desk.view("T1", 1, now.value).ticket
     assert (acked.acknowledged_by, acked.owner) == ("U0L2B", "U0L2B")
     assert not [t for t in timers(store, view.ticket, "pending") if t.kind == "page"]
     assert any(
         m["text"] == "<@U0L2B> is on it: answered the page to Level 2." for m in thread(fake, view)
     )
-    taken = fake.message("D0L2B", dm["ts"])
-    assert taken["blocks"][-1]["elements"][0]["text"].endswith(
-        "is on it: answered the page to Level 2."
-    )
+    for channel, ts in [
+        ("D0L2A", fake.messages("D0L2A")[0]["ts"]),
+        ("D0L2B", dm["ts"]),
+        ("C0PAGES", fake.messages("C0PAGES")[0]["ts"]),
+        (CHANNEL, thread(fake, view)[0]["ts"]),
+    ]:
+        taken = fake.message(channel, ts)
+        assert taken["blocks"][-1]["elements"][0]["text"].startswith(
+            ":white_check_mark: Taken by <@U0L2B> at <!date^"
+        ), channel
+        assert not [b for b in taken["blocks"] if b["type"] == "actions"], channel
 
     desk.resolve("T1", 1, actor="U0L2B", now=now.value)
     click(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import recorders
 from fakeslack import FakeSlack
 from slack_sdk import WebClient
 
@@ -60,7 +61,7 @@ def fake(now: Now) -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def outages(store, policy_book) -> Outages:
-    return Outages(store, policy_book)
+    return Outages(store, policy_book, roles=recorders(store))
 
 
 def reminders(store, policy_book, fake: FakeSlack) -> MaintenanceReminders:

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import recorders
 
 from slabot.outages import Outages
 from slabot.policies import PolicyBook
@@ -30,7 +31,7 @@ def ist(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
 
 @pytest.fixture
 def outages(store, policy_book) -> Outages:
-    return Outages(store, policy_book)
+    return Outages(store, policy_book, roles=recorders(store))
 
 
 @pytest.fixture

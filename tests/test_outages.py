@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import recorders
 from sqlalchemy.exc import IntegrityError
 
 from slabot.outages import Outages
@@ -28,7 +29,7 @@ def ist(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
 
 @pytest.fixture
 def outages(store, policy_book) -> Outages:
-    return Outages(store, policy_book)
+    return Outages(store, policy_book, roles=recorders(store))
 
 
 def test_an_outage_runs_from_start_to_end(outages):

@@ -40,8 +40,8 @@ def edited(old: str, new: str) -> str:
             '{below: "99.9%", credit: 10}',
             "uptime.credits[0].credit",
         ),
-        ('at: "75%"', "at: 75", "escalation.rules[0].at"),
-        ('at: "75%"', "at: 0.75", "escalation.rules[0].at"),
+        ("at: open", "at: 75", "escalation.rules[0].at"),
+        ("at: open", "at: 0.75", "escalation.rules[0].at"),
         (
             'first_response: ["50%", "80%"]',
             "first_response: [0.5, 80]",

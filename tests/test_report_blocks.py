@@ -305,8 +305,14 @@ def test_outage_announcements(leadpro):
     }
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text
 
+    # Seed 001: "Service Credits will not be applicable for unavailability caused by Force
+    # Majeure"; "not responsible for any downtime caused by ... the host servers (AWS)".
     flagged = record(leadpro, start, None, kind="outage", force_majeure=True)
-    assert "*force majeure*" in all_text(outage_started(flagged, leadpro, "")[1])
+    said = all_text(outage_started(flagged, leadpro, "")[1])
+    assert "*Force Majeure*: it counts as downtime but earns no service credit" in said
+    aws = record(leadpro, start, None, kind="outage", cause="aws")
+    said = all_text(outage_started(aws, leadpro, "")[1])
+    assert "*General downtime of the host servers (AWS)*: it is left out of uptime" in said
 
     ended = record(leadpro, start, start + 95 * M, kind="outage", ended_by="U0002")
     text, blocks = outage_ended(ended, leadpro, "carrier fixed it")

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import recorders
 
 from slabot.cli import main
 from slabot.outages import Outages
@@ -201,7 +202,7 @@ def test_recorded_outages_and_maintenance_count_in_uptime(capsys, worked, ticket
     09:00–09:30 and maintenance on Sun 8 Nov 03:00–05:00 announced only an hour ahead (both
     count), and a force-majeure outage 6 Nov 12:00–13:00 (left out)."""
     tickets.resolve("T1", 3, actor="UADMIN", now=ist(4, 10, 45))
-    outages = Outages(worked, policy_book)
+    outages = Outages(worked, policy_book, roles=recorders(worked))
     outages.start("T1", "leadsquared", channel=None, actor="U1", now=ist(5, 9))
     outages.end("T1", "leadsquared", actor="U1", now=ist(5, 9, 30))
     outages.start("T1", "leadsquared", channel=None, actor="U1", now=ist(6, 12), force_majeure=True)
@@ -227,7 +228,7 @@ def test_each_spell_of_downtime_shows_its_own_last_day_to_claim(capsys, worked, 
     (London, GMT): 90 minutes of November's 43,200, under 99.9%, a 10% credit. Each spell can
     be claimed until the day it began plus 60 days: 1 Jan and 19 Jan 2027 (the month's end
     plus 60 days, 29 Jan, was shown before for both)."""
-    outages = Outages(worked, policy_book)
+    outages = Outages(worked, policy_book, roles=recorders(worked))
     for start, end in ((datetime(2026, 11, 2, 10), 60), (datetime(2026, 11, 20, 14), 30)):
         start = start.replace(tzinfo=UTC)
         outages.start("T1", "leadpro", channel=None, actor="U1", now=start)
@@ -259,3 +260,36 @@ def test_each_spell_of_downtime_shows_its_own_last_day_to_claim(capsys, worked, 
         "| Fri 20 Nov 2026 14:00 GMT | Fri 20 Nov 2026 14:30 GMT | 30m | Tue 19 Jan 2027 |" in out
     )
     assert "Last day to claim a service credit for every spell: Fri 01 Jan 2027" in out
+
+
+def test_the_report_shows_what_was_left_out_and_why(capsys, worked, policy_book):
+    """Seed 001: "LeadPro is not responsible for any downtime caused by general downtime to the
+    host servers (AWS)" and "Service Credits will not be applicable for unavailability caused
+    by Force Majeure". Recorded Mon 2 Nov 10:00–11:00 (AWS) and Fri 20 Nov 14:00–15:30 (force
+    majeure), London on GMT: the AWS hour is not downtime; the 90 minutes of force majeure
+    count against uptime (43,110 of 43,200, 99.79 %: target missed) but earn no credit."""
+    outages = Outages(worked, policy_book)
+    for start, minutes, cause in (
+        (datetime(2026, 11, 2, 10, tzinfo=UTC), 60, "aws"),
+        (datetime(2026, 11, 20, 14, tzinfo=UTC), 90, "force_majeure"),
+    ):
+        outages.start("T1", "leadpro", channel=None, actor="U1", now=start, cause=cause)
+        outages.end("T1", "leadpro", actor="U1", now=start + timedelta(minutes=minutes))
+    base = ["report", "--month", "2026-11", "--policy", "leadpro", "--now", "2026-12-01T09:00Z"]
+
+    code, out, err = run(capsys, *base, "--format", "json")
+    assert code == 0, err
+    up = json.loads(out)["policies"][0]["uptime"]
+    assert (up["downtime_minutes"], up["target_met"], up["credit_percent"]) == (90, False, 0)
+    assert [(e["why"], e["left_out_of"], e["minutes"]) for e in up["excluded"]] == [
+        ("General downtime of the host servers (AWS)", "uptime", 60),
+        ("Force Majeure", "credits", 90),
+    ]
+
+    code, out, err = run(capsys, *base)
+    assert code == 0, err
+    assert (
+        "- Left out of uptime and credits: Mon 02 Nov 2026 10:00 GMT for 1h: "
+        "General downtime of the host servers (AWS)." in out
+    )
+    assert "- Left out of credits: Fri 20 Nov 2026 14:00 GMT for 1h30m: Force Majeure." in out

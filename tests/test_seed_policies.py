@@ -272,12 +272,15 @@ def test_leadsquared_resolution_on_support_hours():
     check(LEADSQUARED, "urgent", "resolution", ist(2026, 6, 8, 11), ist(2026, 6, 8, 15))
 
 
-def test_leadsquared_medium_resolution_is_ten_working_days():
-    # Mon 2025-08-11 14:00. Working days after it: Tue 12, Wed 13, Thu 14, (Fri 15 Aug is
-    # Independence Day, then a weekend), Mon 18, Tue 19, Wed 20, Thu 21, Fri 22, Mon 25, Tue 26.
+def test_leadsquared_medium_resolution_is_ten_business_days():
+    # Seed 000: "Medium - 3 | 10 business days, or specific release".
+    # Mon 2025-08-11 14:00 is 4h into Monday's 16h business day (10:00 → 02:00). Business days
+    # after it: Tue 12, Wed 13, Thu 14, (Fri 15 Aug is Independence Day, then a weekend),
+    # Mon 18, Tue 19, Wed 20, Thu 21, Fri 22, Mon 25, Tue 26: 4h into Tuesday, 14:00.
     check(LEADSQUARED, "medium", "resolution", ist(2025, 8, 11, 14), ist(2025, 8, 26, 14))
-    # Opened on a Saturday: the clock starts Monday 00:00, ten whole working days → Fri 24:00.
-    check(LEADSQUARED, "medium", "resolution", ist(2026, 6, 13, 12), ist(2026, 6, 27, 0))
+    # Opened on a Saturday: received at Monday's opening (10:00), ten whole business days
+    # Mon 15 … Fri 26 June, due when Friday's window closes: Saturday 27 June 02:00 IST.
+    check(LEADSQUARED, "medium", "resolution", ist(2026, 6, 13, 12), ist(2026, 6, 27, 2))
 
 
 def test_leadsquared_low_has_no_resolution_target():

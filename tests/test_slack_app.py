@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -37,13 +38,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import slackreq
 import waitress
-from fakeslack import Call, FakeSlack, block_kit_errors, view_errors
+from fakeslack import TEAM_DOMAIN, Call, FakeSlack, block_kit_errors, view_errors
 from slack_sdk.signature import Clock
 from sqlmodel import select
 from waitress import wasyncore
 
 from slabot.policies import PolicyBook
 from slabot.settings import load_settings
+from slabot.sla.oncall import Team
 from slabot.slack.app import create_app
 from slabot.slack.client import make_client
 from slabot.store import Store
@@ -341,7 +343,8 @@ def clock() -> TestClock:
 
 @pytest.fixture
 def slack(store: Store, policy_book: PolicyBook, fake: FakeSlack, clock: TestClock):
-    tickets = Tickets(store, policy_book, admins={ADMIN})
+    # The reporter is also a lead: may record outages, announce maintenance, rebind channels.
+    tickets = Tickets(store, policy_book, admins={ADMIN}, team=Team(leads=(REPORTER,)))
     tickets.bind_channel(TEAM, CHANNEL, "liveops", actor=ADMIN, now=T0)
     with serving(build_app(fake, tickets, clock)) as base:
         yield Slack(base, fake, clock, tickets)
@@ -463,11 +466,93 @@ def test_a_typed_eta_is_read_in_the_typers_zone_and_said_back(slack):
     if expected <= slack.clock():
         expected += timedelta(days=1)
     said = slack.command(f"update {number} eta:17:00 carrier engaged")
-    assert said.text == ""
+    # 17:00 in London is 24h away: LiveOps owes a P1 an update every 4h, so it asks first.
+    assert said.ephemeral().startswith(f"This ETA puts off SLA-{number}'s *Next update* by 20h")
+    assert f"read as {expected:%a %d %b} 17:00 (Europe/London)" in json.dumps(said.json)
+    assert slack.events_of(number, "update_posted") == []
+    post_it = control(said.json, "sla_update_confirm")
+    answered = slack.fake.response_url("confirm")
+    click = slackreq.button("sla_update_confirm", post_it["value"])
+    assert slack.send(ephemeral_click(click, "1.5", response_url=answered)).status == 200
+    slack.wait_thread(number, 3)
     [posted] = slack.events_of(number, "update_posted")
     assert datetime.fromisoformat(posted.after["eta"]) == expected
-    [back] = [c for c in slack.fake.wait_for("response_url") if "read as" in str(c.args)]
-    assert f"read as {expected:%a %d %b} 17:00 (Europe/London)" in back.args["text"]
+    assert posted.after["text"] == "carrier engaged"
+    [replaced] = [c for c in slack.fake.wait_for("response_url") if "Posted" in str(c.args)]
+    assert replaced.args["replace_original"] in (True, "true")
+
+
+def test_the_update_form_warns_of_a_postponing_eta_and_posts_it_when_posted_again(slack):
+    number = slack.open("p1 all calls dropping")
+    assert slack.command(f"ack {number}").text == ""
+    slack.wait_thread(number, 2)
+    assert slack.click_on_card(number, "sla_update").status == 200
+    [opened] = slack.fake.wait_for("views.open")
+    form = opened.args["view"]
+    eta = int((slack.clock() + timedelta(hours=19)).timestamp())
+    values = {
+        "text": {"value": slackreq.plain_text_value("Vendor fix lands tomorrow")},
+        "eta": {"value": {"type": "datetimepicker", "selected_date_time": eta}},
+        "workaround": {"value": {"type": "checkboxes", "selected_options": []}},
+    }
+    view_id = opened.response["view"]["id"]
+
+    def post(metadata: str) -> Answer:
+        return slack.submit("sla_update", values, view_id=view_id, private_metadata=metadata)
+
+    warned = post(form["private_metadata"]).json
+    assert warned["response_action"] == "update"
+    again = warned["view"]
+    assert view_errors(again) == []
+    words = json.dumps(again["blocks"], ensure_ascii=False)
+    assert f"This ETA puts off SLA-{number}'s *Next update* by 15h" in words
+    assert "(owed every 4h)" in words and "Post it again to confirm" in words
+    # What was typed is kept.
+    assert "Vendor fix lands tomorrow" in words and f'"initial_date_time": {eta}' in words
+    assert slack.events_of(number, "update_posted") == []
+
+    assert (post(again["private_metadata"]).text) == ""
+    slack.wait_thread(number, 3)
+    [posted] = slack.events_of(number, "update_posted")
+    assert datetime.fromisoformat(posted.after["eta"]).timestamp() == eta
+
+
+def test_cancel_leaves_a_postponing_update_unposted(slack):
+    number = slack.open("p1 all calls dropping")
+    asked = slack.command(f"update {number} eta:+30h fix after the weekend")
+    assert "puts off" in asked.ephemeral()
+    answered = slack.fake.response_url("cancel")
+    click = slackreq.button("sla_update_cancel", "cancel")
+    assert slack.send(ephemeral_click(click, "1.5", response_url=answered)).status == 200
+    [told] = [c for c in slack.fake.wait_for("response_url") if "Not posted" in str(c.args)]
+    assert told.args["replace_original"] in (True, "true")
+    assert slack.events_of(number, "update_posted") == []
+
+
+def test_a_release_the_customer_agreed_becomes_the_resolution_due_date_on_the_card(slack):
+    # Seed 000 (LeadSquared): "Medium - 3 | 10 business days, or specific release".
+    slack.fake.users[REPORTER] = {"tz": "Asia/Kolkata"}
+    number = slack.open("policy:leadsquared medium export partially failing")
+    assert slack.command(f"ack {number}").text == ""
+    slack.wait_thread(number, 2)
+    said = slack.command(f"release {number} 2027-01-20 Priya (Acme IT), by e-mail")
+    assert said.text == ""
+    [event] = slack.events_of(number, "release_agreed")
+    assert event.actor == REPORTER and event.after["agreed_by"] == "Priya (Acme IT), by e-mail"
+    # A bare date is by the end of that day, in the typer's zone.
+    release = datetime(2027, 1, 21, tzinfo=ZoneInfo("Asia/Kolkata"))
+    assert datetime.fromisoformat(event.after["release_at"]) == release
+    note = slack.wait_thread(number, 3)[-1]
+    assert "recorded a release agreed by Priya (Acme IT), by e-mail" in note
+    assert f"<!date^{int(release.timestamp())}^" in note  # "Resolution now due …"
+    card = " ".join(texts(slack.card(number)))
+    assert "the release agreed by Priya (Acme IT), by e-mail" in card
+    # A policy whose resolution allows no release says what to do instead.
+    urgent = slack.open("policy:leadsquared urgent the service is down")
+    refused = slack.command(f"release {urgent} 2027-01-20 Priya").text
+    assert "post the date as an ETA" in refused
+    assert "Which date, and who agreed it?" in slack.command(f"release {number} 2027-01-20").text
+    assert "can't read the release date" in slack.command(f"release {number} soon Priya").text
 
 
 def test_open_records_when_the_customer_reported_and_times_the_opening(slack):
@@ -800,6 +885,7 @@ def test_every_button_on_the_card(slack):
     progress = json.dumps(slack.card(number)["blocks"], ensure_ascii=False)
     assert f"ETA <!date^{int(eta.timestamp())}^" in progress
     assert ":memo: Last update <!date^" in progress and "workaround in place since" in progress
+    assert "“Carrier is rerouting *EU* trunks”" in progress  # what it said, beside it
 
     # An empty update is refused next to its field; the form stays open.
     values["text"] = {"value": slackreq.plain_text_value("  ")}
@@ -930,7 +1016,15 @@ def test_read_only_commands_answer_ephemerally(slack):
     assert listed.ephemeral() == "2 open tickets"
     queue = json.dumps(listed.json["blocks"])
     assert queue.index("SLA-1") < queue.index("SLA-2")  # most urgent first
-    assert "left" in queue or "in 1h" in queue
+    assert "First response due <!date^" in queue
+    # Each line links to its card (the workspace's domain asked once, not once a line).
+    for number in (1, 2):
+        channel, ts = slack.card_of(number)
+        link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        assert f"*<{link}|SLA-{number}>*" in queue
+    assert len(slack.fake.calls_to("team.info")) == 1
+    calls = len(slack.fake.calls)
+    assert slack.command("list").ephemeral() == "2 open tickets"  # the domain is kept
 
     for text in ("show 1", "show SLA-1", "info sla-1", "1", "SLA-1", "#1"):
         shown = slack.command(text)
@@ -1108,6 +1202,168 @@ def test_the_card_is_posted_after_slack_refuses_once(slack, status):
     assert slack.ticket(1).message_ts == second.response["ts"]
 
 
+# -- an agent's day ------------------------------------------------------------------------------
+
+AGENT = "U0042"  # works from Tokyo; LiveOps's contract runs in Los Angeles
+# What would stop being true on a card drawn once: a span counted from the drawing, or a raw
+# instant in one zone (issue 18).
+STALE = re.compile(r"\d+[dhm] (left|ago)\b|\bin \d+[dhm]\b|\d{4}-\d\d-\d\d \d\d:\d\d|\bUTC\b")
+
+
+def test_an_agents_day_reads_true_at_every_step(slack):
+    """Issue 18's day in the life, through signed requests to the real app and the fake Slack:
+    open by text (classified) and by form, acknowledge, update with an ETA typed in another
+    zone, wait, resume, change severity, resolve, reopen with a reason, close; at each step,
+    what the channel's card and thread, the typer's ephemeral answer and the Home tab say."""
+    slack.fake.users[AGENT] = {"tz": "Asia/Tokyo"}
+    clock = slack.clock
+    card_text = lambda n: json.dumps(slack.card(n)["blocks"], ensure_ascii=False)  # noqa: E731
+
+    def at(when: datetime) -> str:
+        return f"<!date^{int(when.timestamp())}^"
+
+    # 09:00 in Los Angeles: a customer's calls fail; the reporter types it, no severity.
+    opened = clock()
+    one = slack.open("all calls are failing, system unavailable")
+    assert header(slack.card(one)).startswith(f"SLA-{one} · P1 — Critical")
+    assert f"*First response* — due {at(opened + timedelta(hours=1))}" in card_text(one)
+    assert slack.thread(one) == [
+        f"<@{REPORTER}> opened SLA-{one} as *P1 — Critical* under the liveops policy."
+    ]
+
+    # A second problem, by the form: `/sla open p3` opens it with P3 chosen.
+    assert slack.command("open p3").text == ""
+    [form_opened] = slack.fake.wait_for("views.open")
+    form = form_opened.args["view"]
+    severity = {b["block_id"]: b for b in form["blocks"]}["severity"]["element"]
+    assert severity["initial_option"]["value"] == "liveops:p3"
+    values = {
+        "title": {"value": slackreq.plain_text_value("Export button greyed out")},
+        "severity": {"value": slackreq.selected_option_value("liveops:p3")},
+        "policy": {"value": slackreq.selected_option_value("liveops")},
+        "description": {"value": slackreq.plain_text_value("")},
+    }
+    answer = slack.submit(
+        "sla_open",
+        values,
+        view_id=form_opened.response["view"]["id"],
+        private_metadata=form["private_metadata"],
+        title="Open a ticket",
+    )
+    assert (answer.status, answer.text) == (200, "")
+    two = one + 1
+    slack.wait_thread(two, 1)
+    assert header(slack.card(two)).startswith(f"SLA-{two} · P3 — Low · Export button greyed out")
+
+    # 09:05: the agent acknowledges on the card and owns it.
+    clock.advance(minutes=5)
+    assert slack.click_on_card(one, "sla_ack", user_id=AGENT).status == 200
+    assert slack.wait_thread(one, 2)[-1] == f"<@{AGENT}> acknowledged SLA-{one} and owns it."
+    slack.fake.wait_for("chat.update", 1)
+    card = card_text(one)
+    assert f"*Owner*\\n<@{AGENT}>" in card and "*First response* — met ✓" in card
+    assert "sla_ack" not in action_ids(slack.card(one))
+
+    # 09:10: an update with an ETA typed in Tokyo's time: 04:00 there is 11:00 here.
+    clock.advance(minutes=5)
+    eta = datetime(2026, 11, 24, 4, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    said = slack.command(f"update {one} eta:04:00 carrier rerouting EU trunks", user_id=AGENT)
+    assert said.text == ""
+    [back] = [c for c in slack.fake.wait_for("response_url") if "read as" in str(c.args)]
+    assert back.args["text"] == "ETA '04:00' read as Tue 24 Nov 04:00 (Asia/Tokyo)."
+    assert slack.wait_thread(one, 3)[-1] == (
+        f"Update from <@{AGENT}> (ETA {at(eta)}{{date_short_pretty}} at {{time}}|Mon 23 Nov "
+        "11:00 PST>): carrier rerouting EU trunks"
+    )
+    slack.fake.wait_for("chat.update", 2)
+    card = card_text(one)
+    assert f":memo: Last update {at(clock())}" in card and f"ETA {at(eta)}" in card
+    assert "“carrier rerouting EU trunks”" in card
+
+    # Waiting on the customer: the clocks stop; Resume is offered.
+    clock.advance(minutes=10)
+    assert slack.command(f"wait {one} customer", user_id=AGENT).text == ""
+    assert slack.wait_thread(one, 4)[-1] == (
+        f"<@{AGENT}> set SLA-{one} to *Waiting on customer*. The clock is paused."
+    )
+    slack.fake.wait_for("chat.update", 3)
+    assert "paused: waiting on customer" in card_text(one)
+    assert "sla_resume" in action_ids(slack.card(one))
+
+    # An hour later the customer answers; the agent resumes on the card.
+    clock.advance(hours=1)
+    assert slack.click_on_card(one, "sla_resume", user_id=AGENT).status == 200
+    assert slack.wait_thread(one, 5)[-1] == f"<@{AGENT}> set SLA-{one} to *Open*."
+
+    # Fewer customers affected: P2.
+    clock.advance(minutes=5)
+    assert slack.command(f"sev {one} p2 only EU affected", user_id=AGENT).text == ""
+    note = slack.wait_thread(one, 6)[-1]
+    assert note.startswith(
+        f"<@{AGENT}> changed the severity from *P1 — Critical* to *P2 — High*: only EU "
+        "affected. Deadlines recomputed. Next update now due <!date^"
+    )
+    slack.fake.wait_for("chat.update", 5)
+    assert header(slack.card(one)).startswith(f"SLA-{one} · P2 — High")
+
+    # The agent's Home: their ticket, linked to its card; the queue at risk.
+    assert slack.event(slackreq.app_home_opened(AGENT)).status == 200
+    slack.fake.wait_for("views.publish")
+    home = json.dumps(slack.fake.home_view(AGENT)["blocks"], ensure_ascii=False)
+    mine = home[home.index("Your tickets") : home.index("At risk")]
+    channel, ts = slack.card_of(one)
+    link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    assert f"*<{link}|SLA-{one}>* · P2 — High" in mine and f"SLA-{two}" not in mine
+    risky = home[home.index("At risk") : home.index("by policy and severity")]
+    assert f"SLA-{one}" in risky and f"SLA-{two}" in risky
+
+    # Resolved on the card: Reopen and Close are offered.
+    clock.advance(minutes=30)
+    assert slack.click_on_card(one, "sla_resolve", user_id=AGENT).status == 200
+    assert slack.wait_thread(one, 7)[-1] == f"<@{AGENT}> resolved SLA-{one}."
+    slack.fake.wait_for("chat.update", 6)
+    assert {"sla_reopen", "sla_close"} <= set(action_ids(slack.card(one)))
+    assert "*Status*\\nResolved" in card_text(one)
+
+    # The reporter reopens it, saying why; the reason is in the thread and the audit trail.
+    clock.advance(minutes=20)
+    assert slack.command(f"reopen {one} still broken for the customer").text == ""
+    assert slack.wait_thread(one, 8)[-1] == (
+        f"<@{REPORTER}> reopened SLA-{one}: its clocks run again. "
+        "Why: still broken for the customer"
+    )
+    [reopened] = [
+        e for e in slack.events_of(one, "status_changed") if e.after.get("status") == "open"
+    ][-1:]
+    assert "still broken for the customer" in json.dumps(reopened.after)
+
+    # Fixed for good: resolved, then closed on the card (closing is for good: it asks first).
+    clock.advance(hours=1)
+    assert slack.command(f"resolve {one} patched the carrier config", user_id=AGENT).text == ""
+    slack.wait_thread(one, 9)
+    slack.fake.wait_for("chat.update", 8)
+    close = control(slack.card(one), "sla_close")
+    assert "cannot be reopened" in close["confirm"]["text"]["text"]
+    assert slack.click_on_card(one, "sla_close", user_id=AGENT).status == 200
+    assert slack.wait_thread(one, 10)[-1] == f"<@{AGENT}> closed SLA-{one}."
+    slack.fake.wait_for("chat.update", 9)
+    assert action_ids(slack.card(one)) == []
+    assert slack.ticket(one).status == "closed"
+
+    # Home again: nothing of theirs is open any more.
+    assert slack.event(slackreq.app_home_opened(AGENT)).status == 200
+    slack.fake.wait_for("views.publish", 2)
+    home = json.dumps(slack.fake.home_view(AGENT)["blocks"], ensure_ascii=False)
+    assert f"SLA-{one}" not in home[home.index("Your tickets") : home.index("At risk")]
+
+    # Nothing anyone read all day said something that would stop being true.
+    read = [c for c in slack.fake.calls if c.method in ("chat.postMessage", "chat.update")]
+    read += slack.fake.calls_to("views.publish")
+    for call in read:
+        for text in texts(call.args):
+            assert STALE.search(text) is None, text
+
+
 # -- App Home ----------------------------------------------------------------------------------
 
 
@@ -1137,6 +1393,9 @@ def test_app_home_opened_publishes_the_users_home_tab(slack):
     assert risky.index("SLA-1") < risky.index("SLA-2")  # closest to breach first
     assert "SLA-3" not in risky
     counted = words[words.index("by policy and severity") :]
+    # Each entry links to its card.
+    assert f"*<https://{TEAM_DOMAIN}.slack.com/archives/{CHANNEL}/p" in mine
+    assert "|SLA-1>* · P1" in risky
     assert "*leadsquared* (2) — urgent: 1 · low: 1" in counted
     assert "*liveops* (3) — p1: 1 · p2: 1 · p3: 1" in counted
 

@@ -194,15 +194,20 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
     assert announcement["text"].endswith(": datacentre flooded")
     text = words(announcement)
     assert f"<@{REPORTER}> declared an outage of *LeadPro product support* from <!date^" in text
-    assert "*force majeure*" in text
+    # Seed 001: "Service Credits will not be applicable for unavailability caused by Force
+    # Majeure" — the policy's force_majeure cause counts as downtime but earns no credit.
+    assert "Caused by *Force Majeure*: it counts as downtime but earns no service credit" in text
 
-    again = slack.command("outage start", channel_id=LEADPRO, user_id=STRANGER).ephemeral()
+    again = slack.command("outage start", channel_id=LEADPRO).ephemeral()
     assert "already running" in again and "/sla outage end" in again
+    for text in ("outage start", "outage end", "maintenance sat 22:00 2h upgrade"):
+        refused = slack.command(text, channel_id=LEADPRO, user_id=STRANGER).ephemeral()
+        assert refused.startswith("you may not ") and f"Ask <@{REPORTER}>" in refused
 
     slack.clock.advance(hours=2, minutes=5)
     assert slack.command("outage end power back", channel_id=LEADPRO).text == ""
     over = posted(slack, LEADPRO, "Outage of LeadPro product support over after 2h 5m")
-    assert "it lasted *2h 5m*" in words(over) and "Left out of uptime: force majeure" in words(over)
+    assert "it lasted *2h 5m*" in words(over) and "earns no service credit" in words(over)
 
     nothing = slack.command("outage end", channel_id=LEADPRO).ephemeral()
     assert "no outage of leadpro is running" in nothing
@@ -213,6 +218,40 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
     assert (row.started_at, row.ended_at) == (T0, T0 + timedelta(hours=2, minutes=5))
     assert (row.force_majeure, row.started_by, row.channel) == (True, REPORTER, LEADPRO)
     assert len(slack.fake.messages(LEADPRO)) == 2
+
+    # Seed 001: "LeadPro is not responsible for any downtime caused by general downtime to the
+    # host servers (AWS)": an outage started with that cause is left out of uptime.
+    assert slack.command("outage start cause:aws eu-west-1 down", channel_id=LEADPRO).text == ""
+    aws = posted(slack, LEADPRO, "Outage of LeadPro product support declared: eu-west-1 down")
+    assert "*General downtime of the host servers (AWS)*: it is left out of uptime" in words(aws)
+    assert slack.command("outage end", channel_id=LEADPRO).text == ""
+    unknown = slack.command("outage start cause:meteor", channel_id=LEADPRO).ephemeral()
+    assert "unknown cause 'meteor'" in unknown and "aws, force_majeure" in unknown
+
+
+def test_a_lead_corrects_a_tickets_downtime_and_the_thread_keeps_why(slack):
+    # Seed 001: "LeadPro is not responsible for any downtime caused by general downtime to the
+    # host servers (AWS)". A High ticket counts as downtime until a lead says what it was.
+    bind(slack, LEADPRO, "leadpro")
+    number = slack.open("high the platform is down", channel_id=LEADPRO)
+    refused = slack.command(
+        f"correct {number} cause:aws AWS incident", channel_id=LEADPRO, user_id=STRANGER
+    ).ephemeral()
+    assert "you may not correct the downtime of" in refused
+    said = slack.command(
+        f"correct {number} cause:aws AWS eu-west-2 incident", channel_id=LEADPRO, user_id=ADMIN
+    )
+    assert said.text == ""
+    note = slack.wait_thread(number, 2)[-1]
+    assert "corrected the downtime of" in note
+    assert "was caused by General downtime of the host servers (AWS)" in note
+    assert "Why: AWS eu-west-2 incident" in note
+    [event] = slack.events_of(number, "downtime_corrected")
+    assert (event.actor, event.after["cause"], event.after["counts"]) == (ADMIN, "aws", None)
+    not_one = slack.command(f"correct {number} not-outage a slow page", channel_id=LEADPRO)
+    assert "you may not" in not_one.ephemeral()  # the reporter is no lead
+    assert "Say why" in slack.command(f"correct {number} not-outage").ephemeral()
+    assert "which cause?" in slack.command(f"correct {number} because").ephemeral()
 
 
 @sqlite_only

@@ -26,6 +26,7 @@ from slabot.store.tables import PolicyVersion
 
 TABLES = {
     "channel_policies",
+    "oncall_overrides",
     "outages",
     "policy_versions",
     "slack_events",
@@ -49,6 +50,8 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0007",
         "0008",
         "0009",
+        "0010",
+        "0011",
     ]
 
     upgrade(blank_store)

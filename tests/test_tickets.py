@@ -30,6 +30,7 @@ from slabot.tickets import (
     Forbidden,
     Invalid,
     NotFound,
+    Postpones,
     SeverityUnclear,
     Tickets,
     queries,
@@ -568,6 +569,29 @@ def test_an_update_with_an_eta_also_stops_liveops_p2_elevation(tickets):
     assert "rule1:level_2" not in stages
     stored = events(tickets.store, ticket.id)[-1]
     assert stored.after["eta"] == (T0 + 10 * HOUR).isoformat()
+
+
+def test_an_eta_that_puts_off_an_update_beyond_its_period_asks_first(tickets):
+    """Issue 18: an ETA pushed a P1's next update out by 14h 56m without a word. LiveOps owes
+    a P1 an update every 4 hours: an ETA 20 hours away would skip four of them."""
+    ticket = open_liveops(tickets, "p1")
+    before = counts(tickets.store)
+    eta = T0 + 20 * HOUR
+    with pytest.raises(Postpones, match="puts off Next update by 15h") as refused:
+        tickets.post_update("T1", 1, "fix tomorrow", actor="UOWN", now=T0 + HOUR, eta=eta)
+    [put_off] = refused.value.postponed
+    assert (put_off.target, put_off.due, put_off.until) == ("update_every", T0 + 5 * HOUR, eta)
+    assert (put_off.by, put_off.every) == (15 * HOUR, 4 * HOUR)
+    assert counts(tickets.store) == before  # nothing written
+
+    # Confirmed, it is posted, and the next update is owed at the ETA.
+    view = tickets.post_update(
+        "T1", 1, "fix tomorrow", actor="UOWN", now=T0 + HOUR, eta=eta, confirmed=True
+    )
+    assert view.schedule.deadline("update_every").due == eta
+    assert events(tickets.store, ticket.id)[-1].after["eta"] == eta.isoformat()
+    # An ETA within a period of the usual deadline asks nothing.
+    tickets.post_update("T1", 1, "nearly", actor="UOWN", now=T0 + 2 * HOUR, eta=T0 + 9 * HOUR)
 
 
 @pytest.mark.parametrize(

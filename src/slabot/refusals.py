@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .sla.classify import Classification
+    from .sla.postponements import Postponement
 
 
 class TicketError(Exception):
@@ -43,3 +44,13 @@ class SeverityUnclear(TicketError):
     @property
     def candidates(self) -> tuple[str, ...]:
         return self.classification.candidates
+
+
+class Postpones(TicketError):
+    """The change would put off a contract duty by more than its own period: nothing was
+    written; the caller asks the person to confirm (and says what it postpones), then repeats
+    the change confirmed."""
+
+    def __init__(self, message: str, postponed: tuple[Postponement, ...]):
+        super().__init__(message)
+        self.postponed = postponed

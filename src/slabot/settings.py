@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     slabot_policies: Path = Path("policies")
     slabot_default_policy: str | None = None
+    # The deployment's team file: leads, on-call rotations and who may do what (none: no
+    # rotations, no leads).
+    slabot_team: Path | None = None
     # Slack user IDs who may always change severity, resolve and close, whatever the policy.
     slabot_admins: Annotated[tuple[str, ...], NoDecode] = Field(default=())
     # Every command's log lines: their level (unset: INFO for `serve` and `clock`, WARNING for

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..sla import format_duration
+from ..sla import Target, format_duration
 from ..sla.schedule import TARGET_LABELS
 from .common import add_ticket_arguments, instant, iso, pause, policy_from, severity_key, shown
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         for opened, dues in results:
             row = {"opened": iso(opened, tz), "severity": severity, "policy": policy.name}
             row.update((t, iso(due, tz)) for t, due in zip(TARGETS_SHOWN, dues, strict=True))
-            row["update_every"] = format_duration(every.within) if every else None
+            row["update_every"] = None if every is None else _spelled(every)
             print(json.dumps(row))
         return 0
     header = ["Opened", "Severity", *(TARGET_LABELS[t] for t in TARGETS_SHOWN)]
@@ -54,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
     for line in [header, *table]:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
     if every:
-        owed = policy.duration_words(every.within, every.clock)
+        owed = policy.target_words(every)
         print(f"Updates are owed every {owed} after the first response.")
     return 0
+
+
+def _spelled(target: Target) -> str:
+    """A target's time as the policy spells it, for machines: ``4h``, ``1 business day``."""
+    return target.within.spelling if target.in_business_days else format_duration(target.within)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
+from ..oncall import team_from
 from ..policies import PolicyBook
 from ..sla import PolicyError
 from ..store import Store, StoreError
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
         routes = RoutesFile(settings.mail_routes)
+        team = team_from(settings.slabot_team)
     except (StoreError, PolicyError, RoutesError) as exc:
         raise CliError(str(exc), code=2) from None
     named = {r.policy for r in routes().senders.values() if r.policy}
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             code=2,
         )
     reach(store, lambda: upgrade(store))
-    tickets = use_cases(settings, store, policies)
+    tickets = use_cases(settings, store, policies, team)
     reader = MailReader(
         tickets,
         routes,

@@ -124,6 +124,18 @@ def _uptime(up: UptimeReport | None, policy: Policy) -> dict[str, Any] | None:
         "unplanned_allowance_minutes": _minutes(up.allowance),
         "allowance_exceeded": up.allowance_exceeded,
         "downtime": [_spell(spell, policy.tz) for spell in up.downtime],
+        "credit_uptime_percent": round(100 * up.credit_uptime, 4),
+        "excluded": [
+            {
+                "start": left.start.astimezone(policy.tz).isoformat(),
+                "end": left.end.astimezone(policy.tz).isoformat(),
+                "minutes": _minutes(left.end - left.start),
+                "why": left.why,
+                "left_out_of": left.scope,
+                "source": left.note,
+            }
+            for left in up.excluded
+        ],
     }
 
 
@@ -354,6 +366,13 @@ def _markdown(label: str, now: datetime, reports: list[Report]) -> None:
                 f"{up.minutes:,} minutes down (outage tickets, recorded outages and "
                 f"maintenance without due notice; {up.excluded_minutes} minutes left out)."
             )
+            for left in up.excluded:
+                of = "uptime and credits" if left.scope == "uptime" else "credits"
+                source = f" ({left.note})" if left.note else ""
+                print(
+                    f"- Left out of {of}: {shown(left.start, tz)} for "
+                    f"{_duration(left.end - left.start)}{source}: {left.why}."
+                )
             if policy.uptime and policy.uptime.credits:
                 print(f"Service credit: {100 * up.credit:g}%.")
             _spells_markdown(up, tz)

@@ -8,6 +8,7 @@ import gc
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ..oncall import team_from
 from ..ops.metrics import Metrics
 from ..ops.observers import ClockWatch, count_slack_calls, request_metrics
 from ..ops.probes import Heartbeat, Readiness, ops_routes, serve_in_background
@@ -53,10 +54,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
+        team = team_from(settings.slabot_team)
     except (StoreError, PolicyError) as exc:
         raise CliError(str(exc), code=2) from None
     reach(store, lambda: upgrade(store))
-    tickets = use_cases(settings, store, policies)
+    tickets = use_cases(settings, store, policies, team)
     if settings.slabot_default_policy:
         try:
             policies.get(settings.slabot_default_policy)
@@ -95,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
 
     publisher = Publisher(client, tickets)
     app = create_app(settings, client, tickets=tickets, publisher=publisher)
-    team = identity.get("team_id") if identity else None
+    workspace = identity.get("team_id") if identity else None
     try:
-        hooks = serve_hooks(settings, tickets, publisher, team)
+        hooks = serve_hooks(settings, tickets, publisher, workspace)
     except HooksError as exc:
         raise CliError(str(exc), code=2) from None
     heartbeat = None if args.no_clock else Heartbeat(TICK)
@@ -116,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
         from ..clock.runner import build, schedule
 
         watch = ClockWatch(metrics, heartbeat)
-        schedule(build(settings, store, policies, watch=watch), TICK, background=True).start()
+        clock = build(settings, store, policies, watch=watch, team=team)
+        schedule(clock, TICK, background=True).start()
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
     if server is None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

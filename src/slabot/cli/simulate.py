@@ -79,12 +79,11 @@ def run(args: argparse.Namespace) -> int:
     print("\nDeadlines")
     if not now.deadlines:
         print("  none: this severity has no timed target")
+    targets = policy.severity(severity).targets
     for d in now.deadlines:
         met = f", met {shown(d.met_at, tz)}" if d.met_at else ""
-        print(
-            f"  {d.label:<15} {shown(d.due, tz):<28} "
-            f"{policy.duration_words(d.within, d.clock)} on {d.clock}{met}"
-        )
+        words = policy.target_words(getattr(targets, d.target), d.within)
+        print(f"  {d.label:<15} {shown(d.due, tz):<28} {words} on {d.clock}{met}")
         if d.clause:
             print(f"{'':<18}“{d.clause}”")
     print(f"\nTimeline to {shown(until, tz)}, if nobody acts")

@@ -15,13 +15,15 @@ from .errors import CliError
 if TYPE_CHECKING:
     from ..policies import PolicyBook
     from ..settings import Settings
+    from ..sla.oncall import Team
     from ..tickets import Tickets
 
 T = TypeVar("T")
 
 
-def use_cases(settings: Settings, store: Store, policies: PolicyBook) -> Tickets:
-    """The ticket use cases as a service process runs them: its admins, its default policy."""
+def use_cases(settings: Settings, store: Store, policies: PolicyBook, team: Team) -> Tickets:
+    """The ticket use cases as a service process runs them: its admins, its default policy,
+    its team (rotations, leads, roles)."""
     from ..tickets import Tickets
 
     return Tickets(
@@ -29,6 +31,7 @@ def use_cases(settings: Settings, store: Store, policies: PolicyBook) -> Tickets
         policies,
         admins=settings.slabot_admins,
         default_policy=settings.slabot_default_policy,
+        team=team,
     )
 
 

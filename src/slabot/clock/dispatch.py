@@ -55,6 +55,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from ..notify import Delivery, DeliveryFailed, Doubt, Notifier, Receipt
+from ..oncall.overrides import overrides_in
 from ..sla.schedule import Timer as Owed
 from ..store import Store
 from ..store.tables import Ticket, Timer
@@ -152,6 +153,7 @@ class _Batch:
 @dataclass(frozen=True)
 class _Claim:
     timer: Timer  # the row as it was before this claim
+    paged: tuple[str, ...] | None = None  # a page: whom it reaches (see `Dispatcher._paged`)
 
     @property
     def doubt(self) -> Doubt | None:
@@ -241,7 +243,8 @@ class Dispatcher:
         if self._since is None:
             self._since = now
         claims = self._claim(now)
-        return _Batch(now, claims, self._views(claims, now) if claims else {})
+        views = self._views(claims, now) if claims else {}
+        return _Batch(now, self._paged(claims, views), views)
 
     def _finish(self, batch: _Batch, done: list[_Done]) -> TickReport:
         """Record what a batch came to; then tell the channels of dead timers, and redraw
@@ -290,13 +293,16 @@ class Dispatcher:
         ticket as they become free (one task a thread, not one a ticket: a burst is thousands)."""
         views, now = batch.views, batch.now
         found = self._recover(batch)
+        shared = self._together(batch)
         grouped: dict[int, list[_Claim]] = {}  # in due order, as claimed
         for claim in batch.claims:
             grouped.setdefault(claim.timer.ticket_id, []).append(claim)
         tickets = list(grouped.values())
         workers = min(self.workers, len(tickets))
         if workers <= 1:
-            return [d for claims in tickets for d in self._perform(claims, views, now, found)]
+            return [
+                d for claims in tickets for d in self._perform(claims, views, now, found, shared)
+            ]
         queue = iter(tickets)
         lock = threading.Lock()
 
@@ -307,7 +313,7 @@ class Dispatcher:
                     claims = next(queue, None)
                 if claims is None:
                     return done
-                done += self._perform(claims, views, now, found)
+                done += self._perform(claims, views, now, found, shared)
 
         with ThreadPoolExecutor(workers, "slabot-tick") as pool:
             parts = [pool.submit(work) for _ in range(workers)]
@@ -330,23 +336,45 @@ class Dispatcher:
             return {d.timer.id: failed for d in doubtful}  # type: ignore[misc]
         return {d.timer.id: found.get(d.key, frozenset()) for d in doubtful}  # type: ignore[misc]
 
+    def _together(self, batch: _Batch) -> dict[str, Receipt]:
+        """Parts the batch's pages share, sent once (one DM to a person several pages reach),
+        by timer key. Only pages owed now with nothing in doubt: the others go alone."""
+        pages = []
+        for claim in batch.claims:
+            timer, view = claim.timer, batch.views[claim.timer.ticket_id]
+            if timer.kind != "page" or claim.doubt is not None:
+                continue
+            owed = _still_owed(timer, view)
+            if not isinstance(owed, str) and owed.due_at <= batch.now:
+                pages.append(self._delivery(claim, batch.views, batch.now))
+        if len(pages) < 2:
+            return {}
+        try:
+            return self.notifier.together(pages)
+        except Exception:  # a bug: each page then goes alone, as it would anyway
+            log.exception("sending %d pages together failed", len(pages))
+            return {}
+
     def _perform(
         self,
         claims: list[_Claim],
         views: dict[int, TicketView],
         now: datetime,
         found: dict[int, frozenset[str] | DeliveryFailed],
+        shared: dict[str, Receipt],
     ) -> list[_Done]:
         """One ticket's claimed timers, in order; after one that must be retried, the rest of
         the ticket's wait behind it."""
         done: list[_Done] = []
         retrying = False
         for claim in claims:
-            if retrying:  # what it had in doubt stays so
-                held = _carried(self._delivery(claim, views, now))
+            if retrying:  # what it had in doubt stays so, and what went out together is done
+                waiting = self._delivery(claim, views, now)
+                sent = shared.get(waiting.key, {})
+                held = _carried(replace(waiting, done=waiting.done | set(sent)))
                 done.append(_Done("held", self._unclaim(claim.timer, detail=held)))
                 continue
-            done.append(self._run(claim, views, now, found.get(claim.timer.id)))
+            done.append(self._run(claim, views, now, found.get(claim.timer.id), shared))
             retrying = done[-1].outcome == "retried"
         return done
 
@@ -427,6 +455,35 @@ class Dispatcher:
             rows = list(session.exec(select(Ticket).where(Ticket.id.in_(ids))))  # type: ignore[union-attr]
         return {view.ticket.id: view for view in self.tickets.views(rows, now)}  # type: ignore[misc]
 
+    def _paged(self, claims: list[_Claim], views: dict[int, TicketView]) -> list[_Claim]:
+        """Each page with whom it reaches: its level's contacts and whoever was on call in
+        the level's rotation at the page's due time (not at ``now``: a page retried or sent
+        late goes to the same people, so parts done and in doubt keep their names)."""
+        pages = [c for c in claims if c.timer.kind == "page" and c.timer.level]
+        if not pages or not self.tickets.team.rotations:
+            return claims
+        workspaces = {views[c.timer.ticket_id].ticket.workspace for c in pages}
+        since = min(c.timer.due_at for c in pages)
+        with self.store.reading() as session:
+            overrides = {ws: overrides_in(session, ws, since) for ws in workspaces}
+        paged = []
+        for claim in claims:
+            view = views[claim.timer.ticket_id]
+            escalation, level = view.policy.escalation, claim.timer.level
+            if claim.timer.kind != "page" or escalation is None or level is None:
+                paged.append(claim)
+                continue
+            try:
+                spec = escalation.level(level)
+            except KeyError:  # a level a newer policy version dropped
+                paged.append(claim)
+                continue
+            whom = self.tickets.team.paged(
+                spec, claim.timer.due_at, overrides[view.ticket.workspace]
+            )
+            paged.append(replace(claim, paged=whom))
+        return paged
+
     # -- perform ----------------------------------------------------------------------------
 
     def _delivery(self, claim: _Claim, views: dict[int, TicketView], now: datetime) -> Delivery:
@@ -438,6 +495,7 @@ class Dispatcher:
             late=self._late(timer, now),
             done=frozenset(timer.detail.get("done") or ()),
             doubt=claim.doubt,
+            paged=claim.paged,
         )
 
     def _run(
@@ -446,9 +504,11 @@ class Dispatcher:
         views: dict[int, TicketView],
         now: datetime,
         found: frozenset[str] | DeliveryFailed | None,
+        shared: dict[str, Receipt] | None = None,
     ) -> _Done:
         """Perform one claimed timer; ``found`` is what was found of its parts in doubt (a
-        failure: nobody could tell yet, so nothing is sent; None: nothing was in doubt)."""
+        failure: nobody could tell yet, so nothing is sent; None: nothing was in doubt);
+        ``shared``, by timer key, the parts sent together with other timers this tick."""
         timer = claim.timer
         delivery = self._delivery(claim, views, now)
         if isinstance(found, DeliveryFailed):
@@ -456,6 +516,10 @@ class Dispatcher:
         if found is not None:  # the doubt is settled: what was found is done, the rest is not
             delivery = replace(delivery, done=delivery.done | found, doubt=None)
         receipt: Receipt = dict.fromkeys(sorted(found or ()), "found")
+        together = (shared or {}).get(delivery.key, {})
+        if together:
+            delivery = replace(delivery, done=delivery.done | set(together))
+            receipt.update(together)
         try:
             if found is not None and self.notifier.delivered(delivery):
                 return self._fired(delivery, receipt)

@@ -68,10 +68,16 @@ def nudge(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Me
 
 
 def page(
-    view: TicketView, timer: Timer, now: datetime, late: str | None, whom: str | None
+    view: TicketView,
+    timer: Timer,
+    now: datetime,
+    late: str | None,
+    whom: str | None,
+    link: str | None = None,
 ) -> Message:
     """A page to the timer's level. ``whom``: the mentions for the ticket's thread (None in
-    a direct message, which already reaches its one reader)."""
+    a direct message, which already reaches its one reader). ``link``: the card's permalink,
+    for a copy read away from the card (a DM, another channel)."""
     level = level_label(view, timer)
     lines = [
         f":rotating_light: Page to *{escape(level)}*: {ticket_text(view)}{_late(late)}",
@@ -80,8 +86,28 @@ def page(
     ]
     if whom:
         lines.append(whom)
+    if link:
+        lines.append(f"<{escape(link)}|Open {view.ticket.ref} and its thread>")
     value = f"{view.ticket.number}:{timer.level}"
     return _message(lines, timer, [_button("I'm on it", PAGE_ACK, value, primary=True)])
+
+
+def pages_together(pages: list[Message]) -> Message:
+    """Several pages for one person in one message: each page's own blocks, one after the
+    other (each button keeps its value, so it answers its own page; block ids are numbered,
+    as Slack wants them unique in a message). At most 12 pages fit Slack's 50 blocks."""
+    blocks: list[Block] = [
+        {"type": "section", "text": mrkdwn(f":rotating_light: {len(pages)} pages for you:")}
+    ]
+    for i, message in enumerate(pages):
+        if i:
+            blocks.append({"type": "divider"})
+        for block in message.blocks:
+            if block.get("block_id"):
+                block = {**block, "block_id": f"{block['block_id']}_{i}"}
+            blocks.append(block)
+    text = "\n\n".join(message.text for message in pages)
+    return Message(truncate(f"{len(pages)} pages for you:\n{text}", FALLBACK_MAX), blocks)
 
 
 def follow_up(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
@@ -218,12 +244,18 @@ def _waiting_since(timer: Timer) -> datetime | None:
 
 def _to(view: TicketView, words: str) -> str:
     """``words`` addressed to whose turn it is: the owner; while nobody owns the ticket, the
-    first escalation level's people and groups (the matrix's support team), saying so; never
+    people and groups of the support level it was routed to, or else of the first escalation
+    level (the matrix's support team), saying so; never
     the whole channel (``@channel`` on every reminder teaches a channel to mute the bot)."""
     if view.ticket.owner:
         return f"{mention(view.ticket.owner)} {words}"
     escalation = view.policy.escalation
-    contacts = escalation.levels[0].contacts if escalation and escalation.levels else ()
+    contacts: tuple[str, ...] = ()
+    if escalation and escalation.levels:
+        # the level the ticket was routed to (LeadPro's Level 1, 2, 3), else the front line
+        routed = view.schedule.support_level
+        known = routed is not None and routed in {level.key for level in escalation.levels}
+        contacts = (escalation.level(routed) if known else escalation.levels[0]).contacts  # type: ignore[arg-type]
     people = " ".join(mention(c) for c in contacts if not c.startswith(("C", "#")))
     unowned = f"{words} (nobody owns it yet)"
     return f"{people} {unowned}" if people else unowned[0].upper() + unowned[1:]

@@ -30,6 +30,7 @@ from ..notify.slack import SlackNotifier, make_clock_client
 from ..ops.observers import ClockWatch, ObservedNotifier, PagerCalls, count_slack_calls
 from ..policies import PolicyBook
 from ..settings import Settings
+from ..sla.oncall import Team
 from ..store import Store
 from ..tickets import SYSTEM, Tickets
 from .dispatch import LEASE, WORKERS, Dispatcher, TickReport
@@ -133,6 +134,7 @@ def build(
     batch: int = 200,
     workers: int = WORKERS,
     watch: ClockWatch | None = None,
+    team: Team | None = None,
 ) -> Clock:
     """The production clock: Slack and the pagers as notifiers, the system actor as admin;
     with ``watch``, counted in its metrics and beating its heartbeat."""
@@ -141,6 +143,7 @@ def build(
         policies,
         admins={*settings.slabot_admins, SYSTEM},
         default_policy=settings.slabot_default_policy,
+        team=team,
     )
     slack = make_clock_client(settings)  # one pool of connections for both duties
     if watch is None:

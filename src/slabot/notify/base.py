@@ -58,6 +58,9 @@ class Delivery:
     late: str | None = None
     done: frozenset[str] = frozenset()
     doubt: Doubt | None = None
+    # A page: whom it reaches, worked out by the clock for its due time (the level's contacts
+    # and whoever was on call then); None: the level's contacts.
+    paged: tuple[str, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -105,6 +108,12 @@ Recovery = dict[str, frozenset[str] | DeliveryFailed]
 
 
 class Notifier(Protocol):
+    def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
+        """Send once the parts several of a tick's deliveries share (one DM to a person paged
+        by several), and say, by delivery key, which parts that did for each: `send` then
+        skips them. Anything that failed is left to each delivery's own `send`."""
+        ...
+
     def send(self, delivery: Delivery) -> Receipt:
         """Perform every part not in ``delivery.done``; raise `DeliveryFailed` if one fails."""
         ...
@@ -146,6 +155,13 @@ class Fanout:
         if failures:
             raise DeliveryFailed.combined(failures, frozenset(receipt))
         return receipt
+
+    def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
+        shared: dict[str, Receipt] = {}
+        for notifier in self.notifiers:
+            for key, receipt in notifier.together(deliveries).items():
+                shared.setdefault(key, {}).update(receipt)
+        return shared
 
     def recover(self, deliveries: Sequence[Delivery]) -> Recovery:
         """What every notifier found; a delivery one of them could not look for waits."""

@@ -63,6 +63,10 @@ class Pagers:
             raise DeliveryFailed.combined(failures, frozenset(receipt))
         return receipt
 
+    def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
+        """Nothing shared: each page is its own incident, folded by its own key."""
+        return {}
+
     def recover(self, deliveries: Sequence[Delivery]) -> Recovery:
         """Nothing to look for: pagers cannot be asked, and fold a repeat by the timer's key."""
         return {}

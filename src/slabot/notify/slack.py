@@ -3,9 +3,11 @@
 * A reminder, nudge, follow-up or lifecycle note is a reply in the ticket's card thread that
   mentions the owner (the first escalation level while nobody owns it); a ticket without a
   channel gets a direct message to its owner instead.
-* A page is a direct message to each person of the level (``U…``), a post in each channel of
-  the level (``C…`` or ``#name``), a reply in the ticket's thread mentioning all of them (user
-  groups, ``S…``, are reached through that mention), and an update of the card.
+* A page is a direct message to each person of the level (``U…``, and whoever is on call in its
+  rotation when the page is due: `Delivery.paged`), a post in each channel of the level
+  (``C…`` or ``#name``), a reply in the ticket's thread mentioning all of them (user
+  groups, ``S…``, are reached through that mention), and an update of the card. The direct
+  messages and channel posts link to the card (``chat.getPermalink``, asked once per card).
 
 Every message carries Slack message metadata naming its timer (event ``slabot_timer``), which
 is how `SlackNotifier.recover` finds out what had arrived of messages in doubt (a clock died
@@ -54,6 +56,7 @@ RETRYABLE_ERRORS = frozenset(
     {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 )
 CARD_KINDS = frozenset({"page", "auto_solve", "auto_close"})  # timers that change the card
+MAX_TOGETHER = 12  # pages in one message: each takes up to 4 of Slack's 50 blocks
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}|#[^\s#]+")
 
@@ -82,11 +85,46 @@ class SlackNotifier:
         self.client = client
         self._dms: dict[str, str] = {}  # user → DM channel, which never changes
         self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
+        self._links: dict[tuple[str, str], str] = {}  # a card → its permalink, which stays
+
+    def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
+        """One direct message per person for the pages of a tick that reach them: two or more
+        become one message listing each, recorded as part ``dm:U…`` of every one of them (its
+        metadata names them all, so a message in doubt is found for each). A failure leaves
+        each page to send its own (a duplicate risked, never a loss)."""
+        by_person: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            for contact in _contacts(delivery):
+                if _USER.fullmatch(contact) and f"dm:{contact}" not in delivery.done:
+                    by_person.setdefault(contact, []).append(delivery)
+        shared: dict[str, Receipt] = {}
+        for person, pages in by_person.items():
+            pages = pages[:MAX_TOGETHER]
+            if len(pages) < 2:
+                continue
+            message = messages.pages_together(
+                [
+                    messages.page(d.view, d.timer, d.now, d.late, None, self._permalink(d))
+                    for d in pages
+                ]
+            )
+            post = _Post(f"dm:{person}", person, None, message)
+            try:
+                ts = self._post(post, pages[0], also=[d.key for d in pages[1:]])
+            except DeliveryFailed as failure:
+                log.warning(
+                    "could not send %d pages to %s together: %s", len(pages), person, failure
+                )
+                continue
+            keys = [d.key for d in pages]
+            for delivery in pages:
+                shared.setdefault(delivery.key, {})[post.part] = {"ts": ts, "with": keys}
+        return shared
 
     def send(self, delivery: Delivery) -> Receipt:
         receipt: Receipt = {}
         try:
-            for post in self._posts(delivery):
+            for post in self._posts(delivery, linked=True):
                 if post.part not in delivery.done:
                     receipt[post.part] = self._post(post, delivery)
             if "card" not in delivery.done and self._updates_card(delivery):
@@ -153,11 +191,13 @@ class SlackNotifier:
 
     # -- what to post -----------------------------------------------------------------------
 
-    def _posts(self, delivery: Delivery) -> list[_Post]:
+    def _posts(self, delivery: Delivery, *, linked: bool = False) -> list[_Post]:
+        """What ``delivery`` posts, by part; ``linked``: with the card's permalink in copies
+        read away from it (only when sending: naming parts needs no call to Slack)."""
         view, timer, now, late = delivery.view, delivery.timer, delivery.now, delivery.late
         ticket = view.ticket
         if timer.kind == "page":
-            return list(self._page_posts(delivery))
+            return list(self._page_posts(delivery, linked))
         compose: dict[str, Callable[[], Message]] = {
             "reminder": lambda: messages.reminder(view, timer, now, late),
             "update_nudge": lambda: messages.nudge(view, timer, now, late),
@@ -172,7 +212,7 @@ class SlackNotifier:
             return [_Post(f"dm:{ticket.owner}", ticket.owner, None, message)]
         return []  # nowhere in Slack to say it; the timer still counts as performed
 
-    def _page_posts(self, delivery: Delivery) -> Iterator[_Post]:
+    def _page_posts(self, delivery: Delivery, linked: bool) -> Iterator[_Post]:
         view, timer = delivery.view, delivery.timer
         contacts = _contacts(delivery)
         # A level nobody staffs yet is paged in the thread without a mention: the whole
@@ -182,12 +222,35 @@ class SlackNotifier:
         if ticket.channel:
             thread = messages.page(view, timer, delivery.now, delivery.late, whom)
             yield _Post("thread", ticket.channel, ticket.message_ts, thread)
-        direct = messages.page(view, timer, delivery.now, delivery.late, None)
+        link = self._permalink(delivery) if linked and contacts else None
+        direct = messages.page(view, timer, delivery.now, delivery.late, None, link)
         for contact in contacts:
             if _USER.fullmatch(contact):
                 yield _Post(f"dm:{contact}", contact, None, direct)
             elif _CHANNEL.fullmatch(contact):
                 yield _Post(f"post:{contact}", contact, None, direct)
+
+    def _permalink(self, delivery: Delivery) -> str | None:
+        """The card's permalink (``chat.getPermalink``, once per card), or None: a page is
+        worth more than its link, so a failure to get one only leaves the link out."""
+        ticket = delivery.view.ticket
+        if not (ticket.channel and ticket.message_ts):
+            return None
+        card = (ticket.channel, ticket.message_ts)
+        if card not in self._links:
+            try:
+                answer = self._call(
+                    self.client.chat_getPermalink,
+                    delivery.now,
+                    "chat.getPermalink",
+                    channel=ticket.channel,
+                    message_ts=ticket.message_ts,
+                )
+            except DeliveryFailed as failure:
+                log.warning("no permalink for the card of %s: %s", ticket.ref, failure)
+                return None
+            self._links[card] = str(answer["permalink"])
+        return self._links[card]
 
     def _updates_card(self, delivery: Delivery) -> bool:
         ticket = delivery.view.ticket
@@ -206,8 +269,12 @@ class SlackNotifier:
             and not post.to.startswith("#")
         )
 
-    def _post(self, post: _Post, delivery: Delivery) -> str:
+    def _post(self, post: _Post, delivery: Delivery, also: Sequence[str] = ()) -> str:
+        """Post ``post`` for ``delivery`` (and the timers ``also`` names, sent with it)."""
         channel = self._channel(post, delivery.now)
+        payload: dict[str, Any] = {"timer": delivery.key}
+        if also:
+            payload["timers"] = [delivery.key, *also]
         posted = self._call(
             self.client.chat_postMessage,
             delivery.now,
@@ -217,7 +284,7 @@ class SlackNotifier:
             thread_ts=post.thread_ts,
             text=post.message.text,
             blocks=post.message.blocks,
-            metadata={"event_type": EVENT_TYPE, "event_payload": {"timer": delivery.key}},
+            metadata={"event_type": EVENT_TYPE, "event_payload": payload},
         )
         return str(posted["ts"])
 
@@ -268,7 +335,8 @@ class SlackNotifier:
                 # it, a missing scope): sending again risks a duplicate, never a loss.
                 log.warning("cannot read %s to look for messages in doubt: %s", channel, failure)
                 return keys
-            keys.update(filter(None, map(_timer_named, page.get("messages") or [])))
+            for message in page.get("messages") or []:
+                keys.update(_timers_named(message))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return keys
@@ -320,15 +388,20 @@ def _may_have_arrived(exc: OSError) -> bool:
     return isinstance(exc, Unanswered) or not isinstance(exc, URLError)
 
 
-def _timer_named(message: dict[str, Any]) -> str | None:
-    """The key of the timer a message from history was sent for, if it was."""
+def _timers_named(message: dict[str, Any]) -> set[str]:
+    """The keys of the timers a message from history was sent for (several: pages sent to one
+    person together), if it was."""
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") != EVENT_TYPE:
-        return None
-    return (metadata.get("event_payload") or {}).get("timer")
+        return set()
+    payload = metadata.get("event_payload") or {}
+    keys = {payload.get("timer"), *(payload.get("timers") or ())}
+    return {k for k in keys if isinstance(k, str)}
 
 
 def _contacts(delivery: Delivery) -> tuple[str, ...]:
+    if delivery.paged is not None:
+        return delivery.paged
     escalation = delivery.view.policy.escalation
     if escalation is None or delivery.timer.level is None:
         return ()

@@ -179,6 +179,11 @@ class ObservedNotifier:
             self.metrics.pages.labels(timer.level or "unknown").inc()
         return receipt
 
+    def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
+        """The inner notifier's shared parts, as they are (each delivery is counted once, by
+        its own `send`)."""
+        return self.inner.together(deliveries)
+
     def recover(self, deliveries: Sequence[Delivery]) -> Recovery:
         """The inner notifier's search for messages in doubt, as it is (nothing is sent)."""
         return self.inner.recover(deliveries)

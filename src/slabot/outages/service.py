@@ -22,9 +22,11 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from ..oncall import OnCall
 from ..policies import PolicyBook
 from ..refusals import AlreadyDone, Invalid, NotFound
 from ..sla import Policy
+from ..sla.oncall import Team
 from ..sla.reports import Outage, maintenance_problems
 from ..store import Store
 from ..store.tables import OutageRecord
@@ -34,9 +36,12 @@ MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintena
 
 
 class Outages:
-    def __init__(self, store: Store, policies: PolicyBook):
+    def __init__(self, store: Store, policies: PolicyBook, *, roles: OnCall | None = None):
+        """``roles``: who may record outages and announce maintenance (the deployment's team
+        and admins); without it, nobody may (readers such as the reports only read)."""
         self.store = store
         self.policies = policies
+        self.roles = roles or OnCall(store, Team())
 
     # -- unplanned outages -------------------------------------------------------------------
 
@@ -50,10 +55,17 @@ class Outages:
         now: datetime,
         note: str = "",
         force_majeure: bool = False,
+        cause: str | None = None,
     ) -> OutageRecord:
-        """Record that the service is down from ``now`` until `end` is called."""
+        """Record that the service is down from ``now`` until `end` is called; ``cause`` is
+        a key of the policy's ``uptime.causes`` (force majeure is also the old flag)."""
         chosen = self._policy(policy)
+        self.roles.allow("outage", workspace, actor, now)
         note = _note(note)
+        causes = chosen.uptime.causes if chosen.uptime else {}
+        if cause is not None and cause not in causes:
+            known = ", ".join(causes) or "none: the policy names no causes"
+            raise Invalid(f"unknown cause {cause!r} for the {chosen.name} policy: use {known}")
         try:
             with self.store.writing() as session:
                 running = self._running(session, workspace, chosen.name)
@@ -67,6 +79,7 @@ class Outages:
                     started_at=now,
                     note=note,
                     force_majeure=force_majeure,
+                    cause=cause,
                     started_by=actor,
                 )
                 session.add(record)
@@ -86,6 +99,7 @@ class Outages:
         """End the running outage of this workspace and policy at ``now``; a note is added to
         the one given at the start."""
         chosen = self._policy(policy)
+        self.roles.allow("outage", workspace, actor, now)
         note = _note(note)
         with self.store.writing() as session:
             record = self._running(session, workspace, chosen.name)
@@ -119,6 +133,7 @@ class Outages:
         """Record planned maintenance announced at ``now``; the list says why it breaks the
         policy's notice rule (empty: the rule is met, and its minutes are not downtime)."""
         chosen = self._policy(policy)
+        self.roles.allow("maintenance", workspace, actor, now)
         note = _note(note)
         if duration <= timedelta(0):
             raise Invalid("maintenance must last longer than zero: give a duration such as 2h")
@@ -213,6 +228,7 @@ def as_outage(record: OutageRecord) -> Outage:
         planned=planned,
         notice_met=(not record.notice_problems) if planned else None,
         force_majeure=record.force_majeure,
+        cause=record.cause,
     )
 
 

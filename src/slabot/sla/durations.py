@@ -18,6 +18,8 @@ UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+)([wdhms])")
 _WHOLE = re.compile(r"(?:\d+[wdhms])+")
 _SHARE = re.compile(r"(\d+(?:\.\d+)?)%")
+_BUSINESS = re.compile(r"(\d+) business (day|week)s?")
+_DAY_END = re.compile(r"(?:by )?(?:the )?end of (?:the )?(next )?business day")
 
 
 class Span(timedelta):
@@ -28,6 +30,58 @@ class Span(timedelta):
     @property
     def in_days(self) -> bool:
         return any(unit in self.spelling for unit in "dw")
+
+
+class BusinessTime(Span):
+    """A target's time counted in the open days of its calendar, as contracts say it:
+    ``3 business days``, ``1 business week`` or ``end of the next business day``
+    (`slabot.sla.days`). Its value is the whole days it adds; a week's days depend on the
+    calendar (its open weekdays), so `Policy` resolves them; "end of" adds the rest of the day
+    the ticket is received on as well."""
+
+    count: int = 0
+    weeks: bool = False
+    to_day_end: bool = False
+
+    @property
+    def in_days(self) -> bool:
+        return False  # counted in days of the calendar on purpose: nothing for checks to warn
+
+    def words(self, days_a_week: int) -> str:
+        """How the contract says it: "3 business days", "1 business week (5 business days)",
+        "end of the next business day"."""
+        if self.to_day_end:
+            return f"end of the {'next ' if self.count else ''}business day"
+        unit = "week" if self.weeks else "day"
+        text = f"{self.count} business {unit}" + ("" if self.count == 1 else "s")
+        if self.weeks:
+            days = self.count * days_a_week
+            text += f" ({days} business day{'' if days == 1 else 's'})"
+        return text
+
+
+def parse_target_time(text: object) -> Span:
+    """A target's ``within``: a duration (`parse_duration`) or business days
+    (`BusinessTime`), such as ``"3 business days"`` or ``"end of the next business day"``."""
+    if isinstance(text, str):
+        phrase = " ".join(text.lower().split())
+        counted, day_end = _BUSINESS.fullmatch(phrase), _DAY_END.fullmatch(phrase)
+        if counted or day_end:
+            count = int(counted.group(1)) if counted else int(bool(day_end.group(1)))
+            if counted and count == 0:
+                raise ValueError(f"{text!r}: count at least 1 business day")
+            weeks = bool(counted) and counted.group(2) == "week"
+            span = BusinessTime(days=count * (7 if weeks else 1))
+            span.spelling, span.count, span.weeks = phrase, count, weeks
+            span.to_day_end = day_end is not None
+            return span
+    try:
+        return parse_duration(text)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc}; or business days: '3 business days', '1 business week', "
+            "'end of the business day', 'end of the next business day'"
+        ) from None
 
 
 def parse_duration(text: str) -> Span:

@@ -58,7 +58,49 @@ class PageAcknowledged:
     level: str
 
 
-Event = Opened | SeverityChanged | Acknowledged | UpdatePosted | StatusChanged | PageAcknowledged
+@dataclass(frozen=True)
+class ReleaseAgreed:
+    """The customer agreed a release that fixes the problem ("10 business days, or specific
+    release"): where the resolution target allows it, the release date stands for it. The
+    latest agreement counts; ``agreed_by`` is who agreed, kept for the contract's sake."""
+
+    at: datetime
+    release_at: datetime
+    agreed_by: str
+
+
+@dataclass(frozen=True)
+class DowntimeCorrected:
+    """A lead's correction of the downtime a ticket implies, for its whole life: ``counts``
+    False (it was not an outage), True (it was one, whatever its severity) or None (as its
+    severity says); ``cause`` the policy's key for why it was down (None: unknown). The
+    latest correction counts; the reason is kept with the stored event, for the audit."""
+
+    at: datetime
+    counts: bool | None
+    cause: str | None
+
+
+@dataclass(frozen=True)
+class LevelRouted:
+    """The support level a ticket was routed to by the nature of its query (LeadPro's Level
+    1, 2, 3): whose people its reminders mention, and whom ``support_level`` rules page."""
+
+    at: datetime
+    level: str
+
+
+Event = (
+    Opened
+    | SeverityChanged
+    | Acknowledged
+    | UpdatePosted
+    | StatusChanged
+    | PageAcknowledged
+    | ReleaseAgreed
+    | DowntimeCorrected
+    | LevelRouted
+)
 
 
 @dataclass
@@ -76,6 +118,8 @@ class Facts:
     # (start, end or None while it lasts, status) for every spell outside "open"
     spells: list[tuple[datetime, datetime | None, str]] = field(default_factory=list)
     page_acks: list[PageAcknowledged] = field(default_factory=list)
+    release: ReleaseAgreed | None = None  # the latest agreed release
+    support_level: str | None = None  # the level it was last routed to
 
     @property
     def resolved_at(self) -> datetime | None:
@@ -113,6 +157,10 @@ def facts(events: Iterable[Event]) -> Facts:
             f.first_response_at = f.first_response_at or event.at
         elif isinstance(event, PageAcknowledged):
             f.page_acks.append(event)
+        elif isinstance(event, ReleaseAgreed):
+            f.release = event
+        elif isinstance(event, LevelRouted):
+            f.support_level = event.level
         elif isinstance(event, StatusChanged) and event.status != f.status:
             if f.spells and f.spells[-1][1] is None:
                 start, _, status = f.spells[-1]

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import PolicyError, Problem
+from .oncall import Team
 from .policy import Policy
 
 
@@ -44,6 +45,31 @@ def parse_policy(text: str, file: str | None = None) -> Policy:
     except PolicyError as exc:
         exc.file = file
         raise
+
+
+def load_team(path: str | Path) -> Team:
+    """The deployment's team file (leads, rotations, roles); PolicyError names each key path."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError([Problem("", f"cannot read the team file: {exc}")], str(path)) from None
+    return parse_team(text, str(path))
+
+
+def parse_team(text: str, file: str | None = None) -> Team:
+    """Validate team YAML given as text (the file name only labels the errors)."""
+    try:
+        data = yaml.load(text, Loader=StrictLoader)
+    except yaml.YAMLError as exc:
+        raise PolicyError([yaml_problem(exc, text)], file) from None
+    if not isinstance(data, dict):
+        problem = Problem("", "a team file is a YAML mapping with leads and rotations")
+        raise PolicyError([problem], file)
+    try:
+        return Team.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError([_problem(error) for error in exc.errors()], file) from None
 
 
 class StrictLoader(yaml.SafeLoader):

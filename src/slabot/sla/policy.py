@@ -25,7 +25,15 @@ from pydantic import (
 )
 
 from .calendar import ALL_HOURS, EPOCH, ONE_US, Calendar, Clock, Window, to_us
-from .durations import duration_words, format_share, parse_duration, parse_share
+from .days import BusinessDays
+from .durations import (
+    BusinessTime,
+    duration_words,
+    format_share,
+    parse_duration,
+    parse_share,
+    parse_target_time,
+)
 from .errors import PolicyError, Problem
 from .pauses import Pause, deadline_us, pause_spans
 
@@ -84,7 +92,14 @@ def _month_day(value: Any) -> str:
     return str(value)
 
 
+def _target_time(value: Any) -> timedelta:
+    return value if isinstance(value, timedelta) else parse_target_time(value)
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+# A target's time may also be business days ("3 business days", "end of the next business
+# day"): counted in the open days of its calendar, whatever their hours (`slabot.sla.days`).
+TargetTime = Annotated[timedelta, BeforeValidator(_target_time)]
 # Every share in a policy (uptime target, credit bands, reminders, a rule's ``at``) is read by
 # `parse_share`, whatever its YAML type, so none can slip through as a bare number.
 Share = Annotated[float, BeforeValidator(parse_share)]
@@ -186,14 +201,30 @@ def _days(spec: str) -> list[int]:
 class Target(Model):
     """A promised time (``within``) measured on a named clock (a calendar or ``24x7``)."""
 
-    within: Duration
+    within: TargetTime
     clock: str
     # A different time when the ticket opens while another calendar is open (peak hours).
     opened_in: dict[str, Duration] = Field(default_factory=dict)
     # Resolution only: an update marked as a workaround meets it too ("Target Resolution or
     # Mitigation"); the ticket stays open, and MTTR still counts to the resolution.
     mitigation: bool = False
+    # Resolution only: a release date agreed with the customer stands for the target when it
+    # is later ("10 business days, or specific release").
+    agreed_release: bool = False
     clause: str | None = None
+
+    @property
+    def in_business_days(self) -> bool:
+        return isinstance(self.within, BusinessTime)
+
+    @model_validator(mode="after")
+    def _peaks_count_like_within(self) -> Target:
+        if self.opened_in and self.in_business_days:
+            raise ValueError(
+                "opened_in gives times in hours on the target's clock; a target in business "
+                "days has no peak-hour times: write within in hours, or drop opened_in"
+            )
+        return self
 
 
 class Targets(Model):
@@ -206,8 +237,9 @@ class Targets(Model):
     def _mitigation_meets_resolution_only(self) -> Targets:
         for name in ("time_to_open", "first_response", "update_every"):
             target = getattr(self, name)
-            if target is not None and target.mitigation:
-                raise ValueError(f"'mitigation' goes with the resolution target, not {name}")
+            for flag in ("mitigation", "agreed_release"):
+                if target is not None and getattr(target, flag):
+                    raise ValueError(f"'{flag}' goes with the resolution target, not {name}")
         return self
 
     def items(self) -> list[tuple[str, Target]]:
@@ -265,9 +297,16 @@ class EscalationLevel(Model):
     label: str
     # Slack users (U…), user groups (S…) or channels (C… or #name); supplied per deployment.
     contacts: tuple[str, ...] = ()
+    # A rotation of the deployment's team file: whoever is on call in it when a page is due
+    # is paged too (besides ``contacts``).
+    rotation: Key | None = None
     clause: str | None = None
     pagerduty: PagerDuty | None = None  # also page through PagerDuty
     webhook: Webhook | None = None  # also page through a signed webhook
+    # A support level (`Escalation.support_levels`): what kind of query it takes, so a
+    # ticket is routed to it at opening (`slabot.sla.levels`).
+    definition: str = ""
+    keywords: tuple[str, ...] = ()
 
 
 class EscalationRule(Model):
@@ -311,9 +350,17 @@ class EscalationRule(Model):
         return self.severities is None or severity in self.severities
 
 
+# A rule's ``page`` naming no level but the ticket's own support level (`support_levels`).
+SUPPORT_LEVEL = "support_level"
+
+
 class Escalation(Model):
     levels: tuple[EscalationLevel, ...]
     rules: tuple[EscalationRule, ...] = ()
+    # Levels a ticket is routed to at opening by the nature of the query (LeadPro's Level 1,
+    # 2, 3), the first being where a query goes when nothing says otherwise. A routed ticket's
+    # reminders mention its level's people, and a rule may page ``support_level``.
+    support_levels: tuple[Key, ...] = ()
 
     def level(self, key: str) -> EscalationLevel:
         """The level of ``key``; KeyError for one this policy has not (a newer version of the
@@ -366,13 +413,28 @@ class Maintenance(Model):
     clause: str | None = None
 
 
+class Cause(Model):
+    """Why the service was down, as the contract names it, and what it leaves out: downtime
+    of an ``uptime`` cause is not downtime at all (LeadPro: "not responsible for any downtime
+    caused by general downtime to the host servers (AWS)"); downtime of a ``credits`` cause
+    counts against uptime but earns no credit ("Service Credits will not be applicable for
+    unavailability caused by Force Majeure"); ``none`` only names it."""
+
+    label: str
+    excluded_from: Literal["uptime", "credits", "none"] = "uptime"
+    clause: str | None = None
+
+
 class Uptime(Model):
     target: Share
     credits: tuple[CreditBand, ...] = ()
     claim_within: Duration | None = None
     unplanned_downtime_max: Duration | None = None  # a month's allowance
     maintenance: Maintenance | None = None
-    excludes: tuple[str, ...] = ()  # causes that do not count as downtime, as text
+    # The causes of downtime the contract names, by key: tickets and outages carry one.
+    causes: dict[Key, Cause] = Field(default_factory=dict)
+    # Text only, from before `causes`: still read, so older stored versions of a policy parse.
+    excludes: tuple[str, ...] = ()
     clause: str | None = None
 
     def credit_for(self, uptime: float) -> float:
@@ -413,6 +475,11 @@ class Permissions(Model):
     # pausing or resuming its clocks: either moves the contract's deadlines.
     assign: tuple[Principal, ...] = ("owner", "escalation")
     pause: tuple[Principal, ...] = ("owner", "reporter", "escalation")
+    # Recording a release agreed with the customer: it can move the resolution's due date.
+    agree_release: tuple[Principal, ...] = ("owner", "escalation")
+    # Correcting the downtime a ticket implies (not an outage; caused by AWS): it moves the
+    # month's uptime and the credits owed, so the matrix (the leads) and admins only.
+    correct_downtime: tuple[Principal, ...] = ("escalation",)
 
 
 class Policy(Model):
@@ -489,8 +556,13 @@ class Policy(Model):
         if spec is None:
             return None
         peaks = tuple((self.clock(name), within) for name, within in spec.opened_in.items())
-        fixed = None if peaks else spec.within // ONE_US
-        return Allowance(self.clock(spec.clock), spec.within, peaks, fixed)
+        within, to_day_end = spec.within, False
+        if isinstance(within, BusinessTime):
+            to_day_end = within.to_day_end
+            if within.weeks:
+                within = timedelta(days=within.count * self.days_a_week(spec.clock))
+        fixed = None if peaks or to_day_end else within // ONE_US
+        return Allowance(self.target_clock(spec), within, peaks, fixed, to_day_end)
 
     def _allowance(self, severity: str, target: str) -> Allowance | None:
         """A severity's target (None: it has none); KeyError naming the valid targets, or
@@ -507,11 +579,41 @@ class Policy(Model):
     def clock(self, name: str) -> Clock:
         return self._clocks[name]
 
+    @cached_property
+    def _day_clocks(self) -> dict[str, BusinessDays]:
+        return {
+            name: BusinessDays(clock)
+            for name, clock in self._clocks.items()
+            if isinstance(clock, Calendar)
+        }
+
+    def target_clock(self, target: Target) -> Clock | BusinessDays:
+        """The clock a target's time runs on: its calendar's hours, or its calendar's open days
+        when the target is in business days."""
+        if target.in_business_days:
+            return self._day_clocks[target.clock]
+        return self._clocks[target.clock]
+
+    def days_a_week(self, clock: str) -> int:
+        """How many days of its week a calendar opens: the business days in a business week."""
+        return sum(1 for day in self.calendars[clock].week() if day)
+
     def duration_words(self, within: timedelta, clock: str) -> str:
         """``within`` on the clock named ``clock`` as people should read it (`duration_words`):
         ``24h (2 days of 12h)`` on a 12-hour calendar, never ``1d``."""
         spec = self.calendars.get(clock)
         return duration_words(within, spec.day_lengths() if spec else ())
+
+    def target_words(self, target: Target, within: timedelta | None = None) -> str:
+        """A target's time as the contract says it: "3 business days", "end of the next
+        business day", or hours on its clock (`duration_words`); ``within`` is the time one
+        ticket was given, where the moment of opening changed it (peak hours)."""
+        if isinstance(target.within, BusinessTime):
+            return target.within.words(self.days_a_week(target.clock))
+        within = target.within if within is None else within
+        if within <= timedelta(0):
+            return "immediately"
+        return self.duration_words(within, target.clock)
 
     def severity(self, name: str) -> Severity:
         """A severity by key or alias, any case; KeyError lists the valid keys."""
@@ -653,14 +755,18 @@ class Allowance:
     open, in the policy's order (the first open one wins).
     """
 
-    clock: Clock
+    clock: Clock | BusinessDays
     within: timedelta
     peaks: tuple[tuple[Clock, timedelta], ...]
     # ``within`` in microseconds whenever the moment of opening cannot change it (no peaks).
     fixed_us: int | None
+    # "by the end of the (next) business day": the rest of the day it is received on, too.
+    to_day_end: bool = False
 
     def at(self, opened: int) -> timedelta:
         """The time allowed for a ticket opened at ``opened`` (epoch microseconds)."""
+        if self.to_day_end:
+            return self.within + ONE_US * self.clock.to_day_end_us(opened)  # type: ignore[union-attr]
         for clock, within in self.peaks:
             if clock.next_open_us(opened) == opened:
                 return within
@@ -690,6 +796,12 @@ def _reference_problems(policy: Policy):
                 yield Problem(
                     f"{path}.clock", f"unknown clock {target.clock!r}: use one of {clock_hint}"
                 )
+            elif target.in_business_days and target.clock not in policy.calendars:
+                yield Problem(
+                    f"{path}.within",
+                    f"{target.within.spelling!r} counts the open days of a calendar, and "  # type: ignore[attr-defined]
+                    f"{target.clock!r} has none: name a calendar as the clock, or write hours",
+                )
             for calendar in target.opened_in:
                 if calendar not in policy.calendars:
                     yield Problem(f"{path}.opened_in.{calendar}", f"unknown calendar {calendar!r}")
@@ -704,9 +816,22 @@ def _reference_problems(policy: Policy):
             yield Problem(f"escalation.levels[{i}].key", f"level {level!r} is given twice")
     keys = [s.key for s in policy.severities]
     rules = policy.escalation.rules if policy.escalation else ()
+    routed = policy.escalation.support_levels if policy.escalation else ()
+    for i, key in enumerate(routed):
+        if key not in levels:
+            yield Problem(
+                f"escalation.support_levels[{i}]",
+                f"unknown level {key!r}: use one of {', '.join(levels) or '(none defined)'}",
+            )
     for i, rule in enumerate(rules):
         path = f"escalation.rules[{i}]"
-        if rule.page not in levels:
+        if rule.page == SUPPORT_LEVEL and not routed:
+            yield Problem(
+                f"{path}.page",
+                "'support_level' pages the level a ticket is routed to: list the levels "
+                "under escalation.support_levels first",
+            )
+        elif rule.page not in levels and rule.page != SUPPORT_LEVEL:
             yield Problem(
                 f"{path}.page",
                 f"unknown level {rule.page!r}: use one of {', '.join(levels) or '(none defined)'}",

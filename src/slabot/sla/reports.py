@@ -36,12 +36,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from fractions import Fraction
+from functools import partial
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .calendar import ALL_HOURS, Clock, from_us, to_us
 from .durations import clock_words
-from .history import Acknowledged, Event, Opened, SeverityChanged, StatusChanged, UpdatePosted
+from .history import (
+    Acknowledged,
+    DowntimeCorrected,
+    Event,
+    Opened,
+    SeverityChanged,
+    StatusChanged,
+    UpdatePosted,
+)
 from .pauses import deadline_us, elapsed_us
 from .policy import Policy, Severity
 from .schedule import DeadlineState, TicketTimes
@@ -269,6 +278,12 @@ def _judge(
         for s in policy.severities
         for name in ("first_response", "resolution")
     }
+    # a target in business days falls due on its calendar's days; MTTA and MTTR stay in hours
+    due_clocks = {
+        (s.key, name): policy.target_clock(target)
+        for s in policy.severities
+        for name, target in s.targets.items()
+    }
     nudged = any(s.targets.update_every is not None for s in policy.severities)
     for ref, history in tickets:
         events = as_of(history, now)
@@ -285,8 +300,7 @@ def _judge(
         for name, counts in tally.states.items():
             if getattr(ticket.severity.targets, name) is None:
                 continue  # another version of this severity sets the target; this one not
-            clock = clocks[key, name]
-            state, due, met = _state(ticket, name, clock, now_us)
+            state, due, met = _state(ticket, name, due_clocks[key, name], now_us)
             if state == "met":
                 counts[0] += 1
             elif state in ("missed", "breached") and due is not None:
@@ -330,6 +344,7 @@ def _state(
     """
     due = deadline_us(clock, ticket.opened, ticket.within(name), ticket.spans)
     if name == "resolution":
+        due = ticket.with_release(due)
         met = ticket.met(name)  # the resolution, or a workaround where it counts as mitigation
     else:
         acked = ticket.f.first_response_at
@@ -420,10 +435,37 @@ class Outage:
     planned: bool = False
     notice_met: bool | None = None
     force_majeure: bool = False
+    cause: str | None = None  # the policy's key for why it was down (`uptime.causes`)
+    counts: bool = True  # False: a lead said it was not an outage (kept in the audit trail)
 
     @property
     def excluded(self) -> bool:
         return self.force_majeure or (self.planned and self.notice_met is True)
+
+
+class Excluded(NamedTuple):
+    """Downtime left out (clipped to the period), and why: ``scope`` ``uptime`` (not
+    downtime at all) or ``credits`` (downtime, but it earns no credit)."""
+
+    start: datetime
+    end: datetime
+    why: str
+    scope: str
+    note: str
+
+
+def exclusion(policy: Policy, outage: Outage) -> tuple[str, str] | None:
+    """Why an outage is left out and of what (``uptime`` or ``credits``); None: it counts."""
+    if not outage.counts:
+        return "not an outage (a lead's correction)", "uptime"
+    if outage.planned and outage.notice_met is True:
+        return "announced maintenance", "uptime"
+    causes = policy.uptime.causes if policy.uptime else {}
+    key = outage.cause or ("force_majeure" if outage.force_majeure else None)
+    cause = causes.get(key) if key else None
+    if cause is None:
+        return ("force majeure", "uptime") if outage.force_majeure else None
+    return None if cause.excluded_from == "none" else (cause.label, cause.excluded_from)
 
 
 class Spell(NamedTuple):
@@ -444,7 +486,7 @@ class UptimeReport:
     period: Period
     minutes: int  # in the period
     downtime_minutes: int  # counted, to the nearest minute
-    excluded_minutes: int  # announced maintenance and force majeure, to the nearest minute
+    excluded_minutes: int  # left out of uptime (maintenance, excluded causes), nearest minute
     unplanned_minutes: int  # unplanned downtime (not maintenance, not force majeure)
     uptime: float  # share of the period's minutes, 0.0 – 1.0
     target: float | None
@@ -453,6 +495,9 @@ class UptimeReport:
     allowance: timedelta | None  # unplanned downtime a month may have (LeadSquared: 1 h)
     allowance_exceeded: bool | None  # None: the policy sets no allowance
     downtime: tuple[Spell, ...]  # counted spells, merged and clipped, each with its claim date
+    # uptime without the downtime of causes that earn no credit: what the credit is read from
+    credit_uptime: float = 1.0
+    excluded: tuple[Excluded, ...] = ()  # what was left out and why, by start
 
     @property
     def uptime_percent(self) -> float:
@@ -485,18 +530,24 @@ def uptime(
     """
     lo, hi = to_us(period.start), to_us(period.end)
     cap = hi if now is None else max(lo, min(hi, to_us(now)))
-    counted, excluded, unplanned = [], [], []
+    counted, excluded, no_credit, unplanned = [], [], [], []
+    left_out = []
     for outage in outages:
         s = max(lo, to_us(outage.start))
         e = min(cap, cap if outage.end is None else to_us(outage.end))
         if e <= s:
             continue
-        if outage.excluded:
+        reason = exclusion(policy, outage)
+        if reason is not None:
+            left_out.append(Excluded(from_us(s), from_us(e), *reason, outage.note))
+        if reason is not None and reason[1] == "uptime":
             excluded.append((s, e))
-        else:
-            counted.append((s, e))
-            if not outage.planned:
-                unplanned.append((s, e))
+            continue
+        if reason is not None:
+            no_credit.append((s, e))
+        counted.append((s, e))
+        if not outage.planned:
+            unplanned.append((s, e))
     gaps = _merge(excluded)
     down = _subtract(_merge(counted), gaps)
     unplanned_down = _subtract(_merge(unplanned), gaps)
@@ -504,6 +555,9 @@ def uptime(
     down_min = _nearest_minute(sum(e - s for s, e in down))
     unplanned_min = _nearest_minute(sum(e - s for s, e in unplanned_down))
     share = float(Fraction(max(0, total - down_min), total))
+    credited = _subtract(down, _merge(no_credit))
+    credit_min = _nearest_minute(sum(e - s for s, e in credited))
+    credit_share = float(Fraction(max(0, total - credit_min), total))
     terms = policy.uptime
     allowance = terms.unplanned_downtime_max if terms else None
     window = terms.claim_within if terms else None
@@ -519,11 +573,13 @@ def uptime(
         unplanned_min,
         share,
         terms.target if terms else None,
-        terms.credit_for(share) if terms else 0.0,
+        terms.credit_for(credit_share) if terms else 0.0,
         min((spell.claim_by for spell in spells if spell.claim_by), default=None),
         allowance,
         None if allowance is None else timedelta(minutes=unplanned_min) > allowance,
         spells,
+        credit_share,
+        tuple(sorted(left_out)),
     )
 
 
@@ -581,16 +637,24 @@ def outages_from_tickets(
     ``now``). Spells outside ``period`` are dropped; `uptime` clips the rest.
     """
     keys = {s.key for s in policy.severities if s.outage}
-    outages = []
-    if not keys:
-        return outages
+    all_keys = {s.key for s in policy.severities}
+    outages: list[Outage] = []
     for ref, events in tickets:
         if not events or not isinstance(events[0], Opened):
             continue
         opened = events[0]
+        correction = next((e for e in reversed(events) if isinstance(e, DowntimeCorrected)), None)
+        outage = partial(
+            Outage,
+            note=ref,
+            cause=correction.cause if correction else None,
+            counts=not (correction and correction.counts is False),
+        )
+        # A lead's "it was an outage" makes every severity of this ticket one.
+        down_keys = all_keys if correction and correction.counts else keys
         start: datetime | None = None
         severity, resolved = policy.severity(opened.severity).key, False
-        if severity in keys:
+        if severity in down_keys:
             reported = opened.reported_at
             start = reported if reported and reported < opened.at else opened.at
         for event in events[1:]:
@@ -600,14 +664,14 @@ def outages_from_tickets(
                 resolved = event.status in ("resolved", "closed")
             else:
                 continue
-            down = severity in keys and not resolved
+            down = severity in down_keys and not resolved
             if start is not None and not down:
-                outages.append(Outage(start, event.at, ref))
+                outages.append(outage(start, event.at))
                 start = None
             elif start is None and down:
                 start = event.at
         if start is not None:
-            outages.append(Outage(start, None, ref))
+            outages.append(outage(start, None))
     return [o for o in outages if o.start < period.end and (o.end is None or o.end > period.start)]
 
 

@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from .calendar import ALL_HOURS, ONE_US, Clock, from_us, to_us
-from .history import Event, Facts, facts
+from .history import Event, Facts, ReleaseAgreed, facts
 from .pauses import deadline_us, pause_spans
-from .policy import Policy, Target
+from .policy import SUPPORT_LEVEL, Policy, Target
 
 TimerKind = Literal["reminder", "update_nudge", "page", "follow_up", "auto_solve", "auto_close"]
 # A page fires at the opening, at a share of a target, at its breach, or after a fixed time
@@ -60,6 +60,7 @@ class Deadline:
     paused_by: str | None = None  # the state that stops the clock now
     resumes_at: datetime | None = None  # the clock is outside its hours now and resumes then
     clause: str | None = None
+    release_agreed_by: str | None = None  # due is the release the customer agreed (who agreed)
 
     @property
     def label(self) -> str:
@@ -112,6 +113,7 @@ class Schedule:
     timers: tuple[Timer, ...]  # live ones: due (maybe overdue) or next to come
     reopen_until: datetime | None = None
     progress: Progress | None = None  # what the updates say; None before the first
+    support_level: str | None = None  # the level the ticket was routed to (`sla.levels`)
 
     def deadline(self, target: str) -> Deadline | None:
         return next((d for d in self.deadlines if d.target == target), None)
@@ -218,13 +220,42 @@ class TicketTimes:
         start = self.start(name)
         if start is None or self.target(name) is None:
             return None
-        clock = self.policy.clock(self.target(name).clock)
+        clock = self.policy.target_clock(self.target(name))
         due = deadline_us(clock, start, int(self.within(name) * share), self.spans)
+        if name == "resolution":
+            due = self.with_release(due, share)
         if due is not None and name == "update_every" and share == 1.0 and self.f.updates:
             eta = self.f.updates[-1].eta
             if eta is not None:
                 due = max(due, to_us(eta))
         return due
+
+    def release(self) -> ReleaseAgreed | None:
+        """The agreed release, where the resolution target lets one stand for it."""
+        target = self.severity.targets.resolution
+        return self.f.release if target is not None and target.agreed_release else None
+
+    def with_release(self, due: int | None, share: float = 1.0) -> int | None:
+        """The resolution's ``due`` (at ``share`` of its time), moved to the agreed release.
+
+        Interpretation of "10 business days, or specific release": meeting either meets the
+        target, so an agreed release later than the target's own due date becomes the due
+        date, and an earlier one changes nothing. Reminders and pages at a share of the
+        target fall at that share of the real time from the opening to the release. While a
+        pause stops the clock the due date stays unknown, as for any target.
+        """
+        release = self.release()
+        if release is None or due is None:
+            return due
+        if share != 1.0:
+            whole = self.policy.target_clock(self.severity.targets.resolution)  # type: ignore[arg-type]
+            full = deadline_us(whole, self.opened, self.within("resolution"), self.spans)
+        else:
+            full = due
+        release_us = to_us(release.release_at)
+        if full is None or release_us <= full:
+            return due
+        return self.opened + int((release_us - self.opened) * share)
 
     def end(self, name: str | None) -> int | None:
         """When obligations about a target stop: it was met, or the ticket was resolved."""
@@ -264,6 +295,7 @@ def schedule(policy: Policy, history: Iterable[Event], now: datetime) -> Schedul
         tuple(timers),
         reopen_until,
         _progress(f),
+        f.support_level,
     )
 
 
@@ -303,7 +335,7 @@ def _deadlines(ticket: TicketTimes, now: int) -> Iterator[Deadline]:
         if start is None or (name == "time_to_open" and f.reported_at >= f.opened_at):
             continue
         due, met = ticket.due(name), ticket.met(name)
-        clock = policy.clock(target.clock)
+        clock = policy.target_clock(target)
         resumes = None
         if met is not None:
             state: DeadlineState = "met" if due is None or met <= due else "missed"
@@ -327,7 +359,16 @@ def _deadlines(ticket: TicketTimes, now: int) -> Iterator[Deadline]:
             paused_by if state == "paused" else None,
             resumes,
             target.clause,
+            _agreed_by(ticket, name, due),
         )
+
+
+def _agreed_by(ticket: TicketTimes, name: str, due: int | None) -> str | None:
+    """Who agreed the release that a resolution's due date now is, if it is one."""
+    release = ticket.release() if name == "resolution" else None
+    if release is None or due is None or due != to_us(release.release_at):
+        return None
+    return release.agreed_by
 
 
 def _obligations(ticket: TicketTimes) -> Iterator[_Obligation]:
@@ -372,7 +413,7 @@ def _update_nudges(ticket: TicketTimes) -> Iterator[_Obligation]:
         f"update_every#{_cycle(ticket)}",
         due,
         ticket.within("update_every"),
-        ticket.policy.clock(target.clock),
+        ticket.policy.target_clock(target),
         end=ticket.stop,
         target="update_every",
         clause=target.clause,
@@ -386,7 +427,10 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
     for i, rule in enumerate(escalation.rules):
         if not rule.applies_to(ticket.severity.key):
             continue
-        stage = f"rule{i}:{rule.page}"
+        page = rule.page
+        if page == SUPPORT_LEVEL:  # the level the ticket was routed to, else the front line
+            page = ticket.f.support_level or escalation.support_levels[0]
+        stage = f"rule{i}:{page}"
         name = rule.of
         trigger: Trigger
         if rule.at == "open":
@@ -407,7 +451,7 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
         if due is None:
             continue
         ends = [ticket.end(name)]
-        acked = ticket.f.page_acknowledged(rule.page, from_us(due))
+        acked = ticket.f.page_acknowledged(page, from_us(due))
         ends.append(None if acked is None else to_us(acked))
         if rule.unless:
             answered = next(
@@ -420,7 +464,7 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
                 None,
             )
             ends.append(None if answered is None else to_us(answered))
-        level = escalation.level(rule.page)
+        level = escalation.level(page)
         yield _Obligation(
             "page",
             stage,
@@ -432,7 +476,7 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
             rule.clock,
             end=min((e for e in ends if e is not None), default=None),
             target=name,
-            level=rule.page,
+            level=page,
             share=rule.share,
             trigger=trigger,
             clause=rule.clause or level.clause,

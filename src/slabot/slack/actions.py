@@ -18,12 +18,22 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from ..tickets import TicketView
 from .blocks.modals import OPEN_POLICY, open_modal, update_modal
 from .blocks.notes import change_note
+from .blocks.postpone import CANCEL, CONFIRM
 from .guard import on_click
-from .payloads import BadRequest, Click, OpenFormMetadata, SeverityPick, TicketControl
+from .payloads import (
+    BadRequest,
+    Click,
+    OpenFormMetadata,
+    PendingUpdate,
+    SeverityPick,
+    TicketControl,
+)
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -97,6 +107,36 @@ def register(app: App, bot: Slabot) -> None:
             view=update_modal(control.number, control.version, view.policy),
         )
 
+    @app.action(CONFIRM)
+    @on_click
+    def post_postponing_update(click: Click, client: Any) -> None:
+        """*Post it* under "This ETA puts off …": the update its author confirmed."""
+        pending = PendingUpdate.parse(click.action.chosen)
+        user, now = click.user.id, bot.now()
+        eta = datetime.fromtimestamp(pending.eta, UTC)
+        view = bot.tickets.post_update(
+            click.team.id,
+            pending.number,
+            pending.text,
+            actor=user,
+            now=now,
+            eta=eta,
+            workaround=pending.workaround,
+            idempotency_key=click.key,
+            confirmed=True,
+        )
+        answer(click, f"Posted the update on {view.ticket.ref}.")
+        if not view.replayed:
+            note = change_note(
+                "update", user, view, text=pending.text, eta=eta, workaround=pending.workaround
+            )
+            bot.publisher.changed(view, now, note)
+
+    @app.action(CANCEL)
+    @on_click
+    def cancel_postponing_update(click: Click, client: Any) -> None:
+        answer(click, "Not posted: nothing changed.")
+
     @app.action(OPEN_POLICY)
     @on_click
     def switch_policy(click: Click, client: Any) -> None:
@@ -142,6 +182,17 @@ def register(app: App, bot: Slabot) -> None:
         )
         if result.created:
             bot.publisher.opened(result.view, now, change_note("open", click.user.id, result.view))
+
+
+def answer(click: Click, text: str) -> None:
+    """Replace the ephemeral question clicked with ``text`` (its buttons gone), through the
+    click's response URL; a click without one (or a failed answer) leaves the question."""
+    if not click.response_url:
+        return
+    try:
+        WebhookClient(click.response_url).send(text=text, replace_original=True)
+    except (SlackApiError, OSError) as exc:
+        log.info("could not replace the question answered: %s", exc)
 
 
 def register_fallback(app: App) -> None:

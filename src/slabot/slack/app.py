@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from ..oncall import OnCall, team_from
 from ..outages import Outages
 from ..policies import PolicyBook
 from ..settings import Settings
@@ -24,6 +25,7 @@ from ..store.deliveries import first_delivery
 from ..tickets import Tickets
 from . import actions, command, home, modals, pages, shortcuts, workflow
 from .client import make_client
+from .links import Links
 from .publish import Publisher
 
 log = logging.getLogger(__name__)
@@ -35,14 +37,16 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Slabot:
-    """What every listener needs: the use cases (tickets, outages), the policies, the card
-    publisher, the time."""
+    """What every listener needs: the use cases (tickets, outages, on-call), the policies, the
+    card publisher, the time, and the links to cards."""
 
     tickets: Tickets
     policies: PolicyBook
     publisher: Publisher
     now: Callable[[], datetime]
     outages: Outages
+    oncall: OnCall
+    links: Links = field(default_factory=Links)
 
 
 def create_app(
@@ -62,6 +66,7 @@ def create_app(
             PolicyBook.load(settings.slabot_policies),
             admins=settings.slabot_admins,
             default_policy=settings.slabot_default_policy,
+            team=team_from(settings.slabot_team),
         )
     secret = settings.slack_signing_secret
     app = App(
@@ -70,9 +75,10 @@ def create_app(
         token_verification_enabled=False,  # `slabot serve` checks the token itself, clearly
         process_before_response=False,
     )
-    outages = Outages(tickets.store, tickets.policies)
+    oncall = tickets.roles  # the on-call use cases, with the same team and admins
+    outages = Outages(tickets.store, tickets.policies, roles=oncall)
     publisher = publisher or Publisher(client, tickets)
-    bot = Slabot(tickets, tickets.policies, publisher, now, outages)
+    bot = Slabot(tickets, tickets.policies, publisher, now, outages, oncall)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     command.register(app, bot)

@@ -15,20 +15,21 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
-from ..tickets import SeverityUnclear, TicketError, TicketView
+from ..tickets import Postpones, SeverityUnclear, TicketError, TicketView
 from ..tickets.opening import MAX_TITLE
 from ..tickets.queries import queue, story
-from . import reporting
+from . import oncall, reporting
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
 from .blocks.history import detail_blocks
-from .blocks.kit import truncate
+from .blocks.kit import context, truncate
 from .blocks.modals import open_modal, severity_question
-from .blocks.notes import change_note
+from .blocks.notes import change_note, downtime_note
 from .blocks.policy import matrix_blocks, policy_blocks
+from .blocks.postpone import postpone_question
 from .blocks.queue import queue_blocks
-from .commands import HELP, Command, Usage, parse, read_past_time, read_time
-from .payloads import BadRequest, SlashCommand, read
+from .commands import HELP, Command, Usage, parse, read_day_end, read_past_time, read_time
+from .payloads import BadRequest, PendingUpdate, SlashCommand, read
 from .people import in_zone, time_zone
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         views = tickets.views(rows, now)
         count = len(views)
         text = f"{count} open ticket{'' if count == 1 else 's'}" if views else "No open tickets."
-        reply(text, queue_blocks(views, now))
+        reply(text, queue_blocks(views, now, bot.links.cards(client, rows)))
     elif cmd.verb == "show":
         view = tickets.view(workspace, cmd.ref, now)
         found = story(tickets.store, workspace, view.ticket.number)
@@ -114,10 +115,16 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         reporting.outage(bot, reply, cmd, body, client)
     elif cmd.verb == "maintenance":
         reporting.maintenance(bot, reply, cmd, body, client)
+    elif cmd.verb == "oncall":
+        oncall.answer(bot, reply, cmd, workspace, user, client)
     else:
         # A change is quick (one row lock) and answers before the acknowledgement, so
         # commands typed in a row apply in the order they were typed.
-        view, note, understood = _change(bot, cmd, workspace, user, now, request.key, client)
+        try:
+            view, note, understood = _change(bot, cmd, workspace, user, now, request.key, client)
+        except Postponing as asked:
+            reply(*asked.question)
+            return
         reply.early()
         bot.publisher.changed(view, now, note)
         if understood:
@@ -144,11 +151,36 @@ def _change(
             tz = time_zone(client, user, policy.tz)
             eta = read_eta(cmd.eta, tz, now)
             understood = f"ETA {cmd.eta.strip()[:40]!r} read as {in_zone(eta, tz)}."
-        view = tickets.post_update(
-            workspace, cmd.ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
-        )
+        try:
+            view = tickets.post_update(
+                workspace, cmd.ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
+            )
+        except Postpones as exc:
+            question = _postpone_question(bot, workspace, cmd, eta, exc, understood, now)
+            raise Postponing(question) from None
         note = change_note("update", user, view, text=cmd.text, eta=eta, workaround=cmd.workaround)
         return view, note, understood
+    elif cmd.verb == "release":
+        policy = tickets.view(workspace, cmd.ref, now).policy
+        tz = time_zone(client, user, policy.tz)
+        try:
+            release = read_day_end(cmd.start or "", tz, now)
+        except ValueError:
+            raise Usage(
+                f"I can't read the release date {str(cmd.start)[:40]!r}: write 2027-01-15 "
+                "(by the end of that day) or 2027-01-15T12:00"
+            ) from None
+        view = tickets.agree_release(workspace, cmd.ref, release, agreed_by=cmd.text, **kw)
+        return (
+            view,
+            change_note("release", user, view, text=cmd.text),
+            (f"Release read as {in_zone(release, tz)}."),
+        )
+    elif cmd.verb == "correct":
+        view = tickets.correct_downtime(
+            workspace, cmd.ref, counts=cmd.counts, cause=cmd.cause, reason=cmd.text, **kw
+        )
+        return view, downtime_note(user, view, cmd.counts, cmd.cause, cmd.text), None
     elif cmd.verb == "wait":
         view = tickets.set_status(workspace, cmd.ref, cmd.status, **kw)
     elif cmd.verb == "resume":
@@ -162,6 +194,38 @@ def _change(
     else:  # assign
         view = tickets.assign(workspace, cmd.ref, cmd.user, **kw)
     return view, change_note(cmd.verb, user, view, text=cmd.text), None
+
+
+class Postponing(Exception):
+    """The typed update postpones a duty: ``question`` (text, blocks) asks its author first."""
+
+    def __init__(self, question: tuple[str, list[Any]]):
+        super().__init__(question[0])
+        self.question = question
+
+
+def _postpone_question(
+    bot: Slabot,
+    workspace: str,
+    cmd: Command,
+    eta: datetime | None,
+    refused: Postpones,
+    understood: str | None,
+    now: datetime,
+) -> tuple[str, list[Any]]:
+    """What the ETA puts off, and *Post it* / *Cancel*, for the one who typed it."""
+    assert eta is not None  # only an ETA postpones
+    view = bot.tickets.view(workspace, cmd.ref, now)
+    pending = PendingUpdate(
+        number=view.ticket.number,
+        text=cmd.text,
+        eta=int(eta.timestamp()),
+        workaround=cmd.workaround,
+    ).model_dump_json()
+    text, blocks = postpone_question(view.ticket.ref, refused.postponed, view.policy.tz, pending)
+    if understood:
+        blocks.insert(0, context(understood))
+    return text, blocks
 
 
 def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:

@@ -19,14 +19,17 @@ HELP = """\
 • `/sla ack ID` acknowledge and take a ticket
 • `/sla sev ID LEVEL [reason]` change its severity
 • `/sla update ID [eta:TIME | workaround] text` post an update
+• `/sla release ID DATE who agreed` a release the customer agreed stands for the resolution
 • `/sla wait ID customer|third-party`, `/sla resume ID` pause and resume the clock
 • `/sla resolve ID [note]`, `/sla reopen ID`, `/sla close ID`
 • `/sla assign ID @someone`
 • `/sla list` the queue, most urgent first · `/sla show ID` one ticket
 • `/sla policy [NAME]` show the policy, or bind this channel to NAME · `/sla matrix` who gets paged
 • `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
-• `/sla outage start [force-majeure] [note]`, `/sla outage end [note]` downtime without a ticket
+• `/sla outage start [cause:KEY] [note]`, `/sla outage end [note]` downtime without a ticket
+• `/sla correct ID not-outage|outage|cause:KEY why` a lead corrects the downtime a ticket counts
 • `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`)
+• `/sla oncall` who is on call · `/sla oncall [ROTATION] cover @someone [from START] until END`
 IDs are ticket numbers such as `SLA-42` (or just `42`); `/sla 42` alone shows ticket 42.
 TIME is `+2h`, `16:30` or `2026-11-23T16:30`; START may also be a day and a time, `sat 22:00`.
 `policy:NAME` picks another policy than the channel's."""
@@ -36,6 +39,7 @@ USAGE = {
     "ack": "/sla ack ID",
     "sev": "/sla sev ID LEVEL [reason]",
     "update": "/sla update ID [eta:TIME | workaround] text",
+    "release": "/sla release ID DATE who agreed (such as 2027-01-15 Priya, Acme IT, by e-mail)",
     "wait": "/sla wait ID customer|third-party",
     "resume": "/sla resume ID",
     "resolve": "/sla resolve ID [note]",
@@ -47,8 +51,10 @@ USAGE = {
     "policy": "/sla policy [NAME]",
     "matrix": "/sla matrix [policy:NAME]",
     "report": "/sla report [YYYY-MM] [policy:NAME]",
-    "outage": "/sla outage start [force-majeure] [note] | /sla outage end [note]",
+    "outage": "/sla outage start [cause:KEY | force-majeure] [note] | /sla outage end [note]",
+    "correct": "/sla correct ID not-outage|outage|cause:KEY why (a lead's downtime correction)",
     "maintenance": "/sla maintenance START DURATION text",
+    "oncall": "/sla oncall | /sla oncall [ROTATION] cover @someone [from START] until END",
     "help": "/sla help",
 }
 ALIASES = {
@@ -65,6 +71,7 @@ ALIASES = {
     "maint": "maintenance",
     "downtime": "outage",
 }
+COVER_ACTIONS = ("cover", "override")
 OUTAGE_ACTIONS = {"start": "start", "begin": "start", "end": "end", "stop": "end", "over": "end"}
 FORCE_MAJEURE = ("force-majeure", "force_majeure")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -78,6 +85,8 @@ WAIT_FOR = {
 }
 _POLICY = re.compile(r"(?:^|\s)policy:(\S+)", re.IGNORECASE)
 _ETA = re.compile(r"(?:^|\s)eta:(\S+)", re.IGNORECASE)
+_CAUSE = re.compile(r"(?:^|\s)cause:(\S+)", re.IGNORECASE)
+DOWNTIME_VERDICTS = {"not-outage": "no", "no-outage": "no", "outage": "yes"}
 _REPORTED = re.compile(r"(?:^|\s)reported:(\S+)", re.IGNORECASE)
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_REF = re.compile(r"(?:sla-?)?#?\d{1,9}", re.IGNORECASE)
@@ -110,9 +119,13 @@ class Command:
     month: str | None = None  # report's YYYY-MM; None: the current month
     action: str | None = None  # outage's start or end
     force_majeure: bool = False  # outage start: the downtime is excluded from uptime
-    start: str | None = None  # maintenance's start, as typed; read in the policy's zone
+    cause: str | None = None  # outage start, downtime: a key of the policy's causes
+    counts: bool | None = None  # downtime: it was (True) or was not (False) an outage
+    start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
     duration: timedelta | None = None  # maintenance's length
+    rotation: str | None = None  # oncall cover's rotation (None: the only one there is)
+    end: str | None = None  # oncall cover's end, as typed
 
 
 def parse(text: str) -> Command:
@@ -137,6 +150,8 @@ def parse(text: str) -> Command:
         return _outage(rest, policy)
     if verb == "maintenance":
         return _maintenance(rest, policy)
+    if verb == "oncall":
+        return _oncall(rest)
     if verb == "policy":
         return Command("policy", policy=rest.split()[0] if rest else policy)
     ref, rest = _ref(verb, rest)
@@ -153,6 +168,13 @@ def parse(text: str) -> Command:
         if not body:
             raise Usage(f"An update needs some text. `{USAGE['update']}`")
         return Command("update", ref, text=body, eta=eta, workaround=workaround)
+    if verb == "correct":
+        return _correction(ref, rest)
+    if verb == "release":
+        when, _, who = rest.partition(" ")
+        if not when or not who.strip():
+            raise Usage(f"Which date, and who agreed it? `{USAGE['release']}`")
+        return Command("release", ref, text=who.strip(), start=when)
     if verb == "wait":
         status = WAIT_FOR.get(rest.split()[0].lower()) if rest else None
         if status is None:
@@ -184,11 +206,38 @@ def _outage(rest: str, policy: str | None) -> Command:
     if action is None:
         raise Usage(f"Start or end? `{USAGE['outage']}`")
     note = after.strip()
+    cause = None
+    if action == "start":
+        cause, note = _take(_CAUSE, note)
     flag, _, more = note.partition(" ")
     force_majeure = action == "start" and flag.lower() in FORCE_MAJEURE
     if force_majeure:
         note = more.strip()
-    return Command("outage", text=note, policy=policy, action=action, force_majeure=force_majeure)
+    return Command(
+        "outage",
+        text=note,
+        policy=policy,
+        action=action,
+        force_majeure=force_majeure,
+        cause=cause.lower() if cause else None,
+    )
+
+
+def _correction(ref: str, rest: str) -> Command:
+    """``not-outage``, ``outage`` or ``cause:KEY`` (or a cause with a verdict), then why."""
+    cause, rest = _take(_CAUSE, rest)
+    first, _, why = rest.partition(" ")
+    counts = DOWNTIME_VERDICTS.get(first.lower())
+    if counts is None:
+        why = rest
+    if counts is None and cause is None:
+        raise Usage(f"Not an outage, an outage, or which cause? `{USAGE['correct']}`")
+    if not why.strip():
+        raise Usage(f"Say why, for the audit trail. `{USAGE['correct']}`")
+    verdict = None if counts is None else counts == "yes"
+    return Command(
+        "correct", ref, text=why.strip(), counts=verdict, cause=cause.lower() if cause else None
+    )
 
 
 def _maintenance(rest: str, policy: str | None) -> Command:
@@ -226,6 +275,39 @@ def _maintenance(rest: str, policy: str | None) -> Command:
     return Command("maintenance", text=note.strip(), policy=policy, start=start, duration=duration)
 
 
+_SPAN = re.compile(r"(?:\s+from\s+(?P<start>.+?))?\s+(?:to|until|till)\s+(?P<end>.+)$", re.I)
+
+
+def _oncall(rest: str) -> Command:
+    """``/sla oncall``, or ``[ROTATION] cover @someone [from START] until END``."""
+    if not rest:
+        return Command("oncall")
+    words = rest.split(maxsplit=1)
+    rotation = None
+    if words[0].lower() not in COVER_ACTIONS:
+        rotation, rest = words[0], words[1] if len(words) > 1 else ""
+    action, _, rest = rest.strip().partition(" ")
+    if action.lower() not in COVER_ACTIONS:
+        raise Usage(f"Show or cover? `{USAGE['oncall']}`")
+    who = _USER.match(rest.strip())
+    if who is None:
+        raise Usage(f"Who covers? Mention them: `{USAGE['oncall']}`")
+    span = _SPAN.match(" " + rest.strip()[who.end() :].strip())
+    if span is None:
+        raise Usage(
+            f"Until when? `{USAGE['oncall']}`, such as "
+            "`/sla oncall cover @ana from fri 18:00 until mon 09:00`"
+        )
+    return Command(
+        "oncall",
+        action="cover",
+        user=who.group(1),
+        rotation=rotation,
+        start=span.group("start"),
+        end=span.group("end").strip(),
+    )
+
+
 def read_time(text: str, tz: tzinfo, now: datetime) -> datetime:
     """An instant typed by a person, read in the policy's zone ``tz``; ValueError when unread.
 
@@ -243,6 +325,17 @@ def read_time(text: str, tz: tzinfo, now: datetime) -> datetime:
     if two is not None:
         return _on_day(two.group(1).lower(), two.group(2), tz, now)
     return _iso(text, tz)
+
+
+def read_day_end(text: str, tz: tzinfo, now: datetime) -> datetime:
+    """A date by which something is promised (an agreed release), read in ``tz``; ValueError
+    when unread. A bare date (``2027-01-15``) means by the end of that day, so the next
+    midnight in ``tz``; anything else reads as `read_time`."""
+    text = text.strip()
+    if _ISO_DATE.fullmatch(text):
+        day = datetime.fromisoformat(text) + timedelta(days=1)
+        return day.replace(tzinfo=tz)
+    return read_time(text, tz, now)
 
 
 def read_past_time(text: str, tz: tzinfo, now: datetime) -> datetime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 
@@ -14,11 +15,13 @@ from ..tickets.queries import counts, owned, policies_in_use, queue
 from .blocks.home import home_view
 from .blocks.report import month_blocks
 from .payloads import BadRequest, HomeOpened, read
+from .people import time_zone
 
 if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
+UTC_ZONE = ZoneInfo("UTC")  # a reader whose zone Slack cannot say
 AT_RISK = 10
 MONTH_POLICIES_MAX = 10  # policies whose month is computed for one Home tab
 
@@ -36,12 +39,16 @@ def register(app: App, bot: Slabot) -> None:
         workspace, user = opened.team_id, opened.event.user
         now = bot.now()
         store, tickets = bot.tickets.store, bot.tickets
+        mine = owned(store, workspace, user)
+        at_risk = queue(store, workspace, limit=AT_RISK, paused=False)
         view = home_view(
-            tickets.views(owned(store, workspace, user), now),
-            tickets.views(queue(store, workspace, limit=AT_RISK, paused=False), now),
+            tickets.views(mine, now),
+            tickets.views(at_risk, now),
             _in_policy_order(counts(store, workspace), bot),
             now,
             month=month_blocks(this_month(bot, workspace, now)),
+            links=bot.links.cards(client, [*mine, *at_risk]),
+            tz=time_zone(client, user, UTC_ZONE),
         )
         client.views_publish(user_id=user, view=view)
 

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 
-from ..tickets import Invalid, SeverityUnclear, TicketError
+from ..tickets import Invalid, Postpones, SeverityUnclear, TicketError
+from .blocks.modals import update_modal
 from .blocks.notes import change_note
+from .blocks.postpone import postponed_words
 from .guard import on_submit, refuse
 from .payloads import BadRequest, OpenFormMetadata, Submission, TicketControl
 
@@ -78,7 +80,7 @@ def register(app: App, bot: Slabot) -> None:
     def submit_update(ack: Ack, form: Submission) -> None:
         view = form.view
         try:
-            number = TicketControl.parse(view.private_metadata).number
+            control = TicketControl.parse(view.private_metadata)
         except BadRequest:
             raise BadRequest(
                 "slabot could not tell which ticket this form is for: close it and post the "
@@ -94,14 +96,31 @@ def register(app: App, bot: Slabot) -> None:
         try:
             updated = bot.tickets.post_update(
                 workspace,
-                number,
+                control.number,
                 text,
                 actor=user,
                 now=now,
                 eta=eta,
                 workaround=workaround,
                 idempotency_key=form.key,
+                # Posted again with the ETA the form warned about: that is the confirmation.
+                confirmed=stamp is not None and control.option == f"eta={stamp}",
             )
+        except Postpones as exc:
+            # Drawn again as typed, saying what the ETA puts off; posting again confirms.
+            ticket = bot.tickets.view(workspace, control.number, now)
+            words = postponed_words(ticket.ticket.ref, exc.postponed, ticket.policy.tz)
+            again = update_modal(
+                control.number,
+                control.version,
+                ticket.policy,
+                text=text,
+                eta=stamp,
+                workaround=workaround,
+                postponed=words,
+            )
+            ack(response_action="update", view=again)
+            return
         except TicketError as exc:
             refuse(ack, "eta" if "ETA" in str(exc) else "text", str(exc))
             return

@@ -12,7 +12,7 @@ checked at the HTTP edge (`slabot.web`) where a misfit is answered 400.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -142,6 +142,7 @@ class Click(_Part):
     container: Container = Field(default_factory=Container)
     message: Message | None = None
     view: SubmittedView | None = None  # a control inside a form: the form as it stands
+    response_url: str | None = None  # a click on a message: where to answer in its place
 
     @property
     def action(self) -> Action:
@@ -192,22 +193,43 @@ class PageControl(_Part):
             ) from None
 
 
-class SeverityPick(_Part):
+class _JsonValue(_Part):
+    """A button value slabot wrote as JSON; ``UNREADABLE`` says what to do when it is not."""
+
+    UNREADABLE: ClassVar[str]
+
+    @classmethod
+    def parse(cls, value: str) -> Self:
+        try:
+            return cls.model_validate_json(value)
+        except ValidationError:
+            raise BadRequest(cls.UNREADABLE) from None
+
+
+class SeverityPick(_JsonValue):
     """A severity question's button: the summary typed, the policy and the severity chosen."""
 
+    UNREADABLE = (
+        "slabot could not read this answer to its question: "
+        "open the ticket again with `/sla open SEVERITY summary`"
+    )
     summary: str
     severity: str
     policy: str
 
-    @classmethod
-    def parse(cls, value: str) -> SeverityPick:
-        try:
-            return cls.model_validate_json(value)
-        except ValidationError:
-            raise BadRequest(
-                "slabot could not read this answer to its question: "
-                "open the ticket again with `/sla open SEVERITY summary`"
-            ) from None
+
+class PendingUpdate(_JsonValue):
+    """The update a *Post it* button carries, waiting for its author to confirm what its ETA
+    postpones: the ticket, the text, the ETA (epoch seconds) and the workaround flag."""
+
+    UNREADABLE = (
+        "slabot could not read this update to confirm: post it again with "
+        "`/sla update ID eta:TIME text`"
+    )
+    number: Number
+    text: Annotated[str, StringConstraints(min_length=1)]
+    eta: Annotated[int, Field(ge=0, le=253_402_300_799)]
+    workaround: bool = False
 
 
 # -- forms -----------------------------------------------------------------------------------

@@ -90,6 +90,7 @@ def outage(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
             now=now,
             note=cmd.text,
             force_majeure=cmd.force_majeure,
+            cause=cmd.cause,
         )
         text, blocks = outage_started(record, policy, cmd.text)
     else:

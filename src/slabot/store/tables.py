@@ -29,6 +29,9 @@
   runs per workspace and policy: a partial unique index makes a second start fail even when
   two arrive at once. The ``reminded_*_at`` columns are the clock's claims of a maintenance
   reminder (see `slabot.clock.maintenance`).
+* ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
+  who did it and when; the rotations themselves are the deployment's team file. The latest
+  recorded override covering an instant wins (see `slabot.sla.oncall`).
 """
 
 from __future__ import annotations
@@ -210,6 +213,7 @@ class OutageRecord(SQLModel, table=True):
     ended_at: datetime | None = instant()
     note: str = ""
     force_majeure: bool = False
+    cause: str | None = Field(default=None, max_length=64)  # a key of the policy's causes
     announced_at: datetime | None = instant()
     notice_problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     started_by: str = Field(max_length=32)
@@ -257,3 +261,19 @@ class ApiRequest(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=100)
     fingerprint: str = Field(max_length=64)  # SHA-256 of method, path and body
     created_at: datetime = instant(nullable=False)
+
+
+class OnCallOverride(SQLModel, table=True):
+    """``person`` is on call in ``rotation`` from ``starts_at`` until ``ends_at``."""
+
+    __tablename__ = "oncall_overrides"
+    __table_args__ = (Index("ix_oncall_overrides_span", "workspace", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=32)
+    rotation: str = Field(max_length=64)
+    person: str = Field(max_length=32)
+    starts_at: datetime = instant(nullable=False)
+    ends_at: datetime = instant(nullable=False)
+    recorded_by: str = Field(max_length=32)
+    recorded_at: datetime = instant(nullable=False)

@@ -6,6 +6,7 @@ from ..refusals import (
     Forbidden,
     Invalid,
     NotFound,
+    Postpones,
     SeverityUnclear,
     TicketError,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Invalid",
     "NotFound",
     "OpenResult",
+    "Postpones",
     "SeverityUnclear",
     "TicketError",
     "TicketView",

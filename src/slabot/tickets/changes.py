@@ -25,20 +25,23 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..policies import PolicyVersions
-from ..refusals import AlreadyDone, Conflict, Invalid
+from ..refusals import AlreadyDone, Conflict, Invalid, Postpones
 from ..sla import Policy, format_duration
+from ..sla.history import UpdatePosted
+from ..sla.postponements import postponements
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent, Timer
 from .events import stamp
 from .permissions import Permissions
 from .timers import rewrite_timers
-from .views import TicketView, find, schedule_of
+from .views import TicketView, find, history_of, view_of
 
 ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
 WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
 MAX_TEXT = 40_000
 
 Change = tuple[str, dict[str, Any], dict[str, Any]]  # kind, before, after
+Check = Callable[[Session, Ticket, Policy, datetime], None]
 
 
 class Changes:
@@ -60,9 +63,9 @@ class Changes:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "acknowledge")
             if ticket.acknowledged_at is not None:
+                # No raw UTC instant: the card says when, in each reader's own zone.
                 raise AlreadyDone(
-                    f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}> at "
-                    f"{ticket.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                    f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}>"
                 )
             return _claim(ticket, actor, now)
 
@@ -110,9 +113,14 @@ class Changes:
         workaround: bool = False,
         expected_version: int | None = None,
         idempotency_key: str | None = None,
+        confirmed: bool = False,
     ) -> TicketView:
         """An update to the customer: resets the update clock; an ETA or a workaround also
-        answers rules such as LiveOps's P2 elevation."""
+        answers rules such as LiveOps's P2 elevation.
+
+        An ETA that would put off a duty by more than its own period (the next update of a
+        P1 owed hourly, pushed out 15 hours) is refused with `Postpones`, saying what it puts
+        off, unless ``confirmed``: the person is asked first, then it is posted."""
         text = text.strip()
         if not text:
             raise Invalid("an update needs some text: say what changed and what happens next")
@@ -126,8 +134,25 @@ class Changes:
             after = {"text": text, "eta": stamp(eta), "workaround": workaround}
             return [("update_posted", {}, after)]
 
+        def check(session: Session, ticket: Ticket, policy: Policy, at: datetime) -> None:
+            if eta is None or confirmed:
+                return
+            found = postponements(
+                policy,
+                history_of(session, ticket),
+                UpdatePosted(at, eta, workaround),
+                UpdatePosted(at, None, workaround),
+                at,
+            )
+            if found:
+                put_off = ", ".join(
+                    f"{p.label} by {format_duration(p.by)} (owed every {format_duration(p.every)})"
+                    for p in found
+                )
+                raise Postpones(f"this ETA puts off {put_off}: confirm to post it", found)
+
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, check=check
         )
 
     def set_status(
@@ -315,6 +340,7 @@ class Changes:
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "answer a page for")
+            self.permissions.answer(policy, level, actor, ticket, now)
             return [("page_acknowledged", {}, {"level": level}), *_claim(ticket, actor, now)]
 
         return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
@@ -336,20 +362,21 @@ class Changes:
         timer_id: int | None = None,
         *,
         key: str | None = None,
+        check: Check | None = None,
     ) -> TicketView:
         """Apply one change in one transaction. ``timer_id``: the clock's timer (claimed, in
         state ``sending``) that makes this change; it is marked ``acted`` in the same
         transaction, so a retry after a failed announcement never repeats the change.
         ``key``: the request's idempotency key; one already applied to this ticket changes
         nothing (checked under the ticket's lock, before the change's own checks, which
-        would refuse a repeat as "already done")."""
+        would refuse a repeat as "already done"). ``check``: a refusal that needs the
+        ticket's history, run after those checks and before anything is written."""
         with self.store.writing() as session:
             ticket = find(session, workspace, ref, lock=True)
             version = ticket.version
             policy = self.versions.get(session, ticket.policy_digest)
             if key is not None and self._applied(session, ticket, key):
-                view = TicketView(ticket, policy, schedule_of(session, ticket, policy, now))
-                return replace(view, replayed=True)
+                return replace(view_of(session, ticket, policy, now), replayed=True)
             at = max(now, self._last_event_at(session, ticket) or now)
             # The change's own checks come first: a double click is told "already done",
             # which says more than "changed since you looked". (A refusal rolls back.)
@@ -359,6 +386,8 @@ class Changes:
                     f"{ticket.ref} changed while you were looking at it: "
                     "check its card and try again"
                 )
+            if check is not None:
+                check(session, ticket, policy, at)
             for index, (kind, before, after) in enumerate(changes):
                 session.add(
                     TicketEvent(
@@ -391,7 +420,8 @@ def recompute(
     session: Session, ticket: Ticket, policy: Policy, now: datetime, *, bump: bool
 ) -> TicketView:
     session.flush()
-    plan = schedule_of(session, ticket, policy, now)
+    view = view_of(session, ticket, policy, now)
+    plan = view.schedule
     ticket.severity = plan.severity
     ticket.status = plan.status
     ticket.active = plan.status in ACTIVE
@@ -403,7 +433,7 @@ def recompute(
     ticket.updated_at = now
     rewrite_timers(session, {ticket.id: plan})  # type: ignore[dict-item]
     session.flush()
-    return TicketView(ticket, policy, plan)
+    return view
 
 
 def _claim(ticket: Ticket, actor: str, now: datetime) -> list[Change]:

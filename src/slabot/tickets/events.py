@@ -12,9 +12,12 @@ from typing import Any
 
 from ..sla.history import (
     Acknowledged,
+    DowntimeCorrected,
     Event,
+    LevelRouted,
     Opened,
     PageAcknowledged,
+    ReleaseAgreed,
     SeverityChanged,
     StatusChanged,
     UpdatePosted,
@@ -55,6 +58,11 @@ def _truth(value: Any) -> bool:
     return value in (True, 1, "1", "true")
 
 
+def _verdict(value: Any) -> bool | None:
+    """A correction's ``counts`` as stored: "yes", "no", or None (as the severity says)."""
+    return None if value is None else value == "yes"
+
+
 Make = Callable[[datetime, Any, Any], Event]
 # Per kind: the (at most two) keys of ``after`` the engine reads, and how they make its event.
 # `slabot.tickets.histories` has the database take these keys out of the JSON.
@@ -68,4 +76,13 @@ READERS: dict[str, tuple[tuple[str, ...], Make]] = {
     ),
     "status_changed": (("status",), lambda at, status, _: StatusChanged(at, status)),
     "page_acknowledged": (("level",), lambda at, level, _: PageAcknowledged(at, level)),
+    "downtime_corrected": (
+        ("counts", "cause"),
+        lambda at, counts, cause: DowntimeCorrected(at, _verdict(counts), cause),
+    ),
+    "level_routed": (("level",), lambda at, level, _: LevelRouted(at, level)),
+    "release_agreed": (
+        ("release_at", "agreed_by"),
+        lambda at, release, who: ReleaseAgreed(at, instant(release), who),
+    ),
 }

@@ -25,6 +25,7 @@ from ..store import Store
 from ..store.tables import Ticket, TicketEvent, WorkspaceCounter
 from .changes import MAX_TEXT, recompute
 from .events import stamp
+from .routing import routed_event
 from .views import TicketView, TicketViews
 
 MAX_TITLE = 3000
@@ -153,6 +154,7 @@ class Opening:
                         ticket_id=ticket.id, kind="opened", actor=reporter, at=now, after=after
                     )
                 )
+                session.add_all(routed_event(chosen, ticket, f"{title}\n{description}", now))
                 view = recompute(session, ticket, chosen, now, bump=False)
         except IntegrityError:
             # Another delivery of the same request won the race: answer with its ticket.

@@ -7,21 +7,45 @@ a command, a button, a form or the API.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import object_session
 
 from ..refusals import Forbidden
 from ..sla import Policy
+from ..sla.oncall import Team
 from ..store.tables import Ticket
+from .page_copies import answerers
 
 # The clock acts as this actor (auto-solve, auto-close); a deployment that runs the clock lists
 # it among its admins, so the policy's permissions never stop what the policy itself demands.
 SYSTEM = "slabot"
 # A permission as a refusal says it ("you may not pause or resume SLA-4"); else its own name.
-ACTION_WORDS = {"change_severity": "change the severity of", "pause": "pause or resume"}
+ACTION_WORDS = {
+    "change_severity": "change the severity of",
+    "pause": "pause or resume",
+    "agree_release": "record an agreed release on",
+    "correct_downtime": "correct the downtime of",
+}
 
 
 class Permissions:
-    def __init__(self, admins: Iterable[str] = ()):
+    def __init__(self, admins: Iterable[str] = (), team: Team | None = None):
         self.admins = frozenset(admins)
+        self.team = team or Team()
+
+    def answer(self, policy: Policy, level: str, actor: str, ticket: Ticket, now: datetime) -> None:
+        """A page is answered by those it reached (see `page_copies.answerers`), the ticket's
+        owner or an admin; else refuse, naming who may."""
+        session = object_session(ticket)
+        allowed = answerers(session, ticket, policy, level, self.team, now)  # type: ignore[arg-type]
+        if allowed is None or actor in allowed or actor in self.admins or actor == ticket.owner:
+            return
+        who = ", ".join(f"<@{u}>" for u in sorted(allowed))
+        raise Forbidden(
+            f"only those paged may answer this page of {ticket.ref}: {who}"
+            + (f", or its owner <@{ticket.owner}>" if ticket.owner else "")
+        )
 
     def check(self, policy: Policy, action: str, actor: str, ticket: Ticket) -> None:
         """Return if ``actor`` may do ``action`` to ``ticket``; else refuse (`Forbidden`)."""

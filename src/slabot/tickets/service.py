@@ -10,12 +10,19 @@ Callers hold one `Tickets` and need not know how the parts are wired.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
 
+from ..oncall import OnCall
 from ..policies import ChannelBindings, PolicyBook, PolicyVersions
+from ..sla import Policy
+from ..sla.oncall import Team
 from ..store import Store
 from .changes import Changes
+from .downtime import correct_downtime
 from .opening import Opening
 from .permissions import Permissions
+from .releases import agree_release
 from .timers import TimerRecords
 from .views import TicketViews
 
@@ -28,14 +35,18 @@ class Tickets:
         *,
         admins: Iterable[str] = (),
         default_policy: str | None = None,
+        team: Team | None = None,
     ):
         self.store = store
         self.policies = policies
+        self.admins = frozenset(admins)
+        self.team = team or Team()  # rotations, leads, roles: who a page reached, who may
+        self.roles = OnCall(store, self.team, admins=self.admins)
         versions = PolicyVersions(store, policies)
         self.bindings = ChannelBindings(store, policies, versions, default_policy)
         views = TicketViews(store, versions)
         opening = Opening(store, versions, self.bindings, views)
-        changes = Changes(store, versions, Permissions(admins))
+        changes = Changes(store, versions, Permissions(admins, self.team))
         self.open = opening.open
         self.acknowledge = changes.acknowledge
         self.change_severity = changes.change_severity
@@ -47,10 +58,19 @@ class Tickets:
         self.close = changes.close
         self.assign = changes.assign
         self.acknowledge_page = changes.acknowledge_page
+        self.agree_release = partial(agree_release, changes)
+        self.correct_downtime = partial(correct_downtime, changes)
         self.set_message = changes.set_message
         self.record_timers = TimerRecords(store, versions).record
-        self.bind_channel = self.bindings.bind
         self.policy_for = self.bindings.policy_for
         self.view = views.view
         self.by_source = views.by_source
         self.views = views.views
+
+    def bind_channel(
+        self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
+    ) -> Policy:
+        """Tickets opened in ``channel`` run under ``policy`` from now on: for the team's
+        ``bind_channel`` role (leads by default) and admins."""
+        self.roles.allow("bind_channel", workspace, actor, now)
+        return self.bindings.bind(workspace, channel, policy, actor=actor, now=now)

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from ..policies import PolicyVersions
 from ..refusals import Invalid, NotFound
 from ..sla import Policy
+from ..sla.history import Event
 from ..sla.schedule import Schedule, schedule
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent
@@ -30,12 +31,15 @@ class TicketView:
     """A ticket as it stands: its row, the policy it runs under, and its schedule at ``now``.
 
     ``replayed``: a change use case answered a request it had applied before (same
-    idempotency key), so this call changed nothing and there is nothing new to announce."""
+    idempotency key), so this call changed nothing and there is nothing new to announce.
+    ``last_update``: the text of the latest update, which the card quotes (cut) beside its
+    progress line, so a reader sees what was said without opening the thread."""
 
     ticket: Ticket
     policy: Policy
     schedule: Schedule
     replayed: bool = False
+    last_update: str | None = None
 
 
 def parse_ref(ref: str | int) -> int:
@@ -59,10 +63,33 @@ def find(session: Session, workspace: str, ref: str | int, *, lock: bool = False
 
 def schedule_of(session: Session, ticket: Ticket, policy: Policy, now: datetime) -> Schedule:
     """The engine's schedule of ``ticket`` at ``now``, from its stored events."""
-    rows = session.exec(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    return view_of(session, ticket, policy, now).schedule
+
+
+def view_of(session: Session, ticket: Ticket, policy: Policy, now: datetime) -> TicketView:
+    """``ticket`` as it stands at ``now``, from its stored events read once."""
+    return _view(ticket, policy, _rows(session, ticket), now)
+
+
+def history_of(session: Session, ticket: Ticket) -> list[Event]:
+    """``ticket``'s history as the engine reads it."""
+    return engine_events(_rows(session, ticket))
+
+
+def _rows(session: Session, ticket: Ticket) -> list[Any]:
+    return list(
+        session.exec(
+            select(TicketEvent.kind, TicketEvent.at, TicketEvent.after)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.id)  # type: ignore[arg-type]
+        ).all()
     )
-    return schedule(policy, engine_events(rows), now)
+
+
+def _view(ticket: Ticket, policy: Policy, rows: list[Any], now: datetime) -> TicketView:
+    plan = schedule(policy, engine_events(rows), now)
+    said = next((r.after.get("text") for r in reversed(rows) if r.kind == "update_posted"), None)
+    return TicketView(ticket, policy, plan, last_update=said)
 
 
 class TicketViews:
@@ -94,8 +121,7 @@ class TicketViews:
             result = []
             for ticket in rows:
                 policy = self.versions.get(session, ticket.policy_digest)
-                plan = schedule(policy, engine_events(stored[ticket.id]), now)
-                result.append(TicketView(ticket, policy, plan))
+                result.append(_view(ticket, policy, stored[ticket.id], now))
             return result
 
     def by_source(
@@ -130,5 +156,4 @@ class TicketViews:
 
     def in_session(self, session: Session, ticket: Ticket, now: datetime) -> TicketView:
         """``ticket``'s view at ``now``, read in the caller's transaction."""
-        policy = self.versions.get(session, ticket.policy_digest)
-        return TicketView(ticket, policy, schedule_of(session, ticket, policy, now))
+        return view_of(session, ticket, self.versions.get(session, ticket.policy_digest), now)

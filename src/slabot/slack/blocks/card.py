@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
 WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
 TICKET_BLOCK = "sla_ticket"
+LAST_UPDATE_MAX = 300  # the last update's text on the card: the gist; the thread has it whole
 # How the card names the systems tickets come from; another source shows its own name.
 SOURCE_NAMES = {
     "api": "the API",
@@ -84,7 +85,13 @@ DONE_WORDS = {"time_to_open": "opened", "first_response": "answered"}  # else "d
 
 
 def deadline_state(deadline: Deadline, now: datetime, tz: tzinfo) -> str:
-    """What a deadline means right now, in words: left, met, missed, breached, paused…"""
+    """What a deadline means, in words that stay true until the card is next drawn.
+
+    A card is drawn when something happens, not as time passes, so it never says "4h left"
+    (false a minute later): a running deadline says when it falls due, as a Slack date token
+    each reader sees in their own zone and that Slack itself words relative to the reader's
+    day ("Today at 14:00"). What happened (met, missed, breached) stays true for good.
+    """
     due = deadline.due
     if deadline.state == "met" and deadline.met_at:
         return f"met ✓ {slack_date(deadline.met_at, tz)}"
@@ -100,8 +107,8 @@ def deadline_state(deadline: Deadline, now: datetime, tz: tzinfo) -> str:
     if due is None:
         return "no deadline while the clock is stopped"
     if deadline.state == "breached" or now > due:
-        return f"*breached* {left(now - due)} ago"
-    text = f"{left(due - now)} left"
+        return f"*breached*: was due {slack_date(due, tz)}"
+    text = f"due {slack_date(due, tz)}"
     if deadline.resumes_at is not None:
         text += " · clock stopped outside support hours — resumes " + slack_date(
             deadline.resumes_at, tz
@@ -110,10 +117,10 @@ def deadline_state(deadline: Deadline, now: datetime, tz: tzinfo) -> str:
 
 
 def _deadline_line(deadline: Deadline, now: datetime, tz: tzinfo) -> str:
-    due = f" · due {slack_date(deadline.due, tz)}" if deadline.due else ""
-    if deadline.state in ("met", "missed", "stopped"):
-        due = ""  # the outcome says it all
-    return f"*{deadline.label}*{due} — {deadline_state(deadline, now, tz)}"
+    agreed = ""
+    if deadline.due and deadline.release_agreed_by and deadline.state not in ("met", "stopped"):
+        agreed = f" (the release agreed by {md(deadline.release_agreed_by, 200)})"
+    return f"*{deadline.label}* — {deadline_state(deadline, now, tz)}{agreed}"
 
 
 def next_up(view: TicketView, now: datetime) -> str:
@@ -122,11 +129,10 @@ def next_up(view: TicketView, now: datetime) -> str:
     nearest = view.schedule.next_breach
     if nearest is not None and nearest.due is not None:
         if now > nearest.due:
-            text = f"{nearest.label} *breached* {left(now - nearest.due)} ago"
-        else:
-            text = f"{nearest.label} in {left(nearest.due - now)}"
-            if nearest.resumes_at is not None:
-                text += f" (clock stopped — resumes {slack_date(nearest.resumes_at, tz)})"
+            return f"{nearest.label} *breached*: was due {slack_date(nearest.due, tz)}"
+        text = f"{nearest.label} due {slack_date(nearest.due, tz)}"
+        if nearest.resumes_at is not None:
+            text += f" (clock stopped — resumes {slack_date(nearest.resumes_at, tz)})"
         return text
     paused = next((d for d in view.schedule.deadlines if d.state == "paused"), None)
     if paused is not None:
@@ -190,7 +196,7 @@ def card_body(view: TicketView, now: datetime) -> list[Block]:
     if page:
         blocks.append(context(f":rotating_light: {page}"))
     if plan.progress is not None:
-        blocks.append(context(_progress_line(plan.progress, tz)))
+        blocks.append(context(*_progress(plan.progress, view.last_update, tz)))
     if ticket.description and ticket.description.strip():
         blocks.append(plain_section(ticket.description.strip()))
     opened = f"Opened {slack_date(ticket.opened_at, tz)}"
@@ -211,15 +217,19 @@ def source_words(source: str, source_ref: str | None) -> str:
     return f"{words} ({md(one_line(source_ref), 120)})" if source_ref else words
 
 
-def _progress_line(progress: Progress, tz: tzinfo) -> str:
-    """ "Last update <date> · ETA <date> · workaround in place since <date>": what the
-    updates promised, on the card, so nobody has to scroll the thread for it."""
+def _progress(progress: Progress, said: str | None, tz: tzinfo) -> list[str]:
+    """ "Last update <date> · ETA <date> · workaround in place since <date>", then what the
+    last update said (cut, on one line): what the updates promised, on the card, so nobody
+    has to scroll the thread for it."""
     parts = [f":memo: Last update {slack_date(progress.last_at, tz)}"]
     if progress.eta is not None:
         parts.append(f"ETA {slack_date(progress.eta, tz)}")
     if progress.workaround_since is not None:
         parts.append(f"workaround in place since {slack_date(progress.workaround_since, tz)}")
-    return " · ".join(parts)
+    elements = [" · ".join(parts)]
+    if said and said.strip():
+        elements.append(f"“{md(one_line(said), LAST_UPDATE_MAX)}”")
+    return elements
 
 
 def ticket_actions(view: TicketView, now: datetime) -> Block | None:

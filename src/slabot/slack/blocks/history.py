@@ -113,6 +113,20 @@ def _event_words(kind: str, before: dict, after: dict, policy: Policy) -> str:
     if kind == "page_acknowledged":
         level = level_label(policy, str(after.get("level", "?")))
         return f"answered the page for {md(level, 100)}"
+    if kind == "downtime_corrected":
+        verdict = {"yes": "counts as downtime", "no": "was not an outage"}.get(after.get("counts"))
+        cause = after.get("cause")
+        said = [verdict] if verdict else []
+        if cause:
+            causes = policy.uptime.causes if policy.uptime else {}
+            label = causes[cause].label if cause in causes else cause
+            said.append(f"was caused by {md(label, 200)}")
+        why = md(one_line(str(after.get("reason", ""))), HISTORY_TEXT_MAX)
+        return f"corrected the downtime: it {' and '.join(said)}. Why: {why}"
+    if kind == "release_agreed":
+        release = datetime.fromisoformat(str(after.get("release_at")))
+        who = md(str(after.get("agreed_by", "?")), 200)
+        return f"recorded a release agreed by {who} for {slack_date(release, policy.tz)}"
     if kind == "message_posted":
         return "posted the card"
     if kind == "customer_replied":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from .kit import (
@@ -19,7 +19,7 @@ from .kit import (
     slack_date,
     truncate,
 )
-from .queue import ticket_sections
+from .queue import Links, ticket_sections
 
 if TYPE_CHECKING:
     from ...tickets.views import TicketView
@@ -37,26 +37,30 @@ def home_view(
     now: datetime,
     *,
     month: Sequence[Block] = (),
+    links: Links | None = None,
+    tz: tzinfo = UTC,
 ) -> Block:
     """A user's Home tab: their tickets, the queue at risk, counts per policy and severity,
-    and ``month``, this month's figures (`report_blocks.month_blocks`: two blocks at most).
+    and ``month``, this month's figures (`report_blocks.month_blocks`: two blocks at most);
+    each ticket links to its card (``links``). ``tz``: the reader's zone, for the date
+    token's fallback text (what a client that cannot render the token shows).
 
     A snapshot at ``now`` (the context line says when). Each list is capped so the whole
     view stays under Slack's 100 blocks however many tickets there are.
     """
     blocks: list[Block] = [
-        context(f"Updated {slack_date(now, UTC)} · `/sla help` for commands"),
+        context(f"Updated {slack_date(now, tz)} · `/sla help` for commands"),
         header("Your tickets"),
     ]
     if owned:
-        blocks += ticket_sections(owned, now, HOME_TICKETS_MAX)
+        blocks += ticket_sections(owned, now, HOME_TICKETS_MAX, links)
     else:
         blocks.append(
             section("_You own no open tickets._ Acknowledge one to take it, or `/sla list`.")
         )
     blocks += [divider(), header("At risk (closest to breach)")]
     if at_risk:
-        blocks += ticket_sections(at_risk, now, HOME_TICKETS_MAX)
+        blocks += ticket_sections(at_risk, now, HOME_TICKETS_MAX, links)
     else:
         blocks.append(section("_Nothing at risk: no open ticket is near a deadline._"))
     blocks += [divider(), header("Open tickets by policy and severity")]

@@ -25,6 +25,7 @@ from .kit import (
     option,
     plain,
     plain_section,
+    section,
     slack_len,
     truncate,
 )
@@ -160,51 +161,67 @@ def _severity_options(policy: Policy) -> list[Block]:
     ]
 
 
-def update_modal(number: int, version: int, policy: Policy) -> Block:
+def update_modal(
+    number: int,
+    version: int | None,
+    policy: Policy,
+    *,
+    text: str = "",
+    eta: int | None = None,
+    workaround: bool = False,
+    postponed: str | None = None,
+) -> Block:
     """Post an update: the text, an optional ETA and whether a workaround is in place.
 
     ``private_metadata`` is ``"<number>:<version>"`` so a ticket that changed while the form
     was open is refused on submit. The hint says what an ETA or a workaround answers under
     this policy (such as an elevation rule), so people know why the fields are there.
+
+    ``postponed``: the form drawn again, as typed (``text``, ``eta`` in epoch seconds,
+    ``workaround``), because its ETA puts off a duty: it says what, and its metadata adds
+    ``:eta=<eta>``, so posting it again with that ETA is the confirmation.
     """
     answers = _answered_by(policy)
+    metadata = f"{number}:{version or ''}"
+    text_input: Block = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "max_length": INPUT_MAX,
+        "placeholder": plain("What changed, and what happens next", 150),
+    }
+    eta_input: Block = {"type": "datetimepicker", "action_id": "value"}
+    box = option("A workaround is in place", "workaround")
+    workaround_input: Block = {"type": "checkboxes", "action_id": "value", "options": [box]}
+    if text:
+        text_input["initial_value"] = truncate(text, INPUT_MAX)
+    if eta is not None:
+        eta_input["initial_date_time"] = eta
+    if workaround:
+        workaround_input["initial_options"] = [box]
+    blocks: list[Block] = []
+    if postponed and eta is not None:
+        metadata += f":eta={eta}"
+        blocks.append(section(f":warning: {postponed} Post it again to confirm."))
+    blocks += [
+        input_block("text", "Update", text_input),
+        input_block(
+            "eta",
+            "ETA",
+            eta_input,
+            optional=True,
+            hint="When you expect a fix, in your own time zone." + answers,
+        ),
+        input_block("workaround", "Workaround", workaround_input, optional=True),
+    ]
     return {
         "type": "modal",
         "callback_id": "sla_update",
         "title": plain(f"Update SLA-{number}", MODAL_TITLE_MAX),
         "submit": plain("Post", MODAL_TITLE_MAX),
         "close": plain("Cancel", MODAL_TITLE_MAX),
-        "private_metadata": f"{number}:{version}",
-        "blocks": [
-            input_block(
-                "text",
-                "Update",
-                {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": True,
-                    "max_length": INPUT_MAX,
-                    "placeholder": plain("What changed, and what happens next", 150),
-                },
-            ),
-            input_block(
-                "eta",
-                "ETA",
-                {"type": "datetimepicker", "action_id": "value"},
-                optional=True,
-                hint="When you expect a fix, in your own time zone." + answers,
-            ),
-            input_block(
-                "workaround",
-                "Workaround",
-                {
-                    "type": "checkboxes",
-                    "action_id": "value",
-                    "options": [option("A workaround is in place", "workaround")],
-                },
-                optional=True,
-            ),
-        ],
+        "private_metadata": metadata,
+        "blocks": blocks,
     }
 
 

@@ -59,6 +59,11 @@ def change_note(
             extra.append("workaround available")
         suffix = f" ({', '.join(extra)})" if extra else ""
         return f"Update from {who}{suffix}: {md(text, NOTE_TEXT_MAX)}"
+    if verb == "release":
+        resolution = view.schedule.deadline("resolution")
+        due = resolution.due if resolution else None
+        when = f" Resolution now due {slack_date(due, policy.tz)}." if due else ""
+        return f"{who} recorded a release agreed by {md(text, 200)}.{when}"
     if verb in ("wait", "resume", "status"):
         label = policy.state_label(ticket.status)
         paused = " The clock is paused." if ticket.status in policy.pausing_states else ""
@@ -73,3 +78,20 @@ def change_note(
     if verb == "assign":
         return f"{who} assigned {ticket.ref} to <@{ticket.owner}>."
     return f"{who} changed {ticket.ref}."
+
+
+def downtime_note(
+    user: str, view: TicketView, counts: bool | None, cause: str | None, why: str
+) -> str:
+    """A lead's downtime correction, as the thread tells it (the reason is the audit's)."""
+    policy, ticket = view.policy, view.ticket
+    said = []
+    if counts is not None:
+        said.append("counts as downtime" if counts else "was not an outage")
+    if cause is not None and policy.uptime and cause in policy.uptime.causes:
+        label = policy.uptime.causes[cause].label
+        said.append(f"was caused by {md(label, 200)}")
+    return (
+        f"<@{user}> corrected the downtime of {ticket.ref}: it {' and '.join(said)}. "
+        f"Why: {md(why, NOTE_TEXT_MAX)}"
+    )

@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from ...sla.policy import Policy
+from ...sla.reports import Outage, exclusion
 from .kit import (
     FALLBACK_MAX,
     LINE_TITLE_MAX,
@@ -62,12 +63,7 @@ def outage_started(record: Any, policy: Policy, note: str) -> tuple[str, list[Bl
         f":red_circle: {mention(record.started_by)} declared an outage of *{_title(policy)}* "
         f"from {slack_date(record.started_at, tz)}."
     )
-    extra = "End it with `/sla outage end [note]`; until then it counts as downtime."
-    if record.force_majeure:
-        extra = (
-            "Flagged *force majeure*: it is left out of uptime and service credits. "
-            "End it with `/sla outage end [note]`."
-        )
+    extra = f"{_counted(record, policy)} End it with `/sla outage end [note]`."
     blocks = [section(text), *_note_blocks(note), context(extra)]
     return _fallback(f"Outage of {_title(policy)} declared", note), blocks
 
@@ -81,13 +77,22 @@ def outage_ended(record: Any, policy: Policy, note: str) -> tuple[str, list[Bloc
         f"*{_title(policy)}* at {slack_date(record.ended_at, tz)}: it lasted *{lasted}* "
         f"(from {slack_date(record.started_at, tz)}, declared by {mention(record.started_by)})."
     )
-    counted = (
-        "Left out of uptime: force majeure."
-        if record.force_majeure
-        else ("It counts as downtime in this month's uptime (`/sla report`).")
-    )
-    blocks = [section(text), *_note_blocks(note), context(counted)]
+    blocks = [section(text), *_note_blocks(note), context(_counted(record, policy))]
     return _fallback(f"Outage of {_title(policy)} over after {lasted}", note), blocks
+
+
+def _counted(record: Any, policy: Policy) -> str:
+    """What the outage does to the month's figures, as the policy's causes decide it."""
+    outage = Outage(
+        record.started_at, record.ended_at, force_majeure=record.force_majeure, cause=record.cause
+    )
+    left_out = exclusion(policy, outage)
+    if left_out is None:
+        return "It counts as downtime in this month's uptime (`/sla report`)."
+    why, scope = left_out
+    if scope == "credits":
+        return f"Caused by *{md(why, 200)}*: it counts as downtime but earns no service credit."
+    return f"Caused by *{md(why, 200)}*: it is left out of uptime and service credits."
 
 
 def notice_broken(policy: Policy, problems: list[str]) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...sla.durations import clock_words, format_duration
-from ...sla.policy import EscalationRule, Policy
+from ...sla.policy import SUPPORT_LEVEL, EscalationRule, Policy
 from ...sla.schedule import TARGET_LABELS
 from .kit import (
     MESSAGE_BLOCKS_MAX,
@@ -40,20 +40,13 @@ def target_words(policy: Policy, name: str, target: Any) -> str:
     """ "First response 1h (support hours; 30m if opened in peak hours)"; on a calendar open
     less than a day, "Resolution 24h (2 days of 12h) (business hours)", never "1d"."""
     words = f"{TARGET_WORDS.get(name, TARGET_LABELS.get(name, name))} "
-    words += f"{_within_words(policy, target.within, target.clock)} ({clock_words(target.clock)}"
+    words += f"{policy.target_words(target)} ({clock_words(target.clock)}"
     for calendar, within in target.opened_in.items():
         if within != target.within:  # "4h; 4h if opened in peak hours" says nothing
-            words += (
-                f"; {_within_words(policy, within, target.clock)} if opened in "
-                f"{clock_words(calendar)}"
-            )
+            words += f"; {policy.target_words(target, within)} if opened in {clock_words(calendar)}"
     if target.mitigation:
         words += "; a workaround meets it"
     return words + ")"
-
-
-def _within_words(policy: Policy, within: timedelta, clock: str) -> str:
-    return policy.duration_words(within, clock) if within > timedelta(0) else "immediately"
 
 
 def policy_blocks(policy: Policy) -> list[Block]:
@@ -101,6 +94,8 @@ def policy_blocks(policy: Policy) -> list[Block]:
 
 
 def level_label(policy: Policy, key: str) -> str:
+    if key == SUPPORT_LEVEL:
+        return "the ticket's support level"
     if policy.escalation is None:
         return key
     try:
@@ -130,6 +125,8 @@ def rule_words(rule: EscalationRule, policy: Policy) -> str:
                 + " is given"
             )
     words += f" for {whom}"
+    if rule.page == SUPPORT_LEVEL:
+        words += ", routed to this level"
     if rule.repeat:
         words += f"; repeats every {policy.duration_words(rule.repeat, rule.clock)}"
         if rule.clock != "24x7" and rule.after is None:
@@ -148,10 +145,15 @@ def matrix_blocks(policy: Policy) -> list[Block]:
     for i, level in enumerate(escalation.levels[: MESSAGE_BLOCKS_MAX - 2], start=1):
         contacts = ", ".join(mention(c) for c in level.contacts)
         contacts = contacts or "_no contacts configured (set them in the policy file)_"
+        routed = level.key in escalation.support_levels  # a rule may page "support_level"
         rules = [
-            f"• {md(rule_words(r, policy), 500)}" for r in escalation.rules if r.page == level.key
+            f"• {md(rule_words(r, policy), 500)}"
+            for r in escalation.rules
+            if r.page == level.key or (routed and r.page == SUPPORT_LEVEL)
         ]
         lines = [f"*{i}. {md(level.label, 150)}* — {contacts}"]
+        if routed and level.definition:
+            lines.append(f"Takes tickets about: {md(level.definition, 500)}")
         lines += rules or ["• not paged by any rule"]
         blocks.append(section(join_fitting(lines, SECTION_MAX)))
     return blocks

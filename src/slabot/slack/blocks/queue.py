@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,25 +16,39 @@ if TYPE_CHECKING:
 QUEUE_BLOCKS_MAX = 45  # /sla list: leaves room under 50 for whatever the listener adds
 
 
-def queue_line(view: TicketView, now: datetime) -> str:
-    """ "*SLA-42* · High · title — First response in 1h 20m · <@owner>": one ticket."""
+Links = Mapping[int, str]  # a ticket's number → its card's URL (`slabot.slack.links`)
+
+
+def queue_line(view: TicketView, now: datetime, link: str | None = None) -> str:
+    """ "*SLA-42* · High · title — First response due <date> · <@owner>": one ticket, its
+    reference a link to its card when ``link`` is given."""
     label = severity_label(view.policy, view.ticket.severity)
     title = md(one_line(view.ticket.title), LINE_TITLE_MAX)
     owner = mention(view.ticket.owner)
-    return f"*{ref(view)}* · {md(label, 80)} · {title} — {next_up(view, now)} · {owner}"
+    name = f"<{link}|{ref(view)}>" if link else ref(view)
+    return f"*{name}* · {md(label, 80)} · {title} — {next_up(view, now)} · {owner}"
 
 
-def ticket_sections(items: Sequence[TicketView], now: datetime, room: int) -> list[Block]:
+def ticket_sections(
+    items: Sequence[TicketView], now: datetime, room: int, links: Links | None = None
+) -> list[Block]:
     """One section per ticket, at most ``room`` blocks, the last a "… and N more" if cut."""
+    links = links or {}
+
+    def line(view: TicketView) -> Block:
+        return section(queue_line(view, now, links.get(view.ticket.number)))
+
     if len(items) <= room:
-        return [section(queue_line(v, now)) for v in items]
+        return [line(v) for v in items]
     shown = max(room - 1, 0)
-    blocks = [section(queue_line(v, now)) for v in items[:shown]]
-    return [*blocks, context(f"… and {len(items) - shown} more")]
+    return [*(line(v) for v in items[:shown]), context(f"… and {len(items) - shown} more")]
 
 
-def queue_blocks(items: Sequence[TicketView], now: datetime) -> list[Block]:
-    """``/sla list``: the queue as given (most urgent first), one compact line per ticket."""
+def queue_blocks(
+    items: Sequence[TicketView], now: datetime, links: Links | None = None
+) -> list[Block]:
+    """``/sla list``: the queue as given (most urgent first), one compact line per ticket,
+    each linking to its card."""
     if not items:
         return [section("No open tickets: the queue is empty. :tada:")]
-    return ticket_sections(items, now, QUEUE_BLOCKS_MAX)
+    return ticket_sections(items, now, QUEUE_BLOCKS_MAX, links)

@@ -155,10 +155,12 @@ def uptime_lines(up: UptimeReport, tz: tzinfo) -> list[str]:
         figure += f" (target {percent(100 * up.target, 3)}: {verdict})"
     figure += f" · downtime {minutes(up.downtime_minutes)} of {up.minutes:,} minutes"
     lines = [figure]
-    if up.excluded_minutes:
+    for left_out in up.excluded[:SPELLS_MAX]:
+        of = "uptime and credits" if left_out.scope == "uptime" else "service credits"
+        source = f" ({md(one_line(left_out.note), 80)})" if left_out.note else ""
         lines.append(
-            f"Not counted: {minutes(up.excluded_minutes)} of announced maintenance and "
-            "force majeure"
+            f"Left out of {of}: {slack_date(left_out.start, tz)} for "
+            f"{left(left_out.end - left_out.start)}{source}, {md(left_out.why, 200)}"
         )
     if up.allowance is not None:
         state = "*over*" if up.allowance_exceeded else "within"

@@ -5,16 +5,16 @@ and default channel; a partial unique index allows one live token per name and w
 a revoked name can be given to a new token. ``api_requests`` binds an ``Idempotency-Key`` to
 the request it first came with.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,251 @@
+"""Who is on call, and who may do what: the deployment's team as pure functions of ``at``.
+
+Rotations belong to the deployment, not to a contract: several policies page the same "support
+team", and the team's turns do not change with a contract. A rotation is people in order, each
+on call for ``every`` (whole days) from a hand-off at ``handoff`` o'clock in its time zone: the
+first person from ``starts`` at that hour, the next one ``every`` later, and round again.
+Hand-offs are computed in local wall-clock time, day by day, so a weekly hand-off stays at
+09:00 across a DST change (the shift that spans the change is an hour longer or shorter). A
+hand-off time that a spring-forward skips happens at the jump.
+
+An override puts someone on call for a span (a holiday, a swap): the latest recorded override
+covering an instant wins, and the rotation's order is unchanged by it.
+
+Roles (``Roles``) say who may record an outage, announce maintenance, rebind a channel to a
+policy and edit on-call: deployment admins always; ``leads``; ``oncall``, whoever is on call in
+any rotation at that moment; ``members``, the rotation's own people (for on-call edits).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BeforeValidator, Field, field_validator
+
+from .policy import EscalationLevel, Key, Model, TimeZoneName
+
+_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+_EVERY = re.compile(r"(\d{1,3})\s*([dw])")
+
+
+def _user(value: Any) -> str:
+    text = str(value)
+    if not _USER.fullmatch(text):
+        raise ValueError(f"{text!r} is not a Slack user ID: write one such as U0123ABCD")
+    return text
+
+
+def _every(value: Any) -> int:
+    """A shift's length in whole days: ``1d``, ``3d``, ``1w``, ``2w``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _EVERY.fullmatch(str(value).strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{value!r} is not a shift length: write whole days or weeks, as 1d or 1w")
+    return int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+
+
+def _clock_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int):  # YAML 1.1 reads an unquoted 09:00 as a sexagesimal 540
+        return time(value // 60 % 24, value % 60)
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day: write HH:MM, such as 09:00") from None
+
+
+UserId = Annotated[str, BeforeValidator(_user)]
+Days = Annotated[int, BeforeValidator(_every)]
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+Role = Literal["anyone", "leads", "oncall", "members"]
+
+
+@dataclass(frozen=True)
+class Override:
+    """``person`` is on call in ``rotation`` from ``starts_at`` until ``ends_at`` (UTC)."""
+
+    rotation: str
+    person: str
+    starts_at: datetime
+    ends_at: datetime
+    by: str = ""  # who recorded it
+    recorded_at: datetime | None = None
+
+    def covers(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Who is on call in a rotation at an instant, and until when.
+
+    ``scheduled`` is whose turn the rotation says it is; ``person`` differs from it while an
+    override runs. ``ends_at`` is the next change: a hand-off, or an override starting or
+    ending, whichever comes first."""
+
+    rotation: str
+    person: str
+    scheduled: str
+    starts_at: datetime
+    ends_at: datetime
+    override: Override | None = None
+
+
+class Rotation(Model):
+    key: Key
+    label: str = ""
+    people: tuple[UserId, ...] = Field(min_length=1)
+    timezone: TimeZoneName
+    starts: date  # the day the first person's first shift begins
+    handoff: ClockTime = time(9, 0)
+    every: Days = 7
+
+    @property
+    def title(self) -> str:
+        return self.label or self.key
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def handoff_at(self, turn: int) -> datetime:
+        """The instant turn ``turn`` begins (turn 0 is the first person's first shift)."""
+        day = self.starts + timedelta(days=turn * self.every)
+        return datetime.combine(day, self.handoff, self.tz).astimezone(UTC)
+
+    def turn(self, at: datetime) -> int:
+        """The turn running at ``at`` (negative before ``starts``: the order runs backwards)."""
+        local = at.astimezone(self.tz)
+        days = (local.date() - self.starts).days
+        guess = days // self.every
+        # The hand-off on the guessed day may still be ahead (earlier in the day than it).
+        while self.handoff_at(guess) > at:
+            guess -= 1
+        while self.handoff_at(guess + 1) <= at:
+            guess += 1
+        return guess
+
+    def scheduled(self, turn: int) -> str:
+        return self.people[turn % len(self.people)]
+
+    def shift(self, at: datetime, overrides: Iterable[Override] = ()) -> Shift:
+        """Who is on call at ``at``, overrides applied (the latest recorded one wins)."""
+        turn = self.turn(at)
+        starts, ends = self.handoff_at(turn), self.handoff_at(turn + 1)
+        mine = [o for o in overrides if o.rotation == self.key]
+        covering = _latest(o for o in mine if o.covers(at))
+        # The next change: the shift's end, or any override's edge inside it.
+        for o in mine:
+            if at < o.starts_at < ends:
+                ends = o.starts_at
+            if at < o.ends_at < ends:
+                ends = o.ends_at
+            if o.starts_at <= at and o.starts_at > starts:
+                starts = o.starts_at
+            if o.ends_at <= at and o.ends_at > starts:
+                starts = o.ends_at
+        scheduled = self.scheduled(turn)
+        person = covering.person if covering else scheduled
+        return Shift(self.key, person, scheduled, starts, ends, covering)
+
+
+def _latest(overrides: Iterable[Override]) -> Override | None:
+    ordered = sorted(overrides, key=lambda o: (o.recorded_at or o.starts_at, o.starts_at))
+    return ordered[-1] if ordered else None
+
+
+class Roles(Model):
+    """Who may make the deployment-wide changes, besides admins (who always may)."""
+
+    outage: tuple[Role, ...] = ("leads", "oncall")
+    maintenance: tuple[Role, ...] = ("leads", "oncall")
+    bind_channel: tuple[Role, ...] = ("leads",)
+    oncall: tuple[Role, ...] = ("leads", "members")
+
+
+ROLE_WORDS = {
+    "outage": "record an outage",
+    "maintenance": "announce maintenance",
+    "bind_channel": "change which policy a channel runs under",
+    "oncall": "change who is on call",
+}
+ROLE_NAMES = {
+    "anyone": "anyone",
+    "leads": "the leads",
+    "oncall": "whoever is on call",
+    "members": "the rotation's people",
+}
+
+
+class Team(Model):
+    """The deployment's people: its leads, its rotations and what each role may do."""
+
+    leads: tuple[UserId, ...] = ()
+    rotations: tuple[Rotation, ...] = ()
+    roles: Roles = Roles()
+
+    @field_validator("rotations")
+    @classmethod
+    def _unique(cls, rotations: tuple[Rotation, ...]) -> tuple[Rotation, ...]:
+        keys = [r.key for r in rotations]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"rotation {twice[0]!r} is given twice")
+        return rotations
+
+    def rotation(self, key: str) -> Rotation:
+        """The rotation ``key``; KeyError with what there is."""
+        for rotation in self.rotations:
+            if rotation.key == key:
+                return rotation
+        known = ", ".join(r.key for r in self.rotations) or "none are configured"
+        raise KeyError(f"unknown rotation {key!r}: the rotations are {known}")
+
+    def on_call(self, at: datetime, overrides: Sequence[Override] = ()) -> set[str]:
+        """Everyone on call in any rotation at ``at``."""
+        return {r.shift(at, overrides).person for r in self.rotations}
+
+    def paged(
+        self, level: EscalationLevel, at: datetime, overrides: Sequence[Override] = ()
+    ) -> tuple[str, ...]:
+        """Whom a page to ``level`` due at ``at`` reaches: its contacts, and whoever is on call
+        then in its rotation. A rotation this team lacks adds nobody (`policy check` and
+        ``/sla oncall`` say so); the contacts are still paged."""
+        if level.rotation is None:
+            return level.contacts
+        try:
+            person = self.rotation(level.rotation).shift(at, overrides).person
+        except KeyError:
+            return level.contacts
+        return (*level.contacts, person) if person not in level.contacts else level.contacts
+
+    def may(
+        self,
+        action: str,
+        user: str,
+        at: datetime,
+        overrides: Sequence[Override] = (),
+        *,
+        rotation: Rotation | None = None,
+    ) -> bool:
+        """Whether ``user`` holds a role allowed to ``action`` (a field of `Roles`)."""
+        allowed: tuple[Role, ...] = getattr(self.roles, action)
+        return (
+            "anyone" in allowed
+            or ("leads" in allowed and user in self.leads)
+            or ("members" in allowed and rotation is not None and user in rotation.people)
+            or ("oncall" in allowed and user in self.on_call(at, overrides))
+        )
+
+    def who_may(self, action: str) -> str:
+        """The roles allowed to ``action``, in words, for a refusal."""
+        names = [ROLE_NAMES[r] for r in getattr(self.roles, action)]
+        return ", ".join([*names, "admins"])

@@ -1,0 +1,96 @@
+"""A ticket's pages as they went out: who each reached, and where its copies are.
+
+A page is answered by those it was sent to: the level's people, and whoever was on call in its
+rotation when each of its pages fell due (a page retried late still went to them). The clock
+records where each copy landed on the timer's receipt (``thread``, ``dm:U…``, ``post:C…`` →
+the message's ts), which is what lets an answer redraw every copy at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from ..oncall.overrides import overrides_in
+from ..sla import Policy
+from ..sla.oncall import Team
+from ..store import Store
+from ..store.tables import Ticket, Timer
+
+SENT = ("fired", "sending")
+_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+@dataclass(frozen=True)
+class PageCopy:
+    """One message of a page: ``part`` as the clock names it, and its Slack ts."""
+
+    part: str
+    ts: str
+
+    @property
+    def person(self) -> str | None:
+        """The user a direct message went to (None for a thread reply or a channel post)."""
+        return self.part.removeprefix("dm:") if self.part.startswith("dm:") else None
+
+    @property
+    def channel(self) -> str | None:
+        """The channel a post went to (None for a thread reply or a direct message)."""
+        return self.part.removeprefix("post:") if self.part.startswith("post:") else None
+
+
+def sent_pages(session: Session, ticket: Ticket, level: str) -> list[Timer]:
+    rows = session.exec(
+        select(Timer)
+        .where(Timer.ticket_id == ticket.id, Timer.kind == "page", Timer.level == level)
+        .where(Timer.state.in_(SENT))  # type: ignore[attr-defined]
+        .order_by(Timer.due_at)  # type: ignore[arg-type]
+    )
+    return list(rows)
+
+
+def copies(pages: list[Timer]) -> list[PageCopy]:
+    """Every copy the clock recorded of ``pages`` (a copy found again after a crash has no ts
+    on record, and a message shared with other pages, whose answers it still offers, is only
+    redrawn when it is the one clicked: both are left as they are)."""
+    found = []
+    for timer in pages:
+        receipt = (timer.detail or {}).get("receipt") or {}
+        for part, ts in receipt.items():
+            slack = part == "thread" or part.startswith(("dm:", "post:"))
+            if slack and isinstance(ts, str) and ts != "found":
+                found.append(PageCopy(part, ts))
+    return found
+
+
+def answerers(
+    session: Session, ticket: Ticket, policy: Policy, level: str, team: Team, now: datetime
+) -> set[str] | None:
+    """Who may answer ``level``'s page of ``ticket``: the people it reached (at each page's due
+    time, or ``now`` if none went out yet). None: anyone, because the level names nobody Slack
+    can tell apart (nobody at all, or a user group or channel, whose members slabot does not
+    look up)."""
+    escalation = policy.escalation
+    try:
+        spec = escalation.level(level) if escalation else None
+    except KeyError:
+        return None
+    if spec is None or any(not _USER.fullmatch(c) for c in spec.contacts):
+        return None
+    if not spec.contacts and spec.rotation is None:
+        return None
+    times = [t.due_at for t in sent_pages(session, ticket, level)] or [now]
+    overrides = overrides_in(session, ticket.workspace, min(times))
+    return {person for at in times for person in team.paged(spec, at, overrides)}
+
+
+def page_copies(store: Store, workspace: str, number: int, level: str) -> list[PageCopy]:
+    """Every recorded copy of ``level``'s pages of ticket ``number``, to redraw once taken."""
+    with store.reading() as session:
+        ticket = session.exec(
+            select(Ticket).where(Ticket.workspace == workspace, Ticket.number == number)
+        ).first()
+        return copies(sent_pages(session, ticket, level)) if ticket is not None else []

@@ -1,0 +1,293 @@
+"""On call, end to end: a weekly rotation with an override decides whom each page reaches; only
+those paged may answer, and an answer redraws every copy. SQLite and PostgreSQL.
+
+The real clock's dispatcher sends pages to the fake Slack at the test's instants; clicks and
+commands go through the real Bolt app (signed requests); nothing of ours is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import slackreq
+import yaml
+from fakeslack import FakeSlack, block_kit_errors
+from slack_bolt import BoltRequest
+from slack_sdk import WebClient
+
+from slabot.clock.dispatch import Backoff, Dispatcher
+from slabot.notify import Fanout
+from slabot.notify.pagers import Pagers
+from slabot.notify.slack import SlackNotifier
+from slabot.oncall import OnCall
+from slabot.policies import PolicyBook
+from slabot.settings import load_settings
+from slabot.sla.loader import parse_team
+from slabot.slack.app import create_app
+from slabot.slack.publish import Publisher
+from slabot.store import Store
+from slabot.tickets import SYSTEM, Tickets, TicketView
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (LiveOps)
+MIN = timedelta(minutes=1)
+CHANNEL, SECRET, LEAD = "CSUPPORT", "test-signing-secret", "ULEAD"
+LEVEL_2 = "Page to *Level 2*"
+TEAM = """
+leads: [ULEAD]
+rotations:
+  - key: support
+    label: Support on call
+    people: [UBEN, UANA]
+    timezone: America/Los_Angeles
+    starts: 2026-11-16
+    handoff: "09:00"
+    every: 1w
+"""
+
+
+@dataclass
+class Now:
+    value: datetime = T0
+
+    def seconds(self) -> float:
+        return self.value.timestamp()
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> PolicyBook:
+    """LiveOps whose Level 2 is the support rotation (no fixed contacts)."""
+    data = yaml.safe_load((ROOT / "policies" / "liveops.yaml").read_text(encoding="utf-8"))
+    data["escalation"]["levels"][1]["rotation"] = "support"
+    folder = tmp_path_factory.mktemp("policies")
+    (folder / "liveops.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    return PolicyBook.load(folder)
+
+
+@pytest.fixture
+def now() -> Now:
+    return Now()
+
+
+@pytest.fixture
+def fake(now: Now) -> Iterator[FakeSlack]:
+    with FakeSlack(clock=now.seconds) as fake:
+        yield fake
+
+
+@pytest.fixture
+def desk(store: Store, book: PolicyBook) -> Tickets:
+    return Tickets(store, book, admins={SYSTEM, "UADMIN"}, team=parse_team(TEAM))
+
+
+@dataclass
+class World:
+    store: Store
+    desk: Tickets
+    fake: FakeSlack
+    now: Now
+    clock: Dispatcher
+    app: Any
+
+    def tick(self, at: datetime) -> None:
+        self.now.value = at
+        self.clock.tick(at)
+
+    def dm(self, user: str) -> list[dict[str, Any]]:
+        return self.fake.messages("D" + user[1:])
+
+    def click(self, user: str, channel: str, ts: str) -> Any:
+        body = slackreq.block_actions(
+            [slackreq.button("sla_page_ack", "1:level_2")],
+            team_id="T1",
+            user_id=user,
+            channel_id=channel,
+            message_ts=ts,
+        )
+        headers = slackreq.signed_headers(SECRET, body)
+        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+
+    def command(self, user: str, text: str) -> str:
+        body = slackreq.slash_command(text, team_id="T1", user_id=user, channel_id=CHANNEL)
+        headers = slackreq.signed_headers(SECRET, body)
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        assert response.status == 200
+        return json.loads(response.body)["text"] if response.body else ""  # "": acted
+
+
+@pytest.fixture
+def world(store: Store, desk: Tickets, fake: FakeSlack, now: Now) -> World:
+    client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+    notifier = Fanout([SlackNotifier(client), Pagers(httpx.Client())])
+    clock = Dispatcher(store, desk, notifier, name="clock", backoff=Backoff(jitter=0))
+    settings = load_settings(
+        _env_file=None,
+        slack_signing_secret=SECRET,
+        slack_bot_token="xoxb-test",
+        slack_api_url=fake.url,
+    )
+    app = create_app(settings, client, tickets=desk, now=lambda: now.value)
+    desk.bind_channel("T1", CHANNEL, "liveops", actor=SYSTEM, now=T0)
+    return World(store, desk, fake, now, clock, app)
+
+
+def open_p1(world: World, title: str = "checkout is down") -> TicketView:
+    view = world.desk.open(
+        "T1", title=title, severity="p1", policy="liveops", reporter="UREP",
+        now=T0, channel=CHANNEL,
+    ).view  # fmt: skip
+    Publisher(WebClient(token="xoxb-test", base_url=world.fake.url), world.desk).opened(view, T0)
+    return view
+
+
+def test_each_page_reaches_whoever_is_on_call_when_it_falls_due(world):
+    """Ben's week runs to Monday 09:00; then Ana's; Cat covers 20–45 minutes into it."""
+    OnCall(world.store, world.desk.team).override(
+        "T1", "support", "UCAT", starts_at=T0 + 20 * MIN, ends_at=T0 + 45 * MIN,
+        actor=LEAD, now=T0 - MIN,
+    )  # fmt: skip
+    open_p1(world)
+    world.tick(T0)  # the P1's page at opening: Monday 09:00, Ana's week begins
+    world.tick(T0 + 30 * MIN)  # the first repeat: Cat covers
+    world.tick(T0 + 60 * MIN)  # the second: Ana again
+    pages = {u: len(world.dm(u)) for u in ("UANA", "UBEN", "UCAT")}
+    assert pages == {"UANA": 2, "UBEN": 0, "UCAT": 1}
+    # Each DM links back to the card and its thread (asked of Slack once for the card).
+    card = world.desk.view("T1", 1, T0).ticket.message_ts
+    link = f"https://{slackreq.TEAM_DOMAIN}.slack.com/archives/{CHANNEL}/p{card.replace('.', '')}"
+    assert all(f"<{link}|Open SLA-1 and its thread>" in m["text"] for m in world.dm("UANA"))
+    assert len(world.fake.calls_to("chat.getPermalink")) == 1
+    thread = [m["text"] for m in world.fake.messages(CHANNEL) if LEVEL_2 in m["text"]]
+    assert ["<@UANA>" in t for t in thread] == [True, False, True]
+    assert "<@UCAT>" in thread[1]
+
+
+def test_only_those_paged_may_answer_and_an_answer_redraws_every_copy(world):
+    view = open_p1(world)
+    world.tick(T0)  # Ana
+    OnCall(world.store, world.desk.team).override(
+        "T1", "support", "UCAT", starts_at=T0 + 20 * MIN, ends_at=T0 + 45 * MIN,
+        actor=LEAD, now=T0 + MIN,
+    )  # fmt: skip
+    world.tick(T0 + 30 * MIN)  # Cat
+    world.now.value = T0 + 31 * MIN
+    ana_dm = world.dm("UANA")[0]
+
+    # Ben is in the rotation but was not paged; Ben and a stranger are refused, nothing changes.
+    for user in ("UBEN", "USTRANGER"):
+        assert world.click(user, "DANA", ana_dm["ts"]).status == 200
+    refusals = world.fake.wait_for("chat.postEphemeral", 2)
+    told = {r.args["user"]: r.args["text"] for r in refusals}
+    assert sorted(told) == ["UBEN", "USTRANGER"]
+    assert all("only those paged" in t and "<@UANA>, <@UCAT>" in t for t in told.values())
+    assert world.desk.view("T1", 1, world.now.value).ticket.acknowledged_at is None
+
+    # Ana was paged at 09:00 and may answer from her DM, though Cat is on call now.
+    assert world.click("UANA", "DANA", ana_dm["ts"]).status == 200
+    copies = [
+        ("DANA", ana_dm["ts"]),
+        ("DCAT", world.dm("UCAT")[0]["ts"]),
+        *[
+            (CHANNEL, m["ts"])
+            for m in world.fake.messages(CHANNEL)
+            if "Page to *Level 2*" in m["text"]
+        ],
+    ]
+    assert len(copies) == 4
+    world.fake.wait_for("chat.update", 2 + 1 + 4)  # the card after each page and now; copies
+    for channel, ts in copies:
+        message = world.fake.message(channel, ts)
+        assert not [b for b in message["blocks"] if b["type"] == "actions"], (channel, message)
+        assert "Taken by <@UANA>" in json.dumps(message["blocks"])
+    ticket = world.desk.view("T1", 1, world.now.value).ticket
+    assert (ticket.acknowledged_by, ticket.owner) == ("UANA", "UANA")
+    assert view.ticket.number == 1
+
+
+def test_oncall_shows_now_and_next_and_covers_are_for_leads_and_the_rotations_people(world):
+    world.now.value = T0 + 60 * MIN
+    shown = world.command("UREP", "oncall")
+    assert "Support on call: UANA" in shown
+
+    refused = world.command("USTRANGER", "oncall cover <@USTRANGER> until +2h")
+    assert "you may not change who is on call" in refused and "<@ULEAD>" in refused
+    assert "UBEN" not in world.command("UREP", "oncall")
+
+    said = world.command("UBEN", "oncall cover <@UBEN> from +1h until +3h")
+    assert "<@UBEN> is on call in `support`" in said
+    watch = OnCall(world.store, world.desk.team).watch("T1", T0 + 2 * 60 * MIN)
+    assert watch[0].now.person == "UBEN" and watch[0].now.scheduled == "UANA"
+    assert watch[0].now.override is not None and watch[0].now.override.by == "UBEN"
+    assert "until" in world.command("ULEAD", "oncall support cover <@UCAT> until +30m")
+    bad = world.command("ULEAD", "oncall nights cover <@UCAT> until +30m")
+    assert "unknown rotation 'nights'" in bad
+
+
+# Who may make each deployment-wide change, by role, at T0 (Ana is on call, Ben is in the
+# rotation but off duty): the defaults of the team file's roles, and admins always.
+MATRIX = {
+    "outage start": {"ULEAD", "UANA", "UADMIN"},
+    "maintenance sat 22:00 2h upgrade": {"ULEAD", "UANA", "UADMIN"},
+    "policy liveops": {"ULEAD", "UADMIN"},
+    "oncall cover <@UCAT> from +1d until +2d": {"ULEAD", "UANA", "UBEN", "UADMIN"},
+}
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("text", sorted(MATRIX))
+def test_every_deployment_change_by_every_role_through_the_command(world, text):
+    allowed = set()
+    for user in ("ULEAD", "UANA", "UBEN", "UREP", "UADMIN"):
+        answer = world.command(user, text)
+        if not answer.startswith("you may not"):
+            allowed.add(user)
+        else:
+            assert "may. Ask <@ULEAD>" in answer, answer
+        if text.startswith("outage") and user in allowed:  # end it, for the next one
+            world.command(user, "outage end")
+    assert allowed == MATRIX[text]
+
+
+def test_pages_due_together_for_one_person_arrive_as_one_message(world):
+    open_p1(world)
+    open_p1(world, "search is down")
+    world.tick(T0)
+    [dm] = world.dm("UANA")  # one message, listing both pages
+    assert dm["text"].startswith("2 pages for you:")
+    assert "SLA-1" in dm["text"] and "SLA-2" in dm["text"]
+    buttons = [e["value"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["1:level_2", "2:level_2"]
+    assert block_kit_errors(dm["blocks"]) == []
+    assert dm["metadata"]["event_payload"]["timers"] == [
+        "1:page:rule0:level_2:0",
+        "2:page:rule0:level_2:0",
+    ]
+    # each ticket's thread still has its own page; nothing goes twice in the next tick
+    assert len([m for m in world.fake.messages(CHANNEL) if LEVEL_2 in m["text"]]) == 2
+    calls = len(world.fake.calls_to("chat.postMessage"))
+    world.tick(T0 + timedelta(seconds=1))
+    assert len(world.fake.calls_to("chat.postMessage")) == calls
+
+    # Answering the second page from the shared message answers that page only, and redraws it.
+    world.now.value = T0 + MIN
+    body = slackreq.block_actions(
+        [slackreq.button("sla_page_ack", "2:level_2")], team_id="T1", user_id="UANA",
+        channel_id="DANA", message_ts=dm["ts"], message=dm,
+    )  # fmt: skip
+    world.app.dispatch(BoltRequest(body=body, headers=slackreq.signed_headers(SECRET, body)))
+    world.fake.wait_for("chat.update", 2 + 1 + 2)  # the cards after the page, SLA-2's, copies
+    assert world.desk.view("T1", 2, world.now.value).ticket.acknowledged_by == "UANA"
+    assert world.desk.view("T1", 1, world.now.value).ticket.acknowledged_by is None
+    # the shared message keeps SLA-1's button and says who took SLA-2's page
+    shared = world.fake.message("DANA", dm["ts"])
+    buttons = [
+        e["value"] for b in shared["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == ["1:level_2"] and "Taken by <@UANA>" in json.dumps(shared["blocks"])
