@@ -51,6 +51,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0008",
         "0009",
         "0010",
+        "0011",
     ]
 
     upgrade(blank_store)

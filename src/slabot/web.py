@@ -1,5 +1,6 @@
-"""The HTTP face of slabot: Slack's requests at ``/slack/events``, ``/healthz``, and the
-operator's routes it is given (``/metrics``, ``/readyz``: `slabot.ops.probes.ops_routes`).
+"""The HTTP face of slabot: Slack's requests at ``/slack/events``, ``/healthz``, the
+operator's routes it is given (``/metrics``, ``/readyz``: `slabot.ops.probes.ops_routes`), and
+the HTTP API under ``/api/v1`` when it is given one (`slabot.inbound.api`).
 
 A plain WSGI callable, so any WSGI server can run it; ``slabot serve`` uses waitress, a
 production server with a thread pool (Bolt's own HTTP server is for development only).
@@ -25,6 +26,7 @@ from slack_bolt.request.internals import build_context
 from .slack.payloads import BadRequest, check_envelope
 
 EVENTS_PATH = "/slack/events"
+API_PREFIX = "/api/v1"
 TEXT = {"content-type": ["text/plain; charset=utf-8"]}
 
 
@@ -75,14 +77,18 @@ def wsgi_app(
     app: App,
     health: Callable[[], bool] = lambda: True,
     routes: Mapping[str, Callable[..., Iterable[bytes]]] | None = None,
+    api: Callable[..., Iterable[bytes]] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     slack = _Handler(app, path=EVENTS_PATH)
     routes = routes or {}
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        route = routes.get(environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        route = routes.get(path)
         if route is not None:
             return route(environ, start_response)
+        if api is not None and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+            return api(environ, start_response)
         if environ.get("PATH_INFO") == "/healthz":
             ok = health()
             start_response(

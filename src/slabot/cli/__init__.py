@@ -26,6 +26,7 @@ COMMANDS = {
     "timers": ("timers", "list the timers still to be done or dead, and send dead ones again"),
     "db": ("db", "manage the database schema ($DATABASE_URL)"),
     "tickets": ("tickets", "list tickets or show one, read-only"),
+    "tokens": ("tokens", "create, list and revoke the HTTP API's bearer tokens"),
     "report": ("report", "a month's SLA compliance, uptime and service credits per policy"),
 }
 

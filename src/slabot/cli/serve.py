@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         log.warning(
             "could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, exc
         )
+    from ..inbound.api import lazy_api
+
     publisher = Publisher(client, tickets)
     app = create_app(settings, client, tickets=tickets, publisher=publisher)
     workspace = identity.get("team_id") if identity else None
@@ -110,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
             )
     else:
         routes = ops_routes(metrics, readiness) | hooks
-        server = _listen(app, args, settings.port, routes, metrics)
+        api = lazy_api(tickets, publisher)
+        server = _listen(app, args, settings.port, routes, metrics, api)
     if heartbeat is not None:
         from ..clock.runner import build, schedule
 
@@ -129,7 +132,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _listen(
-    app: App, args: argparse.Namespace, port: int, routes: dict[str, Any], metrics: Metrics
+    app: App,
+    args: argparse.Namespace,
+    port: int,
+    routes: dict[str, Any],
+    metrics: Metrics,
+    api: Any = None,
 ) -> BaseWSGIServer:
     """Bind the HTTP port before anything else starts, so a busy port is one clear line."""
     import waitress
@@ -137,7 +145,7 @@ def _listen(
     from ..web import EVENTS_PATH, wsgi_app
 
     port = port if args.port is None else args.port
-    served = request_metrics(wsgi_app(app, routes=routes), metrics, EVENTS_PATH)
+    served = request_metrics(wsgi_app(app, routes=routes, api=api), metrics, EVENTS_PATH)
     try:
         return waitress.create_server(
             served, host=args.host, port=port, threads=args.threads, ident="slabot"

@@ -8,6 +8,7 @@ from ..clock.operator import NotDead, listing, retry
 from .arguments import positive
 from .errors import CliError
 from .storage import open_store, reach
+from .table import print_table
 
 ERROR = 60  # characters of the last error shown in the listing
 
@@ -63,9 +64,7 @@ def run(args: argparse.Namespace) -> int:
         ]
         for line in lines
     ]
-    widths = [max(len(row[i]) for row in [header, *table]) for i in range(len(header))]
-    for row in [header, *table]:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    print_table(header, table)
     return 0
 
 

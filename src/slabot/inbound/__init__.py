@@ -8,4 +8,6 @@
   (`mailroutes`); a reply lands on its ticket and resumes a clock waiting on the customer.
 * `http`: the hooks' WSGI routes under ``/hooks/``: authentication, JSON in and out, and errors
   that say what to fix (4xx, never a 500).
+* `api/`: the HTTP API under ``/api/v1`` (Falcon and spectree), with bearer tokens (`tokens`)
+  and an ``Idempotency-Key`` on every change.
 """

@@ -57,8 +57,8 @@ def create_app(
     now: Callable[[], datetime] = wall_clock,
     publisher: Publisher | None = None,
 ) -> App:
-    """The Bolt app; ``publisher``: the one other sources (the inbound hooks) publish
-    through too, so a ticket's card is drawn by one publisher whoever changed it."""
+    """The Bolt app; ``publisher``: the one other sources (the inbound hooks, the HTTP API)
+    publish through too, so a ticket's card is drawn by one publisher whoever changed it."""
     client = client or make_client(settings)
     if tickets is None:
         tickets = Tickets(

@@ -18,6 +18,12 @@
   ``tickets.idempotency_key`` does for the request that opened the ticket.
 * ``slack_events`` is each Events API delivery seen, by its ``event_id``, so a retry of one
   already handled is skipped on any replica; rows older than a day are pruned.
+* ``api_tokens`` is the HTTP API's bearer tokens (`slabot.inbound.tokens`): each one's SHA-256
+  digest (never the token), its workspace, the actions it may take (scopes) and its default
+  channel; a revoked token keeps its row, so its name and use stay on record.
+* ``api_requests`` binds each API change's ``Idempotency-Key`` (per token) to a digest of the
+  request it first came with (`slabot.inbound.api.idempotency`): the same key with another
+  request is refused instead of answered with the first one's result.
 * ``outages`` is downtime recorded without a ticket (``/sla outage start|end``) and planned
   maintenance (``/sla maintenance``), per workspace and policy. At most one unplanned outage
   runs per workspace and policy: a partial unique index makes a second start fail even when
@@ -219,6 +225,42 @@ class OutageRecord(SQLModel, table=True):
     @property
     def planned(self) -> bool:
         return self.kind == "maintenance"
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token of the HTTP API; one name per live token and workspace."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        Index(
+            "uq_api_tokens_live_name",
+            "workspace",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=32)
+    name: str = Field(max_length=24)
+    digest: str = Field(max_length=64, unique=True)  # SHA-256 of the token, hex
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    channel: str | None = Field(default=None, max_length=32)  # where its tickets go by default
+    created_at: datetime = instant(nullable=False)
+    revoked_at: datetime | None = instant()
+
+
+class ApiRequest(SQLModel, table=True):
+    """An API change taken in under an ``Idempotency-Key``, by token."""
+
+    __tablename__ = "api_requests"
+
+    token_id: int = Field(primary_key=True, foreign_key="api_tokens.id", ondelete="CASCADE")
+    key: str = Field(primary_key=True, max_length=100)
+    fingerprint: str = Field(max_length=64)  # SHA-256 of method, path and body
+    created_at: datetime = instant(nullable=False)
 
 
 class OnCallOverride(SQLModel, table=True):

@@ -22,7 +22,8 @@ def change_note(
     workaround: bool = False,
 ) -> str:
     policy, ticket = view.policy, view.ticket
-    who = mention(user)  # a Slack user as a mention; an e-mail sender as plain text
+    # A Slack user as a mention; an e-mail sender or an API token (api:zendesk) as plain text.
+    who = mention(user)
     said = f": {md(text, NOTE_TEXT_MAX)}" if text else ""
     if verb == "open":
         label = policy.severity(ticket.severity).label
