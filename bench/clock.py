@@ -579,8 +579,9 @@ def peer_child(spec_path: str) -> int:
 
     from slabot.notify import Delivery, Fanout
     from slabot.notify.pagers import Pagers
-    from slabot.notify.slack import SlackNotifier, make_clock_client
+    from slabot.notify.slack import SlackNotifier
     from slabot.settings import load_settings
+    from slabot.slack.client import make_client
     from slabot.tickets import SYSTEM, Tickets
 
     began = time.perf_counter()
@@ -588,7 +589,7 @@ def peer_child(spec_path: str) -> int:
     settings = load_settings()
     store = Store(settings.database_url)
     tickets = Tickets(store, PolicyBook.load(settings.slabot_policies), admins={SYSTEM})
-    notifier = Fanout([SlackNotifier(make_clock_client(settings)), Pagers(httpx.Client())])
+    notifier = Fanout([SlackNotifier(make_client(settings, retry=False)), Pagers(httpx.Client())])
     wanted = set(spec["ids"])
     columns = [c for c in table(Timer).c if c.name not in ("claimed_at", "claimed_by")]
     loaded: dict[int, Any] = {}

@@ -32,6 +32,10 @@ from .pauses import Pause, deadline_us, pause_spans
 TARGETS = ("time_to_open", "first_response", "resolution", "update_every")
 TargetName = Literal["time_to_open", "first_response", "resolution", "update_every"]
 STATES = ("open", "pending", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed")
+# A ticket still being worked on (its clocks may run), and the waiting states among them (a
+# person or a party other than the support team holds it): everything outside ACTIVE is done.
+WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
+ACTIVE = ("open", *WAITING)
 StateKey = Literal[
     "open", "pending", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"
 ]
@@ -550,6 +554,16 @@ class Policy(Model):
             or ("reporter" in allowed and user == reporter)
             or ("escalation" in allowed and user in contacts)
         )
+
+    def level_label(self, key: str | None) -> str:
+        """An escalation level's label; its key when this version has no such level (an older
+        ticket's page), and "escalation" when there is no key at all."""
+        if not key:
+            return "escalation"
+        try:
+            return self.escalation.level(key).label if self.escalation else key
+        except KeyError:
+            return key
 
     def state_label(self, key: str) -> str:
         state = self.states.get(key)  # type: ignore[call-overload]

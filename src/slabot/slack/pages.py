@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 
 from ..sla import Policy
+from . import ids
 from .blocks.kit import escape, mrkdwn
 from .guard import on_click
 from .payloads import Click, PageControl
@@ -23,11 +24,10 @@ if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
-ACTION = "sla_page_ack"
 
 
 def register(app: App, bot: Slabot) -> None:
-    @app.action(ACTION)
+    @app.action(ids.PAGE_ACK)
     @on_click
     def on_it(click: Click, client: Any) -> None:
         page = PageControl.parse(click.action.chosen)
