@@ -340,7 +340,7 @@ def test_assigning_an_owner_is_recorded_and_repeating_it_is_already_done(tickets
     assigned = events(tickets.store, ticket.id)[-1]
     assert (assigned.kind, assigned.actor) == ("owner_assigned", "UADMIN")
     assert (assigned.before, assigned.after) == ({"owner": None}, {"owner": "UOWN"})
-    with pytest.raises(AlreadyDone, match="<@UOWN> already owns SLA-1"):
+    with pytest.raises(AlreadyDone, match="UOWN already owns SLA-1"):
         tickets.assign("T1", 1, "UOWN", actor="UADMIN", now=T0 + 2 * MIN)
 
 

@@ -58,7 +58,7 @@ class Outages:
             with self.store.writing() as session:
                 running = self._running(session, workspace, chosen.name)
                 if running is not None:
-                    raise AlreadyDone(_already_running(running))
+                    raise _already_running(running)
                 record = OutageRecord(
                     workspace=workspace,
                     policy=chosen.name,
@@ -77,7 +77,7 @@ class Outages:
                 running = self._running(session, workspace, chosen.name, lock=False)
             if running is None:
                 raise
-            raise AlreadyDone(_already_running(running)) from None
+            raise _already_running(running) from None
         return record
 
     def end(
@@ -223,9 +223,10 @@ def _note(note: str) -> str:
     return note
 
 
-def _already_running(record: OutageRecord) -> str:
-    return (
+def _already_running(record: OutageRecord) -> AlreadyDone:
+    return AlreadyDone(
         f"an outage of {record.policy} is already running since "
-        f"{record.started_at:%Y-%m-%d %H:%M} UTC (started by <@{record.started_by}>): end it "
-        "with /sla outage end [note] before starting another"
+        f"{record.started_at:%Y-%m-%d %H:%M} UTC (started by {{who}}): end it "
+        "with /sla outage end [note] before starting another",
+        people={"who": record.started_by},
     )

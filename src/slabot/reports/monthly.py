@@ -64,6 +64,21 @@ class ReportError(ValueError):
     what to type instead."""
 
 
+class Reports:
+    """The month's figures for the Slack side: the store and the policy book bound once, so a
+    listener asks for a report without holding the store."""
+
+    def __init__(self, store: Store, book: PolicyBook):
+        self.store = store
+        self.book = book
+
+    def month(
+        self, workspaces: list[str], month: str | None, *, policy: str | None, now: datetime
+    ) -> list[PolicyReport]:
+        """`monthly` on this deployment's store and policies."""
+        return monthly(self.store, self.book, workspaces, month, policy=policy, now=now)
+
+
 def monthly(
     store: Store,
     book: PolicyBook,

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 
 from ..outages import Outages
 from ..policies import PolicyBook
+from ..reports import Reports
 from ..settings import Settings
 from ..store import Store
 from ..store.deliveries import first_delivery
@@ -35,14 +36,15 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Slabot:
-    """What every listener needs: the use cases (tickets, outages), the policies, the card
-    publisher, the time."""
+    """What every listener needs: the use cases (tickets, outages, reports), the policies, the
+    card publisher, the time. Listeners reach the store only through the use cases."""
 
     tickets: Tickets
     policies: PolicyBook
     publisher: Publisher
     now: Callable[[], datetime]
     outages: Outages
+    reports: Reports
 
 
 def create_app(
@@ -68,7 +70,8 @@ def create_app(
         process_before_response=False,
     )
     outages = Outages(tickets.store, tickets.policies)
-    bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages)
+    reports = Reports(tickets.store, tickets.policies)
+    bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages, reports)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     command.register(app, bot)

@@ -16,18 +16,16 @@ from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
 from ..tickets import SeverityUnclear, TicketError, TicketView
-from ..tickets.opening import MAX_TITLE
-from ..tickets.queries import queue, story
 from . import reporting
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
 from .blocks.history import detail_blocks
-from .blocks.kit import truncate
 from .blocks.modals import open_modal, severity_question
 from .blocks.notes import change_note
 from .blocks.policy import matrix_blocks, policy_blocks
 from .blocks.queue import queue_blocks
 from .commands import HELP, Command, Usage, parse, read_past_time, read_time
+from .guard import said
 from .payloads import BadRequest, SlashCommand, read
 from .people import in_zone, time_zone
 
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
-LONG_TITLE = 200  # the title of a ticket whose summary is longer than a title may be
 
 
 class Reply:
@@ -76,7 +73,7 @@ def register(app: App, bot: Slabot) -> None:
         try:
             handle(bot, reply, command, client)
         except (Usage, TicketError, BadRequest) as exc:
-            reply(str(exc))
+            reply(said(exc))
         except Exception:
             log.exception("/sla %s failed", command.get("text", "")[:40])
             reply("Something went wrong on our side; try again.")
@@ -93,14 +90,13 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
     elif cmd.verb == "open":
         _open(bot, reply, cmd, body, client)
     elif cmd.verb == "list":
-        rows = queue(tickets.store, workspace, policy=cmd.policy, limit=40)
-        views = tickets.views(rows, now)
+        views = tickets.queue(workspace, now, policy=cmd.policy, limit=40)
         count = len(views)
         text = f"{count} open ticket{'' if count == 1 else 's'}" if views else "No open tickets."
         reply(text, queue_blocks(views, now))
     elif cmd.verb == "show":
         view = tickets.view(workspace, cmd.ref, now)
-        found = story(tickets.store, workspace, view.ticket.number)
+        found = tickets.story(workspace, view.ticket.number)
         events = found.events if found else []
         reply(ticket_text(view), detail_blocks(view, events, now))
     elif cmd.verb == "policy":
@@ -186,20 +182,14 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
     reported = None
     if cmd.reported:
         reported = read_reported(cmd.reported, time_zone(client, user, policy.tz), now)
-    title, description = cmd.text, ""
-    if len(title) > MAX_TITLE:
-        # A command carries more than a title holds: keep every word, as typed, in the
-        # description, and make its first line, cut, the title.
-        title, description = truncate(title.strip().split("\n", 1)[0], LONG_TITLE), title
     try:
         result = bot.tickets.open(
             workspace,
-            title=title,
+            title=cmd.text,
             reporter=user,
             now=now,
             policy=policy.name,
             channel=channel,
-            description=description,
             reported_at=reported,
             idempotency_key=f"cmd:{body.get('trigger_id')}",
         )

@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 from ..policies import PolicyVersions
 from ..refusals import AlreadyDone, Conflict, Invalid
 from ..sla import Policy, format_duration
+from ..sla.policy import ACTIVE, WAITING
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent, Timer
 from .events import stamp
@@ -34,8 +35,6 @@ from .permissions import Permissions
 from .timers import rewrite_timers
 from .views import TicketView, find, schedule_of
 
-ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
-WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
 MAX_TEXT = 40_000
 
 Change = tuple[str, dict[str, Any], dict[str, Any]]  # kind, before, after
@@ -61,10 +60,11 @@ class Changes:
             _active(ticket, "acknowledge")
             if ticket.acknowledged_at is not None:
                 raise AlreadyDone(
-                    f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}> at "
-                    f"{ticket.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+                    f"{ticket.ref} was already acknowledged by {{who}} at "
+                    f"{ticket.acknowledged_at:%Y-%m-%d %H:%M} UTC",
+                    people={"who": ticket.acknowledged_by or "someone"},
                 )
-            return _claim(ticket, actor, now)
+            return _take(ticket, actor, now)
 
         return self._change(
             workspace, ref, actor, now, expected_version, apply, key=idempotency_key
@@ -266,7 +266,7 @@ class Changes:
             _active(ticket, "assign")
             self.permissions.check(policy, "assign", actor, ticket)
             if ticket.owner == owner:
-                raise AlreadyDone(f"<@{owner}> already owns {ticket.ref}")
+                raise AlreadyDone(f"{{owner}} already owns {ticket.ref}", people={"owner": owner})
             before = {"owner": ticket.owner}
             ticket.owner = owner
             return [("owner_assigned", before, {"owner": owner})]
@@ -289,7 +289,7 @@ class Changes:
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "answer a page for")
-            return [("page_acknowledged", {}, {"level": level}), *_claim(ticket, actor, now)]
+            return [("page_acknowledged", {}, {"level": level}), *_take(ticket, actor, now)]
 
         return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
 
@@ -380,7 +380,7 @@ def recompute(
     return TicketView(ticket, policy, plan)
 
 
-def _claim(ticket: Ticket, actor: str, now: datetime) -> list[Change]:
+def _take(ticket: Ticket, actor: str, now: datetime) -> list[Change]:
     """Acknowledge for ``actor`` unless someone has, and make them the owner if nobody is."""
     changes: list[Change] = []
     if ticket.acknowledged_at is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import regex
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -27,6 +28,8 @@ from .events import stamp
 from .views import TicketView, TicketViews
 
 MAX_TITLE = 3000
+HEADLINE_MAX = 200  # the title made of a summary's first line when the summary is too long
+_CLUSTER = regex.compile(r"\X")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class Opening:
             existing = self.views.by_key(workspace, idempotency_key, now)
             if existing is not None:
                 return OpenResult(existing, False, None)
+        if len(title.strip()) > MAX_TITLE and not description:
+            # A summary typed in one go (a command, an alert) carries more than a title holds:
+            # every word, as typed, goes to the description, and its first line, cut, is the title.
+            title, description = _headline(title), title
         title = title.strip()
         if not title:
             raise Invalid("a ticket needs a title: say in a few words what is wrong")
@@ -155,3 +162,17 @@ class Opening:
             .returning(WorkspaceCounter.last_number)
         )
         return session.execute(bumped).scalar_one()
+
+
+def _headline(summary: str) -> str:
+    """``summary``'s first line, cut between grapheme clusters to `HEADLINE_MAX` with "…"."""
+    line = summary.strip().split("\n", 1)[0]
+    if len(line) <= HEADLINE_MAX:
+        return line
+    kept, used = [], 0
+    for cluster in _CLUSTER.findall(line):
+        if used + len(cluster) >= HEADLINE_MAX:
+            break
+        kept.append(cluster)
+        used += len(cluster)
+    return "".join(kept).rstrip() + "…"

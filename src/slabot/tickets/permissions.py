@@ -34,6 +34,7 @@ class Permissions:
         raise Forbidden(
             f"you may not {doing} {ticket.ref}: the {policy.name} policy "
             f"allows {who}. Ask the owner"
-            + (f" (<@{ticket.owner}>)" if ticket.owner else "")
-            + " or someone in the escalation matrix"
+            + (" ({owner})" if ticket.owner else "")
+            + " or someone in the escalation matrix",
+            people={"owner": ticket.owner} if ticket.owner else None,
         )

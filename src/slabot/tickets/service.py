@@ -4,20 +4,24 @@ The work is done by one part per responsibility, each in its own module: opening
 (`opening.py`), the changes a ticket goes through (`changes.py`), who may make them
 (`permissions.py`), the timers a ticket owes and the clock's outcomes (`timers.py`), and views
 (`views.py`); which policy a channel uses lives with the policies (`policies/bindings.py`).
-Callers hold one `Tickets` and need not know how the parts are wired.
+Callers hold one `Tickets` and need not know how the parts are wired; listeners read through
+it too (the queue, a user's tickets, a story), never through its store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from ..policies import ChannelBindings, PolicyBook, PolicyVersions
 from ..store import Store
+from . import queries
 from .changes import Changes
 from .opening import Opening
 from .permissions import Permissions
+from .queries import TicketStory
 from .timers import TimerRecords
-from .views import TicketViews
+from .views import TicketView, TicketViews
 
 
 class Tickets:
@@ -52,3 +56,29 @@ class Tickets:
         self.policy_for = self.bindings.policy_for
         self.view = views.view
         self.views = views.views
+
+    def queue(
+        self,
+        workspace: str,
+        now: datetime,
+        *,
+        policy: str | None = None,
+        limit: int = queries.PAGE,
+        paused: bool = True,
+    ) -> list[TicketView]:
+        """The open tickets as `queries.queue` orders them, as views at ``now``."""
+        rows = queries.queue(self.store, workspace, policy=policy, limit=limit, paused=paused)
+        return self.views(rows, now)
+
+    def owned(self, workspace: str, user: str, now: datetime) -> list[TicketView]:
+        """The open tickets ``user`` owns, closest to breach first, as views at ``now``."""
+        return self.views(queries.owned(self.store, workspace, user), now)
+
+    def story(self, workspace: str, number: int) -> TicketStory | None:
+        return queries.story(self.store, workspace, number)
+
+    def counts(self, workspace: str) -> dict[tuple[str, str], int]:
+        return queries.counts(self.store, workspace)
+
+    def policies_in_use(self, workspace: str, since: datetime) -> list[str]:
+        return queries.policies_in_use(self.store, workspace, since)
