@@ -242,7 +242,8 @@ class SlackNotifier:
             "include_all_metadata": True,
             "limit": HISTORY_PAGE,
         }
-        read, scope = self.client.conversations_history, "conversations.history"
+        read: Callable[..., Any] = self.client.conversations_history
+        scope = "conversations.history"
         if thread_ts:
             read, scope = self.client.conversations_replies, "conversations.replies"
             request["ts"] = thread_ts

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..policies import PolicyBook
 from ..refusals import AlreadyDone, Invalid, NotFound
@@ -166,12 +166,14 @@ class Outages:
             OutageRecord.workspace.in_(workspaces),  # type: ignore[attr-defined]
             OutageRecord.policy == policy,
             OutageRecord.started_at < end,
-            or_(OutageRecord.ended_at.is_(None), OutageRecord.ended_at > start),  # type: ignore[union-attr]
+            or_(col(OutageRecord.ended_at).is_(None), col(OutageRecord.ended_at) > start),
         )
         if kind is not None:
             query = query.where(OutageRecord.kind == kind)
         with self.store.reading() as session:
-            return list(session.exec(query.order_by(OutageRecord.started_at, OutageRecord.id)))
+            return list(
+                session.exec(query.order_by(col(OutageRecord.started_at), col(OutageRecord.id)))
+            )
 
     def between(
         self, workspaces: list[str], policy: str, start: datetime, end: datetime

@@ -122,6 +122,8 @@ class Holidays(Model):
     def public(self) -> Any:
         import holidays
 
+        if not self.country:
+            return ()  # no country named: no public holidays
         try:
             return holidays.country_holidays(self.country, subdiv=self.subdiv)
         except NotImplementedError as exc:
@@ -134,7 +136,7 @@ class Holidays(Model):
     def closed(self) -> Any:
         extra = set(self.dates)
         annual = {(int(md[:2]), int(md[3:])) for md in self.annual}
-        public = self.public() if self.country else ()
+        public = self.public()
         return lambda day: day in extra or (day.month, day.day) in annual or day in public
 
 
@@ -656,7 +658,8 @@ class Policy(Model):
             spans = pause_spans(pauses)
             each = [within] * len(starts) if isinstance(within, int) else within
             return [deadline_us(clock, s, w, spans) for s, w in zip(starts, each, strict=True)]
-        return clock.add_many_us(starts, within)
+        added: list[int | None] = [*clock.add_many_us(starts, within)]
+        return added
 
 
 @dataclass(frozen=True, slots=True)

@@ -581,7 +581,7 @@ def outages_from_tickets(
     ``now``). Spells outside ``period`` are dropped; `uptime` clips the rest.
     """
     keys = {s.key for s in policy.severities if s.outage}
-    outages = []
+    outages: list[Outage] = []
     if not keys:
         return outages
     for ref, events in tickets:

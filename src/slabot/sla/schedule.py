@@ -215,10 +215,10 @@ class TicketTimes:
         return None if at is None else to_us(at)
 
     def due(self, name: str, share: float = 1.0) -> int | None:
-        start = self.start(name)
-        if start is None or self.target(name) is None:
+        start, target = self.start(name), self.target(name)
+        if start is None or target is None:
             return None
-        clock = self.policy.clock(self.target(name).clock)
+        clock = self.policy.clock(target.clock)
         due = deadline_us(clock, start, int(self.within(name) * share), self.spans)
         if due is not None and name == "update_every" and share == 1.0 and self.f.updates:
             eta = self.f.updates[-1].eta
@@ -397,7 +397,7 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
             clock = ticket.policy.clock(rule.clock)
             due = deadline_us(clock, ticket.opened, rule.after // ONE_US, ticket.spans)
         else:
-            if ticket.target(name) is None:
+            if name is None or ticket.target(name) is None:
                 continue
             trigger = "breach" if rule.at == "breach" else "share"
             due = ticket.due(name, rule.share or 1.0)
@@ -441,8 +441,12 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
 
 def _lifecycle(ticket: TicketTimes) -> Iterator[_Obligation]:
     life, f = ticket.policy.lifecycle, ticket.f
-    since = None if f.status_since is None else to_us(f.status_since)
-    if f.status == "waiting_on_customer" and since is not None:
+    if f.status_since is None:
+        return
+    since = to_us(f.status_since)
+    # A new wait (or resolution) is a new series: the keys carry the instant it began.
+    stamp = f.status_since.isoformat()
+    if f.status == "waiting_on_customer":
         every = life.follow_up_every
         solve = life.auto_solve
         solve_at = []
@@ -451,7 +455,6 @@ def _lifecycle(ticket: TicketTimes) -> Iterator[_Obligation]:
         if solve and solve.follow_ups and every:
             solve_at.append(since + (solve.follow_ups + 1) * (every // ONE_US))
         solve_due = min(solve_at, default=None)
-        stamp = f.status_since.isoformat()  # a new wait is a new series of follow-ups
         if every:
             step = every // ONE_US
             yield _Obligation(
@@ -468,10 +471,10 @@ def _lifecycle(ticket: TicketTimes) -> Iterator[_Obligation]:
             yield _Obligation(
                 "auto_solve", f"auto_solve@{stamp}", solve_due, clause=life.clause, pausable=False
             )
-    if f.status == "resolved" and since is not None and life.close_after:
+    if f.status == "resolved" and life.close_after:
         yield _Obligation(
             "auto_close",
-            f"auto_close@{f.status_since.isoformat()}",
+            f"auto_close@{stamp}",
             since + life.close_after // ONE_US,
             clause=life.clause,
             pausable=False,

@@ -94,7 +94,8 @@ def register(app: App, bot: Slabot) -> None:
         view = bot.tickets.view(click.team.id, control.number, bot.now())
         client.views_open(
             trigger_id=click.trigger_id,
-            view=update_modal(control.number, control.version, view.policy),
+            # A control without a version (a crafted value) edits the ticket as it stands.
+            view=update_modal(control.number, control.version or view.ticket.version, view.policy),
         )
 
     @app.action(ids.OPEN_POLICY)

@@ -29,7 +29,7 @@ POSTS = ("chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "file
 class _ConnectionRetries(ConnectionErrorRetryHandler):
     """slack_sdk's retries of failed connections, less a post that may have arrived."""
 
-    def _can_retry(self, *, state, request, response=None, error=None):  # type: ignore[no-untyped-def]
+    def _can_retry(self, *, state, request, response=None, error=None):
         method = request.url.rsplit("/", 1)[-1]
         if isinstance(error, Unanswered) and method.startswith(POSTS):
             return False

@@ -24,7 +24,7 @@ from .blocks.modals import open_modal, severity_question
 from .blocks.notes import change_note
 from .blocks.policy import matrix_blocks, policy_blocks
 from .blocks.queue import queue_blocks
-from .commands import HELP, Command, Usage, parse, read_past_time, read_time
+from .commands import HELP, USAGE, Command, Usage, parse, read_past_time, read_time
 from .guard import said
 from .payloads import BadRequest, SlashCommand, read
 from .people import in_zone, time_zone
@@ -95,7 +95,7 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         text = f"{count} open ticket{'' if count == 1 else 's'}" if views else "No open tickets."
         reply(text, queue_blocks(views, now))
     elif cmd.verb == "show":
-        view = tickets.view(workspace, cmd.ref, now)
+        view = tickets.view(workspace, _ref(cmd), now)
         found = tickets.story(workspace, view.ticket.number)
         events = found.events if found else []
         reply(ticket_text(view), detail_blocks(view, events, now))
@@ -126,38 +126,46 @@ def _change(
     """The change a command asks for: the ticket as it now stands, the thread's note, and
     what a typed time was understood as (said back to the typer), if one was typed."""
     tickets = bot.tickets
-    kw = {"actor": user, "now": now, "idempotency_key": key}
+    ref = _ref(cmd)
+    kw: dict[str, Any] = {"actor": user, "now": now, "idempotency_key": key}
     if cmd.verb == "ack":
-        view = tickets.acknowledge(workspace, cmd.ref, **kw)
+        view = tickets.acknowledge(workspace, ref, **kw)
     elif cmd.verb == "sev":
-        before = tickets.view(workspace, cmd.ref, now)
-        view = tickets.change_severity(workspace, cmd.ref, cmd.severity, reason=cmd.text, **kw)
+        before = tickets.view(workspace, ref, now)
+        view = tickets.change_severity(workspace, ref, cmd.severity or "", reason=cmd.text, **kw)
         return view, change_note("sev", user, view, before=before, text=cmd.text), None
     elif cmd.verb == "update":
         eta, understood = None, None
         if cmd.eta:
-            policy = tickets.view(workspace, cmd.ref, now).policy
+            policy = tickets.view(workspace, ref, now).policy
             tz = time_zone(client, user, policy.tz)
             eta = read_eta(cmd.eta, tz, now)
             understood = f"ETA {cmd.eta.strip()[:40]!r} read as {in_zone(eta, tz)}."
         view = tickets.post_update(
-            workspace, cmd.ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
+            workspace, ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
         )
         note = change_note("update", user, view, text=cmd.text, eta=eta, workaround=cmd.workaround)
         return view, note, understood
     elif cmd.verb == "wait":
-        view = tickets.set_status(workspace, cmd.ref, cmd.status, **kw)
+        view = tickets.set_status(workspace, ref, cmd.status or "", **kw)
     elif cmd.verb == "resume":
-        view = tickets.set_status(workspace, cmd.ref, "open", **kw)
+        view = tickets.set_status(workspace, ref, "open", **kw)
     elif cmd.verb == "resolve":
-        view = tickets.resolve(workspace, cmd.ref, note=cmd.text, **kw)
+        view = tickets.resolve(workspace, ref, note=cmd.text, **kw)
     elif cmd.verb == "reopen":
-        view = tickets.reopen(workspace, cmd.ref, reason=cmd.text, **kw)
+        view = tickets.reopen(workspace, ref, reason=cmd.text, **kw)
     elif cmd.verb == "close":
-        view = tickets.close(workspace, cmd.ref, **kw)
+        view = tickets.close(workspace, ref, **kw)
     else:  # assign
-        view = tickets.assign(workspace, cmd.ref, cmd.user, **kw)
+        view = tickets.assign(workspace, ref, cmd.user or "", **kw)
     return view, change_note(cmd.verb, user, view, text=cmd.text), None
+
+
+def _ref(cmd: Command) -> str:
+    """The ticket ID a command names (the grammar requires one wherever it is read)."""
+    if cmd.ref is None:
+        raise Usage(f"Which ticket? `{USAGE[cmd.verb]}`")
+    return cmd.ref
 
 
 def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:

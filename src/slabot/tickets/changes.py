@@ -333,6 +333,7 @@ class Changes:
                     f"{ticket.ref} changed while you were looking at it: "
                     "check its card and try again"
                 )
+            assert ticket.id is not None  # read from the database
             for index, (kind, before, after) in enumerate(changes):
                 session.add(
                     TicketEvent(

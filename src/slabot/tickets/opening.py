@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..policies import ChannelBindings, PolicyVersions
 from ..refusals import Invalid, SeverityUnclear
@@ -134,6 +134,7 @@ class Opening:
                 }
                 if classification is not None:
                     after["classified"] = classification.reason
+                assert ticket.id is not None  # flushed: the database gave it its id
                 session.add(
                     TicketEvent(
                         ticket_id=ticket.id, kind="opened", actor=reporter, at=now, after=after
@@ -142,7 +143,9 @@ class Opening:
                 view = recompute(session, ticket, chosen, now, bump=False)
         except IntegrityError:
             # Another delivery of the same request won the race: answer with its ticket.
-            existing = idempotency_key and self.views.by_key(workspace, idempotency_key, now)
+            existing = (
+                self.views.by_key(workspace, idempotency_key, now) if idempotency_key else None
+            )
             if not existing:
                 raise
             return OpenResult(existing, False, None)
@@ -158,8 +161,8 @@ class Opening:
         bumped = (
             update(WorkspaceCounter)
             .where(WorkspaceCounter.workspace == workspace)  # type: ignore[arg-type]
-            .values(last_number=WorkspaceCounter.last_number + 1)
-            .returning(WorkspaceCounter.last_number)
+            .values(last_number=col(WorkspaceCounter.last_number) + 1)
+            .returning(col(WorkspaceCounter.last_number))
         )
         return session.execute(bumped).scalar_one()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..policies import PolicyVersions
 from ..refusals import Invalid, NotFound
@@ -59,7 +59,7 @@ def find(session: Session, workspace: str, ref: str | int, *, lock: bool = False
 def schedule_of(session: Session, ticket: Ticket, policy: Policy, now: datetime) -> Schedule:
     """The engine's schedule of ``ticket`` at ``now``, from its stored events."""
     rows = session.exec(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(col(TicketEvent.id))
     )
     return schedule(policy, engine_events(rows), now)
 
@@ -85,11 +85,12 @@ class TicketViews:
             stored: dict[int | None, list[Any]] = {i: [] for i in ids}
             query = (
                 select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.after)
-                .where(TicketEvent.ticket_id.in_(ids))  # type: ignore[union-attr]
-                .order_by(TicketEvent.id)
+                .where(col(TicketEvent.ticket_id).in_(ids))
+                .order_by(col(TicketEvent.id))
             )
             for row in session.exec(query):
-                stored[row.ticket_id].append(row)
+                # A Row: its columns by name too, which sqlmodel's tuple type does not say.
+                stored[row.ticket_id].append(row)  # type: ignore[attr-defined]
             result = []
             for ticket in rows:
                 policy = self.versions.get(session, ticket.policy_digest)
