@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import examples
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
-from reference import reference_add, reference_elapsed, reference_is_open
+from support.properties import examples
+from support.reference import reference_add, reference_elapsed, reference_is_open
 
 from slabot.sla import TARGETS, Policy, pauses
 from slabot.sla.calendar import (

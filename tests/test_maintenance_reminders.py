@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from fakeslack import FakeSlack
 from slack_sdk import WebClient
+from support.fakeslack import FakeSlack
 
 from slabot.clock.dispatch import Dispatcher
 from slabot.clock.leader import Leadership

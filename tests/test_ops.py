@@ -21,12 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import slackreq
-from conftest import _postgres_schema
-from fakeslack import FakeSlack
 from prometheus_client.parser import text_string_to_metric_families
-from tcpproxy import TcpProxy
-from test_slack_app import POLICIES, ROOT, SECRET, clean_env, free_port
+from support import signed
+from support.conversation import POLICIES, ROOT, SECRET, clean_env, free_port
+from support.databases import postgres_schema
+from support.fakeslack import FakeSlack
+from support.tcpproxy import TcpProxy
 
 from slabot.ops.metrics import Metrics
 from slabot.ops.probes import Heartbeat, Readiness
@@ -103,7 +103,7 @@ class Process:
 def outage_db(request: pytest.FixtureRequest) -> Iterator[tuple[Store, TcpProxy]]:
     """An empty PostgreSQL schema of its own, and a proxy in front of the server."""
     server = request.getfixturevalue("postgres_server")
-    with _postgres_schema(server, "o") as store, TcpProxy((server.host, server.port)) as proxy:
+    with postgres_schema(server, "o") as store, TcpProxy((server.host, server.port)) as proxy:
         yield store, proxy
 
 
@@ -131,10 +131,10 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
         # the P1 is resolved, and one request arrives with a bad signature.
         fake.fail_next("chat.postMessage", status=429, times=1)
         for text, severity in (("checkout is down", "p1"), ("typo", "p3")):
-            body = slackreq.slash_command(
+            body = signed.slash_command(
                 f"open policy:liveops {severity} {text}", channel_id="C0042"
             )
-            assert slackreq.post(f"{base}/slack/events", body, SECRET)[0] == 200
+            assert signed.post(f"{base}/slack/events", body, SECRET)[0] == 200
             wait_until(  # the P1 is SLA-1
                 f"the {severity} ticket",
                 lambda s=severity: (
@@ -150,9 +150,9 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
             )
 
         wait_until("the page", paged, serve.output)
-        resolve = slackreq.slash_command("resolve SLA-1 fixed", channel_id="C0042")
-        assert slackreq.post(f"{base}/slack/events", resolve, SECRET)[0] == 200
-        assert slackreq.post(f"{base}/slack/events", resolve, "wrong-secret")[0] == 401
+        resolve = signed.slash_command("resolve SLA-1 fixed", channel_id="C0042")
+        assert signed.post(f"{base}/slack/events", resolve, SECRET)[0] == 200
+        assert signed.post(f"{base}/slack/events", resolve, "wrong-secret")[0] == 401
 
         def p1_closed() -> bool:
             found = figures(base)
@@ -204,7 +204,7 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
     assert any(line.get("ticket") == "SLA-1" and "timer" in line for line in lines), output
-    assert any(line.get("workspace") == slackreq.TEAM_ID for line in lines), output
+    assert any(line.get("workspace") == signed.TEAM_ID for line in lines), output
     assert TOKEN not in output and SECRET not in output
     assert TOKEN.removeprefix("xoxb-") not in output
 
