@@ -38,7 +38,7 @@ from slabot.store.tables import Ticket, TicketEvent
 from slabot.tickets import NotFound, Tickets
 from slabot.web import wsgi_app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 POLICIES = ROOT / "policies"
 SECRET = "e2e-signing-secret-0123456789abcdef"
 T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (liveops' zone)

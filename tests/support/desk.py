@@ -28,7 +28,7 @@ from slabot.store import Store
 from slabot.store.tables import Ticket, Timer
 from slabot.tickets import SYSTEM, Tickets, TicketView
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (LiveOps)
 SEC, MIN, HOUR, DAY = (
     timedelta(seconds=1),
