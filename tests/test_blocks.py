@@ -159,6 +159,17 @@ def test_card_header_carries_ref_severity_and_title(liveops):
     assert "LiveOps Support Plus" in text
 
 
+def test_card_says_where_a_ticket_came_from_and_its_reference(liveops):
+    view = view_of(liveops, [Opened(T0, "p2")], T0 + 10 * MIN)
+    assert " · from " not in all_text(ticket_card(view, T0)[1])  # typed in Slack: nothing to add
+    view.ticket.source, view.ticket.source_ref = "alertmanager", '{}:{alertname="<Down>"}\n'
+    card = ticket_card(view, T0 + 10 * MIN)[1]
+    check_limits(card)
+    assert 'from Alertmanager ({}:{alertname="&lt;Down&gt;"})' in all_text(card)
+    view.ticket.source, view.ticket.source_ref = "zendesk", None
+    assert "from zendesk" in all_text(ticket_card(view, T0)[1])
+
+
 def test_hostile_title_and_description_are_plain_escaped_and_cut(liveops):
     now = T0 + 10 * MIN
     view = view_of(liveops, [Opened(T0, "p1")], now, title=LONG_TITLE, description=LONG_TITLE * 2)

@@ -10,7 +10,7 @@ signed command, click or form delivered again records one change and is answered
 was; an event is handled once per ``event_id``, also when only its retry arrives.
 """
 
-# ruff: noqa: F811  (the fixtures imported from test_slack_app are parameters here)
+# ruff: noqa: F811  (the fixtures imported from the kit are parameters here)
 from __future__ import annotations
 
 import json

@@ -39,7 +39,7 @@ KOLKATA = ZoneInfo("Asia/Kolkata")
 
 def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(blank_store):
     assert not set(inspect(blank_store.engine).get_table_names()) & TABLES
-    assert pending(blank_store) == ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
+    assert pending(blank_store) == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
 
     upgrade(blank_store)
 

@@ -201,6 +201,81 @@ def test_a_repeated_delivery_with_the_same_key_returns_the_same_ticket(tickets):
     assert len(events(tickets.store, first.view.ticket.id)) == 1
 
 
+def test_the_same_outside_item_opens_one_ticket_whatever_the_request(tickets):
+    """An alert group or an e-mail delivered twice (a retry with a new request id, a second
+    replica reading the mailbox) finds the ticket it opened: its source reference is unique."""
+    first = open_liveops(tickets, "p2", source="alertmanager", source_ref='{}:{alertname="Down"}')
+    again = tickets.open(
+        "T1",
+        title="something else entirely",
+        severity="p1",
+        policy="liveops",
+        reporter="UOTHER",
+        now=T0 + MIN,
+        source="alertmanager",
+        source_ref='{}:{alertname="Down"}',
+    )
+
+    assert not again.created
+    assert again.view.ticket.id == first.id
+    assert (first.source, first.source_ref) == ("alertmanager", '{}:{alertname="Down"}')
+    assert counts(tickets.store)["tickets"] == 1
+    found = tickets.by_source("T1", "alertmanager", '{}:{alertname="Down"}', T0 + MIN)
+    assert found is not None and found.ticket.id == first.id
+    opened = events(tickets.store, first.id)[0]
+    assert opened.after["source"] == "alertmanager"
+    # The same reference from another system, or in another workspace, is another item.
+    other = open_liveops(tickets, "p2", source="email", source_ref='{}:{alertname="Down"}')
+    elsewhere = open_liveops(
+        tickets, "p2", workspace="T2", source="alertmanager", source_ref='{}:{alertname="Down"}'
+    )
+    assert len({first.id, other.id, elsewhere.id}) == 3
+    assert tickets.by_source("T1", "grafana", '{}:{alertname="Down"}', T0) is None
+
+
+def test_a_ticket_from_slack_names_no_outside_item(tickets):
+    ticket = open_liveops(tickets, "p2")
+    assert (ticket.source, ticket.source_ref) == ("slack", None)
+    assert open_liveops(tickets, "p2").id != ticket.id  # no reference: nothing to match
+
+
+@pytest.mark.parametrize(
+    ("source", "ref", "says"),
+    [
+        ("Alert Manager", "g1", "not a source name"),
+        ("", "g1", "not a source name"),
+        ("api", "", "1 to 255 characters"),
+        ("api", "x" * 256, "1 to 255 characters"),
+    ],
+    ids=["spaces", "empty source", "empty ref", "long ref"],
+)
+def test_open_refuses_a_bad_source_saying_what_to_do_and_writes_nothing(tickets, source, ref, says):
+    before = counts(tickets.store)
+    with pytest.raises(Invalid, match=says):
+        open_liveops(tickets, "p2", source=source, source_ref=ref)
+    assert counts(tickets.store) == before
+
+
+def test_two_deliveries_of_one_outside_item_at_once_open_one_ticket(tickets):
+    results = run_together(
+        4,
+        lambda i: tickets.open(
+            "T1",
+            title="disk full",
+            severity="p2",
+            policy="liveops",
+            reporter="UREP",
+            now=T0,
+            source="email",
+            source_ref="<abc@example.com>",
+        ),
+    )
+    assert [kind for kind, _ in results] == ["ok"] * 4
+    assert len({result.view.ticket.id for _, result in results}) == 1
+    assert sum(result.created for _, result in results) == 1
+    assert counts(tickets.store)["tickets"] == 1
+
+
 def test_open_uses_the_policy_bound_to_the_channel(tickets):
     tickets.bind_channel("T1", "CSEC", "secpod", actor="UADMIN", now=T0)
     result = tickets.open(

@@ -25,8 +25,6 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 import waitress
 from sqlmodel import select
-from support import signed
-from support.fakeslack import Call, FakeSlack, block_kit_errors
 from waitress import wasyncore
 
 from slabot.policies import PolicyBook
@@ -37,6 +35,8 @@ from slabot.store import Store
 from slabot.store.tables import Ticket, TicketEvent
 from slabot.tickets import NotFound, Tickets
 from slabot.web import wsgi_app
+from support import signed
+from support.fakeslack import Call, FakeSlack, block_kit_errors
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
 POLICIES = ROOT / "policies"

@@ -15,7 +15,6 @@ import pytest
 import yaml
 from slack_sdk import WebClient
 from sqlmodel import select
-from support.fakeslack import FakeSlack
 
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.notify import Fanout
@@ -27,6 +26,7 @@ from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.store.tables import Ticket, Timer
 from slabot.tickets import SYSTEM, Tickets, TicketView
+from support.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
 T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (LiveOps)

@@ -11,6 +11,8 @@
   stays from the first claim on, so what any earlier attempt sent can be looked for.
 * ``policy_versions`` keeps the text of every policy a ticket was opened under, by digest, so
   editing a policy file never changes the rules of tickets already running.
+* ``tickets.source``/``source_ref`` name the system a ticket came from and its own id there
+  (an alert group, a Message-ID): unique per workspace, so a repeat finds its ticket.
 * ``ticket_events.idempotency_key`` is the natural key of the Slack request (a command's or a
   click's trigger) that made a change: a repeated delivery finds it and changes nothing, as
   ``tickets.idempotency_key`` does for the request that opened the ticket.
@@ -61,6 +63,7 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("workspace", "number", name="uq_tickets_workspace_number"),
         UniqueConstraint("workspace", "idempotency_key", name="uq_tickets_idempotency"),
+        Index("uq_tickets_source", "workspace", "source", "source_ref", unique=True),
         Index("ix_tickets_queue", "workspace", "active", "next_due_at", "id"),
         Index("ix_tickets_opened", "workspace", "opened_at"),
         Index("ix_tickets_resolved", "workspace", "resolved_at"),
@@ -90,6 +93,13 @@ class Ticket(SQLModel, table=True):
     next_target: str | None = Field(default=None, max_length=32)
     version: int = 1  # bumped by every change: optimistic concurrency
     idempotency_key: str | None = Field(default=None, max_length=128)
+    # Where the work came from (``slack``, ``api``, ``alertmanager``, ``email`` …) and that
+    # system's own name for it (an alert group, a Message-ID, a Zendesk ticket number): shown
+    # on the card, and unique per workspace so the same outside item never opens two tickets.
+    source: str = Field(
+        default="slack", max_length=32, sa_column_kwargs={"server_default": "slack"}
+    )
+    source_ref: str | None = Field(default=None, max_length=255)
     updated_at: datetime = instant(nullable=False)
 
     @property

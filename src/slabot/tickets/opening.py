@@ -8,6 +8,7 @@ is the one given, else read from the title and description by the classifier, wh
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,12 +31,14 @@ from .views import TicketView, TicketViews
 MAX_TITLE = 3000
 HEADLINE_MAX = 200  # the title made of a summary's first line when the summary is too long
 _CLUSTER = regex.compile(r"\X")
+MAX_SOURCE_REF = 255
+_SOURCE = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 
 @dataclass(frozen=True)
 class OpenResult:
     view: TicketView
-    created: bool  # False: the idempotency key had opened this ticket already
+    created: bool  # False: the same request or outside item had opened this ticket already
     classification: Classification | None
 
 
@@ -66,12 +69,26 @@ class Opening:
         reported_at: datetime | None = None,
         owner: str | None = None,
         idempotency_key: str | None = None,
+        source: str = "slack",
+        source_ref: str | None = None,
     ) -> OpenResult:
-        """Open a ticket; a repeated ``idempotency_key`` returns the ticket it opened before."""
-        if idempotency_key is not None:
-            existing = self.views.by_key(workspace, idempotency_key, now)
-            if existing is not None:
-                return OpenResult(existing, False, None)
+        """Open a ticket, whatever the source (a command, the API, an alert, an e-mail).
+
+        A repeated ``idempotency_key`` (the same request) or ``source_ref`` (the same outside
+        item: an alert group, a Message-ID) returns the ticket it opened before."""
+        if not _SOURCE.fullmatch(source):
+            raise Invalid(
+                f"{source[:40]!r} is not a source name: use lower-case letters, digits and "
+                "dashes, such as api or alertmanager"
+            )
+        if source_ref is not None and not 0 < len(source_ref) <= MAX_SOURCE_REF:
+            raise Invalid(
+                f"a source reference must be 1 to {MAX_SOURCE_REF} characters, "
+                f"not {len(source_ref)}"
+            )
+        existing = self.views.existing(workspace, idempotency_key, source, source_ref, now)
+        if existing is not None:
+            return OpenResult(existing, False, None)
         if len(title.strip()) > MAX_TITLE and not description:
             # A summary typed in one go (a command, an alert) carries more than a title holds:
             # every word, as typed, goes to the description, and its first line, cut, is the title.
@@ -121,6 +138,8 @@ class Opening:
                     reported_at=reported_at or now,
                     opened_at=now,
                     idempotency_key=idempotency_key,
+                    source=source,
+                    source_ref=source_ref,
                     updated_at=now,
                 )
                 session.add(ticket)
@@ -131,6 +150,8 @@ class Opening:
                     "policy": chosen.name,
                     "reported_at": stamp(reported_at),
                     "owner": owner,
+                    "source": source,
+                    "source_ref": source_ref,
                 }
                 if classification is not None:
                     after["classified"] = classification.reason
@@ -143,10 +164,8 @@ class Opening:
                 view = recompute(session, ticket, chosen, now, bump=False)
         except IntegrityError:
             # Another delivery of the same request won the race: answer with its ticket.
-            existing = (
-                self.views.by_key(workspace, idempotency_key, now) if idempotency_key else None
-            )
-            if not existing:
+            existing = self.views.existing(workspace, idempotency_key, source, source_ref, now)
+            if existing is None:
                 raise
             return OpenResult(existing, False, None)
         return OpenResult(view, True, classification)

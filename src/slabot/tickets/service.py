@@ -55,6 +55,7 @@ class Tickets:
         self.bind_channel = self.bindings.bind
         self.policy_for = self.bindings.policy_for
         self.view = views.view
+        self.by_source = views.by_source
         self.views = views.views
 
     def queue(

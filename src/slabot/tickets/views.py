@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from ..policies import PolicyVersions
@@ -98,12 +99,31 @@ class TicketViews:
                 result.append(TicketView(ticket, policy, plan))
             return result
 
-    def by_key(self, workspace: str, key: str, now: datetime) -> TicketView | None:
-        """The ticket a request with idempotency ``key`` opened, if one did."""
+    def by_source(
+        self, workspace: str, source: str, source_ref: str, now: datetime
+    ) -> TicketView | None:
+        """The ticket an outside item opened (an alert group's repeat finds its ticket)."""
+        return self.existing(workspace, None, source, source_ref, now)
+
+    def existing(
+        self,
+        workspace: str,
+        key: str | None,
+        source: str,
+        source_ref: str | None,
+        now: datetime,
+    ) -> TicketView | None:
+        """The ticket opened before by the same request (idempotency ``key``) or the same
+        outside item (``source``, ``source_ref``), if one was."""
+        if key is None and source_ref is None:
+            return None
+        match: list[ColumnElement[bool]] = []
+        if key is not None:
+            match.append(col(Ticket.idempotency_key) == key)
+        if source_ref is not None:
+            match.append((col(Ticket.source) == source) & (col(Ticket.source_ref) == source_ref))
         with self.store.reading() as session:
-            query = select(Ticket).where(
-                Ticket.workspace == workspace, Ticket.idempotency_key == key
-            )
+            query = select(Ticket).where(Ticket.workspace == workspace, or_(*match))
             ticket = session.exec(query).first()
             if ticket is None:
                 return None

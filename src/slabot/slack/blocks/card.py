@@ -42,6 +42,16 @@ if TYPE_CHECKING:
     from ...tickets.views import TicketView
 
 
+# How the card names the systems tickets come from; another source shows its own name.
+SOURCE_NAMES = {
+    "api": "the API",
+    "alertmanager": "Alertmanager",
+    "grafana": "Grafana",
+    "email": "e-mail",
+    "webhook": "a webhook",
+}
+
+
 def ref(view: TicketView) -> str:
     return f"SLA-{view.ticket.number}"
 
@@ -179,10 +189,19 @@ def card_body(view: TicketView, now: datetime) -> list[Block]:
     opened = f"Opened {slack_date(ticket.opened_at, tz)}"
     if ticket.reported_at and ticket.reported_at < ticket.opened_at:
         opened += f" · reported {slack_date(ticket.reported_at, tz)}"
+    if ticket.source != "slack":
+        opened += f" · from {source_words(ticket.source, ticket.source_ref)}"
     if plan.status == "resolved" and plan.reopen_until is not None:
         opened += f" · can be reopened until {slack_date(plan.reopen_until, tz)}"
     blocks.append(context(opened))
     return blocks
+
+
+def source_words(source: str, source_ref: str | None) -> str:
+    """ "Alertmanager (group …)": where a ticket came from, so whoever reads the card can go
+    back to the alert, the e-mail or the other helpdesk's ticket."""
+    words = SOURCE_NAMES.get(source, source)
+    return f"{words} ({md(one_line(source_ref), 120)})" if source_ref else words
 
 
 def _progress_line(progress: Progress, tz: tzinfo) -> str:
