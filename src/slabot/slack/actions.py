@@ -95,7 +95,11 @@ def register(app: App, bot: Slabot) -> None:
         client.views_open(
             trigger_id=click.trigger_id,
             # A control without a version (a crafted value) edits the ticket as it stands.
-            view=update_modal(control.number, control.version or view.ticket.version, view.policy),
+            view=update_modal(
+                control.number,
+                view.ticket.version if control.version is None else control.version,
+                view.policy,
+            ),
         )
 
     @app.action(ids.OPEN_POLICY)
