@@ -381,14 +381,14 @@ def test_open_modal_with_several_policies(every_policy):
 
 
 def test_open_modal_with_one_policy_has_no_policy_picker(liveops):
-    modal = open_modal([liveops], policy=None, summary="", channel=None)
+    modal = open_modal([liveops], policy=None, summary="", channel="C0001")
     check_limits(modal, max_blocks=100)
     by_id = {b["block_id"]: b for b in modal["blocks"]}
     assert list(by_id) == ["title", "severity", "description", "reported"]
     assert "initial_value" not in by_id["title"]["element"]
     options = by_id["severity"]["element"]["options"]
     assert [o["value"] for o in options] == ["liveops:p1", "liveops:p2", "liveops:p3"]
-    assert json.loads(modal["private_metadata"]) == {"channel": None}
+    assert json.loads(modal["private_metadata"]) == {"channel": "C0001"}
 
 
 def test_update_modal(liveops):

@@ -7,6 +7,7 @@ here is timed; the only waits are bounded waits for a call the code under test m
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -770,8 +771,14 @@ def test_a_page_also_goes_to_pagerduty_and_a_signed_webhook(store, desk, fake, n
     assert event["payload"]["summary"] == "SLA-1 page to Level 2: checkout is down"
     assert event["payload"]["custom_details"]["clause"] == "Elevate immediately to Level 2."
     request = hook.calls.last.request
-    expected = hmac.new(b"hook-secret", request.content, hashlib.sha256).hexdigest()
-    assert request.headers["X-Slabot-Signature"] == f"sha256={expected}"
+    # Standard Webhooks: the id and the sending time are signed with the body, so a captured
+    # page cannot be replayed later; the id is the timer's key, the same on every retry.
+    stamp = request.headers["webhook-timestamp"]
+    assert request.headers["webhook-id"] == key and int(stamp) == int(T0.timestamp())
+    signed = f"{key}.{stamp}.".encode() + request.content
+    digest = hmac.new(b"hook-secret", signed, hashlib.sha256).digest()
+    assert request.headers["webhook-signature"] == "v1," + base64.b64encode(digest).decode()
+    assert "X-Slabot-Signature" not in request.headers
     assert request.headers["X-Slabot-Timer"] == key
     assert json.loads(request.content)["ticket"] == "SLA-1"
     fired = timer(store, view.ticket, "page", "rule0:level_2")

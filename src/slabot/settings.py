@@ -36,8 +36,28 @@ class Settings(BaseSettings):
     # the one-shot commands, whose output is their answer), and text or one JSON object a line.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
     log_format: Literal["text", "json"] = "text"
+    # Inbound hooks (`slabot serve`, /hooks/…): the file routing alerts to policies and
+    # channels, the shared secret of each alert hook (off while unset), and the signing secret
+    # of the generic webhook (Standard Webhooks; whsec_<base64> or any text).
+    slabot_hooks: Path | None = None
+    slabot_alertmanager_token: SecretStr | None = None
+    slabot_grafana_token: SecretStr | None = None
+    slabot_inbound_secret: SecretStr | None = None
+    # The inbound webhook for senders that cannot sign Standard Webhooks: Zendesk's own
+    # signing secret, and a bearer token (for Jira Automation's "Send web request").
+    slabot_zendesk_secret: SecretStr | None = None
+    slabot_inbound_token: SecretStr | None = None
     # Where `slabot clock` serves /metrics, /healthz and /readyz (`serve` has them on PORT).
     metrics_port: int | None = None
+    # The support mailbox `slabot mail` reads over IMAP (its port: 993 with tls, else 143),
+    # and the file that maps each sender to its customer, policy and channel.
+    mail_host: str | None = None
+    mail_port: int | None = None
+    mail_user: str | None = None
+    mail_password: SecretStr | None = None
+    mail_folder: str = "INBOX"
+    mail_security: Literal["tls", "starttls", "none"] = "tls"
+    mail_routes: Path = Path("mail-routes.yaml")
 
     @field_validator("slabot_admins", mode="before")
     @classmethod
@@ -47,6 +67,19 @@ class Settings(BaseSettings):
             if isinstance(value, str)
             else value
         )
+
+    @field_validator(
+        "slabot_alertmanager_token",
+        "slabot_grafana_token",
+        "slabot_inbound_secret",
+        "slabot_zendesk_secret",
+        "slabot_inbound_token",
+        mode="before",
+    )
+    @classmethod
+    def _secret_or_unset(cls, value: object) -> object:
+        # Empty is unset (the hook is off), never a secret every request knows.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -62,19 +95,19 @@ class Settings(BaseSettings):
             raise ValueError("an app-level token starts with xapp- (Basic Information page)")
         return value
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "mail_security", mode="before")
     @classmethod
     def _any_case(cls, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
             return value
         return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
 
-    @field_validator("port", "metrics_port", mode="before")
+    @field_validator("port", "metrics_port", "mail_port", mode="before")
     @classmethod
     def _port(cls, value: object, info: ValidationInfo) -> object:
         text = "" if value is None else str(value).strip()
-        if not text and info.field_name == "metrics_port":
-            return None  # METRICS_PORT= (empty): no metrics server
+        if not text and info.field_name in ("metrics_port", "mail_port"):
+            return None  # METRICS_PORT= (empty): no metrics server; MAIL_PORT=: the usual one
         if not text.isdigit() or not 0 < int(text) < 65536:
             raise ValueError(f"{text!r} is not a TCP port: give a number from 1 to 65535")
         return int(text)

@@ -386,6 +386,81 @@ def view_submission(
     return _payload_form(payload)
 
 
+# -- shortcuts -------------------------------------------------------------------------------
+
+
+def message_shortcut(
+    callback_id: str,
+    *,
+    message_ts: str,
+    text: str,
+    channel_id: str = "C0001",
+    author: str = "U0002",
+    team_id: str = TEAM_ID,
+    user_id: str = "U0001",
+    trigger_id: str | None = None,
+    response_url: str = "",
+) -> str:
+    """A message shortcut (``message_action``) chosen on a message, form-encoded."""
+    payload = _shortcut("message_action", callback_id, team_id, user_id, trigger_id)
+    payload.update(
+        channel={"id": channel_id, "name": "support"},
+        response_url=response_url or new_response_url(team_id),
+        message_ts=message_ts,
+        message={"type": "message", "user": author, "ts": message_ts, "text": text},
+    )
+    return _payload_form(payload)
+
+
+def _shortcut(
+    kind: str, callback_id: str, team_id: str, user_id: str, trigger_id: str | None
+) -> dict[str, Any]:
+    """What every shortcut payload carries: who chose which shortcut, in which workspace."""
+    return {
+        "type": kind,
+        "token": VERIFICATION_TOKEN,
+        "action_ts": _action_ts(),
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user(user_id, None, team_id),
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id or new_trigger_id(),
+    }
+
+
+def global_shortcut(
+    callback_id: str,
+    *,
+    team_id: str = TEAM_ID,
+    user_id: str = "U0001",
+    trigger_id: str | None = None,
+) -> str:
+    """A global shortcut (``shortcut``) chosen from the shortcuts menu, form-encoded."""
+    return _payload_form(_shortcut("shortcut", callback_id, team_id, user_id, trigger_id))
+
+
+def function_executed(
+    callback_id: str, inputs: dict[str, Any], *, execution_id: str | None = None
+) -> dict[str, Any]:
+    """The ``function_executed`` event of a workflow step (wrap it with `event_callback`)."""
+    return {
+        "type": "function_executed",
+        "function": {
+            "id": "Fn0FAKE",
+            "callback_id": callback_id,
+            "title": "Open SLA ticket",
+            "type": "app",
+            "app_id": API_APP_ID,
+        },
+        "inputs": inputs,
+        "function_execution_id": execution_id or f"Fx{secrets.token_hex(6).upper()}",
+        "workflow_execution_id": f"Wx{secrets.token_hex(6).upper()}",
+        "event_ts": _action_ts(),
+        "bot_access_token": f"xwfp-{secrets.token_hex(12)}",
+    }
+
+
 # -- Events API ------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ COMMANDS = {
     "simulate": ("simulate", "print the whole timeline a ticket would get if nobody acts"),
     "serve": ("serve", "run the Slack app over HTTP (or Socket Mode), and the clock"),
     "clock": ("clock", "run the clock alone: reminders, nudges and pages as they fall due"),
+    "mail": ("mail", "read the support mailbox over IMAP: each e-mail opens or answers a ticket"),
     "timers": ("timers", "list the timers still to be done or dead, and send dead ones again"),
     "db": ("db", "manage the database schema ($DATABASE_URL)"),
     "tickets": ("tickets", "list tickets or show one, read-only"),

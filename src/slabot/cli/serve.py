@@ -15,11 +15,10 @@ from ..policies import PolicyBook
 from ..sla import PolicyError
 from ..store import Store, StoreError
 from ..store.migrate import upgrade
-from ..tickets import Tickets
 from . import config
 from .errors import CliError
 from .ops import bind as _bind
-from .storage import reach
+from .storage import reach, use_cases
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -57,12 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except (StoreError, PolicyError) as exc:
         raise CliError(str(exc), code=2) from None
     reach(store, lambda: upgrade(store))
-    tickets = Tickets(
-        store,
-        policies,
-        admins=settings.slabot_admins,
-        default_policy=settings.slabot_default_policy,
-    )
+    tickets = use_cases(settings, store, policies)
     if settings.slabot_default_policy:
         try:
             policies.get(settings.slabot_default_policy)
@@ -71,12 +65,16 @@ def run(args: argparse.Namespace) -> int:
 
     from slack_sdk.errors import SlackApiError
 
+    from ..inbound.http import serve_hooks
+    from ..inbound.routes import HooksError
     from ..slack.app import create_app
     from ..slack.client import make_client
+    from ..slack.publish import Publisher
 
     metrics = Metrics()
     metrics.watch_tickets(store)
     client = count_slack_calls(make_client(settings), metrics)
+    identity = None
     try:
         identity = client.auth_test()
         log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
@@ -93,7 +91,13 @@ def run(args: argparse.Namespace) -> int:
         log.warning(
             "could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, exc
         )
-    app = create_app(settings, client, tickets=tickets)
+    publisher = Publisher(client, tickets)
+    app = create_app(settings, client, tickets=tickets, publisher=publisher)
+    team = identity.get("team_id") if identity else None
+    try:
+        hooks = serve_hooks(settings, tickets, publisher, team)
+    except HooksError as exc:
+        raise CliError(str(exc), code=2) from None
     heartbeat = None if args.no_clock else Heartbeat(TICK)
     readiness = Readiness(store, heartbeat)
     if args.socket:
@@ -103,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
                 _bind(args.host, settings.metrics_port, "METRICS_PORT", metrics, readiness)
             )
     else:
-        server = _listen(app, args, settings.port, ops_routes(metrics, readiness), metrics)
+        routes = ops_routes(metrics, readiness) | hooks
+        server = _listen(app, args, settings.port, routes, metrics)
     if heartbeat is not None:
         from ..clock.runner import build, schedule
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -12,7 +12,24 @@ from ..store.migrate import pending
 from .config import settings
 from .errors import CliError
 
+if TYPE_CHECKING:
+    from ..policies import PolicyBook
+    from ..settings import Settings
+    from ..tickets import Tickets
+
 T = TypeVar("T")
+
+
+def use_cases(settings: Settings, store: Store, policies: PolicyBook) -> Tickets:
+    """The ticket use cases as a service process runs them: its admins, its default policy."""
+    from ..tickets import Tickets
+
+    return Tickets(
+        store,
+        policies,
+        admins=settings.slabot_admins,
+        default_policy=settings.slabot_default_policy,
+    )
 
 
 def open_store(*, migrated: bool = True) -> Store:

@@ -11,8 +11,10 @@
 Keys and secrets come from the environment, named by the policy, so policy files can be shared
 and versioned. Both go through httpx. A PagerDuty event is a v2 ``trigger`` whose ``dedup_key``
 is the timer's key, so PagerDuty itself folds a repeated delivery into the same incident; the
-webhook carries the same key (``X-Slabot-Timer``) for its receiver to do likewise, and signs
-the body (``X-Slabot-Signature: sha256=<HMAC-SHA256 of the body with the secret>``).
+webhook carries the same key (``X-Slabot-Timer``, and as the message's ``webhook-id``) for its
+receiver to do likewise, and is signed in the Standard Webhooks scheme (`slabot.signatures`):
+the id and the time of sending are signed with the body, so a captured page cannot be sent
+again later (the receiver refuses an old timestamp or an id it has taken).
 
 Neither can be asked afterwards whether an event arrived, so after a clock died mid-delivery
 they send again and rely on those keys. Failures are reported like Slack's: 429 (with its
@@ -22,8 +24,6 @@ keys need an operator.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from .. import signatures
 from ..clock import messages
 from ..sla.policy import EscalationLevel, PagerDuty, Webhook
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
@@ -103,8 +104,9 @@ class Pagers:
                 **_details(delivery),
             }
         ).encode()
-        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        headers = {"X-Slabot-Signature": f"sha256={signature}", "X-Slabot-Timer": delivery.key}
+        # Signed as sent (each retry afresh, at its own time), as one message: the timer's key.
+        signed = signatures.headers(secret, delivery.key, int(delivery.now.timestamp()), body)
+        headers = {**signed, "X-Slabot-Timer": delivery.key}
         response = self._post("webhook", config.url, body, headers)
         return str(response.status_code)
 

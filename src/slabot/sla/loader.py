@@ -31,7 +31,7 @@ def parse_policy(text: str, file: str | None = None) -> Policy:
     try:
         data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader
     except yaml.YAMLError as exc:
-        raise PolicyError([_yaml_problem(exc, text)], file) from None
+        raise PolicyError([yaml_problem(exc, text)], file) from None
     if not isinstance(data, dict):
         raise PolicyError(
             [Problem("", "a policy is a YAML mapping with name, timezone and severities")], file
@@ -73,7 +73,7 @@ class StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _yaml_problem(exc: yaml.YAMLError, text: str) -> Problem:
+def yaml_problem(exc: yaml.YAMLError, text: str) -> Problem:
     """Where YAML went wrong: for a quote or bracket never closed, where it opened.
 
     PyYAML's own mark is where it gave up, often lines further down: an unclosed quote runs on

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
@@ -114,13 +115,17 @@ def register(app: App, bot: Slabot) -> None:
             chosen = bot.policies.get(click.action.chosen)
         except KeyError as exc:
             raise BadRequest(str(exc.args[0])) from None
-        channel = OpenFormMetadata.parse(form.private_metadata, "title").channel
+        metadata = OpenFormMetadata.parse(form.private_metadata, "title")
+        stamp = form.field("reported").selected_date_time
         view = open_modal(
             [bot.policies.get(n) for n in bot.policies.names()],
             policy=chosen.name,
             summary=form.text("title"),
             description=form.text("description"),
-            channel=channel,
+            channel=metadata.channel,
+            reported=datetime.fromtimestamp(stamp, UTC) if stamp else None,
+            origin=(metadata.source, metadata.ref) if metadata.source and metadata.ref else None,
+            picked_channel=form.field("channel").selected_conversation,
         )
         client.views_update(view_id=form.id, hash=form.hash or None, view=view)
 

@@ -23,7 +23,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.deliveries import first_delivery
 from ..tickets import Tickets
-from . import actions, command, home, modals, pages
+from . import actions, command, home, modals, pages, shortcuts, workflow
 from .client import make_client
 from .publish import Publisher
 
@@ -53,7 +53,10 @@ def create_app(
     *,
     tickets: Tickets | None = None,
     now: Callable[[], datetime] = wall_clock,
+    publisher: Publisher | None = None,
 ) -> App:
+    """The Bolt app; ``publisher``: the one other sources (the inbound hooks) publish
+    through too, so a ticket's card is drawn by one publisher whoever changed it."""
     client = client or make_client(settings)
     if tickets is None:
         tickets = Tickets(
@@ -70,8 +73,9 @@ def create_app(
         process_before_response=False,
     )
     outages = Outages(tickets.store, tickets.policies)
+    publisher = publisher or Publisher(client, tickets)
     reports = Reports(tickets.store, tickets.policies)
-    bot = Slabot(tickets, tickets.policies, Publisher(client, tickets), now, outages, reports)
+    bot = Slabot(tickets, tickets.policies, publisher, now, outages, reports)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     command.register(app, bot)
@@ -79,6 +83,8 @@ def create_app(
     modals.register(app, bot)
     home.register(app, bot)
     pages.register(app, bot)
+    shortcuts.register(app, bot)
+    workflow.register(app, bot)
     actions.register_fallback(app)  # last: Bolt runs the first listener that matches
     return app
 

@@ -40,7 +40,11 @@ def register(app: App, bot: Slabot) -> None:
             refuse(ack, "severity", f"That severity is one of {policy}'s: pick one of {menu}'s.")
             return
         policy = policy or menu
-        channel = OpenFormMetadata.parse(view.private_metadata, "title").channel
+        metadata = OpenFormMetadata.parse(view.private_metadata, "title")
+        channel = metadata.channel or view.field("channel").selected_conversation
+        if channel is None and "channel" in view.state.values:
+            refuse(ack, "channel", "Pick the channel the ticket's card goes to.")
+            return
         stamp = view.field("reported").selected_date_time
         reported = datetime.fromtimestamp(stamp, UTC) if stamp else None
         workspace, user = form.team.id, form.user.id
@@ -57,6 +61,8 @@ def register(app: App, bot: Slabot) -> None:
                 description=view.text("description"),
                 reported_at=reported,
                 idempotency_key=form.key,
+                source=metadata.source or "slack",
+                source_ref=metadata.ref,
             )
         except SeverityUnclear as exc:
             refuse(ack, "severity", said(exc))

@@ -220,6 +220,7 @@ class Input(_Part):
     selected_option: Option | None = None
     selected_date_time: Annotated[int, Field(ge=0, le=253_402_300_799)] | None = None  # ≤ 9999
     selected_options: list[Option] = Field(default_factory=list)
+    selected_conversation: SlackId | None = None
 
 
 class State(_Part):
@@ -257,7 +258,12 @@ class Submission(_Part):
 
 
 class OpenFormMetadata(_Part):
+    """The open form's metadata: its channel, and the outside item it opens a ticket from
+    (a message: source ``slack-message``, ref ``<channel>:<ts>``)."""
+
     channel: SlackId | None = None
+    source: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")] | None = None
+    ref: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None
 
     @classmethod
     def parse(cls, text: str, field: str) -> OpenFormMetadata:

@@ -1,5 +1,5 @@
-"""The changes a ticket goes through: acknowledge, severity, updates, status, resolve, reopen,
-close, assign, answering a page.
+"""The changes a ticket goes through: acknowledge, severity, updates, the customer's replies,
+status, resolve, reopen, close, assign, answering a page.
 
 Each change is one transaction. It locks the ticket, checks the request against the ticket's
 state, its policy and the caller's rights, appends events, then recomputes the ticket from its
@@ -158,6 +158,32 @@ class Changes:
         return self._change(
             workspace, ref, actor, now, expected_version, apply, key=idempotency_key
         )
+
+    def customer_replied(
+        self,
+        workspace: str,
+        ref: str | int,
+        text: str,
+        *,
+        sender: str,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> TicketView:
+        """The customer wrote on the ticket (an e-mail reply). Kept in the trail; it is not an
+        update to the customer, so no clock of the contract counts it as an answer. A ticket
+        waiting on the customer runs again: the customer answered what was asked, as the
+        contracts' pausing rules expect. A resolved or closed ticket keeps its state (whoever
+        reads the thread decides to reopen)."""
+        text = text.strip()[:MAX_TEXT]
+
+        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+            changes: list[Change] = [("customer_replied", {}, {"text": text, "sender": sender})]
+            if ticket.status == "waiting_on_customer":
+                changes.append(("status_changed", {"status": ticket.status}, {"status": "open"}))
+            return changes
+
+        actor = sender[:32] or "customer"
+        return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
 
     def resolve(
         self,

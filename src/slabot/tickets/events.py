@@ -22,7 +22,7 @@ from ..sla.history import (
 from ..store.tables import TicketEvent
 
 # kinds that change nothing the engine reads: kept for the audit trail
-AUDIT_ONLY = {"owner_assigned", "message_posted"}
+AUDIT_ONLY = {"owner_assigned", "message_posted", "customer_replied"}
 
 
 def stamp(value: datetime | None) -> str | None:

@@ -44,6 +44,7 @@ class Tickets:
         self.acknowledge = changes.acknowledge
         self.change_severity = changes.change_severity
         self.post_update = changes.post_update
+        self.customer_replied = changes.customer_replied
         self.set_status = changes.set_status
         self.resolve = changes.resolve
         self.reopen = changes.reopen

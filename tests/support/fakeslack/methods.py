@@ -119,6 +119,18 @@ class WebApiMethods:
         link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{str(ts).replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": link}
 
+    def _m_functions_completeSuccess(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("function_execution_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(args.get("outputs"), dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
+
+    def _m_functions_completeError(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("function_execution_id") or not args.get("error"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
+
     def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = args.get("users") or ""
         if args.get("channel"):

@@ -397,7 +397,8 @@ class FakeSlack(WebApiMethods):
             return False
         if self.tokens is not None:
             return token in self.tokens
-        return token.startswith("xoxb-") and len(token) > len("xoxb-")
+        # xwfp-: the token Slack hands a workflow step's run (``function_executed``).
+        return token.startswith(("xoxb-", "xwfp-")) and len(token) > len("xoxb-")
 
     def _next_ts(self) -> str:
         if self.clock is not None:  # an instant, a microsecond after the last one at least

@@ -49,6 +49,8 @@ SOURCE_NAMES = {
     "grafana": "Grafana",
     "email": "e-mail",
     "webhook": "a webhook",
+    "slack-message": "a Slack message",
+    "slack-workflow": "a workflow",
 }
 
 

@@ -114,4 +114,6 @@ def _event_words(kind: str, before: dict, after: dict, policy: Policy) -> str:
         return f"answered the page for {md(level, 100)}"
     if kind == "message_posted":
         return "posted the card"
+    if kind == "customer_replied":
+        return f"wrote: {md(one_line(str(after.get('text', ''))), HISTORY_TEXT_MAX)}"
     return md(kind.replace("_", " "), 100)

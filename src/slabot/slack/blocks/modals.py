@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...sla.policy import Policy
@@ -42,6 +43,9 @@ def open_modal(
     channel: str | None,
     severity: str | None = None,
     description: str = "",
+    reported: datetime | None = None,
+    origin: tuple[str, str] | None = None,
+    picked_channel: str | None = None,
 ) -> Block:
     """``/sla open`` with no text: title, severity (each with its definition), policy, and
     description. The severities offered are the chosen policy's only (its name ``policy``,
@@ -50,7 +54,12 @@ def open_modal(
     contract can no longer be picked under another. A severity's value is
     ``"<policy>:<key>"``, which the submission checks against the menu. ``severity`` (a key of
     the chosen policy) comes chosen (``/sla open p1``); ``summary`` and ``description`` fill
-    what was typed before a redraw."""
+    what was typed before a redraw.
+
+    The shortcuts fill in the rest: a form that does not know its channel (the global
+    shortcut) asks for one, ``picked_channel`` chosen; ``reported`` comes filled in (a
+    message's time); ``origin``, ``(source, source_ref)``, names the outside item the ticket
+    is opened from (a message), kept in the form's metadata for the submission."""
     if not policies:
         raise ValueError("open_modal needs at least one policy")
     ordered = sorted(policies, key=lambda p: p.name != policy)  # the chosen policy first
@@ -105,11 +114,25 @@ def open_modal(
     if description.strip():
         text_area["initial_value"] = truncate(description.strip(), INPUT_MAX)
     blocks.append(input_block("description", "Description", text_area, optional=True))
+    if channel is None:
+        where: Block = {
+            "type": "conversations_select",
+            "action_id": "value",
+            "placeholder": plain("The channel its card goes to", 150),
+        }
+        if picked_channel:
+            where["initial_conversation"] = picked_channel
+        blocks.append(
+            input_block("channel", "Channel", where, hint="Its card and thread go there.")
+        )
+    picker_at: Block = {"type": "datetimepicker", "action_id": "value"}
+    if reported is not None:
+        picker_at["initial_date_time"] = int(reported.timestamp())
     blocks.append(
         input_block(
             "reported",
             "Reported at",
-            {"type": "datetimepicker", "action_id": "value"},
+            picker_at,
             optional=True,
             hint="When the customer reported it, in your own time zone (empty: now). The "
             "contract's time to open counts from then.",
@@ -121,7 +144,9 @@ def open_modal(
         "title": plain("Open a ticket", MODAL_TITLE_MAX),
         "submit": plain("Open", MODAL_TITLE_MAX),
         "close": plain("Cancel", MODAL_TITLE_MAX),
-        "private_metadata": json.dumps({"channel": channel}),
+        "private_metadata": json.dumps(
+            {"channel": channel, **({"source": origin[0], "ref": origin[1]} if origin else {})}
+        ),
         "blocks": blocks,
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...tickets import TicketView
-from .kit import md, slack_date
+from .kit import md, mention, slack_date
 
 # Slack refuses a message over 40,000 characters; an update may be that long itself.
 NOTE_TEXT_MAX = 38_000
@@ -22,11 +22,21 @@ def change_note(
     workaround: bool = False,
 ) -> str:
     policy, ticket = view.policy, view.ticket
-    who = f"<@{user}>"
+    who = mention(user)  # a Slack user as a mention; an e-mail sender as plain text
     said = f": {md(text, NOTE_TEXT_MAX)}" if text else ""
     if verb == "open":
         label = policy.severity(ticket.severity).label
         return f"{who} opened {ticket.ref} as *{label}* under the {policy.name} policy."
+    if verb == "mail":  # ``text``: the customer the sender's route names
+        label = policy.severity(ticket.severity).label
+        return (
+            f"E-mail from {who} ({md(text, 200)}): opened {ticket.ref} as *{label}* under the "
+            f"{policy.name} policy."
+        )
+    if verb == "reply":  # the customer wrote again (`Tickets.customer_replied`)
+        waited = before is not None and before.ticket.status == "waiting_on_customer"
+        again = " The customer answered: the clock runs again." if waited else ""
+        return f"{who} wrote by e-mail: {md(text, NOTE_TEXT_MAX)}{again}"
     if verb in ("ack", "acknowledge"):
         return f"{who} acknowledged {ticket.ref} and owns it."
     if verb == "sev":
