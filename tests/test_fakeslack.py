@@ -1,4 +1,4 @@
-"""The stand-ins for Slack: the fake Web API (`fakeslack`) and Slack-signed requests (`slackreq`).
+"""The stand-ins for Slack: the fake Web API (`support.fakeslack`) and signed requests.
 
 They stand in for Slack in the end-to-end tests, so they are checked against Slack's own
 published signing example and against the real slack_sdk and slack_bolt.

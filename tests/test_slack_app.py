@@ -3,7 +3,7 @@
 Nothing of ours is mocked. Each test runs `create_app` with the real use cases on a real store,
 served by waitress (the server ``slabot serve`` uses) on a free local port, with a `WebClient`
 made by `make_client` (so with its 429/5xx retry handlers) pointed at `FakeSlack`. Requests
-are built and signed as Slack builds and signs them (`slackreq`) and sent over HTTP. What the
+are built and signed as Slack builds and signs them (`support.signed`) and sent over HTTP. What the
 app then says to Slack is read back from the fake: cards, threads, ephemerals, views.
 
 The core flows (open, card, acknowledge, resolve) run on SQLite and PostgreSQL; the rest on
