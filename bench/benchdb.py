@@ -1,9 +1,9 @@
 """What the benchmarks share: a throwaway PostgreSQL schema, policy-version rows, and a git
 ref's code to run beside this code (`checkout`).
 
-Kept apart from the scripts because ``bench/queue.py`` takes the name of the standard
-library's ``queue``: scripts take bench/ off the front of ``sys.path`` and add it at the end,
-so this module is found and the real ``queue`` still wins.
+The scripts run from the repository root with the test kit on the path
+(``PYTHONPATH=tests .venv/bin/python bench/<script>.py``): this folder is on the path as the
+script's own, and the fake Slack and signed requests come from ``tests/support``.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ clock took the lead, loaded while it runs (no ANALYZE: a live database).
 slabot: the real ``python -m slabot clock`` (``--interval`` 1 s, ``--batch`` 200, its defaults)
 as a subprocess, configured through its environment only (``DATABASE_URL``, ``SLACK_API_URL``
 the fake, ``SLABOT_POLICIES``), so it is the production runner, dispatcher and Slack notifier.
-The fake Slack (``tests/fakeslack.py``, Block Kit checks off so it answers at once) runs in
+The fake Slack (``tests/support/fakeslack/``, Block Kit checks off so it answers at once) runs in
 this process. The script follows the clock's own log (``tick: N sent (L late), D dropped, …``)
 until every timer under test is handled, then reads the clock's peak RSS (``VmHWM``) and CPU
 time from ``/proc`` and stops it.
@@ -62,34 +62,25 @@ Databases: SQLite, a new file in a temporary directory. PostgreSQL, by default
 it), in a schema of its own, ``slabot_bench_clock_<pid>`` (through ``options=-csearch_path=``),
 never ``public``, dropped at the end; with no server answering, that half is skipped.
 
-Run from the repository root: ``.venv/bin/python bench/clock.py [--db sqlite|postgresql|both]
+Run from the repository root, the test kit on the path:
+``PYTHONPATH=tests .venv/bin/python bench/clock.py [--db sqlite|postgresql|both]
 [--tickets 100000] [--timers 10000] [--rate 100] [--seconds 60] [--no-peer]``. Nothing here
 asserts a time; the last lines compare the figures with the goal.
 """
 
-# ruff: noqa: E402  (the path is fixed before the other imports, see below)
 from __future__ import annotations
-
-import os
-import sys
-
-# Run as a script, this folder comes first on the path, and its queue.py would hide the
-# standard library's queue module (which psycopg, concurrent.futures and APScheduler import).
-HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
-    sys.path.pop(0)
-sys.path.append(HERE)  # benchdb, after the standard library's queue
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # fakeslack
 
 import argparse
 import json
 import math
+import os
 import platform
 import random
 import re
 import signal
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -114,7 +105,7 @@ from slabot.store.migrate import upgrade
 from slabot.store.tables import PolicyVersion, Ticket, TicketEvent, Timer, WorkspaceCounter
 from slabot.tickets.events import engine_events
 
-ROOT = Path(HERE).parent
+ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 POLICY = "liveops"
 TOKEN = "xoxb-bench"
@@ -579,8 +570,9 @@ def peer_child(spec_path: str) -> int:
 
     from slabot.notify import Delivery, Fanout
     from slabot.notify.pagers import Pagers
-    from slabot.notify.slack import SlackNotifier, make_clock_client
+    from slabot.notify.slack import SlackNotifier
     from slabot.settings import load_settings
+    from slabot.slack.client import make_client
     from slabot.tickets import SYSTEM, Tickets
 
     began = time.perf_counter()
@@ -588,7 +580,7 @@ def peer_child(spec_path: str) -> int:
     settings = load_settings()
     store = Store(settings.database_url)
     tickets = Tickets(store, PolicyBook.load(settings.slabot_policies), admins={SYSTEM})
-    notifier = Fanout([SlackNotifier(make_clock_client(settings)), Pagers(httpx.Client())])
+    notifier = Fanout([SlackNotifier(make_client(settings, retry=False)), Pagers(httpx.Client())])
     wanted = set(spec["ids"])
     columns = [c for c in table(Timer).c if c.name not in ("claimed_at", "claimed_by")]
     loaded: dict[int, Any] = {}
@@ -789,7 +781,7 @@ def cpu_now() -> float:
 
 
 def fake_slack() -> Any:
-    from fakeslack import FakeSlack
+    from support.fakeslack import FakeSlack
 
     return FakeSlack(clock=time.time, validate_blocks=False)
 

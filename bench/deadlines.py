@@ -25,12 +25,14 @@ Each engine is warmed up with one untimed pass, then timed over all openings in 
 hold the CPU), best of five passes (``--runs``); the script prints µs per deadline,
 each peer's time over the public API's, and the batch API's speed-up over the public API per
 deadline. Each engine is also checked against the minute-stepping reference in
-tests/reference.py on a sample of the openings plus chosen hard cases (the London DST weekends,
+tests/support/reference.py on a sample of the openings plus chosen hard cases (the London DST
+weekends,
 openings at 08:59, 13:30, 17:29 and 17:30, bank holidays and the days before them, late on
 Christmas Eve), and the mismatch count of each is printed with examples; the batch API is
 also compared with the public API on every opening.
 
-Run from the repository root: ``.venv/bin/python bench/deadlines.py [--n 10000] [--sample 300]``.
+Run from the repository root, the test kit on the path:
+``PYTHONPATH=tests .venv/bin/python bench/deadlines.py [--n 10000] [--sample 300]``.
 slabot's passes over 10,000 openings take only about 10 ms each, so on a busy machine a burst
 of load can slow all of them; ``--runs 10`` gives it more chances.
 """
@@ -257,16 +259,15 @@ def mismatches(
 
 
 def load_reference(wait: float = 600.0) -> Reference:
-    """``reference_add`` from tests/reference.py, waiting up to ``wait`` seconds for the file."""
-    module = TESTS / "reference.py"
+    """``reference_add`` from tests/support/reference.py, waiting up to ``wait`` seconds for it."""
+    module = TESTS / "support" / "reference.py"
     deadline = time.monotonic() + wait
     while not module.exists():
         if time.monotonic() > deadline:
             sys.exit(f"{module} does not exist: the reference is needed to check the engines")
         print(f"waiting for {module} ...", file=sys.stderr)
         time.sleep(10)
-    sys.path.insert(0, str(TESTS))
-    from reference import reference_add  # type: ignore[import-not-found]
+    from support.reference import reference_add  # type: ignore[import-not-found]
 
     return reference_add
 
@@ -294,7 +295,9 @@ def run(policy: Policy, reference: Reference, n: int, sample: int, runs: int = R
     print(f"each engine: one warm-up pass, then the best of {runs} timed passes")
     print()
 
-    print(f"checking against tests/reference.py: {sample} random + {len(hard)} hard openings")
+    print(
+        f"checking against tests/support/reference.py: {sample} random + {len(hard)} hard openings"
+    )
     expected = [reference(calendar, start, DURATION) for start in cases]
 
     def next_open(instant: datetime) -> datetime | None:

@@ -25,27 +25,20 @@ request. Tickets per second: the workload's counted requests divided by the time
 took, client side. Checks, not timed: every answer is 2xx, the database has every ticket, the
 fake has every card (waited for after the run). Nothing asserts a time.
 
-Run from the repository root: ``.venv/bin/python bench/inbound.py [--requests 1000]
-[--concurrency 1] [--threads 8] [--block 100] [--warmup 20] [--no-clock]``.
+Run from the repository root, the test kit on the path: ``PYTHONPATH=tests .venv/bin/python
+bench/inbound.py [--requests 1000] [--concurrency 1] [--threads 8] [--block 100] [--warmup 20]
+[--no-clock]``.
 """
 
-# ruff: noqa: E402  (the path is fixed before the other imports, as in slash_latency.py)
 from __future__ import annotations
-
-import os
-import sys
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
-    sys.path.pop(0)  # bench/queue.py would hide the standard library's queue
-sys.path.append(HERE)  # last: slash_latency's harness, without shadowing anything
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # fakeslack
 
 import argparse
 import json
+import os
 import platform
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -56,8 +49,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fakeslack import FakeSlack
 from slash_latency import ROOT, SECRET, TOKEN, free_port, ms, percentile, start, stop
+from support.fakeslack import FakeSlack
 
 # (path, body or None for a GET, headers)
 Request = tuple[str, dict | None, dict[str, str]]

@@ -24,29 +24,21 @@ webhooks per second: all 1,000 over the wall time of every webhook block.
 Checks, not timed: every webhook is answered 201 (open) or 200 with the expected action, the
 database has one ticket per group, all resolved, and the fake has one card per group.
 
-Run from the repository root: ``.venv/bin/python bench/inbound_alerts.py [--groups 200]
+Run from the repository root, the test kit on the path:
+``PYTHONPATH=tests .venv/bin/python bench/inbound_alerts.py [--groups 200]
 [--repeats 3] [--block 50] [--concurrency 1] [--threads 8] [--no-clock] [--database URL]``.
 """
 
-# ruff: noqa: E402  (the path is fixed before the other imports, see below)
 from __future__ import annotations
-
-import os
-import sys
-
-# Run as a script, this folder comes first on the path, and its queue.py would hide the
-# standard library's queue module.
-HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
-    sys.path.pop(0)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # fakeslack
 
 import argparse
 import json
+import os
 import platform
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -55,9 +47,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fakeslack import FakeSlack
+from support.fakeslack import FakeSlack
 
-ROOT = Path(HERE).parent
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-alertmanager-token-0123456789"
 HOOKS = """workspace: T0001
 channel: C0BENCH

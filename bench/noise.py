@@ -27,8 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from fakeslack import FakeSlack  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
+from support.fakeslack import FakeSlack  # noqa: E402
 
 from slabot.clock.dispatch import Dispatcher  # noqa: E402
 from slabot.notify import Fanout  # noqa: E402

@@ -17,24 +17,18 @@ What is timed (best of ``--runs``, the first run printed too):
   twice and walks each one's escalation timeline, so about twice the report and more is
   expected.
 
-Run from the repository root: ``.venv/bin/python bench/replay.py [--tickets 100000] [--runs 3]
+Run from the repository root, the test kit on the path:
+``PYTHONPATH=tests .venv/bin/python bench/replay.py [--tickets 100000] [--runs 3]
 [--policy liveops] [--postgresql]``. Nothing asserts a time.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# bench/queue.py would hide the standard library's queue: bench/ goes to the end of the path.
-if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
-    sys.path.append(str(Path(__file__).resolve().parent))
-
 import argparse
 import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 import report as report_bench
 from benchdb import postgres_schema

@@ -2,11 +2,11 @@
 
 The database. A new SQLite file in a temporary directory, migrated by
 ``slabot.store.migrate.upgrade``; the rows are generated (fixed seed) and bulk-loaded with
-SQLAlchemy Core (``insert(Table)`` with lists of dicts), as ``bench/queue.py`` does, because the
-use cases take milliseconds a ticket. ``--tickets`` tickets (100,000), all opened in October 2026
-(2–30 October UTC, so inside the month in every policy's zone), in one workspace, spread over the
-policies like the queue benchmark (leadpro 40 %, secpod 25 %, liveops 15 %, leadsquared 12 %,
-helpdesk-p1-p6 8 %), severities uniform. Each history is what the use cases write:
+SQLAlchemy Core (``insert(Table)`` with lists of dicts), as ``bench/queue_read.py`` does,
+because the use cases take milliseconds a ticket. ``--tickets`` tickets (100,000), all opened in
+October 2026 (2–30 October UTC, so inside the month in every policy's zone), in one workspace,
+spread over the policies like the queue benchmark (leadpro 40 %, secpod 25 %, liveops 15 %,
+leadsquared 12 %, helpdesk-p1-p6 8 %), severities uniform. Each history is what the use cases write:
 
 * opened (reported up to 30 minutes earlier);
 * acknowledged 1–240 minutes later (97 %);
@@ -42,30 +42,24 @@ Both read this checkout's ``policies/`` (and the database keeps their text as th
 versions), so a ref whose policy language cannot parse them cannot be compared: an older ref
 from before a new policy key, say. Compare with ``main`` (or check out the ref's policies).
 
-Run from the repository root: ``.venv/bin/python bench/report.py [--tickets 100000]
+Run from the repository root, the test kit on the path:
+``PYTHONPATH=tests .venv/bin/python bench/report.py [--tickets 100000]
 [--runs 3] [--postgresql] [--against main [--rounds 3]]``. Nothing asserts a time; the last
 line of each database compares the report's time with the goal.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# bench/queue.py would hide the standard library's queue, which psycopg imports: bench/ goes
-# to the end of the import path (see bench/benchdb.py).
-if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
-    sys.path.append(str(Path(__file__).resolve().parent))
-
 import argparse
 import json
 import os
 import random
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from benchdb import checkout, policy_versions, postgres_schema

@@ -7,7 +7,7 @@ only acks, measured in the same run.
 
 The two servers, each a subprocess of this script, each waitress with the same thread count
 (``--threads``, 8, ``slabot serve``'s default), both behind `slabot.web.wsgi_app` (the same
-WSGI wrapper, signature check included), both talking to one `FakeSlack` (tests/fakeslack.py)
+WSGI wrapper, signature check included), both talking to one `FakeSlack` (tests/support/fakeslack/)
 that runs in this process:
 
 * **slabot**: ``python -m slabot serve --host 127.0.0.1 --port P --threads T``, as deployed
@@ -40,33 +40,25 @@ slabot's own next requests, as in production).
 Checks, not timed: every answer is HTTP 200 with an empty body (an ack); at the end the fake
 has every card and "opened" thread reply, and the SQLite file has every ticket.
 
-Run from the repository root: ``.venv/bin/python bench/slash_latency.py [--requests 1000]
+Run from the repository root, the test kit on the path:
+``PYTHONPATH=tests .venv/bin/python bench/slash_latency.py [--requests 1000]
 [--concurrency 1] [--threads 8] [--block 100] [--warmup 20] [--no-clock] [--text TEXT]``.
 Nothing asserts a time; the last line compares the figures with the goal. To see where
 slabot's time goes, attach a sampling profiler to the ``slabot serve`` process while it runs
 (its pid is printed), e.g. ``py-spy record --idle --threads --format raw -p PID``.
 """
 
-# ruff: noqa: E402  (the path is fixed before the other imports, see below)
 from __future__ import annotations
 
-import os
-import sys
-
-# Run as a script, this folder comes first on the path, and its queue.py would hide the
-# standard library's queue module (which concurrent.futures, so Bolt, imports).
-HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
-    sys.path.pop(0)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # fakeslack, slackreq
-
 import argparse
+import os
 import platform
 import queue
 import socket
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -75,10 +67,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import slackreq
-from fakeslack import FakeSlack
+from support import signed
+from support.fakeslack import FakeSlack
 
-ROOT = Path(HERE).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 SECRET = "bench-signing-secret-0123456789abcdef"
 TOKEN = "xoxb-bench"
@@ -164,7 +156,7 @@ def stop(server: Server) -> None:
 
 
 def one_request(server: Server, n: int, text: str) -> tuple[float, str | None]:
-    body = slackreq.slash_command(
+    body = signed.slash_command(
         text.format(n=n),
         channel_id=CHANNELS[n % len(CHANNELS)],
         user_id=USERS[n % len(USERS)],
@@ -172,7 +164,7 @@ def one_request(server: Server, n: int, text: str) -> tuple[float, str | None]:
     request = urllib.request.Request(
         f"{server.url}/slack/events",
         data=body.encode(),
-        headers=slackreq.signed_headers(SECRET, body),
+        headers=signed.signed_headers(SECRET, body),
         method="POST",
     )
     started = time.perf_counter()

@@ -10,7 +10,7 @@ Each round, in turn (``--rounds``, 5; the median is shown):
 * ``slabot deadlines leadpro --severity high --opened 2026-11-23T09:00``: spawn to exit;
 * ``slabot serve`` (its clock included, as deployed) on a SQLite file already migrated, so
   no migration runs (a restart, the usual case), against the fake Slack
-  (``tests/fakeslack.py``) in this process: spawn to the first HTTP 200 from ``/healthz``
+  (``tests/support/fakeslack/``) in this process: spawn to the first HTTP 200 from ``/healthz``
   (polled every 5 ms); then, after ``--idle`` (2) seconds, its resident memory (``VmRSS``);
 * a bare Bolt app behind the same WSGI wrapper (``bench/slash_latency.py --serve-bare``): the
   same two figures, the floor for a Slack app in Python.
@@ -18,26 +18,19 @@ Each round, in turn (``--rounds``, 5; the median is shown):
 With ``--against REF`` the slabot commands also run from a git ref's ``src/`` (``main``, say:
 today's code), alternating with this code, on the same database, through ``PYTHONPATH``.
 
-Run from the repository root: ``.venv/bin/python bench/startup.py [--rounds 5] [--idle 2]
+Run from the repository root, the test kit on the path:
+``PYTHONPATH=tests .venv/bin/python bench/startup.py [--rounds 5] [--idle 2]
 [--against main]``. Nothing asserts a time.
 """
 
-# ruff: noqa: E402  (the path is fixed before the other imports, see bench/slash_latency.py)
 from __future__ import annotations
 
-import os
-import sys
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
-    sys.path.pop(0)
-sys.path.append(HERE)  # benchdb, slash_latency: after the standard library (bench/queue.py)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # fakeslack
-
 import argparse
+import os
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -45,10 +38,10 @@ import urllib.request
 from pathlib import Path
 
 from benchdb import checkout
-from fakeslack import FakeSlack
 from slash_latency import SECRET, TOKEN, free_port
+from support.fakeslack import FakeSlack
 
-ROOT = Path(HERE).parent
+ROOT = Path(__file__).resolve().parent.parent
 DEADLINES = ["deadlines", "leadpro", "--severity", "high", "--opened", "2026-11-23T09:00"]
 
 
@@ -126,7 +119,7 @@ def main() -> None:
             [python, "-m", "slabot", "db", "upgrade"], env=env["this code"], cwd=cwd, check=True
         )
         serve = [python, "-m", "slabot", "serve", "--host", "127.0.0.1"]
-        bare = [python, str(Path(HERE) / "slash_latency.py"), "--serve-bare"]
+        bare = [python, str(ROOT / "bench" / "slash_latency.py"), "--serve-bare"]
         figures: dict[str, list] = {}
 
         def record(label: str, value: object) -> None:

@@ -17,10 +17,10 @@ skip with the reason, except in CI (``CI=true``), where they fail: CI must run t
 
 Property tests (hypothesis)
 ---------------------------
-Two profiles: ``ci`` (under ``CI=true``) runs every example each test asks for; ``dev`` (any
-other run) runs a fifth of them, at least `FLOOR`, so the local loop stays quick while CI keeps
-its thoroughness. A test states its count as ``settings(max_examples=examples(N))``: N under
-``ci``. ``HYPOTHESIS_PROFILE=ci`` runs the full counts locally.
+Example counts are `support.properties`' profiles (``ci`` under ``CI=true``, ``dev`` else).
+
+The Slack conversation fixtures (``fake``, ``clock``, ``slack``) come from the test kit
+(`support.conversation`) and are shared by every test module through this file.
 
 Parallel runs (pytest-xdist, ``-n 2``) are safe: each worker is its own process, so its
 PostgreSQL schemas (named by pid), temporary files and fake Slack servers are its own.
@@ -29,20 +29,20 @@ PostgreSQL schemas (named by pid), temporary files and fake Slack servers are it
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
+from support.conversation import clock as clock
+from support.conversation import fake as fake
+from support.conversation import slack as slack
+from support.databases import postgres_schema
+from support.properties import in_ci
 
-from slabot.oncall import OnCall
 from slabot.policies import PolicyBook
 from slabot.sla import Policy, load_policy
-from slabot.sla.oncall import Team
 from slabot.store import Store, database_url
 from slabot.store.migrate import upgrade
 from slabot.tickets import Tickets
@@ -53,23 +53,6 @@ DATABASES = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
 ]
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-# Hypothesis' own default count is the ci profile's; dev takes a fifth.
-FULL, FLOOR = 100, 10
-settings.register_profile("ci", max_examples=FULL)
-settings.register_profile("dev", max_examples=FULL // 5)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci() else "dev"))
-
-
-def examples(full: int) -> int:
-    """A property test's example count: ``full`` under the ci profile, the loaded profile's
-    share of it otherwise (never fewer than `FLOOR`)."""
-    return max(min(full, FLOOR), full * settings().max_examples // FULL)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -101,7 +84,7 @@ def postgres_server() -> URL:
     except Exception as exc:
         cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         reason = f"no PostgreSQL answers at {url.render_as_string(hide_password=True)}: {cause}"
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"CI must run the PostgreSQL tests, but {reason}", pytrace=False)
         pytest.skip(reason)
     finally:
@@ -109,29 +92,10 @@ def postgres_server() -> URL:
     return url
 
 
-@contextmanager
-def _postgres_schema(server: URL, label: str) -> Iterator[Store]:
-    """A Store whose tables live in a new schema of their own, dropped afterwards."""
-    schema = f"slabot_test_{os.getpid()}_{label}_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        store = Store(server.update_query_dict({"options": f"-csearch_path={schema}"}))
-        try:
-            yield store
-        finally:
-            store.dispose()
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres_store(postgres_server: URL) -> Iterator[Store]:
     """One migrated schema for the whole session; ``store`` empties it before each test."""
-    with _postgres_schema(postgres_server, "s") as store:
+    with postgres_schema(postgres_server, "s") as store:
         upgrade(store)
         yield store
 
@@ -174,18 +138,8 @@ def blank_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stor
         yield store
         store.dispose()
     else:
-        with _postgres_schema(request.getfixturevalue("postgres_server"), "b") as store:
+        with postgres_schema(request.getfixturevalue("postgres_server"), "b") as store:
             yield store
-
-
-# The people tests record outages and maintenance as: the team's leads (and the admin).
-# (Built unchecked: these short IDs are not real Slack IDs, which a team file would refuse.)
-RECORDERS = Team.model_construct(leads=("U", "U1", "U2", "U9"))
-
-
-def recorders(store: Store) -> OnCall:
-    """The roles of a deployment whose leads are the tests' recorders of outages."""
-    return OnCall(store, RECORDERS, admins={"UADMIN"})
 
 
 @pytest.fixture

@@ -22,14 +22,15 @@ from typing import Any
 import falcon.testing
 import pytest
 import schemathesis
-from conftest import _postgres_schema, examples
-from fakeslack import FakeSlack
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import select
-from tcpproxy import TcpProxy
-from test_ops import Process, wait_until
-from test_slack_app import POLICIES, SECRET, TestClock, clean_env, free_port
+from support.conversation import POLICIES, SECRET, TestClock, clean_env, free_port
+from support.databases import postgres_schema
+from support.fakeslack import FakeSlack
+from support.processes import Process, wait_until
+from support.properties import examples
+from support.tcpproxy import TcpProxy
 
 from slabot.cli import main
 from slabot.inbound import tokens
@@ -90,12 +91,6 @@ class Api:
     def count(self) -> int:
         with self.store.reading() as session:
             return len(session.exec(select(Ticket)).all())
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -403,7 +398,7 @@ def test_a_database_outage_is_a_503_to_retry_not_a_500(request, fake):
     """The API's own store goes through a proxy the test cuts: a request then gets a 503
     with Retry-After, and works again once the database is back."""
     server = request.getfixturevalue("postgres_server")
-    with _postgres_schema(server, "api") as direct, TcpProxy((server.host, server.port)) as proxy:
+    with postgres_schema(server, "api") as direct, TcpProxy((server.host, server.port)) as proxy:
         upgrade(direct)
         store = Store(direct.url.set(port=proxy.port))
         try:

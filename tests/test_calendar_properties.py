@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import examples
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
-from reference import reference_add, reference_elapsed, reference_is_open
+from support.properties import examples
+from support.reference import reference_add, reference_elapsed, reference_is_open
 
 from slabot.sla import TARGETS, Policy, pauses
 from slabot.sla.calendar import (
@@ -47,7 +47,7 @@ RANGE_START = datetime(2026, 1, 1, tzinfo=UTC)
 RANGE_END = datetime(2028, 1, 1, tzinfo=UTC)
 
 # Cheap enough for a 2-core shared machine: each example steps through up to a few weeks of
-# minutes in the reference. Counts are the ci profile's (conftest.examples).
+# minutes in the reference. Counts are the ci profile's (support.properties.examples).
 SLOW = [HealthCheck.too_slow]
 FEW = settings(max_examples=examples(60), deadline=None, suppress_health_check=SLOW)
 MANY = settings(max_examples=examples(120), deadline=None, suppress_health_check=SLOW)

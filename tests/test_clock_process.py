@@ -23,10 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import _postgres_schema
-from fakeslack import FakeSlack
 from sqlalchemy import text
 from sqlmodel import select
+from support.databases import postgres_schema
+from support.fakeslack import FakeSlack
 
 from slabot.clock.leader import WHERE, advisory_key
 from slabot.policies import PolicyBook
@@ -54,7 +54,7 @@ def database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Itera
         yield store
         store.dispose()
     else:
-        with _postgres_schema(request.getfixturevalue("postgres_server"), "c") as store:
+        with postgres_schema(request.getfixturevalue("postgres_server"), "c") as store:
             yield store
 
 

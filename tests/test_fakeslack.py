@@ -1,4 +1,4 @@
-"""The stand-ins for Slack: the fake Web API (`fakeslack`) and Slack-signed requests (`slackreq`).
+"""The stand-ins for Slack: the fake Web API (`support.fakeslack`) and signed requests.
 
 They stand in for Slack in the end-to-end tests, so they are checked against Slack's own
 published signing example and against the real slack_sdk and slack_bolt.
@@ -17,8 +17,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-import slackreq
-from fakeslack import FakeSlack, block_kit_errors, view_errors
 from slack_bolt import App, BoltRequest
 from slack_bolt.request.internals import extract_team_id, extract_user_id, parse_body
 from slack_sdk import WebClient
@@ -29,6 +27,8 @@ from slack_sdk.http_retry import (
 )
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.signature import Clock, SignatureVerifier
+from support import signed
+from support.fakeslack import FakeSlack, block_kit_errors, view_errors
 
 # Slack's published example ("Verifying requests from Slack").
 EXAMPLE_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -83,8 +83,8 @@ def client(fake: FakeSlack) -> WebClient:
 
 
 def test_sign_reproduces_slacks_published_example() -> None:
-    assert slackreq.sign(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY) == EXAMPLE_SIGNATURE
-    assert slackreq.sign(EXAMPLE_SECRET, str(EXAMPLE_TIMESTAMP), EXAMPLE_BODY.encode()) == (
+    assert signed.sign(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY) == EXAMPLE_SIGNATURE
+    assert signed.sign(EXAMPLE_SECRET, str(EXAMPLE_TIMESTAMP), EXAMPLE_BODY.encode()) == (
         EXAMPLE_SIGNATURE
     )
 
@@ -100,7 +100,7 @@ def test_slack_sdk_verifier_accepts_the_published_example_inside_the_replay_wind
     )
     assert verifier.is_valid_request(EXAMPLE_BODY, headers)
     # Our headers, for the same body and time, are the ones Slack sent.
-    ours = slackreq.signed_headers(EXAMPLE_SECRET, EXAMPLE_BODY, timestamp=EXAMPLE_TIMESTAMP)
+    ours = signed.signed_headers(EXAMPLE_SECRET, EXAMPLE_BODY, timestamp=EXAMPLE_TIMESTAMP)
     assert ours["X-Slack-Signature"] == EXAMPLE_SIGNATURE
     assert ours["Content-Type"] == "application/x-www-form-urlencoded"
     assert verifier.is_valid_request(EXAMPLE_BODY, ours)
@@ -119,21 +119,21 @@ def test_form_encoding_matches_slacks() -> None:
 
 
 def test_signed_headers_carry_retries_and_pick_the_content_type() -> None:
-    headers = slackreq.signed_headers(
+    headers = signed.signed_headers(
         SECRET, '{"type":"event_callback"}', retry_num=1, retry_reason="http_timeout"
     )
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Slack-Retry-Num"] == "1"
     assert headers["X-Slack-Retry-Reason"] == "http_timeout"
     assert abs(int(headers["X-Slack-Request-Timestamp"]) - time.time()) < 5
-    assert "X-Slack-Retry-Num" not in slackreq.signed_headers(SECRET, "a=b")
+    assert "X-Slack-Retry-Num" not in signed.signed_headers(SECRET, "a=b")
 
 
 # -- request builders, as Bolt reads them ----------------------------------------------------
 
 
 def test_slash_command_has_slacks_fields_in_slacks_order() -> None:
-    body = slackreq.slash_command(
+    body = signed.slash_command(
         "open P1 <@U9> *bold* ünïcode & = +", user_id="U0042", channel_id="C0099"
     )
     fields = parse_qsl(body, keep_blank_values=True)
@@ -157,12 +157,12 @@ def test_slash_command_has_slacks_fields_in_slacks_order() -> None:
     assert parsed["command"] == "/sla"
     assert (extract_team_id(parsed), extract_user_id(parsed)) == ("T0001", "U0042")
     assert parsed["response_url"].startswith("http://127.0.0.1:9/")
-    assert parsed["trigger_id"] != parse_body(slackreq.slash_command("x"), None)["trigger_id"]
+    assert parsed["trigger_id"] != parse_body(signed.slash_command("x"), None)["trigger_id"]
 
 
 def test_interaction_payloads_parse_like_slacks() -> None:
-    clicked = slackreq.block_actions(
-        [slackreq.button("ack", "42")],
+    clicked = signed.block_actions(
+        [signed.button("ack", "42")],
         team_id="T0002",
         user_id="U0003",
         message_ts="1700000000.000100",
@@ -180,19 +180,17 @@ def test_interaction_payloads_parse_like_slacks() -> None:
     assert payload["actions"][0]["action_id"] == "ack"
     assert (extract_team_id(payload), extract_user_id(payload)) == ("T0002", "U0003")
 
-    ephemeral = parse_body(slackreq.block_actions([slackreq.select("sev", "P2")]), None)
+    ephemeral = parse_body(signed.block_actions([signed.select("sev", "P2")]), None)
     assert ephemeral["container"]["is_ephemeral"] is True and "message" not in ephemeral
     assert ephemeral["actions"][0]["selected_option"]["value"] == "P2"
 
-    home = parse_body(
-        slackreq.block_actions([slackreq.button("show", "7")], view={"id": "V1"}), None
-    )
+    home = parse_body(signed.block_actions([signed.button("show", "7")], view={"id": "V1"}), None)
     assert home["container"] == {"type": "view", "view_id": "V1"} and home["view"]["type"] == "home"
 
     submitted = parse_body(
-        slackreq.view_submission(
+        signed.view_submission(
             "open_ticket",
-            {"title": {"value": slackreq.plain_text_value("Checkout down")}},
+            {"title": {"value": signed.plain_text_value("Checkout down")}},
             private_metadata='{"channel":"C0001"}',
         ),
         None,
@@ -202,9 +200,7 @@ def test_interaction_payloads_parse_like_slacks() -> None:
     assert submitted["view"]["state"]["values"]["title"]["value"]["value"] == "Checkout down"
     assert json.loads(submitted["view"]["private_metadata"]) == {"channel": "C0001"}
 
-    event = parse_body(
-        slackreq.event_callback(slackreq.app_home_opened("U0005")), "application/json"
-    )
+    event = parse_body(signed.event_callback(signed.app_home_opened("U0005")), "application/json")
     assert event["type"] == "event_callback" and event["event"]["type"] == "app_home_opened"
     assert (extract_team_id(event), extract_user_id(event)) == ("T0001", "U0005")
 
@@ -584,35 +580,35 @@ def test_bolt_app_end_to_end(fake: FakeSlack) -> None:
     try:
         assert fake.calls[0].method == "auth.test"  # Bolt checked its token against the fake
 
-        command = slackreq.slash_command("open P1 checkout", response_url=fake.response_url("c1"))
-        assert slackreq.post(url, command, SECRET)[0] == 200
+        command = signed.slash_command("open P1 checkout", response_url=fake.response_url("c1"))
+        assert signed.post(url, command, SECRET)[0] == 200
         [card] = fake.wait_for("chat.postMessage")
         [reply] = fake.wait_for("response_url")
         assert card.args["text"] == "open P1 checkout" and reply.args["text"] == "opened"
         assert reply.path.endswith("/c1")
-        status, _, _ = slackreq.post(url, command, SECRET, retry_num=1, retry_reason="http_timeout")
+        status, _, _ = signed.post(url, command, SECRET, retry_num=1, retry_reason="http_timeout")
         assert status == 200
         fake.wait_for("chat.postMessage", count=2)
         assert retries == [None, "1"]
 
-        assert slackreq.post(url, command, "wrong-secret")[0] == 401
-        assert slackreq.post(url, command, SECRET, timestamp=int(time.time()) - 301)[0] == 401
+        assert signed.post(url, command, "wrong-secret")[0] == 401
+        assert signed.post(url, command, SECRET, timestamp=int(time.time()) - 301)[0] == 401
 
         ts = card.response["ts"]
-        clicked = slackreq.block_actions([slackreq.button("ack", "1")], message_ts=ts)
-        assert slackreq.post(url, clicked, SECRET)[0] == 200
+        clicked = signed.block_actions([signed.button("ack", "1")], message_ts=ts)
+        assert signed.post(url, clicked, SECRET)[0] == 200
         [update] = fake.wait_for("chat.update")
         assert (update.args["channel"], update.args["ts"]) == ("C0001", ts)
 
-        form = slackreq.view_submission(
-            "open_ticket", {"title": {"value": slackreq.plain_text_value("too short")}}
+        form = signed.view_submission(
+            "open_ticket", {"title": {"value": signed.plain_text_value("too short")}}
         )
-        status, headers, text = slackreq.post(url, form, SECRET)
+        status, headers, text = signed.post(url, form, SECRET)
         assert status == 200 and headers["content-type"].startswith("application/json")
         assert json.loads(text) == {"response_action": "errors", "errors": {"title": "too short"}}
 
-        opened = slackreq.event_callback(slackreq.app_home_opened("U0009"))
-        assert slackreq.post(url, opened, SECRET)[0] == 200
+        opened = signed.event_callback(signed.app_home_opened("U0009"))
+        assert signed.post(url, opened, SECRET)[0] == 200
         fake.wait_for("views.publish")
         assert fake.home_view("U0009")["blocks"] == CARD[:2]
         assert fake.errors == []

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import _in_ci
-from fakeslack import FakeSlack
 from sqlmodel import select
-from test_slack_app import POLICIES, SECRET, clean_env, free_port
+from support.conversation import POLICIES, SECRET, clean_env, free_port
+from support.fakeslack import FakeSlack
+from support.properties import in_ci
 
 from slabot.store import Store
 from slabot.store.tables import Ticket
@@ -45,7 +45,7 @@ routes:
 """
 
 pytestmark = pytest.mark.skipif(
-    ALERTMANAGER is None and not _in_ci(),
+    ALERTMANAGER is None and not in_ci(),
     reason="prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager)",
 )
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from fakeslack import FakeSlack
-from test_inbound_alerts import T0, Hooks, cards, tickets_in
+from support.fakeslack import FakeSlack
+from support.hooks import T0, Hooks, cards, tickets_in
 
 from slabot import signatures
 from slabot.signatures import SignatureError, verify

@@ -20,11 +20,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakeslack import TEAM_ID, FakeSlack
 from imapserver import Dovecot, available
 from mailmaker import message
 from slack_sdk import WebClient
 from sqlmodel import select
+from support.fakeslack import FakeSlack
+from support.fakeslack.records import TEAM_ID
 
 from slabot.inbound.mailbox import TAKEN, Mailbox, MailReader
 from slabot.inbound.mailroutes import RoutesFile

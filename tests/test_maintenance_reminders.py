@@ -7,15 +7,15 @@ December 01:00 (49 hours ahead) in channel COPS, unless a test says otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import recorders
-from fakeslack import FakeSlack
 from slack_sdk import WebClient
+from support.desk import Now
+from support.desk import fake as fake
+from support.fakeslack import FakeSlack
+from support.roles import recorders
 
 from slabot.clock.dispatch import Dispatcher
 from slabot.clock.leader import Leadership
@@ -40,23 +40,10 @@ START, END = ist(6, 2), ist(6, 4)
 ANNOUNCED = ist(4, 1)
 
 
-@dataclass
-class Now:
-    value: datetime = ANNOUNCED
-
-    def seconds(self) -> float:
-        return self.value.timestamp()
-
-
 @pytest.fixture
 def now() -> Now:
-    return Now()
-
-
-@pytest.fixture
-def fake(now: Now) -> Iterator[FakeSlack]:
-    with FakeSlack(clock=now.seconds) as fake:
-        yield fake
+    """The kit's clock (and so the kit's ``fake`` Slack's timestamps), at the announcement."""
+    return Now(ANNOUNCED)
 
 
 @pytest.fixture

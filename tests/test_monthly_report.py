@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import recorders
+from support.roles import recorders
 
 from slabot.outages import Outages
 from slabot.policies import PolicyBook

@@ -8,19 +8,21 @@ commands go through the real Bolt app (signed requests); nothing of ours is mock
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import slackreq
 import yaml
-from fakeslack import FakeSlack, block_kit_errors
 from slack_bolt import BoltRequest
 from slack_sdk import WebClient
+from support import signed
+from support.desk import MIN, T0, Now
+from support.desk import fake as fake
+from support.desk import now as now
+from support.fakeslack import FakeSlack, block_kit_errors
 
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.notify import Fanout
@@ -36,8 +38,6 @@ from slabot.store import Store
 from slabot.tickets import SYSTEM, Tickets, TicketView
 
 ROOT = Path(__file__).resolve().parent.parent
-T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (LiveOps)
-MIN = timedelta(minutes=1)
 CHANNEL, SECRET, LEAD = "CSUPPORT", "test-signing-secret", "ULEAD"
 LEVEL_2 = "Page to *Level 2*"
 TEAM = """
@@ -53,14 +53,6 @@ rotations:
 """
 
 
-@dataclass
-class Now:
-    value: datetime = T0
-
-    def seconds(self) -> float:
-        return self.value.timestamp()
-
-
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> PolicyBook:
     """LiveOps whose Level 2 is the support rotation (no fixed contacts)."""
@@ -69,17 +61,6 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> PolicyBook:
     folder = tmp_path_factory.mktemp("policies")
     (folder / "liveops.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
     return PolicyBook.load(folder)
-
-
-@pytest.fixture
-def now() -> Now:
-    return Now()
-
-
-@pytest.fixture
-def fake(now: Now) -> Iterator[FakeSlack]:
-    with FakeSlack(clock=now.seconds) as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -104,19 +85,19 @@ class World:
         return self.fake.messages("D" + user[1:])
 
     def click(self, user: str, channel: str, ts: str) -> Any:
-        body = slackreq.block_actions(
-            [slackreq.button("sla_page_ack", "1:level_2")],
+        body = signed.block_actions(
+            [signed.button("sla_page_ack", "1:level_2")],
             team_id="T1",
             user_id=user,
             channel_id=channel,
             message_ts=ts,
         )
-        headers = slackreq.signed_headers(SECRET, body)
+        headers = signed.signed_headers(SECRET, body)
         return self.app.dispatch(BoltRequest(body=body, headers=headers))
 
     def command(self, user: str, text: str) -> str:
-        body = slackreq.slash_command(text, team_id="T1", user_id=user, channel_id=CHANNEL)
-        headers = slackreq.signed_headers(SECRET, body)
+        body = signed.slash_command(text, team_id="T1", user_id=user, channel_id=CHANNEL)
+        headers = signed.signed_headers(SECRET, body)
         response = self.app.dispatch(BoltRequest(body=body, headers=headers))
         assert response.status == 200
         return json.loads(response.body)["text"] if response.body else ""  # "": acted
@@ -161,7 +142,7 @@ def test_each_page_reaches_whoever_is_on_call_when_it_falls_due(world):
     assert pages == {"UANA": 2, "UBEN": 0, "UCAT": 1}
     # Each DM links back to the card and its thread (asked of Slack once for the card).
     card = world.desk.view("T1", 1, T0).ticket.message_ts
-    link = f"https://{slackreq.TEAM_DOMAIN}.slack.com/archives/{CHANNEL}/p{card.replace('.', '')}"
+    link = f"https://{signed.TEAM_DOMAIN}.slack.com/archives/{CHANNEL}/p{card.replace('.', '')}"
     assert all(f"<{link}|Open SLA-1 and its thread>" in m["text"] for m in world.dm("UANA"))
     assert len(world.fake.calls_to("chat.getPermalink")) == 1
     thread = [m["text"] for m in world.fake.messages(CHANNEL) if LEVEL_2 in m["text"]]
@@ -277,11 +258,11 @@ def test_pages_due_together_for_one_person_arrive_as_one_message(world):
 
     # Answering the second page from the shared message answers that page only, and redraws it.
     world.now.value = T0 + MIN
-    body = slackreq.block_actions(
-        [slackreq.button("sla_page_ack", "2:level_2")], team_id="T1", user_id="UANA",
+    body = signed.block_actions(
+        [signed.button("sla_page_ack", "2:level_2")], team_id="T1", user_id="UANA",
         channel_id="DANA", message_ts=dm["ts"], message=dm,
     )  # fmt: skip
-    world.app.dispatch(BoltRequest(body=body, headers=slackreq.signed_headers(SECRET, body)))
+    world.app.dispatch(BoltRequest(body=body, headers=signed.signed_headers(SECRET, body)))
     world.fake.wait_for("chat.update", 2 + 1 + 2)  # the cards after the page, SLA-2's, copies
     assert world.desk.view("T1", 2, world.now.value).ticket.acknowledged_by == "UANA"
     assert world.desk.view("T1", 1, world.now.value).ticket.acknowledged_by is None

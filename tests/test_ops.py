@@ -17,16 +17,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
-import slackreq
-from conftest import _postgres_schema
-from fakeslack import FakeSlack
 from prometheus_client.parser import text_string_to_metric_families
-from tcpproxy import TcpProxy
-from test_slack_app import POLICIES, ROOT, SECRET, clean_env, free_port
+from support import signed
+from support.conversation import POLICIES, ROOT, SECRET, clean_env, free_port
+from support.databases import postgres_schema
+from support.fakeslack import FakeSlack
+from support.processes import Process, wait_until
+from support.tcpproxy import TcpProxy
 
 from slabot.ops.metrics import Metrics
 from slabot.ops.probes import Heartbeat, Readiness
@@ -65,45 +65,17 @@ def total(found: Figures, name: str, **labels: str) -> float:
     return sum(v for (n, have), v in found.items() if n == name and wanted <= have)
 
 
-def wait_until(what: str, check: Callable[[], bool], logs: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 60
-    while not check():
-        assert time.monotonic() < deadline, f"waited 60 s for {what}; the process said:\n{logs()}"
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack(clock=time.time) as fake:
         yield fake
 
 
-class Process:
-    """A slabot process writing its output to a file; killed at the end."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path):
-        self.log = cwd / "out.log"
-        self.popen = subprocess.Popen(
-            [sys.executable, "-m", "slabot", *args],
-            env=env,
-            cwd=cwd,
-            stdout=self.log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def stop(self) -> None:
-        self.popen.kill()  # nothing to finish: what it did is in the database and the fake
-        self.popen.wait()
-
-
 @pytest.fixture
 def outage_db(request: pytest.FixtureRequest) -> Iterator[tuple[Store, TcpProxy]]:
     """An empty PostgreSQL schema of its own, and a proxy in front of the server."""
     server = request.getfixturevalue("postgres_server")
-    with _postgres_schema(server, "o") as store, TcpProxy((server.host, server.port)) as proxy:
+    with postgres_schema(server, "o") as store, TcpProxy((server.host, server.port)) as proxy:
         yield store, proxy
 
 
@@ -131,10 +103,10 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
         # the P1 is resolved, and one request arrives with a bad signature.
         fake.fail_next("chat.postMessage", status=429, times=1)
         for text, severity in (("checkout is down", "p1"), ("typo", "p3")):
-            body = slackreq.slash_command(
+            body = signed.slash_command(
                 f"open policy:liveops {severity} {text}", channel_id="C0042"
             )
-            assert slackreq.post(f"{base}/slack/events", body, SECRET)[0] == 200
+            assert signed.post(f"{base}/slack/events", body, SECRET)[0] == 200
             wait_until(  # the P1 is SLA-1
                 f"the {severity} ticket",
                 lambda s=severity: (
@@ -150,9 +122,9 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
             )
 
         wait_until("the page", paged, serve.output)
-        resolve = slackreq.slash_command("resolve SLA-1 fixed", channel_id="C0042")
-        assert slackreq.post(f"{base}/slack/events", resolve, SECRET)[0] == 200
-        assert slackreq.post(f"{base}/slack/events", resolve, "wrong-secret")[0] == 401
+        resolve = signed.slash_command("resolve SLA-1 fixed", channel_id="C0042")
+        assert signed.post(f"{base}/slack/events", resolve, SECRET)[0] == 200
+        assert signed.post(f"{base}/slack/events", resolve, "wrong-secret")[0] == 401
 
         def p1_closed() -> bool:
             found = figures(base)
@@ -204,7 +176,7 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
     assert any(line.get("ticket") == "SLA-1" and "timer" in line for line in lines), output
-    assert any(line.get("workspace") == slackreq.TEAM_ID for line in lines), output
+    assert any(line.get("workspace") == signed.TEAM_ID for line in lines), output
     assert TOKEN not in output and SECRET not in output
     assert TOKEN.removeprefix("xoxb-") not in output
 

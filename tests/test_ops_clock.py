@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from test_clock_dispatch import (  # noqa: F401  (fixtures)
+from support.desk import (  # noqa: F401  (fixtures)
     ENV,
     HOUR,
     MIN,

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import recorders
 from sqlalchemy.exc import IntegrityError
+from support.roles import recorders
 
 from slabot.outages import Outages
 from slabot.refusals import AlreadyDone, Invalid, NotFound

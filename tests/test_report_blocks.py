@@ -18,8 +18,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_blocks import all_text, check_limits, many_views, slack_sdk_accepts
-from test_reports import IST, ist, leadsquared_month
+from support.months import IST, ist, leadsquared_month
+from support.surfaces import all_text, check_limits, many_views, slack_sdk_accepts
 
 from slabot.reports import PolicyReport
 from slabot.sla import load_policy

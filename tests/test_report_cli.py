@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import recorders
+from support.roles import recorders
 
 from slabot.cli import main
 from slabot.outages import Outages

@@ -3,7 +3,7 @@
 Nothing of ours is mocked. Each test runs `create_app` with the real use cases on a real store,
 served by waitress (the server ``slabot serve`` uses) on a free local port, with a `WebClient`
 made by `make_client` (so with its 429/5xx retry handlers) pointed at `FakeSlack`. Requests
-are built and signed as Slack builds and signs them (`slackreq`) and sent over HTTP. What the
+are built and signed as Slack builds and signs them (`support.signed`) and sent over HTTP. What the
 app then says to Slack is read back from the fake: cards, threads, ephemerals, views.
 
 The core flows (open, card, acknowledge, resolve) run on SQLite and PostgreSQL; the rest on
@@ -15,51 +15,45 @@ happen wait a bounded moment for it (``nothing_more``). No latency is asserted h
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
-import slackreq
-import waitress
-from fakeslack import TEAM_DOMAIN, Call, FakeSlack, block_kit_errors, view_errors
 from slack_sdk.signature import Clock
-from sqlmodel import select
-from waitress import wasyncore
+from support import signed
+from support.conversation import (
+    ADMIN,
+    CHANNEL,
+    OTHER_TEAM,
+    POLICIES,
+    REPORTER,
+    SECRET,
+    STRANGER,
+    TEAM,
+    Answer,
+    action_ids,
+    build_app,
+    clean_env,
+    control,
+    ephemeral_click,
+    free_port,
+    header,
+    serving,
+    sqlite_only,
+    texts,
+)
+from support.fakeslack import TEAM_DOMAIN, block_kit_errors, view_errors
 
-from slabot.policies import PolicyBook
-from slabot.settings import load_settings
-from slabot.sla.oncall import Team
-from slabot.slack.app import create_app
-from slabot.slack.client import make_client
-from slabot.store import Store
-from slabot.store.tables import Ticket, TicketEvent
 from slabot.tickets import NotFound, Tickets
-from slabot.web import wsgi_app
-
-ROOT = Path(__file__).resolve().parent.parent
-POLICIES = ROOT / "policies"
-SECRET = "e2e-signing-secret-0123456789abcdef"
-T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (liveops' zone)
-TEAM, OTHER_TEAM = "T0001", "T0002"
-CHANNEL = "C0001"  # bound to the liveops policy
-REPORTER, STRANGER, ADMIN = "U0001", "U0666", "UADMIN"
 
 # Slack's published example ("Verifying requests from Slack").
 EXAMPLE_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -73,292 +67,12 @@ EXAMPLE_BODY = (
 )
 EXAMPLE_SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 
-sqlite_only = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
-
-
-# -- the harness -------------------------------------------------------------------------------
-
-
-class TestClock:
-    """The app's ``now``: fixed, moved on by the test."""
-
-    __test__ = False
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
-
-
-@dataclass
-class Answer:
-    """The app's HTTP answer to one request, and where a later ephemeral answer would go."""
-
-    status: int
-    headers: dict[str, str]
-    text: str
-    fake: FakeSlack | None = None
-    response_url: str | None = None
-
-    @property
-    def json(self) -> dict[str, Any]:
-        """The ephemeral answer: in the acknowledgement, or (for a change, which acknowledges
-        first and works after) posted to the command's response URL."""
-        if self.text:
-            return json.loads(self.text)
-        assert self.fake is not None and self.response_url, "the app answered with an empty body"
-        path = self.response_url.removeprefix(self.fake.base)
-        for _ in range(100):
-            posted = [c for c in self.fake.calls_to("response_url") if c.path == path]
-            if posted:
-                return posted[-1].args
-            time.sleep(0.05)
-        raise AssertionError(f"no answer in the acknowledgement nor at {path}")
-
-    def ephemeral(self) -> str:
-        """The text of an ephemeral answer, checked to be one (and within Block Kit's limits)."""
-        assert self.status == 200, (self.status, self.text)
-        body = self.json
-        assert body["response_type"] == "ephemeral", body
-        assert block_kit_errors(body.get("blocks") or []) == []
-        return body["text"]
-
-
-@contextmanager
-def serving(app: Any, threads: int = 4) -> Iterator[str]:
-    """``wsgi_app(app)`` under waitress on a free local port; yields its base URL."""
-    server = waitress.create_server(
-        wsgi_app(app), host="127.0.0.1", port=0, threads=threads, asyncore_loop_timeout=0.05
-    )
-    thread = threading.Thread(target=server.run, name="waitress-e2e", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        # Close everything from the server's own loop, which then ends.
-        server.task_dispatcher.shutdown()
-        try:
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        except OSError:  # the loop closed its trigger already (seen once under heavy load)
-            wasyncore.close_all(server._map)
-        thread.join(timeout=5)
-
-
-def build_app(fake: FakeSlack, tickets: Tickets, clock: TestClock, secret: str = SECRET):
-    settings = load_settings(
-        _env_file=None,
-        slack_bot_token="xoxb-test",
-        slack_signing_secret=secret,
-        slack_api_url=fake.url,
-        slabot_policies=POLICIES,
-    )
-    client = make_client(settings)
-    assert client.base_url == fake.url and len(client.retry_handlers) >= 3
-    return create_app(settings, client, tickets=tickets, now=clock)
-
-
-@dataclass
-class Slack:
-    """Slack as the app meets it: signed requests in, the fake Web API for what comes out."""
-
-    base: str
-    fake: FakeSlack
-    clock: TestClock
-    tickets: Tickets
-
-    @property
-    def events(self) -> str:
-        return f"{self.base}/slack/events"
-
-    def send(self, body: str, **kw: Any) -> Answer:
-        return Answer(*slackreq.post(self.events, body, SECRET, **kw))
-
-    def command(self, text: str, **kw: Any) -> Answer:
-        kw.setdefault("response_url", self.fake.response_url(uuid.uuid4().hex))
-        answer = self.send(slackreq.slash_command(text, **kw))
-        answer.fake, answer.response_url = self.fake, kw["response_url"]
-        return answer
-
-    def click(self, action: dict[str, Any], **kw: Any) -> Answer:
-        return self.send(slackreq.block_actions([action], **kw))
-
-    def click_on_card(self, number: int, action_id: str, *, option: str | None = None, **kw):
-        """Click a control of the card as it stands at the fake (the value the user sees)."""
-        channel, ts = self.card_of(number)
-        element = control(self.fake.message(channel, ts), action_id)
-        if option is None:
-            action = slackreq.button(action_id, element["value"], block_id="sla_ticket")
-        else:
-            chosen = next(o for o in element["options"] if o["value"].endswith(f":{option}"))
-            action = slackreq.select(action_id, chosen["value"], block_id="sla_ticket")
-        kw.setdefault("channel_id", channel)
-        return self.click(action, message_ts=ts, **kw)
-
-    def submit(self, callback_id: str, values: dict[str, Any], **kw: Any) -> Answer:
-        return self.send(slackreq.view_submission(callback_id, values, **kw))
-
-    def event(self, event: dict[str, Any], **kw: Any) -> Answer:
-        return self.send(slackreq.event_callback(event, **kw))
-
-    # -- what the app stored --
-
-    def ticket(self, number: int, workspace: str = TEAM) -> Ticket:
-        return self.tickets.view(workspace, number, self.clock()).ticket
-
-    def all_tickets(self) -> list[Ticket]:
-        with self.tickets.store.reading() as session:
-            return list(session.exec(select(Ticket).order_by(Ticket.id)))
-
-    def events_of(self, number: int, kind: str | None = None) -> list[TicketEvent]:
-        ticket = self.ticket(number)
-        with self.tickets.store.reading() as session:
-            query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-            found = list(session.exec(query.order_by(TicketEvent.id)))
-        return [e for e in found if kind in (None, e.kind)]
-
-    def card_of(self, number: int, workspace: str = TEAM) -> tuple[str, str]:
-        ticket = self.ticket(number, workspace)
-        assert ticket.channel and ticket.message_ts, f"SLA-{number} has no card"
-        return ticket.channel, ticket.message_ts
-
-    def card(self, number: int) -> dict[str, Any]:
-        message = self.fake.message(*self.card_of(number))
-        assert message is not None
-        return message
-
-    def thread(self, number: int, workspace: str = TEAM) -> list[str]:
-        return [m["text"] for m in self.fake.thread(*self.card_of(number, workspace))]
-
-    # -- waiting for what the app does after its acknowledgement --
-
-    def wait_thread(self, number: int, count: int, workspace: str = TEAM) -> list[str]:
-        """Until SLA-``number``'s thread has ``count`` replies (its card must exist)."""
-        deadline = time.monotonic() + 10
-        while True:
-            seen = len(self.posts())
-            try:
-                ticket = self.ticket(number, workspace)
-            except NotFound:
-                ticket = None  # a click is acknowledged before the ticket opens
-            if ticket is not None and ticket.message_ts:
-                replies = self.thread(number, workspace)
-                if len(replies) >= count:
-                    return replies
-            left = deadline - time.monotonic()
-            assert left > 0, f"SLA-{number}'s thread never reached {count} replies"
-            with suppress(AssertionError):  # every reply is a chat.postMessage: sleep until
-                self.fake.wait_for("chat.postMessage", seen + 1, timeout=min(left, 1))  # one comes
-
-    def posts(self) -> list[Call]:
-        return self.fake.calls_to("chat.postMessage")
-
-    def open(self, text: str = "p1 checkout is down", **kw: Any) -> int:
-        """``/sla open`` a ticket that gets its card and first thread reply; its number."""
-        before = {t.id for t in self.all_tickets()}
-        answer = self.command(f"open {text}", **kw)
-        assert (answer.status, answer.text) == (200, ""), answer
-        ticket = self.wait_new_ticket(before)
-        self.wait_thread(ticket.number, 1, ticket.workspace)
-        return ticket.number
-
-    def wait_new_ticket(self, before: set[int | None], timeout: float = 5) -> Ticket:
-        """The one ticket opened since ``before``: it is stored just after the acknowledgement."""
-        deadline = time.monotonic() + timeout
-        while True:
-            new = [t for t in self.all_tickets() if t.id not in before]
-            if new:
-                [ticket] = new
-                return ticket
-            assert time.monotonic() < deadline, "no ticket was opened"
-            time.sleep(0.02)
-
-    def nothing_more(self, method: str, count: int, wait: float = 0.5) -> None:
-        """No call beyond the ``count`` already made to ``method`` arrives within ``wait``."""
-        with pytest.raises(AssertionError):
-            self.fake.wait_for(method, count + 1, timeout=wait)
-        assert len(self.fake.calls_to(method)) == count
-
-
-def control(message: dict[str, Any], action_id: str) -> dict[str, Any]:
-    for block in message.get("blocks", []):
-        for element in [*block.get("elements", []), block.get("accessory") or {}]:
-            if isinstance(element, dict) and element.get("action_id") == action_id:
-                return element
-    raise AssertionError(f"no {action_id} control in the message")
-
-
-def action_ids(message: dict[str, Any]) -> list[str]:
-    return [
-        e["action_id"]
-        for b in message.get("blocks", [])
-        if b["type"] == "actions"
-        for e in b["elements"]
-    ]
-
-
-def header(message: dict[str, Any]) -> str:
-    return message["blocks"][0]["text"]["text"]
-
-
-def texts(value: Any, *, plain: bool = False) -> Iterator[str]:
-    """Every ``text`` string in a Slack payload that Slack parses for mentions and links:
-    ``mrkdwn`` objects and a message's top-level text. (``plain_text`` objects are shown as
-    typed, never parsed: a ``<!channel>`` there pings nobody; ``plain=True`` yields them too.)
-    """
-    if isinstance(value, dict):
-        parsed = plain or value.get("type") != "plain_text"
-        for key, item in value.items():
-            if key == "text" and isinstance(item, str):
-                if parsed:
-                    yield item
-            else:
-                yield from texts(item, plain=plain)
-    elif isinstance(value, list):
-        for item in value:
-            yield from texts(item, plain=plain)
-
-
-def ephemeral_click(action: dict[str, Any], message_ts: str, **kw: Any) -> str:
-    """A click on a button of an ephemeral message: Slack sends the ephemeral's ts, no message."""
-    body = slackreq.block_actions([action], **kw)
-    payload = json.loads(dict(parse_qsl(body))["payload"])
-    payload["container"]["message_ts"] = message_ts
-    return urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
-def clock() -> TestClock:
-    return TestClock(T0)
-
-
-@pytest.fixture
-def slack(store: Store, policy_book: PolicyBook, fake: FakeSlack, clock: TestClock):
-    # The reporter is also a lead: may record outages, announce maintenance, rebind channels.
-    tickets = Tickets(store, policy_book, admins={ADMIN}, team=Team(leads=(REPORTER,)))
-    tickets.bind_channel(TEAM, CHANNEL, "liveops", actor=ADMIN, now=T0)
-    with serving(build_app(fake, tickets, clock)) as base:
-        yield Slack(base, fake, clock, tickets)
-    assert fake.errors == []
-
-
-# -- signatures --------------------------------------------------------------------------------
-
 
 @sqlite_only
 def test_slacks_published_signing_example_is_verified_by_the_app(
     store, policy_book, fake, clock, monkeypatch
 ):
-    assert slackreq.sign(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY) == EXAMPLE_SIGNATURE
+    assert signed.sign(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, EXAMPLE_BODY) == EXAMPLE_SIGNATURE
     app = build_app(fake, Tickets(store, policy_book), clock, secret=EXAMPLE_SECRET)
     # The app's own check, with slack_sdk's clock (public: slack_sdk.signature.Clock) set to the
     # example's time plus a minute; Bolt's private attributes differ between its versions.
@@ -371,7 +85,7 @@ def test_slacks_published_signing_example_is_verified_by_the_app(
         url = f"{base}/slack/events"
 
         def status(body: str, headers: dict[str, str]) -> int:
-            return slackreq.post(url, body, EXAMPLE_SECRET, headers=headers)[0]
+            return signed.post(url, body, EXAMPLE_SECRET, headers=headers)[0]
 
         # Accepted: it reaches the app, which has no /webhook-collect command (404, not 401).
         assert status(EXAMPLE_BODY, example) == 404
@@ -380,24 +94,24 @@ def test_slacks_published_signing_example_is_verified_by_the_app(
         old = EXAMPLE_TIMESTAMP - 301
         stale = {
             "X-Slack-Request-Timestamp": str(old),
-            "X-Slack-Signature": slackreq.sign(EXAMPLE_SECRET, old, EXAMPLE_BODY),
+            "X-Slack-Signature": signed.sign(EXAMPLE_SECRET, old, EXAMPLE_BODY),
         }
         assert status(EXAMPLE_BODY, stale) == 401
 
 
 @sqlite_only
 def test_requests_are_checked_against_the_signing_secret_and_the_replay_window(slack):
-    body = slackreq.slash_command("help")
+    body = signed.slash_command("help")
     assert slack.send(body).status == 200
     six_minutes_ago = int(time.time()) - 360
     assert slack.send(body, timestamp=six_minutes_ago).status == 401
     assert slack.send(body, timestamp=int(time.time()) + 360).status == 401
-    forged = {"X-Slack-Signature": slackreq.sign("another-secret", int(time.time()), body)}
+    forged = {"X-Slack-Signature": signed.sign("another-secret", int(time.time()), body)}
     assert slack.send(body, headers=forged).status == 401
     unsigned = {"X-Slack-Signature": "", "X-Slack-Request-Timestamp": ""}
     assert slack.send(body, headers=unsigned).status == 401
     # A refused request changes nothing.
-    opened = slackreq.slash_command("open p1 checkout is down")
+    opened = signed.slash_command("open p1 checkout is down")
     assert slack.send(opened, timestamp=six_minutes_ago).status == 401
     assert slack.all_tickets() == []
     assert slack.fake.calls_to("chat.postMessage") == []
@@ -472,7 +186,7 @@ def test_a_typed_eta_is_read_in_the_typers_zone_and_said_back(slack):
     assert slack.events_of(number, "update_posted") == []
     post_it = control(said.json, "sla_update_confirm")
     answered = slack.fake.response_url("confirm")
-    click = slackreq.button("sla_update_confirm", post_it["value"])
+    click = signed.button("sla_update_confirm", post_it["value"])
     assert slack.send(ephemeral_click(click, "1.5", response_url=answered)).status == 200
     slack.wait_thread(number, 3)
     [posted] = slack.events_of(number, "update_posted")
@@ -491,7 +205,7 @@ def test_the_update_form_warns_of_a_postponing_eta_and_posts_it_when_posted_agai
     form = opened.args["view"]
     eta = int((slack.clock() + timedelta(hours=19)).timestamp())
     values = {
-        "text": {"value": slackreq.plain_text_value("Vendor fix lands tomorrow")},
+        "text": {"value": signed.plain_text_value("Vendor fix lands tomorrow")},
         "eta": {"value": {"type": "datetimepicker", "selected_date_time": eta}},
         "workaround": {"value": {"type": "checkboxes", "selected_options": []}},
     }
@@ -522,7 +236,7 @@ def test_cancel_leaves_a_postponing_update_unposted(slack):
     asked = slack.command(f"update {number} eta:+30h fix after the weekend")
     assert "puts off" in asked.ephemeral()
     answered = slack.fake.response_url("cancel")
-    click = slackreq.button("sla_update_cancel", "cancel")
+    click = signed.button("sla_update_cancel", "cancel")
     assert slack.send(ephemeral_click(click, "1.5", response_url=answered)).status == 200
     [told] = [c for c in slack.fake.wait_for("response_url") if "Not posted" in str(c.args)]
     assert told.args["replace_original"] in (True, "true")
@@ -610,7 +324,7 @@ def test_unclear_text_asks_with_buttons_and_a_pick_opens_one_ticket_however_ofte
 
     # The user clicks "P2" on the ephemeral question, twice and at once (a double click).
     p2 = buttons[1]
-    action = slackreq.button(p2["action_id"], p2["value"], block_id="pick")
+    action = signed.button(p2["action_id"], p2["value"], block_id="pick")
     clicks = [ephemeral_click(action, "1700000999.000100") for _ in range(2)]
     answers: list[Answer] = []
     threads = [threading.Thread(target=lambda b=b: answers.append(slack.send(b))) for b in clicks]
@@ -657,10 +371,10 @@ def test_open_without_text_opens_the_form_and_a_submission_opens_one_ticket(slac
 
     def submit(title: str | None, view_id: str, reported: datetime | None = None) -> Answer:
         values = {
-            "title": {"value": slackreq.plain_text_value(title)},
-            "severity": {"value": slackreq.selected_option_value("liveops:p2")},
-            "policy": {"value": slackreq.selected_option_value("liveops")},
-            "description": {"value": slackreq.plain_text_value("Agents in EU see busy tones")},
+            "title": {"value": signed.plain_text_value(title)},
+            "severity": {"value": signed.selected_option_value("liveops:p2")},
+            "policy": {"value": signed.selected_option_value("liveops")},
+            "description": {"value": signed.plain_text_value("Agents in EU see busy tones")},
         }
         if reported is not None:
             stamp = {"type": "datetimepicker", "selected_date_time": int(reported.timestamp())}
@@ -714,8 +428,8 @@ def test_the_open_forms_severities_follow_the_chosen_policy(slack):
 
     assert severities(form) == ["liveops:p1", "liveops:p2", "liveops:p3"]
     typed = {
-        "title": {"value": slackreq.plain_text_value("exports fail")},
-        "description": {"value": slackreq.plain_text_value("since 09:00")},
+        "title": {"value": signed.plain_text_value("exports fail")},
+        "description": {"value": signed.plain_text_value("since 09:00")},
     }
     state = {"values": typed}
     view = {
@@ -724,7 +438,7 @@ def test_the_open_forms_severities_follow_the_chosen_policy(slack):
         "hash": opened.response["view"]["hash"],
         "private_metadata": form["private_metadata"],
     }
-    menu = slackreq.select("sla_open_policy", "leadpro", block_id="policy")
+    menu = signed.select("sla_open_policy", "leadpro", block_id="policy")
     assert slack.click(menu, view={**view, "state": state}).status == 200
     [redrawn] = slack.fake.wait_for("views.update")
     assert redrawn.ok and redrawn.args["view_id"] == view_id
@@ -738,8 +452,8 @@ def test_the_open_forms_severities_follow_the_chosen_policy(slack):
     # A form drawn before the menu changed cannot open under a contract not chosen.
     values = {
         **typed,
-        "policy": {"value": slackreq.selected_option_value("leadpro")},
-        "severity": {"value": slackreq.selected_option_value("liveops:p1")},
+        "policy": {"value": signed.selected_option_value("leadpro")},
+        "severity": {"value": signed.selected_option_value("liveops:p1")},
     }
     refused = slack.submit("sla_open", values, private_metadata=form["private_metadata"])
     assert "pick one of leadpro's" in refused.json["errors"]["severity"]
@@ -766,9 +480,7 @@ def test_a_severity_without_a_summary_opens_the_form_with_it_chosen(slack):
 
 
 def test_a_retried_delivery_creates_no_second_ticket(slack):
-    body = slackreq.slash_command(
-        "open p1 checkout is down", response_url=slack.fake.response_url()
-    )
+    body = signed.slash_command("open p1 checkout is down", response_url=slack.fake.response_url())
     assert slack.send(body).status == 200
     slack.wait_thread(1, 1)
     retried = slack.send(body, retry_num=1, retry_reason="http_timeout")
@@ -796,7 +508,7 @@ def test_acknowledge_and_resolve_on_the_card_once_however_often_clicked(slack):
 
     # The second click of a double click (the card it was made on still showed the button).
     channel, ts = slack.card_of(number)
-    second = slackreq.button("sla_ack", stale_ack, block_id="sla_ticket")
+    second = signed.button("sla_ack", stale_ack, block_id="sla_ticket")
     assert slack.click(second, message_ts=ts, channel_id=channel).status == 200
     [told] = slack.fake.wait_for("chat.postEphemeral")
     assert (told.args["channel"], told.args["user"]) == (CHANNEL, REPORTER)
@@ -856,7 +568,7 @@ def test_every_button_on_the_card(slack):
     assert form["callback_id"] == "sla_update" and view_errors(form) == []
     eta = slack.clock() + timedelta(hours=3)
     values = {
-        "text": {"value": slackreq.plain_text_value("Carrier is rerouting *EU* trunks")},
+        "text": {"value": signed.plain_text_value("Carrier is rerouting *EU* trunks")},
         "eta": {"value": {"type": "datetimepicker", "selected_date_time": int(eta.timestamp())}},
         "workaround": {
             "value": {
@@ -888,7 +600,7 @@ def test_every_button_on_the_card(slack):
     assert "“Carrier is rerouting *EU* trunks”" in progress  # what it said, beside it
 
     # An empty update is refused next to its field; the form stays open.
-    values["text"] = {"value": slackreq.plain_text_value("  ")}
+    values["text"] = {"value": signed.plain_text_value("  ")}
     refused = slack.submit("sla_update", values, private_metadata=form["private_metadata"])
     assert refused.json["response_action"] == "errors" and "text" in refused.json["errors"]
 
@@ -1141,7 +853,7 @@ def test_hostile_text_is_stored_as_typed_and_shown_escaped(slack):
     )
     text = (nasty * 40)[:4000]
     assert len(text) == 4000
-    body = slackreq.slash_command(f"open {text}", response_url=slack.fake.response_url())
+    body = signed.slash_command(f"open {text}", response_url=slack.fake.response_url())
     answer = slack.send(body)
     assert (answer.status, answer.text) == (200, "")
     slack.wait_thread(1, 1)
@@ -1157,7 +869,7 @@ def test_hostile_text_is_stored_as_typed_and_shown_escaped(slack):
     assert slack.command("reopen 1", user_id=ADMIN).text == ""
     slack.wait_thread(1, 5)
     answers = [slack.command(t) for t in ("show 1", "list", "1")]
-    home = slack.event(slackreq.app_home_opened(REPORTER))
+    home = slack.event(signed.app_home_opened(REPORTER))
     assert home.status == 200
     slack.fake.wait_for("views.publish")
     unclear = slack.command(f"open {text.replace('p2', 'xx')[:1500]}")
@@ -1238,10 +950,10 @@ def test_an_agents_day_reads_true_at_every_step(slack):
     severity = {b["block_id"]: b for b in form["blocks"]}["severity"]["element"]
     assert severity["initial_option"]["value"] == "liveops:p3"
     values = {
-        "title": {"value": slackreq.plain_text_value("Export button greyed out")},
-        "severity": {"value": slackreq.selected_option_value("liveops:p3")},
-        "policy": {"value": slackreq.selected_option_value("liveops")},
-        "description": {"value": slackreq.plain_text_value("")},
+        "title": {"value": signed.plain_text_value("Export button greyed out")},
+        "severity": {"value": signed.selected_option_value("liveops:p3")},
+        "policy": {"value": signed.selected_option_value("liveops")},
+        "description": {"value": signed.plain_text_value("")},
     }
     answer = slack.submit(
         "sla_open",
@@ -1307,7 +1019,7 @@ def test_an_agents_day_reads_true_at_every_step(slack):
     assert header(slack.card(one)).startswith(f"SLA-{one} · P2 — High")
 
     # The agent's Home: their ticket, linked to its card; the queue at risk.
-    assert slack.event(slackreq.app_home_opened(AGENT)).status == 200
+    assert slack.event(signed.app_home_opened(AGENT)).status == 200
     slack.fake.wait_for("views.publish")
     home = json.dumps(slack.fake.home_view(AGENT)["blocks"], ensure_ascii=False)
     mine = home[home.index("Your tickets") : home.index("At risk")]
@@ -1351,7 +1063,7 @@ def test_an_agents_day_reads_true_at_every_step(slack):
     assert slack.ticket(one).status == "closed"
 
     # Home again: nothing of theirs is open any more.
-    assert slack.event(slackreq.app_home_opened(AGENT)).status == 200
+    assert slack.event(signed.app_home_opened(AGENT)).status == 200
     slack.fake.wait_for("views.publish", 2)
     home = json.dumps(slack.fake.home_view(AGENT)["blocks"], ensure_ascii=False)
     assert f"SLA-{one}" not in home[home.index("Your tickets") : home.index("At risk")]
@@ -1379,7 +1091,7 @@ def test_app_home_opened_publishes_the_users_home_tab(slack):
     slack.open("policy:leadsquared low a typo on the login page")
     slack.open("policy:leadsquared urgent the service is down")
 
-    answer = slack.event(slackreq.app_home_opened(REPORTER))
+    answer = slack.event(signed.app_home_opened(REPORTER))
     assert answer.status == 200
     [published] = slack.fake.wait_for("views.publish")
     assert published.ok and published.args["user_id"] == REPORTER
@@ -1400,27 +1112,11 @@ def test_app_home_opened_publishes_the_users_home_tab(slack):
     assert "*liveops* (3) — p1: 1 · p2: 1 · p3: 1" in counted
 
     # Another tab (Messages) publishes nothing.
-    assert slack.event(slackreq.app_home_opened(REPORTER, tab="messages")).status == 200
+    assert slack.event(signed.app_home_opened(REPORTER, tab="messages")).status == 200
     slack.nothing_more("views.publish", 1, wait=0.3)
 
 
 # -- settings and `slabot serve` ---------------------------------------------------------------
-
-
-def clean_env(**values: str) -> dict[str, str]:
-    """An operator's bare environment, plus what moves the test run's clock (.ci/run)."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
-    env |= {
-        k: os.environ[k] for k in ("SLABOT_TEST_TRAVEL_SECONDS", "PYTHONPATH") if k in os.environ
-    }
-    env.update(values)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize(
@@ -1488,15 +1184,15 @@ def test_slabot_serve_posts_the_card_of_a_signed_command(tmp_path, fake):
                 assert server.poll() is None, server.stdout.read()  # type: ignore[union-attr]
                 assert time.monotonic() < deadline, "slabot serve never answered /healthz"
                 time.sleep(0.05)
-        body = slackreq.slash_command("open policy:liveops p1 calls failing", channel_id="C0042")
-        status, _, text = slackreq.post(f"{base}/slack/events", body, SECRET)
+        body = signed.slash_command("open policy:liveops p1 calls failing", channel_id="C0042")
+        status, _, text = signed.post(f"{base}/slack/events", body, SECRET)
         assert (status, text) == (200, "")
         card, reply = fake.wait_for("chat.postMessage", 2, timeout=10)
         assert card.ok and card.args["channel"] == "C0042"
         assert header(card.args).startswith("SLA-1 · P1 — Critical · calls failing")
         assert card.token == "xoxb-test"
         assert reply.args["thread_ts"] == card.response["ts"]
-        assert slackreq.post(f"{base}/slack/events", body, "wrong-secret")[0] == 401
+        assert signed.post(f"{base}/slack/events", body, "wrong-secret")[0] == 401
     finally:
         server.send_signal(signal.SIGTERM)
         try:

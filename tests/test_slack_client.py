@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fakeslack import FakeSlack
 from slack_sdk.errors import SlackRequestError
+from support.fakeslack import FakeSlack
 
 from slabot.settings import load_settings
 from slabot.slack.client import make_client

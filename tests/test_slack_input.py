@@ -10,7 +10,7 @@ signed command, click or form delivered again records one change and is answered
 was; an event is handled once per ``event_id``, also when only its retry arrives.
 """
 
-# ruff: noqa: F811  (the fixtures imported from test_slack_app are parameters here)
+# ruff: noqa: F811  (the fixtures imported from the kit are parameters here)
 from __future__ import annotations
 
 import json
@@ -20,9 +20,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-import slackreq
 from sqlmodel import func, select
-from test_slack_app import (  # noqa: F401  (clock, fake and slack are fixtures)
+from support import signed
+from support.conversation import (  # noqa: F401  (clock, fake and slack are fixtures)
     ADMIN,
     CHANNEL,
     REPORTER,
@@ -72,34 +72,34 @@ def edit_payload(body: str, change: Any) -> str:
 
 CLICKS = {
     "a button without a value": ({"action_id": "sla_ack", "type": "button"}, "carries no value"),
-    "a garbage value": (slackreq.button("sla_ack", "zz:yy"), "could not read this control"),
-    "ticket number zero": (slackreq.button("sla_resolve", "0:1"), "could not read this control"),
+    "a garbage value": (signed.button("sla_ack", "zz:yy"), "could not read this control"),
+    "ticket number zero": (signed.button("sla_resolve", "0:1"), "could not read this control"),
     "a menu with nothing chosen": (
         {"action_id": "sla_severity", "type": "static_select", "selected_option": None},
         "carries no value",
     ),
     "a menu with a garbage option": (
-        slackreq.select("sla_severity", "1:x:p3"),
+        signed.select("sla_severity", "1:x:p3"),
         "could not read this control",
     ),
     "a page button with a garbage value": (
-        slackreq.button("sla_page_ack", "zz"),
+        signed.button("sla_page_ack", "zz"),
         "could not read this page's button",
     ),
     "a severity answer that is not JSON": (
-        slackreq.button("sla_pick_severity_p1", "{x"),
+        signed.button("sla_pick_severity_p1", "{x"),
         "could not read this answer",
     ),
     "a severity answer missing its keys": (
-        slackreq.button("sla_pick_severity_p1", '{"summary": 3}'),
+        signed.button("sla_pick_severity_p1", '{"summary": 3}'),
         "could not read this answer",
     ),
     "the update button with a garbage value": (
-        slackreq.button("sla_update", "abc"),
+        signed.button("sla_update", "abc"),
         "could not read this control",
     ),
     "an unknown action id": (
-        slackreq.button("sla_frobnicate", "1:1"),
+        signed.button("sla_frobnicate", "1:1"),
         "not one slabot knows",
     ),
 }
@@ -146,8 +146,8 @@ def test_a_click_missing_what_slabot_reads_is_told_through_its_response_url(slac
     before, calls = state(slack), channel_calls(slack)
     url = slack.fake.response_url("click")
     _, ts = slack.card_of(1)
-    body = slackreq.block_actions(
-        [slackreq.button("sla_ack", control(slack.card(1), "sla_ack")["value"])],
+    body = signed.block_actions(
+        [signed.button("sla_ack", control(slack.card(1), "sla_ack")["value"])],
         message_ts=ts,
         channel_id=None,  # a click in a place slabot cannot post to: only the URL answers
         response_url=url,
@@ -164,7 +164,7 @@ def test_a_click_missing_what_slabot_reads_is_told_through_its_response_url(slac
 
 # -- forms that cannot be read ----------------------------------------------------------------
 
-TEXT = {"text": {"value": slackreq.plain_text_value("rolled back")}}
+TEXT = {"text": {"value": signed.plain_text_value("rolled back")}}
 FORMS = {
     "an update form with garbage metadata": ("sla_update", "garbage", TEXT, "text"),
     "an update form without metadata": ("sla_update", "", TEXT, "text"),
@@ -263,7 +263,7 @@ def test_a_signed_body_bolt_cannot_parse_is_a_400_with_one_line(slack, case):
 def test_a_command_missing_its_workspace_is_answered_and_changes_nothing(slack):
     slack.open()
     before = state(slack)
-    fields = dict(parse_qsl(slackreq.slash_command("resolve 1", user_id=ADMIN)))
+    fields = dict(parse_qsl(signed.slash_command("resolve 1", user_id=ADMIN)))
     del fields["team_id"]
 
     answer = slack.send(urlencode(fields))
@@ -289,7 +289,7 @@ def test_the_same_command_delivered_twice_changes_the_ticket_once(slack):
     slack.open()
     slack.clock.advance(minutes=5)
     url = slack.fake.response_url("update")
-    body = slackreq.slash_command("update 1 rolled back, watching errors", response_url=url)
+    body = signed.slash_command("update 1 rolled back, watching errors", response_url=url)
 
     assert slack.send(body).text == ""
     slack.wait_thread(1, 2)
@@ -306,8 +306,8 @@ def test_the_same_click_delivered_twice_acknowledges_once_and_refuses_nothing(sl
     slack.clock.advance(minutes=3)
     channel, ts = slack.card_of(1)
     value = control(slack.card(1), "sla_ack")["value"]
-    body = slackreq.block_actions(
-        [slackreq.button("sla_ack", value, block_id="sla_ticket")],
+    body = signed.block_actions(
+        [signed.button("sla_ack", value, block_id="sla_ticket")],
         message_ts=ts,
         channel_id=channel,
     )
@@ -327,7 +327,7 @@ def test_the_same_command_delivered_twice_at_once_changes_the_ticket_once(slack)
     the first's key."""
     slack.open()
     slack.clock.advance(minutes=5)
-    body = slackreq.slash_command("resolve 1 fixed", user_id=ADMIN)
+    body = signed.slash_command("resolve 1 fixed", user_id=ADMIN)
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(lambda _: slack.send(body), range(2)))
 
@@ -342,8 +342,8 @@ def test_the_same_page_answer_delivered_twice_is_recorded_once(slack):
     slack.open()
     slack.clock.advance(minutes=5)
     channel, ts = slack.card_of(1)
-    body = slackreq.block_actions(
-        [slackreq.button("sla_page_ack", "1:level_2")],
+    body = signed.block_actions(
+        [signed.button("sla_page_ack", "1:level_2")],
         user_id=ADMIN,
         message_ts=ts,
         channel_id=channel,
@@ -365,8 +365,8 @@ def test_the_same_update_form_submitted_twice_posts_one_update(slack):
     slack.open()
     slack.clock.advance(minutes=5)
     version = slack.ticket(1).version
-    values = {"text": {"value": slackreq.plain_text_value("rolled back")}}
-    body = slackreq.view_submission(
+    values = {"text": {"value": signed.plain_text_value("rolled back")}}
+    body = signed.view_submission(
         "sla_update", values, private_metadata=f"1:{version}", view_id="VUPDATE01"
     )
 
@@ -392,7 +392,7 @@ def test_a_changed_command_is_a_new_change(slack):
 
 
 def test_an_event_that_arrives_only_as_a_retry_is_handled_once(slack):
-    body = slackreq.event_callback(slackreq.app_home_opened(REPORTER), event_id="Ev0RETRY01")
+    body = signed.event_callback(signed.app_home_opened(REPORTER), event_id="Ev0RETRY01")
 
     first = slack.send(body, retry_num=1, retry_reason="http_timeout")  # the first was lost
     assert first.status == 200
@@ -402,7 +402,7 @@ def test_an_event_that_arrives_only_as_a_retry_is_handled_once(slack):
     assert slack.send(body, retry_num=2, retry_reason="http_timeout").status == 200
     slack.nothing_more("views.publish", 1)
 
-    other = slackreq.event_callback(slackreq.app_home_opened(REPORTER), event_id="Ev0OTHER01")
+    other = signed.event_callback(signed.app_home_opened(REPORTER), event_id="Ev0OTHER01")
     assert slack.send(other).status == 200
     slack.fake.wait_for("views.publish", 2)
 

@@ -18,9 +18,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import slackreq
-from fakeslack import block_kit_errors, view_errors
-from test_slack_app import (  # noqa: F401  (fixtures)
+from support import signed
+from support.conversation import (  # noqa: F401  (fixtures)
     ADMIN,
     CHANNEL,
     REPORTER,
@@ -34,6 +33,7 @@ from test_slack_app import (  # noqa: F401  (fixtures)
     slack,
     sqlite_only,
 )
+from support.fakeslack import block_kit_errors, view_errors
 
 from slabot.outages import Outages
 
@@ -332,7 +332,7 @@ def test_the_home_tab_shows_this_months_figures_per_policy_in_use(slack):
     posted(slack, LEADPRO, "Outage of LeadPro")
     slack.clock.advance(hours=1)
 
-    assert slack.event(slackreq.app_home_opened(REPORTER)).status == 200
+    assert slack.event(signed.app_home_opened(REPORTER)).status == 200
     slack.fake.wait_for("views.publish")
     home = slack.fake.home_view(REPORTER)
     assert home is not None and view_errors(home) == []

@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import slackreq
 import yaml
-from fakeslack import FakeSlack
-from test_slack_app import ADMIN, CHANNEL, T0, TEAM, Slack, TestClock, build_app, serving
+from support import signed
+from support.conversation import ADMIN, CHANNEL, T0, TEAM, Slack, TestClock, build_app, serving
+from support.fakeslack import FakeSlack
 
 from slabot.policies import PolicyBook
 from slabot.slack.shortcuts import FROM_ANYWHERE, FROM_MESSAGE
@@ -35,7 +35,7 @@ def slack(store: Store, policy_book: PolicyBook):
 
 
 def shortcut_on(slack: Slack, ts: str, text: str, **kw):
-    return slack.send(slackreq.message_shortcut(FROM_MESSAGE, message_ts=ts, text=text, **kw))
+    return slack.send(signed.message_shortcut(FROM_MESSAGE, message_ts=ts, text=text, **kw))
 
 
 def opened_form(slack: Slack, count: int = 1) -> dict:
@@ -51,11 +51,11 @@ def submit_form(slack: Slack, view: dict, *, severity: str, channel: str | None 
     """Submit ``view`` as Slack would after the person chose ``severity`` (and a channel)."""
     values = {
         "title": {
-            "value": slackreq.plain_text_value(block(view, "title")["element"].get("initial_value"))
+            "value": signed.plain_text_value(block(view, "title")["element"].get("initial_value"))
         },
-        "severity": {"value": slackreq.selected_option_value(f"liveops:{severity}")},
+        "severity": {"value": signed.selected_option_value(f"liveops:{severity}")},
         "description": {
-            "value": slackreq.plain_text_value(
+            "value": signed.plain_text_value(
                 block(view, "description")["element"].get("initial_value")
             )
         },
@@ -116,7 +116,7 @@ def test_the_message_shortcut_opens_the_form_filled_from_the_message_and_a_secon
 
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_the_global_shortcut_opens_the_form_which_asks_for_the_channel(slack: Slack):
-    assert slack.send(slackreq.global_shortcut(FROM_ANYWHERE)).status == 200
+    assert slack.send(signed.global_shortcut(FROM_ANYWHERE)).status == 200
     view = opened_form(slack)
     assert block(view, "channel")["element"]["type"] == "conversations_select"
     assert json.loads(view["private_metadata"]) == {"channel": None}
@@ -138,7 +138,7 @@ def test_the_global_shortcut_opens_the_form_which_asks_for_the_channel(slack: Sl
 
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 def test_a_damaged_message_shortcut_is_refused_to_the_person_and_opens_nothing(slack: Slack):
-    body = slackreq.message_shortcut(FROM_MESSAGE, message_ts="", text="x")
+    body = signed.message_shortcut(FROM_MESSAGE, message_ts="", text="x")
     assert slack.send(body).status == 200
     [note] = slack.fake.wait_for("chat.postEphemeral")
     assert note.args["text"].startswith("slabot could not read this shortcut (message.ts")
@@ -146,7 +146,7 @@ def test_a_damaged_message_shortcut_is_refused_to_the_person_and_opens_nothing(s
 
 
 def run_step(slack: Slack, inputs: dict, execution_id: str = "Fx0001"):
-    event = slackreq.function_executed(STEP, inputs, execution_id=execution_id)
+    event = signed.function_executed(STEP, inputs, execution_id=execution_id)
     answer = slack.event(event)
     assert answer.status == 200
     return answer

@@ -3,6 +3,7 @@ act on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,7 +12,24 @@ if TYPE_CHECKING:
 
 
 class TicketError(Exception):
-    """A refusal: nothing was changed, and the message says what to do instead."""
+    """A refusal: nothing was changed, and the message says what to do instead.
+
+    A message that names people holds ``{role}`` fields and their user ids in ``people``
+    (``people={"owner": "U12"}``): a use case states facts, and each surface says them its own
+    way. ``str()`` shows the ids as they are (the CLI, logs); Slack's adapter renders each as a
+    mention with `says`.
+    """
+
+    def __init__(self, message: str, *, people: Mapping[str, str] | None = None):
+        self.template = message
+        self.people = dict(people or {})
+        super().__init__(self.says(str))
+
+    def says(self, name: Callable[[str], str]) -> str:
+        """The message, each person written by ``name(user_id)``."""
+        if not self.people:
+            return self.template
+        return self.template.format(**{role: name(who) for role, who in self.people.items()})
 
 
 class NotFound(TicketError):

@@ -14,7 +14,7 @@ so nothing changes; everything else goes to Bolt, which checks the signature fir
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,7 +27,7 @@ from .slack.payloads import BadRequest, check_envelope
 
 EVENTS_PATH = "/slack/events"
 API_PREFIX = "/api/v1"
-TEXT = {"content-type": ["text/plain; charset=utf-8"]}
+TEXT: dict[str, str | Sequence[str]] = {"content-type": ["text/plain; charset=utf-8"]}
 
 
 class _Handler(SlackRequestHandler):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -100,7 +100,7 @@ def iso(value: datetime | None, tz: ZoneInfo) -> str | None:
     return None if value is None else value.astimezone(tz).isoformat()
 
 
-def shown(value: datetime | None, tz: ZoneInfo) -> str:
+def shown(value: datetime | None, tz: tzinfo) -> str:
     """A time as a support lead reads it: ``Mon 23 Nov 2026 10:30 GMT``."""
     if value is None:
         return "—"

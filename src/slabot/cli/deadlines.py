@@ -9,6 +9,7 @@ import argparse
 import json
 
 from ..sla import Target, format_duration
+from ..sla.durations import BusinessTime
 from ..sla.schedule import TARGET_LABELS
 from .common import add_ticket_arguments, instant, iso, pause, policy_from, severity_key, shown
 
@@ -61,4 +62,5 @@ def run(args: argparse.Namespace) -> int:
 
 def _spelled(target: Target) -> str:
     """A target's time as the policy spells it, for machines: ``4h``, ``1 business day``."""
-    return target.within.spelling if target.in_business_days else format_duration(target.within)
+    within = target.within
+    return within.spelling if isinstance(within, BusinessTime) else format_duration(within)

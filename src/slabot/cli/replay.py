@@ -181,7 +181,7 @@ def _pages(now: Terms, draft: Terms) -> list[str]:
     if not levels:
         return [*lines, "  none: neither policy pages anyone"]
     for key in levels:
-        label = _level_label(now, key) or _level_label(draft, key) or key
+        label = (now if key in _levels(now) else draft).policy.level_label(key)
         lines.append(f"  {label:<32}{now.pages[key]:>16}  {draft.pages[key]:>24}")
     return lines
 
@@ -189,13 +189,6 @@ def _pages(now: Terms, draft: Terms) -> list[str]:
 def _levels(terms: Terms) -> list[str]:
     escalation = terms.policy.escalation
     return [] if escalation is None else [level.key for level in escalation.levels]
-
-
-def _level_label(terms: Terms, key: str) -> str | None:
-    escalation = terms.policy.escalation
-    return (
-        next((lv.label for lv in escalation.levels if lv.key == key), None) if escalation else None
-    )
 
 
 def _uptime(now: Terms, draft: Terms) -> list[str]:

@@ -23,7 +23,7 @@ from .storage import reach, use_cases
 
 if TYPE_CHECKING:
     from slack_bolt import App
-    from waitress.server import BaseWSGIServer
+    from waitress.server import BaseWSGIServer, MultiSocketServer
 
 log = logging.getLogger("slabot")
 TICK = 1.0  # seconds between the clock's runs when serve runs it
@@ -126,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
 
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
         return 0
-    log.info("slabot listening on http://%s:%s/slack/events", args.host, server.effective_port)
+    port = server.effective_port  # type: ignore[union-attr]  # a TCP server's: stubs say less
+    log.info("slabot listening on http://%s:%s/slack/events", args.host, port)
     server.run()
     return 0
 
@@ -138,16 +139,16 @@ def _listen(
     routes: dict[str, Any],
     metrics: Metrics,
     api: Any = None,
-) -> BaseWSGIServer:
+) -> BaseWSGIServer | MultiSocketServer:
     """Bind the HTTP port before anything else starts, so a busy port is one clear line."""
-    import waitress
+    from waitress.server import create_server
 
     from ..web import EVENTS_PATH, wsgi_app
 
     port = port if args.port is None else args.port
     served = request_metrics(wsgi_app(app, routes=routes, api=api), metrics, EVENTS_PATH)
     try:
-        return waitress.create_server(
+        return create_server(
             served, host=args.host, port=port, threads=args.threads, ident="slabot"
         )
     except (OSError, OverflowError) as exc:  # taken, not ours to take, or not a port at all

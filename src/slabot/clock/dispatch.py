@@ -52,7 +52,7 @@ from typing import Literal
 
 from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..notify import Delivery, DeliveryFailed, Doubt, Notifier, Receipt
 from ..oncall.overrides import overrides_in
@@ -286,7 +286,7 @@ class Dispatcher:
                 return
             rows = list(session.exec(select(Ticket).where(Ticket.id.in_(changed))))  # type: ignore[union-attr]
         for view in self.tickets.views(rows, now):
-            self.notifier.redraw(drawn[view.ticket.id].with_view(view))  # type: ignore[index]
+            self.notifier.redraw(drawn[view.ticket.id].with_view(view))
 
     def _perform_all(self, batch: _Batch) -> list[_Done]:
         """Each ticket's claims, several tickets at once: ``workers`` threads take the next
@@ -374,6 +374,7 @@ class Dispatcher:
                 held = _carried(replace(waiting, done=waiting.done | set(sent)))
                 done.append(_Done("held", self._unclaim(claim.timer, detail=held)))
                 continue
+            assert claim.timer.id is not None  # a claimed timer is a stored row
             done.append(self._run(claim, views, now, found.get(claim.timer.id), shared))
             retrying = done[-1].outcome == "retried"
         return done
@@ -393,22 +394,22 @@ class Dispatcher:
         earlier = aliased(Timer)
         # A claim of this clock's is in flight however old (a batch can outlast the lease when
         # Slack is slow); only another clock's can have been left behind by its death.
-        mine = earlier.claimed_by == self.name
+        mine = col(earlier.claimed_by) == self.name
         busy = or_(
-            and_(earlier.state == "pending", earlier.next_attempt_at > now),
-            and_(earlier.state == "sending", or_(earlier.claimed_at >= stale, mine)),  # type: ignore[operator]
+            and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
+            and_(col(earlier.state) == "sending", or_(col(earlier.claimed_at) >= stale, mine)),
         )
         behind = exists().where(
-            earlier.ticket_id == Timer.ticket_id,
+            col(earlier.ticket_id) == col(Timer.ticket_id),
             busy,
             or_(
-                earlier.due_at < Timer.due_at,
-                and_(earlier.due_at == Timer.due_at, earlier.id < Timer.id),  # type: ignore[operator]
+                col(earlier.due_at) < col(Timer.due_at),
+                and_(col(earlier.due_at) == col(Timer.due_at), col(earlier.id) < col(Timer.id)),
             ),
         )
         interrupted = and_(
             Timer.state == "sending",  # type: ignore[arg-type]
-            Timer.claimed_at < stale,  # type: ignore[operator]
+            col(Timer.claimed_at) < stale,
             Timer.claimed_by != self.name,  # type: ignore[arg-type]
         )
         due = and_(
@@ -656,7 +657,7 @@ def _carried(delivery: Delivery, failure: DeliveryFailed | None = None) -> dict[
         detail["doubtful"] = True
         return detail
     doubtful = (failure.doubtful if failure else frozenset()) | (
-        unsettled.parts if unsettled else frozenset()
+        (unsettled.parts or frozenset()) if unsettled else frozenset()
     )
     if doubtful - done:
         detail["doubtful"] = sorted(doubtful - done)

@@ -103,7 +103,7 @@ class _AdvisoryLock:
         self._drop()
 
     def _key(self) -> int:
-        where = self._connection.execute(text(WHERE)).scalar()  # type: ignore[union-attr]
+        where = self._connection.execute(text(WHERE)).scalar_one()  # type: ignore[union-attr]
         return advisory_key(where)
 
     def _drop(self) -> None:

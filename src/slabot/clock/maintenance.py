@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..notify.slack import failure
 from ..policies import PolicyBook
@@ -96,7 +96,7 @@ class MaintenanceReminders:
                 OutageRecord.started_at <= now + self.lead,
                 OutageRecord.channel.is_not(None),  # type: ignore[union-attr]
             )
-            .order_by(OutageRecord.started_at, OutageRecord.id)
+            .order_by(col(OutageRecord.started_at), col(OutageRecord.id))
             .limit(BATCH)
         )
         with self.store.reading() as session:
@@ -142,6 +142,7 @@ class MaintenanceReminders:
     def _post(self, record: OutageRecord, stage: Stage) -> Outcome:
         """Post: ``sent``, ``retry`` (on a later tick) or ``gave_up`` (only a person can fix
         what Slack said)."""
+        assert record.channel is not None  # `due` reads only records with a channel
         try:
             self.client.chat_postMessage(
                 channel=record.channel,
@@ -172,6 +173,7 @@ class MaintenanceReminders:
     def text(self, record: OutageRecord, stage: Stage) -> str:
         """The reminder: what, when (a date token each reader sees in their own zone), the
         note, and whether its minutes count as downtime."""
+        tz: tzinfo | str
         try:
             policy = self.policies.get(record.policy)
             title, tz = policy.title or policy.name, policy.tz

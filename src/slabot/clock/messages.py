@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..sla import format_duration
+from ..slack import ids
 from ..slack.blocks.card import ticket_text
 from ..slack.blocks.kit import (
     FALLBACK_MAX,
@@ -27,8 +28,6 @@ from ..slack.blocks.kit import (
 from ..store.tables import Timer
 from ..tickets import TicketView
 
-PAGE_ACK = "sla_page_ack"  # the "I'm on it" button; value "<number>:<level>"
-POST_UPDATE = "sla_update"  # the card's own "Post update" button, which opens the update modal
 KIND_WORDS = {
     "reminder": "reminder",
     "update_nudge": "update reminder",
@@ -63,7 +62,7 @@ def nudge(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Me
             target(view, timer, now),
         ],
         timer,
-        [_button("Post update", POST_UPDATE, stamp, primary=True)],
+        [_button("Post update", ids.POST_UPDATE, stamp, primary=True)],
     )
 
 
@@ -78,7 +77,7 @@ def page(
     """A page to the timer's level. ``whom``: the mentions for the ticket's thread (None in
     a direct message, which already reaches its one reader). ``link``: the card's permalink,
     for a copy read away from the card (a DM, another channel)."""
-    level = level_label(view, timer)
+    level = view.policy.level_label(timer.level)
     lines = [
         f":rotating_light: Page to *{escape(level)}*: {ticket_text(view)}{_late(late)}",
         f"Why: {_trigger(view, timer)}",
@@ -89,7 +88,7 @@ def page(
     if link:
         lines.append(f"<{escape(link)}|Open {view.ticket.ref} and its thread>")
     value = f"{view.ticket.number}:{timer.level}"
-    return _message(lines, timer, [_button("I'm on it", PAGE_ACK, value, primary=True)])
+    return _message(lines, timer, [_button("I'm on it", ids.PAGE_ACK, value, primary=True)])
 
 
 def pages_together(pages: list[Message]) -> Message:
@@ -150,7 +149,7 @@ def gave_up(view: TicketView, timer: Timer, reason: str) -> Message:
     """The ticket's channel is told that a timer is dead, and how an operator resends it."""
     what = KIND_WORDS.get(timer.kind, timer.kind)
     if timer.kind == "page":
-        what += f" to {level_label(view, timer)}"
+        what += f" to {view.policy.level_label(timer.level)}"
     text = (
         f":warning: slabot could not deliver the {escape(what)} for {ticket_text(view)} "
         f"({escape(truncate(reason, 300))}). An operator can resend it with "
@@ -164,7 +163,7 @@ def summary(view: TicketView, timer: Timer) -> str:
     ticket = view.ticket
     words = KIND_WORDS.get(timer.kind, timer.kind)
     if timer.kind == "page":
-        words += f" to {level_label(view, timer)}"
+        words += f" to {view.policy.level_label(timer.level)}"
     return f"SLA-{ticket.number} {words}: {' '.join(ticket.title.split())}"[:1024]
 
 
@@ -198,16 +197,6 @@ def target(view: TicketView, timer: Timer, now: datetime) -> str:
     return (
         f"{label} was due {slack_date(deadline.due, tz)}: *overdue* by {left(now - deadline.due)}."
     )
-
-
-def level_label(view: TicketView, timer: Timer) -> str:
-    escalation = view.policy.escalation
-    if escalation is None or timer.level is None:
-        return timer.level or "escalation"
-    try:
-        return escalation.level(timer.level).label
-    except KeyError:  # a level a newer policy version dropped
-        return timer.level
 
 
 def _trigger(view: TicketView, timer: Timer) -> str:
@@ -275,7 +264,7 @@ def _message(lines: list[str], timer: Timer, buttons: list[Block] | None = None)
         blocks.append({"type": "context", "elements": [mrkdwn(quoted)]})
         text += f"\n{quoted}"
     if buttons:
-        blocks.append({"type": "actions", "block_id": "sla_timer", "elements": buttons})
+        blocks.append({"type": "actions", "block_id": ids.TIMER_BLOCK, "elements": buttons})
     return Message(truncate(text, FALLBACK_MAX), blocks)
 
 

@@ -72,10 +72,10 @@ def retry(store: Store, ids: list[int] | None) -> int:
             ]
             if wrong:
                 raise NotDead("; ".join(wrong) + ": only dead timers can be retried")
-        query = update(Timer).where(Timer.state == "dead")  # type: ignore[arg-type]
+        requeue = update(Timer).where(Timer.state == "dead")  # type: ignore[arg-type]
         if ids is not None:
-            query = query.where(Timer.id.in_(ids))  # type: ignore[union-attr]
-        requeued = query.values(
+            requeue = requeue.where(Timer.id.in_(ids))  # type: ignore[union-attr]
+        requeued = requeue.values(
             state="pending",
             next_attempt_at=Timer.due_at,
             attempts=0,

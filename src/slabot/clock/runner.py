@@ -26,11 +26,12 @@ from sqlalchemy.exc import OperationalError
 
 from ..notify import Fanout, Notifier
 from ..notify.pagers import Pagers
-from ..notify.slack import SlackNotifier, make_clock_client
+from ..notify.slack import SlackNotifier
 from ..ops.observers import ClockWatch, ObservedNotifier, PagerCalls, count_slack_calls
 from ..policies import PolicyBook
 from ..settings import Settings
 from ..sla.oncall import Team
+from ..slack.client import make_client
 from ..store import Store
 from ..tickets import SYSTEM, Tickets
 from .dispatch import LEASE, WORKERS, Dispatcher, TickReport
@@ -145,7 +146,7 @@ def build(
         default_policy=settings.slabot_default_policy,
         team=team,
     )
-    slack = make_clock_client(settings)  # one pool of connections for both duties
+    slack = make_client(settings, retry=False)  # one pool of connections for both duties
     if watch is None:
         notifier: Notifier = Fanout([SlackNotifier(slack), Pagers(httpx.Client())])
     else:

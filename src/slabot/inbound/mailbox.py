@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -189,7 +189,7 @@ class MailReader:
         title = _REPLY_PREFIX.sub("", mail.subject).strip()
         title = title or mail.text.strip().split("\n", 1)[0].strip() or "(no subject)"
         body = f"From {sender_line(mail)} ({found.customer})\n\n{mail.text}"
-        fields = {
+        fields: dict[str, Any] = {
             "title": title[:MAX_TITLE],
             "reporter": mail.sender[:32] or "e-mail",
             "now": now,

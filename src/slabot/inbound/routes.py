@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from ..policies import PolicyBook
 from ..sla.loader import StrictLoader, yaml_problem
 
-ALERT_SOURCES = ("alertmanager", "grafana")
+ALERT_SOURCES: tuple[Literal["alertmanager", "grafana"], ...] = ("alertmanager", "grafana")
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SlackChannel = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,}$")]
 

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..store import Store
 from ..store.tables import ApiToken
@@ -107,7 +107,7 @@ def create(
 
 
 def listing(store: Store, workspace: str | None = None) -> list[ApiToken]:
-    query = select(ApiToken).order_by(ApiToken.workspace, ApiToken.name, ApiToken.id)
+    query = select(ApiToken).order_by(ApiToken.workspace, ApiToken.name, col(ApiToken.id))
     if workspace:
         query = query.where(ApiToken.workspace == workspace)
     with store.reading() as session:

@@ -20,10 +20,10 @@ Slack's answers become `DeliveryFailed`: HTTP 429 (with its Retry-After), 5xx, S
 "try later" errors, timeouts and refused connections are retryable; anything else (a revoked
 token, an unknown channel) needs an operator. A message whose request left without an answer
 (a timeout, a connection dropped) is *doubtful*: Slack often performs a call and answers late.
-The client must not retry by itself (see `make_clock_client`): the timer row's backoff owns
-retries, so a rate-limited ticket never holds the clock's tick while other tickets wait. After
-a 429, calls of the same scope (posts to that channel; history reads) fail at once, without
-reaching Slack, until its Retry-After has passed; other channels go on.
+The client must not retry by itself (`slack.client.make_client(retry=False)`): the timer
+row's backoff owns retries, so a rate-limited ticket never holds the clock's tick while other
+tickets wait. After a 429, calls of the same scope (posts to that channel; history reads) fail
+at once, without reaching Slack, until its Retry-After has passed; other channels go on.
 """
 
 from __future__ import annotations
@@ -41,16 +41,14 @@ from slack_sdk.errors import SlackApiError
 
 from ..clock import messages
 from ..clock.messages import Message
-from ..settings import Settings
 from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
-from ..slack.keepalive import KeepAliveWebClient, Unanswered
+from ..slack.keepalive import Unanswered
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "slabot_timer"
-TIMEOUT = 10  # seconds per Web API call
 HISTORY_PAGE = 200
 RETRYABLE_ERRORS = frozenset(
     {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
@@ -61,15 +59,6 @@ _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}|#[^\s#]+")
 
 Conversation = tuple[str, str | None]  # a channel ID, and a thread's ts (None: the channel)
-
-
-def make_clock_client(settings: Settings) -> WebClient:
-    """A Web API client with slack_sdk's own retries off (a retry waits on the timer row) that
-    keeps its connections open between calls (a burst of pages is many calls to one host)."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return KeepAliveWebClient(
-        token=token, base_url=settings.slack_api_url, timeout=TIMEOUT, retry_handlers=[]
-    )
 
 
 @dataclass(frozen=True)
@@ -320,7 +309,8 @@ class SlackNotifier:
             "include_all_metadata": True,
             "limit": HISTORY_PAGE,
         }
-        read, scope = self.client.conversations_history, "conversations.history"
+        read: Callable[..., Any] = self.client.conversations_history
+        scope = "conversations.history"
         if thread_ts:
             read, scope = self.client.conversations_replies, "conversations.replies"
             request["ts"] = thread_ts

@@ -130,8 +130,10 @@ class OnCall:
         overrides = overrides_in(session, workspace, now)
         if self.team.may(action, actor, now, overrides, rotation=rotation):
             return
-        leads = " ".join(f"<@{lead}>" for lead in self.team.leads)
+        people = {f"lead{i}": lead for i, lead in enumerate(self.team.leads)}
+        leads = " ".join(f"{{{role}}}" for role in people)
         raise Forbidden(
             f"you may not {ROLE_WORDS[action]}: {self.team.who_may(action)} may"
-            + (f". Ask {leads}" if leads else ". Ask an admin (SLABOT_ADMINS)")
+            + (f". Ask {leads}" if leads else ". Ask an admin (SLABOT_ADMINS)"),
+            people=people,
         )

@@ -35,11 +35,11 @@ def context(**fields: str | None) -> Iterator[None]:
         _context.reset(token)
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is when a line is logged, not when it was made:
     tests swap it, and several commands run in one process there."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -29,7 +29,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..store import Store
 from ..store.tables import Ticket
@@ -154,7 +154,7 @@ class TicketCollector(Collector):
             labels=labels,
         )
         now = self.now()
-        late = case((Ticket.next_due_at <= now, 1), else_=0)  # type: ignore[operator]
+        late = case((col(Ticket.next_due_at) <= now, 1), else_=0)
         query = (
             select(Ticket.policy, Ticket.severity, func.count(), func.sum(late))
             .where(Ticket.active)

@@ -117,9 +117,9 @@ def ops_app(metrics: Metrics, readiness: Readiness) -> WSGIApp:
 def listen(host: str, port: int, metrics: Metrics, readiness: Readiness) -> Any:
     """Bind `ops_app` on ``host:port`` (waitress, a few threads); ``.run()`` serves it.
     Raises OSError when the port is taken."""
-    import waitress
+    from waitress.server import create_server
 
-    return waitress.create_server(
+    return create_server(
         ops_app(metrics, readiness), host=host, port=port, threads=2, ident="slabot"
     )
 

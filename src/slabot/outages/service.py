@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..oncall import OnCall
 from ..policies import PolicyBook
@@ -70,7 +70,7 @@ class Outages:
             with self.store.writing() as session:
                 running = self._running(session, workspace, chosen.name)
                 if running is not None:
-                    raise AlreadyDone(_already_running(running))
+                    raise _already_running(running)
                 record = OutageRecord(
                     workspace=workspace,
                     policy=chosen.name,
@@ -90,7 +90,7 @@ class Outages:
                 running = self._running(session, workspace, chosen.name, lock=False)
             if running is None:
                 raise
-            raise AlreadyDone(_already_running(running)) from None
+            raise _already_running(running) from None
         return record
 
     def end(
@@ -181,12 +181,14 @@ class Outages:
             OutageRecord.workspace.in_(workspaces),  # type: ignore[attr-defined]
             OutageRecord.policy == policy,
             OutageRecord.started_at < end,
-            or_(OutageRecord.ended_at.is_(None), OutageRecord.ended_at > start),  # type: ignore[union-attr]
+            or_(col(OutageRecord.ended_at).is_(None), col(OutageRecord.ended_at) > start),
         )
         if kind is not None:
             query = query.where(OutageRecord.kind == kind)
         with self.store.reading() as session:
-            return list(session.exec(query.order_by(OutageRecord.started_at, OutageRecord.id)))
+            return list(
+                session.exec(query.order_by(col(OutageRecord.started_at), col(OutageRecord.id)))
+            )
 
     def between(
         self, workspaces: list[str], policy: str, start: datetime, end: datetime
@@ -239,9 +241,10 @@ def _note(note: str) -> str:
     return note
 
 
-def _already_running(record: OutageRecord) -> str:
-    return (
+def _already_running(record: OutageRecord) -> AlreadyDone:
+    return AlreadyDone(
         f"an outage of {record.policy} is already running since "
-        f"{record.started_at:%Y-%m-%d %H:%M} UTC (started by <@{record.started_by}>): end it "
-        "with /sla outage end [note] before starting another"
+        f"{record.started_at:%Y-%m-%d %H:%M} UTC (started by {{who}}): end it "
+        "with /sla outage end [note] before starting another",
+        people={"who": record.started_by},
     )

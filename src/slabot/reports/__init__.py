@@ -1,5 +1,5 @@
 """Month-end reports: the use case that reads the store and runs the pure figures."""
 
-from .monthly import PolicyReport, ReportError, monthly, workspaces
+from .monthly import PolicyReport, ReportError, Reports, monthly, workspaces
 
-__all__ = ["PolicyReport", "ReportError", "monthly", "workspaces"]
+__all__ = ["PolicyReport", "ReportError", "Reports", "monthly", "workspaces"]

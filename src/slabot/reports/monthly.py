@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, union
+from sqlmodel import col
 
 from ..outages.service import Outages, as_outage
 from ..policies import PolicyBook
@@ -62,6 +63,21 @@ class PolicyReport:
 class ReportError(ValueError):
     """The request cannot be reported on (a bad month, an unknown policy); the message says
     what to type instead."""
+
+
+class Reports:
+    """The month's figures for the Slack side: the store and the policy book bound once, so a
+    listener asks for a report without holding the store."""
+
+    def __init__(self, store: Store, book: PolicyBook):
+        self.store = store
+        self.book = book
+
+    def month(
+        self, workspaces: list[str], month: str | None, *, policy: str | None, now: datetime
+    ) -> list[PolicyReport]:
+        """`monthly` on this deployment's store and policies."""
+        return monthly(self.store, self.book, workspaces, month, policy=policy, now=now)
 
 
 def monthly(
@@ -160,14 +176,14 @@ def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> Poli
 
 def stood_at(found: Versions, now: datetime) -> Versions:
     """The histories as they stood at ``now`` (a report of a past instant)."""
-    return {d: [(ref, as_of(events, now)) for ref, events in h] for d, h in found.items()}
+    return {d: [(ref, list(as_of(events, now))) for ref, events in h] for d, h in found.items()}
 
 
 def versions_of(store: Store, book: PolicyBook, policy: Policy) -> dict[str, Policy]:
     """Every stored version of ``policy`` (tickets keep the one they were opened under), and
     the current one, by digest. Parsed once per process: `PolicyBook.version` caches them."""
-    query = select(PolicyVersion.digest, PolicyVersion.text).where(
-        PolicyVersion.name == policy.name
+    query = select(col(PolicyVersion.digest), col(PolicyVersion.text)).where(
+        col(PolicyVersion.name) == policy.name
     )
     with store.reader.connect() as connection:
         rows = connection.execute(query).all()
@@ -184,7 +200,7 @@ def versions_of(store: Store, book: PolicyBook, policy: Policy) -> dict[str, Pol
 
 def workspaces(store: Store) -> list[str]:
     """Every workspace with a ticket or a recorded outage: ``slabot report``'s default."""
-    query = union(select(Ticket.workspace), select(OutageRecord.workspace))
+    query = union(select(col(Ticket.workspace)), select(col(OutageRecord.workspace)))
     with store.reader.connect() as connection:
         return sorted(connection.execute(query).scalars())
 

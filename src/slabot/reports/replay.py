@@ -130,7 +130,7 @@ def _months(policy: Policy, period: Period) -> list[Period]:
     tz = policy.tz
     local = period.start.astimezone(tz)
     year, month = local.year, local.month
-    months = []
+    months: list[Period] = []
     while True:
         start = datetime(year, month, 1, tzinfo=tz)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)

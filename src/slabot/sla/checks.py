@@ -41,7 +41,7 @@ def warnings(policy: Policy, now: datetime) -> Iterator[Problem]:
                         f"24 hours of the calendar. For {days} write "
                         f"{format_duration(longest * meant, days=False)}",
                     )
-    escalated = set()
+    escalated: set[str] = set()
     if policy.escalation:
         for rule in policy.escalation.rules:
             keys = rule.severities or [s.key for s in policy.severities]

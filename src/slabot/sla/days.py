@@ -180,7 +180,7 @@ class BusinessDays:
         while day <= last:
             windows = calendar.week[day.weekday()]
             if windows and not calendar.closed(day):
-                parts = []
+                parts: list[tuple[int, int]] = []
                 for window in windows:
                     s = _local_us(day, window.start, calendar.tz)
                     e = _local_us(day, window.end, calendar.tz)

@@ -60,21 +60,25 @@ class BusinessTime(Span):
         return text
 
 
+def _business(phrase: str, count: int, *, weeks: bool, to_day_end: bool) -> BusinessTime:
+    span = BusinessTime(days=count * (7 if weeks else 1))
+    span.spelling, span.count, span.weeks, span.to_day_end = phrase, count, weeks, to_day_end
+    return span
+
+
 def parse_target_time(text: object) -> Span:
     """A target's ``within``: a duration (`parse_duration`) or business days
     (`BusinessTime`), such as ``"3 business days"`` or ``"end of the next business day"``."""
     if isinstance(text, str):
         phrase = " ".join(text.lower().split())
         counted, day_end = _BUSINESS.fullmatch(phrase), _DAY_END.fullmatch(phrase)
-        if counted or day_end:
-            count = int(counted.group(1)) if counted else int(bool(day_end.group(1)))
-            if counted and count == 0:
+        if counted is not None:
+            count = int(counted.group(1))
+            if count == 0:
                 raise ValueError(f"{text!r}: count at least 1 business day")
-            weeks = bool(counted) and counted.group(2) == "week"
-            span = BusinessTime(days=count * (7 if weeks else 1))
-            span.spelling, span.count, span.weeks = phrase, count, weeks
-            span.to_day_end = day_end is not None
-            return span
+            return _business(phrase, count, weeks=counted.group(2) == "week", to_day_end=False)
+        if day_end is not None:
+            return _business(phrase, int(bool(day_end.group(1))), weeks=False, to_day_end=True)
     try:
         return parse_duration(text)  # type: ignore[arg-type]
     except ValueError as exc:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from .calendar import ONE_US, Clock, from_us, to_us
+from .days import BusinessDays
 
 Pause = tuple[datetime, datetime | None]
 _FOREVER = 2**62
@@ -47,7 +48,7 @@ def deadline(
 
 
 def deadline_us(
-    clock: Clock, start: int, duration: int, spans: list[tuple[int, int]]
+    clock: Clock | BusinessDays, start: int, duration: int, spans: list[tuple[int, int]]
 ) -> int | None:
     cursor, remaining = start, duration
     for pause_start, pause_end in spans:

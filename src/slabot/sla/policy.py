@@ -40,6 +40,10 @@ from .pauses import Pause, deadline_us, pause_spans
 TARGETS = ("time_to_open", "first_response", "resolution", "update_every")
 TargetName = Literal["time_to_open", "first_response", "resolution", "update_every"]
 STATES = ("open", "pending", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed")
+# A ticket still being worked on (its clocks may run), and the waiting states among them (a
+# person or a party other than the support team holds it): everything outside ACTIVE is done.
+WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
+ACTIVE = ("open", *WAITING)
 StateKey = Literal[
     "open", "pending", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed"
 ]
@@ -133,6 +137,8 @@ class Holidays(Model):
     def public(self) -> Any:
         import holidays
 
+        if not self.country:
+            return ()  # no country named: no public holidays
         try:
             return holidays.country_holidays(self.country, subdiv=self.subdiv)
         except NotImplementedError as exc:
@@ -145,7 +151,7 @@ class Holidays(Model):
     def closed(self) -> Any:
         extra = set(self.dates)
         annual = {(int(md[:2]), int(md[3:])) for md in self.annual}
-        public = self.public() if self.country else ()
+        public = self.public()
         return lambda day: day in extra or (day.month, day.day) in annual or day in public
 
 
@@ -653,6 +659,19 @@ class Policy(Model):
             or ("escalation" in allowed and user in contacts)
         )
 
+    def level_label(self, key: str | None) -> str:
+        """An escalation level's label; its key when this version has no such level (an older
+        ticket's page), "escalation" when there is no key at all, and the rule's own words
+        for a rule that pages whichever level the ticket was routed to."""
+        if not key:
+            return "escalation"
+        if key == SUPPORT_LEVEL:
+            return "the ticket's support level"
+        try:
+            return self.escalation.level(key).label if self.escalation else key
+        except KeyError:
+            return key
+
     def state_label(self, key: str) -> str:
         state = self.states.get(key)  # type: ignore[call-overload]
         return state.label if state else key.replace("_", " ").capitalize()
@@ -744,7 +763,8 @@ class Policy(Model):
             spans = pause_spans(pauses)
             each = [within] * len(starts) if isinstance(within, int) else within
             return [deadline_us(clock, s, w, spans) for s, w in zip(starts, each, strict=True)]
-        return clock.add_many_us(starts, within)
+        added: list[int | None] = [*clock.add_many_us(starts, within)]
+        return added
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .calendar import ALL_HOURS, Clock, from_us, to_us
+from .days import BusinessDays
 from .durations import clock_words
 from .history import (
     Acknowledged,
@@ -332,7 +333,7 @@ def _clock(policy: Policy, severity: Severity, target: str) -> Clock:
 
 
 def _state(
-    ticket: TicketTimes, name: str, clock: Clock, now_us: int
+    ticket: TicketTimes, name: str, clock: Clock | BusinessDays, now_us: int
 ) -> tuple[DeadlineState, int | None, int | None]:
     """A deadline's state, due and met instants, decided as `schedule` decides them.
 

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from .calendar import ALL_HOURS, ONE_US, Clock, from_us, to_us
+from .days import BusinessDays
 from .history import Event, Facts, ReleaseAgreed, facts
 from .pauses import deadline_us, pause_spans
 from .policy import SUPPORT_LEVEL, Policy, Target
@@ -133,7 +134,7 @@ class _Obligation:
     stage: str
     first_due: int
     every: int | None = None
-    clock: Clock = ALL_HOURS  # the repeats count on it
+    clock: Clock | BusinessDays = ALL_HOURS  # the repeats count on it
     clock_name: str = "24x7"
     end: int | None = None  # no due at or after this instant
     limit: int = MAX_REPEATS
@@ -217,10 +218,10 @@ class TicketTimes:
         return None if at is None else to_us(at)
 
     def due(self, name: str, share: float = 1.0) -> int | None:
-        start = self.start(name)
-        if start is None or self.target(name) is None:
+        start, target = self.start(name), self.target(name)
+        if start is None or target is None:
             return None
-        clock = self.policy.target_clock(self.target(name))
+        clock = self.policy.target_clock(target)
         due = deadline_us(clock, start, int(self.within(name) * share), self.spans)
         if name == "resolution":
             due = self.with_release(due, share)
@@ -441,7 +442,7 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
             clock = ticket.policy.clock(rule.clock)
             due = deadline_us(clock, ticket.opened, rule.after // ONE_US, ticket.spans)
         else:
-            if ticket.target(name) is None:
+            if name is None or ticket.target(name) is None:
                 continue
             trigger = "breach" if rule.at == "breach" else "share"
             due = ticket.due(name, rule.share or 1.0)
@@ -485,8 +486,12 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
 
 def _lifecycle(ticket: TicketTimes) -> Iterator[_Obligation]:
     life, f = ticket.policy.lifecycle, ticket.f
-    since = None if f.status_since is None else to_us(f.status_since)
-    if f.status == "waiting_on_customer" and since is not None:
+    if f.status_since is None:
+        return
+    since = to_us(f.status_since)
+    # A new wait (or resolution) is a new series: the keys carry the instant it began.
+    stamp = f.status_since.isoformat()
+    if f.status == "waiting_on_customer":
         every = life.follow_up_every
         solve = life.auto_solve
         solve_at = []
@@ -495,7 +500,6 @@ def _lifecycle(ticket: TicketTimes) -> Iterator[_Obligation]:
         if solve and solve.follow_ups and every:
             solve_at.append(since + (solve.follow_ups + 1) * (every // ONE_US))
         solve_due = min(solve_at, default=None)
-        stamp = f.status_since.isoformat()  # a new wait is a new series of follow-ups
         if every:
             step = every // ONE_US
             yield _Obligation(
@@ -512,10 +516,10 @@ def _lifecycle(ticket: TicketTimes) -> Iterator[_Obligation]:
             yield _Obligation(
                 "auto_solve", f"auto_solve@{stamp}", solve_due, clause=life.clause, pausable=False
             )
-    if f.status == "resolved" and since is not None and life.close_after:
+    if f.status == "resolved" and life.close_after:
         yield _Obligation(
             "auto_close",
-            f"auto_close@{f.status_since.isoformat()}",
+            f"auto_close@{stamp}",
             since + life.close_after // ONE_US,
             clause=life.clause,
             pausable=False,

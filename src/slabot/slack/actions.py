@@ -22,9 +22,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from ..tickets import TicketView
-from .blocks.modals import OPEN_POLICY, open_modal, update_modal
+from . import ids
+from .blocks.modals import open_modal, update_modal
 from .blocks.notes import change_note
-from .blocks.postpone import CANCEL, CONFIRM
 from .guard import on_click
 from .payloads import (
     BadRequest,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
-PICK = re.compile(r"sla_pick_severity_.+")
+PICK = re.compile(re.escape(ids.PICK_SEVERITY) + ".+")
 ANY = re.compile(r".*")
 UNKNOWN = (
     "This button is not one slabot knows (the message may come from an older version): "
@@ -75,8 +75,8 @@ def register(app: App, bot: Slabot) -> None:
             ws, c.number, status, actor=u, now=now, expected_version=c.version, idempotency_key=key
         )
 
-    app.action("sla_ack")(change("ack", plain(t.acknowledge)))
-    app.action("sla_severity")(
+    app.action(ids.ACK)(change("ack", plain(t.acknowledge)))
+    app.action(ids.SEVERITY)(
         change(
             "sev",
             lambda ws, c, u, now, key: t.change_severity(
@@ -91,23 +91,28 @@ def register(app: App, bot: Slabot) -> None:
             ),
         )
     )
-    app.action("sla_wait")(change("wait", set_status("waiting_on_customer")))
-    app.action("sla_resume")(change("resume", set_status("open")))
-    app.action("sla_resolve")(change("resolve", plain(t.resolve)))
-    app.action("sla_reopen")(change("reopen", plain(t.reopen)))
-    app.action("sla_close")(change("close", plain(t.close)))
+    app.action(ids.WAIT)(change("wait", set_status("waiting_on_customer")))
+    app.action(ids.RESUME)(change("resume", set_status("open")))
+    app.action(ids.RESOLVE)(change("resolve", plain(t.resolve)))
+    app.action(ids.REOPEN)(change("reopen", plain(t.reopen)))
+    app.action(ids.CLOSE)(change("close", plain(t.close)))
 
-    @app.action("sla_update")
+    @app.action(ids.POST_UPDATE)
     @on_click
     def open_update(click: Click, client: Any) -> None:
         control = TicketControl.parse(click.action.chosen)
         view = bot.tickets.view(click.team.id, control.number, bot.now())
         client.views_open(
             trigger_id=click.trigger_id,
-            view=update_modal(control.number, control.version, view.policy),
+            # A control without a version (a crafted value) edits the ticket as it stands.
+            view=update_modal(
+                control.number,
+                view.ticket.version if control.version is None else control.version,
+                view.policy,
+            ),
         )
 
-    @app.action(CONFIRM)
+    @app.action(ids.CONFIRM_UPDATE)
     @on_click
     def post_postponing_update(click: Click, client: Any) -> None:
         """*Post it* under "This ETA puts off …": the update its author confirmed."""
@@ -132,12 +137,12 @@ def register(app: App, bot: Slabot) -> None:
             )
             bot.publisher.changed(view, now, note)
 
-    @app.action(CANCEL)
+    @app.action(ids.CANCEL_UPDATE)
     @on_click
     def cancel_postponing_update(click: Click, client: Any) -> None:
         answer(click, "Not posted: nothing changed.")
 
-    @app.action(OPEN_POLICY)
+    @app.action(ids.OPEN_POLICY)
     @on_click
     def switch_policy(click: Click, client: Any) -> None:
         """The open form's policy menu: the form again, with that policy's severities and

@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from ..oncall import OnCall, team_from
 from ..outages import Outages
 from ..policies import PolicyBook
+from ..reports import Reports
 from ..settings import Settings
 from ..store import Store
 from ..store.deliveries import first_delivery
@@ -37,14 +38,16 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Slabot:
-    """What every listener needs: the use cases (tickets, outages, on-call), the policies, the
-    card publisher, the time, and the links to cards."""
+    """What every listener needs: the use cases (tickets, outages, reports, on-call), the
+    policies, the card publisher, the time, and the links to cards. Listeners reach the store
+    only through the use cases."""
 
     tickets: Tickets
     policies: PolicyBook
     publisher: Publisher
     now: Callable[[], datetime]
     outages: Outages
+    reports: Reports
     oncall: OnCall
     links: Links = field(default_factory=Links)
 
@@ -78,7 +81,8 @@ def create_app(
     oncall = tickets.roles  # the on-call use cases, with the same team and admins
     outages = Outages(tickets.store, tickets.policies, roles=oncall)
     publisher = publisher or Publisher(client, tickets)
-    bot = Slabot(tickets, tickets.policies, publisher, now, outages, oncall)
+    reports = Reports(tickets.store, tickets.policies)
+    bot = Slabot(tickets, tickets.policies, publisher, now, outages, reports, oncall)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     command.register(app, bot)

@@ -22,20 +22,25 @@ from ..settings import Settings
 from .keepalive import KeepAliveWebClient, Unanswered
 
 RETRIES = 3
+TIMEOUT = 10  # seconds per Web API call
 POSTS = ("chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "files.")
 
 
 class _ConnectionRetries(ConnectionErrorRetryHandler):
     """slack_sdk's retries of failed connections, less a post that may have arrived."""
 
-    def _can_retry(self, *, state, request, response=None, error=None):  # type: ignore[no-untyped-def]
+    def _can_retry(self, *, state, request, response=None, error=None):
         method = request.url.rsplit("/", 1)[-1]
         if isinstance(error, Unanswered) and method.startswith(POSTS):
             return False
         return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
-def make_client(settings: Settings) -> WebClient:
+def make_client(settings: Settings, *, retry: bool = True) -> WebClient:
+    """The one way slabot makes a Web API client: the deployment's token and API URL, a 10 s
+    timeout, connections kept open. ``retry=False`` for the clock: slack_sdk then retries
+    nothing, because a timer row's backoff owns the clock's retries (a rate-limited ticket
+    must never hold a tick while other tickets wait)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     # Our handlers replace slack_sdk's default one, which retries every failed connection.
     handlers = [
@@ -44,5 +49,8 @@ def make_client(settings: Settings) -> WebClient:
         _ConnectionRetries(max_retry_count=RETRIES),
     ]
     return KeepAliveWebClient(
-        token=token, base_url=settings.slack_api_url, timeout=10, retry_handlers=handlers
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=TIMEOUT,
+        retry_handlers=handlers if retry else [],
     )

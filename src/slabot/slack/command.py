@@ -16,19 +16,18 @@ from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
 from ..tickets import Postpones, SeverityUnclear, TicketError, TicketView
-from ..tickets.opening import MAX_TITLE
-from ..tickets.queries import queue, story
 from . import oncall, reporting
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
 from .blocks.history import detail_blocks
-from .blocks.kit import context, truncate
+from .blocks.kit import context
 from .blocks.modals import open_modal, severity_question
 from .blocks.notes import change_note, downtime_note
 from .blocks.policy import matrix_blocks, policy_blocks
 from .blocks.postpone import postpone_question
 from .blocks.queue import queue_blocks
-from .commands import HELP, Command, Usage, parse, read_day_end, read_past_time, read_time
+from .commands import HELP, USAGE, Command, Usage, parse, read_day_end, read_past_time, read_time
+from .guard import said
 from .payloads import BadRequest, PendingUpdate, SlashCommand, read
 from .people import in_zone, time_zone
 
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
-LONG_TITLE = 200  # the title of a ticket whose summary is longer than a title may be
 
 
 class Reply:
@@ -77,7 +75,7 @@ def register(app: App, bot: Slabot) -> None:
         try:
             handle(bot, reply, command, client)
         except (Usage, TicketError, BadRequest) as exc:
-            reply(str(exc))
+            reply(said(exc))
         except Exception:
             log.exception("/sla %s failed", command.get("text", "")[:40])
             reply("Something went wrong on our side; try again.")
@@ -94,14 +92,13 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
     elif cmd.verb == "open":
         _open(bot, reply, cmd, body, client)
     elif cmd.verb == "list":
-        rows = queue(tickets.store, workspace, policy=cmd.policy, limit=40)
-        views = tickets.views(rows, now)
+        views = tickets.queue(workspace, now, policy=cmd.policy, limit=40)
         count = len(views)
         text = f"{count} open ticket{'' if count == 1 else 's'}" if views else "No open tickets."
-        reply(text, queue_blocks(views, now, bot.links.cards(client, rows)))
+        reply(text, queue_blocks(views, now, bot.links.cards(client, [v.ticket for v in views])))
     elif cmd.verb == "show":
-        view = tickets.view(workspace, cmd.ref, now)
-        found = story(tickets.store, workspace, view.ticket.number)
+        view = tickets.view(workspace, _ref(cmd), now)
+        found = tickets.story(workspace, view.ticket.number)
         events = found.events if found else []
         reply(ticket_text(view), detail_blocks(view, events, now))
     elif cmd.verb == "policy":
@@ -137,31 +134,32 @@ def _change(
     """The change a command asks for: the ticket as it now stands, the thread's note, and
     what a typed time was understood as (said back to the typer), if one was typed."""
     tickets = bot.tickets
-    kw = {"actor": user, "now": now, "idempotency_key": key}
+    ref = _ref(cmd)
+    kw: dict[str, Any] = {"actor": user, "now": now, "idempotency_key": key}
     if cmd.verb == "ack":
-        view = tickets.acknowledge(workspace, cmd.ref, **kw)
+        view = tickets.acknowledge(workspace, ref, **kw)
     elif cmd.verb == "sev":
-        before = tickets.view(workspace, cmd.ref, now)
-        view = tickets.change_severity(workspace, cmd.ref, cmd.severity, reason=cmd.text, **kw)
+        before = tickets.view(workspace, ref, now)
+        view = tickets.change_severity(workspace, ref, cmd.severity or "", reason=cmd.text, **kw)
         return view, change_note("sev", user, view, before=before, text=cmd.text), None
     elif cmd.verb == "update":
         eta, understood = None, None
         if cmd.eta:
-            policy = tickets.view(workspace, cmd.ref, now).policy
+            policy = tickets.view(workspace, ref, now).policy
             tz = time_zone(client, user, policy.tz)
             eta = read_eta(cmd.eta, tz, now)
             understood = f"ETA {cmd.eta.strip()[:40]!r} read as {in_zone(eta, tz)}."
         try:
             view = tickets.post_update(
-                workspace, cmd.ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
+                workspace, ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
             )
         except Postpones as exc:
-            question = _postpone_question(bot, workspace, cmd, eta, exc, understood, now)
+            question = _postpone_question(bot, workspace, ref, cmd, eta, exc, understood, now)
             raise Postponing(question) from None
         note = change_note("update", user, view, text=cmd.text, eta=eta, workaround=cmd.workaround)
         return view, note, understood
     elif cmd.verb == "release":
-        policy = tickets.view(workspace, cmd.ref, now).policy
+        policy = tickets.view(workspace, ref, now).policy
         tz = time_zone(client, user, policy.tz)
         try:
             release = read_day_end(cmd.start or "", tz, now)
@@ -170,7 +168,7 @@ def _change(
                 f"I can't read the release date {str(cmd.start)[:40]!r}: write 2027-01-15 "
                 "(by the end of that day) or 2027-01-15T12:00"
             ) from None
-        view = tickets.agree_release(workspace, cmd.ref, release, agreed_by=cmd.text, **kw)
+        view = tickets.agree_release(workspace, ref, release, agreed_by=cmd.text, **kw)
         return (
             view,
             change_note("release", user, view, text=cmd.text),
@@ -178,22 +176,29 @@ def _change(
         )
     elif cmd.verb == "correct":
         view = tickets.correct_downtime(
-            workspace, cmd.ref, counts=cmd.counts, cause=cmd.cause, reason=cmd.text, **kw
+            workspace, ref, counts=cmd.counts, cause=cmd.cause, reason=cmd.text, **kw
         )
         return view, downtime_note(user, view, cmd.counts, cmd.cause, cmd.text), None
     elif cmd.verb == "wait":
-        view = tickets.set_status(workspace, cmd.ref, cmd.status, **kw)
+        view = tickets.set_status(workspace, ref, cmd.status or "", **kw)
     elif cmd.verb == "resume":
-        view = tickets.set_status(workspace, cmd.ref, "open", **kw)
+        view = tickets.set_status(workspace, ref, "open", **kw)
     elif cmd.verb == "resolve":
-        view = tickets.resolve(workspace, cmd.ref, note=cmd.text, **kw)
+        view = tickets.resolve(workspace, ref, note=cmd.text, **kw)
     elif cmd.verb == "reopen":
-        view = tickets.reopen(workspace, cmd.ref, reason=cmd.text, **kw)
+        view = tickets.reopen(workspace, ref, reason=cmd.text, **kw)
     elif cmd.verb == "close":
-        view = tickets.close(workspace, cmd.ref, **kw)
+        view = tickets.close(workspace, ref, **kw)
     else:  # assign
-        view = tickets.assign(workspace, cmd.ref, cmd.user, **kw)
+        view = tickets.assign(workspace, ref, cmd.user or "", **kw)
     return view, change_note(cmd.verb, user, view, text=cmd.text), None
+
+
+def _ref(cmd: Command) -> str:
+    """The ticket ID a command names (the grammar requires one wherever it is read)."""
+    if cmd.ref is None:
+        raise Usage(f"Which ticket? `{USAGE[cmd.verb]}`")
+    return cmd.ref
 
 
 class Postponing(Exception):
@@ -207,6 +212,7 @@ class Postponing(Exception):
 def _postpone_question(
     bot: Slabot,
     workspace: str,
+    ref: str,
     cmd: Command,
     eta: datetime | None,
     refused: Postpones,
@@ -215,7 +221,7 @@ def _postpone_question(
 ) -> tuple[str, list[Any]]:
     """What the ETA puts off, and *Post it* / *Cancel*, for the one who typed it."""
     assert eta is not None  # only an ETA postpones
-    view = bot.tickets.view(workspace, cmd.ref, now)
+    view = bot.tickets.view(workspace, ref, now)
     pending = PendingUpdate(
         number=view.ticket.number,
         text=cmd.text,
@@ -250,20 +256,14 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
     reported = None
     if cmd.reported:
         reported = read_reported(cmd.reported, time_zone(client, user, policy.tz), now)
-    title, description = cmd.text, ""
-    if len(title) > MAX_TITLE:
-        # A command carries more than a title holds: keep every word, as typed, in the
-        # description, and make its first line, cut, the title.
-        title, description = truncate(title.strip().split("\n", 1)[0], LONG_TITLE), title
     try:
         result = bot.tickets.open(
             workspace,
-            title=title,
+            title=cmd.text,
             reporter=user,
             now=now,
             policy=policy.name,
             channel=channel,
-            description=description,
             reported_at=reported,
             idempotency_key=f"cmd:{body.get('trigger_id')}",
         )

@@ -18,6 +18,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from ..tickets import SeverityUnclear, TicketError
+from .blocks.kit import mention
 from .payloads import BadRequest, Click, Submission, read
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def on_click(handler: ClickHandler) -> Callable[..., None]:
         try:
             handler(read(Click, body, "this click"), client)
         except REFUSALS as exc:
-            tell(client, body, str(exc), respond)
+            tell(client, body, said(exc), respond)
         except Exception:
             log.exception("the click on %s failed", _action_id(body))
             tell(client, body, SORRY, respond)
@@ -56,7 +57,7 @@ def on_submit(field: str) -> Callable[[SubmitHandler], Callable[..., None]]:
             try:
                 handler(ack, read(Submission, body, "this form"))
             except REFUSALS as exc:
-                refuse(ack, getattr(exc, "field", None) or field, str(exc))
+                refuse(ack, getattr(exc, "field", None) or field, said(exc))
             except Exception:
                 log.exception("the form %s failed", _callback_id(body))
                 refuse(ack, field, SORRY)
@@ -64,6 +65,11 @@ def on_submit(field: str) -> Callable[[SubmitHandler], Callable[..., None]]:
         return listener
 
     return wrap
+
+
+def said(exc: Exception) -> str:
+    """A refusal in Slack's words: the people a use case names (by user id) as mentions."""
+    return exc.says(mention) if isinstance(exc, TicketError) else str(exc)
 
 
 def refuse(ack: Ack, field: str, text: str) -> None:

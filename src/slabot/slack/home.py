@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import App
 
-from ..reports import PolicyReport, ReportError, monthly
-from ..tickets.queries import counts, owned, policies_in_use, queue
+from ..reports import PolicyReport, ReportError
 from .blocks.home import home_view
 from .blocks.report import month_blocks
 from .payloads import BadRequest, HomeOpened, read
@@ -38,16 +37,16 @@ def register(app: App, bot: Slabot) -> None:
             return
         workspace, user = opened.team_id, opened.event.user
         now = bot.now()
-        store, tickets = bot.tickets.store, bot.tickets
-        mine = owned(store, workspace, user)
-        at_risk = queue(store, workspace, limit=AT_RISK, paused=False)
+        tickets = bot.tickets
+        mine = tickets.owned(workspace, user, now)
+        at_risk = tickets.queue(workspace, now, limit=AT_RISK, paused=False)
         view = home_view(
-            tickets.views(mine, now),
-            tickets.views(at_risk, now),
-            _in_policy_order(counts(store, workspace), bot),
+            mine,
+            at_risk,
+            _in_policy_order(tickets.counts(workspace), bot),
             now,
             month=month_blocks(this_month(bot, workspace, now)),
-            links=bot.links.cards(client, [*mine, *at_risk]),
+            links=bot.links.cards(client, [v.ticket for v in [*mine, *at_risk]]),
             tz=time_zone(client, user, UTC_ZONE),
         )
         client.views_publish(user_id=user, view=view)
@@ -80,16 +79,14 @@ def this_month(bot: Slabot, workspace: str, now: datetime) -> list[PolicyReport]
     ticket under a policy version that lost its severity) is left out and logged: the rest of
     the tab still shows.
     """
-    names = set(policies_in_use(bot.tickets.store, workspace, now - timedelta(days=32)))
+    names = set(bot.tickets.policies_in_use(workspace, now - timedelta(days=32)))
     if bot.tickets.bindings.default_policy:
         names.add(bot.tickets.bindings.default_policy)
     known = [n for n in sorted(names) if n in bot.policies.names()][:MONTH_POLICIES_MAX]
     found: list[PolicyReport] = []
     for name in known:
         try:
-            found += monthly(
-                bot.tickets.store, bot.policies, [workspace], None, policy=name, now=now
-            )
+            found += bot.reports.month([workspace], None, policy=name, now=now)
         except ReportError as exc:
             log.warning("Home tab: no figures for %s this month: %s", name, exc)
     return found

@@ -86,12 +86,12 @@ class KeepAliveWebClient(WebClient):
         while True:
             with self._lock:
                 idle = self._idle.get(host)
-                connection = idle.pop() if idle else None
-            if connection is None:
+                kept = idle.pop() if idle else None
+            if kept is None:
                 break
-            if not _closed_by_peer(connection):
-                return connection
-            connection.close()
+            if not _closed_by_peer(kept):
+                return kept
+            kept.close()
         scheme, netloc = host
         connection: http.client.HTTPConnection
         if scheme == "https":

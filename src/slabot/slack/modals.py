@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App
 
 from ..tickets import Invalid, Postpones, SeverityUnclear, TicketError
+from . import ids
 from .blocks.modals import update_modal
 from .blocks.notes import change_note
 from .blocks.postpone import postponed_words
-from .guard import on_submit, refuse
+from .guard import on_submit, refuse, said
 from .payloads import BadRequest, OpenFormMetadata, Submission, TicketControl
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, bot: Slabot) -> None:
-    @app.view("sla_open")
+    @app.view(ids.OPEN_FORM)
     @on_submit("title")
     def submit_open(ack: Ack, form: Submission) -> None:
         view = form.view
@@ -66,16 +67,16 @@ def register(app: App, bot: Slabot) -> None:
                 source_ref=metadata.ref,
             )
         except SeverityUnclear as exc:
-            refuse(ack, "severity", str(exc))
+            refuse(ack, "severity", said(exc))
             return
         except Invalid as exc:
-            refuse(ack, _field_of(str(exc)), str(exc))
+            refuse(ack, _field_of(str(exc)), said(exc))
             return
         ack()
         if result.created:
             bot.publisher.opened(result.view, now, change_note("open", user, result.view))
 
-    @app.view("sla_update")
+    @app.view(ids.UPDATE_FORM)
     @on_submit("text")
     def submit_update(ack: Ack, form: Submission) -> None:
         view = form.view
@@ -122,7 +123,7 @@ def register(app: App, bot: Slabot) -> None:
             ack(response_action="update", view=again)
             return
         except TicketError as exc:
-            refuse(ack, "eta" if "ETA" in str(exc) else "text", str(exc))
+            refuse(ack, "eta" if "ETA" in str(exc) else "text", said(exc))
             return
         ack()
         note = change_note("update", user, updated, text=text, eta=eta, workaround=workaround)

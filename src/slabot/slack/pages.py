@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 
-from ..sla import Policy
 from ..tickets import TicketView
-from ..tickets.page_copies import PageCopy, page_copies
+from ..tickets.page_copies import PageCopy
+from . import ids
 from .blocks.kit import escape
 from .blocks.oncall import taken_in_place, taken_page
 from .guard import on_click
@@ -29,11 +29,10 @@ if TYPE_CHECKING:
     from .app import Slabot
 
 log = logging.getLogger(__name__)
-ACTION = "sla_page_ack"
 
 
 def register(app: App, bot: Slabot) -> None:
-    @app.action(ACTION)
+    @app.action(ids.PAGE_ACK)
     @on_click
     def on_it(click: Click, client: Any) -> None:
         page = PageControl.parse(click.action.chosen)
@@ -43,17 +42,12 @@ def register(app: App, bot: Slabot) -> None:
         )
         if view.replayed:
             return
-        label = _label(view.policy, page.level)
+        label = view.policy.level_label(page.level)
         note = f"<@{user}> is on it: answered the page to {escape(label)}."
         bot.publisher.changed(view, now, note)
-        copies = page_copies(bot.tickets.store, click.team.id, page.number, page.level)
+        copies = bot.tickets.page_copies(click.team.id, page.number, page.level)
         clicked = _mark_taken(client, click, view, user, now)
         redraw_taken(client, view, copies, label, user, now, skip=clicked)
-
-
-def _label(policy: Policy, level: str) -> str:
-    levels = policy.escalation.levels if policy.escalation else ()
-    return next((lv.label for lv in levels if lv.key == level), level)
 
 
 def redraw_taken(

@@ -45,6 +45,7 @@ class Publisher:
             view = self.tickets.view(view.ticket.workspace, view.ticket.number, now)
             ticket = view.ticket
             text, blocks = ticket_card(view, now)
+            assert ticket.channel is not None  # checked above; a ticket's channel never changes
             try:
                 posted = self.client.chat_postMessage(
                     channel=ticket.channel, text=text, blocks=blocks

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from ..reports import ReportError, monthly
+from ..reports import ReportError
 from .blocks.outage import maintenance_announcement, notice_broken, outage_ended, outage_started
 from .blocks.report import chart_alt_text, is_empty, report_blocks, report_title
 from .chart import available as chart_available
@@ -41,9 +41,7 @@ def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
     now = bot.now()
     try:
-        [found] = monthly(
-            bot.tickets.store, bot.policies, [workspace], cmd.month, policy=policy.name, now=now
-        )
+        [found] = bot.reports.month([workspace], cmd.month, policy=policy.name, now=now)
     except ReportError as exc:
         raise Usage(f"{exc} `{USAGE['report']}`") from None
     if is_empty(found):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
 
 from .db import Store
 from .tables import SlackEvent
@@ -29,7 +30,7 @@ def first_delivery(store: Store, event_id: str, now: datetime) -> bool:
             insert(SlackEvent)
             .values(event_id=event_id, received_at=now)
             .on_conflict_do_nothing()
-            .returning(SlackEvent.event_id)
+            .returning(col(SlackEvent.event_id))
         ).first()
         session.execute(delete(SlackEvent).where(SlackEvent.received_at < now - KEEP))  # type: ignore[arg-type]
     return added is not None

@@ -28,6 +28,7 @@ from ..policies import PolicyVersions
 from ..refusals import AlreadyDone, Conflict, Invalid, Postpones
 from ..sla import Policy, format_duration
 from ..sla.history import UpdatePosted
+from ..sla.policy import ACTIVE, WAITING
 from ..sla.postponements import postponements
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent, Timer
@@ -36,8 +37,6 @@ from .permissions import Permissions
 from .timers import rewrite_timers
 from .views import TicketView, find, history_of, view_of
 
-ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
-WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
 MAX_TEXT = 40_000
 
 Change = tuple[str, dict[str, Any], dict[str, Any]]  # kind, before, after
@@ -65,9 +64,10 @@ class Changes:
             if ticket.acknowledged_at is not None:
                 # No raw UTC instant: the card says when, in each reader's own zone.
                 raise AlreadyDone(
-                    f"{ticket.ref} was already acknowledged by <@{ticket.acknowledged_by}>"
+                    f"{ticket.ref} was already acknowledged by {{who}}",
+                    people={"who": ticket.acknowledged_by or "someone"},
                 )
-            return _claim(ticket, actor, now)
+            return _take(ticket, actor, now)
 
         return self._change(
             workspace, ref, actor, now, expected_version, apply, key=idempotency_key
@@ -317,7 +317,7 @@ class Changes:
             _active(ticket, "assign")
             self.permissions.check(policy, "assign", actor, ticket)
             if ticket.owner == owner:
-                raise AlreadyDone(f"<@{owner}> already owns {ticket.ref}")
+                raise AlreadyDone(f"{{owner}} already owns {ticket.ref}", people={"owner": owner})
             before = {"owner": ticket.owner}
             ticket.owner = owner
             return [("owner_assigned", before, {"owner": owner})]
@@ -341,7 +341,7 @@ class Changes:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "answer a page for")
             self.permissions.answer(policy, level, actor, ticket, now)
-            return [("page_acknowledged", {}, {"level": level}), *_claim(ticket, actor, now)]
+            return [("page_acknowledged", {}, {"level": level}), *_take(ticket, actor, now)]
 
         return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
 
@@ -386,6 +386,7 @@ class Changes:
                     f"{ticket.ref} changed while you were looking at it: "
                     "check its card and try again"
                 )
+            assert ticket.id is not None  # read from the database
             if check is not None:
                 check(session, ticket, policy, at)
             for index, (kind, before, after) in enumerate(changes):
@@ -436,7 +437,7 @@ def recompute(
     return view
 
 
-def _claim(ticket: Ticket, actor: str, now: datetime) -> list[Change]:
+def _take(ticket: Ticket, actor: str, now: datetime) -> list[Change]:
     """Acknowledge for ``actor`` unless someone has, and make them the owner if nobody is."""
     changes: list[Change] = []
     if ticket.acknowledged_at is None:

@@ -83,6 +83,6 @@ READERS: dict[str, tuple[tuple[str, ...], Make]] = {
     "level_routed": (("level",), lambda at, level, _: LevelRouted(at, level)),
     "release_agreed": (
         ("release_at", "agreed_by"),
-        lambda at, release, who: ReleaseAgreed(at, instant(release), who),
+        lambda at, release, who: ReleaseAgreed(at, datetime.fromisoformat(release), who),
     ),
 }

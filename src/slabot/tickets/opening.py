@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+import regex
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..policies import ChannelBindings, PolicyVersions
 from ..refusals import Invalid, SeverityUnclear
@@ -29,6 +30,8 @@ from .routing import routed_event
 from .views import TicketView, TicketViews
 
 MAX_TITLE = 3000
+HEADLINE_MAX = 200  # the title made of a summary's first line when the summary is too long
+_CLUSTER = regex.compile(r"\X")
 MAX_SOURCE_REF = 255
 _SOURCE = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
@@ -87,6 +90,10 @@ class Opening:
         existing = self.views.existing(workspace, idempotency_key, source, source_ref, now)
         if existing is not None:
             return OpenResult(existing, False, None)
+        if len(title.strip()) > MAX_TITLE and not description:
+            # A summary typed in one go (a command, an alert) carries more than a title holds:
+            # every word, as typed, goes to the description, and its first line, cut, is the title.
+            title, description = _headline(title), title
         title = title.strip()
         if not title:
             raise Invalid("a ticket needs a title: say in a few words what is wrong")
@@ -149,12 +156,13 @@ class Opening:
                 }
                 if classification is not None:
                     after["classified"] = classification.reason
+                assert ticket.id is not None  # flushed: the database gave it its id
                 session.add(
                     TicketEvent(
                         ticket_id=ticket.id, kind="opened", actor=reporter, at=now, after=after
                     )
                 )
-                session.add_all(routed_event(chosen, ticket, f"{title}\n{description}", now))
+                session.add_all(routed_event(chosen, ticket.id, f"{title}\n{description}", now))
                 view = recompute(session, ticket, chosen, now, bump=False)
         except IntegrityError:
             # Another delivery of the same request won the race: answer with its ticket.
@@ -174,7 +182,21 @@ class Opening:
         bumped = (
             update(WorkspaceCounter)
             .where(WorkspaceCounter.workspace == workspace)  # type: ignore[arg-type]
-            .values(last_number=WorkspaceCounter.last_number + 1)
-            .returning(WorkspaceCounter.last_number)
+            .values(last_number=col(WorkspaceCounter.last_number) + 1)
+            .returning(col(WorkspaceCounter.last_number))
         )
         return session.execute(bumped).scalar_one()
+
+
+def _headline(summary: str) -> str:
+    """``summary``'s first line, cut between grapheme clusters to `HEADLINE_MAX` with "…"."""
+    line = summary.strip().split("\n", 1)[0]
+    if len(line) <= HEADLINE_MAX:
+        return line
+    kept, used = [], 0
+    for cluster in _CLUSTER.findall(line):
+        if used + len(cluster) >= HEADLINE_MAX:
+            break
+        kept.append(cluster)
+        used += len(cluster)
+    return "".join(kept).rstrip() + "…"

@@ -41,10 +41,14 @@ class Permissions:
         allowed = answerers(session, ticket, policy, level, self.team, now)  # type: ignore[arg-type]
         if allowed is None or actor in allowed or actor in self.admins or actor == ticket.owner:
             return
-        who = ", ".join(f"<@{u}>" for u in sorted(allowed))
+        people = {f"paged{i}": user for i, user in enumerate(sorted(allowed))}
+        if ticket.owner:
+            people["owner"] = ticket.owner
+        who = ", ".join(f"{{{role}}}" for role in people if role != "owner")
         raise Forbidden(
             f"only those paged may answer this page of {ticket.ref}: {who}"
-            + (f", or its owner <@{ticket.owner}>" if ticket.owner else "")
+            + (", or its owner {owner}" if ticket.owner else ""),
+            people=people,
         )
 
     def check(self, policy: Policy, action: str, actor: str, ticket: Ticket) -> None:
@@ -58,6 +62,7 @@ class Permissions:
         raise Forbidden(
             f"you may not {doing} {ticket.ref}: the {policy.name} policy "
             f"allows {who}. Ask the owner"
-            + (f" (<@{ticket.owner}>)" if ticket.owner else "")
-            + " or someone in the escalation matrix"
+            + (" ({owner})" if ticket.owner else "")
+            + " or someone in the escalation matrix",
+            people={"owner": ticket.owner} if ticket.owner else None,
         )

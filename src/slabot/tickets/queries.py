@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..store import Store
 from ..store.tables import ChannelPolicy, Ticket, TicketEvent, Timer
@@ -45,26 +45,26 @@ def queue(
     base = select(Ticket).where(Ticket.workspace == workspace, Ticket.active)
     if policy:
         base = base.where(Ticket.policy == policy)
-    due = Ticket.next_due_at
+    due = col(Ticket.next_due_at)
     rows: list[Ticket] = []
     with store.reading() as session:
         if after is None or after[0] is not None:
-            running = base.where(due.is_not(None))  # type: ignore[union-attr]
+            running = base.where(due.is_not(None))
             if after is not None:
                 last_due, last_id = after
                 running = running.where(
-                    due >= last_due,  # type: ignore[operator]
-                    or_(due > last_due, Ticket.id > last_id),  # type: ignore[operator]
+                    due >= last_due,
+                    or_(due > last_due, col(Ticket.id) > last_id),
                 )
-            running = running.order_by(due, Ticket.id).limit(limit)
+            running = running.order_by(due, col(Ticket.id)).limit(limit)
             rows += session.exec(running)
         if paused and len(rows) < limit:
-            stopped = base.where(due.is_(None))  # type: ignore[union-attr]
+            stopped = base.where(due.is_(None))
             if after is not None and after[0] is None:
                 stopped = stopped.where(Ticket.id > after[1])  # type: ignore[operator]
             # ORDER BY next_due_at (all NULL here), id: the index's own order, which
             # PostgreSQL follows; ORDER BY id alone makes it walk the primary key instead.
-            stopped = stopped.order_by(due, Ticket.id).limit(limit - len(rows))
+            stopped = stopped.order_by(due, col(Ticket.id)).limit(limit - len(rows))
             rows += session.exec(stopped)
     return rows
 
@@ -96,10 +96,14 @@ def story(store: Store, workspace: str, number: int) -> TicketStory | None:
         if ticket is None:
             return None
         events = session.exec(
-            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(col(TicketEvent.id))
         )
         timers = session.exec(
-            select(Timer).where(Timer.ticket_id == ticket.id).order_by(Timer.due_at, Timer.id)
+            select(Timer)
+            .where(Timer.ticket_id == ticket.id)
+            .order_by(col(Timer.due_at), col(Timer.id))
         )
         return TicketStory(ticket, list(events), list(timers))
 
@@ -114,14 +118,14 @@ def between(
     if policy:
         query = query.where(Ticket.policy == policy)
     with store.reading() as session:
-        rows = list(session.exec(query.order_by(Ticket.opened_at, Ticket.id)))
+        rows = list(session.exec(query.order_by(col(Ticket.opened_at), col(Ticket.id))))
         ids = [t.id for t in rows]
         events: dict[int, list[TicketEvent]] = {i: [] for i in ids}  # type: ignore[misc]
         for chunk in range(0, len(ids), 500):
             for event in session.exec(
                 select(TicketEvent)
                 .where(TicketEvent.ticket_id.in_(ids[chunk : chunk + 500]))  # type: ignore[attr-defined]
-                .order_by(TicketEvent.id)
+                .order_by(col(TicketEvent.id))
             ):
                 events[event.ticket_id].append(event)
         return [TicketStory(t, events[t.id], []) for t in rows]  # type: ignore[index]
@@ -137,7 +141,7 @@ def owned(store: Store, workspace: str, user: str, *, limit: int = PAGE) -> list
     query = (
         select(Ticket)
         .where(Ticket.workspace == workspace, Ticket.active, Ticket.owner == user)
-        .order_by(Ticket.next_due_at.is_(None), Ticket.next_due_at, Ticket.id)  # type: ignore[union-attr]
+        .order_by(col(Ticket.next_due_at).is_(None), col(Ticket.next_due_at), col(Ticket.id))
         .limit(limit)
     )
     with store.reading() as session:
@@ -160,7 +164,7 @@ def policies_in_use(store: Store, workspace: str, since: datetime) -> list[str]:
     or opened since ``since``. Two indexed reads; sorted names."""
     bound = select(ChannelPolicy.policy).where(ChannelPolicy.workspace == workspace)
     used = select(Ticket.policy).where(
-        Ticket.workspace == workspace, or_(Ticket.active, Ticket.opened_at >= since)
+        col(Ticket.workspace) == workspace, or_(col(Ticket.active), col(Ticket.opened_at) >= since)
     )
     with store.reading() as session:
         return sorted(set(session.exec(bound)) | set(session.exec(used.distinct())))

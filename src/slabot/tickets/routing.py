@@ -13,18 +13,19 @@ from datetime import datetime
 
 from ..sla import Policy
 from ..sla.levels import route
-from ..store.tables import Ticket, TicketEvent
+from ..store.tables import TicketEvent
 from .permissions import SYSTEM
 
 
-def routed_event(policy: Policy, ticket: Ticket, text: str, now: datetime) -> list[TicketEvent]:
-    """The ``level_routed`` event for a ticket just opened; none when the policy routes none."""
+def routed_event(policy: Policy, ticket_id: int, text: str, now: datetime) -> list[TicketEvent]:
+    """The ``level_routed`` event for a ticket just opened (and flushed: ``ticket_id`` is its
+    row's); none when the policy routes none."""
     level = route(policy, text)
     if level is None:
         return []
     return [
         TicketEvent(
-            ticket_id=ticket.id,
+            ticket_id=ticket_id,
             kind="level_routed",
             actor=SYSTEM,
             at=now,

@@ -4,7 +4,8 @@ The work is done by one part per responsibility, each in its own module: opening
 (`opening.py`), the changes a ticket goes through (`changes.py`), who may make them
 (`permissions.py`), the timers a ticket owes and the clock's outcomes (`timers.py`), and views
 (`views.py`); which policy a channel uses lives with the policies (`policies/bindings.py`).
-Callers hold one `Tickets` and need not know how the parts are wired.
+Callers hold one `Tickets` and need not know how the parts are wired; listeners read through
+it too (the queue, a user's tickets, a story), never through its store.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from ..policies import ChannelBindings, PolicyBook, PolicyVersions
 from ..sla import Policy
 from ..sla.oncall import Team
 from ..store import Store
+from . import queries
 from .changes import Changes
 from .downtime import correct_downtime
 from .opening import Opening
+from .page_copies import PageCopy, page_copies
 from .permissions import Permissions
+from .queries import TicketStory
 from .releases import agree_release
 from .timers import TimerRecords
-from .views import TicketViews
+from .views import TicketView, TicketViews
 
 
 class Tickets:
@@ -74,3 +78,34 @@ class Tickets:
         ``bind_channel`` role (leads by default) and admins."""
         self.roles.allow("bind_channel", workspace, actor, now)
         return self.bindings.bind(workspace, channel, policy, actor=actor, now=now)
+
+    def queue(
+        self,
+        workspace: str,
+        now: datetime,
+        *,
+        policy: str | None = None,
+        limit: int = queries.PAGE,
+        paused: bool = True,
+    ) -> list[TicketView]:
+        """The open tickets as `queries.queue` orders them, as views at ``now``."""
+        rows = queries.queue(self.store, workspace, policy=policy, limit=limit, paused=paused)
+        return self.views(rows, now)
+
+    def owned(self, workspace: str, user: str, now: datetime) -> list[TicketView]:
+        """The open tickets ``user`` owns, closest to breach first, as views at ``now``."""
+        return self.views(queries.owned(self.store, workspace, user), now)
+
+    def story(self, workspace: str, number: int) -> TicketStory | None:
+        return queries.story(self.store, workspace, number)
+
+    def counts(self, workspace: str) -> dict[tuple[str, str], int]:
+        return queries.counts(self.store, workspace)
+
+    def policies_in_use(self, workspace: str, since: datetime) -> list[str]:
+        return queries.policies_in_use(self.store, workspace, since)
+
+    def page_copies(self, workspace: str, number: int, level: str) -> list[PageCopy]:
+        """Every copy of ``level``'s pages of ticket ``number`` that went out, to redraw once
+        the page is taken."""
+        return page_copies(self.store, workspace, number, level)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..policies import PolicyVersions
 from ..sla.schedule import Schedule
@@ -113,7 +113,8 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
     if not plans:
         return
     existing: dict[int, dict[tuple[str, str, int], Any]] = {t: {} for t in plans}
-    query = select(
+    # Seven columns: sqlmodel's select() is typed for at most four.
+    query = select(  # type: ignore[call-overload]
         Timer.id,
         Timer.ticket_id,
         Timer.kind,
@@ -121,7 +122,7 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
         Timer.repeat,
         Timer.state,
         Timer.due_at,
-    ).where(Timer.ticket_id.in_(list(plans)))  # type: ignore[union-attr]
+    ).where(col(Timer.ticket_id).in_(list(plans)))
     for row in session.exec(query):
         existing[row.ticket_id][(row.kind, row.stage, row.repeat)] = row
     stale: list[int] = []

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import Session, col, select
 
 from ..policies import PolicyVersions
 from ..refusals import Invalid, NotFound
@@ -81,7 +81,7 @@ def _rows(session: Session, ticket: Ticket) -> list[Any]:
         session.exec(
             select(TicketEvent.kind, TicketEvent.at, TicketEvent.after)
             .where(TicketEvent.ticket_id == ticket.id)
-            .order_by(TicketEvent.id)  # type: ignore[arg-type]
+            .order_by(col(TicketEvent.id))
         ).all()
     )
 
@@ -113,11 +113,12 @@ class TicketViews:
             stored: dict[int | None, list[Any]] = {i: [] for i in ids}
             query = (
                 select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.after)
-                .where(TicketEvent.ticket_id.in_(ids))  # type: ignore[union-attr]
-                .order_by(TicketEvent.id)
+                .where(col(TicketEvent.ticket_id).in_(ids))
+                .order_by(col(TicketEvent.id))
             )
             for row in session.exec(query):
-                stored[row.ticket_id].append(row)
+                # A Row: its columns by name too, which sqlmodel's tuple type does not say.
+                stored[row.ticket_id].append(row)  # type: ignore[attr-defined]
             result = []
             for ticket in rows:
                 policy = self.versions.get(session, ticket.policy_digest)
@@ -142,11 +143,11 @@ class TicketViews:
         outside item (``source``, ``source_ref``), if one was."""
         if key is None and source_ref is None:
             return None
-        match = []
+        match: list[ColumnElement[bool]] = []
         if key is not None:
-            match.append(Ticket.idempotency_key == key)
+            match.append(col(Ticket.idempotency_key) == key)
         if source_ref is not None:
-            match.append((Ticket.source == source) & (Ticket.source_ref == source_ref))
+            match.append((col(Ticket.source) == source) & (col(Ticket.source_ref) == source_ref))
         with self.store.reading() as session:
             query = select(Ticket).where(Ticket.workspace == workspace, or_(*match))
             ticket = session.exec(query).first()

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import falcon
 from pydantic import ValidationError
 from spectree import Response, SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData
+from spectree.models import SecureType, SecuritySchemeData
 from sqlalchemy.exc import OperationalError
 
 from ...tickets import TicketError, Tickets, TicketView, parse_ref
@@ -81,7 +81,7 @@ spec = SpecTree(
         SecurityScheme(
             name="bearer",
             data=SecuritySchemeData(
-                type="http",
+                type=SecureType.HTTP,
                 scheme="bearer",
                 description="a token from `slabot tokens create`",
             ),
@@ -145,7 +145,7 @@ def _number(ref: str) -> int:
 
 
 def _caller(req: falcon.Request) -> Caller:
-    return req.context.caller  # type: ignore[no-any-return]
+    return req.context.caller
 
 
 def _answer(resp: falcon.Response, model: Any, status: int = 200) -> None:

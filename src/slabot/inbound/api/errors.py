@@ -4,7 +4,6 @@ itself refuses (a body that is not JSON, an unknown path or method)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import falcon
@@ -25,7 +24,6 @@ CODES = {
     422: "invalid",
     503: "unavailable",
 }
-_MENTION = re.compile(r"<@([^>|]+)(?:\|[^>]*)?>")
 
 
 class ApiError(falcon.HTTPError):
@@ -37,7 +35,7 @@ class ApiError(falcon.HTTPError):
 
 
 def refusal(exc: TicketError) -> ApiError:
-    """A use case's refusal as its HTTP status; its words, without Slack's mention markup."""
+    """A use case's refusal as its HTTP status, in its own words."""
     status = 422
     if isinstance(exc, NotFound):
         status = 404
@@ -45,7 +43,7 @@ def refusal(exc: TicketError) -> ApiError:
         status = 403
     elif isinstance(exc, Conflict | AlreadyDone):
         status = 409
-    message = _MENTION.sub(r"\1", str(exc))
+    message = str(exc)  # people by their user ids: the use cases write no Slack markup
     if isinstance(exc, SeverityUnclear) and exc.candidates:
         message += f" Send severity: one of {', '.join(exc.candidates)}."
     return ApiError(status, message)

@@ -10,8 +10,9 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from ...sla.durations import format_duration
-from ...sla.policy import Policy, Severity
+from ...sla.policy import ACTIVE, WAITING, Policy, Severity
 from ...sla.schedule import Deadline, Progress
+from .. import ids
 from .kit import (
     FALLBACK_MAX,
     LINE_TITLE_MAX,
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
     from ...tickets.views import TicketView
 
 
-ACTIVE = ("open", "pending", "waiting_on_customer", "waiting_on_third_party")
-WAITING = ("pending", "waiting_on_customer", "waiting_on_third_party")
-TICKET_BLOCK = "sla_ticket"
 LAST_UPDATE_MAX = 300  # the last update's text on the card: the gist; the thread has it whole
 # How the card names the systems tickets come from; another source shows its own name.
 SOURCE_NAMES = {
@@ -147,10 +145,7 @@ def _next_page(view: TicketView, now: datetime) -> str | None:
     if escalation is None or not pages:
         return None
     page = min(pages, key=lambda t: t.due_at)
-    try:
-        label = escalation.level(page.level or "").label
-    except KeyError:
-        label = page.level or "escalation"
+    label = view.policy.level_label(page.level)
     # The level's contacts are named in /sla matrix, not here: the card is posted to the
     # channel, and a mention would ping them before the page is due.
     return f"Next page: {md(label, 150)} {slack_date(page.due_at, view.policy.tz)}"
@@ -244,24 +239,24 @@ def ticket_actions(view: TicketView, now: datetime) -> Block | None:
     elements: list[Block] = []
     if ticket.status in ACTIVE:
         if ticket.acknowledged_at is None:
-            elements.append(button("Acknowledge", "sla_ack", stamp, style="primary"))
+            elements.append(button("Acknowledge", ids.ACK, stamp, style="primary"))
         elements.append(_severity_select(view))
-        elements.append(button("Post update", "sla_update", stamp))
+        elements.append(button("Post update", ids.POST_UPDATE, stamp))
         if ticket.status in WAITING:
-            elements.append(button("Resume", "sla_resume", stamp))
+            elements.append(button("Resume", ids.RESUME, stamp))
         else:
-            elements.append(button("Waiting on customer", "sla_wait", stamp))
+            elements.append(button("Waiting on customer", ids.WAIT, stamp))
         elements.append(
-            button("Resolve", "sla_resolve", stamp, style="danger", confirm=_resolve_confirm(view))
+            button("Resolve", ids.RESOLVE, stamp, style="danger", confirm=_resolve_confirm(view))
         )
     elif ticket.status == "resolved":
         if plan.reopen_until is None or plan.reopen_until >= now:
-            elements.append(button("Reopen", "sla_reopen", stamp))
+            elements.append(button("Reopen", ids.REOPEN, stamp))
         # Closing is for good (a closed ticket cannot be reopened): ask first.
-        elements.append(button("Close", "sla_close", stamp, confirm=_close_confirm(view)))
+        elements.append(button("Close", ids.CLOSE, stamp, confirm=_close_confirm(view)))
     if not elements:
         return None
-    return {"type": "actions", "block_id": TICKET_BLOCK, "elements": elements}
+    return {"type": "actions", "block_id": ids.TICKET_BLOCK, "elements": elements}
 
 
 def _severity_select(view: TicketView) -> Block:
@@ -272,7 +267,7 @@ def _severity_select(view: TicketView) -> Block:
     ]
     select: Block = {
         "type": "static_select",
-        "action_id": "sla_severity",
+        "action_id": ids.SEVERITY,
         "placeholder": plain("Severity", 150),
         "options": options,
     }

@@ -21,7 +21,6 @@ from .kit import (
     section,
     slack_date,
 )
-from .policy import level_label
 
 if TYPE_CHECKING:
     from ...tickets.views import TicketView
@@ -111,10 +110,12 @@ def _event_words(kind: str, before: dict, after: dict, policy: Policy) -> str:
             text += f": {md(one_line(str(after['note'])), HISTORY_TEXT_MAX)}"
         return text
     if kind == "page_acknowledged":
-        level = level_label(policy, str(after.get("level", "?")))
+        level = policy.level_label(str(after.get("level", "?")))
         return f"answered the page for {md(level, 100)}"
     if kind == "downtime_corrected":
-        verdict = {"yes": "counts as downtime", "no": "was not an outage"}.get(after.get("counts"))
+        verdict = {"yes": "counts as downtime", "no": "was not an outage"}.get(
+            str(after.get("counts"))
+        )
         cause = after.get("cause")
         said = [verdict] if verdict else []
         if cause:

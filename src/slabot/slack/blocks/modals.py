@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...sla.policy import Policy
+from .. import ids
 from .card import severity_of
 from .kit import (
     INPUT_MAX,
@@ -29,13 +30,10 @@ from .kit import (
     slack_len,
     truncate,
 )
-from .policy import DEFINITION_MAX, level_label
+from .policy import DEFINITION_MAX
 
 if TYPE_CHECKING:
     from ...sla.classify import Classification
-
-
-OPEN_POLICY = "sla_open_policy"  # the open form's policy menu: choosing redraws the form
 
 
 def open_modal(
@@ -53,7 +51,7 @@ def open_modal(
     """``/sla open`` with no text: title, severity (each with its definition), policy, and
     description. The severities offered are the chosen policy's only (its name ``policy``,
     else the first): choosing another policy in the menu (left out when there is only one)
-    redraws the form with that policy's severities (`OPEN_POLICY`), so a severity of one
+    redraws the form with that policy's severities (`ids.OPEN_POLICY`), so a severity of one
     contract can no longer be picked under another. A severity's value is
     ``"<policy>:<key>"``, which the submission checks against the menu. ``severity`` (a key of
     the chosen policy) comes chosen (``/sla open p1``); ``summary`` and ``description`` fill
@@ -90,7 +88,7 @@ def open_modal(
     if len(ordered) > 1:
         picker: Block = {
             "type": "static_select",
-            "action_id": OPEN_POLICY,
+            "action_id": ids.OPEN_POLICY,
             "placeholder": plain("Which contract?", 150),
             "options": [option(p.title or p.name, p.name, p.source) for p in ordered[:OPTIONS_MAX]],
         }
@@ -143,7 +141,7 @@ def open_modal(
     )
     return {
         "type": "modal",
-        "callback_id": "sla_open",
+        "callback_id": ids.OPEN_FORM,
         "title": plain("Open a ticket", MODAL_TITLE_MAX),
         "submit": plain("Open", MODAL_TITLE_MAX),
         "close": plain("Cancel", MODAL_TITLE_MAX),
@@ -216,7 +214,7 @@ def update_modal(
     ]
     return {
         "type": "modal",
-        "callback_id": "sla_update",
+        "callback_id": ids.UPDATE_FORM,
         "title": plain(f"Update SLA-{number}", MODAL_TITLE_MAX),
         "submit": plain("Post", MODAL_TITLE_MAX),
         "close": plain("Cancel", MODAL_TITLE_MAX),
@@ -232,7 +230,7 @@ def _answered_by(policy: Policy) -> str:
     levels = []
     for rule in policy.escalation.rules:
         if rule.unless:
-            label = level_label(policy, rule.page)
+            label = policy.level_label(rule.page)
             if label not in levels:
                 levels.append(label)
     if not levels:
@@ -266,7 +264,7 @@ def severity_question(policy: Policy, classification: Classification, summary: s
                 "text": mrkdwn(f"*{md(severity.label, 150)}*\n{md(definition, DEFINITION_MAX)}"),
                 "accessory": button(
                     severity.label,
-                    f"sla_pick_severity_{severity.key}",
+                    ids.PICK_SEVERITY + severity.key,
                     _pick_value(policy.name, severity.key, summary),
                 ),
             }

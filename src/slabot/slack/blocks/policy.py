@@ -93,17 +93,6 @@ def policy_blocks(policy: Policy) -> list[Block]:
     return blocks
 
 
-def level_label(policy: Policy, key: str) -> str:
-    if key == SUPPORT_LEVEL:
-        return "the ticket's support level"
-    if policy.escalation is None:
-        return key
-    try:
-        return policy.escalation.level(key).label
-    except KeyError:
-        return key
-
-
 def rule_words(rule: EscalationRule, policy: Policy) -> str:
     """ "at 75% of first response for urgent, high; repeats every 30m"."""
     whom = "every severity" if rule.severities is None else ", ".join(rule.severities)

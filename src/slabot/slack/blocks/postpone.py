@@ -13,10 +13,8 @@ from datetime import tzinfo
 
 from ...sla import format_duration
 from ...sla.postponements import Postponement
+from .. import ids
 from .kit import VALUE_MAX, Block, button, section, slack_date
-
-CONFIRM = "sla_update_confirm"
-CANCEL = "sla_update_cancel"
 
 
 def postponed_words(ref: str, postponed: Sequence[Postponement], tz: tzinfo) -> str:
@@ -45,8 +43,8 @@ def postpone_question(
     actions = {
         "type": "actions",
         "elements": [
-            button("Post it", CONFIRM, pending, style="primary"),
-            button("Cancel", CANCEL, "cancel"),
+            button("Post it", ids.CONFIRM_UPDATE, pending, style="primary"),
+            button("Cancel", ids.CANCEL_UPDATE, "cancel"),
         ],
     }
     return words, [section(words + " Post the update anyway?"), actions]

@@ -54,32 +54,26 @@ it). The script never touches the ``public`` schema: it creates its own schema
 ``slabot_bench_<pid>``, connects with ``options=-csearch_path=<schema>`` and drops the schema at
 the end. With no PostgreSQL answering, that half is skipped with a message.
 
-Run from the repository root: ``.venv/bin/python bench/queue.py [--db sqlite|postgresql|both]
+Run from the repository root, the test kit on the path:
+``PYTHONPATH=tests .venv/bin/python bench/queue_read.py [--db sqlite|postgresql|both]
 [--tickets 100000] [--open 20000] [--workspaces 5] [--share 0.8] [--repeat 50]``.
 Nothing here asserts a time; the last lines compare the figures with the goal.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file has the name of the standard library's queue module, which psycopg imports. Run as
-# a script, bench/ comes first on the import path: take it off so the real one is found.
-if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
-    del sys.path[0]
-    sys.path.append(str(Path(__file__).resolve().parent))  # benchdb, after the real queue
-
 import argparse
 import math
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from benchdb import policy_versions, postgres_schema

@@ -1,0 +1,19 @@
+"""Who may record outages and maintenance in the tests: the team's leads (and the admin).
+
+Outages, maintenance windows and policy bindings are for the deployment's leads; the tests
+that record them do so as these people.
+"""
+
+from __future__ import annotations
+
+from slabot.oncall import OnCall
+from slabot.sla.oncall import Team
+from slabot.store import Store
+
+# Built unchecked: these short IDs are not real Slack IDs, which a team file would refuse.
+RECORDERS = Team.model_construct(leads=("U", "U1", "U2", "U9"))
+
+
+def recorders(store: Store) -> OnCall:
+    """The roles of a deployment whose leads are the tests' recorders of outages."""
+    return OnCall(store, RECORDERS, admins={"UADMIN"})
