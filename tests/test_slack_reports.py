@@ -200,6 +200,8 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
 
     again = slack.command("outage start", channel_id=LEADPRO).ephemeral()
     assert "already running" in again and "/sla outage end" in again
+    # When it started, as a date token each reader sees in their own zone, not raw UTC.
+    assert "already running since <!date^" in again and " UTC " not in again
     for text in ("outage start", "outage end", "maintenance sat 22:00 2h upgrade"):
         refused = slack.command(text, channel_id=LEADPRO, user_id=STRANGER).ephemeral()
         assert refused.startswith("you may not ") and f"Ask <@{REPORTER}>" in refused

@@ -4,11 +4,16 @@ act on."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .sla.classify import Classification
     from .sla.postponements import Postponement
+
+
+def _in_utc(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 class TicketError(Exception):
@@ -17,19 +22,29 @@ class TicketError(Exception):
     A message that names people holds ``{role}`` fields and their user ids in ``people``
     (``people={"owner": "U12"}``): a use case states facts, and each surface says them its own
     way. ``str()`` shows the ids as they are (the CLI, logs); Slack's adapter renders each as a
-    mention with `says`.
+    mention with `says`. Instants work the same way (``times={"since": at}``): ``str()`` writes
+    them in UTC, Slack as a date token each reader sees in their own zone.
     """
 
-    def __init__(self, message: str, *, people: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        people: Mapping[str, str] | None = None,
+        times: Mapping[str, datetime] | None = None,
+    ):
         self.template = message
         self.people = dict(people or {})
+        self.times = dict(times or {})
         super().__init__(self.says(str))
 
-    def says(self, name: Callable[[str], str]) -> str:
-        """The message, each person written by ``name(user_id)``."""
-        if not self.people:
+    def says(self, name: Callable[[str], str], when: Callable[[datetime], str] = _in_utc) -> str:
+        """The message, each person written by ``name(user_id)``, each instant by ``when``."""
+        if not (self.people or self.times):
             return self.template
-        return self.template.format(**{role: name(who) for role, who in self.people.items()})
+        fields = {role: name(who) for role, who in self.people.items()}
+        fields |= {key: when(at) for key, at in self.times.items()}
+        return self.template.format(**fields)
 
 
 class NotFound(TicketError):

@@ -243,8 +243,8 @@ def _note(note: str) -> str:
 
 def _already_running(record: OutageRecord) -> AlreadyDone:
     return AlreadyDone(
-        f"an outage of {record.policy} is already running since "
-        f"{record.started_at:%Y-%m-%d %H:%M} UTC (started by {{who}}): end it "
-        "with /sla outage end [note] before starting another",
+        f"an outage of {record.policy} is already running since {{since}} (started by "
+        "{who}): end it with /sla outage end [note] before starting another",
         people={"who": record.started_by},
+        times={"since": record.started_at},
     )

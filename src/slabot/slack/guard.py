@@ -18,7 +18,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from ..tickets import SeverityUnclear, TicketError
-from .blocks.kit import mention
+from .blocks.kit import mention, slack_date
 from .payloads import BadRequest, Click, Submission, read
 
 log = logging.getLogger(__name__)
@@ -68,8 +68,11 @@ def on_submit(field: str) -> Callable[[SubmitHandler], Callable[..., None]]:
 
 
 def said(exc: Exception) -> str:
-    """A refusal in Slack's words: the people a use case names (by user id) as mentions."""
-    return exc.says(mention) if isinstance(exc, TicketError) else str(exc)
+    """A refusal in Slack's words: the people a use case names (by user id) as mentions, the
+    instants as date tokens in each reader's own zone."""
+    if not isinstance(exc, TicketError):
+        return str(exc)
+    return exc.says(mention, lambda at: slack_date(at, "UTC"))
 
 
 def refuse(ack: Ack, field: str, text: str) -> None:
