@@ -1,4 +1,4 @@
-"""The clock under load: a burst of 10,000 due timers, then 100 a second for a minute.
+"""The clock under load: a burst of 10,000 due timers, 100 a second for a minute, Slack's pace.
 
 Issue 5 asks, with 100,000 open tickets, 10,000 timers falling due in the same minute and an
 instant fake Slack, for the clock's dispatch throughput (timers per second), the lateness from
@@ -33,6 +33,19 @@ Run 1, throughput: ``--timers`` (10,000) timers due in the minute before the clo
 ``--rate`` × ``--seconds`` (100 × 60) more, due at 100 per second from a few seconds after the
 clock took the lead, loaded while it runs (no ANALYZE: a live database).
 
+Run 3, Slack's pace (issue 11): ``--paced`` (10,000) reminders and ``--pages`` (200) pages among
+them, due in the minute before the clock starts, their tickets taking 500 channels in turn,
+against a fake Slack that answers each call 50 ms late and takes about a message a second per
+channel (three at once; 429 with Retry-After beyond). Slack's own limit makes 20 s the floor.
+Figures: from the clock's first call, when the last timer and the last page first reached
+Slack, the posts answered 429, and the timers that recorded an error or died. Goal: drained
+within 30 s, every page within 5 s, none failed or dead because of a 429, every timer once.
+
+``--before SRC`` runs runs 1 and 3 first with the slabot package found in SRC, on timers of
+their own, in the same database and run: main's code, say, from
+``mkdir /tmp/main && git archive main src | tar -x -C /tmp/main`` (``--before /tmp/main/src``).
+``--runs burst,steady,paced`` picks the runs.
+
 slabot: the real ``python -m slabot clock`` (``--interval`` 1 s, ``--batch`` 200, its defaults)
 as a subprocess, configured through its environment only (``DATABASE_URL``, ``SLACK_API_URL``
 the fake, ``SLABOT_POLICIES``), so it is the production runner, dispatcher and Slack notifier.
@@ -66,7 +79,8 @@ never ``public``, dropped at the end; with no server answering, that half is ski
 
 Run from the repository root, the test kit on the path:
 ``PYTHONPATH=tests .venv/bin/python bench/clock.py [--db sqlite|postgresql|both]
-[--tickets 100000] [--timers 10000] [--rate 100] [--seconds 60] [--no-peer]``. Nothing here
+[--tickets 100000] [--timers 10000] [--rate 100] [--seconds 60] [--no-peer] [--runs …]
+[--before SRC]``. Nothing here
 asserts a time; the last lines compare the figures with the goal.
 """
 
