@@ -73,8 +73,8 @@ LEASE = timedelta(seconds=60)
 # Tickets performed at once: enough to keep Slack's own pace across many channels. Slack takes
 # about one message a second per channel; 500 busy channels at 50 ms a call (slack.com from a
 # nearby region) keep 25 calls in flight, and a page's card update adds to it: 32 leave a
-# margin. Threads waiting on Slack cost nothing; against an instant Slack only a few run at
-# once (bench/clock.py measures both). ``slabot clock --workers`` sets another number.
+# margin. Against a Slack next door (a millisecond a call) threads switching cost some CPU:
+# ``slabot clock --workers 4`` there (bench/README.md, "clock", fourth round).
 WORKERS = 32
 
 Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held", "paced"]
