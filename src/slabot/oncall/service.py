@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from ..actors import HOOK_ROLES, is_hook
 from ..refusals import Forbidden, Invalid, NotFound
 from ..sla.loader import load_team
 from ..sla.oncall import ROLE_WORDS, Override, Rotation, Shift, Team
@@ -127,6 +128,10 @@ class OnCall:
     ) -> None:
         if actor in self.admins:
             return
+        if is_hook(actor):  # the deployment's own hook: exactly what `slabot.actors` grants
+            if action in HOOK_ROLES:
+                return
+            raise Forbidden(f"the {actor} hook may not {ROLE_WORDS[action]}: ask a lead")
         overrides = overrides_in(session, workspace, now)
         if self.team.may(action, actor, now, overrides, rotation=rotation):
             return
