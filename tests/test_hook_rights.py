@@ -14,7 +14,7 @@ from support.hooks import fake as fake
 
 from slabot import signatures
 from slabot.actors import ALERT_HOOKS, HOOKS, OWN_DOORS
-from slabot.inbound.routes import ALERT_SOURCES
+from slabot.inbound.hookroutes import ALERT_SOURCES
 from slabot.outages import Outages
 from slabot.tickets import Forbidden
 

@@ -40,7 +40,7 @@ from ..tickets import (
 )
 from .alerts import AlertGroup, AlertIntake, Unroutable
 from .cards import Cards
-from .routes import Hooks, HooksError, load_hooks
+from .hookroutes import Hooks, HooksError, load_hooks
 from .webhook import Message, Refused, WebhookIntake
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from ..tickets import NotFound, Tickets, TicketView
 from ..tickets.opening import MAX_SOURCE_REF
 from .alerts import Outcome
 from .cards import Cards
-from .routes import Hooks
+from .hookroutes import Hooks
 
 ACTOR = WEBHOOK  # who changes a ticket for a helpdesk (its reporter is the helpdesk's name)
 Source = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]

@@ -26,7 +26,7 @@ from .blocks.notes import change_note, downtime_note
 from .blocks.policy import matrix_blocks, policy_blocks
 from .blocks.postpone import postpone_question
 from .blocks.queue import queue_blocks
-from .commands import HELP, USAGE, Command, Usage, parse, read_day_end, read_past_time, read_time
+from .grammar import HELP, USAGE, Command, Usage, parse, read_day_end, read_past_time, read_time
 from .guard import said
 from .payloads import BadRequest, PendingUpdate, SlashCommand, read
 from .people import in_zone, time_zone
