@@ -68,7 +68,7 @@ from sqlalchemy import insert
 from slabot.policies import PolicyBook
 from slabot.reports import PolicyReport, monthly
 from slabot.sla import load_policy
-from slabot.sla.reports import month
+from slabot.sla.figures import month
 from slabot.store import Store
 from slabot.store.migrate import upgrade
 from slabot.store.tables import PolicyVersion, Ticket, TicketEvent, WorkspaceCounter

@@ -16,7 +16,7 @@ from support.roles import recorders
 
 from slabot.outages import Outages
 from slabot.refusals import AlreadyDone, Invalid, NotFound
-from slabot.sla.reports import Outage, month
+from slabot.sla.figures import Outage, month
 from slabot.store.tables import OutageRecord
 
 IST = ZoneInfo("Asia/Kolkata")
