@@ -16,7 +16,7 @@ from slabot import signatures
 from slabot.actors import ALERT_HOOKS, HOOKS, OWN_DOORS
 from slabot.inbound.hookroutes import ALERT_SOURCES
 from slabot.outages import Outages
-from slabot.tickets import Forbidden
+from slabot.tickets import Forbidden, Tickets
 
 SECRET = "whsec_aGVscGRlc2stc2lnbmluZy1zZWNyZXQ="
 
@@ -130,3 +130,17 @@ def test_a_hook_records_outages_but_announces_no_maintenance_and_binds_no_channe
         )
     with pytest.raises(Forbidden, match="the webhook hook may not change which policy"):
         hooks.tickets.bind_channel("T0001", "C1", "leadpro", actor="webhook", now=T0)
+
+
+def test_a_hook_listed_among_the_admins_still_has_only_its_own_rights(store, policy_book):
+    """SLABOT_ADMINS names people; a hook named there by mistake gains nothing."""
+    tickets = Tickets(store, policy_book, admins={"alertmanager"})
+    opened = tickets.open(
+        "T0001", title="P1 checkout down", reporter="U1", now=T0, policy="liveops", channel="C1"
+    )
+    with pytest.raises(Forbidden, match="the alertmanager hook may not change the severity"):
+        tickets.change_severity(
+            "T0001", opened.view.ticket.number, "P3", actor="alertmanager", now=T0
+        )
+    with pytest.raises(Forbidden, match="the alertmanager hook may not announce maintenance"):
+        tickets.roles.allow("maintenance", "T0001", "alertmanager", T0)

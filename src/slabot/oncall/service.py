@@ -126,12 +126,12 @@ class OnCall:
         *,
         rotation: Rotation | None = None,
     ) -> None:
-        if actor in self.admins:
-            return
         if is_hook(actor):  # the deployment's own hook: exactly what `slabot.actors` grants
             if action in HOOK_ROLES:
                 return
             raise Forbidden(f"the {actor} hook may not {ROLE_WORDS[action]}: ask a lead")
+        if actor in self.admins:
+            return
         overrides = overrides_in(session, workspace, now)
         if self.team.may(action, actor, now, overrides, rotation=rotation):
             return
