@@ -13,8 +13,8 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
+from slabot.inbound.hookroutes import parse_hooks
 from slabot.inbound.http import hook_routes
-from slabot.inbound.routes import parse_hooks
 from slabot.settings import Settings
 from slabot.slack.publish import Publisher
 from slabot.store import Store
