@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
         routes = RoutesFile(settings.mail_routes)
-        team = team_from(settings.slabot_team)
+        team = team_from(settings.slabot_team, strict=False)
         keep_fresh(team, settings.slabot_team)
     except (StoreError, PolicyError, RoutesError) as exc:
         raise CliError(str(exc), code=2) from None

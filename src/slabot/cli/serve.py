@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
-        team = team_from(settings.slabot_team)
+        team = team_from(settings.slabot_team, strict=False)
         keep_fresh(team, settings.slabot_team)
     except (StoreError, PolicyError) as exc:
         raise CliError(str(exc), code=2) from None

@@ -1,9 +1,11 @@
 """Reading calendar rotations (``ical:`` in the team file) from their files and URLs, at start
 and again every ``refresh``. The parsing is pure (`slabot.sla.ical`); this is the I/O.
 
-A calendar that cannot be read at start stops the start (and fails `slabot policy check`),
-with the rotation and the reason; one that breaks later keeps its last good events and says so
-in the log at each try, so a calendar app's hiccup never leaves the team with nobody on call.
+A calendar that cannot be used fails `slabot policy check` (the release step of a deploy),
+with the rotation and the reason. A running service is forgiving instead: one that breaks
+later keeps its last good events, and one that cannot be read when a service starts (the
+calendar's server is down while slabot restarts) is logged as an error and read again at each
+refresh, so a calendar app's hiccup never stops the pages of the other levels.
 A refresh runs on its own thread: a slow calendar server never delays a page.
 """
 
@@ -36,9 +38,12 @@ def read_calendar(rotation: Rotation, now: datetime, base: Path = Path()) -> Non
     rotation.use_calendar(slots)
 
 
-def read_calendars(team: Team, now: datetime, file: Path | None = None) -> None:
+def read_calendars(
+    team: Team, now: datetime, file: Path | None = None, *, strict: bool = True
+) -> None:
     """Read every calendar rotation of ``team``; PolicyError lists each that cannot be used,
-    at its key path in the team file (``file``, whose folder relative paths start from)."""
+    at its key path in the team file (``file``, whose folder relative paths start from).
+    Not ``strict``: each is logged as an error instead."""
     problems = []
     for index, rotation in enumerate(team.rotations):
         if rotation.ical is None:
@@ -47,8 +52,10 @@ def read_calendars(team: Team, now: datetime, file: Path | None = None) -> None:
             read_calendar(rotation, now, _base(file))
         except IcalError as exc:
             problems.append(Problem(f"rotations[{index}].ical.url", f"{rotation.ical.url}: {exc}"))
-    if problems:
+    if problems and strict:
         raise PolicyError(problems, None if file is None else str(file))
+    for problem in problems:
+        log.error("%s: %s (nobody is on call in it until it reads)", file, problem)
 
 
 def keep_fresh(team: Team, file: Path | None) -> None:

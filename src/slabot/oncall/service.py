@@ -31,14 +31,15 @@ MAX_SHIFTS = 1000  # a feed's bound, whatever the rotation (a daily one has abou
 Describe = Callable[[str], str]
 
 
-def team_from(path: Path | None, now: datetime | None = None) -> Team:
+def team_from(path: Path | None, now: datetime | None = None, *, strict: bool = True) -> Team:
     """The team file named by ``SLABOT_TEAM``, its calendar rotations read around ``now``
     (default: the wall clock's); none: a team with no leads and no rotations. PolicyError
-    says what is wrong with the file or a calendar."""
+    says what is wrong with the file, or (when ``strict``, as `policy check` is) a calendar;
+    a service starts without the calendars it cannot read, and reads them again later."""
     if path is None:
         return Team()
     team = load_team(path)
-    read_calendars(team, now or datetime.now(UTC), path)
+    read_calendars(team, now or datetime.now(UTC), path, strict=strict)
     return team
 
 

@@ -3,8 +3,8 @@
 A rotation may be read from a calendar instead of a list of people (``ical:`` in the team
 file): each event, recurrences expanded, is a shift of the person it names. The team's
 calendar app (Google Calendar, Outlook, an on-call tool's export) then stays the one place
-people swap turns. Who an event names: a Slack user ID anywhere in its title
-(``On call: U0ANA00001``), else its title or an attendee's e-mail address looked up in the
+people swap turns. Who an event names: a Slack user ID in its title (``U0ANA00001``,
+``On call: @U0ANA00001``), else its title or an attendee's e-mail address looked up in the
 source's ``people`` map. Events that overlap: the one that started last is on call, as a
 later override wins over the rotation. An event naming nobody the map knows refuses the
 whole calendar, with the event's title and start, so a typo never silently leaves a week
@@ -28,8 +28,11 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 
-USER_IN_TEXT = re.compile(r"\b[UW][A-Z0-9]{8,}\b")
-BEHIND = timedelta(days=2)  # a late page asks who was on call when it fell due
+# A Slack user ID in an event's title: the whole title, a mention (``@U0ANA00001``, ``<@U…>``),
+# or a word shaped like one (U or W, 8 or more capitals and digits, a digit among them).
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+USER_IN_TEXT = re.compile(r"@([UW][A-Z0-9]{2,})\b|\b([UW](?=[A-Z]*\d)[A-Z0-9]{8,})\b")
+BEHIND = timedelta(days=8)  # the feed's past week; a late page asks who was on call then
 AHEAD = timedelta(days=120)  # how far ahead a calendar's recurrences are expanded
 
 
@@ -144,9 +147,11 @@ def _instant(prop: Any, tz: ZoneInfo) -> datetime | None:
 
 
 def _person(event: Any, title: str, known: Mapping[str, str]) -> str | None:
+    if USER_ID.fullmatch(title):
+        return title
     found = USER_IN_TEXT.search(title)
     if found:
-        return found.group(0)
+        return found.group(1) or found.group(2)
     if title.casefold() in known:
         return known[title.casefold()]
     attendees = event.get("ATTENDEE") or []
