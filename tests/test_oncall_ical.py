@@ -32,10 +32,12 @@ from slabot.oncall import OnCall, team_from
 from slabot.oncall.calendars import read_calendar
 from slabot.oncall.feeds import feed_routes
 from slabot.policies import PolicyBook
+from slabot.sla import load_policy
 from slabot.sla.errors import PolicyError
 from slabot.sla.ical import IcalError, read_slots
 from slabot.sla.loader import parse_team
 from slabot.sla.oncall import Team
+from slabot.slack.blocks.policy import matrix_blocks
 from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.tickets import SYSTEM, Tickets
@@ -347,3 +349,53 @@ def test_a_service_starts_without_a_calendar_it_cannot_read(team_file, caplog):
     team = team_from(team_file, now=T0, strict=False)
     assert team.rotation("support").shift(T0).person is None
     assert "cannot read the calendar file" in caplog.text
+
+
+# -- who each step pages: simulate, /sla matrix, and the gaps policy check warns about ------------
+
+
+def rotation_policy(folder: Path, rotation: str = "support") -> Path:
+    data = yaml.safe_load((ROOT / "policies" / "liveops.yaml").read_text(encoding="utf-8"))
+    data["escalation"]["levels"][1]["rotation"] = rotation
+    (folder / "liveops.yaml").write_text(yaml.safe_dump(data))
+    return folder / "liveops.yaml"
+
+
+def test_simulate_names_whoever_is_on_call_when_each_page_falls_due(capsys, team_file, tmp_path):
+    policy = str(rotation_policy(tmp_path))
+
+    def first_page(opened: datetime) -> str:
+        argv = ["simulate", policy, "--severity", "p1", "--opened", opened.isoformat()]
+        assert main([*argv, "--team", str(team_file), "--for", "1h"]) == 0
+        out = capsys.readouterr().out
+        return next(line for line in out.splitlines() if "PAGE Level 2" in line)
+
+    assert "PAGE Level 2 (UANA on call in support): at opening" in first_page(T0)
+    assert "(UCAT on call in support)" in first_page(T0 + 30 * MIN)
+    assert "(UBEN on call in support)" in first_page(T0 + WEEK)
+    lacking = rotation_policy(tmp_path, "nights")
+    argv = ["simulate", str(lacking), "--severity", "p1", "--opened", T0.isoformat()]
+    assert main([*argv, "--team", str(team_file), "--for", "1h"]) == 0
+    assert "rotation nights, not in the team file" in capsys.readouterr().out
+
+
+def test_matrix_shows_each_levels_rotation_and_who_it_pages_now(store, team, tmp_path):
+    policy = load_policy(rotation_policy(tmp_path))
+    text = str(matrix_blocks(policy, OnCall(store, team).watch("T1", T0 + MIN)))
+    assert "*2. Level 2* — whoever is on call in Support on call (now <@UANA>, until" in text
+    assert "no contacts configured" not in text.split("*2. Level 2*")[1]
+    assert "which the team file (SLABOT_TEAM) lacks" in str(matrix_blocks(policy))
+
+
+def test_policy_check_warns_about_hours_with_nobody_on_call(capsys, team_file, tmp_path):
+    policy = str(rotation_policy(tmp_path))
+    (tmp_path / "support.ics").write_text(CALENDAR.replace("On call: @UBEN", "Ana"))
+    assert check(capsys, "--team", str(team_file), policy)[0] == 0
+    only_ana = (
+        CALENDAR.split("BEGIN:VEVENT", 1)[0] + "BEGIN:VEVENT" + CALENDAR.split("BEGIN:VEVENT")[2]
+    )  # Ana's weeks alone: every other week nobody is on call
+    (tmp_path / "support.ics").write_text(only_ana + "END:VCALENDAR\n")
+    code, _, err = check(capsys, "--strict", "--team", str(team_file), policy)
+    assert code == 1
+    assert "escalation.levels[1].rotation: nobody is on call in 'support' from" in err
+    assert "more gaps in the next 28 days): nobody is paged then" in err

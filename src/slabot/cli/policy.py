@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..oncall import team_from
 from ..sla import Policy, PolicyError, load_policy
 from ..sla.checks import warnings
 from ..sla.errors import Problem
-from ..sla.oncall import Team
-from .common import policies_dir
+from ..sla.oncall import Team, gaps
+from .common import policies_dir, shown
 from .config import settings
 from .errors import CliError
+
+GAPS_AHEAD = timedelta(days=28)  # how far ahead a rotation's gaps are looked for
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         found = list(warnings(policy, now))
         if team is not None:
-            found += missing_rotations(policy, team, team_file)
+            found += rotation_warnings(policy, team, team_file, now)
         warned += bool(found)
         for problem in found:
             print(f"{file}: warning: {problem}", file=sys.stderr)
@@ -90,20 +93,40 @@ def _team(file: Path | None, now: datetime) -> tuple[Team | None, int]:
     return team, 0
 
 
-def missing_rotations(policy: Policy, team: Team, team_file: Path | None) -> list[Problem]:
-    """A level naming a rotation the team file lacks pages only its contacts: say so."""
-    if policy.escalation is None:
-        return []
-    keys = {r.key for r in team.rotations}
-    return [
-        Problem(
-            f"escalation.levels[{i}].rotation",
-            f"{level.rotation!r} is not a rotation of {team_file}: its pages reach only the "
-            "level's contacts",
-        )
-        for i, level in enumerate(policy.escalation.levels)
-        if level.rotation is not None and level.rotation not in keys
-    ]
+def rotation_warnings(
+    policy: Policy, team: Team, team_file: Path | None, now: datetime
+) -> Iterator[Problem]:
+    """A level naming a rotation the team file lacks pages only its contacts; one whose
+    rotation leaves nobody on call for a while in the next `GAPS_AHEAD` pages nobody then
+    (unless the level has contacts): say so, with the first such span and how many."""
+    for i, level in enumerate(policy.escalation.levels if policy.escalation else ()):
+        if level.rotation is None:
+            continue
+        path = f"escalation.levels[{i}].rotation"
+        try:
+            rotation = team.rotation(level.rotation)
+        except KeyError:
+            yield Problem(
+                path,
+                f"{level.rotation!r} is not a rotation of {team_file}: its pages reach only "
+                "the level's contacts",
+            )
+            continue
+        found = gaps(rotation, now, now + GAPS_AHEAD)
+        if found:
+            (starts, ends), more = found[0], len(found) - 1
+            yield Problem(
+                path,
+                f"nobody is on call in {level.rotation!r} from {shown(starts, rotation.tz)} to "
+                f"{shown(ends, rotation.tz)}"
+                + (f" (and {more} more gaps" if more else " (")
+                + f" in the next {GAPS_AHEAD.days} days): "
+                + (
+                    "its contacts alone are paged then"
+                    if level.contacts
+                    else "nobody is paged then"
+                ),
+            )
 
 
 def _count(n: int, noun: str) -> str:

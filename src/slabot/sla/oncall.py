@@ -217,6 +217,18 @@ class Rotation(Model):
         return Shift(self.key, person, scheduled, starts, ends, covering)
 
 
+def gaps(rotation: Rotation, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """The spans between ``since`` and ``until`` with nobody on call in ``rotation`` (only a
+    calendar rotation has any: between its events, or past its last)."""
+    found, at = [], since
+    while at < until:
+        shift = rotation.shift(at)
+        if shift.person is None:
+            found.append((max(shift.starts_at, since), min(shift.ends_at, until)))
+        at = shift.ends_at
+    return found
+
+
 def _latest(overrides: Iterable[Override]) -> Override | None:
     ordered = sorted(overrides, key=lambda o: (o.recorded_at or o.starts_at, o.starts_at))
     return ordered[-1] if ordered else None

@@ -627,6 +627,13 @@ class Policy(Model):
             return "immediately"
         return self.duration_words(within, target.clock)
 
+    @property
+    def critical(self) -> tuple[str, ...]:
+        """The severities whose pages never wait for a level's quiet hours: the escalation's
+        ``critical``, else the first (most severe) severity alone."""
+        listed = self.escalation.critical if self.escalation else None
+        return listed if listed is not None else (self.severities[0].key,)
+
     def severity(self, name: str) -> Severity:
         """A severity by key or alias, any case; KeyError lists the valid keys."""
         found = self._severity_index.get(name)

@@ -495,10 +495,7 @@ def _quiet_hours(ticket: TicketTimes, level: str) -> Clock | None:
     escalation = ticket.policy.escalation
     assert escalation is not None
     calendar = escalation.level(level).quiet_outside
-    critical = escalation.critical
-    if critical is None:
-        critical = (ticket.policy.severities[0].key,)
-    if calendar is None or ticket.severity.key in critical:
+    if calendar is None or ticket.severity.key in ticket.policy.critical:
         return None
     return ticket.policy.clock(calendar)
 
