@@ -25,9 +25,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import icalendar
-import recurring_ical_events
-
 # A Slack user ID in an event's title: the whole title, a mention (``@U0ANA00001``, ``<@U…>``),
 # or a word shaped like one (U or W, 8 or more capitals and digits, a digit among them).
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -60,6 +57,9 @@ def read_slots(
     start. ``people`` maps event titles and attendee e-mail addresses (case-insensitive) to
     Slack user IDs; ``tz`` places floating times and all-day events. IcalError says what is
     wrong: not iCalendar, no events, an event without an end, or one naming nobody known."""
+    import icalendar  # here: about a third of the core's import time, for the few that use it
+    import recurring_ical_events
+
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, IndexError, KeyError) as exc:
@@ -117,6 +117,8 @@ def feed(
     """A calendar of a rotation's shifts (start, end, person), for calendar apps to
     subscribe to. ``describe`` names a person (a Slack ID by default). Each shift's UID is
     stable (rotation and start), so a refreshed feed updates events instead of adding them."""
+    import icalendar
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//slabot//on-call//EN")
     calendar.add("version", "2.0")

@@ -108,9 +108,8 @@ class IcalSource(Model):
     """Where a calendar rotation's shifts come from, and who its events name."""
 
     url: str  # a file path, or an http(s) address (a calendar app's secret iCal link)
-    people: dict[str, UserId] = Field(
-        default_factory=dict
-    )  # event title or attendee e-mail -> Slack user ID
+    # An event's title or attendee e-mail -> the Slack user ID it names.
+    people: dict[str, UserId] = Field(default_factory=dict)
     refresh: Duration = timedelta(minutes=15)  # how often the source is read again
 
     @field_validator("refresh")
