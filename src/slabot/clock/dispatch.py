@@ -202,6 +202,13 @@ class Dispatcher:
         self.rand = rand
         self._since: datetime | None = None  # this dispatcher's first tick
 
+    def disown(self) -> None:
+        """Claim under a new name from now on, after a run the database failed: its claims
+        may have been stored and its records lost, and a claim of this clock's is never taken
+        over (it is in flight), so they would stay ``sending`` for ever. Under a new name they
+        are a dead clock's: taken over after the lease, their parts in doubt looked for first."""
+        self.name = clock_name()
+
     def tick(self, now: datetime) -> TickReport:
         """Perform every timer due at ``now`` (up to ``batch`` of them)."""
         batch = self._prepare(now)
