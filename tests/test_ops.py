@@ -25,6 +25,7 @@ from support import signed
 from support.conversation import POLICIES, ROOT, SECRET, clean_env, free_port
 from support.databases import postgres_schema
 from support.fakeslack import FakeSlack
+from support.hooks import HOOKS
 from support.processes import Process, wait_until
 from support.tcpproxy import TcpProxy
 
@@ -94,7 +95,9 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
         SLABOT_ADMINS="U0001",  # the reporter, so that it may resolve
         LOG_FORMAT="json",
         LOG_LEVEL="DEBUG",
+        SLABOT_HOOKS=str(tmp_path / "hooks.yaml"),
     )
+    (tmp_path / "hooks.yaml").write_text(HOOKS)
     serve = Process(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path)
     try:
         wait_until("/readyz", lambda: _answers(f"{base}/readyz") == 200, serve.output)
@@ -158,6 +161,24 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
         assert total(found, "slabot_clock_leader") == 1
         assert figure(found, "slabot_clock_ticks_total") >= 1
 
+        # The hooks and the HTTP API are counted beside Slack's surfaces; unknown paths not.
+        hook = urllib.request.Request(f"{base}/hooks/alertmanager", data=b"{}", method="POST")
+        assert _code(hook) == 404  # served, and off: no SLABOT_ALERTMANAGER_TOKEN
+        assert _code(urllib.request.Request(f"{base}/api/v1/tickets")) == 401  # no token
+        assert get(f"{base}/api/v1/openapi.json")[0] == 200
+        assert get(f"{base}/no/such/path")[0] == 404
+        found = figures(base)
+        for surface, outcome in [
+            ("hook_alertmanager", "refused"),
+            ("api", "refused"),
+            ("api", "ok"),
+        ]:
+            assert figure(found, "slabot_requests_total", surface=surface, outcome=outcome) == 1
+        assert figure(found, "slabot_request_duration_seconds_count", surface="api") == 2
+        assert {
+            dict(labels).get("surface") for name, labels in found if name == "slabot_requests_total"
+        } == {"command", "hook_alertmanager", "api"}
+
         # The database goes away: not ready (alive all the same), then ready again.
         proxy.cut()
         wait_until("/readyz to fail", lambda: _answers(f"{base}/readyz") == 503, serve.output)
@@ -179,6 +200,14 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
     assert any(line.get("workspace") == signed.TEAM_ID for line in lines), output
     assert TOKEN not in output and SECRET not in output
     assert TOKEN.removeprefix("xoxb-") not in output
+
+
+def _code(request: urllib.request.Request) -> int:
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def _answers(url: str) -> int:

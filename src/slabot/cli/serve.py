@@ -143,10 +143,13 @@ def _listen(
     """Bind the HTTP port before anything else starts, so a busy port is one clear line."""
     from waitress.server import create_server
 
-    from ..web import EVENTS_PATH, wsgi_app
+    from ..web import API_PREFIX, EVENTS_PATH, wsgi_app
 
     port = port if args.port is None else args.port
-    served = request_metrics(wsgi_app(app, routes=routes, api=api), metrics, EVENTS_PATH)
+    # Counted beside Slack's surfaces: each hook (hook_alertmanager, …) and the HTTP API.
+    surfaces = {p: f"hook_{p.rsplit('/', 1)[-1]}" for p in routes if p.startswith("/hooks/")}
+    surfaces |= {API_PREFIX: "api", f"{API_PREFIX}/": "api"}
+    served = request_metrics(wsgi_app(app, routes=routes, api=api), metrics, EVENTS_PATH, surfaces)
     try:
         return create_server(
             served, host=args.host, port=port, threads=args.threads, ident="slabot"
