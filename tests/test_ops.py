@@ -25,7 +25,8 @@ from support import signed
 from support.conversation import POLICIES, ROOT, SECRET, clean_env, free_port
 from support.databases import postgres_schema
 from support.fakeslack import FakeSlack
-from support.hooks import HOOKS
+from support.hooks import HOOKS, group
+from support.hooks import TOKEN as HOOK_TOKEN
 from support.processes import Process, wait_until
 from support.tcpproxy import TcpProxy
 
@@ -355,3 +356,52 @@ def test_the_dashboard_queries_only_metrics_slabot_exposes(store):
     used = {name for q in queries for name in re.findall(r"\bslabot_\w+", q)}
     assert len(queries) >= 15 and used, queries
     assert used <= exposed, used - exposed
+
+
+# -- Socket Mode ----------------------------------------------------------------------------------
+
+
+def test_socket_mode_still_serves_the_api_the_hooks_and_the_probes_over_http(tmp_path):
+    """``serve --socket`` takes Slack's requests over the socket (here a Socket Mode URL that
+    refuses, which Bolt keeps retrying), and still answers on PORT what other systems reach
+    over HTTP: the probes, the metrics, the HTTP API and the hooks."""
+    app_token = "xapp-1-A0001-socket-mode"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    (tmp_path / "hooks.yaml").write_text(HOOKS)
+    with FakeSlack(clock=time.time, tokens={TOKEN, app_token}) as fake:
+        nowhere = f"ws://127.0.0.1:{free_port()}/link"
+        fake.respond("apps.connections.open", {"url": nowhere})
+        env = clean_env(
+            SLACK_API_URL=fake.url,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_APP_TOKEN=app_token,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}",
+            SLABOT_POLICIES=str(POLICIES),
+            SLABOT_HOOKS=str(tmp_path / "hooks.yaml"),
+            SLABOT_ALERTMANAGER_TOKEN=HOOK_TOKEN,
+        )
+        args = ["serve", "--socket", "--host", "127.0.0.1", "--port", str(port)]
+        serve = Process(args, env, tmp_path)
+        try:
+            wait_until("/readyz", lambda: _answers(f"{base}/readyz") == 200, serve.output)
+            assert get(f"{base}/healthz") == (200, "ok\n")
+            assert get(f"{base}/api/v1/openapi.json")[0] == 200
+            assert _code(urllib.request.Request(f"{base}/api/v1/tickets")) == 401
+            alert = urllib.request.Request(
+                f"{base}/hooks/alertmanager",
+                data=json.dumps(group()).encode(),
+                headers={"Authorization": f"Bearer {HOOK_TOKEN}"},
+                method="POST",
+            )
+            assert _code(alert) == 201  # a ticket opened ...
+            wait_until(  # ... with its card
+                "the card", lambda: fake.messages("C0CHECKOUT"), serve.output
+            )
+            events = signed.slash_command("help")
+            assert signed.post(f"{base}/slack/events", events, SECRET)[0] == 404
+            assert fake.calls_to("apps.connections.open")  # Slack's side goes over the socket
+            found = figures(base)
+            assert figure(found, "slabot_requests_total", surface="hook_alertmanager", outcome="ok")
+        finally:
+            serve.stop()
