@@ -35,7 +35,6 @@ from ..outages.service import Outages, as_outage
 from ..policies import PolicyBook
 from ..sla import Policy, PolicyError
 from ..sla import figures as core
-from ..sla.history import Event
 from ..sla.figures import (
     Compliance,
     Period,
@@ -45,6 +44,7 @@ from ..sla.figures import (
     outages_from_tickets,
     uptime,
 )
+from ..sla.history import Event
 from ..store import Store
 from ..store.tables import OutageRecord, PolicyVersion, Ticket
 from ..tickets.histories import Versions, histories, still_down
