@@ -21,7 +21,18 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case, exists, literal, select, type_coerce, union
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    exists,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union,
+)
 
 from ..sla.history import Event
 from ..store import Store
@@ -66,18 +77,20 @@ def still_down(
 ) -> Versions:
     """The histories of ``policy``'s tickets opened before ``before`` that may still have been
     down at ``before``: not resolved by then, and of one of ``severities`` (outage severities)
-    at some point. Uptime counts their downtime after ``before``; compliance leaves them out.
+    at some point or corrected by a lead as an outage whatever its severity (`/sla correct ID
+    outage`). Uptime counts their downtime after ``before``; compliance leaves them out.
 
     "Not resolved by then" is read from the row: a ticket still active, or resolved (last)
     after ``before`` (a reopen clears ``resolved_at``, a new resolution sets it again).
     """
-    if not severities:
-        return {}
     seen = E.alias("seen")  # the outer query joins the events too
     severity = seen.c.after["severity"].as_string()
-    outage = exists().where(
-        seen.c.ticket_id == T.c.id, seen.c.kind.in_(OUTAGE_KINDS), severity.in_(list(severities))
+    declared = and_(
+        seen.c.kind == "downtime_corrected", seen.c.after["counts"].as_string() == "yes"
     )
+    by_severity = and_(seen.c.kind.in_(OUTAGE_KINDS), severity.in_(list(severities)))
+    # A later correction may take it back: the engine reads the latest (`outages_from_tickets`).
+    outage = exists().where(seen.c.ticket_id == T.c.id, or_(by_severity, declared))
     mine = T.c.workspace.in_(workspaces)
     # Two index searches (ix_tickets_queue, ix_tickets_resolved) rather than an OR, which
     # SQLite answers by walking every ticket opened before ``before``.
