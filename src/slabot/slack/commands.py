@@ -15,7 +15,8 @@ from ..sla.durations import parse_duration
 
 HELP = """\
 *slabot* keeps support SLAs as running clocks. Commands:
-• `/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary` open a ticket (no text: a form)
+• `/sla open [severity] [policy:NAME] [customer:NAME] [reported:-2h|09:30] summary` \
+open a ticket (no text: a form)
 • `/sla ack ID` acknowledge and take a ticket
 • `/sla sev ID LEVEL [reason]` change its severity
 • `/sla update ID [eta:TIME | workaround] text` post an update
@@ -35,7 +36,7 @@ TIME is `+2h`, `16:30` or `2026-11-23T16:30`; START may also be a day and a time
 `policy:NAME` picks another policy than the channel's."""
 
 USAGE = {
-    "open": "/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary",
+    "open": "/sla open [severity] [policy:NAME] [customer:NAME] [reported:-2h|09:30] summary",
     "ack": "/sla ack ID",
     "sev": "/sla sev ID LEVEL [reason]",
     "update": "/sla update ID [eta:TIME | workaround] text",
@@ -88,6 +89,8 @@ _ETA = re.compile(r"(?:^|\s)eta:(\S+)", re.IGNORECASE)
 _CAUSE = re.compile(r"(?:^|\s)cause:(\S+)", re.IGNORECASE)
 DOWNTIME_VERDICTS = {"not-outage": "no", "no-outage": "no", "outage": "yes"}
 _REPORTED = re.compile(r"(?:^|\s)reported:(\S+)", re.IGNORECASE)
+# customer:Acme, or a name of several words in quotes: customer:"Acme Ltd" (Slack's “ ” too)
+_CUSTOMER = re.compile(r"(?:^|\s)customer:(?:[\"“”]([^\"“”]+)[\"“”]|(\S+))", re.IGNORECASE)
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_REF = re.compile(r"(?:sla-?)?#?\d{1,9}", re.IGNORECASE)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -123,6 +126,7 @@ class Command:
     counts: bool | None = None  # downtime: it was (True) or was not (False) an outage
     start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
+    customer: str | None = None  # open's customer: (None: the policy's, if it names one)
     duration: timedelta | None = None  # maintenance's length
     rotation: str | None = None  # oncall cover's rotation (None: the only one there is)
     end: str | None = None  # oncall cover's end, as typed
@@ -141,7 +145,8 @@ def parse(text: str) -> Command:
     policy, rest = _take(_POLICY, rest)
     if verb == "open":
         reported, rest = _take(_REPORTED, rest)
-        return Command("open", text=rest, policy=policy, reported=reported)
+        customer, rest = _take(_CUSTOMER, rest)
+        return Command("open", text=rest, policy=policy, reported=reported, customer=customer)
     if verb in ("help", "list", "matrix"):
         return Command(verb, policy=policy)
     if verb == "report":
@@ -395,4 +400,5 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[str | None, str]:
     if match is None:
         return None, text
     before, after = text[: match.start()].rstrip(), text[match.end() :].lstrip()
-    return match.group(1), f"{before} {after}".strip()
+    value = next((g for g in match.groups() if g is not None), None)
+    return value, f"{before} {after}".strip()
