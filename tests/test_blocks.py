@@ -584,7 +584,10 @@ def test_matrix_renders_mentions_and_rules(liveops, leadsquared, every_policy):
 def test_help_blocks_come_from_the_grammar():
     rendered = help_blocks()
     check_limits(rendered)
-    assert "/sla open [severity] [policy:NAME] [customer:NAME] [reported:-2h|09:30] summary" in all_text(rendered)
+    assert (
+        "/sla open [severity] [policy:NAME] [customer:NAME] [reported:-2h|09:30] summary"
+        in all_text(rendered)
+    )
 
 
 def test_every_builder_is_pure():

@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="only this Slack workspace (T…); repeatable (default: every workspace)",
     )
+    parser.add_argument(
+        "--customer",
+        metavar="NAME",
+        help="only this customer's tickets (outages without a ticket count for every customer)",
+    )
     parser.add_argument("--format", choices=("md", "csv", "json"), default="md")
     parser.add_argument(
         "--breaches", action="store_true", help="with --format csv: the breaches, one row each"
@@ -70,17 +75,26 @@ def run(args: argparse.Namespace) -> int:
     try:
         reports = reach(
             store,
-            lambda: monthly(store, book, chosen, args.month, policy=args.policy, now=now),
+            lambda: monthly(
+                store,
+                book,
+                chosen,
+                args.month,
+                policy=args.policy,
+                now=now,
+                customer=args.customer,
+            ),
         )
     except ReportError as exc:
         raise CliError(str(exc), code=2) from None
     rows = [(r.policy, r.compliance, r.uptime) for r in reports]
     if args.format == "json":
-        print(json.dumps(_json(args.month, now, rows), indent=2, ensure_ascii=False))
+        data = {**_json(args.month, now, rows), "customer": args.customer}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     elif args.format == "csv":
         _csv(args.month, now, rows, breaches=args.breaches, downtime=args.downtime)
     else:
-        _markdown(args.month, now, rows)
+        _markdown(args.month, now, rows, args.customer)
     return 0
 
 
@@ -323,12 +337,13 @@ def _spells_markdown(up: UptimeReport, tz: tzinfo) -> None:
         print("| " + " | ".join(cells) + " |")
 
 
-def _markdown(label: str, now: datetime, reports: list[Report]) -> None:
+def _markdown(label: str, now: datetime, reports: list[Report], customer: str | None) -> None:
     for i, (policy, figures, up) in enumerate(reports):
         tz = policy.tz
         if i:
             print()
-        print(f"## {policy.name} — {label} ({policy.timezone})")
+        whose = f", {customer}'s tickets" if customer else ""
+        print(f"## {policy.name} — {label} ({policy.timezone}){whose}")
         print()
         print(
             f"{shown(figures.period.start, tz)} to {shown(figures.period.end, tz)}; "

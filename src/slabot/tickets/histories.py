@@ -27,6 +27,7 @@ from sqlalchemy import (
     and_,
     case,
     exists,
+    func,
     literal,
     or_,
     select,
@@ -56,14 +57,21 @@ def histories(
     end: datetime,
     *,
     policy: str | None = None,
+    customer: str | None = None,
     prefix_workspace: bool = False,
 ) -> Versions:
     """The histories of the tickets opened in [start, end) in ``workspaces``, by policy
-    version; with ``prefix_workspace`` a ref reads ``T123/SLA-4`` (several workspaces)."""
+    version (only ``customer``'s, when named, in any case); with ``prefix_workspace`` a ref
+    reads ``T123/SLA-4`` (several workspaces)."""
     where = [T.c.workspace.in_(workspaces), T.c.opened_at >= start, T.c.opened_at < end]
     if policy:
         where.append(T.c.policy == policy)
-    return _read(store, where, prefix_workspace)
+    return _read(store, where + _of(customer), prefix_workspace)
+
+
+def _of(customer: str | None) -> list[Any]:
+    """The condition that a ticket is ``customer``'s (none: every ticket's)."""
+    return [] if customer is None else [func.lower(T.c.customer) == customer.lower()]
 
 
 def still_down(
@@ -73,6 +81,7 @@ def still_down(
     policy: str,
     severities: Collection[str],
     *,
+    customer: str | None = None,
     prefix_workspace: bool = False,
 ) -> Versions:
     """The histories of ``policy``'s tickets opened before ``before`` that may still have been
@@ -103,6 +112,7 @@ def still_down(
         T.c.policy == policy,
         T.c.opened_at < before,
         outage,
+        *_of(customer),
     ]
     return _read(store, where, prefix_workspace)
 
