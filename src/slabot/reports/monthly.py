@@ -42,6 +42,7 @@ from ..sla import Policy, PolicyError
 from ..sla import reports as core
 from ..sla.reports import (
     Compliance,
+    Outage,
     Period,
     UptimeReport,
     as_of,
@@ -63,6 +64,9 @@ class PolicyReport:
     compliance: Compliance
     uptime: UptimeReport | None  # None when the policy has no uptime terms
     maintenance: tuple[OutageRecord, ...]  # planned maintenance starting in the period
+    # every spell of downtime or maintenance that went into ``uptime``, before merging: what
+    # the customer statement names as each spell's cause
+    outages: tuple[Outage, ...] = ()
 
 
 class ReportError(ValueError):
@@ -191,7 +195,7 @@ def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> Poli
     spells += [as_outage(r) for r in rows.records]
     up = uptime(policy, spells, period, now) if policy.uptime else None
     planned = tuple(r for r in rows.records if r.planned and r.started_at in period)
-    return PolicyReport(policy, period, figures, up, planned)
+    return PolicyReport(policy, period, figures, up, planned, tuple(spells))
 
 
 def stood_at(found: Versions, now: datetime) -> Versions:

@@ -417,6 +417,7 @@ class Lifecycle(Model):
 class CreditBand(Model):
     below: Share  # monthly uptime below this share …
     credit: Share  # … earns this share of the month's charges
+    clause: str | None = None  # the contract's words, quoted on the customer statement
 
 
 class Maintenance(Model):
@@ -441,6 +442,7 @@ class Uptime(Model):
     target: Share
     credits: tuple[CreditBand, ...] = ()
     claim_within: Duration | None = None
+    claim_clause: str | None = None  # how and by when a credit is claimed, as the contract says
     unplanned_downtime_max: Duration | None = None  # a month's allowance
     maintenance: Maintenance | None = None
     # The causes of downtime the contract names, by key: tickets and outages carry one.
@@ -451,8 +453,13 @@ class Uptime(Model):
 
     def credit_for(self, uptime: float) -> float:
         """The service credit owed for a month's uptime share (0.0 when the target was met)."""
-        owed = [band.credit for band in self.credits if uptime < band.below]
-        return max(owed, default=0.0)
+        band = self.credit_band(uptime)
+        return 0.0 if band is None else band.credit
+
+    def credit_band(self, uptime: float) -> CreditBand | None:
+        """The band a month's uptime share falls in: the largest credit of those it is below."""
+        owed = [band for band in self.credits if uptime < band.below]
+        return max(owed, key=lambda band: band.credit, default=None)
 
 
 class Support(Model):
