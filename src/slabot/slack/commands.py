@@ -29,7 +29,8 @@ open a ticket (no text: a form)
 • `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
 • `/sla outage start [cause:KEY] [note]`, `/sla outage end [note]` downtime without a ticket
 • `/sla correct ID not-outage|outage|cause:KEY why` a lead corrects the downtime a ticket counts
-• `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`)
+• `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`); \
+`preview` first checks the notice rule, `list` shows what is planned, `cancel ID` calls one off
 • `/sla oncall` who is on call · `/sla oncall [ROTATION] cover @someone [from START] until END`
 IDs are ticket numbers such as `SLA-42` (or just `42`); `/sla 42` alone shows ticket 42.
 TIME is `+2h`, `16:30` or `2026-11-23T16:30`; START may also be a day and a time, `sat 22:00`.
@@ -54,7 +55,7 @@ USAGE = {
     "report": "/sla report [YYYY-MM] [policy:NAME]",
     "outage": "/sla outage start [cause:KEY | force-majeure] [note] | /sla outage end [note]",
     "correct": "/sla correct ID not-outage|outage|cause:KEY why (a lead's downtime correction)",
-    "maintenance": "/sla maintenance START DURATION text",
+    "maintenance": "/sla maintenance [preview] START DURATION text | list | cancel ID",
     "oncall": "/sla oncall | /sla oncall [ROTATION] cover @someone [from START] until END",
     "help": "/sla help",
 }
@@ -246,6 +247,34 @@ def _correction(ref: str, rest: str) -> Command:
 
 
 def _maintenance(rest: str, policy: str | None) -> Command:
+    """``list``, ``cancel ID``, or ``[preview] START DURATION text`` (a preview records
+    nothing: it says whether the window would meet the contract's notice rule)."""
+    first, _, after = rest.partition(" ")
+    word = first.lower()
+    if word == "list" and not after.strip():
+        return Command("maintenance", policy=policy, action="list")
+    if word == "cancel":
+        ident = after.strip().lstrip("#")
+        if not ident.isdigit():
+            raise Usage(
+                "Which maintenance? Give its ID from `/sla maintenance list`: "
+                f"`{USAGE['maintenance']}`"
+            )
+        return Command("maintenance", ident, policy=policy, action="cancel")
+    if word == "preview":
+        found = _window(after.strip(), policy)
+        return Command(
+            "maintenance",
+            text=found.text,
+            policy=policy,
+            start=found.start,
+            duration=found.duration,
+            action="preview",
+        )
+    return _window(rest, policy)
+
+
+def _window(rest: str, policy: str | None) -> Command:
     two = _DAY_AND_TIME.match(rest)
     if two is not None and (two.end() == len(rest) or rest[two.end()].isspace()):
         start, rest = f"{two.group(1)} {two.group(2)}", rest[two.end() :].strip()

@@ -226,6 +226,10 @@ class OutageRecord(SQLModel, table=True):
     reminded_before_at: datetime | None = instant()
     reminded_start_at: datetime | None = instant()
     reminded_end_at: datetime | None = instant()
+    # maintenance called off (`/sla maintenance cancel`): kept, with who and when; it counts
+    # nowhere, and the clock reminds nobody of it
+    cancelled_at: datetime | None = instant()
+    cancelled_by: str | None = Field(default=None, max_length=32)
 
     @property
     def planned(self) -> bool:
