@@ -208,6 +208,7 @@ class TicketList:
                 idempotency_key=change.key,
                 source="api",
                 source_ref=body.source_ref,
+                customer=body.customer,
             )
         if result.created:
             self.api.cards.opened(result.view, change.now, caller.actor)
