@@ -168,12 +168,24 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     def require(self, *names: str) -> None:
-        """Refuse to start without these settings (by field name)."""
-        missing = [n.upper() for n in names if getattr(self, n) is None]
+        """Refuse to start without these settings (by field name). ``slack_bot_token`` stands
+        for a way to reach Slack: installed by OAuth, each workspace's token is in the
+        database instead."""
+        missing = [
+            n.upper()
+            for n in names
+            if getattr(self, n) is None and not (n == "slack_bot_token" and self.oauth)
+        ]
         if missing:
             raise SettingsError(
                 "\n".join(
                     f"{name} is not set: add it to the environment or .env (see .env.example)"
+                    + (
+                        ", or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install slabot "
+                        "into many workspaces"
+                        if name == "SLACK_BOT_TOKEN"
+                        else ""
+                    )
                     for name in missing
                 )
             )

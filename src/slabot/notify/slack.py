@@ -44,6 +44,7 @@ from ..clock.messages import Message
 from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
 from ..slack.keepalive import Unanswered
+from ..slack.workspaces import OneWorkspace, WorkspaceGone, Workspaces
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,12 @@ class _Post:
 
 
 class SlackNotifier:
-    def __init__(self, client: WebClient):
-        self.client = client
-        self._dms: dict[str, str] = {}  # user → DM channel, which never changes
+    def __init__(self, slack: WebClient | Workspaces):
+        """``slack``: each ticket's workspace's client, or the one client of a single-token
+        deployment."""
+        self.workspaces = OneWorkspace(slack) if isinstance(slack, WebClient) else slack
+        # (workspace, user) → DM channel, which never changes
+        self._dms: dict[tuple[str, str], str] = {}
         self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
         self._links: dict[tuple[str, str], str] = {}  # a card → its permalink, which stays
 
@@ -131,14 +135,14 @@ class SlackNotifier:
             try:
                 for post in self._posts(delivery):
                     if self._doubtful(post, delivery):
-                        where = (self._channel(post, delivery.now), post.thread_ts)
+                        where = (self._channel(post, delivery), post.thread_ts)
                         wanted.setdefault(where, []).append((delivery, post.part))
             except DeliveryFailed as failure:  # a DM channel could not be opened
                 found[delivery.key] = failure
         for where, looked in wanted.items():
             since = min(d.doubt.since for d, _ in looked if d.doubt is not None)
             try:
-                keys = self._timers_in(where, since, looked[0][0].now)
+                keys = self._timers_in(where, since, looked[0][0])
             except DeliveryFailed as failure:
                 for delivery, _ in looked:
                     found[delivery.key] = failure
@@ -159,13 +163,13 @@ class SlackNotifier:
             return
         message = messages.gave_up(delivery.view, delivery.timer, reason)
         try:
-            self.client.chat_postMessage(
+            self._slack(delivery).chat_postMessage(
                 channel=ticket.channel,
                 thread_ts=ticket.message_ts,
                 text=message.text,
                 blocks=message.blocks,
             )
-        except (SlackApiError, OSError) as exc:
+        except (SlackApiError, OSError, DeliveryFailed) as exc:
             log.warning(
                 "could not tell %s that timer %s is dead: %s", ticket.ref, delivery.key, exc
             )
@@ -229,7 +233,7 @@ class SlackNotifier:
         if card not in self._links:
             try:
                 answer = self._call(
-                    self.client.chat_getPermalink,
+                    self._slack(delivery).chat_getPermalink,
                     delivery.now,
                     "chat.getPermalink",
                     channel=ticket.channel,
@@ -260,12 +264,12 @@ class SlackNotifier:
 
     def _post(self, post: _Post, delivery: Delivery, also: Sequence[str] = ()) -> str:
         """Post ``post`` for ``delivery`` (and the timers ``also`` names, sent with it)."""
-        channel = self._channel(post, delivery.now)
+        channel = self._channel(post, delivery)
         payload: dict[str, Any] = {"timer": delivery.key}
         if also:
             payload["timers"] = [delivery.key, *also]
         posted = self._call(
-            self.client.chat_postMessage,
+            self._slack(delivery).chat_postMessage,
             delivery.now,
             f"chat.postMessage {channel}",  # Slack's limit: about a message a second a channel
             part=post.part,
@@ -282,7 +286,7 @@ class SlackNotifier:
         text, blocks = ticket_card(delivery.view, delivery.now)
         try:
             self._call(
-                self.client.chat_update,
+                self._slack(delivery).chat_update,
                 delivery.now,
                 "chat.update",
                 channel=ticket.channel,
@@ -299,20 +303,21 @@ class SlackNotifier:
             return None
         return ticket.message_ts
 
-    def _timers_in(self, where: Conversation, since: datetime, now: datetime) -> set[str]:
-        """The keys of the timers whose messages are in a conversation since ``since`` (less a
-        second, for the clocks' skew), every page of it."""
+    def _timers_in(self, where: Conversation, since: datetime, delivery: Delivery) -> set[str]:
+        """The keys of the timers whose messages are in a conversation (of ``delivery``'s
+        workspace) since ``since`` (less a second, for the clocks' skew), every page of it."""
         channel, thread_ts = where
+        now, client = delivery.now, self._slack(delivery)
         request: dict[str, Any] = {
             "channel": channel,
             "oldest": f"{(since - timedelta(seconds=1)).timestamp():.6f}",
             "include_all_metadata": True,
             "limit": HISTORY_PAGE,
         }
-        read: Callable[..., Any] = self.client.conversations_history
+        read: Callable[..., Any] = client.conversations_history
         scope = "conversations.history"
         if thread_ts:
-            read, scope = self.client.conversations_replies, "conversations.replies"
+            read, scope = client.conversations_replies, "conversations.replies"
             request["ts"] = thread_ts
         keys: set[str] = set()
         while True:
@@ -332,15 +337,27 @@ class SlackNotifier:
                 return keys
             request["cursor"] = cursor
 
-    def _channel(self, post: _Post, now: datetime) -> str:
+    def _channel(self, post: _Post, delivery: Delivery) -> str:
         if not post.part.startswith("dm:"):
             return post.to
-        if post.to not in self._dms:
+        dm = (delivery.view.ticket.workspace, post.to)
+        if dm not in self._dms:
             opened = self._call(
-                self.client.conversations_open, now, "conversations.open", users=post.to
+                self._slack(delivery).conversations_open,
+                delivery.now,
+                "conversations.open",
+                users=post.to,
             )
-            self._dms[post.to] = opened["channel"]["id"]
-        return self._dms[post.to]
+            self._dms[dm] = opened["channel"]["id"]
+        return self._dms[dm]
+
+    def _slack(self, delivery: Delivery) -> WebClient:
+        """The client of the ticket's workspace; one slabot is no longer installed in fails
+        for good: only installing it again can help."""
+        try:
+            return self.workspaces.client_for(delivery.view.ticket.workspace)
+        except WorkspaceGone as gone:
+            raise DeliveryFailed(str(gone), retryable=False) from None
 
     def _call(
         self,
