@@ -19,10 +19,12 @@ clock share one set of installations.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.models.bot import Bot
@@ -151,15 +153,29 @@ def oauth_settings(settings: Settings, store: Store) -> OAuthSettings:
     """Bolt's OAuth flow (``/slack/install``, ``/slack/oauth_redirect``) on slabot's database:
     bot tokens only (slabot never acts as a person), rotated as `InstalledWorkspaces` does."""
     assert settings.slack_client_id is not None and settings.slack_client_secret is not None
-    return OAuthSettings(
+    secret = settings.slack_client_secret.get_secret_value()
+    installations = installation_store(settings, store)
+    oauth = OAuthSettings(
         client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret.get_secret_value(),
+        client_secret=secret,
         scopes=list(SCOPES),
-        installation_store=installation_store(settings, store),
+        installation_store=installations,
         installation_store_bot_only=True,
         token_rotation_expiration_minutes=ROTATE_BEFORE,
         state_store=SQLAlchemyOAuthStateStore(STATE_LIFETIME, store.engine),
     )
+    # Bolt's own authorize refreshes rotating tokens at slack.com whatever SLACK_API_URL says
+    # (GovSlack, the fake Slack): the same, given the deployment's API URL.
+    oauth.authorize = InstallationStoreAuthorize(
+        logger=logging.getLogger(__name__),
+        client_id=settings.slack_client_id,
+        client_secret=secret,
+        token_rotation_expiration_minutes=ROTATE_BEFORE,
+        installation_store=installations,
+        bot_only=True,
+        client=WebClient(base_url=settings.slack_api_url),
+    )
+    return oauth
 
 
 def workspaces(
