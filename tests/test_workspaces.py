@@ -214,3 +214,25 @@ def test_oauth_needs_both_credentials_and_no_bot_token_beside_them():
 def test_the_manifests_request_the_scopes_an_install_asks_for(name):
     manifest = yaml.safe_load((ROOT / name).read_text())
     assert manifest["oauth_config"]["scopes"]["bot"] == list(SCOPES)
+
+
+def test_socket_mode_refuses_oauth_with_what_to_do(tmp_path):
+    env = clean_env(
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_APP_TOKEN="xapp-1-test",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "slabot", "serve", "--socket"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "slabot serve: --socket serves the one workspace of SLACK_BOT_TOKEN: installing into "
+        "many (SLACK_CLIENT_ID) needs the HTTP server, whose /slack/install Slack redirects to"
+    )
