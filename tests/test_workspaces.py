@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import yaml
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Bot
 from sqlmodel import col, select
 from support import signed
 from support.conversation import POLICIES, SECRET, clean_env, free_port
@@ -27,7 +29,7 @@ from support.fakeslack import Call, FakeSlack
 from support.processes import Process, wait_until
 
 from slabot.settings import SettingsError, load_settings
-from slabot.slack.workspaces import SCOPES
+from slabot.slack.workspaces import SCOPES, InstalledWorkspaces, WorkspaceGone
 from slabot.store import Store
 from slabot.store.tables import SLACK_BOTS, Ticket, Timer
 
@@ -236,3 +238,68 @@ def test_socket_mode_refuses_oauth_with_what_to_do(tmp_path):
         "slabot serve: --socket serves the one workspace of SLACK_BOT_TOKEN: installing into "
         "many (SLACK_CLIENT_ID) needs the HTTP server, whose /slack/install Slack redirects to"
     )
+
+
+def _installed(store: Store, fake: FakeSlack) -> InstalledWorkspaces:
+    settings = load_settings(
+        _env_file=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_api_url=fake.url,
+    )
+    return InstalledWorkspaces(settings, store)
+
+
+def _bot(team: str, token: str, enterprise: str | None = None, **rotation: object) -> Bot:
+    return Bot(
+        app_id="A0001",
+        enterprise_id=enterprise,
+        team_id=team,
+        bot_token=token,
+        bot_id=f"B{team}",
+        bot_user_id=f"U{team}",
+        installed_at=time.time(),
+        **rotation,  # type: ignore[arg-type]
+    )
+
+
+def test_each_workspace_gets_its_own_token_in_any_grid_org_until_it_is_gone(store, fake):
+    slack = _installed(store, fake)
+    slack.installations.save_bot(_bot("T1", "xoxb-one", enterprise="E1"))  # a Grid workspace
+    slack.installations.save_bot(_bot("T2", "xoxb-two"))
+
+    assert slack.client_for("T1").token == "xoxb-one"
+    assert slack.client_for("T2").token == "xoxb-two"
+    assert slack.client_for("T1") is slack.client_for("T1")  # its connections stay open
+    with pytest.raises(WorkspaceGone, match=r"^slabot is not installed in workspace T3 "):
+        slack.client_for("T3")
+    slack.installations.delete_bot(enterprise_id="E1", team_id="T1")  # uninstalled
+    with pytest.raises(WorkspaceGone):
+        slack.client_for("T1")
+    assert slack.client_for("T2").token == "xoxb-two"
+
+
+def test_a_rotating_token_is_refreshed_before_it_expires_and_kept_for_every_process(store, fake):
+    slack = _installed(store, fake)
+    code = fake.grant("T9", rotating=True, expires_in=600)  # expires within two hours
+    first = WebClient(base_url=fake.url).oauth_v2_access(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code
+    )
+    slack.installations.save_bot(
+        _bot(
+            "T9",
+            first["access_token"],
+            bot_refresh_token=first["refresh_token"],
+            bot_token_expires_in=first["expires_in"],
+        )
+    )
+
+    client = slack.client_for("T9")
+
+    assert client.token != first["access_token"] and fake.team_of(client.token) == "T9"
+    assert client.auth_test()["team_id"] == "T9"
+    saved = slack.installations.find_bot(enterprise_id=None, team_id="T9")
+    assert saved is not None and saved.bot_token == client.token
+    fake.revoke("T9")  # uninstalled: the refresh token no longer works either
+    with pytest.raises(WorkspaceGone):
+        slack.client_for("T9")

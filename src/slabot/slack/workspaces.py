@@ -119,12 +119,30 @@ class InstalledWorkspaces:
             return client
 
     def _token(self, workspace: str) -> str:
-        bot = self.installations.find_bot(enterprise_id=None, team_id=workspace)
-        if bot is None or not bot.bot_token:
+        bot = self._bot(workspace)
+        if bot is None:
             raise WorkspaceGone(workspace)
         token = self._fresh(bot).bot_token
         assert token is not None  # a rotated bot has a token too
         return token
+
+    def _bot(self, workspace: str) -> Bot | None:
+        """The workspace's latest bot, whichever Enterprise Grid org it belongs to (a ticket
+        knows its workspace, not its org; slack_sdk's ``find_bot`` needs both)."""
+        bots = self.installations.bots
+        query = (
+            bots.select()
+            .where(
+                bots.c.client_id == self.installations.client_id,
+                bots.c.team_id == workspace,
+                bots.c.bot_token.is_not(None),
+            )
+            .order_by(bots.c.installed_at.desc())
+            .limit(1)
+        )
+        with self.installations.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else self.installations.build_bot_entity(row)
 
     def _fresh(self, bot: Bot) -> Bot:
         if not bot.bot_refresh_token:
