@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     slack = workspaces(settings, store, observe=lambda made: count_slack_calls(made, metrics))
     # Installed by OAuth, Bolt finds and checks each request's token in its workspace.
     identity = None if settings.oauth else _connected(client, settings.slack_api_url)
+    if settings.oauth:
+        log.info("installed by OAuth: each workspace installs slabot at /slack/install")
     from ..inbound.api import lazy_api
 
     publisher = Publisher(slack, tickets)
