@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     from ..inbound.mailbox import run as read_mailbox
     from ..inbound.mailroutes import RoutesError, RoutesFile
     from ..slack.blocks.notes import change_note
-    from ..slack.client import make_client
     from ..slack.publish import Publisher
+    from ..slack.workspaces import workspaces
 
     try:
         store = Store(settings.database_url)
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     reader = MailReader(
         tickets,
         routes,
-        Publisher(make_client(settings), tickets),
+        Publisher(workspaces(settings, store), tickets),
         change_note,
         oldest=timedelta(days=args.oldest),
     )

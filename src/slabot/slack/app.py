@@ -29,6 +29,7 @@ from . import listeners
 from .client import make_client
 from .links import Links
 from .publish import Publisher
+from .workspaces import InstalledWorkspaces, oauth_settings
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,12 @@ def create_app(
     publisher: Publisher | None = None,
 ) -> App:
     """The Bolt app; ``publisher``: the one other sources (the inbound hooks, the HTTP API)
-    publish through too, so a ticket's card is drawn by one publisher whoever changed it."""
+    publish through too, so a ticket's card is drawn by one publisher whoever changed it.
+
+    Set up for OAuth (`Settings.oauth`), it also serves Bolt's install flow
+    (``/slack/install``, ``/slack/oauth_redirect``), finds each request's token in the
+    workspace's installation, and forgets a workspace that uninstalls it or revokes its
+    tokens; ``client`` then carries no token, only the API URL and retries."""
     client = client or make_client(settings)
     if tickets is None:
         tickets = Tickets(
@@ -78,10 +84,14 @@ def create_app(
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,  # `slabot serve` checks the token itself, clearly
         process_before_response=False,
+        oauth_settings=oauth_settings(settings, tickets.store) if settings.oauth else None,
     )
+    if settings.oauth:
+        app.enable_token_revocation_listeners()
     oncall = tickets.roles  # the on-call use cases, with the same team and admins
     outages = Outages(tickets.store, tickets.policies, roles=oncall)
-    publisher = publisher or Publisher(client, tickets)
+    slack = InstalledWorkspaces(settings, tickets.store) if settings.oauth else client
+    publisher = publisher or Publisher(slack, tickets)
     reports = Reports(tickets.store, tickets.policies)
     bot = Slabot(tickets, tickets.policies, publisher, now, outages, reports, oncall)
     app.middleware(_once_per_event(tickets.store, now))

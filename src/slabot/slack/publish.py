@@ -21,14 +21,17 @@ from slack_sdk.errors import SlackApiError
 
 from ..tickets import Tickets, TicketView
 from .blocks.card import ticket_card
+from .workspaces import OneWorkspace, WorkspaceGone, Workspaces
 
 log = logging.getLogger(__name__)
 STRIPES = 64
 
 
 class Publisher:
-    def __init__(self, client: WebClient, tickets: Tickets):
-        self.client = client
+    def __init__(self, slack: WebClient | Workspaces, tickets: Tickets):
+        """``slack``: each ticket's workspace's client, or the one client of a single-token
+        deployment."""
+        self.workspaces = OneWorkspace(slack) if isinstance(slack, WebClient) else slack
         self.tickets = tickets
         self._locks = [threading.Lock() for _ in range(STRIPES)]
 
@@ -47,19 +50,17 @@ class Publisher:
             text, blocks = ticket_card(view, now)
             assert ticket.channel is not None  # checked above; a ticket's channel never changes
             try:
-                posted = self.client.chat_postMessage(
+                posted = self.workspaces.client_for(ticket.workspace).chat_postMessage(
                     channel=ticket.channel, text=text, blocks=blocks
                 )
-            except SlackApiError as exc:
-                log.warning(
-                    "could not post the card of %s: %s", ticket.ref, exc.response.get("error")
-                )
+            except (SlackApiError, WorkspaceGone) as exc:
+                log.warning("could not post the card of %s: %s", ticket.ref, _why(exc))
                 return
             self.tickets.set_message(
                 ticket.workspace, ticket.number, posted["channel"], posted["ts"]
             )
             if note:
-                self._reply(posted["channel"], posted["ts"], note)
+                self._reply(ticket.workspace, posted["channel"], posted["ts"], note)
 
     def changed(self, view: TicketView, now: datetime, note: str) -> None:
         """Update the card in place and tell the thread what happened; a change replayed (the
@@ -74,17 +75,21 @@ class Publisher:
                 return
             text, blocks = ticket_card(view, now)
             try:
-                self.client.chat_update(
+                self.workspaces.client_for(ticket.workspace).chat_update(
                     channel=ticket.channel, ts=ticket.message_ts, text=text, blocks=blocks
                 )
-            except SlackApiError as exc:
-                log.warning(
-                    "could not update the card of %s: %s", ticket.ref, exc.response.get("error")
-                )
-            self._reply(ticket.channel, ticket.message_ts, note)
+            except (SlackApiError, WorkspaceGone) as exc:
+                log.warning("could not update the card of %s: %s", ticket.ref, _why(exc))
+            self._reply(ticket.workspace, ticket.channel, ticket.message_ts, note)
 
-    def _reply(self, channel: str, thread_ts: str, text: str) -> None:
+    def _reply(self, workspace: str, channel: str, thread_ts: str, text: str) -> None:
         try:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
-        except SlackApiError as exc:
-            log.warning("could not post to the thread %s: %s", thread_ts, exc.response.get("error"))
+            self.workspaces.client_for(workspace).chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text
+            )
+        except (SlackApiError, WorkspaceGone) as exc:
+            log.warning("could not post to the thread %s: %s", thread_ts, _why(exc))
+
+
+def _why(exc: SlackApiError | WorkspaceGone) -> str:
+    return exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
