@@ -77,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise CliError(f"SLABOT_DEFAULT_POLICY: {exc.args[0]}", code=2) from None
 
-
     from ..inbound.hookroutes import HooksError
     from ..inbound.http import serve_hooks
     from ..slack.app import create_app
