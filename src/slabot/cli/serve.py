@@ -71,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
     from ..inbound.routes import HooksError
     from ..slack.app import create_app
     from ..slack.client import make_client
-    from ..slack.publish import Publisher
 
     metrics = Metrics()
     metrics.watch_tickets(store)
@@ -95,11 +94,10 @@ def run(args: argparse.Namespace) -> int:
         )
     from ..inbound.api import lazy_api
 
-    publisher = Publisher(client, tickets)
-    app = create_app(settings, client, tickets=tickets, publisher=publisher)
+    app = create_app(settings, client, tickets=tickets)
     workspace = identity.get("team_id") if identity else None
     try:
-        hooks = serve_hooks(settings, tickets, publisher, workspace)
+        hooks = serve_hooks(settings, tickets, workspace)
     except HooksError as exc:
         raise CliError(str(exc), code=2) from None
     heartbeat = None if args.no_clock else Heartbeat(TICK)
@@ -112,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             )
     else:
         routes = ops_routes(metrics, readiness) | hooks
-        api = lazy_api(tickets, publisher)
+        api = lazy_api(tickets)
         server = _listen(app, args, settings.port, routes, metrics, api)
     if heartbeat is not None:
         from ..clock.runner import build, schedule
@@ -120,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         watch = ClockWatch(metrics, heartbeat)
         clock = build(settings, store, policies, watch=watch, team=team)
         schedule(clock, TICK, background=True).start()
+        tickets.when_owed(clock.wake)  # a card owed by a request goes out within a tick
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
     if server is None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

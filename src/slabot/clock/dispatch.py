@@ -54,12 +54,13 @@ from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from ..notify import Delivery, DeliveryFailed, Doubt, Notifier, Receipt
+from ..notify import Delivery, DeliveryFailed, Doubt, Found, Notifier, Receipt
 from ..oncall.overrides import overrides_in
 from ..sla.schedule import Timer as Owed
 from ..store import Store
 from ..store.tables import Ticket, Timer
 from ..tickets import SYSTEM, TicketError, Tickets, TicketView, TimerOutcome
+from ..tickets.timers import MESSAGES, card_waiting
 from . import messages
 
 log = logging.getLogger(__name__)
@@ -319,7 +320,7 @@ class Dispatcher:
             parts = [pool.submit(work) for _ in range(workers)]
             return [d for part in parts for d in part.result()]
 
-    def _recover(self, batch: _Batch) -> dict[int, frozenset[str] | DeliveryFailed]:
+    def _recover(self, batch: _Batch) -> dict[int, Found | DeliveryFailed]:
         """What the notifiers found of the batch's parts in doubt, by timer id, looked for all
         at once so that each conversation is read once however many of its messages are in
         doubt (a timer missing here had none)."""
@@ -334,7 +335,7 @@ class Dispatcher:
             log.exception("looking for %d timers' messages in doubt failed", len(doubtful))
             failed = DeliveryFailed(f"looking for messages in doubt: {type(exc).__name__}: {exc}")
             return {d.timer.id: failed for d in doubtful}  # type: ignore[misc]
-        return {d.timer.id: found.get(d.key, frozenset()) for d in doubtful}  # type: ignore[misc]
+        return {d.timer.id: found.get(d.key, {}) for d in doubtful}  # type: ignore[misc]
 
     def _together(self, batch: _Batch) -> dict[str, Receipt]:
         """Parts the batch's pages share, sent once (one DM to a person several pages reach),
@@ -360,7 +361,7 @@ class Dispatcher:
         claims: list[_Claim],
         views: dict[int, TicketView],
         now: datetime,
-        found: dict[int, frozenset[str] | DeliveryFailed],
+        found: dict[int, Found | DeliveryFailed],
         shared: dict[str, Receipt],
     ) -> list[_Done]:
         """One ticket's claimed timers, in order; after one that must be retried, the rest of
@@ -407,6 +408,10 @@ class Dispatcher:
                 and_(col(earlier.due_at) == col(Timer.due_at), col(earlier.id) < col(Timer.id)),
             ),
         )
+        card = aliased(Timer)  # nothing of a ticket goes out before its card: its thread
+        uncarded = exists().where(
+            card_waiting(col(Timer.ticket_id), card), col(card.id) != col(Timer.id)
+        )
         interrupted = and_(
             Timer.state == "sending",  # type: ignore[arg-type]
             col(Timer.claimed_at) < stale,
@@ -422,7 +427,7 @@ class Dispatcher:
             for which in (interrupted, due):
                 query = (
                     select(Timer)
-                    .where(which, ~behind)
+                    .where(which, ~behind, ~uncarded)
                     .order_by(Timer.state, Timer.due_at, Timer.id)  # type: ignore[arg-type]
                     .limit(self.batch - len(rows))
                 )
@@ -504,7 +509,7 @@ class Dispatcher:
         claim: _Claim,
         views: dict[int, TicketView],
         now: datetime,
-        found: frozenset[str] | DeliveryFailed | None,
+        found: Found | DeliveryFailed | None,
         shared: dict[str, Receipt] | None = None,
     ) -> _Done:
         """Perform one claimed timer; ``found`` is what was found of its parts in doubt (a
@@ -515,8 +520,8 @@ class Dispatcher:
         if isinstance(found, DeliveryFailed):
             return self._failed(delivery, found)
         if found is not None:  # the doubt is settled: what was found is done, the rest is not
-            delivery = replace(delivery, done=delivery.done | found, doubt=None)
-        receipt: Receipt = dict.fromkeys(sorted(found or ()), "found")
+            delivery = replace(delivery, done=delivery.done | set(found), doubt=None)
+        receipt: Receipt = dict(sorted((found or {}).items()))  # the ts of what was found
         together = (shared or {}).get(delivery.key, {})
         if together:
             delivery = replace(delivery, done=delivery.done | set(together))
@@ -524,7 +529,7 @@ class Dispatcher:
         try:
             if found is not None and self.notifier.delivered(delivery):
                 return self._fired(delivery, receipt)
-            if not timer.detail.get("acted"):
+            if timer.kind not in MESSAGES and not timer.detail.get("acted"):
                 owed = _still_owed(timer, delivery.view)
                 if isinstance(owed, str):
                     return self._drop(delivery, owed)

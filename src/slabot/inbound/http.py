@@ -39,7 +39,6 @@ from ..tickets import (
     Tickets,
 )
 from .alerts import AlertGroup, AlertIntake, Unroutable
-from .cards import Cards
 from .routes import ALERT_SOURCES, Hooks, HooksError, load_hooks
 from .webhook import ACTOR, Message, Refused, WebhookIntake
 
@@ -71,7 +70,6 @@ class HttpError(Exception):
 def hook_routes(
     settings: Settings,
     tickets: Tickets,
-    cards: Cards,
     hooks: Hooks,
     workspace: str,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -87,9 +85,10 @@ def hook_routes(
         default_policy=settings.slabot_default_policy,
         team=tickets.team,
     )
+    acting.when_owed(tickets.owed)  # serve's clock is woken by the hooks' changes too
     outages = Outages(tickets.store, tickets.policies, roles=acting.roles)
-    alerts = AlertIntake(acting, outages, cards, hooks, workspace)
-    inbound = WebhookIntake(acting, cards, hooks, workspace)
+    alerts = AlertIntake(acting, outages, hooks, workspace)
+    inbound = WebhookIntake(acting, hooks, workspace)
 
     def alert_route(source: str, secret: SecretStr | None) -> Wsgi:
         def handle(environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -251,9 +250,7 @@ def _error(error: str, problems: list[dict[str, str]] | None = None) -> dict[str
     return {"error": error, **({"problems": problems} if problems else {})}
 
 
-def serve_hooks(
-    settings: Settings, tickets: Tickets, cards: Cards, team: str | None
-) -> dict[str, Wsgi]:
+def serve_hooks(settings: Settings, tickets: Tickets, team: str | None) -> dict[str, Wsgi]:
     """The hook routes as ``slabot serve`` configures them (none without ``SLABOT_HOOKS``);
     `HooksError` for a hooks file that cannot be used, every problem on its own line."""
     if settings.slabot_hooks is None:
@@ -268,4 +265,4 @@ def serve_hooks(
             f"{settings.slabot_hooks}: workspace: Slack did not say which workspace this is: "
             "set workspace (its team ID, T…) in the hooks file"
         )
-    return hook_routes(settings, tickets, cards, hooks, workspace)
+    return hook_routes(settings, tickets, hooks, workspace)

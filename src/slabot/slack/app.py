@@ -27,7 +27,6 @@ from ..tickets import Tickets
 from . import actions, command, home, modals, pages, shortcuts, workflow
 from .client import make_client
 from .links import Links
-from .publish import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +38,11 @@ def wall_clock() -> datetime:
 @dataclass
 class Slabot:
     """What every listener needs: the use cases (tickets, outages, reports, on-call), the
-    policies, the card publisher, the time, and the links to cards. Listeners reach the store
-    only through the use cases."""
+    policies, the time, and the links to cards. Listeners reach the store only through the
+    use cases; a ticket's card and thread notes are owed by them and posted by the clock."""
 
     tickets: Tickets
     policies: PolicyBook
-    publisher: Publisher
     now: Callable[[], datetime]
     outages: Outages
     reports: Reports
@@ -58,10 +56,9 @@ def create_app(
     *,
     tickets: Tickets | None = None,
     now: Callable[[], datetime] = wall_clock,
-    publisher: Publisher | None = None,
 ) -> App:
-    """The Bolt app; ``publisher``: the one other sources (the inbound hooks, the HTTP API)
-    publish through too, so a ticket's card is drawn by one publisher whoever changed it."""
+    """The Bolt app. It never posts a card or a note itself: each change owes them in its
+    own transaction and the clock delivers them (`slabot.tickets.timers`)."""
     client = client or make_client(settings)
     if tickets is None:
         tickets = Tickets(
@@ -80,9 +77,8 @@ def create_app(
     )
     oncall = tickets.roles  # the on-call use cases, with the same team and admins
     outages = Outages(tickets.store, tickets.policies, roles=oncall)
-    publisher = publisher or Publisher(client, tickets)
     reports = Reports(tickets.store, tickets.policies)
-    bot = Slabot(tickets, tickets.policies, publisher, now, outages, reports, oncall)
+    bot = Slabot(tickets, tickets.policies, now, outages, reports, oncall)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     command.register(app, bot)

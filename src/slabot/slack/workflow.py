@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import StringConstraints
 from slack_bolt import App
 
-from .blocks.notes import change_note
+from .blocks.notes import saying
 from .guard import REFUSALS, SORRY
 from .payloads import SlackId, _Part, read
 
@@ -65,6 +65,7 @@ def register(app: App, bot: Slabot) -> None:
                 description=given.description,
                 source=SOURCE,
                 source_ref=delivery.event.function_execution_id,
+                say=saying("open", reporter),
             )
         except REFUSALS as exc:
             fail(error=_for_the_step(str(exc)))
@@ -73,9 +74,7 @@ def register(app: App, bot: Slabot) -> None:
             log.exception("the workflow step failed")
             fail(error=SORRY)
             return
-        view = result.view
-        if result.created:
-            bot.publisher.opened(view, now, change_note("open", reporter, view))
+        view = result.view  # its card is owed with it: the clock posts it
         complete(outputs={"ticket_id": view.ticket.ref, "ticket_number": view.ticket.number})
 
 

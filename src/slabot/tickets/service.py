@@ -10,7 +10,7 @@ it too (the queue, a user's tickets, a story), never through its store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 
@@ -49,8 +49,9 @@ class Tickets:
         versions = PolicyVersions(store, policies)
         self.bindings = ChannelBindings(store, policies, versions, default_policy)
         views = TicketViews(store, versions)
-        opening = Opening(store, versions, self.bindings, views)
-        changes = Changes(store, versions, Permissions(admins, self.team))
+        self._woken: list[Callable[[], None]] = []
+        opening = Opening(store, versions, self.bindings, views, self.owed)
+        changes = Changes(store, versions, Permissions(admins, self.team), self.owed)
         self.open = opening.open
         self.acknowledge = changes.acknowledge
         self.change_severity = changes.change_severity
@@ -64,12 +65,21 @@ class Tickets:
         self.acknowledge_page = changes.acknowledge_page
         self.agree_release = partial(agree_release, changes)
         self.correct_downtime = partial(correct_downtime, changes)
-        self.set_message = changes.set_message
         self.record_timers = TimerRecords(store, versions).record
         self.policy_for = self.bindings.policy_for
         self.view = views.view
         self.by_source = views.by_source
         self.views = views.views
+
+    def when_owed(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` after each change that owes Slack a message has committed: ``serve``
+        wakes its in-process clock, so a card appears within a tick of ``/sla open``."""
+        self._woken.append(wake)
+
+    def owed(self) -> None:
+        """Tell whoever waits (`when_owed`) that a committed change owes Slack messages."""
+        for wake in self._woken:
+            wake()
 
     def bind_channel(
         self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
