@@ -27,6 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from slabot.slack.publish import Publisher  # noqa: E402
 from slack_sdk import WebClient  # noqa: E402
 from support.fakeslack import FakeSlack  # noqa: E402
 
@@ -34,7 +35,6 @@ from slabot.clock.dispatch import Dispatcher  # noqa: E402
 from slabot.notify import Fanout  # noqa: E402
 from slabot.notify.slack import SlackNotifier  # noqa: E402
 from slabot.policies import PolicyBook  # noqa: E402
-from slabot.slack.publish import Publisher  # noqa: E402
 from slabot.store import Store  # noqa: E402
 from slabot.store.migrate import upgrade  # noqa: E402
 from slabot.tickets import SYSTEM, Tickets  # noqa: E402

@@ -30,6 +30,7 @@ from support.desk import (
     SEC,
     SECRET,
     T0,
+    deliver,
     dispatcher,
     open_ticket,
     posts,
@@ -64,7 +65,6 @@ from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import SlackNotifier
 from slabot.settings import load_settings
 from slabot.slack.app import create_app
-from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.store.tables import TicketEvent, Timer
 from slabot.tickets import SYSTEM, TicketView
@@ -154,7 +154,7 @@ def test_a_card_posted_after_a_quick_change_shows_the_change(store, desk, fake, 
     ).view
     desk.acknowledge("T1", opened.ticket.number, actor="U0FAST", now=T0 + SEC)
 
-    Publisher(slack(fake), desk).opened(opened, T0 + 2 * SEC)
+    deliver(desk, fake, T0 + 2 * SEC)
 
     [card] = fake.calls_to("chat.postMessage")
     assert "*Owner*\n<@U0FAST>" in "\n".join(texts(card.args["blocks"]))

@@ -22,15 +22,14 @@ from pathlib import Path
 import pytest
 from imapserver import Dovecot, available
 from mailmaker import message
-from slack_sdk import WebClient
 from sqlmodel import select
+from support.courier import Courier
 from support.fakeslack import FakeSlack
 from support.fakeslack.records import TEAM_ID
 
 from slabot.inbound.mailbox import TAKEN, Mailbox, MailReader
 from slabot.inbound.mailroutes import RoutesFile
-from slabot.slack.blocks.notes import change_note
-from slabot.slack.publish import Publisher
+from slabot.slack.blocks.notes import saying
 from slabot.store import Store
 from slabot.store.tables import Ticket, TicketEvent
 from slabot.tickets import Tickets
@@ -82,8 +81,8 @@ def routes(tmp_path: Path) -> RoutesFile:
 
 @pytest.fixture
 def reader(tickets: Tickets, routes: RoutesFile, fake: FakeSlack) -> MailReader:
-    client = WebClient(token="xoxb-test", base_url=fake.url)
-    return MailReader(tickets, routes, Publisher(client, tickets), change_note)
+    Courier.wire(tickets.store, tickets, fake.url, lambda: datetime.now(UTC))
+    return MailReader(tickets, routes, saying)
 
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -22,10 +22,11 @@ from slabot.notify.pagers import Pagers
 from slabot.notify.slack import SlackNotifier
 from slabot.policies import PolicyBook
 from slabot.slack.keepalive import KeepAliveWebClient
-from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.store.tables import Ticket, Timer
 from slabot.tickets import SYSTEM, Tickets, TicketView
+from slabot.tickets.timers import MESSAGES
+from support.courier import Courier
 from support.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
@@ -141,7 +142,7 @@ def open_ticket(
     channel: str | None = CHANNEL,
     title: str = "checkout is down",
 ) -> TicketView:
-    """Open a ticket and post its card through the fake, as `/sla open` does."""
+    """Open a ticket and let the clock post its card through the fake, as after `/sla open`."""
     view = desk.open(
         "T1",
         title=title,
@@ -151,8 +152,13 @@ def open_ticket(
         now=at,
         channel=channel,
     ).view
-    Publisher(slack(fake), desk).opened(view, at)
+    deliver(desk, fake, at)
     return desk.view("T1", view.ticket.number, at)
+
+
+def deliver(desk: Tickets, fake: FakeSlack, at: datetime) -> None:
+    """Let the clock deliver what is owed at ``at`` (cards, notes, and any timer due)."""
+    Courier(desk.store, desk, fake.url, lambda: at)()
 
 
 def timers(store: Store, ticket: Ticket | int, state: str | None = None) -> list[Timer]:
@@ -171,11 +177,13 @@ def timer(store: Store, ticket: Ticket, kind: str, stage: str, repeat: int = 0) 
 
 
 def posts(fake: FakeSlack) -> list[Any]:
-    """Every message slabot's clock posted (the card and use-case notes carry no metadata)."""
+    """Every message slabot's clock posted for a timer of a schedule (reminders, nudges,
+    pages...): not the cards and thread notes the changes owed."""
     return [
         c
         for c in fake.calls_to("chat.postMessage", ok=True)
         if (c.args.get("metadata") or {}).get("event_type") == "slabot_timer"
+        and c.args["metadata"]["event_payload"]["timer"].split(":")[1] not in MESSAGES
     ]
 
 

@@ -462,8 +462,16 @@ class Changes:
             if timer_id is not None:
                 timer = session.get_one(Timer, timer_id)
                 timer.detail = {**timer.detail, "acted": stamp(at)}
-            view = recompute(session, ticket, policy, at, bump=True)
-            owe_messages(session, ticket, at, note=say(view, was) if say else None)
+            view = recompute(
+                session,
+                ticket,
+                policy,
+                at,
+                bump=True,
+                owe=lambda view: owe_messages(
+                    session, ticket, at, note=say(view, was) if say else None
+                ),
+            )
             if then is not None:
                 then(session, ticket, at)
         self.owed()  # committed: the in-process clock may deliver it now
@@ -481,8 +489,17 @@ class Changes:
 
 
 def recompute(
-    session: Session, ticket: Ticket, policy: Policy, now: datetime, *, bump: bool
+    session: Session,
+    ticket: Ticket,
+    policy: Policy,
+    now: datetime,
+    *,
+    bump: bool,
+    owe: Callable[[TicketView], None] | None = None,
 ) -> TicketView:
+    """The ticket's row and pending timers made what its history now says; ``owe``: what the
+    change owes Slack, written first, so that a timer due at once (a P1's first page) follows
+    the card and the change's note in the clock's order."""
     session.flush()
     view = view_of(session, ticket, policy, now)
     plan = view.schedule
@@ -495,6 +512,8 @@ def recompute(
     if bump:
         ticket.version += 1
     ticket.updated_at = now
+    if owe is not None:
+        owe(view)
     rewrite_timers(session, {ticket.id: plan})  # type: ignore[dict-item]
     session.flush()
     return view

@@ -170,9 +170,15 @@ class Opening:
                     )
                 )
                 session.add_all(routed_event(chosen, ticket.id, f"{title}\n{description}", now))
-                view = recompute(session, ticket, chosen, now, bump=False)
-                owe_messages(
-                    session, ticket, now, opened=True, note=say(view, None) if say else None
+                view = recompute(
+                    session,
+                    ticket,
+                    chosen,
+                    now,
+                    bump=False,
+                    owe=lambda view: owe_messages(
+                        session, ticket, now, opened=True, note=say(view, None) if say else None
+                    ),
                 )
         except IntegrityError:
             # Another delivery of the same request won the race: answer with its ticket.

@@ -225,7 +225,8 @@ def owe_messages(
             owed.append(_message(ticket.id, CARD, REDRAW, repeat, now))
     if note:
         owed.append(_message(ticket.id, NOTE, str(ticket.version), 0, now, {"text": note}))
-    session.execute(insert(TIMERS), owed)
+    if owed:
+        session.execute(insert(TIMERS), owed)
 
 
 def owe_page_copies(
