@@ -59,7 +59,7 @@ def open_p1(desk, *, at=T0, channel=CHANNEL, **kw) -> TicketView:
 def owed(store, view: TicketView) -> list[tuple[str, str, int, str]]:
     return [
         (t.kind, t.stage, t.repeat, t.state)
-        for t in timers(store, view.ticket)
+        for t in timers(store, view.ticket, messages=True)
         if t.kind in MESSAGES
     ]
 
@@ -208,7 +208,7 @@ def test_a_card_whose_answer_never_came_is_found_in_the_channel_not_posted_again
     assert stored(desk, view).message_ts == found["ts"]
     replies = [m["text"] for m in fake.thread(CHANNEL, found["ts"])]
     assert [r for r in replies if r in ("opened", "ack")] == ["opened", "ack"]  # each once
-    post = next(t for t in timers(store, view.ticket) if t.kind == "card")
+    post = next(t for t in timers(store, view.ticket, messages=True) if t.kind == "card")
     assert post.state == "fired" and post.detail["receipt"] == {"card": found["ts"]}
 
 

@@ -183,8 +183,8 @@ class Slack:
         return self.send(signed.event_callback(event, **kw))
 
     def deliver(self) -> None:
-        """Let the clock deliver what is owed at the app's ``now`` (changes made through the
-        use cases directly, timers that fell due as the clock moved)."""
+        """Let the clock deliver the messages owed at the app's ``now`` (by changes made
+        through the use cases directly)."""
         Courier(self.tickets.store, self.tickets, self.fake.url, self.clock)()
 
     # -- what the app stored --

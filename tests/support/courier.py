@@ -1,5 +1,8 @@
 """Letting the clock deliver what the use cases owe Slack: the test kit's one way to do it.
 
+Only the owed messages (cards, notes, redraws): a test's timers (reminders, pages) go out
+when the test ticks its own dispatcher, as before cards were owed work.
+
 A change owes its card, its thread note and the redraws it causes in its own transaction;
 the clock posts them (`slabot.tickets.timers`). In ``serve`` the in-process clock is woken
 after each such change; here `Courier` is that clock, run on demand: ``courier()`` ticks a
@@ -22,18 +25,21 @@ from slabot.notify import Fanout
 from slabot.notify.slack import SlackNotifier
 from slabot.store import Store
 from slabot.tickets import Tickets
+from slabot.tickets.timers import MESSAGES
 
 
 class Courier:
     def __init__(self, store: Store, tickets: Tickets, slack_url: str, now: Callable[[], datetime]):
         client = WebClient(token="xoxb-test", base_url=slack_url, retry_handlers=[])
         notifier = Fanout([SlackNotifier(client)])
-        self.dispatcher = Dispatcher(store, tickets, notifier, name="courier", workers=1)
+        self.dispatcher = Dispatcher(
+            store, tickets, notifier, name="courier", workers=1, kinds=MESSAGES
+        )
         self.now = now
         self._lock = threading.Lock()  # one delivery at a time, as one clock leads
 
     def __call__(self) -> TickReport:
-        """Deliver everything due at ``now``: the cards first, then what waited on them."""
+        """Deliver every message owed at ``now``: the cards first, then what waited on them."""
         total = TickReport()
         with self._lock:
             while True:

@@ -157,14 +157,19 @@ def open_ticket(
 
 
 def deliver(desk: Tickets, fake: FakeSlack, at: datetime) -> None:
-    """Let the clock deliver what is owed at ``at`` (cards, notes, and any timer due)."""
+    """Let the clock deliver the messages owed at ``at`` (cards, notes, redraws)."""
     Courier(desk.store, desk, fake.url, lambda: at)()
 
 
-def timers(store: Store, ticket: Ticket | int, state: str | None = None) -> list[Timer]:
+def timers(
+    store: Store, ticket: Ticket | int, state: str | None = None, *, messages: bool = False
+) -> list[Timer]:
+    """The ticket's timers (with ``messages``, also the cards and notes its changes owed)."""
     ticket_id = ticket if isinstance(ticket, int) else ticket.id
     with store.reading() as session:
         query = select(Timer).where(Timer.ticket_id == ticket_id)
+        if not messages:
+            query = query.where(Timer.kind.not_in(MESSAGES))  # type: ignore[attr-defined]
         if state:
             query = query.where(Timer.state == state)
         return list(session.exec(query.order_by(Timer.due_at, Timer.id)))

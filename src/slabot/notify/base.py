@@ -103,8 +103,9 @@ class DeliveryFailed(Exception):
 
 
 # What a look for parts in doubt found, per delivery key: the parts that had arrived, each with
-# the ts of its message (a card found again is where the ticket's thread is), or why nobody
-# could tell yet (Slack's history rate-limited, say): then nothing is sent again.
+# what to record of it ("found", or the ts of a card found again: where the ticket's thread
+# is), or why nobody could tell yet (Slack's history rate-limited, say): then nothing is sent
+# again.
 Found = dict[str, str]
 Recovery = dict[str, Found | DeliveryFailed]
 

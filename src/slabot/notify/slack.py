@@ -150,7 +150,10 @@ class SlackNotifier:
             for delivery, part in looked:
                 known = found.get(delivery.key, {})
                 if delivery.key in keys and not isinstance(known, DeliveryFailed):
-                    found[delivery.key] = known | {part: keys[delivery.key]}
+                    # A card found is where its ticket's thread is; any other post, "found".
+                    found[delivery.key] = known | {
+                        part: keys[delivery.key] if part == CARD else "found"
+                    }
         return found
 
     def delivered(self, delivery: Delivery) -> bool:
