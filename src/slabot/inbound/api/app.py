@@ -301,7 +301,12 @@ class AcknowledgeRoute(TicketChange):
 
     def apply(self, caller: Caller, ref: int, body: Empty, change: Change) -> TicketView:
         return self.api.tickets.acknowledge(
-            caller.workspace, ref, actor=caller.actor, now=change.now, idempotency_key=change.key
+            caller.workspace,
+            ref,
+            actor=caller.actor,
+            now=change.now,
+            idempotency_key=change.key,
+            say=change.say,
         )
 
 
