@@ -7,8 +7,13 @@ ticket, showing the ticket as it stands; each note once, in order, in the card's
 
 from __future__ import annotations
 
+import time
+import urllib.request
+
 import pytest
 from sqlalchemy import update
+from sqlmodel import select
+from support.conversation import POLICIES, SECRET, clean_env, free_port
 from support.desk import (
     CHANNEL,
     HOUR,
@@ -32,6 +37,9 @@ from support.desk import (
 from support.desk import (
     now as now,
 )
+from support.fakeslack import FakeSlack
+from support.processes import Process, wait_until
+from support.signed import post, slash_command
 
 from slabot.store.tables import Ticket, Timer
 from slabot.tickets import AlreadyDone, TicketView
@@ -233,3 +241,83 @@ def test_a_clock_killed_after_posting_the_card_leaves_it_to_be_found(store, desk
     assert stored(desk, view).message_ts == card.response["ts"]
     notes = [m["text"] for m in fake.thread(CHANNEL, card.response["ts"])]
     assert notes[0] == "opened" and notes.count("opened") == 1
+
+
+# -- /sla open against a real `slabot serve` while Slack fails or hangs ------------------------
+
+
+def _serve(store, fake, tmp_path):
+    port = free_port()
+    env = clean_env(
+        SLACK_API_URL=fake.url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SECRET,
+        DATABASE_URL=store.url.render_as_string(hide_password=False),
+        SLABOT_POLICIES=str(POLICIES),
+    )
+    serve = Process(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    wait_until("/healthz", lambda: _ok(f"{base}/healthz"), serve.output)
+    return serve, f"{base}/slack/events"
+
+
+def _ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def _command(events: str, fake, text: str, key: str) -> int:
+    body = slash_command(text, channel_id="C0OPEN", response_url=fake.response_url(key))
+    status, _, _ = post(events, body, SECRET)
+    return status
+
+
+@pytest.mark.parametrize("slack_fails", ["answers 500", "hangs after performing"])
+def test_sla_open_while_slack_fails_gives_one_ticket_one_card_and_a_true_answer(
+    store, tmp_path, slack_fails
+):
+    """Slack fails (or performs and never answers) as the ticket opens, and while it is
+    acknowledged: the opener is told the truth at once; when Slack recovers there is one
+    ticket and one card, showing the acknowledgement made meanwhile, with both notes under
+    it in order."""
+    with FakeSlack(clock=time.time) as fake:
+        serve, events = _serve(store, fake, tmp_path)
+        if slack_fails == "answers 500":
+            fake.fail_for(8, status=500, method="chat.postMessage")
+        else:
+            fake.hang(None, "chat.postMessage")
+        try:
+            assert _command(events, fake, "open policy:liveops p2 checkout is slow", "o") == 200
+            [told] = fake.wait_for("response_url", timeout=30)
+            assert "SLA-1 opened; its card will appear in <#C0OPEN> as soon as Slack" in str(
+                told.args
+            )
+            assert _command(events, fake, "ack 1", "a") == 200
+            if slack_fails == "hangs after performing":
+                fake.wait_for("chat.postMessage", timeout=30)  # performed, never answered
+                time.sleep(11)  # past the clock's wait for an answer: the card is in doubt
+                fake.heal()
+
+            def carded() -> bool:
+                with store.reading() as session:
+                    ticket = session.exec(select(Ticket)).one()
+                if not ticket.message_ts:
+                    return False
+                return len(fake.thread("C0OPEN", ticket.message_ts)) >= 2
+
+            wait_until("the card and its notes", carded, serve.output)
+        finally:
+            serve.stop()
+        with store.reading() as session:
+            [ticket] = session.exec(select(Ticket)).all()
+        [card] = [m for m in fake.messages("C0OPEN") if not m.get("thread_ts")]
+        assert card["ts"] == ticket.message_ts
+        assert "*Owner*\n<@U0001>" in "\n".join(texts(card["blocks"]))  # the ack meanwhile
+        replies = [m["text"] for m in fake.thread("C0OPEN", ticket.message_ts)]
+        assert replies == [
+            "<@U0001> opened SLA-1 as *P2 — High* under the liveops policy.",
+            "<@U0001> acknowledged SLA-1 and owns it.",
+        ]
