@@ -23,7 +23,6 @@ from . import queries
 from .changes import Changes
 from .downtime import correct_downtime
 from .opening import Opening
-from .page_copies import PageCopy, page_copies
 from .permissions import Permissions
 from .queries import TicketStory
 from .releases import agree_release
@@ -114,8 +113,3 @@ class Tickets:
 
     def policies_in_use(self, workspace: str, since: datetime) -> list[str]:
         return queries.policies_in_use(self.store, workspace, since)
-
-    def page_copies(self, workspace: str, number: int, level: str) -> list[PageCopy]:
-        """Every copy of ``level``'s pages of ticket ``number`` that went out, to redraw once
-        the page is taken."""
-        return page_copies(self.store, workspace, number, level)
