@@ -35,6 +35,7 @@ from ..outages.service import Outages, as_outage
 from ..policies import PolicyBook
 from ..sla import Policy, PolicyError
 from ..sla import reports as core
+from ..sla.history import Event
 from ..sla.reports import (
     Compliance,
     Period,
@@ -176,7 +177,14 @@ def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> Poli
 
 def stood_at(found: Versions, now: datetime) -> Versions:
     """The histories as they stood at ``now`` (a report of a past instant)."""
-    return {d: [(ref, list(as_of(events, now))) for ref, events in h] for d, h in found.items()}
+    return {d: [(ref, _as_of(events, now)) for ref, events in h] for d, h in found.items()}
+
+
+def _as_of(events: list[Event], now: datetime) -> list[Event]:
+    """`as_of`, keeping the list itself when nothing happened after ``now`` (nearly always:
+    a copy of every history was a few percent of a report)."""
+    kept = as_of(events, now)
+    return events if kept is events else list(kept)
 
 
 def versions_of(store: Store, book: PolicyBook, policy: Policy) -> dict[str, Policy]:

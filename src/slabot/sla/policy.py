@@ -639,8 +639,10 @@ class Policy(Model):
             s.key + (f" ({', '.join(s.aliases)})" if s.aliases else "") for s in self.severities
         ]
 
-    @property
+    @cached_property
     def pausing_states(self) -> frozenset[str]:
+        """The states whose time no target counts; cached, since every ticket a report
+        judges asks (the policy is frozen)."""
         return frozenset(key for key, state in self.states.items() if state.pauses)
 
     def may(self, action: str, user: str, *, owner: str | None, reporter: str | None) -> bool:
@@ -686,6 +688,16 @@ class Policy(Model):
         """
         allowance = self._allowance(severity, target)
         return None if allowance is None else allowance.at(to_us(opened_at))
+
+    def within_us(self, severity: str, target: str, opened: int) -> int | None:
+        """`within` in microseconds for a ticket opened at ``opened`` (epoch microseconds):
+        what the engine's arithmetic takes, without a timedelta when no peak hours or day's
+        end can change it (a report asks for every ticket's targets)."""
+        allowance = self._allowance(severity, target)
+        if allowance is None:
+            return None
+        fixed = allowance.fixed_us
+        return allowance.at(opened) // ONE_US if fixed is None else fixed
 
     def deadline(
         self,

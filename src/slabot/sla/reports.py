@@ -640,11 +640,26 @@ def outages_from_tickets(
     keys = {s.key for s in policy.severities if s.outage}
     all_keys = {s.key for s in policy.severities}
     outages: list[Outage] = []
+    down_names: dict[str, bool] = {}  # severity as written → an outage severity
     for ref, events in tickets:
         if not events or not isinstance(events[0], Opened):
             continue
         opened = events[0]
-        correction = next((e for e in reversed(events) if isinstance(e, DowntimeCorrected)), None)
+        # One pass first: most tickets never had an outage severity and no lead said they
+        # were down, so they have no spell (a month's report looks at every ticket).
+        correction: DowntimeCorrected | None = None  # the latest counts
+        ever_down = False
+        for event in events:
+            if isinstance(event, (Opened, SeverityChanged)):
+                down = down_names.get(event.severity)
+                if down is None:
+                    down = policy.severity(event.severity).key in keys
+                    down_names[event.severity] = down
+                ever_down = ever_down or down
+            elif isinstance(event, DowntimeCorrected):
+                correction = event
+        if not ever_down and not (correction and correction.counts):
+            continue
         outage = partial(
             Outage,
             note=ref,

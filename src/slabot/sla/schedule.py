@@ -180,9 +180,9 @@ class TicketTimes:
         self.policy = policy
         self.f: Facts = facts(history)
         self.severity = policy.severity(self.f.severity)
-        self.spans = pause_spans(self.f.pauses(policy.pausing_states))
-        resolved = self.f.resolved_at
-        self.stop = None if resolved is None else to_us(resolved)
+        self.spans = pause_spans(self.f.pauses(policy.pausing_states)) if self.f.spells else []
+        self.resolved = self.f.resolved_at
+        self.stop = None if self.resolved is None else to_us(self.resolved)
         self.since = to_us(self.f.severity_since)
         self.opened = to_us(self.f.opened_at)
 
@@ -190,8 +190,7 @@ class TicketTimes:
         return getattr(self.severity.targets, name)
 
     def within(self, name: str) -> int:
-        within = self.policy.within(self.severity.key, name, self.f.opened_at)
-        return within // ONE_US  # type: ignore[operator]
+        return self.policy.within_us(self.severity.key, name, self.opened)  # type: ignore[return-value]
 
     def start(self, name: str) -> int | None:
         """When a target's clock starts; for update_every, the current cycle's start."""
@@ -208,7 +207,7 @@ class TicketTimes:
         at = {
             "time_to_open": self.f.opened_at,
             "first_response": self.f.first_response_at,
-            "resolution": self.f.resolved_at,
+            "resolution": self.resolved,
             "update_every": None,
         }[name]
         resolution = self.severity.targets.resolution
