@@ -473,6 +473,39 @@ def test_delay_makes_answers_slow(fake: FakeSlack, client: WebClient) -> None:
     assert time.monotonic() - started < 0.2
 
 
+def test_the_per_channel_limit_answers_429_past_the_burst_channel_by_channel(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    """One message a second per channel, three at once: the fourth to a channel is refused
+    (and not posted) with a Retry-After in whole seconds, while another channel still has
+    its own burst; a second later, the channel takes one more."""
+    seconds = [1_800_000_000.0]
+    fake.limit_posts(1, burst=3, clock=lambda: seconds[0])
+
+    for n in range(3):
+        assert client.chat_postMessage(channel="C0001", text=f"a{n}")["ok"]
+    with pytest.raises(SlackApiError) as limited:
+        client.chat_postMessage(channel="C0001", text="a3")
+    assert limited.value.response.status_code == 429
+    assert limited.value.response.headers["Retry-After"] == "1"
+    assert client.chat_postMessage(channel="C0002", text="b0")["ok"]
+    assert client.chat_update(channel="C0001", ts="1.0", text="updates are not limited")["ok"]
+    seconds[0] += 1
+    assert client.chat_postMessage(channel="C0001", text="a3")["ok"]
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C0001", text="a4")
+
+    assert [m["text"] for m in fake.messages("C0001") if "a" in m["text"][:1]] == [
+        "a0",
+        "a1",
+        "a2",
+        "a3",
+    ]
+    fake.reset()  # off again
+    for n in range(5):
+        assert client.chat_postMessage(channel="C0001", text=f"c{n}")["ok"]
+
+
 def test_a_hung_call_is_performed_at_once_and_answered_only_once_healed(
     fake: FakeSlack,
 ) -> None:

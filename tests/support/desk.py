@@ -22,6 +22,7 @@ from slabot.notify.pagers import Pagers
 from slabot.notify.slack import SlackNotifier
 from slabot.policies import PolicyBook
 from slabot.slack.keepalive import KeepAliveWebClient
+from slabot.slack.pacing import Pacer
 from slabot.store import Store
 from slabot.store.tables import Ticket, Timer
 from slabot.tickets import SYSTEM, Tickets, TicketView
@@ -118,17 +119,20 @@ def dispatcher(
     name: str = "clock-a",
     *,
     timeout: float | None = None,
+    pacer: Pacer | None = None,
     **options: Any,
 ) -> Dispatcher:
     """A dispatcher as the clock builds it; with ``timeout``, over the clock's own Web API
-    client, waiting that long for Slack's answer (10 s in production)."""
+    client, waiting that long for Slack's answer (10 s in production); with ``pacer``, its
+    posts spaced to Slack's limit per channel as the clock's are (off by default, so a test of
+    something else can post to one channel as fast as it likes)."""
     options.setdefault("backoff", Backoff(base=10 * SEC, cap=10 * MIN, jitter=0))
     client = slack(fake)
     if timeout is not None:
         client = KeepAliveWebClient(
             token="xoxb-test", base_url=fake.url, timeout=timeout, retry_handlers=[]
         )
-    notifier = Fanout([SlackNotifier(client), Pagers(httpx.Client(), env=ENV)])
+    notifier = Fanout([SlackNotifier(client, pacer), Pagers(httpx.Client(), env=ENV)])
     return Dispatcher(store, desk, notifier, name=name, **options)
 
 

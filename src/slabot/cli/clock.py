@@ -41,8 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=positive,
-        default=4,
-        help="tickets performed at once (4); more hide more of a slow Slack's latency",
+        help="tickets performed at once (default 32: Slack's pace in 500 busy channels)",
     )
     parser.add_argument(
         "--metrics-port",
@@ -83,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         policies,
         lease=timedelta(seconds=args.lease),
         batch=args.batch,
-        workers=args.workers,
+        **({"workers": args.workers} if args.workers else {}),  # else the clock's WORKERS
         watch=ClockWatch(metrics, heartbeat),
         team=team,
     )

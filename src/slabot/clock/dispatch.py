@@ -71,14 +71,14 @@ ACTIONS = frozenset({"auto_solve", "auto_close"})  # timers that change the tick
 # anything a reader would still call on time.
 GRACE = timedelta(seconds=60)
 LEASE = timedelta(seconds=60)
-# Tickets performed at once. Four keep one core busy while the others wait on a nearby Slack
-# (a millisecond a call, with connections kept open); more only add switching between threads
-# that all want the interpreter at once (8 cost about a tenth more CPU a timer in
-# bench/clock.py). Against slack.com, where a call takes tens of milliseconds, more threads
-# hide more of that wait: ``slabot clock --workers``.
-WORKERS = 4
+# Tickets performed at once: enough to keep Slack's own pace across many channels. Slack takes
+# about one message a second per channel; 500 busy channels at 50 ms a call (slack.com from a
+# nearby region) keep 25 calls in flight, and a page's card update adds to it: 32 leave a
+# margin. Against a Slack next door (a millisecond a call) threads switching cost some CPU:
+# ``slabot clock --workers 4`` there (bench/README.md, "clock", fourth round).
+WORKERS = 32
 
-Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held"]
+Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held", "paced"]
 
 
 @dataclass
@@ -93,6 +93,7 @@ class TickReport:
     dropped: int = 0
     retried: int = 0
     dead: int = 0
+    paced: int = 0  # held to Slack's limits (a channel's pace, a 429): not failures
     claimed: int = 0
     drawn: int = 0
 
@@ -102,16 +103,19 @@ class TickReport:
     def add(self, outcome: Outcome) -> None:
         if outcome in ("sent", "late"):
             self.sent += 1
-        if outcome in ("late", "dropped", "retried", "dead"):
+        if outcome in ("late", "dropped", "retried", "dead", "paced"):
             setattr(self, outcome, getattr(self, outcome) + 1)
 
     def __bool__(self) -> bool:
-        return bool(self.sent or self.dropped or self.retried or self.dead or self.drawn)
+        return bool(
+            self.sent or self.dropped or self.retried or self.dead or self.drawn or self.paced
+        )
 
     def __str__(self) -> str:
         return (
             f"{self.sent} sent ({self.late} late), {self.drawn} cards and notes, "
-            f"{self.dropped} dropped, {self.retried} to retry, {self.dead} dead"
+            f"{self.dropped} dropped, {self.retried} to retry, {self.dead} dead, "
+            f"{self.paced} paced"
         )
 
 
@@ -308,7 +312,8 @@ class Dispatcher:
         grouped: dict[int, list[_Claim]] = {}  # in due order, as claimed
         for claim in batch.claims:
             grouped.setdefault(claim.timer.ticket_id, []).append(claim)
-        tickets = list(grouped.values())
+        # the tickets with a page first: they take their channels' next slots
+        tickets = sorted(grouped.values(), key=lambda c: not any(t.timer.kind == "page" for t in c))
         workers = min(self.workers, len(tickets))
         if workers <= 1:
             return [
@@ -387,20 +392,23 @@ class Dispatcher:
                 continue
             assert claim.timer.id is not None  # a claimed timer is a stored row
             done.append(self._run(claim, views, now, found.get(claim.timer.id), shared))
-            retrying = done[-1].outcome == "retried"
+            retrying = done[-1].outcome in ("retried", "paced")
         return done
 
     # -- claim ------------------------------------------------------------------------------
 
     def _claim(self, now: datetime) -> list[_Claim]:
-        """Up to ``batch`` due timers, earliest due first, none behind an earlier timer of its
-        ticket that is waiting to be retried or being performed.
+        """Up to ``batch`` due timers, pages first, then earliest due first, none behind an
+        earlier timer of its ticket that is waiting to be retried or being performed.
 
-        Two reads: the timers a dead clock left ``sending`` (rare; never this clock's own, which
-        are in flight however long they take), then the pending ones in
-        the order of ``ix_timers_queue`` (state, due time, id), which the database reads only
-        as far as the batch needs. ``due_at <= now`` bounds that read (a timer's next attempt
-        is never before its due time), so a quiet tick reads nothing past the due timers."""
+        Three reads: the timers a dead clock left ``sending`` (rare; never this clock's own,
+        which are in flight however long they take), then the pending pages that are next in
+        their ticket (a page behind its ticket's earlier reminder waits its turn: each ticket's
+        messages keep their order), then the other pending ones, each in the order of
+        ``ix_timers_queue`` (state, due time, id), which the database reads only as far as the
+        batch needs. ``due_at <= now`` bounds that read (a timer's next attempt is never before
+        its due time), so a quiet tick reads nothing past the due timers. When work queues
+        (a burst, a channel at Slack's pace), pages so go before reminders and notes."""
         stale = now - self.lease
         earlier = aliased(Timer)
         # A claim of this clock's is in flight however old (a batch can outlast the lease when
@@ -410,13 +418,14 @@ class Dispatcher:
             and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
             and_(col(earlier.state) == "sending", or_(col(earlier.claimed_at) >= stale, mine)),
         )
-        behind = exists().where(
-            col(earlier.ticket_id) == col(Timer.ticket_id),
-            busy,
-            or_(
-                col(earlier.due_at) < col(Timer.due_at),
-                and_(col(earlier.due_at) == col(Timer.due_at), col(earlier.id) < col(Timer.id)),
-            ),
+        before = or_(
+            col(earlier.due_at) < col(Timer.due_at),
+            and_(col(earlier.due_at) == col(Timer.due_at), col(earlier.id) < col(Timer.id)),
+        )
+        same_ticket = col(earlier.ticket_id) == col(Timer.ticket_id)
+        behind = exists().where(same_ticket, busy, before)
+        owed_before = exists().where(
+            same_ticket, col(earlier.state).in_(("pending", "sending")), before
         )
         card = aliased(Timer)  # nothing of a ticket goes out before its card: its thread
         uncarded = exists().where(
@@ -432,17 +441,20 @@ class Dispatcher:
             Timer.due_at <= now,  # type: ignore[arg-type]
             Timer.next_attempt_at <= now,  # type: ignore[arg-type]
         )
+        first_page = and_(due, Timer.kind == "page", ~owed_before)  # type: ignore[arg-type]
         with self.store.writing() as session:
             rows: list[Timer] = []
-            for which in (interrupted, due):
+            for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
                 if self.kinds is not None:
                     which = and_(which, col(Timer.kind).in_(self.kinds))
                 query = (
                     select(Timer)
-                    .where(which, ~behind, ~uncarded)
+                    .where(which, ~uncarded)
                     .order_by(Timer.state, Timer.due_at, Timer.id)  # type: ignore[arg-type]
                     .limit(self.batch - len(rows))
                 )
+                if rows:  # a page taken already is not taken again with the rest
+                    query = query.where(col(Timer.id).not_in([row.id for row in rows]))
                 if not self.store.is_sqlite:
                     query = query.with_for_update(skip_locked=True)
                 rows += session.exec(query)
@@ -621,10 +633,15 @@ class Dispatcher:
 
     def _failed(self, delivery: Delivery, failure: DeliveryFailed) -> _Done:
         """Try again later, for as long as the ticket owes it (each attempt checks that), unless
-        only a person can help: then the timer is dead."""
+        only a person can help: then the timer is dead. A timer held by Slack's limits (its
+        channel's pace, a 429) waits as long as asked without spending an attempt."""
         timer, now = delivery.timer, delivery.now
         attempts = timer.attempts + 1
         detail = _carried(delivery, failure)
+        if failure.held:
+            wait = timedelta(seconds=failure.retry_after or self.backoff.base.total_seconds())
+            log.debug("timer %s held for %s: %s", delivery.key, wait, failure)
+            return _Done("paced", self._unclaim(timer, next_attempt_at=now + wait, detail=detail))
         error = str(failure)[:2000]
         if failure.retryable:
             wait = self.backoff.delay(attempts, failure.retry_after, self.rand)

@@ -35,6 +35,7 @@ from ..policies import PolicyBook
 from ..settings import Settings
 from ..sla.oncall import Team
 from ..slack.client import make_client
+from ..slack.pacing import Pacer
 from ..store import Store
 from ..tickets import SYSTEM, Tickets
 from .dispatch import LEASE, WORKERS, Dispatcher, TickReport
@@ -165,12 +166,13 @@ def build(
         team=team,
     )
     slack = make_client(settings, retry=False)  # one pool of connections for both duties
+    in_slack = SlackNotifier(slack, Pacer())  # posts spaced to Slack's limit per channel
     if watch is None:
-        notifier: Notifier = Fanout([SlackNotifier(slack), Pagers(httpx.Client())])
+        notifier: Notifier = Fanout([in_slack, Pagers(httpx.Client())])
     else:
         count_slack_calls(slack, watch.metrics)
         pagers = Pagers(httpx.Client(transport=PagerCalls(watch.metrics)))
-        notifier = ObservedNotifier(Fanout([SlackNotifier(slack), pagers]), watch.metrics)
+        notifier = ObservedNotifier(Fanout([in_slack, pagers]), watch.metrics)
     dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)
     if watch is not None:
         watch.name = dispatcher.name

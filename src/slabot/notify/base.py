@@ -78,6 +78,9 @@ class DeliveryFailed(Exception):
     an operator can help (bad token, unknown channel, missing configuration). ``retry_after``
     is the far end's own wish (Slack's Retry-After), in seconds. ``done`` names the parts that
     did arrive before the failure, ``doubtful`` those whose request left without an answer.
+    ``held``: nothing failed, the far end's limit says to come back after ``retry_after`` (a
+    429, or a post paced to its channel's limit before Slack had to say so): the timer waits
+    without counting an attempt, since a limit is no reason to give a timer up.
     """
 
     reason: str
@@ -85,6 +88,7 @@ class DeliveryFailed(Exception):
     retry_after: float | None = None
     done: frozenset[str] = field(default_factory=frozenset)
     doubtful: frozenset[str] = field(default_factory=frozenset)
+    held: bool = False
 
     def __str__(self) -> str:
         return self.reason
@@ -99,6 +103,7 @@ class DeliveryFailed(Exception):
             retry_after=max(waits, default=None),
             done=done.union(*(f.done for f in failures)),
             doubtful=frozenset().union(*(f.doubtful for f in failures)),
+            held=all(f.held for f in failures),
         )
 
 

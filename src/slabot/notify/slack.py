@@ -24,6 +24,9 @@ The client must not retry by itself (`slack.client.make_client(retry=False)`): t
 row's backoff owns retries, so a rate-limited ticket never holds the clock's tick while other
 tickets wait. After a 429, calls of the same scope (posts to that channel; history reads) fail
 at once, without reaching Slack, until its Retry-After has passed; other channels go on.
+With a `Pacer` (the clock always has one), posts are spaced to Slack's limit of about one a
+second per channel before Slack has to say 429: a post without a free slot in its channel is
+*held* until its slot, as a 429 is: a limit, not a failure (`DeliveryFailed.held`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
 from ..slack.blocks.oncall import taken_page
 from ..slack.keepalive import Unanswered
+from ..slack.pacing import Pacer
 from ..tickets.timers import CARD, NOTE, PAGE_COPY, POST, REDRAW
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
@@ -72,8 +76,9 @@ class _Post:
 
 
 class SlackNotifier:
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient, pacer: Pacer | None = None):
         self.client = client
+        self.pacer = pacer  # None: posts go as fast as they come (tests of other things)
         self._dms: dict[str, str] = {}  # user → DM channel, which never changes
         self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
         self._links: dict[tuple[str, str], str] = {}  # a card → its permalink, which stays
@@ -103,8 +108,9 @@ class SlackNotifier:
             try:
                 ts = self._post(post, pages[0], also=[d.key for d in pages[1:]])
             except DeliveryFailed as failure:
-                log.warning(
-                    "could not send %d pages to %s together: %s", len(pages), person, failure
+                level = logging.DEBUG if failure.held else logging.WARNING
+                log.log(
+                    level, "could not send %d pages to %s together: %s", len(pages), person, failure
                 )
                 continue
             keys = [d.key for d in pages]
@@ -312,18 +318,37 @@ class SlackNotifier:
         payload: dict[str, Any] = {"timer": delivery.key}
         if also:
             payload["timers"] = [delivery.key, *also]
-        posted = self._call(
-            self.client.chat_postMessage,
-            delivery.now,
-            f"chat.postMessage {channel}",  # Slack's limit: about a message a second a channel
-            part=post.part,
-            channel=channel,
-            thread_ts=post.thread_ts,
-            text=post.message.text,
-            blocks=post.message.blocks or None,  # a note is text alone (up to 40,000 chars)
-            metadata={"event_type": EVENT_TYPE, "event_payload": payload},
-        )
+        self._pace(channel, post, delivery)
+        try:
+            posted = self._call(
+                self.client.chat_postMessage,
+                delivery.now,
+                f"chat.postMessage {channel}",  # Slack's limit: about a message a second a channel
+                part=post.part,
+                channel=channel,
+                thread_ts=post.thread_ts,
+                text=post.message.text,
+                blocks=post.message.blocks or None,  # a note is text alone (up to 40,000 chars)
+                metadata={"event_type": EVENT_TYPE, "event_payload": payload},
+            )
+        except DeliveryFailed as failed:
+            if failed.held and failed.retry_after and self.pacer is not None:
+                until = delivery.now + timedelta(seconds=failed.retry_after)
+                self.pacer.limited(channel, until)
+            raise
         return str(posted["ts"])
+
+    def _pace(self, channel: str, post: _Post, delivery: Delivery) -> None:
+        """Hold ``post`` until its slot in ``channel`` unless it has one now; a page's
+        thread reply, direct messages and channel posts go before reminders and notes."""
+        if self.pacer is None:
+            return
+        key = f"{delivery.key} {post.part}"
+        urgent = delivery.timer.kind == "page"
+        wait = self.pacer.wait(channel, key, delivery.now, urgent=urgent)
+        if wait:
+            reason = f"paced: the next free slot in {channel} is in {wait:.1f}s"
+            raise DeliveryFailed(reason, retry_after=wait, held=True)
 
     def _update_card(self, delivery: Delivery) -> str | None:
         ticket = delivery.view.ticket
@@ -405,7 +430,7 @@ class SlackNotifier:
         if until is not None and now < until:
             wait = (until - now).total_seconds()
             reason = f"Slack asked to wait {wait:.0f}s more ({scope})"
-            raise DeliveryFailed(reason, retry_after=wait)
+            raise DeliveryFailed(reason, retry_after=wait, held=True)
         try:
             return method(**kwargs)
         except SlackApiError as exc:
@@ -468,7 +493,8 @@ def failure(exc: SlackApiError) -> DeliveryFailed:
     reason = f"Slack answered {status} {error or ''}".strip()
     retry_after = _retry_after(response.headers) if status == 429 else None
     retryable = status == 429 or status >= 500 or error in RETRYABLE_ERRORS
-    return DeliveryFailed(reason, retryable=retryable, retry_after=retry_after)
+    held = status == 429  # Slack's limit: come back later, no attempt spent
+    return DeliveryFailed(reason, retryable=retryable, retry_after=retry_after, held=held)
 
 
 def _retry_after(headers: dict[str, Any]) -> float | None:

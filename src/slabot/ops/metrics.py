@@ -78,7 +78,7 @@ class Metrics:
         )
         self.timers = Counter(
             "slabot_clock_timers",
-            "Timers the clock recorded, by outcome: on_time, late, dropped, retried, dead",
+            "Timers the clock recorded, by outcome: on_time, late, dropped, retried, dead, paced",
             ["outcome"],
             registry=r,
         )

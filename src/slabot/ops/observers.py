@@ -219,7 +219,7 @@ class ClockWatch:
     def tick(self, report: TickReport) -> None:
         timers = self.metrics.timers
         timers.labels("on_time").inc(report.sent - report.late)
-        for outcome in ("late", "dropped", "retried", "dead"):
+        for outcome in ("late", "dropped", "retried", "dead", "paced"):
             timers.labels(outcome).inc(getattr(report, outcome))
         self.heartbeat.beat()  # a long burst is many ticks in one run: still alive
 

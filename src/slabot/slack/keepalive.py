@@ -31,7 +31,7 @@ from urllib.request import Request
 
 from slack_sdk import WebClient
 
-IDLE_MAX = 16  # idle connections kept per host: more threads than that make their own
+IDLE_MAX = 32  # idle connections kept per host: one per clock worker (clock.dispatch.WORKERS)
 
 Host = tuple[str, str]  # scheme, host[:port]
 

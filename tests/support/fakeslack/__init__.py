@@ -4,7 +4,9 @@ Point slack_sdk at it with ``WebClient(token="xoxb-…", base_url=fake.url)`` (o
 ``SLACK_API_URL``). It answers the methods slabot uses the way Slack does (HTTP 200 with
 ``{"ok": true, …}`` or ``{"ok": false, "error": …}``), checks Block Kit's size limits like Slack,
 and can be told to answer 429 (with ``Retry-After``), 500 or 503, to be slow, or to perform a
-call and then hang (answer it late, or only once healed), as Slack does when it is in trouble::
+call and then hang (answer it late, or only once healed), as Slack does when it is in trouble,
+and to enforce Slack's limit of about one message a second per channel (`FakeSlack.limit_posts`,
+off by default; with `FakeSlack.delay`, a Slack as far away as slack.com)::
 
     with FakeSlack() as fake:
         client = WebClient(token="xoxb-test", base_url=fake.url)

@@ -108,3 +108,23 @@ class _Hang:
 class _Override:
     answer: Answer
     remaining: int | None
+
+
+@dataclass
+class _PostLimit:
+    """Slack's limit on ``chat.postMessage``: about one message a second per channel, short
+    bursts passing; the generic cell rate algorithm, in the seconds of ``clock``."""
+
+    interval: float
+    tolerance: float  # how far ahead of the pace a burst may run
+    clock: Callable[[], float]
+    next_free: dict[str, float] = field(default_factory=dict)
+
+    def wait(self, channel: str) -> float:
+        """0 when a post to ``channel`` passes now (and counts), else the seconds to wait."""
+        now = self.clock()
+        due = self.next_free.get(channel, now)
+        if now < due - self.tolerance:
+            return due - self.tolerance - now
+        self.next_free[channel] = max(due, now) + self.interval
+        return 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +25,7 @@ from .records import (
     _Failure,
     _Hang,
     _Override,
+    _PostLimit,
 )
 from .wire import _check_status, _Handler, _selected, _Server, _write, _write_text, parse_args
 
@@ -67,6 +69,7 @@ class FakeSlack(WebApiMethods):
         self._overrides: dict[str, list[_Override]] = {}
         self._delays: dict[str | None, float] = {}
         self._hangs: list[_Hang] = []
+        self._post_limit: _PostLimit | None = None
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._views: dict[str, dict[str, Any]] = {}
         self._home: dict[str, str] = {}
@@ -116,6 +119,7 @@ class FakeSlack(WebApiMethods):
             self._failures.clear()
             self._overrides.clear()
             self._delays.clear()
+            self._post_limit = None
             self._messages.clear()
             self._views.clear()
             self._home.clear()
@@ -275,6 +279,24 @@ class FakeSlack(WebApiMethods):
             else:
                 self._delays.pop(method, None)
 
+    def limit_posts(
+        self,
+        per_second: float = 1.0,
+        burst: int = 3,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        """Enforce Slack's limit on ``chat.postMessage``: ``per_second`` messages a second to
+        each channel, ``burst`` of them at once, and beyond that HTTP 429 with a Retry-After
+        (whole seconds, as Slack sends it) and nothing posted. Time is ``clock`` (seconds),
+        else the fake's own ``clock``, else ``time.time``."""
+        if per_second <= 0 or burst < 1:
+            raise ValueError("limit_posts needs per_second > 0 and burst >= 1")
+        interval = 1 / per_second
+        ticking = clock or self.clock or time.time
+        with self._lock:
+            self._post_limit = _PostLimit(interval, interval * (burst - 1), ticking)
+
     def respond(self, method: str, answer: Answer, *, times: int | None = None) -> None:
         """Answer ``method`` with ``answer`` instead of the built-in answer.
 
@@ -321,6 +343,8 @@ class FakeSlack(WebApiMethods):
         extra_headers: dict[str, str] = {}
         with self._lock:
             failure = self._take_failure(method, at, args.get("channel"))
+            if failure is None and not unreadable:
+                failure = self._over_limit(method, args.get("channel"))
             if failure is not None:
                 status = failure.status
                 body: dict[str, Any] = {
@@ -353,6 +377,15 @@ class FakeSlack(WebApiMethods):
             _write_text(req, status, f"OK - {len(raw)}" if status == 200 else body["error"])
         else:
             _write(req, status, body, extra_headers)
+
+    def _over_limit(self, method: str, channel: Any) -> _Failure | None:
+        """A 429 for a post beyond its channel's limit (`limit_posts`), else None."""
+        if self._post_limit is None or method != "chat.postMessage" or not channel:
+            return None
+        if isinstance(channel, str) and channel[:1] in ("U", "W"):
+            channel = self._dm_channel(channel)
+        wait = self._post_limit.wait(str(channel))
+        return _Failure(method, 429, max(1, math.ceil(wait))) if wait else None
 
     def _take_failure(self, method: str, now: float, channel: Any) -> _Failure | None:
         self._failures = [f for f in self._failures if f.until is None or now < f.until]
