@@ -1,5 +1,7 @@
-"""What the benchmarks share: a throwaway PostgreSQL schema, policy-version rows, and a git
-ref's code to run beside this code (`checkout`).
+"""What the benchmarks share: a throwaway PostgreSQL schema or SQLite file and a run on each
+(`each_database`), the bulk loader of generated rows (`bulk_insert`), the policy mix and
+policy-version rows of the generated data, and a git ref's code to run beside this code
+(`checkout`).
 
 The scripts run from the repository root with the test kit on the path
 (``PYTHONPATH=tests .venv/bin/python bench/<script>.py``): this folder is on the path as the
@@ -9,13 +11,16 @@ script's own, and the fake Slack and signed requests come from ``tests/support``
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, Table, create_engine, insert, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
@@ -23,6 +28,77 @@ from slabot.sla import Policy
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REPO = Path(__file__).resolve().parent.parent
+BATCH = 5_000  # rows per INSERT
+# The generated tickets' policies, by share: the queue and the month's report draw the same mix.
+POLICY_SHARES = {
+    "leadpro": 0.40,
+    "secpod": 0.25,
+    "liveops": 0.15,
+    "leadsquared": 0.12,
+    "helpdesk-p1-p6": 0.08,
+}
+R = TypeVar("R")
+
+
+def each_database(
+    choice: str, sqlite_file: str, schema: str, measure: Callable[[str, URL], R]
+) -> list[R]:
+    """``measure(name, url)`` on a new SQLite file and a new PostgreSQL schema (``choice``:
+    sqlite, postgresql or both); a PostgreSQL that does not answer is skipped, and said."""
+    results = []
+    if choice in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory(prefix="slabot-bench-") as directory:
+            path = Path(directory) / sqlite_file
+            print(f"SQLite {sqlite3.sqlite_version}: a new file {path} (WAL)", flush=True)
+            results.append(measure("SQLite", make_url(f"sqlite:///{path}")))
+        print()
+    if choice in ("postgresql", "both"):
+        with postgres_schema(schema) as url:
+            if url is not None:
+                results.append(measure("PostgreSQL", url))
+    return results
+
+
+def table(model: Any) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
+def event_row(
+    event_id: int,
+    ticket_id: int,
+    kind: str,
+    actor: str,
+    at: datetime,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> dict[str, Any]:
+    """A ``ticket_events`` row, its id given."""
+    return {
+        "id": event_id,
+        "ticket_id": ticket_id,
+        "kind": kind,
+        "actor": actor,
+        "at": at,
+        "before": before,
+        "after": after,
+    }
+
+
+def bulk_insert(connection: Connection, rows: Sequence[tuple[list[dict], Any]]) -> None:
+    """Insert each model's rows, ids given, in batches; on PostgreSQL then move each table's id
+    sequence past them, so rows the code under test adds get new ids."""
+    for data, model in rows:
+        for start in range(0, len(data), BATCH):
+            connection.execute(insert(table(model)), data[start : start + BATCH])
+    if connection.dialect.name == "postgresql":
+        for _, model in rows:
+            name = table(model).name
+            connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
+                )
+            )
 
 
 @contextmanager

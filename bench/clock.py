@@ -94,7 +94,6 @@ import platform
 import random
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -108,9 +107,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from benchdb import postgres_schema
-from sqlalchemy import Table, insert, select, text
-from sqlalchemy.engine import URL, make_url
+from benchdb import BATCH, bulk_insert, each_database, event_row, policy_versions, table
+from sqlalchemy import insert, select
+from sqlalchemy.engine import URL
 
 from slabot.policies import PolicyBook
 from slabot.sla import Policy
@@ -127,7 +126,6 @@ POLICY = "liveops"
 TOKEN = "xoxb-bench"
 WORKSPACE = "T0BENCH01"
 SEED = 20261122
-BATCH = 5_000
 HORIZON = timedelta(minutes=90)  # no background timer falls due this soon after the load
 GOAL_RATE = 1_000.0  # timers/s
 GOAL_P99 = 2.0  # seconds
@@ -149,10 +147,6 @@ SEVERITIES = {"p1": 0.05, "p2": 0.30, "p3": 0.65}
 
 
 Change = tuple[str, datetime, dict[str, Any], dict[str, Any]]  # an event: kind, at, before, after
-
-
-def table(model: Any) -> Table:
-    return model.__table__  # type: ignore[no-any-return]
 
 
 # -- the data ---------------------------------------------------------------------------------
@@ -231,15 +225,7 @@ class Maker:
             (kind, at, before, after, owner or reporter) for kind, at, before, after in changes
         ]
         events = [
-            {
-                "id": ids.event + n,
-                "ticket_id": ticket_id,
-                "kind": kind,
-                "actor": actor,
-                "at": at,
-                "before": before,
-                "after": after,
-            }
+            event_row(ids.event + n, ticket_id, kind, actor, at, before, after)
             for n, (kind, at, before, after, actor) in enumerate(trail)
         ]
         plan = schedule(self.policy, engine_events(SimpleNamespace(**e) for e in events), now)
@@ -401,42 +387,21 @@ def insert_rows(store: Store, rows: Rows) -> float:
     """Bulk-insert ``rows``; seconds spent."""
     began = time.perf_counter()
     with store.engine.begin() as connection:
-        for data, model in (
-            (rows.tickets, Ticket),
-            (rows.events, TicketEvent),
-            (rows.timers, Timer),
-        ):
-            for start in range(0, len(data), BATCH):
-                connection.execute(insert(table(model)), data[start : start + BATCH])
+        bulk_insert(
+            connection, [(rows.tickets, Ticket), (rows.events, TicketEvent), (rows.timers, Timer)]
+        )
         connection.execute(
             table(WorkspaceCounter).update().values(last_number=max(t["id"] for t in rows.tickets))
         )
-        if not store.is_sqlite:  # ids were given explicitly: move the sequences past them
-            for name in ("tickets", "ticket_events", "timers"):
-                connection.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                        f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
-                    )
-                )
     return time.perf_counter() - began
 
 
 def prepare(store: Store, book: PolicyBook) -> None:
     upgrade(store)
     with store.engine.begin() as connection:
-        policy = book.get(POLICY)
-        connection.execute(
-            insert(table(PolicyVersion)),
-            [
-                {
-                    "digest": policy.digest,
-                    "name": policy.name,
-                    "text": book.source(policy),
-                    "first_seen_at": datetime.now(UTC) - timedelta(days=30),
-                }
-            ],
-        )
+        first_seen = datetime.now(UTC) - timedelta(days=30)
+        versions = policy_versions({POLICY: book.get(POLICY)}, POLICIES, first_seen)
+        connection.execute(insert(table(PolicyVersion)), versions)
         connection.execute(
             insert(table(WorkspaceCounter)), [{"workspace": WORKSPACE, "last_number": 0}]
         )
@@ -1173,18 +1138,6 @@ def show(run: RunFigures) -> None:
 # -- the databases ----------------------------------------------------------------------------
 
 
-def sqlite_run(book: PolicyBook, args: argparse.Namespace) -> DatabaseResult:
-    with tempfile.TemporaryDirectory(prefix="slabot-bench-") as directory:
-        path = Path(directory) / "clock.db"
-        print(f"SQLite {sqlite3.sqlite_version}: a new file {path} (WAL)", flush=True)
-        return measure("SQLite", make_url(f"sqlite:///{path}"), book, args)
-
-
-def postgresql_run(book: PolicyBook, args: argparse.Namespace) -> DatabaseResult | None:
-    with postgres_schema("slabot_bench_clock") as url:
-        return None if url is None else measure("PostgreSQL", url, book, args)
-
-
 # -- the report -------------------------------------------------------------------------------
 
 
@@ -1296,14 +1249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     print()
-    results: list[DatabaseResult] = []
-    if args.db in ("sqlite", "both"):
-        results.append(sqlite_run(book, args))
-        print()
-    if args.db in ("postgresql", "both"):
-        result = postgresql_run(book, args)
-        if result:
-            results.append(result)
+    results = each_database(
+        args.db, "clock.db", "slabot_bench_clock", lambda name, url: measure(name, url, book, args)
+    )
     if results:
         summary(results, args)
     return 0

@@ -49,7 +49,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slash_latency import ROOT, SECRET, TOKEN, free_port, ms, percentile, start, stop
+from slash_latency import ms, percentile, slabot_env, start, stop
+from support.conversation import free_port
 from support.fakeslack import FakeSlack
 
 # (path, body or None for a GET, headers)
@@ -125,15 +126,7 @@ def run(args: argparse.Namespace) -> int:
     with FakeSlack() as fake, tempfile.TemporaryDirectory(prefix="slabot-bench-") as tmp:
         cwd = Path(tmp)
         database = cwd / "slabot.db"
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "LANG": "C.UTF-8",
-            "SLACK_API_URL": fake.url,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "SLABOT_POLICIES": str(ROOT / "policies"),
-        }
+        env = slabot_env(fake, database)
         port = free_port()
         command = [sys.executable, "-m", "slabot", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(port), "--threads", str(args.threads)]

@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from support.conversation import free_port
 from support.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,12 +58,6 @@ routes:
     policy: liveops
     severity: P2
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def payload(n: int, status: str, starts: datetime) -> bytes:

@@ -67,7 +67,6 @@ import math
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -76,10 +75,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchdb import policy_versions, postgres_schema
-from sqlalchemy import Table, event, insert, text
-from sqlalchemy.engine import URL, make_url
-from sqlmodel import SQLModel, select
+from benchdb import POLICY_SHARES, bulk_insert, each_database, event_row, policy_versions, table
+from sqlalchemy import event, insert
+from sqlalchemy.engine import URL
+from sqlmodel import select
 
 from slabot.sla import load_policy
 from slabot.store import Store
@@ -94,14 +93,6 @@ SEED = 20261122
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 GOAL_MS = 50.0
 PAGE = 20
-BATCH = 5_000
-POLICY_SHARES = {
-    "leadpro": 0.40,
-    "secpod": 0.25,
-    "liveops": 0.15,
-    "leadsquared": 0.12,
-    "helpdesk-p1-p6": 0.08,
-}
 FILTER_POLICY = "liveops"
 WORDS = (
     "login checkout payment export report dashboard api webhook timeout error slow sync "
@@ -235,37 +226,13 @@ def generate(
                 "owner": owner,
             }
             trail.append(
-                _event(len(trail) + 1, ticket_id, "opened", reporter, opened_at, {}, opened)
+                event_row(len(trail) + 1, ticket_id, "opened", reporter, opened_at, {}, opened)
             )
             for kind, at, before, after in changes:
                 actor = owner or reporter
-                trail.append(_event(len(trail) + 1, ticket_id, kind, actor, at, before, after))
+                trail.append(event_row(len(trail) + 1, ticket_id, kind, actor, at, before, after))
     counters = [{"workspace": ws, "last_number": n} for ws, n in numbers.items()]
     return Dataset(spaces[0], versions, counters, tickets, trail)
-
-
-def _event(
-    event_id: int,
-    ticket_id: int,
-    kind: str,
-    actor: str,
-    at: datetime,
-    before: dict[str, Any],
-    after: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "ticket_id": ticket_id,
-        "kind": kind,
-        "actor": actor,
-        "at": at,
-        "before": before,
-        "after": after,
-    }
-
-
-def table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined, no-any-return]
 
 
 def load(store: Store, data: Dataset) -> dict[str, float]:
@@ -279,17 +246,7 @@ def load(store: Store, data: Dataset) -> dict[str, float]:
     with store.engine.begin() as connection:
         connection.execute(insert(table(PolicyVersion)), data.policy_versions)
         connection.execute(insert(table(WorkspaceCounter)), data.counters)
-        for rows, model in ((data.tickets, Ticket), (data.events, TicketEvent)):
-            for start in range(0, len(rows), BATCH):
-                connection.execute(insert(table(model)), rows[start : start + BATCH])
-        if not store.is_sqlite:  # ids were given explicitly: move the sequences past them
-            for name in ("tickets", "ticket_events"):
-                connection.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                        f"(SELECT coalesce(max(id), 0) + 1 FROM {name}), false)"
-                    )
-                )
+        bulk_insert(connection, [(data.tickets, Ticket), (data.events, TicketEvent)])
     spent["insert"] = time.perf_counter() - began
 
     began = time.perf_counter()
@@ -556,23 +513,6 @@ def measure(
     )
 
 
-def sqlite_run(data: Dataset, args: argparse.Namespace) -> Result:
-    import sqlite3
-
-    with tempfile.TemporaryDirectory(prefix="slabot-bench-") as directory:
-        path = Path(directory) / "queue.db"
-        print(f"SQLite {sqlite3.sqlite_version}: a new file {path} (WAL)")
-        url = make_url(f"sqlite:///{path}")
-        return measure("SQLite", url, data, args.repeat, args.naive_repeat, args.sql)
-
-
-def postgresql_run(data: Dataset, args: argparse.Namespace) -> Result | None:
-    with postgres_schema("slabot_bench") as url:
-        if url is None:
-            return None
-        return measure("PostgreSQL", url, data, args.repeat, args.naive_repeat, args.sql)
-
-
 # -- the report -------------------------------------------------------------------------------
 
 
@@ -633,14 +573,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"python {sys.version.split()[0]}; page size {PAGE}, {args.repeat} timed calls each")
     print()
 
-    results: list[Result] = []
-    if args.db in ("sqlite", "both"):
-        results.append(sqlite_run(data, args))
-        print()
-    if args.db in ("postgresql", "both"):
-        result = postgresql_run(data, args)
-        if result:
-            results.append(result)
+    results = each_database(
+        args.db,
+        "queue.db",
+        "slabot_bench",
+        lambda name, url: measure(name, url, data, args.repeat, args.naive_repeat, args.sql),
+    )
     if results:
         summary(results)
     return 0

@@ -62,13 +62,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchdb import checkout, policy_versions, postgres_schema
+from benchdb import POLICY_SHARES, bulk_insert, checkout, policy_versions, postgres_schema
 from sqlalchemy import insert
 
 from slabot.policies import PolicyBook
 from slabot.reports import PolicyReport, monthly
 from slabot.sla import load_policy
-from slabot.sla.reports import month
+from slabot.sla.figures import month
 from slabot.store import Store
 from slabot.store.migrate import upgrade
 from slabot.store.tables import PolicyVersion, Ticket, TicketEvent, WorkspaceCounter
@@ -83,15 +83,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 MONTH = "2026-10"
 WORKSPACE = "T0BENCH01"
 GOAL_S = 2.5
-BATCH = 5_000
 OUTAGE_KEEP = 0.0002  # the share of draws of an outage severity that are kept
-POLICY_SHARES = {
-    "leadpro": 0.40,
-    "secpod": 0.25,
-    "liveops": 0.15,
-    "leadsquared": 0.12,
-    "helpdesk-p1-p6": 0.08,
-}
 
 
 def draw(rng: random.Random, policy: Any) -> Any:
@@ -196,9 +188,7 @@ def load(store: Store, versions: list[dict], tickets: list[dict], events: list[d
         connection.execute(insert(PolicyVersion.__table__), versions)  # type: ignore[attr-defined]
         counter = [{"workspace": WORKSPACE, "last_number": len(tickets)}]
         connection.execute(insert(WorkspaceCounter.__table__), counter)  # type: ignore[attr-defined]
-        for rows, model in ((tickets, Ticket), (events, TicketEvent)):
-            for start in range(0, len(rows), BATCH):
-                connection.execute(insert(model.__table__), rows[start : start + BATCH])  # type: ignore[attr-defined]
+        bulk_insert(connection, [(tickets, Ticket), (events, TicketEvent)])
         # Only this benchmark's tables: a bare ANALYZE on PostgreSQL takes every table of the
         # database, other schemas' too, and deadlocked with another run dropping its schema.
         for table in ("tickets", "ticket_events", "policy_versions"):

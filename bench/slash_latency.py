@@ -54,7 +54,6 @@ import argparse
 import os
 import platform
 import queue
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -68,6 +67,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from support import signed
+from support.conversation import free_port
 from support.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,10 +120,24 @@ def port_threads(port: int, args: argparse.Namespace) -> list[str]:
     return ["--port", str(port), "--threads", str(args.threads)]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def fake_slack_env(fake: FakeSlack) -> dict[str, str]:
+    """A server's whole environment: Slack is the fake, with the bench's token and secret, and
+    nothing of this shell's but PATH, so no setting of the developer's leaks into a figure."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "LANG": "C.UTF-8",
+        "SLACK_API_URL": fake.url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
+
+
+def slabot_env(fake: FakeSlack, database: Path) -> dict[str, str]:
+    """``slabot serve``'s environment: the fake Slack, a SQLite file, the seed policies."""
+    return fake_slack_env(fake) | {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SLABOT_POLICIES": str(ROOT / "policies"),
+    }
 
 
 def start(name: str, command: list[str], env: dict[str, str], cwd: Path, port: int) -> Server:
@@ -221,25 +235,13 @@ def compare(args: argparse.Namespace) -> int:
     with FakeSlack() as fake, tempfile.TemporaryDirectory(prefix="slabot-bench-") as tmp:
         cwd = Path(tmp)
         database = cwd / "slabot.db"
-        base_env = {
-            "PATH": os.environ.get("PATH", ""),
-            "LANG": "C.UTF-8",
-            "SLACK_API_URL": fake.url,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-        }
-        slabot_env = {
-            **base_env,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "SLABOT_POLICIES": str(ROOT / "policies"),
-        }
         python = sys.executable
         port = free_port()
         slabot = start(
             "slabot",
             [python, "-m", "slabot", "serve", "--host", "127.0.0.1", *port_threads(port, args)]
             + (["--no-clock"] if args.no_clock else []),
-            slabot_env,
+            slabot_env(fake, database),
             cwd,
             port,
         )
@@ -250,7 +252,7 @@ def compare(args: argparse.Namespace) -> int:
             bare = start(
                 "bare",
                 [python, str(Path(__file__).resolve()), "--serve-bare", *port_threads(port, args)],
-                base_env,
+                fake_slack_env(fake) | {"PYTHONPATH": str(ROOT / "tests")},  # it imports the kit
                 cwd,
                 port,
             )

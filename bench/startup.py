@@ -38,7 +38,8 @@ import urllib.request
 from pathlib import Path
 
 from benchdb import checkout
-from slash_latency import SECRET, TOKEN, free_port
+from slash_latency import SECRET, TOKEN
+from support.conversation import free_port
 from support.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent

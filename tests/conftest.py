@@ -38,7 +38,7 @@ from sqlalchemy.engine import URL
 from support.conversation import clock as clock
 from support.conversation import fake as fake
 from support.conversation import slack as slack
-from support.databases import postgres_schema
+from support.databases import empty_store, postgres_schema
 from support.properties import in_ci
 
 from slabot.policies import PolicyBook
@@ -133,13 +133,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture(params=DATABASES)
 def blank_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty database with no tables at all, to migrate from zero."""
-    if request.param == "sqlite":
-        store = Store(f"sqlite:///{tmp_path / 'blank.db'}")
+    with empty_store(request.param, request, tmp_path, "blank") as store:
         yield store
-        store.dispose()
-    else:
-        with postgres_schema(request.getfixturevalue("postgres_server"), "b") as store:
-            yield store
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slabot.sla import load_policy
+from slabot.sla.figures import compliance, month
 from slabot.sla.history import Acknowledged, Opened, ReleaseAgreed, StatusChanged
-from slabot.sla.reports import compliance, month
 from slabot.sla.schedule import schedule, timeline
 from slabot.tickets import Forbidden, Invalid
 

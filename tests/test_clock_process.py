@@ -18,14 +18,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
-from support.databases import postgres_schema
+from support.databases import empty_store
 from support.fakeslack import FakeSlack
 
 from slabot.clock.leader import WHERE, advisory_key
@@ -44,18 +43,6 @@ TAKEOVER_BOUND = 15  # seconds: the issue's 10, with slack for a loaded machine
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack(clock=time.time) as fake:
         yield fake
-
-
-@contextmanager
-def database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """An empty, unmigrated database of ``kind``, dropped afterwards."""
-    if kind == "sqlite":
-        store = Store(f"sqlite:///{tmp_path / 'clock.db'}")
-        yield store
-        store.dispose()
-    else:
-        with postgres_schema(request.getfixturevalue("postgres_server"), "c") as store:
-            yield store
 
 
 class Clocks:
@@ -152,7 +139,7 @@ def open_due_p1s(tickets: Tickets, count: int) -> None:
 def test_a_clock_killed_mid_burst_and_restarted_delivers_every_page_exactly_once(
     kind, request, tmp_path, fake, clocks_for
 ):
-    with database(kind, request, tmp_path) as store:
+    with empty_store(kind, request, tmp_path, "clock") as store:
         upgrade(store)
         open_due_p1s(Tickets(store, PolicyBook.load(ROOT / "policies")), BURST)
         fake.delay(0.02, "chat.postMessage")  # a burst that takes a few seconds
@@ -191,7 +178,7 @@ def test_clocks_killed_in_a_row_at_random_moments_deliver_every_page_exactly_onc
     Each take-over must find what every earlier clock sent, not only the one before it."""
     seed = random.randrange(2**32)
     rng = random.Random(seed)
-    with database(kind, request, tmp_path) as store:
+    with empty_store(kind, request, tmp_path, "clock") as store:
         upgrade(store)
         open_due_p1s(Tickets(store, PolicyBook.load(ROOT / "policies")), BURST)
         fake.delay(0.05, "chat.postMessage")  # a burst that takes a few seconds
@@ -245,7 +232,7 @@ def test_clocks_killed_in_a_row_post_every_card_and_note_once_in_order(
     seed = random.randrange(2**32)
     rng = random.Random(seed)
     count = BURST // 2
-    with database(kind, request, tmp_path) as store:
+    with empty_store(kind, request, tmp_path, "clock") as store:
         upgrade(store)
         tickets = Tickets(store, PolicyBook.load(ROOT / "policies"))
         at = datetime.now(UTC) - timedelta(seconds=2)
@@ -302,7 +289,7 @@ def _holds(store: Store, pid: str, *, taken_over: bool) -> bool:
 
 @pytest.mark.postgresql
 def test_a_standby_clock_takes_over_when_the_leader_is_killed(request, tmp_path, fake, clocks_for):
-    with database("postgresql", request, tmp_path) as store:
+    with empty_store("postgresql", request, tmp_path, "clock") as store:
         clocks = clocks_for(store)
         a = clocks.start()
         wait_until("the first clock to migrate the database", lambda: _migrated(store), clocks)

@@ -15,8 +15,8 @@ import pytest
 
 from slabot.reports.monthly import monthly
 from slabot.sla import load_policy
+from slabot.sla.figures import Outage, month, outages_from_tickets, uptime
 from slabot.sla.history import Acknowledged, DowntimeCorrected, Opened, StatusChanged
-from slabot.sla.reports import Outage, month, outages_from_tickets, uptime
 from slabot.tickets import Forbidden, Invalid
 
 LEADPRO = load_policy(Path(__file__).resolve().parent.parent / "policies/leadpro.yaml")

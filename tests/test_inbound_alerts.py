@@ -18,7 +18,7 @@ from support.hooks import T0, TOKEN, Hooks, cards, group, tickets_in
 from support.hooks import fake as fake
 from support.hooks import hooks as hooks
 
-from slabot.inbound.routes import HooksError, parse_hooks
+from slabot.inbound.hookroutes import HooksError, parse_hooks
 from slabot.outages import Outages
 from slabot.tickets import Tickets
 

@@ -13,9 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from support.roles import recorders
+from support.roles import outages as outages
 
-from slabot.outages import Outages
 from slabot.policies import PolicyBook
 from slabot.reports import ReportError, monthly, workspaces
 from slabot.tickets import Tickets
@@ -27,11 +26,6 @@ H, M = timedelta(hours=1), timedelta(minutes=1)
 
 def ist(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=IST).astimezone(UTC)
-
-
-@pytest.fixture
-def outages(store, policy_book) -> Outages:
-    return Outages(store, policy_book, roles=recorders(store))
 
 
 @pytest.fixture

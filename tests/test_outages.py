@@ -12,11 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from support.roles import recorders
+from support.roles import outages as outages
 
-from slabot.outages import Outages
 from slabot.refusals import AlreadyDone, Invalid, NotFound
-from slabot.sla.reports import Outage, month
+from slabot.sla.figures import Outage, month
 from slabot.store.tables import OutageRecord
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -25,11 +24,6 @@ H, M = timedelta(hours=1), timedelta(minutes=1)
 
 def ist(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=IST).astimezone(UTC)
-
-
-@pytest.fixture
-def outages(store, policy_book) -> Outages:
-    return Outages(store, policy_book, roles=recorders(store))
 
 
 def test_an_outage_runs_from_start_to_end(outages):

@@ -23,8 +23,8 @@ from support.surfaces import all_text, check_limits, many_views, slack_sdk_accep
 
 from slabot.reports import PolicyReport
 from slabot.sla import load_policy
+from slabot.sla.figures import Outage, compliance, maintenance_problems, month, uptime
 from slabot.sla.history import Acknowledged, Opened
-from slabot.sla.reports import Outage, compliance, maintenance_problems, month, uptime
 from slabot.slack.blocks.home import home_view
 from slabot.slack.blocks.outage import (
     local_span,

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from slabot.sla import Policy, load_policy
+from slabot.sla.figures import compliance, month, outages_from_tickets, uptime
 from slabot.sla.history import (
     Acknowledged,
     DowntimeCorrected,
@@ -36,7 +37,6 @@ from slabot.sla.history import (
     StatusChanged,
     UpdatePosted,
 )
-from slabot.sla.reports import compliance, month, outages_from_tickets, uptime
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 FIGURES = Path(__file__).resolve().parent / "support" / "report_figures.json"

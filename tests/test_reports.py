@@ -1,4 +1,4 @@
-"""Month-end figures (`slabot.sla.reports`) on fixed histories, every figure worked out by hand."""
+"""Month-end figures (`slabot.sla.figures`) on fixed histories, every figure worked out by hand."""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -6,8 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from support.months import IST, ist, leadsquared_month
 
-from slabot.sla.history import Acknowledged, Opened, SeverityChanged, StatusChanged, UpdatePosted
-from slabot.sla.reports import (
+from slabot.sla.figures import (
     Outage,
     Period,
     Spell,
@@ -18,6 +17,7 @@ from slabot.sla.reports import (
     outages_from_tickets,
     uptime,
 )
+from slabot.sla.history import Acknowledged, Opened, SeverityChanged, StatusChanged, UpdatePosted
 
 LONDON = ZoneInfo("Europe/London")
 H, M = timedelta(hours=1), timedelta(minutes=1)

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slabot.sla import load_policy
+from slabot.sla.figures import compliance, maintenance_problems, month
 from slabot.sla.history import Acknowledged, Opened, UpdatePosted
-from slabot.sla.reports import compliance, maintenance_problems, month
 from slabot.sla.schedule import schedule, timeline
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"

@@ -1,4 +1,4 @@
-"""The ``/sla`` grammar (`slabot.slack.commands.parse`) and ETA reading (`command.read_eta`).
+"""The ``/sla`` grammar (`slabot.slack.grammar.parse`) and ETA reading (`command.read_eta`).
 
 Pure: text in, a `Command` (or a `Usage` error that says how to type it) out. No Slack, no
 storage, no wall clock.
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from slabot.slack.command import read_eta, read_reported
-from slabot.slack.commands import ALIASES, HELP, USAGE, WAIT_FOR, Command, Usage, parse, read_time
+from slabot.slack.grammar import ALIASES, HELP, USAGE, WAIT_FOR, Command, Usage, parse, read_time
 
 LA = ZoneInfo("America/Los_Angeles")  # the liveops policy's zone
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles (PST, UTC-8)

@@ -110,7 +110,7 @@ def test_report_posts_the_summary_and_uploads_the_chart(slack):
 @sqlite_only
 def test_without_matplotlib_the_summary_has_every_figure_and_no_chart_follows(slack, monkeypatch):
     # The default install has no matplotlib (the chart is the `chart` extra).
-    monkeypatch.setattr("slabot.slack.reporting.chart_available", lambda: False)
+    monkeypatch.setattr("slabot.slack.leads.chart_available", lambda: False)
     bind(slack, LEADPRO, "leadpro")
     slack.open("p2 exports are broken", channel_id=LEADPRO)
     slack.clock.at = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # its first response breached

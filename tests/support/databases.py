@@ -1,5 +1,6 @@
 """PostgreSQL for tests: a store whose tables live in a schema of its own, dropped afterwards,
-so parallel workers and processes never share tables and ``public`` is never touched."""
+so parallel workers and processes never share tables and ``public`` is never touched; and an
+empty database of either kind (`empty_store`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
@@ -31,3 +34,20 @@ def postgres_schema(server: URL, label: str) -> Iterator[Store]:
                 connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+@contextmanager
+def empty_store(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, label: str
+) -> Iterator[Store]:
+    """An empty, unmigrated database of ``kind`` (``sqlite``: a new file; ``postgresql``: a
+    new schema on the session's server), dropped afterwards."""
+    if kind == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / f'{label}.db'}")
+        try:
+            yield store
+        finally:
+            store.dispose()
+    else:
+        with postgres_schema(request.getfixturevalue("postgres_server"), label) as store:
+            yield store

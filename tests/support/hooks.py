@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from slabot.inbound.hookroutes import parse_hooks
 from slabot.inbound.http import hook_routes
-from slabot.inbound.routes import parse_hooks
 from slabot.settings import Settings
 from slabot.store import Store
 from slabot.store.tables import Ticket

@@ -6,7 +6,11 @@ that record them do so as these people.
 
 from __future__ import annotations
 
+import pytest
+
 from slabot.oncall import OnCall
+from slabot.outages import Outages
+from slabot.policies import PolicyBook
 from slabot.sla.oncall import Team
 from slabot.store import Store
 
@@ -17,3 +21,9 @@ RECORDERS = Team.model_construct(leads=("U", "U1", "U2", "U9"))
 def recorders(store: Store) -> OnCall:
     """The roles of a deployment whose leads are the tests' recorders of outages."""
     return OnCall(store, RECORDERS, admins={"UADMIN"})
+
+
+@pytest.fixture
+def outages(store: Store, policy_book: PolicyBook) -> Outages:
+    """The outage use cases, recorded as the tests' recorders may."""
+    return Outages(store, policy_book, roles=recorders(store))

@@ -20,7 +20,7 @@ from .errors import CliError
 if TYPE_CHECKING:
     from ..policies import PolicyBook
     from ..reports.replay import Replay, Terms
-    from ..sla.reports import SeverityCompliance, TargetFigures, UptimeReport
+    from ..sla.figures import SeverityCompliance, TargetFigures, UptimeReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from ..policies import PolicyBook
 from ..reports import ReportError, monthly, workspaces
 from ..sla import Policy, PolicyError, format_duration
-from ..sla.reports import Compliance, Spell, TargetFigures, UptimeReport
+from ..sla.figures import Compliance, Spell, TargetFigures, UptimeReport
 from .common import instant, policies_dir, shown
 from .errors import CliError
 from .storage import open_store, reach

@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
     from slack_sdk.errors import SlackApiError
 
+    from ..inbound.hookroutes import HooksError
     from ..inbound.http import serve_hooks
-    from ..inbound.routes import HooksError
     from ..slack.app import create_app
     from ..slack.client import make_client
 

@@ -1,7 +1,7 @@
 """Tickets from outside Slack: one module per source, each calling the ticket use cases
 (`slabot.tickets.Tickets`), never Slack itself (`cards`).
 
-* `alerts`: Alertmanager and Grafana alert groups, routed by the hooks file (`routes`).
+* `alerts`: Alertmanager and Grafana alert groups, routed by the hooks file (`hookroutes`).
 * `webhook`: the generic signed webhook other helpdesks (Zendesk, Jira Service Management)
   post to, signed in the Standard Webhooks scheme (`slabot.signatures`).
 * `mail`: e-mail read over IMAP by ``slabot mail`` (`mailbox`), routed by sender

@@ -35,7 +35,7 @@ from ..tickets import AlreadyDone, Invalid, NotFound, Tickets, TicketView
 from ..tickets.changes import MAX_TEXT
 from ..tickets.opening import MAX_SOURCE_REF, MAX_TITLE
 from .cards import note as said
-from .routes import Hooks, Route
+from .hookroutes import Hooks, Route
 
 MAX_EPISODES = 1000  # a group that fired more often than this is not one problem
 NAMES = {"alertmanager": "Alertmanager", "grafana": "Grafana"}

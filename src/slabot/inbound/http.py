@@ -39,8 +39,8 @@ from ..tickets import (
     Tickets,
 )
 from .alerts import AlertGroup, AlertIntake, Unroutable
-from .routes import ALERT_SOURCES, Hooks, HooksError, load_hooks
-from .webhook import ACTOR, Message, Refused, WebhookIntake
+from .hookroutes import Hooks, HooksError, load_hooks
+from .webhook import Message, Refused, WebhookIntake
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # an alert group of a few hundred alerts fits many times over
@@ -74,21 +74,13 @@ def hook_routes(
     workspace: str,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Wsgi]:
-    """The three routes, acting in ``workspace``. The hooks change tickets as the deployment
-    itself: the hooks file (its operator's decision) tells them to resolve, so they need no
-    one's permission, as the clock needs none to auto-solve."""
-    actors = (*ALERT_SOURCES, ACTOR)
-    acting = Tickets(
-        tickets.store,
-        tickets.policies,
-        admins=(*settings.slabot_admins, *actors),
-        default_policy=settings.slabot_default_policy,
-        team=tickets.team,
-    )
-    acting.when_owed(tickets.owed)  # serve's clock is woken by the hooks' changes too
-    outages = Outages(tickets.store, tickets.policies, roles=acting.roles)
-    alerts = AlertIntake(acting, outages, hooks, workspace)
-    inbound = WebhookIntake(acting, hooks, workspace)
+    """The three routes, acting in ``workspace``. Each hook acts as itself, a system actor
+    (`slabot.actors`): the hooks file (its operator's decision) tells it to resolve the tickets
+    it opened and to record outages, so it needs no person's permission for those, as the
+    clock needs none to auto-solve, and may do nothing else."""
+    outages = Outages(tickets.store, tickets.policies, roles=tickets.roles)
+    alerts = AlertIntake(tickets, outages, hooks, workspace)
+    inbound = WebhookIntake(tickets, hooks, workspace)
 
     def alert_route(source: str, secret: SecretStr | None) -> Wsgi:
         def handle(environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:

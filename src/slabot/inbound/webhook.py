@@ -23,15 +23,14 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from ..actors import OWN_DOORS, WEBHOOK
 from ..tickets import NotFound, Tickets, TicketView
 from ..tickets.opening import MAX_SOURCE_REF
 from .alerts import Outcome
 from .cards import note
-from .routes import Hooks
+from .hookroutes import Hooks
 
-ACTOR = "webhook"  # who changes a ticket for a helpdesk (its reporter is the helpdesk's name)
-# Sources with their own door: a signed webhook may not speak for them.
-RESERVED = frozenset({"slack", "api", "alertmanager", "grafana", "email"})
+ACTOR = WEBHOOK  # who changes a ticket for a helpdesk (its reporter is the helpdesk's name)
 Source = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 
 
@@ -61,7 +60,7 @@ class WebhookIntake:
         self.workspace = workspace
 
     def receive(self, message_id: str | None, message: Message, now: datetime) -> Outcome:
-        if message.source in RESERVED:
+        if message.source in OWN_DOORS:  # a signed webhook may not speak for them
             raise Refused(
                 f"source {message.source!r} has its own door into slabot: name the system "
                 "the webhook comes from, such as zendesk or jira"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from ..actors import HOOK_ROLES, is_hook
 from ..refusals import Forbidden, Invalid, NotFound
 from ..sla.loader import load_team
 from ..sla.oncall import ROLE_WORDS, Override, Rotation, Shift, Team
@@ -125,6 +126,10 @@ class OnCall:
         *,
         rotation: Rotation | None = None,
     ) -> None:
+        if is_hook(actor):  # the deployment's own hook: exactly what `slabot.actors` grants
+            if action in HOOK_ROLES:
+                return
+            raise Forbidden(f"the {actor} hook may not {ROLE_WORDS[action]}: ask a lead")
         if actor in self.admins:
             return
         overrides = overrides_in(session, workspace, now)

@@ -26,8 +26,8 @@ from ..oncall import OnCall
 from ..policies import PolicyBook
 from ..refusals import AlreadyDone, Invalid, NotFound
 from ..sla import Policy
+from ..sla.figures import Outage, maintenance_problems
 from ..sla.oncall import Team
-from ..sla.reports import Outage, maintenance_problems
 from ..store import Store
 from ..store.tables import OutageRecord
 
@@ -194,7 +194,7 @@ class Outages:
         self, workspaces: list[str], policy: str, start: datetime, end: datetime
     ) -> list[Outage]:
         """The stored outages and maintenance of ``policy`` overlapping [start, end), as the
-        pure core's `Outage` values that `slabot.sla.reports.uptime` counts."""
+        pure core's `Outage` values that `slabot.sla.figures.uptime` counts."""
         return [as_outage(r) for r in self.records(workspaces, policy, start, end)]
 
     # -- helpers -----------------------------------------------------------------------------

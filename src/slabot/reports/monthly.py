@@ -1,6 +1,6 @@
 """A month's report per policy: what ``slabot report`` prints and ``/sla report`` posts.
 
-The use case between the store and the pure figures of `slabot.sla.reports`: it reads, per
+The use case between the store and the pure figures of `slabot.sla.figures`: it reads, per
 policy, the month's ticket histories (`slabot.tickets.histories`, one query) and the outages
 and maintenance recorded without a ticket (`slabot.outages`), and hands them to
 `compliance` and `uptime`. The month is the policy's own: November in Asia/Kolkata starts
@@ -34,9 +34,8 @@ from sqlmodel import col
 from ..outages.service import Outages, as_outage
 from ..policies import PolicyBook
 from ..sla import Policy, PolicyError
-from ..sla import reports as core
-from ..sla.history import Event
-from ..sla.reports import (
+from ..sla import figures as core
+from ..sla.figures import (
     Compliance,
     Period,
     UptimeReport,
@@ -45,6 +44,7 @@ from ..sla.reports import (
     outages_from_tickets,
     uptime,
 )
+from ..sla.history import Event
 from ..store import Store
 from ..store.tables import OutageRecord, PolicyVersion, Ticket
 from ..tickets.histories import Versions, histories, still_down

@@ -24,8 +24,7 @@ from datetime import date, datetime
 from ..outages.service import Outages, as_outage
 from ..policies import PolicyBook
 from ..sla import Policy
-from ..sla.replay import History, page_counter, under
-from ..sla.reports import (
+from ..sla.figures import (
     Compliance,
     Period,
     UptimeReport,
@@ -33,6 +32,7 @@ from ..sla.reports import (
     outages_from_tickets,
     uptime,
 )
+from ..sla.replay import History, page_counter, under
 from ..store import Store
 from ..store.tables import OutageRecord
 from ..tickets.histories import histories

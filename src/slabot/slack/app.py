@@ -1,4 +1,5 @@
-"""The Slack app: ``create_app(settings, client)`` builds a Bolt `App` with every listener.
+"""The Slack app: ``create_app(settings, client)`` builds a Bolt `App` with every listener
+(`listeners`, by kind).
 
 Listeners are thin: parse what Slack sent, call one use case, render. Answers that belong to
 one person (errors, help, the queue) go back in the acknowledgement, inside Slack's three
@@ -24,7 +25,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.deliveries import first_delivery
 from ..tickets import Tickets
-from . import actions, command, home, modals, pages, shortcuts, workflow
+from . import listeners
 from .client import make_client
 from .links import Links
 
@@ -81,14 +82,7 @@ def create_app(
     bot = Slabot(tickets, tickets.policies, now, outages, reports, oncall)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
-    command.register(app, bot)
-    actions.register(app, bot)
-    modals.register(app, bot)
-    home.register(app, bot)
-    pages.register(app, bot)
-    shortcuts.register(app, bot)
-    workflow.register(app, bot)
-    actions.register_fallback(app)  # last: Bolt runs the first listener that matches
+    listeners.register(app, bot)
     return app
 
 

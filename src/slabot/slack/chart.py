@@ -21,7 +21,7 @@ from datetime import timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..sla.reports import Compliance
+    from ..sla.figures import Compliance
 
 MET = "#2e7d32"  # first response
 RESOLVED = "#1565c0"  # resolution

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
 from ..tickets import Postpones, SeverityUnclear, TicketError
-from . import oncall, reporting
+from . import leads, oncall
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
 from .blocks.history import detail_blocks
@@ -26,7 +26,7 @@ from .blocks.notes import downtime_note, opened_answer, saying
 from .blocks.policy import matrix_blocks, policy_blocks
 from .blocks.postpone import postpone_question
 from .blocks.queue import queue_blocks
-from .commands import HELP, USAGE, Command, Usage, parse, read_day_end, read_past_time, read_time
+from .grammar import HELP, USAGE, Command, Usage, parse, read_day_end, read_past_time, read_time
 from .guard import said
 from .payloads import BadRequest, PendingUpdate, SlashCommand, read
 from .people import in_zone, time_zone
@@ -107,11 +107,11 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
         reply(f"Escalation matrix of {policy.name}", matrix_blocks(policy))
     elif cmd.verb == "report":
-        reporting.report(bot, reply, cmd, body, client)
+        leads.report(bot, reply, cmd, body, client)
     elif cmd.verb == "outage":
-        reporting.outage(bot, reply, cmd, body, client)
+        leads.outage(bot, reply, cmd, body, client)
     elif cmd.verb == "maintenance":
-        reporting.maintenance(bot, reply, cmd, body, client)
+        leads.maintenance(bot, reply, cmd, body, client)
     elif cmd.verb == "oncall":
         oncall.answer(bot, reply, cmd, workspace, user, client)
     else:

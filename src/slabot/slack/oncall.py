@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..refusals import NotFound
 from .blocks.oncall import covered, oncall_blocks
-from .commands import TIME_FORMS, USAGE, Command, Usage, read_time
+from .grammar import TIME_FORMS, USAGE, Command, Usage, read_time
 from .people import time_zone
 
 if TYPE_CHECKING:

@@ -1,5 +1,6 @@
 """Tickets: the use cases that combine the SLA engine with storage."""
 
+from ..actors import SYSTEM
 from ..refusals import (
     AlreadyDone,
     Conflict,
@@ -11,7 +12,6 @@ from ..refusals import (
     TicketError,
 )
 from .opening import OpenResult
-from .permissions import SYSTEM
 from .service import Tickets
 from .timers import TimerOutcome
 from .views import TicketView, parse_ref

@@ -1,4 +1,5 @@
-"""Who may do what to a ticket: the policy's permissions, and the deployment's admins.
+"""Who may do what to a ticket: the policy's permissions, the deployment's admins, and what a
+hook may do (`slabot.actors`).
 
 Every use case that changes a ticket asks here before it writes, so the rule is the same from
 a command, a button, a form or the API.
@@ -11,15 +12,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import object_session
 
+from ..actors import HOOK_TICKET_ACTIONS, came_through, is_hook
 from ..refusals import Forbidden
 from ..sla import Policy
 from ..sla.oncall import Team
 from ..store.tables import Ticket
 from .page_copies import answerers
 
-# The clock acts as this actor (auto-solve, auto-close); a deployment that runs the clock lists
-# it among its admins, so the policy's permissions never stop what the policy itself demands.
-SYSTEM = "slabot"
 # A permission as a refusal says it ("you may not pause or resume SLA-4"); else its own name.
 ACTION_WORDS = {
     "change_severity": "change the severity of",
@@ -36,7 +35,9 @@ class Permissions:
 
     def answer(self, policy: Policy, level: str, actor: str, ticket: Ticket, now: datetime) -> None:
         """A page is answered by those it reached (see `page_copies.answerers`), the ticket's
-        owner or an admin; else refuse, naming who may."""
+        owner or an admin; else refuse, naming who may. A hook answers no page."""
+        if is_hook(actor):
+            raise _hook_refused(actor, "answer this page of", ticket)
         session = object_session(ticket)
         allowed = answerers(session, ticket, policy, level, self.team, now)  # type: ignore[arg-type]
         if allowed is None or actor in allowed or actor in self.admins or actor == ticket.owner:
@@ -52,7 +53,12 @@ class Permissions:
         )
 
     def check(self, policy: Policy, action: str, actor: str, ticket: Ticket) -> None:
-        """Return if ``actor`` may do ``action`` to ``ticket``; else refuse (`Forbidden`)."""
+        """Return if ``actor`` may do ``action`` to ``ticket``; else refuse (`Forbidden`).
+        A hook may do only what `slabot.actors` grants it, whatever the policy says of roles."""
+        if is_hook(actor):
+            if action in HOOK_TICKET_ACTIONS and came_through(actor, ticket.source):
+                return
+            raise _hook_refused(actor, ACTION_WORDS.get(action, action), ticket)
         if actor in self.admins or policy.may(
             action, actor, owner=ticket.owner, reporter=ticket.reporter
         ):
@@ -66,3 +72,10 @@ class Permissions:
             + " or someone in the escalation matrix",
             people={"owner": ticket.owner} if ticket.owner else None,
         )
+
+
+def _hook_refused(hook: str, doing: str, ticket: Ticket) -> Forbidden:
+    return Forbidden(
+        f"the {hook} hook may not {doing} {ticket.ref}: a hook resolves and reopens only the "
+        "tickets that came in through it, and changes nothing else; ask a person to do it in Slack"
+    )

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..actors import SYSTEM
 from ..sla import Policy
 from ..sla.levels import route
 from ..store.tables import TicketEvent
-from .permissions import SYSTEM
 
 
 def routed_event(policy: Policy, ticket_id: int, text: str, now: datetime) -> list[TicketEvent]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..commands import HELP
+from ..grammar import HELP
 from .kit import SECTION_MAX, Block, section, truncate
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from ...sla.figures import Outage, exclusion
 from ...sla.policy import Policy
-from ...sla.reports import Outage, exclusion
 from .kit import (
     FALLBACK_MAX,
     LINE_TITLE_MAX,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from ...sla.reports import (
+from ...sla.figures import (
     Breach,
     Compliance,
     SeverityCompliance,

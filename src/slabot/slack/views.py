@@ -1,4 +1,5 @@
-"""Modal submissions: the "open a ticket" form and the "post an update" form.
+"""View submissions (Bolt's `app.view`): the "open a ticket" form and the "post an update" form,
+as `blocks.modals` draws them.
 
 A refusal is shown next to the field it concerns, and the form stays open (`guard.on_submit`:
 also for a form slabot cannot read, whose metadata is damaged or not its own). Each form's

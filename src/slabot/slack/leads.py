@@ -24,7 +24,7 @@ from .blocks.outage import maintenance_announcement, notice_broken, outage_ended
 from .blocks.report import chart_alt_text, is_empty, report_blocks, report_title
 from .chart import available as chart_available
 from .chart import report_chart  # imports matplotlib only when it draws
-from .commands import TIME_FORMS, USAGE, Command, Usage, read_time
+from .grammar import TIME_FORMS, USAGE, Command, Usage, read_time
 
 if TYPE_CHECKING:
     from .app import Slabot
