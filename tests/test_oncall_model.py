@@ -111,7 +111,11 @@ def test_roles(team):
 @pytest.mark.parametrize(
     ("text", "path", "words"),
     [
-        ("rotations: [{key: a, people: [], timezone: UTC, starts: 2026-01-01}]", "people", ""),
+        (
+            "rotations: [{key: a, people: [], timezone: UTC, starts: 2026-01-01}]",
+            "rotations[0]",
+            "people",
+        ),
         ("rotations: [{key: a, people: [bob], timezone: UTC, starts: 2026-01-01}]", "people", "U0"),
         (
             "rotations: [{key: a, people: [UA1], timezone: Mars/Base, starts: 2026-01-01}]",

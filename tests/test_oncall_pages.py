@@ -141,11 +141,13 @@ def test_each_page_reaches_whoever_is_on_call_when_it_falls_due(world):
     world.tick(T0 + 60 * MIN)  # the second: Ana again
     pages = {u: len(world.dm(u)) for u in ("UANA", "UBEN", "UCAT")}
     assert pages == {"UANA": 2, "UBEN": 0, "UCAT": 1}
-    # Each DM links back to the card and its thread (asked of Slack once for the card).
+    # Each DM links back to the card and its thread, built as lists and Home build theirs: one
+    # team.info for the workspace's domain, never a chat.getPermalink per card.
     card = world.desk.view("T1", 1, T0).ticket.message_ts
     link = f"https://{signed.TEAM_DOMAIN}.slack.com/archives/{CHANNEL}/p{card.replace('.', '')}"
     assert all(f"<{link}|Open SLA-1 and its thread>" in m["text"] for m in world.dm("UANA"))
-    assert len(world.fake.calls_to("chat.getPermalink")) == 1
+    assert len(world.fake.calls_to("team.info")) == 1
+    assert world.fake.calls_to("chat.getPermalink") == []
     thread = [m["text"] for m in world.fake.messages(CHANNEL) if LEVEL_2 in m["text"]]
     assert ["<@UANA>" in t for t in thread] == [True, False, True]
     assert "<@UCAT>" in thread[1]

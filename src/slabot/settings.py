@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # The deployment's team file: leads, on-call rotations and who may do what (none: no
     # rotations, no leads).
     slabot_team: Path | None = None
+    # The secret in each rotation's iCal feed address (`serve`: /oncall/ROTATION.ics?token=…);
+    # calendar apps cannot send headers, so the address is the key (unset: no feeds).
+    slabot_oncall_feed_token: SecretStr | None = None
     # Slack user IDs who may always change severity, resolve and close, whatever the policy.
     slabot_admins: Annotated[tuple[str, ...], NoDecode] = Field(default=())
     # Every command's log lines: their level (unset: INFO for `serve` and `clock`, WARNING for
@@ -77,12 +80,23 @@ class Settings(BaseSettings):
         "slabot_inbound_secret",
         "slabot_zendesk_secret",
         "slabot_inbound_token",
+        "slabot_oncall_feed_token",
         mode="before",
     )
     @classmethod
     def _secret_or_unset(cls, value: object) -> object:
         # Empty is unset (the hook is off), never a secret every request knows.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("slabot_oncall_feed_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 20:
+            raise ValueError(
+                "the feed token is the only lock on the feeds: use at least 20 random "
+                "characters, such as the output of `openssl rand -hex 16`"
+            )
+        return value
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from ..oncall import team_from
+from ..oncall import keep_fresh, team_from
 from ..ops.metrics import Metrics
 from ..ops.observers import ClockWatch
 from ..ops.probes import Heartbeat, Readiness, serve_in_background
@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
-        team = team_from(settings.slabot_team)
+        team = team_from(settings.slabot_team, strict=False)
+        keep_fresh(team, settings.slabot_team)
     except (StoreError, PolicyError) as exc:
         raise CliError(str(exc), code=2) from None
     metrics, heartbeat = Metrics(), Heartbeat(args.interval)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from ..oncall import team_from
+from ..oncall import keep_fresh, team_from
 from ..policies import PolicyBook
 from ..sla import PolicyError
 from ..store import Store, StoreError
@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
         routes = RoutesFile(settings.mail_routes)
-        team = team_from(settings.slabot_team)
+        team = team_from(settings.slabot_team, strict=False)
+        keep_fresh(team, settings.slabot_team)
     except (StoreError, PolicyError, RoutesError) as exc:
         raise CliError(str(exc), code=2) from None
     named = {r.policy for r in routes().senders.values() if r.policy}

@@ -8,7 +8,7 @@ import gc
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..oncall import team_from
+from ..oncall import keep_fresh, team_from
 from ..ops.metrics import Metrics
 from ..ops.observers import ClockWatch, count_slack_calls, request_metrics
 from ..ops.probes import Heartbeat, Readiness, ops_routes, serve_in_background
@@ -23,7 +23,11 @@ from .storage import reach, use_cases
 
 if TYPE_CHECKING:
     from slack_bolt import App
+    from slack_sdk import WebClient
     from waitress.server import BaseWSGIServer, MultiSocketServer
+
+    from ..settings import Settings
+    from ..tickets import Tickets
 
 log = logging.getLogger("slabot")
 TICK = 1.0  # seconds between the clock's runs when serve runs it
@@ -54,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
-        team = team_from(settings.slabot_team)
+        team = team_from(settings.slabot_team, strict=False)
+        keep_fresh(team, settings.slabot_team)
     except (StoreError, PolicyError) as exc:
         raise CliError(str(exc), code=2) from None
     reach(store, lambda: upgrade(store))
@@ -100,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         hooks = serve_hooks(settings, tickets, workspace)
     except HooksError as exc:
         raise CliError(str(exc), code=2) from None
+    feeds = _feeds(settings, tickets, client, workspace)
     heartbeat = None if args.no_clock else Heartbeat(TICK)
     readiness = Readiness(store, heartbeat)
     if args.socket:
@@ -109,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
                 _bind(args.host, settings.metrics_port, "METRICS_PORT", metrics, readiness)
             )
     else:
-        routes = ops_routes(metrics, readiness) | hooks
+        routes = ops_routes(metrics, readiness) | hooks | feeds
         api = lazy_api(tickets)
         server = _listen(app, args, settings.port, routes, metrics, api)
     if heartbeat is not None:
@@ -129,6 +135,22 @@ def run(args: argparse.Namespace) -> int:
     log.info("slabot listening on http://%s:%s/slack/events", args.host, port)
     server.run()
     return 0
+
+
+def _feeds(
+    settings: Settings, tickets: Tickets, client: WebClient, workspace: str | None
+) -> dict[str, Any]:
+    """The rotations' iCal feeds, when ``SLABOT_ONCALL_FEED_TOKEN`` turns them on."""
+    token = settings.slabot_oncall_feed_token
+    if token is None:
+        return {}
+    if workspace is None:  # the overrides are the workspace's: without it a feed would lie
+        log.warning("Slack did not say which workspace this is: no on-call feeds until restart")
+        return {}
+    from ..oncall.feeds import feed_routes
+    from ..slack.people import names
+
+    return feed_routes(tickets.roles, workspace, token.get_secret_value(), names(client))
 
 
 def _listen(

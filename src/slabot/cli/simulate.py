@@ -1,7 +1,9 @@
 """``slabot simulate FILE --severity KEY --opened ISO``: a ticket's whole timeline, in advance.
 
 What a support lead reads before deploying a policy: every deadline, and every reminder,
-update nudge and page (with whom it reaches) that a ticket would get if nobody acted. With
+update nudge and page (with whom it reaches: the level's contacts, and whoever the team file's
+rotation has on call when the page falls due, overrides from Slack not counted) that a ticket
+would get if nobody acted. With
 ``--replay FROM..TO`` it replays real tickets under FILE instead (`slabot.cli.replay`).
 """
 
@@ -10,13 +12,17 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..sla import Policy, format_duration, parse_duration
+from ..oncall import team_from
+from ..sla import Policy, PolicyError, format_duration, parse_duration
 from ..sla.history import Acknowledged, Event, Opened
+from ..sla.oncall import Team
 from ..sla.schedule import TARGET_LABELS, Timer, schedule, timeline
 from . import replay
 from .common import add_ticket_arguments, instant, policy_from, severity_key, shown
+from .config import settings
 from .errors import CliError
 
 DEFAULT_TAIL = timedelta(days=1)
@@ -40,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="how far to look ahead, such as 3d (default: a day past the last deadline)",
     )
+    parser.add_argument(
+        "--team",
+        metavar="FILE",
+        type=Path,
+        help="the team file whose rotations the levels name (default: $SLABOT_TEAM)",
+    )
     replay.add_arguments(parser)
 
 
@@ -59,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     reported = instant(args.reported, tz, "--reported") if args.reported else None
     if reported is not None and reported > opened:
         raise CliError("--reported must not be after --opened", code=2)
+    try:
+        team = team_from(args.team or settings().slabot_team, opened)
+    except PolicyError as exc:
+        raise CliError(str(exc), code=2) from None
     history: list[Event] = [Opened(opened, severity, reported)]
     if args.acknowledged:
         history.append(Acknowledged(_acknowledged(args.acknowledged, opened, tz)))
@@ -95,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     repeats = Counter((t.kind, t.stage) for t in events)
     for timer in events:
         if timer.repeat == 0:
-            print("  " + _line(policy, timer, opened, repeats[timer.kind, timer.stage] - 1))
+            print("  " + _line(policy, team, timer, opened, repeats[timer.kind, timer.stage] - 1))
     return 0
 
 
@@ -111,9 +127,9 @@ def _acknowledged(text: str, opened: datetime, tz: ZoneInfo) -> datetime:
     return at
 
 
-def _line(policy: Policy, timer: Timer, opened: datetime, again: int) -> str:
+def _line(policy: Policy, team: Team, timer: Timer, opened: datetime, again: int) -> str:
     offset = "+" + format_duration(timer.due_at - opened)
-    line = f"{shown(timer.due_at, policy.tz):<28} {offset:>8}  {_what(policy, timer)}"
+    line = f"{shown(timer.due_at, policy.tz):<28} {offset:>8}  {_what(policy, team, timer)}"
     if again and timer.every:
         every = policy.duration_words(timer.every, timer.every_clock)
         on = "" if timer.every_clock == "24x7" else f" of {timer.every_clock} time"
@@ -121,7 +137,7 @@ def _line(policy: Policy, timer: Timer, opened: datetime, again: int) -> str:
     return line + (f"\n{'':<40}“{timer.clause}”" if timer.clause else "")
 
 
-def _what(policy: Policy, timer: Timer) -> str:
+def _what(policy: Policy, team: Team, timer: Timer) -> str:
     target = TARGET_LABELS.get(timer.target or "", "")
     if timer.kind == "reminder":
         return f"reminder to the owner: {target} {timer.share:.0%} used"
@@ -129,16 +145,29 @@ def _what(policy: Policy, timer: Timer) -> str:
         return "update nudge to the owner: an update is due"
     if timer.kind == "page":
         level = policy.escalation.level(timer.level)  # type: ignore[union-attr, arg-type]
-        whom = ", ".join(level.contacts) or "no contacts configured yet"
-        why = {
-            "open": "at opening",
-            "breach": f"{target} breached",
-            "share": f"{target} {timer.share or 0:.0%} used",
-            "after": "no ETA or workaround yet",
-        }[timer.trigger or "open"]
-        return f"PAGE {level.label} ({whom}): {why}"
+        whom = list(level.contacts)
+        if level.rotation is not None:
+            whom.append(_on_call(team, level.rotation, timer.due_at))
+        return (
+            f"PAGE {level.label} ({', '.join(whom) or 'no contacts configured yet'}): "
+            + {
+                "open": "at opening",
+                "breach": f"{target} breached",
+                "share": f"{target} {timer.share or 0:.0%} used",
+                "after": "no ETA or workaround yet",
+            }[timer.trigger or "open"]
+        )
     return {
         "follow_up": "follow-up to the customer",
         "auto_solve": "ticket solved automatically (no reply from the customer)",
         "auto_close": "ticket closed automatically",
     }[timer.kind]
+
+
+def _on_call(team: Team, key: str, at: datetime) -> str:
+    """Whom rotation ``key`` pages at ``at``, in words."""
+    try:
+        person = team.rotation(key).shift(at).person
+    except KeyError:
+        return f"rotation {key}, not in the team file (SLABOT_TEAM, --team)"
+    return f"{person or 'nobody'} on call in {key}"

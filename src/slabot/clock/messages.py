@@ -78,7 +78,7 @@ def page(
     link: str | None = None,
 ) -> Message:
     """A page to the timer's level. ``whom``: the mentions for the ticket's thread (None in
-    a direct message, which already reaches its one reader). ``link``: the card's permalink,
+    a direct message, which already reaches its one reader). ``link``: the link to the card,
     for a copy read away from the card (a DM, another channel)."""
     level = view.policy.level_label(timer.level)
     lines = [

@@ -7,7 +7,8 @@
   rotation when the page is due: `Delivery.paged`), a post in each channel of the level
   (``C…`` or ``#name``), a reply in the ticket's thread mentioning all of them (user
   groups, ``S…``, are reached through that mention), and an update of the card. The direct
-  messages and channel posts link to the card (``chat.getPermalink``, asked once per card).
+  messages and channel posts link to the card, built as every other surface builds it
+  (`slabot.slack.links`: one ``team.info`` per workspace, not a call per card).
 
 Every message carries Slack message metadata naming its timer (event ``slabot_timer``), which
 is how `SlackNotifier.recover` finds out what had arrived of messages in doubt (a clock died
@@ -48,6 +49,7 @@ from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
 from ..slack.blocks.oncall import taken_page
 from ..slack.keepalive import Unanswered
+from ..slack.links import Links
 from ..slack.pacing import Pacer
 from ..tickets.timers import CARD, NOTE, PAGE_COPY, POST, REDRAW
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
@@ -76,12 +78,12 @@ class _Post:
 
 
 class SlackNotifier:
-    def __init__(self, client: WebClient, pacer: Pacer | None = None):
+    def __init__(self, client: WebClient, pacer: Pacer | None = None, links: Links | None = None):
         self.client = client
         self.pacer = pacer  # None: posts go as fast as they come (tests of other things)
+        self.links = links or Links()
         self._dms: dict[str, str] = {}  # user → DM channel, which never changes
         self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
-        self._links: dict[tuple[str, str], str] = {}  # a card → its permalink, which stays
 
     def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
         """One direct message per person for the pages of a tick that reach them: two or more
@@ -100,7 +102,7 @@ class SlackNotifier:
                 continue
             message = messages.pages_together(
                 [
-                    messages.page(d.view, d.timer, d.now, d.late, None, self._permalink(d))
+                    messages.page(d.view, d.timer, d.now, d.late, None, self._card_link(d))
                     for d in pages
                 ]
             )
@@ -196,7 +198,7 @@ class SlackNotifier:
     # -- what to post -----------------------------------------------------------------------
 
     def _posts(self, delivery: Delivery, *, linked: bool = False) -> list[_Post]:
-        """What ``delivery`` posts, by part; ``linked``: with the card's permalink in copies
+        """What ``delivery`` posts, by part; ``linked``: with a link to the card in copies
         read away from it (only when sending: naming parts needs no call to Slack)."""
         view, timer, now, late = delivery.view, delivery.timer, delivery.now, delivery.late
         ticket = view.ticket
@@ -233,7 +235,7 @@ class SlackNotifier:
         if ticket.channel:
             thread = messages.page(view, timer, delivery.now, delivery.late, whom)
             yield _Post("thread", ticket.channel, ticket.message_ts, thread)
-        link = self._permalink(delivery) if linked and contacts else None
+        link = self._card_link(delivery) if linked and contacts else None
         direct = messages.page(view, timer, delivery.now, delivery.late, None, link)
         for contact in contacts:
             if _USER.fullmatch(contact):
@@ -241,27 +243,10 @@ class SlackNotifier:
             elif _CHANNEL.fullmatch(contact):
                 yield _Post(f"post:{contact}", contact, None, direct)
 
-    def _permalink(self, delivery: Delivery) -> str | None:
-        """The card's permalink (``chat.getPermalink``, once per card), or None: a page is
-        worth more than its link, so a failure to get one only leaves the link out."""
-        ticket = delivery.view.ticket
-        if not (ticket.channel and ticket.message_ts):
-            return None
-        card = (ticket.channel, ticket.message_ts)
-        if card not in self._links:
-            try:
-                answer = self._call(
-                    self.client.chat_getPermalink,
-                    delivery.now,
-                    "chat.getPermalink",
-                    channel=ticket.channel,
-                    message_ts=ticket.message_ts,
-                )
-            except DeliveryFailed as failure:
-                log.warning("no permalink for the card of %s: %s", ticket.ref, failure)
-                return None
-            self._links[card] = str(answer["permalink"])
-        return self._links[card]
+    def _card_link(self, delivery: Delivery) -> str | None:
+        """The link to the card, or None: a page is worth more than its link, so when Slack
+        cannot say the workspace's domain the page goes without one."""
+        return self.links.card(self.client, delivery.view.ticket)
 
     def _updates_card(self, delivery: Delivery) -> bool:
         ticket, timer = delivery.view.ticket, delivery.timer

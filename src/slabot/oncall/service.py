@@ -9,27 +9,39 @@ as the ticket use cases do, so Slack shows both alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 
 from ..actors import HOOK_ROLES, is_hook
 from ..refusals import Forbidden, Invalid, NotFound
+from ..sla.ical import feed
 from ..sla.loader import load_team
 from ..sla.oncall import ROLE_WORDS, Override, Rotation, Shift, Team
 from ..store import Store
 from ..store.tables import OnCallOverride
+from .calendars import read_calendars
 from .overrides import as_override, overrides_in
 
 MAX_OVERRIDE = timedelta(days=90)  # longer is a typo, or a change of the rotation itself
+FEED_BEHIND, FEED_AHEAD = timedelta(days=7), timedelta(weeks=8)  # what a feed lists
+MAX_SHIFTS = 1000  # a feed's bound, whatever the rotation (a daily one has about 63)
+Describe = Callable[[str], str]
 
 
-def team_from(path: Path | None) -> Team:
-    """The team file named by ``SLABOT_TEAM``; none: a team with no leads and no rotations."""
-    return load_team(path) if path is not None else Team()
+def team_from(path: Path | None, now: datetime | None = None, *, strict: bool = True) -> Team:
+    """The team file named by ``SLABOT_TEAM``, its calendar rotations read around ``now``
+    (default: the wall clock's); none: a team with no leads and no rotations. PolicyError
+    says what is wrong with the file, or (when ``strict``, as `policy check` is) a calendar;
+    a service starts without the calendars it cannot read, and reads them again later."""
+    if path is None:
+        return Team()
+    team = load_team(path)
+    read_calendars(team, now or datetime.now(UTC), path, strict=strict)
+    return team
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,22 @@ class Watch:
     rotation: Rotation
     now: Shift
     next: list[Shift]
+
+
+def _shifts(
+    rotation: Rotation,
+    since: datetime,
+    overrides: list[Override],
+    *,
+    count: int = MAX_SHIFTS,
+    until: datetime | None = None,
+) -> list[Shift]:
+    """The shift running at ``since`` and those after it: ``count`` of them, or all that start
+    before ``until``."""
+    shifts = [rotation.shift(since, overrides)]
+    while len(shifts) < count and (until is None or shifts[-1].ends_at < until):
+        shifts.append(rotation.shift(shifts[-1].ends_at, overrides))
+    return shifts
 
 
 class OnCall:
@@ -59,15 +87,22 @@ class OnCall:
         overrides = self.overrides(workspace, now)
         watches = []
         for rotation in self.team.rotations:
-            current = rotation.shift(now, overrides)
-            upcoming: list[Shift] = []
-            at = current.ends_at
-            while len(upcoming) < ahead:
-                shift = rotation.shift(at, overrides)
-                upcoming.append(shift)
-                at = shift.ends_at
+            current, *upcoming = _shifts(rotation, now, overrides, count=ahead + 1)
             watches.append(Watch(rotation, current, upcoming))
         return watches
+
+    def feed(self, workspace: str, key: str, now: datetime, describe: Describe = str) -> bytes:
+        """Rotation ``key``'s shifts as an iCalendar feed: from a week before ``now`` to
+        `FEED_AHEAD` after, overrides included, the same shifts ``/sla oncall`` shows.
+        KeyError for an unknown rotation."""
+        rotation = self.team.rotation(key)
+        since = now - FEED_BEHIND
+        overrides = self.overrides(workspace, since)
+        shifts = [
+            (s.starts_at, s.ends_at, s.person)
+            for s in _shifts(rotation, since, overrides, until=now + FEED_AHEAD)
+        ]
+        return feed(rotation.title, rotation.key, shifts, now, describe)
 
     # -- changing ----------------------------------------------------------------------------
 

@@ -8,6 +8,10 @@ Hand-offs are computed in local wall-clock time, day by day, so a weekly hand-of
 09:00 across a DST change (the shift that spans the change is an hour longer or shorter). A
 hand-off time that a spring-forward skips happens at the jump.
 
+A rotation may instead be read from an iCalendar file or URL (``ical:``, `slabot.sla.ical`):
+its events are the shifts, and a gap between them is a span with nobody on call. The adapter
+reads the source and hands the events to `Rotation.use_calendar`, again at each refresh.
+
 An override puts someone on call for a span (a holiday, a swap): the latest recorded override
 covering an instant wins, and the rotation's order is unchanged by it.
 
@@ -26,9 +30,10 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, PrivateAttr, field_validator, model_validator
 
-from .policy import EscalationLevel, Key, Model, TimeZoneName
+from .ical import Slot, slot_at
+from .policy import Duration, EscalationLevel, Key, Model, TimeZoneName
 
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _EVERY = re.compile(r"(\d{1,3})\s*([dw])")
@@ -89,24 +94,57 @@ class Shift:
 
     ``scheduled`` is whose turn the rotation says it is; ``person`` differs from it while an
     override runs. ``ends_at`` is the next change: a hand-off, or an override starting or
-    ending, whichever comes first."""
+    ending, whichever comes first. Both are None in a gap of a calendar rotation: nobody."""
 
     rotation: str
-    person: str
-    scheduled: str
+    person: str | None
+    scheduled: str | None
     starts_at: datetime
     ends_at: datetime
     override: Override | None = None
 
 
+class IcalSource(Model):
+    """Where a calendar rotation's shifts come from, and who its events name."""
+
+    url: str  # a file path, or an http(s) address (a calendar app's secret iCal link)
+    # An event's title or attendee e-mail -> the Slack user ID it names.
+    people: dict[str, UserId] = Field(default_factory=dict)
+    refresh: Duration = timedelta(minutes=15)  # how often the source is read again
+
+    @field_validator("refresh")
+    @classmethod
+    def _sane(cls, value: timedelta) -> timedelta:
+        if not timedelta(minutes=1) <= value <= timedelta(days=1):
+            raise ValueError("refresh a calendar between every 1m and every 1d")
+        return value
+
+
 class Rotation(Model):
     key: Key
     label: str = ""
-    people: tuple[UserId, ...] = Field(min_length=1)
+    people: tuple[UserId, ...] = ()
     timezone: TimeZoneName
-    starts: date  # the day the first person's first shift begins
+    starts: date | None = None  # the day the first person's first shift begins
     handoff: ClockTime = time(9, 0)
     every: Days = 7
+    ical: IcalSource | None = None  # instead of people: the shifts are a calendar's events
+    # The calendar's events as last read (`use_calendar`): the adapter refreshes them.
+    _slots: tuple[Slot, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Rotation:
+        if self.ical is not None:
+            if self.people or self.starts is not None:
+                raise ValueError(
+                    "give either people and starts, or ical (a calendar of the shifts), not both"
+                )
+        elif not self.people or self.starts is None:
+            raise ValueError(
+                "a rotation needs people and starts (the day the first shift begins), or "
+                "ical: a calendar file or URL of its shifts"
+            )
+        return self
 
     @property
     def title(self) -> str:
@@ -116,13 +154,29 @@ class Rotation(Model):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The rotation's people: listed, or named by its calendar."""
+        if self.ical is None:
+            return self.people
+        named = [*self.ical.people.values(), *(slot.person for slot in self._slots)]
+        return tuple(dict.fromkeys(named))
+
+    def use_calendar(self, slots: tuple[Slot, ...]) -> None:
+        """Take a calendar rotation's events as last read from its source. The one mutable
+        part of a team: every holder of the team (the app, the clock) sees a refresh at once,
+        and a failed read keeps the last good events."""
+        self._slots = slots
+
     def handoff_at(self, turn: int) -> datetime:
         """The instant turn ``turn`` begins (turn 0 is the first person's first shift)."""
+        assert self.starts is not None, "a calendar rotation has no turns"
         day = self.starts + timedelta(days=turn * self.every)
         return datetime.combine(day, self.handoff, self.tz).astimezone(UTC)
 
     def turn(self, at: datetime) -> int:
         """The turn running at ``at`` (negative before ``starts``: the order runs backwards)."""
+        assert self.starts is not None, "a calendar rotation has no turns"
         local = at.astimezone(self.tz)
         days = (local.date() - self.starts).days
         guess = days // self.every
@@ -136,10 +190,16 @@ class Rotation(Model):
     def scheduled(self, turn: int) -> str:
         return self.people[turn % len(self.people)]
 
+    def _turn_at(self, at: datetime) -> tuple[str | None, datetime, datetime]:
+        """Whose turn it is at ``at`` without overrides, and the span it runs."""
+        if self.ical is not None:
+            return slot_at(self._slots, at)
+        turn = self.turn(at)
+        return self.scheduled(turn), self.handoff_at(turn), self.handoff_at(turn + 1)
+
     def shift(self, at: datetime, overrides: Iterable[Override] = ()) -> Shift:
         """Who is on call at ``at``, overrides applied (the latest recorded one wins)."""
-        turn = self.turn(at)
-        starts, ends = self.handoff_at(turn), self.handoff_at(turn + 1)
+        scheduled, starts, ends = self._turn_at(at)
         mine = [o for o in overrides if o.rotation == self.key]
         covering = _latest(o for o in mine if o.covers(at))
         # The next change: the shift's end, or any override's edge inside it.
@@ -152,9 +212,20 @@ class Rotation(Model):
                 starts = o.starts_at
             if o.ends_at <= at and o.ends_at > starts:
                 starts = o.ends_at
-        scheduled = self.scheduled(turn)
         person = covering.person if covering else scheduled
         return Shift(self.key, person, scheduled, starts, ends, covering)
+
+
+def gaps(rotation: Rotation, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """The spans between ``since`` and ``until`` with nobody on call in ``rotation`` (only a
+    calendar rotation has any: between its events, or past its last)."""
+    found, at = [], since
+    while at < until:
+        shift = rotation.shift(at)
+        if shift.person is None:
+            found.append((max(shift.starts_at, since), min(shift.ends_at, until)))
+        at = shift.ends_at
+    return found
 
 
 def _latest(overrides: Iterable[Override]) -> Override | None:
@@ -211,7 +282,8 @@ class Team(Model):
 
     def on_call(self, at: datetime, overrides: Sequence[Override] = ()) -> set[str]:
         """Everyone on call in any rotation at ``at``."""
-        return {r.shift(at, overrides).person for r in self.rotations}
+        people = (r.shift(at, overrides).person for r in self.rotations)
+        return {person for person in people if person is not None}
 
     def paged(
         self, level: EscalationLevel, at: datetime, overrides: Sequence[Override] = ()
@@ -225,7 +297,9 @@ class Team(Model):
             person = self.rotation(level.rotation).shift(at, overrides).person
         except KeyError:
             return level.contacts
-        return (*level.contacts, person) if person not in level.contacts else level.contacts
+        if person is None or person in level.contacts:
+            return level.contacts
+        return (*level.contacts, person)
 
     def may(
         self,
@@ -241,7 +315,7 @@ class Team(Model):
         return (
             "anyone" in allowed
             or ("leads" in allowed and user in self.leads)
-            or ("members" in allowed and rotation is not None and user in rotation.people)
+            or ("members" in allowed and rotation is not None and user in rotation.members)
             or ("oncall" in allowed and user in self.on_call(at, overrides))
         )
 

@@ -309,6 +309,9 @@ class EscalationLevel(Model):
     clause: str | None = None
     pagerduty: PagerDuty | None = None  # also page through PagerDuty
     webhook: Webhook | None = None  # also page through a signed webhook
+    # Quiet hours: outside this calendar's hours a page to the level that is not critical
+    # (`Escalation.critical`) waits for the hours to start, and its repeats count from then.
+    quiet_outside: str | None = None
     # A support level (`Escalation.support_levels`): what kind of query it takes, so a
     # ticket is routed to it at opening (`slabot.sla.levels`).
     definition: str = ""
@@ -367,6 +370,9 @@ class Escalation(Model):
     # 2, 3), the first being where a query goes when nothing says otherwise. A routed ticket's
     # reminders mention its level's people, and a rule may page ``support_level``.
     support_levels: tuple[Key, ...] = ()
+    # The severities whose pages never wait for a level's quiet hours; None: the policy's
+    # first (most severe) severity alone.
+    critical: tuple[str, ...] | None = None
 
     def level(self, key: str) -> EscalationLevel:
         """The level of ``key``; KeyError for one this policy has not (a newer version of the
@@ -621,6 +627,13 @@ class Policy(Model):
             return "immediately"
         return self.duration_words(within, target.clock)
 
+    @property
+    def critical(self) -> tuple[str, ...]:
+        """The severities whose pages never wait for a level's quiet hours: the escalation's
+        ``critical``, else the first (most severe) severity alone."""
+        listed = self.escalation.critical if self.escalation else None
+        return listed if listed is not None else (self.severities[0].key,)
+
     def severity(self, name: str) -> Severity:
         """A severity by key or alias, any case; KeyError lists the valid keys."""
         found = self._severity_index.get(name)
@@ -847,6 +860,19 @@ def _reference_problems(policy: Policy):
         if level in levels[:i]:
             yield Problem(f"escalation.levels[{i}].key", f"level {level!r} is given twice")
     keys = [s.key for s in policy.severities]
+    for i, spec in enumerate(policy.escalation.levels if policy.escalation else ()):
+        if spec.quiet_outside is not None and spec.quiet_outside not in policy.calendars:
+            yield Problem(
+                f"escalation.levels[{i}].quiet_outside",
+                f"unknown calendar {spec.quiet_outside!r}: use one of "
+                f"{', '.join(sorted(policy.calendars)) or '(none defined)'}",
+            )
+    for i, key in enumerate(policy.escalation.critical or () if policy.escalation else ()):
+        if key not in keys:
+            yield Problem(
+                f"escalation.critical[{i}]",
+                f"unknown severity {key!r}: use one of {', '.join(keys)}",
+            )
     rules = policy.escalation.rules if policy.escalation else ()
     routed = policy.escalation.support_levels if policy.escalation else ()
     for i, key in enumerate(routed):

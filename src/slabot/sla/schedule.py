@@ -144,11 +144,14 @@ class _Obligation:
     trigger: Trigger | None = None
     clause: str | None = None
     pausable: bool = True  # False: runs on real time whatever the ticket's state
+    quiet: Clock | None = None  # each due outside its hours waits for them to start
 
     def dues(self, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
         spans = spans if self.pausable else []
         due: int | None = self.first_due
         for repeat in range(self.limit):
+            if due is not None and self.quiet is not None:
+                due = self.quiet.next_open_us(due)  # the repeats then count from there
             if due is None or (self.end is not None and due >= self.end):
                 return
             yield repeat, due
@@ -480,7 +483,20 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
             share=rule.share,
             trigger=trigger,
             clause=rule.clause or level.clause,
+            quiet=_quiet_hours(ticket, page),
         )
+
+
+def _quiet_hours(ticket: TicketTimes, level: str) -> Clock | None:
+    """The hours a page of this ticket to ``level`` waits for: the level's quiet hours
+    (``quiet_outside``), unless the ticket's severity is critical (`Escalation.critical`,
+    by default the policy's first severity), whose pages never wait."""
+    escalation = ticket.policy.escalation
+    assert escalation is not None
+    calendar = escalation.level(level).quiet_outside
+    if calendar is None or ticket.severity.key in ticket.policy.critical:
+        return None
+    return ticket.policy.clock(calendar)
 
 
 def _lifecycle(ticket: TicketTimes) -> Iterator[_Obligation]:

@@ -67,7 +67,7 @@ def create_app(
             PolicyBook.load(settings.slabot_policies),
             admins=settings.slabot_admins,
             default_policy=settings.slabot_default_policy,
-            team=team_from(settings.slabot_team),
+            team=team_from(settings.slabot_team, strict=False),
         )
     secret = settings.slack_signing_secret
     app = App(

@@ -105,7 +105,8 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         _policy(bot, reply, cmd, workspace, channel, user, client)
     elif cmd.verb == "matrix":
         policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
-        reply(f"Escalation matrix of {policy.name}", matrix_blocks(policy))
+        watches = bot.oncall.watch(workspace, now)
+        reply(f"Escalation matrix of {policy.name}", matrix_blocks(policy, watches))
     elif cmd.verb == "report":
         leads.report(bot, reply, cmd, body, client)
     elif cmd.verb == "outage":

@@ -24,7 +24,8 @@ TEXT_MAX = 3000
 def _shift_line(shift: Shift, tz: Any) -> str:
     line = f"{mention(shift.person)} until {slack_date(shift.ends_at, tz)}"
     if shift.override is not None:
-        line += f" (covering for {mention(shift.scheduled)}, set by {mention(shift.override.by)})"
+        covering = f"covering for {mention(shift.scheduled)}, " if shift.scheduled else ""
+        line += f" ({covering}set by {mention(shift.override.by)})"
     return line
 
 
@@ -44,7 +45,7 @@ def oncall_blocks(watches: Sequence[Watch]) -> tuple[str, list[Block]]:
         now = f"*{title}* (`{escape(rotation.key)}`): on call {_shift_line(watch.now, tz)}"
         later = "\n".join(f"then {_shift_line(s, tz)}" for s in watch.next)
         blocks.append(section(f"{now}\n{later}" if later else now))
-        lines.append(f"{rotation.title}: {watch.now.person}")
+        lines.append(f"{rotation.title}: {watch.now.person or 'nobody'}")
     return truncate("On call: " + "; ".join(lines), TEXT_MAX), blocks
 
 

@@ -14,16 +14,20 @@ from .kit import (
     Block,
     context,
     divider,
+    escape,
     header,
     join_fitting,
     md,
     mention,
     one_line,
     section,
+    slack_date,
 )
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Sequence
+
+    from ...oncall import Watch
 
 
 DEFINITION_MAX = 300  # a severity's definition in the policy view
@@ -123,17 +127,21 @@ def rule_words(rule: EscalationRule, policy: Policy) -> str:
     return words
 
 
-def matrix_blocks(policy: Policy) -> list[Block]:
-    """``/sla matrix``: each escalation level in order, its contacts as mentions, and the
-    rules that page it in words. Empty contacts say where to set them."""
+def matrix_blocks(policy: Policy, watches: Sequence[Watch] = ()) -> list[Block]:
+    """``/sla matrix``: each escalation level in order, its contacts as mentions, its
+    rotation and who is on call in it now (``watches``, `OnCall.watch`), and the rules that
+    page it in words. A level with neither contacts nor a rotation says where to set them."""
+    on_call = {w.rotation.key: w for w in watches}
     blocks: list[Block] = [header(f"Escalation: {policy.title or policy.name}")]
     escalation = policy.escalation
     if escalation is None or not escalation.levels:
         blocks.append(section("This policy has no escalation matrix: nobody is paged."))
         return blocks
     for i, level in enumerate(escalation.levels[: MESSAGE_BLOCKS_MAX - 2], start=1):
-        contacts = ", ".join(mention(c) for c in level.contacts)
-        contacts = contacts or "_no contacts configured (set them in the policy file)_"
+        whom = [mention(c) for c in level.contacts]
+        if level.rotation is not None:
+            whom.append(_rotation_now(level.rotation, on_call.get(level.rotation)))
+        contacts = ", ".join(whom) or "_no contacts configured (set them in the policy file)_"
         routed = level.key in escalation.support_levels  # a rule may page "support_level"
         rules = [
             f"• {md(rule_words(r, policy), 500)}"
@@ -143,6 +151,24 @@ def matrix_blocks(policy: Policy) -> list[Block]:
         lines = [f"*{i}. {md(level.label, 150)}* — {contacts}"]
         if routed and level.definition:
             lines.append(f"Takes tickets about: {md(level.definition, 500)}")
+        if level.quiet_outside is not None:
+            critical = ", ".join(policy.critical)
+            lines.append(
+                f"Quiet outside {md(clock_words(level.quiet_outside), 100)}: pages wait for "
+                f"them, except {md(critical, 200)}"
+            )
         lines += rules or ["• not paged by any rule"]
         blocks.append(section(join_fitting(lines, SECTION_MAX)))
     return blocks
+
+
+def _rotation_now(key: str, watch: Watch | None) -> str:
+    """Who a level's rotation pages now: ``whoever is on call in Support on call (now @ana,
+    until …)``, or that the team file lacks it."""
+    if watch is None:
+        return f"_rotation `{escape(key)}`, which the team file (SLABOT_TEAM) lacks_"
+    until = slack_date(watch.now.ends_at, watch.rotation.tz)
+    return (
+        f"whoever is on call in {md(watch.rotation.title, 150)} "
+        f"(now {mention(watch.now.person)}, until {until})"
+    )
