@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import threading
 from typing import Any
 
@@ -18,6 +19,7 @@ import httpx
 import respx
 from slack_bolt import BoltRequest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 from support import signed
 from support.courier import Courier
@@ -61,6 +63,7 @@ from slabot.cli import main
 from slabot.clock import messages
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.clock.leader import Leadership
+from slabot.clock.runner import Clock
 from slabot.notify import Delivery, Fanout, timer_key
 from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import SlackNotifier
@@ -206,6 +209,45 @@ def test_a_burst_slower_than_the_lease_never_takes_over_its_own_claims(store, de
 
     assert [r.claimed for r in reports] == [5, 5, 2]
     assert set(sends(fake).values()) == {1} and len(sends(fake)) == 12 * 4
+
+
+def test_a_run_the_database_cut_short_leaves_no_claim_stuck_and_repeats_nothing(
+    store, desk, fake, now, monkeypatch, caplog
+):
+    """The database goes away after the claim and the posts, before the record: the clock
+    cannot know what reached the database, so its claims must not stay its own (in flight for
+    ever). After the lease it takes them over like a dead clock's and finds the posts in
+    Slack's history; its log says the database was away and back, not that another clock led."""
+    view = open_ticket(desk, fake)
+    clock = Clock(dispatcher(store, desk, fake), Leadership(store), now=lambda: now.value)
+    record = desk.record_timers
+
+    def cut(*_args: Any, **_kw: Any) -> None:
+        raise OperationalError("UPDATE timers", {}, Exception("server closed the connection"))
+
+    caplog.set_level(logging.INFO, "slabot.clock")
+    monkeypatch.setattr(desk, "record_timers", cut)
+    try:
+        clock.run()
+        sent = sends(fake)
+        assert sent and set(sent.values()) == {1}
+        monkeypatch.setattr(desk, "record_timers", record)  # the database is back
+        now.value = T0 + 30 * SEC
+        clock.run()  # within the lease: nothing taken over yet
+        assert timers(store, view.ticket, "sending")
+        now.value = T0 + 61 * SEC
+        clock.run()
+    finally:
+        clock.stop()
+
+    assert not timers(store, view.ticket, "sending")
+    page = timer(store, view.ticket, "page", "rule0:level_2")
+    assert page.state == "fired" and set(page.detail["receipt"].values()) == {"found"}
+    assert sends(fake) == sent
+    said = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("the database is unreachable (server closed") for m in said), said
+    assert any(m.startswith("the database answers again") for m in said), said
+    assert not any("another clock leads" in m for m in said), said
 
 
 def test_a_clock_that_does_not_lead_claims_nothing(store, desk, fake, now):

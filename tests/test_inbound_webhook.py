@@ -8,12 +8,19 @@ import base64
 import hashlib
 import hmac
 import json
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from support.conversation import POLICIES, clean_env, free_port
+from support.conversation import SECRET as SIGNING_SECRET
 from support.fakeslack import FakeSlack
-from support.hooks import T0, Hooks, cards, tickets_in
+from support.hooks import HOOKS, T0, Hooks, cards, tickets_in
+from support.processes import Process, wait_until
 
 from slabot import signatures
 from slabot.signatures import SignatureError, verify
@@ -210,3 +217,66 @@ def test_a_sender_that_cannot_sign_uses_the_bearer_token(store, policy_book, fak
     # Without a message id, the ticket's source and reference still make a repeat harmless.
     answer = hooks.post("/hooks/inbound", jira, auth="Bearer jira-token-0123456789")
     assert answer == (200, {"action": "repeat", "ticket": "SLA-1"})
+
+
+# -- over real HTTP, against a real `slabot serve` --------------------------------------------
+
+
+def test_a_helpdesk_over_http_against_slabot_serve(store, tmp_path):
+    """The same conversation as above, end to end: a real ``slabot serve`` process with the
+    hooks file and the secret in its environment, Standard Webhooks signatures made with the
+    real clock, the card at the fake Slack."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    (tmp_path / "hooks.yaml").write_text(HOOKS)
+    opened = {**ZENDESK, "reported_at": (datetime.now(UTC) - timedelta(minutes=45)).isoformat()}
+    with FakeSlack(clock=time.time) as fake:
+        env = clean_env(
+            SLACK_API_URL=fake.url,
+            SLACK_BOT_TOKEN="xoxb-test-inbound",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            DATABASE_URL=store.url.render_as_string(hide_password=False),
+            SLABOT_POLICIES=str(POLICIES),
+            SLABOT_HOOKS=str(tmp_path / "hooks.yaml"),
+            SLABOT_INBOUND_SECRET=HELPDESK,
+        )
+        serve = Process(
+            ["serve", "--no-clock", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
+        )
+        try:
+            wait_until("serve to answer", lambda: _post(base, {}, "msg_0")[0] != 0, serve.output)
+            assert _post(base, opened, "msg_1") == (201, {"action": "opened", "ticket": "SLA-1"})
+            wait_until("the card", lambda: cards(fake, "C0ALERTS"), serve.output)
+            assert _post(base, opened, "msg_1") == (200, {"action": "repeat", "ticket": "SLA-1"})
+            resolve = {"action": "resolve", "source": "zendesk", "ref": "48213", "text": "Solved"}
+            assert _post(base, resolve, "msg_2") == (200, {"action": "resolved", "ticket": "SLA-1"})
+            status, answer = _post(base, opened, "msg_3", secret="whsec_d3Jvbmc=")
+            assert status == 401 and "does not match" in answer["error"]
+        finally:
+            serve.stop()
+
+    [ticket] = tickets_in(store)
+    assert (ticket.source, ticket.source_ref, ticket.status) == ("zendesk", "48213", "resolved")
+    assert ticket.reported_at == datetime.fromisoformat(opened["reported_at"])
+    [card] = cards(fake, "C0ALERTS")
+    assert "Checkout fails for EU customers" in card["text"]
+
+
+def _post(base: str, message: dict, message_id: str, secret: str = HELPDESK) -> tuple[int, Any]:
+    """POST a signed message to the webhook over HTTP: (status, JSON answer); 0 when nothing
+    answers yet."""
+    body = json.dumps(message).encode()
+    signed = signatures.headers(secret, message_id, int(time.time()), body)
+    request = urllib.request.Request(
+        f"{base}/hooks/inbound",
+        data=body,
+        method="POST",
+        headers={**signed, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+    except (urllib.error.URLError, ConnectionError):
+        return 0, None

@@ -25,6 +25,8 @@ from support import signed
 from support.conversation import POLICIES, ROOT, SECRET, clean_env, free_port
 from support.databases import postgres_schema
 from support.fakeslack import FakeSlack
+from support.hooks import HOOKS, group
+from support.hooks import TOKEN as HOOK_TOKEN
 from support.processes import Process, wait_until
 from support.tcpproxy import TcpProxy
 
@@ -94,7 +96,9 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
         SLABOT_ADMINS="U0001",  # the reporter, so that it may resolve
         LOG_FORMAT="json",
         LOG_LEVEL="DEBUG",
+        SLABOT_HOOKS=str(tmp_path / "hooks.yaml"),
     )
+    (tmp_path / "hooks.yaml").write_text(HOOKS)
     serve = Process(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path)
     try:
         wait_until("/readyz", lambda: _answers(f"{base}/readyz") == 200, serve.output)
@@ -158,6 +162,24 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
         assert total(found, "slabot_clock_leader") == 1
         assert figure(found, "slabot_clock_ticks_total") >= 1
 
+        # The hooks and the HTTP API are counted beside Slack's surfaces; unknown paths not.
+        hook = urllib.request.Request(f"{base}/hooks/alertmanager", data=b"{}", method="POST")
+        assert _code(hook) == 404  # served, and off: no SLABOT_ALERTMANAGER_TOKEN
+        assert _code(urllib.request.Request(f"{base}/api/v1/tickets")) == 401  # no token
+        assert get(f"{base}/api/v1/openapi.json")[0] == 200
+        assert get(f"{base}/no/such/path")[0] == 404
+        found = figures(base)
+        for surface, outcome in [
+            ("hook_alertmanager", "refused"),
+            ("api", "refused"),
+            ("api", "ok"),
+        ]:
+            assert figure(found, "slabot_requests_total", surface=surface, outcome=outcome) == 1
+        assert figure(found, "slabot_request_duration_seconds_count", surface="api") == 2
+        assert {
+            dict(labels).get("surface") for name, labels in found if name == "slabot_requests_total"
+        } == {"command", "hook_alertmanager", "api"}
+
         # The database goes away: not ready (alive all the same), then ready again.
         proxy.cut()
         wait_until("/readyz to fail", lambda: _answers(f"{base}/readyz") == 503, serve.output)
@@ -179,6 +201,14 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
     assert any(line.get("workspace") == signed.TEAM_ID for line in lines), output
     assert TOKEN not in output and SECRET not in output
     assert TOKEN.removeprefix("xoxb-") not in output
+
+
+def _code(request: urllib.request.Request) -> int:
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def _answers(url: str) -> int:
@@ -326,3 +356,52 @@ def test_the_dashboard_queries_only_metrics_slabot_exposes(store):
     used = {name for q in queries for name in re.findall(r"\bslabot_\w+", q)}
     assert len(queries) >= 15 and used, queries
     assert used <= exposed, used - exposed
+
+
+# -- Socket Mode ----------------------------------------------------------------------------------
+
+
+def test_socket_mode_still_serves_the_api_the_hooks_and_the_probes_over_http(tmp_path):
+    """``serve --socket`` takes Slack's requests over the socket (here a Socket Mode URL that
+    refuses, which Bolt keeps retrying), and still answers on PORT what other systems reach
+    over HTTP: the probes, the metrics, the HTTP API and the hooks."""
+    app_token = "xapp-1-A0001-socket-mode"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    (tmp_path / "hooks.yaml").write_text(HOOKS)
+    with FakeSlack(clock=time.time, tokens={TOKEN, app_token}) as fake:
+        nowhere = f"ws://127.0.0.1:{free_port()}/link"
+        fake.respond("apps.connections.open", {"url": nowhere})
+        env = clean_env(
+            SLACK_API_URL=fake.url,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_APP_TOKEN=app_token,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}",
+            SLABOT_POLICIES=str(POLICIES),
+            SLABOT_HOOKS=str(tmp_path / "hooks.yaml"),
+            SLABOT_ALERTMANAGER_TOKEN=HOOK_TOKEN,
+        )
+        args = ["serve", "--socket", "--host", "127.0.0.1", "--port", str(port)]
+        serve = Process(args, env, tmp_path)
+        try:
+            wait_until("/readyz", lambda: _answers(f"{base}/readyz") == 200, serve.output)
+            assert get(f"{base}/healthz") == (200, "ok\n")
+            assert get(f"{base}/api/v1/openapi.json")[0] == 200
+            assert _code(urllib.request.Request(f"{base}/api/v1/tickets")) == 401
+            alert = urllib.request.Request(
+                f"{base}/hooks/alertmanager",
+                data=json.dumps(group()).encode(),
+                headers={"Authorization": f"Bearer {HOOK_TOKEN}"},
+                method="POST",
+            )
+            assert _code(alert) == 201  # a ticket opened ...
+            wait_until(  # ... with its card
+                "the card", lambda: fake.messages("C0CHECKOUT"), serve.output
+            )
+            events = signed.slash_command("help")
+            assert signed.post(f"{base}/slack/events", events, SECRET)[0] == 404
+            assert fake.calls_to("apps.connections.open")  # Slack's side goes over the socket
+            found = figures(base)
+            assert figure(found, "slabot_requests_total", surface="hook_alertmanager", outcome="ok")
+        finally:
+            serve.stop()

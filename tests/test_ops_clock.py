@@ -31,7 +31,8 @@ from slabot.notify import Fanout
 from slabot.notify.pagers import Pagers
 from slabot.notify.slack import SlackNotifier
 from slabot.ops.metrics import Metrics
-from slabot.ops.observers import ObservedNotifier, PagerCalls, count_slack_calls
+from slabot.ops.observers import ClockWatch, ObservedNotifier, PagerCalls, count_slack_calls
+from slabot.ops.probes import Heartbeat
 from slabot.store import Store
 from slabot.tickets import Tickets
 
@@ -118,3 +119,27 @@ def test_an_unreachable_pager_is_counted_as_connection(store, desk, fake, now):
     assert value(
         metrics, "slabot_pager_calls_total", host="events.pagerduty.com", outcome="connection"
     )
+
+
+def test_timers_are_counted_by_kind_and_outcome_dropped_ones_too(store, desk, fake, now):
+    """A clock down for two hours: the page's earlier repeats are dropped (superseded), the
+    latest go out late, and each is counted under its own kind."""
+    metrics = Metrics()
+    watch = ClockWatch(metrics, Heartbeat(1.0))
+    open_ticket(desk, fake)  # LiveOps P1: paged at open, repeating
+    clock = observed(store, desk, fake, metrics)
+    for at in (T0 + 2 * HOUR + 5 * MIN, T0 + 2 * HOUR + 6 * MIN):
+        watch.tick(tick(clock, now, at))
+
+    dropped = value(metrics, "slabot_clock_timers_total", kind="page", outcome="dropped")
+    assert dropped >= 1
+    assert value(metrics, "slabot_clock_timers_total", kind="page", outcome="late") >= 1
+    assert value(metrics, "slabot_clock_timers_total", kind="page", outcome="on_time") == 0
+    counted = {
+        (s.labels["kind"], s.labels["outcome"])
+        for family in metrics.registry.collect()
+        if family.name == "slabot_clock_timers"
+        for s in family.samples
+        if s.name.endswith("_total")
+    }
+    assert ("page", "dropped") in counted and all(kind for kind, _ in counted)

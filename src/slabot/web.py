@@ -74,12 +74,12 @@ def _keep_form_fields(bolt: BoltRequest) -> None:
 
 
 def wsgi_app(
-    app: App,
+    app: App | None,
     health: Callable[[], bool] = lambda: True,
     routes: Mapping[str, Callable[..., Iterable[bytes]]] | None = None,
     api: Callable[..., Iterable[bytes]] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
-    slack = _Handler(app, path=EVENTS_PATH)
+    slack = None if app is None else _Handler(app, path=EVENTS_PATH)  # None: Socket Mode
     routes = routes or {}
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -96,6 +96,9 @@ def wsgi_app(
                 [("Content-Type", "text/plain; charset=utf-8")],
             )
             return [b"ok\n" if ok else b"unhealthy\n"]
+        if slack is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"not found: Slack's requests come to this slabot over Socket Mode\n"]
         stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
         if stamp is not None and not stamp.strip().isdigit():
             # Bolt would fail on int(stamp) and answer 500; a request Slack did not sign is 401.

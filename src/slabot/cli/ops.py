@@ -1,5 +1,5 @@
-"""The operator's HTTP port of a process without one of its own (``slabot clock``, ``serve
---socket``): /metrics, /healthz and /readyz, bound before anything starts."""
+"""The operator's HTTP port of a process without one of its own (``slabot clock``): /metrics,
+/healthz and /readyz, bound before anything starts."""
 
 from __future__ import annotations
 

@@ -6,19 +6,19 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ..oncall import keep_fresh, team_from
 from ..ops.metrics import Metrics
 from ..ops.observers import ClockWatch, count_slack_calls, request_metrics
-from ..ops.probes import Heartbeat, Readiness, ops_routes, serve_in_background
+from ..ops.probes import Heartbeat, Readiness, ops_routes
 from ..policies import PolicyBook
 from ..sla import PolicyError
 from ..store import Store, StoreError
 from ..store.migrate import upgrade
 from . import config
 from .errors import CliError
-from .ops import bind as _bind
 from .storage import reach, use_cases
 
 if TYPE_CHECKING:
@@ -108,16 +108,11 @@ def run(args: argparse.Namespace) -> int:
     feeds = _feeds(settings, tickets, client, workspace)
     heartbeat = None if args.no_clock else Heartbeat(TICK)
     readiness = Readiness(store, heartbeat)
-    if args.socket:
-        server = None
-        if settings.metrics_port is not None:
-            serve_in_background(
-                _bind(args.host, settings.metrics_port, "METRICS_PORT", metrics, readiness)
-            )
-    else:
-        routes = ops_routes(metrics, readiness) | hooks | feeds
-        api = lazy_api(tickets)
-        server = _listen(app, args, settings.port, routes, metrics, api)
+    routes = ops_routes(metrics, readiness) | hooks | feeds
+    api = lazy_api(tickets)
+    # In Socket Mode Slack's requests come over the socket; the port still serves the API, the
+    # hooks, the feeds and the probes, which other systems reach over HTTP whatever Slack uses.
+    server = _listen(None if args.socket else app, args, settings.port, routes, metrics, api)
     if heartbeat is not None:
         from ..clock.runner import build, schedule
 
@@ -126,12 +121,16 @@ def run(args: argparse.Namespace) -> int:
         schedule(clock, TICK, background=True).start()
         tickets.when_owed(clock.wake)  # a card owed by a request goes out within a tick
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
-    if server is None:
+    port = server.effective_port  # type: ignore[union-attr]  # a TCP server's: stubs say less
+    if args.socket:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+        threading.Thread(target=server.run, name="slabot-http", daemon=True).start()
+        log.info(
+            "slabot takes Slack's requests over Socket Mode; HTTP on http://%s:%s", args.host, port
+        )
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
         return 0
-    port = server.effective_port  # type: ignore[union-attr]  # a TCP server's: stubs say less
     log.info("slabot listening on http://%s:%s/slack/events", args.host, port)
     server.run()
     return 0
@@ -154,7 +153,7 @@ def _feeds(
 
 
 def _listen(
-    app: App,
+    app: App | None,
     args: argparse.Namespace,
     port: int,
     routes: dict[str, Any],
@@ -164,10 +163,13 @@ def _listen(
     """Bind the HTTP port before anything else starts, so a busy port is one clear line."""
     from waitress.server import create_server
 
-    from ..web import EVENTS_PATH, wsgi_app
+    from ..web import API_PREFIX, EVENTS_PATH, wsgi_app
 
     port = port if args.port is None else args.port
-    served = request_metrics(wsgi_app(app, routes=routes, api=api), metrics, EVENTS_PATH)
+    # Counted beside Slack's surfaces: each hook (hook_alertmanager, …) and the HTTP API.
+    surfaces = {p: f"hook_{p.rsplit('/', 1)[-1]}" for p in routes if p.startswith("/hooks/")}
+    surfaces |= {API_PREFIX: "api", f"{API_PREFIX}/": "api"}
+    served = request_metrics(wsgi_app(app, routes=routes, api=api), metrics, EVENTS_PATH, surfaces)
     try:
         return create_server(
             served, host=args.host, port=port, threads=args.threads, ident="slabot"

@@ -44,9 +44,10 @@ import random
 import secrets
 import socket
 import threading
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -86,7 +87,8 @@ class TickReport:
     """What one tick did. ``late`` counts the sent timers that went out late; ``drawn`` the
     messages changes owed that went out (cards posted or redrawn, notes, taken pages' copies),
     apart from the timers ``sent``; ``claimed`` what it took, so a full batch says more may be
-    due already."""
+    due already; ``kinds`` the timers by kind and outcome (``on_time`` for a timer sent and not
+    late), for the metrics."""
 
     sent: int = 0
     late: int = 0
@@ -96,15 +98,18 @@ class TickReport:
     paced: int = 0  # held to Slack's limits (a channel's pace, a 429): not failures
     claimed: int = 0
     drawn: int = 0
+    kinds: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def __add__(self, other: TickReport) -> TickReport:
-        return TickReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+        return TickReport(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Outcome, kind: str) -> None:
         if outcome in ("sent", "late"):
             self.sent += 1
         if outcome in ("late", "dropped", "retried", "dead", "paced"):
             setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome != "held":
+            self.kinds[(kind, "on_time" if outcome == "sent" else outcome)] += 1
 
     def __bool__(self) -> bool:
         return bool(
@@ -214,6 +219,13 @@ class Dispatcher:
         self.kinds = frozenset(kinds) if kinds is not None else None
         self._since: datetime | None = None  # this dispatcher's first tick
 
+    def disown(self) -> None:
+        """Claim under a new name from now on, after a run the database failed: its claims
+        may have been stored and its records lost, and a claim of this clock's is never taken
+        over (it is in flight), so they would stay ``sending`` for ever. Under a new name they
+        are a dead clock's: taken over after the lease, their parts in doubt looked for first."""
+        self.name = clock_name()
+
     def tick(self, now: datetime) -> TickReport:
         """Perform every timer due at ``now`` (up to ``batch`` of them)."""
         batch = self._prepare(now)
@@ -262,6 +274,7 @@ class Dispatcher:
         """Record what a batch came to; then tell the channels of dead timers, and redraw
         the cards of tickets that changed while it was performed."""
         report = TickReport(claimed=len(batch.claims))
+        kind_of = {claim.timer.id: claim.timer.kind for claim in batch.claims}
         records = [d.record for d in done]
         lost = self.tickets.record_timers(records, self.name, batch.now, batch.views)
         for d in done:
@@ -273,7 +286,7 @@ class Dispatcher:
             if d.outcome in ("sent", "late") and d.delivery and d.delivery.timer.kind in MESSAGES:
                 report.drawn += 1
             else:
-                report.add(d.outcome)
+                report.add(d.outcome, kind_of[d.record.timer_id])
             if d.outcome == "dead" and d.delivery is not None:
                 self._give_up(d.delivery, d.record)
         self._redraw_changed([d for d in done if d.record.timer_id not in lost], batch.now)

@@ -49,7 +49,9 @@ class _Lock(Protocol):
 
 
 class Leadership:
-    """``acquire()`` tries (never waits) and, when already held, checks it still is."""
+    """``acquire()`` tries (never waits) and, when already held, checks it still is. When the
+    database cannot be asked, it raises the database's error (``DBAPIError``) and holds
+    nothing: that is not "another clock leads", and the caller says which it was."""
 
     def __init__(self, store: Store):
         self._lock: _Lock = _FileLock(store) if store.is_sqlite else _AdvisoryLock(store)
@@ -90,6 +92,7 @@ class _AdvisoryLock:
             if self.held:
                 log.warning("lost the clock's lock with the database connection: %s", exc.orig)
             self._drop()
+            raise
         return self.held
 
     def release(self) -> None:

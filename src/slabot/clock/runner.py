@@ -25,7 +25,6 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy.exc import OperationalError
 
 from ..notify import Fanout, Notifier
 from ..notify.pagers import Pagers
@@ -36,7 +35,7 @@ from ..settings import Settings
 from ..sla.oncall import Team
 from ..slack.client import make_client
 from ..slack.pacing import Pacer
-from ..store import Store
+from ..store import Store, unavailable
 from ..tickets import SYSTEM, Tickets
 from .dispatch import LEASE, WORKERS, Dispatcher, TickReport
 from .leader import Leadership
@@ -92,6 +91,8 @@ class Clock:
         if self._scheduler is not None and self._scheduler.running:
             with contextlib.suppress(JobLookupError):
                 self._scheduler.modify_job("tick", next_run_time=wall_clock())
+        self._down_since: datetime | None = None  # the database stopped answering then
+        self._asked = False  # this run asked the database something (who leads, what is due)
 
     def run(self) -> TickReport | None:
         """One run of the job; None while standing by. A tick that claimed a full batch is
@@ -99,6 +100,7 @@ class Clock:
         as the clock can perform it rather than one batch per interval (`Dispatcher.ticks`).
         Errors are logged, never raised: the next run simply tries again."""
         report: TickReport | None = None
+        self._asked = self.leadership.held
         try:
             while True:
                 self._woken.clear()
@@ -116,12 +118,35 @@ class Clock:
                     duty(now)
             for observer in self.observers:
                 observer.ran(self.leadership.held)
-        except OperationalError as exc:
-            reason = str(exc.orig).strip().splitlines()[0]
-            log.warning("the database is unavailable: %s", reason)
-        except Exception:
-            log.exception("the clock's tick failed")
+        except Exception as exc:
+            reason = unavailable(exc)
+            if reason is None:
+                log.exception("the clock's tick failed")
+            else:
+                self._unreachable(reason)
+            return report
+        if self._down_since is not None and self._asked:
+            log.info("the database answers again, after %s", self.now() - self._down_since)
+            self._down_since = None
         return report
+
+    def _unreachable(self, reason: str) -> None:
+        """Say once that the database is away (and again when it answers: `run`).
+
+        The run may have ended anywhere: a claim or a record may have reached the database
+        with its answer lost. So this clock no longer counts its earlier claims as in flight
+        (`Dispatcher.disown`): like a dead clock's, they are taken over after the lease and
+        their messages looked for before anything is sent again."""
+        self.dispatcher.disown()
+        if self._down_since is None:
+            self._down_since = self.now()
+            log.warning(
+                "the database is unreachable (%s): nothing is claimed or sent until it "
+                "answers; trying again every run",
+                reason,
+            )
+        else:
+            log.debug("the database is still unreachable (%s)", reason)
 
     def _leading(self) -> datetime | None:
         """The time now, or None when this clock does not lead (so it must not dispatch)."""
@@ -135,7 +160,13 @@ class Clock:
         was = self.leadership.held
         if not was and self._next_try is not None and now < self._next_try:
             return False
-        if self.leadership.acquire():
+        self._asked = True
+        try:
+            leads = self.leadership.acquire()
+        except Exception:  # the database cannot be asked: `run` says so
+            self._next_try = now + self.retry
+            raise
+        if leads:
             if not was:
                 log.info("this clock (%s) leads now", self.dispatcher.name)
             return True

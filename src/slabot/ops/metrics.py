@@ -51,13 +51,14 @@ class Metrics:
         r = self.registry
         self.requests = Counter(
             "slabot_requests",
-            "HTTP requests from Slack by surface (command, interaction, event) and outcome",
+            "HTTP requests by surface (from Slack: command, interaction, event; the hooks: "
+            "hook_alertmanager, hook_grafana, hook_inbound; the HTTP API: api) and outcome",
             ["surface", "outcome"],
             registry=r,
         )
         self.request_seconds = Histogram(
             "slabot_request_duration_seconds",
-            "Time to answer a request from Slack, by surface",
+            "Time to answer a request, by surface",
             ["surface"],
             buckets=REQUEST_BUCKETS,
             registry=r,
@@ -78,8 +79,9 @@ class Metrics:
         )
         self.timers = Counter(
             "slabot_clock_timers",
-            "Timers the clock recorded, by outcome: on_time, late, dropped, retried, dead, paced",
-            ["outcome"],
+            "Timers the clock recorded, by kind and outcome: "
+            "on_time, late, dropped, retried, dead, paced",
+            ["kind", "outcome"],
             registry=r,
         )
         self.deliveries = Counter(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,15 +29,29 @@ WSGIApp = Callable[..., Iterable[bytes]]
 BODY_MAX = 1 << 20  # Slack's requests are a few KB; a larger body is left for Bolt to refuse
 
 
-def request_metrics(app: WSGIApp, metrics: Metrics, path: str) -> WSGIApp:
-    """Count and time the requests to ``path`` by surface and outcome, and name the request's
-    workspace in its log lines. Other paths (probes, metrics) pass through uncounted."""
+def request_metrics(
+    app: WSGIApp, metrics: Metrics, path: str, surfaces: Mapping[str, str] | None = None
+) -> WSGIApp:
+    """Count and time the requests to ``path`` (Slack's: the surface read from the body, and
+    the workspace named in the request's log lines) and to the paths ``surfaces`` names (a
+    path, or a prefix ending in ``/`` for everything under it: the hooks, the HTTP API), by
+    surface and outcome. Other paths (probes, metrics, a scan of unknown URLs) pass through
+    uncounted, so no request can add a series of its own."""
+    named = dict(surfaces or {})
+    prefixes = [(p, s) for p, s in named.items() if p.endswith("/")]
+
+    def surface_of(environ: dict[str, Any]) -> tuple[str, str | None] | None:
+        where = environ.get("PATH_INFO", "")
+        if where == path:
+            return _surface(_body(environ), environ.get("CONTENT_TYPE", ""))
+        surface = named.get(where) or next((s for p, s in prefixes if where.startswith(p)), None)
+        return None if surface is None else (surface, None)
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != path:
+        counted = surface_of(environ)
+        if counted is None:
             return app(environ, start_response)
-        body = _body(environ)
-        surface, workspace = _surface(body, environ.get("CONTENT_TYPE", ""))
+        surface, workspace = counted
         status = ["500"]
 
         def respond(line: str, headers: list[Any], *exc_info: Any) -> Any:
@@ -217,10 +231,8 @@ class ClockWatch:
         self.name = "unknown"  # the dispatcher's name, once built
 
     def tick(self, report: TickReport) -> None:
-        timers = self.metrics.timers
-        timers.labels("on_time").inc(report.sent - report.late)
-        for outcome in ("late", "dropped", "retried", "dead", "paced"):
-            timers.labels(outcome).inc(getattr(report, outcome))
+        for (kind, outcome), count in report.kinds.items():
+            self.metrics.timers.labels(kind, outcome).inc(count)
         self.heartbeat.beat()  # a long burst is many ticks in one run: still alive
 
     def ran(self, leading: bool) -> None:

@@ -27,7 +27,7 @@ from .blocks.policy import matrix_blocks, policy_blocks
 from .blocks.postpone import postpone_question
 from .blocks.queue import queue_blocks
 from .grammar import HELP, USAGE, Command, Usage, parse, read_day_end, read_past_time, read_time
-from .guard import said
+from .guard import said, sorry
 from .payloads import BadRequest, PendingUpdate, SlashCommand, read
 from .people import in_zone, time_zone
 
@@ -76,9 +76,8 @@ def register(app: App, bot: Slabot) -> None:
             handle(bot, reply, command, client)
         except (Usage, TicketError, BadRequest) as exc:
             reply(said(exc))
-        except Exception:
-            log.exception("/sla %s failed", command.get("text", "")[:40])
-            reply("Something went wrong on our side; try again.")
+        except Exception as exc:
+            reply(sorry(exc, f"/sla {command.get('text', '')[:40]}"))
 
 
 def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None:

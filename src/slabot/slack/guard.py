@@ -7,6 +7,10 @@ its payload first (`payloads`), and whatever refuses the request (a `BadRequest`
 `TicketError`, an unclear severity) or fails unexpectedly is answered the same way: a click
 at once, then an ephemeral note to the person who clicked; a form with an error beside its
 field, the form kept open. Nothing is written before the request has been read whole.
+
+A database that does not answer is not a bug: the person is told so (`sorry`), and that the
+same request will work in a minute, since nothing was written (a transaction cut short is
+rolled back whole).
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from typing import Any
 
 from slack_bolt import Ack
 
+from ..store import unavailable
 from ..tickets import SeverityUnclear, TicketError
 from .blocks.kit import mention, slack_date
 from .payloads import BadRequest, Click, Submission, read
 
 log = logging.getLogger(__name__)
 SORRY = "Something went wrong on our side; try again."
+UNREACHABLE = "slabot cannot reach its database; try again in a minute."
 ERROR_MAX = 150  # Slack's limit on a field error's text
 REFUSALS = (BadRequest, TicketError, SeverityUnclear)
 
@@ -40,9 +46,8 @@ def on_click(handler: ClickHandler) -> Callable[..., None]:
             handler(read(Click, body, "this click"), client)
         except REFUSALS as exc:
             tell(client, body, said(exc), respond)
-        except Exception:
-            log.exception("the click on %s failed", _action_id(body))
-            tell(client, body, SORRY, respond)
+        except Exception as exc:
+            tell(client, body, sorry(exc, f"the click on {_action_id(body)}"), respond)
 
     return listener
 
@@ -58,9 +63,8 @@ def on_submit(field: str) -> Callable[[SubmitHandler], Callable[..., None]]:
                 handler(ack, read(Submission, body, "this form"))
             except REFUSALS as exc:
                 refuse(ack, getattr(exc, "field", None) or field, said(exc))
-            except Exception:
-                log.exception("the form %s failed", _callback_id(body))
-                refuse(ack, field, SORRY)
+            except Exception as exc:
+                refuse(ack, field, sorry(exc, f"the form {_callback_id(body)}"))
 
         return listener
 
@@ -73,6 +77,18 @@ def said(exc: Exception) -> str:
     if not isinstance(exc, TicketError):
         return str(exc)
     return exc.says(mention, lambda at: slack_date(at, "UTC"))
+
+
+def sorry(exc: Exception, what: str) -> str:
+    """What to tell someone whose request ``what`` failed on our side with ``exc``, logged
+    here: the database is away (one line: an outage, not a bug), or something went wrong (the
+    traceback)."""
+    reason = unavailable(exc)
+    if reason is not None:
+        log.warning("%s failed: the database is unreachable (%s)", what, reason)
+        return UNREACHABLE
+    log.error("%s failed", what, exc_info=exc)
+    return SORRY
 
 
 def refuse(ack: Ack, field: str, text: str) -> None:

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from .blocks.card import ticket_text
 from .blocks.kit import truncate
 from .blocks.modals import open_modal
-from .guard import REFUSALS, SORRY, tell
+from .guard import REFUSALS, sorry, tell
 from .payloads import Ref, SlackId, Trigger, _Part, read
 
 if TYPE_CHECKING:
@@ -65,9 +65,8 @@ def register(app: App, bot: Slabot) -> None:
             _from_message(bot, read(MessageShortcut, body, "this shortcut"), client)
         except REFUSALS as exc:
             tell(client, body, str(exc), respond)
-        except Exception:
-            log.exception("the message shortcut failed")
-            tell(client, body, SORRY, respond)
+        except Exception as exc:
+            tell(client, body, sorry(exc, "the message shortcut"), respond)
 
     @app.shortcut(FROM_ANYWHERE)
     def from_anywhere(ack: Ack, body: dict[str, Any], client: Any) -> None:

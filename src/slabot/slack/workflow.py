@@ -11,20 +11,18 @@ shows to whoever runs the workflow.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints
 from slack_bolt import App
 
 from .blocks.notes import saying
-from .guard import REFUSALS, SORRY
+from .guard import REFUSALS, sorry
 from .payloads import SlackId, _Part, read
 
 if TYPE_CHECKING:
     from .app import Slabot
 
-log = logging.getLogger(__name__)
 STEP = "sla_open"  # the function's callback id in both manifests
 SOURCE = "slack-workflow"
 WORKFLOW = "workflow"  # the reporter when the step is given none
@@ -70,9 +68,8 @@ def register(app: App, bot: Slabot) -> None:
         except REFUSALS as exc:
             fail(error=_for_the_step(str(exc)))
             return
-        except Exception:
-            log.exception("the workflow step failed")
-            fail(error=SORRY)
+        except Exception as exc:
+            fail(error=sorry(exc, "the workflow step"))
             return
         view = result.view  # its card is owed with it: the clock posts it
         complete(outputs={"ticket_id": view.ticket.ref, "ticket_number": view.ticket.number})

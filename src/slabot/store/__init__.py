@@ -1,5 +1,5 @@
 """Storage: SQLModel tables on SQLite or PostgreSQL, and their Alembic migrations."""
 
-from .db import Store, StoreError, database_url
+from .db import Store, StoreError, database_url, unavailable
 
-__all__ = ["Store", "StoreError", "database_url"]
+__all__ = ["Store", "StoreError", "database_url", "unavailable"]

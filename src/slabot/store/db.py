@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///slabot.db"
@@ -26,6 +26,20 @@ DEFAULT_URL = "sqlite:///slabot.db"
 
 class StoreError(Exception):
     """The database cannot be used as configured; the message says what to change."""
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why the database cannot be used right now, in the driver's one line, or None when
+    ``exc`` is not that: the server is down or unreachable, the connection dropped (mid-
+    transaction too: the server then rolls the transaction back, so nothing is half written),
+    or SQLite stayed locked past its busy timeout. The same request may succeed later as it is,
+    so whoever asked is told to try again rather than that something went wrong."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    if not (isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated):
+        return None
+    lines = str(exc.orig).strip().splitlines()
+    return lines[0] if lines else type(exc.orig).__name__
 
 
 def database_url(url: str | None = None) -> URL:
