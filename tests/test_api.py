@@ -113,6 +113,16 @@ def test_an_open_counts_from_reported_at_and_posts_the_card_through_the_publishe
     assert note.args["thread_ts"] and "api:zendesk opened SLA-1" in note.args["text"]
 
 
+def test_an_open_names_its_customer_and_the_ticket_keeps_it(api):
+    answer = api.post("/tickets", {**TICKET, "customer": "Acme Ltd"})
+    assert answer.status_code == 201, answer.json
+    assert answer.json["ticket"]["customer"] == "Acme Ltd"
+    assert api.get("/tickets/SLA-1").json["customer"] == "Acme Ltd"
+    bare = api.post("/tickets", TICKET)  # liveops names no customer of its own
+    assert bare.json["ticket"]["customer"] is None
+    api.fake.wait_for("chat.postMessage", 4)
+
+
 def test_a_repeat_answers_as_the_first_and_makes_no_second_ticket(api):
     first = api.post("/tickets", TICKET, key="open-1")
     again = api.post("/tickets", TICKET, key="open-1")

@@ -375,7 +375,7 @@ def test_open_modal_with_several_policies(every_policy):
     assert modal["type"] == "modal" and modal["callback_id"] == "sla_open"
     assert json.loads(modal["private_metadata"]) == {"channel": "C123"}
     by_id = {b["block_id"]: b for b in modal["blocks"]}
-    assert list(by_id) == ["title", "policy", "severity", "description", "reported"]
+    assert list(by_id) == ["title", "policy", "severity", "description", "customer", "reported"]
     assert by_id["policy"]["element"]["action_id"] == "sla_open_policy"
     assert by_id["policy"]["dispatch_action"] is True  # choosing a policy redraws the form
     assert all(b["element"]["action_id"] == "value" for k, b in by_id.items() if k != "policy")
@@ -406,7 +406,7 @@ def test_open_modal_with_one_policy_has_no_policy_picker(liveops):
     modal = open_modal([liveops], policy=None, summary="", channel="C0001")
     check_limits(modal, max_blocks=100)
     by_id = {b["block_id"]: b for b in modal["blocks"]}
-    assert list(by_id) == ["title", "severity", "description", "reported"]
+    assert list(by_id) == ["title", "severity", "description", "customer", "reported"]
     assert "initial_value" not in by_id["title"]["element"]
     options = by_id["severity"]["element"]["options"]
     assert [o["value"] for o in options] == ["liveops:p1", "liveops:p2", "liveops:p3"]
@@ -584,7 +584,10 @@ def test_matrix_renders_mentions_and_rules(liveops, leadsquared, every_policy):
 def test_help_blocks_come_from_the_grammar():
     rendered = help_blocks()
     check_limits(rendered)
-    assert "/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary" in all_text(rendered)
+    assert (
+        "/sla open [severity] [policy:NAME] [customer:NAME] [reported:-2h|09:30] summary"
+        in all_text(rendered)
+    )
 
 
 def test_every_builder_is_pure():

@@ -146,3 +146,25 @@ def test_a_correction_is_audited_and_the_report_shows_what_it_left_out(tickets):
     [left] = report.uptime.excluded
     assert left.why == "General downtime of the host servers (AWS)" and left.note == "SLA-1"
     assert left.end - left.start == 2 * H
+
+
+def test_a_ticket_corrected_to_an_outage_is_still_down_in_the_next_months_report(tickets):
+    # A Medium ticket (not an outage severity) opened on 30 Oct 2026 10:00 UTC, which a lead
+    # says was an outage after all, and resolved on 2 Nov 10:00: November's report counts
+    # 1 Nov 00:00 – 2 Nov 10:00 GMT, 34 h = 2,040 minutes, as downtime carried over.
+    opened = datetime(2026, 10, 30, 10, tzinfo=UTC)
+    tickets.open(
+        "T1", title="exports fail", severity="medium", policy="leadpro", reporter="U1", now=opened
+    )
+    tickets.correct_downtime(
+        "T1", 1, counts=True, cause=None, reason="no one could log in", actor="UADMIN", now=opened
+    )
+    tickets.acknowledge("T1", 1, actor="UOWN", now=opened + H)
+    tickets.resolve("T1", 1, actor="UOWN", now=START)
+    [report] = monthly(
+        tickets.store, tickets.policies, ["T1"], "2026-11", policy="leadpro", now=START + H
+    )
+    assert report.uptime is not None
+    assert report.uptime.downtime_minutes == 34 * 60
+    [spell] = report.uptime.downtime
+    assert (spell.start, spell.end) == (NOVEMBER.start, START)

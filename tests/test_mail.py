@@ -172,7 +172,9 @@ def test_each_new_message_opens_a_ticket_with_its_card_and_is_marked_once(
     assert (first.title, first.severity, first.policy) == ("checkout is down", "high", "leadpro")
     assert first.reported_at == written and first.opened_at == NOW
     assert first.channel == "C0ACME" and first.reporter == "jane@acme.example"
-    assert first.description.startswith("From Jane Doe <jane@acme.example> (Acme)")
+    assert first.description.startswith("From Jane Doe <jane@acme.example>\n")
+    # Each sender's route names its customer: the tickets' own field, which reports cut by.
+    assert (first.customer, by_ref["<h1@globex.example>"].customer) == ("Acme", "Globex")
     html = by_ref["<h1@globex.example>"]
     assert (html.policy, html.channel) == ("liveops", "C0SUPPORT")
     assert html.description.endswith("\n\nAll orders fail & time out")

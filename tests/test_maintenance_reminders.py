@@ -201,6 +201,21 @@ def test_maintenance_without_a_channel_and_outages_are_not_reminded(
     assert fake.calls_to("chat.postMessage") == []
 
 
+def test_maintenance_called_off_is_not_reminded(store, policy_book, fake, now, outages):
+    record = plan(outages)
+    assert record.id is not None
+    outages.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + H)
+    duty = reminders(store, policy_book, fake)
+
+    for at in (START - LEAD, START, END):
+        assert tick(duty, now, at) == 0
+    assert fake.calls_to("chat.postMessage") == []
+    assert (row(store, record).cancelled_by, row(store, record).cancelled_at) == (
+        "U1",
+        ANNOUNCED + H,
+    )
+
+
 def test_the_leading_clock_runs_the_reminders_after_its_timers(
     store, policy_book, fake, now, outages
 ):

@@ -31,13 +31,13 @@ def edited(old: str, new: str) -> str:
         ('target: "99.9%"', "target: 99.95", "uptime.target"),
         ('target: "99.9%"', "target: 1", "uptime.target"),
         (
-            '{below: "99.9%", credit: "10%"}',
-            '{below: 99.95, credit: "5%"}',
+            'below: "99.9%"\n      credit: "10%"',
+            'below: 99.95\n      credit: "5%"',
             "uptime.credits[0].below",
         ),
         (
-            '{below: "99.9%", credit: "10%"}',
-            '{below: "99.9%", credit: 10}',
+            'below: "99.9%"\n      credit: "10%"',
+            'below: "99.9%"\n      credit: 10',
             "uptime.credits[0].credit",
         ),
         ("at: open", "at: 75", "escalation.rules[0].at"),
@@ -62,29 +62,29 @@ def test_a_bare_number_where_a_share_goes_is_refused_and_says_to_write_a_percent
     [
         # a band above the target: a month that met 99.9% would owe 5%
         (
-            '{below: "99.9%", credit: "10%"}',
-            '{below: "99.95%", credit: "5%"}\n    - {below: "99.9%", credit: "10%"}',
+            '- below: "99.9%"',
+            '- {below: "99.95%", credit: "5%"}\n    - below: "99.9%"',
             "uptime.credits[0].below",
             "above the target",
         ),
         # bands out of order
         (
-            '{below: "99.9%", credit: "10%"}',
-            '{below: "98%", credit: "50%"}\n    - {below: "99.9%", credit: "10%"}',
+            '- below: "99.9%"',
+            '- {below: "98%", credit: "50%"}\n    - below: "99.9%"',
             "uptime.credits[1].below",
             "from the highest",
         ),
         # a worse month earning less than a better one
         (
-            '{below: "99.0%", credit: "30%"}',
-            '{below: "99.0%", credit: "5%"}',
+            'below: "99.0%"\n      credit: "30%"',
+            'below: "99.0%"\n      credit: "5%"',
             "uptime.credits[1].credit",
             "larger credit",
         ),
         # outside 0–100 %
         (
-            '{below: "99.0%", credit: "30%"}',
-            '{below: "99.0%", credit: "130%"}',
+            'below: "99.0%"\n      credit: "30%"',
+            'below: "99.0%"\n      credit: "130%"',
             "uptime.credits[1].credit",
             "at most 100%",
         ),
@@ -129,7 +129,10 @@ def test_a_key_given_twice_is_refused_naming_both_lines():
 
 def test_a_duplicate_deep_inside_a_list_is_refused_too():
     [found] = problems(
-        edited('{below: "99.0%", credit: "30%"}', '{below: "99.0%", credit: "30%", below: "98%"}')
+        edited(
+            'below: "99.0%"\n      credit: "30%"',
+            'below: "99.0%"\n      credit: "30%"\n      below: "98%"',
+        )
     )
     assert "'below' is given twice" in found
 
@@ -160,7 +163,8 @@ def test_a_quote_left_open_at_the_end_of_the_file_is_reported_where_it_opens():
 
 def test_an_unclosed_bracket_is_reported_where_it_opens():
     lines = LEADPRO.splitlines()
-    at = next(i for i, line in enumerate(lines) if '"99.0%", credit' in line)
-    lines[at] = lines[at].replace("}", "")
+    at = next(i for i, line in enumerate(lines) if 'aliases: ["2", "p2"' in line)
+    lines[at] = lines[at].replace("]", "")
     [found] = problems("\n".join(lines))
-    assert found.startswith(f"line {at + 1}, column 7: "), found
+    column = lines[at].index("[") + 1
+    assert found.startswith(f"line {at + 1}, column {column}: "), found

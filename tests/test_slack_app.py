@@ -738,7 +738,10 @@ def test_read_only_commands_answer_ephemerally(slack):
     assert slack.command("matrix policy:secpod").ephemeral() == "Escalation matrix of secpod"
     for text in ("help", ""):
         helped = slack.command(text).ephemeral()
-        assert "/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary" in helped
+        assert (
+            "/sla open [severity] [policy:NAME] [customer:NAME] [reported:-2h|09:30] summary"
+            in helped
+        )
     # None of them posted anything for the channel.
     assert len(slack.fake.calls) == calls
 

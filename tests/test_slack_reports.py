@@ -36,6 +36,7 @@ from support.conversation import (  # noqa: F401  (fixtures)
 from support.fakeslack import block_kit_errors, view_errors
 
 from slabot.outages import Outages
+from slabot.reports import monthly
 
 LEADPRO, LEADSQUARED = "C0LP", "C0LS"
 
@@ -305,6 +306,59 @@ def test_maintenance_with_notice_is_announced_without_a_warning(slack):
         [],
     )
     assert (row.note, row.announced_at, row.channel) == ("database upgrade", T0, LEADSQUARED)
+
+
+def test_a_preview_says_whether_the_notice_rule_is_met_and_records_nothing(slack):
+    # Issue 13: "the notice-rule check shown before announcing …, so a typo does not become
+    # contract downtime". LeadSquared: "informed/notified 48hrs prior", outside business hours.
+    bind(slack, LEADSQUARED, "leadsquared")
+    short = slack.command("maintenance preview +40h 1h network change", channel_id=LEADSQUARED)
+    text = short.ephemeral()
+    assert text.startswith(":warning: Announced now, maintenance Wed 25 Nov 14:30–15:30 IST")
+    assert "announced 40 h ahead, but the policy asks for at least 48 h notice" in text
+    assert "Nothing is recorded." in text
+    fine = slack.command("maintenance preview sat 22:00 2h upgrade", channel_id=LEADSQUARED)
+    assert "meets the policy's notice rule" in fine.ephemeral()
+    outages = Outages(slack.tickets.store, slack.tickets.policies)
+    assert outages.upcoming(TEAM, "leadsquared", T0) == []
+    assert slack.fake.messages(LEADSQUARED) == []  # nothing announced
+
+
+def test_maintenance_is_listed_and_a_lead_calls_it_off_which_leaves_the_uptime(slack):
+    bind(slack, LEADSQUARED, "leadsquared")
+    slack.command("maintenance +40h 1h network change", channel_id=LEADSQUARED)  # short notice
+    posted(slack, LEADSQUARED, "Planned maintenance of LeadSquared support")
+    listed = slack.command("maintenance list", channel_id=LEADSQUARED)
+    assert listed.ephemeral() == "1 planned maintenance window"
+    shown = json.dumps(listed.json["blocks"], ensure_ascii=False)
+    assert "*#1*" in shown and "network change" in shown and "counts as downtime" in shown
+
+    refused = slack.command("maintenance cancel 1", channel_id=LEADSQUARED, user_id=STRANGER)
+    assert "maintenance" in refused.ephemeral()  # not a lead: refused, naming who may
+    outages = Outages(slack.tickets.store, slack.tickets.policies)
+    assert len(outages.upcoming(TEAM, "leadsquared", T0)) == 1
+
+    answer = slack.command("maintenance cancel 1", channel_id=LEADSQUARED)
+    assert (answer.status, answer.text) == (200, "")
+    off = posted(slack, LEADSQUARED, "Maintenance of LeadSquared support called off")
+    assert f"<@{REPORTER}> called off the planned maintenance" in words(off)
+    again = slack.command("maintenance cancel 1", channel_id=LEADSQUARED).ephemeral()
+    assert "was called off already" in again
+    assert slack.command("maintenance list", channel_id=LEADSQUARED).ephemeral() == (
+        "No maintenance of LeadSquared support is planned."
+    )
+    # Its row stays, with who called it off and when; it counts nowhere any more.
+    assert outages.records([TEAM], "leadsquared", T0, T0 + timedelta(days=7)) == []
+    [report] = monthly(
+        slack.tickets.store,
+        slack.tickets.policies,
+        [TEAM],
+        "2026-11",
+        policy="leadsquared",
+        now=T0 + timedelta(days=3),
+    )
+    assert report.uptime is not None and report.uptime.downtime_minutes == 0
+    assert report.maintenance == ()
 
 
 @sqlite_only

@@ -52,6 +52,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0009",
         "0010",
         "0011",
+        "0012",
     ]
 
     upgrade(blank_store)

@@ -30,6 +30,9 @@ from zoneinfo import ZoneInfo
 
 from ..policies import PolicyBook
 from ..reports import ReportError, monthly, workspaces
+from ..reports.documents import PdfUnavailable, to_html, to_pdf
+from ..reports.monthly import PolicyReport
+from ..reports.statement import statement
 from ..sla import Policy, PolicyError, format_duration
 from ..sla.figures import Compliance, Spell, TargetFigures, UptimeReport
 from .common import instant, policies_dir, shown
@@ -46,7 +49,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="only this Slack workspace (T…); repeatable (default: every workspace)",
     )
-    parser.add_argument("--format", choices=("md", "csv", "json"), default="md")
+    parser.add_argument(
+        "--customer",
+        metavar="NAME",
+        help="only this customer's tickets (outages without a ticket count for every customer)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("md", "csv", "json", "html", "pdf"),
+        help="md (default), csv or json; with --statement html (default) or pdf",
+    )
+    parser.add_argument(
+        "--statement",
+        action="store_true",
+        help="the customer statement (with --customer) as a document to send",
+    )
+    parser.add_argument("--output", metavar="FILE", help="write to FILE (default: standard output)")
     parser.add_argument(
         "--breaches", action="store_true", help="with --format csv: the breaches, one row each"
     )
@@ -65,26 +83,75 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"invalid policies\n{exc}") from None
     # an adapter: the only place this command reads the clock
     now = instant(args.now, ZoneInfo("UTC"), "--now") if args.now else datetime.now(UTC)
+    _check_format(args)
     store = open_store()
     chosen = args.workspace or reach(store, lambda: workspaces(store))
     try:
         reports = reach(
             store,
-            lambda: monthly(store, book, chosen, args.month, policy=args.policy, now=now),
+            lambda: monthly(
+                store,
+                book,
+                chosen,
+                args.month,
+                policy=args.policy,
+                now=now,
+                customer=args.customer,
+            ),
         )
     except ReportError as exc:
         raise CliError(str(exc), code=2) from None
+    if args.statement:
+        _statement(args, reports, now)
+        return 0
     rows = [(r.policy, r.compliance, r.uptime) for r in reports]
     if args.format == "json":
-        print(json.dumps(_json(args.month, now, rows), indent=2, ensure_ascii=False))
+        data = {**_json(args.month, now, rows), "customer": args.customer}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     elif args.format == "csv":
         _csv(args.month, now, rows, breaches=args.breaches, downtime=args.downtime)
     else:
-        _markdown(args.month, now, rows)
+        _markdown(args.month, now, rows, args.customer)
     return 0
 
 
 Report = tuple[Policy, Compliance, UptimeReport | None]
+
+
+def _check_format(args: argparse.Namespace) -> None:
+    """``--format`` as ``--statement`` allows it (and the default for each)."""
+    documents = ("html", "pdf")
+    if args.statement:
+        if args.customer is None:
+            raise CliError("a statement is a customer's: name them with --customer", code=2)
+        args.format = args.format or "html"
+        if args.format not in documents:
+            raise CliError("a statement is written as --format html or pdf", code=2)
+    else:
+        args.format = args.format or "md"
+        if args.format in documents:
+            raise CliError(f"--format {args.format} is for --statement", code=2)
+
+
+def _statement(args: argparse.Namespace, reports: list[PolicyReport], now: datetime) -> None:
+    try:
+        found = statement(reports, args.customer, now)
+    except ValueError as exc:
+        raise CliError(str(exc), code=2) from None
+    try:
+        body = to_pdf(found) if args.format == "pdf" else to_html(found).encode()
+    except PdfUnavailable as exc:
+        raise CliError(str(exc), code=2) from None
+    if args.output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(args.output, "wb") as out:
+            out.write(body)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror}") from None
 
 
 def _minutes(value: timedelta | None) -> float | None:
@@ -323,12 +390,13 @@ def _spells_markdown(up: UptimeReport, tz: tzinfo) -> None:
         print("| " + " | ".join(cells) + " |")
 
 
-def _markdown(label: str, now: datetime, reports: list[Report]) -> None:
+def _markdown(label: str, now: datetime, reports: list[Report], customer: str | None) -> None:
     for i, (policy, figures, up) in enumerate(reports):
         tz = policy.tz
         if i:
             print()
-        print(f"## {policy.name} — {label} ({policy.timezone})")
+        whose = f", {customer}'s tickets" if customer else ""
+        print(f"## {policy.name} — {label} ({policy.timezone}){whose}")
         print()
         print(
             f"{shown(figures.period.start, tz)} to {shown(figures.period.end, tz)}; "

@@ -93,6 +93,7 @@ class MaintenanceReminders:
             .where(
                 OutageRecord.kind == "maintenance",
                 OutageRecord.reminded_end_at.is_(None),  # type: ignore[union-attr]
+                OutageRecord.cancelled_at.is_(None),  # type: ignore[union-attr]
                 OutageRecord.started_at <= now + self.lead,
                 OutageRecord.channel.is_not(None),  # type: ignore[union-attr]
             )

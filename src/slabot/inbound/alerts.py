@@ -162,7 +162,7 @@ class AlertIntake:
         result = self.tickets.open(
             self.workspace,
             title=_title(group),
-            description=_description(source, group, route),
+            description=_description(source, group),
             reporter=source,
             now=now,
             severity=severity,
@@ -171,6 +171,7 @@ class AlertIntake:
             reported_at=started,
             source=source,
             source_ref=ref,
+            customer=route.customer,
         )
         if not result.created:
             return Outcome("repeat", result.view.ticket.ref)
@@ -282,8 +283,8 @@ def _names(group: AlertGroup) -> str:
     return ", ".join(sorted({a.labels.get("alertname", "alert") for a in group.alerts}))
 
 
-def _description(source: str, group: AlertGroup, route: Route) -> str:
-    lines = [f"Customer: {route.customer}"] if route.customer else []
+def _description(source: str, group: AlertGroup) -> str:
+    lines: list[str] = []
     for alert in group.alerts:
         text = alert.annotations.get("description") or alert.annotations.get("summary") or ""
         name = alert.labels.get("alertname", "alert")

@@ -8,7 +8,7 @@
       - match: {service: checkout, env: prod}
         sources: [alertmanager] # optional: alertmanager, grafana (default: both)
         policy: liveops
-        customer: Acme          # optional: said first in the ticket's description
+        customer: Acme          # optional: the tickets' customer (else the policy's own)
         severity: P1            # a severity of the policy, or read from a label:
         # severity_from: {label: severity, values: {critical: P1, warning: P3}}
         firing: ticket          # ticket (default) | outage: record downtime, no ticket

@@ -181,7 +181,7 @@ class MailReader:
     def _open(self, workspace: str, found: Found, mail: Mail, now: datetime) -> Taken:
         title = _REPLY_PREFIX.sub("", mail.subject).strip()
         title = title or mail.text.strip().split("\n", 1)[0].strip() or "(no subject)"
-        body = f"From {sender_line(mail)} ({found.customer})\n\n{mail.text}"
+        body = f"From {sender_line(mail)}\n\n{mail.text}"
         fields: dict[str, Any] = {
             "title": title[:MAX_TITLE],
             "reporter": mail.sender[:32] or "e-mail",
@@ -193,6 +193,7 @@ class MailReader:
             "source": SOURCE,
             "source_ref": mail.ref,
             "say": self.notes("mail", mail.sender, text=found.customer),
+            "customer": found.customer,
         }
         try:
             result = self.tickets.open(workspace, **fields)

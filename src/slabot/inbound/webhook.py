@@ -24,6 +24,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from ..actors import OWN_DOORS, WEBHOOK
+from ..sla.policy import CUSTOMER_MAX
 from ..tickets import NotFound, Tickets, TicketView
 from ..tickets.opening import MAX_SOURCE_REF
 from .alerts import Outcome
@@ -47,6 +48,7 @@ class Message(BaseModel):
     policy: str | None = None
     channel: Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{2,}$")] | None = None
     reported_at: AwareDatetime | None = None
+    customer: str | None = Field(default=None, min_length=1, max_length=CUSTOMER_MAX)
 
 
 class Refused(Exception):
@@ -120,6 +122,7 @@ class WebhookIntake:
             idempotency_key=key,
             source=message.source,
             source_ref=message.ref,
+            customer=message.customer,
         )
         if not result.created:
             return Outcome("repeat", result.view.ticket.ref)

@@ -135,19 +135,7 @@ class Outages:
         chosen = self._policy(policy)
         self.roles.allow("maintenance", workspace, actor, now)
         note = _note(note)
-        if duration <= timedelta(0):
-            raise Invalid("maintenance must last longer than zero: give a duration such as 2h")
-        if duration > MAX_MAINTENANCE:
-            raise Invalid(
-                f"maintenance of more than {MAX_MAINTENANCE.days} days is not a maintenance "
-                "window: check the duration (such as 2h or 90m)"
-            )
-        if start < now:
-            raise Invalid(
-                "that start is in the past: planned maintenance is announced before it starts "
-                "(for downtime already going on, use /sla outage start)"
-            )
-        problems = maintenance_problems(chosen, start, duration, now)
+        problems = self.preview(chosen.name, start, duration, now=now)
         with self.store.writing() as session:
             record = OutageRecord(
                 workspace=workspace,
@@ -164,6 +152,82 @@ class Outages:
             session.add(record)
             session.flush()
         return record, problems
+
+    def preview(
+        self, policy: str, start: datetime, duration: timedelta, *, now: datetime
+    ) -> list[str]:
+        """Why maintenance announced at ``now`` would break the policy's notice rule (empty:
+        it would meet it), recording nothing: what a lead checks before announcing it."""
+        chosen = self._policy(policy)
+        if duration <= timedelta(0):
+            raise Invalid("maintenance must last longer than zero: give a duration such as 2h")
+        if duration > MAX_MAINTENANCE:
+            raise Invalid(
+                f"maintenance of more than {MAX_MAINTENANCE.days} days is not a maintenance "
+                "window: check the duration (such as 2h or 90m)"
+            )
+        if start < now:
+            raise Invalid(
+                "that start is in the past: planned maintenance is announced before it starts "
+                "(for downtime already going on, use /sla outage start)"
+            )
+        return maintenance_problems(chosen, start, duration, now)
+
+    def upcoming(self, workspace: str, policy: str, now: datetime) -> list[OutageRecord]:
+        """``policy``'s maintenance in ``workspace`` not over at ``now`` and not called off,
+        soonest first: what ``/sla maintenance list`` shows, each with its ID to cancel."""
+        chosen = self._policy(policy)
+        query = select(OutageRecord).where(
+            OutageRecord.workspace == workspace,
+            OutageRecord.policy == chosen.name,
+            OutageRecord.kind == "maintenance",
+            col(OutageRecord.ended_at) > now,
+            col(OutageRecord.cancelled_at).is_(None),
+        )
+        with self.store.reading() as session:
+            return list(
+                session.exec(query.order_by(col(OutageRecord.started_at), col(OutageRecord.id)))
+            )
+
+    def cancel(
+        self, workspace: str, policy: str, ident: int, *, actor: str, now: datetime
+    ) -> OutageRecord:
+        """Call off maintenance ``ident`` before it starts: the row stays, with who called it
+        off and when, and counts nowhere after that (a typo must not become downtime). One
+        already begun is not called off: it happened, and its notice counts as announced."""
+        chosen = self._policy(policy)
+        self.roles.allow("maintenance", workspace, actor, now)
+        with self.store.writing() as session:
+            record = session.exec(
+                select(OutageRecord)
+                .where(
+                    OutageRecord.id == ident,
+                    OutageRecord.workspace == workspace,
+                    OutageRecord.policy == chosen.name,
+                    OutageRecord.kind == "maintenance",
+                )
+                .with_for_update()
+            ).first()
+            if record is None:
+                raise NotFound(
+                    f"there is no maintenance {ident} of {chosen.name} in this workspace: "
+                    "/sla maintenance list shows each one's ID"
+                )
+            if record.cancelled_at is not None:
+                raise AlreadyDone(
+                    f"maintenance {ident} was called off already, by {{who}}",
+                    people={"who": record.cancelled_by or "someone"},
+                )
+            if record.started_at <= now:
+                raise Invalid(
+                    f"maintenance {ident} has begun: it can no longer be called off (end it "
+                    "early by noting it on the announcement)"
+                )
+            record.cancelled_at, record.cancelled_by = now, actor
+            session.add(record)
+            session.flush()
+            session.refresh(record)
+        return record
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -182,6 +246,7 @@ class Outages:
             OutageRecord.policy == policy,
             OutageRecord.started_at < end,
             or_(col(OutageRecord.ended_at).is_(None), col(OutageRecord.ended_at) > start),
+            col(OutageRecord.cancelled_at).is_(None),  # called off: it never happened
         )
         if kind is not None:
             query = query.where(OutageRecord.kind == kind)

@@ -18,6 +18,11 @@ What counts, in one place:
   outages recorded with ``/sla outage start|end``, and planned maintenance whose notice rule
   was broken. Announced maintenance that met the rule and spells flagged force majeure are
   left out. Overlapping spells count once.
+* **A customer's** figures (``customer``) are those of the tickets opened for that customer
+  (``tickets.customer``), under the policies that may have them (`_chosen`). Interpretation:
+  an outage recorded without a ticket, and maintenance, is of the service the policy covers,
+  so it counts against every customer of the policy (LeadPro: "This uptime level applies to
+  the LeadPro platform in its entirety").
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from ..sla import Policy, PolicyError
 from ..sla import figures as core
 from ..sla.figures import (
     Compliance,
+    Outage,
     Period,
     UptimeReport,
     as_of,
@@ -59,6 +65,9 @@ class PolicyReport:
     compliance: Compliance
     uptime: UptimeReport | None  # None when the policy has no uptime terms
     maintenance: tuple[OutageRecord, ...]  # planned maintenance starting in the period
+    # every spell of downtime or maintenance that went into ``uptime``, before merging: what
+    # the customer statement names as each spell's cause
+    outages: tuple[Outage, ...] = ()
 
 
 class ReportError(ValueError):
@@ -75,10 +84,18 @@ class Reports:
         self.book = book
 
     def month(
-        self, workspaces: list[str], month: str | None, *, policy: str | None, now: datetime
+        self,
+        workspaces: list[str],
+        month: str | None,
+        *,
+        policy: str | None,
+        now: datetime,
+        customer: str | None = None,
     ) -> list[PolicyReport]:
         """`monthly` on this deployment's store and policies."""
-        return monthly(self.store, self.book, workspaces, month, policy=policy, now=now)
+        return monthly(
+            self.store, self.book, workspaces, month, policy=policy, now=now, customer=customer
+        )
 
 
 def monthly(
@@ -89,20 +106,22 @@ def monthly(
     *,
     policy: str | None = None,
     now: datetime,
+    customer: str | None = None,
 ) -> list[PolicyReport]:
     """Each policy's (or only ``policy``'s) report for the month ``YYYY-MM`` in its zone, in
     ``workspaces``; ``month`` None is the month containing ``now`` in each policy's zone.
+    With ``customer``, only that customer's tickets, under the policies that may have them.
 
     ``workspaces`` is required: the Slack side passes its own team only, so one workspace
     never sees another's tickets (an empty list reports nothing: zero tickets, full
     uptime). Database errors are not caught here.
     """
-    chosen = _chosen(book, policy)
+    chosen = _chosen(book, policy, customer)
     periods = {p.name: _period(p, month, now) for p in chosen}
     reports = []
     with _collector_paused():
         for p in chosen:
-            rows = _gather(store, book, workspaces, p, periods[p.name], now)
+            rows = _gather(store, book, workspaces, p, periods[p.name], now, customer)
             reports.append(_figures(p, periods[p.name], now, rows))
     return reports
 
@@ -143,13 +162,18 @@ def _gather(
     policy: Policy,
     period: Period,
     now: datetime,
+    customer: str | None = None,
 ) -> _Rows:
     prefix = len(workspaces) > 1
     versions = versions_of(store, book, policy)
     outage_keys = {s.key for v in versions.values() for s in v.severities if s.outage}
     start, end, name = period.start, period.end, policy.name
-    opened = histories(store, workspaces, start, end, policy=name, prefix_workspace=prefix)
-    earlier = still_down(store, workspaces, start, name, outage_keys, prefix_workspace=prefix)
+    opened = histories(
+        store, workspaces, start, end, policy=name, customer=customer, prefix_workspace=prefix
+    )
+    earlier = still_down(
+        store, workspaces, start, name, outage_keys, customer=customer, prefix_workspace=prefix
+    )
     # Rows that start or end after ``now`` are clipped to it by `uptime`.
     records = Outages(store, book).records(workspaces, name, start, end)
     return _Rows(versions, stood_at(opened, now), stood_at(earlier, now), records)
@@ -172,7 +196,7 @@ def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> Poli
     spells += [as_outage(r) for r in rows.records]
     up = uptime(policy, spells, period, now) if policy.uptime else None
     planned = tuple(r for r in rows.records if r.planned and r.started_at in period)
-    return PolicyReport(policy, period, figures, up, planned)
+    return PolicyReport(policy, period, figures, up, planned, tuple(spells))
 
 
 def stood_at(found: Versions, now: datetime) -> Versions:
@@ -213,11 +237,36 @@ def workspaces(store: Store) -> list[str]:
         return sorted(connection.execute(query).scalars())
 
 
-def _chosen(book: PolicyBook, name: str | None) -> list[Policy]:
+def _chosen(book: PolicyBook, name: str | None, customer: str | None = None) -> list[Policy]:
+    """The policies to report on: ``name``'s, else every one; for a ``customer``, those that
+    may have their tickets (a policy that lists its customers and not them has none)."""
     try:
-        return [book.get(name)] if name else [book.get(n) for n in book.names()]
+        chosen = [book.get(name)] if name else [book.get(n) for n in book.names()]
     except KeyError as exc:
         raise ReportError(str(exc.args[0])) from None
+    if customer is None:
+        return chosen
+    mine = [p for p in chosen if _may_have(p, customer)]
+    if not mine:
+        raise ReportError(f"{customer!r} is not a customer of {_names(chosen)}: {_whose(chosen)}")
+    return mine
+
+
+def _may_have(policy: Policy, customer: str) -> bool:
+    try:
+        policy.customer_for(customer)
+    except ValueError:
+        return False
+    return True
+
+
+def _names(policies: list[Policy]) -> str:
+    return ", ".join(p.name for p in policies)
+
+
+def _whose(policies: list[Policy]) -> str:
+    listed = [f"{p.name}: {', '.join(p.customers)}" for p in policies if p.customers]
+    return "; ".join(listed)
 
 
 def _period(policy: Policy, text: str | None, now: datetime) -> Period:

@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -112,6 +113,11 @@ Key = Annotated[str, BeforeValidator(_key)]
 WindowSpec = Annotated[Window, BeforeValidator(_window)]
 MonthDay = Annotated[str, BeforeValidator(_month_day)]
 TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
+# A customer's name as people write it ("Acme Ltd"): a ticket's account, a report's cut.
+CUSTOMER_MAX = 200
+CustomerName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CUSTOMER_MAX)
+]
 
 
 class Model(BaseModel):
@@ -417,6 +423,7 @@ class Lifecycle(Model):
 class CreditBand(Model):
     below: Share  # monthly uptime below this share …
     credit: Share  # … earns this share of the month's charges
+    clause: str | None = None  # the contract's words, quoted on the customer statement
 
 
 class Maintenance(Model):
@@ -441,6 +448,7 @@ class Uptime(Model):
     target: Share
     credits: tuple[CreditBand, ...] = ()
     claim_within: Duration | None = None
+    claim_clause: str | None = None  # how and by when a credit is claimed, as the contract says
     unplanned_downtime_max: Duration | None = None  # a month's allowance
     maintenance: Maintenance | None = None
     # The causes of downtime the contract names, by key: tickets and outages carry one.
@@ -451,8 +459,13 @@ class Uptime(Model):
 
     def credit_for(self, uptime: float) -> float:
         """The service credit owed for a month's uptime share (0.0 when the target was met)."""
-        owed = [band.credit for band in self.credits if uptime < band.below]
-        return max(owed, default=0.0)
+        band = self.credit_band(uptime)
+        return 0.0 if band is None else band.credit
+
+    def credit_band(self, uptime: float) -> CreditBand | None:
+        """The band a month's uptime share falls in: the largest credit of those it is below."""
+        owed = [band for band in self.credits if uptime < band.below]
+        return max(owed, key=lambda band: band.credit, default=None)
 
 
 class Support(Model):
@@ -510,8 +523,20 @@ class Policy(Model):
     permissions: Permissions = Permissions()
     uptime: Uptime | None = None
     support: Support | None = None
+    # The customers the contract is with: one, usually (LeadPro: "the Client"). One named is
+    # every ticket's customer by default; several, a ticket names one of them (`customer_for`).
+    customers: tuple[CustomerName, ...] = ()
 
-    digest: str = ""  # hash of the file it was loaded from: which version a ticket ran under
+    digest: str = ""
+
+    @field_validator("customers")
+    @classmethod
+    def _distinct_customers(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        folded = [n.casefold() for n in names]
+        twice = sorted({n for n in names if folded.count(n.casefold()) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} is named twice: name each customer once")
+        return names  # hash of the file it was loaded from: which version a ticket ran under
 
     @model_validator(mode="before")
     @classmethod
@@ -590,6 +615,31 @@ class Policy(Model):
 
     def clock(self, name: str) -> Clock:
         return self._clocks[name]
+
+    def customer_for(self, named: str | None) -> str | None:
+        """The customer of a ticket opened under this policy that names ``named`` (None: it
+        names none): the policy's own customer when it names exactly one, and else whoever
+        is named. A policy that lists its customers takes only those (in any case, written
+        as the policy writes them); ValueError says which it has.
+
+        Interpretation: the seeds are each one vendor's contract with "the Client" (001) or
+        "Customers and Partners" (002), so a policy may name one customer, several (a
+        contract shared by a group's companies), or none (any customer, named per ticket).
+        """
+        named = " ".join(named.split()) if named else None
+        if not self.customers:
+            if named is not None and len(named) > CUSTOMER_MAX:
+                raise ValueError(f"a customer's name is at most {CUSTOMER_MAX} characters")
+            return named
+        if named is None:
+            return self.customers[0] if len(self.customers) == 1 else None
+        found = next((c for c in self.customers if c.casefold() == named.casefold()), None)
+        if found is None:
+            raise ValueError(
+                f"{named[:60]!r} is not a customer of the {self.name} policy: name one of "
+                + ", ".join(self.customers)
+            )
+        return found
 
     @cached_property
     def _day_clocks(self) -> dict[str, BusinessDays]:

@@ -172,6 +172,7 @@ def register(app: App, bot: Slabot) -> None:
             reported=datetime.fromtimestamp(stamp, UTC) if stamp else None,
             origin=(metadata.source, metadata.ref) if metadata.source and metadata.ref else None,
             picked_channel=form.field("channel").selected_conversation,
+            customer=form.text("customer"),
         )
         client.views_update(view_id=form.id, hash=form.hash or None, view=view)
 

@@ -239,6 +239,7 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
                 summary="",
                 channel=channel,
                 severity=named,
+                customer=cmd.customer or "",
             ),
         )
         return
@@ -256,6 +257,7 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
             policy=policy.name,
             channel=channel,
             reported_at=reported,
+            customer=cmd.customer,
             idempotency_key=f"cmd:{body.get('trigger_id')}",
             say=saying("open", user),
         )

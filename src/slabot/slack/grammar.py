@@ -15,7 +15,8 @@ from ..sla.durations import parse_duration
 
 HELP = """\
 *slabot* keeps support SLAs as running clocks. Commands:
-• `/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary` open a ticket (no text: a form)
+• `/sla open [severity] [policy:NAME] [customer:NAME] [reported:-2h|09:30] summary` \
+open a ticket (no text: a form)
 • `/sla ack ID` acknowledge and take a ticket
 • `/sla sev ID LEVEL [reason]` change its severity
 • `/sla update ID [eta:TIME | workaround] text` post an update
@@ -28,14 +29,15 @@ HELP = """\
 • `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
 • `/sla outage start [cause:KEY] [note]`, `/sla outage end [note]` downtime without a ticket
 • `/sla correct ID not-outage|outage|cause:KEY why` a lead corrects the downtime a ticket counts
-• `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`)
+• `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`); \
+`preview` first checks the notice rule, `list` shows what is planned, `cancel ID` calls one off
 • `/sla oncall` who is on call · `/sla oncall [ROTATION] cover @someone [from START] until END`
 IDs are ticket numbers such as `SLA-42` (or just `42`); `/sla 42` alone shows ticket 42.
 TIME is `+2h`, `16:30` or `2026-11-23T16:30`; START may also be a day and a time, `sat 22:00`.
 `policy:NAME` picks another policy than the channel's."""
 
 USAGE = {
-    "open": "/sla open [severity] [policy:NAME] [reported:-2h|09:30] summary",
+    "open": "/sla open [severity] [policy:NAME] [customer:NAME] [reported:-2h|09:30] summary",
     "ack": "/sla ack ID",
     "sev": "/sla sev ID LEVEL [reason]",
     "update": "/sla update ID [eta:TIME | workaround] text",
@@ -53,7 +55,7 @@ USAGE = {
     "report": "/sla report [YYYY-MM] [policy:NAME]",
     "outage": "/sla outage start [cause:KEY | force-majeure] [note] | /sla outage end [note]",
     "correct": "/sla correct ID not-outage|outage|cause:KEY why (a lead's downtime correction)",
-    "maintenance": "/sla maintenance START DURATION text",
+    "maintenance": "/sla maintenance [preview] START DURATION text | list | cancel ID",
     "oncall": "/sla oncall | /sla oncall [ROTATION] cover @someone [from START] until END",
     "help": "/sla help",
 }
@@ -88,6 +90,8 @@ _ETA = re.compile(r"(?:^|\s)eta:(\S+)", re.IGNORECASE)
 _CAUSE = re.compile(r"(?:^|\s)cause:(\S+)", re.IGNORECASE)
 DOWNTIME_VERDICTS = {"not-outage": "no", "no-outage": "no", "outage": "yes"}
 _REPORTED = re.compile(r"(?:^|\s)reported:(\S+)", re.IGNORECASE)
+# customer:Acme, or a name of several words in quotes: customer:"Acme Ltd" (Slack's “ ” too)
+_CUSTOMER = re.compile(r"(?:^|\s)customer:(?:[\"“”]([^\"“”]+)[\"“”]|(\S+))", re.IGNORECASE)
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_REF = re.compile(r"(?:sla-?)?#?\d{1,9}", re.IGNORECASE)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -123,6 +127,7 @@ class Command:
     counts: bool | None = None  # downtime: it was (True) or was not (False) an outage
     start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
+    customer: str | None = None  # open's customer: (None: the policy's, if it names one)
     duration: timedelta | None = None  # maintenance's length
     rotation: str | None = None  # oncall cover's rotation (None: the only one there is)
     end: str | None = None  # oncall cover's end, as typed
@@ -141,7 +146,8 @@ def parse(text: str) -> Command:
     policy, rest = _take(_POLICY, rest)
     if verb == "open":
         reported, rest = _take(_REPORTED, rest)
-        return Command("open", text=rest, policy=policy, reported=reported)
+        customer, rest = _take(_CUSTOMER, rest)
+        return Command("open", text=rest, policy=policy, reported=reported, customer=customer)
     if verb in ("help", "list", "matrix"):
         return Command(verb, policy=policy)
     if verb == "report":
@@ -241,6 +247,34 @@ def _correction(ref: str, rest: str) -> Command:
 
 
 def _maintenance(rest: str, policy: str | None) -> Command:
+    """``list``, ``cancel ID``, or ``[preview] START DURATION text`` (a preview records
+    nothing: it says whether the window would meet the contract's notice rule)."""
+    first, _, after = rest.partition(" ")
+    word = first.lower()
+    if word == "list" and not after.strip():
+        return Command("maintenance", policy=policy, action="list")
+    if word == "cancel":
+        ident = after.strip().lstrip("#")
+        if not ident.isdigit():
+            raise Usage(
+                "Which maintenance? Give its ID from `/sla maintenance list`: "
+                f"`{USAGE['maintenance']}`"
+            )
+        return Command("maintenance", ident, policy=policy, action="cancel")
+    if word == "preview":
+        found = _window(after.strip(), policy)
+        return Command(
+            "maintenance",
+            text=found.text,
+            policy=policy,
+            start=found.start,
+            duration=found.duration,
+            action="preview",
+        )
+    return _window(rest, policy)
+
+
+def _window(rest: str, policy: str | None) -> Command:
     two = _DAY_AND_TIME.match(rest)
     if two is not None and (two.end() == len(rest) or rest[two.end()].isspace()):
         start, rest = f"{two.group(1)} {two.group(2)}", rest[two.end() :].strip()
@@ -395,4 +429,5 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[str | None, str]:
     if match is None:
         return None, text
     before, after = text[: match.start()].rstrip(), text[match.end() :].lstrip()
-    return match.group(1), f"{before} {after}".strip()
+    value = next((g for g in match.groups() if g is not None), None)
+    return value, f"{before} {after}".strip()

@@ -7,7 +7,9 @@
   unknown policy, nothing to report, a channel the bot is not in) goes back through the
   command's response URL, to the person who typed only.
 * **outage** and **maintenance** are one short transaction each, so they answer in the
-  acknowledgement like the ticket changes do, then announce in the channel. A maintenance
+  acknowledgement like the ticket changes do, then announce in the channel. ``maintenance
+  list`` and ``preview`` only answer the person who typed; ``cancel`` announces where the
+  maintenance was announced. A maintenance
   that breaks the policy's notice rule is still recorded and announced (it happens anyway);
   the requester is warned, and the announcement says why.
 """
@@ -20,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from ..reports import ReportError
-from .blocks.outage import maintenance_announcement, notice_broken, outage_ended, outage_started
+from .blocks.outage import (
+    maintenance_announcement,
+    maintenance_cancelled,
+    maintenance_list,
+    maintenance_preview,
+    notice_broken,
+    outage_ended,
+    outage_started,
+)
 from .blocks.report import chart_alt_text, is_empty, report_blocks, report_title
 from .chart import available as chart_available
 from .chart import report_chart  # imports matplotlib only when it draws
@@ -103,6 +113,18 @@ def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], c
     workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
     now = bot.now()
+    if cmd.action == "list":
+        reply(*maintenance_list(bot.outages.upcoming(workspace, policy.name, now), policy))
+        return
+    if cmd.action == "cancel":
+        assert cmd.ref is not None  # the grammar sees to it
+        record = bot.outages.cancel(workspace, policy.name, int(cmd.ref), actor=user, now=now)
+        reply.early()
+        if record.channel or channel:
+            text, blocks = maintenance_cancelled(record, policy)
+            where = record.channel or channel
+            _post(reply, client.chat_postMessage, channel=where, text=text, blocks=blocks)
+        return
     assert cmd.start is not None and cmd.duration is not None  # the grammar sees to both
     try:
         start = read_time(cmd.start, policy.tz, now)
@@ -111,6 +133,10 @@ def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], c
             f"I can't read the start {cmd.start[:40]!r}: write {TIME_FORMS} "
             f"(in {policy.timezone}). `{USAGE['maintenance']}`"
         ) from None
+    if cmd.action == "preview":
+        problems = bot.outages.preview(policy.name, start, cmd.duration, now=now)
+        reply(maintenance_preview(policy, start, start + cmd.duration, problems))
+        return
     record, problems = bot.outages.plan_maintenance(
         workspace,
         policy.name,

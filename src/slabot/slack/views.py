@@ -63,6 +63,7 @@ def register(app: App, bot: Slabot) -> None:
                 channel=channel,
                 description=view.text("description"),
                 reported_at=reported,
+                customer=view.text("customer").strip() or None,
                 idempotency_key=form.key,
                 source=metadata.source or "slack",
                 source_ref=metadata.ref,
@@ -133,4 +134,6 @@ def _field_of(problem: str) -> str:
     """The open form's field a refusal belongs beside."""
     if "reported" in problem:
         return "reported"
+    if "customer" in problem:
+        return "customer"
     return "title" if "title" in problem else "severity"

@@ -13,6 +13,8 @@
   editing a policy file never changes the rules of tickets already running.
 * ``tickets.source``/``source_ref`` name the system a ticket came from and its own id there
   (an alert group, a Message-ID): unique per workspace, so a repeat finds its ticket.
+* ``tickets.customer`` is the account the ticket counts for, named by its source or supplied
+  by its policy: a month's report and the customer statement are cut by it.
 * ``ticket_events.idempotency_key`` is the natural key of the Slack request (a command's or a
   click's trigger) that made a change: a repeated delivery finds it and changes nothing, as
   ``tickets.idempotency_key`` does for the request that opened the ticket.
@@ -76,6 +78,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_queue", "workspace", "active", "next_due_at", "id"),
         Index("ix_tickets_opened", "workspace", "opened_at"),
         Index("ix_tickets_resolved", "workspace", "resolved_at"),
+        Index("ix_tickets_customer", "workspace", "customer", "opened_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -109,6 +112,8 @@ class Ticket(SQLModel, table=True):
         default="slack", max_length=32, sa_column_kwargs={"server_default": "slack"}
     )
     source_ref: str | None = Field(default=None, max_length=255)
+    # The customer it is for (`Policy.customer_for`): reports and statements are cut by it.
+    customer: str | None = Field(default=None, max_length=200)
     updated_at: datetime = instant(nullable=False)
 
     @property
@@ -221,6 +226,10 @@ class OutageRecord(SQLModel, table=True):
     reminded_before_at: datetime | None = instant()
     reminded_start_at: datetime | None = instant()
     reminded_end_at: datetime | None = instant()
+    # maintenance called off (`/sla maintenance cancel`): kept, with who and when; it counts
+    # nowhere, and the clock reminds nobody of it
+    cancelled_at: datetime | None = instant()
+    cancelled_by: str | None = Field(default=None, max_length=32)
 
     @property
     def planned(self) -> bool:

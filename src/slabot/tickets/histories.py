@@ -21,7 +21,19 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, and_, case, exists, literal, select, type_coerce, union
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union,
+)
 
 from ..sla.history import Event
 from ..store import Store
@@ -45,14 +57,21 @@ def histories(
     end: datetime,
     *,
     policy: str | None = None,
+    customer: str | None = None,
     prefix_workspace: bool = False,
 ) -> Versions:
     """The histories of the tickets opened in [start, end) in ``workspaces``, by policy
-    version; with ``prefix_workspace`` a ref reads ``T123/SLA-4`` (several workspaces)."""
+    version (only ``customer``'s, when named, in any case); with ``prefix_workspace`` a ref
+    reads ``T123/SLA-4`` (several workspaces)."""
     where = [T.c.workspace.in_(workspaces), T.c.opened_at >= start, T.c.opened_at < end]
     if policy:
         where.append(T.c.policy == policy)
-    return _read(store, where, prefix_workspace)
+    return _read(store, where + _of(customer), prefix_workspace)
+
+
+def _of(customer: str | None) -> list[Any]:
+    """The condition that a ticket is ``customer``'s (none: every ticket's)."""
+    return [] if customer is None else [func.lower(T.c.customer) == customer.lower()]
 
 
 def still_down(
@@ -62,22 +81,25 @@ def still_down(
     policy: str,
     severities: Collection[str],
     *,
+    customer: str | None = None,
     prefix_workspace: bool = False,
 ) -> Versions:
     """The histories of ``policy``'s tickets opened before ``before`` that may still have been
     down at ``before``: not resolved by then, and of one of ``severities`` (outage severities)
-    at some point. Uptime counts their downtime after ``before``; compliance leaves them out.
+    at some point or corrected by a lead as an outage whatever its severity (`/sla correct ID
+    outage`). Uptime counts their downtime after ``before``; compliance leaves them out.
 
     "Not resolved by then" is read from the row: a ticket still active, or resolved (last)
     after ``before`` (a reopen clears ``resolved_at``, a new resolution sets it again).
     """
-    if not severities:
-        return {}
     seen = E.alias("seen")  # the outer query joins the events too
     severity = seen.c.after["severity"].as_string()
-    outage = exists().where(
-        seen.c.ticket_id == T.c.id, seen.c.kind.in_(OUTAGE_KINDS), severity.in_(list(severities))
+    declared = and_(
+        seen.c.kind == "downtime_corrected", seen.c.after["counts"].as_string() == "yes"
     )
+    by_severity = and_(seen.c.kind.in_(OUTAGE_KINDS), severity.in_(list(severities)))
+    # A later correction may take it back: the engine reads the latest (`outages_from_tickets`).
+    outage = exists().where(seen.c.ticket_id == T.c.id, or_(by_severity, declared))
     mine = T.c.workspace.in_(workspaces)
     # Two index searches (ix_tickets_queue, ix_tickets_resolved) rather than an OR, which
     # SQLite answers by walking every ticket opened before ``before``.
@@ -90,6 +112,7 @@ def still_down(
         T.c.policy == policy,
         T.c.opened_at < before,
         outage,
+        *_of(customer),
     ]
     return _read(store, where, prefix_workspace)
 

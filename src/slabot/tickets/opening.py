@@ -3,7 +3,9 @@ comes through `Opening.open`.
 
 The policy is the one named, else the channel's, else the deployment's default; the severity
 is the one given, else read from the title and description by the classifier, which asks
-(`SeverityUnclear`) rather than guess. Numbers count up per workspace with no gaps.
+(`SeverityUnclear`) rather than guess. The customer is the one named (a command's
+``customer:``, the form, the API, an alert or mail route), else the policy's own
+(`Policy.customer_for`). Numbers count up per workspace with no gaps.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class Opening:
         source: str = "slack",
         source_ref: str | None = None,
         say: Say | None = None,
+        customer: str | None = None,
     ) -> OpenResult:
         """Open a ticket, whatever the source (a command, the API, an alert, an e-mail).
 
@@ -111,6 +114,10 @@ class Opening:
         if reported_at is not None and reported_at > now:
             raise Invalid("the problem cannot be reported after the ticket opens")
         chosen = self.bindings.policy_for(workspace, channel, policy)
+        try:
+            customer = chosen.customer_for(customer)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
         classification = None
         if severity is None:
             # A severity named in the title ("p1 checkout down") is taken out of it; keywords
@@ -148,6 +155,7 @@ class Opening:
                     idempotency_key=idempotency_key,
                     source=source,
                     source_ref=source_ref,
+                    customer=customer,
                     updated_at=now,
                 )
                 session.add(ticket)
@@ -160,6 +168,7 @@ class Opening:
                     "owner": owner,
                     "source": source,
                     "source_ref": source_ref,
+                    "customer": customer,
                 }
                 if classification is not None:
                     after["classified"] = classification.reason

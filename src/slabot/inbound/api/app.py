@@ -211,6 +211,7 @@ class TicketList:
                 source="api",
                 source_ref=body.source_ref,
                 say=note("open", caller.actor),
+                customer=body.customer,
             )
         # A repeat answers as the first did: 201 if this key opened the ticket, 200 if the
         # source_ref had (the use case returns the ticket either way, created=False).

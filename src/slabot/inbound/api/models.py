@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from ...sla.policy import CUSTOMER_MAX
 from ...tickets import TicketView
 from ...tickets.changes import MAX_TEXT
 from ...tickets.opening import MAX_SOURCE_REF, MAX_TITLE
@@ -79,6 +80,13 @@ class OpenTicket(Request):
         description="your system's own id for the item (a Zendesk ticket number): a second "
         "open with the same one answers with the ticket it opened",
     )
+    customer: str | None = Field(
+        None,
+        min_length=1,
+        max_length=CUSTOMER_MAX,
+        description="the customer it is for; left out, the policy's own when it names one (a "
+        "policy that lists its customers takes only those)",
+    )
 
 
 class PostUpdate(Request):
@@ -132,6 +140,7 @@ class Ticket(BaseModel):
     owner: str | None
     source: str
     source_ref: str | None
+    customer: str | None
     reported_at: datetime
     opened_at: datetime
     acknowledged_at: datetime | None

@@ -182,6 +182,8 @@ def card_body(view: TicketView, now: datetime) -> list[Block]:
             ],
         },
     ]
+    if ticket.customer:
+        blocks[1]["fields"].append(mrkdwn(f"*Customer*\n{md(one_line(ticket.customer), 200)}"))
     if plan.deadlines:
         lines = [_deadline_line(d, now, tz) for d in plan.deadlines]
         blocks.append(section(join_fitting(lines, SECTION_MAX)))

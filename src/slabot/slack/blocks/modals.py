@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ...sla.policy import Policy
+from ...sla.policy import CUSTOMER_MAX, Policy
 from .. import ids
 from .card import severity_of
 from .kit import (
@@ -47,6 +47,7 @@ def open_modal(
     reported: datetime | None = None,
     origin: tuple[str, str] | None = None,
     picked_channel: str | None = None,
+    customer: str = "",
 ) -> Block:
     """``/sla open`` with no text: title, severity (each with its definition), policy, and
     description. The severities offered are the chosen policy's only (its name ``policy``,
@@ -60,7 +61,10 @@ def open_modal(
     The shortcuts fill in the rest: a form that does not know its channel (the global
     shortcut) asks for one, ``picked_channel`` chosen; ``reported`` comes filled in (a
     message's time); ``origin``, ``(source, source_ref)``, names the outside item the ticket
-    is opened from (a message), kept in the form's metadata for the submission."""
+    is opened from (a message), kept in the form's metadata for the submission.
+
+    The customer comes filled in as typed (``/sla open customer:Acme``), else with the chosen
+    policy's own customer when it names one; a policy naming several lists them in the hint."""
     if not policies:
         raise ValueError("open_modal needs at least one policy")
     ordered = sorted(policies, key=lambda p: p.name != policy)  # the chosen policy first
@@ -115,6 +119,7 @@ def open_modal(
     if description.strip():
         text_area["initial_value"] = truncate(description.strip(), INPUT_MAX)
     blocks.append(input_block("description", "Description", text_area, optional=True))
+    blocks.append(_customer_block(chosen, customer))
     if channel is None:
         where: Block = {
             "type": "conversations_select",
@@ -150,6 +155,22 @@ def open_modal(
         ),
         "blocks": blocks,
     }
+
+
+def _customer_block(policy: Policy, typed: str) -> Block:
+    field: Block = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "max_length": CUSTOMER_MAX,
+    }
+    initial = typed.strip() or policy.customer_for(None)
+    if initial:
+        field["initial_value"] = initial
+    if len(policy.customers) > 1:
+        hint = f"One of {', '.join(policy.customers)}."
+    else:
+        hint = "Who it is for: reports and statements are cut by customer (empty: none)."
+    return input_block("customer", "Customer", field, optional=True, hint=hint)
 
 
 def _severity_options(policy: Policy) -> list[Block]:

@@ -127,3 +127,51 @@ def maintenance_announcement(
         )
     fallback = f"Planned maintenance of {_title(policy)}, {local_span(start, end, tz)}"
     return _fallback(fallback, record.note), blocks
+
+
+def maintenance_list(records: list[Any], policy: Policy) -> tuple[str, list[Block]]:
+    """``/sla maintenance list``: each planned window not over, soonest first, with its ID
+    (to call it off), when, what, and whether it counts as downtime."""
+    tz = policy.tz
+    if not records:
+        text = f"No maintenance of {_title(policy)} is planned."
+        return text, [section(text)]
+    lines = []
+    for record in records:
+        start, end = record.started_at, record.ended_at
+        counts = " · :warning: counts as downtime (short notice)" if record.notice_problems else ""
+        lines.append(
+            f"*#{record.id}* {slack_date(start, tz)} to {slack_date(end, tz)} "
+            f"({local_span(start, end, tz)}) · {md(one_line(record.note), 200)}{counts}"
+        )
+    text = f"{len(records)} planned maintenance window{'' if len(records) == 1 else 's'}"
+    hint = context("Call one off with `/sla maintenance cancel ID`.")
+    return text, [section(join_fitting(lines, SECTION_MAX)), hint]
+
+
+def maintenance_preview(policy: Policy, start: datetime, end: datetime, problems: list[str]) -> str:
+    """``/sla maintenance preview``: whether the window would meet the notice rule, before it
+    is recorded (nothing is)."""
+    span = f"{local_span(start, end, policy.tz)} ({left(end - start)})"
+    if problems:
+        return (
+            f":warning: Announced now, maintenance {span} would count as downtime: "
+            f"{notice_broken(policy, problems)} Nothing is recorded."
+        )
+    return (
+        f":white_check_mark: Announced now, maintenance {span} meets the policy's notice rule. "
+        "Nothing is recorded yet: announce it without `preview`."
+    )
+
+
+def maintenance_cancelled(record: Any, policy: Policy) -> tuple[str, list[Block]]:
+    """In the channel: who called off which maintenance."""
+    tz = policy.tz
+    start, end = record.started_at, record.ended_at
+    text = (
+        f":no_entry_sign: {mention(record.cancelled_by)} called off the planned maintenance of "
+        f"{_title(policy)} from {slack_date(start, tz)} to {slack_date(end, tz)} "
+        f"(#{record.id})"
+    )
+    fallback = f"Maintenance of {_title(policy)} called off, {local_span(start, end, tz)}"
+    return _fallback(fallback, record.note), [section(text), *_note_blocks(record.note)]

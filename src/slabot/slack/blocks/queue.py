@@ -20,10 +20,13 @@ Links = Mapping[int, str]  # a ticket's number → its card's URL (`slabot.slack
 
 
 def queue_line(view: TicketView, now: datetime, link: str | None = None) -> str:
-    """ "*SLA-42* · High · title — First response due <date> · <@owner>": one ticket, its
-    reference a link to its card when ``link`` is given."""
+    """ "*SLA-42* · High · Acme · title — First response due <date> · <@owner>": one
+    ticket (its customer when it has one), its reference a link to its card when ``link`` is
+    given."""
     label = severity_label(view.policy, view.ticket.severity)
     title = md(one_line(view.ticket.title), LINE_TITLE_MAX)
+    if view.ticket.customer:
+        title = f"{md(one_line(view.ticket.customer), 80)} · {title}"
     owner = mention(view.ticket.owner)
     name = f"<{link}|{ref(view)}>" if link else ref(view)
     return f"*{name}* · {md(label, 80)} · {title} — {next_up(view, now)} · {owner}"

@@ -1,0 +1,191 @@
+"""The customer statement (issue 13): the month's figures a customer is owed, as HTML and PDF.
+
+Seed 001 (LeadPro): "If LeadPro does not meet the uptime commitment of 99.9%, the Client will
+be eligible to receive a Service Credit", 10 % below 99.9 % and 30 % below 99.0 %; "All claims
+must be made within 60 days of the unavailability occurring"; "LeadPro is not responsible for
+any downtime caused by general downtime to the host servers (AWS)".
+
+November 2026 in London (GMT all month) has 43,200 minutes. Acme Ltd's month:
+
+* SLA-1, High, Mon 2 Nov 10:00–13:00: 180 minutes down; acknowledged 12:30, 30 minutes after
+  "High Severity: Response time 2 hours" ran out (a breach).
+* An outage recorded without a ticket, Fri 6 Nov 09:00–09:40 ("database failover"): the
+  platform's, so every customer's: 40 minutes.
+* An AWS outage, Thu 5 Nov 10:00–11:00: left out of uptime and credits.
+
+Down 220 minutes: (43,200 − 220) / 43,200 = 99.491 %, below 99.9 % and not below 99.0 %: a
+10 % credit. Claims: the 2 Nov spell until 1 Jan 2027, the 6 Nov one until 5 Jan 2027.
+Globex's High ticket (SLA-2, 3 Nov, 10 h) is Globex's, and appears nowhere in Acme's statement.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from support.roles import recorders
+
+from slabot.cli import main
+from slabot.outages import Outages
+from slabot.reports.documents import to_html
+from slabot.reports.monthly import monthly
+from slabot.reports.statement import statement
+
+ROOT = Path(__file__).resolve().parent.parent
+H, M = timedelta(hours=1), timedelta(minutes=1)
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def month(store, tickets, policy_book, monkeypatch):
+    ws = "T1"
+    tickets.open(
+        ws,
+        title="platform down",
+        severity="high",
+        policy="leadpro",
+        reporter="U1",
+        customer="Acme Ltd",
+        now=at(2, 10),
+    )
+    tickets.acknowledge(ws, 1, actor="U2", now=at(2, 12, 30))
+    tickets.resolve(ws, 1, actor="U2", now=at(2, 13))
+    tickets.open(
+        ws, title="logins fail", severity="high", policy="leadpro", reporter="U1",
+        customer="Globex", now=at(3, 10),
+    )  # fmt: skip
+    tickets.acknowledge(ws, 2, actor="U2", now=at(3, 10, 30))
+    tickets.resolve(ws, 2, actor="U2", now=at(3, 20))
+    outages = Outages(store, policy_book, roles=recorders(store))
+    outages.start(ws, "leadpro", channel=None, actor="U1", now=at(5, 10), cause="aws")
+    outages.end(ws, "leadpro", actor="U1", now=at(5, 11))
+    outages.start(ws, "leadpro", channel=None, actor="U1", now=at(6, 9), note="database failover")
+    outages.end(ws, "leadpro", actor="U1", now=at(6, 9, 40))
+    monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SLABOT_POLICIES", str(ROOT / "policies"))
+    return store
+
+
+class _Text(HTMLParser):
+    """What a reader of the page sees: its text, without markup or style."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = False
+
+    def handle_starttag(self, tag, attrs):
+        self._skip = tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self._skip = False
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(" ".join(data.split()))
+
+
+def seen(html: str) -> str:
+    reader = _Text()
+    reader.feed(html)
+    return "\n".join(reader.parts)
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+EXPECTED = [
+    "Service statement for Acme Ltd, 2026-11",
+    "Uptime: 99.491 % against a target of 99.9 %: missed (220 of 43,200 minutes down).",
+    "Service credit owed: 10 % of the month's charges.",
+    "Last day to claim it for every spell of downtime: Fri 01 Jan 2027.",
+    "Mon 02 Nov 2026 10:00",  # SLA-1's spell …
+    "Fri 01 Jan 2027",  # … and its own last day to claim
+    "Fri 06 Nov 2026 09:00",
+    "database failover",
+    "Tue 05 Jan 2027",
+    "General downtime of the host servers (AWS)",  # left out, and why
+    "High Severity: Response time 2 hours (all hours).",  # the breached target's clause
+    # the credit band's clause, quoted, and how to claim
+    "For monthly uptime Percentage less than 99.9% but equal to or greater than 99.0%, the "
+    "Client will be eligible for a Service Credit of 10% of the charges attributable to the "
+    "affected Purchase Order.",
+    "All claims must be made within 60 days of the unavailability occurring.",
+]
+
+
+def test_the_statement_says_what_the_customer_is_owed_and_no_other_customers_tickets(
+    month, policy_book
+):
+    [report] = monthly(
+        month, policy_book, ["T1"], "2026-11", policy="leadpro", now=NOW, customer="Acme Ltd"
+    )
+    found = statement([report], "Acme Ltd", NOW)
+    text = words(seen(to_html(found)))
+    for expected in EXPECTED:
+        assert words(expected) in text, expected
+    assert "SLA-1" in text and "SLA-2" not in text  # Globex's ticket is not Acme's
+    [contract] = found.contracts
+    downtime = next(s for s in contract.sections if s.title == "Downtime")
+    assert downtime.table is not None
+    assert [row[3] for row in downtime.table.rows] == ["SLA-1", "database failover"]
+    breaches = next(s for s in contract.sections if s.title == "Breaches")
+    assert breaches.table is not None
+    assert breaches.table.rows == (
+        (
+            "SLA-1",
+            "High",
+            "first response",
+            "Mon 02 Nov 2026 12:00",
+            "Mon 02 Nov 2026 12:30",
+            "30m",
+        ),
+    )
+
+
+def test_the_html_page_is_self_contained_and_escapes_what_people_typed(month, capsys):
+    assert main(["report", "--statement", "--customer", "acme ltd", "--month", "2026-11",
+                 "--now", NOW.isoformat()]) == 0  # fmt: skip
+    page = capsys.readouterr().out
+    assert page.startswith("<!DOCTYPE html>") and "@media print" in page
+    assert "src=" not in page and "href=" not in page and "<script" not in page
+    assert "Uptime: 99.491 %" in page
+
+
+def test_the_pdf_reads_back_with_the_same_figures(month, tmp_path):
+    out = tmp_path / "acme.pdf"
+    argv = ["report", "--statement", "--customer", "Acme Ltd", "--month", "2026-11"]
+    assert main([*argv, "--format", "pdf", "--output", str(out), "--now", NOW.isoformat()]) == 0
+    body = out.read_bytes()
+    assert body.startswith(b"%PDF-")
+    text = words(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages))
+    # Built-in PDF fonts have Latin-1 only: "–" and curly quotes are written plainly.
+    for expected in EXPECTED:
+        assert words(expected) in text, expected
+    assert "SLA-2" not in text
+    # Only LeadPro: no other policy names Acme Ltd or had a ticket of theirs this month.
+    assert "LiveOps" not in text and "LeadSquared" not in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--statement"], "name them with --customer"),
+        (["--statement", "--customer", "Acme Ltd", "--format", "csv"], "html or pdf"),
+        (["--format", "pdf"], "--format pdf is for --statement"),
+        (["--statement", "--customer", "Initech"], "Initech opened no ticket this month"),
+    ],
+)
+def test_a_statement_asked_for_wrongly_says_how(month, capsys, argv, message):
+    assert main(["report", "--month", "2026-11", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
