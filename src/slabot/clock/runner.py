@@ -82,6 +82,8 @@ class Clock:
         self._next_try: datetime | None = None
         self._woken = threading.Event()
         self._scheduler: BaseScheduler | None = None
+        self._down_since: datetime | None = None  # the database stopped answering then
+        self._asked = False  # this run asked the database something (who leads, what is due)
 
     def wake(self) -> None:
         """A change has committed what it owes Slack (a card, a note): run now rather than at
@@ -91,8 +93,6 @@ class Clock:
         if self._scheduler is not None and self._scheduler.running:
             with contextlib.suppress(JobLookupError):
                 self._scheduler.modify_job("tick", next_run_time=wall_clock())
-        self._down_since: datetime | None = None  # the database stopped answering then
-        self._asked = False  # this run asked the database something (who leads, what is due)
 
     def run(self) -> TickReport | None:
         """One run of the job; None while standing by. A tick that claimed a full batch is
