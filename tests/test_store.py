@@ -29,7 +29,10 @@ TABLES = {
     "oncall_overrides",
     "outages",
     "policy_versions",
+    "slack_bots",
     "slack_events",
+    "slack_installations",
+    "slack_oauth_states",
     "ticket_events",
     "tickets",
     "timers",
@@ -53,6 +56,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0010",
         "0011",
         "0012",
+        "0013",
     ]
 
     upgrade(blank_store)

@@ -8,7 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SLACK_API = "https://slack.com/api/"
@@ -25,6 +32,11 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API
+    # Many workspaces: the app's OAuth credentials (Basic Information > App Credentials). Set,
+    # slabot is installed through /slack/install and keeps each workspace's token in its
+    # database; unset, it runs in the one workspace of SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
     # The HTTP port of `slabot serve` (platforms such as Heroku set it).
     port: int = 3000
     database_url: str | None = None
@@ -98,6 +110,39 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("slack_client_id", "slack_client_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> Settings:
+        """OAuth needs both its credentials, and is one way in: a bot token beside it would
+        leave two answers to "which token does this workspace use"."""
+        if (self.slack_client_id is None) != (self.slack_client_secret is None):
+            have, lack = (
+                ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+                if self.slack_client_id
+                else ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+            )
+            raise ValueError(
+                f"{lack} is not set but {have} is: installing into many workspaces needs both "
+                "(Basic Information > App Credentials); unset both for one workspace "
+                "with SLACK_BOT_TOKEN"
+            )
+        if self.oauth and self.slack_bot_token is not None:
+            raise ValueError(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: choose one way in, "
+                "SLACK_BOT_TOKEN for one workspace or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                "to install into many through /slack/install"
+            )
+        return self
+
+    @property
+    def oauth(self) -> bool:
+        """Installed by OAuth into any number of workspaces (not one bot token)."""
+        return self.slack_client_id is not None
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -137,12 +182,24 @@ class Settings(BaseSettings):
         return value if value.endswith("/") else value + "/"
 
     def require(self, *names: str) -> None:
-        """Refuse to start without these settings (by field name)."""
-        missing = [n.upper() for n in names if getattr(self, n) is None]
+        """Refuse to start without these settings (by field name). ``slack_bot_token`` stands
+        for a way to reach Slack: installed by OAuth, each workspace's token is in the
+        database instead."""
+        missing = [
+            n.upper()
+            for n in names
+            if getattr(self, n) is None and not (n == "slack_bot_token" and self.oauth)
+        ]
         if missing:
             raise SettingsError(
                 "\n".join(
                     f"{name} is not set: add it to the environment or .env (see .env.example)"
+                    + (
+                        ", or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install slabot "
+                        "into many workspaces"
+                        if name == "SLACK_BOT_TOKEN"
+                        else ""
+                    )
                     for name in missing
                 )
             )
@@ -154,8 +211,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         raise SettingsError(
             "\n".join(
-                f"{'.'.join(str(p) for p in e['loc']).upper()}: "
-                f"{e['msg'].removeprefix('Value error, ')}"
+                # A problem of several settings together names them in its message.
+                (f"{'.'.join(str(p) for p in e['loc']).upper()}: " if e["loc"] else "")
+                + e["msg"].removeprefix("Value error, ")
                 for e in exc.errors()
             )
         ) from None

@@ -24,6 +24,7 @@ from .storage import reach, use_cases
 if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
+    from slack_sdk.web import SlackResponse
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
     from ..settings import Settings
@@ -55,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
         "slack_app_token" if args.socket else "slack_signing_secret",
         service=True,
     )
+    if settings.oauth and args.socket:
+        raise CliError(
+            "--socket serves the one workspace of SLACK_BOT_TOKEN: installing into many "
+            "(SLACK_CLIENT_ID) needs the HTTP server, whose /slack/install Slack redirects to",
+            code=2,
+        )
     try:
         store = Store(settings.database_url)
         policies = PolicyBook.load(settings.slabot_policies)
@@ -70,8 +77,6 @@ def run(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise CliError(f"SLABOT_DEFAULT_POLICY: {exc.args[0]}", code=2) from None
 
-    from slack_sdk.errors import SlackApiError
-
     from ..inbound.hookroutes import HooksError
     from ..inbound.http import serve_hooks
     from ..slack.app import create_app
@@ -80,23 +85,10 @@ def run(args: argparse.Namespace) -> int:
     metrics = Metrics()
     metrics.watch_tickets(store)
     client = count_slack_calls(make_client(settings), metrics)
-    identity = None
-    try:
-        identity = client.auth_test()
-        log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
-    except SlackApiError as exc:
-        error = exc.response.get("error")
-        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
-            raise CliError(
-                f"SLACK_BOT_TOKEN is refused by Slack ({error}): copy it again "
-                "from the app's OAuth & Permissions page",
-                code=2,
-            ) from None
-        log.warning("could not check the token with Slack (%s); starting anyway", error)
-    except OSError as exc:
-        log.warning(
-            "could not reach Slack at %s (%s); starting anyway", settings.slack_api_url, exc
-        )
+    # Installed by OAuth, Bolt finds and checks each request's token in its workspace.
+    identity = None if settings.oauth else _connected(client, settings.slack_api_url)
+    if settings.oauth:
+        log.info("installed by OAuth: each workspace installs slabot at /slack/install")
     from ..inbound.api import lazy_api
 
     app = create_app(settings, client, tickets=tickets)
@@ -181,3 +173,25 @@ def _listen(
             "choose another with --port or PORT",
             code=2,
         ) from None
+
+
+def _connected(client: WebClient, api_url: str) -> SlackResponse | None:
+    """Who the bot token is (``auth.test``), refusing to start on a token Slack refuses."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        identity = client.auth_test()
+        log.info("connected to Slack as %s in %s", identity.get("user"), identity.get("team"))
+        return identity
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+            raise CliError(
+                f"SLACK_BOT_TOKEN is refused by Slack ({error}): copy it again "
+                "from the app's OAuth & Permissions page",
+                code=2,
+            ) from None
+        log.warning("could not check the token with Slack (%s); starting anyway", error)
+    except OSError as exc:
+        log.warning("could not reach Slack at %s (%s); starting anyway", api_url, exc)
+    return None

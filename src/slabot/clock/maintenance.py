@@ -38,6 +38,7 @@ from sqlmodel import col, select
 from ..notify.slack import failure
 from ..policies import PolicyBook
 from ..slack.blocks.kit import escape, slack_date, truncate
+from ..slack.workspaces import OneWorkspace, WorkspaceGone, Workspaces
 from ..store import Store
 from ..store.tables import OutageRecord
 
@@ -63,10 +64,17 @@ class MaintenanceReminders:
     """Posts the reminders of planned maintenance that are due; one instance per clock."""
 
     def __init__(
-        self, store: Store, client: WebClient, policies: PolicyBook, *, lead: timedelta = LEAD
+        self,
+        store: Store,
+        slack: WebClient | Workspaces,
+        policies: PolicyBook,
+        *,
+        lead: timedelta = LEAD,
     ):
+        """``slack``: each workspace's client, or the one client of a single-token
+        deployment."""
         self.store = store
-        self.client = client
+        self.workspaces = OneWorkspace(slack) if isinstance(slack, WebClient) else slack
         self.policies = policies
         self.lead = lead
 
@@ -145,7 +153,7 @@ class MaintenanceReminders:
         what Slack said)."""
         assert record.channel is not None  # `due` reads only records with a channel
         try:
-            self.client.chat_postMessage(
+            self.workspaces.client_for(record.workspace).chat_postMessage(
                 channel=record.channel,
                 text=self.text(record, stage),
                 metadata={
@@ -165,6 +173,9 @@ class MaintenanceReminders:
                 record.channel,
                 failed,
             )
+            return "gave_up"
+        except WorkspaceGone as gone:
+            log.warning("maintenance %s %s reminder not sent: %s", record.id, stage, gone)
             return "gave_up"
         except OSError as exc:  # timeouts, refused connections
             log.info("maintenance %s %s reminder: %s; later", record.id, stage, exc)

@@ -33,8 +33,8 @@ from ..ops.observers import ClockWatch, ObservedNotifier, PagerCalls, count_slac
 from ..policies import PolicyBook
 from ..settings import Settings
 from ..sla.oncall import Team
-from ..slack.client import make_client
 from ..slack.pacing import Pacer
+from ..slack.workspaces import workspaces
 from ..store import Store, unavailable
 from ..tickets import SYSTEM, Tickets
 from .dispatch import LEASE, WORKERS, Dispatcher, TickReport
@@ -196,12 +196,18 @@ def build(
         default_policy=settings.slabot_default_policy,
         team=team,
     )
-    slack = make_client(settings, retry=False)  # one pool of connections for both duties
+    # Each workspace's client (one pool of connections for both duties), counted when watched.
+    metrics = watch.metrics if watch is not None else None
+    slack = workspaces(
+        settings,
+        store,
+        retry=False,
+        observe=lambda made: metrics and count_slack_calls(made, metrics),
+    )
     in_slack = SlackNotifier(slack, Pacer())  # posts spaced to Slack's limit per channel
     if watch is None:
         notifier: Notifier = Fanout([in_slack, Pagers(httpx.Client())])
     else:
-        count_slack_calls(slack, watch.metrics)
         pagers = Pagers(httpx.Client(transport=PagerCalls(watch.metrics)))
         notifier = ObservedNotifier(Fanout([in_slack, pagers]), watch.metrics)
     dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)

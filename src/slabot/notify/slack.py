@@ -51,6 +51,7 @@ from ..slack.blocks.oncall import taken_page
 from ..slack.keepalive import Unanswered
 from ..slack.links import Links
 from ..slack.pacing import Pacer
+from ..slack.workspaces import OneWorkspace, WorkspaceGone, Workspaces
 from ..tickets.timers import CARD, NOTE, PAGE_COPY, POST, REDRAW
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
@@ -78,11 +79,16 @@ class _Post:
 
 
 class SlackNotifier:
-    def __init__(self, client: WebClient, pacer: Pacer | None = None, links: Links | None = None):
-        self.client = client
+    def __init__(
+        self, slack: WebClient | Workspaces, pacer: Pacer | None = None, links: Links | None = None
+    ):
+        """``slack``: each ticket's workspace's client, or the one client of a single-token
+        deployment."""
+        self.workspaces = OneWorkspace(slack) if isinstance(slack, WebClient) else slack
         self.pacer = pacer  # None: posts go as fast as they come (tests of other things)
         self.links = links or Links()
-        self._dms: dict[str, str] = {}  # user → DM channel, which never changes
+        # (workspace, user) → DM channel, which never changes
+        self._dms: dict[tuple[str, str], str] = {}
         self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
 
     def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
@@ -143,14 +149,14 @@ class SlackNotifier:
             try:
                 for post in self._posts(delivery):
                     if self._doubtful(post, delivery):
-                        where = (self._channel(post, delivery.now), post.thread_ts)
+                        where = (self._channel(post, delivery), post.thread_ts)
                         wanted.setdefault(where, []).append((delivery, post.part))
             except DeliveryFailed as failure:  # a DM channel could not be opened
                 found[delivery.key] = failure
         for where, looked in wanted.items():
             since = min(d.doubt.since for d, _ in looked if d.doubt is not None)
             try:
-                keys = self._timers_in(where, since, looked[0][0].now)
+                keys = self._timers_in(where, since, looked[0][0])
             except DeliveryFailed as failure:
                 for delivery, _ in looked:
                     found[delivery.key] = failure
@@ -176,13 +182,13 @@ class SlackNotifier:
             return
         message = messages.gave_up(delivery.view, delivery.timer, reason)
         try:
-            self.client.chat_postMessage(
+            self._slack(delivery).chat_postMessage(
                 channel=ticket.channel,
                 thread_ts=ticket.message_ts,
                 text=message.text,
                 blocks=message.blocks,
             )
-        except (SlackApiError, OSError) as exc:
+        except (SlackApiError, OSError, DeliveryFailed) as exc:
             log.warning(
                 "could not tell %s that timer %s is dead: %s", ticket.ref, delivery.key, exc
             )
@@ -246,7 +252,7 @@ class SlackNotifier:
     def _card_link(self, delivery: Delivery) -> str | None:
         """The link to the card, or None: a page is worth more than its link, so when Slack
         cannot say the workspace's domain the page goes without one."""
-        return self.links.card(self.client, delivery.view.ticket)
+        return self.links.card(self._slack(delivery), delivery.view.ticket)
 
     def _updates_card(self, delivery: Delivery) -> bool:
         ticket, timer = delivery.view.ticket, delivery.timer
@@ -269,10 +275,10 @@ class SlackNotifier:
             channel = view.ticket.channel if copy["part"] == "thread" else None
             try:
                 self._call(
-                    self.client.chat_update,
+                    self._slack(delivery).chat_update,
                     delivery.now,
                     "chat.update",
-                    channel=channel or self._channel(where, delivery.now),
+                    channel=channel or self._channel(where, delivery),
                     ts=ts,
                     text=text,
                     blocks=blocks,
@@ -299,14 +305,14 @@ class SlackNotifier:
 
     def _post(self, post: _Post, delivery: Delivery, also: Sequence[str] = ()) -> str:
         """Post ``post`` for ``delivery`` (and the timers ``also`` names, sent with it)."""
-        channel = self._channel(post, delivery.now)
+        channel = self._channel(post, delivery)
         payload: dict[str, Any] = {"timer": delivery.key}
         if also:
             payload["timers"] = [delivery.key, *also]
         self._pace(channel, post, delivery)
         try:
             posted = self._call(
-                self.client.chat_postMessage,
+                self._slack(delivery).chat_postMessage,
                 delivery.now,
                 f"chat.postMessage {channel}",  # Slack's limit: about a message a second a channel
                 part=post.part,
@@ -340,7 +346,7 @@ class SlackNotifier:
         text, blocks = ticket_card(delivery.view, delivery.now)
         try:
             self._call(
-                self.client.chat_update,
+                self._slack(delivery).chat_update,
                 delivery.now,
                 "chat.update",
                 channel=ticket.channel,
@@ -357,20 +363,24 @@ class SlackNotifier:
             return None
         return ticket.message_ts
 
-    def _timers_in(self, where: Conversation, since: datetime, now: datetime) -> dict[str, str]:
-        """The keys of the timers whose messages are in a conversation since ``since`` (less a
-        second, for the clocks' skew), every page of it, each with its message's ts."""
+    def _timers_in(
+        self, where: Conversation, since: datetime, delivery: Delivery
+    ) -> dict[str, str]:
+        """The keys of the timers whose messages are in a conversation (of ``delivery``'s
+        workspace) since ``since`` (less a second, for the clocks' skew), every page of it,
+        each with its message's ts."""
         channel, thread_ts = where
+        now, client = delivery.now, self._slack(delivery)
         request: dict[str, Any] = {
             "channel": channel,
             "oldest": f"{(since - timedelta(seconds=1)).timestamp():.6f}",
             "include_all_metadata": True,
             "limit": HISTORY_PAGE,
         }
-        read: Callable[..., Any] = self.client.conversations_history
+        read: Callable[..., Any] = client.conversations_history
         scope = "conversations.history"
         if thread_ts:
-            read, scope = self.client.conversations_replies, "conversations.replies"
+            read, scope = client.conversations_replies, "conversations.replies"
             request["ts"] = thread_ts
         keys: dict[str, str] = {}
         while True:
@@ -390,15 +400,27 @@ class SlackNotifier:
                 return keys
             request["cursor"] = cursor
 
-    def _channel(self, post: _Post, now: datetime) -> str:
+    def _channel(self, post: _Post, delivery: Delivery) -> str:
         if not post.part.startswith("dm:"):
             return post.to
-        if post.to not in self._dms:
+        dm = (delivery.view.ticket.workspace, post.to)
+        if dm not in self._dms:
             opened = self._call(
-                self.client.conversations_open, now, "conversations.open", users=post.to
+                self._slack(delivery).conversations_open,
+                delivery.now,
+                "conversations.open",
+                users=post.to,
             )
-            self._dms[post.to] = opened["channel"]["id"]
-        return self._dms[post.to]
+            self._dms[dm] = opened["channel"]["id"]
+        return self._dms[dm]
+
+    def _slack(self, delivery: Delivery) -> WebClient:
+        """The client of the ticket's workspace; one slabot is no longer installed in fails
+        for good: only installing it again can help."""
+        try:
+            return self.workspaces.client_for(delivery.view.ticket.workspace)
+        except WorkspaceGone as gone:
+            raise DeliveryFailed(str(gone), retryable=False) from None
 
     def _call(
         self,

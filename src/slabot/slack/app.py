@@ -28,6 +28,7 @@ from ..tickets import Tickets
 from . import listeners
 from .client import make_client
 from .links import Links
+from .workspaces import oauth_settings
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,12 @@ def create_app(
     now: Callable[[], datetime] = wall_clock,
 ) -> App:
     """The Bolt app. It never posts a card or a note itself: each change owes them in its
-    own transaction and the clock delivers them (`slabot.tickets.timers`)."""
+    own transaction and the clock delivers them (`slabot.tickets.timers`).
+
+    Set up for OAuth (`Settings.oauth`), it also serves Bolt's install flow
+    (``/slack/install``, ``/slack/oauth_redirect``), finds each request's token in the
+    workspace's installation, and forgets a workspace that uninstalls it or revokes its
+    tokens; ``client`` then carries no token, only the API URL and retries."""
     client = client or make_client(settings)
     if tickets is None:
         tickets = Tickets(
@@ -75,7 +81,10 @@ def create_app(
         signing_secret=secret.get_secret_value() if secret else None,
         token_verification_enabled=False,  # `slabot serve` checks the token itself, clearly
         process_before_response=False,
+        oauth_settings=oauth_settings(settings, tickets.store) if settings.oauth else None,
     )
+    if settings.oauth:
+        app.enable_token_revocation_listeners()
     oncall = tickets.roles  # the on-call use cases, with the same team and admins
     outages = Outages(tickets.store, tickets.policies, roles=oncall)
     reports = Reports(tickets.store, tickets.policies)

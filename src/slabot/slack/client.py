@@ -36,12 +36,14 @@ class _ConnectionRetries(ConnectionErrorRetryHandler):
         return super()._can_retry(state=state, request=request, response=response, error=error)
 
 
-def make_client(settings: Settings, *, retry: bool = True) -> WebClient:
-    """The one way slabot makes a Web API client: the deployment's token and API URL, a 10 s
-    timeout, connections kept open. ``retry=False`` for the clock: slack_sdk then retries
-    nothing, because a timer row's backoff owns the clock's retries (a rate-limited ticket
-    must never hold a tick while other tickets wait)."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+def make_client(settings: Settings, *, retry: bool = True, token: str | None = None) -> WebClient:
+    """The one way slabot makes a Web API client: the deployment's token (or ``token``, an
+    installed workspace's: `slack.workspaces`) and API URL, a 10 s timeout, connections kept
+    open. ``retry=False`` for the clock: slack_sdk then retries nothing, because a timer row's
+    backoff owns the clock's retries (a rate-limited ticket must never hold a tick while other
+    tickets wait)."""
+    if token is None and settings.slack_bot_token is not None:
+        token = settings.slack_bot_token.get_secret_value()
     # Our handlers replace slack_sdk's default one, which retries every failed connection.
     handlers = [
         RateLimitErrorRetryHandler(max_retry_count=RETRIES),

@@ -34,6 +34,11 @@
 * ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
   who did it and when; the rotations themselves are the deployment's team file. The latest
   recorded override covering an instant wins (see `slabot.sla.oncall`).
+* ``slack_installations``, ``slack_bots`` and ``slack_oauth_states`` are slack_sdk's OAuth
+  stores, declared by slack_sdk itself and written only through it
+  (`slabot.slack.workspaces`): each workspace's installation and bot token (with its refresh
+  token when Slack rotates tokens), and the one-use states of installs under way. Their
+  instants are naive UTC, as slack_sdk writes them.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -286,3 +293,13 @@ class OnCallOverride(SQLModel, table=True):
     ends_at: datetime = instant(nullable=False)
     recorded_by: str = Field(max_length=32)
     recorded_at: datetime = instant(nullable=False)
+
+
+# slack_sdk's OAuth stores, in the metadata the migrations are checked against.
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    SQLModel.metadata, "slack_installations"
+)
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, "slack_bots")
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    SQLModel.metadata, "slack_oauth_states"
+)

@@ -17,12 +17,13 @@ class WebApiMethods:
         return {"ok": True, "args": {k: v for k, v in args.items() if k != "token"}}
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        team_id = self.team_of(self._caller)  # the caller's workspace, by its token
         return {
             "ok": True,
             "url": f"https://{TEAM_DOMAIN}.slack.com/",
-            "team": TEAM_NAME,
+            "team": self.team_name(team_id, TEAM_NAME),
             "user": "slabot",
-            "team_id": self.team_id,
+            "team_id": team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
@@ -33,7 +34,8 @@ class WebApiMethods:
         return {"ok": True, "bot": {**bot, "app_id": APP_ID, "user_id": self.bot_user_id}}
 
     def _m_team_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        team = {"id": self.team_id, "name": TEAM_NAME, "domain": TEAM_DOMAIN}
+        team_id = args.get("team") or self.team_of(self._caller)
+        team = {"id": team_id, "name": self.team_name(team_id, TEAM_NAME), "domain": TEAM_DOMAIN}
         return {"ok": True, "team": team}
 
     def _message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .blockkit import block_kit_errors
+from .installs import Installs, basic_credentials
 from .methods import WebApiMethods
 from .records import (
     BOT_ID,
@@ -30,7 +31,7 @@ from .records import (
 from .wire import _check_status, _Handler, _selected, _Server, _write, _write_text, parse_args
 
 
-class FakeSlack(WebApiMethods):
+class FakeSlack(Installs, WebApiMethods):
     """A fake Slack Web API on ``http://127.0.0.1:<free port>/api/``, running until `close`.
 
     Args:
@@ -61,6 +62,7 @@ class FakeSlack(WebApiMethods):
         self.validate_blocks = validate_blocks
         self.users: dict[str, dict[str, Any]] = {}
         """Extra fields per user ID, merged into what ``users.info`` answers for that user."""
+        self._init_installs()
 
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
@@ -407,7 +409,10 @@ class FakeSlack(WebApiMethods):
         builtin = getattr(self, "_m_" + method.replace(".", "_"), None)
         if builtin is None and not overrides:
             return {"ok": False, "error": "unknown_method"}
-        if method != "api.test" and not self._token_ok(headers, args):
+        # The app's own credentials (basic auth) call oauth.v2.access, not a token.
+        self._basic = basic_credentials(headers.get("authorization", ""))
+        self._caller = _token(headers, args)
+        if method not in ("api.test", "oauth.v2.access") and not self._token_ok(headers, args):
             return {"ok": False, "error": "invalid_auth"}
         if overrides:
             override = overrides[0]
@@ -424,10 +429,12 @@ class FakeSlack(WebApiMethods):
         return builtin(args)
 
     def _token_ok(self, headers: dict[str, str], args: dict[str, Any]) -> bool:
-        auth = headers.get("authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else args.get("token")
-        if not isinstance(token, str) or not token:
+        token = _token(headers, args)
+        if not token:
             return False
+        issued = self._issued_token_ok(token)
+        if issued is not None:
+            return issued
         if self.tokens is not None:
             return token in self.tokens
         # xwfp-: the token Slack hands a workflow step's run (``function_executed``).
@@ -461,3 +468,9 @@ class FakeSlack(WebApiMethods):
             "errors": problems,
             "response_metadata": {"messages": problems},
         }
+
+
+def _token(headers: dict[str, str], args: dict[str, Any]) -> str | None:
+    auth = headers.get("authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else args.get("token")
+    return token if isinstance(token, str) and token else None
