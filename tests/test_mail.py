@@ -81,14 +81,28 @@ def routes(tmp_path: Path) -> RoutesFile:
 
 @pytest.fixture
 def reader(tickets: Tickets, routes: RoutesFile, fake: FakeSlack) -> MailReader:
-    Courier.wire(tickets.store, tickets, fake.url, lambda: datetime.now(UTC))
+    POLLED.at = NOW  # the courier delivers at the time the reader last polled
+    Courier.wire(tickets.store, tickets, fake.url, POLLED)
     return MailReader(tickets, routes, saying)
 
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
+class Polled:
+    """The time of the reader's poll under way: what its changes owe is due then."""
+
+    at = NOW
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+POLLED = Polled()
+
+
 def poll(reader: MailReader, mailbox: Mailbox, now: datetime = NOW):
+    POLLED.at = now
     client = mailbox.connect()
     try:
         return reader.poll(client, lambda: now)

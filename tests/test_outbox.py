@@ -306,9 +306,12 @@ def test_sla_open_while_slack_fails_gives_one_ticket_one_card_and_a_true_answer(
                     ticket = session.exec(select(Ticket)).one()
                 if not ticket.message_ts:
                     return False
-                return len(fake.thread("C0OPEN", ticket.message_ts)) >= 2
+                card = fake.message("C0OPEN", ticket.message_ts) or {"blocks": []}
+                drawn = "*Owner*\n<@U0001>" in "\n".join(texts(card["blocks"]))
+                # The redraw owed by the ack may follow the notes: wait for it as well.
+                return drawn and len(fake.thread("C0OPEN", ticket.message_ts)) >= 2
 
-            wait_until("the card and its notes", carded, serve.output)
+            wait_until("the card, redrawn, and its notes", carded, serve.output)
         finally:
             serve.stop()
         with store.reading() as session:
