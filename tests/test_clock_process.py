@@ -159,13 +159,15 @@ def test_a_clock_killed_mid_burst_and_restarted_delivers_every_page_exactly_once
 
         sent = delivered(fake)
         assert len(sent) == 2 * BURST and set(sent.values()) == {1}, clocks.logs()
-        found = [t for t in fired(store) if "found" in t.detail["receipt"].values()]
+        pages = [t for t in fired(store) if t.kind == "page"]
+        found = [t for t in pages if "found" in t.detail["receipt"].values()]
         print(f"\nkilled after {before} pages; {len(found)} found already sent on restart")
         # The killed clock recorded nothing of the pages' batch (a tick records its outcomes
         # together, after performing them), so the restarted one found every page sent before
-        # the kill.
+        # the kill. (The cards' batches went before, and the killed clock may have recorded
+        # them while it performed the next.)
         assert len(found) == before
-        assert {t.claimed_by.split(":")[1] for t in fired(store)} == {str(clocks.started[-1].pid)}
+        assert {t.claimed_by.split(":")[1] for t in pages} == {str(clocks.started[-1].pid)}
 
 
 @pytest.mark.parametrize("kills", [2, 3])
@@ -236,7 +238,8 @@ def test_clocks_killed_in_a_row_post_every_card_and_note_once_in_order(
     count = BURST // 2
     with empty_store(kind, request, tmp_path, "clock") as store:
         upgrade(store)
-        tickets = Tickets(store, PolicyBook.load(ROOT / "policies"))
+        # UREP may hand the tickets on: an admin here (who may assign is not this test's point)
+        tickets = Tickets(store, PolicyBook.load(ROOT / "policies"), admins={"UREP"})
         at = datetime.now(UTC) - timedelta(seconds=2)
         for n in range(count):  # P3s: no page, only what the changes owe
             number = tickets.open(
@@ -246,7 +249,7 @@ def test_clocks_killed_in_a_row_post_every_card_and_note_once_in_order(
                 policy="liveops",
                 reporter="UREP",
                 now=at,
-                channel=f"C{n % 4:04d}",
+                channel=f"C{n:04d}",  # a channel each: Slack's pace is not the point
                 say=lambda view, before: f"opened {view.ticket.ref}",
             ).view.ticket.number
             for step, owner in enumerate(("UONE", "UTWO")):
