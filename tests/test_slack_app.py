@@ -230,8 +230,10 @@ def test_cancel_leaves_a_postponing_update_unposted(slack):
     assert "puts off" in asked.ephemeral()
     answered = slack.fake.response_url("cancel")
     click = signed.button("sla_update_cancel", "cancel")
+    answers = len(slack.fake.calls_to("response_url"))  # /sla open's own answer came before
     assert slack.send(ephemeral_click(click, "1.5", response_url=answered)).status == 200
-    [told] = [c for c in slack.fake.wait_for("response_url") if "Not posted" in str(c.args)]
+    after = slack.fake.wait_for("response_url", answers + 1)[answers:]
+    [told] = [c for c in after if "Not posted" in str(c.args)]
     assert told.args["replace_original"] in (True, "true")
     assert slack.events_of(number, "update_posted") == []
 
@@ -986,9 +988,11 @@ def test_an_agents_day_reads_true_at_every_step(slack):
     # 09:10: an update with an ETA typed in Tokyo's time: 04:00 there is 11:00 here.
     clock.advance(minutes=5)
     eta = datetime(2026, 11, 24, 4, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    answers = len(slack.fake.calls_to("response_url"))  # the opens' answers came before
     said = slack.command(f"update {one} eta:04:00 carrier rerouting EU trunks", user_id=AGENT)
     assert said.text == ""
-    [back] = [c for c in slack.fake.wait_for("response_url") if "read as" in str(c.args)]
+    after = slack.fake.wait_for("response_url", answers + 1)[answers:]
+    [back] = [c for c in after if "read as" in str(c.args)]
     assert back.args["text"] == "ETA '04:00' read as Tue 24 Nov 04:00 (Asia/Tokyo)."
     assert slack.wait_thread(one, 3)[-1] == (
         f"Update from <@{AGENT}> (ETA {at(eta)}{{date_short_pretty}} at {{time}}|Mon 23 Nov "
