@@ -28,13 +28,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from slack_sdk import WebClient  # noqa: E402
+from support.courier import Courier  # noqa: E402
 from support.fakeslack import FakeSlack  # noqa: E402
 
 from slabot.clock.dispatch import Dispatcher  # noqa: E402
 from slabot.notify import Fanout  # noqa: E402
 from slabot.notify.slack import SlackNotifier  # noqa: E402
 from slabot.policies import PolicyBook  # noqa: E402
-from slabot.slack.publish import Publisher  # noqa: E402
 from slabot.store import Store  # noqa: E402
 from slabot.store.migrate import upgrade  # noqa: E402
 from slabot.tickets import SYSTEM, Tickets  # noqa: E402
@@ -80,11 +80,11 @@ def main() -> None:
         upgrade(store)
         desk = Tickets(store, PolicyBook.load(folder), admins={SYSTEM})
         client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
-        view = desk.open(
+        desk.open(
             "T1", title="checkout is down", severity="p1", policy="noisy", reporter="UREP",
             now=T0, channel=CHANNEL,
-        ).view  # fmt: skip
-        Publisher(client, desk).opened(view, T0)
+        )  # fmt: skip
+        Courier(store, desk, fake.url, lambda: T0)()  # the card, as serve's woken clock posts it
         opened = len(fake.calls_to("chat.postMessage")), len(fake.calls_to("chat.update"))
         clock = Dispatcher(store, desk, Fanout([SlackNotifier(client)]), name="noise")
         most = 0

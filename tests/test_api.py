@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import select
 from support.conversation import POLICIES, SECRET, TestClock, clean_env, free_port
+from support.courier import Courier
 from support.databases import postgres_schema
 from support.fakeslack import FakeSlack
 from support.processes import Process, wait_until
@@ -35,11 +36,7 @@ from support.tcpproxy import TcpProxy
 from slabot.cli import main
 from slabot.inbound import tokens
 from slabot.inbound.api.app import MAX_BODY, create_api
-from slabot.inbound.api.cards import Cards
 from slabot.policies import PolicyBook
-from slabot.settings import load_settings
-from slabot.slack.client import make_client
-from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.store.migrate import upgrade
 from slabot.store.tables import ApiToken, Ticket
@@ -56,11 +53,8 @@ class Api:
 
     def __init__(self, store: Store, tickets: Tickets, fake: FakeSlack, clock: TestClock):
         self.store, self.tickets, self.fake, self.clock = store, tickets, fake, clock
-        settings = load_settings(
-            _env_file=None, slack_bot_token="xoxb-test", slack_api_url=fake.url
-        )
-        self.cards = Cards(Publisher(make_client(settings), tickets))
-        self.client = falcon.testing.TestClient(create_api(tickets, self.cards, clock))
+        self.courier = Courier.wire(store, tickets, fake.url, clock)
+        self.client = falcon.testing.TestClient(create_api(tickets, clock))
         self.token = self.make_token("zendesk")
 
     def make_token(self, name: str, *scopes: str, workspace: str = TEAM) -> str:
@@ -95,9 +89,7 @@ class Api:
 
 @pytest.fixture
 def api(store: Store, tickets: Tickets, fake: FakeSlack) -> Iterator[Api]:
-    api = Api(store, tickets, fake, TestClock(T0))
-    yield api
-    api.cards.close()  # before the fake Slack goes
+    yield Api(store, tickets, fake, TestClock(T0))
 
 
 sqlite_only = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
@@ -354,9 +346,8 @@ def test_serve_takes_tickets_over_http_from_open_to_resolution(store, tmp_path):
             DATABASE_URL=store.url.render_as_string(hide_password=False),
             SLABOT_POLICIES=str(POLICIES),
         )
-        serve = Process(
-            ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-clock"], env, tmp_path
-        )
+        # Its in-process clock posts the cards and notes the API's changes owe.
+        serve = Process(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path)
         try:
             wait_until("/readyz", lambda: _status(f"{base}/readyz") == 200, serve.output)
             reported = (now - timedelta(minutes=40)).replace(microsecond=0)
@@ -420,6 +411,5 @@ def test_a_database_outage_is_a_503_to_retry_not_a_500(request, fake):
             assert "try again" in down.json["message"]
             proxy.restore()
             assert api.get("/tickets/1").status_code == 200
-            api.cards.close()
         finally:
             store.dispose()

@@ -22,6 +22,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 from support import signed
+from support.courier import Courier
 from support.desk import (
     CHANNEL,
     DAY,
@@ -32,6 +33,7 @@ from support.desk import (
     SEC,
     SECRET,
     T0,
+    deliver,
     dispatcher,
     open_ticket,
     posts,
@@ -67,7 +69,6 @@ from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import SlackNotifier
 from slabot.settings import load_settings
 from slabot.slack.app import create_app
-from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.store.tables import TicketEvent, Timer
 from slabot.tickets import SYSTEM, TicketView
@@ -157,7 +158,7 @@ def test_a_card_posted_after_a_quick_change_shows_the_change(store, desk, fake, 
     ).view
     desk.acknowledge("T1", opened.ticket.number, actor="U0FAST", now=T0 + SEC)
 
-    Publisher(slack(fake), desk).opened(opened, T0 + 2 * SEC)
+    deliver(desk, fake, T0 + 2 * SEC)
 
     [card] = fake.calls_to("chat.postMessage")
     assert "*Owner*\n<@U0FAST>" in "\n".join(texts(card.args["blocks"]))
@@ -556,7 +557,8 @@ def test_two_dispatchers_ticking_at_once_never_send_a_timer_twice(store, desk, f
     assert len(sends(fake)) == count * 4  # each page: a thread, two DMs and a channel
     assert set(sends(fake).values()) == {1}
     with store.reading() as session:
-        fired = session.exec(select(Timer).where(Timer.state == "fired")).all()
+        query = select(Timer).where(Timer.state == "fired", Timer.kind == "page")
+        fired = session.exec(query).all()
     assert len(fired) == count and {t.claimed_by for t in fired} <= {"clock-a", "clock-b"}
 
 
@@ -905,6 +907,7 @@ def test_im_on_it_answers_the_page_and_tells_the_thread(store, desk, fake, now):
         slack_signing_secret=SECRET, slack_bot_token="xoxb-test", slack_api_url=fake.url
     )
     app = create_app(settings, slack(fake), tickets=desk, now=lambda: now.value)
+    Courier.wire(store, desk, fake.url, lambda: now.value)  # as serve wakes its clock
     dm = fake.messages("D0L2B")[0]
     now.value = T0 + 5 * MIN
 

@@ -117,10 +117,11 @@ def delivered(fake: FakeSlack) -> Counter[str]:
 
 
 def open_due_p1s(tickets: Tickets, count: int) -> None:
-    """LiveOps P1 tickets opened a moment ago: each owes its level-2 page now (the seed
-    policy has no contacts, so each page is one post in the ticket's channel). Each ticket
-    has a channel of its own: the clock keeps Slack's pace of a message a second per channel,
-    which these tests of crashes and take-overs are not about."""
+    """LiveOps P1 tickets opened a moment ago: each owes its card and its level-2 page now
+    (the seed policy has no contacts, so each page is one post in the card's thread). Every
+    card is posted before its ticket's page, so a burst posts the cards, then the pages. Each
+    ticket has a channel of its own: the clock keeps Slack's pace of a message a second per
+    channel, which these tests of crashes and take-overs are not about."""
     opened = datetime.now(UTC) - timedelta(seconds=1)
     for n in range(count):
         tickets.open(
@@ -147,23 +148,26 @@ def test_a_clock_killed_mid_burst_and_restarted_delivers_every_page_exactly_once
         clocks = clocks_for(store)
 
         first = clocks.start()
-        fake.wait_for("chat.postMessage", count=BURST // 4, timeout=60)
+        fake.wait_for("chat.postMessage", count=BURST + BURST // 4, timeout=60)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-        before = len(delivered(fake))
+        before = len(delivered(fake)) - BURST  # pages, after every card
         assert before < BURST  # it died mid-burst
 
         clocks.start()
-        wait_until("every page to be recorded", lambda: len(fired(store)) == BURST, clocks)
+        wait_until("everything to be recorded", lambda: len(fired(store)) == 2 * BURST, clocks)
 
         sent = delivered(fake)
-        assert len(sent) == BURST and set(sent.values()) == {1}, clocks.logs()
-        found = [t for t in fired(store) if "found" in t.detail["receipt"].values()]
+        assert len(sent) == 2 * BURST and set(sent.values()) == {1}, clocks.logs()
+        pages = [t for t in fired(store) if t.kind == "page"]
+        found = [t for t in pages if "found" in t.detail["receipt"].values()]
         print(f"\nkilled after {before} pages; {len(found)} found already sent on restart")
-        # The killed clock recorded nothing (a tick records its outcomes together, after
-        # performing them), so the restarted one found every page sent before the kill.
+        # The killed clock recorded nothing of the pages' batch (a tick records its outcomes
+        # together, after performing them), so the restarted one found every page sent before
+        # the kill. (The cards' batches went before, and the killed clock may have recorded
+        # them while it performed the next.)
         assert len(found) == before
-        assert {t.claimed_by.split(":")[1] for t in fired(store)} == {str(clocks.started[-1].pid)}
+        assert {t.claimed_by.split(":")[1] for t in pages} == {str(clocks.started[-1].pid)}
 
 
 @pytest.mark.parametrize("kills", [2, 3])
@@ -183,20 +187,23 @@ def test_clocks_killed_in_a_row_at_random_moments_deliver_every_page_exactly_onc
         open_due_p1s(Tickets(store, PolicyBook.load(ROOT / "policies")), BURST)
         fake.delay(0.05, "chat.postMessage")  # a burst that takes a few seconds
         clocks = clocks_for(store)
-        killed_after = [_kill_at_random(clocks, store, fake, rng, n) for n in range(kills)]
+        killed_after = [
+            _kill_at_random(clocks, store, fake, rng, n, 2 * BURST) for n in range(kills)
+        ]
         clocks.start()
-        wait_until("every page to be recorded", lambda: len(fired(store)) == BURST, clocks, 90)
+        wait_until("everything to be recorded", lambda: len(fired(store)) == 2 * BURST, clocks, 90)
 
         sent = delivered(fake)
         print(f"\nseed {seed}: killed after {killed_after} posts in all")
-        assert len(sent) == BURST and set(sent.values()) == {1}, (
+        assert len(sent) == 2 * BURST and set(sent.values()) == {1}, (
             f"seed {seed}, kills after {killed_after} posts: "
-            f"{sum(n > 1 for n in sent.values())} pages sent twice or more\n{clocks.logs()}"
+            f"{sum(n > 1 for n in sent.values())} cards or pages sent twice or more\n"
+            f"{clocks.logs()}"
         )
 
 
 def _kill_at_random(
-    clocks: Clocks, store: Store, fake: FakeSlack, rng: random.Random, n: int
+    clocks: Clocks, store: Store, fake: FakeSlack, rng: random.Random, n: int, total: int
 ) -> int:
     """Start the ``n``-th clock, wait until it has claimed timers (taken them over, after the
     first) and then for up to 40 more posts (at least one from the first, so that there is
@@ -209,12 +216,68 @@ def _kill_at_random(
     posted = sum(delivered(fake).values()) + more
     wait_until(
         "more posts",
-        lambda: sum(delivered(fake).values()) >= posted or len(fired(store)) == BURST,
+        lambda: sum(delivered(fake).values()) >= posted or len(fired(store)) == total,
         clocks,
     )
     clock.send_signal(signal.SIGKILL)
     clock.wait(timeout=10)
     return sum(delivered(fake).values())
+
+
+@pytest.mark.parametrize(
+    "kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def test_clocks_killed_in_a_row_post_every_card_and_note_once_in_order(
+    kind, request, tmp_path, fake, clocks_for
+):
+    """A burst of opens and changes (each owing its card or a redraw, and a note), the clock
+    killed twice in a row: every card and every note reaches Slack once, each ticket's notes
+    in order in its card's thread, each card showing the ticket as it ends."""
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    count = BURST // 2
+    with empty_store(kind, request, tmp_path, "clock") as store:
+        upgrade(store)
+        # UREP may hand the tickets on: an admin here (who may assign is not this test's point)
+        tickets = Tickets(store, PolicyBook.load(ROOT / "policies"), admins={"UREP"})
+        at = datetime.now(UTC) - timedelta(seconds=2)
+        for n in range(count):  # P3s: no page, only what the changes owe
+            number = tickets.open(
+                "T1",
+                title=f"slow {n}",
+                severity="p3",
+                policy="liveops",
+                reporter="UREP",
+                now=at,
+                channel=f"C{n:04d}",  # a channel each: Slack's pace is not the point
+                say=lambda view, before: f"opened {view.ticket.ref}",
+            ).view.ticket.number
+            for step, owner in enumerate(("UONE", "UTWO")):
+                tickets.assign(
+                    "T1",
+                    number,
+                    owner,
+                    actor="UREP",
+                    now=at + timedelta(milliseconds=step + 1),
+                    say=lambda view, before: f"{view.ticket.ref} to {view.ticket.owner}",
+                )
+        owed = count * 4  # each: a card, three notes (the redraws wait for the card: none)
+        fake.delay(0.02, "chat.postMessage")
+        clocks = clocks_for(store)
+        killed_after = [_kill_at_random(clocks, store, fake, rng, n, owed) for n in range(2)]
+        clocks.start()
+        wait_until("everything to be recorded", lambda: len(fired(store)) == owed, clocks, 90)
+
+        sent = delivered(fake)
+        assert len(sent) == owed and set(sent.values()) == {1}, (
+            f"seed {seed}, kills after {killed_after} posts: "
+            f"{sum(n > 1 for n in sent.values())} sent twice or more\n{clocks.logs()}"
+        )
+        for view in tickets.queue("T1", datetime.now(UTC), limit=count):
+            ref, card = view.ticket.ref, (view.ticket.channel, view.ticket.message_ts)
+            replies = [m["text"] for m in fake.thread(*card)]  # type: ignore[arg-type]
+            assert replies == [f"opened {ref}", f"{ref} to UONE", f"{ref} to UTWO"], seed
+            assert "<@UTWO>" in str(fake.message(*card))  # type: ignore[arg-type]
 
 
 def _holds(store: Store, pid: str, *, taken_over: bool) -> bool:

@@ -118,7 +118,7 @@ def test_a_real_alertmanager_opens_one_ticket_per_group_and_resolves_it(tmp_path
     )
     serve = Started(
         [
-            *(sys.executable, "-m", "slabot", "serve", "--no-clock"),
+            *(sys.executable, "-m", "slabot", "serve"),  # its clock posts the card
             *("--host", "127.0.0.1", "--port", str(slabot_port)),
         ],
         tmp_path / "serve.log",

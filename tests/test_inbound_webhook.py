@@ -241,7 +241,9 @@ def test_a_helpdesk_over_http_against_slabot_serve(store, tmp_path):
             SLABOT_INBOUND_SECRET=HELPDESK,
         )
         serve = Process(
-            ["serve", "--no-clock", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
+            ["serve", "--host", "127.0.0.1", "--port", str(port)],
+            env,
+            tmp_path,  # its clock posts
         )
         try:
             wait_until("serve to answer", lambda: _post(base, {}, "msg_0")[0] != 0, serve.output)

@@ -19,7 +19,8 @@ import yaml
 from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 from support import signed
-from support.desk import MIN, T0, Now
+from support.courier import Courier
+from support.desk import MIN, T0, Now, deliver
 from support.desk import fake as fake
 from support.desk import now as now
 from support.fakeslack import FakeSlack, block_kit_errors
@@ -33,7 +34,6 @@ from slabot.policies import PolicyBook
 from slabot.settings import load_settings
 from slabot.sla.loader import parse_team
 from slabot.slack.app import create_app
-from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.tickets import SYSTEM, Tickets, TicketView
 
@@ -115,6 +115,7 @@ def world(store: Store, desk: Tickets, fake: FakeSlack, now: Now) -> World:
         slack_api_url=fake.url,
     )
     app = create_app(settings, client, tickets=desk, now=lambda: now.value)
+    Courier.wire(store, desk, fake.url, lambda: now.value)  # as serve wakes its clock
     desk.bind_channel("T1", CHANNEL, "liveops", actor=SYSTEM, now=T0)
     return World(store, desk, fake, now, clock, app)
 
@@ -124,7 +125,7 @@ def open_p1(world: World, title: str = "checkout is down") -> TicketView:
         "T1", title=title, severity="p1", policy="liveops", reporter="UREP",
         now=T0, channel=CHANNEL,
     ).view  # fmt: skip
-    Publisher(WebClient(token="xoxb-test", base_url=world.fake.url), world.desk).opened(view, T0)
+    deliver(world.desk, world.fake, T0)
     return view
 
 

@@ -149,6 +149,8 @@ def test_metrics_after_a_day_and_readiness_through_a_database_outage(tmp_path, f
             found, "slabot_clock_deliveries_total", outcome="failed"
         )
         assert total(found, "slabot_clock_timers_total", outcome="dead") == 0
+        # The 429 held its message to Slack's limit: paced, not failed.
+        assert total(found, "slabot_clock_deliveries_total", outcome="paced") >= 1
         # Slack's answers as Slack gave them: the one 429, and every message it took.
         posts = fake.calls_to("chat.postMessage")
         assert figure(found, "slabot_slack_calls_total", method="chat.postMessage", outcome="ok")

@@ -436,13 +436,6 @@ def test_only_the_owner_the_matrix_or_an_admin_may_assign_and_pause(tickets):
     assert tickets.assign("T1", 1, "UNEXT", actor="UOWN", now=T0 + 4 * MIN).ticket.owner == "UNEXT"
 
 
-def test_the_tickets_card_location_is_remembered(tickets):
-    open_liveops(tickets, "p2")
-    tickets.set_message("T1", "SLA-1", "CSUPPORT", "1700000000.000100")
-    stored = ticket_row(tickets.store, "T1", 1)
-    assert (stored.channel, stored.message_ts) == ("CSUPPORT", "1700000000.000100")
-
-
 # -- change severity ----------------------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from slabot.store.tables import Ticket, TicketEvent
 from slabot.tickets import NotFound, Tickets
 from slabot.web import wsgi_app
 from support import signed
+from support.courier import Courier
 from support.fakeslack import Call, FakeSlack, block_kit_errors
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
@@ -133,6 +134,8 @@ def build_app(fake: FakeSlack, tickets: Tickets, clock: TestClock, secret: str =
     )
     client = make_client(settings)
     assert client.base_url == fake.url and len(client.retry_handlers) >= 3
+    # As serve wakes its clock: what a request's change owes Slack is delivered once it commits.
+    Courier.wire(tickets.store, tickets, fake.url, clock)
     return create_app(settings, client, tickets=tickets, now=clock)
 
 
@@ -178,6 +181,11 @@ class Slack:
 
     def event(self, event: dict[str, Any], **kw: Any) -> Answer:
         return self.send(signed.event_callback(event, **kw))
+
+    def deliver(self) -> None:
+        """Let the clock deliver the messages owed at the app's ``now`` (by changes made
+        through the use cases directly)."""
+        Courier(self.tickets.store, self.tickets, self.fake.url, self.clock)()
 
     # -- what the app stored --
 

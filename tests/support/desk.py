@@ -23,10 +23,11 @@ from slabot.notify.slack import SlackNotifier
 from slabot.policies import PolicyBook
 from slabot.slack.keepalive import KeepAliveWebClient
 from slabot.slack.pacing import Pacer
-from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.store.tables import Ticket, Timer
 from slabot.tickets import SYSTEM, Tickets, TicketView
+from slabot.tickets.timers import MESSAGES
+from support.courier import Courier
 from support.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
@@ -145,7 +146,7 @@ def open_ticket(
     channel: str | None = CHANNEL,
     title: str = "checkout is down",
 ) -> TicketView:
-    """Open a ticket and post its card through the fake, as `/sla open` does."""
+    """Open a ticket and let the clock post its card through the fake, as after `/sla open`."""
     view = desk.open(
         "T1",
         title=title,
@@ -155,14 +156,24 @@ def open_ticket(
         now=at,
         channel=channel,
     ).view
-    Publisher(slack(fake), desk).opened(view, at)
+    deliver(desk, fake, at)
     return desk.view("T1", view.ticket.number, at)
 
 
-def timers(store: Store, ticket: Ticket | int, state: str | None = None) -> list[Timer]:
+def deliver(desk: Tickets, fake: FakeSlack, at: datetime) -> None:
+    """Let the clock deliver the messages owed at ``at`` (cards, notes, redraws)."""
+    Courier(desk.store, desk, fake.url, lambda: at)()
+
+
+def timers(
+    store: Store, ticket: Ticket | int, state: str | None = None, *, messages: bool = False
+) -> list[Timer]:
+    """The ticket's timers (with ``messages``, also the cards and notes its changes owed)."""
     ticket_id = ticket if isinstance(ticket, int) else ticket.id
     with store.reading() as session:
         query = select(Timer).where(Timer.ticket_id == ticket_id)
+        if not messages:
+            query = query.where(Timer.kind.not_in(MESSAGES))  # type: ignore[attr-defined]
         if state:
             query = query.where(Timer.state == state)
         return list(session.exec(query.order_by(Timer.due_at, Timer.id)))
@@ -175,11 +186,13 @@ def timer(store: Store, ticket: Ticket, kind: str, stage: str, repeat: int = 0) 
 
 
 def posts(fake: FakeSlack) -> list[Any]:
-    """Every message slabot's clock posted (the card and use-case notes carry no metadata)."""
+    """Every message slabot's clock posted for a timer of a schedule (reminders, nudges,
+    pages...): not the cards and thread notes the changes owed."""
     return [
         c
         for c in fake.calls_to("chat.postMessage", ok=True)
         if (c.args.get("metadata") or {}).get("event_type") == "slabot_timer"
+        and c.args["metadata"]["event_payload"]["timer"].split(":")[1] not in MESSAGES
     ]
 
 

@@ -10,16 +10,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 from sqlmodel import select
 
 from slabot.inbound.hookroutes import parse_hooks
 from slabot.inbound.http import hook_routes
 from slabot.settings import Settings
-from slabot.slack.publish import Publisher
 from slabot.store import Store
 from slabot.store.tables import Ticket
 from slabot.tickets import Tickets
+from support.courier import Courier
 from support.fakeslack import FakeSlack
 
 T0 = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
@@ -105,13 +104,10 @@ class Hooks:
     ):
         self.clock = Clock()
         self.tickets = Tickets(store, book)
-        client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
-        self.publisher = Publisher(client, self.tickets)
+        self.courier = Courier.wire(store, self.tickets, fake.url, self.clock)
         values = {"slabot_alertmanager_token": TOKEN, "slabot_grafana_token": TOKEN, **settings}
         config = Settings(**values)  # type: ignore[arg-type]
-        self.routes = hook_routes(
-            config, self.tickets, self.publisher, parse_hooks(hooks), "T0001", self.clock
-        )
+        self.routes = hook_routes(config, self.tickets, parse_hooks(hooks), "T0001", self.clock)
 
     def post(
         self,

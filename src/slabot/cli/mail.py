@@ -62,9 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from ..inbound.mailbox import Mailbox, MailboxError, MailReader
     from ..inbound.mailbox import run as read_mailbox
     from ..inbound.mailroutes import RoutesError, RoutesFile
-    from ..slack.blocks.notes import change_note
-    from ..slack.publish import Publisher
-    from ..slack.workspaces import workspaces
+    from ..slack.blocks.notes import saying
 
     try:
         store = Store(settings.database_url)
@@ -84,13 +82,7 @@ def run(args: argparse.Namespace) -> int:
         )
     reach(store, lambda: upgrade(store))
     tickets = use_cases(settings, store, policies, team)
-    reader = MailReader(
-        tickets,
-        routes,
-        Publisher(workspaces(settings, store), tickets),
-        change_note,
-        oldest=timedelta(days=args.oldest),
-    )
+    reader = MailReader(tickets, routes, saying, oldest=timedelta(days=args.oldest))
     assert settings.mail_password is not None and settings.mail_host and settings.mail_user
     mailbox = Mailbox(
         host=settings.mail_host,

@@ -81,31 +81,27 @@ def run(args: argparse.Namespace) -> int:
     from ..inbound.http import serve_hooks
     from ..slack.app import create_app
     from ..slack.client import make_client
-    from ..slack.publish import Publisher
-    from ..slack.workspaces import workspaces
 
     metrics = Metrics()
     metrics.watch_tickets(store)
     client = count_slack_calls(make_client(settings), metrics)
-    slack = workspaces(settings, store, observe=lambda made: count_slack_calls(made, metrics))
     # Installed by OAuth, Bolt finds and checks each request's token in its workspace.
     identity = None if settings.oauth else _connected(client, settings.slack_api_url)
     if settings.oauth:
         log.info("installed by OAuth: each workspace installs slabot at /slack/install")
     from ..inbound.api import lazy_api
 
-    publisher = Publisher(slack, tickets)
-    app = create_app(settings, client, tickets=tickets, publisher=publisher)
+    app = create_app(settings, client, tickets=tickets)
     workspace = identity.get("team_id") if identity else None
     try:
-        hooks = serve_hooks(settings, tickets, publisher, workspace)
+        hooks = serve_hooks(settings, tickets, workspace)
     except HooksError as exc:
         raise CliError(str(exc), code=2) from None
     feeds = _feeds(settings, tickets, client, workspace)
     heartbeat = None if args.no_clock else Heartbeat(TICK)
     readiness = Readiness(store, heartbeat)
     routes = ops_routes(metrics, readiness) | hooks | feeds
-    api = lazy_api(tickets, publisher)
+    api = lazy_api(tickets)
     # In Socket Mode Slack's requests come over the socket; the port still serves the API, the
     # hooks, the feeds and the probes, which other systems reach over HTTP whatever Slack uses.
     server = _listen(None if args.socket else app, args, settings.port, routes, metrics, api)
@@ -115,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         watch = ClockWatch(metrics, heartbeat)
         clock = build(settings, store, policies, watch=watch, team=team)
         schedule(clock, TICK, background=True).start()
+        tickets.when_owed(clock.wake)  # a card owed by a request goes out within a tick
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
     port = server.effective_port  # type: ignore[union-attr]  # a TCP server's: stubs say less
     if args.socket:

@@ -45,7 +45,7 @@ import secrets
 import socket
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
@@ -55,12 +55,13 @@ from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from ..notify import Delivery, DeliveryFailed, Doubt, Notifier, Receipt
+from ..notify import Delivery, DeliveryFailed, Doubt, Found, Notifier, Receipt
 from ..oncall.overrides import overrides_in
 from ..sla.schedule import Timer as Owed
 from ..store import Store
 from ..store.tables import Ticket, Timer
 from ..tickets import SYSTEM, TicketError, Tickets, TicketView, TimerOutcome
+from ..tickets.timers import MESSAGES, card_waiting
 from . import messages
 
 log = logging.getLogger(__name__)
@@ -83,9 +84,11 @@ Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held", "paced"]
 
 @dataclass
 class TickReport:
-    """What one tick did. ``late`` counts the sent timers that went out late; ``claimed``
-    the timers it took, so a full batch says more may be due already; ``kinds`` the timers
-    by kind and outcome (``on_time`` for a timer sent and not late), for the metrics."""
+    """What one tick did. ``late`` counts the sent timers that went out late; ``drawn`` the
+    messages changes owed that went out (cards posted or redrawn, notes, taken pages' copies),
+    apart from the timers ``sent``; ``claimed`` what it took, so a full batch says more may be
+    due already; ``kinds`` the timers by kind and outcome (``on_time`` for a timer sent and not
+    late), for the metrics."""
 
     sent: int = 0
     late: int = 0
@@ -94,6 +97,7 @@ class TickReport:
     dead: int = 0
     paced: int = 0  # held to Slack's limits (a channel's pace, a 429): not failures
     claimed: int = 0
+    drawn: int = 0
     kinds: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def __add__(self, other: TickReport) -> TickReport:
@@ -108,12 +112,15 @@ class TickReport:
             self.kinds[(kind, "on_time" if outcome == "sent" else outcome)] += 1
 
     def __bool__(self) -> bool:
-        return bool(self.sent or self.dropped or self.retried or self.dead or self.paced)
+        return bool(
+            self.sent or self.dropped or self.retried or self.dead or self.drawn or self.paced
+        )
 
     def __str__(self) -> str:
         return (
-            f"{self.sent} sent ({self.late} late), {self.dropped} dropped, "
-            f"{self.retried} to retry, {self.dead} dead, {self.paced} paced"
+            f"{self.sent} sent ({self.late} late), {self.drawn} cards and notes, "
+            f"{self.dropped} dropped, {self.retried} to retry, {self.dead} dead, "
+            f"{self.paced} paced"
         )
 
 
@@ -195,6 +202,7 @@ class Dispatcher:
         grace: timedelta = GRACE,
         workers: int = WORKERS,
         rand: Callable[[], float] = random.random,
+        kinds: Collection[str] | None = None,
     ):
         self.store = store
         self.tickets = tickets
@@ -206,6 +214,9 @@ class Dispatcher:
         self.grace = grace
         self.workers = workers
         self.rand = rand
+        # Only these kinds of owed work (None: all): a test kit delivers the messages changes
+        # owe without performing the timers its test will tick itself.
+        self.kinds = frozenset(kinds) if kinds is not None else None
         self._since: datetime | None = None  # this dispatcher's first tick
 
     def disown(self) -> None:
@@ -263,7 +274,7 @@ class Dispatcher:
         """Record what a batch came to; then tell the channels of dead timers, and redraw
         the cards of tickets that changed while it was performed."""
         report = TickReport(claimed=len(batch.claims))
-        kinds = {claim.timer.id: claim.timer.kind for claim in batch.claims}
+        kind_of = {claim.timer.id: claim.timer.kind for claim in batch.claims}
         records = [d.record for d in done]
         lost = self.tickets.record_timers(records, self.name, batch.now, batch.views)
         for d in done:
@@ -272,7 +283,10 @@ class Dispatcher:
                     "timer %s was taken over by another clock; not recorded", d.record.timer_id
                 )
                 continue
-            report.add(d.outcome, kinds[d.record.timer_id])
+            if d.outcome in ("sent", "late") and d.delivery and d.delivery.timer.kind in MESSAGES:
+                report.drawn += 1
+            else:
+                report.add(d.outcome, kind_of[d.record.timer_id])
             if d.outcome == "dead" and d.delivery is not None:
                 self._give_up(d.delivery, d.record)
         self._redraw_changed([d for d in done if d.record.timer_id not in lost], batch.now)
@@ -334,7 +348,7 @@ class Dispatcher:
             parts = [pool.submit(work) for _ in range(workers)]
             return [d for part in parts for d in part.result()]
 
-    def _recover(self, batch: _Batch) -> dict[int, frozenset[str] | DeliveryFailed]:
+    def _recover(self, batch: _Batch) -> dict[int, Found | DeliveryFailed]:
         """What the notifiers found of the batch's parts in doubt, by timer id, looked for all
         at once so that each conversation is read once however many of its messages are in
         doubt (a timer missing here had none)."""
@@ -349,7 +363,7 @@ class Dispatcher:
             log.exception("looking for %d timers' messages in doubt failed", len(doubtful))
             failed = DeliveryFailed(f"looking for messages in doubt: {type(exc).__name__}: {exc}")
             return {d.timer.id: failed for d in doubtful}  # type: ignore[misc]
-        return {d.timer.id: found.get(d.key, frozenset()) for d in doubtful}  # type: ignore[misc]
+        return {d.timer.id: found.get(d.key, {}) for d in doubtful}  # type: ignore[misc]
 
     def _together(self, batch: _Batch) -> dict[str, Receipt]:
         """Parts the batch's pages share, sent once (one DM to a person several pages reach),
@@ -375,7 +389,7 @@ class Dispatcher:
         claims: list[_Claim],
         views: dict[int, TicketView],
         now: datetime,
-        found: dict[int, frozenset[str] | DeliveryFailed],
+        found: dict[int, Found | DeliveryFailed],
         shared: dict[str, Receipt],
     ) -> list[_Done]:
         """One ticket's claimed timers, in order; after one that must be retried, the rest of
@@ -426,6 +440,10 @@ class Dispatcher:
         owed_before = exists().where(
             same_ticket, col(earlier.state).in_(("pending", "sending")), before
         )
+        card = aliased(Timer)  # nothing of a ticket goes out before its card: its thread
+        uncarded = exists().where(
+            card_waiting(col(Timer.ticket_id), card), col(card.id) != col(Timer.id)
+        )
         interrupted = and_(
             Timer.state == "sending",  # type: ignore[arg-type]
             col(Timer.claimed_at) < stale,
@@ -440,9 +458,11 @@ class Dispatcher:
         with self.store.writing() as session:
             rows: list[Timer] = []
             for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
+                if self.kinds is not None:
+                    which = and_(which, col(Timer.kind).in_(self.kinds))
                 query = (
                     select(Timer)
-                    .where(which)
+                    .where(which, ~uncarded)
                     .order_by(Timer.state, Timer.due_at, Timer.id)  # type: ignore[arg-type]
                     .limit(self.batch - len(rows))
                 )
@@ -526,7 +546,7 @@ class Dispatcher:
         claim: _Claim,
         views: dict[int, TicketView],
         now: datetime,
-        found: frozenset[str] | DeliveryFailed | None,
+        found: Found | DeliveryFailed | None,
         shared: dict[str, Receipt] | None = None,
     ) -> _Done:
         """Perform one claimed timer; ``found`` is what was found of its parts in doubt (a
@@ -537,8 +557,8 @@ class Dispatcher:
         if isinstance(found, DeliveryFailed):
             return self._failed(delivery, found)
         if found is not None:  # the doubt is settled: what was found is done, the rest is not
-            delivery = replace(delivery, done=delivery.done | found, doubt=None)
-        receipt: Receipt = dict.fromkeys(sorted(found or ()), "found")
+            delivery = replace(delivery, done=delivery.done | set(found), doubt=None)
+        receipt: Receipt = dict(sorted((found or {}).items()))  # what was found
         together = (shared or {}).get(delivery.key, {})
         if together:
             delivery = replace(delivery, done=delivery.done | set(together))
@@ -546,7 +566,7 @@ class Dispatcher:
         try:
             if found is not None and self.notifier.delivered(delivery):
                 return self._fired(delivery, receipt)
-            if not timer.detail.get("acted"):
+            if timer.kind not in MESSAGES and not timer.detail.get("acted"):
                 owed = _still_owed(timer, delivery.view)
                 if isinstance(owed, str):
                     return self._drop(delivery, owed)

@@ -35,6 +35,9 @@ KIND_WORDS = {
     "follow_up": "follow-up",
     "auto_solve": "automatic solve",
     "auto_close": "automatic close",
+    "card": "card",
+    "note": "thread note",
+    "page_copy": "redraw of a taken page",
 }
 
 

@@ -11,14 +11,17 @@ This is the one place the clock reads the wall clock; everything below it takes 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -77,8 +80,19 @@ class Clock:
         self.retry = retry
         self.now = now
         self._next_try: datetime | None = None
+        self._woken = threading.Event()
+        self._scheduler: BaseScheduler | None = None
         self._down_since: datetime | None = None  # the database stopped answering then
         self._asked = False  # this run asked the database something (who leads, what is due)
+
+    def wake(self) -> None:
+        """A change has committed what it owes Slack (a card, a note): run now rather than at
+        the next interval, or once more right after the run under way (which may have claimed
+        before the change committed). ``serve`` calls it for its in-process clock."""
+        self._woken.set()
+        if self._scheduler is not None and self._scheduler.running:
+            with contextlib.suppress(JobLookupError):
+                self._scheduler.modify_job("tick", next_run_time=wall_clock())
 
     def run(self) -> TickReport | None:
         """One run of the job; None while standing by. A tick that claimed a full batch is
@@ -88,12 +102,16 @@ class Clock:
         report: TickReport | None = None
         self._asked = self.leadership.held
         try:
-            for tick in self.dispatcher.ticks(self._leading):
-                if tick:
-                    log.info("tick: %s", tick)
-                for observer in self.observers:
-                    observer.tick(tick)
-                report = tick if report is None else report + tick
+            while True:
+                self._woken.clear()
+                for tick in self.dispatcher.ticks(self._leading):
+                    if tick:
+                        log.info("tick: %s", tick)
+                    for observer in self.observers:
+                        observer.tick(tick)
+                    report = tick if report is None else report + tick
+                if not self._woken.is_set():  # a change owed more while this run performed
+                    break
             if report is not None:
                 now = self.now()
                 for duty in self.duties:
@@ -222,6 +240,7 @@ def schedule(clock: Clock, interval: float, *, background: bool) -> BaseSchedule
         misfire_grace_time=None,
         next_run_time=wall_clock(),
     )
+    clock._scheduler = scheduler
     return scheduler
 
 

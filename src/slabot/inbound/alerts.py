@@ -34,7 +34,7 @@ from ..outages import Outages
 from ..tickets import AlreadyDone, Invalid, NotFound, Tickets, TicketView
 from ..tickets.changes import MAX_TEXT
 from ..tickets.opening import MAX_SOURCE_REF, MAX_TITLE
-from .cards import Cards
+from .cards import note as said
 from .hookroutes import Hooks, Route
 
 MAX_EPISODES = 1000  # a group that fired more often than this is not one problem
@@ -98,13 +98,11 @@ class AlertIntake:
         self,
         tickets: Tickets,
         outages: Outages,
-        cards: Cards,
         hooks: Hooks,
         workspace: str,
     ):
         self.tickets = tickets
         self.outages = outages
-        self.cards = cards
         self.hooks = hooks
         self.workspace = workspace
 
@@ -152,11 +150,11 @@ class AlertIntake:
                     actor=source,
                     now=now,
                     reason=f"{NAMES[source]}: the alert fires again",
+                    say=said(f"{NAMES[source]}: the alert fires again."),
                 )
             except Invalid:
                 view = None  # past the policy's reopen window: a new episode, a new ticket
             else:
-                self.cards.changed(reopened, now, f"{NAMES[source]}: the alert fires again.")
                 return Outcome("reopened", reopened.ticket.ref)
         if view is not None and view.ticket.status != "closed":
             return Outcome("repeat", view.ticket.ref)
@@ -177,7 +175,6 @@ class AlertIntake:
         )
         if not result.created:
             return Outcome("repeat", result.view.ticket.ref)
-        self.cards.opened(result.view, now)
         return Outcome("opened", result.view.ticket.ref)
 
     def _resolved(
@@ -195,17 +192,28 @@ class AlertIntake:
         try:
             if route.resolved == "resolve":
                 done = self.tickets.resolve(
-                    self.workspace, number, actor=source, now=now, note=note, idempotency_key=key
+                    self.workspace,
+                    number,
+                    actor=source,
+                    now=now,
+                    note=note,
+                    idempotency_key=key,
+                    say=said(note),
                 )
             else:
                 done = self.tickets.post_update(
-                    self.workspace, number, note, actor=source, now=now, idempotency_key=key
+                    self.workspace,
+                    number,
+                    note,
+                    actor=source,
+                    now=now,
+                    idempotency_key=key,
+                    say=said(note),
                 )
         except AlreadyDone:  # a second delivery of the same resolution, at the same moment
             return Outcome("repeat", view.ticket.ref)
         if done.replayed:
             return Outcome("repeat", done.ticket.ref)
-        self.cards.changed(done, now, note)
         return Outcome("resolved" if route.resolved == "resolve" else "updated", done.ticket.ref)
 
     def _latest(self, source: str, key: str, now: datetime) -> tuple[TicketView | None, str]:

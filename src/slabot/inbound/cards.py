@@ -1,20 +1,17 @@
-"""Where inbound sources hand over a ticket's card and thread notes: the one place.
+"""The notes inbound sources leave in a ticket's thread, in their own words.
 
-Nothing in `slabot.inbound` posts to Slack; it tells `Cards` (in ``slabot serve``, the same
-`slabot.slack.publish.Publisher` that ``/sla open`` uses) that a ticket opened or changed, so
-an alert's ticket has the same card and thread as a typed one, and when card delivery moves
-onto a durable queue every source moves with it.
+Nothing in `slabot.inbound` posts to Slack. A source hands its note to the use case it calls
+(``say=note(...)``); the use case owes the note and the card in the change's own transaction
+(`slabot.tickets.timers`), and the clock posts them, exactly as for ``/sla open``: an alert's
+ticket gets the same card and thread as a typed one, and a slow or failing Slack loses
+nothing and repeats nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
-
-from ..tickets import TicketView
+from ..tickets.timers import Say
 
 
-class Cards(Protocol):
-    def opened(self, view: TicketView, now: datetime, note: str = "") -> None: ...
-
-    def changed(self, view: TicketView, now: datetime, note: str) -> None: ...
+def note(line: str) -> Say:
+    """A note worded by its source ("Grafana: the alert fires again.")."""
+    return lambda view, before: line

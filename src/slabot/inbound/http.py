@@ -39,7 +39,6 @@ from ..tickets import (
     Tickets,
 )
 from .alerts import AlertGroup, AlertIntake, Unroutable
-from .cards import Cards
 from .hookroutes import Hooks, HooksError, load_hooks
 from .webhook import Message, Refused, WebhookIntake
 
@@ -71,7 +70,6 @@ class HttpError(Exception):
 def hook_routes(
     settings: Settings,
     tickets: Tickets,
-    cards: Cards,
     hooks: Hooks,
     workspace: str,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -81,8 +79,8 @@ def hook_routes(
     it opened and to record outages, so it needs no person's permission for those, as the
     clock needs none to auto-solve, and may do nothing else."""
     outages = Outages(tickets.store, tickets.policies, roles=tickets.roles)
-    alerts = AlertIntake(tickets, outages, cards, hooks, workspace)
-    inbound = WebhookIntake(tickets, cards, hooks, workspace)
+    alerts = AlertIntake(tickets, outages, hooks, workspace)
+    inbound = WebhookIntake(tickets, hooks, workspace)
 
     def alert_route(source: str, secret: SecretStr | None) -> Wsgi:
         def handle(environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -244,9 +242,7 @@ def _error(error: str, problems: list[dict[str, str]] | None = None) -> dict[str
     return {"error": error, **({"problems": problems} if problems else {})}
 
 
-def serve_hooks(
-    settings: Settings, tickets: Tickets, cards: Cards, team: str | None
-) -> dict[str, Wsgi]:
+def serve_hooks(settings: Settings, tickets: Tickets, team: str | None) -> dict[str, Wsgi]:
     """The hook routes as ``slabot serve`` configures them (none without ``SLABOT_HOOKS``);
     `HooksError` for a hooks file that cannot be used, every problem on its own line."""
     if settings.slabot_hooks is None:
@@ -261,4 +257,4 @@ def serve_hooks(
             f"{settings.slabot_hooks}: workspace: Slack did not say which workspace this is: "
             "set workspace (its team ID, T…) in the hooks file"
         )
-    return hook_routes(settings, tickets, cards, hooks, workspace)
+    return hook_routes(settings, tickets, hooks, workspace)

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..tickets import NotFound, SeverityUnclear, TicketError, Tickets, TicketView
 from ..tickets.changes import MAX_TEXT
 from ..tickets.opening import MAX_TITLE
+from ..tickets.timers import Say
 from .mail import Mail, read_mail, reported_at, sender_line
 from .mailroutes import Found, MailRoutes
 
@@ -51,14 +52,9 @@ class MailboxError(Exception):
     """The mailbox cannot be used as configured (a refused login, a missing folder)."""
 
 
-class Announcer(Protocol):
-    """Where the channel hears of it: `slabot.slack.publish.Publisher`."""
-
-    def opened(self, view: TicketView, now: datetime, note: str) -> None: ...
-    def changed(self, view: TicketView, now: datetime, note: str) -> None: ...
-
-
-Notes = Callable[..., str]  # `slabot.slack.blocks.notes.change_note`
+# The thread's note of a change, handed to its use case, which owes it (and the card) in the
+# change's own transaction: `slabot.slack.blocks.notes.saying`.
+Notes = Callable[..., Say]
 
 
 @dataclass(frozen=True)
@@ -117,20 +113,18 @@ class Mailbox:
 
 class MailReader:
     """Takes messages in: parse, find the ticket a reply answers or route a new one, call the
-    use case, tell the channel (all in `_announce`)."""
+    use case with the thread's note (the use case owes it and the card; the clock posts them)."""
 
     def __init__(
         self,
         tickets: Tickets,
         routes: Callable[[], MailRoutes],
-        announcer: Announcer,
         notes: Notes,
         *,
         oldest: timedelta = timedelta(days=7),
     ):
         self.tickets = tickets
         self.routes = routes
-        self.announcer = announcer
         self.notes = notes
         self.oldest = oldest
         self._told: set[str] = set()  # messages left in the mailbox whose reason was logged
@@ -180,9 +174,8 @@ class MailReader:
             sender=mail.sender,
             now=now,
             idempotency_key="mail:" + hashlib.sha256(mail.ref.encode()).hexdigest(),
+            say=self.notes("reply", mail.sender, text=text),
         )
-        note = self.notes("reply", mail.sender, view, before=before, text=text)
-        self._announce(view, now, note, opened=False)
         return Taken("replied", view.ticket.ref)
 
     def _open(self, workspace: str, found: Found, mail: Mail, now: datetime) -> Taken:
@@ -199,6 +192,7 @@ class MailReader:
             "reported_at": reported_at(mail, now, self.oldest),
             "source": SOURCE,
             "source_ref": mail.ref,
+            "say": self.notes("mail", mail.sender, text=found.customer),
             "customer": found.customer,
         }
         try:
@@ -210,16 +204,7 @@ class MailReader:
             result = self.tickets.open(workspace, severity=chosen, **fields)
         if not result.created:
             return Taken("repeat", result.view.ticket.ref)
-        note = self.notes("mail", mail.sender, result.view, text=found.customer)
-        self._announce(result.view, now, note, opened=True)
         return Taken("opened", result.view.ticket.ref)
-
-    def _announce(self, view: TicketView, now: datetime, note: str, *, opened: bool) -> None:
-        """The one place the mailbox tells the channel: the card and its thread."""
-        if opened:
-            self.announcer.opened(view, now, note)
-        else:
-            self.announcer.changed(view, now, note)
 
     # -- the mailbox -----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from ..sla.policy import CUSTOMER_MAX
 from ..tickets import NotFound, Tickets, TicketView
 from ..tickets.opening import MAX_SOURCE_REF
 from .alerts import Outcome
-from .cards import Cards
+from .cards import note
 from .hookroutes import Hooks
 
 ACTOR = WEBHOOK  # who changes a ticket for a helpdesk (its reporter is the helpdesk's name)
@@ -56,9 +56,8 @@ class Refused(Exception):
 
 
 class WebhookIntake:
-    def __init__(self, tickets: Tickets, cards: Cards, hooks: Hooks, workspace: str):
+    def __init__(self, tickets: Tickets, hooks: Hooks, workspace: str):
         self.tickets = tickets
-        self.cards = cards
         self.hooks = hooks
         self.workspace = workspace
 
@@ -73,11 +72,19 @@ class WebhookIntake:
             return self._open(key, message, now)
         view = self._ticket(message, now)
         text = message.text.strip() or message.description.strip()
+        name = "updated" if message.action == "update" else "resolved"
+        say = note(f"{message.source} {message.ref}: {text or name}")
         if message.action == "update":
             if not text:
                 raise Refused("an update needs text: say what changed")
             changed = self.tickets.post_update(
-                self.workspace, view.ticket.number, text, actor=ACTOR, now=now, idempotency_key=key
+                self.workspace,
+                view.ticket.number,
+                text,
+                actor=ACTOR,
+                now=now,
+                idempotency_key=key,
+                say=say,
             )
         else:
             changed = self.tickets.resolve(
@@ -87,11 +94,10 @@ class WebhookIntake:
                 now=now,
                 note=text,
                 idempotency_key=key,
+                say=say,
             )
         if changed.replayed:
             return Outcome("repeat", changed.ticket.ref)
-        name = "updated" if message.action == "update" else "resolved"
-        self.cards.changed(changed, now, f"{message.source} {message.ref}: {text or name}")
         return Outcome(name, changed.ticket.ref)
 
     def _open(self, key: str | None, message: Message, now: datetime) -> Outcome:
@@ -120,7 +126,6 @@ class WebhookIntake:
         )
         if not result.created:
             return Outcome("repeat", result.view.ticket.ref)
-        self.cards.opened(result.view, now)
         return Outcome("opened", result.view.ticket.ref)
 
     def _ticket(self, message: Message, now: datetime) -> TicketView:

@@ -107,9 +107,12 @@ class DeliveryFailed(Exception):
         )
 
 
-# What a look for parts in doubt found, per delivery key: the parts that had arrived, or why
-# nobody could tell yet (Slack's history rate-limited, say): then nothing is sent again.
-Recovery = dict[str, frozenset[str] | DeliveryFailed]
+# What a look for parts in doubt found, per delivery key: the parts that had arrived, each with
+# what to record of it ("found", or the ts of a card found again: where the ticket's thread
+# is), or why nobody could tell yet (Slack's history rate-limited, say): then nothing is sent
+# again.
+Found = dict[str, str]
+Recovery = dict[str, Found | DeliveryFailed]
 
 
 class Notifier(Protocol):
@@ -173,7 +176,7 @@ class Fanout:
         found: Recovery = {}
         for notifier in self.notifiers:
             for key, looked in notifier.recover(deliveries).items():
-                known = found.get(key, frozenset())
+                known = found.get(key, {})
                 if not isinstance(known, DeliveryFailed):
                     found[key] = looked if isinstance(looked, DeliveryFailed) else known | looked
         return found

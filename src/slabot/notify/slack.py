@@ -47,10 +47,12 @@ from ..clock import messages
 from ..clock.messages import Message
 from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
+from ..slack.blocks.oncall import taken_page
 from ..slack.keepalive import Unanswered
 from ..slack.links import Links
 from ..slack.pacing import Pacer
 from ..slack.workspaces import OneWorkspace, WorkspaceGone, Workspaces
+from ..tickets.timers import CARD, NOTE, PAGE_COPY, POST, REDRAW
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,8 @@ class SlackNotifier:
                     receipt[post.part] = self._post(post, delivery)
             if "card" not in delivery.done and self._updates_card(delivery):
                 receipt["card"] = self._update_card(delivery)
+            if delivery.timer.kind == PAGE_COPY:
+                receipt.update(self._redraw_copies(delivery))
         except DeliveryFailed as failure:
             raise replace(failure, done=frozenset(receipt)) from None
         return receipt
@@ -158,14 +162,19 @@ class SlackNotifier:
                     found[delivery.key] = failure
                 continue
             for delivery, part in looked:
-                known = found.get(delivery.key, frozenset())
+                known = found.get(delivery.key, {})
                 if delivery.key in keys and not isinstance(known, DeliveryFailed):
-                    found[delivery.key] = known | {part}
+                    # A card found is where its ticket's thread is; any other post, "found".
+                    found[delivery.key] = known | {
+                        part: keys[delivery.key] if part == CARD else "found"
+                    }
         return found
 
     def delivered(self, delivery: Delivery) -> bool:
-        # The card is not counted: updating it again is harmless.
-        return all(post.part in delivery.done for post in self._posts(delivery))
+        # A page's card update is not counted: updating it again is harmless. A redraw owed
+        # for its own sake (a card, a taken page's copies) is: it is all the delivery does.
+        parts = [post.part for post in self._posts(delivery)] + _edits(delivery)
+        return all(part in delivery.done for part in parts)
 
     def gave_up(self, delivery: Delivery, reason: str) -> None:
         ticket = delivery.view.ticket
@@ -201,7 +210,14 @@ class SlackNotifier:
         ticket = view.ticket
         if timer.kind == "page":
             return list(self._page_posts(delivery, linked))
+        if timer.kind == CARD:  # a redraw is an edit, not a post (`_edits`)
+            if timer.stage != POST or not ticket.channel:
+                return []
+            return [_Post(CARD, ticket.channel, None, Message(*ticket_card(view, now)))]
+        if timer.kind == PAGE_COPY:
+            return []
         compose: dict[str, Callable[[], Message]] = {
+            NOTE: lambda: Message(timer.detail.get("text") or "", []),
             "reminder": lambda: messages.reminder(view, timer, now, late),
             "update_nudge": lambda: messages.nudge(view, timer, now, late),
             "follow_up": lambda: messages.follow_up(view, timer, now, late),
@@ -239,8 +255,40 @@ class SlackNotifier:
         return self.links.card(self._slack(delivery), delivery.view.ticket)
 
     def _updates_card(self, delivery: Delivery) -> bool:
-        ticket = delivery.view.ticket
-        return delivery.timer.kind in CARD_KINDS and bool(ticket.channel and ticket.message_ts)
+        ticket, timer = delivery.view.ticket, delivery.timer
+        updates = timer.kind in CARD_KINDS or (timer.kind, timer.stage) == (CARD, REDRAW)
+        return updates and bool(ticket.channel and ticket.message_ts)
+
+    def _redraw_copies(self, delivery: Delivery) -> Receipt:
+        """Every copy of a taken page drawn again: who took it, no button. Idempotent, so a
+        copy in doubt is simply drawn again; one that no longer exists is let go."""
+        view, detail = delivery.view, delivery.timer.detail
+        label = view.policy.level_label(detail["level"])
+        text, blocks = taken_page(view, label, detail["by"], datetime.fromisoformat(detail["at"]))
+        receipt: Receipt = {}
+        for copy in detail.get("copies") or []:
+            part, ts = f"copy:{copy['part']}", copy["ts"]
+            if part in delivery.done:
+                continue
+            to = copy["part"].split(":", 1)[-1]
+            where = _Post(copy["part"], to, None, Message(text, blocks))
+            channel = view.ticket.channel if copy["part"] == "thread" else None
+            try:
+                self._call(
+                    self._slack(delivery).chat_update,
+                    delivery.now,
+                    "chat.update",
+                    channel=channel or self._channel(where, delivery),
+                    ts=ts,
+                    text=text,
+                    blocks=blocks,
+                )
+            except DeliveryFailed as failure:
+                if failure.retryable:
+                    raise replace(failure, done=frozenset(receipt)) from None
+                log.warning("could not redraw a copy of %s's page: %s", view.ticket.ref, failure)
+            receipt[part] = ts
+        return receipt
 
     # -- talking to Slack -------------------------------------------------------------------
 
@@ -271,7 +319,7 @@ class SlackNotifier:
                 channel=channel,
                 thread_ts=post.thread_ts,
                 text=post.message.text,
-                blocks=post.message.blocks,
+                blocks=post.message.blocks or None,  # a note is text alone (up to 40,000 chars)
                 metadata={"event_type": EVENT_TYPE, "event_payload": payload},
             )
         except DeliveryFailed as failed:
@@ -315,9 +363,12 @@ class SlackNotifier:
             return None
         return ticket.message_ts
 
-    def _timers_in(self, where: Conversation, since: datetime, delivery: Delivery) -> set[str]:
+    def _timers_in(
+        self, where: Conversation, since: datetime, delivery: Delivery
+    ) -> dict[str, str]:
         """The keys of the timers whose messages are in a conversation (of ``delivery``'s
-        workspace) since ``since`` (less a second, for the clocks' skew), every page of it."""
+        workspace) since ``since`` (less a second, for the clocks' skew), every page of it,
+        each with its message's ts."""
         channel, thread_ts = where
         now, client = delivery.now, self._slack(delivery)
         request: dict[str, Any] = {
@@ -331,7 +382,7 @@ class SlackNotifier:
         if thread_ts:
             read, scope = client.conversations_replies, "conversations.replies"
             request["ts"] = thread_ts
-        keys: set[str] = set()
+        keys: dict[str, str] = {}
         while True:
             try:
                 page = self._call(read, now, scope, **request)
@@ -343,7 +394,7 @@ class SlackNotifier:
                 log.warning("cannot read %s to look for messages in doubt: %s", channel, failure)
                 return keys
             for message in page.get("messages") or []:
-                keys.update(_timers_named(message))
+                keys.update(dict.fromkeys(_timers_named(message), str(message.get("ts"))))
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return keys
@@ -405,6 +456,17 @@ def _may_have_arrived(exc: OSError) -> bool:
     connect (a plain `URLError`, from this client and from urllib alike) proves it did not;
     a timeout or a dropped connection after the request left may follow Slack's work."""
     return isinstance(exc, Unanswered) or not isinstance(exc, URLError)
+
+
+def _edits(delivery: Delivery) -> list[str]:
+    """The parts of a redraw owed for its own sake: the card, or each copy of a taken page."""
+    timer = delivery.timer
+    if (timer.kind, timer.stage) == (CARD, REDRAW):
+        ticket = delivery.view.ticket
+        return [CARD] if ticket.channel and ticket.message_ts else []
+    if timer.kind == PAGE_COPY:
+        return [f"copy:{c['part']}" for c in timer.detail.get("copies") or []]
+    return []
 
 
 def _timers_named(message: dict[str, Any]) -> set[str]:

@@ -87,7 +87,7 @@ class Metrics:
         self.deliveries = Counter(
             "slabot_clock_deliveries",
             "Attempts at delivering a timer, by kind and outcome: sent, late, failed "
-            "(retryable), refused (only a person can fix it)",
+            "(retryable), refused (only a person can fix it), paced (held to Slack's limits)",
             ["kind", "outcome"],
             registry=r,
         )

@@ -183,7 +183,9 @@ class ObservedNotifier:
             with _about(delivery):
                 receipt = self.inner.send(delivery)
         except DeliveryFailed as failure:
-            outcome = "failed" if failure.retryable else "refused"
+            # Held to Slack's limits (a 429, the channel's pace) is no failure: the clock
+            # records it as paced, spending no attempt, and so is it counted here.
+            outcome = "paced" if failure.held else "failed" if failure.retryable else "refused"
             self.metrics.deliveries.labels(timer.kind, outcome).inc()
             raise
         self.metrics.deliveries.labels(timer.kind, "late" if delivery.late else "sent").inc()

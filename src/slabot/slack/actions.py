@@ -24,7 +24,7 @@ from slack_sdk.webhook import WebhookClient
 from ..tickets import TicketView
 from . import ids
 from .blocks.modals import open_modal, update_modal
-from .blocks.notes import change_note
+from .blocks.notes import opened_answer, saying
 from .guard import on_click
 from .payloads import (
     BadRequest,
@@ -46,7 +46,7 @@ UNKNOWN = (
     "use the buttons on the ticket's latest card, or `/sla help`."
 )
 
-# A change on the card: (bot's use cases, workspace, control, actor, now, version, key) → view.
+# A change on the card: (workspace, control, actor, now, key, say) → view.
 Apply = Callable[..., TicketView]
 
 
@@ -55,10 +55,7 @@ def register(app: App, bot: Slabot) -> None:
         def handle(click: Click, client: Any) -> None:
             control = TicketControl.parse(click.action.chosen)
             workspace, user = click.team.id, click.user.id
-            now = bot.now()
-            before = bot.tickets.view(workspace, control.number, now) if verb == "sev" else None
-            view = use_case(workspace, control, user, now, click.key)
-            bot.publisher.changed(view, now, change_note(verb, user, view, before=before))
+            use_case(workspace, control, user, bot.now(), click.key, saying(verb, user))
 
         return on_click(handle)
 
@@ -66,20 +63,33 @@ def register(app: App, bot: Slabot) -> None:
 
     def plain(use_case: Callable[..., TicketView]) -> Apply:
         """A change that needs nothing but the ticket and the card's version."""
-        return lambda ws, c, u, now, key: use_case(
-            ws, c.number, actor=u, now=now, expected_version=c.version, idempotency_key=key
+        return lambda ws, c, u, now, key, say: use_case(
+            ws,
+            c.number,
+            actor=u,
+            now=now,
+            expected_version=c.version,
+            idempotency_key=key,
+            say=say,
         )
 
     def set_status(status: str) -> Apply:
-        return lambda ws, c, u, now, key: t.set_status(
-            ws, c.number, status, actor=u, now=now, expected_version=c.version, idempotency_key=key
+        return lambda ws, c, u, now, key, say: t.set_status(
+            ws,
+            c.number,
+            status,
+            actor=u,
+            now=now,
+            expected_version=c.version,
+            idempotency_key=key,
+            say=say,
         )
 
     app.action(ids.ACK)(change("ack", plain(t.acknowledge)))
     app.action(ids.SEVERITY)(
         change(
             "sev",
-            lambda ws, c, u, now, key: t.change_severity(
+            lambda ws, c, u, now, key, say: t.change_severity(
                 ws,
                 c.number,
                 c.option or "",
@@ -88,6 +98,7 @@ def register(app: App, bot: Slabot) -> None:
                 reason="changed on the card",
                 expected_version=c.version,
                 idempotency_key=key,
+                say=say,
             ),
         )
     )
@@ -129,13 +140,9 @@ def register(app: App, bot: Slabot) -> None:
             workaround=pending.workaround,
             idempotency_key=click.key,
             confirmed=True,
+            say=saying("update", user, text=pending.text, eta=eta, workaround=pending.workaround),
         )
         answer(click, f"Posted the update on {view.ticket.ref}.")
-        if not view.replayed:
-            note = change_note(
-                "update", user, view, text=pending.text, eta=eta, workaround=pending.workaround
-            )
-            bot.publisher.changed(view, now, note)
 
     @app.action(ids.CANCEL_UPDATE)
     @on_click
@@ -185,9 +192,10 @@ def register(app: App, bot: Slabot) -> None:
             policy=choice.policy,
             channel=channel,
             idempotency_key=f"pick:{channel}:{asked}",
+            say=saying("open", click.user.id),
         )
         if result.created:
-            bot.publisher.opened(result.view, now, change_note("open", click.user.id, result.view))
+            answer(click, opened_answer(result.view))
 
 
 def answer(click: Click, text: str) -> None:

@@ -28,8 +28,7 @@ from ..tickets import Tickets
 from . import listeners
 from .client import make_client
 from .links import Links
-from .publish import Publisher
-from .workspaces import InstalledWorkspaces, oauth_settings
+from .workspaces import oauth_settings
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +40,11 @@ def wall_clock() -> datetime:
 @dataclass
 class Slabot:
     """What every listener needs: the use cases (tickets, outages, reports, on-call), the
-    policies, the card publisher, the time, and the links to cards. Listeners reach the store
-    only through the use cases."""
+    policies, the time, and the links to cards. Listeners reach the store only through the
+    use cases; a ticket's card and thread notes are owed by them and posted by the clock."""
 
     tickets: Tickets
     policies: PolicyBook
-    publisher: Publisher
     now: Callable[[], datetime]
     outages: Outages
     reports: Reports
@@ -60,10 +58,9 @@ def create_app(
     *,
     tickets: Tickets | None = None,
     now: Callable[[], datetime] = wall_clock,
-    publisher: Publisher | None = None,
 ) -> App:
-    """The Bolt app; ``publisher``: the one other sources (the inbound hooks, the HTTP API)
-    publish through too, so a ticket's card is drawn by one publisher whoever changed it.
+    """The Bolt app. It never posts a card or a note itself: each change owes them in its
+    own transaction and the clock delivers them (`slabot.tickets.timers`).
 
     Set up for OAuth (`Settings.oauth`), it also serves Bolt's install flow
     (``/slack/install``, ``/slack/oauth_redirect``), finds each request's token in the
@@ -90,10 +87,8 @@ def create_app(
         app.enable_token_revocation_listeners()
     oncall = tickets.roles  # the on-call use cases, with the same team and admins
     outages = Outages(tickets.store, tickets.policies, roles=oncall)
-    slack = InstalledWorkspaces(settings, tickets.store) if settings.oauth else client
-    publisher = publisher or Publisher(slack, tickets)
     reports = Reports(tickets.store, tickets.policies)
-    bot = Slabot(tickets, tickets.policies, publisher, now, outages, reports, oncall)
+    bot = Slabot(tickets, tickets.policies, now, outages, reports, oncall)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     listeners.register(app, bot)

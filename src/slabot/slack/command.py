@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
-from ..tickets import Postpones, SeverityUnclear, TicketError, TicketView
+from ..tickets import Postpones, SeverityUnclear, TicketError
 from . import leads, oncall
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
 from .blocks.history import detail_blocks
 from .blocks.kit import context
 from .blocks.modals import open_modal, severity_question
-from .blocks.notes import change_note, downtime_note
+from .blocks.notes import downtime_note, opened_answer, saying
 from .blocks.policy import matrix_blocks, policy_blocks
 from .blocks.postpone import postpone_question
 from .blocks.queue import queue_blocks
@@ -118,30 +118,28 @@ def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None
         # A change is quick (one row lock) and answers before the acknowledgement, so
         # commands typed in a row apply in the order they were typed.
         try:
-            view, note, understood = _change(bot, cmd, workspace, user, now, request.key, client)
+            understood = _change(bot, cmd, workspace, user, now, request.key, client)
         except Postponing as asked:
             reply(*asked.question)
             return
         reply.early()
-        bot.publisher.changed(view, now, note)
         if understood:
             reply(understood)
 
 
 def _change(
     bot: Slabot, cmd: Command, workspace: str, user: str, now: datetime, key: str, client: Any
-) -> tuple[TicketView, str, str | None]:
-    """The change a command asks for: the ticket as it now stands, the thread's note, and
+) -> str | None:
+    """Make the change a command asks for, with the thread's note owed in its transaction;
     what a typed time was understood as (said back to the typer), if one was typed."""
     tickets = bot.tickets
     ref = _ref(cmd)
-    kw: dict[str, Any] = {"actor": user, "now": now, "idempotency_key": key}
+    say = saying(cmd.verb, user, text=cmd.text)
+    kw: dict[str, Any] = {"actor": user, "now": now, "idempotency_key": key, "say": say}
     if cmd.verb == "ack":
-        view = tickets.acknowledge(workspace, ref, **kw)
+        tickets.acknowledge(workspace, ref, **kw)
     elif cmd.verb == "sev":
-        before = tickets.view(workspace, ref, now)
-        view = tickets.change_severity(workspace, ref, cmd.severity or "", reason=cmd.text, **kw)
-        return view, change_note("sev", user, view, before=before, text=cmd.text), None
+        tickets.change_severity(workspace, ref, cmd.severity or "", reason=cmd.text, **kw)
     elif cmd.verb == "update":
         eta, understood = None, None
         if cmd.eta:
@@ -149,15 +147,13 @@ def _change(
             tz = time_zone(client, user, policy.tz)
             eta = read_eta(cmd.eta, tz, now)
             understood = f"ETA {cmd.eta.strip()[:40]!r} read as {in_zone(eta, tz)}."
+        kw["say"] = saying("update", user, text=cmd.text, eta=eta, workaround=cmd.workaround)
         try:
-            view = tickets.post_update(
-                workspace, ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw
-            )
+            tickets.post_update(workspace, ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw)
         except Postpones as exc:
             question = _postpone_question(bot, workspace, ref, cmd, eta, exc, understood, now)
             raise Postponing(question) from None
-        note = change_note("update", user, view, text=cmd.text, eta=eta, workaround=cmd.workaround)
-        return view, note, understood
+        return understood
     elif cmd.verb == "release":
         policy = tickets.view(workspace, ref, now).policy
         tz = time_zone(client, user, policy.tz)
@@ -168,30 +164,25 @@ def _change(
                 f"I can't read the release date {str(cmd.start)[:40]!r}: write 2027-01-15 "
                 "(by the end of that day) or 2027-01-15T12:00"
             ) from None
-        view = tickets.agree_release(workspace, ref, release, agreed_by=cmd.text, **kw)
-        return (
-            view,
-            change_note("release", user, view, text=cmd.text),
-            (f"Release read as {in_zone(release, tz)}."),
-        )
+        tickets.agree_release(workspace, ref, release, agreed_by=cmd.text, **kw)
+        return f"Release read as {in_zone(release, tz)}."
     elif cmd.verb == "correct":
-        view = tickets.correct_downtime(
-            workspace, ref, counts=cmd.counts, cause=cmd.cause, reason=cmd.text, **kw
-        )
-        return view, downtime_note(user, view, cmd.counts, cmd.cause, cmd.text), None
+        counts, cause = cmd.counts, cmd.cause
+        kw["say"] = lambda view, before: downtime_note(user, view, counts, cause, cmd.text)
+        tickets.correct_downtime(workspace, ref, counts=counts, cause=cause, reason=cmd.text, **kw)
     elif cmd.verb == "wait":
-        view = tickets.set_status(workspace, ref, cmd.status or "", **kw)
+        tickets.set_status(workspace, ref, cmd.status or "", **kw)
     elif cmd.verb == "resume":
-        view = tickets.set_status(workspace, ref, "open", **kw)
+        tickets.set_status(workspace, ref, "open", **kw)
     elif cmd.verb == "resolve":
-        view = tickets.resolve(workspace, ref, note=cmd.text, **kw)
+        tickets.resolve(workspace, ref, note=cmd.text, **kw)
     elif cmd.verb == "reopen":
-        view = tickets.reopen(workspace, ref, reason=cmd.text, **kw)
+        tickets.reopen(workspace, ref, reason=cmd.text, **kw)
     elif cmd.verb == "close":
-        view = tickets.close(workspace, ref, **kw)
+        tickets.close(workspace, ref, **kw)
     else:  # assign
-        view = tickets.assign(workspace, ref, cmd.user or "", **kw)
-    return view, change_note(cmd.verb, user, view, text=cmd.text), None
+        tickets.assign(workspace, ref, cmd.user or "", **kw)
+    return None
 
 
 def _ref(cmd: Command) -> str:
@@ -268,12 +259,12 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
             reported_at=reported,
             customer=cmd.customer,
             idempotency_key=f"cmd:{body.get('trigger_id')}",
+            say=saying("open", user),
         )
     except SeverityUnclear as exc:
         reply(str(exc), severity_question(policy, exc.classification, cmd.text))
         return
-    if result.created:
-        bot.publisher.opened(result.view, now, change_note("open", user, result.view))
+    reply(opened_answer(result.view))
 
 
 def _severity_alone(bot: Slabot, workspace: str, channel: str | None, cmd: Command) -> str | None:

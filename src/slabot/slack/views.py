@@ -18,7 +18,7 @@ from slack_bolt import Ack, App
 from ..tickets import Invalid, Postpones, SeverityUnclear, TicketError
 from . import ids
 from .blocks.modals import update_modal
-from .blocks.notes import change_note
+from .blocks.notes import saying
 from .blocks.postpone import postponed_words
 from .guard import on_submit, refuse, said
 from .payloads import BadRequest, OpenFormMetadata, Submission, TicketControl
@@ -53,7 +53,7 @@ def register(app: App, bot: Slabot) -> None:
         workspace, user = form.team.id, form.user.id
         now = bot.now()
         try:
-            result = bot.tickets.open(
+            bot.tickets.open(
                 workspace,
                 title=title,
                 reporter=user,
@@ -67,6 +67,7 @@ def register(app: App, bot: Slabot) -> None:
                 idempotency_key=form.key,
                 source=metadata.source or "slack",
                 source_ref=metadata.ref,
+                say=saying("open", user),
             )
         except SeverityUnclear as exc:
             refuse(ack, "severity", said(exc))
@@ -74,9 +75,7 @@ def register(app: App, bot: Slabot) -> None:
         except Invalid as exc:
             refuse(ack, _field_of(str(exc)), said(exc))
             return
-        ack()
-        if result.created:
-            bot.publisher.opened(result.view, now, change_note("open", user, result.view))
+        ack()  # the card is owed with the ticket: the clock posts it
 
     @app.view(ids.UPDATE_FORM)
     @on_submit("text")
@@ -97,7 +96,7 @@ def register(app: App, bot: Slabot) -> None:
         workspace, user = form.team.id, form.user.id
         now = bot.now()
         try:
-            updated = bot.tickets.post_update(
+            bot.tickets.post_update(
                 workspace,
                 control.number,
                 text,
@@ -108,6 +107,7 @@ def register(app: App, bot: Slabot) -> None:
                 idempotency_key=form.key,
                 # Posted again with the ETA the form warned about: that is the confirmation.
                 confirmed=stamp is not None and control.option == f"eta={stamp}",
+                say=saying("update", user, text=text, eta=eta, workaround=workaround),
             )
         except Postpones as exc:
             # Drawn again as typed, saying what the ETA puts off; posting again confirms.
@@ -128,8 +128,6 @@ def register(app: App, bot: Slabot) -> None:
             refuse(ack, "eta" if "ETA" in str(exc) else "text", said(exc))
             return
         ack()
-        note = change_note("update", user, updated, text=text, eta=eta, workaround=workaround)
-        bot.publisher.changed(updated, now, note)
 
 
 def _field_of(problem: str) -> str:

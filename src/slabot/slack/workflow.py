@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import StringConstraints
 from slack_bolt import App
 
-from .blocks.notes import change_note
+from .blocks.notes import saying
 from .guard import REFUSALS, sorry
 from .payloads import SlackId, _Part, read
 
@@ -63,6 +63,7 @@ def register(app: App, bot: Slabot) -> None:
                 description=given.description,
                 source=SOURCE,
                 source_ref=delivery.event.function_execution_id,
+                say=saying("open", reporter),
             )
         except REFUSALS as exc:
             fail(error=_for_the_step(str(exc)))
@@ -70,9 +71,7 @@ def register(app: App, bot: Slabot) -> None:
         except Exception as exc:
             fail(error=sorry(exc, "the workflow step"))
             return
-        view = result.view
-        if result.created:
-            bot.publisher.opened(view, now, change_note("open", reporter, view))
+        view = result.view  # its card is owed with it: the clock posts it
         complete(outputs={"ticket_id": view.ticket.ref, "ticket_number": view.ticket.number})
 
 

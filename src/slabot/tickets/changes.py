@@ -33,8 +33,9 @@ from ..sla.postponements import postponements
 from ..store import Store
 from ..store.tables import Ticket, TicketEvent, Timer
 from .events import stamp
+from .page_copies import copies, sent_pages
 from .permissions import Permissions
-from .timers import rewrite_timers
+from .timers import Say, owe_messages, owe_page_copies, rewrite_timers
 from .views import TicketView, find, history_of, view_of
 
 MAX_TEXT = 40_000
@@ -44,10 +45,17 @@ Check = Callable[[Session, Ticket, Policy, datetime], None]
 
 
 class Changes:
-    def __init__(self, store: Store, versions: PolicyVersions, permissions: Permissions):
+    def __init__(
+        self,
+        store: Store,
+        versions: PolicyVersions,
+        permissions: Permissions,
+        owed: Callable[[], None] = lambda: None,
+    ):
         self.store = store
         self.versions = versions
         self.permissions = permissions
+        self.owed = owed  # told once a change that owes Slack messages has committed
 
     def acknowledge(
         self,
@@ -58,6 +66,7 @@ class Changes:
         now: datetime,
         expected_version: int | None = None,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "acknowledge")
@@ -70,7 +79,7 @@ class Changes:
             return _take(ticket, actor, now)
 
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
         )
 
     def change_severity(
@@ -84,6 +93,7 @@ class Changes:
         reason: str = "",
         expected_version: int | None = None,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the severity of")
@@ -98,7 +108,7 @@ class Changes:
             return [("severity_changed", before, {"severity": level.key, "reason": reason})]
 
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
         )
 
     def post_update(
@@ -114,6 +124,7 @@ class Changes:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
         confirmed: bool = False,
+        say: Say | None = None,
     ) -> TicketView:
         """An update to the customer: resets the update clock; an ETA or a workaround also
         answers rules such as LiveOps's P2 elevation.
@@ -152,7 +163,15 @@ class Changes:
                 raise Postpones(f"this ETA puts off {put_off}: confirm to post it", found)
 
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, check=check
+            workspace,
+            ref,
+            actor,
+            now,
+            expected_version,
+            apply,
+            key=idempotency_key,
+            check=check,
+            say=say,
         )
 
     def set_status(
@@ -165,6 +184,7 @@ class Changes:
         now: datetime,
         expected_version: int | None = None,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         """Pending, waiting on the customer or a third party, or back to open (``resume``)."""
         if status not in (*WAITING, "open"):
@@ -181,7 +201,7 @@ class Changes:
             return [("status_changed", {"status": ticket.status}, {"status": status})]
 
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
         )
 
     def customer_replied(
@@ -193,6 +213,7 @@ class Changes:
         sender: str,
         now: datetime,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         """The customer wrote on the ticket (an e-mail reply). Kept in the trail; it is not an
         update to the customer, so no clock of the contract counts it as an answer. A ticket
@@ -208,7 +229,7 @@ class Changes:
             return changes
 
         actor = sender[:32] or "customer"
-        return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
+        return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key, say=say)
 
     def resolve(
         self,
@@ -221,6 +242,7 @@ class Changes:
         expected_version: int | None = None,
         timer_id: int | None = None,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         """Resolve; ``timer_id`` is the clock's auto-solve timer doing it (see `_change`)."""
 
@@ -238,7 +260,15 @@ class Changes:
             return [("status_changed", {"status": ticket.status}, after)]
 
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, timer_id, key=idempotency_key
+            workspace,
+            ref,
+            actor,
+            now,
+            expected_version,
+            apply,
+            timer_id,
+            key=idempotency_key,
+            say=say,
         )
 
     def reopen(
@@ -251,6 +281,7 @@ class Changes:
         reason: str = "",
         expected_version: int | None = None,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         """Back to open; ``reason`` (why it is not fixed after all) is kept in the trail."""
 
@@ -273,7 +304,7 @@ class Changes:
             return [("status_changed", {"status": "resolved"}, after)]
 
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
         )
 
     def close(
@@ -286,6 +317,7 @@ class Changes:
         expected_version: int | None = None,
         timer_id: int | None = None,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         """Close; ``timer_id`` is the clock's auto-close timer doing it (see `_change`)."""
 
@@ -299,7 +331,15 @@ class Changes:
             return [("status_changed", {"status": "resolved"}, {"status": "closed"})]
 
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, timer_id, key=idempotency_key
+            workspace,
+            ref,
+            actor,
+            now,
+            expected_version,
+            apply,
+            timer_id,
+            key=idempotency_key,
+            say=say,
         )
 
     def assign(
@@ -312,6 +352,7 @@ class Changes:
         now: datetime,
         expected_version: int | None = None,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "assign")
@@ -323,7 +364,7 @@ class Changes:
             return [("owner_assigned", before, {"owner": owner})]
 
         return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key
+            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
         )
 
     def acknowledge_page(
@@ -335,6 +376,7 @@ class Changes:
         actor: str,
         now: datetime,
         idempotency_key: str | None = None,
+        say: Say | None = None,
     ) -> TicketView:
         """ "I'm on it" on a page: stops that level's repeats and acknowledges the ticket."""
 
@@ -343,13 +385,23 @@ class Changes:
             self.permissions.answer(policy, level, actor, ticket, now)
             return [("page_acknowledged", {}, {"level": level}), *_take(ticket, actor, now)]
 
-        return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
+        def redraw_copies(session: Session, ticket: Ticket, at: datetime) -> None:
+            taken = [
+                {"part": c.part, "ts": c.ts} for c in copies(sent_pages(session, ticket, level))
+            ]
+            owe_page_copies(session, ticket, at, level, actor, taken)
 
-    def set_message(self, workspace: str, ref: str | int, channel: str, ts: str) -> None:
-        """Where the ticket's card lives, so every change can update it in place."""
-        with self.store.writing() as session:
-            ticket = find(session, workspace, ref, lock=True)
-            ticket.channel, ticket.message_ts = channel, ts
+        return self._change(
+            workspace,
+            ref,
+            actor,
+            now,
+            None,
+            apply,
+            key=idempotency_key,
+            say=say,
+            then=redraw_copies,
+        )
 
     def _change(
         self,
@@ -363,6 +415,8 @@ class Changes:
         *,
         key: str | None = None,
         check: Check | None = None,
+        say: Say | None = None,
+        then: Callable[[Session, Ticket, datetime], None] | None = None,
     ) -> TicketView:
         """Apply one change in one transaction. ``timer_id``: the clock's timer (claimed, in
         state ``sending``) that makes this change; it is marked ``acted`` in the same
@@ -370,7 +424,9 @@ class Changes:
         ``key``: the request's idempotency key; one already applied to this ticket changes
         nothing (checked under the ticket's lock, before the change's own checks, which
         would refuse a repeat as "already done"). ``check``: a refusal that needs the
-        ticket's history, run after those checks and before anything is written."""
+        ticket's history, run after those checks and before anything is written. ``say``: the
+        thread's note for the change, owed with the card's redraw (`owe_messages`) in the
+        same transaction; ``then``: more the change owes, written in it too."""
         with self.store.writing() as session:
             ticket = find(session, workspace, ref, lock=True)
             version = ticket.version
@@ -378,6 +434,8 @@ class Changes:
             if key is not None and self._applied(session, ticket, key):
                 return replace(view_of(session, ticket, policy, now), replayed=True)
             at = max(now, self._last_event_at(session, ticket) or now)
+            # As it stood, for the note (a copy: the change rewrites the row itself).
+            was = view_of(session, Ticket(**ticket.model_dump()), policy, at) if say else None
             # The change's own checks come first: a double click is told "already done",
             # which says more than "changed since you looked". (A refusal rolls back.)
             changes = apply(ticket, policy)
@@ -404,7 +462,20 @@ class Changes:
             if timer_id is not None:
                 timer = session.get_one(Timer, timer_id)
                 timer.detail = {**timer.detail, "acted": stamp(at)}
-            return recompute(session, ticket, policy, at, bump=True)
+            view = recompute(
+                session,
+                ticket,
+                policy,
+                at,
+                bump=True,
+                owe=lambda view: owe_messages(
+                    session, ticket, at, note=say(view, was) if say else None
+                ),
+            )
+            if then is not None:
+                then(session, ticket, at)
+        self.owed()  # committed: the in-process clock may deliver it now
+        return view
 
     def _applied(self, session: Session, ticket: Ticket, key: str) -> bool:
         query = select(TicketEvent.id).where(
@@ -418,8 +489,17 @@ class Changes:
 
 
 def recompute(
-    session: Session, ticket: Ticket, policy: Policy, now: datetime, *, bump: bool
+    session: Session,
+    ticket: Ticket,
+    policy: Policy,
+    now: datetime,
+    *,
+    bump: bool,
+    owe: Callable[[TicketView], None] | None = None,
 ) -> TicketView:
+    """The ticket's row and pending timers made what its history now says; ``owe``: what the
+    change owes Slack, written first, so that a timer due at once (a P1's first page) follows
+    the card and the change's note in the clock's order."""
     session.flush()
     view = view_of(session, ticket, policy, now)
     plan = view.schedule
@@ -432,6 +512,8 @@ def recompute(
     if bump:
         ticket.version += 1
     ticket.updated_at = now
+    if owe is not None:
+        owe(view)
     rewrite_timers(session, {ticket.id: plan})  # type: ignore[dict-item]
     session.flush()
     return view

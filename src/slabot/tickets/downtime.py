@@ -17,6 +17,7 @@ from ..refusals import Invalid
 from ..sla import Policy
 from ..store.tables import Ticket
 from .changes import Change, Changes
+from .timers import Say
 from .views import TicketView
 
 MAX_REASON = 2000
@@ -33,6 +34,7 @@ def correct_downtime(
     actor: str,
     now: datetime,
     idempotency_key: str | None = None,
+    say: Say | None = None,
 ) -> TicketView:
     """Record that ticket ``ref`` was (``counts`` True) or was not (False) an outage, or is as
     its severity says (None), and what caused it (a key of the policy's ``uptime.causes``).
@@ -52,4 +54,4 @@ def correct_downtime(
         verdict = None if counts is None else ("yes" if counts else "no")
         return [("downtime_corrected", {}, {"counts": verdict, "cause": cause, "reason": reason})]
 
-    return changes._change(workspace, ref, actor, now, None, apply, key=idempotency_key)
+    return changes._change(workspace, ref, actor, now, None, apply, key=idempotency_key, say=say)

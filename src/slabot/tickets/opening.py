@@ -11,6 +11,7 @@ is the one given, else read from the title and description by the classifier, wh
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +30,7 @@ from ..store.tables import Ticket, TicketEvent, WorkspaceCounter
 from .changes import MAX_TEXT, recompute
 from .events import stamp
 from .routing import routed_event
+from .timers import Say, owe_messages
 from .views import TicketView, TicketViews
 
 MAX_TITLE = 3000
@@ -52,11 +54,13 @@ class Opening:
         versions: PolicyVersions,
         bindings: ChannelBindings,
         views: TicketViews,
+        owed: Callable[[], None] = lambda: None,
     ):
         self.store = store
         self.versions = versions
         self.bindings = bindings
         self.views = views
+        self.owed = owed  # told once a ticket's card is owed (committed)
 
     def open(
         self,
@@ -74,12 +78,15 @@ class Opening:
         idempotency_key: str | None = None,
         source: str = "slack",
         source_ref: str | None = None,
+        say: Say | None = None,
         customer: str | None = None,
     ) -> OpenResult:
         """Open a ticket, whatever the source (a command, the API, an alert, an e-mail).
 
         A repeated ``idempotency_key`` (the same request) or ``source_ref`` (the same outside
-        item: an alert group, a Message-ID) returns the ticket it opened before."""
+        item: an alert group, a Message-ID) returns the ticket it opened before. The card
+        (and ``say``'s note in its thread) is owed in the same transaction (`owe_messages`):
+        the clock posts it, so a slow or failing Slack never loses it nor posts it twice."""
         if not _SOURCE.fullmatch(source):
             raise Invalid(
                 f"{source[:40]!r} is not a source name: use lower-case letters, digits and "
@@ -172,13 +179,23 @@ class Opening:
                     )
                 )
                 session.add_all(routed_event(chosen, ticket.id, f"{title}\n{description}", now))
-                view = recompute(session, ticket, chosen, now, bump=False)
+                view = recompute(
+                    session,
+                    ticket,
+                    chosen,
+                    now,
+                    bump=False,
+                    owe=lambda view: owe_messages(
+                        session, ticket, now, opened=True, note=say(view, None) if say else None
+                    ),
+                )
         except IntegrityError:
             # Another delivery of the same request won the race: answer with its ticket.
             existing = self.views.existing(workspace, idempotency_key, source, source_ref, now)
             if existing is None:
                 raise
             return OpenResult(existing, False, None)
+        self.owed()
         return OpenResult(view, True, classification)
 
     def _next_number(self, session: Session, workspace: str) -> int:

@@ -3,7 +3,8 @@
 A page is answered by those it was sent to: the level's people, and whoever was on call in its
 rotation when each of its pages fell due (a page retried late still went to them). The clock
 records where each copy landed on the timer's receipt (``thread``, ``dm:U…``, ``post:C…`` →
-the message's ts), which is what lets an answer redraw every copy at once.
+the message's ts), which is what lets an answer owe the redraw of every copy at once
+(`slabot.tickets.timers.owe_page_copies`, in the answer's transaction).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from sqlmodel import Session, select
 from ..oncall.overrides import overrides_in
 from ..sla import Policy
 from ..sla.oncall import Team
-from ..store import Store
 from ..store.tables import Ticket, Timer
 
 SENT = ("fired", "sending")
@@ -85,12 +85,3 @@ def answerers(
     times = [t.due_at for t in sent_pages(session, ticket, level)] or [now]
     overrides = overrides_in(session, ticket.workspace, min(times))
     return {person for at in times for person in team.paged(spec, at, overrides)}
-
-
-def page_copies(store: Store, workspace: str, number: int, level: str) -> list[PageCopy]:
-    """Every recorded copy of ``level``'s pages of ticket ``number``, to redraw once taken."""
-    with store.reading() as session:
-        ticket = session.exec(
-            select(Ticket).where(Ticket.workspace == workspace, Ticket.number == number)
-        ).first()
-        return copies(sent_pages(session, ticket, level)) if ticket is not None else []

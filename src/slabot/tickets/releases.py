@@ -17,6 +17,7 @@ from ..sla import Policy
 from ..store.tables import Ticket
 from .changes import Change, Changes, _active
 from .events import stamp
+from .timers import Say
 from .views import TicketView
 
 MAX_AGREED_BY = 200
@@ -33,6 +34,7 @@ def agree_release(
     now: datetime,
     expected_version: int | None = None,
     idempotency_key: str | None = None,
+    say: Say | None = None,
 ) -> TicketView:
     """Record that ``agreed_by`` (the customer's person, in their words) agreed the release
     due at ``release_at``; a later agreement replaces an earlier one. Refused, with what to do
@@ -59,4 +61,6 @@ def agree_release(
         after = {"release_at": stamp(release_at.astimezone(UTC)), "agreed_by": agreed_by}
         return [("release_agreed", {}, after)]
 
-    return changes._change(workspace, ref, actor, now, expected_version, apply, key=idempotency_key)
+    return changes._change(
+        workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
+    )

@@ -10,7 +10,7 @@ it too (the queue, a user's tickets, a story), never through its store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 
@@ -23,7 +23,6 @@ from . import queries
 from .changes import Changes
 from .downtime import correct_downtime
 from .opening import Opening
-from .page_copies import PageCopy, page_copies
 from .permissions import Permissions
 from .queries import TicketStory
 from .releases import agree_release
@@ -49,8 +48,9 @@ class Tickets:
         versions = PolicyVersions(store, policies)
         self.bindings = ChannelBindings(store, policies, versions, default_policy)
         views = TicketViews(store, versions)
-        opening = Opening(store, versions, self.bindings, views)
-        changes = Changes(store, versions, Permissions(admins, self.team))
+        self._woken: list[Callable[[], None]] = []
+        opening = Opening(store, versions, self.bindings, views, self.owed)
+        changes = Changes(store, versions, Permissions(admins, self.team), self.owed)
         self.open = opening.open
         self.acknowledge = changes.acknowledge
         self.change_severity = changes.change_severity
@@ -64,12 +64,21 @@ class Tickets:
         self.acknowledge_page = changes.acknowledge_page
         self.agree_release = partial(agree_release, changes)
         self.correct_downtime = partial(correct_downtime, changes)
-        self.set_message = changes.set_message
         self.record_timers = TimerRecords(store, versions).record
         self.policy_for = self.bindings.policy_for
         self.view = views.view
         self.by_source = views.by_source
         self.views = views.views
+
+    def when_owed(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` after each change that owes Slack a message has committed: ``serve``
+        wakes its in-process clock, so a card appears within a tick of ``/sla open``."""
+        self._woken.append(wake)
+
+    def owed(self) -> None:
+        """Tell whoever waits (`when_owed`) that a committed change owes Slack messages."""
+        for wake in self._woken:
+            wake()
 
     def bind_channel(
         self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
@@ -104,8 +113,3 @@ class Tickets:
 
     def policies_in_use(self, workspace: str, since: datetime) -> list[str]:
         return queries.policies_in_use(self.store, workspace, since)
-
-    def page_copies(self, workspace: str, number: int, level: str) -> list[PageCopy]:
-        """Every copy of ``level``'s pages of ticket ``number`` that went out, to redraw once
-        the page is taken."""
-        return page_copies(self.store, workspace, number, level)

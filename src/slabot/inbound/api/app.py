@@ -12,8 +12,9 @@ Flask 1.6-2.1 s, flask-openapi3 2.7-3.0 s, FastAPI 1.7-2.7 s). ``serve`` imports
 only on the first API request (`slabot.inbound.api.lazy_api`), so its readiness time does
 not pay even that.
 
-Each responder parses, calls one use case of `slabot.tickets`, and answers; its card and
-thread follow through `Cards`. Refusals are JSON (`errors`), never a 500 for bad input.
+Each responder parses, calls one use case of `slabot.tickets`, and answers; the use case owes
+the card and the thread's note (worded by `cards.note`), which the clock posts. Refusals are
+JSON (`errors`), never a 500 for bad input.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -34,9 +35,10 @@ from sqlalchemy.exc import OperationalError
 
 from ...tickets import TicketError, Tickets, TicketView, parse_ref
 from ...tickets.queries import queue
+from ...tickets.timers import Say
 from ..tokens import Caller, TokenError, authenticate
 from . import idempotency
-from .cards import Cards
+from .cards import note
 from .errors import ApiError, invalid, refusal, serialize
 from .models import (
     ChangeHeaders,
@@ -99,10 +101,9 @@ def _answers(**ok: Any) -> Response:
 
 @dataclass
 class Api:
-    """What every responder needs: the use cases, the card publisher, the time."""
+    """What every responder needs: the use cases and the time."""
 
     tickets: Tickets
-    cards: Cards
     now: Callable[[], datetime]
 
     @contextmanager
@@ -134,6 +135,7 @@ class Api:
 class Change:
     key: str  # for the use case
     now: datetime
+    say: Say | None = None  # the thread's note, owed by the use case with the change
 
 
 def _number(ref: str) -> int:
@@ -208,10 +210,9 @@ class TicketList:
                 idempotency_key=change.key,
                 source="api",
                 source_ref=body.source_ref,
+                say=note("open", caller.actor),
                 customer=body.customer,
             )
-        if result.created:
-            self.api.cards.opened(result.view, change.now, caller.actor)
         # A repeat answers as the first did: 201 if this key opened the ticket, 200 if the
         # source_ref had (the use case returns the ticket either way, created=False).
         created = result.created or result.view.ticket.idempotency_key == change.key
@@ -256,9 +257,9 @@ class TicketChange:
 
     def run(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
         caller, body, number = _caller(req), req.context.json, _number(ref)
+        say = note(self.verb, caller.actor, **self.said(body))
         with self.api.change(req, caller) as change:
-            view = self.apply(caller, number, body, change)
-        self.api.cards.changed(view, change.now, self.verb, caller.actor, **self.said(body))
+            view = self.apply(caller, number, body, replace(change, say=say))
         _answer(resp, Ticket.of(view))
 
 
@@ -289,6 +290,7 @@ class PostUpdateRoute(TicketChange):
             eta=body.eta and body.eta.astimezone(UTC),
             workaround=body.workaround,
             idempotency_key=change.key,
+            say=change.say,
         )
 
     def said(self, body: PostUpdate) -> dict[str, Any]:
@@ -300,7 +302,12 @@ class AcknowledgeRoute(TicketChange):
 
     def apply(self, caller: Caller, ref: int, body: Empty, change: Change) -> TicketView:
         return self.api.tickets.acknowledge(
-            caller.workspace, ref, actor=caller.actor, now=change.now, idempotency_key=change.key
+            caller.workspace,
+            ref,
+            actor=caller.actor,
+            now=change.now,
+            idempotency_key=change.key,
+            say=change.say,
         )
 
 
@@ -315,6 +322,7 @@ class PauseRoute(TicketChange):
             actor=caller.actor,
             now=change.now,
             idempotency_key=change.key,
+            say=change.say,
         )
 
 
@@ -329,6 +337,7 @@ class ResumeRoute(TicketChange):
             actor=caller.actor,
             now=change.now,
             idempotency_key=change.key,
+            say=change.say,
         )
 
 
@@ -343,6 +352,7 @@ class ResolveRoute(TicketChange):
             now=change.now,
             note=body.note,
             idempotency_key=change.key,
+            say=change.say,
         )
 
     def said(self, body: Resolve) -> dict[str, Any]:
@@ -419,9 +429,9 @@ def _database_down(req: falcon.Request, resp: falcon.Response, exc: Exception, p
 
 
 def create_api(
-    tickets: Tickets, cards: Cards, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    tickets: Tickets, now: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> falcon.App:
-    api = Api(tickets, cards, now)
+    api = Api(tickets, now)
     app = falcon.App(middleware=[Guard(tickets.store)])
     app.set_error_serializer(serialize)
     app.add_error_handler(OperationalError, _database_down)

@@ -5,10 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...tickets import TicketView
+from ...tickets.timers import Say
 from .kit import md, mention, slack_date
 
 # Slack refuses a message over 40,000 characters; an update may be that long itself.
 NOTE_TEXT_MAX = 38_000
+
+
+def saying(
+    verb: str, user: str, *, text: str = "", eta: datetime | None = None, workaround: bool = False
+) -> Say:
+    """The thread's note for a change, handed to its use case, which owes it in the change's
+    own transaction (worded from the ticket just before and just after the change)."""
+    return lambda view, before: change_note(
+        verb, user, view, before=before, text=text, eta=eta, workaround=workaround
+    )
+
+
+def opened_answer(view: TicketView) -> str:
+    """What the one who opened a ticket is told at once: true whatever Slack does next, since
+    the card is owed, not yet posted (the clock posts it, and retries while Slack fails)."""
+    ticket = view.ticket
+    if not ticket.channel:
+        return f"{ticket.ref} opened."
+    if ticket.message_ts:
+        return f"{ticket.ref} opened: its card is in <#{ticket.channel}>."
+    return (
+        f"{ticket.ref} opened; its card will appear in <#{ticket.channel}> as soon as Slack "
+        "answers."
+    )
 
 
 def change_note(
