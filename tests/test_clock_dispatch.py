@@ -66,7 +66,7 @@ from slabot.clock.leader import Leadership
 from slabot.clock.runner import Clock
 from slabot.notify import Delivery, Fanout, timer_key
 from slabot.notify.pagers import PAGERDUTY_URL, Pagers
-from slabot.notify.slack import SlackNotifier
+from slabot.notify.slack import CLOCK_SKEW, SlackNotifier
 from slabot.settings import load_settings
 from slabot.slack.app import create_app
 from slabot.store import Store
@@ -613,9 +613,9 @@ def test_an_interrupted_delivery_that_had_arrived_is_recorded_without_sending_ag
         ["dm:U0L2A", "dm:U0L2B", "post:C0PAGES", "thread"], "found"
     )
     history = fake.calls_to("conversations.history") + fake.calls_to("conversations.replies")
+    oldest = f"{(T0 - CLOCK_SKEW).timestamp():.6f}"  # from the first claim, less the skew
     assert history and all(
-        c.args["oldest"] == f"{(T0 - SEC).timestamp():.6f}" and c.args["include_all_metadata"]
-        for c in history
+        c.args["oldest"] == oldest and c.args["include_all_metadata"] for c in history
     )
     assert page.id == fired.id
 
@@ -717,7 +717,7 @@ def test_a_post_slack_performed_but_answered_late_is_found_not_sent_again(store,
     assert page.state == "fired" and page.detail["receipt"]["thread"] == "found"
     assert "doubtful" not in page.detail
     [read] = fake.calls_to("conversations.replies")
-    assert read.args["oldest"] == f"{(T0 - SEC).timestamp():.6f}"  # from the first claim on
+    assert read.args["oldest"] == f"{(T0 - CLOCK_SKEW).timestamp():.6f}"  # from the first claim
 
 
 def test_slack_hanging_on_every_call_for_a_minute_sends_each_page_once(store, desk, fake, now):

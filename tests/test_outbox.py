@@ -220,6 +220,36 @@ def test_a_card_whose_answer_never_came_is_found_in_the_channel_not_posted_again
     assert post.state == "fired" and post.detail["receipt"] == {"card": found["ts"]}
 
 
+def test_a_card_found_after_a_timeout_shows_the_changes_made_while_it_was_in_doubt(
+    store, desk, fake, now
+):
+    """Slack posted the card and answered too late; the ticket was acknowledged before the
+    retry (the post still owed, so no redraw was owed): the card found in the channel shows
+    the ticket as the first attempt saw it, and is drawn again to show it as it stands (a P2:
+    no page of its own redraws the card)."""
+    fake.hang(60, "chat.postMessage", channel=CHANNEL)
+    desk.open(
+        "T1",
+        title="checkout is slow",
+        severity="p2",
+        policy="liveops",
+        reporter="UREP",
+        now=T0,
+        channel=CHANNEL,
+        say=say("opened"),
+    )
+    clock = dispatcher(store, desk, fake, timeout=0.5)
+    tick(clock, now, T0 + SEC)
+    fake.heal()
+    desk.acknowledge("T1", 1, actor="U0FAST", now=T0 + 2 * SEC, say=say("ack"))
+    for n in range(1, 5):
+        tick(clock, now, T0 + n * 30 * SEC)
+
+    [card] = cards(fake)
+    shown = fake.message(CHANNEL, card.response["ts"])
+    assert "*Owner*\n<@U0FAST>" in "\n".join(texts(shown["blocks"]))
+
+
 def test_a_clock_killed_after_posting_the_card_leaves_it_to_be_found(store, desk, fake, now):
     """The card went out, the clock died before recording it: the next clock takes the claim
     over after the lease, finds the card in the channel, and posts no second one."""

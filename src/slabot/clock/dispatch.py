@@ -61,7 +61,7 @@ from ..sla.schedule import Timer as Owed
 from ..store import Store
 from ..store.tables import Ticket, Timer
 from ..tickets import SYSTEM, TicketError, Tickets, TicketView, TimerOutcome
-from ..tickets.timers import MESSAGES, card_waiting
+from ..tickets.timers import CARD, MESSAGES, POST, card_waiting
 from . import messages
 
 log = logging.getLogger(__name__)
@@ -293,23 +293,36 @@ class Dispatcher:
         return report
 
     def _redraw_changed(self, done: list[_Done], now: datetime) -> None:
-        """Draw again the cards this tick drew of tickets that changed meanwhile.
+        """Draw again the cards this tick drew of tickets that changed meanwhile, and the cards
+        it found posted by an earlier attempt.
 
         A card is drawn from the view the tick began with. Someone may have changed the ticket
         since, and had the card drawn from the new state before this tick's drawing of the old
         one reached Slack. Checked after the tick's drawing is done, so whichever order the two
-        drawings arrived in, the card ends showing the ticket as it stands."""
-        drawn = {
-            d.delivery.view.ticket.id: d.delivery
-            for d in done
-            if d.delivery is not None
-            and d.record.values.get("detail", {}).get("receipt", {}).get("card")
-        }
+        drawings arrived in, the card ends showing the ticket as it stands. A card found in the
+        channel (its post left without an answer) shows the ticket as that attempt saw it, and
+        a change made meanwhile owed no redraw (the post was to draw it): drawn again always."""
+        drawn: dict[int | None, Delivery] = {}  # by ticket id
+        found: set[int | None] = set()
+        for d in done:
+            detail = d.record.values.get("detail", {})
+            if d.delivery is None or not detail.get("receipt", {}).get("card"):
+                continue
+            timer, ticket_id = d.delivery.timer, d.delivery.view.ticket.id
+            if CARD in detail.get("done", ()):
+                found.add(ticket_id)
+            elif (timer.kind, timer.stage) == (CARD, POST):
+                continue  # a change while it was posted owed a redraw (`owe_messages`)
+            drawn[ticket_id] = d.delivery
         if not drawn:
             return
         versions = select(Ticket.id, Ticket.version).where(Ticket.id.in_(drawn))  # type: ignore[union-attr]
         with self.store.reading() as session:
-            changed = [i for i, v in session.exec(versions) if v != drawn[i].view.ticket.version]
+            changed = [
+                i
+                for i, v in session.exec(versions)
+                if i in found or v != drawn[i].view.ticket.version
+            ]
             if not changed:
                 return
             rows = list(session.exec(select(Ticket).where(Ticket.id.in_(changed))))  # type: ignore[union-attr]

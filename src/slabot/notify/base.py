@@ -140,8 +140,9 @@ class Notifier(Protocol):
         ...
 
     def redraw(self, delivery: Delivery) -> None:
-        """The ticket changed while ``delivery`` was performed, which may have shown it as it
-        was: show it again as ``delivery.view`` has it now (best effort)."""
+        """What ``delivery`` drew of the ticket (its card) may show it as it was: the ticket
+        changed while it was performed, or it was found drawn by an earlier attempt. Show it
+        again as ``delivery.view`` has it now (best effort)."""
         ...
 
 

@@ -59,6 +59,12 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPE = "slabot_timer"
 HISTORY_PAGE = 200
+# How far before a timer's first claim its messages are looked for: this host's clock and
+# Slack's may disagree (a VM after a pause, a container without NTP), and a message stamped
+# before the claim by a Slack ahead of us must still be found. Half a minute covers a drifting
+# clock; much more would reach back to the same timer's message from an earlier life of the
+# ticket (a page repeated after a reopen has the same key), taken then as this one's.
+CLOCK_SKEW = timedelta(seconds=30)
 RETRYABLE_ERRORS = frozenset(
     {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 )
@@ -194,7 +200,8 @@ class SlackNotifier:
             )
 
     def redraw(self, delivery: Delivery) -> None:
-        if not self._updates_card(delivery):
+        ticket = delivery.view.ticket
+        if not (ticket.channel and ticket.message_ts):
             return
         try:
             self._update_card(delivery)
@@ -367,13 +374,13 @@ class SlackNotifier:
         self, where: Conversation, since: datetime, delivery: Delivery
     ) -> dict[str, str]:
         """The keys of the timers whose messages are in a conversation (of ``delivery``'s
-        workspace) since ``since`` (less a second, for the clocks' skew), every page of it,
+        workspace) since ``since`` (less `CLOCK_SKEW`), every page of it,
         each with its message's ts."""
         channel, thread_ts = where
         now, client = delivery.now, self._slack(delivery)
         request: dict[str, Any] = {
             "channel": channel,
-            "oldest": f"{(since - timedelta(seconds=1)).timestamp():.6f}",
+            "oldest": f"{(since - CLOCK_SKEW).timestamp():.6f}",
             "include_all_metadata": True,
             "limit": HISTORY_PAGE,
         }
