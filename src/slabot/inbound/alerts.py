@@ -241,7 +241,8 @@ class AlertIntake:
                     policy,
                     channel=route.channel,
                     actor=source,
-                    now=started,
+                    now=now,
+                    at=started,
                     note=f"{NAMES[source]}: {_title(group)}",
                 )
             except AlreadyDone:

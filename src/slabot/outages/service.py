@@ -12,6 +12,10 @@ what to do, as the ticket use cases do, so the Slack side shows both alike.
   Whether the rule was met is decided once, when it is announced (`maintenance_problems`),
   and kept with the row (``notice_problems``), so a later edit of the policy file cannot
   turn an announced maintenance into downtime or back.
+* A start or an end may be backdated (``at``), and a lead may edit or delete an outage
+  recorded (`edit`, `delete`; the ``correct_outage`` role): each spell is checked as
+  `spans.check_span` says, and every change to a row is appended to its trail (`trail`) in the
+  same transaction. A deleted outage keeps its row and counts nowhere.
 """
 
 from __future__ import annotations
@@ -30,9 +34,15 @@ from ..sla.figures import Outage, maintenance_problems
 from ..sla.oncall import Team
 from ..store import Store
 from ..store.tables import OutageRecord
+from . import trail
+from .spans import check_span
+from .trail import Change
 
 MAX_NOTE = 3000
 MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintenance window
+MAX_REASON = 2000
+RECENT = 10  # the outages `/sla outage list` shows
+NO_CAUSE = "none"  # `cause:none` takes an outage's cause away
 
 
 class Outages:
@@ -56,16 +66,15 @@ class Outages:
         note: str = "",
         force_majeure: bool = False,
         cause: str | None = None,
+        at: datetime | None = None,
     ) -> OutageRecord:
-        """Record that the service is down from ``now`` until `end` is called; ``cause`` is
-        a key of the policy's ``uptime.causes`` (force majeure is also the old flag)."""
+        """Record at ``now`` that the service is down from ``at`` (default: ``now``; earlier
+        when typed late) until `end` is called; ``cause`` is a key of the policy's
+        ``uptime.causes`` (force majeure is also the old flag)."""
         chosen = self._policy(policy)
         self.roles.allow("outage", workspace, actor, now)
         note = _note(note)
-        causes = chosen.uptime.causes if chosen.uptime else {}
-        if cause is not None and cause not in causes:
-            known = ", ".join(causes) or "none: the policy names no causes"
-            raise Invalid(f"unknown cause {cause!r} for the {chosen.name} policy: use {known}")
+        _cause(chosen, cause)
         try:
             with self.store.writing() as session:
                 running = self._running(session, workspace, chosen.name)
@@ -76,14 +85,15 @@ class Outages:
                     policy=chosen.name,
                     channel=channel,
                     kind="outage",
-                    started_at=now,
+                    started_at=at or now,
                     note=note,
                     force_majeure=force_majeure,
                     cause=cause,
                     started_by=actor,
                 )
+                check_span(session, record, record.started_at, None, now)
                 session.add(record)
-                session.flush()
+                trail.append(session, record, "started", actor=actor, at=now)
         except IntegrityError:
             # Another start for the same workspace and policy committed first.
             with self.store.reading() as session:
@@ -94,10 +104,18 @@ class Outages:
         return record
 
     def end(
-        self, workspace: str, policy: str, *, actor: str, now: datetime, note: str = ""
+        self,
+        workspace: str,
+        policy: str,
+        *,
+        actor: str,
+        now: datetime,
+        note: str = "",
+        at: datetime | None = None,
     ) -> OutageRecord:
-        """End the running outage of this workspace and policy at ``now``; a note is added to
-        the one given at the start."""
+        """End the running outage of this workspace and policy at ``at`` (default: ``now``;
+        earlier when typed late), recorded at ``now``; a note is added to the one given at
+        the start."""
         chosen = self._policy(policy)
         self.roles.allow("outage", workspace, actor, now)
         note = _note(note)
@@ -108,13 +126,99 @@ class Outages:
                     f"no outage of {chosen.name} is running in this workspace: start one with "
                     "/sla outage start [note]"
                 )
-            if now < record.started_at:
-                raise Invalid("an outage cannot end before it started")
-            record.ended_at, record.ended_by = now, actor
+            before = trail.fields(record)
+            check_span(session, record, record.started_at, at or now, now)
+            record.ended_at, record.ended_by = at or now, actor
             if note:
                 record.note = f"{record.note}\n{note}" if record.note else note
             session.add(record)
+            trail.append(session, record, "ended", actor=actor, at=now, before=before)
         return record
+
+    # -- a lead's corrections ------------------------------------------------------------------
+
+    def edit(
+        self,
+        workspace: str,
+        policy: str,
+        ident: int,
+        *,
+        actor: str,
+        now: datetime,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        cause: str | None = None,
+        note: str | None = None,
+        reason: str = "",
+    ) -> OutageRecord:
+        """Correct outage ``ident``: its start, its end (ending it, if it runs), its cause
+        (`NO_CAUSE` takes it away) or its note; None leaves a field as it is. Leads and
+        admins only (the ``correct_outage`` role); the change and ``reason`` go to its trail."""
+        chosen = self._policy(policy)
+        self.roles.allow("correct_outage", workspace, actor, now)
+        if cause is not None and cause != NO_CAUSE:
+            _cause(chosen, cause)
+        note = None if note is None else _note(note)
+        reason = _reason(reason, required=False)
+        with self.store.writing() as session:
+            record = self._recorded(session, workspace, chosen.name, ident)
+            before = trail.fields(record)
+            check_span(session, record, start or record.started_at, end or record.ended_at, now)
+            if start is not None:
+                record.started_at = start
+            if end is not None:
+                record.ended_by = record.ended_by or actor
+                record.ended_at = end
+            if cause is not None:
+                record.cause = None if cause == NO_CAUSE else cause
+            if note is not None:
+                record.note = note
+            if trail.fields(record) == before:
+                raise AlreadyDone(f"outage #{ident} already says that: nothing changed")
+            session.add(record)
+            trail.append(
+                session, record, "edited", actor=actor, at=now, before=before, reason=reason
+            )
+        return record
+
+    def delete(
+        self, workspace: str, policy: str, ident: int, *, reason: str, actor: str, now: datetime
+    ) -> OutageRecord:
+        """Delete outage ``ident``, recorded by mistake: its row stays, with who deleted it
+        and when, and counts nowhere after that; its trail keeps it and ``reason``. Leads
+        and admins only (the ``correct_outage`` role)."""
+        chosen = self._policy(policy)
+        self.roles.allow("correct_outage", workspace, actor, now)
+        reason = _reason(reason, required=True)
+        with self.store.writing() as session:
+            record = self._recorded(session, workspace, chosen.name, ident)
+            record.deleted_at, record.deleted_by = now, actor
+            session.add(record)
+            trail.append(session, record, "deleted", actor=actor, at=now, reason=reason)
+        return record
+
+    def recent(self, workspace: str, policy: str) -> list[OutageRecord]:
+        """``policy``'s latest outages in ``workspace`` (deleted ones aside), newest first:
+        what ``/sla outage list`` shows, each with its ID to edit or delete."""
+        chosen = self._policy(policy)
+        query = select(OutageRecord).where(
+            OutageRecord.workspace == workspace,
+            OutageRecord.policy == chosen.name,
+            OutageRecord.kind == "outage",
+            col(OutageRecord.deleted_at).is_(None),
+        )
+        order = (col(OutageRecord.started_at).desc(), col(OutageRecord.id).desc())
+        with self.store.reading() as session:
+            return list(session.exec(query.order_by(*order).limit(RECENT)))
+
+    def history(self, workspace: str, policy: str, ident: int) -> tuple[OutageRecord, list[Change]]:
+        """Outage or maintenance ``ident`` as it stands (deleted or not) and its trail."""
+        chosen = self._policy(policy)
+        with self.store.reading() as session:
+            record = self._find(session, workspace, chosen.name, ident)
+            if record is None:
+                raise _unknown(ident, chosen.name)
+            return record, trail.changes(session, ident)
 
     # -- planned maintenance -----------------------------------------------------------------
 
@@ -150,7 +254,7 @@ class Outages:
                 started_by=actor,
             )
             session.add(record)
-            session.flush()
+            trail.append(session, record, "announced", actor=actor, at=now)
         return record, problems
 
     def preview(
@@ -225,7 +329,7 @@ class Outages:
                 )
             record.cancelled_at, record.cancelled_by = now, actor
             session.add(record)
-            session.flush()
+            trail.append(session, record, "cancelled", actor=actor, at=now)
             session.refresh(record)
         return record
 
@@ -247,6 +351,7 @@ class Outages:
             OutageRecord.started_at < end,
             or_(col(OutageRecord.ended_at).is_(None), col(OutageRecord.ended_at) > start),
             col(OutageRecord.cancelled_at).is_(None),  # called off: it never happened
+            col(OutageRecord.deleted_at).is_(None),  # deleted by a lead: recorded by mistake
         )
         if kind is not None:
             query = query.where(OutageRecord.kind == kind)
@@ -278,10 +383,40 @@ class Outages:
             OutageRecord.policy == policy,
             OutageRecord.kind == "outage",
             OutageRecord.ended_at.is_(None),  # type: ignore[union-attr]
+            col(OutageRecord.deleted_at).is_(None),
         )
         if lock:
             query = query.with_for_update()
         return session.exec(query).first()
+
+    def _find(
+        self, session: Session, workspace: str, policy: str, ident: int, *, lock: bool = False
+    ) -> OutageRecord | None:
+        query = select(OutageRecord).where(
+            OutageRecord.id == ident,
+            OutageRecord.workspace == workspace,
+            OutageRecord.policy == policy,
+        )
+        return session.exec(query.with_for_update() if lock else query).first()
+
+    def _recorded(self, session: Session, workspace: str, policy: str, ident: int) -> OutageRecord:
+        """Outage ``ident``, locked, that a lead may still correct; else refuse, saying why."""
+        record = self._find(session, workspace, policy, ident, lock=True)
+        if record is None:
+            raise _unknown(ident, policy)
+        if record.kind != "outage":
+            raise Invalid(
+                f"#{ident} is planned maintenance, not an outage: call it off with "
+                f"/sla maintenance cancel {ident}"
+            )
+        if record.deleted_at is not None:
+            raise AlreadyDone(
+                f"outage #{ident} was deleted by {{who}} on {{when}}: it counts nowhere, and "
+                "is kept only in its trail",
+                people={"who": record.deleted_by or "someone"},
+                times={"when": record.deleted_at},
+            )
+        return record
 
 
 def as_outage(record: OutageRecord) -> Outage:
@@ -304,6 +439,30 @@ def _note(note: str) -> str:
     if len(note) > MAX_NOTE:
         raise Invalid(f"the note is {len(note)} characters; keep it under {MAX_NOTE}")
     return note
+
+
+def _cause(policy: Policy, cause: str | None) -> None:
+    """Refuse a cause that is not a key of the policy's ``uptime.causes``, listing them."""
+    causes = policy.uptime.causes if policy.uptime else {}
+    if cause is not None and cause not in causes:
+        known = ", ".join(causes) or "none: the policy names no causes"
+        raise Invalid(f"unknown cause {cause!r} for the {policy.name} policy: use {known}")
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    reason = reason.strip()
+    if required and not reason:
+        raise Invalid("say why, for the audit trail: such as reason:recorded twice by mistake")
+    if len(reason) > MAX_REASON:
+        raise Invalid(f"keep the reason under {MAX_REASON} characters")
+    return reason
+
+
+def _unknown(ident: int, policy: str) -> NotFound:
+    return NotFound(
+        f"there is no outage #{ident} of {policy} in this workspace: /sla outage list shows "
+        "each one's ID"
+    )
 
 
 def _already_running(record: OutageRecord) -> AlreadyDone:

@@ -15,9 +15,10 @@ reads the source and hands the events to `Rotation.use_calendar`, again at each 
 An override puts someone on call for a span (a holiday, a swap): the latest recorded override
 covering an instant wins, and the rotation's order is unchanged by it.
 
-Roles (``Roles``) say who may record an outage, announce maintenance, rebind a channel to a
-policy and edit on-call: deployment admins always; ``leads``; ``oncall``, whoever is on call in
-any rotation at that moment; ``members``, the rotation's own people (for on-call edits).
+Roles (``Roles``) say who may record an outage, edit or delete one recorded, announce
+maintenance, rebind a channel to a policy and edit on-call: deployment admins always;
+``leads``; ``oncall``, whoever is on call in any rotation at that moment; ``members``, the
+rotation's own people (for on-call edits).
 """
 
 from __future__ import annotations
@@ -240,6 +241,9 @@ class Roles(Model):
     maintenance: tuple[Role, ...] = ("leads", "oncall")
     bind_channel: tuple[Role, ...] = ("leads",)
     oncall: tuple[Role, ...] = ("leads", "members")
+    # Editing or deleting an outage already recorded moves the month's uptime and the credits
+    # owed, so the leads (and admins) only, as a ticket's downtime correction is.
+    correct_outage: tuple[Role, ...] = ("leads",)
 
 
 ROLE_WORDS = {
@@ -247,6 +251,7 @@ ROLE_WORDS = {
     "maintenance": "announce maintenance",
     "bind_channel": "change which policy a channel runs under",
     "oncall": "change who is on call",
+    "correct_outage": "edit or delete a recorded outage",
 }
 ROLE_NAMES = {
     "anyone": "anyone",

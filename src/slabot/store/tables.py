@@ -30,7 +30,11 @@
   maintenance (``/sla maintenance``), per workspace and policy. At most one unplanned outage
   runs per workspace and policy: a partial unique index makes a second start fail even when
   two arrive at once. The ``reminded_*_at`` columns are the clock's claims of a maintenance
-  reminder (see `slabot.clock.maintenance`).
+  reminder (see `slabot.clock.maintenance`). A deleted outage (``deleted_at``) keeps its row
+  and counts nowhere; the running-outage index leaves it out, so another may start.
+* ``outage_events`` is the append-only audit trail of ``outages`` (`slabot.outages.trail`):
+  each outage recorded (backdated or not), ended, edited or deleted, and each maintenance
+  announced or called off, with who, when, the row's fields before and after, and why.
 * ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
   who did it and when; the rotations themselves are the deployment's team file. The latest
   recorded override covering an instant wins (see `slabot.sla.oncall`).
@@ -194,6 +198,9 @@ class ChannelPolicy(SQLModel, table=True):
     bound_at: datetime = instant(nullable=False)
 
 
+RUNNING_OUTAGE = "kind = 'outage' AND ended_at IS NULL AND deleted_at IS NULL"
+
+
 class OutageRecord(SQLModel, table=True):
     """An outage without a ticket (``kind`` outage) or planned maintenance (``maintenance``).
 
@@ -211,8 +218,8 @@ class OutageRecord(SQLModel, table=True):
             "workspace",
             "policy",
             unique=True,
-            sqlite_where=text("kind = 'outage' AND ended_at IS NULL"),
-            postgresql_where=text("kind = 'outage' AND ended_at IS NULL"),
+            sqlite_where=text(RUNNING_OUTAGE),
+            postgresql_where=text(RUNNING_OUTAGE),
         ),
     )
 
@@ -237,10 +244,31 @@ class OutageRecord(SQLModel, table=True):
     # nowhere, and the clock reminds nobody of it
     cancelled_at: datetime | None = instant()
     cancelled_by: str | None = Field(default=None, max_length=32)
+    # an outage a lead deleted (`/sla outage delete`): kept, with who and when (the reason is
+    # in its trail); it counts nowhere
+    deleted_at: datetime | None = instant()
+    deleted_by: str | None = Field(default=None, max_length=32)
 
     @property
     def planned(self) -> bool:
         return self.kind == "maintenance"
+
+
+class OutageEvent(SQLModel, table=True):
+    """One change to a row of ``outages``, appended and never rewritten: ``before`` and
+    ``after`` hold the fields it changed (instants as ISO 8601 strings)."""
+
+    __tablename__ = "outage_events"
+    __table_args__ = (Index("ix_outage_events_outage", "outage_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outage_id: int = Field(foreign_key="outages.id")
+    kind: str = Field(max_length=16)  # started, ended, edited, deleted, announced, cancelled
+    actor: str = Field(max_length=32)
+    at: datetime = instant(nullable=False)  # when the change was made, not what it says
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str = ""
 
 
 class ApiToken(SQLModel, table=True):

@@ -1,0 +1,102 @@
+"""The audit trail of outages and maintenance: ``outage_events``, which this module owns.
+
+Seed 001 (LeadPro): "The client must provide the dates and times of each unavailability
+incident that the Client is claiming" and "Uptime is measured using our automated systems over
+each calendar month". A month's uptime, its credit and each claim date rest on the recorded
+spells, so a spell corrected afterwards (backdated, edited, deleted) must say who corrected it,
+when, from what to what and why.
+
+Interpretation: the contract is silent on correcting records; every change to a row of
+``outages`` appends one event here, in the change's own transaction, and nothing rewrites an
+event. An event's ``at`` is when the change was made; the instants it changed are in ``before``
+and ``after`` (as ISO 8601 strings in the store, as instants in a `Change`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ..store.tables import OutageEvent, OutageRecord
+
+# The fields of an outage a change can move, in the order a trail shows them.
+FIELDS = ("started_at", "ended_at", "cause", "note", "force_majeure")
+INSTANTS = ("started_at", "ended_at")
+GONE = ("deleted", "cancelled")  # the row stays, counting nowhere
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of an outage's trail, as read back: instants are instants again."""
+
+    kind: str  # started, ended, edited, deleted, announced, cancelled
+    actor: str
+    at: datetime
+    before: dict[str, Any]
+    after: dict[str, Any]
+    reason: str
+
+
+def fields(record: OutageRecord) -> dict[str, Any]:
+    """The fields of ``record`` a change can move, as they are now."""
+    return {name: getattr(record, name) for name in FIELDS}
+
+
+def append(
+    session: Session,
+    record: OutageRecord,
+    kind: str,
+    *,
+    actor: str,
+    at: datetime,
+    before: dict[str, Any] | None = None,
+    reason: str = "",
+) -> None:
+    """Append ``kind`` to ``record``'s trail: the fields that differ from ``before`` (all of
+    them for a new row), before and after; for a row that stops counting (deleted, called
+    off), every field before and nothing after."""
+    session.flush()  # a new row needs its id
+    assert record.id is not None
+    now = {name: _stored(value) for name, value in fields(record).items()}
+    old = {name: _stored(value) for name, value in (before or {}).items()}
+    if kind in GONE:
+        old, now = now, {}
+    else:
+        moved = [name for name in FIELDS if name not in old or old[name] != now[name]]
+        old = {name: old[name] for name in moved if name in old}
+        now = {name: now[name] for name in moved}
+    session.add(
+        OutageEvent(
+            outage_id=record.id,
+            kind=kind,
+            actor=actor,
+            at=at,
+            before=old,
+            after=now,
+            reason=reason,
+        )
+    )
+
+
+def changes(session: Session, outage_id: int) -> list[Change]:
+    """The trail of one outage, oldest first."""
+    query = select(OutageEvent).where(OutageEvent.outage_id == outage_id)
+    rows = session.exec(query.order_by(col(OutageEvent.id)))
+    return [
+        Change(row.kind, row.actor, row.at, _read(row.before), _read(row.after), row.reason)
+        for row in rows
+    ]
+
+
+def _stored(value: Any) -> Any:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+
+def _read(stored: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: datetime.fromisoformat(value) if name in INSTANTS and value else value
+        for name, value in stored.items()
+    }
