@@ -150,7 +150,7 @@ class Outages:
         cause: str | None = None,
         note: str | None = None,
         reason: str = "",
-    ) -> OutageRecord:
+    ) -> tuple[OutageRecord, Change]:
         """Correct outage ``ident``: its start, its end (ending it, if it runs), its cause
         (`NO_CAUSE` takes it away) or its note; None leaves a field as it is. Leads and
         admins only (the ``correct_outage`` role); the change and ``reason`` go to its trail."""
@@ -176,14 +176,14 @@ class Outages:
             if trail.fields(record) == before:
                 raise AlreadyDone(f"outage #{ident} already says that: nothing changed")
             session.add(record)
-            trail.append(
+            change = trail.append(
                 session, record, "edited", actor=actor, at=now, before=before, reason=reason
             )
-        return record
+        return record, change
 
     def delete(
         self, workspace: str, policy: str, ident: int, *, reason: str, actor: str, now: datetime
-    ) -> OutageRecord:
+    ) -> tuple[OutageRecord, Change]:
         """Delete outage ``ident``, recorded by mistake: its row stays, with who deleted it
         and when, and counts nowhere after that; its trail keeps it and ``reason``. Leads
         and admins only (the ``correct_outage`` role)."""
@@ -194,8 +194,8 @@ class Outages:
             record = self._recorded(session, workspace, chosen.name, ident)
             record.deleted_at, record.deleted_by = now, actor
             session.add(record)
-            trail.append(session, record, "deleted", actor=actor, at=now, reason=reason)
-        return record
+            change = trail.append(session, record, "deleted", actor=actor, at=now, reason=reason)
+        return record, change
 
     def recent(self, workspace: str, policy: str) -> list[OutageRecord]:
         """``policy``'s latest outages in ``workspace`` (deleted ones aside), newest first:

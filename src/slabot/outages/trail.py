@@ -54,7 +54,7 @@ def append(
     at: datetime,
     before: dict[str, Any] | None = None,
     reason: str = "",
-) -> None:
+) -> Change:
     """Append ``kind`` to ``record``'s trail: the fields that differ from ``before`` (all of
     them for a new row), before and after; for a row that stops counting (deleted, called
     off), every field before and nothing after."""
@@ -79,6 +79,7 @@ def append(
             reason=reason,
         )
     )
+    return Change(kind, actor, at, _read(old), _read(now), reason)
 
 
 def changes(session: Session, outage_id: int) -> list[Change]:

@@ -27,7 +27,10 @@ open a ticket (no text: a form)
 • `/sla list` the queue, most urgent first · `/sla show ID` one ticket
 • `/sla policy [NAME]` show the policy, or bind this channel to NAME · `/sla matrix` who gets paged
 • `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
-• `/sla outage start [cause:KEY] [note]`, `/sla outage end [note]` downtime without a ticket
+• `/sla outage start [cause:KEY] [at:TIME] [note]`, `/sla outage end [at:TIME] [note]` downtime \
+without a ticket (`at:` when it began or ended, such as `at:-20m` or `at:2026-11-30 14:05`); \
+`list` the latest with their IDs, `show ID` one and its changes; a lead may \
+`edit ID [start:TIME] [end:TIME] [cause:KEY] [note:TEXT] [reason:WHY]` or `delete ID reason:WHY`
 • `/sla correct ID not-outage|outage|cause:KEY why` a lead corrects the downtime a ticket counts
 • `/sla maintenance START DURATION text` announce planned maintenance (such as `sat 22:00 4h`); \
 `preview` first checks the notice rule, `list` shows what is planned, `cancel ID` calls one off
@@ -53,7 +56,9 @@ USAGE = {
     "policy": "/sla policy [NAME]",
     "matrix": "/sla matrix [policy:NAME]",
     "report": "/sla report [YYYY-MM] [policy:NAME]",
-    "outage": "/sla outage start [cause:KEY | force-majeure] [note] | /sla outage end [note]",
+    "outage": "/sla outage start [cause:KEY | force-majeure] [at:TIME] [note] | end [at:TIME] "
+    "[note] | list | show ID | edit ID [start:TIME] [end:TIME] [cause:KEY|none] [note:TEXT] "
+    "[reason:WHY] | delete ID reason:WHY",
     "correct": "/sla correct ID not-outage|outage|cause:KEY why (a lead's downtime correction)",
     "maintenance": "/sla maintenance [preview] START DURATION text | list | cancel ID",
     "oncall": "/sla oncall | /sla oncall [ROTATION] cover @someone [from START] until END",
@@ -75,6 +80,16 @@ ALIASES = {
 }
 COVER_ACTIONS = ("cover", "override")
 OUTAGE_ACTIONS = {"start": "start", "begin": "start", "end": "end", "stop": "end", "over": "end"}
+# A lead's corrections of an outage recorded, and what reads it, each naming its ID.
+OUTAGE_CORRECTIONS = {
+    "edit": "edit",
+    "correct": "edit",
+    "delete": "delete",
+    "remove": "delete",
+    "show": "show",
+    "history": "show",
+}
+OUTAGE_FIELDS = ("start", "end", "cause", "note")
 FORCE_MAJEURE = ("force-majeure", "force_majeure")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WAIT_FOR = {
@@ -88,6 +103,11 @@ WAIT_FOR = {
 _POLICY = re.compile(r"(?:^|\s)policy:(\S+)", re.IGNORECASE)
 _ETA = re.compile(r"(?:^|\s)eta:(\S+)", re.IGNORECASE)
 _CAUSE = re.compile(r"(?:^|\s)cause:(\S+)", re.IGNORECASE)
+# at:-20m, at:14:05, at:2026-11-30T14:05, or a date and a time as two words: at:2026-11-30 14:05
+_AT = re.compile(r"(?:^|\s)at:(\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}|\S+)", re.IGNORECASE)
+# An outage edit's fields: each value runs to the next field (a note or a reason has spaces).
+_REASON = re.compile(r"^reason:", re.IGNORECASE)
+_EDIT_FIELD = re.compile(r"(?:^|\s)(start|end|cause|note|reason):", re.IGNORECASE)
 DOWNTIME_VERDICTS = {"not-outage": "no", "no-outage": "no", "outage": "yes"}
 _REPORTED = re.compile(r"(?:^|\s)reported:(\S+)", re.IGNORECASE)
 # customer:Acme, or a name of several words in quotes: customer:"Acme Ltd" (Slack's “ ” too)
@@ -121,7 +141,10 @@ class Command:
     workaround: bool = False
     user: str | None = None  # assign's new owner
     month: str | None = None  # report's YYYY-MM; None: the current month
-    action: str | None = None  # outage's start or end
+    action: str | None = None  # outage's start, end, list, show, edit or delete
+    at: str | None = None  # outage start or end's at:, as typed; read in the policy's zone
+    # outage edit's fields as typed (start, end, cause, note), each given at most once
+    changes: tuple[tuple[str, str], ...] = ()
     force_majeure: bool = False  # outage start: the downtime is excluded from uptime
     cause: str | None = None  # outage start, downtime: a key of the policy's causes
     counts: bool | None = None  # downtime: it was (True) or was not (False) an outage
@@ -208,10 +231,14 @@ def _report(rest: str, policy: str | None) -> Command:
 
 def _outage(rest: str, policy: str | None) -> Command:
     first, _, after = rest.partition(" ")
+    if first.lower() == "list" and not after.strip():
+        return Command("outage", policy=policy, action="list")
+    if first.lower() in OUTAGE_CORRECTIONS:
+        return _outage_correction(OUTAGE_CORRECTIONS[first.lower()], after.strip(), policy)
     action = OUTAGE_ACTIONS.get(first.lower())
     if action is None:
         raise Usage(f"Start or end? `{USAGE['outage']}`")
-    note = after.strip()
+    at, note = _take(_AT, after.strip())
     cause = None
     if action == "start":
         cause, note = _take(_CAUSE, note)
@@ -226,7 +253,55 @@ def _outage(rest: str, policy: str | None) -> Command:
         action=action,
         force_majeure=force_majeure,
         cause=cause.lower() if cause else None,
+        at=at,
     )
+
+
+def _outage_correction(action: str, rest: str, policy: str | None) -> Command:
+    """``show ID``, ``delete ID [reason:]WHY`` or ``edit ID field:value …`` (start, end, cause,
+    note, and the reason, each at most once; a value runs to the next field)."""
+    ident, _, rest = rest.partition(" ")
+    ident = ident.lstrip("#")
+    if not ident.isdigit():
+        raise Usage(f"Which outage? Give its ID from `/sla outage list`: `{USAGE['outage']}`")
+    if action == "show":
+        return Command("outage", ident, policy=policy, action="show")
+    if action == "delete":
+        why = _REASON.sub("", rest.strip(), count=1).strip()
+        if not why:
+            raise Usage(f"Say why, for the audit trail: `/sla outage delete {ident} reason:WHY`")
+        return Command("outage", ident, text=why, policy=policy, action="delete")
+    parts = _EDIT_FIELD.split(rest.strip())
+    if parts[0].strip():
+        raise Usage(
+            f"I can't read {parts[0].strip()[:30]!r}: give each change as a field, such as "
+            f"`/sla outage edit {ident} start:2026-11-30 14:05 reason:monitoring saw it first`"
+        )
+    given: dict[str, str] = {}
+    for name, value in zip(parts[1::2], parts[2::2], strict=True):
+        if name.lower() in given:
+            raise Usage(f"`{name.lower()}:` is given twice: give each field once.")
+        given[name.lower()] = value.strip()
+    changes = tuple((name, given[name]) for name in OUTAGE_FIELDS if name in given)
+    if not changes:
+        raise Usage(
+            f"What should change? `/sla outage edit {ident} [start:TIME] [end:TIME] "
+            "[cause:KEY|none] [note:TEXT] [reason:WHY]`"
+        )
+    empty = [name for name, value in changes if not value and name != "note"]
+    if empty:
+        raise Usage(f"`{empty[0]}:` needs a value, such as `{empty[0]}:{_EXAMPLES[empty[0]]}`.")
+    return Command(
+        "outage",
+        ident,
+        text=given.get("reason", ""),
+        policy=policy,
+        action="edit",
+        changes=changes,
+    )
+
+
+_EXAMPLES = {"start": "2026-11-30 14:05", "end": "-10m", "cause": "aws"}
 
 
 def _correction(ref: str, rest: str) -> Command:

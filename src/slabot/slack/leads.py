@@ -1,4 +1,4 @@
-"""``/sla report``, ``/sla outage start|end`` and ``/sla maintenance``: parse, one use case, render.
+"""``/sla report``, ``/sla outage`` and ``/sla maintenance``: parse, one use case, render.
 
 * **report** acknowledges at once (the figures read a month of histories and the chart takes a
   few hundred milliseconds to draw), then posts the summary to the channel and uploads the
@@ -9,7 +9,10 @@
 * **outage** and **maintenance** are one short transaction each, so they answer in the
   acknowledgement like the ticket changes do, then announce in the channel. ``maintenance
   list`` and ``preview`` only answer the person who typed; ``cancel`` announces where the
-  maintenance was announced. A maintenance
+  maintenance was announced. ``outage list`` and ``show`` answer the person who typed; a
+  lead's ``edit`` and ``delete`` are announced where the outage was. A time typed with
+  ``at:`` (or ``start:``, ``end:``) is read in the policy's zone, as maintenance's start
+  is, and said back to the typer. A maintenance
   that breaks the policy's notice rule is still recorded and announced (it happens anyway);
   the requester is warned, and the announcement says why.
 """
@@ -17,6 +20,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -28,15 +32,20 @@ from .blocks.outage import (
     maintenance_list,
     maintenance_preview,
     notice_broken,
+    outage_corrected,
     outage_ended,
+    outage_history,
+    outage_list,
     outage_started,
 )
 from .blocks.report import chart_alt_text, is_empty, report_blocks, report_title
 from .chart import available as chart_available
 from .chart import report_chart  # imports matplotlib only when it draws
-from .grammar import TIME_FORMS, USAGE, Command, Usage, read_time
+from .grammar import TIME_FORMS, USAGE, Command, Usage, read_past_time, read_time
+from .people import in_zone
 
 if TYPE_CHECKING:
+    from ..sla import Policy
     from .app import Slabot
     from .command import Reply
 
@@ -86,9 +95,13 @@ def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
 
 
 def outage(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
+    if cmd.action in ("list", "show", "edit", "delete"):
+        _outage_records(bot, reply, cmd, body, client)
+        return
     workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
     now = bot.now()
+    at = None if cmd.at is None else _past(cmd.at, "at", policy, now)
     if cmd.action == "start":
         record = bot.outages.start(
             workspace,
@@ -99,14 +112,70 @@ def outage(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
             note=cmd.text,
             force_majeure=cmd.force_majeure,
             cause=cmd.cause,
+            at=at,
         )
         text, blocks = outage_started(record, policy, cmd.text)
     else:
-        record = bot.outages.end(workspace, policy.name, actor=user, now=now, note=cmd.text)
+        record = bot.outages.end(workspace, policy.name, actor=user, now=now, note=cmd.text, at=at)
         text, blocks = outage_ended(record, policy, cmd.text)
-    reply.early()
+    if at is None:
+        reply.early()
+    else:
+        reply(f"{'Start' if cmd.action == 'start' else 'End'} read as {in_zone(at, policy.tz)}.")
     if channel:
         _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks)
+
+
+def _outage_records(
+    bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any
+) -> None:
+    """``/sla outage list`` and ``show ID`` answer the person who typed; a lead's ``edit``
+    and ``delete`` are announced where the outage was (its figures move for everyone)."""
+    workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
+    policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    now = bot.now()
+    if cmd.action == "list":
+        reply(*outage_list(bot.outages.recent(workspace, policy.name), policy))
+        return
+    assert cmd.ref is not None  # the grammar sees to it
+    ident = int(cmd.ref)
+    if cmd.action == "show":
+        reply(*outage_history(*bot.outages.history(workspace, policy.name, ident), policy))
+        return
+    if cmd.action == "delete":
+        record, change = bot.outages.delete(
+            workspace, policy.name, ident, reason=cmd.text, actor=user, now=now
+        )
+    else:
+        given = dict(cmd.changes)
+        record, change = bot.outages.edit(
+            workspace,
+            policy.name,
+            ident,
+            actor=user,
+            now=now,
+            start=_past(given["start"], "start", policy, now) if "start" in given else None,
+            end=_past(given["end"], "end", policy, now) if "end" in given else None,
+            cause=given["cause"].lower() if "cause" in given else None,
+            note=given.get("note"),
+            reason=cmd.text,
+        )
+    reply.early()
+    where = record.channel or channel
+    if where:
+        text, blocks = outage_corrected(record, change, policy)
+        _post(reply, client.chat_postMessage, channel=where, text=text, blocks=blocks)
+
+
+def _past(typed: str, field: str, policy: Policy, now: datetime) -> datetime:
+    """An instant an outage began or ended, typed by a lead, read in the policy's zone."""
+    try:
+        return read_past_time(typed, policy.tz, now)
+    except ValueError:
+        raise Usage(
+            f"I can't read {field}:{typed.strip()[:40]}: write {field}:-20m, {field}:14:05 (the "
+            f"last time the clock showed it) or {field}:2026-11-30 14:05, in {policy.timezone}."
+        ) from None
 
 
 def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:

@@ -15,6 +15,7 @@ from ...sla.policy import Policy
 from .kit import (
     FALLBACK_MAX,
     LINE_TITLE_MAX,
+    MESSAGE_BLOCKS_MAX,
     SECTION_MAX,
     Block,
     context,
@@ -23,6 +24,7 @@ from .kit import (
     md,
     mention,
     one_line,
+    pack,
     plain_section,
     section,
     slack_date,
@@ -175,3 +177,120 @@ def maintenance_cancelled(record: Any, policy: Policy) -> tuple[str, list[Block]
     )
     fallback = f"Maintenance of {_title(policy)} called off, {local_span(start, end, tz)}"
     return _fallback(fallback, record.note), [section(text), *_note_blocks(record.note)]
+
+
+# -- a lead's corrections: the list, an outage's trail, a correction announced -------------------
+
+FIELD_WORDS = {
+    "started_at": "start",
+    "ended_at": "end",
+    "cause": "cause",
+    "note": "note",
+    "force_majeure": "force majeure",
+}
+# What each kind of change shows of what it moved: a start its start, an end its end.
+SHOWN = {"started": ("started_at",), "ended": ("ended_at",), "edited": tuple(FIELD_WORDS)}
+DONE = {
+    "started": "recorded it",
+    "ended": "ended it",
+    "edited": "changed",
+    "deleted": "deleted it: it counts nowhere since",
+    "announced": "announced it",
+    "cancelled": "called it off",
+}
+
+
+def outage_list(records: list[Any], policy: Policy) -> tuple[str, list[Block]]:
+    """``/sla outage list``: the latest outages, newest first, each with its ID (to show,
+    edit or delete it), its span, cause and note."""
+    if not records:
+        text = f"No outage of {_title(policy)} is recorded."
+        return text, [section(text)]
+    lines = [
+        f"*#{record.id}* {_span(record, policy)} · {_about(record, policy)}" for record in records
+    ]
+    text = f"The latest {len(records)} outage{'' if len(records) == 1 else 's'} of {_title(policy)}"
+    hint = context(
+        "`/sla outage show ID` shows one and its changes; a lead corrects one with "
+        "`/sla outage edit ID start:… end:… reason:…` or `/sla outage delete ID reason:…`."
+    )
+    return text, [section(join_fitting([f"*{text}*", *lines], SECTION_MAX)), hint]
+
+
+def outage_history(record: Any, changes: list[Any], policy: Policy) -> tuple[str, list[Block]]:
+    """``/sla outage show ID``: the outage as it stands and every change to it, oldest first
+    (who, when, from what to what, why)."""
+    kind = "Maintenance" if record.kind == "maintenance" else "Outage"
+    state = ""
+    if record.deleted_at is not None or record.cancelled_at is not None:
+        state = " · *counts nowhere*"
+    head = f"*{kind} #{record.id}* of {_title(policy)}: {_span(record, policy)}{state}"
+    text = f"{kind} #{record.id} of {_title(policy)} and its changes"
+    lines = [change_line(change, policy) for change in changes] or [
+        "No change is on record: it was recorded before slabot kept outages' trails."
+    ]
+    blocks = [section(join_fitting([head, _about(record, policy)], SECTION_MAX))]
+    blocks += [section("\n".join(part)) for part in pack(lines, MESSAGE_BLOCKS_MAX - 1)]
+    return text, blocks
+
+
+def outage_corrected(record: Any, change: Any, policy: Policy) -> tuple[str, list[Block]]:
+    """In the channel: a lead's edit or deletion of an outage, with why; the month's figures
+    read the outage as it now stands."""
+    what = "deleted" if change.kind == "deleted" else "corrected"
+    text = f"Outage #{record.id} of {_title(policy)} {what}"
+    counted = (
+        "It no longer counts in uptime or service credits (`/sla report`)."
+        if change.kind == "deleted"
+        else _counted(record, policy)
+    )
+    line = f":pencil2: *Outage #{record.id}* of {_title(policy)}: {change_line(change, policy)}"
+    return text, [section(truncate(line, SECTION_MAX)), context(counted)]
+
+
+def change_line(change: Any, policy: Policy) -> str:
+    """One entry of an outage's trail: when, who, what moved (before → after), and why."""
+    shown = SHOWN.get(change.kind, ())
+    moved = [
+        f"{FIELD_WORDS[key]} {_value(key, change.before[key], policy)} → "
+        f"{_value(key, change.after[key], policy)}"
+        if key in change.before
+        else f"{FIELD_WORDS[key]} {_value(key, change.after[key], policy)}"
+        for key in FIELD_WORDS
+        if key in change.after and key in shown
+    ]
+    line = f"{slack_date(change.at, policy.tz)} · {mention(change.actor)} "
+    line += DONE.get(change.kind, change.kind)
+    if change.kind == "started" and change.after.get("started_at", change.at) < change.at:
+        line += " (backdated)"
+    if moved:
+        line += (" " if change.kind == "edited" else ": ") + "; ".join(moved)
+    if change.reason:
+        line += f" · why: {md(one_line(change.reason), 300)}"
+    return truncate(line, SECTION_MAX)
+
+
+def _span(record: Any, policy: Policy) -> str:
+    start, end = record.started_at, record.ended_at
+    if end is None:
+        return f"running since {slack_date(start, policy.tz)}"
+    return f"{slack_date(start, policy.tz)} to {slack_date(end, policy.tz)} ({left(end - start)})"
+
+
+def _about(record: Any, policy: Policy) -> str:
+    causes = policy.uptime.causes if policy.uptime else {}
+    cause = causes[record.cause].label if record.cause in causes else record.cause
+    parts = [f"cause: {md(cause, 100)}"] if cause else []
+    if record.note:
+        parts.append(md(one_line(record.note), 200))
+    return " · ".join(parts) or "no cause or note given"
+
+
+def _value(key: str, value: Any, policy: Policy) -> str:
+    if key in ("started_at", "ended_at"):
+        return "running" if value is None else slack_date(value, policy.tz)
+    if key == "force_majeure":
+        return "yes" if value else "no"
+    if not value:
+        return "none"
+    return f"“{md(one_line(str(value)), 200)}”"
