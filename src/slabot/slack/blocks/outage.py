@@ -194,7 +194,7 @@ DONE = {
     "started": "recorded it",
     "ended": "ended it",
     "edited": "changed",
-    "deleted": "deleted it: it counts nowhere since",
+    "deleted": "deleted it (it counts nowhere since)",
     "announced": "announced it",
     "cancelled": "called it off",
 }
@@ -254,7 +254,7 @@ def change_line(change: Any, policy: Policy) -> str:
     moved = [
         f"{FIELD_WORDS[key]} {_value(key, change.before[key], policy)} → "
         f"{_value(key, change.after[key], policy)}"
-        if key in change.before
+        if key in change.before and change.kind == "edited"
         else f"{FIELD_WORDS[key]} {_value(key, change.after[key], policy)}"
         for key in FIELD_WORDS
         if key in change.after and key in shown
