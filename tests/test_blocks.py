@@ -30,6 +30,7 @@ from support.surfaces import (
     view_of,
 )
 
+from slabot.outages.trail import Change
 from slabot.sla import Policy, load_policy, parse_policy
 from slabot.sla.classify import Classification, classify
 from slabot.sla.history import (
@@ -48,6 +49,7 @@ from slabot.slack.blocks.history import detail_blocks
 from slabot.slack.blocks.home import home_view
 from slabot.slack.blocks.kit import escape, left, slack_date, truncate
 from slabot.slack.blocks.modals import open_modal, severity_question, update_modal
+from slabot.slack.blocks.outage import outage_history, outage_list
 from slabot.slack.blocks.policy import matrix_blocks, policy_blocks
 from slabot.slack.blocks.postpone import postpone_question
 from slabot.slack.blocks.queue import queue_blocks, queue_line
@@ -667,3 +669,24 @@ def test_the_postponement_question_says_what_and_offers_post_it_only_when_it_fit
     _, blocks = postpone_question("SLA-6", [put_off], UTC, "x" * 2001)
     assert [b["type"] for b in blocks] == ["section"]
     assert "too long to confirm from here" in all_text(blocks)
+
+
+def test_an_outages_trail_stays_within_block_kits_limits_and_pings_nobody(liveops):
+    # Seed 001: "The client must provide the dates and times of each unavailability incident":
+    # the trail says who moved an outage's times, so it is shown whole as far as Slack allows.
+    outage = SimpleNamespace(
+        id=7, kind="outage", started_at=T0, ended_at=T0 + DAY, cause=None, force_majeure=False,
+        note="<!channel> down", deleted_at=None, cancelled_at=None, channel=None,
+    )  # fmt: skip
+    changes = [
+        Change("edited", "U0LEAD", T0 + i * MIN, {"ended_at": T0 + DAY}, {"ended_at": T0 + i * MIN},
+               f"edit {i} <!here> " + "x" * 250)
+        for i in range(600)
+    ]  # fmt: skip
+    _, blocks = outage_history(outage, changes, liveops)
+    check_limits(blocks)
+    shown = all_text(blocks)
+    assert "edit 0 " in shown and "<!here>" not in shown and "<!channel>" not in shown
+    assert "&lt;!here&gt;" in shown
+    _, listed = outage_list([outage], liveops)
+    check_limits(listed)
