@@ -23,7 +23,9 @@ from slabot.oncall import OnCall
 from slabot.outages import Outages
 from slabot.refusals import AlreadyDone, Forbidden, Invalid, NotFound
 from slabot.reports import monthly
+from slabot.reports.statement import statement
 from slabot.sla.oncall import Roles, Team
+from slabot.tickets import Tickets
 
 LONDON = ZoneInfo("Europe/London")
 WS, LP = "T1", "leadpro"
@@ -172,3 +174,30 @@ def test_maintenance_and_unknown_ids_are_not_outages_to_correct(outages):
     outages.cancel(WS, LP, planned.id, actor="U2", now=nov(10, 11))
     _, trail = outages.history(WS, LP, planned.id)
     assert [(c.kind, c.actor) for c in trail] == [("announced", "U1"), ("cancelled", "U2")]
+
+
+def test_the_customer_statement_lists_each_spell_as_corrected(store, policy_book, outages):
+    # Seed 001: "The client must provide the dates and times of each unavailability incident
+    # that the Client is claiming": the statement a lead sends gives them as corrected.
+    tickets = Tickets(store, policy_book, admins={"UADMIN"})
+    tickets.open(
+        WS, title="how do I export?", severity="low", policy=LP, reporter="U1",
+        customer="Acme Ltd", now=nov(2, 10),
+    )  # fmt: skip
+    first = outages.start(WS, LP, channel=None, actor="U1", now=nov(10, 14, 30), at=nov(10, 14))
+    outages.end(WS, LP, actor="U1", now=nov(10, 14, 45))
+    second = outages.start(WS, LP, channel=None, actor="U1", now=nov(12, 9))
+    outages.end(WS, LP, actor="U1", now=nov(12, 9, 30))
+    outages.edit(WS, LP, first.id, actor="U9", now=nov(11, 9), end=nov(10, 22), reason="logs")
+    outages.delete(WS, LP, second.id, actor="U9", now=nov(13, 9), reason="a drill")
+
+    [report] = monthly(
+        store, policy_book, [WS], "2026-11", policy=LP, now=nov(30, 23), customer="Acme Ltd"
+    )
+    [contract] = statement([report], "Acme Ltd", nov(30, 23)).contracts
+    downtime = next(s for s in contract.sections if s.title == "Downtime")
+    assert downtime.table is not None
+    assert [row[:3] for row in downtime.table.rows] == [
+        ("Tue 10 Nov 2026 14:00", "Tue 10 Nov 2026 22:00", "8h")
+    ]
+    assert report.uptime.credit == 0.30
