@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret-for-tests"
 CHANNELS = {"T0ACME": "C0ACME", "T0BETA": "C0BETA"}
+GRID, GRID_CHANNELS = "E0GRID", {"T0NORTH": "C0NORTH", "T0SOUTH": "C0SOUTH"}  # an org's two
 
 
 @pytest.fixture
@@ -73,8 +74,9 @@ def install(base: str, fake: FakeSlack, team: str, **grant: bool | int) -> None:
     assert status == 200, done
 
 
-def command(base: str, team: str, text: str) -> str:
-    body = signed.slash_command(text, team_id=team, channel_id=CHANNELS[team])
+def command(base: str, team: str, text: str, org: str | None = None) -> str:
+    channel = {**CHANNELS, **GRID_CHANNELS}[team]
+    body = signed.slash_command(text, team_id=team, channel_id=channel, org=org)
     status, _, answer = signed.post(f"{base}/slack/events", body, SECRET)
     assert status == 200, answer
     return answer
@@ -177,6 +179,12 @@ def _bots(store: Store, team: str) -> list[object]:
         return list(connection.execute(SLACK_BOTS.select().where(SLACK_BOTS.c.team_id == team)))
 
 
+def _org_bots(store: Store, org: str) -> list[object]:
+    query = SLACK_BOTS.select().where(SLACK_BOTS.c.enterprise_id == org)
+    with store.engine.connect() as connection:
+        return list(connection.execute(query))
+
+
 def _dead(store: Store, workspace: str) -> list[str | None]:
     """The last errors of the workspace's dead timers."""
     with store.reading() as session:
@@ -186,6 +194,69 @@ def _dead(store: Store, workspace: str) -> list[str | None]:
             .where(Ticket.workspace == workspace, Timer.state == "dead")
         )
         return list(session.exec(query))
+
+
+def test_an_org_wide_install_serves_every_workspace_of_the_org_until_uninstalled(
+    tmp_path, fake, store
+):
+    """An Enterprise Grid org's admin installs slabot for the whole org; its two workspaces
+    each open a ticket (keyed by the workspace), and the clock posts each card and page with
+    the org's one token, found from the workspace alone."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = clean_env(
+        SLACK_API_URL=fake.url,
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_SIGNING_SECRET=SECRET,
+        DATABASE_URL=store.url.render_as_string(hide_password=False),
+        SLABOT_POLICIES=str(POLICIES),
+    )
+    serve = Process(
+        ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-clock"], env, tmp_path
+    )
+    clock_dir = tmp_path / "clock"
+    clock_dir.mkdir()
+    clock = None
+    try:
+        wait_until("/readyz", lambda: get(f"{base}/readyz")[0] == 200, serve.output)
+        install(base, fake, GRID, org_wide=True, workspaces=list(GRID_CHANNELS))
+        [org_token] = fake.tokens_of(GRID)
+        [row] = _org_bots(store, GRID)
+        assert row.team_id is None and row.is_enterprise_install  # type: ignore[attr-defined]
+
+        command(base, "T0NORTH", "open policy:liveops p1 north checkout is down", org=GRID)
+        command(base, "T0SOUTH", "open policy:liveops p1 south login fails", org=GRID)
+        clock = Process(["clock"], env, clock_dir)
+        wait_until("both pages", lambda: len(pages(fake)) == 2, clock.output)
+        clock.stop()
+        posts = fake.calls_to("chat.postMessage", ok=True)
+        for channel in GRID_CHANNELS.values():
+            in_channel = [c for c in posts if c.args["channel"] == channel]
+            assert len(in_channel) == 3  # the card, its "opened" note, the page
+            assert {c.token for c in in_channel} == {org_token}
+        with store.reading() as session:
+            keyed = {t.title: t.workspace for t in session.exec(select(Ticket))}
+        assert keyed == {
+            "north checkout is down": "T0NORTH",
+            "south login fails": "T0SOUTH",
+        }
+        north = command(base, "T0NORTH", "list", org=GRID)
+        assert "north checkout is down" in north and "south" not in north
+
+        # The org uninstalls: Slack revokes the token and tells the app, naming the org.
+        fake.revoke(GRID)
+        uninstalled = signed.event_callback(
+            {"type": "app_uninstalled"}, team_id="T0NORTH", org=GRID
+        )
+        assert signed.post(f"{base}/slack/events", uninstalled, SECRET)[0] == 200
+        wait_until("the org's rows deleted", lambda: not _org_bots(store, GRID), serve.output)
+        with pytest.raises(WorkspaceGone, match="workspace T0SOUTH"):
+            _installed(store, fake).client_for("T0SOUTH")
+    finally:
+        serve.stop()
+        if clock is not None:
+            clock.stop()
 
 
 def test_oauth_needs_both_credentials_and_no_bot_token_beside_them():
@@ -277,6 +348,43 @@ def test_each_workspace_gets_its_own_token_in_any_grid_org_until_it_is_gone(stor
     with pytest.raises(WorkspaceGone):
         slack.client_for("T1")
     assert slack.client_for("T2").token == "xoxb-two"
+
+
+def _org_install(store: Store, fake: FakeSlack, org: str, workspaces: list[str]) -> str:
+    """An org-wide install's token, saved as Bolt saves it (no team, the org's id)."""
+    code = fake.grant(org, org_wide=True, workspaces=workspaces)
+    answer = WebClient(base_url=fake.url).oauth_v2_access(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code
+    )
+    assert answer["team"] is None and answer["enterprise"]["id"] == org
+    bot = Bot(
+        app_id="A0001",
+        enterprise_id=org,
+        team_id=None,
+        bot_token=answer["access_token"],
+        bot_id="BORG",
+        bot_user_id="UORG",
+        installed_at=time.time(),
+        is_enterprise_install=True,
+    )
+    _installed(store, fake).installations.save_bot(bot)
+    return answer["access_token"]
+
+
+def test_a_workspace_of_an_org_wide_install_gets_the_orgs_token_its_own_first(store, fake):
+    org_token = _org_install(store, fake, "E1", ["T1", "T2"])
+    slack = _installed(store, fake)
+    slack.installations.save_bot(_bot("T2", "xoxb-own", enterprise="E1"))  # its own too
+
+    assert slack.client_for("T1").token == org_token
+    assert slack.client_for("T2").token == "xoxb-own"  # a workspace's own install wins
+    with pytest.raises(WorkspaceGone, match="workspace T3"):
+        slack.client_for("T3")  # not (yet) added to the org's app
+    fake.add_to_org("E1", "T3")
+    assert slack.client_for("T3").token == org_token  # the org is asked again
+    slack.installations.delete_bot(enterprise_id="E1", team_id=None)  # the org uninstalled
+    with pytest.raises(WorkspaceGone, match="workspace T1"):
+        slack.client_for("T1")
 
 
 def test_a_rotating_token_is_refreshed_before_it_expires_and_kept_for_every_process(store, fake):

@@ -13,6 +13,22 @@ hooks and the HTTP API post) asks `Workspaces.client_for(workspace)`:
   `WorkspaceGone`, which only a person can mend: the clock's timers for it die with that
   reason instead of being retried.
 
+  An org-wide install in an Enterprise Grid org (an org admin installs slabot for the whole
+  org: ``oauth.v2.access`` answers ``is_enterprise_install: true``, ``enterprise``, ``team:
+  null``, per Slack's reference for organization-wide apps) keeps one bot row with the org's
+  ``enterprise_id`` and no ``team_id``, whose one token speaks for every workspace the org
+  added slabot to. A ticket knows its workspace, not its org, so a workspace with no
+  installation of its own is looked up among the orgs: each org-wide token's
+  ``auth.teams.list`` ("the workspaces your org-wide app has been approved for") says which
+  workspaces are its, remembered per process and asked again when a workspace is not among
+  them (an org may have added it since). A workspace's own installation wins over its org's.
+
+Inside a request, Bolt finds the same rows itself: its authorize asks the installation store
+for ``(enterprise_id, team_id, is_enterprise_install)`` read from the payload (the
+``authorizations`` of an event, the ``is_enterprise_install`` of a command or click), and
+slack_sdk's store ignores the team of an enterprise install; ``app_uninstalled`` of an org-wide
+install (its ``authorizations`` name the org and no team) deletes the org's rows.
+
 The stores live in slabot's database (tables made by migration 0012), so replicas and the
 clock share one set of installations.
 """
@@ -24,18 +40,23 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+import sqlalchemy as sa
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.oauth.token_rotation.rotator import SlackTokenRotationError
+from sqlalchemy.sql import ColumnElement
 
 from ..settings import Settings
 from ..store import Store
 from .client import make_client
+
+log = logging.getLogger(__name__)
 
 # What slabot asks of each workspace it is installed into; the manifests request the same
 # (a test checks), each scope with the reason it is needed.
@@ -105,7 +126,9 @@ class InstalledWorkspaces:
             client_secret=settings.slack_client_secret.get_secret_value(),
             client=WebClient(base_url=settings.slack_api_url),
         )
+        self.base_url = settings.slack_api_url
         self._clients: dict[str, WebClient] = {}
+        self._orgs: dict[str, str] = {}  # workspace → the org that installed slabot org-wide
         self._lock = threading.Lock()
 
     def client_for(self, workspace: str) -> WebClient:
@@ -122,20 +145,36 @@ class InstalledWorkspaces:
         bot = self._bot(workspace)
         if bot is None:
             raise WorkspaceGone(workspace)
-        token = self._fresh(bot).bot_token
+        token = self._fresh(bot, workspace).bot_token
         assert token is not None  # a rotated bot has a token too
         return token
 
     def _bot(self, workspace: str) -> Bot | None:
-        """The workspace's latest bot, whichever Enterprise Grid org it belongs to (a ticket
-        knows its workspace, not its org; slack_sdk's ``find_bot`` needs both)."""
+        """The workspace's own latest bot, whichever Enterprise Grid org it belongs to (a
+        ticket knows its workspace, not its org; slack_sdk's ``find_bot`` needs both); else
+        the bot of the org that installed slabot org-wide and added the workspace."""
+        bots = self.installations.bots
+        own = self._latest(bots.c.team_id == workspace)
+        if own is not None:
+            return own
+        org = self._orgs.get(workspace)
+        if org is None:
+            self._orgs = self._org_workspaces()
+            org = self._orgs.get(workspace)
+        return None if org is None else self._org_bot(org)
+
+    def _org_bot(self, org: str) -> Bot | None:
+        bots = self.installations.bots
+        return self._latest(bots.c.enterprise_id == org, bots.c.team_id.is_(None))
+
+    def _latest(self, *where: ColumnElement[bool]) -> Bot | None:
         bots = self.installations.bots
         query = (
             bots.select()
             .where(
                 bots.c.client_id == self.installations.client_id,
-                bots.c.team_id == workspace,
                 bots.c.bot_token.is_not(None),
+                *where,
             )
             .order_by(bots.c.installed_at.desc())
             .limit(1)
@@ -144,7 +183,32 @@ class InstalledWorkspaces:
             row = connection.execute(query).mappings().first()
         return None if row is None else self.installations.build_bot_entity(row)
 
-    def _fresh(self, bot: Bot) -> Bot:
+    def _org_workspaces(self) -> dict[str, str]:
+        """Each workspace an org-wide installation serves, with its org, as Slack lists them
+        now. An org whose token no longer works (uninstalled meanwhile) serves none."""
+        bots = self.installations.bots
+        query = sa.select(bots.c.enterprise_id).distinct()
+        query = query.where(
+            bots.c.client_id == self.installations.client_id,
+            bots.c.team_id.is_(None),
+            bots.c.enterprise_id.is_not(None),
+        )
+        with self.installations.engine.connect() as connection:
+            orgs = [org for (org,) in connection.execute(query)]
+        found: dict[str, str] = {}
+        for org in orgs:
+            bot = self._org_bot(org)
+            if bot is None:
+                continue
+            try:
+                client = WebClient(token=self._fresh(bot, org).bot_token, base_url=self.base_url)
+                for page in client.auth_teams_list(limit=1000):
+                    found |= {team["id"]: org for team in page.get("teams", [])}
+            except (WorkspaceGone, SlackApiError) as exc:
+                log.warning("org %s's workspaces are unknown: %s", org, exc)
+        return found
+
+    def _fresh(self, bot: Bot, workspace: str) -> Bot:
         if not bot.bot_refresh_token:
             return bot  # the app does not rotate tokens: this one lasts until revoked
         try:
@@ -154,7 +218,7 @@ class InstalledWorkspaces:
         except SlackTokenRotationError as exc:
             error = exc.api_error.response.get("error")
             if error in ("invalid_refresh_token", "token_revoked", "invalid_auth"):
-                raise WorkspaceGone(bot.team_id or "?") from None
+                raise WorkspaceGone(workspace) from None
             raise
         if rotated is None:
             return bot
