@@ -464,9 +464,18 @@ def global_shortcut(
     team_id: str = TEAM_ID,
     user_id: str = "U0001",
     trigger_id: str | None = None,
+    org: str | None = None,
 ) -> str:
-    """A global shortcut (``shortcut``) chosen from the shortcuts menu, form-encoded."""
-    return _payload_form(_shortcut("shortcut", callback_id, team_id, user_id, trigger_id))
+    """A global shortcut (``shortcut``) chosen from the shortcuts menu, form-encoded.
+
+    ``org``: chosen in a workspace of that Enterprise Grid org, where slabot is installed
+    org-wide: Slack then sends ``team: null`` with the org in ``enterprise`` and the person's
+    workspace only in ``user.team_id`` (the payload in bolt-python pull request 23)."""
+    payload = _shortcut("shortcut", callback_id, team_id, user_id, trigger_id)
+    if org is not None:
+        payload |= {"team": None, "enterprise": {"id": org, "name": f"Org {org}"}}
+        payload["is_enterprise_install"] = True
+    return _payload_form(payload)
 
 
 def function_executed(
