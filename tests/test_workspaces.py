@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -29,7 +30,7 @@ from support.fakeslack import Call, FakeSlack
 from support.processes import Process, wait_until
 
 from slabot.settings import SettingsError, load_settings
-from slabot.slack.workspaces import SCOPES, InstalledWorkspaces, WorkspaceGone
+from slabot.slack.workspaces import ORGS_FOR, SCOPES, InstalledWorkspaces, WorkspaceGone
 from slabot.store import Store
 from slabot.store.tables import SLACK_BOTS, Ticket, Timer
 
@@ -311,14 +312,14 @@ def test_socket_mode_refuses_oauth_with_what_to_do(tmp_path):
     )
 
 
-def _installed(store: Store, fake: FakeSlack) -> InstalledWorkspaces:
+def _installed(store: Store, fake: FakeSlack, **kw: Any) -> InstalledWorkspaces:
     settings = load_settings(
         _env_file=None,
         slack_client_id=CLIENT_ID,
         slack_client_secret=CLIENT_SECRET,
         slack_api_url=fake.url,
     )
-    return InstalledWorkspaces(settings, store)
+    return InstalledWorkspaces(settings, store, **kw)
 
 
 def _bot(team: str, token: str, enterprise: str | None = None, **rotation: object) -> Bot:
@@ -373,7 +374,8 @@ def _org_install(store: Store, fake: FakeSlack, org: str, workspaces: list[str])
 
 def test_a_workspace_of_an_org_wide_install_gets_the_orgs_token_its_own_first(store, fake):
     org_token = _org_install(store, fake, "E1", ["T1", "T2"])
-    slack = _installed(store, fake)
+    seconds = [0.0]
+    slack = _installed(store, fake, monotonic=lambda: seconds[0])
     slack.installations.save_bot(_bot("T2", "xoxb-own", enterprise="E1"))  # its own too
 
     assert slack.client_for("T1").token == org_token
@@ -382,6 +384,11 @@ def test_a_workspace_of_an_org_wide_install_gets_the_orgs_token_its_own_first(st
         slack.client_for("T3")  # not (yet) added to the org's app
     fake.add_to_org("E1", "T3")
     assert slack.client_for("T3").token == org_token  # the org is asked again
+    fake.remove_from_org("E1", "T3")
+    assert slack.client_for("T3").token == org_token  # believed for ORGS_FOR seconds
+    seconds[0] += ORGS_FOR + 1
+    with pytest.raises(WorkspaceGone, match="workspace T3"):
+        slack.client_for("T3")  # then asked again: gone
     slack.installations.delete_bot(enterprise_id="E1", team_id=None)  # the org uninstalled
     with pytest.raises(WorkspaceGone, match="workspace T1"):
         slack.client_for("T1")

@@ -20,8 +20,10 @@ hooks and the HTTP API post) asks `Workspaces.client_for(workspace)`:
   added slabot to. A ticket knows its workspace, not its org, so a workspace with no
   installation of its own is looked up among the orgs: each org-wide token's
   ``auth.teams.list`` ("the workspaces your org-wide app has been approved for") says which
-  workspaces are its, remembered per process and asked again when a workspace is not among
-  them (an org may have added it since). A workspace's own installation wins over its org's.
+  workspaces are its, remembered per process for `ORGS_FOR` and asked again sooner when a
+  workspace is not among them (an org may have added it since). A workspace the org removed
+  the app from is thus served no longer than that, then is gone like an uninstalled one. A
+  workspace's own installation wins over its org's.
 
 Inside a request, Bolt finds the same rows itself: its authorize asks the installation store
 for ``(enterprise_id, team_id, is_enterprise_install)`` read from the payload (the
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -73,6 +76,7 @@ SCOPES = (
 )
 ROTATE_BEFORE = 120  # minutes before a rotating token expires that it is refreshed, as Bolt's
 STATE_LIFETIME = 600  # seconds an install started at /slack/install may take to come back
+ORGS_FOR = 600  # seconds the workspaces each org-wide install serves are believed unasked
 
 
 class WorkspaceGone(Exception):
@@ -114,10 +118,13 @@ class InstalledWorkspaces:
         *,
         retry: bool = True,
         observe: Callable[[WebClient], object] = lambda client: None,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
-        """``retry`` as `make_client`'s; ``observe``: told of each client made (metrics)."""
+        """``retry`` as `make_client`'s; ``observe``: told of each client made (metrics);
+        ``monotonic``: seconds, for how long the orgs' workspaces are remembered."""
         assert settings.slack_client_id is not None and settings.slack_client_secret is not None
         self.settings = settings
+        self.monotonic = monotonic
         self.retry = retry
         self.observe = observe
         self.installations = installation_store(settings, store)
@@ -129,6 +136,7 @@ class InstalledWorkspaces:
         self.base_url = settings.slack_api_url
         self._clients: dict[str, WebClient] = {}
         self._orgs: dict[str, str] = {}  # workspace → the org that installed slabot org-wide
+        self._orgs_asked: float | None = None  # when (`monotonic`) Slack last listed them
         self._lock = threading.Lock()
 
     def client_for(self, workspace: str) -> WebClient:
@@ -157,10 +165,11 @@ class InstalledWorkspaces:
         own = self._latest(bots.c.team_id == workspace)
         if own is not None:
             return own
-        org = self._orgs.get(workspace)
-        if org is None:
+        asked = self._orgs_asked
+        if workspace not in self._orgs or asked is None or self.monotonic() - asked > ORGS_FOR:
+            self._orgs_asked = self.monotonic()
             self._orgs = self._org_workspaces()
-            org = self._orgs.get(workspace)
+        org = self._orgs.get(workspace)
         return None if org is None else self._org_bot(org)
 
     def _org_bot(self, org: str) -> Bot | None:

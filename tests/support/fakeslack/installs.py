@@ -101,6 +101,10 @@ class Installs:
         """The org's admin adds the org-wide app to one more of its workspaces."""
         self._org_workspaces[org].append(team_id)
 
+    def remove_from_org(self, org: str, team_id: str) -> None:
+        """The org's admin removes the org-wide app from one of its workspaces."""
+        self._org_workspaces[org].remove(team_id)
+
     def tokens_of(self, team_id: str) -> list[str]:
         """Every bot token handed out to ``team_id``, oldest first (revoked ones too)."""
         return [t for t, held in self._issued.items() if held.team_id == team_id]
