@@ -144,6 +144,24 @@ def test_two_workspaces_installed_by_oauth_each_with_its_tokens_until_one_uninst
         beta_list = command(base, "T0BETA", "list")
         assert "beta login fails" in beta_list and "acme" not in beta_list
 
+        # Acme's channel is shared with a customer's workspace (Slack Connect), where slabot
+        # is not installed: the customer's person submits the open form there. Slack names
+        # their workspace in ``team`` and Acme's in ``view.app_installed_team_id``; Bolt
+        # authorizes with Acme's installation and the ticket is Acme's.
+        form = signed.view_submission(
+            "sla_open",
+            {
+                "title": {"value": signed.plain_text_value("customer cannot export")},
+                "severity": {"value": signed.selected_option_value("liveops:p3")},
+            },
+            private_metadata='{"channel": "C0ACME"}',
+            team_id="T0CUST",
+            user_id="U0CUST1",
+            installed_team_id="T0ACME",
+        )
+        assert signed.post(f"{base}/slack/events", form, SECRET)[:3:2] == (200, "")
+        assert "customer cannot export" in command(base, "T0ACME", "list")
+
         # Another P1 each, paged while the clock is down; meanwhile Beta uninstalls: Slack
         # revokes its tokens and tells the app, which forgets the installation.
         command(base, "T0ACME", "open policy:liveops p1 acme search is slow")
