@@ -161,6 +161,21 @@ def test_two_workspaces_installed_by_oauth_each_with_its_tokens_until_one_uninst
         )
         assert signed.post(f"{base}/slack/events", form, SECRET)[:3:2] == (200, "")
         assert "customer cannot export" in command(base, "T0ACME", "list")
+        # A shortcut naming the customer's own workspace finds no installation: they are told
+        # what they can do instead, privately, not asked to "reinstall" an app they never had.
+        shortcut = signed.message_shortcut(
+            "sla_open_message",
+            message_ts="1700000000.000100",
+            text="export is broken",
+            channel_id="C0ACME",
+            team_id="T0CUST",
+            user_id="U0CUST1",
+            response_url=fake.response_url("customer"),
+        )
+        assert signed.post(f"{base}/slack/events", shortcut, SECRET)[0] == 200
+        [told] = fake.calls_to("response_url")
+        assert told.args["text"].startswith("slabot is not installed in your workspace")
+        assert told.args.get("response_type", "ephemeral") == "ephemeral"  # Slack's default
 
         # Another P1 each, paged while the clock is down; meanwhile Beta uninstalls: Slack
         # revokes its tokens and tells the app, which forgets the installation.

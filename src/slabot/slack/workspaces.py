@@ -79,6 +79,18 @@ STATE_LIFETIME = 600  # seconds an install started at /slack/install may take to
 ORGS_FOR = 600  # seconds the workspaces each org-wide install serves are believed unasked
 
 
+# What a person is told when Bolt finds no installation for the workspace their request names:
+# one slabot was never installed in (a customer's, in a channel shared with them through Slack
+# Connect, whose shortcut names their own workspace) or one that uninstalled it. Bolt's own
+# message asks them to reinstall, which a customer cannot and need not do.
+NOT_INSTALLED = (
+    "slabot is not installed in your workspace (or no longer). In a channel shared with "
+    "another organisation, use the buttons on the ticket's card, or ask the people of the "
+    "workspace that installed slabot; to use it from your own workspace, ask your Slack "
+    "admin to install it there."
+)
+
+
 class WorkspaceGone(Exception):
     """slabot is not installed in this workspace (any more): no token can reach it."""
 
