@@ -59,8 +59,9 @@ def get(url: str, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
         return 0, {}, str(exc)
 
 
-def install(base: str, fake: FakeSlack, team: str, **grant: bool | int) -> None:
-    """A person of ``team`` installs slabot: the install page, Slack's authorize page, back."""
+def install(base: str, fake: FakeSlack, team: str, **grant: object) -> str:
+    """A person of ``team`` installs slabot: the install page, Slack's authorize page, back
+    to the page slabot shows once installed."""
     status, headers, page = get(f"{base}/slack/install")
     assert status == 200, page
     authorize = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page)
@@ -73,6 +74,7 @@ def install(base: str, fake: FakeSlack, team: str, **grant: bool | int) -> None:
     query = urlencode({"code": code, "state": asked["state"][0]})
     status, _, done = get(f"{base}/slack/oauth_redirect?{query}", cookie)
     assert status == 200, done
+    return done
 
 
 def command(base: str, team: str, text: str, org: str | None = None) -> str:
@@ -254,7 +256,8 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org_until_uninstalled
     clock = None
     try:
         wait_until("/readyz", lambda: get(f"{base}/readyz")[0] == 200, serve.output)
-        install(base, fake, GRID, org_wide=True, workspaces=list(GRID_CHANNELS))
+        done = install(base, fake, GRID, org_wide=True, workspaces=list(GRID_CHANNELS))
+        assert "/manage/organization/apps/profile/" in done  # where the admin adds workspaces
         [org_token] = fake.tokens_of(GRID)
         [row] = _org_bots(store, GRID)
         assert row.team_id is None and row.is_enterprise_install  # type: ignore[attr-defined]
@@ -269,6 +272,7 @@ def test_an_org_wide_install_serves_every_workspace_of_the_org_until_uninstalled
             in_channel = [c for c in posts if c.args["channel"] == channel]
             assert len(in_channel) == 3  # the card, its "opened" note, the page
             assert {c.token for c in in_channel} == {org_token}
+        assert len(fake.calls_to("auth.teams.list")) == 1  # the clock asked the org once
         with store.reading() as session:
             keyed = {t.title: t.workspace for t in session.exec(select(Ticket))}
         assert keyed == {

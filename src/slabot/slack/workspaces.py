@@ -149,6 +149,7 @@ class InstalledWorkspaces:
         self._clients: dict[str, WebClient] = {}
         self._orgs: dict[str, str] = {}  # workspace → the org that installed slabot org-wide
         self._orgs_asked: float | None = None  # when (`monotonic`) Slack last listed them
+        self._asking = threading.Lock()
         self._lock = threading.Lock()
 
     def client_for(self, workspace: str) -> WebClient:
@@ -177,11 +178,12 @@ class InstalledWorkspaces:
         own = self._latest(bots.c.team_id == workspace)
         if own is not None:
             return own
-        asked = self._orgs_asked
-        if workspace not in self._orgs or asked is None or self.monotonic() - asked > ORGS_FOR:
-            self._orgs_asked = self.monotonic()
-            self._orgs = self._org_workspaces()
-        org = self._orgs.get(workspace)
+        with self._asking:  # one question to Slack at a time: the others wait for its answer
+            asked = self._orgs_asked
+            if workspace not in self._orgs or asked is None or self.monotonic() - asked > ORGS_FOR:
+                self._orgs_asked = self.monotonic()
+                self._orgs = self._org_workspaces()
+            org = self._orgs.get(workspace)
         return None if org is None else self._org_bot(org)
 
     def _org_bot(self, org: str) -> Bot | None:
