@@ -100,7 +100,7 @@ class Interaction(_Part):
 
     @property
     def workspace(self) -> str:
-        view = getattr(self, "view", None)
+        view = getattr(self, "view", None)  # a form, or a click inside one, carries its view
         installed = view.app_installed_team_id if view is not None else None
         return installed or (self.team.id if self.team else self.user.team_id) or ""
 
