@@ -220,3 +220,74 @@ def test_both_manifests_declare_the_shortcuts_and_the_workflow_step(name):
     assert "function_executed" in manifest["settings"]["event_subscriptions"]["bot_events"]
     assert manifest["settings"]["org_deploy_enabled"] is True
     assert manifest["settings"]["function_runtime"] == "remote"
+
+
+CUSTOMER_TEAM, CUSTOMER = "T0CUST", "U0CUST1"  # the customer's own workspace, without slabot
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize("named", [TEAM, CUSTOMER_TEAM], ids=["vendor", "customer"])
+def test_a_customer_in_a_slack_connect_channel_reports_and_comments_in_the_vendors_workspace(
+    slack: Slack, named: str
+):
+    """``CHANNEL`` is shared with a customer's workspace through Slack Connect; slabot is
+    installed in the vendor's (``TEAM``) only. The customer's person reports from their own
+    message, posts an update on the card and may not resolve: every ticket and change is the
+    vendor workspace's, whatever workspace each payload names.
+
+    Payloads as Slack sends them in a shared channel: a form the customer submits names their
+    own workspace in ``team`` and the installed one in ``view.app_installed_team_id`` (read
+    first by slack-bolt's ``extract_team_id`` for this reason); a click on the card names the
+    card's workspace in ``team`` and the clicker's in ``user.team_id`` (java-slack-sdk issue
+    1041). Which workspace a customer's message shortcut names is not documented: both."""
+    customer = {"team_id": CUSTOMER_TEAM, "user_id": CUSTOMER}
+    ts = f"{(T0 - timedelta(minutes=5)).timestamp():.6f}"
+    payload = signed.message_shortcut(
+        FROM_MESSAGE,
+        message_ts=ts,
+        text="Our agents cannot log in",
+        author=CUSTOMER,
+        team_id=named,
+        user_id=CUSTOMER,
+    )
+    assert slack.send(payload).status == 200
+    view = opened_form(slack)
+    done = submit_form(slack, view, severity="p2", installed_team_id=TEAM, **customer)
+    assert (done.status, done.text) == (200, "")
+    [ticket] = slack.all_tickets()
+    assert (ticket.workspace, ticket.reporter, ticket.channel) == (TEAM, CUSTOMER, CHANNEL)
+    slack.wait_thread(ticket.number, 1)
+
+    # A comment: the card's "Post update" opens the form, whose submission lands on the ticket.
+    on_card = {"user_team_id": CUSTOMER_TEAM, "user_id": CUSTOMER}
+    assert slack.click_on_card(ticket.number, "sla_update", **on_card).status == 200
+    update = opened_form(slack, 2)
+    values = {"text": {"value": signed.plain_text_value("Still failing for the EU agents")}}
+    posted = slack.submit(
+        "sla_update",
+        values,
+        private_metadata=update["private_metadata"],
+        installed_team_id=TEAM,
+        **customer,
+    )
+    assert (posted.status, posted.text) == (200, "")
+    assert "Still failing for the EU agents" in slack.wait_thread(ticket.number, 2)[-1]
+
+    # No rights beyond the policy's: resolving is the owner's and the matrix's, said privately.
+    assert slack.click_on_card(ticket.number, "sla_resolve", **on_card).status == 200
+    [told] = slack.fake.wait_for("chat.postEphemeral")
+    assert told.args["user"] == CUSTOMER
+    assert told.args["text"].startswith(f"you may not resolve SLA-{ticket.number}")
+    assert slack.ticket(ticket.number).status == "open"
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_an_org_wide_installs_shortcut_naming_no_team_acts_in_the_persons_workspace(
+    slack: Slack,
+):
+    """Installed org-wide, the shortcut comes with ``team: null``: the person's workspace
+    (``user.team_id``) is the one whose channel binding preselects the form's policy."""
+    assert slack.send(signed.global_shortcut(FROM_ANYWHERE, org="E0GRID")).status == 200
+    view = opened_form(slack)
+    assert view["callback_id"] == "sla_open"
+    assert block(view, "channel")  # it asks where the card goes

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -29,7 +30,7 @@ from support.fakeslack import Call, FakeSlack
 from support.processes import Process, wait_until
 
 from slabot.settings import SettingsError, load_settings
-from slabot.slack.workspaces import SCOPES, InstalledWorkspaces, WorkspaceGone
+from slabot.slack.workspaces import ORGS_FOR, SCOPES, InstalledWorkspaces, WorkspaceGone
 from slabot.store import Store
 from slabot.store.tables import SLACK_BOTS, Ticket, Timer
 
@@ -37,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret-for-tests"
 CHANNELS = {"T0ACME": "C0ACME", "T0BETA": "C0BETA"}
+GRID, GRID_CHANNELS = "E0GRID", {"T0NORTH": "C0NORTH", "T0SOUTH": "C0SOUTH"}  # an org's two
 
 
 @pytest.fixture
@@ -57,8 +59,9 @@ def get(url: str, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
         return 0, {}, str(exc)
 
 
-def install(base: str, fake: FakeSlack, team: str, **grant: bool | int) -> None:
-    """A person of ``team`` installs slabot: the install page, Slack's authorize page, back."""
+def install(base: str, fake: FakeSlack, team: str, **grant: object) -> str:
+    """A person of ``team`` installs slabot: the install page, Slack's authorize page, back
+    to the page slabot shows once installed."""
     status, headers, page = get(f"{base}/slack/install")
     assert status == 200, page
     authorize = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page)
@@ -71,10 +74,12 @@ def install(base: str, fake: FakeSlack, team: str, **grant: bool | int) -> None:
     query = urlencode({"code": code, "state": asked["state"][0]})
     status, _, done = get(f"{base}/slack/oauth_redirect?{query}", cookie)
     assert status == 200, done
+    return done
 
 
-def command(base: str, team: str, text: str) -> str:
-    body = signed.slash_command(text, team_id=team, channel_id=CHANNELS[team])
+def command(base: str, team: str, text: str, org: str | None = None) -> str:
+    channel = {**CHANNELS, **GRID_CHANNELS}[team]
+    body = signed.slash_command(text, team_id=team, channel_id=channel, org=org)
     status, _, answer = signed.post(f"{base}/slack/events", body, SECRET)
     assert status == 200, answer
     return answer
@@ -141,6 +146,39 @@ def test_two_workspaces_installed_by_oauth_each_with_its_tokens_until_one_uninst
         beta_list = command(base, "T0BETA", "list")
         assert "beta login fails" in beta_list and "acme" not in beta_list
 
+        # Acme's channel is shared with a customer's workspace (Slack Connect), where slabot
+        # is not installed: the customer's person submits the open form there. Slack names
+        # their workspace in ``team`` and Acme's in ``view.app_installed_team_id``; Bolt
+        # authorizes with Acme's installation and the ticket is Acme's.
+        form = signed.view_submission(
+            "sla_open",
+            {
+                "title": {"value": signed.plain_text_value("customer cannot export")},
+                "severity": {"value": signed.selected_option_value("liveops:p3")},
+            },
+            private_metadata='{"channel": "C0ACME"}',
+            team_id="T0CUST",
+            user_id="U0CUST1",
+            installed_team_id="T0ACME",
+        )
+        assert signed.post(f"{base}/slack/events", form, SECRET)[:3:2] == (200, "")
+        assert "customer cannot export" in command(base, "T0ACME", "list")
+        # A shortcut naming the customer's own workspace finds no installation: they are told
+        # what they can do instead, privately, not asked to "reinstall" an app they never had.
+        shortcut = signed.message_shortcut(
+            "sla_open_message",
+            message_ts="1700000000.000100",
+            text="export is broken",
+            channel_id="C0ACME",
+            team_id="T0CUST",
+            user_id="U0CUST1",
+            response_url=fake.response_url("customer"),
+        )
+        assert signed.post(f"{base}/slack/events", shortcut, SECRET)[0] == 200
+        [told] = fake.calls_to("response_url")
+        assert told.args["text"].startswith("slabot is not installed in your workspace")
+        assert told.args.get("response_type", "ephemeral") == "ephemeral"  # Slack's default
+
         # Another P1 each, paged while the clock is down; meanwhile Beta uninstalls: Slack
         # revokes its tokens and tells the app, which forgets the installation.
         command(base, "T0ACME", "open policy:liveops p1 acme search is slow")
@@ -177,6 +215,12 @@ def _bots(store: Store, team: str) -> list[object]:
         return list(connection.execute(SLACK_BOTS.select().where(SLACK_BOTS.c.team_id == team)))
 
 
+def _org_bots(store: Store, org: str) -> list[object]:
+    query = SLACK_BOTS.select().where(SLACK_BOTS.c.enterprise_id == org)
+    with store.engine.connect() as connection:
+        return list(connection.execute(query))
+
+
 def _dead(store: Store, workspace: str) -> list[str | None]:
     """The last errors of the workspace's dead timers."""
     with store.reading() as session:
@@ -186,6 +230,71 @@ def _dead(store: Store, workspace: str) -> list[str | None]:
             .where(Ticket.workspace == workspace, Timer.state == "dead")
         )
         return list(session.exec(query))
+
+
+def test_an_org_wide_install_serves_every_workspace_of_the_org_until_uninstalled(
+    tmp_path, fake, store
+):
+    """An Enterprise Grid org's admin installs slabot for the whole org; its two workspaces
+    each open a ticket (keyed by the workspace), and the clock posts each card and page with
+    the org's one token, found from the workspace alone."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = clean_env(
+        SLACK_API_URL=fake.url,
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_SIGNING_SECRET=SECRET,
+        DATABASE_URL=store.url.render_as_string(hide_password=False),
+        SLABOT_POLICIES=str(POLICIES),
+    )
+    serve = Process(
+        ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-clock"], env, tmp_path
+    )
+    clock_dir = tmp_path / "clock"
+    clock_dir.mkdir()
+    clock = None
+    try:
+        wait_until("/readyz", lambda: get(f"{base}/readyz")[0] == 200, serve.output)
+        done = install(base, fake, GRID, org_wide=True, workspaces=list(GRID_CHANNELS))
+        assert "/manage/organization/apps/profile/" in done  # where the admin adds workspaces
+        [org_token] = fake.tokens_of(GRID)
+        [row] = _org_bots(store, GRID)
+        assert row.team_id is None and row.is_enterprise_install  # type: ignore[attr-defined]
+
+        command(base, "T0NORTH", "open policy:liveops p1 north checkout is down", org=GRID)
+        command(base, "T0SOUTH", "open policy:liveops p1 south login fails", org=GRID)
+        clock = Process(["clock"], env, clock_dir)
+        wait_until("both pages", lambda: len(pages(fake)) == 2, clock.output)
+        clock.stop()
+        posts = fake.calls_to("chat.postMessage", ok=True)
+        for channel in GRID_CHANNELS.values():
+            in_channel = [c for c in posts if c.args["channel"] == channel]
+            assert len(in_channel) == 3  # the card, its "opened" note, the page
+            assert {c.token for c in in_channel} == {org_token}
+        assert len(fake.calls_to("auth.teams.list")) == 1  # the clock asked the org once
+        with store.reading() as session:
+            keyed = {t.title: t.workspace for t in session.exec(select(Ticket))}
+        assert keyed == {
+            "north checkout is down": "T0NORTH",
+            "south login fails": "T0SOUTH",
+        }
+        north = command(base, "T0NORTH", "list", org=GRID)
+        assert "north checkout is down" in north and "south" not in north
+
+        # The org uninstalls: Slack revokes the token and tells the app, naming the org.
+        fake.revoke(GRID)
+        uninstalled = signed.event_callback(
+            {"type": "app_uninstalled"}, team_id="T0NORTH", org=GRID
+        )
+        assert signed.post(f"{base}/slack/events", uninstalled, SECRET)[0] == 200
+        wait_until("the org's rows deleted", lambda: not _org_bots(store, GRID), serve.output)
+        with pytest.raises(WorkspaceGone, match="workspace T0SOUTH"):
+            _installed(store, fake).client_for("T0SOUTH")
+    finally:
+        serve.stop()
+        if clock is not None:
+            clock.stop()
 
 
 def test_oauth_needs_both_credentials_and_no_bot_token_beside_them():
@@ -240,14 +349,14 @@ def test_socket_mode_refuses_oauth_with_what_to_do(tmp_path):
     )
 
 
-def _installed(store: Store, fake: FakeSlack) -> InstalledWorkspaces:
+def _installed(store: Store, fake: FakeSlack, **kw: Any) -> InstalledWorkspaces:
     settings = load_settings(
         _env_file=None,
         slack_client_id=CLIENT_ID,
         slack_client_secret=CLIENT_SECRET,
         slack_api_url=fake.url,
     )
-    return InstalledWorkspaces(settings, store)
+    return InstalledWorkspaces(settings, store, **kw)
 
 
 def _bot(team: str, token: str, enterprise: str | None = None, **rotation: object) -> Bot:
@@ -277,6 +386,49 @@ def test_each_workspace_gets_its_own_token_in_any_grid_org_until_it_is_gone(stor
     with pytest.raises(WorkspaceGone):
         slack.client_for("T1")
     assert slack.client_for("T2").token == "xoxb-two"
+
+
+def _org_install(store: Store, fake: FakeSlack, org: str, workspaces: list[str]) -> str:
+    """An org-wide install's token, saved as Bolt saves it (no team, the org's id)."""
+    code = fake.grant(org, org_wide=True, workspaces=workspaces)
+    answer = WebClient(base_url=fake.url).oauth_v2_access(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code
+    )
+    assert answer["team"] is None and answer["enterprise"]["id"] == org
+    bot = Bot(
+        app_id="A0001",
+        enterprise_id=org,
+        team_id=None,
+        bot_token=answer["access_token"],
+        bot_id="BORG",
+        bot_user_id="UORG",
+        installed_at=time.time(),
+        is_enterprise_install=True,
+    )
+    _installed(store, fake).installations.save_bot(bot)
+    return answer["access_token"]
+
+
+def test_a_workspace_of_an_org_wide_install_gets_the_orgs_token_its_own_first(store, fake):
+    org_token = _org_install(store, fake, "E1", ["T1", "T2"])
+    seconds = [0.0]
+    slack = _installed(store, fake, monotonic=lambda: seconds[0])
+    slack.installations.save_bot(_bot("T2", "xoxb-own", enterprise="E1"))  # its own too
+
+    assert slack.client_for("T1").token == org_token
+    assert slack.client_for("T2").token == "xoxb-own"  # a workspace's own install wins
+    with pytest.raises(WorkspaceGone, match="workspace T3"):
+        slack.client_for("T3")  # not (yet) added to the org's app
+    fake.add_to_org("E1", "T3")
+    assert slack.client_for("T3").token == org_token  # the org is asked again
+    fake.remove_from_org("E1", "T3")
+    assert slack.client_for("T3").token == org_token  # believed for ORGS_FOR seconds
+    seconds[0] += ORGS_FOR + 1
+    with pytest.raises(WorkspaceGone, match="workspace T3"):
+        slack.client_for("T3")  # then asked again: gone
+    slack.installations.delete_bot(enterprise_id="E1", team_id=None)  # the org uninstalled
+    with pytest.raises(WorkspaceGone, match="workspace T1"):
+        slack.client_for("T1")
 
 
 def test_a_rotating_token_is_refreshed_before_it_expires_and_kept_for_every_process(store, fake):

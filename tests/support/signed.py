@@ -187,8 +187,11 @@ def slash_command(
     trigger_id: str | None = None,
     response_url: str | None = None,
     api_app_id: str = API_APP_ID,
+    org: str | None = None,
 ) -> str:
-    """A slash command's form body, with Slack's field set in Slack's order."""
+    """A slash command's form body, with Slack's field set in Slack's order. ``org``: typed in
+    a workspace of that Enterprise Grid org, where slabot is installed org-wide (Slack then
+    adds ``enterprise_id`` and ``enterprise_name`` and says ``is_enterprise_install=true``)."""
     fields = {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
@@ -204,6 +207,9 @@ def slash_command(
         "response_url": response_url or new_response_url(team_id),
         "trigger_id": trigger_id or new_trigger_id(),
     }
+    if org is not None:
+        fields |= {"enterprise_id": org, "enterprise_name": f"Org {org}"}
+        fields["is_enterprise_install"] = "true"
     return urlencode(fields)
 
 
@@ -256,8 +262,13 @@ def block_actions(
     trigger_id: str | None = None,
     response_url: str | None = None,
     api_app_id: str = API_APP_ID,
+    user_team_id: str | None = None,
 ) -> str:
     """A ``block_actions`` interaction, form-encoded as ``payload=<json>``.
+
+    ``user_team_id``: the clicker's own workspace when it is not ``team_id``, as in a Slack
+    Connect channel, where ``team`` stays the workspace of the app that posted the message
+    (java-slack-sdk issue 1041 shows such a payload).
 
     Where the click happened:
     * ``message_ts``: a button on a channel message (``message`` adds fields to the message
@@ -271,7 +282,7 @@ def block_actions(
     actions = [{"block_id": "actions", "action_ts": _action_ts(), **a} for a in actions]
     payload: dict[str, Any] = {
         "type": "block_actions",
-        "user": _user(user_id, user_name, team_id),
+        "user": _user(user_id, user_name, user_team_id or team_id),
         "api_app_id": api_app_id,
         "token": VERIFICATION_TOKEN,
         "container": {},
@@ -355,8 +366,14 @@ def view_submission(
     title: str = "slabot",
     trigger_id: str | None = None,
     api_app_id: str = API_APP_ID,
+    installed_team_id: str | None = None,
 ) -> str:
     """A modal's ``view_submission``, form-encoded as ``payload=<json>``.
+
+    ``installed_team_id``: the workspace slabot is installed in, when the person (of
+    ``team_id``) opened the modal from there through a Slack Connect channel: Slack names it
+    in ``view.app_installed_team_id`` (as slack-bolt's ``extract_team_id`` reads it), while
+    ``team`` and ``view.team_id`` are the person's own.
 
     ``state_values`` is ``{block_id: {action_id: value}}`` with values as Slack sends them
     (see `plain_text_value`, `selected_option_value`).
@@ -380,7 +397,7 @@ def view_submission(
         "root_view_id": view_id,
         "app_id": api_app_id,
         "external_id": "",
-        "app_installed_team_id": team_id,
+        "app_installed_team_id": installed_team_id or team_id,
         "bot_id": "B0001",
     }
     payload = {
@@ -447,9 +464,18 @@ def global_shortcut(
     team_id: str = TEAM_ID,
     user_id: str = "U0001",
     trigger_id: str | None = None,
+    org: str | None = None,
 ) -> str:
-    """A global shortcut (``shortcut``) chosen from the shortcuts menu, form-encoded."""
-    return _payload_form(_shortcut("shortcut", callback_id, team_id, user_id, trigger_id))
+    """A global shortcut (``shortcut``) chosen from the shortcuts menu, form-encoded.
+
+    ``org``: chosen in a workspace of that Enterprise Grid org, where slabot is installed
+    org-wide: Slack then sends ``team: null`` with the org in ``enterprise`` and the person's
+    workspace only in ``user.team_id`` (the payload in bolt-python pull request 23)."""
+    payload = _shortcut("shortcut", callback_id, team_id, user_id, trigger_id)
+    if org is not None:
+        payload |= {"team": None, "enterprise": {"id": org, "name": f"Org {org}"}}
+        payload["is_enterprise_install"] = True
+    return _payload_form(payload)
 
 
 def function_executed(
@@ -483,13 +509,21 @@ def event_callback(
     event_id: str | None = None,
     event_time: int | None = None,
     api_app_id: str = API_APP_ID,
+    org: str | None = None,
 ) -> str:
-    """An Events API delivery (JSON) wrapping ``event`` (for example `app_home_opened`)."""
-    payload = {
+    """An Events API delivery (JSON) wrapping ``event`` (for example `app_home_opened`).
+
+    ``org``: to slabot installed org-wide in that Enterprise Grid org. Slack then says so in
+    ``authorizations`` (https://api.slack.com/enterprise/apps/changes-apis: "a special
+    is_enterprise_install boolean field to indicate that the event is being sent to an
+    organization-wide installation"), whose ``team_id`` is null, as in slack-bolt's own
+    scenario tests of org apps (``test_events_org_apps.py``); ``team_id`` may be None for an
+    event about the whole org (an org-wide ``app_uninstalled``)."""
+    payload: dict[str, Any] = {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
         "context_team_id": team_id,
-        "context_enterprise_id": None,
+        "context_enterprise_id": org,
         "api_app_id": api_app_id,
         "event": event,
         "type": "event_callback",
@@ -497,16 +531,18 @@ def event_callback(
         "event_time": int(time.time()) if event_time is None else event_time,
         "authorizations": [
             {
-                "enterprise_id": None,
-                "team_id": team_id,
+                "enterprise_id": org,
+                "team_id": None if org else team_id,
                 "user_id": BOT_USER_ID,
                 "is_bot": True,
-                "is_enterprise_install": False,
+                "is_enterprise_install": org is not None,
             }
         ],
         "is_ext_shared_channel": False,
         "event_context": f"4-{secrets.token_urlsafe(24)}",
     }
+    if org is not None:
+        payload["enterprise_id"] = org
     return json.dumps(payload, separators=(",", ":"))
 
 

@@ -54,7 +54,7 @@ def register(app: App, bot: Slabot) -> None:
     def change(verb: str, use_case: Apply) -> Callable[..., None]:
         def handle(click: Click, client: Any) -> None:
             control = TicketControl.parse(click.action.chosen)
-            workspace, user = click.team.id, click.user.id
+            workspace, user = click.workspace, click.user.id
             use_case(workspace, control, user, bot.now(), click.key, saying(verb, user))
 
         return on_click(handle)
@@ -112,7 +112,7 @@ def register(app: App, bot: Slabot) -> None:
     @on_click
     def open_update(click: Click, client: Any) -> None:
         control = TicketControl.parse(click.action.chosen)
-        view = bot.tickets.view(click.team.id, control.number, bot.now())
+        view = bot.tickets.view(click.workspace, control.number, bot.now())
         client.views_open(
             trigger_id=click.trigger_id,
             # A control without a version (a crafted value) edits the ticket as it stands.
@@ -131,7 +131,7 @@ def register(app: App, bot: Slabot) -> None:
         user, now = click.user.id, bot.now()
         eta = datetime.fromtimestamp(pending.eta, UTC)
         view = bot.tickets.post_update(
-            click.team.id,
+            click.workspace,
             pending.number,
             pending.text,
             actor=user,
@@ -184,7 +184,7 @@ def register(app: App, bot: Slabot) -> None:
         asked = click.container.message_ts or click.trigger_id
         now = bot.now()
         result = bot.tickets.open(
-            click.team.id,
+            click.workspace,
             title=choice.summary,
             reporter=click.user.id,
             now=now,

@@ -28,7 +28,7 @@ from ..tickets import Tickets
 from . import listeners
 from .client import make_client
 from .links import Links
-from .workspaces import oauth_settings
+from .workspaces import NOT_INSTALLED, oauth_settings
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def create_app(
         token_verification_enabled=False,  # `slabot serve` checks the token itself, clearly
         process_before_response=False,
         oauth_settings=oauth_settings(settings, tickets.store) if settings.oauth else None,
+        user_facing_authorize_error_message=NOT_INSTALLED,
     )
     if settings.oauth:
         app.enable_token_revocation_listeners()

@@ -14,7 +14,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 # Slack's ids (T…, U…, C…) and triggers are short; the bounds keep every idempotency key built
 # of them (``click:…``, ``pick:…``, ``cmd:…``) within its 128-character column.
@@ -55,6 +62,47 @@ class Ref(_Part):
 
 class Option(_Part):
     value: str
+
+
+class Actor(_Part):
+    """Who clicked, submitted or asked, and their own workspace: in a Slack Connect channel
+    another organisation's, whom slabot knows no better than any unknown user."""
+
+    id: SlackId
+    team_id: SlackId | None = None
+
+
+class Interaction(_Part):
+    """A click, a form or a shortcut, and the workspace it acts in: where slabot is installed,
+    whose tickets it reads and writes, whoever the person is.
+
+    * A modal's ``view.app_installed_team_id`` names the installed workspace when the modal
+      was opened from another one through a Slack Connect channel (slack-bolt reads it first
+      for the same reason: its ``extract_team_id``; without it a customer's form was
+      authorized against their own workspace, bolt-python issue 767), while ``team`` is the
+      person's own workspace.
+    * Otherwise ``team``: for a click on a card in a shared channel it is the workspace of the
+      app that posted the card, and ``user.team_id`` the clicker's (java-slack-sdk issue 1041
+      shows such a payload).
+    * ``team`` is null in interactivity payloads of an org-wide install in an Enterprise Grid
+      org (bolt-python pull request 23 shows one: ``team: None``, ``enterprise``,
+      ``is_enterprise_install: true``, ``user.team_id``): the person's workspace is the one.
+    """
+
+    team: Ref | None = None
+    user: Actor
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Self:
+        if not self.workspace:
+            raise ValueError("no workspace: neither team.id nor user.team_id")
+        return self
+
+    @property
+    def workspace(self) -> str:
+        view = getattr(self, "view", None)  # a form, or a click inside one, carries its view
+        installed = view.app_installed_team_id if view is not None else None
+        return installed or (self.team.id if self.team else self.user.team_id) or ""
 
 
 # -- what Bolt reads to route a request ------------------------------------------------------
@@ -131,11 +179,9 @@ class Message(_Part):
     blocks: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class Click(_Part):
+class Click(Interaction):
     """A ``block_actions`` payload: who clicked which control, in which workspace."""
 
-    team: Ref
-    user: Ref
     trigger_id: Trigger
     actions: list[Action] = Field(min_length=1)
     channel: Ref | None = None
@@ -251,6 +297,7 @@ class State(_Part):
 
 class SubmittedView(_Part):
     id: SlackId
+    app_installed_team_id: SlackId | None = None  # see `Interaction`
     hash: Annotated[str, StringConstraints(max_length=128)] = ""  # for views.update
     private_metadata: str = ""
     state: State = Field(default_factory=State)
@@ -266,11 +313,9 @@ class SubmittedView(_Part):
         return selected.value if selected else None
 
 
-class Submission(_Part):
+class Submission(Interaction):
     """A ``view_submission`` payload: who submitted which form."""
 
-    team: Ref
-    user: Ref
     view: SubmittedView
 
     @property

@@ -22,7 +22,7 @@ from .blocks.card import ticket_text
 from .blocks.kit import truncate
 from .blocks.modals import open_modal
 from .guard import REFUSALS, sorry, tell
-from .payloads import Ref, SlackId, Trigger, _Part, read
+from .payloads import Interaction, Ref, SlackId, Trigger, _Part, read
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -39,21 +39,17 @@ class _ShortcutMessage(_Part):
     text: str = ""
 
 
-class MessageShortcut(_Part):
+class MessageShortcut(Interaction):
     """A ``message_action`` payload: who asked, on which message, in which channel."""
 
-    team: Ref
-    user: Ref
     channel: Ref
     trigger_id: Trigger
     message: _ShortcutMessage
 
 
-class GlobalShortcut(_Part):
+class GlobalShortcut(Interaction):
     """A ``shortcut`` payload: who asked, where to open the form."""
 
-    team: Ref
-    user: Ref
     trigger_id: Trigger
 
 
@@ -74,7 +70,7 @@ def register(app: App, bot: Slabot) -> None:
         try:
             asked = read(GlobalShortcut, body, "this shortcut")
             form = open_modal(
-                _policies(bot), policy=_bound(bot, asked.team.id, None), summary="", channel=None
+                _policies(bot), policy=_bound(bot, asked.workspace, None), summary="", channel=None
             )
             client.views_open(trigger_id=asked.trigger_id, view=form)
         except Exception:  # nowhere to answer a global shortcut but the log
@@ -85,7 +81,7 @@ def _from_message(bot: Slabot, asked: MessageShortcut, client: Any) -> None:
     channel, ts = asked.channel.id, asked.message.ts
     ref = f"{channel}:{ts}"
     now = bot.now()
-    existing = bot.tickets.by_source(asked.team.id, SOURCE, ref, now)
+    existing = bot.tickets.by_source(asked.workspace, SOURCE, ref, now)
     if existing is not None:
         ticket = existing.ticket
         tell(
@@ -102,7 +98,7 @@ def _from_message(bot: Slabot, asked: MessageShortcut, client: Any) -> None:
         description = f"{text}\n\nFrom {link}" if text else f"From {link}"
     form = open_modal(
         _policies(bot),
-        policy=_bound(bot, asked.team.id, channel),
+        policy=_bound(bot, asked.workspace, channel),
         summary=truncate(first, TITLE_FROM_TEXT),
         description=description,
         channel=channel,

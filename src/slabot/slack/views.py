@@ -50,7 +50,7 @@ def register(app: App, bot: Slabot) -> None:
             return
         stamp = view.field("reported").selected_date_time
         reported = datetime.fromtimestamp(stamp, UTC) if stamp else None
-        workspace, user = form.team.id, form.user.id
+        workspace, user = form.workspace, form.user.id
         now = bot.now()
         try:
             bot.tickets.open(
@@ -93,7 +93,7 @@ def register(app: App, bot: Slabot) -> None:
         stamp = view.field("eta").selected_date_time
         eta = datetime.fromtimestamp(stamp, UTC) if stamp else None
         workaround = bool(view.field("workaround").selected_options)
-        workspace, user = form.team.id, form.user.id
+        workspace, user = form.workspace, form.user.id
         now = bot.now()
         try:
             bot.tickets.post_update(

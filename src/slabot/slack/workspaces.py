@@ -13,6 +13,24 @@ hooks and the HTTP API post) asks `Workspaces.client_for(workspace)`:
   `WorkspaceGone`, which only a person can mend: the clock's timers for it die with that
   reason instead of being retried.
 
+  An org-wide install in an Enterprise Grid org (an org admin installs slabot for the whole
+  org: ``oauth.v2.access`` answers ``is_enterprise_install: true``, ``enterprise``, ``team:
+  null``, per Slack's reference for organization-wide apps) keeps one bot row with the org's
+  ``enterprise_id`` and no ``team_id``, whose one token speaks for every workspace the org
+  added slabot to. A ticket knows its workspace, not its org, so a workspace with no
+  installation of its own is looked up among the orgs: each org-wide token's
+  ``auth.teams.list`` ("the workspaces your org-wide app has been approved for") says which
+  workspaces are its, remembered per process for `ORGS_FOR` and asked again sooner when a
+  workspace is not among them (an org may have added it since). A workspace the org removed
+  the app from is thus served no longer than that, then is gone like an uninstalled one. A
+  workspace's own installation wins over its org's.
+
+Inside a request, Bolt finds the same rows itself: its authorize asks the installation store
+for ``(enterprise_id, team_id, is_enterprise_install)`` read from the payload (the
+``authorizations`` of an event, the ``is_enterprise_install`` of a command or click), and
+slack_sdk's store ignores the team of an enterprise install; ``app_uninstalled`` of an org-wide
+install (its ``authorizations`` name the org and no team) deletes the org's rows.
+
 The stores live in slabot's database (tables made by migration 0012), so replicas and the
 clock share one set of installations.
 """
@@ -21,21 +39,27 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
+import sqlalchemy as sa
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.oauth.token_rotation.rotator import SlackTokenRotationError
+from sqlalchemy.sql import ColumnElement
 
 from ..settings import Settings
 from ..store import Store
 from .client import make_client
+
+log = logging.getLogger(__name__)
 
 # What slabot asks of each workspace it is installed into; the manifests request the same
 # (a test checks), each scope with the reason it is needed.
@@ -52,6 +76,19 @@ SCOPES = (
 )
 ROTATE_BEFORE = 120  # minutes before a rotating token expires that it is refreshed, as Bolt's
 STATE_LIFETIME = 600  # seconds an install started at /slack/install may take to come back
+ORGS_FOR = 600  # seconds the workspaces each org-wide install serves are believed unasked
+
+
+# What a person is told when Bolt finds no installation for the workspace their request names:
+# one slabot was never installed in (a customer's, in a channel shared with them through Slack
+# Connect, whose shortcut names their own workspace) or one that uninstalled it. Bolt's own
+# message asks them to reinstall, which a customer cannot and need not do.
+NOT_INSTALLED = (
+    "slabot is not installed in your workspace (or no longer). In a channel shared with "
+    "another organisation, use the buttons on the ticket's card, or ask the people of the "
+    "workspace that installed slabot; to use it from your own workspace, ask your Slack "
+    "admin to install it there."
+)
 
 
 class WorkspaceGone(Exception):
@@ -93,10 +130,13 @@ class InstalledWorkspaces:
         *,
         retry: bool = True,
         observe: Callable[[WebClient], object] = lambda client: None,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
-        """``retry`` as `make_client`'s; ``observe``: told of each client made (metrics)."""
+        """``retry`` as `make_client`'s; ``observe``: told of each client made (metrics);
+        ``monotonic``: seconds, for how long the orgs' workspaces are remembered."""
         assert settings.slack_client_id is not None and settings.slack_client_secret is not None
         self.settings = settings
+        self.monotonic = monotonic
         self.retry = retry
         self.observe = observe
         self.installations = installation_store(settings, store)
@@ -105,7 +145,11 @@ class InstalledWorkspaces:
             client_secret=settings.slack_client_secret.get_secret_value(),
             client=WebClient(base_url=settings.slack_api_url),
         )
+        self.base_url = settings.slack_api_url
         self._clients: dict[str, WebClient] = {}
+        self._orgs: dict[str, str] = {}  # workspace → the org that installed slabot org-wide
+        self._orgs_asked: float | None = None  # when (`monotonic`) Slack last listed them
+        self._asking = threading.Lock()
         self._lock = threading.Lock()
 
     def client_for(self, workspace: str) -> WebClient:
@@ -122,20 +166,38 @@ class InstalledWorkspaces:
         bot = self._bot(workspace)
         if bot is None:
             raise WorkspaceGone(workspace)
-        token = self._fresh(bot).bot_token
+        token = self._fresh(bot, workspace).bot_token
         assert token is not None  # a rotated bot has a token too
         return token
 
     def _bot(self, workspace: str) -> Bot | None:
-        """The workspace's latest bot, whichever Enterprise Grid org it belongs to (a ticket
-        knows its workspace, not its org; slack_sdk's ``find_bot`` needs both)."""
+        """The workspace's own latest bot, whichever Enterprise Grid org it belongs to (a
+        ticket knows its workspace, not its org; slack_sdk's ``find_bot`` needs both); else
+        the bot of the org that installed slabot org-wide and added the workspace."""
+        bots = self.installations.bots
+        own = self._latest(bots.c.team_id == workspace)
+        if own is not None:
+            return own
+        with self._asking:  # one question to Slack at a time: the others wait for its answer
+            asked = self._orgs_asked
+            if workspace not in self._orgs or asked is None or self.monotonic() - asked > ORGS_FOR:
+                self._orgs_asked = self.monotonic()
+                self._orgs = self._org_workspaces()
+            org = self._orgs.get(workspace)
+        return None if org is None else self._org_bot(org)
+
+    def _org_bot(self, org: str) -> Bot | None:
+        bots = self.installations.bots
+        return self._latest(bots.c.enterprise_id == org, bots.c.team_id.is_(None))
+
+    def _latest(self, *where: ColumnElement[bool]) -> Bot | None:
         bots = self.installations.bots
         query = (
             bots.select()
             .where(
                 bots.c.client_id == self.installations.client_id,
-                bots.c.team_id == workspace,
                 bots.c.bot_token.is_not(None),
+                *where,
             )
             .order_by(bots.c.installed_at.desc())
             .limit(1)
@@ -144,7 +206,32 @@ class InstalledWorkspaces:
             row = connection.execute(query).mappings().first()
         return None if row is None else self.installations.build_bot_entity(row)
 
-    def _fresh(self, bot: Bot) -> Bot:
+    def _org_workspaces(self) -> dict[str, str]:
+        """Each workspace an org-wide installation serves, with its org, as Slack lists them
+        now. An org whose token no longer works (uninstalled meanwhile) serves none."""
+        bots = self.installations.bots
+        query = sa.select(bots.c.enterprise_id).distinct()
+        query = query.where(
+            bots.c.client_id == self.installations.client_id,
+            bots.c.team_id.is_(None),
+            bots.c.enterprise_id.is_not(None),
+        )
+        with self.installations.engine.connect() as connection:
+            orgs = [org for (org,) in connection.execute(query)]
+        found: dict[str, str] = {}
+        for org in orgs:
+            bot = self._org_bot(org)
+            if bot is None:
+                continue
+            try:
+                client = WebClient(token=self._fresh(bot, org).bot_token, base_url=self.base_url)
+                for page in client.auth_teams_list(limit=1000):
+                    found |= {team["id"]: org for team in page.get("teams", [])}
+            except (WorkspaceGone, SlackApiError) as exc:
+                log.warning("org %s's workspaces are unknown: %s", org, exc)
+        return found
+
+    def _fresh(self, bot: Bot, workspace: str) -> Bot:
         if not bot.bot_refresh_token:
             return bot  # the app does not rotate tokens: this one lasts until revoked
         try:
@@ -154,7 +241,7 @@ class InstalledWorkspaces:
         except SlackTokenRotationError as exc:
             error = exc.api_error.response.get("error")
             if error in ("invalid_refresh_token", "token_revoked", "invalid_auth"):
-                raise WorkspaceGone(bot.team_id or "?") from None
+                raise WorkspaceGone(workspace) from None
             raise
         if rotated is None:
             return bot

@@ -8,6 +8,16 @@ and ``team.info`` answer for the caller's workspace, and `Call.token` shows whic
 call carried. A rotating install (``rotating=True``) hands out a token that expires and a
 refresh token that ``oauth.v2.access`` (``grant_type=refresh_token``) trades for a new one;
 `Installs.revoke` is an uninstall: every token of the workspace stops working.
+
+An org-wide install (``grant(org, org_wide=True, workspaces=[...])``) is an Enterprise Grid org
+admin installing the app for the whole org: ``oauth.v2.access`` answers as Slack's reference for
+organization-wide apps shows (https://api.slack.com/enterprise/apps/reference):
+``is_enterprise_install: true``, ``enterprise: {id, name}``, ``team: null``. Its one token
+speaks for every workspace the org added the app to: ``auth.test`` answers with the org
+(``enterprise_id``, ``is_enterprise_install``: the fields of slack_sdk's and @slack/web-api's
+``AuthTestResponse``), and ``auth.teams.list`` lists those workspaces (Slack's method "to obtain a
+full list of workspaces your org-wide app has been approved for"). `team_of` an org token is
+the org's id.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ class _Grant:
     team_name: str
     rotating: bool
     expires_in: int
+    org_wide: bool = False  # team_id is then the org's (E…) id
 
 
 @dataclass
@@ -52,6 +63,7 @@ class Installs:
         self._refresh: dict[str, _Grant] = {}
         self._revoked: set[str] = set()
         self._team_names: dict[str, str] = {}
+        self._org_workspaces: dict[str, list[str]] = {}
         self._serial = itertools.count(1)
         self._caller = None
 
@@ -64,14 +76,20 @@ class Installs:
         *,
         rotating: bool = False,
         expires_in: int = 43_200,
+        org_wide: bool = False,
+        workspaces: list[str] | None = None,
     ) -> str:
         """A person of ``team_id`` approved the install: the code Slack's authorize page
         sends back to the redirect URL. ``rotating``: its tokens expire after ``expires_in``
-        seconds and come with a refresh token."""
+        seconds and come with a refresh token. ``org_wide``: ``team_id`` is an Enterprise Grid
+        org's id, whose admin installed the app for the whole org and added it to
+        ``workspaces``."""
         code = f"code-{team_id}-{next(self._serial)}"
         name = team_name or f"Workspace {team_id}"
-        self._grants[code] = _Grant(team_id, name, rotating, expires_in)
+        self._grants[code] = _Grant(team_id, name, rotating, expires_in, org_wide)
         self._team_names[team_id] = name
+        if org_wide:
+            self._org_workspaces[team_id] = list(workspaces or [])
         return code
 
     def revoke(self, team_id: str) -> None:
@@ -79,12 +97,21 @@ class Installs:
         self._revoked.update(t for t, held in self._issued.items() if held.team_id == team_id)
         self._revoked.update(r for r, g in self._refresh.items() if g.team_id == team_id)
 
+    def add_to_org(self, org: str, team_id: str) -> None:
+        """The org's admin adds the org-wide app to one more of its workspaces."""
+        self._org_workspaces[org].append(team_id)
+
+    def remove_from_org(self, org: str, team_id: str) -> None:
+        """The org's admin removes the org-wide app from one of its workspaces."""
+        self._org_workspaces[org].remove(team_id)
+
     def tokens_of(self, team_id: str) -> list[str]:
         """Every bot token handed out to ``team_id``, oldest first (revoked ones too)."""
         return [t for t, held in self._issued.items() if held.team_id == team_id]
 
     def team_of(self, token: str | None) -> str:
-        """The workspace a token belongs to (the fake's own for tokens it did not issue)."""
+        """The workspace a token belongs to (the fake's own for tokens it did not issue); the
+        org's id for an org-wide token."""
         held = self._issued.get(token or "")
         return held.team_id if held else self.team_id
 
@@ -101,6 +128,18 @@ class Installs:
         if held is None:
             return None
         return held.expires_at is None or time.time() < held.expires_at
+
+    def org_of(self, token: str | None) -> str | None:
+        """The Enterprise Grid org an org-wide token speaks for; None for any other token."""
+        team = self.team_of(token)
+        return team if team in self._org_workspaces else None
+
+    def _m_auth_teams_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        org = self.org_of(self._caller)
+        if org is None:  # Slack: the method is for org-wide apps
+            return {"ok": False, "error": "not_allowed_token_type"}
+        teams = [{"id": t, "name": self.team_name(t, t)} for t in self._org_workspaces[org]]
+        return {"ok": True, "teams": teams, "response_metadata": {"next_cursor": ""}}
 
     def _m_oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
         if not self._client_ok(args):
@@ -139,6 +178,9 @@ class Installs:
             "enterprise": None,
             "is_enterprise_install": False,
         }
+        if grant.org_wide:
+            org = {"id": grant.team_id, "name": grant.team_name}
+            answer |= {"team": None, "enterprise": org, "is_enterprise_install": True}
         if refresh is not None:
             answer |= {"refresh_token": refresh, "expires_in": grant.expires_in}
         return answer

@@ -17,7 +17,8 @@ class WebApiMethods:
         return {"ok": True, "args": {k: v for k, v in args.items() if k != "token"}}
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        team_id = self.team_of(self._caller)  # the caller's workspace, by its token
+        team_id = self.team_of(self._caller)  # the caller's workspace (or org), by its token
+        org = self.org_of(self._caller)
         return {
             "ok": True,
             "url": f"https://{TEAM_DOMAIN}.slack.com/",
@@ -26,7 +27,8 @@ class WebApiMethods:
             "team_id": team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
-            "is_enterprise_install": False,
+            "enterprise_id": org,
+            "is_enterprise_install": org is not None,
         }
 
     def _m_bots_info(self, args: dict[str, Any]) -> dict[str, Any]:
