@@ -11,6 +11,7 @@ saying each change once, never a burst of stale ones after an outage.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +20,16 @@ from support.desk import DAY, HOUR, MIN, SEC, T0, Now
 from support.fakeslack import FakeSlack
 
 from slabot.clock.handoffs import EVENT_TYPE, HandOffDuty
+from slabot.clock.runner import build
 from slabot.oncall import OnCall
 from slabot.oncall.handoffs import LEASE, HandOffs
+from slabot.policies import PolicyBook
+from slabot.settings import load_settings
 from slabot.sla.loader import parse_team
 from slabot.sla.oncall import Team
 from slabot.store import Store
 
+ROOT = Path(__file__).resolve().parent.parent
 ANNOUNCE, GROUP = "CONCALL", "SONCALL"
 # Ben's week began Monday 16 November 09:00 in Los Angeles; Ana's begins at T0 (the 23rd).
 TEAM = f"""
@@ -79,9 +84,11 @@ def announcements(fake: FakeSlack) -> list[dict[str, Any]]:
     ]
 
 
-def cover(store: Store, team: Team, person: str, start: datetime, end: datetime) -> None:
+def cover(
+    store: Store, team: Team, person: str, start: datetime, end: datetime, workspace: str = "T1"
+) -> None:
     OnCall(store, team, admins={"UADMIN"}).override(
-        "T1", "support", person, starts_at=start, ends_at=end, actor="UADMIN", now=T0 - HOUR
+        workspace, "support", person, starts_at=start, ends_at=end, actor="UADMIN", now=T0 - HOUR
     )
 
 
@@ -170,3 +177,25 @@ def test_a_group_slack_does_not_know_is_logged_and_the_handoff_still_announced(s
     assert len(announcements(fake)) == 1
     [update] = fake.calls_to("usergroups.users.update")
     assert update.response["error"] == "no_such_subteam"
+
+
+def test_the_clock_as_built_performs_handoffs_in_the_bot_tokens_workspace(store, team, fake):
+    """`slabot clock` and `serve` build the duty in: a rotation naming no workspace is the bot
+    token's (asked of Slack once), whose covers count."""
+    cover(store, team, "UCAT", T0, T0 + DAY, workspace=fake.team_id)
+    settings = load_settings(
+        _env_file=None,
+        slack_signing_secret="test-signing-secret",
+        slack_bot_token="xoxb-test",
+        slack_api_url=fake.url,
+    )
+    clock = build(settings, store, PolicyBook.load(ROOT / "policies"), team=team)
+    for at in (T0 + SEC, T0 + 2 * SEC):
+        NOW.value = at
+        clock.now = lambda at=at: at
+        clock.run()
+    clock.stop()
+    [said] = announcements(fake)
+    assert said["text"].startswith(":arrows_counterclockwise: <@UCAT> is on call")
+    assert fake.members(GROUP) == ["UCAT"]
+    assert len(fake.calls_to("auth.test")) == 1
