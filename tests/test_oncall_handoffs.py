@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 from support.desk import DAY, HOUR, MIN, SEC, T0, Now
 from support.fakeslack import FakeSlack
 
@@ -27,6 +26,7 @@ from slabot.policies import PolicyBook
 from slabot.settings import load_settings
 from slabot.sla.loader import parse_team
 from slabot.sla.oncall import Team
+from slabot.slack.keepalive import KeepAliveWebClient
 from slabot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,10 +69,15 @@ class Clock(HandOffDuty):
         return super().tick(now)
 
 
-def duty(store: Store, team: Team, fake: FakeSlack, name: str = "clock-a") -> Clock:
+def duty(
+    store: Store, team: Team, fake: FakeSlack, name: str = "clock-a", timeout: float = 30
+) -> Clock:
     """The clock's hand-off duty as `slabot.clock.runner.build` makes it (a fresh one: a
-    restarted clock keeps nothing in memory), with the fake's clock at each tick's instant."""
-    client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+    restarted clock keeps nothing in memory), with the fake's clock at each tick's instant;
+    over the clock's own client, waiting ``timeout`` seconds for Slack's answers."""
+    client = KeepAliveWebClient(
+        token="xoxb-test", base_url=fake.url, timeout=timeout, retry_handlers=[]
+    )
     return Clock(HandOffs(store, name), team, client, lambda: "T1")
 
 
@@ -158,6 +163,19 @@ def test_a_clock_down_for_more_than_a_shift_announces_only_the_latest_saying_it_
     assert said["text"].startswith(":arrows_counterclockwise: <@UBEN> is on call")
     assert "Announced late" in said["text"]
     assert fake.members(GROUP) == ["UBEN"]
+
+
+def test_an_announcement_slack_made_without_answering_is_found_not_posted_again(store, team, fake):
+    """Slack performs the post and never answers: the clock cannot tell whether it arrived, so
+    the next attempt reads the channel first and finds it."""
+    fake.hang(None, "chat.postMessage", channel=ANNOUNCE)
+    duty(store, team, fake, timeout=0.5).tick(T0 + SEC)
+    fake.heal()
+    assert len(announcements(fake)) == 1  # it arrived, though nobody was told
+    duty(store, team, fake).tick(T0 + MIN)  # after the backoff
+    duty(store, team, fake).tick(T0 + 10 * MIN)
+    assert len(announcements(fake)) == 1
+    assert len(fake.calls_to("conversations.history", ok=True)) == 1
 
 
 def test_slack_failing_the_announcement_is_retried_later_and_said_once(store, team, fake):
