@@ -99,6 +99,22 @@ def test_a_member_of_the_paged_group_may_answer_and_others_are_told_who_may(page
 def test_the_groups_members_are_read_once_for_many_clicks(paged, fake):
     _, click = paged
     click("USTRANGER")
+    fake.wait_for("chat.postEphemeral", 1)  # one click after the other
     click("UOTHER")
     fake.wait_for("chat.postEphemeral", 2)
     assert len(fake.calls_to("usergroups.users.list")) == 1
+
+
+def test_a_group_slack_cannot_list_falls_back_to_its_mention_and_anyone_may_answer(
+    paged, fake, now
+):
+    """The page still reached the group through its mention: nobody it reached is locked out
+    because Slack could not say who they are."""
+    desk, click = paged
+    del fake.groups[GROUP]
+    edits = len(fake.calls_to("chat.update"))
+    click("USTRANGER")
+    fake.wait_for("chat.update", edits + 1)
+    assert desk.view("T1", 1, now.value).ticket.acknowledged_by == "USTRANGER"
+    [asked] = fake.calls_to("usergroups.users.list")
+    assert asked.response["error"] == "no_such_subteam"

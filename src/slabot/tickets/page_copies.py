@@ -11,6 +11,7 @@ the message's ts), which is what lets an answer owe the redraw of every copy at 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -24,7 +25,8 @@ from ..store.tables import Ticket, Timer
 
 SENT = ("fired", "sending")
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
-_GROUP = re.compile(r"S[A-Z0-9]{2,}")
+GROUP = re.compile(r"S[A-Z0-9]{2,}")
+Members = Mapping[str, frozenset[str] | None]  # a user group → its members (None: unknown)
 
 
 class Groups(Protocol):
@@ -83,6 +85,14 @@ def copies(pages: list[Timer]) -> list[PageCopy]:
     return found
 
 
+def level_contacts(policy: Policy, level: str) -> tuple[str, ...]:
+    """The contacts ``level`` names (none for a level a newer policy version dropped)."""
+    try:
+        return policy.escalation.level(level).contacts if policy.escalation else ()
+    except KeyError:
+        return ()
+
+
 def answerers(
     session: Session,
     ticket: Ticket,
@@ -90,15 +100,15 @@ def answerers(
     level: str,
     team: Team,
     now: datetime,
-    groups: Groups,
+    groups: Members,
 ) -> set[str] | None:
     """Who may answer ``level``'s page of ``ticket``: the people it reached (at each page's due
     time, or ``now`` if none went out yet), and the members of each user group among the
-    level's contacts, as Slack says at the moment of the answer (a group is "those paged": its
+    level's contacts (``groups``, as Slack said at the answer: a group is "those paged", its
     mention reached them all). None: anyone, because the level names nobody Slack can tell
     apart: nobody at all, a channel (whose readers slabot does not look up), or a group Slack
-    cannot list just now, so the page falls back to its mention alone and is not locked away
-    from the people it reached."""
+    could not list just then, so the page falls back to its mention alone and is not locked
+    away from the people it reached."""
     escalation = policy.escalation
     try:
         spec = escalation.level(level) if escalation else None
@@ -110,7 +120,7 @@ def answerers(
     for contact in spec.contacts:
         if _USER.fullmatch(contact):
             continue
-        found = groups.members(ticket.workspace, contact) if _GROUP.fullmatch(contact) else None
+        found = groups.get(contact)
         if found is None:
             return None
         members |= found
