@@ -24,6 +24,7 @@ from slabot.oncall import OnCall
 from slabot.oncall.handoffs import LEASE, HandOffs
 from slabot.policies import PolicyBook
 from slabot.settings import load_settings
+from slabot.sla.ical import Slot
 from slabot.sla.loader import parse_team
 from slabot.sla.oncall import Team
 from slabot.slack.keepalive import KeepAliveWebClient
@@ -217,3 +218,46 @@ def test_the_clock_as_built_performs_handoffs_in_the_bot_tokens_workspace(store,
     assert said["text"].startswith(":arrows_counterclockwise: <@UCAT> is on call")
     assert fake.members(GROUP) == ["UCAT"]
     assert len(fake.calls_to("auth.test")) == 1
+
+
+def test_a_handoff_is_said_once_however_long_ago_the_cover_before_it_ended(store, team, fake):
+    """Cat covers Ana's first day; Ana takes over on Tuesday, said once: not again on Thursday
+    or Sunday, when Cat's cover is days old."""
+    cover(store, team, "UCAT", T0, T0 + DAY)
+    for at in (T0 + SEC, T0 + DAY + SEC, T0 + 3 * DAY, T0 + 6 * DAY):
+        duty(store, team, fake).tick(at)
+    assert [m["text"].split(" is on call")[0] for m in announcements(fake)] == [
+        ":arrows_counterclockwise: <@UCAT>",
+        ":arrows_counterclockwise: <@UANA>",
+    ]
+    assert fake.members(GROUP) == ["UANA"]
+
+
+CALENDAR = f"""
+rotations:
+  - key: platform
+    timezone: UTC
+    ical: {{url: platform.ics}}
+    announce: {ANNOUNCE}
+    usergroup: {GROUP}
+"""
+
+
+def test_a_calendar_rotations_events_are_handoffs_and_a_gap_is_said_as_nobody(store, fake):
+    calendar = parse_team(CALENDAR)
+    day = T0.replace(hour=0)
+    calendar.rotation("platform").use_calendar(
+        (
+            Slot(day + 10 * HOUR, day + 18 * HOUR, "UANA"),
+            Slot(day + 18 * HOUR, day + 22 * HOUR, "UBEN"),
+        )
+    )
+    for hours in (8, 8.001, 10.001, 18.001, 22.001, 23):  # from before the first event on
+        duty(store, calendar, fake).tick(day + hours * HOUR)
+    said = [m["text"] for m in announcements(fake)]
+    assert [t.split(" is on call")[0] for t in said] == [
+        ":arrows_counterclockwise: <@UANA>",
+        ":arrows_counterclockwise: <@UBEN>",
+        ":arrows_counterclockwise: Nobody",
+    ]
+    assert fake.members(GROUP) == ["UBEN"]  # Slack keeps no empty group: left as it was

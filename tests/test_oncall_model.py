@@ -191,3 +191,7 @@ def test_a_handoff_is_a_change_of_person_not_of_shift(team):
         utc(2026, 3, 16, 9),
         "UCAT",
     )
+
+
+def test_a_rotation_of_one_person_has_no_handoff_to_say(team):
+    assert team.rotation("nights").latest_handoff(utc(2026, 3, 10, 12)) is None

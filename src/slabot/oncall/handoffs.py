@@ -25,7 +25,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from ..sla.oncall import HandOff, Rotation
+from ..sla.oncall import HANDOFFS_WITHIN, HandOff, Rotation
 from ..store import Store
 from ..store.tables import OnCallHandOff
 from .overrides import overrides_in
@@ -61,12 +61,13 @@ class HandOffs:
 
     def claim(self, workspace: str, rotation: Rotation, now: datetime) -> Claim | None:
         """The latest hand-off of ``rotation`` at ``now``, claimed for this clock; None when
-        it is done, another clock holds it, it waits to be retried, or the rotation's shifts
-        are not known yet (a calendar not read)."""
-        if not rotation.read:
-            return None
+        it is done, another clock holds it, it waits to be retried, or the rotation cannot say
+        when it happened (a calendar not read yet)."""
         with self.store.reading() as session:
-            handoff = rotation.latest_handoff(now, overrides_in(session, workspace, now))
+            overrides = overrides_in(session, workspace, now - HANDOFFS_WITHIN)
+            handoff = rotation.latest_handoff(now, overrides)
+            if handoff is None:
+                return None
             row = session.exec(
                 select(OnCallHandOff).where(
                     OnCallHandOff.workspace == workspace,

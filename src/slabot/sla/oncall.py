@@ -47,7 +47,9 @@ _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}")
 _GROUP = re.compile(r"S[A-Z0-9]{2,}")
 _WORKSPACE = re.compile(r"[TE][A-Z0-9]{2,}")
-SPANS = 64  # shifts merged at most into one person's time on call (a daily rotation of one)
+SPANS = 64  # shifts joined at most into one person's time ahead ("until" in a hand-off)
+# How far back a hand-off is looked for: one found later than this is not said at all.
+HANDOFFS_WITHIN = timedelta(days=35)
 _EVERY = re.compile(r"(\d{1,3})\s*([dw])")
 
 
@@ -204,11 +206,6 @@ class Rotation(Model):
         named = [*self.ical.people.values(), *(slot.person for slot in self._slots)]
         return tuple(dict.fromkeys(named))
 
-    @property
-    def read(self) -> bool:
-        """Whether its shifts are known: a calendar rotation's, once its source was read."""
-        return self.ical is None or bool(self._slots)
-
     def use_calendar(self, slots: tuple[Slot, ...]) -> None:
         """Take a calendar rotation's events as last read from its source. The one mutable
         part of a team: every holder of the team (the app, the clock) sees a refresh at once,
@@ -262,16 +259,20 @@ class Rotation(Model):
         person = covering.person if covering else scheduled
         return Shift(self.key, person, scheduled, starts, ends, covering)
 
-    def latest_handoff(self, at: datetime, overrides: Sequence[Override] = ()) -> HandOff:
+    def latest_handoff(self, at: datetime, overrides: Sequence[Override] = ()) -> HandOff | None:
         """The latest hand-off at or before ``at``: who is on call, since when and until when
-        (shifts of the same person joined), and who is next."""
-        shift = self.shift(at, overrides)
-        since, known = shift.starts_at, _known(shift)
-        for _ in range(SPANS):
-            before = self.shift(since - timedelta(microseconds=1), overrides)
+        (shifts of the same person joined), and who is next. None when the person on call has
+        not changed within `HANDOFFS_WITHIN` before ``at`` (a rotation of one person, a
+        calendar not read yet or whose events are all ahead): there is no hand-off to say.
+        ``overrides`` must hold every one of the rotation's that ends in that span."""
+        shift = start = self.shift(at, overrides)
+        while True:
+            if start.starts_at <= at - HANDOFFS_WITHIN:
+                return None
+            before = self.shift(start.starts_at - timedelta(microseconds=1), overrides)
             if before.person != shift.person:
                 break
-            since, known = before.starts_at, _known(before)
+            start = before
         until = shift.ends_at
         after = self.shift(until, overrides)
         for _ in range(SPANS):
@@ -279,7 +280,8 @@ class Rotation(Model):
                 break
             until = after.ends_at
             after = self.shift(until, overrides)
-        return HandOff(self.key, shift.person, since, until, after.person, max(since, known))
+        since = start.starts_at
+        return HandOff(self.key, shift.person, since, until, after.person, _known(start))
 
 
 def _known(shift: Shift) -> datetime:
