@@ -221,10 +221,11 @@ def test_the_clock_as_built_performs_handoffs_in_the_bot_tokens_workspace(store,
 
 
 def test_a_handoff_is_said_once_however_long_ago_the_cover_before_it_ended(store, team, fake):
-    """Cat covers Ana's first day; Ana takes over on Tuesday, said once: not again on Thursday
-    or Sunday, when Cat's cover is days old."""
-    cover(store, team, "UCAT", T0, T0 + DAY)
-    for at in (T0 + SEC, T0 + DAY + SEC, T0 + 3 * DAY, T0 + 6 * DAY):
+    """Cat covers from 11:00 on Ana's first day (the clock came up just before); Ana takes
+    over on Tuesday, said once: not again on Thursday or Sunday, when Cat's cover is days old
+    (Ana's week would then seem to run from Monday, a hand-off never said)."""
+    cover(store, team, "UCAT", T0 + 2 * HOUR, T0 + DAY)
+    for at in (T0 + 2 * HOUR + SEC, T0 + DAY + SEC, T0 + 3 * DAY, T0 + 6 * DAY):
         duty(store, team, fake).tick(at)
     assert [m["text"].split(" is on call")[0] for m in announcements(fake)] == [
         ":arrows_counterclockwise: <@UCAT>",
