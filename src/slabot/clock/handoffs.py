@@ -25,7 +25,7 @@ from slack_sdk.errors import SlackApiError
 from ..notify.base import DeliveryFailed
 from ..notify.slack import failure
 from ..oncall.handoffs import Claim, HandOffs
-from ..sla.oncall import Team
+from ..sla.oncall import Rotation, Team
 from ..slack.blocks.oncall import handoff_text
 from ..slack.workspaces import OneWorkspace, WorkspaceGone, Workspaces
 
@@ -56,22 +56,23 @@ class HandOffDuty:
 
     def tick(self, now: datetime) -> int:
         """Perform the hand-offs due at ``now``; how many were performed."""
-        performed = 0
+        by_workspace: dict[str, list[Rotation]] = {}
         for rotation in self.team.rotations:
             if not (rotation.announce or rotation.usergroup):
                 continue
             workspace = rotation.workspace or self.home()
-            if workspace is None:
-                if rotation.key not in self._unplaced:
-                    self._unplaced.add(rotation.key)
-                    log.error(
-                        "rotation %s: no workspace known for its hand-offs (installed in "
-                        "several, name it with `workspace:`); they wait until there is one",
-                        rotation.key,
-                    )
-                continue
-            claim = self.handoffs.claim(workspace, rotation, now)
-            if claim is not None:
+            if workspace is not None:
+                by_workspace.setdefault(workspace, []).append(rotation)
+            elif rotation.key not in self._unplaced:
+                self._unplaced.add(rotation.key)
+                log.error(
+                    "rotation %s: no workspace known for its hand-offs (installed in several, "
+                    "name it with `workspace:`); they wait until there is one",
+                    rotation.key,
+                )
+        performed = 0
+        for workspace, rotations in by_workspace.items():
+            for claim in self.handoffs.claim(workspace, rotations, now):
                 performed += self._perform(claim, now)
         return performed
 

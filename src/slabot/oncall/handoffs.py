@@ -18,6 +18,7 @@ idempotent, so it is simply done again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,25 +60,40 @@ class HandOffs:
         self.name = name  # the claiming clock's
         self.lease = lease
 
-    def claim(self, workspace: str, rotation: Rotation, now: datetime) -> Claim | None:
-        """The latest hand-off of ``rotation`` at ``now``, claimed for this clock; None when
-        it is done, another clock holds it, it waits to be retried, or the rotation cannot say
-        when it happened (a calendar not read yet)."""
+    def claim(self, workspace: str, rotations: Sequence[Rotation], now: datetime) -> list[Claim]:
+        """The latest hand-off of each of ``rotations`` (of ``workspace``) at ``now``, claimed
+        for this clock: not those done, held by another clock, waiting to be retried, or that
+        no rotation can say (`Rotation.latest_handoff`). One read for them all, since this
+        runs at every tick: the covers once, and every row of the hand-offs in question."""
         with self.store.reading() as session:
             overrides = overrides_in(session, workspace, now - HANDOFFS_WITHIN)
-            handoff = rotation.latest_handoff(now, overrides)
-            if handoff is None:
-                return None
-            row = session.exec(
+            due = [(r, h) for r in rotations if (h := r.latest_handoff(now, overrides))]
+            if not due:
+                return []
+            rows = session.exec(
                 select(OnCallHandOff).where(
                     OnCallHandOff.workspace == workspace,
-                    OnCallHandOff.rotation == rotation.key,
-                    OnCallHandOff.starts_at == handoff.since,
+                    col(OnCallHandOff.rotation).in_([r.key for r, _ in due]),
+                    col(OnCallHandOff.starts_at).in_([h.since for _, h in due]),
                 )
-            ).first()
-        late = now - handoff.known > LATE
-        if row is None:
-            return self._first(workspace, rotation, handoff, now, late)
+            )
+            known = {(row.rotation, row.starts_at): row for row in rows}
+        claims = []
+        for rotation, handoff in due:
+            late = now - handoff.known > LATE
+            row = known.get((rotation.key, handoff.since))
+            if row is None:
+                claim = self._first(workspace, rotation, handoff, now, late)
+            else:
+                claim = self._again(row, rotation, handoff, now, late)
+            if claim is not None:
+                claims.append(claim)
+        return claims
+
+    def _again(
+        self, row: OnCallHandOff, rotation: Rotation, handoff: HandOff, now: datetime, late: bool
+    ) -> Claim | None:
+        """A row tried before, claimed again if its claim is a dead clock's or its retry is due."""
         assert row.id is not None
         taken_over = row.state == "sending" and (row.claimed_at or now) <= now - self.lease
         retry = row.state == "pending" and (row.retry_at or now) <= now
@@ -92,7 +108,7 @@ class HandOffs:
             if session.execute(claim).rowcount != 1:  # type: ignore[attr-defined]
                 return None  # another clock claimed it first
         first = row.first_claimed_at or now
-        return Claim(row.id, workspace, rotation, handoff, row.tries + 1, first, late)
+        return Claim(row.id, row.workspace, rotation, handoff, row.tries + 1, first, late)
 
     def _first(
         self, workspace: str, rotation: Rotation, handoff: HandOff, now: datetime, late: bool
