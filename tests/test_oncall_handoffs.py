@@ -18,7 +18,7 @@ import pytest
 from support.desk import DAY, HOUR, MIN, SEC, T0, Now
 from support.fakeslack import FakeSlack
 
-from slabot.clock.handoffs import EVENT_TYPE, HandOffDuty
+from slabot.clock.handoffs import ASK_AGAIN, EVENT_TYPE, HandOffDuty, token_workspace
 from slabot.clock.runner import build
 from slabot.oncall import OnCall
 from slabot.oncall.handoffs import LEASE, HandOffs
@@ -261,3 +261,16 @@ def test_a_calendar_rotations_events_are_handoffs_and_a_gap_is_said_as_nobody(st
         ":arrows_counterclockwise: Nobody",
     ]
     assert fake.members(GROUP) == ["UBEN"]  # Slack keeps no empty group: left as it was
+
+
+def test_the_bot_tokens_workspace_is_asked_once_and_not_at_every_tick_while_slack_fails(fake):
+    seconds = [0.0]
+    client = KeepAliveWebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+    home = token_workspace(client, clock=lambda: seconds[0])
+    fake.fail_next("auth.test", status=500)
+    assert home() is None
+    seconds[0] = ASK_AGAIN - 1
+    assert home() is None  # not asked again yet
+    seconds[0] = ASK_AGAIN + 1
+    assert home() == home() == fake.team_id
+    assert len(fake.calls_to("auth.test")) == 2

@@ -15,6 +15,7 @@ no such group, a missing scope) is logged, and the other half is still done. A c
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 EVENT_TYPE = "slabot_handoff"
 CLOCK_SKEW = timedelta(seconds=30)  # as for the timers' messages (`slabot.notify.slack`)
 HISTORY_PAGE = 200
+ASK_AGAIN = 60.0  # seconds between asks of the bot token's workspace while Slack cannot say
 
 
 class HandOffDuty:
@@ -66,8 +68,8 @@ class HandOffDuty:
             elif rotation.key not in self._unplaced:
                 self._unplaced.add(rotation.key)
                 log.error(
-                    "rotation %s: no workspace known for its hand-offs (installed in several, "
-                    "name it with `workspace:`); they wait until there is one",
+                    "rotation %s: no workspace known for its hand-offs yet (installed in "
+                    "several workspaces? name it with `workspace:`); they wait until there is one",
                     rotation.key,
                 )
         performed = 0
@@ -167,18 +169,24 @@ def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
         raise DeliveryFailed(f"Slack unreachable: {exc}") from None
 
 
-def token_workspace(slack: WebClient | Workspaces) -> Callable[[], str | None]:
-    """The one bot token's workspace, asked of Slack (``auth.test``) once it answers."""
+def token_workspace(
+    slack: WebClient | Workspaces, clock: Callable[[], float] = time.monotonic
+) -> Callable[[], str | None]:
+    """The one bot token's workspace, asked of Slack (``auth.test``) until it answers, at most
+    once every `ASK_AGAIN` seconds while it does not (the duty asks at every tick)."""
     workspaces = OneWorkspace(slack) if isinstance(slack, WebClient) else slack
     known: list[str] = []
+    failed_at: list[float] = []
 
     def home() -> str | None:
-        if not known:
-            try:
-                known.append(str(workspaces.client_for("").auth_test()["team_id"]))
-            except (SlackApiError, OSError) as exc:
-                log.warning("cannot ask Slack which workspace this is: %s", exc)
-                return None
+        if known or (failed_at and clock() - failed_at[-1] < ASK_AGAIN):
+            return known[0] if known else None
+        try:
+            known.append(str(workspaces.client_for("").auth_test()["team_id"]))
+        except (SlackApiError, OSError) as exc:
+            failed_at.append(clock())
+            log.warning("cannot ask Slack which workspace this is (hand-offs wait): %s", exc)
+            return None
         return known[0]
 
     return home
