@@ -193,5 +193,10 @@ def test_a_handoff_is_a_change_of_person_not_of_shift(team):
     )
 
 
-def test_a_rotation_of_one_person_has_no_handoff_to_say(team):
-    assert team.rotation("nights").latest_handoff(utc(2026, 3, 10, 12)) is None
+def test_a_rotation_of_one_person_hands_off_only_to_and_from_its_covers(team):
+    nights = team.rotation("nights")
+    assert nights.latest_handoff(utc(2026, 3, 10, 12)) is None
+    cover = [Override("nights", "UZED", utc(2026, 3, 10, 0), utc(2026, 3, 11, 0))]
+    handoff = nights.latest_handoff(utc(2026, 3, 12, 12), cover)
+    assert handoff is not None
+    assert (handoff.person, handoff.since) == ("UNIA", utc(2026, 3, 11, 0))
