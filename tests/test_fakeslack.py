@@ -637,3 +637,29 @@ def test_bolt_app_end_to_end(fake: FakeSlack) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_user_groups_are_listed_and_set_as_slack_takes_them(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    """``users`` is one comma-separated string, as Slack takes it; an unknown group is
+    ``no_such_subteam``, and a group cannot be emptied."""
+    fake.groups["S0ONCALL"] = ["U0ANA"]
+    assert client.usergroups_users_list(usergroup="S0ONCALL")["users"] == ["U0ANA"]
+    client.usergroups_users_update(usergroup="S0ONCALL", users="U0BEN, U0CAT")
+    assert fake.members("S0ONCALL") == ["U0BEN", "U0CAT"]
+    for call, error in (
+        (lambda: client.usergroups_users_list(usergroup="S0NONE"), "no_such_subteam"),
+        (
+            lambda: client.usergroups_users_update(usergroup="S0NONE", users="U0ANA"),
+            "no_such_subteam",
+        ),
+        (
+            lambda: client.usergroups_users_update(usergroup="S0ONCALL", users=""),
+            "no_users_provided",
+        ),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            call()
+        assert refused.value.response["error"] == error
+    assert fake.members("S0ONCALL") == ["U0BEN", "U0CAT"]

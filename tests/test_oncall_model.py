@@ -134,6 +134,18 @@ def test_roles(team):
             "twice",
         ),
         ("roles: {outage: [everyone]}", "roles.outage", ""),
+        (
+            "rotations: [{key: a, people: [UA1], timezone: UTC, starts: 2026-01-01,"
+            " announce: '#support', usergroup: U0ONE}]",
+            "rotations[0].announce",
+            "channel ID",
+        ),
+        (
+            "rotations: [{key: a, people: [UA1], timezone: UTC, starts: 2026-01-01,"
+            " usergroup: U0ONE}]",
+            "rotations[0].usergroup",
+            "user group ID",
+        ),
     ],
 )
 def test_a_bad_team_file_says_where(text, path, words):
@@ -155,3 +167,36 @@ def test_unquoted_handoff_time_reads_as_a_time():
     assert rotation.shift(utc(2026, 1, 3, 18, 30)).ends_at - utc(2026, 1, 3, 18, 30) == timedelta(
         days=2
     )
+
+
+def test_a_handoff_is_a_change_of_person_not_of_shift(team):
+    """Ben's week (9 March) with Ben himself "covering" part of it and Cat covering the rest:
+    Ben's time runs from Monday's hand-off to Cat's cover, whatever the overrides' edges."""
+    support = team.rotation("support")
+    overrides = [
+        Override("support", "UBEN", utc(2026, 3, 10, 9), utc(2026, 3, 11, 9)),
+        Override("support", "UCAT", utc(2026, 3, 12, 9), utc(2026, 3, 13, 9)),
+    ]
+    handoff = support.latest_handoff(utc(2026, 3, 10, 12), overrides)
+    assert (handoff.person, handoff.since, handoff.until) == (
+        "UBEN",
+        utc(2026, 3, 9, 9),
+        utc(2026, 3, 12, 9),
+    )
+    assert handoff.next == "UCAT"
+    after = support.latest_handoff(utc(2026, 3, 13, 9), overrides)
+    assert (after.person, after.since, after.until, after.next) == (
+        "UBEN",
+        utc(2026, 3, 13, 9),
+        utc(2026, 3, 16, 9),
+        "UCAT",
+    )
+
+
+def test_a_rotation_of_one_person_hands_off_only_to_and_from_its_covers(team):
+    nights = team.rotation("nights")
+    assert nights.latest_handoff(utc(2026, 3, 10, 12)) is None
+    cover = [Override("nights", "UZED", utc(2026, 3, 10, 0), utc(2026, 3, 11, 0))]
+    handoff = nights.latest_handoff(utc(2026, 3, 12, 12), cover)
+    assert handoff is not None
+    assert (handoff.person, handoff.since) == ("UNIA", utc(2026, 3, 11, 0))

@@ -26,6 +26,7 @@ from slabot.store.tables import PolicyVersion
 
 TABLES = {
     "channel_policies",
+    "oncall_handoffs",
     "oncall_overrides",
     "outages",
     "policy_versions",
@@ -58,6 +59,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0012",
         "0013",
         "0014",
+        "0015",
     ]
 
     upgrade(blank_store)

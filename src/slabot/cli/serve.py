@@ -92,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
     from ..inbound.api import lazy_api
 
     app = create_app(settings, client, tickets=tickets)
+    from ..slack.usergroups import GroupMembers
+    from ..slack.workspaces import workspaces
+
+    tickets.read_groups(GroupMembers(client if not settings.oauth else workspaces(settings, store)))
     workspace = identity.get("team_id") if identity else None
     try:
         hooks = serve_hooks(settings, tickets, workspace)

@@ -29,6 +29,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from ..notify import Fanout, Notifier
 from ..notify.pagers import Pagers
 from ..notify.slack import SlackNotifier
+from ..oncall.handoffs import HandOffs
 from ..ops.observers import ClockWatch, ObservedNotifier, PagerCalls, count_slack_calls
 from ..policies import PolicyBook
 from ..settings import Settings
@@ -38,6 +39,7 @@ from ..slack.workspaces import workspaces
 from ..store import Store, unavailable
 from ..tickets import SYSTEM, Tickets
 from .dispatch import LEASE, WORKERS, Dispatcher, TickReport
+from .handoffs import HandOffDuty, token_workspace
 from .leader import Leadership
 from .maintenance import MaintenanceReminders
 
@@ -214,10 +216,12 @@ def build(
     if watch is not None:
         watch.name = dispatcher.name
     reminders = MaintenanceReminders(store, slack, policies)
+    home = (lambda: None) if settings.oauth else token_workspace(slack)
+    handoffs = HandOffDuty(HandOffs(store, dispatcher.name, lease=lease), tickets.team, slack, home)
     return Clock(
         dispatcher,
         Leadership(store),
-        duties=[reminders.tick],
+        duties=[reminders.tick, handoffs.tick],
         observers=[watch] if watch is not None else (),
     )
 

@@ -15,6 +15,14 @@ reads the source and hands the events to `Rotation.use_calendar`, again at each 
 An override puts someone on call for a span (a holiday, a swap): the latest recorded override
 covering an instant wins, and the rotation's order is unchanged by it.
 
+A hand-off (`Rotation.latest_handoff`) is the moment the person on call changes, whatever changed
+it: the rotation's own turn, an override starting or ending, a calendar's next event. Shifts
+that merely split one person's time (an override naming whoever was on call anyway) are not
+hand-offs. A rotation naming ``announce`` (a channel) and ``usergroup`` (a Slack user group)
+has each hand-off announced there and the group set to whoever is on call
+(`slabot.clock.handoffs`); ``workspace`` says which workspace they are in when slabot is
+installed in several.
+
 Roles (``Roles``) say who may record an outage, edit or delete one recorded, announce
 maintenance, rebind a channel to a policy and edit on-call: deployment admins always;
 ``leads``; ``oncall``, whoever is on call in any rotation at that moment; ``members``, the
@@ -37,6 +45,12 @@ from .ical import Slot, slot_at
 from .policy import Duration, EscalationLevel, Key, Model, TimeZoneName
 
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
+_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}")
+_GROUP = re.compile(r"S[A-Z0-9]{2,}")
+_WORKSPACE = re.compile(r"[TE][A-Z0-9]{2,}")
+SPANS = 64  # shifts joined at most into one person's time ahead ("until" in a hand-off)
+# How far back a hand-off is looked for: one found later than this is not said at all.
+HANDOFFS_WITHIN = timedelta(days=35)
 _EVERY = re.compile(r"(\d{1,3})\s*([dw])")
 
 
@@ -68,7 +82,20 @@ def _clock_time(value: Any) -> time:
         raise ValueError(f"{value!r} is not a time of day: write HH:MM, such as 09:00") from None
 
 
+def _slack_id(pattern: re.Pattern[str], what: str, example: str) -> Any:
+    def check(value: Any) -> str:
+        text = str(value)
+        if not pattern.fullmatch(text):
+            raise ValueError(f"{text!r} is not {what}: write its ID, such as {example}")
+        return text
+
+    return BeforeValidator(check)
+
+
 UserId = Annotated[str, BeforeValidator(_user)]
+ChannelId = Annotated[str, _slack_id(_CHANNEL, "a Slack channel ID", "C0123ABCD")]
+GroupId = Annotated[str, _slack_id(_GROUP, "a Slack user group ID", "S0123ABCD")]
+WorkspaceId = Annotated[str, _slack_id(_WORKSPACE, "a Slack workspace ID", "T0123ABCD")]
 Days = Annotated[int, BeforeValidator(_every)]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 Role = Literal["anyone", "leads", "oncall", "members"]
@@ -87,6 +114,20 @@ class Override:
 
     def covers(self, at: datetime) -> bool:
         return self.starts_at <= at < self.ends_at
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """``person`` on call in ``rotation`` from ``since`` (the hand-off) until ``until``, and
+    ``next`` after them. ``known`` is when the hand-off could first be known: its instant, or
+    later when an override recorded after it started made it."""
+
+    rotation: str
+    person: str | None
+    since: datetime
+    until: datetime
+    next: str | None
+    known: datetime
 
 
 @dataclass(frozen=True)
@@ -130,6 +171,9 @@ class Rotation(Model):
     handoff: ClockTime = time(9, 0)
     every: Days = 7
     ical: IcalSource | None = None  # instead of people: the shifts are a calendar's events
+    announce: ChannelId | None = None  # each hand-off is announced in this channel
+    usergroup: GroupId | None = None  # kept to whoever is on call (``@support-oncall``)
+    workspace: WorkspaceId | None = None  # where both are; default: the one bot token's
     # The calendar's events as last read (`use_calendar`): the adapter refreshes them.
     _slots: tuple[Slot, ...] = PrivateAttr(default=())
 
@@ -215,6 +259,36 @@ class Rotation(Model):
                 starts = o.ends_at
         person = covering.person if covering else scheduled
         return Shift(self.key, person, scheduled, starts, ends, covering)
+
+    def latest_handoff(self, at: datetime, overrides: Sequence[Override] = ()) -> HandOff | None:
+        """The latest hand-off at or before ``at``: who is on call, since when and until when
+        (shifts of the same person joined), and who is next. None when the person on call has
+        not changed within `HANDOFFS_WITHIN` before ``at`` (a rotation of one person, a
+        calendar not read yet or whose events are all ahead): there is no hand-off to say.
+        ``overrides`` must hold every one of the rotation's that ends in that span."""
+        shift = start = self.shift(at, overrides)
+        while True:
+            if start.starts_at <= at - HANDOFFS_WITHIN:
+                return None
+            before = self.shift(start.starts_at - timedelta(microseconds=1), overrides)
+            if before.person != shift.person:
+                break
+            start = before
+        until = shift.ends_at
+        after = self.shift(until, overrides)
+        for _ in range(SPANS):
+            if after.person != shift.person:
+                break
+            until = after.ends_at
+            after = self.shift(until, overrides)
+        since = start.starts_at
+        return HandOff(self.key, shift.person, since, until, after.person, _known(start))
+
+
+def _known(shift: Shift) -> datetime:
+    """When ``shift``'s start could first be known: an override recorded late moves it."""
+    recorded = shift.override.recorded_at if shift.override is not None else None
+    return max(shift.starts_at, recorded) if recorded is not None else shift.starts_at
 
 
 def gaps(rotation: Rotation, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:

@@ -1,13 +1,14 @@
 """The "I'm on it" button of a page (``sla_page_ack``, value ``"<number>:<level>"``).
 
-Only those the page reached may answer it (the level's people, whoever was on call in its
-rotation, the ticket's owner, admins: the use case checks); anyone else is told who may, and
-nothing changes. An answer stops that level's repeats and acknowledges the ticket (and makes
-the answerer its owner if nobody was). The card and its thread say so, and every copy of the
-level's pages (each DM, each channel post, the thread reply) is redrawn to say who took it,
-without the button: all owed in the answer's own transaction and drawn by the clock; only the
-clicked message is edited here, at once. A refusal goes to the clicker alone
-(`guard.on_click`); the same click delivered again changes nothing.
+Only those the page reached may answer it (the level's people, the members of its user
+groups, whoever was on call in its rotation, the ticket's owner, admins: the use case
+checks); anyone else is told who may, and nothing changes. An answer stops that level's
+repeats and acknowledges the ticket (and makes the answerer its owner if nobody was). The card
+and its thread say so, and every copy of the level's pages (each DM, each channel post, the
+thread reply) is redrawn to say who took it, without the button: all owed in the answer's own
+transaction and drawn by the clock; only the clicked message is edited here, at once. A
+refusal goes to the clicker alone (`guard.on_click`); the same click delivered again changes
+nothing.
 """
 
 from __future__ import annotations

@@ -73,6 +73,8 @@ SCOPES = (
     "channels:history",
     "groups:history",
     "im:history",
+    "usergroups:read",
+    "usergroups:write",
 )
 ROTATE_BEFORE = 120  # minutes before a rotating token expires that it is refreshed, as Bolt's
 STATE_LIFETIME = 600  # seconds an install started at /slack/install may take to come back

@@ -38,6 +38,9 @@
 * ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
   who did it and when; the rotations themselves are the deployment's team file. The latest
   recorded override covering an instant wins (see `slabot.sla.oncall`).
+* ``oncall_handoffs`` is each hand-off of a rotation that announces or keeps a user group
+  (`slabot.oncall.handoffs`), unique per workspace, rotation and instant: owed work claimed,
+  performed and recorded by the clock like a timer, so each is announced once.
 * ``slack_installations``, ``slack_bots`` and ``slack_oauth_states`` are slack_sdk's OAuth
   stores, declared by slack_sdk itself and written only through it
   (`slabot.slack.workspaces`): each workspace's installation and bot token (with its refresh
@@ -321,6 +324,30 @@ class OnCallOverride(SQLModel, table=True):
     ends_at: datetime = instant(nullable=False)
     recorded_by: str = Field(max_length=32)
     recorded_at: datetime = instant(nullable=False)
+
+
+class OnCallHandOff(SQLModel, table=True):
+    """The hand-off to ``person`` at ``starts_at`` in ``rotation``, as the clock performs it."""
+
+    __tablename__ = "oncall_handoffs"
+    __table_args__ = (
+        UniqueConstraint("workspace", "rotation", "starts_at", name="uq_oncall_handoffs"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=32)
+    rotation: str = Field(max_length=64)
+    starts_at: datetime = instant(nullable=False)
+    person: str | None = Field(default=None, max_length=32)  # None: nobody (a calendar's gap)
+    state: str = Field(max_length=16)  # sending, pending (to retry), done, gave_up
+    tries: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = instant()
+    first_claimed_at: datetime | None = instant()
+    retry_at: datetime | None = instant()
+    announced_ts: str | None = Field(default=None, max_length=32)  # the post's, or "found"
+    done_at: datetime | None = instant()
+    error: str | None = Field(default=None, max_length=500)
 
 
 # slack_sdk's OAuth stores, in the metadata the migrations are checked against.

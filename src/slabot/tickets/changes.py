@@ -379,10 +379,17 @@ class Changes:
         say: Say | None = None,
     ) -> TicketView:
         """ "I'm on it" on a page: stops that level's repeats and acknowledges the ticket."""
+        # Who is in the level's user groups is Slack's to say: asked before the ticket is
+        # locked, so a slow Slack never holds the write.
+        with self.store.reading() as session:
+            paged = find(session, workspace, ref)
+            groups = self.permissions.groups_paged(
+                self.versions.get(session, paged.policy_digest), level, workspace
+            )
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "answer a page for")
-            self.permissions.answer(policy, level, actor, ticket, now)
+            self.permissions.answer(policy, level, actor, ticket, now, groups)
             return [("page_acknowledged", {}, {"level": level}), *_take(ticket, actor, now)]
 
         def redraw_copies(session: Session, ticket: Ticket, at: datetime) -> None:

@@ -1,7 +1,8 @@
 """A ticket's pages as they went out: who each reached, and where its copies are.
 
-A page is answered by those it was sent to: the level's people, and whoever was on call in its
-rotation when each of its pages fell due (a page retried late still went to them). The clock
+A page is answered by those it was sent to: the level's people, the members of its user
+groups, and whoever was on call in its rotation when each of its pages fell due (a page
+retried late still went to them). The clock
 records where each copy landed on the timer's receipt (``thread``, ``dm:U…``, ``post:C…`` →
 the message's ts), which is what lets an answer owe the redraw of every copy at once
 (`slabot.tickets.timers.owe_page_copies`, in the answer's transaction).
@@ -10,8 +11,10 @@ the message's ts), which is what lets an answer owe the redraw of every copy at 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlmodel import Session, select
 
@@ -22,6 +25,22 @@ from ..store.tables import Ticket, Timer
 
 SENT = ("fired", "sending")
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
+GROUP = re.compile(r"S[A-Z0-9]{2,}")
+Members = Mapping[str, frozenset[str] | None]  # a user group → its members (None: unknown)
+
+
+class Groups(Protocol):
+    """Who is in a Slack user group (`slabot.slack.usergroups.GroupMembers`): None when Slack
+    cannot say."""
+
+    def members(self, workspace: str, group: str) -> frozenset[str] | None: ...
+
+
+class NoGroups:
+    """Without Slack (the CLI, the clock): no group's members are known."""
+
+    def members(self, workspace: str, group: str) -> frozenset[str] | None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -66,22 +85,46 @@ def copies(pages: list[Timer]) -> list[PageCopy]:
     return found
 
 
+def level_contacts(policy: Policy, level: str) -> tuple[str, ...]:
+    """The contacts ``level`` names (none for a level a newer policy version dropped)."""
+    try:
+        return policy.escalation.level(level).contacts if policy.escalation else ()
+    except KeyError:
+        return ()
+
+
 def answerers(
-    session: Session, ticket: Ticket, policy: Policy, level: str, team: Team, now: datetime
+    session: Session,
+    ticket: Ticket,
+    policy: Policy,
+    level: str,
+    team: Team,
+    now: datetime,
+    groups: Members,
 ) -> set[str] | None:
     """Who may answer ``level``'s page of ``ticket``: the people it reached (at each page's due
-    time, or ``now`` if none went out yet). None: anyone, because the level names nobody Slack
-    can tell apart (nobody at all, or a user group or channel, whose members slabot does not
-    look up)."""
+    time, or ``now`` if none went out yet), and the members of each user group among the
+    level's contacts (``groups``, as Slack said at the answer: a group is "those paged", its
+    mention reached them all). None: anyone, because the level names nobody Slack can tell
+    apart: nobody at all, a channel (whose readers slabot does not look up), or a group Slack
+    could not list just then, so the page falls back to its mention alone and is not locked
+    away from the people it reached."""
     escalation = policy.escalation
     try:
         spec = escalation.level(level) if escalation else None
     except KeyError:
         return None
-    if spec is None or any(not _USER.fullmatch(c) for c in spec.contacts):
+    if spec is None or (not spec.contacts and spec.rotation is None):
         return None
-    if not spec.contacts and spec.rotation is None:
-        return None
+    members: set[str] = set()
+    for contact in spec.contacts:
+        if _USER.fullmatch(contact):
+            continue
+        found = groups.get(contact)
+        if found is None:
+            return None
+        members |= found
     times = [t.due_at for t in sent_pages(session, ticket, level)] or [now]
     overrides = overrides_in(session, ticket.workspace, min(times))
-    return {person for at in times for person in team.paged(spec, at, overrides)}
+    people = {person for at in times for person in team.paged(spec, at, overrides)}
+    return {p for p in people if _USER.fullmatch(p)} | members

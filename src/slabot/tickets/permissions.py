@@ -17,7 +17,7 @@ from ..refusals import Forbidden
 from ..sla import Policy
 from ..sla.oncall import Team
 from ..store.tables import Ticket
-from .page_copies import answerers
+from .page_copies import GROUP, Groups, Members, NoGroups, answerers, level_contacts
 
 # A permission as a refusal says it ("you may not pause or resume SLA-4"); else its own name.
 ACTION_WORDS = {
@@ -29,17 +29,35 @@ ACTION_WORDS = {
 
 
 class Permissions:
-    def __init__(self, admins: Iterable[str] = (), team: Team | None = None):
+    def __init__(
+        self, admins: Iterable[str] = (), team: Team | None = None, groups: Groups | None = None
+    ):
         self.admins = frozenset(admins)
         self.team = team or Team()
+        self.groups: Groups = groups or NoGroups()  # set by the Slack app: `Tickets.read_groups`
 
-    def answer(self, policy: Policy, level: str, actor: str, ticket: Ticket, now: datetime) -> None:
-        """A page is answered by those it reached (see `page_copies.answerers`), the ticket's
-        owner or an admin; else refuse, naming who may. A hook answers no page."""
+    def groups_paged(self, policy: Policy, level: str, workspace: str) -> Members:
+        """The members of each user group ``level`` pages, as Slack says now (None: Slack
+        cannot say), for `answer`: asked outside the answer's transaction."""
+        groups = [c for c in level_contacts(policy, level) if GROUP.fullmatch(c)]
+        return {group: self.groups.members(workspace, group) for group in groups}
+
+    def answer(
+        self,
+        policy: Policy,
+        level: str,
+        actor: str,
+        ticket: Ticket,
+        now: datetime,
+        groups: Members,
+    ) -> None:
+        """A page is answered by those it reached (see `page_copies.answerers`; ``groups``:
+        `groups_paged`), the ticket's owner or an admin; else refuse, naming who may. A hook
+        answers no page."""
         if is_hook(actor):
             raise _hook_refused(actor, "answer this page of", ticket)
         session = object_session(ticket)
-        allowed = answerers(session, ticket, policy, level, self.team, now)  # type: ignore[arg-type]
+        allowed = answerers(session, ticket, policy, level, self.team, now, groups)  # type: ignore[arg-type]
         if allowed is None or actor in allowed or actor in self.admins or actor == ticket.owner:
             return
         people = {f"paged{i}": user for i, user in enumerate(sorted(allowed))}

@@ -23,6 +23,7 @@ from . import queries
 from .changes import Changes
 from .downtime import correct_downtime
 from .opening import Opening
+from .page_copies import Groups
 from .permissions import Permissions
 from .queries import TicketStory
 from .releases import agree_release
@@ -50,7 +51,8 @@ class Tickets:
         views = TicketViews(store, versions)
         self._woken: list[Callable[[], None]] = []
         opening = Opening(store, versions, self.bindings, views, self.owed)
-        changes = Changes(store, versions, Permissions(admins, self.team), self.owed)
+        self._permissions = Permissions(admins, self.team)
+        changes = Changes(store, versions, self._permissions, self.owed)
         self.open = opening.open
         self.acknowledge = changes.acknowledge
         self.change_severity = changes.change_severity
@@ -74,6 +76,11 @@ class Tickets:
         """Call ``wake`` after each change that owes Slack a message has committed: ``serve``
         wakes its in-process clock, so a card appears within a tick of ``/sla open``."""
         self._woken.append(wake)
+
+    def read_groups(self, groups: Groups) -> None:
+        """Ask ``groups`` who is in a Slack user group: a page to a group is answered by its
+        members (`page_copies.answerers`). ``serve`` gives it Slack once it has a client."""
+        self._permissions.groups = groups
 
     def owed(self) -> None:
         """Tell whoever waits (`when_owed`) that a committed change owes Slack messages."""

@@ -205,6 +205,23 @@ class WebApiMethods:
         user.update(self.users.get(user_id, {}))
         return {"ok": True, "user": user}
 
+    def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = args.get("usergroup")
+        if group not in self.groups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.groups[group])}
+
+    def _m_usergroups_users_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``users`` is comma-separated, as Slack takes it; a group cannot be left empty."""
+        group = args.get("usergroup")
+        if group not in self.groups:
+            return {"ok": False, "error": "no_such_subteam"}
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if not users:
+            return {"ok": False, "error": "no_users_provided"}
+        self.groups[group] = users
+        return {"ok": True, "usergroup": {"id": group, "users": users, "user_count": len(users)}}
+
     def _m_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("name"):
             return {"ok": False, "error": "invalid_name"}

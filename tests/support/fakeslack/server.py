@@ -62,6 +62,10 @@ class FakeSlack(Installs, WebApiMethods):
         self.validate_blocks = validate_blocks
         self.users: dict[str, dict[str, Any]] = {}
         """Extra fields per user ID, merged into what ``users.info`` answers for that user."""
+        self.groups: dict[str, list[str]] = {}
+        """Each user group's members by its ID (``S…``), as ``usergroups.users.list`` answers
+        and ``usergroups.users.update`` sets them; a test adds groups here and reads them back
+        with `FakeSlack.members`."""
         self._init_installs()
 
         self._lock = threading.RLock()
@@ -128,6 +132,7 @@ class FakeSlack(Installs, WebApiMethods):
             self._uploads.clear()
             self._errors.clear()
             self.users.clear()
+            self.groups.clear()
 
     # -- what arrived ------------------------------------------------------------------------
 
@@ -181,6 +186,11 @@ class FakeSlack(Installs, WebApiMethods):
         with self._lock:
             found = self._messages.get((channel, ts))
             return dict(found) if found else None
+
+    def members(self, group: str) -> list[str]:
+        """The members of user group ``group`` as Slack now has them (KeyError: no such group)."""
+        with self._lock:
+            return list(self.groups[group])
 
     def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Every message posted (threads included), oldest first, as it stands now."""

@@ -1,4 +1,5 @@
-"""Block Kit for on-call: ``/sla oncall`` and a page once it is taken. Pure functions.
+"""Block Kit for on-call: ``/sla oncall``, a hand-off's announcement and a page once it is
+taken. Pure functions.
 
 Rotation labels come from the team file (the deployment's own text) and are escaped all the
 same; people are mentions, times ``<!date>`` tokens so each reader sees their own zone.
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ...oncall import Watch
-from ...sla.oncall import Override, Shift
+from ...sla.oncall import HandOff, Override, Rotation, Shift
 from .card import ticket_text
 from .kit import Block, escape, mention, mrkdwn, section, slack_date, truncate
 
@@ -47,6 +48,21 @@ def oncall_blocks(watches: Sequence[Watch]) -> tuple[str, list[Block]]:
         blocks.append(section(f"{now}\n{later}" if later else now))
         lines.append(f"{rotation.title}: {watch.now.person or 'nobody'}")
     return truncate("On call: " + "; ".join(lines), TEXT_MAX), blocks
+
+
+def handoff_text(rotation: Rotation, handoff: HandOff, *, late: bool) -> str:
+    """A hand-off as the rotation's channel reads it: who is on call now and until when, who
+    is next; found late (the clock was down), it says when it happened."""
+    tz, title = rotation.tz, escape(truncate(rotation.title, 150))
+    who = mention(handoff.person) if handoff.person else "Nobody"
+    after = mention(handoff.next) if handoff.next else "nobody"
+    text = (
+        f":arrows_counterclockwise: {who} is on call for *{title}* until "
+        f"{slack_date(handoff.until, tz)}; next: {after}."
+    )
+    if late:
+        text += f"\n_Announced late: the hand-off was at {slack_date(handoff.since, tz)}._"
+    return text
 
 
 def covered(override: Override, tz: Any) -> str:
