@@ -57,6 +57,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0011",
         "0012",
         "0013",
+        "0014",
     ]
 
     upgrade(blank_store)

@@ -20,7 +20,7 @@ from . import leads, oncall
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
 from .blocks.history import detail_blocks
-from .blocks.kit import context
+from .blocks.kit import context, md
 from .blocks.modals import open_modal, severity_question
 from .blocks.notes import downtime_note, opened_answer, saying
 from .blocks.policy import matrix_blocks, policy_blocks
@@ -290,17 +290,27 @@ def _policy(
     client: Any,
 ) -> None:
     if cmd.policy is None:
-        policy = _channel_policy(bot, workspace, channel)
-        reply(f"Policy {policy.name}", policy_blocks(policy))
+        binding = bot.tickets.binding(workspace, channel)
+        if binding is None:
+            policy = _channel_policy(bot, workspace, channel)
+            reply(f"Policy {policy.name}", policy_blocks(policy))
+            return
+        whose = f", for {binding.customer}" if binding.customer else ""
+        reply(f"Policy {binding.policy.name}{whose}", policy_blocks(binding.policy, binding))
         return
     if channel is None:
         raise Usage("Bind a policy from inside the channel its tickets are opened in.")
-    policy = bot.tickets.bind_channel(workspace, channel, cmd.policy, actor=user, now=bot.now())
+    bound = bot.tickets.bind_channel(
+        workspace, channel, cmd.policy, actor=user, now=bot.now(), customer=cmd.customer
+    )
+    policy = bound.policy
     reply.early()
+    whose = f" for *{md(bound.customer, 200)}*" if bound.customer else ""
     client.chat_postMessage(
         channel=channel,
-        text=f"<@{user}> bound this channel to the *{policy.title or policy.name}* policy: "
-        "new tickets opened here run on its clocks.",
+        text=f"<@{user}> bound this channel to the *{policy.title or policy.name}* policy"
+        f"{whose}: new tickets opened here run on its clocks"
+        + (" and count for that customer." if bound.customer else "."),
     )
 
 

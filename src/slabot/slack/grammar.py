@@ -25,7 +25,8 @@ open a ticket (no text: a form)
 • `/sla resolve ID [note]`, `/sla reopen ID`, `/sla close ID`
 • `/sla assign ID @someone`
 • `/sla list` the queue, most urgent first · `/sla show ID` one ticket
-• `/sla policy [NAME]` show the policy, or bind this channel to NAME · `/sla matrix` who gets paged
+• `/sla policy [NAME [customer:NAME]]` show the policy, or bind this channel to NAME (and the \
+customer its tickets are for) · `/sla matrix` who gets paged
 • `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
 • `/sla outage start [cause:KEY] [note]`, `/sla outage end [note]` downtime without a ticket
 • `/sla correct ID not-outage|outage|cause:KEY why` a lead corrects the downtime a ticket counts
@@ -50,7 +51,7 @@ USAGE = {
     "assign": "/sla assign ID @someone",
     "list": "/sla list [policy:NAME]",
     "show": "/sla show ID",
-    "policy": "/sla policy [NAME]",
+    "policy": "/sla policy [NAME [customer:NAME]]",
     "matrix": "/sla matrix [policy:NAME]",
     "report": "/sla report [YYYY-MM] [policy:NAME]",
     "outage": "/sla outage start [cause:KEY | force-majeure] [note] | /sla outage end [note]",
@@ -127,7 +128,8 @@ class Command:
     counts: bool | None = None  # downtime: it was (True) or was not (False) an outage
     start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
-    customer: str | None = None  # open's customer: (None: the policy's, if it names one)
+    # open's customer: (None: the channel's or policy's, if any); policy's, bound to the channel
+    customer: str | None = None
     duration: timedelta | None = None  # maintenance's length
     rotation: str | None = None  # oncall cover's rotation (None: the only one there is)
     end: str | None = None  # oncall cover's end, as typed
@@ -159,7 +161,11 @@ def parse(text: str) -> Command:
     if verb == "oncall":
         return _oncall(rest)
     if verb == "policy":
-        return Command("policy", policy=rest.split()[0] if rest else policy)
+        customer, rest = _take(_CUSTOMER, rest)
+        name = rest.split()[0] if rest else policy
+        if customer is not None and name is None:
+            raise Usage(f"Which policy is the customer's? `{USAGE['policy']}`")
+        return Command("policy", policy=name, customer=customer)
     ref, rest = _ref(verb, rest)
     if verb == "sev":
         level, _, reason = rest.partition(" ")
