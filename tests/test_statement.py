@@ -20,17 +20,26 @@ Globex's High ticket (SLA-2, 3 Nov, 10 h) is Globex's, and appears nowhere in Ac
 
 from __future__ import annotations
 
+import html
 import io
+import json
+import os
+import re
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from support.conversation import sqlite_only
 from support.roles import recorders
 
 from slabot.cli import main
 from slabot.outages import Outages
+from slabot.reports import chart
+from slabot.reports.chart import downtime_per_day, statement_chart
 from slabot.reports.documents import to_html
 from slabot.reports.monthly import monthly
 from slabot.reports.statement import statement
@@ -157,8 +166,96 @@ def test_the_html_page_is_self_contained_and_escapes_what_people_typed(month, ca
                  "--now", NOW.isoformat()]) == 0  # fmt: skip
     page = capsys.readouterr().out
     assert page.startswith("<!DOCTYPE html>") and "@media print" in page
-    assert "src=" not in page and "href=" not in page and "<script" not in page
+    assert "href=" not in page and "<script" not in page
+    # The chart is inside the page: nothing is fetched from anywhere.
+    assert page.count("src=") == page.count('src="data:image/png;base64,') == 1
     assert "Uptime: 99.491 %" in page
+
+
+def test_the_chart_shows_each_days_downtime_counted_and_left_out(month, policy_book):
+    [report] = monthly(
+        month, policy_book, ["T1"], "2026-11", policy="leadpro", now=NOW, customer="Acme Ltd"
+    )
+    assert report.uptime is not None
+    counted, left_out = downtime_per_day(report.uptime, report.policy.tz)
+    assert len(counted) == len(left_out) == 30
+    assert {day + 1: m for day, m in enumerate(counted) if m} == {2: 180, 6: 40}
+    assert {day + 1: m for day, m in enumerate(left_out) if m} == {5: 60}  # AWS
+    png, words = statement_chart(report) or (b"", "")
+    assert png.startswith(b"\x89PNG")
+    assert words == (
+        "Minutes down on each day of 2026-11: 220 counted against the uptime on 2 day(s), "
+        "60 left out."
+    )
+
+
+def test_without_the_chart_extra_the_statement_is_whole_and_says_nothing_is_missing(
+    month, capsys, monkeypatch
+):
+    monkeypatch.setattr(chart, "available", lambda: False)
+    assert main(["report", "--statement", "--customer", "Acme Ltd", "--month", "2026-11",
+                 "--now", NOW.isoformat()]) == 0  # fmt: skip
+    page = capsys.readouterr().out
+    text = words(seen(page))
+    for expected in EXPECTED:
+        assert words(expected) in text, expected
+    assert "<img" not in page and "<figure" not in page and "chart" not in text.lower()
+
+
+@sqlite_only
+def test_a_browser_shows_the_customer_their_month_and_the_chart(month, tmp_path):
+    """Chromium, headless, renders the statement as sent; a script added to a copy of it
+    writes down what the page shows (its text as laid out, the chart as decoded)."""
+    browser = shutil.which("chromium")
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must render the statement: apt-get install chromium")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sent = tmp_path / "acme.html"
+    argv = ["report", "--statement", "--customer", "Acme Ltd", "--month", "2026-11"]
+    assert main([*argv, "--output", str(sent), "--now", NOW.isoformat()]) == 0
+    page = tmp_path / "read.html"
+    page.write_text(sent.read_text().replace("</body>", f"{READER}</body>"))
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+         "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = re.search(r'<pre id="reader">(.*?)</pre>', done.stdout, re.DOTALL)
+    assert found is not None, done.stdout[-2000:]
+    reader = json.loads(html.unescape(found.group(1)))
+    text = reader["text"]
+    for expected in EXPECTED:
+        assert words(expected) in words(text), expected
+    rows = text.splitlines()
+    # Each spell of downtime on one row with its own last day to claim.
+    assert any("Mon 02 Nov 2026 10:00" in r and "Fri 01 Jan 2027" in r for r in rows)
+    assert any("Fri 06 Nov 2026 09:00" in r and "Tue 05 Jan 2027" in r for r in rows)
+    assert "SLA-2" not in text
+    [image] = reader["images"]
+    assert image["complete"] and image["width"] == 1100 and image["height"] == 360
+    assert image["shown"] > 300  # laid out across the page, not collapsed
+    assert image["alt"].startswith("Minutes down on each day of 2026-11: 220 counted")
+
+
+# Added to a copy of the page only: the statement itself carries no script.
+READER = """<script>
+window.addEventListener("load", () => {
+  const seen = {
+    text: document.body.innerText,
+    images: [...document.images].map((i) => ({
+      complete: i.complete, width: i.naturalWidth, height: i.naturalHeight,
+      shown: i.getBoundingClientRect().width, alt: i.alt,
+    })),
+  };
+  const out = document.createElement("pre");
+  out.id = "reader";
+  out.textContent = JSON.stringify(seen);
+  document.body.append(out);
+});
+</script>"""
 
 
 def test_the_pdf_reads_back_with_the_same_figures(month, tmp_path):
