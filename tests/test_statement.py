@@ -113,7 +113,7 @@ def words(text: str) -> str:
 
 
 EXPECTED = [
-    "Service statement for Acme Ltd, 2026-11",
+    "Service statement for Acme Ltd, November 2026",
     "Uptime: 99.491 % against a target of 99.9 %: missed (220 of 43,200 minutes down).",
     "Service credit owed: 10 % of the month's charges.",
     "Last day to claim it for every spell of downtime: Fri 01 Jan 2027.",
@@ -184,7 +184,7 @@ def test_the_chart_shows_each_days_downtime_counted_and_left_out(month, policy_b
     png, words = statement_chart(report) or (b"", "")
     assert png.startswith(b"\x89PNG")
     assert words == (
-        "Minutes down on each day of 2026-11: 220 counted against the uptime on 2 day(s), "
+        "Minutes down on each day of November 2026: 220 counted against the uptime on 2 day(s), "
         "60 left out."
     )
 
@@ -237,7 +237,7 @@ def test_a_browser_shows_the_customer_their_month_and_the_chart(month, tmp_path)
     [image] = reader["images"]
     assert image["complete"] and image["width"] == 1100 and image["height"] == 360
     assert image["shown"] > 300  # laid out across the page, not collapsed
-    assert image["alt"].startswith("Minutes down on each day of 2026-11: 220 counted")
+    assert image["alt"].startswith("Minutes down on each day of November 2026: 220 counted")
 
 
 # Added to a copy of the page only: the statement itself carries no script.
@@ -264,7 +264,10 @@ def test_the_pdf_reads_back_with_the_same_figures(month, tmp_path):
     assert main([*argv, "--format", "pdf", "--output", str(out), "--now", NOW.isoformat()]) == 0
     body = out.read_bytes()
     assert body.startswith(b"%PDF-")
-    text = words(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages))
+    pages = PdfReader(io.BytesIO(body)).pages
+    [chart_image] = pages[0].images  # the month's downtime by day, after the summary
+    assert chart_image.image is not None and chart_image.image.size == (1100, 360)
+    text = words(" ".join(page.extract_text() for page in pages))
     # Built-in PDF fonts have Latin-1 only: "–" and curly quotes are written plainly.
     for expected in EXPECTED:
         assert words(expected) in text, expected

@@ -78,6 +78,11 @@ def _days(period: Period, tz: tzinfo) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+def _month(period: Period, tz: tzinfo) -> str:
+    """ "November 2026": the month the period starts in, as a reader says it."""
+    return f"{period.start.astimezone(tz):%B %Y}"
+
+
 def _minutes_per_day(
     spans: Iterable[tuple[datetime, datetime]], days: list[date], tz: tzinfo
 ) -> list[int]:
@@ -170,7 +175,7 @@ def uptime_chart(up: UptimeReport, tz: tzinfo, title: str) -> bytes:
     tallest = max(c + x for c, x in zip(counted, left_out, strict=True))
     axes.set_ylim(0, max(tallest, 10) * 1.2)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel(f"day of {up.period.label or 'the period'}")
+    axes.set_xlabel(f"day of {_month(up.period, tz)}")
     axes.set_ylabel("minutes down")
     target = "" if up.target is None else f" against a target of {100 * up.target:g} %"
     axes.set_title(
@@ -186,7 +191,8 @@ def statement_chart(report: PolicyReport) -> tuple[bytes, str] | None:
     The uptime chart for a contract with uptime terms, else the compliance chart."""
     if not available():
         return None
-    tz, label = report.policy.tz, report.period.label
+    tz = report.policy.tz
+    label = _month(report.period, tz)
     title = report.policy.title or report.policy.name
     up = report.uptime
     if up is None:

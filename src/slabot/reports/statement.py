@@ -84,7 +84,8 @@ def statement(reports: list[PolicyReport], customer: str, now: datetime) -> Stat
             f"{customer} opened no ticket this month and no policy names them as its customer: "
             "name their contract with --policy"
         )
-    month = theirs[0].period.label
+    first = theirs[0]
+    month = f"{first.period.start.astimezone(first.policy.tz):%B %Y}"  # "November 2026"
     return Statement(customer, month, tuple(_contract(r, now) for r in theirs))
 
 
