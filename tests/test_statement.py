@@ -237,17 +237,31 @@ def test_a_browser_shows_the_customer_their_month_and_the_chart(month, tmp_path)
     [image] = reader["images"]
     assert image["complete"] and image["width"] == 1100 and image["height"] == 360
     assert image["shown"] > 300  # laid out across the page, not collapsed
+    assert image["red"] > 2000, image  # decoded whole: the bars of 2 and 6 Nov are there
     assert image["alt"].startswith("Minutes down on each day of November 2026: 220 counted")
 
 
 # Added to a copy of the page only: the statement itself carries no script.
 READER = """<script>
+function redPixels(image) {  // the chart's bars of counted downtime (#c62828), drawn
+  const canvas = document.createElement("canvas");
+  canvas.width = image.naturalWidth;
+  canvas.height = image.naturalHeight;
+  const paint = canvas.getContext("2d");
+  paint.drawImage(image, 0, 0);
+  const { data } = paint.getImageData(0, 0, canvas.width, canvas.height);
+  let red = 0;
+  for (let n = 0; n < data.length; n += 4) {
+    if (data[n] > 170 && data[n + 1] < 80 && data[n + 2] < 80) red += 1;
+  }
+  return red;
+}
 window.addEventListener("load", () => {
   const seen = {
     text: document.body.innerText,
     images: [...document.images].map((i) => ({
       complete: i.complete, width: i.naturalWidth, height: i.naturalHeight,
-      shown: i.getBoundingClientRect().width, alt: i.alt,
+      shown: i.getBoundingClientRect().width, alt: i.alt, red: redPixels(i),
     })),
   };
   const out = document.createElement("pre");
