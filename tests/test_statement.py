@@ -43,6 +43,7 @@ from slabot.reports.chart import downtime_per_day, statement_chart
 from slabot.reports.documents import to_html
 from slabot.reports.monthly import monthly
 from slabot.reports.statement import statement
+from slabot.sla.figures import Outage, Period, uptime
 
 ROOT = Path(__file__).resolve().parent.parent
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -303,3 +304,14 @@ def test_a_statement_asked_for_wrongly_says_how(month, capsys, argv, message):
     assert main(["report", "--month", "2026-11", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_the_day_the_clocks_go_forward_is_23_hours_long_on_the_chart(policies):
+    """London moves to BST at 01:00 on Sun 29 Mar 2026: an outage from 28 Mar 12:00 to 30 Mar
+    12:00 UTC (48 h) is down 12 h on the 28th, 23 h on the 29th and 13 h on the 30th."""
+    leadpro = policies["leadpro"]
+    march = Period(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, 23, tzinfo=UTC), "")
+    outage = Outage(datetime(2026, 3, 28, 12, tzinfo=UTC), datetime(2026, 3, 30, 12, tzinfo=UTC))
+    counted, _ = downtime_per_day(uptime(leadpro, [outage], march), leadpro.tz)
+    assert len(counted) == 31
+    assert {day + 1: m for day, m in enumerate(counted) if m} == {28: 720, 29: 1380, 30: 780}

@@ -92,7 +92,7 @@ class ChannelBindings:
         policy's own (`Policy.customer_for`). `Invalid` for a customer the policy does not
         list."""
         bound = self._bound(workspace, channel)
-        chosen = self._choose(workspace, policy, bound)
+        chosen = self._choose(policy, bound)
         if customer is None and bound is not None and bound.policy == chosen.name:
             customer = bound.customer
         return chosen, _customer(chosen, customer)
@@ -100,7 +100,7 @@ class ChannelBindings:
     def policy_for(self, workspace: str, channel: str | None, name: str | None) -> Policy:
         """The policy a ticket opened here runs under: named, bound to the channel, the
         deployment's default, or the only one."""
-        return self._choose(workspace, name, None if name else self._bound(workspace, channel))
+        return self._choose(name, None if name else self._bound(workspace, channel))
 
     def _bound(self, workspace: str, channel: str | None) -> ChannelPolicy | None:
         if not channel:
@@ -108,7 +108,7 @@ class ChannelBindings:
         with self.store.reading() as session:
             return session.get(ChannelPolicy, (workspace, channel))
 
-    def _choose(self, workspace: str, name: str | None, bound: ChannelPolicy | None) -> Policy:
+    def _choose(self, name: str | None, bound: ChannelPolicy | None) -> Policy:
         if name:
             return self.named(name)
         if bound is not None:

@@ -9,7 +9,7 @@ uptime terms: the minutes down on each day of the month, those counted against t
 those left out (announced maintenance, excluded causes), under the month's uptime and target.
 
 Pure: figures in, bytes out; nothing here talks to Slack or reads the clock. matplotlib is
-imported inside `report_chart`, not at module level: it takes about half a second to import,
+imported inside each drawing function, not at module level: it takes about half a second to import,
 and neither ``slabot --help`` nor a slash command that draws nothing should pay for it. The
 chart is drawn on a bare `matplotlib.figure.Figure` with the Agg canvas, never through
 ``pyplot``: pyplot keeps global state (the "current figure") that two listener threads drawing
@@ -22,7 +22,7 @@ import importlib.util
 import io
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -86,9 +86,11 @@ def _month(period: Period, tz: tzinfo) -> str:
 def _minutes_per_day(
     spans: Iterable[tuple[datetime, datetime]], days: list[date], tz: tzinfo
 ) -> list[int]:
-    bounds = [datetime(d.year, d.month, d.day, tzinfo=tz) for d in days]
-    bounds.append(bounds[-1] + timedelta(days=1))  # wall-clock midnight after the last day
-    spans = list(spans)
+    # Each day's midnight in ``tz``, as UTC instants: aware datetimes sharing one zone subtract
+    # by the wall clock, which would make a day of a change of clocks 24 hours long.
+    after = days[-1] + timedelta(days=1)
+    bounds = [datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC) for d in [*days, after]]
+    spans = [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in spans]
     out = []
     for start, end in pairwise(bounds):
         down = sum(

@@ -295,7 +295,7 @@ def _policy(
             policy = _channel_policy(bot, workspace, channel)
             reply(f"Policy {policy.name}", policy_blocks(policy))
             return
-        whose = f", for {binding.customer}" if binding.customer else ""
+        whose = f", for {md(binding.customer, 200)}" if binding.customer else ""
         reply(f"Policy {binding.policy.name}{whose}", policy_blocks(binding.policy, binding))
         return
     if channel is None:
