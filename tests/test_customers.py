@@ -184,3 +184,8 @@ def test_slash_policy_binds_the_channel_to_a_customer_and_shows_it(slack):
         .startswith("Which policy is the customer's?")
     )
     assert slack.command("policy", channel_id="C0002").ephemeral().endswith("for Initech")
+    # The form opened there (`/sla open` with no text) comes filled in with the customer.
+    assert slack.command("open", channel_id="C0002").text == ""
+    [*_, shown] = slack.fake.wait_for("views.open")
+    fields = {b["block_id"]: b for b in shown.args["view"]["blocks"]}
+    assert fields["customer"]["element"]["initial_value"] == "Initech"

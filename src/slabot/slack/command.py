@@ -30,6 +30,7 @@ from .grammar import HELP, USAGE, Command, Usage, parse, read_day_end, read_past
 from .guard import said, sorry
 from .payloads import BadRequest, PendingUpdate, SlashCommand, read
 from .people import in_zone, time_zone
+from .shortcuts import form_defaults
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -231,15 +232,16 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
     named = _severity_alone(bot, workspace, channel, cmd)
     if not cmd.text or named:
         # No summary (`/sla open`, `/sla open p1`): the form, with what was typed chosen.
+        chosen, customer = form_defaults(bot, workspace, channel, cmd.policy)
         client.views_open(
             trigger_id=body["trigger_id"],
             view=open_modal(
                 [bot.policies.get(n) for n in bot.policies.names()],
-                policy=cmd.policy or _bound(bot, workspace, channel),
+                policy=chosen or cmd.policy,
                 summary="",
                 channel=channel,
                 severity=named,
-                customer=cmd.customer or "",
+                customer=cmd.customer or customer,
             ),
         )
         return
@@ -316,13 +318,6 @@ def _policy(
 
 def _channel_policy(bot: Slabot, workspace: str, channel: str | None):
     return bot.tickets.policy_for(workspace, channel, None)
-
-
-def _bound(bot: Slabot, workspace: str, channel: str | None) -> str | None:
-    try:
-        return bot.tickets.policy_for(workspace, channel, None).name
-    except TicketError:
-        return None
 
 
 def read_reported(text: str, tz: Any, now: datetime) -> datetime:

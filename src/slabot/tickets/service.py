@@ -66,6 +66,7 @@ class Tickets:
         self.record_timers = TimerRecords(store, versions).record
         self.policy_for = self.bindings.policy_for
         self.binding = self.bindings.binding
+        self.ticket_terms = self.bindings.ticket_terms
         self.view = views.view
         self.by_source = views.by_source
         self.views = views.views
