@@ -315,3 +315,21 @@ def test_the_day_the_clocks_go_forward_is_23_hours_long_on_the_chart(policies):
     counted, _ = downtime_per_day(uptime(leadpro, [outage], march), leadpro.tz)
     assert len(counted) == 31
     assert {day + 1: m for day, m in enumerate(counted) if m} == {28: 720, 29: 1380, 30: 780}
+
+
+def test_a_contract_without_uptime_terms_shows_its_compliance_chart(store, tickets, policy_book):
+    tickets.open(
+        "T1", title="calls drop", severity="p2", policy="liveops", reporter="U1",
+        customer="Acme Ltd", now=at(2, 10),
+    )  # fmt: skip
+    [report] = monthly(
+        store, policy_book, ["T1"], "2026-11", policy="liveops", now=NOW, customer="Acme Ltd"
+    )
+    assert report.uptime is None
+    png, words = statement_chart(report) or (b"", "")
+    assert png.startswith(b"\x89PNG")
+    assert words == "Targets met by severity, and deadlines breached on each day of November 2026."
+    found = statement([report], "Acme Ltd", NOW)
+    [contract] = found.contracts
+    assert words in to_html(found)
+    assert "This contract sets no uptime terms." in contract.sections[0].lines
