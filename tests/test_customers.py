@@ -129,3 +129,63 @@ def test_slash_open_takes_a_customer_and_the_card_and_list_show_it(slack):
     assert {"type": "mrkdwn", "text": "*Customer*\nAcme Ltd", "verbatim": True} in fields
     listed = slack.command("list").json
     assert "Acme Ltd · exports fail" in json.dumps(listed["blocks"], ensure_ascii=False)
+
+
+@pytest.fixture
+def policy_book(book: PolicyBook) -> PolicyBook:
+    """The Slack app of this module's tests serves `book`'s policies."""
+    return book
+
+
+def test_a_channel_bound_to_a_customer_gives_its_tickets_that_customer(desk, store):
+    # Issue 13: "the channel binding can name the customer (a shared Slack Connect channel
+    # per customer is the common set-up)".
+    bound = desk.bind_channel(
+        "T1", "CINITECH", "leadpro-group", actor="UADMIN", now=NOV, customer=" initech "
+    )
+    assert (bound.policy.name, bound.customer) == ("leadpro-group", "Initech")  # as listed
+    assert opened(desk, "leadpro-group", channel="CINITECH") == "Initech"
+    assert opened(desk, "leadpro-group", "Globex", channel="CINITECH") == "Globex"  # named
+    # Another policy is another contract: the channel's customer does not go with it.
+    assert opened(desk, "liveops", channel="CINITECH") is None
+    assert opened(desk, "leadpro-group", channel="COTHER") is None  # two customers: none
+    with pytest.raises(Invalid, match=r"'Umbrella' is not a customer .* name one of Globex, Init"):
+        desk.bind_channel(
+            "T1", "CINITECH", "leadpro-group", actor="UADMIN", now=NOV + H, customer="Umbrella"
+        )
+    kept = desk.binding("T1", "CINITECH")  # the refused binding changed nothing
+    assert kept is not None and (kept.policy.name, kept.customer) == ("leadpro-group", "Initech")
+    assert (kept.bound_by, kept.bound_at) == ("UADMIN", NOV)
+    desk.bind_channel("T1", "CINITECH", "leadpro-group", actor="UADMIN", now=NOV + H)
+    assert desk.binding("T1", "CINITECH").customer is None  # bound again without: none
+    assert opened(desk, "leadpro-group", channel="CINITECH") is None
+    assert desk.binding("T1", "CELSEWHERE") is None
+
+
+def test_slash_policy_binds_the_channel_to_a_customer_and_shows_it(slack):
+    answer = slack.command('policy leadpro-group customer:"initech"', channel_id="C0002")
+    assert (answer.status, answer.text) == (200, "")
+    [said] = slack.fake.wait_for("chat.postMessage")
+    assert said.args["text"] == (
+        "<@U0001> bound this channel to the *LeadPro product support* policy for "
+        "*Initech*: new tickets opened here run on its clocks and count for that customer."
+    )
+    shown = slack.command("policy", channel_id="C0002")
+    assert shown.ephemeral() == "Policy leadpro-group, for Initech"
+    assert "its tickets are for *Initech*" in json.dumps(shown.json["blocks"])
+    number = slack.open("high exports fail", channel_id="C0002")
+    assert slack.ticket(number).customer == "Initech"
+    refused = slack.command("policy leadpro-group customer:Umbrella", channel_id="C0002")
+    assert "'Umbrella' is not a customer of the leadpro-group policy: name one of Globex, " \
+        "Initech" in refused.ephemeral()  # fmt: skip
+    assert (
+        slack.command("policy customer:Acme", channel_id="C0002")
+        .ephemeral()
+        .startswith("Which policy is the customer's?")
+    )
+    assert slack.command("policy", channel_id="C0002").ephemeral().endswith("for Initech")
+    # The form opened there (`/sla open` with no text) comes filled in with the customer.
+    assert slack.command("open", channel_id="C0002").text == ""
+    [*_, shown] = slack.fake.wait_for("views.open")
+    fields = {b["block_id"]: b for b in shown.args["view"]["blocks"]}
+    assert fields["customer"]["element"]["initial_value"] == "Initech"

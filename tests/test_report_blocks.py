@@ -22,6 +22,7 @@ from support.months import IST, ist, leadsquared_month
 from support.surfaces import all_text, check_limits, many_views, slack_sdk_accepts
 
 from slabot.reports import PolicyReport
+from slabot.reports.chart import breaches_per_day, report_chart, severity_bars
 from slabot.sla import load_policy
 from slabot.sla.figures import Outage, compliance, maintenance_problems, month, uptime
 from slabot.sla.history import Acknowledged, Opened
@@ -40,7 +41,6 @@ from slabot.slack.blocks.report import (
     percent,
     report_blocks,
 )
-from slabot.slack.chart import breaches_per_day, report_chart, severity_bars
 from slabot.store.tables import OutageRecord
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -249,7 +249,7 @@ def test_breaches_fall_on_the_policy_zones_day():
 
 
 def test_importing_the_slack_app_does_not_import_matplotlib():
-    code = "import sys, slabot.slack.app, slabot.slack.chart; print('matplotlib' in sys.modules)"
+    code = "import sys, slabot.slack.app, slabot.reports.chart; print('matplotlib' in sys.modules)"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert found.stdout.strip() == "False", found.stderr
 

@@ -319,6 +319,14 @@ def test_policy_shows_or_binds():
     assert parse("policy") == Command("policy")
     assert parse("policy liveops") == Command("policy", policy="liveops")
     assert parse("policy policy:liveops") == Command("policy", policy="liveops")
+    assert parse('policy leadpro customer:"Acme Ltd"') == Command(
+        "policy", policy="leadpro", customer="Acme Ltd"
+    )
+    assert parse("policy customer:Acme leadpro") == Command(
+        "policy", policy="leadpro", customer="Acme"
+    )
+    with pytest.raises(Usage, match="Which policy is the customer's"):
+        parse("policy customer:Acme")
 
 
 def test_matrix():

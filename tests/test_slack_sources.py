@@ -184,6 +184,19 @@ def test_the_workflow_step_opens_a_ticket_posts_its_card_and_hands_back_its_id(s
 
 
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_a_workflow_step_in_a_customers_channel_opens_the_customers_ticket(slack: Slack):
+    """Issue 13: the channel's binding names the customer, whatever opens the ticket there."""
+    slack.tickets.bind_channel(
+        TEAM, CHANNEL, "liveops", actor=ADMIN, now=T0, customer="Umbrella Corp"
+    )
+    run_step(slack, {"title": "VPN down in Berlin", "severity": "p2", "channel": CHANNEL})
+    slack.fake.wait_for("functions.completeSuccess")
+    [ticket] = slack.all_tickets()
+    assert (ticket.channel, ticket.customer) == (CHANNEL, "Umbrella Corp")
+    slack.wait_thread(ticket.number, 1)
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     ("inputs", "says"),
     [

@@ -20,20 +20,30 @@ Globex's High ticket (SLA-2, 3 Nov, 10 h) is Globex's, and appears nowhere in Ac
 
 from __future__ import annotations
 
+import html
 import io
+import json
+import os
+import re
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from support.conversation import sqlite_only
 from support.roles import recorders
 
 from slabot.cli import main
 from slabot.outages import Outages
+from slabot.reports import chart
+from slabot.reports.chart import downtime_per_day, statement_chart
 from slabot.reports.documents import to_html
 from slabot.reports.monthly import monthly
 from slabot.reports.statement import statement
+from slabot.sla.figures import Outage, Period, uptime
 
 ROOT = Path(__file__).resolve().parent.parent
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -104,7 +114,7 @@ def words(text: str) -> str:
 
 
 EXPECTED = [
-    "Service statement for Acme Ltd, 2026-11",
+    "Service statement for Acme Ltd, November 2026",
     "Uptime: 99.491 % against a target of 99.9 %: missed (220 of 43,200 minutes down).",
     "Service credit owed: 10 % of the month's charges.",
     "Last day to claim it for every spell of downtime: Fri 01 Jan 2027.",
@@ -157,8 +167,110 @@ def test_the_html_page_is_self_contained_and_escapes_what_people_typed(month, ca
                  "--now", NOW.isoformat()]) == 0  # fmt: skip
     page = capsys.readouterr().out
     assert page.startswith("<!DOCTYPE html>") and "@media print" in page
-    assert "src=" not in page and "href=" not in page and "<script" not in page
+    assert "href=" not in page and "<script" not in page
+    # The chart is inside the page: nothing is fetched from anywhere.
+    assert page.count("src=") == page.count('src="data:image/png;base64,') == 1
     assert "Uptime: 99.491 %" in page
+
+
+def test_the_chart_shows_each_days_downtime_counted_and_left_out(month, policy_book):
+    [report] = monthly(
+        month, policy_book, ["T1"], "2026-11", policy="leadpro", now=NOW, customer="Acme Ltd"
+    )
+    assert report.uptime is not None
+    counted, left_out = downtime_per_day(report.uptime, report.policy.tz)
+    assert len(counted) == len(left_out) == 30
+    assert {day + 1: m for day, m in enumerate(counted) if m} == {2: 180, 6: 40}
+    assert {day + 1: m for day, m in enumerate(left_out) if m} == {5: 60}  # AWS
+    png, words = statement_chart(report) or (b"", "")
+    assert png.startswith(b"\x89PNG")
+    assert words == (
+        "Minutes down on each day of November 2026: 220 counted against the uptime on 2 day(s), "
+        "60 left out."
+    )
+
+
+def test_without_the_chart_extra_the_statement_is_whole_and_says_nothing_is_missing(
+    month, capsys, monkeypatch
+):
+    monkeypatch.setattr(chart, "available", lambda: False)
+    assert main(["report", "--statement", "--customer", "Acme Ltd", "--month", "2026-11",
+                 "--now", NOW.isoformat()]) == 0  # fmt: skip
+    page = capsys.readouterr().out
+    text = words(seen(page))
+    for expected in EXPECTED:
+        assert words(expected) in text, expected
+    assert "<img" not in page and "<figure" not in page and "chart" not in text.lower()
+
+
+@sqlite_only
+def test_a_browser_shows_the_customer_their_month_and_the_chart(month, tmp_path):
+    """Chromium, headless, renders the statement as sent; a script added to a copy of it
+    writes down what the page shows (its text as laid out, the chart as decoded)."""
+    browser = shutil.which("chromium")
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must render the statement: apt-get install chromium")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sent = tmp_path / "acme.html"
+    argv = ["report", "--statement", "--customer", "Acme Ltd", "--month", "2026-11"]
+    assert main([*argv, "--output", str(sent), "--now", NOW.isoformat()]) == 0
+    page = tmp_path / "read.html"
+    page.write_text(sent.read_text().replace("</body>", f"{READER}</body>"))
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = re.search(r'<pre id="reader">(.*?)</pre>', done.stdout, re.DOTALL)
+    assert found is not None, done.stdout[-2000:]
+    reader = json.loads(html.unescape(found.group(1)))
+    text = reader["text"]
+    for expected in EXPECTED:
+        assert words(expected) in words(text), expected
+    rows = text.splitlines()
+    # Each spell of downtime on one row with its own last day to claim.
+    assert any("Mon 02 Nov 2026 10:00" in r and "Fri 01 Jan 2027" in r for r in rows)
+    assert any("Fri 06 Nov 2026 09:00" in r and "Tue 05 Jan 2027" in r for r in rows)
+    assert "SLA-2" not in text
+    [image] = reader["images"]
+    assert image["complete"] and image["width"] == 1100 and image["height"] == 360
+    assert image["shown"] > 300  # laid out across the page, not collapsed
+    assert image["red"] > 2000, image  # decoded whole: the bars of 2 and 6 Nov are there
+    assert image["alt"].startswith("Minutes down on each day of November 2026: 220 counted")
+
+
+# Added to a copy of the page only: the statement itself carries no script.
+READER = """<script>
+function redPixels(image) {  // the chart's bars of counted downtime (#c62828), drawn
+  const canvas = document.createElement("canvas");
+  canvas.width = image.naturalWidth;
+  canvas.height = image.naturalHeight;
+  const paint = canvas.getContext("2d");
+  paint.drawImage(image, 0, 0);
+  const { data } = paint.getImageData(0, 0, canvas.width, canvas.height);
+  let red = 0;
+  for (let n = 0; n < data.length; n += 4) {
+    if (data[n] > 170 && data[n + 1] < 80 && data[n + 2] < 80) red += 1;
+  }
+  return red;
+}
+window.addEventListener("load", () => {
+  const seen = {
+    text: document.body.innerText,
+    images: [...document.images].map((i) => ({
+      complete: i.complete, width: i.naturalWidth, height: i.naturalHeight,
+      shown: i.getBoundingClientRect().width, alt: i.alt, red: redPixels(i),
+    })),
+  };
+  const out = document.createElement("pre");
+  out.id = "reader";
+  out.textContent = JSON.stringify(seen);
+  document.body.append(out);
+});
+</script>"""
 
 
 def test_the_pdf_reads_back_with_the_same_figures(month, tmp_path):
@@ -167,7 +279,10 @@ def test_the_pdf_reads_back_with_the_same_figures(month, tmp_path):
     assert main([*argv, "--format", "pdf", "--output", str(out), "--now", NOW.isoformat()]) == 0
     body = out.read_bytes()
     assert body.startswith(b"%PDF-")
-    text = words(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages))
+    pages = PdfReader(io.BytesIO(body)).pages
+    [chart_image] = pages[0].images  # the month's downtime by day, after the summary
+    assert chart_image.image is not None and chart_image.image.size == (1100, 360)
+    text = words(" ".join(page.extract_text() for page in pages))
     # Built-in PDF fonts have Latin-1 only: "–" and curly quotes are written plainly.
     for expected in EXPECTED:
         assert words(expected) in text, expected
@@ -189,3 +304,32 @@ def test_a_statement_asked_for_wrongly_says_how(month, capsys, argv, message):
     assert main(["report", "--month", "2026-11", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_the_day_the_clocks_go_forward_is_23_hours_long_on_the_chart(policies):
+    """London moves to BST at 01:00 on Sun 29 Mar 2026: an outage from 28 Mar 12:00 to 30 Mar
+    12:00 UTC (48 h) is down 12 h on the 28th, 23 h on the 29th and 13 h on the 30th."""
+    leadpro = policies["leadpro"]
+    march = Period(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, 23, tzinfo=UTC), "")
+    outage = Outage(datetime(2026, 3, 28, 12, tzinfo=UTC), datetime(2026, 3, 30, 12, tzinfo=UTC))
+    counted, _ = downtime_per_day(uptime(leadpro, [outage], march), leadpro.tz)
+    assert len(counted) == 31
+    assert {day + 1: m for day, m in enumerate(counted) if m} == {28: 720, 29: 1380, 30: 780}
+
+
+def test_a_contract_without_uptime_terms_shows_its_compliance_chart(store, tickets, policy_book):
+    tickets.open(
+        "T1", title="calls drop", severity="p2", policy="liveops", reporter="U1",
+        customer="Acme Ltd", now=at(2, 10),
+    )  # fmt: skip
+    [report] = monthly(
+        store, policy_book, ["T1"], "2026-11", policy="liveops", now=NOW, customer="Acme Ltd"
+    )
+    assert report.uptime is None
+    png, words = statement_chart(report) or (b"", "")
+    assert png.startswith(b"\x89PNG")
+    assert words == "Targets met by severity, and deadlines breached on each day of November 2026."
+    found = statement([report], "Acme Ltd", NOW)
+    [contract] = found.contracts
+    assert words in to_html(found)
+    assert "This contract sets no uptime terms." in contract.sections[0].lines

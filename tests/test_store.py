@@ -60,6 +60,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0013",
         "0014",
         "0015",
+        "0016",
     ]
 
     upgrade(blank_store)

@@ -1,11 +1,19 @@
-"""Which policy a ticket opened in a channel runs under: the ``channel_policies`` table's owner.
+"""Which policy a ticket opened in a channel runs under, and which customer it is for: the
+``channel_policies`` table's owner.
 
-A channel is bound with ``/sla policy NAME``; a ticket opened there runs under that policy
-unless it names another. The deployment's default, or its only policy, covers the rest.
+A channel is bound with ``/sla policy NAME [customer:NAME]``; a ticket opened there runs under
+that policy unless it names another, and counts for the binding's customer unless it names
+another (a shared Slack Connect channel per customer is the common set-up). The deployment's
+default, or its only policy, covers the rest.
+
+Interpretation: the binding's customer goes with its policy. A ticket opened in the channel
+under another policy (``policy:NAME``) is under another contract, whose customers may not
+include the channel's; it takes that policy's customer, or the one it names.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..refusals import Invalid
@@ -14,6 +22,16 @@ from ..store import Store
 from ..store.tables import ChannelPolicy
 from .book import PolicyBook
 from .versions import PolicyVersions
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a channel is bound to, by whom and since when."""
+
+    policy: Policy
+    customer: str | None
+    bound_by: str
+    bound_at: datetime
 
 
 class ChannelBindings:
@@ -30,10 +48,20 @@ class ChannelBindings:
         self.default_policy = default_policy
 
     def bind(
-        self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
-    ) -> Policy:
-        """Tickets opened in ``channel`` run under ``policy`` from now on."""
+        self,
+        workspace: str,
+        channel: str,
+        policy: str,
+        *,
+        actor: str,
+        now: datetime,
+        customer: str | None = None,
+    ) -> Binding:
+        """Tickets opened in ``channel`` run under ``policy`` from now on, for ``customer``
+        (one the policy lists, when it lists any: `Invalid` names them)."""
         chosen = self.named(policy)
+        if customer is not None:
+            customer = _customer(chosen, customer)
         with self.store.writing() as session:
             self.versions.remember(session, chosen, now)
             session.merge(
@@ -41,22 +69,50 @@ class ChannelBindings:
                     workspace=workspace,
                     channel=channel,
                     policy=chosen.name,
+                    customer=customer,
                     bound_by=actor,
                     bound_at=now,
                 )
             )
-        return chosen
+        return Binding(chosen, customer, actor, now)
+
+    def binding(self, workspace: str, channel: str | None) -> Binding | None:
+        """What ``channel`` is bound to; None: nothing (or no channel)."""
+        bound = self._bound(workspace, channel)
+        if bound is None:
+            return None
+        return Binding(self.named(bound.policy), bound.customer, bound.bound_by, bound.bound_at)
+
+    def ticket_terms(
+        self, workspace: str, channel: str | None, policy: str | None, customer: str | None
+    ) -> tuple[Policy, str | None]:
+        """The policy and customer of a ticket opened in ``channel`` naming ``policy`` and
+        ``customer`` (None: it names none): the policy as `policy_for` chooses it; the customer
+        named, else the channel's when the ticket runs under the channel's policy, else the
+        policy's own (`Policy.customer_for`). `Invalid` for a customer the policy does not
+        list."""
+        bound = self._bound(workspace, channel)
+        chosen = self._choose(policy, bound)
+        if customer is None and bound is not None and bound.policy == chosen.name:
+            customer = bound.customer
+        return chosen, _customer(chosen, customer)
 
     def policy_for(self, workspace: str, channel: str | None, name: str | None) -> Policy:
         """The policy a ticket opened here runs under: named, bound to the channel, the
         deployment's default, or the only one."""
+        return self._choose(name, None if name else self._bound(workspace, channel))
+
+    def _bound(self, workspace: str, channel: str | None) -> ChannelPolicy | None:
+        if not channel:
+            return None
+        with self.store.reading() as session:
+            return session.get(ChannelPolicy, (workspace, channel))
+
+    def _choose(self, name: str | None, bound: ChannelPolicy | None) -> Policy:
         if name:
             return self.named(name)
-        if channel:
-            with self.store.reading() as session:
-                bound = session.get(ChannelPolicy, (workspace, channel))
-            if bound is not None:
-                return self.named(bound.policy)
+        if bound is not None:
+            return self.named(bound.policy)
         if self.default_policy:
             return self.named(self.default_policy)
         names = self.book.names()
@@ -75,3 +131,10 @@ class ChannelBindings:
             return self.book.get(name)
         except KeyError as exc:
             raise Invalid(str(exc.args[0])) from None
+
+
+def _customer(policy: Policy, named: str | None) -> str | None:
+    try:
+        return policy.customer_for(named)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None

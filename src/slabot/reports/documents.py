@@ -1,20 +1,26 @@
 """The customer statement (`slabot.reports.statement`) as a document to send: HTML or PDF.
 
-Both lay out the same `Section`s, so they say the same thing. The HTML page is
-self-contained (its style inline, no script, no image or font fetched from anywhere) and
-prints on A4 as it shows. The PDF is drawn with fpdf2, an optional extra (``slabot[pdf]``):
-pure Python, no browser or system library, so the default install stays lean. It uses the
-PDF's built-in Helvetica, which has the Latin-1 characters only: typographic dashes and
-quotes are written as their plain forms, and a character outside Latin-1 (a name in another
-script) as "?". Interpretation: a statement must print anywhere; a bundled Unicode font would
-add megabytes to every install for the rare name that needs it.
+Both lay out the same `Section`s, so they say the same thing, with each contract's chart
+after its summary (`slabot.reports.chart.statement_chart`: the month's downtime by day, or
+its compliance) when matplotlib, the chart extra, is installed; without it the text still
+has every figure, and says nothing of a chart. The HTML page is self-contained (its style
+inline, no script, the chart a PNG inside the page as a ``data:`` URI, nothing fetched from
+anywhere) and prints on A4 as it shows. The PDF is drawn with fpdf2, an optional extra
+(``slabot[pdf]``): pure Python, no browser or system library, so the default install stays
+lean. It uses the PDF's built-in Helvetica, which has the Latin-1 characters only:
+typographic dashes and quotes are written as their plain forms, and a character outside
+Latin-1 (a name in another script) as "?". Interpretation: a statement must print anywhere; a
+bundled Unicode font would add megabytes to every install for the rare name that needs it.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from html import escape
 from typing import Any
 
+from .chart import statement_chart
 from .statement import Section, Statement
 
 _STYLE = """
@@ -28,11 +34,17 @@ table { border-collapse: collapse; width: 100%; margin: .4rem 0; font-size: 10pt
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #d0d7de;
          vertical-align: top; }
 th { background: #f6f8fa; }
+section.summary { background: #f6f8fa; border-left: 4px solid #1b1f24; padding: .1rem 1rem;
+                  margin: 1rem 0; }
+section.summary p { margin: .35rem 0; }
+figure { margin: 1rem 0; }
+figure img { display: block; width: 100%; height: auto; }
+figcaption { color: #57606a; font-size: 9pt; }
 blockquote { margin: .6rem 0; padding: .3rem .8rem; border-left: 3px solid #8c959f;
              color: #424a53; font-style: italic; }
 @page { size: A4; margin: 18mm; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
-               tr, blockquote { break-inside: avoid; } }
+               tr, blockquote, figure { break-inside: avoid; } }
 """
 
 
@@ -48,13 +60,24 @@ def to_html(statement: Statement) -> str:
     for contract in statement.contracts:
         parts.append(f"<h2>{escape(contract.title)}</h2>")
         parts.append(f'<p class="sub">{escape(contract.subtitle)}</p>')
-        parts += (_html_section(s) for s in contract.sections)
+        summary, *rest = contract.sections
+        parts.append(_html_section(summary, "summary"))
+        chart = statement_chart(contract.figures)
+        if chart is not None:
+            png, words = chart
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(
+                f'<figure><img src="data:image/png;base64,{data}" alt="{escape(words)}">'
+                f"<figcaption>{escape(words)}</figcaption></figure>"
+            )
+        parts += (_html_section(s) for s in rest)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def _html_section(section: Section) -> str:
-    out = [f"<section><h3>{escape(section.title)}</h3>"]
+def _html_section(section: Section, kind: str = "") -> str:
+    opening = f'<section class="{kind}">' if kind else "<section>"
+    out = [f"{opening}<h3>{escape(section.title)}</h3>"]
     out += (f"<p>{escape(line)}</p>" for line in section.lines)
     table = section.table
     if table is not None and table.rows:
@@ -105,7 +128,13 @@ def to_pdf(statement: Statement) -> bytes:
         pdf.set_text_color(87, 96, 106)
         _para(pdf, contract.subtitle, 4.5)
         pdf.set_text_color(0, 0, 0)
-        for section in contract.sections:
+        summary, *rest = contract.sections
+        _pdf_section(pdf, summary)
+        chart = statement_chart(contract.figures)
+        if chart is not None:
+            pdf.ln(2)
+            pdf.image(io.BytesIO(chart[0]), w=pdf.epw)
+        for section in rest:
             _pdf_section(pdf, section)
     return bytes(pdf.output())
 

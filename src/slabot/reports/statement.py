@@ -50,11 +50,13 @@ class Section:
 
 @dataclass(frozen=True)
 class Contract:
-    """One contract's part of the statement: a heading line and its sections."""
+    """One contract's part of the statement: a heading line and its sections, and the
+    figures they were read from (a document draws its chart from them)."""
 
     title: str
     subtitle: str
     sections: tuple[Section, ...]
+    figures: PolicyReport
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def statement(reports: list[PolicyReport], customer: str, now: datetime) -> Stat
             f"{customer} opened no ticket this month and no policy names them as its customer: "
             "name their contract with --policy"
         )
-    month = theirs[0].period.label
+    first = theirs[0]
+    month = f"{first.period.start.astimezone(first.policy.tz):%B %Y}"  # "November 2026"
     return Statement(customer, month, tuple(_contract(r, now) for r in theirs))
 
 
@@ -108,7 +111,7 @@ def _contract(report: PolicyReport, now: datetime) -> Contract:
     sections.append(_breaches(report))
     if report.uptime is not None and policy.uptime and policy.uptime.credits:
         sections.append(_credit(report, report.uptime))
-    return Contract(policy.title or policy.name, subtitle, tuple(sections))
+    return Contract(policy.title or policy.name, subtitle, tuple(sections), report)
 
 
 def _summary(report: PolicyReport) -> Section:

@@ -20,7 +20,7 @@ from . import leads, oncall
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
 from .blocks.history import detail_blocks
-from .blocks.kit import context
+from .blocks.kit import context, md
 from .blocks.modals import open_modal, severity_question
 from .blocks.notes import downtime_note, opened_answer, saying
 from .blocks.policy import matrix_blocks, policy_blocks
@@ -30,6 +30,7 @@ from .grammar import HELP, USAGE, Command, Usage, parse, read_day_end, read_past
 from .guard import said, sorry
 from .payloads import BadRequest, PendingUpdate, SlashCommand, read
 from .people import in_zone, time_zone
+from .shortcuts import form_defaults
 
 if TYPE_CHECKING:
     from .app import Slabot
@@ -231,15 +232,16 @@ def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client:
     named = _severity_alone(bot, workspace, channel, cmd)
     if not cmd.text or named:
         # No summary (`/sla open`, `/sla open p1`): the form, with what was typed chosen.
+        chosen, customer = form_defaults(bot, workspace, channel, cmd.policy)
         client.views_open(
             trigger_id=body["trigger_id"],
             view=open_modal(
                 [bot.policies.get(n) for n in bot.policies.names()],
-                policy=cmd.policy or _bound(bot, workspace, channel),
+                policy=chosen or cmd.policy,
                 summary="",
                 channel=channel,
                 severity=named,
-                customer=cmd.customer or "",
+                customer=cmd.customer or customer,
             ),
         )
         return
@@ -290,29 +292,32 @@ def _policy(
     client: Any,
 ) -> None:
     if cmd.policy is None:
-        policy = _channel_policy(bot, workspace, channel)
-        reply(f"Policy {policy.name}", policy_blocks(policy))
+        binding = bot.tickets.binding(workspace, channel)
+        if binding is None:
+            policy = _channel_policy(bot, workspace, channel)
+            reply(f"Policy {policy.name}", policy_blocks(policy))
+            return
+        whose = f", for {md(binding.customer, 200)}" if binding.customer else ""
+        reply(f"Policy {binding.policy.name}{whose}", policy_blocks(binding.policy, binding))
         return
     if channel is None:
         raise Usage("Bind a policy from inside the channel its tickets are opened in.")
-    policy = bot.tickets.bind_channel(workspace, channel, cmd.policy, actor=user, now=bot.now())
+    bound = bot.tickets.bind_channel(
+        workspace, channel, cmd.policy, actor=user, now=bot.now(), customer=cmd.customer
+    )
+    policy = bound.policy
     reply.early()
+    whose = f" for *{md(bound.customer, 200)}*" if bound.customer else ""
     client.chat_postMessage(
         channel=channel,
-        text=f"<@{user}> bound this channel to the *{policy.title or policy.name}* policy: "
-        "new tickets opened here run on its clocks.",
+        text=f"<@{user}> bound this channel to the *{policy.title or policy.name}* policy"
+        f"{whose}: new tickets opened here run on its clocks"
+        + (" and count for that customer." if bound.customer else "."),
     )
 
 
 def _channel_policy(bot: Slabot, workspace: str, channel: str | None):
     return bot.tickets.policy_for(workspace, channel, None)
-
-
-def _bound(bot: Slabot, workspace: str, channel: str | None) -> str | None:
-    try:
-        return bot.tickets.policy_for(workspace, channel, None).name
-    except TicketError:
-        return None
 
 
 def read_reported(text: str, tz: Any, now: datetime) -> datetime:

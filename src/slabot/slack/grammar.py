@@ -25,7 +25,8 @@ open a ticket (no text: a form)
 • `/sla resolve ID [note]`, `/sla reopen ID`, `/sla close ID`
 • `/sla assign ID @someone`
 • `/sla list` the queue, most urgent first · `/sla show ID` one ticket
-• `/sla policy [NAME]` show the policy, or bind this channel to NAME · `/sla matrix` who gets paged
+• `/sla policy [NAME [customer:NAME]]` show the policy, or bind this channel to NAME (and the \
+customer its tickets are for) · `/sla matrix` who gets paged
 • `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
 • `/sla outage start [cause:KEY] [at:TIME] [note]`, `/sla outage end [at:TIME] [note]` downtime \
 without a ticket (`at:` when it began or ended, such as `at:-20m` or `at:2026-11-30 14:05`); \
@@ -53,7 +54,7 @@ USAGE = {
     "assign": "/sla assign ID @someone",
     "list": "/sla list [policy:NAME]",
     "show": "/sla show ID",
-    "policy": "/sla policy [NAME]",
+    "policy": "/sla policy [NAME [customer:NAME]]",
     "matrix": "/sla matrix [policy:NAME]",
     "report": "/sla report [YYYY-MM] [policy:NAME]",
     "outage": "/sla outage start [cause:KEY | force-majeure] [at:TIME] [note] | end [at:TIME] "
@@ -150,7 +151,8 @@ class Command:
     counts: bool | None = None  # downtime: it was (True) or was not (False) an outage
     start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
-    customer: str | None = None  # open's customer: (None: the policy's, if it names one)
+    # open's customer: (None: the channel's or policy's, if any); policy's, bound to the channel
+    customer: str | None = None
     duration: timedelta | None = None  # maintenance's length
     rotation: str | None = None  # oncall cover's rotation (None: the only one there is)
     end: str | None = None  # oncall cover's end, as typed
@@ -182,7 +184,11 @@ def parse(text: str) -> Command:
     if verb == "oncall":
         return _oncall(rest)
     if verb == "policy":
-        return Command("policy", policy=rest.split()[0] if rest else policy)
+        customer, rest = _take(_CUSTOMER, rest)
+        name = rest.split()[0] if rest else policy
+        if customer is not None and name is None:
+            raise Usage(f"Which policy is the customer's? `{USAGE['policy']}`")
+        return Command("policy", policy=name, customer=customer)
     ref, rest = _ref(verb, rest)
     if verb == "sev":
         level, _, reason = rest.partition(" ")

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from ..reports import ReportError
+from ..reports.chart import available as chart_available
+from ..reports.chart import report_chart  # imports matplotlib only when it draws
 from .blocks.outage import (
     maintenance_announcement,
     maintenance_cancelled,
@@ -39,8 +41,6 @@ from .blocks.outage import (
     outage_started,
 )
 from .blocks.report import chart_alt_text, is_empty, report_blocks, report_title
-from .chart import available as chart_available
-from .chart import report_chart  # imports matplotlib only when it draws
 from .grammar import TIME_FORMS, USAGE, Command, Usage, read_past_time, read_time
 from .people import in_zone
 

@@ -69,8 +69,9 @@ def register(app: App, bot: Slabot) -> None:
         ack()
         try:
             asked = read(GlobalShortcut, body, "this shortcut")
+            policy, customer = form_defaults(bot, asked.workspace, None)
             form = open_modal(
-                _policies(bot), policy=_bound(bot, asked.workspace, None), summary="", channel=None
+                _policies(bot), policy=policy, summary="", channel=None, customer=customer
             )
             client.views_open(trigger_id=asked.trigger_id, view=form)
         except Exception:  # nowhere to answer a global shortcut but the log
@@ -96,9 +97,11 @@ def _from_message(bot: Slabot, asked: MessageShortcut, client: Any) -> None:
     link = _permalink(client, channel, ts)
     if link:
         description = f"{text}\n\nFrom {link}" if text else f"From {link}"
+    policy, customer = form_defaults(bot, asked.workspace, channel)
     form = open_modal(
         _policies(bot),
-        policy=_bound(bot, asked.workspace, channel),
+        policy=policy,
+        customer=customer,
         summary=truncate(first, TITLE_FROM_TEXT),
         description=description,
         channel=channel,
@@ -112,11 +115,17 @@ def _policies(bot: Slabot) -> list[Any]:
     return [bot.policies.get(n) for n in bot.policies.names()]
 
 
-def _bound(bot: Slabot, workspace: str, channel: str | None) -> str | None:
+def form_defaults(
+    bot: Slabot, workspace: str, channel: str | None, policy: str | None = None
+) -> tuple[str | None, str]:
+    """The policy and customer the open form comes filled in with: those a ticket opened in
+    ``channel`` naming ``policy`` (None: none) and no customer gets (the channel's binding,
+    the deployment's default, the policy's own customer); (None, "") when none is chosen."""
     try:
-        return bot.tickets.policy_for(workspace, channel, None).name
+        chosen, customer = bot.tickets.ticket_terms(workspace, channel, policy, None)
     except REFUSALS:
-        return None
+        return None, ""
+    return chosen.name, customer or ""
 
 
 def _permalink(client: Any, channel: str, ts: str) -> str | None:

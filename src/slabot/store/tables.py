@@ -190,13 +190,14 @@ class Timer(SQLModel, table=True):
 
 
 class ChannelPolicy(SQLModel, table=True):
-    """Which policy a Slack channel's tickets run under."""
+    """Which policy a Slack channel's tickets run under, and which customer they are for."""
 
     __tablename__ = "channel_policies"
 
     workspace: str = Field(primary_key=True, max_length=32)
     channel: str = Field(primary_key=True, max_length=32)
     policy: str = Field(max_length=64)
+    customer: str | None = Field(default=None, max_length=200)  # None: the policy's or ticket's
     bound_by: str = Field(max_length=32)
     bound_at: datetime = instant(nullable=False)
 

@@ -4,8 +4,9 @@ comes through `Opening.open`.
 The policy is the one named, else the channel's, else the deployment's default; the severity
 is the one given, else read from the title and description by the classifier, which asks
 (`SeverityUnclear`) rather than guess. The customer is the one named (a command's
-``customer:``, the form, the API, an alert or mail route), else the policy's own
-(`Policy.customer_for`). Numbers count up per workspace with no gaps.
+``customer:``, the form, the API, an alert or mail route), else the channel's
+(``/sla policy NAME customer:NAME``), else the policy's own (`ChannelBindings.ticket_terms`).
+Numbers count up per workspace with no gaps.
 """
 
 from __future__ import annotations
@@ -113,11 +114,7 @@ class Opening:
             raise Invalid(f"the description is too long; keep it under {MAX_TEXT} characters")
         if reported_at is not None and reported_at > now:
             raise Invalid("the problem cannot be reported after the ticket opens")
-        chosen = self.bindings.policy_for(workspace, channel, policy)
-        try:
-            customer = chosen.customer_for(customer)
-        except ValueError as exc:
-            raise Invalid(str(exc)) from None
+        chosen, customer = self.bindings.ticket_terms(workspace, channel, policy, customer)
         classification = None
         if severity is None:
             # A severity named in the title ("p1 checkout down") is taken out of it; keywords

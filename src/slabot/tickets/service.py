@@ -15,8 +15,7 @@ from datetime import datetime
 from functools import partial
 
 from ..oncall import OnCall
-from ..policies import ChannelBindings, PolicyBook, PolicyVersions
-from ..sla import Policy
+from ..policies import Binding, ChannelBindings, PolicyBook, PolicyVersions
 from ..sla.oncall import Team
 from ..store import Store
 from . import queries
@@ -68,6 +67,8 @@ class Tickets:
         self.correct_downtime = partial(correct_downtime, changes)
         self.record_timers = TimerRecords(store, versions).record
         self.policy_for = self.bindings.policy_for
+        self.binding = self.bindings.binding
+        self.ticket_terms = self.bindings.ticket_terms
         self.view = views.view
         self.by_source = views.by_source
         self.views = views.views
@@ -88,12 +89,21 @@ class Tickets:
             wake()
 
     def bind_channel(
-        self, workspace: str, channel: str, policy: str, *, actor: str, now: datetime
-    ) -> Policy:
-        """Tickets opened in ``channel`` run under ``policy`` from now on: for the team's
-        ``bind_channel`` role (leads by default) and admins."""
+        self,
+        workspace: str,
+        channel: str,
+        policy: str,
+        *,
+        actor: str,
+        now: datetime,
+        customer: str | None = None,
+    ) -> Binding:
+        """Tickets opened in ``channel`` run under ``policy`` from now on, for ``customer``
+        when named: for the team's ``bind_channel`` role (leads by default) and admins."""
         self.roles.allow("bind_channel", workspace, actor, now)
-        return self.bindings.bind(workspace, channel, policy, actor=actor, now=now)
+        return self.bindings.bind(
+            workspace, channel, policy, actor=actor, now=now, customer=customer
+        )
 
     def queue(
         self,

@@ -63,8 +63,10 @@ def open_modal(
     message's time); ``origin``, ``(source, source_ref)``, names the outside item the ticket
     is opened from (a message), kept in the form's metadata for the submission.
 
-    The customer comes filled in as typed (``/sla open customer:Acme``), else with the chosen
-    policy's own customer when it names one; a policy naming several lists them in the hint."""
+    The customer comes filled in as typed (``/sla open customer:Acme``), else as the caller
+    found it (the channel's, bound with ``/sla policy NAME customer:NAME``), else with the
+    chosen policy's own customer when it names one; a policy naming several lists them in the
+    hint."""
     if not policies:
         raise ValueError("open_modal needs at least one policy")
     ordered = sorted(policies, key=lambda p: p.name != policy)  # the chosen policy first

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ...oncall import Watch
+    from ...policies import Binding
 
 
 DEFINITION_MAX = 300  # a severity's definition in the policy view
@@ -53,9 +54,10 @@ def target_words(policy: Policy, name: str, target: Any) -> str:
     return words + ")"
 
 
-def policy_blocks(policy: Policy) -> list[Block]:
+def policy_blocks(policy: Policy, binding: Binding | None = None) -> list[Block]:
     """``/sla policy``: each severity with its targets in words, the support hours, and
-    which states stop the clocks: what a support lead checks before binding a channel."""
+    which states stop the clocks: what a support lead checks before binding a channel. With
+    the channel's ``binding``: who bound it, when, and the customer its tickets are for."""
     tz_line = f"Times in {policy.timezone}"
     if policy.source:
         tz_line = f"From _{md(policy.source, 500)}_ · {tz_line}"
@@ -63,6 +65,14 @@ def policy_blocks(policy: Policy) -> list[Block]:
         header(f"Policy: {policy.title or policy.name}"),
         context(f"`{md(policy.name, 64)}` · {tz_line}"),
     ]
+    if binding is not None:
+        bound = (
+            f"This channel is bound to it by {mention(binding.bound_by)} since "
+            f"{slack_date(binding.bound_at, policy.tz)}"
+        )
+        if binding.customer:
+            bound += f"; its tickets are for *{md(binding.customer, 200)}*"
+        blocks.append(context(bound + "."))
     for severity in policy.severities[: MESSAGE_BLOCKS_MAX - 10]:
         names = ", ".join((severity.key, *severity.aliases))
         lines = [f"*{md(severity.label, 150)}* ({md(names, 300)})"]
