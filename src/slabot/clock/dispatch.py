@@ -143,6 +143,13 @@ class Backoff:
         wait = step * (1 - self.jitter * rand())
         return max(wait, timedelta(seconds=retry_after or 0))
 
+    def after(self, failure: DeliveryFailed, attempt: int, rand: Callable[[], float]) -> timedelta:
+        """How long work that failed with ``failure`` on its ``attempt``-th try waits: held by
+        a limit, as long as asked (``base`` when not said); else `delay`."""
+        if failure.held:
+            return timedelta(seconds=failure.retry_after or self.base.total_seconds())
+        return self.delay(attempt, failure.retry_after, rand)
+
 
 @dataclass(frozen=True)
 class _Done:
@@ -665,12 +672,12 @@ class Dispatcher:
         attempts = timer.attempts + 1
         detail = _carried(delivery, failure)
         if failure.held:
-            wait = timedelta(seconds=failure.retry_after or self.backoff.base.total_seconds())
+            wait = self.backoff.after(failure, attempts, self.rand)
             log.debug("timer %s held for %s: %s", delivery.key, wait, failure)
             return _Done("paced", self._unclaim(timer, next_attempt_at=now + wait, detail=detail))
         error = str(failure)[:2000]
         if failure.retryable:
-            wait = self.backoff.delay(attempts, failure.retry_after, self.rand)
+            wait = self.backoff.after(failure, attempts, self.rand)
             log.info("timer %s failed (%s); retrying in %s", delivery.key, error, wait)
             record = self._unclaim(
                 timer,

@@ -213,7 +213,7 @@ def build(
     dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)
     if watch is not None:
         watch.name = dispatcher.name
-    reminders = MaintenanceReminders(store, slack, policies)
+    reminders = MaintenanceReminders(store, in_slack, policies, name=dispatcher.name)
     return Clock(
         dispatcher,
         Leadership(store),

@@ -12,6 +12,9 @@ what to do, as the ticket use cases do, so the Slack side shows both alike.
   Whether the rule was met is decided once, when it is announced (`maintenance_problems`),
   and kept with the row (``notice_problems``), so a later edit of the policy file cannot
   turn an announced maintenance into downtime or back.
+* What maintenance owes its channel (the reminders before, at the start and at the end) is
+  written with it and deleted when it is called off (`slabot.outages.notices`), for the clock
+  to deliver.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ..sla.figures import Outage, maintenance_problems
 from ..sla.oncall import Team
 from ..store import Store
 from ..store.tables import OutageRecord
+from .notices import call_off, owe_notices
 
 MAX_NOTE = 3000
 MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintenance window
@@ -151,6 +155,7 @@ class Outages:
             )
             session.add(record)
             session.flush()
+            owe_notices(session, record)
         return record, problems
 
     def preview(
@@ -226,6 +231,7 @@ class Outages:
             record.cancelled_at, record.cancelled_by = now, actor
             session.add(record)
             session.flush()
+            call_off(session, record)
             session.refresh(record)
         return record
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, update
+from sqlalchemy import and_, delete, insert, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -36,6 +36,7 @@ from ..policies import PolicyVersions
 from ..sla.schedule import Schedule
 from ..sla.schedule import Timer as EngineTimer
 from ..store import Store
+from ..store.bulk import update_by_id
 from ..store.tables import Ticket, Timer
 from .views import TicketView, schedule_of
 
@@ -110,7 +111,7 @@ class TimerRecords:
             held = set(session.exec(mine).all())
             rows = [{"id": o.timer_id, **o.values} for o in outcomes if o.timer_id in held]
             if rows:
-                _update_timers(session, rows)
+                update_by_id(session, TIMERS, rows)
                 _place_cards(session, [o for o in outcomes if o.timer_id in held])
             recorded = {o.ticket_id for o in outcomes if o.settled and o.timer_id in held}
             plans = {}
@@ -191,7 +192,7 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
     if stale:
         session.execute(delete(Timer).where(Timer.id.in_(stale)))  # type: ignore[union-attr]
     if moved:
-        _update_timers(session, moved)
+        update_by_id(session, TIMERS, moved)
     if new:
         session.execute(insert(TIMERS), new)
 
@@ -296,26 +297,6 @@ def _place_cards(session: Session, outcomes: Sequence[TimerOutcome]) -> None:
     for timer_id, ticket_id in session.exec(posts).all():
         ts = posted[timer_id]  # type: ignore[index]  # a stored row's id
         session.execute(update(Ticket).where(col(Ticket.id) == ticket_id).values(message_ts=ts))
-
-
-def _update_timers(session: Session, rows: list[dict[str, Any]]) -> None:
-    """UPDATE timers by id, one executemany per set of columns. In Core: the ORM's bulk
-    update by primary key does the same with several times the overhead, which a clock
-    recording a thousand outcomes a second notices."""
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_columns.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
-    for columns, group in by_columns.items():
-        statement = (
-            update(TIMERS)
-            .where(TIMERS.c.id == bindparam("timer_id"))
-            .values({name: bindparam(f"new_{name}") for name in columns})
-        )
-        params = [
-            {"timer_id": row["id"], **{f"new_{name}": row[name] for name in columns}}
-            for row in group
-        ]
-        session.execute(statement, params)
 
 
 def _detail(timer: EngineTimer) -> dict[str, Any]:
