@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..clock.operator import NotDead, listing, retry
+from ..tickets.timers import NotDead, listing, retry
 from .arguments import positive
 from .errors import CliError
 from .storage import open_store, reach

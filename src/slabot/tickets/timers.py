@@ -1,5 +1,6 @@
-"""The owner of the ``timers`` table: the work a ticket owes, written with the change that
-caused it, and the clock's outcomes.
+"""The owner of the ``timers`` table, and its one writer: the work a ticket owes, written with
+the change that caused it; the clock's claims and outcomes; what an operator sees and sends
+again. The clock only drives it (`slabot.clock.dispatch`).
 
 Two sorts of owed work share the table and the clock's one delivery path (claim, perform with
 the exactly-once rule, record):
@@ -14,21 +15,35 @@ the exactly-once rule, record):
   adapter that asked for the change and rendered here from the ticket just before and just
   after it), and the copies of an answered page to redraw (``page_copy``). The schedule never
   owes these, so `rewrite_timers` leaves them alone. Nothing else of a ticket is performed
-  while its card post is pending (`card_waiting`): notes and page replies need its ts, which
+  while its card post is pending (`_card_waiting`): notes and page replies need its ts, which
   `TimerRecords.record` stores on the ticket in the transaction that records the post.
 
-The clock's outcomes for the timers it claimed are recorded here too, with the next timers
-each settled ticket owes, in one transaction per tick.
+What it offers, by who asks:
+
+* the use cases: `rewrite_timers`, `owe_messages`, `owe_page_copies`, `mark_acted` (in their
+  transaction);
+* the clock: `claim_due` (one short transaction: the due timers become ``sending``) and
+  `TimerRecords.record` (its outcomes, with the next timers each settled ticket owes, in one
+  transaction per tick);
+* the operator (``slabot timers``): `listing` and `retry`. A timer whose delivery fails in a
+  way that may pass (Slack down, rate limits, no answer) is *late*: it keeps trying, with
+  waits capped at a few minutes, for as long as its ticket needs it, and the listing shows its
+  tries and its last error. A timer is dead when only a person can fix its delivery (a revoked
+  token, an unknown channel, a missing pager key). Re-queuing it makes it due again at its own
+  due time, so any clock sends it on its next tick whatever that clock's time reads (the
+  operator's machine may run ahead of the clock's), with a fresh count of attempts; the parts
+  that did arrive before (recorded on the timer) are not sent again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -38,6 +53,7 @@ from ..sla.schedule import Timer as EngineTimer
 from ..store import Store
 from ..store.bulk import update_by_id
 from ..store.tables import Ticket, Timer
+from .events import stamp
 from .views import TicketView, schedule_of
 
 TIMERS = Timer.__table__  # type: ignore[attr-defined]
@@ -197,6 +213,163 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
         session.execute(insert(TIMERS), new)
 
 
+# -- the clock's claims, and the operator's -----------------------------------------------------
+
+
+def claim_due(
+    store: Store,
+    now: datetime,
+    name: str,
+    *,
+    lease: timedelta,
+    batch: int,
+    kinds: Collection[str] | None = None,
+) -> list[Timer]:
+    """Up to ``batch`` due timers, pages first, then earliest due first, none behind an
+    earlier timer of its ticket that is waiting to be retried or being performed.
+
+    Three reads: the timers a dead clock left ``sending`` (rare; never this clock's own,
+    which are in flight however long they take), then the pending pages that are next in
+    their ticket (a page behind its ticket's earlier reminder waits its turn: each ticket's
+    messages keep their order), then the other pending ones, each in the order of
+    ``ix_timers_queue`` (state, due time, id), which the database reads only as far as the
+    batch needs. ``due_at <= now`` bounds that read (a timer's next attempt is never before
+    its due time), so a quiet tick reads nothing past the due timers. When work queues
+    (a burst, a channel at Slack's pace), pages so go before reminders and notes."""
+    stale = now - lease
+    earlier = aliased(Timer)
+    # A claim of this clock's is in flight however old (a batch can outlast the lease when
+    # Slack is slow); only another clock's can have been left behind by its death.
+    mine = col(earlier.claimed_by) == name
+    busy = or_(
+        and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
+        and_(col(earlier.state) == "sending", or_(col(earlier.claimed_at) >= stale, mine)),
+    )
+    before = or_(
+        col(earlier.due_at) < col(Timer.due_at),
+        and_(col(earlier.due_at) == col(Timer.due_at), col(earlier.id) < col(Timer.id)),
+    )
+    same_ticket = col(earlier.ticket_id) == col(Timer.ticket_id)
+    behind = exists().where(same_ticket, busy, before)
+    owed_before = exists().where(
+        same_ticket, col(earlier.state).in_(("pending", "sending")), before
+    )
+    card = aliased(Timer)  # nothing of a ticket goes out before its card: its thread
+    uncarded = exists().where(
+        _card_waiting(col(Timer.ticket_id), card), col(card.id) != col(Timer.id)
+    )
+    interrupted = and_(
+        Timer.state == "sending",  # type: ignore[arg-type]
+        col(Timer.claimed_at) < stale,
+        Timer.claimed_by != name,  # type: ignore[arg-type]
+    )
+    due = and_(
+        Timer.state == "pending",  # type: ignore[arg-type]
+        Timer.due_at <= now,  # type: ignore[arg-type]
+        Timer.next_attempt_at <= now,  # type: ignore[arg-type]
+    )
+    first_page = and_(due, Timer.kind == "page", ~owed_before)  # type: ignore[arg-type]
+    with store.writing() as session:
+        rows: list[Timer] = []
+        for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
+            if kinds is not None:
+                which = and_(which, col(Timer.kind).in_(kinds))
+            query = (
+                select(Timer)
+                .where(which, ~uncarded)
+                .order_by(Timer.state, Timer.due_at, Timer.id)  # type: ignore[arg-type]
+                .limit(batch - len(rows))
+            )
+            if rows:  # a page taken already is not taken again with the rest
+                query = query.where(col(Timer.id).not_in([row.id for row in rows]))
+            if not store.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows += session.exec(query)
+            if len(rows) == batch:
+                break
+        rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
+        if rows:
+            taken = (
+                update(Timer)
+                .where(Timer.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
+                .values(
+                    state="sending",
+                    claimed_at=now,
+                    claimed_by=name,
+                    # kept from the first claim (or from a claim made before it was)
+                    first_claimed_at=func.coalesce(Timer.first_claimed_at, Timer.claimed_at, now),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(taken)
+    return rows
+
+
+OUTSTANDING = ("pending", "sending", "dead")  # what the plain listing shows
+
+
+@dataclass(frozen=True)
+class TimerLine:
+    timer: Timer
+    ref: str  # SLA-42
+    workspace: str
+
+    @property
+    def state(self) -> str:
+        """The timer's state in an operator's words: ``late`` once an attempt has failed
+        (it is past due and retrying), else as stored."""
+        timer = self.timer
+        return "late" if timer.state == "pending" and timer.attempts else timer.state
+
+
+class NotDead(Exception):
+    """A timer asked to be retried is missing or not dead; the message says which."""
+
+
+def listing(store: Store, *, dead_only: bool, limit: int) -> list[TimerLine]:
+    """Dead timers, or every timer still to be done (and the dead), soonest first."""
+    states = ("dead",) if dead_only else OUTSTANDING
+    query = (
+        select(Timer, Ticket.number, Ticket.workspace)
+        .join(Ticket, Ticket.id == Timer.ticket_id)  # type: ignore[arg-type]
+        .where(Timer.state.in_(states))  # type: ignore[attr-defined]
+        .order_by(Timer.next_attempt_at, Timer.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    with store.reading() as session:
+        return [TimerLine(t, f"SLA-{n}", ws) for t, n, ws in session.exec(query)]
+
+
+def retry(store: Store, ids: list[int] | None) -> int:
+    """Re-queue dead timers (``ids``, or every dead one when None); how many were re-queued.
+
+    Named timers must all be dead, else nothing changes and `NotDead` says which are not."""
+    with store.writing() as session:
+        if ids is not None:
+            query = select(Timer.id, Timer.state).where(Timer.id.in_(ids))  # type: ignore[union-attr]
+            found = {timer_id: state for timer_id, state in session.exec(query)}
+            wrong = [
+                f"timer {i} does not exist"
+                if i not in found
+                else f"timer {i} is {found[i]}, not dead"
+                for i in ids
+                if found.get(i) != "dead"
+            ]
+            if wrong:
+                raise NotDead("; ".join(wrong) + ": only dead timers can be retried")
+        requeue = update(Timer).where(Timer.state == "dead")  # type: ignore[arg-type]
+        if ids is not None:
+            requeue = requeue.where(Timer.id.in_(ids))  # type: ignore[union-attr]
+        requeued = requeue.values(
+            state="pending",
+            next_attempt_at=Timer.due_at,
+            attempts=0,
+            claimed_at=None,
+            claimed_by=None,
+        )
+        return session.execute(requeued).rowcount  # type: ignore[attr-defined]
+
+
 def owe_messages(
     session: Session,
     ticket: Ticket,
@@ -248,7 +421,14 @@ def owe_page_copies(
     session.execute(insert(TIMERS), [row])
 
 
-def card_waiting(ticket_id: Any, other: type[Timer]) -> ColumnElement[bool]:
+def mark_acted(session: Session, timer_id: int, at: datetime) -> None:
+    """The clock's auto-solve or auto-close ``timer_id`` has made its change, at ``at``: in the
+    change's transaction, so a clock that dies before recording the timer never acts twice."""
+    timer = session.get_one(Timer, timer_id)
+    timer.detail = {**timer.detail, "acted": stamp(at)}
+
+
+def _card_waiting(ticket_id: Any, other: type[Timer]) -> ColumnElement[bool]:
     """Whether ``other`` (an alias of `Timer`) is the not yet posted card of ``ticket_id``:
     everything else of that ticket waits for it (notes and page replies go in its thread)."""
     return and_(
