@@ -9,6 +9,8 @@ December 01:00 (49 hours ahead) in channel COPS, unless a test says otherwise.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -160,6 +162,27 @@ def test_two_clocks_ticking_together_send_each_reminder_once(
         assert tick(a, now, at) + tick(b, now, at) == 1
 
     assert len(texts(fake)) == 3
+
+
+def test_two_clocks_claiming_at_the_same_instant_post_each_reminder_once(
+    store, policy_book, fake, now, outages
+):
+    """Both clocks claim at once (threads released together): the database hands each notice
+    to one of them (SKIP LOCKED on PostgreSQL, the write lock on SQLite)."""
+    plan(outages)
+    clocks = [reminders(store, policy_book, fake, f"clock-{n}") for n in range(4)]
+    now.value = START
+    start = threading.Barrier(len(clocks))
+
+    def run(duty: MaintenanceReminders) -> int:
+        start.wait()
+        return duty.tick(START)
+
+    with ThreadPoolExecutor(len(clocks)) as pool:
+        posted = list(pool.map(run, clocks))
+
+    assert sorted(posted) == [0, 0, 0, 1]  # the reminder before is stale by then: dropped
+    assert len(fake.calls_to("chat.postMessage")) == 1
 
 
 def test_a_clock_back_after_the_end_only_says_it_is_over(store, policy_book, fake, now, outages):

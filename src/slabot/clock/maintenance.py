@@ -69,10 +69,10 @@ class MaintenanceReminders:
                 continue
             outcome = self._perform(claim, found.get(claim.key), now)
             outcomes.append(outcome)
-            if outcome.values["state"] == "pending":
+            state, detail = outcome.values["state"], outcome.values["detail"]
+            if state == "pending":
                 waiting.add(notice.outage_id)
-            values = outcome.values
-            posted += values["state"] == "fired" and not values["detail"].get("found")
+            posted += state == "fired" and not detail.get("found")
         lost = self.notices.record(outcomes, self.name)
         for notice_id in lost:
             log.warning("maintenance notice %s was taken over by another clock", notice_id)
@@ -117,9 +117,12 @@ class MaintenanceReminders:
         ``doubtful``: its post may have arrived, so it is looked for before the next one."""
         notice = claim.notice
         detail: dict[str, object] = {"doubtful": True} if doubtful else _doubt_kept(claim)
-        attempts = notice.attempts + (0 if failure.held else 1)
-        error = str(failure)[:2000]
-        if failure.held or failure.retryable:
+        if failure.held:
+            wait = self.backoff.after(failure, notice.attempts + 1, self.rand)
+            log.debug("maintenance notice %s held for %s: %s", claim.key, wait, failure)
+            return _unclaim(claim, detail, next_attempt_at=now + wait)
+        attempts, error = notice.attempts + 1, str(failure)[:2000]
+        if failure.retryable:
             wait = self.backoff.after(failure, attempts, self.rand)
             log.info("maintenance notice %s: %s; again in %s", claim.key, error, wait)
             return _unclaim(
