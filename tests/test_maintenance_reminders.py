@@ -22,6 +22,7 @@ from support.desk import fake as fake
 from support.fakeslack import FakeSlack
 from support.roles import recorders
 
+from slabot.cli import main
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.clock.leader import Leadership
 from slabot.clock.maintenance import MaintenanceReminders
@@ -234,16 +235,43 @@ def test_a_rate_limited_reminder_is_sent_on_a_later_tick(store, policy_book, fak
     assert len(texts(fake)) == 1
 
 
-def test_a_channel_slack_refuses_is_given_up_not_retried(store, policy_book, fake, now, outages):
+def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
+    store, policy_book, fake, now, outages, monkeypatch, capsys
+):
+    """The bot is not in the channel: the reminder is dead, not retried, and `slabot timers
+    --maintenance` lists it; once the bot is invited, `--retry` sends it on the next tick."""
     record = plan(outages)
     duty = reminders(store, policy_book, fake)
-    fake.respond("chat.postMessage", {"ok": False, "error": "channel_not_found"}, times=1)
+    fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
 
     assert tick(duty, now, START - LEAD) == 0
-    before = notices(store, record)["before"]
-    assert before.state == "dead" and "channel_not_found" in (before.last_error or "")
+    dead = notices(store, record)["before"]
+    assert (dead.state, dead.attempts) == ("dead", 1)
+    assert dead.last_error == "Slack answered 200 not_in_channel"
     assert tick(duty, now, START - LEAD + M) == 0
     assert len(fake.calls_to("chat.postMessage")) == 1
+
+    monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
+    assert main(["timers", "--maintenance", "--dead"]) == 0
+    header, line = capsys.readouterr().out.splitlines()
+    assert header.split()[:4] == ["ID", "Maintenance", "Channel", "Stage"]
+    assert line.split()[:6] == [
+        str(dead.id),
+        str(record.id),
+        "(leadsquared)",
+        CHANNEL,
+        "before",
+        "dead",
+    ]
+    assert main(["timers", "--maintenance", "--retry", "99999"]) == 1
+    assert "maintenance notice 99999 does not exist" in capsys.readouterr().err
+    assert main(["timers", "--maintenance", "--retry", str(dead.id)]) == 0
+    assert capsys.readouterr().out.strip() == "re-queued 1 dead maintenance notice"
+
+    assert tick(duty, now, START - LEAD + 2 * M) == 1
+    assert states(store, record)["before"] == "fired"
+    assert main(["timers", "--maintenance", "--dead"]) == 0
+    assert "no dead maintenance notices" in capsys.readouterr().out
 
 
 def test_maintenance_without_a_channel_and_outages_are_not_reminded(

@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from ..store import Store
-from ..store.bulk import update_by_id
+from ..store.queue import requeue_dead, seen_as, update_by_id
 from ..store.tables import MaintenanceNotice, OutageRecord
 
 NOTICES = MaintenanceNotice.__table__  # type: ignore[attr-defined]
@@ -192,3 +192,38 @@ class Notices:
             if rows:
                 update_by_id(session, NOTICES, rows)
         return set(ids) - held
+
+
+# -- the operator's (``slabot timers --maintenance``) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    notice: MaintenanceNotice
+    record: OutageRecord
+
+    @property
+    def state(self) -> str:
+        return seen_as(self.notice)
+
+
+def listing(store: Store, *, dead_only: bool, limit: int) -> list[NoticeLine]:
+    """Dead notices, or every notice still to be posted (and the dead), soonest first."""
+    states = ("dead",) if dead_only else ("pending", "sending", "dead")
+    query = (
+        select(MaintenanceNotice, OutageRecord)
+        .join(OutageRecord, col(OutageRecord.id) == col(MaintenanceNotice.outage_id))
+        .where(col(MaintenanceNotice.state).in_(states))
+        .order_by(col(MaintenanceNotice.next_attempt_at), col(MaintenanceNotice.id))
+        .limit(limit)
+    )
+    with store.reading() as session:
+        return [NoticeLine(n, r) for n, r in session.exec(query)]
+
+
+def retry(store: Store, ids: list[int] | None) -> int:
+    """Re-queue dead notices (``ids``, or every dead one when None), say once the bot is
+    invited to the channel; how many were re-queued. One no longer owed when it comes due
+    again (the maintenance has started, for the reminder before) is dropped then."""
+    with store.writing() as session:
+        return requeue_dead(session, MaintenanceNotice, ids, "maintenance notice")

@@ -29,10 +29,7 @@ What it offers, by who asks:
   way that may pass (Slack down, rate limits, no answer) is *late*: it keeps trying, with
   waits capped at a few minutes, for as long as its ticket needs it, and the listing shows its
   tries and its last error. A timer is dead when only a person can fix its delivery (a revoked
-  token, an unknown channel, a missing pager key). Re-queuing it makes it due again at its own
-  due time, so any clock sends it on its next tick whatever that clock's time reads (the
-  operator's machine may run ahead of the clock's), with a fresh count of attempts; the parts
-  that did arrive before (recorded on the timer) are not sent again.
+  token, an unknown channel, a missing pager key); `retry` makes it due again.
 """
 
 from __future__ import annotations
@@ -51,7 +48,7 @@ from ..policies import PolicyVersions
 from ..sla.schedule import Schedule
 from ..sla.schedule import Timer as EngineTimer
 from ..store import Store
-from ..store.bulk import update_by_id
+from ..store.queue import requeue_dead, seen_as, update_by_id
 from ..store.tables import Ticket, Timer
 from .events import stamp
 from .views import TicketView, schedule_of
@@ -316,14 +313,7 @@ class TimerLine:
 
     @property
     def state(self) -> str:
-        """The timer's state in an operator's words: ``late`` once an attempt has failed
-        (it is past due and retrying), else as stored."""
-        timer = self.timer
-        return "late" if timer.state == "pending" and timer.attempts else timer.state
-
-
-class NotDead(Exception):
-    """A timer asked to be retried is missing or not dead; the message says which."""
+        return seen_as(self.timer)
 
 
 def listing(store: Store, *, dead_only: bool, limit: int) -> list[TimerLine]:
@@ -342,32 +332,9 @@ def listing(store: Store, *, dead_only: bool, limit: int) -> list[TimerLine]:
 
 def retry(store: Store, ids: list[int] | None) -> int:
     """Re-queue dead timers (``ids``, or every dead one when None); how many were re-queued.
-
-    Named timers must all be dead, else nothing changes and `NotDead` says which are not."""
+    The parts that did arrive before (recorded on the timer) are not sent again."""
     with store.writing() as session:
-        if ids is not None:
-            query = select(Timer.id, Timer.state).where(Timer.id.in_(ids))  # type: ignore[union-attr]
-            found = {timer_id: state for timer_id, state in session.exec(query)}
-            wrong = [
-                f"timer {i} does not exist"
-                if i not in found
-                else f"timer {i} is {found[i]}, not dead"
-                for i in ids
-                if found.get(i) != "dead"
-            ]
-            if wrong:
-                raise NotDead("; ".join(wrong) + ": only dead timers can be retried")
-        requeue = update(Timer).where(Timer.state == "dead")  # type: ignore[arg-type]
-        if ids is not None:
-            requeue = requeue.where(Timer.id.in_(ids))  # type: ignore[union-attr]
-        requeued = requeue.values(
-            state="pending",
-            next_attempt_at=Timer.due_at,
-            attempts=0,
-            claimed_at=None,
-            claimed_by=None,
-        )
-        return session.execute(requeued).rowcount  # type: ignore[attr-defined]
+        return requeue_dead(session, Timer, ids, "timer")
 
 
 def owe_messages(
