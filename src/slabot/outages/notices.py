@@ -45,7 +45,7 @@ LEAD = timedelta(hours=1)
 BEFORE, START, END = "before", "start", "end"
 
 
-def owe_notices(session: Session, record: OutageRecord, lead: timedelta = LEAD) -> None:
+def owe_notices(session: Session, record: OutageRecord) -> None:
     """What maintenance ``record`` (just added in ``session``) owes its channel; nothing
     without a channel."""
     if not record.channel:
@@ -53,8 +53,8 @@ def owe_notices(session: Session, record: OutageRecord, lead: timedelta = LEAD) 
     assert record.id is not None  # flushed by the use case
     start, end = record.started_at, record.ended_at or record.started_at
     due = {START: start, END: end}
-    if (record.announced_at or start) < start - lead:
-        due = {BEFORE: start - lead, **due}
+    if (record.announced_at or start) < start - LEAD:
+        due = {BEFORE: start - LEAD, **due}
     rows = [
         {
             "outage_id": record.id,
