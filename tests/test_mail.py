@@ -359,16 +359,26 @@ def test_two_readers_at_once_open_each_message_once(dovecot, mailbox, reader, ti
 
 
 def mail_process(
-    store: Store, fake: FakeSlack, dovecot: Dovecot, tmp_path: Path, *args: str, password=PASSWORD
+    store: Store,
+    fake: FakeSlack,
+    dovecot: Dovecot,
+    tmp_path: Path,
+    *args: str,
+    password=PASSWORD,
+    slack: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    """``slabot mail`` with ``args``; ``slack``: the Slack settings in its environment (by
+    default a bot token and the fake's URL)."""
     routes = tmp_path / "mail-routes.yaml"
     if not routes.exists():
         routes.write_text(ROUTES)
+    if slack is None:
+        slack = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": fake.url}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env = {
-        **os.environ,
+        **environ,
+        **slack,
         "DATABASE_URL": store.url.render_as_string(hide_password=False),
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": fake.url,
         "SLABOT_POLICIES": str(ROOT / "policies"),
         "MAIL_HOST": dovecot.host,
         "MAIL_PORT": str(dovecot.port),
@@ -438,3 +448,16 @@ def test_slabot_mail_refuses_a_bad_routes_file_and_a_wrong_password_in_one_line(
     output = wrong.communicate(timeout=60)[0].decode()
     assert wrong.returncode == 2 and "Traceback" not in output
     assert f"refused the login of {USER}: check MAIL_USER and MAIL_PASSWORD" in output
+
+
+def test_slabot_mail_needs_no_slack_token(store, fake, dovecot, mailbox, tmp_path):
+    """The reader stores tickets and the cards they owe; the clock posts them. So it runs
+    with no Slack setting at all, and calls Slack for nothing."""
+    deliver(dovecot, message("P1 payments down", date=NOW - timedelta(minutes=5)))
+    reader = mail_process(store, fake, dovecot, tmp_path, "--once", slack={})
+    output = reader.communicate(timeout=60)[0].decode()
+
+    assert reader.returncode == 0, output
+    [ticket] = all_tickets(store)
+    assert ticket.source_ref == "<m1@acme.example>"
+    assert fake.calls == []

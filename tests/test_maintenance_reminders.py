@@ -1,5 +1,7 @@
-"""The clock's maintenance reminders (`slabot.clock.maintenance`) through the fake Slack, on
-SQLite and PostgreSQL. Time never comes from the wall clock: each tick is given its ``now``.
+"""The clock's maintenance reminders (`slabot.clock.maintenance`, owed as
+`slabot.outages.notices`) through the fake Slack, on SQLite and PostgreSQL. Time never comes
+from the wall clock: each tick is given its ``now``. The fake's log is the judge: each
+reminder posted once, whatever the clock or Slack did meanwhile.
 
 LeadSquared maintenance on Sunday 6 December 2026, 02:00–04:00 IST, announced on Friday 4
 December 01:00 (49 hours ahead) in channel COPS, unless a test says otherwise.
@@ -7,28 +9,34 @@ December 01:00 (49 hours ahead) in channel COPS, unless a test says otherwise.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
+from sqlmodel import select
 from support.desk import Now
 from support.desk import fake as fake
 from support.fakeslack import FakeSlack
 from support.roles import recorders
 
-from slabot.clock.dispatch import Dispatcher
+from slabot.cli import main
+from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.clock.leader import Leadership
-from slabot.clock.maintenance import LEAD, MaintenanceReminders
+from slabot.clock.maintenance import MaintenanceReminders
 from slabot.clock.runner import Clock
 from slabot.notify import Fanout
 from slabot.notify.slack import SlackNotifier
 from slabot.outages import Outages
-from slabot.store.tables import OutageRecord
+from slabot.outages.notices import LEAD
+from slabot.slack.keepalive import KeepAliveWebClient
+from slabot.store.tables import MaintenanceNotice, OutageRecord
 from slabot.tickets import Tickets
 
 IST = ZoneInfo("Asia/Kolkata")
-H, M = timedelta(hours=1), timedelta(minutes=1)
+H, M, S = timedelta(hours=1), timedelta(minutes=1), timedelta(seconds=1)
 CHANNEL = "COPS"
 
 
@@ -51,9 +59,20 @@ def outages(store, policy_book) -> Outages:
     return Outages(store, policy_book, roles=recorders(store))
 
 
-def reminders(store, policy_book, fake: FakeSlack) -> MaintenanceReminders:
+def reminders(
+    store, policy_book, fake: FakeSlack, name: str = "clock-a", *, timeout: float | None = None
+) -> MaintenanceReminders:
+    """The duty as the clock builds it, as clock ``name``; with ``timeout``, over the clock's
+    own Web API client, waiting that long for Slack's answer."""
     client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
-    return MaintenanceReminders(store, client, policy_book)
+    if timeout is not None:
+        client = KeepAliveWebClient(
+            token="xoxb-test", base_url=fake.url, timeout=timeout, retry_handlers=[]
+        )
+    backoff = Backoff(jitter=0)  # 5 s doubling up to 5 minutes
+    return MaintenanceReminders(
+        store, SlackNotifier(client), policy_book, name=name, backoff=backoff
+    )
 
 
 def plan(outages: Outages, *, announced: datetime = ANNOUNCED, channel: str | None = CHANNEL):
@@ -84,6 +103,17 @@ def row(store, record: OutageRecord) -> OutageRecord:
         return session.get(OutageRecord, record.id)
 
 
+def notices(store, record: OutageRecord) -> dict[str, MaintenanceNotice]:
+    """``record``'s notices by stage."""
+    query = select(MaintenanceNotice).where(MaintenanceNotice.outage_id == record.id)
+    with store.reading() as session:
+        return {n.stage: n for n in session.exec(query)}
+
+
+def states(store, record: OutageRecord) -> dict[str, str]:
+    return {stage: n.state for stage, n in notices(store, record).items()}
+
+
 def test_the_channel_hears_an_hour_before_at_the_start_and_at_the_end(
     store, policy_book, fake, now, outages
 ):
@@ -108,27 +138,52 @@ def test_the_channel_hears_an_hour_before_at_the_start_and_at_the_end(
     assert "counts as downtime" not in before  # the notice rule was met
     calls = fake.calls_to("chat.postMessage", ok=True)
     assert {c.args["channel"] for c in calls} == {CHANNEL}
-    assert [c.args["metadata"]["event_payload"] for c in calls] == [
-        {"outage": record.id, "stage": stage} for stage in ("before", "start", "end")
+    assert [c.args["metadata"] for c in calls] == [
+        {"event_type": "slabot_timer", "event_payload": {"timer": f"maintenance:{record.id}:{s}"}}
+        for s in ("before", "start", "end")
     ]
-    stored = row(store, record)
-    assert (stored.reminded_before_at, stored.reminded_start_at, stored.reminded_end_at) == (
-        START - LEAD,
-        START,
-        END,
-    )
+    owed = notices(store, record)
+    assert [(owed[s].state, owed[s].fired_at) for s in ("before", "start", "end")] == [
+        ("fired", START - LEAD),
+        ("fired", START),
+        ("fired", END),
+    ]
+    assert [owed[s].detail["ts"] for s in ("before", "start", "end")] == [
+        c.response["ts"] for c in calls
+    ]
 
 
 def test_two_clocks_ticking_together_send_each_reminder_once(
     store, policy_book, fake, now, outages
 ):
     plan(outages)
-    a, b = reminders(store, policy_book, fake), reminders(store, policy_book, fake)
+    a, b = reminders(store, policy_book, fake), reminders(store, policy_book, fake, "clock-b")
 
     for at in (START - LEAD, START, END):
         assert tick(a, now, at) + tick(b, now, at) == 1
 
     assert len(texts(fake)) == 3
+
+
+def test_two_clocks_claiming_at_the_same_instant_post_each_reminder_once(
+    store, policy_book, fake, now, outages
+):
+    """Both clocks claim at once (threads released together): the database hands each notice
+    to one of them (SKIP LOCKED on PostgreSQL, the write lock on SQLite)."""
+    plan(outages)
+    clocks = [reminders(store, policy_book, fake, f"clock-{n}") for n in range(4)]
+    now.value = START
+    start = threading.Barrier(len(clocks))
+
+    def run(duty: MaintenanceReminders) -> int:
+        start.wait()
+        return duty.tick(START)
+
+    with ThreadPoolExecutor(len(clocks)) as pool:
+        posted = list(pool.map(run, clocks))
+
+    assert sorted(posted) == [0, 0, 0, 1]  # the reminder before is stale by then: dropped
+    assert len(fake.calls_to("chat.postMessage")) == 1
 
 
 def test_a_clock_back_after_the_end_only_says_it_is_over(store, policy_book, fake, now, outages):
@@ -139,8 +194,9 @@ def test_a_clock_back_after_the_end_only_says_it_is_over(store, policy_book, fak
 
     [only] = texts(fake)
     assert "is over" in only
-    stored = row(store, record)
-    assert stored.reminded_before_at == stored.reminded_start_at == END + 30 * M
+    owed = notices(store, record)
+    assert states(store, record) == {"before": "dropped", "start": "dropped", "end": "fired"}
+    assert owed["start"].detail == {"dropped": "late: the maintenance is over"}
 
 
 def test_a_clock_back_during_it_skips_the_reminder_before(store, policy_book, fake, now, outages):
@@ -172,21 +228,50 @@ def test_a_rate_limited_reminder_is_sent_on_a_later_tick(store, policy_book, fak
     fake.fail_next("chat.postMessage", status=429)
 
     assert tick(duty, now, START - LEAD) == 0
-    assert row(store, record).reminded_before_at is None  # the claim was given back
+    before = notices(store, record)["before"]
+    assert (before.state, before.attempts) == ("pending", 0)  # a limit spends no attempt
 
     assert tick(duty, now, START - LEAD + M) == 1
     assert len(texts(fake)) == 1
 
 
-def test_a_channel_slack_refuses_is_given_up_not_retried(store, policy_book, fake, now, outages):
+def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
+    store, policy_book, fake, now, outages, monkeypatch, capsys
+):
+    """The bot is not in the channel: the reminder is dead, not retried, and `slabot timers
+    --maintenance` lists it; once the bot is invited, `--retry` sends it on the next tick."""
     record = plan(outages)
     duty = reminders(store, policy_book, fake)
-    fake.respond("chat.postMessage", {"ok": False, "error": "channel_not_found"}, times=1)
+    fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
 
     assert tick(duty, now, START - LEAD) == 0
-    assert row(store, record).reminded_before_at == START - LEAD
+    dead = notices(store, record)["before"]
+    assert (dead.state, dead.attempts) == ("dead", 1)
+    assert dead.last_error == "Slack answered 200 not_in_channel"
     assert tick(duty, now, START - LEAD + M) == 0
     assert len(fake.calls_to("chat.postMessage")) == 1
+
+    monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
+    assert main(["timers", "--maintenance", "--dead"]) == 0
+    header, line = capsys.readouterr().out.splitlines()
+    assert header.split()[:4] == ["ID", "Maintenance", "Channel", "Stage"]
+    assert line.split()[:6] == [
+        str(dead.id),
+        str(record.id),
+        "(leadsquared)",
+        CHANNEL,
+        "before",
+        "dead",
+    ]
+    assert main(["timers", "--maintenance", "--retry", "99999"]) == 1
+    assert "maintenance notice 99999 does not exist" in capsys.readouterr().err
+    assert main(["timers", "--maintenance", "--retry", str(dead.id)]) == 0
+    assert capsys.readouterr().out.strip() == "re-queued 1 dead maintenance notice"
+
+    assert tick(duty, now, START - LEAD + 2 * M) == 1
+    assert states(store, record)["before"] == "fired"
+    assert main(["timers", "--maintenance", "--dead"]) == 0
+    assert "no dead maintenance notices" in capsys.readouterr().out
 
 
 def test_maintenance_without_a_channel_and_outages_are_not_reminded(
@@ -210,6 +295,7 @@ def test_maintenance_called_off_is_not_reminded(store, policy_book, fake, now, o
     for at in (START - LEAD, START, END):
         assert tick(duty, now, at) == 0
     assert fake.calls_to("chat.postMessage") == []
+    assert notices(store, record) == {}  # owed with it, called off with it
     assert (row(store, record).cancelled_by, row(store, record).cancelled_at) == (
         "U1",
         ANNOUNCED + H,
@@ -222,7 +308,7 @@ def test_the_leading_clock_runs_the_reminders_after_its_timers(
     plan(outages)
     client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
     dispatcher = Dispatcher(store, Tickets(store, policy_book), Fanout([SlackNotifier(client)]))
-    duty = MaintenanceReminders(store, client, policy_book)
+    duty = MaintenanceReminders(store, SlackNotifier(client), policy_book)
     clock = Clock(dispatcher, Leadership(store), now=lambda: now.value, duties=[duty.tick])
     try:
         now.value = START - LEAD
@@ -232,3 +318,81 @@ def test_the_leading_clock_runs_the_reminders_after_its_timers(
 
     [before] = texts(fake)
     assert "Reminder: planned maintenance" in before
+
+
+# -- exactly once ------------------------------------------------------------------------------
+
+
+class Killed(BaseException):
+    """The clock dies: nothing after this point of its tick runs."""
+
+
+def test_a_clock_killed_after_posting_and_before_recording_never_posts_twice(
+    store, policy_book, fake, now, outages, monkeypatch
+):
+    """Clock A posts the reminder and dies before recording it: its claim stays. Clock B waits
+    out the lease, takes the claim over, finds the post in the channel by its metadata and
+    records it; nothing is posted a second time, and the next stage goes out as usual."""
+    record = plan(outages)
+    a, b = reminders(store, policy_book, fake), reminders(store, policy_book, fake, "clock-b")
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(a.notices, "record", killed)
+    with pytest.raises(Killed):
+        tick(a, now, START - LEAD)
+    assert len(texts(fake)) == 1
+    assert notices(store, record)["before"].claimed_by == "clock-a"
+
+    assert tick(b, now, START - LEAD + 30 * S) == 0  # A's lease runs
+    assert tick(b, now, START - LEAD + 2 * M) == 0  # taken over, found: not posted again
+
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    [post] = fake.calls_to("chat.postMessage", ok=True)
+    before = notices(store, record)["before"]
+    assert (before.state, before.detail) == ("fired", {"ts": post.response["ts"], "found": True})
+    assert len(fake.calls_to("conversations.history")) == 1
+    assert tick(b, now, START) == 1
+    assert len(texts(fake)) == 2
+
+
+def test_a_reminder_whose_answer_never_came_is_looked_for_not_posted_again(
+    store, policy_book, fake, now, outages
+):
+    """Slack posts the reminder and never answers: it is in doubt, and the next attempt reads
+    the channel before posting, finds it, and posts nothing."""
+    record = plan(outages)
+    duty = reminders(store, policy_book, fake, timeout=0.5)
+    fake.hang(60, "chat.postMessage", channel=CHANNEL)
+
+    assert tick(duty, now, START - LEAD) == 0
+    before = notices(store, record)["before"]
+    assert (before.state, before.detail) == ("pending", {"doubtful": True})
+    fake.heal()
+    for n in range(1, 4):
+        tick(duty, now, START - LEAD + n * M)
+
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    assert states(store, record)["before"] == "fired"
+
+
+def test_slack_failing_for_minutes_delays_a_reminder_without_losing_it(
+    store, policy_book, fake, now, outages
+):
+    """Slack fails every post for twelve minutes of the clock's time (ticking every 30 s):
+    the reminder keeps trying, waiting 5 s doubling up to the 5-minute cap, and goes out once
+    when Slack is back, while it still means something (before the maintenance starts)."""
+    record = plan(outages)
+    duty = reminders(store, policy_book, fake)
+    fake.fail_next("chat.postMessage", status=500, times=6)  # waits 5, 10, 20, 40, 80, 160 s
+    fake.fail_next("chat.postMessage", status=503)  # then the cap, 300 s: back at 12 minutes
+
+    ticks = [tick(duty, now, START - LEAD + n * 30 * S) for n in range(30)]
+
+    assert sum(ticks) == 1
+    assert [c.status for c in fake.calls_to("chat.postMessage")][-2:] == [503, 200]
+    [reminder] = texts(fake)
+    assert reminder.startswith(":construction: Reminder:")
+    before = notices(store, record)["before"]
+    assert (before.state, before.attempts, before.fired_at) == ("fired", 8, START - LEAD + 12 * M)

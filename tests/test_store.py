@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,17 +15,19 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, text
+from sqlalchemy import column, func, insert, inspect, table, text
 from sqlalchemy.exc import StatementError
 from sqlmodel import SQLModel, select
 
 from slabot.store import Store, StoreError, database_url
 from slabot.store import tables as _tables  # noqa: F401  (registers the tables)
 from slabot.store.migrate import applied, heads, is_current, pending, upgrade
-from slabot.store.tables import PolicyVersion
+from slabot.store.tables import MaintenanceNotice, PolicyVersion
+from slabot.store.types import UTCDateTime
 
 TABLES = {
     "channel_policies",
+    "maintenance_notices",
     "oncall_handoffs",
     "oncall_overrides",
     "outages",
@@ -61,6 +63,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0014",
         "0015",
         "0016",
+        "0017",
     ]
 
     upgrade(blank_store)
@@ -71,6 +74,62 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_the_reminders_maintenance_still_owed_become_its_notices(blank_store):
+    """0017: what the ``reminded_*_at`` columns still owed (not yet said, not called off)
+    becomes a pending notice due when it falls due; what was said, or called off, owes
+    nothing; and no reminder before is owed of maintenance planned less than an hour ahead."""
+    upgrade(blank_store, "0016")
+    start = datetime(2026, 12, 6, 2, tzinfo=UTC)
+    rows = [  # id, announced, reminded before, start, end, cancelled
+        (1, start - timedelta(days=2), start - timedelta(hours=1), None, None, None),
+        (2, start - timedelta(minutes=30), None, None, None, None),
+        (3, start - timedelta(days=2), None, None, None, start - timedelta(days=1)),
+        (4, start - timedelta(days=2), start, start, start, None),
+    ]
+    columns = ["announced_at", *(f"reminded_{s}_at" for s in ("before", "start", "end"))]
+    outages = table(
+        "outages",
+        *(column(name) for name in ("id", "workspace", "policy", "channel", "kind", "note")),
+        *(column(name) for name in ("force_majeure", "notice_problems", "started_by")),
+        *(column(name, UTCDateTime()) for name in ["started_at", "ended_at", "cancelled_at"]),
+        *(column(name, UTCDateTime()) for name in columns),
+    )
+    with blank_store.engine.begin() as connection:
+        for ident, announced, before, begun, ended, cancelled in rows:
+            connection.execute(
+                insert(outages).values(
+                    id=ident,
+                    workspace="T1",
+                    policy="leadsquared",
+                    channel="COPS",
+                    kind="maintenance",
+                    note="",
+                    force_majeure=False,
+                    notice_problems="[]",
+                    started_by="U1",
+                    started_at=start,
+                    ended_at=start + timedelta(hours=2),
+                    cancelled_at=cancelled,
+                    announced_at=announced,
+                    reminded_before_at=before,
+                    reminded_start_at=begun,
+                    reminded_end_at=ended,
+                )
+            )
+
+    upgrade(blank_store)
+
+    with blank_store.reading() as session:
+        owed = session.exec(select(MaintenanceNotice).order_by(MaintenanceNotice.id)).all()
+    assert [(n.outage_id, n.stage, n.due_at, n.state) for n in owed] == [
+        (1, "start", start, "pending"),
+        (1, "end", start + timedelta(hours=2), "pending"),
+        (2, "start", start, "pending"),
+        (2, "end", start + timedelta(hours=2), "pending"),
+    ]
+    assert all(n.next_attempt_at == n.due_at for n in owed)
 
 
 def test_upgrading_an_up_to_date_database_changes_nothing(store):

@@ -53,9 +53,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--interval {args.interval:g}: give seconds, more than 0, at most 1740", 2)
     if not args.oldest > 0:
         raise CliError(f"--oldest {args.oldest:g}: give days, more than 0", code=2)
-    settings = config.settings(
-        "slack_bot_token", "mail_host", "mail_user", "mail_password", service=True
-    )
+    # No Slack token: a reader stores tickets and what they owe Slack; the clock posts it.
+    settings = config.settings("mail_host", "mail_user", "mail_password", service=True)
     from imapclient.exceptions import IMAPClientError
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -1,10 +1,14 @@
-"""``slabot timers``: the timers still to be done, the dead ones, and sending dead ones again."""
+"""``slabot timers``: the timers still to be done, the dead ones, and sending dead ones again;
+with ``--maintenance``, the same for the notices planned maintenance owes its channel."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..clock.operator import NotDead, listing, retry
+from ..outages import notices
+from ..store import Store
+from ..store.queue import NotDead
+from ..tickets import timers
 from .arguments import positive
 from .errors import CliError
 from .storage import open_store, reach
@@ -16,6 +20,11 @@ ERROR = 60  # characters of the last error shown in the listing
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dead", action="store_true", help="only the dead timers")
     parser.add_argument(
+        "--maintenance",
+        action="store_true",
+        help="the reminders of planned maintenance instead of the tickets' timers",
+    )
+    parser.add_argument(
         "--retry",
         metavar="ID|all",
         help="send dead timers again: one ID, several (1,2,3), or all of them",
@@ -24,16 +33,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    which = _ids(args.retry) if args.retry is not None else None
+    noun = "maintenance notice" if args.maintenance else "timer"
+    which = _ids(args.retry, noun) if args.retry is not None else None
     store = open_store()
     if args.retry is not None:
+        retry = notices.retry if args.maintenance else timers.retry
         try:
             count = reach(store, lambda: retry(store, which))
         except NotDead as exc:
             raise CliError(str(exc)) from None
-        print(f"re-queued {count} dead timer{'' if count == 1 else 's'}")
+        print(f"re-queued {count} dead {noun}{'' if count == 1 else 's'}")
         return 0
-    lines = reach(store, lambda: listing(store, dead_only=args.dead, limit=args.limit))
+    if args.maintenance:
+        return _notices(store, args)
+    lines = reach(store, lambda: timers.listing(store, dead_only=args.dead, limit=args.limit))
     if not lines:
         print("no dead timers" if args.dead else "no timers to do")
         return 0
@@ -68,8 +81,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ids(text: str) -> list[int] | None:
-    """``all`` → None (every dead timer); ``7`` or ``7,9`` → [7, 9]."""
+def _notices(store: Store, args: argparse.Namespace) -> int:
+    lines = reach(store, lambda: notices.listing(store, dead_only=args.dead, limit=args.limit))
+    if not lines:
+        print("no dead maintenance notices" if args.dead else "no maintenance notices to post")
+        return 0
+    header = ["ID", "Maintenance", "Channel", "Stage", "State", "Due (UTC)", "Next try", "Tries"]
+    table = [
+        [
+            str(line.notice.id),
+            f"{line.record.id} ({line.record.policy})",
+            line.record.channel or "",
+            line.notice.stage,
+            line.state,
+            f"{line.notice.due_at:%Y-%m-%d %H:%M:%S}",
+            f"{line.notice.next_attempt_at:%H:%M:%S}" if line.state == "late" else "",
+            str(line.notice.attempts),
+            _short(line.notice.last_error or ""),
+        ]
+        for line in lines
+    ]
+    print_table([*header, "Last error"], table)
+    return 0
+
+
+def _ids(text: str, noun: str) -> list[int] | None:
+    """``all`` → None (every dead one); ``7`` or ``7,9`` → [7, 9]."""
     if text.strip().lower() == "all":
         return None
     try:
@@ -78,8 +115,8 @@ def _ids(text: str) -> list[int] | None:
         ids = []
     if not ids or any(i <= 0 for i in ids):
         raise CliError(
-            f"--retry {text!r}: give a timer ID from `slabot timers --dead`, several "
-            "separated by commas, or all",
+            f"--retry {text!r}: give a {noun} ID from `slabot timers --dead"
+            f"{' --maintenance' if noun != 'timer' else ''}`, several separated by commas, or all",
             code=2,
         )
     return ids

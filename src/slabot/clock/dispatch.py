@@ -1,11 +1,12 @@
 """One tick of the clock: claim the due timers, perform each, record what happened.
 
-The three steps are separate on purpose:
+The ``timers`` table has one owner, `slabot.tickets.timers`, which claims and records; this
+module drives it and performs what it hands out. The three steps are separate on purpose:
 
-1. **Claim**, in one short transaction: the due timers (``sending`` whose claim is older than
-   the lease: a clock died performing them; then ``pending`` whose ``next_attempt_at`` has
-   come, read in due order through ``ix_timers_queue``)
-   become ``sending`` with ``claimed_at``/``claimed_by`` (and ``first_claimed_at``, the first
+1. **Claim** (`claim_due`), in one short transaction: the due timers (``sending`` whose claim
+   is older than the lease: a clock died performing them; then ``pending`` whose
+   ``next_attempt_at`` has come, read in due order through ``ix_timers_queue``) become
+   ``sending`` with ``claimed_at``/``claimed_by`` (and ``first_claimed_at``, the first
    time, kept through every retry and take-over). On PostgreSQL the rows are taken with
    ``FOR UPDATE SKIP LOCKED``, so two dispatchers running at once never take the same row; on
    SQLite the write lock already admits one writer at a time. A timer waits while an earlier
@@ -51,9 +52,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, exists, func, or_, update
-from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlmodel import select
 
 from ..notify import Delivery, DeliveryFailed, Doubt, Found, Notifier, Receipt
 from ..oncall.overrides import overrides_in
@@ -61,7 +60,7 @@ from ..sla.schedule import Timer as Owed
 from ..store import Store
 from ..store.tables import Ticket, Timer
 from ..tickets import SYSTEM, TicketError, Tickets, TicketView, TimerOutcome
-from ..tickets.timers import CARD, MESSAGES, POST, card_waiting
+from ..tickets.timers import CARD, MESSAGES, POST, claim_due
 from . import messages
 
 log = logging.getLogger(__name__)
@@ -142,6 +141,13 @@ class Backoff:
         step = min(self.cap, self.base * 2 ** max(attempt - 1, 0))
         wait = step * (1 - self.jitter * rand())
         return max(wait, timedelta(seconds=retry_after or 0))
+
+    def after(self, failure: DeliveryFailed, attempt: int, rand: Callable[[], float]) -> timedelta:
+        """How long work that failed with ``failure`` on its ``attempt``-th try waits: held by
+        a limit, as long as asked (``base`` when not said); else `delay`."""
+        if failure.held:
+            return timedelta(seconds=failure.retry_after or self.base.total_seconds())
+        return self.delay(attempt, failure.retry_after, rand)
 
 
 @dataclass(frozen=True)
@@ -424,85 +430,11 @@ class Dispatcher:
     # -- claim ------------------------------------------------------------------------------
 
     def _claim(self, now: datetime) -> list[_Claim]:
-        """Up to ``batch`` due timers, pages first, then earliest due first, none behind an
-        earlier timer of its ticket that is waiting to be retried or being performed.
-
-        Three reads: the timers a dead clock left ``sending`` (rare; never this clock's own,
-        which are in flight however long they take), then the pending pages that are next in
-        their ticket (a page behind its ticket's earlier reminder waits its turn: each ticket's
-        messages keep their order), then the other pending ones, each in the order of
-        ``ix_timers_queue`` (state, due time, id), which the database reads only as far as the
-        batch needs. ``due_at <= now`` bounds that read (a timer's next attempt is never before
-        its due time), so a quiet tick reads nothing past the due timers. When work queues
-        (a burst, a channel at Slack's pace), pages so go before reminders and notes."""
-        stale = now - self.lease
-        earlier = aliased(Timer)
-        # A claim of this clock's is in flight however old (a batch can outlast the lease when
-        # Slack is slow); only another clock's can have been left behind by its death.
-        mine = col(earlier.claimed_by) == self.name
-        busy = or_(
-            and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
-            and_(col(earlier.state) == "sending", or_(col(earlier.claimed_at) >= stale, mine)),
+        """Up to ``batch`` due timers, as the owner of owed work hands them out
+        (`slabot.tickets.timers.claim_due`: pages first, each ticket's in order)."""
+        rows = claim_due(
+            self.store, now, self.name, lease=self.lease, batch=self.batch, kinds=self.kinds
         )
-        before = or_(
-            col(earlier.due_at) < col(Timer.due_at),
-            and_(col(earlier.due_at) == col(Timer.due_at), col(earlier.id) < col(Timer.id)),
-        )
-        same_ticket = col(earlier.ticket_id) == col(Timer.ticket_id)
-        behind = exists().where(same_ticket, busy, before)
-        owed_before = exists().where(
-            same_ticket, col(earlier.state).in_(("pending", "sending")), before
-        )
-        card = aliased(Timer)  # nothing of a ticket goes out before its card: its thread
-        uncarded = exists().where(
-            card_waiting(col(Timer.ticket_id), card), col(card.id) != col(Timer.id)
-        )
-        interrupted = and_(
-            Timer.state == "sending",  # type: ignore[arg-type]
-            col(Timer.claimed_at) < stale,
-            Timer.claimed_by != self.name,  # type: ignore[arg-type]
-        )
-        due = and_(
-            Timer.state == "pending",  # type: ignore[arg-type]
-            Timer.due_at <= now,  # type: ignore[arg-type]
-            Timer.next_attempt_at <= now,  # type: ignore[arg-type]
-        )
-        first_page = and_(due, Timer.kind == "page", ~owed_before)  # type: ignore[arg-type]
-        with self.store.writing() as session:
-            rows: list[Timer] = []
-            for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
-                if self.kinds is not None:
-                    which = and_(which, col(Timer.kind).in_(self.kinds))
-                query = (
-                    select(Timer)
-                    .where(which, ~uncarded)
-                    .order_by(Timer.state, Timer.due_at, Timer.id)  # type: ignore[arg-type]
-                    .limit(self.batch - len(rows))
-                )
-                if rows:  # a page taken already is not taken again with the rest
-                    query = query.where(col(Timer.id).not_in([row.id for row in rows]))
-                if not self.store.is_sqlite:
-                    query = query.with_for_update(skip_locked=True)
-                rows += session.exec(query)
-                if len(rows) == self.batch:
-                    break
-            rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
-            if rows:
-                claim = (
-                    update(Timer)
-                    .where(Timer.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
-                    .values(
-                        state="sending",
-                        claimed_at=now,
-                        claimed_by=self.name,
-                        # kept from the first claim (or from a claim made before it was)
-                        first_claimed_at=func.coalesce(
-                            Timer.first_claimed_at, Timer.claimed_at, now
-                        ),
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                session.execute(claim)
         return [_Claim(row) for row in rows]
 
     def _views(self, claims: list[_Claim], now: datetime) -> dict[int, TicketView]:
@@ -665,12 +597,12 @@ class Dispatcher:
         attempts = timer.attempts + 1
         detail = _carried(delivery, failure)
         if failure.held:
-            wait = timedelta(seconds=failure.retry_after or self.backoff.base.total_seconds())
+            wait = self.backoff.after(failure, attempts, self.rand)
             log.debug("timer %s held for %s: %s", delivery.key, wait, failure)
             return _Done("paced", self._unclaim(timer, next_attempt_at=now + wait, detail=detail))
         error = str(failure)[:2000]
         if failure.retryable:
-            wait = self.backoff.delay(attempts, failure.retry_after, self.rand)
+            wait = self.backoff.after(failure, attempts, self.rand)
             log.info("timer %s failed (%s); retrying in %s", delivery.key, error, wait)
             record = self._unclaim(
                 timer,

@@ -215,7 +215,7 @@ def build(
     dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)
     if watch is not None:
         watch.name = dispatcher.name
-    reminders = MaintenanceReminders(store, slack, policies)
+    reminders = MaintenanceReminders(store, in_slack, policies, name=dispatcher.name)
     home = (lambda: None) if settings.oauth else token_workspace(slack)
     handoffs = HandOffDuty(HandOffs(store, dispatcher.name, lease=lease), tickets.team, slack, home)
     return Clock(

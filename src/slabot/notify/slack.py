@@ -9,6 +9,9 @@
   groups, ``S…``, are reached through that mention), and an update of the card. The direct
   messages and channel posts link to the card, built as every other surface builds it
   (`slabot.slack.links`: one ``team.info`` per workspace, not a call per card).
+* A maintenance notice (`Announcement`: the reminder before planned maintenance, its start,
+  its end) is a post in the channel the maintenance was announced in, paced and named in its
+  metadata like the rest, and looked for the same way (`SlackNotifier.find_announced`).
 
 Every message carries Slack message metadata naming its timer (event ``slabot_timer``), which
 is how `SlackNotifier.recover` finds out what had arrived of messages in doubt (a clock died
@@ -45,9 +48,11 @@ from slack_sdk.errors import SlackApiError
 
 from ..clock import messages
 from ..clock.messages import Message
+from ..sla.policy import Policy
 from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
 from ..slack.blocks.oncall import taken_page
+from ..slack.blocks.outage import maintenance_reminder
 from ..slack.keepalive import Unanswered
 from ..slack.links import Links
 from ..slack.pacing import Pacer
@@ -68,12 +73,33 @@ CLOCK_SKEW = timedelta(seconds=30)
 RETRYABLE_ERRORS = frozenset(
     {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 )
+ANNOUNCED = "post"  # an announcement's one part
 CARD_KINDS = frozenset({"page", "auto_solve", "auto_close"})  # timers that change the card
 MAX_TOGETHER = 12  # pages in one message: each takes up to 4 of Slack's 50 blocks
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}|#[^\s#]+")
 
 Conversation = tuple[str, str | None]  # a channel ID, and a thread's ts (None: the channel)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """What planned maintenance ``record`` (`slabot.store.tables.OutageRecord`, under
+    ``policy``: None when the deployment no longer has it) owes its channel at ``stage``,
+    outside any ticket, named ``key`` in its metadata; ``since``: when its post may have
+    arrived unrecorded from (its first claim), to be looked for before it is posted again."""
+
+    key: str
+    record: Any
+    policy: Policy | None
+    stage: str
+    now: datetime
+    since: datetime | None = None
+
+    @property
+    def where(self) -> tuple[str, str]:
+        """The workspace and the channel."""
+        return self.record.workspace, self.record.channel
 
 
 @dataclass(frozen=True)
@@ -161,8 +187,9 @@ class SlackNotifier:
                 found[delivery.key] = failure
         for where, looked in wanted.items():
             since = min(d.doubt.since for d, _ in looked if d.doubt is not None)
+            first = looked[0][0]
             try:
-                keys = self._timers_in(where, since, looked[0][0])
+                keys = self._timers_in(where, since, self._slack(first), first.now)
             except DeliveryFailed as failure:
                 for delivery, _ in looked:
                     found[delivery.key] = failure
@@ -207,6 +234,35 @@ class SlackNotifier:
             self._update_card(delivery)
         except DeliveryFailed as failure:  # the next change of the ticket draws it again
             log.warning("could not redraw the card of %s: %s", delivery.view.ticket.ref, failure)
+
+    # -- owed outside any ticket ------------------------------------------------------------
+
+    def announce(self, owed: Announcement) -> str:
+        """Post ``owed`` to its channel, paced and named in its metadata as a timer's posts
+        are; its ts. Raises `DeliveryFailed` (``doubtful``: the request left unanswered)."""
+        workspace, channel = owed.where
+        text = maintenance_reminder(owed.record, owed.policy, owed.stage)
+        post = _Post(ANNOUNCED, channel, None, Message(text, []))
+        client = self._client(workspace)
+        return self._publish(client, channel, post, {"timer": owed.key}, owed.key, owed.now, False)
+
+    def find_announced(self, owed: Sequence[Announcement]) -> dict[str, str | DeliveryFailed]:
+        """Where each of ``owed`` (each in doubt since its ``since``) was found posted, by key
+        (its ts), or why nobody could tell yet; each channel read once for all of them."""
+        wanted: dict[tuple[str, str], list[Announcement]] = {}
+        for announcement in owed:
+            wanted.setdefault(announcement.where, []).append(announcement)
+        found: dict[str, str | DeliveryFailed] = {}
+        for (workspace, channel), looked in wanted.items():
+            since = min(a.since or a.now for a in looked)
+            try:
+                client = self._client(workspace)
+                keys = self._timers_in((channel, None), since, client, looked[0].now)
+            except DeliveryFailed as failure:
+                found.update(dict.fromkeys((a.key for a in looked), failure))
+                continue
+            found.update({a.key: keys[a.key] for a in looked if a.key in keys})
+        return found
 
     # -- what to post -----------------------------------------------------------------------
 
@@ -312,15 +368,33 @@ class SlackNotifier:
 
     def _post(self, post: _Post, delivery: Delivery, also: Sequence[str] = ()) -> str:
         """Post ``post`` for ``delivery`` (and the timers ``also`` names, sent with it)."""
-        channel = self._channel(post, delivery)
         payload: dict[str, Any] = {"timer": delivery.key}
         if also:
             payload["timers"] = [delivery.key, *also]
-        self._pace(channel, post, delivery)
+        urgent = delivery.timer.kind == "page"
+        slot = f"{delivery.key} {post.part}"
+        channel = self._channel(post, delivery)
+        return self._publish(
+            self._slack(delivery), channel, post, payload, slot, delivery.now, urgent
+        )
+
+    def _publish(
+        self,
+        client: WebClient,
+        channel: str,
+        post: _Post,
+        payload: dict[str, Any],
+        slot: str,
+        now: datetime,
+        urgent: bool,
+    ) -> str:
+        """Post ``post`` to ``channel`` with metadata ``payload`` (naming what it is for), in
+        its channel's ``slot``; its ts."""
+        self._pace(channel, slot, now, urgent)
         try:
             posted = self._call(
-                self._slack(delivery).chat_postMessage,
-                delivery.now,
+                client.chat_postMessage,
+                now,
                 f"chat.postMessage {channel}",  # Slack's limit: about a message a second a channel
                 part=post.part,
                 channel=channel,
@@ -331,19 +405,17 @@ class SlackNotifier:
             )
         except DeliveryFailed as failed:
             if failed.held and failed.retry_after and self.pacer is not None:
-                until = delivery.now + timedelta(seconds=failed.retry_after)
+                until = now + timedelta(seconds=failed.retry_after)
                 self.pacer.limited(channel, until)
             raise
         return str(posted["ts"])
 
-    def _pace(self, channel: str, post: _Post, delivery: Delivery) -> None:
-        """Hold ``post`` until its slot in ``channel`` unless it has one now; a page's
-        thread reply, direct messages and channel posts go before reminders and notes."""
+    def _pace(self, channel: str, slot: str, now: datetime, urgent: bool) -> None:
+        """Hold the post of ``slot`` until its slot in ``channel`` unless it has one now; a
+        page's thread reply, direct messages and channel posts go before reminders and notes."""
         if self.pacer is None:
             return
-        key = f"{delivery.key} {post.part}"
-        urgent = delivery.timer.kind == "page"
-        wait = self.pacer.wait(channel, key, delivery.now, urgent=urgent)
+        wait = self.pacer.wait(channel, slot, now, urgent=urgent)
         if wait:
             reason = f"paced: the next free slot in {channel} is in {wait:.1f}s"
             raise DeliveryFailed(reason, retry_after=wait, held=True)
@@ -371,13 +443,12 @@ class SlackNotifier:
         return ticket.message_ts
 
     def _timers_in(
-        self, where: Conversation, since: datetime, delivery: Delivery
+        self, where: Conversation, since: datetime, client: WebClient, now: datetime
     ) -> dict[str, str]:
-        """The keys of the timers whose messages are in a conversation (of ``delivery``'s
-        workspace) since ``since`` (less `CLOCK_SKEW`), every page of it,
+        """The keys of the timers whose messages are in a conversation (read with ``client``,
+        its workspace's) since ``since`` (less `CLOCK_SKEW`), every page of it,
         each with its message's ts."""
         channel, thread_ts = where
-        now, client = delivery.now, self._slack(delivery)
         request: dict[str, Any] = {
             "channel": channel,
             "oldest": f"{(since - CLOCK_SKEW).timestamp():.6f}",
@@ -422,10 +493,13 @@ class SlackNotifier:
         return self._dms[dm]
 
     def _slack(self, delivery: Delivery) -> WebClient:
-        """The client of the ticket's workspace; one slabot is no longer installed in fails
-        for good: only installing it again can help."""
+        return self._client(delivery.view.ticket.workspace)
+
+    def _client(self, workspace: str) -> WebClient:
+        """The client of ``workspace``; one slabot is no longer installed in fails for good:
+        only installing it again can help."""
         try:
-            return self.workspaces.client_for(delivery.view.ticket.workspace)
+            return self.workspaces.client_for(workspace)
         except WorkspaceGone as gone:
             raise DeliveryFailed(str(gone), retryable=False) from None
 

@@ -16,6 +16,9 @@ what to do, as the ticket use cases do, so the Slack side shows both alike.
   recorded (`edit`, `delete`; the ``correct_outage`` role): each spell is checked as
   `spans.check_span` says, and every change to a row is appended to its trail (`trail`) in the
   same transaction. A deleted outage keeps its row and counts nowhere.
+* What maintenance owes its channel (the reminders before, at the start and at the end) is
+  written with it and deleted when it is called off (`slabot.outages.notices`), for the clock
+  to deliver.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from ..store.tables import OutageRecord
 from . import trail
 from .spans import check_span
 from .trail import Change
+from .notices import call_off, owe_notices
 
 MAX_NOTE = 3000
 MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintenance window
@@ -254,7 +258,9 @@ class Outages:
                 started_by=actor,
             )
             session.add(record)
+            session.flush()
             trail.append(session, record, "announced", actor=actor, at=now)
+            owe_notices(session, record)
         return record, problems
 
     def preview(
@@ -329,7 +335,9 @@ class Outages:
                 )
             record.cancelled_at, record.cancelled_by = now, actor
             session.add(record)
+            session.flush()
             trail.append(session, record, "cancelled", actor=actor, at=now)
+            call_off(session, record)
             session.refresh(record)
         return record
 

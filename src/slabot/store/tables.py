@@ -29,12 +29,15 @@
 * ``outages`` is downtime recorded without a ticket (``/sla outage start|end``) and planned
   maintenance (``/sla maintenance``), per workspace and policy. At most one unplanned outage
   runs per workspace and policy: a partial unique index makes a second start fail even when
-  two arrive at once. The ``reminded_*_at`` columns are the clock's claims of a maintenance
-  reminder (see `slabot.clock.maintenance`). A deleted outage (``deleted_at``) keeps its row
+  two arrive at once. A deleted outage (``deleted_at``) keeps its row
   and counts nowhere; the running-outage index leaves it out, so another may start.
 * ``outage_events`` is the append-only audit trail of ``outages`` (`slabot.outages.trail`):
   each outage recorded (backdated or not), ended, edited or deleted, and each maintenance
   announced or called off, with who, when, the row's fields before and after, and why.
+* ``maintenance_notices`` is what a planned maintenance owes its channel (the reminder an hour
+  before, the start, the end), written with the maintenance (`slabot.outages.notices`, its one
+  writer) and delivered by the clock as the ``timers`` are: claimed (``sending``), posted with
+  metadata naming it, looked for before it is sent again when it may have arrived unrecorded.
 * ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
   who did it and when; the rotations themselves are the deployment's team file. The latest
   recorded override covering an instant wins (see `slabot.sla.oncall`).
@@ -216,7 +219,6 @@ class OutageRecord(SQLModel, table=True):
     __tablename__ = "outages"
     __table_args__ = (
         Index("ix_outages_period", "workspace", "policy", "started_at"),
-        Index("ix_outages_reminders", "kind", "reminded_end_at", "started_at"),
         Index(
             "uq_outages_running",
             "workspace",
@@ -241,9 +243,6 @@ class OutageRecord(SQLModel, table=True):
     notice_problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     started_by: str = Field(max_length=32)
     ended_by: str | None = Field(default=None, max_length=32)
-    reminded_before_at: datetime | None = instant()
-    reminded_start_at: datetime | None = instant()
-    reminded_end_at: datetime | None = instant()
     # maintenance called off (`/sla maintenance cancel`): kept, with who and when; it counts
     # nowhere, and the clock reminds nobody of it
     cancelled_at: datetime | None = instant()
@@ -273,6 +272,31 @@ class OutageEvent(SQLModel, table=True):
     before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reason: str = ""
+
+
+class MaintenanceNotice(SQLModel, table=True):
+    """A message planned maintenance owes its channel, one per ``stage`` (``before``,
+    ``start``, ``end``), with the same delivery states and claim columns as `Timer`."""
+
+    __tablename__ = "maintenance_notices"
+    __table_args__ = (
+        UniqueConstraint("outage_id", "stage", name="uq_maintenance_notices_stage"),
+        Index("ix_maintenance_notices_queue", "state", "next_attempt_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    outage_id: int = Field(foreign_key="outages.id", ondelete="CASCADE")
+    stage: str = Field(max_length=16)
+    due_at: datetime = instant(nullable=False)
+    state: str = Field(default="pending", max_length=16)  # pending, sending, fired, dropped, dead
+    next_attempt_at: datetime = instant(nullable=False)
+    fired_at: datetime | None = instant()
+    attempts: int = 0
+    last_error: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    claimed_at: datetime | None = instant()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    first_claimed_at: datetime | None = instant()
 
 
 class ApiToken(SQLModel, table=True):

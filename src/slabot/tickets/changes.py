@@ -31,11 +31,11 @@ from ..sla.history import UpdatePosted
 from ..sla.policy import ACTIVE, WAITING
 from ..sla.postponements import postponements
 from ..store import Store
-from ..store.tables import Ticket, TicketEvent, Timer
+from ..store.tables import Ticket, TicketEvent
 from .events import stamp
 from .page_copies import copies, sent_pages
 from .permissions import Permissions
-from .timers import Say, owe_messages, owe_page_copies, rewrite_timers
+from .timers import Say, mark_acted, owe_messages, owe_page_copies, rewrite_timers
 from .views import TicketView, find, history_of, view_of
 
 MAX_TEXT = 40_000
@@ -467,8 +467,7 @@ class Changes:
                     )
                 )
             if timer_id is not None:
-                timer = session.get_one(Timer, timer_id)
-                timer.detail = {**timer.detail, "acted": stamp(at)}
+                mark_acted(session, timer_id, at)
             view = recompute(
                 session,
                 ticket,

@@ -1,5 +1,6 @@
-"""The owner of the ``timers`` table: the work a ticket owes, written with the change that
-caused it, and the clock's outcomes.
+"""The owner of the ``timers`` table, and its one writer: the work a ticket owes, written with
+the change that caused it; the clock's claims and outcomes; what an operator sees and sends
+again. The clock only drives it (`slabot.clock.dispatch`).
 
 Two sorts of owed work share the table and the clock's one delivery path (claim, perform with
 the exactly-once rule, record):
@@ -14,21 +15,32 @@ the exactly-once rule, record):
   adapter that asked for the change and rendered here from the ticket just before and just
   after it), and the copies of an answered page to redraw (``page_copy``). The schedule never
   owes these, so `rewrite_timers` leaves them alone. Nothing else of a ticket is performed
-  while its card post is pending (`card_waiting`): notes and page replies need its ts, which
+  while its card post is pending (`_card_waiting`): notes and page replies need its ts, which
   `TimerRecords.record` stores on the ticket in the transaction that records the post.
 
-The clock's outcomes for the timers it claimed are recorded here too, with the next timers
-each settled ticket owes, in one transaction per tick.
+What it offers, by who asks:
+
+* the use cases: `rewrite_timers`, `owe_messages`, `owe_page_copies`, `mark_acted` (in their
+  transaction);
+* the clock: `claim_due` (one short transaction: the due timers become ``sending``) and
+  `TimerRecords.record` (its outcomes, with the next timers each settled ticket owes, in one
+  transaction per tick);
+* the operator (``slabot timers``): `listing` and `retry`. A timer whose delivery fails in a
+  way that may pass (Slack down, rate limits, no answer) is *late*: it keeps trying, with
+  waits capped at a few minutes, for as long as its ticket needs it, and the listing shows its
+  tries and its last error. A timer is dead when only a person can fix its delivery (a revoked
+  token, an unknown channel, a missing pager key); `retry` makes it due again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -36,7 +48,9 @@ from ..policies import PolicyVersions
 from ..sla.schedule import Schedule
 from ..sla.schedule import Timer as EngineTimer
 from ..store import Store
+from ..store.queue import requeue_dead, seen_as, update_by_id
 from ..store.tables import Ticket, Timer
+from .events import stamp
 from .views import TicketView, schedule_of
 
 TIMERS = Timer.__table__  # type: ignore[attr-defined]
@@ -110,7 +124,7 @@ class TimerRecords:
             held = set(session.exec(mine).all())
             rows = [{"id": o.timer_id, **o.values} for o in outcomes if o.timer_id in held]
             if rows:
-                _update_timers(session, rows)
+                update_by_id(session, TIMERS, rows)
                 _place_cards(session, [o for o in outcomes if o.timer_id in held])
             recorded = {o.ticket_id for o in outcomes if o.settled and o.timer_id in held}
             plans = {}
@@ -191,9 +205,136 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
     if stale:
         session.execute(delete(Timer).where(Timer.id.in_(stale)))  # type: ignore[union-attr]
     if moved:
-        _update_timers(session, moved)
+        update_by_id(session, TIMERS, moved)
     if new:
         session.execute(insert(TIMERS), new)
+
+
+# -- the clock's claims, and the operator's -----------------------------------------------------
+
+
+def claim_due(
+    store: Store,
+    now: datetime,
+    name: str,
+    *,
+    lease: timedelta,
+    batch: int,
+    kinds: Collection[str] | None = None,
+) -> list[Timer]:
+    """Up to ``batch`` due timers, pages first, then earliest due first, none behind an
+    earlier timer of its ticket that is waiting to be retried or being performed.
+
+    Three reads: the timers a dead clock left ``sending`` (rare; never this clock's own,
+    which are in flight however long they take), then the pending pages that are next in
+    their ticket (a page behind its ticket's earlier reminder waits its turn: each ticket's
+    messages keep their order), then the other pending ones, each in the order of
+    ``ix_timers_queue`` (state, due time, id), which the database reads only as far as the
+    batch needs. ``due_at <= now`` bounds that read (a timer's next attempt is never before
+    its due time), so a quiet tick reads nothing past the due timers. When work queues
+    (a burst, a channel at Slack's pace), pages so go before reminders and notes."""
+    stale = now - lease
+    earlier = aliased(Timer)
+    # A claim of this clock's is in flight however old (a batch can outlast the lease when
+    # Slack is slow); only another clock's can have been left behind by its death.
+    mine = col(earlier.claimed_by) == name
+    busy = or_(
+        and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
+        and_(col(earlier.state) == "sending", or_(col(earlier.claimed_at) >= stale, mine)),
+    )
+    before = or_(
+        col(earlier.due_at) < col(Timer.due_at),
+        and_(col(earlier.due_at) == col(Timer.due_at), col(earlier.id) < col(Timer.id)),
+    )
+    same_ticket = col(earlier.ticket_id) == col(Timer.ticket_id)
+    behind = exists().where(same_ticket, busy, before)
+    owed_before = exists().where(
+        same_ticket, col(earlier.state).in_(("pending", "sending")), before
+    )
+    card = aliased(Timer)  # nothing of a ticket goes out before its card: its thread
+    uncarded = exists().where(
+        _card_waiting(col(Timer.ticket_id), card), col(card.id) != col(Timer.id)
+    )
+    interrupted = and_(
+        Timer.state == "sending",  # type: ignore[arg-type]
+        col(Timer.claimed_at) < stale,
+        Timer.claimed_by != name,  # type: ignore[arg-type]
+    )
+    due = and_(
+        Timer.state == "pending",  # type: ignore[arg-type]
+        Timer.due_at <= now,  # type: ignore[arg-type]
+        Timer.next_attempt_at <= now,  # type: ignore[arg-type]
+    )
+    first_page = and_(due, Timer.kind == "page", ~owed_before)  # type: ignore[arg-type]
+    with store.writing() as session:
+        rows: list[Timer] = []
+        for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
+            if kinds is not None:
+                which = and_(which, col(Timer.kind).in_(kinds))
+            query = (
+                select(Timer)
+                .where(which, ~uncarded)
+                .order_by(Timer.state, Timer.due_at, Timer.id)  # type: ignore[arg-type]
+                .limit(batch - len(rows))
+            )
+            if rows:  # a page taken already is not taken again with the rest
+                query = query.where(col(Timer.id).not_in([row.id for row in rows]))
+            if not store.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows += session.exec(query)
+            if len(rows) == batch:
+                break
+        rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
+        if rows:
+            taken = (
+                update(Timer)
+                .where(Timer.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
+                .values(
+                    state="sending",
+                    claimed_at=now,
+                    claimed_by=name,
+                    # kept from the first claim (or from a claim made before it was)
+                    first_claimed_at=func.coalesce(Timer.first_claimed_at, Timer.claimed_at, now),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(taken)
+    return rows
+
+
+OUTSTANDING = ("pending", "sending", "dead")  # what the plain listing shows
+
+
+@dataclass(frozen=True)
+class TimerLine:
+    timer: Timer
+    ref: str  # SLA-42
+    workspace: str
+
+    @property
+    def state(self) -> str:
+        return seen_as(self.timer)
+
+
+def listing(store: Store, *, dead_only: bool, limit: int) -> list[TimerLine]:
+    """Dead timers, or every timer still to be done (and the dead), soonest first."""
+    states = ("dead",) if dead_only else OUTSTANDING
+    query = (
+        select(Timer, Ticket.number, Ticket.workspace)
+        .join(Ticket, Ticket.id == Timer.ticket_id)  # type: ignore[arg-type]
+        .where(Timer.state.in_(states))  # type: ignore[attr-defined]
+        .order_by(Timer.next_attempt_at, Timer.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    with store.reading() as session:
+        return [TimerLine(t, f"SLA-{n}", ws) for t, n, ws in session.exec(query)]
+
+
+def retry(store: Store, ids: list[int] | None) -> int:
+    """Re-queue dead timers (``ids``, or every dead one when None); how many were re-queued.
+    The parts that did arrive before (recorded on the timer) are not sent again."""
+    with store.writing() as session:
+        return requeue_dead(session, Timer, ids, "timer")
 
 
 def owe_messages(
@@ -247,7 +388,14 @@ def owe_page_copies(
     session.execute(insert(TIMERS), [row])
 
 
-def card_waiting(ticket_id: Any, other: type[Timer]) -> ColumnElement[bool]:
+def mark_acted(session: Session, timer_id: int, at: datetime) -> None:
+    """The clock's auto-solve or auto-close ``timer_id`` has made its change, at ``at``: in the
+    change's transaction, so a clock that dies before recording the timer never acts twice."""
+    timer = session.get_one(Timer, timer_id)
+    timer.detail = {**timer.detail, "acted": stamp(at)}
+
+
+def _card_waiting(ticket_id: Any, other: type[Timer]) -> ColumnElement[bool]:
     """Whether ``other`` (an alias of `Timer`) is the not yet posted card of ``ticket_id``:
     everything else of that ticket waits for it (notes and page replies go in its thread)."""
     return and_(
@@ -296,26 +444,6 @@ def _place_cards(session: Session, outcomes: Sequence[TimerOutcome]) -> None:
     for timer_id, ticket_id in session.exec(posts).all():
         ts = posted[timer_id]  # type: ignore[index]  # a stored row's id
         session.execute(update(Ticket).where(col(Ticket.id) == ticket_id).values(message_ts=ts))
-
-
-def _update_timers(session: Session, rows: list[dict[str, Any]]) -> None:
-    """UPDATE timers by id, one executemany per set of columns. In Core: the ORM's bulk
-    update by primary key does the same with several times the overhead, which a clock
-    recording a thousand outcomes a second notices."""
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_columns.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
-    for columns, group in by_columns.items():
-        statement = (
-            update(TIMERS)
-            .where(TIMERS.c.id == bindparam("timer_id"))
-            .values({name: bindparam(f"new_{name}") for name in columns})
-        )
-        params = [
-            {"timer_id": row["id"], **{f"new_{name}": row[name] for name in columns}}
-            for row in group
-        ]
-        session.execute(statement, params)
 
 
 def _detail(timer: EngineTimer) -> dict[str, Any]:

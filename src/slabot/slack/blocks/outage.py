@@ -19,6 +19,7 @@ from .kit import (
     SECTION_MAX,
     Block,
     context,
+    escape,
     join_fitting,
     left,
     md,
@@ -294,3 +295,30 @@ def _value(key: str, value: Any, policy: Policy) -> str:
     if not value:
         return "none"
     return f"“{md(one_line(str(value)), 200)}”"
+
+
+REMINDER_NOTE_MAX = 1000
+
+
+def maintenance_reminder(record: Any, policy: Policy | None, stage: str) -> str:
+    """What the channel hears of planned maintenance ``record`` at ``stage`` (``before``,
+    ``start``, ``end``): what, when (a date token each reader sees in their own zone), the
+    note, and whether its minutes count as downtime. ``policy``: None when the deployment no
+    longer has it (its name stands in, and UTC)."""
+    title, tz = (policy.title or policy.name, policy.tz) if policy else (record.policy, "UTC")
+    start = slack_date(record.started_at, tz)
+    end = slack_date(record.ended_at or record.started_at, tz)
+    name = f"planned maintenance of *{escape(title)}*"
+    if stage == "before":
+        text = f":construction: Reminder: {name} starts {start} and runs until {end}."
+    elif stage == "start":
+        text = f":construction: The {name} starts now; it runs until {end}."
+    else:
+        text = f":white_check_mark: The {name} ({start} to {end}) is over."
+    if record.note:
+        lines = escape(truncate(record.note, REMINDER_NOTE_MAX)).splitlines()
+        text += "".join(f"\n> {line}" for line in lines)
+    if record.notice_problems and stage != "end":
+        text += "\nIt was announced without the notice the contract asks for, so it counts "
+        text += "as downtime."
+    return text

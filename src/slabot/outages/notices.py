@@ -1,0 +1,229 @@
+"""The owner of ``maintenance_notices``: what planned maintenance owes its channel, and the
+clock's claims and outcomes of it. No other module writes the table.
+
+``/sla maintenance`` announces maintenance when it is planned; the channel then hears three
+more times: `LEAD` before it starts, when it starts, and when it ends (its planned end). Each
+is a notice written in the transaction that plans the maintenance (`owe_notices`; none before
+the start when it was planned less than `LEAD` ahead: the announcement was the warning) and
+deleted in the one that calls it off (`call_off`).
+
+The clock delivers them as it delivers a ticket's timers, with the same exactly-once rule:
+claimed (``sending``, with ``claimed_at``/``claimed_by`` and ``first_claimed_at``) in one
+short transaction, posted with metadata naming the notice, recorded in another. A claim
+older than the lease was left by a dead clock and is taken over; a notice whose post may have
+arrived unrecorded (taken over, or its answer never came: ``doubtful``) is looked for in the
+channel from its first claim before anything is posted again. A Slack failure that may pass
+puts the notice back with a capped backoff for as long as it is owed; one only a person can
+fix makes it ``dead``.
+
+**Late.** A notice is owed only while it still means something (`Claimed.stale`): the one
+before the start until the maintenance starts, the one at the start until it ends. The end is
+always said, however late, since it closes the story. Each maintenance's notices go in order:
+one waits while an earlier one is retrying or being posted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from ..store import Store
+from ..store.queue import requeue_dead, seen_as, update_by_id
+from ..store.tables import MaintenanceNotice, OutageRecord
+
+NOTICES = MaintenanceNotice.__table__  # type: ignore[attr-defined]
+# An hour ahead: enough to finish or park work in progress and tell anyone on a call, and
+# close enough to the start that nobody has forgotten it again by then. (The announcement
+# came at least the policy's notice earlier, 48 hours for LeadSquared.)
+LEAD = timedelta(hours=1)
+BEFORE, START, END = "before", "start", "end"
+
+
+def owe_notices(session: Session, record: OutageRecord) -> None:
+    """What maintenance ``record`` (just added in ``session``) owes its channel; nothing
+    without a channel."""
+    if not record.channel:
+        return
+    assert record.id is not None  # flushed by the use case
+    start, end = record.started_at, record.ended_at or record.started_at
+    due = {START: start, END: end}
+    if (record.announced_at or start) < start - LEAD:
+        due = {BEFORE: start - LEAD, **due}
+    rows = [
+        {
+            "outage_id": record.id,
+            "stage": stage,
+            "due_at": at,
+            "next_attempt_at": at,
+            "state": "pending",
+            "attempts": 0,
+            "detail": {},
+        }
+        for stage, at in due.items()
+    ]
+    session.execute(insert(NOTICES), rows)
+
+
+def call_off(session: Session, record: OutageRecord) -> None:
+    """Maintenance called off owes nothing more (a notice being posted finishes, and a
+    claimed one finds the maintenance called off)."""
+    session.execute(
+        delete(MaintenanceNotice).where(
+            col(MaintenanceNotice.outage_id) == record.id,
+            col(MaintenanceNotice.state) == "pending",
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A notice the clock claimed (its row as it was before the claim) and its maintenance."""
+
+    notice: MaintenanceNotice
+    record: OutageRecord
+
+    @property
+    def key(self) -> str:
+        """The notice's identity outside the database, named in its post's metadata."""
+        return f"maintenance:{self.notice.outage_id}:{self.notice.stage}"
+
+    @property
+    def doubt(self) -> datetime | None:
+        """Since when its post may be in the channel unrecorded (None: it cannot be): a dead
+        clock left it ``sending``, or an earlier attempt's answer never came."""
+        notice = self.notice
+        if notice.state != "sending" and not notice.detail.get("doubtful"):
+            return None
+        return notice.first_claimed_at or notice.claimed_at or notice.due_at
+
+    def stale(self, now: datetime) -> str | None:
+        """Why the notice is no longer owed at ``now``, or None while it is."""
+        record, stage = self.record, self.notice.stage
+        if record.cancelled_at is not None:
+            return "the maintenance was called off"
+        if stage == BEFORE and now >= record.started_at:
+            return "late: the maintenance has started"
+        if stage == START and now >= (record.ended_at or record.started_at):
+            return "late: the maintenance is over"
+        return None
+
+
+@dataclass(frozen=True)
+class NoticeOutcome:
+    """What the clock did with a claimed notice: the columns to write on its row."""
+
+    notice_id: int
+    values: dict[str, Any]
+
+
+class Notices:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def claim(self, now: datetime, name: str, lease: timedelta, batch: int) -> list[Claimed]:
+        """Up to ``batch`` due notices for clock ``name``, earliest due first: the pending
+        ones whose attempt has come and those a clock left ``sending`` longer than ``lease``
+        ago, none behind an earlier notice of its maintenance that is waiting to be retried or
+        being posted. On PostgreSQL the rows are taken with ``FOR UPDATE SKIP LOCKED``, so two
+        clocks never take the same one; on SQLite the write lock admits one writer."""
+        stale = now - lease
+        notice, earlier = MaintenanceNotice, aliased(MaintenanceNotice)
+        busy = or_(
+            and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
+            and_(col(earlier.state) == "sending", col(earlier.claimed_at) >= stale),
+        )
+        behind = exists().where(
+            col(earlier.outage_id) == col(notice.outage_id),
+            col(earlier.due_at) < col(notice.due_at),
+            busy,
+        )
+        due = and_(col(notice.state) == "pending", col(notice.next_attempt_at) <= now)
+        interrupted = and_(col(notice.state) == "sending", col(notice.claimed_at) < stale)
+        query = (
+            select(notice, OutageRecord)
+            .join(OutageRecord, col(OutageRecord.id) == col(notice.outage_id))
+            .where(or_(due, interrupted), ~behind)
+            .order_by(col(notice.due_at), col(notice.id))
+            .limit(batch)
+        )
+        if not self.store.is_sqlite:
+            query = query.with_for_update(skip_locked=True, of=notice)
+        with self.store.writing() as session:
+            rows = list(session.exec(query))
+            if rows:
+                session.execute(
+                    update(MaintenanceNotice)
+                    .where(col(MaintenanceNotice.id).in_([n.id for n, _ in rows]))
+                    .values(
+                        state="sending",
+                        claimed_at=now,
+                        claimed_by=name,
+                        first_claimed_at=func.coalesce(MaintenanceNotice.first_claimed_at, now),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+        return [Claimed(n, r) for n, r in rows]
+
+    def record(self, outcomes: Sequence[NoticeOutcome], name: str) -> set[int]:
+        """The outcomes of notices clock ``name`` claimed, in one transaction. Returns the ids
+        not recorded because ``name`` no longer holds them (the lease ran out and another
+        clock took them over); nothing is written for those."""
+        if not outcomes:
+            return set()
+        ids = [o.notice_id for o in outcomes]
+        with self.store.writing() as session:
+            mine = (
+                select(MaintenanceNotice.id)
+                .where(
+                    col(MaintenanceNotice.id).in_(ids),
+                    col(MaintenanceNotice.state) == "sending",
+                    col(MaintenanceNotice.claimed_by) == name,
+                )
+                .with_for_update()
+            )
+            held = set(session.exec(mine).all())
+            rows = [{"id": o.notice_id, **o.values} for o in outcomes if o.notice_id in held]
+            if rows:
+                update_by_id(session, NOTICES, rows)
+        return set(ids) - held
+
+
+# -- the operator's (``slabot timers --maintenance``) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    notice: MaintenanceNotice
+    record: OutageRecord
+
+    @property
+    def state(self) -> str:
+        return seen_as(self.notice)
+
+
+def listing(store: Store, *, dead_only: bool, limit: int) -> list[NoticeLine]:
+    """Dead notices, or every notice still to be posted (and the dead), soonest first."""
+    states = ("dead",) if dead_only else ("pending", "sending", "dead")
+    query = (
+        select(MaintenanceNotice, OutageRecord)
+        .join(OutageRecord, col(OutageRecord.id) == col(MaintenanceNotice.outage_id))
+        .where(col(MaintenanceNotice.state).in_(states))
+        .order_by(col(MaintenanceNotice.next_attempt_at), col(MaintenanceNotice.id))
+        .limit(limit)
+    )
+    with store.reading() as session:
+        return [NoticeLine(n, r) for n, r in session.exec(query)]
+
+
+def retry(store: Store, ids: list[int] | None) -> int:
+    """Re-queue dead notices (``ids``, or every dead one when None), say once the bot is
+    invited to the channel; how many were re-queued. One no longer owed when it comes due
+    again (the maintenance has started, for the reminder before) is dropped then."""
+    with store.writing() as session:
+        return requeue_dead(session, MaintenanceNotice, ids, "maintenance notice")
