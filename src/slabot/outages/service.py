@@ -38,9 +38,9 @@ from ..sla.oncall import Team
 from ..store import Store
 from ..store.tables import OutageRecord
 from . import trail
+from .notices import call_off, owe_notices
 from .spans import check_span
 from .trail import Change
-from .notices import call_off, owe_notices
 
 MAX_NOTE = 3000
 MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintenance window
