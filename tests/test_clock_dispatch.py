@@ -63,7 +63,7 @@ from slabot.cli import main
 from slabot.clock import messages
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.clock.leader import Leadership
-from slabot.clock.runner import Clock
+from slabot.clock.runner import Ticker
 from slabot.notify import Delivery, Fanout, timer_key
 from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import CLOCK_SKEW, SlackNotifier
@@ -219,7 +219,7 @@ def test_a_run_the_database_cut_short_leaves_no_claim_stuck_and_repeats_nothing(
     ever). After the lease it takes them over like a dead clock's and finds the posts in
     Slack's history; its log says the database was away and back, not that another clock led."""
     view = open_ticket(desk, fake)
-    clock = Clock(dispatcher(store, desk, fake), Leadership(store), now=lambda: now.value)
+    ticker = Ticker(dispatcher(store, desk, fake), Leadership(store), now=lambda: now.value)
     record = desk.record_timers
 
     def cut(*_args: Any, **_kw: Any) -> None:
@@ -228,17 +228,17 @@ def test_a_run_the_database_cut_short_leaves_no_claim_stuck_and_repeats_nothing(
     caplog.set_level(logging.INFO, "slabot.clock")
     monkeypatch.setattr(desk, "record_timers", cut)
     try:
-        clock.run()
+        ticker.run()
         sent = sends(fake)
         assert sent and set(sent.values()) == {1}
         monkeypatch.setattr(desk, "record_timers", record)  # the database is back
         now.value = T0 + 30 * SEC
-        clock.run()  # within the lease: nothing taken over yet
+        ticker.run()  # within the lease: nothing taken over yet
         assert timers(store, view.ticket, "sending")
         now.value = T0 + 61 * SEC
-        clock.run()
+        ticker.run()
     finally:
-        clock.stop()
+        ticker.stop()
 
     assert not timers(store, view.ticket, "sending")
     page = timer(store, view.ticket, "page", "rule0:level_2")

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..clock.runner import build, run_forever
 
-    clock = build(
+    ticker = build(
         settings,
         store,
         policies,
@@ -87,5 +87,5 @@ def run(args: argparse.Namespace) -> int:
         watch=ClockWatch(metrics, heartbeat),
         team=team,
     )
-    run_forever(clock, args.interval)
+    run_forever(ticker, args.interval)
     return 0

@@ -113,9 +113,9 @@ def run(args: argparse.Namespace) -> int:
         from ..clock.runner import build, schedule
 
         watch = ClockWatch(metrics, heartbeat)
-        clock = build(settings, store, policies, watch=watch, team=team)
-        schedule(clock, TICK, background=True).start()
-        tickets.when_owed(clock.wake)  # a card owed by a request goes out within a tick
+        ticker = build(settings, store, policies, watch=watch, team=team)
+        schedule(ticker, TICK, background=True).start()
+        tickets.when_owed(ticker.wake)  # a card owed by a request goes out within a tick
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
     port = server.effective_port  # type: ignore[union-attr]  # a TCP server's: stubs say less
     if args.socket:
