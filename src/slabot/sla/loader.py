@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from .errors import PolicyError, Problem
-from .oncall import Team
 from .policy import Policy
+
+if TYPE_CHECKING:
+    from .oncall import Team
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -66,6 +68,8 @@ def parse_team(text: str, file: str | None = None) -> Team:
     if not isinstance(data, dict):
         problem = Problem("", "a team file is a YAML mapping with leads and rotations")
         raise PolicyError([problem], file)
+    from .oncall import Team  # here: the policy tools, which never read a team, skip its models
+
     try:
         return Team.model_validate(data)
     except ValidationError as exc:
