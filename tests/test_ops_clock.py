@@ -31,7 +31,8 @@ from slabot.notify import Fanout
 from slabot.notify.pagers import Pagers
 from slabot.notify.slack import SlackNotifier
 from slabot.ops.metrics import Metrics
-from slabot.ops.observers import ClockWatch, ObservedNotifier, PagerCalls, count_slack_calls
+from slabot.ops.observers import ClockWatch, ObservedNotifier, count_slack_calls
+from slabot.ops.pager_calls import PagerCalls
 from slabot.ops.probes import Heartbeat
 from slabot.store import Store
 from slabot.tickets import Tickets
