@@ -107,3 +107,11 @@ def test_deadlines_whose_holidays_are_kept_do_not_import_holidays(tmp_path):
     assert first[:-1] == second[:-1]
     # Three business days from Christmas Eve: Christmas Day is closed.
     assert "Wed 30 Dec 2026 16:00 EST" in "\n".join(second)
+
+
+def test_the_cache_is_xdg_cache_home_else_the_home_directory_else_none(monkeypatch):
+    assert kept.default_cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/slabot")
+    monkeypatch.setenv("HOME", "/home/ops")
+    assert kept.default_cache_dir({}) == Path("/home/ops/.cache/slabot")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no home known at all
+    assert kept.default_cache_dir({}) is None

@@ -40,11 +40,13 @@ def use_cache(directory: Path | None) -> None:
     _cache_dir = directory
 
 
-def default_cache_dir(environ: Mapping[str, str]) -> Path:
+def default_cache_dir(environ: Mapping[str, str]) -> Path | None:
     """``$XDG_CACHE_HOME/slabot``, else ``~/.cache/slabot``: where the XDG convention puts
-    files a program may delete and make again."""
-    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "slabot"
+    files a program may delete and make again. None when there is no home to put them in."""
+    if environ.get("XDG_CACHE_HOME"):
+        return Path(environ["XDG_CACHE_HOME"]) / "slabot"
+    home = os.path.expanduser("~")
+    return Path(home) / ".cache" / "slabot" if home != "~" else None
 
 
 class PublicHolidays:
