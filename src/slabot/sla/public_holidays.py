@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -59,9 +59,9 @@ class PublicHolidays:
         self.subdiv = subdiv
         self._years = dict(years)
 
-    def __contains__(self, day: object) -> bool:
-        if not isinstance(day, date):
-            return False
+    def __contains__(self, day: date) -> bool:
+        if isinstance(day, datetime):
+            day = day.date()  # as ``holidays`` reads one
         dates = self._years.get(day.year)
         if dates is None:
             self._years.update(_known(self.country, self.subdiv, day.year))
