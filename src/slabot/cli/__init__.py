@@ -52,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub = argparse.ArgumentParser(prog=f"slabot {name}", description=COMMANDS[name][1])
         module.add_arguments(sub)
         args = sub.parse_args(argv[1:])
-        keep_holidays()
+        if "slabot.sla" in sys.modules:  # a command that reads policies (not db, tokens)
+            keep_holidays()
         try:
             return module.run(args)
         except CliError as exc:
