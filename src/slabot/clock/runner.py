@@ -231,8 +231,8 @@ def build(
 
 def _pager_client(metrics: Metrics | None) -> httpx.Client:
     """The pagers' HTTP client (its calls counted in ``metrics``), made at the first page:
-    importing httpx would add a tenth to ``slabot serve``'s start for pages that may never
-    come."""
+    importing httpx costs ``slabot serve``'s start about 0.1 s of CPU and 5 MB (more where
+    click and rich, its command-line extra, are installed) for pages that may never come."""
     import httpx
 
     if metrics is None:
