@@ -3,12 +3,12 @@
 Why: the ``holidays`` package cannot load one country. Importing it loads every calendar it
 ships, and asking for one country imports all 250 (bench/README.md, "start-up"): about 0.09 s
 of CPU and 12 MB on top of the policy language's own imports, a third of ``slabot deadlines``
-(more where bytecode is not cached). A policy needs a few years of one country's dates. So, when a cache directory is set
-(`use_cache`, which the ``slabot`` command does), each country and subdivision keeps its dates
-by year in a JSON file named for the ``holidays`` version that computed them: a new version,
-with corrected dates, starts afresh. ``holidays`` is imported only for a country or a year no
-file holds yet. Without a cache directory (the default) nothing is read or written, and the
-dates are computed in the process, as they always were.
+(more where bytecode is not cached). A policy needs a few years of one country's dates. So,
+when a cache directory is set (`use_cache`, which the ``slabot`` command does), each country
+and subdivision keeps its dates by year in a JSON file named for the ``holidays`` version that
+computed them: a new version, with corrected dates, starts afresh. ``holidays`` is imported
+only for a country or a year no file holds yet. Without a cache directory (the default)
+nothing is read or written, and the dates are computed in the process, as they always were.
 
 A day is closed when it is among the dates ``holidays`` gives for that day's own year, which is
 what asking ``holidays`` itself answers (it fills in a year at a time, each with its own dates).
