@@ -10,7 +10,8 @@ Each round, in turn (``--rounds``, 5; the median is shown):
 * ``slabot deadlines leadpro --severity high --opened 2026-11-23T09:00``: spawn to exit;
 * ``slabot serve`` (its clock included, as deployed) on a SQLite file already migrated, so
   no migration runs, with the policies' public holidays already kept (``slabot policy check``
-  runs once first, in the run's own ``XDG_CACHE_HOME``): a restart, the usual case; against
+  and the deadlines above run once first, in the run's own ``XDG_CACHE_HOME``): a restart,
+  the usual case; against
   the fake Slack (``tests/support/fakeslack/``) in this process: spawn to the first HTTP 200
   from ``/healthz`` (polled every 5 ms); then, after ``--idle`` (2) seconds, its resident
   memory (``VmRSS``);
@@ -124,6 +125,7 @@ def main() -> None:
         )
         for label in codes:  # a restart finds the policies' holidays kept, where code keeps them
             run_once([python, "-m", "slabot", "policy", "check"], env[label], cwd)
+            run_once([python, "-m", "slabot", *DEADLINES], env[label], cwd)  # and 2026's dates
         serve = [python, "-m", "slabot", "serve", "--host", "127.0.0.1"]
         bare = [python, str(ROOT / "bench" / "slash_latency.py"), "--serve-bare"]
         figures: dict[str, list] = {}
