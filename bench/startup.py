@@ -11,10 +11,9 @@ Each round, in turn (``--rounds``, 5; the median is shown):
 * ``slabot serve`` (its clock included, as deployed) on a SQLite file already migrated, so
   no migration runs, with the policies' public holidays already kept (``slabot policy check``
   and the deadlines above run once first, in the run's own ``XDG_CACHE_HOME``): a restart,
-  the usual case; against
-  the fake Slack (``tests/support/fakeslack/``) in this process: spawn to the first HTTP 200
-  from ``/healthz`` (polled every 5 ms); then, after ``--idle`` (2) seconds, its resident
-  memory (``VmRSS``);
+  the usual case; against the fake Slack (``tests/support/fakeslack/``) in this process:
+  spawn to the first HTTP 200 from ``/healthz`` (polled every 5 ms); then, after ``--idle``
+  (2) seconds, its resident memory (``VmRSS``);
 * a bare Bolt app behind the same WSGI wrapper (``bench/slash_latency.py --serve-bare``): the
   same two figures, the floor for a Slack app in Python.
 
