@@ -33,8 +33,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from slash_latency import ROOT, SECRET, TOKEN, Server, free_port, start, stop
+from slash_latency import ROOT, SECRET, TOKEN, Server, start, stop
 from support import signed
+from support.conversation import free_port
 from support.fakeslack import FakeSlack
 
 CHANNEL = "CCARDS"

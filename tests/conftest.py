@@ -55,6 +55,13 @@ DATABASES = [
 ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """What the commands keep between runs (public holidays, `slabot.sla.public_holidays`)
+    goes to this session's temporary directory, never the developer's ``~/.cache``."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against the PostgreSQL test server")
 

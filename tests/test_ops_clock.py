@@ -31,7 +31,8 @@ from slabot.notify import Fanout
 from slabot.notify.pagers import Pagers
 from slabot.notify.slack import SlackNotifier
 from slabot.ops.metrics import Metrics
-from slabot.ops.observers import ClockWatch, ObservedNotifier, PagerCalls, count_slack_calls
+from slabot.ops.observers import ClockWatch, ObservedNotifier, count_slack_calls
+from slabot.ops.pager_calls import PagerCalls
 from slabot.ops.probes import Heartbeat
 from slabot.store import Store
 from slabot.tickets import Tickets
@@ -143,3 +144,30 @@ def test_timers_are_counted_by_kind_and_outcome_dropped_ones_too(store, desk, fa
         if s.name.endswith("_total")
     }
     assert ("page", "dropped") in counted and all(kind for kind, _ in counted)
+
+
+def test_the_pagers_client_is_made_at_the_first_page_and_only_once(store, desk, fake, now):
+    """The clock hands the pagers a maker, so httpx waits for the first page (start-up)."""
+    from slack_sdk import WebClient
+
+    made, sent = [], []
+
+    def far_end(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.host)
+        return httpx.Response(202)
+
+    def client() -> httpx.Client:
+        made.append(1)
+        return httpx.Client(transport=httpx.MockTransport(far_end))
+
+    pagers = Pagers(client, env=ENV)
+    slack = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
+    dispatcher = Dispatcher(store, desk, Fanout([SlackNotifier(slack), pagers]), name="clock-a")
+    tick(dispatcher, now, T0)  # nothing due yet: no page, no client
+    assert made == []
+
+    open_ticket(desk, fake, policy="pagerdemo")  # P1: level 2 is paged at open
+    tick(dispatcher, now, T0 + 2 * MIN)
+
+    assert sorted(sent) == ["events.pagerduty.com", "hooks.example.com"]
+    assert made == [1]

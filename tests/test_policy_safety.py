@@ -8,10 +8,13 @@ YAML type, because ``99.95`` read as a share is 9995% and would make every month
 from pathlib import Path
 
 import pytest
+import yaml
 
 from slabot.sla import PolicyError, parse_policy
+from slabot.sla.loader import StrictLoader, _FastLoader
 
-LEADPRO = (Path(__file__).parent.parent / "policies" / "leadpro.yaml").read_text()
+LEADPRO_PATH = Path(__file__).parent.parent / "policies" / "leadpro.yaml"
+LEADPRO = LEADPRO_PATH.read_text()
 
 
 def problems(text: str) -> list[str]:
@@ -168,3 +171,18 @@ def test_an_unclosed_bracket_is_reported_where_it_opens():
     [found] = problems("\n".join(lines))
     column = lines[at].index("[") + 1
     assert found.startswith(f"line {at + 1}, column {column}: "), found
+
+
+def test_libyaml_reads_every_seed_policy_as_pyyaml_does():
+    """Policies are parsed by libyaml where PyYAML has it (ten times faster at start-up);
+    the values must be those PyYAML's own parser gives."""
+    assert _FastLoader is not None, "this PyYAML has no libyaml: nothing to compare"
+    for path in sorted(LEADPRO_PATH.parent.glob("*.yaml")):
+        text = path.read_text()
+        assert yaml.load(text, Loader=_FastLoader) == yaml.load(text, Loader=StrictLoader)
+
+
+def test_yaml_errors_are_pyyamls_own_words_not_libyamls():
+    """libyaml says "found character that cannot start any token"; the problem names it."""
+    found = problems(edited("\n  - key:", "\n\t- key:"))
+    assert any("found character '\\t' that cannot start any token" in p for p in found), found

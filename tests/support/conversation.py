@@ -338,11 +338,11 @@ def slack(store: Store, policy_book: PolicyBook, fake: FakeSlack, clock: TestClo
 
 
 def clean_env(**values: str) -> dict[str, str]:
-    """An operator's bare environment, plus what moves the test run's clock (.ci/run)."""
+    """An operator's bare environment, plus what moves the test run's clock (.ci/run) and
+    where the session keeps what commands keep between runs (tests/conftest.py)."""
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
-    env |= {
-        k: os.environ[k] for k in ("SLABOT_TEST_TRAVEL_SECONDS", "PYTHONPATH") if k in os.environ
-    }
+    passed = ("SLABOT_TEST_TRAVEL_SECONDS", "PYTHONPATH", "XDG_CACHE_HOME")
+    env |= {k: os.environ[k] for k in passed if k in os.environ}
     env.update(values)
     return env
 

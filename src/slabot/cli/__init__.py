@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub = argparse.ArgumentParser(prog=f"slabot {name}", description=COMMANDS[name][1])
         module.add_arguments(sub)
         args = sub.parse_args(argv[1:])
+        if "slabot.sla" in sys.modules:  # a command that reads policies (not db, tokens)
+            keep_holidays()
         try:
             return module.run(args)
         except CliError as exc:
@@ -66,3 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     parser.print_help()
     return 0 if args.command is None and not argv else 2
+
+
+def keep_holidays() -> None:
+    """Public holidays computed by one command are kept for the next (``XDG_CACHE_HOME``):
+    the ``holidays`` package costs more to import than most commands take to run
+    (`slabot.sla.public_holidays`)."""
+    from ..sla.public_holidays import default_cache_dir, use_cache
+
+    use_cache(default_cache_dir(os.environ))

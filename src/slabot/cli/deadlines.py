@@ -10,7 +10,7 @@ import json
 
 from ..sla import Target, format_duration
 from ..sla.durations import BusinessTime
-from ..sla.schedule import TARGET_LABELS
+from ..sla.policy import TARGET_LABELS  # not from schedule: the engine is not needed here
 from .common import add_ticket_arguments, instant, iso, pause, policy_from, severity_key, shown
 
 # Targets that run from the opening; time to open runs from the report, update_every from

@@ -26,24 +26,40 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-import httpx
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import signatures
 from ..clock import messages
 from ..sla.policy import EscalationLevel, PagerDuty, Webhook
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
+if TYPE_CHECKING:
+    import httpx
+
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 TIMEOUT = 10.0  # seconds
 
 
 class Pagers:
-    def __init__(self, http: httpx.Client, env: Mapping[str, str] = os.environ):
-        self.http = http
+    """``http`` is the HTTP client, or what makes it at the first page: the clock passes a
+    maker, so that httpx is not imported as it starts for pages that may never come."""
+
+    def __init__(
+        self, http: httpx.Client | Callable[[], httpx.Client], env: Mapping[str, str] = os.environ
+    ):
+        self._http = http
+        self._making = threading.Lock()
         self.env = env
+
+    @property
+    def http(self) -> httpx.Client:
+        if callable(self._http):
+            with self._making:  # workers page at once: one client for all of them
+                if callable(self._http):
+                    self._http = self._http()
+        return self._http
 
     def send(self, delivery: Delivery) -> Receipt:
         receipt: Receipt = {}
@@ -121,6 +137,8 @@ class Pagers:
         return value
 
     def _post(self, name: str, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        import httpx
+
         try:
             response = self.http.post(
                 url,

@@ -17,8 +17,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from ..sla.errors import PolicyError, Problem
 from ..sla.ical import AHEAD, BEHIND, IcalError, read_slots
 from ..sla.oncall import Rotation, Team
@@ -93,6 +91,8 @@ def _fetch(url: str, base: Path) -> bytes:
     if url.startswith("webcal://"):
         url = "https://" + url.removeprefix("webcal://")
     if url.startswith(("https://", "http://")):
+        import httpx  # here: a team without calendars online never needs it
+
         try:
             response = httpx.get(url, timeout=TIMEOUT, follow_redirects=True)
         except httpx.HTTPError as exc:

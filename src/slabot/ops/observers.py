@@ -1,6 +1,6 @@
-"""Where the metrics are counted: around the web app, the Slack client, the pagers' HTTP client
-and the clock's notifier. Each wraps or plugs into what it watches and changes nothing of
-what it does."""
+"""Where the metrics are counted: around the web app, the Slack client and the clock's notifier
+(the pagers' HTTP client: `slabot.ops.pager_calls`). Each wraps or plugs into what it watches
+and changes nothing of what it does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -144,29 +143,6 @@ def count_slack_calls(client: Any, metrics: Metrics) -> Any:
     """``client`` (a slack_sdk WebClient) with its answers counted."""
     client.retry_handlers.insert(0, SlackCalls(metrics))
     return client
-
-
-class PagerCalls(httpx.BaseTransport):
-    """An httpx transport that counts each call to a pager by host and outcome."""
-
-    def __init__(self, metrics: Metrics, inner: httpx.BaseTransport | None = None):
-        self.metrics = metrics
-        self.inner = inner or httpx.HTTPTransport()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        try:
-            response = self.inner.handle_request(request)
-        except httpx.TransportError:
-            self.metrics.pager_calls.labels(host, "connection").inc()
-            raise
-        code = response.status_code
-        outcome = "429" if code == 429 else f"{code // 100}xx"
-        self.metrics.pager_calls.labels(host, outcome).inc()
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 class ObservedNotifier:

@@ -37,9 +37,17 @@ from .durations import (
 )
 from .errors import PolicyError, Problem
 from .pauses import Pause, deadline_us, pause_spans
+from .public_holidays import PublicHolidays, public_holidays
 
 TARGETS = ("time_to_open", "first_response", "resolution", "update_every")
 TargetName = Literal["time_to_open", "first_response", "resolution", "update_every"]
+# How a target is named to people (cards, reports, the command line).
+TARGET_LABELS = {
+    "time_to_open": "Time to open",
+    "first_response": "First response",
+    "resolution": "Resolution",
+    "update_every": "Next update",
+}
 STATES = ("open", "pending", "waiting_on_customer", "waiting_on_third_party", "resolved", "closed")
 # A ticket still being worked on (its clocks may run), and the waiting states among them (a
 # person or a party other than the support team holds it): everything outside ACTIVE is done.
@@ -140,13 +148,11 @@ class Holidays(Model):
             self.public()  # fails early, naming the country or subdivision
         return self
 
-    def public(self) -> Any:
-        import holidays
-
+    def public(self) -> PublicHolidays | tuple[()]:
         if not self.country:
             return ()  # no country named: no public holidays
         try:
-            return holidays.country_holidays(self.country, subdiv=self.subdiv)
+            return public_holidays(self.country, self.subdiv)
         except NotImplementedError as exc:
             raise ValueError(
                 f"no holidays known for country {self.country!r}"

@@ -33,19 +33,13 @@ from .calendar import ALL_HOURS, ONE_US, Clock, from_us, to_us
 from .days import BusinessDays
 from .history import Event, Facts, ReleaseAgreed, facts
 from .pauses import deadline_us, pause_spans
-from .policy import SUPPORT_LEVEL, Policy, Target
+from .policy import SUPPORT_LEVEL, TARGET_LABELS, Policy, Target
 
 TimerKind = Literal["reminder", "update_nudge", "page", "follow_up", "auto_solve", "auto_close"]
 # A page fires at the opening, at a share of a target, at its breach, or after a fixed time
 # without an answer (an ETA or a workaround).
 Trigger = Literal["open", "share", "breach", "after"]
 DeadlineState = Literal["running", "paused", "met", "missed", "breached", "stopped"]
-TARGET_LABELS = {
-    "time_to_open": "Time to open",
-    "first_response": "First response",
-    "resolution": "Resolution",
-    "update_every": "Next update",
-}
 MAX_REPEATS = 1000  # a guard for timelines; a live ticket only ever needs the next one
 
 

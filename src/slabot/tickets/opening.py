@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import regex
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from ..graphemes import clusters
 from ..policies import ChannelBindings, PolicyVersions
 from ..refusals import Invalid, SeverityUnclear
 from ..sla.classify import Classification, classify
@@ -36,7 +36,6 @@ from .views import TicketView, TicketViews
 
 MAX_TITLE = 3000
 HEADLINE_MAX = 200  # the title made of a summary's first line when the summary is too long
-_CLUSTER = regex.compile(r"\X")
 MAX_SOURCE_REF = 255
 _SOURCE = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
@@ -217,7 +216,7 @@ def _headline(summary: str) -> str:
     if len(line) <= HEADLINE_MAX:
         return line
     kept, used = [], 0
-    for cluster in _CLUSTER.findall(line):
+    for cluster in clusters(line):
         if used + len(cluster) >= HEADLINE_MAX:
             break
         kept.append(cluster)

@@ -26,12 +26,12 @@ an update, a reason) ends up here, however long, odd or hostile it is:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import regex
+from ...graphemes import clusters
 
 if TYPE_CHECKING:
     pass
@@ -84,7 +84,6 @@ _INVISIBLE = dict.fromkeys(
         *range(0x2066, 0x206A),
     ]
 )
-_GRAPHEME = regex.compile(r"\X")
 # ASCII that is not one unit one cluster, or grows when escaped: "\r\n" is one cluster, and
 # ``md`` measures "&", "<" and ">" escaped.
 _WIDENS = frozenset("\r&<>")
@@ -173,20 +172,13 @@ def _cut(text: str, limit: int, measure) -> str:
 def _cut_clusters(text: str, limit: int, measure) -> str:
     budget = limit - slack_len(ELLIPSIS)
     used, end = 0, 0
-    for cluster in _clusters(text):
+    for cluster in clusters(text):
         size = measure(cluster)
         if used + size > budget:
             break
         used += size
         end += len(cluster)
     return text[:end].rstrip() + ELLIPSIS
-
-
-def _clusters(text: str) -> Iterator[str]:
-    """Unicode's extended grapheme clusters (UAX #29, the ``regex`` module's ``\\X``): what a
-    reader sees as one character, so a cut never splits Hangul jamo, an Indic conjunct, a
-    Thai vowel sign, an Arabic prepended mark, an emoji sequence or a flag."""
-    return (match.group() for match in _GRAPHEME.finditer(text))
 
 
 def clean(text: str) -> str:
