@@ -37,6 +37,7 @@ from support.fakeslack import block_kit_errors, view_errors
 
 from slabot.outages import Outages
 from slabot.reports import monthly
+from slabot.slack.blocks.outage import NOT_SEEN
 
 LEADPRO, LEADSQUARED = "C0LP", "C0LS"
 
@@ -283,7 +284,10 @@ def test_maintenance_breaking_the_notice_rule_warns_and_says_why_in_the_announce
     assert text.startswith(":warning: This maintenance breaks the notice rule of *LeadSquared")
     assert "announced 40 h ahead, but the policy asks for at least 48 h notice" in text
     assert "it falls inside business hours (Wed 25 Nov 14:30–15:30 IST)" in text
-    assert "recorded and announced in the channel anyway" in text
+    assert (
+        f"Maintenance #1 is recorded; it will be announced in <#{LEADSQUARED}>, with the "
+        "reason, as soon as Slack answers." in text
+    )
 
     announcement = posted(slack, LEADSQUARED, "Planned maintenance of LeadSquared support")
     assert announcement["text"] == (
@@ -299,7 +303,10 @@ def test_maintenance_breaking_the_notice_rule_warns_and_says_why_in_the_announce
 def test_maintenance_with_notice_is_announced_without_a_warning(slack):
     bind(slack, LEADSQUARED, "leadsquared")
     answer = slack.command("maintenance sat 22:00 2h database upgrade", channel_id=LEADSQUARED)
-    assert (answer.status, answer.text) == (200, "")
+    assert answer.ephemeral() == (
+        f"Maintenance #1 is recorded; it will be announced in <#{LEADSQUARED}> as soon as Slack "
+        f"answers. {NOT_SEEN}"
+    )
     announcement = posted(slack, LEADSQUARED, "Planned maintenance of LeadSquared support")
     assert "Sat 28 Nov 22:00 – Sun 29 Nov 00:00 IST" in announcement["text"]
     assert "does not count as downtime" in words(announcement)
@@ -314,6 +321,27 @@ def test_maintenance_with_notice_is_announced_without_a_warning(slack):
         [],
     )
     assert (row.note, row.announced_at, row.channel) == ("database upgrade", T0, LEADSQUARED)
+
+
+def test_maintenance_announced_while_slack_fails_is_recorded_and_posted_once_when_it_answers(
+    slack,
+):
+    """Issue 11: Slack answers 500 to every post for a while. The lead is told at once, and
+    truly, that the maintenance is recorded and will be announced; the clock posts the
+    announcement once Slack answers, once."""
+    bind(slack, LEADSQUARED, "leadsquared")
+    slack.fake.fail_next("chat.postMessage", status=500, times=3)
+
+    answer = slack.command("maintenance sat 22:00 2h database upgrade", channel_id=LEADSQUARED)
+
+    assert answer.ephemeral().startswith("Maintenance #1 is recorded; it will be announced in")
+    assert slack.fake.messages(LEADSQUARED) == []  # tried once, Slack failed: not yet
+    for _ in range(5):
+        slack.clock.advance(minutes=6)  # past any backoff
+        slack.deliver()
+    [announcement] = slack.fake.messages(LEADSQUARED)
+    assert announcement["text"].startswith("Planned maintenance of LeadSquared support")
+    assert [c.status for c in slack.fake.calls_to("chat.postMessage")] == [500] * 3 + [200]
 
 
 def test_a_preview_says_whether_the_notice_rule_is_met_and_records_nothing(slack):
@@ -347,7 +375,10 @@ def test_maintenance_is_listed_and_a_lead_calls_it_off_which_leaves_the_uptime(s
     assert len(outages.upcoming(TEAM, "leadsquared", T0)) == 1
 
     answer = slack.command("maintenance cancel 1", channel_id=LEADSQUARED)
-    assert (answer.status, answer.text) == (200, "")
+    assert answer.ephemeral() == (
+        f"Maintenance #1 is called off; <#{LEADSQUARED}> will be told as soon as Slack answers. "
+        f"{NOT_SEEN}"
+    )
     off = posted(slack, LEADSQUARED, "Maintenance of LeadSquared support called off")
     assert f"<@{REPORTER}> called off the planned maintenance" in words(off)
     again = slack.command("maintenance cancel 1", channel_id=LEADSQUARED).ephemeral()

@@ -1,5 +1,6 @@
 """``slabot timers``: the timers still to be done, the dead ones, and sending dead ones again;
-with ``--maintenance``, the same for the notices planned maintenance owes its channel."""
+with ``--maintenance``, the same for the notices planned maintenance owes its channel (its
+announcement and calling off, the reminders)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--maintenance",
         action="store_true",
-        help="the reminders of planned maintenance instead of the tickets' timers",
+        help="what planned maintenance owes its channel (its announcement, the reminders, its "
+        "calling off) instead of the tickets' timers",
     )
     parser.add_argument(
         "--retry",

@@ -9,9 +9,10 @@
   groups, ``S…``, are reached through that mention), and an update of the card. The direct
   messages and channel posts link to the card, built as every other surface builds it
   (`slabot.slack.links`: one ``team.info`` per workspace, not a call per card).
-* A maintenance notice (`Announcement`: the reminder before planned maintenance, its start,
-  its end) is a post in the channel the maintenance was announced in, paced and named in its
-  metadata like the rest, and looked for the same way (`SlackNotifier.find_announced`).
+* A maintenance notice (`Announcement`: planned maintenance announced, the reminder before
+  it, its start, its end, its calling off) is a post in the channel the maintenance was
+  announced in, paced and named in its metadata like the rest, and looked for the same way
+  (`SlackNotifier.find_announced`).
 
 Every message carries Slack message metadata naming its timer (event ``slabot_timer``), which
 is how `SlackNotifier.recover` finds out what had arrived of messages in doubt (a clock died
@@ -52,7 +53,7 @@ from ..sla.policy import Policy
 from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
 from ..slack.blocks.oncall import taken_page
-from ..slack.blocks.outage import maintenance_reminder
+from ..slack.blocks.outage import maintenance_notice
 from ..slack.keepalive import Unanswered
 from ..slack.links import Links
 from ..slack.pacing import Pacer
@@ -241,8 +242,8 @@ class SlackNotifier:
         """Post ``owed`` to its channel, paced and named in its metadata as a timer's posts
         are; its ts. Raises `DeliveryFailed` (``doubtful``: the request left unanswered)."""
         workspace, channel = owed.where
-        text = maintenance_reminder(owed.record, owed.policy, owed.stage)
-        post = _Post(ANNOUNCED, channel, None, Message(text, []))
+        message = Message(*maintenance_notice(owed.record, owed.policy, owed.stage))
+        post = _Post(ANNOUNCED, channel, None, message)
         client = self._client(workspace)
         return self._publish(client, channel, post, {"timer": owed.key}, owed.key, owed.now, False)
 

@@ -1,11 +1,15 @@
 """The owner of ``maintenance_notices``: what planned maintenance owes its channel, and the
 clock's claims and outcomes of it. No other module writes the table.
 
-``/sla maintenance`` announces maintenance when it is planned; the channel then hears three
-more times: `LEAD` before it starts, when it starts, and when it ends (its planned end). Each
-is a notice written in the transaction that plans the maintenance (`owe_notices`; none before
-the start when it was planned less than `LEAD` ahead: the announcement was the warning) and
-deleted in the one that calls it off (`call_off`).
+Planned maintenance owes its channel an announcement (stage ``announce``), then three
+reminders: `LEAD` before it starts, when it starts, and when it ends (its planned end). Each
+is a notice written in the transaction that plans the maintenance (`owe_notices`; no reminder
+before the start when it was planned less than `LEAD` ahead: the announcement was the
+warning). Calling it off (`call_off`) deletes the reminders not yet posted and owes the
+channel a last notice, ``called_off``, in the same transaction. The lead who typed is
+answered at once; the clock posts the announcements, as it posts the reminders (issue 11:
+every message slabot owes Slack is written with the change that caused it, and performed by
+one delivery path with one exactly-once rule).
 
 The clock delivers them as it delivers a ticket's timers, with the same exactly-once rule:
 claimed (``sending``, with ``claimed_at``/``claimed_by`` and ``first_claimed_at``) in one
@@ -16,10 +20,13 @@ channel from its first claim before anything is posted again. A Slack failure th
 puts the notice back with a capped backoff for as long as it is owed; one only a person can
 fix makes it ``dead``.
 
-**Late.** A notice is owed only while it still means something (`Claimed.stale`): the one
-before the start until the maintenance starts, the one at the start until it ends. The end is
-always said, however late, since it closes the story. Each maintenance's notices go in order:
-one waits while an earlier one is retrying or being posted.
+**Late.** A reminder is owed only while it still means something (`Claimed.stale`): the one
+before the start until the maintenance starts, the one at the start until it ends, none once
+the maintenance is called off. The end is always said, however late, since it closes the
+story; so are the announcement and its calling off, since the channel may have seen the one
+and must then hear the other (both go out, in that order, after a long Slack outage). Each
+maintenance's notices go in order: one waits while an earlier one is retrying or being
+posted.
 """
 
 from __future__ import annotations
@@ -43,19 +50,29 @@ NOTICES = MaintenanceNotice.__table__  # type: ignore[attr-defined]
 # came at least the policy's notice earlier, 48 hours for LeadSquared.)
 LEAD = timedelta(hours=1)
 BEFORE, START, END = "before", "start", "end"
+ANNOUNCE, CALLED_OFF = "announce", "called_off"
+REMINDERS = (BEFORE, START, END)  # what calling the maintenance off makes needless
+ANNOUNCEMENTS = (ANNOUNCE, CALLED_OFF)  # what a lead's command owes, at once
 
 
 def owe_notices(session: Session, record: OutageRecord) -> None:
-    """What maintenance ``record`` (just added in ``session``) owes its channel; nothing
-    without a channel."""
+    """What maintenance ``record`` (just added in ``session``, announced at its
+    ``announced_at``) owes its channel: the announcement and the reminders; nothing without a
+    channel."""
     if not record.channel:
         return
-    assert record.id is not None  # flushed by the use case
+    assert record.id is not None and record.announced_at is not None  # set by the use case
     start, end = record.started_at, record.ended_at or record.started_at
-    due = {START: start, END: end}
-    if (record.announced_at or start) < start - LEAD:
-        due = {BEFORE: start - LEAD, **due}
-    rows = [
+    due = {ANNOUNCE: record.announced_at}
+    if record.announced_at < start - LEAD:
+        due[BEFORE] = start - LEAD
+    due |= {START: start, END: end}
+    _owe(session, record, due)
+
+
+def _owe(session: Session, record: OutageRecord, due: dict[str, datetime]) -> None:
+    """``record``'s notices of ``due`` (stage: when), pending."""
+    rows: list[dict[str, Any]] = [
         {
             "outage_id": record.id,
             "stage": stage,
@@ -71,14 +88,20 @@ def owe_notices(session: Session, record: OutageRecord) -> None:
 
 
 def call_off(session: Session, record: OutageRecord) -> None:
-    """Maintenance called off owes nothing more (a notice being posted finishes, and a
-    claimed one finds the maintenance called off)."""
+    """Maintenance ``record``, called off at its ``cancelled_at``, owes no more reminders (one
+    being posted finishes; a claimed one finds the maintenance called off and is dropped), and
+    owes its channel the news. The announcement, if not posted yet, still goes first."""
+    if not record.channel:
+        return
+    assert record.cancelled_at is not None  # set by the use case
     session.execute(
         delete(MaintenanceNotice).where(
             col(MaintenanceNotice.outage_id) == record.id,
+            col(MaintenanceNotice.stage).in_(REMINDERS),
             col(MaintenanceNotice.state) == "pending",
         )
     )
+    _owe(session, record, {CALLED_OFF: record.cancelled_at})
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,8 @@ class Claimed:
     def stale(self, now: datetime) -> str | None:
         """Why the notice is no longer owed at ``now``, or None while it is."""
         record, stage = self.record, self.notice.stage
+        if stage in ANNOUNCEMENTS:
+            return None
         if record.cancelled_at is not None:
             return "the maintenance was called off"
         if stage == BEFORE and now >= record.started_at:
@@ -126,12 +151,21 @@ class Notices:
     def __init__(self, store: Store):
         self.store = store
 
-    def claim(self, now: datetime, name: str, lease: timedelta, batch: int) -> list[Claimed]:
+    def claim(
+        self,
+        now: datetime,
+        name: str,
+        lease: timedelta,
+        batch: int,
+        stages: Sequence[str] | None = None,
+    ) -> list[Claimed]:
         """Up to ``batch`` due notices for clock ``name``, earliest due first: the pending
         ones whose attempt has come and those a clock left ``sending`` longer than ``lease``
         ago, none behind an earlier notice of its maintenance that is waiting to be retried or
-        being posted. On PostgreSQL the rows are taken with ``FOR UPDATE SKIP LOCKED``, so two
-        clocks never take the same one; on SQLite the write lock admits one writer."""
+        being posted; only ``stages`` when given (the test kit's courier takes the
+        announcements alone). On PostgreSQL the rows are taken with ``FOR UPDATE SKIP
+        LOCKED``, so two clocks never take the same one; on SQLite the write lock admits one
+        writer."""
         stale = now - lease
         notice, earlier = MaintenanceNotice, aliased(MaintenanceNotice)
         busy = or_(
@@ -152,6 +186,8 @@ class Notices:
             .order_by(col(notice.due_at), col(notice.id))
             .limit(batch)
         )
+        if stages is not None:
+            query = query.where(col(notice.stage).in_(stages))
         if not self.store.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=notice)
         with self.store.writing() as session:

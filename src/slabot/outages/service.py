@@ -16,13 +16,16 @@ what to do, as the ticket use cases do, so the Slack side shows both alike.
   recorded (`edit`, `delete`; the ``correct_outage`` role): each spell is checked as
   `spans.check_span` says, and every change to a row is appended to its trail (`trail`) in the
   same transaction. A deleted outage keeps its row and counts nowhere.
-* What maintenance owes its channel (the reminders before, at the start and at the end) is
-  written with it and deleted when it is called off (`slabot.outages.notices`), for the clock
-  to deliver.
+* What maintenance owes its channel (its announcement, the reminders before, at the start
+  and at the end, and the news that it is called off) is written in the transaction that
+  plans or calls it off (`slabot.outages.notices`), for the clock to deliver; ``owed`` is
+  told once that transaction has committed (``serve`` wakes its clock, as
+  `slabot.tickets.Tickets.when_owed` does for tickets).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
@@ -50,12 +53,21 @@ NO_CAUSE = "none"  # `cause:none` takes an outage's cause away
 
 
 class Outages:
-    def __init__(self, store: Store, policies: PolicyBook, *, roles: OnCall | None = None):
+    def __init__(
+        self,
+        store: Store,
+        policies: PolicyBook,
+        *,
+        roles: OnCall | None = None,
+        owed: Callable[[], None] = lambda: None,
+    ):
         """``roles``: who may record outages and announce maintenance (the deployment's team
-        and admins); without it, nobody may (readers such as the reports only read)."""
+        and admins); without it, nobody may (readers such as the reports only read).
+        ``owed``: called after a change that owes Slack a message has committed."""
         self.store = store
         self.policies = policies
         self.roles = roles or OnCall(store, Team())
+        self.owed = owed
 
     # -- unplanned outages -------------------------------------------------------------------
 
@@ -261,6 +273,8 @@ class Outages:
             session.flush()
             trail.append(session, record, "announced", actor=actor, at=now)
             owe_notices(session, record)
+        if record.channel:
+            self.owed()
         return record, problems
 
     def preview(
@@ -339,6 +353,8 @@ class Outages:
             trail.append(session, record, "cancelled", actor=actor, at=now)
             call_off(session, record)
             session.refresh(record)
+        if record.channel:
+            self.owed()
         return record
 
     # -- reading -----------------------------------------------------------------------------

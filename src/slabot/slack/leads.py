@@ -7,14 +7,17 @@
   unknown policy, nothing to report, a channel the bot is not in) goes back through the
   command's response URL, to the person who typed only.
 * **outage** and **maintenance** are one short transaction each, so they answer in the
-  acknowledgement like the ticket changes do, then announce in the channel. ``maintenance
-  list`` and ``preview`` only answer the person who typed; ``cancel`` announces where the
-  maintenance was announced. ``outage list`` and ``show`` answer the person who typed; a
-  lead's ``edit`` and ``delete`` are announced where the outage was. A time typed with
-  ``at:`` (or ``start:``, ``end:``) is read in the policy's zone, as maintenance's start
-  is, and said back to the typer. A maintenance
-  that breaks the policy's notice rule is still recorded and announced (it happens anyway);
-  the requester is warned, and the announcement says why.
+  acknowledgement like the ticket changes do. An outage's start, end and a lead's ``edit``
+  and ``delete`` are then announced in the channel (where the outage was, for a
+  correction). ``outage list`` and ``show``, ``maintenance list`` and ``preview`` only answer
+  the person who typed. A time typed with ``at:`` (or ``start:``, ``end:``) is read in the
+  policy's zone, as maintenance's start is, and said back to the typer.
+* Planned maintenance and its calling off are not posted here: each owes its channel a
+  notice in its own transaction, and the clock posts it with the reminders
+  (`slabot.outages.notices`), once, whatever Slack does meanwhile. The lead is told at once
+  what was recorded and that the channel will hear of it as soon as Slack answers. A
+  maintenance that breaks the policy's notice rule is still recorded and announced (it
+  happens anyway); the lead is warned, and the announcement says why.
 """
 
 from __future__ import annotations
@@ -29,11 +32,10 @@ from ..reports import ReportError
 from ..reports.chart import available as chart_available
 from ..reports.chart import report_chart  # imports matplotlib only when it draws
 from .blocks.outage import (
-    maintenance_announcement,
-    maintenance_cancelled,
+    maintenance_called_off,
     maintenance_list,
     maintenance_preview,
-    notice_broken,
+    maintenance_recorded,
     outage_corrected,
     outage_ended,
     outage_history,
@@ -188,11 +190,7 @@ def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], c
     if cmd.action == "cancel":
         assert cmd.ref is not None  # the grammar sees to it
         record = bot.outages.cancel(workspace, policy.name, int(cmd.ref), actor=user, now=now)
-        reply.early()
-        if record.channel or channel:
-            text, blocks = maintenance_cancelled(record, policy)
-            where = record.channel or channel
-            _post(reply, client.chat_postMessage, channel=where, text=text, blocks=blocks)
+        reply(maintenance_called_off(record))
         return
     assert cmd.start is not None and cmd.duration is not None  # the grammar sees to both
     try:
@@ -216,16 +214,7 @@ def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], c
         now=now,
         note=cmd.text,
     )
-    if problems:
-        reply(
-            f":warning: {notice_broken(policy, problems)} It is recorded and announced in the "
-            "channel anyway, with the reason."
-        )
-    else:
-        reply.early()
-    if channel:
-        text, blocks = maintenance_announcement(record, policy, problems)
-        _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks)
+    reply(maintenance_recorded(record, policy, problems))
 
 
 def _post(reply: Reply, send: Any, **kw: Any) -> bool:
