@@ -34,10 +34,11 @@
 * ``outage_events`` is the append-only audit trail of ``outages`` (`slabot.outages.trail`):
   each outage recorded (backdated or not), ended, edited or deleted, and each maintenance
   announced or called off, with who, when, the row's fields before and after, and why.
-* ``maintenance_notices`` is what a planned maintenance owes its channel (the reminder an hour
-  before, the start, the end), written with the maintenance (`slabot.outages.notices`, its one
-  writer) and delivered by the clock as the ``timers`` are: claimed (``sending``), posted with
-  metadata naming it, looked for before it is sent again when it may have arrived unrecorded.
+* ``maintenance_notices`` is what a planned maintenance owes its channel (its announcement,
+  the reminder an hour before, the start, the end, its calling off), written with the change
+  that causes it (`slabot.outages.notices`, its one writer) and delivered by the clock as the
+  ``timers`` are: claimed (``sending``), posted with metadata naming it, looked for before it
+  is sent again when it may have arrived unrecorded.
 * ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
   who did it and when; the rotations themselves are the deployment's team file. The latest
   recorded override covering an instant wins (see `slabot.sla.oncall`).
@@ -275,8 +276,9 @@ class OutageEvent(SQLModel, table=True):
 
 
 class MaintenanceNotice(SQLModel, table=True):
-    """A message planned maintenance owes its channel, one per ``stage`` (``before``,
-    ``start``, ``end``), with the same delivery states and claim columns as `Timer`."""
+    """A message planned maintenance owes its channel, one per ``stage`` (``announce``,
+    ``before``, ``start``, ``end``, ``called_off``), with the same delivery states and claim
+    columns as `Timer`."""
 
     __tablename__ = "maintenance_notices"
     __table_args__ = (
