@@ -262,9 +262,10 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
     monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
     assert main(["timers", "--maintenance", "--dead"]) == 0
     header, line = capsys.readouterr().out.splitlines()
-    assert header.split()[:4] == ["ID", "Maintenance", "Channel", "Stage"]
-    assert line.split()[:6] == [
+    assert header.split()[:4] == ["ID", "Of", "Channel", "Stage"]
+    assert line.split()[:7] == [
         str(dead.id),
+        "maintenance",
         str(record.id),
         "(leadsquared)",
         CHANNEL,
@@ -285,9 +286,11 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
 def test_maintenance_without_a_channel_and_outages_are_not_reminded(
     store, policy_book, fake, now, outages
 ):
+    """Nor announced: an outage is announced only where a lead's command asks (a hook's own
+    outages are not)."""
     plan(outages, channel=None)
     outages.start("T1", "leadsquared", channel=CHANNEL, actor="U1", now=START)
-    duty = reminders(store, policy_book, fake)
+    duty = reminders(store, policy_book, fake, stages=None)
 
     for at in (START - LEAD, START, END):
         assert tick(duty, now, at) == 0
@@ -518,8 +521,9 @@ def test_an_announcement_slack_refuses_is_dead_and_listed_for_the_operator(
     monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
     assert main(["timers", "--maintenance", "--dead"]) == 0
     _, line = capsys.readouterr().out.splitlines()
-    assert line.split()[:6] == [
+    assert line.split()[:7] == [
         str(dead.id),
+        "maintenance",
         str(record.id),
         "(leadsquared)",
         CHANNEL,
@@ -547,3 +551,104 @@ def test_planning_and_calling_off_wake_the_clock_once_they_have_committed(store,
     plan(outages, channel=None)  # nothing to announce: nothing to wake for
 
     assert seen == [{"announce", "before", "start", "end"}, {"announce", "called_off"}]
+
+
+# -- an outage's announcements -------------------------------------------------------------------
+
+
+def outage_texts(fake: FakeSlack) -> list[str]:
+    return [t for t in texts(fake) if t.startswith("Outage")]
+
+
+def test_an_outages_start_and_end_go_out_in_order_once_while_slack_answers_500(
+    store, policy_book, fake, now, outages
+):
+    """Slack fails every post for a few minutes while a lead starts and ends an outage: once
+    it answers, the channel hears the start, then the end, each once."""
+    duty = reminders(store, policy_book, fake, stages=None)
+    fake.fail_next("chat.postMessage", status=500, times=5)
+    record = outages.start(
+        "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
+    )
+    tick(duty, now, ANNOUNCED)
+    outages.end(
+        "T1", "leadsquared", actor="U1", now=ANNOUNCED + M, note="back", announce_in=CHANNEL
+    )
+
+    for n in range(1, 30):
+        tick(duty, now, ANNOUNCED + n * M)
+
+    started, ended = outage_texts(fake)
+    assert started.startswith("Outage of LeadSquared support declared")
+    assert ended == "Outage of LeadSquared support over after 1m: back"
+    assert states(store, record) == {"started": "fired", "ended": "fired"}
+
+
+def test_a_clock_killed_between_posting_an_outages_announcement_and_recording_it(
+    store, policy_book, fake, now, outages, monkeypatch
+):
+    record = outages.start(
+        "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
+    )
+    a = reminders(store, policy_book, fake, stages=None)
+    b = reminders(store, policy_book, fake, "clock-b", stages=None)
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(a.notices, "record", killed)
+    with pytest.raises(Killed):
+        tick(a, now, ANNOUNCED)
+    assert tick(b, now, ANNOUNCED + 30 * S) == 0  # A's lease runs
+    assert tick(b, now, ANNOUNCED + 2 * M) == 0  # taken over, found: not posted again
+
+    [post] = fake.calls_to("chat.postMessage")
+    event = notices(store, record)["started"].event_id
+    assert post.args["metadata"]["event_payload"] == {"timer": f"outage:{record.id}:{event}"}
+    assert notices(store, record)["started"].detail["found"] is True
+
+
+def test_a_correction_is_announced_where_the_outage_was_each_one_once(
+    store, policy_book, fake, now, outages
+):
+    """Every edit is its own announcement (one per change of the trail), in the outage's
+    channel whichever channel the lead typed in; one recorded without a channel is announced
+    where the lead typed."""
+    record = outages.start(
+        "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
+    )
+    assert record.id is not None
+    for n, cause in enumerate(("aws", "force_majeure"), start=1):
+        outages.edit(
+            "T1",
+            "leadsquared",
+            record.id,
+            actor="U1",
+            now=ANNOUNCED + n * M,
+            cause=cause,
+            reason="the status page",
+            announce_in="CELSEWHERE",
+        )
+    quiet = outages.start("T2", "leadsquared", channel=None, actor="U1", now=ANNOUNCED)
+    assert quiet.id is not None
+    outages.delete(
+        "T2",
+        "leadsquared",
+        quiet.id,
+        reason="a drill",
+        actor="U1",
+        now=ANNOUNCED + M,
+        announce_in="CLEAD",
+    )
+    duty = reminders(store, policy_book, fake, stages=None)
+
+    assert tick(duty, now, ANNOUNCED + 5 * M) == 4
+    assert tick(duty, now, ANNOUNCED + 10 * M) == 0
+
+    calls = fake.calls_to("chat.postMessage", ok=True)
+    assert [(c.args["channel"], c.args["text"].split(" of ")[0]) for c in calls] == [
+        (CHANNEL, "Outage"),
+        (CHANNEL, "Outage #1"),
+        ("CLEAD", "Outage #2"),
+        (CHANNEL, "Outage #1"),
+    ]

@@ -79,9 +79,9 @@ def test_report_posts_the_summary_and_uploads_the_chart(slack):
     slack.clock.advance(minutes=5)
     assert slack.command("ack 1", channel_id=LEADPRO).text == ""
     slack.clock.advance(minutes=5)
-    assert slack.command("outage start checkout is down", channel_id=LEADPRO).text == ""
+    slack.command("outage start checkout is down", channel_id=LEADPRO).ephemeral()
     slack.clock.advance(minutes=45)
-    assert slack.command("outage end", channel_id=LEADPRO).text == ""
+    slack.command("outage end", channel_id=LEADPRO).ephemeral()
     posted(slack, LEADPRO, "Outage of LeadPro product support over after 45m")
     # Tuesday 12:00 in London: SLA-2's first response (3 business hours) was due at 11:30.
     slack.clock.at = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -199,7 +199,10 @@ def test_a_failed_upload_of_the_bytes_is_explained(slack):
 def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(slack):
     bind(slack, LEADPRO, "leadpro")
     started = slack.command("outage start force-majeure datacentre flooded", channel_id=LEADPRO)
-    assert (started.status, started.text) == (200, "")
+    assert started.ephemeral() == (
+        f"Outage #1 is recorded; it will be announced in <#{LEADPRO}> as soon as Slack answers. "
+        f"{NOT_SEEN}"
+    )
     announcement = posted(slack, LEADPRO, "Outage of LeadPro product support declared")
     assert announcement["text"].endswith(": datacentre flooded")
     text = words(announcement)
@@ -217,7 +220,8 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
         assert refused.startswith("you may not ") and f"Ask <@{REPORTER}>" in refused
 
     slack.clock.advance(hours=2, minutes=5)
-    assert slack.command("outage end power back", channel_id=LEADPRO).text == ""
+    ended = slack.command("outage end power back", channel_id=LEADPRO).ephemeral()
+    assert ended.startswith("Outage #1 is ended; it will be announced in")
     over = posted(slack, LEADPRO, "Outage of LeadPro product support over after 2h 5m")
     assert "it lasted *2h 5m*" in words(over) and "earns no service credit" in words(over)
 
@@ -233,10 +237,10 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
 
     # Seed 001: "LeadPro is not responsible for any downtime caused by general downtime to the
     # host servers (AWS)": an outage started with that cause is left out of uptime.
-    assert slack.command("outage start cause:aws eu-west-1 down", channel_id=LEADPRO).text == ""
+    slack.command("outage start cause:aws eu-west-1 down", channel_id=LEADPRO).ephemeral()
     aws = posted(slack, LEADPRO, "Outage of LeadPro product support declared: eu-west-1 down")
     assert "*General downtime of the host servers (AWS)*: it is left out of uptime" in words(aws)
-    assert slack.command("outage end", channel_id=LEADPRO).text == ""
+    slack.command("outage end", channel_id=LEADPRO).ephemeral()
     unknown = slack.command("outage start cause:meteor", channel_id=LEADPRO).ephemeral()
     assert "unknown cause 'meteor'" in unknown and "aws, force_majeure" in unknown
 

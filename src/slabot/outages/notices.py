@@ -1,5 +1,6 @@
-"""The owner of ``maintenance_notices``: what planned maintenance owes its channel, and the
-clock's claims and outcomes of it. No other module writes the table.
+"""The owner of ``maintenance_notices``: what planned maintenance and a lead's changes to an
+outage owe a channel, and the clock's claims and outcomes of it. No other module writes the
+table.
 
 Planned maintenance owes its channel an announcement (stage ``announce``), then three
 reminders: `LEAD` before it starts, when it starts, and when it ends (its planned end). Each
@@ -19,6 +20,10 @@ arrived unrecorded (taken over, or its answer never came: ``doubtful``) is looke
 channel from its first claim before anything is posted again. A Slack failure that may pass
 puts the notice back with a capped backoff for as long as it is owed; one only a person can
 fix makes it ``dead``.
+
+An outage started, ended, edited or deleted from Slack owes the channel its announcement
+(`owe_announcement`), a notice naming the change of the outage's trail it announces
+(``event_id``; its ``stage`` is the change's kind), written in the change's transaction.
 
 **Late.** A reminder is owed only while it still means something (`Claimed.stale`): the one
 before the start until the maintenance starts, the one at the start until it ends, none once
@@ -42,7 +47,9 @@ from sqlmodel import Session, col, select
 
 from ..store import Store
 from ..store.queue import requeue_dead, seen_as, update_by_id
-from ..store.tables import MaintenanceNotice, OutageRecord
+from ..store.tables import MaintenanceNotice, OutageEvent, OutageRecord
+from . import trail
+from .trail import Change
 
 NOTICES = MaintenanceNotice.__table__  # type: ignore[attr-defined]
 # An hour ahead: enough to finish or park work in progress and tell anyone on a call, and
@@ -52,7 +59,10 @@ LEAD = timedelta(hours=1)
 BEFORE, START, END = "before", "start", "end"
 ANNOUNCE, CALLED_OFF = "announce", "called_off"
 REMINDERS = (BEFORE, START, END)  # what calling the maintenance off makes needless
-ANNOUNCEMENTS = (ANNOUNCE, CALLED_OFF)  # what a lead's command owes, at once
+# What a lead's command owes, at once: maintenance announced or called off, and each change
+# to an outage (a stage named after the change's kind in its trail).
+OUTAGE_CHANGES = ("started", "ended", "edited", "deleted")
+ANNOUNCEMENTS = (ANNOUNCE, CALLED_OFF, *OUTAGE_CHANGES)
 
 
 def owe_notices(session: Session, record: OutageRecord) -> None:
@@ -70,7 +80,24 @@ def owe_notices(session: Session, record: OutageRecord) -> None:
     _owe(session, record, due)
 
 
-def _owe(session: Session, record: OutageRecord, due: dict[str, datetime]) -> None:
+def owe_announcement(
+    session: Session, record: OutageRecord, change: Change, channel: str | None
+) -> None:
+    """What ``change`` (just appended to outage ``record``'s trail) owes ``channel``: its
+    announcement, due at once; nothing without a channel."""
+    if not channel:
+        return
+    assert change.id is not None and change.kind in OUTAGE_CHANGES
+    extra = {"event_id": change.id, "channel": channel}
+    _owe(session, record, {change.kind: change.at}, extra)
+
+
+def _owe(
+    session: Session,
+    record: OutageRecord,
+    due: dict[str, datetime],
+    extra: dict[str, Any] | None = None,
+) -> None:
     """``record``'s notices of ``due`` (stage: when), pending."""
     rows: list[dict[str, Any]] = [
         {
@@ -81,6 +108,9 @@ def _owe(session: Session, record: OutageRecord, due: dict[str, datetime]) -> No
             "state": "pending",
             "attempts": 0,
             "detail": {},
+            "event_id": None,
+            "channel": None,
+            **(extra or {}),
         }
         for stage, at in due.items()
     ]
@@ -106,15 +136,27 @@ def call_off(session: Session, record: OutageRecord) -> None:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A notice the clock claimed (its row as it was before the claim) and its maintenance."""
+    """A notice the clock claimed (its row as it was before the claim), its maintenance or
+    outage, and the change of its trail it announces (None: a notice of maintenance)."""
 
     notice: MaintenanceNotice
     record: OutageRecord
+    change: Change | None = None
 
     @property
     def key(self) -> str:
         """The notice's identity outside the database, named in its post's metadata."""
-        return f"maintenance:{self.notice.outage_id}:{self.notice.stage}"
+        notice = self.notice
+        if notice.event_id is not None:
+            return f"outage:{notice.outage_id}:{notice.event_id}"
+        return f"maintenance:{notice.outage_id}:{notice.stage}"
+
+    @property
+    def channel(self) -> str:
+        """Where it goes."""
+        channel = self.notice.channel or self.record.channel
+        assert channel is not None  # nothing is owed without a channel
+        return channel
 
     @property
     def doubt(self) -> datetime | None:
@@ -128,7 +170,7 @@ class Claimed:
     def stale(self, now: datetime) -> str | None:
         """Why the notice is no longer owed at ``now``, or None while it is."""
         record, stage = self.record, self.notice.stage
-        if stage in ANNOUNCEMENTS:
+        if stage not in REMINDERS:
             return None
         if record.cancelled_at is not None:
             return "the maintenance was called off"
@@ -180,8 +222,9 @@ class Notices:
         due = and_(col(notice.state) == "pending", col(notice.next_attempt_at) <= now)
         interrupted = and_(col(notice.state) == "sending", col(notice.claimed_at) < stale)
         query = (
-            select(notice, OutageRecord)
+            select(notice, OutageRecord, OutageEvent)
             .join(OutageRecord, col(OutageRecord.id) == col(notice.outage_id))
+            .outerjoin(OutageEvent, col(OutageEvent.id) == col(notice.event_id))
             .where(or_(due, interrupted), ~behind)
             .order_by(col(notice.due_at), col(notice.id))
             .limit(batch)
@@ -195,7 +238,7 @@ class Notices:
             if rows:
                 session.execute(
                     update(MaintenanceNotice)
-                    .where(col(MaintenanceNotice.id).in_([n.id for n, _ in rows]))
+                    .where(col(MaintenanceNotice.id).in_([n.id for n, _, _ in rows]))
                     .values(
                         state="sending",
                         claimed_at=now,
@@ -204,7 +247,7 @@ class Notices:
                     )
                     .execution_options(synchronize_session=False)
                 )
-        return [Claimed(n, r) for n, r in rows]
+        return [Claimed(n, r, None if e is None else trail.read(e)) for n, r, e in rows]
 
     def record(self, outcomes: Sequence[NoticeOutcome], name: str) -> set[int]:
         """The outcomes of notices clock ``name`` claimed, in one transaction. Returns the ids
@@ -241,6 +284,10 @@ class NoticeLine:
     @property
     def state(self) -> str:
         return seen_as(self.notice)
+
+    @property
+    def channel(self) -> str:
+        return self.notice.channel or self.record.channel or ""
 
 
 def listing(store: Store, *, dead_only: bool, limit: int) -> list[NoticeLine]:

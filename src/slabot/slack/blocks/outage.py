@@ -140,38 +140,57 @@ NOT_SEEN = (
 )
 
 
+def recorded(done: str, channel: str | None, what: str = "it") -> str:
+    """The lead's answer to a change the clock will announce: ``done`` ("Outage #3 is
+    ended"), and where ``what`` will be announced as soon as Slack answers."""
+    if not channel:
+        return f"{done}."
+    return f"{done}; {what} will be announced in <#{channel}> as soon as Slack answers. {NOT_SEEN}"
+
+
 def maintenance_recorded(record: Any, policy: Policy, problems: list[str]) -> str:
     """The lead's answer to ``/sla maintenance``: recorded (with why it counts as downtime,
     when it breaks the notice rule), and announced in the channel as soon as Slack answers."""
     warning = f":warning: {notice_broken(policy, problems)} " if problems else ""
-    if not record.channel:
-        return f"{warning}Maintenance #{record.id} is recorded."
-    reason = ", with the reason," if problems else ""
-    return (
-        f"{warning}Maintenance #{record.id} is recorded; it will be announced in "
-        f"<#{record.channel}>{reason} as soon as Slack answers. {NOT_SEEN}"
-    )
+    what = "it, with the reason," if problems else "it"
+    return warning + recorded(f"Maintenance #{record.id} is recorded", record.channel, what)
 
 
 def maintenance_called_off(record: Any) -> str:
     """The lead's answer to ``/sla maintenance cancel``."""
-    if not record.channel:
-        return f"Maintenance #{record.id} is called off."
-    return (
-        f"Maintenance #{record.id} is called off; <#{record.channel}> will be told as soon as "
-        f"Slack answers. {NOT_SEEN}"
-    )
+    return recorded(f"Maintenance #{record.id} is called off", record.channel, "that")
 
 
-def maintenance_notice(record: Any, policy: Policy | None, stage: str) -> tuple[str, list[Block]]:
-    """What the channel hears of planned maintenance ``record`` at ``stage``: its
-    announcement, its calling off, or a reminder (`maintenance_reminder`). ``policy``: None
-    when the deployment no longer has it; the reminder's words then stand in."""
-    if policy is not None and stage == "announce":
+def owed_notice(
+    record: Any, change: Any, policy: Policy | None, stage: str
+) -> tuple[str, list[Block]]:
+    """What a channel hears, posted by the clock: planned maintenance ``record`` announced,
+    called off or recalled (`maintenance_reminder`) at ``stage``, or outage ``record``'s
+    ``change`` (a `slabot.outages.trail.Change`). ``policy``: None when the deployment no
+    longer has it; plain words then stand in."""
+    if policy is None:
+        if change is not None:
+            return f"Outage #{record.id} of {escape(record.policy)}: {change.kind}", []
+        return maintenance_reminder(record, policy, stage), []
+    if stage == "started":
+        return outage_started(record, policy, change.after.get("note") or "")
+    if stage == "ended":
+        return outage_ended(record, policy, _added_note(change))
+    if stage in ("edited", "deleted"):
+        return outage_corrected(record, change, policy)
+    if stage == "announce":
         return maintenance_announcement(record, policy, record.notice_problems)
-    if policy is not None and stage == "called_off":
+    if stage == "called_off":
         return maintenance_cancelled(record, policy)
     return maintenance_reminder(record, policy, stage), []
+
+
+def _added_note(change: Any) -> str:
+    """The note an end added to the outage's (`Outages.end` appends it on a line of its own)."""
+    before, after = change.before.get("note") or "", change.after.get("note")
+    if after is None:  # the note did not move
+        return ""
+    return after.removeprefix(before).lstrip("\n") if before else after
 
 
 def maintenance_list(records: list[Any], policy: Policy) -> tuple[str, list[Block]]:
