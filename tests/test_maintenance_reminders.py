@@ -203,7 +203,12 @@ def test_a_clock_back_after_the_end_only_says_it_is_over(store, policy_book, fak
     [only] = texts(fake)
     assert "is over" in only
     owed = notices(store, record)
-    assert states(store, record) == {"before": "dropped", "start": "dropped", "end": "fired"}
+    assert states(store, record) == {
+        "announce": "pending",  # this duty posts the reminders alone
+        "before": "dropped",
+        "start": "dropped",
+        "end": "fired",
+    }
     assert owed["start"].detail == {"dropped": "late: the maintenance is over"}
 
 
@@ -618,14 +623,14 @@ def test_a_correction_is_announced_where_the_outage_was_each_one_once(
         "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
     )
     assert record.id is not None
-    for n, cause in enumerate(("aws", "force_majeure"), start=1):
+    for n, note in enumerate(("checkout down", "checkout and search down"), start=1):
         outages.edit(
             "T1",
             "leadsquared",
             record.id,
             actor="U1",
             now=ANNOUNCED + n * M,
-            cause=cause,
+            note=note,
             reason="the status page",
             announce_in="CELSEWHERE",
         )

@@ -380,8 +380,8 @@ def test_maintenance_is_listed_and_a_lead_calls_it_off_which_leaves_the_uptime(s
 
     answer = slack.command("maintenance cancel 1", channel_id=LEADSQUARED)
     assert answer.ephemeral() == (
-        f"Maintenance #1 is called off; <#{LEADSQUARED}> will be told as soon as Slack answers. "
-        f"{NOT_SEEN}"
+        f"Maintenance #1 is called off; that will be announced in <#{LEADSQUARED}> as soon as "
+        f"Slack answers. {NOT_SEEN}"
     )
     off = posted(slack, LEADSQUARED, "Maintenance of LeadSquared support called off")
     assert f"<@{REPORTER}> called off the planned maintenance" in words(off)

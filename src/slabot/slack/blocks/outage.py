@@ -140,20 +140,21 @@ NOT_SEEN = (
 )
 
 
-def recorded(done: str, channel: str | None, what: str = "it") -> str:
+def recorded(done: str, channel: str | None, what: str = "it", how: str = "") -> str:
     """The lead's answer to a change the clock will announce: ``done`` ("Outage #3 is
-    ended"), and where ``what`` will be announced as soon as Slack answers."""
+    ended"), and where ``what`` will be announced (``how``) as soon as Slack answers."""
     if not channel:
         return f"{done}."
-    return f"{done}; {what} will be announced in <#{channel}> as soon as Slack answers. {NOT_SEEN}"
+    where = f"will be announced in <#{channel}>{how}"
+    return f"{done}; {what} {where} as soon as Slack answers. {NOT_SEEN}"
 
 
 def maintenance_recorded(record: Any, policy: Policy, problems: list[str]) -> str:
     """The lead's answer to ``/sla maintenance``: recorded (with why it counts as downtime,
     when it breaks the notice rule), and announced in the channel as soon as Slack answers."""
     warning = f":warning: {notice_broken(policy, problems)} " if problems else ""
-    what = "it, with the reason," if problems else "it"
-    return warning + recorded(f"Maintenance #{record.id} is recorded", record.channel, what)
+    how = ", with the reason," if problems else ""
+    return warning + recorded(f"Maintenance #{record.id} is recorded", record.channel, how=how)
 
 
 def maintenance_called_off(record: Any) -> str:
