@@ -113,11 +113,10 @@ from sqlalchemy.engine import URL
 
 from slabot.policies import PolicyBook
 from slabot.sla import Policy
-from slabot.sla.schedule import Timer as Owed
-from slabot.sla.schedule import schedule
+from slabot.sla.schedule import Timer, schedule
 from slabot.store import Store
 from slabot.store.migrate import upgrade
-from slabot.store.tables import PolicyVersion, Ticket, TicketEvent, Timer, WorkspaceCounter
+from slabot.store.tables import PolicyVersion, Ticket, TicketEvent, TimerRow, WorkspaceCounter
 from slabot.tickets.events import engine_events
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,8 +203,8 @@ class Maker:
         owner: str | None,
         channel: str | None = None,
         due_cut: datetime | None = None,
-        accept: Callable[[Sequence[Owed]], bool] = lambda owed: True,
-    ) -> list[Owed] | None:
+        accept: Callable[[Sequence[Timer]], bool] = lambda owed: True,
+    ) -> list[Timer] | None:
         """Add one ticket, its events and its timers (what the engine says its history owes at
         ``now``): those due at or before ``due_cut`` stored fired, the others pending. Returns
         the owed timers, or None (and adds nothing) when ``accept`` refuses them."""
@@ -304,7 +303,7 @@ class Maker:
         names, weights = list(SEVERITIES), list(SEVERITIES.values())
         soon = now + HORIZON
 
-        def quiet(owed: Sequence[Owed]) -> bool:
+        def quiet(owed: Sequence[Timer]) -> bool:
             return not any(now < t.due_at <= soon for t in owed)
 
         while len(rows.tickets) < count:
@@ -388,7 +387,8 @@ def insert_rows(store: Store, rows: Rows) -> float:
     began = time.perf_counter()
     with store.engine.begin() as connection:
         bulk_insert(
-            connection, [(rows.tickets, Ticket), (rows.events, TicketEvent), (rows.timers, Timer)]
+            connection,
+            [(rows.tickets, Ticket), (rows.events, TicketEvent), (rows.timers, TimerRow)],
         )
         connection.execute(
             table(WorkspaceCounter).update().values(last_number=max(t["id"] for t in rows.tickets))
@@ -423,7 +423,7 @@ def outcomes(store: Store, under_test: list[UnderTest]) -> Counter[str]:
     ids = [t.id for t in under_test]
     with store.reader.connect() as connection:
         for start in range(0, len(ids), BATCH):
-            timers = table(Timer).c
+            timers = table(TimerRow).c
             query = select(timers.state, timers.detail, timers.last_error).where(
                 timers.id.in_(ids[start : start + BATCH])
             )
@@ -596,15 +596,15 @@ def peer_child(spec_path: str) -> int:
     tickets = Tickets(store, PolicyBook.load(settings.slabot_policies), admins={SYSTEM})
     notifier = Fanout([SlackNotifier(make_client(settings, retry=False)), Pagers(httpx.Client())])
     wanted = set(spec["ids"])
-    columns = [c for c in table(Timer).c if c.name not in ("claimed_at", "claimed_by")]
+    columns = [c for c in table(TimerRow).c if c.name not in ("claimed_at", "claimed_by")]
     loaded: dict[int, Any] = {}
     with store.reader.connect() as connection:
         if spec["all_pending"]:
-            query = select(*columns).where(table(Timer).c.state == "pending")
+            query = select(*columns).where(table(TimerRow).c.state == "pending")
             loaded.update((row.id, row) for row in connection.execute(query))
         ids = spec["ids"]
         for start in range(0, len(ids), BATCH):
-            query = select(*columns).where(table(Timer).c.id.in_(ids[start : start + BATCH]))
+            query = select(*columns).where(table(TimerRow).c.id.in_(ids[start : start + BATCH]))
             loaded.update((row.id, row) for row in connection.execute(query))
 
     done = threading.Event()
@@ -617,7 +617,7 @@ def peer_child(spec_path: str) -> int:
             with store.reading() as session:
                 ticket = session.get(Ticket, row.ticket_id)
             view = tickets.views([ticket], now)[0]  # type: ignore[list-item]
-            timer = Timer(**{c.name: getattr(row, c.name) for c in columns})
+            timer = TimerRow(**{c.name: getattr(row, c.name) for c in columns})
             notifier.send(Delivery(timer, view, now))
             outcome = "sent"
         except Exception as exc:  # counted and reported, as a lost page

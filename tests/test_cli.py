@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from support.conversation import clean_env
 
 from slabot.cli import main
 from slabot.sla import load_policy
@@ -241,3 +242,42 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     process.stdout.close()  # like `| head -1`
     _, err = process.communicate(timeout=60)
     assert b"Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["serve", "clock", "mail"])
+@pytest.mark.parametrize(
+    ("setting", "value", "words"),
+    [
+        ("SLABOT_POLICIES", "missing", "no policy files (*.yaml) in missing"),
+        ("SLABOT_TEAM", "team.yaml", "team.yaml: line 2, column 1: not valid YAML"),
+    ],
+    ids=["policies", "team"],
+)
+def test_a_service_with_a_bad_policy_folder_or_team_file_says_so_and_writes_nothing(
+    tmp_path, command, setting, value, words
+):
+    """The service processes open their database, policies and team the same way: a bad
+    folder or file is one line naming it, exit 2, before any database is made."""
+    (tmp_path / "team.yaml").write_text("rotations: [\n")
+    env = clean_env(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL="http://127.0.0.1:9/api/",  # nothing answers: it must not get that far
+        MAIL_HOST="127.0.0.1",
+        MAIL_USER="support",
+        MAIL_PASSWORD="secret",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}",
+        SLABOT_POLICIES=str(ROOT / "policies"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "slabot", command],
+        env=env | {setting: value},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"slabot {command}: ") and words in line
+    assert not (tmp_path / "slabot.db").exists()

@@ -63,14 +63,14 @@ from slabot.cli import main
 from slabot.clock import messages
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.clock.leader import Leadership
-from slabot.clock.runner import Clock
+from slabot.clock.runner import Ticker
 from slabot.notify import Delivery, Fanout, timer_key
 from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import CLOCK_SKEW, SlackNotifier
 from slabot.settings import load_settings
 from slabot.slack.app import create_app
 from slabot.store import Store
-from slabot.store.tables import TicketEvent, Timer
+from slabot.store.tables import TicketEvent, TimerRow
 from slabot.tickets import SYSTEM, TicketView
 
 
@@ -219,7 +219,7 @@ def test_a_run_the_database_cut_short_leaves_no_claim_stuck_and_repeats_nothing(
     ever). After the lease it takes them over like a dead clock's and finds the posts in
     Slack's history; its log says the database was away and back, not that another clock led."""
     view = open_ticket(desk, fake)
-    clock = Clock(dispatcher(store, desk, fake), Leadership(store), now=lambda: now.value)
+    ticker = Ticker(dispatcher(store, desk, fake), Leadership(store), now=lambda: now.value)
     record = desk.record_timers
 
     def cut(*_args: Any, **_kw: Any) -> None:
@@ -228,17 +228,17 @@ def test_a_run_the_database_cut_short_leaves_no_claim_stuck_and_repeats_nothing(
     caplog.set_level(logging.INFO, "slabot.clock")
     monkeypatch.setattr(desk, "record_timers", cut)
     try:
-        clock.run()
+        ticker.run()
         sent = sends(fake)
         assert sent and set(sent.values()) == {1}
         monkeypatch.setattr(desk, "record_timers", record)  # the database is back
         now.value = T0 + 30 * SEC
-        clock.run()  # within the lease: nothing taken over yet
+        ticker.run()  # within the lease: nothing taken over yet
         assert timers(store, view.ticket, "sending")
         now.value = T0 + 61 * SEC
-        clock.run()
+        ticker.run()
     finally:
-        clock.stop()
+        ticker.stop()
 
     assert not timers(store, view.ticket, "sending")
     page = timer(store, view.ticket, "page", "rule0:level_2")
@@ -333,8 +333,8 @@ def test_timers_of_a_ticket_resolved_while_the_clock_was_down_are_dropped(store,
     page = timer(store, view.ticket, "page", "rule0:level_2")
     with store.writing() as session:  # a clock died as it claimed the page
         session.execute(
-            update(Timer)
-            .where(Timer.id == page.id)
+            update(TimerRow)
+            .where(TimerRow.id == page.id)
             .values(state="sending", claimed_at=T0, claimed_by="dead-clock")
         )
     desk.resolve("T1", 1, actor="U0L2A", now=T0 + 5 * MIN)
@@ -557,7 +557,7 @@ def test_two_dispatchers_ticking_at_once_never_send_a_timer_twice(store, desk, f
     assert len(sends(fake)) == count * 4  # each page: a thread, two DMs and a channel
     assert set(sends(fake).values()) == {1}
     with store.reading() as session:
-        query = select(Timer).where(Timer.state == "fired", Timer.kind == "page")
+        query = select(TimerRow).where(TimerRow.state == "fired", TimerRow.kind == "page")
         fired = session.exec(query).all()
     assert len(fired) == count and {t.claimed_by for t in fired} <= {"clock-a", "clock-b"}
 
@@ -577,14 +577,14 @@ def test_only_one_clock_leads_until_it_lets_go(store):
         second.release()
 
 
-def _interrupted(store: Store, view: TicketView, fake: FakeSlack, *, posted: set[str]) -> Timer:
+def _interrupted(store: Store, view: TicketView, fake: FakeSlack, *, posted: set[str]) -> TimerRow:
     """The P1 page as a clock killed mid-delivery leaves it: claimed at T0, and ``posted``
     (some of its parts) already in Slack."""
     page = timer(store, view.ticket, "page", "rule0:level_2")
     with store.writing() as session:
         session.execute(
-            update(Timer)
-            .where(Timer.id == page.id)
+            update(TimerRow)
+            .where(TimerRow.id == page.id)
             .values(state="sending", claimed_at=T0, claimed_by="killed-clock")
         )
     parts = {"thread", "dm:U0L2A", "dm:U0L2B", "post:C0PAGES", "card"}
@@ -680,8 +680,8 @@ def test_a_timer_held_behind_one_in_doubt_stays_in_doubt(store, desk, fake, now)
         sent = timer(store, view.ticket, "reminder", stage)
         with store.writing() as session:
             session.execute(
-                update(Timer)
-                .where(Timer.id == sent.id)
+                update(TimerRow)
+                .where(TimerRow.id == sent.id)
                 .values(state="sending", claimed_at=at, claimed_by="killed-clock")
             )
         SlackNotifier(slack(fake)).send(Delivery(sent, desk.view("T1", 1, at), at))

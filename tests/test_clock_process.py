@@ -31,7 +31,7 @@ from slabot.clock.leader import WHERE, advisory_key
 from slabot.policies import PolicyBook
 from slabot.store import Store
 from slabot.store.migrate import pending, upgrade
-from slabot.store.tables import Timer
+from slabot.store.tables import TimerRow
 from slabot.tickets import Tickets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,9 +102,9 @@ def wait_until(what: str, check: Callable[[], bool], clocks: Clocks, timeout: fl
         time.sleep(0.1)
 
 
-def fired(store: Store) -> list[Timer]:
+def fired(store: Store) -> list[TimerRow]:
     with store.reading() as session:
-        return list(session.exec(select(Timer).where(Timer.state == "fired")))
+        return list(session.exec(select(TimerRow).where(TimerRow.state == "fired")))
 
 
 def delivered(fake: FakeSlack) -> Counter[str]:
@@ -284,7 +284,7 @@ def _holds(store: Store, pid: str, *, taken_over: bool) -> bool:
     """Whether the clock of process ``pid`` has claimed a timer (with ``taken_over``, one an
     earlier clock had claimed first)."""
     with store.reading() as session:
-        for claimed in session.exec(select(Timer).where(Timer.claimed_by.is_not(None))):
+        for claimed in session.exec(select(TimerRow).where(TimerRow.claimed_by.is_not(None))):
             if claimed.claimed_by.split(":")[1] == pid and (
                 not taken_over or claimed.first_claimed_at < claimed.claimed_at
             ):

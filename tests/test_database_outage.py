@@ -45,7 +45,7 @@ from slabot.policies import PolicyBook
 from slabot.slack.guard import UNREACHABLE
 from slabot.store import Store
 from slabot.store.migrate import upgrade
-from slabot.store.tables import Ticket, TicketEvent, Timer
+from slabot.store.tables import Ticket, TicketEvent, TimerRow
 from slabot.tickets import Tickets
 
 TOKEN = "xoxb-test-outage"
@@ -232,9 +232,9 @@ def _open_p1s(tickets: Tickets, count: int, why: str) -> None:
         )
 
 
-def _fired_pages(store: Store) -> list[Timer]:
+def _fired_pages(store: Store) -> list[TimerRow]:
     with store.reading() as session:
-        query = select(Timer).where(Timer.kind == "page", Timer.state == "fired")
+        query = select(TimerRow).where(TimerRow.kind == "page", TimerRow.state == "fired")
         return list(session.exec(query))
 
 

@@ -31,7 +31,7 @@ from slabot.inbound.mailbox import TAKEN, Mailbox, MailReader
 from slabot.inbound.mailroutes import RoutesFile
 from slabot.slack.blocks.notes import saying
 from slabot.store import Store
-from slabot.store.tables import Ticket, TicketEvent, Timer
+from slabot.store.tables import Ticket, TicketEvent, TimerRow
 from slabot.tickets import Tickets
 from slabot.tickets.timers import CARD
 
@@ -426,7 +426,9 @@ def test_a_message_stored_but_not_marked_is_taken_once_on_restart(
     [ticket] = all_tickets(store)
     assert ticket.source_ref == "<m1@acme.example>"
     with store.reading() as session:
-        owed = session.exec(select(Timer).where(Timer.ticket_id == ticket.id, Timer.kind == CARD))
+        owed = session.exec(
+            select(TimerRow).where(TimerRow.ticket_id == ticket.id, TimerRow.kind == CARD)
+        )
         assert len(list(owed)) == 1
     assert all(TAKEN.decode() in flags for flags in dovecot.keywords(USER).values())
 

@@ -27,7 +27,7 @@ from slabot.cli import main
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.clock.leader import Leadership
 from slabot.clock.maintenance import MaintenanceReminders
-from slabot.clock.runner import Clock
+from slabot.clock.runner import Ticker
 from slabot.notify import Fanout
 from slabot.notify.slack import SlackNotifier
 from slabot.outages import Outages
@@ -326,12 +326,12 @@ def test_the_leading_clock_runs_the_reminders_after_its_timers(
     client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
     dispatcher = Dispatcher(store, Tickets(store, policy_book), Fanout([SlackNotifier(client)]))
     duty = MaintenanceReminders(store, SlackNotifier(client), policy_book)
-    clock = Clock(dispatcher, Leadership(store), now=lambda: now.value, duties=[duty.tick])
+    ticker = Ticker(dispatcher, Leadership(store), now=lambda: now.value, duties=[duty.tick])
     try:
         now.value = START - LEAD
-        clock.run()
+        ticker.run()
     finally:
-        clock.stop()
+        ticker.stop()
 
     announced, before = texts(fake)
     assert announced.startswith("Planned maintenance of LeadSquared support")

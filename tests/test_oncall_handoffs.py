@@ -64,7 +64,9 @@ def team() -> Team:
     return parse_team(TEAM)
 
 
-class Clock(HandOffDuty):
+class Duty(HandOffDuty):
+    """The hand-off duty, moving the fake's clock to each tick's instant."""
+
     def tick(self, now: datetime) -> int:
         NOW.value = now
         return super().tick(now)
@@ -72,14 +74,14 @@ class Clock(HandOffDuty):
 
 def duty(
     store: Store, team: Team, fake: FakeSlack, name: str = "clock-a", timeout: float = 30
-) -> Clock:
+) -> Duty:
     """The clock's hand-off duty as `slabot.clock.runner.build` makes it (a fresh one: a
     restarted clock keeps nothing in memory), with the fake's clock at each tick's instant;
     over the clock's own client, waiting ``timeout`` seconds for Slack's answers."""
     client = KeepAliveWebClient(
         token="xoxb-test", base_url=fake.url, timeout=timeout, retry_handlers=[]
     )
-    return Clock(HandOffs(store, name), team, client, lambda: "T1")
+    return Duty(HandOffs(store, name), team, client, lambda: "T1")
 
 
 def announcements(fake: FakeSlack) -> list[dict[str, Any]]:

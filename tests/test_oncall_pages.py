@@ -1,5 +1,6 @@
 """On call, end to end: a weekly rotation with an override decides whom each page reaches; only
-those paged may answer, and an answer redraws every copy. SQLite and PostgreSQL.
+those paged may answer, and an answer redraws every copy; who may change a ticket, by role and
+surface. SQLite and PostgreSQL.
 
 The real clock's dispatcher sends pages to the fake Slack at the test's instants; clicks and
 commands go through the real Bolt app (signed requests); nothing of ours is mocked.
@@ -275,3 +276,93 @@ def test_pages_due_together_for_one_person_arrive_as_one_message(world):
         e["value"] for b in shared["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
     assert buttons == ["1:level_2"] and "Taken by <@UANA>" in json.dumps(shared["blocks"])
+
+
+# -- who may change a ticket: every change, every role, through the command and the card -------
+
+OWNER, REPORTER, ON_CALL, OFF_CALL, STRANGER, ADMIN = (
+    "UOWN", "UREP", "UANA", "UBEN", "USTR", "UADMIN",
+)  # fmt: skip
+PEOPLE = (OWNER, REPORTER, ON_CALL, OFF_CALL, LEAD, STRANGER, ADMIN)
+# Who may make each change by default: its owner, those it escalates to (Level 2 is the
+# support rotation: Ana is on call at T0, Ben's week has just ended), the team's leads and the
+# admins; the reporter may also change the severity, pause the clocks and reopen.
+TICKET_MATRIX = {
+    "sev": {OWNER, REPORTER, ON_CALL, LEAD, ADMIN},
+    "wait": {OWNER, REPORTER, ON_CALL, LEAD, ADMIN},
+    "assign": {OWNER, ON_CALL, LEAD, ADMIN},
+    "resolve": {OWNER, ON_CALL, LEAD, ADMIN},
+    "close": {OWNER, ON_CALL, LEAD, ADMIN},
+    "reopen": {OWNER, REPORTER, ON_CALL, LEAD, ADMIN},
+}
+COMMANDS = {
+    "sev": "sev {n} p2 not that bad",
+    "wait": "wait {n} customer",
+    "assign": "assign {n} <@UCAT>",
+    "resolve": "resolve {n}",
+    "close": "close {n}",
+    "reopen": "reopen {n}",
+}
+BUTTONS = {
+    "wait": "sla_wait",
+    "resolve": "sla_resolve",
+    "close": "sla_close",
+    "reopen": "sla_reopen",
+}
+
+
+def _ticket_for(world: World, change: str) -> int:
+    """A P1 reported by the reporter and owned by the owner, resolved first where the change
+    needs it (close, reopen)."""
+    view = world.desk.open(
+        "T1", title=f"{change} check", severity="p1", policy="liveops", reporter=REPORTER,
+        now=T0, channel=CHANNEL,
+    ).view  # fmt: skip
+    number = view.ticket.number
+    world.desk.assign("T1", number, OWNER, actor=ADMIN, now=T0)
+    if change in ("close", "reopen"):
+        world.desk.resolve("T1", number, actor=ADMIN, now=T0)
+    deliver(world.desk, world.fake, T0)
+    return number
+
+
+def _changed(world: World, number: int, before: int) -> bool:
+    return world.desk.view("T1", number, T0 + MIN).ticket.version > before
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("change", sorted(TICKET_MATRIX))
+def test_every_ticket_change_by_every_role_through_the_command_and_the_card(world, change):
+    """The same rule whichever way the change comes: allowed, the ticket changes; refused, it
+    does not, and the answer says who may."""
+    world.now.value = T0 + MIN
+    surfaces = ["command", *(["card"] if change in BUTTONS else [])]
+    for surface in surfaces:
+        allowed = set()
+        for user in PEOPLE:
+            number = _ticket_for(world, change)
+            before = world.desk.view("T1", number, T0).ticket.version
+            if surface == "command":
+                answer = world.command(user, COMMANDS[change].format(n=number))
+                if not _changed(world, number, before):
+                    assert answer.startswith("you may not"), (user, change, answer)
+            else:
+                channel, ts = CHANNEL, world.desk.view("T1", number, T0).ticket.message_ts
+                card = world.fake.message(channel, ts)
+                element = next(
+                    e
+                    for b in card["blocks"]
+                    for e in b.get("elements", [])
+                    if e.get("action_id") == BUTTONS[change]
+                )
+                body = signed.block_actions(
+                    [signed.button(BUTTONS[change], element["value"], block_id="sla_ticket")],
+                    team_id="T1", user_id=user, channel_id=channel, message_ts=ts,
+                )  # fmt: skip
+                response = world.app.dispatch(
+                    BoltRequest(body=body, headers=signed.signed_headers(SECRET, body))
+                )
+                assert response.status == 200
+            if _changed(world, number, before):
+                allowed.add(user)
+        assert allowed == TICKET_MATRIX[change], (surface, change)

@@ -41,7 +41,7 @@ from support.fakeslack import FakeSlack
 from support.processes import Process, wait_until
 from support.signed import post, slash_command
 
-from slabot.store.tables import Ticket, Timer
+from slabot.store.tables import Ticket, TimerRow
 from slabot.tickets import AlreadyDone, TicketView
 from slabot.tickets.timers import MESSAGES
 
@@ -154,9 +154,9 @@ def test_a_redraw_is_coalesced_and_owed_again_when_one_is_under_way(store, desk,
     # Being performed, a redraw may show the ticket as it was: another is owed.
     with store.writing() as session:
         session.execute(
-            update(Timer)
-            .where(Timer.ticket_id == view.ticket.id, Timer.kind == "card")
-            .where(Timer.stage == "redraw")
+            update(TimerRow)
+            .where(TimerRow.ticket_id == view.ticket.id, TimerRow.kind == "card")
+            .where(TimerRow.stage == "redraw")
             .values(state="sending", claimed_at=T0 + 3 * SEC, claimed_by="other-clock")
         )
     desk.set_status("T1", 1, "waiting_on_customer", actor="UONE", now=T0 + 4 * SEC)
@@ -257,8 +257,8 @@ def test_a_clock_killed_after_posting_the_card_leaves_it_to_be_found(store, desk
     tick(dispatcher(store, desk, fake), now, T0)
     with store.writing() as session:  # as the dead clock left it: claimed, unrecorded
         session.execute(
-            update(Timer)
-            .where(Timer.ticket_id == view.ticket.id, Timer.kind == "card")
+            update(TimerRow)
+            .where(TimerRow.ticket_id == view.ticket.id, TimerRow.kind == "card")
             .values(state="sending", claimed_at=T0, claimed_by="killed-clock", detail={})
         )
         session.execute(update(Ticket).where(Ticket.id == view.ticket.id).values(message_ts=None))

@@ -21,7 +21,7 @@ from slabot.store.tables import (
     PolicyVersion,
     Ticket,
     TicketEvent,
-    Timer,
+    TimerRow,
     WorkspaceCounter,
 )
 from slabot.tickets import (
@@ -68,13 +68,13 @@ def events(store: Store, ticket_id: int) -> list[TicketEvent]:
         return list(session.exec(query.order_by(TicketEvent.id)))
 
 
-def timers(store: Store, ticket_id: int, state: str | None = "pending") -> list[Timer]:
+def timers(store: Store, ticket_id: int, state: str | None = "pending") -> list[TimerRow]:
     """A ticket's timers as stored (pending ones by default), soonest first."""
     with store.reading() as session:
-        query = select(Timer).where(Timer.ticket_id == ticket_id)
+        query = select(TimerRow).where(TimerRow.ticket_id == ticket_id)
         if state is not None:
-            query = query.where(Timer.state == state)
-        return list(session.exec(query.order_by(Timer.due_at, Timer.kind, Timer.stage)))
+            query = query.where(TimerRow.state == state)
+        return list(session.exec(query.order_by(TimerRow.due_at, TimerRow.kind, TimerRow.stage)))
 
 
 def open_liveops(tickets: Tickets, severity: str, *, at: datetime = T0, **options: Any) -> Ticket:
@@ -794,9 +794,13 @@ def test_a_resolved_ticket_has_no_reminders_nudges_or_pages_left(tickets):
 
 def test_a_fired_timer_is_kept_as_it_was_when_the_ticket_changes(tickets):
     ticket = open_liveops(tickets, "p1")
-    key = (Timer.ticket_id == ticket.id) & (Timer.stage == "rule0:level_2") & (Timer.repeat == 0)
+    key = (
+        (TimerRow.ticket_id == ticket.id)
+        & (TimerRow.stage == "rule0:level_2")
+        & (TimerRow.repeat == 0)
+    )
     with tickets.store.writing() as session:
-        session.execute(update(Timer).where(key).values(state="fired", fired_at=T0, attempts=1))
+        session.execute(update(TimerRow).where(key).values(state="fired", fired_at=T0, attempts=1))
 
     def fired() -> list[tuple]:
         return [

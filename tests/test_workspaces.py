@@ -32,7 +32,7 @@ from support.processes import Process, wait_until
 from slabot.settings import SettingsError, load_settings
 from slabot.slack.workspaces import ORGS_FOR, SCOPES, InstalledWorkspaces, WorkspaceGone
 from slabot.store import Store
-from slabot.store.tables import SLACK_BOTS, Ticket, Timer
+from slabot.store.tables import SLACK_BOTS, Ticket, TimerRow
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "1111.2222"
@@ -225,9 +225,9 @@ def _dead(store: Store, workspace: str) -> list[str | None]:
     """The last errors of the workspace's dead timers."""
     with store.reading() as session:
         query = (
-            select(Timer.last_error)
-            .join(Ticket, col(Ticket.id) == Timer.ticket_id)
-            .where(Ticket.workspace == workspace, Timer.state == "dead")
+            select(TimerRow.last_error)
+            .join(Ticket, col(Ticket.id) == TimerRow.ticket_id)
+            .where(Ticket.workspace == workspace, TimerRow.state == "dead")
         )
         return list(session.exec(query))
 

@@ -24,7 +24,7 @@ from slabot.policies import PolicyBook
 from slabot.slack.keepalive import KeepAliveWebClient
 from slabot.slack.pacing import Pacer
 from slabot.store import Store
-from slabot.store.tables import Ticket, Timer
+from slabot.store.tables import Ticket, TimerRow
 from slabot.tickets import SYSTEM, Tickets, TicketView
 from slabot.tickets.timers import MESSAGES
 from support.courier import Courier
@@ -167,19 +167,19 @@ def deliver(desk: Tickets, fake: FakeSlack, at: datetime) -> None:
 
 def timers(
     store: Store, ticket: Ticket | int, state: str | None = None, *, messages: bool = False
-) -> list[Timer]:
+) -> list[TimerRow]:
     """The ticket's timers (with ``messages``, also the cards and notes its changes owed)."""
     ticket_id = ticket if isinstance(ticket, int) else ticket.id
     with store.reading() as session:
-        query = select(Timer).where(Timer.ticket_id == ticket_id)
+        query = select(TimerRow).where(TimerRow.ticket_id == ticket_id)
         if not messages:
-            query = query.where(Timer.kind.not_in(MESSAGES))  # type: ignore[attr-defined]
+            query = query.where(TimerRow.kind.not_in(MESSAGES))  # type: ignore[attr-defined]
         if state:
-            query = query.where(Timer.state == state)
-        return list(session.exec(query.order_by(Timer.due_at, Timer.id)))
+            query = query.where(TimerRow.state == state)
+        return list(session.exec(query.order_by(TimerRow.due_at, TimerRow.id)))
 
 
-def timer(store: Store, ticket: Ticket, kind: str, stage: str, repeat: int = 0) -> Timer:
+def timer(store: Store, ticket: Ticket, kind: str, stage: str, repeat: int = 0) -> TimerRow:
     return next(
         t for t in timers(store, ticket) if (t.kind, t.stage, t.repeat) == (kind, stage, repeat)
     )

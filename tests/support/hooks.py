@@ -18,6 +18,7 @@ from slabot.settings import Settings
 from slabot.store import Store
 from slabot.store.tables import Ticket
 from slabot.tickets import Tickets
+from support.conversation import TestClock
 from support.courier import Courier
 from support.fakeslack import FakeSlack
 
@@ -82,14 +83,6 @@ def group(
     }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
@@ -102,7 +95,7 @@ class Hooks:
     def __init__(
         self, store: Store, book: Any, fake: FakeSlack, hooks: str = HOOKS, **settings: str
     ):
-        self.clock = Clock()
+        self.clock = TestClock(T0)
         self.tickets = Tickets(store, book)
         self.courier = Courier.wire(store, self.tickets, fake.url, self.clock)
         values = {"slabot_alertmanager_token": TOKEN, "slabot_grafana_token": TOKEN, **settings}

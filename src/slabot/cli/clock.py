@@ -5,19 +5,15 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from ..oncall import keep_fresh, team_from
 from ..ops.metrics import Metrics
 from ..ops.observers import ClockWatch
 from ..ops.probes import Heartbeat, Readiness, serve_in_background
-from ..policies import PolicyBook
-from ..sla import PolicyError
-from ..store import Store, StoreError
 from ..store.migrate import upgrade
 from . import config
 from .arguments import positive
 from .errors import CliError
 from .ops import bind
-from .storage import reach
+from .storage import open_service, reach
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,13 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if args.lease <= 0:
         raise CliError(f"--lease {args.lease:g}: give seconds, more than 0", code=2)
     settings = config.settings("slack_bot_token", service=True)
-    try:
-        store = Store(settings.database_url)
-        policies = PolicyBook.load(settings.slabot_policies)
-        team = team_from(settings.slabot_team, strict=False)
-        keep_fresh(team, settings.slabot_team)
-    except (StoreError, PolicyError) as exc:
-        raise CliError(str(exc), code=2) from None
+    store, policies, team = open_service(settings)
     metrics, heartbeat = Metrics(), Heartbeat(args.interval)
     metrics.watch_tickets(store)
     port = settings.metrics_port if args.metrics_port is None else args.metrics_port
@@ -77,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..clock.runner import build, run_forever
 
-    clock = build(
+    ticker = build(
         settings,
         store,
         policies,
@@ -87,5 +77,5 @@ def run(args: argparse.Namespace) -> int:
         watch=ClockWatch(metrics, heartbeat),
         team=team,
     )
-    run_forever(clock, args.interval)
+    run_forever(ticker, args.interval)
     return 0

@@ -12,14 +12,10 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from ..oncall import keep_fresh, team_from
-from ..policies import PolicyBook
-from ..sla import PolicyError
-from ..store import Store, StoreError
 from ..store.migrate import upgrade
 from . import config
 from .errors import CliError
-from .storage import reach, use_cases
+from .storage import open_service, reach, use_cases
 
 
 def wall_clock() -> datetime:
@@ -63,13 +59,10 @@ def run(args: argparse.Namespace) -> int:
     from ..inbound.mailroutes import RoutesError, RoutesFile
     from ..slack.blocks.notes import saying
 
+    store, policies, team = open_service(settings)
     try:
-        store = Store(settings.database_url)
-        policies = PolicyBook.load(settings.slabot_policies)
         routes = RoutesFile(settings.mail_routes)
-        team = team_from(settings.slabot_team, strict=False)
-        keep_fresh(team, settings.slabot_team)
-    except (StoreError, PolicyError, RoutesError) as exc:
+    except RoutesError as exc:
         raise CliError(str(exc), code=2) from None
     named = {r.policy for r in routes().senders.values() if r.policy}
     unknown = sorted(named - set(policies.names()))

@@ -9,17 +9,13 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..oncall import keep_fresh, team_from
 from ..ops.metrics import Metrics
 from ..ops.observers import ClockWatch, count_slack_calls, request_metrics
 from ..ops.probes import Heartbeat, Readiness, ops_routes
-from ..policies import PolicyBook
-from ..sla import PolicyError
-from ..store import Store, StoreError
 from ..store.migrate import upgrade
 from . import config
 from .errors import CliError
-from .storage import reach, use_cases
+from .storage import open_service, reach, use_cases
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -62,13 +58,7 @@ def run(args: argparse.Namespace) -> int:
             "(SLACK_CLIENT_ID) needs the HTTP server, whose /slack/install Slack redirects to",
             code=2,
         )
-    try:
-        store = Store(settings.database_url)
-        policies = PolicyBook.load(settings.slabot_policies)
-        team = team_from(settings.slabot_team, strict=False)
-        keep_fresh(team, settings.slabot_team)
-    except (StoreError, PolicyError) as exc:
-        raise CliError(str(exc), code=2) from None
+    store, policies, team = open_service(settings)
     reach(store, lambda: upgrade(store))
     tickets = use_cases(settings, store, policies, team)
     if settings.slabot_default_policy:
@@ -113,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
         from ..clock.runner import build, schedule
 
         watch = ClockWatch(metrics, heartbeat)
-        clock = build(settings, store, policies, watch=watch, team=team)
-        schedule(clock, TICK, background=True).start()
-        tickets.when_owed(clock.wake)  # a card owed by a request goes out within a tick
+        ticker = build(settings, store, policies, watch=watch, team=team)
+        schedule(ticker, TICK, background=True).start()
+        tickets.when_owed(ticker.wake)  # a card owed by a request goes out within a tick
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it
     port = server.effective_port  # type: ignore[union-attr]  # a TCP server's: stubs say less
     if args.socket:

@@ -1,9 +1,10 @@
-"""Opening the database for a command, with errors an operator can act on."""
+"""Opening the database for a command, and what a service process runs on, with errors an
+operator can act on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -19,6 +20,32 @@ if TYPE_CHECKING:
     from ..tickets import Tickets
 
 T = TypeVar("T")
+
+
+class Service(NamedTuple):
+    """What a service process (``serve``, ``clock``, ``mail``) runs on."""
+
+    store: Store
+    policies: PolicyBook
+    team: Team
+
+
+def open_service(settings: Settings) -> Service:
+    """The database, the policy book and the team (its calendar rotations read again for as
+    long as the process runs) as every service process opens them; a bad setting or file is
+    one line and exit 2. The database is not reached yet: see `reach`."""
+    from ..oncall import keep_fresh, team_from
+    from ..policies import PolicyBook
+    from ..sla import PolicyError
+
+    try:
+        store = Store(settings.database_url)
+        policies = PolicyBook.load(settings.slabot_policies)
+        team = team_from(settings.slabot_team, strict=False)
+    except (StoreError, PolicyError) as exc:
+        raise CliError(str(exc), code=2) from None
+    keep_fresh(team, settings.slabot_team)
+    return Service(store, policies, team)
 
 
 def use_cases(settings: Settings, store: Store, policies: PolicyBook, team: Team) -> Tickets:

@@ -56,9 +56,9 @@ from sqlmodel import select
 
 from ..notify import Delivery, DeliveryFailed, Doubt, Found, Notifier, Receipt
 from ..oncall.overrides import overrides_in
-from ..sla.schedule import Timer as Owed
+from ..sla.schedule import Timer
 from ..store import Store
-from ..store.tables import Ticket, Timer
+from ..store.tables import Ticket, TimerRow
 from ..tickets import SYSTEM, TicketError, Tickets, TicketView, TimerOutcome
 from ..tickets.timers import CARD, MESSAGES, POST, claim_due
 from . import messages
@@ -171,7 +171,7 @@ class _Batch:
 
 @dataclass(frozen=True)
 class _Claim:
-    timer: Timer  # the row as it was before this claim
+    timer: TimerRow  # the row as it was before this claim
     paged: tuple[str, ...] | None = None  # a page: whom it reaches (see `Dispatcher._paged`)
 
     @property
@@ -538,7 +538,7 @@ class Dispatcher:
             return self._failed(delivery, DeliveryFailed(f"{type(exc).__name__}: {exc}"))
         return self._fired(delivery, receipt)
 
-    def _late(self, timer: Timer, now: datetime) -> str | None:
+    def _late(self, timer: TimerRow, now: datetime) -> str | None:
         """Why a timer goes out more than ``grace`` after its due time, in a reader's words."""
         if now - timer.due_at <= self.grace:
             return None
@@ -628,10 +628,10 @@ class Dispatcher:
             log.exception("could not tell the channel that timer %s is dead", delivery.key)
 
     @staticmethod
-    def _record(timer: Timer, **values: object) -> TimerOutcome:
+    def _record(timer: TimerRow, **values: object) -> TimerOutcome:
         return TimerOutcome(timer.id, timer.ticket_id, values)  # type: ignore[arg-type]
 
-    def _unclaim(self, timer: Timer, **values: object) -> TimerOutcome:
+    def _unclaim(self, timer: TimerRow, **values: object) -> TimerOutcome:
         """Back to ``pending`` (a retry, or waiting behind an earlier timer of its ticket)."""
         return self._record(timer, state="pending", claimed_at=None, claimed_by=None, **values)
 
@@ -656,7 +656,7 @@ def _carried(delivery: Delivery, failure: DeliveryFailed | None = None) -> dict[
     return detail
 
 
-def _still_owed(timer: Timer, view: TicketView) -> Owed | str:
+def _still_owed(timer: TimerRow, view: TicketView) -> Timer | str:
     """The timer as the ticket's schedule owes it at the view's ``now``, or why it is not."""
     status = view.ticket.status
     if status == "closed" or (status == "resolved" and timer.kind != "auto_close"):

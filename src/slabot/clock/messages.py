@@ -25,7 +25,7 @@ from ..slack.blocks.kit import (
     slack_date,
     truncate,
 )
-from ..store.tables import Timer
+from ..store.tables import TimerRow
 from ..tickets import TicketView
 
 KIND_WORDS = {
@@ -47,7 +47,7 @@ class Message:
     blocks: list[Block]
 
 
-def reminder(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
+def reminder(view: TicketView, timer: TimerRow, now: datetime, late: str | None) -> Message:
     return _message(
         [
             f":alarm_clock: {_to(view, 'reminder')}: {ticket_text(view)}{_late(late)}",
@@ -57,7 +57,7 @@ def reminder(view: TicketView, timer: Timer, now: datetime, late: str | None) ->
     )
 
 
-def nudge(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
+def nudge(view: TicketView, timer: TimerRow, now: datetime, late: str | None) -> Message:
     stamp = f"{view.ticket.number}:{view.ticket.version}"
     return _message(
         [
@@ -71,7 +71,7 @@ def nudge(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Me
 
 def page(
     view: TicketView,
-    timer: Timer,
+    timer: TimerRow,
     now: datetime,
     late: str | None,
     whom: str | None,
@@ -112,7 +112,7 @@ def pages_together(pages: list[Message]) -> Message:
     return Message(truncate(f"{len(pages)} pages for you:\n{text}", FALLBACK_MAX), blocks)
 
 
-def follow_up(view: TicketView, timer: Timer, now: datetime, late: str | None) -> Message:
+def follow_up(view: TicketView, timer: TimerRow, now: datetime, late: str | None) -> Message:
     tz = view.policy.tz
     solve = view.policy.lifecycle.auto_solve
     count = f" ({timer.repeat + 1} of {solve.follow_ups})" if solve and solve.follow_ups else ""
@@ -129,7 +129,7 @@ def follow_up(view: TicketView, timer: Timer, now: datetime, late: str | None) -
     return _message(lines, timer)
 
 
-def auto_solved(view: TicketView, timer: Timer, late: str | None) -> Message:
+def auto_solved(view: TicketView, timer: TimerRow, late: str | None) -> Message:
     return _message(
         [
             f":white_check_mark: {ticket_text(view)} was solved automatically: "
@@ -139,7 +139,7 @@ def auto_solved(view: TicketView, timer: Timer, late: str | None) -> Message:
     )
 
 
-def auto_closed(view: TicketView, timer: Timer, late: str | None) -> Message:
+def auto_closed(view: TicketView, timer: TimerRow, late: str | None) -> Message:
     after = view.policy.lifecycle.close_after
     solved = view.policy.state_label("resolved").lower()
     why = f", {format_duration(after)} after it was {escape(solved)}" if after else ""
@@ -148,7 +148,7 @@ def auto_closed(view: TicketView, timer: Timer, late: str | None) -> Message:
     )
 
 
-def gave_up(view: TicketView, timer: Timer, reason: str) -> Message:
+def gave_up(view: TicketView, timer: TimerRow, reason: str) -> Message:
     """The ticket's channel is told that a timer is dead, and how an operator resends it."""
     what = KIND_WORDS.get(timer.kind, timer.kind)
     if timer.kind == "page":
@@ -161,7 +161,7 @@ def gave_up(view: TicketView, timer: Timer, reason: str) -> Message:
     return Message(truncate(text, FALLBACK_MAX), [{"type": "section", "text": mrkdwn(text)}])
 
 
-def summary(view: TicketView, timer: Timer) -> str:
+def summary(view: TicketView, timer: TimerRow) -> str:
     """One plain line for pagers outside Slack (PagerDuty's summary, a webhook's text)."""
     ticket = view.ticket
     words = KIND_WORDS.get(timer.kind, timer.kind)
@@ -170,7 +170,7 @@ def summary(view: TicketView, timer: Timer) -> str:
     return f"SLA-{ticket.number} {words}: {' '.join(ticket.title.split())}"[:1024]
 
 
-def solve_reason(view: TicketView, timer: Timer) -> str:
+def solve_reason(view: TicketView, timer: TimerRow) -> str:
     """Why an auto-solve fires: the policy's follow-ups ran out, or the wait ran too long."""
     since = _waiting_since(timer)
     life = view.policy.lifecycle
@@ -183,7 +183,7 @@ def solve_reason(view: TicketView, timer: Timer) -> str:
     return f"no reply from the customer for {format_duration(waited)}"
 
 
-def target(view: TicketView, timer: Timer, now: datetime) -> str:
+def target(view: TicketView, timer: TimerRow, now: datetime) -> str:
     """The deadline a timer is about, with the time left or overdue. Pages fired at the
     opening or after a fixed time have no target of their own: the nearest deadline is shown."""
     plan, tz = view.schedule, view.policy.tz
@@ -202,7 +202,7 @@ def target(view: TicketView, timer: Timer, now: datetime) -> str:
     )
 
 
-def _trigger(view: TicketView, timer: Timer) -> str:
+def _trigger(view: TicketView, timer: TimerRow) -> str:
     trigger = timer.detail.get("trigger")
     label = _target_label(view, timer)
     if trigger == "open":
@@ -220,12 +220,12 @@ def _trigger(view: TicketView, timer: Timer) -> str:
     return why
 
 
-def _target_label(view: TicketView, timer: Timer) -> str:
+def _target_label(view: TicketView, timer: TimerRow) -> str:
     deadline = view.schedule.deadline(timer.target) if timer.target else None
     return deadline.label.lower() if deadline else (timer.target or "the target")
 
 
-def _waiting_since(timer: Timer) -> datetime | None:
+def _waiting_since(timer: TimerRow) -> datetime | None:
     """The stage of a follow-up or auto-solve carries the instant the wait began."""
     _, _, stamp = timer.stage.partition("@")
     try:
@@ -257,7 +257,7 @@ def _late(late: str | None) -> str:
     return f" _(late: {escape(late)})_" if late else ""
 
 
-def _message(lines: list[str], timer: Timer, buttons: list[Block] | None = None) -> Message:
+def _message(lines: list[str], timer: TimerRow, buttons: list[Block] | None = None) -> Message:
     clause = timer.detail.get("clause")
     body = "\n".join(lines)
     blocks: list[Block] = [{"type": "section", "text": mrkdwn(body)}]

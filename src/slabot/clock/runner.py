@@ -62,8 +62,10 @@ class Observer(Protocol):
         """A run finished without an error, leading or standing by."""
 
 
-class Clock:
-    """A dispatcher behind a leadership: what each run of the tick job does."""
+class Ticker:
+    """A dispatcher behind a leadership: what each run of the tick job does. The clock process
+    runs one (``slabot clock``, or ``serve`` in the background). Not ``Clock``: in the policy
+    language and the engine a clock is what a target's time counts on (`slabot.sla.Clock`)."""
 
     def __init__(
         self,
@@ -188,9 +190,9 @@ def build(
     workers: int = WORKERS,
     watch: ClockWatch | None = None,
     team: Team | None = None,
-) -> Clock:
-    """The production clock: Slack and the pagers as notifiers, the system actor as admin;
-    with ``watch``, counted in its metrics and beating its heartbeat."""
+) -> Ticker:
+    """The production clock's ticker: Slack and the pagers as notifiers, the system actor as
+    admin; with ``watch``, counted in its metrics and beating its heartbeat."""
     tickets = Tickets(
         store,
         policies,
@@ -218,7 +220,7 @@ def build(
     reminders = MaintenanceReminders(store, in_slack, policies, name=dispatcher.name)
     home = (lambda: None) if settings.oauth else token_workspace(slack)
     handoffs = HandOffDuty(HandOffs(store, dispatcher.name, lease=lease), tickets.team, slack, home)
-    return Clock(
+    return Ticker(
         dispatcher,
         Leadership(store),
         duties=[reminders.tick, handoffs.tick],
@@ -226,7 +228,7 @@ def build(
     )
 
 
-def schedule(clock: Clock, interval: float, *, background: bool) -> BaseScheduler:
+def schedule(ticker: Ticker, interval: float, *, background: bool) -> BaseScheduler:
     """A scheduler (not yet started) with the one ``tick`` job."""
     scheduler: BaseScheduler = (
         BackgroundScheduler(timezone=UTC) if background else BlockingScheduler(timezone=UTC)
@@ -235,7 +237,7 @@ def schedule(clock: Clock, interval: float, *, background: bool) -> BaseSchedule
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     scheduler.add_job(
-        clock.run,
+        ticker.run,
         "interval",
         seconds=interval,
         id="tick",
@@ -244,13 +246,13 @@ def schedule(clock: Clock, interval: float, *, background: bool) -> BaseSchedule
         misfire_grace_time=None,
         next_run_time=wall_clock(),
     )
-    clock._scheduler = scheduler
+    ticker._scheduler = scheduler
     return scheduler
 
 
-def run_forever(clock: Clock, interval: float) -> None:
+def run_forever(ticker: Ticker, interval: float) -> None:
     """``slabot clock``: tick until SIGTERM or Ctrl-C, then give up the leadership."""
-    scheduler = schedule(clock, interval, background=False)
+    scheduler = schedule(ticker, interval, background=False)
 
     def stop(_signal: int, _frame: Any) -> None:
         scheduler.shutdown(wait=False)
@@ -262,4 +264,4 @@ def run_forever(clock: Clock, interval: float) -> None:
     try:
         scheduler.start()
     finally:
-        clock.stop()
+        ticker.stop()

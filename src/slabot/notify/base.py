@@ -19,13 +19,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from ..store.tables import Timer
+from ..store.tables import TimerRow
 from ..tickets import TicketView
 
 Receipt = dict[str, Any]  # part name → what the far end answered (a Slack ts, a dedup key)
 
 
-def timer_key(timer: Timer) -> str:
+def timer_key(timer: TimerRow) -> str:
     """``<ticket id>:<kind>:<stage>:<repeat>``: the timer's identity outside the database, sent
     with every delivery (Slack message metadata, PagerDuty dedup_key, webhook header)."""
     return f"{timer.ticket_id}:{timer.kind}:{timer.stage}:{timer.repeat}"
@@ -52,7 +52,7 @@ class Delivery:
     (`Notifier.recover`) before being sent again.
     """
 
-    timer: Timer
+    timer: TimerRow
     view: TicketView
     now: datetime
     late: str | None = None

@@ -411,4 +411,5 @@ class AllHours:
 
 
 ALL_HOURS = AllHours()
+# What a target's time counts on (a policy's ``clock:``): a calendar's open hours, or all hours.
 Clock = Calendar | AllHours

@@ -485,26 +485,31 @@ def _principal(value: Any) -> str:
     )
 
 
-PRINCIPALS = ("anyone", "owner", "reporter", "escalation")
+PRINCIPALS = ("anyone", "owner", "reporter", "escalation", "leads")
 
 
 class Permissions(Model):
     """Who may do what to a ticket: roles (owner, reporter, escalation: anyone in the matrix,
-    anyone) or Slack user IDs. Deployment admins may always act."""
+    its levels' contacts and whoever their rotations have on call; leads: the deployment's
+    leads; anyone) or Slack user IDs. Deployment admins may always act.
 
-    change_severity: tuple[Principal, ...] = ("owner", "reporter", "escalation")
-    resolve: tuple[Principal, ...] = ("owner", "escalation")
-    reopen: tuple[Principal, ...] = ("owner", "reporter", "escalation")
-    close: tuple[Principal, ...] = ("owner", "escalation")
+    Interpretation (the seeds name who escalates, not who may close): the defaults are what a
+    support team expects, the ticket's owner, the people it escalates to and the team's leads;
+    a policy may narrow any of them."""
+
+    change_severity: tuple[Principal, ...] = ("owner", "reporter", "escalation", "leads")
+    resolve: tuple[Principal, ...] = ("owner", "escalation", "leads")
+    reopen: tuple[Principal, ...] = ("owner", "reporter", "escalation", "leads")
+    close: tuple[Principal, ...] = ("owner", "escalation", "leads")
     # Handing a ticket to someone (taking it is acknowledging it, open to anyone), and
     # pausing or resuming its clocks: either moves the contract's deadlines.
-    assign: tuple[Principal, ...] = ("owner", "escalation")
-    pause: tuple[Principal, ...] = ("owner", "reporter", "escalation")
+    assign: tuple[Principal, ...] = ("owner", "escalation", "leads")
+    pause: tuple[Principal, ...] = ("owner", "reporter", "escalation", "leads")
     # Recording a release agreed with the customer: it can move the resolution's due date.
-    agree_release: tuple[Principal, ...] = ("owner", "escalation")
+    agree_release: tuple[Principal, ...] = ("owner", "escalation", "leads")
     # Correcting the downtime a ticket implies (not an outage; caused by AWS): it moves the
-    # month's uptime and the credits owed, so the matrix (the leads) and admins only.
-    correct_downtime: tuple[Principal, ...] = ("escalation",)
+    # month's uptime and the credits owed, so the matrix, the leads and admins only.
+    correct_downtime: tuple[Principal, ...] = ("escalation", "leads")
 
 
 class Policy(Model):
@@ -708,8 +713,20 @@ class Policy(Model):
         judges asks (the policy is frozen)."""
         return frozenset(key for key, state in self.states.items() if state.pauses)
 
-    def may(self, action: str, user: str, *, owner: str | None, reporter: str | None) -> bool:
-        """Whether ``user`` may ``action`` (change_severity, resolve, reopen, close) a ticket."""
+    def may(
+        self,
+        action: str,
+        user: str,
+        *,
+        owner: str | None,
+        reporter: str | None,
+        escalation: frozenset[str] = frozenset(),
+        leads: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Whether ``user`` may ``action`` (a field of `Permissions`) a ticket. The levels'
+        contacts are the matrix; ``escalation`` adds whom else it reaches now (whoever the
+        levels' rotations have on call), and ``leads`` are the deployment's: both are the
+        team's, which the policy does not hold."""
         allowed = getattr(self.permissions, action)
         contacts = (
             {c for level in self.escalation.levels for c in level.contacts}
@@ -721,7 +738,8 @@ class Policy(Model):
             or user in allowed
             or ("owner" in allowed and user == owner)
             or ("reporter" in allowed and user == reporter)
-            or ("escalation" in allowed and user in contacts)
+            or ("escalation" in allowed and (user in contacts or user in escalation))
+            or ("leads" in allowed and user in leads)
         )
 
     def level_label(self, key: str | None) -> str:

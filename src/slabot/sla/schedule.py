@@ -70,6 +70,9 @@ class Deadline:
 
 @dataclass(frozen=True)
 class Timer:
+    """Something the ticket is owed at ``due_at`` (a reminder, a nudge, a page, …), unique in
+    its ticket by `key`; stored and delivered as a `slabot.store.tables.TimerRow`."""
+
     kind: TimerKind
     stage: str
     due_at: datetime

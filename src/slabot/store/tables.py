@@ -166,7 +166,11 @@ class SlackEvent(SQLModel, table=True):
     received_at: datetime = instant(nullable=False, index=True)
 
 
-class Timer(SQLModel, table=True):
+class TimerRow(SQLModel, table=True):
+    """A row of ``timers``: a `slabot.sla.schedule.Timer` as stored and delivered (its state,
+    attempts, claim). Named a row so that `Timer`, the domain's word, means one thing: what a
+    ticket's schedule owes."""
+
     __tablename__ = "timers"
     __table_args__ = (
         UniqueConstraint("ticket_id", "kind", "stage", "repeat", name="uq_timers_key"),
@@ -280,7 +284,7 @@ class MaintenanceNotice(SQLModel, table=True):
     """A message planned maintenance owes its channel, one per ``stage`` (``announce``,
     ``before``, ``start``, ``end``, ``called_off``), or the announcement of a change to an
     outage (``stage``: the change's kind), with the same delivery states and claim columns as
-    `Timer`."""
+    `TimerRow`."""
 
     __tablename__ = "maintenance_notices"
     __table_args__ = (

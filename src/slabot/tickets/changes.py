@@ -97,7 +97,7 @@ class Changes:
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the severity of")
-            self.permissions.check(policy, "change_severity", actor, ticket)
+            self.permissions.check(policy, "change_severity", actor, ticket, now)
             try:
                 level = policy.severity(severity)
             except KeyError as exc:
@@ -195,7 +195,7 @@ class Changes:
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the status of")
-            self.permissions.check(policy, "pause", actor, ticket)
+            self.permissions.check(policy, "pause", actor, ticket, now)
             if ticket.status == status:
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(status)}")
             return [("status_changed", {"status": ticket.status}, {"status": status})]
@@ -254,7 +254,7 @@ class Changes:
                 )
             if ticket.status == "resolved":
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(ticket.status)}")
-            self.permissions.check(policy, "resolve", actor, ticket)
+            self.permissions.check(policy, "resolve", actor, ticket, now)
             ticket.resolved_at = now
             after = {"status": "resolved", "note": note}
             return [("status_changed", {"status": ticket.status}, after)]
@@ -292,7 +292,7 @@ class Changes:
                     "ticket can be reopened"
                     + ("; open a new ticket instead" if ticket.status == "closed" else "")
                 )
-            self.permissions.check(policy, "reopen", actor, ticket)
+            self.permissions.check(policy, "reopen", actor, ticket, now)
             window = policy.lifecycle.reopen_within
             if window and ticket.resolved_at and now > ticket.resolved_at + window:
                 raise Invalid(
@@ -326,7 +326,7 @@ class Changes:
                 raise AlreadyDone(f"{ticket.ref} is already closed")
             if ticket.status != "resolved":
                 raise Invalid(f"{ticket.ref} is not resolved: resolve it first, then close it")
-            self.permissions.check(policy, "close", actor, ticket)
+            self.permissions.check(policy, "close", actor, ticket, now)
             ticket.closed_at = now
             return [("status_changed", {"status": "resolved"}, {"status": "closed"})]
 
@@ -356,7 +356,7 @@ class Changes:
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "assign")
-            self.permissions.check(policy, "assign", actor, ticket)
+            self.permissions.check(policy, "assign", actor, ticket, now)
             if ticket.owner == owner:
                 raise AlreadyDone(f"{{owner}} already owns {ticket.ref}", people={"owner": owner})
             before = {"owner": ticket.owner}

@@ -50,7 +50,7 @@ def correct_downtime(
         if cause is not None and cause not in causes:
             known = ", ".join(causes) or "none: the policy names no causes"
             raise Invalid(f"unknown cause {cause!r} for the {policy.name} policy: use {known}")
-        changes.permissions.check(policy, "correct_downtime", actor, ticket)
+        changes.permissions.check(policy, "correct_downtime", actor, ticket, now)
         verdict = None if counts is None else ("yes" if counts else "no")
         return [("downtime_corrected", {}, {"counts": verdict, "cause": cause, "reason": reason})]
 

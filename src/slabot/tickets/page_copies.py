@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from ..oncall.overrides import overrides_in
 from ..sla import Policy
 from ..sla.oncall import Team
-from ..store.tables import Ticket, Timer
+from ..store.tables import Ticket, TimerRow
 
 SENT = ("fired", "sending")
 _USER = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -61,17 +61,17 @@ class PageCopy:
         return self.part.removeprefix("post:") if self.part.startswith("post:") else None
 
 
-def sent_pages(session: Session, ticket: Ticket, level: str) -> list[Timer]:
+def sent_pages(session: Session, ticket: Ticket, level: str) -> list[TimerRow]:
     rows = session.exec(
-        select(Timer)
-        .where(Timer.ticket_id == ticket.id, Timer.kind == "page", Timer.level == level)
-        .where(Timer.state.in_(SENT))  # type: ignore[attr-defined]
-        .order_by(Timer.due_at)  # type: ignore[arg-type]
+        select(TimerRow)
+        .where(TimerRow.ticket_id == ticket.id, TimerRow.kind == "page", TimerRow.level == level)
+        .where(TimerRow.state.in_(SENT))  # type: ignore[attr-defined]
+        .order_by(TimerRow.due_at)  # type: ignore[arg-type]
     )
     return list(rows)
 
 
-def copies(pages: list[Timer]) -> list[PageCopy]:
+def copies(pages: list[TimerRow]) -> list[PageCopy]:
     """Every copy the clock recorded of ``pages`` (a copy found again after a crash has no ts
     on record, and a message shared with other pages, whose answers it still offers, is only
     redrawn when it is the one clicked: both are left as they are)."""

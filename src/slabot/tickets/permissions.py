@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import object_session
 
 from ..actors import HOOK_TICKET_ACTIONS, came_through, is_hook
+from ..oncall.overrides import overrides_in
 from ..refusals import Forbidden
 from ..sla import Policy
 from ..sla.oncall import Team
@@ -70,15 +71,21 @@ class Permissions:
             people=people,
         )
 
-    def check(self, policy: Policy, action: str, actor: str, ticket: Ticket) -> None:
-        """Return if ``actor`` may do ``action`` to ``ticket``; else refuse (`Forbidden`).
-        A hook may do only what `slabot.actors` grants it, whatever the policy says of roles."""
+    def check(self, policy: Policy, action: str, actor: str, ticket: Ticket, now: datetime) -> None:
+        """Return if ``actor`` may do ``action`` to ``ticket`` at ``now`` (who is on call
+        then counts as the matrix); else refuse (`Forbidden`). A hook may do only what
+        `slabot.actors` grants it, whatever the policy says of roles."""
         if is_hook(actor):
             if action in HOOK_TICKET_ACTIONS and came_through(actor, ticket.source):
                 return
             raise _hook_refused(actor, ACTION_WORDS.get(action, action), ticket)
         if actor in self.admins or policy.may(
-            action, actor, owner=ticket.owner, reporter=ticket.reporter
+            action,
+            actor,
+            owner=ticket.owner,
+            reporter=ticket.reporter,
+            escalation=self._on_call(policy, ticket, now),
+            leads=frozenset(self.team.leads),
         ):
             return
         who = ", ".join(getattr(policy.permissions, action))
@@ -89,6 +96,21 @@ class Permissions:
             + (" ({owner})" if ticket.owner else "")
             + " or someone in the escalation matrix",
             people={"owner": ticket.owner} if ticket.owner else None,
+        )
+
+    def _on_call(self, policy: Policy, ticket: Ticket, now: datetime) -> frozenset[str]:
+        """Whoever the policy's levels' rotations have on call at ``now``: in the matrix as
+        much as a level's named contacts, for as long as their shift lasts."""
+        levels = (
+            [level for level in policy.escalation.levels if level.rotation]
+            if (policy.escalation)
+            else []
+        )
+        if not levels:
+            return frozenset()
+        overrides = overrides_in(object_session(ticket), ticket.workspace, now)  # type: ignore[arg-type]
+        return frozenset(
+            person for level in levels for person in self.team.paged(level, now, overrides)
         )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from ..store import Store
-from ..store.tables import ChannelPolicy, Ticket, TicketEvent, Timer
+from ..store.tables import ChannelPolicy, Ticket, TicketEvent, TimerRow
 
 PAGE = 20
 
@@ -21,7 +21,7 @@ PAGE = 20
 class TicketStory:
     ticket: Ticket
     events: list[TicketEvent]
-    timers: list[Timer]
+    timers: list[TimerRow]
 
 
 def queue(
@@ -101,9 +101,9 @@ def story(store: Store, workspace: str, number: int) -> TicketStory | None:
             .order_by(col(TicketEvent.id))
         )
         timers = session.exec(
-            select(Timer)
-            .where(Timer.ticket_id == ticket.id)
-            .order_by(col(Timer.due_at), col(Timer.id))
+            select(TimerRow)
+            .where(TimerRow.ticket_id == ticket.id)
+            .order_by(col(TimerRow.due_at), col(TimerRow.id))
         )
         return TicketStory(ticket, list(events), list(timers))
 

@@ -57,7 +57,7 @@ def agree_release(
                 f"the {policy.name} policy lets no release stand for the resolution of a "
                 f"{label} ticket: post the date as an ETA with /sla update instead"
             )
-        changes.permissions.check(policy, "agree_release", actor, ticket)
+        changes.permissions.check(policy, "agree_release", actor, ticket, now)
         after = {"release_at": stamp(release_at.astimezone(UTC)), "agreed_by": agreed_by}
         return [("release_agreed", {}, after)]
 

@@ -45,15 +45,14 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
 from ..policies import PolicyVersions
-from ..sla.schedule import Schedule
-from ..sla.schedule import Timer as EngineTimer
+from ..sla.schedule import Schedule, Timer
 from ..store import Store
 from ..store.queue import requeue_dead, seen_as, update_by_id
-from ..store.tables import Ticket, Timer
+from ..store.tables import Ticket, TimerRow
 from .events import stamp
 from .views import TicketView, schedule_of
 
-TIMERS = Timer.__table__  # type: ignore[attr-defined]
+TIMERS = TimerRow.__table__  # type: ignore[attr-defined]
 CARD, NOTE, PAGE_COPY = "card", "note", "page_copy"
 MESSAGES = frozenset({CARD, NOTE, PAGE_COPY})  # owed to Slack by changes, not by a schedule
 POST, REDRAW = "post", "redraw"  # a card's two stages
@@ -113,11 +112,11 @@ class TimerRecords:
             )
             versions = dict(session.exec(lock).all()) if settled else {}
             mine = (
-                select(Timer.id)
+                select(TimerRow.id)
                 .where(
-                    Timer.id.in_(ids),  # type: ignore[union-attr]
-                    Timer.state == "sending",
-                    Timer.claimed_by == claimed_by,
+                    TimerRow.id.in_(ids),  # type: ignore[union-attr]
+                    TimerRow.state == "sending",
+                    TimerRow.claimed_by == claimed_by,
                 )
                 .with_for_update()
             )
@@ -152,14 +151,14 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
     existing: dict[int, dict[tuple[str, str, int], Any]] = {t: {} for t in plans}
     # Seven columns: sqlmodel's select() is typed for at most four.
     query = select(  # type: ignore[call-overload]
-        Timer.id,
-        Timer.ticket_id,
-        Timer.kind,
-        Timer.stage,
-        Timer.repeat,
-        Timer.state,
-        Timer.due_at,
-    ).where(col(Timer.ticket_id).in_(list(plans)), col(Timer.kind).not_in(MESSAGES))
+        TimerRow.id,
+        TimerRow.ticket_id,
+        TimerRow.kind,
+        TimerRow.stage,
+        TimerRow.repeat,
+        TimerRow.state,
+        TimerRow.due_at,
+    ).where(col(TimerRow.ticket_id).in_(list(plans)), col(TimerRow.kind).not_in(MESSAGES))
     for row in session.exec(query):
         existing[row.ticket_id][(row.kind, row.stage, row.repeat)] = row
     stale: list[int] = []
@@ -203,7 +202,7 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
                     }
                 )
     if stale:
-        session.execute(delete(Timer).where(Timer.id.in_(stale)))  # type: ignore[union-attr]
+        session.execute(delete(TimerRow).where(TimerRow.id.in_(stale)))  # type: ignore[union-attr]
     if moved:
         update_by_id(session, TIMERS, moved)
     if new:
@@ -221,7 +220,7 @@ def claim_due(
     lease: timedelta,
     batch: int,
     kinds: Collection[str] | None = None,
-) -> list[Timer]:
+) -> list[TimerRow]:
     """Up to ``batch`` due timers, pages first, then earliest due first, none behind an
     earlier timer of its ticket that is waiting to be retried or being performed.
 
@@ -234,7 +233,7 @@ def claim_due(
     its due time), so a quiet tick reads nothing past the due timers. When work queues
     (a burst, a channel at Slack's pace), pages so go before reminders and notes."""
     stale = now - lease
-    earlier = aliased(Timer)
+    earlier = aliased(TimerRow)
     # A claim of this clock's is in flight however old (a batch can outlast the lease when
     # Slack is slow); only another clock's can have been left behind by its death.
     mine = col(earlier.claimed_by) == name
@@ -243,42 +242,42 @@ def claim_due(
         and_(col(earlier.state) == "sending", or_(col(earlier.claimed_at) >= stale, mine)),
     )
     before = or_(
-        col(earlier.due_at) < col(Timer.due_at),
-        and_(col(earlier.due_at) == col(Timer.due_at), col(earlier.id) < col(Timer.id)),
+        col(earlier.due_at) < col(TimerRow.due_at),
+        and_(col(earlier.due_at) == col(TimerRow.due_at), col(earlier.id) < col(TimerRow.id)),
     )
-    same_ticket = col(earlier.ticket_id) == col(Timer.ticket_id)
+    same_ticket = col(earlier.ticket_id) == col(TimerRow.ticket_id)
     behind = exists().where(same_ticket, busy, before)
     owed_before = exists().where(
         same_ticket, col(earlier.state).in_(("pending", "sending")), before
     )
-    card = aliased(Timer)  # nothing of a ticket goes out before its card: its thread
+    card = aliased(TimerRow)  # nothing of a ticket goes out before its card: its thread
     uncarded = exists().where(
-        _card_waiting(col(Timer.ticket_id), card), col(card.id) != col(Timer.id)
+        _card_waiting(col(TimerRow.ticket_id), card), col(card.id) != col(TimerRow.id)
     )
     interrupted = and_(
-        Timer.state == "sending",  # type: ignore[arg-type]
-        col(Timer.claimed_at) < stale,
-        Timer.claimed_by != name,  # type: ignore[arg-type]
+        TimerRow.state == "sending",  # type: ignore[arg-type]
+        col(TimerRow.claimed_at) < stale,
+        TimerRow.claimed_by != name,  # type: ignore[arg-type]
     )
     due = and_(
-        Timer.state == "pending",  # type: ignore[arg-type]
-        Timer.due_at <= now,  # type: ignore[arg-type]
-        Timer.next_attempt_at <= now,  # type: ignore[arg-type]
+        TimerRow.state == "pending",  # type: ignore[arg-type]
+        TimerRow.due_at <= now,  # type: ignore[arg-type]
+        TimerRow.next_attempt_at <= now,  # type: ignore[arg-type]
     )
-    first_page = and_(due, Timer.kind == "page", ~owed_before)  # type: ignore[arg-type]
+    first_page = and_(due, TimerRow.kind == "page", ~owed_before)  # type: ignore[arg-type]
     with store.writing() as session:
-        rows: list[Timer] = []
+        rows: list[TimerRow] = []
         for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
             if kinds is not None:
-                which = and_(which, col(Timer.kind).in_(kinds))
+                which = and_(which, col(TimerRow.kind).in_(kinds))
             query = (
-                select(Timer)
+                select(TimerRow)
                 .where(which, ~uncarded)
-                .order_by(Timer.state, Timer.due_at, Timer.id)  # type: ignore[arg-type]
+                .order_by(TimerRow.state, TimerRow.due_at, TimerRow.id)  # type: ignore[arg-type]
                 .limit(batch - len(rows))
             )
             if rows:  # a page taken already is not taken again with the rest
-                query = query.where(col(Timer.id).not_in([row.id for row in rows]))
+                query = query.where(col(TimerRow.id).not_in([row.id for row in rows]))
             if not store.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows += session.exec(query)
@@ -287,14 +286,16 @@ def claim_due(
         rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
         if rows:
             taken = (
-                update(Timer)
-                .where(Timer.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
+                update(TimerRow)
+                .where(TimerRow.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
                 .values(
                     state="sending",
                     claimed_at=now,
                     claimed_by=name,
                     # kept from the first claim (or from a claim made before it was)
-                    first_claimed_at=func.coalesce(Timer.first_claimed_at, Timer.claimed_at, now),
+                    first_claimed_at=func.coalesce(
+                        TimerRow.first_claimed_at, TimerRow.claimed_at, now
+                    ),
                 )
                 .execution_options(synchronize_session=False)
             )
@@ -307,7 +308,7 @@ OUTSTANDING = ("pending", "sending", "dead")  # what the plain listing shows
 
 @dataclass(frozen=True)
 class TimerLine:
-    timer: Timer
+    timer: TimerRow
     ref: str  # SLA-42
     workspace: str
 
@@ -320,10 +321,10 @@ def listing(store: Store, *, dead_only: bool, limit: int) -> list[TimerLine]:
     """Dead timers, or every timer still to be done (and the dead), soonest first."""
     states = ("dead",) if dead_only else OUTSTANDING
     query = (
-        select(Timer, Ticket.number, Ticket.workspace)
-        .join(Ticket, Ticket.id == Timer.ticket_id)  # type: ignore[arg-type]
-        .where(Timer.state.in_(states))  # type: ignore[attr-defined]
-        .order_by(Timer.next_attempt_at, Timer.id)  # type: ignore[arg-type]
+        select(TimerRow, Ticket.number, Ticket.workspace)
+        .join(Ticket, Ticket.id == TimerRow.ticket_id)  # type: ignore[arg-type]
+        .where(TimerRow.state.in_(states))  # type: ignore[attr-defined]
+        .order_by(TimerRow.next_attempt_at, TimerRow.id)  # type: ignore[arg-type]
         .limit(limit)
     )
     with store.reading() as session:
@@ -334,7 +335,7 @@ def retry(store: Store, ids: list[int] | None) -> int:
     """Re-queue dead timers (``ids``, or every dead one when None); how many were re-queued.
     The parts that did arrive before (recorded on the timer) are not sent again."""
     with store.writing() as session:
-        return requeue_dead(session, Timer, ids, "timer")
+        return requeue_dead(session, TimerRow, ids, "timer")
 
 
 def owe_messages(
@@ -357,8 +358,8 @@ def owe_messages(
     if opened:
         owed.append(_message(ticket.id, CARD, POST, 0, now))
     else:
-        cards = select(Timer.state, Timer.stage, Timer.repeat).where(
-            Timer.ticket_id == ticket.id, Timer.kind == CARD
+        cards = select(TimerRow.state, TimerRow.stage, TimerRow.repeat).where(
+            TimerRow.ticket_id == ticket.id, TimerRow.kind == CARD
         )
         found = list(session.exec(cards))
         if not any(state == "pending" for state, _, _ in found):
@@ -391,12 +392,12 @@ def owe_page_copies(
 def mark_acted(session: Session, timer_id: int, at: datetime) -> None:
     """The clock's auto-solve or auto-close ``timer_id`` has made its change, at ``at``: in the
     change's transaction, so a clock that dies before recording the timer never acts twice."""
-    timer = session.get_one(Timer, timer_id)
+    timer = session.get_one(TimerRow, timer_id)
     timer.detail = {**timer.detail, "acted": stamp(at)}
 
 
-def _card_waiting(ticket_id: Any, other: type[Timer]) -> ColumnElement[bool]:
-    """Whether ``other`` (an alias of `Timer`) is the not yet posted card of ``ticket_id``:
+def _card_waiting(ticket_id: Any, other: type[TimerRow]) -> ColumnElement[bool]:
+    """Whether ``other`` (an alias of `TimerRow`) is the not yet posted card of ``ticket_id``:
     everything else of that ticket waits for it (notes and page replies go in its thread)."""
     return and_(
         col(other.ticket_id) == ticket_id,
@@ -438,14 +439,14 @@ def _place_cards(session: Session, outcomes: Sequence[TimerOutcome]) -> None:
     }
     if not posted:
         return
-    posts = select(Timer.id, Timer.ticket_id).where(
-        col(Timer.id).in_(list(posted)), Timer.kind == CARD, Timer.stage == POST
+    posts = select(TimerRow.id, TimerRow.ticket_id).where(
+        col(TimerRow.id).in_(list(posted)), TimerRow.kind == CARD, TimerRow.stage == POST
     )
     for timer_id, ticket_id in session.exec(posts).all():
         ts = posted[timer_id]  # type: ignore[index]  # a stored row's id
         session.execute(update(Ticket).where(col(Ticket.id) == ticket_id).values(message_ts=ts))
 
 
-def _detail(timer: EngineTimer) -> dict[str, Any]:
+def _detail(timer: Timer) -> dict[str, Any]:
     """What the clock needs besides the key to word a timer's message."""
     return {"share": timer.share, "trigger": timer.trigger, "clause": timer.clause}

@@ -23,9 +23,10 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, Protocol
 
 import falcon
 from pydantic import ValidationError
@@ -135,7 +136,6 @@ class Api:
 class Change:
     key: str  # for the use case
     now: datetime
-    say: Say | None = None  # the thread's note, owed by the use case with the change
 
 
 def _number(ref: str) -> int:
@@ -239,6 +239,23 @@ class TicketItem:
         _answer(resp, Ticket.of(view))
 
 
+class UseCase(Protocol):
+    """A `Tickets` change as every route calls it: what the request body adds is bound
+    already, and the rest is the same for all of them."""
+
+    def __call__(
+        self,
+        workspace: str,
+        ref: int,
+        /,
+        *,
+        actor: str,
+        now: datetime,
+        idempotency_key: str | None,
+        say: Say | None,
+    ) -> TicketView: ...
+
+
 class TicketChange:
     """``/tickets/{ref}/<action>``: one change by one use case; the card and thread follow."""
 
@@ -248,7 +265,8 @@ class TicketChange:
     def __init__(self, api: Api):
         self.api = api
 
-    def apply(self, caller: Caller, ref: int, body: Any, change: Change) -> TicketView:
+    def use_case(self, body: Any) -> UseCase:
+        """The change this route makes, with what ``body`` says bound."""
         raise NotImplementedError
 
     def said(self, body: Any) -> dict[str, Any]:
@@ -258,8 +276,16 @@ class TicketChange:
     def run(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
         caller, body, number = _caller(req), req.context.json, _number(ref)
         say = note(self.verb, caller.actor, **self.said(body))
+        use_case = self.use_case(body)
         with self.api.change(req, caller) as change:
-            view = self.apply(caller, number, body, replace(change, say=say))
+            view = use_case(
+                caller.workspace,
+                number,
+                actor=caller.actor,
+                now=change.now,
+                idempotency_key=change.key,
+                say=say,
+            )
         _answer(resp, Ticket.of(view))
 
 
@@ -280,18 +306,10 @@ def _change_route(cls: type[TicketChange], model: type, summary: str) -> type[Ti
 class PostUpdateRoute(TicketChange):
     verb = "update"
 
-    def apply(self, caller: Caller, ref: int, body: PostUpdate, change: Change) -> TicketView:
-        return self.api.tickets.post_update(
-            caller.workspace,
-            ref,
-            body.text,
-            actor=caller.actor,
-            now=change.now,
-            eta=body.eta and body.eta.astimezone(UTC),
-            workaround=body.workaround,
-            idempotency_key=change.key,
-            say=change.say,
-        )
+    def use_case(self, body: PostUpdate) -> UseCase:
+        eta = body.eta and body.eta.astimezone(UTC)
+        tickets = self.api.tickets
+        return partial(tickets.post_update, text=body.text, eta=eta, workaround=body.workaround)
 
     def said(self, body: PostUpdate) -> dict[str, Any]:
         return {"text": body.text, "eta": body.eta, "workaround": body.workaround}
@@ -300,60 +318,29 @@ class PostUpdateRoute(TicketChange):
 class AcknowledgeRoute(TicketChange):
     verb = "ack"
 
-    def apply(self, caller: Caller, ref: int, body: Empty, change: Change) -> TicketView:
-        return self.api.tickets.acknowledge(
-            caller.workspace,
-            ref,
-            actor=caller.actor,
-            now=change.now,
-            idempotency_key=change.key,
-            say=change.say,
-        )
+    def use_case(self, body: Empty) -> UseCase:
+        return self.api.tickets.acknowledge
 
 
 class PauseRoute(TicketChange):
     verb = "wait"
 
-    def apply(self, caller: Caller, ref: int, body: Pause, change: Change) -> TicketView:
-        return self.api.tickets.set_status(
-            caller.workspace,
-            ref,
-            body.status,
-            actor=caller.actor,
-            now=change.now,
-            idempotency_key=change.key,
-            say=change.say,
-        )
+    def use_case(self, body: Pause) -> UseCase:
+        return partial(self.api.tickets.set_status, status=body.status)
 
 
 class ResumeRoute(TicketChange):
     verb = "resume"
 
-    def apply(self, caller: Caller, ref: int, body: Empty, change: Change) -> TicketView:
-        return self.api.tickets.set_status(
-            caller.workspace,
-            ref,
-            "open",
-            actor=caller.actor,
-            now=change.now,
-            idempotency_key=change.key,
-            say=change.say,
-        )
+    def use_case(self, body: Empty) -> UseCase:
+        return partial(self.api.tickets.set_status, status="open")
 
 
 class ResolveRoute(TicketChange):
     verb = "resolve"
 
-    def apply(self, caller: Caller, ref: int, body: Resolve, change: Change) -> TicketView:
-        return self.api.tickets.resolve(
-            caller.workspace,
-            ref,
-            actor=caller.actor,
-            now=change.now,
-            note=body.note,
-            idempotency_key=change.key,
-            say=change.say,
-        )
+    def use_case(self, body: Resolve) -> UseCase:
+        return partial(self.api.tickets.resolve, note=body.note)
 
     def said(self, body: Resolve) -> dict[str, Any]:
         return {"text": body.note}
