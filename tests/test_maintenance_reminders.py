@@ -1,7 +1,8 @@
-"""The clock's maintenance reminders (`slabot.clock.maintenance`, owed as
-`slabot.outages.notices`) through the fake Slack, on SQLite and PostgreSQL. Time never comes
-from the wall clock: each tick is given its ``now``. The fake's log is the judge: each
-reminder posted once, whatever the clock or Slack did meanwhile.
+"""The clock's maintenance notices (`slabot.clock.maintenance`, owed as
+`slabot.outages.notices`): the reminders, and the announcement and calling off a lead's
+command owes, through the fake Slack, on SQLite and PostgreSQL. Time never comes from the wall
+clock: each tick is given its ``now``. The fake's log is the judge: each notice posted once,
+whatever the clock or Slack did meanwhile.
 
 LeadSquared maintenance on Sunday 6 December 2026, 02:00–04:00 IST, announced on Friday 4
 December 01:00 (49 hours ahead) in channel COPS, unless a test says otherwise.
@@ -30,7 +31,7 @@ from slabot.clock.runner import Ticker
 from slabot.notify import Fanout
 from slabot.notify.slack import SlackNotifier
 from slabot.outages import Outages
-from slabot.outages.notices import LEAD
+from slabot.outages.notices import LEAD, REMINDERS
 from slabot.slack.keepalive import KeepAliveWebClient
 from slabot.store.tables import MaintenanceNotice, OutageRecord
 from slabot.tickets import Tickets
@@ -60,10 +61,17 @@ def outages(store, policy_book) -> Outages:
 
 
 def reminders(
-    store, policy_book, fake: FakeSlack, name: str = "clock-a", *, timeout: float | None = None
+    store,
+    policy_book,
+    fake: FakeSlack,
+    name: str = "clock-a",
+    *,
+    timeout: float | None = None,
+    stages: tuple[str, ...] | None = REMINDERS,
 ) -> MaintenanceReminders:
-    """The duty as the clock builds it, as clock ``name``; with ``timeout``, over the clock's
-    own Web API client, waiting that long for Slack's answer."""
+    """The duty as the clock builds it, as clock ``name``, for the reminders only unless
+    ``stages`` says otherwise (None: every notice, the announcements too, as a clock); with
+    ``timeout``, over the clock's own Web API client, waiting that long for Slack's answer."""
     client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
     if timeout is not None:
         client = KeepAliveWebClient(
@@ -71,7 +79,7 @@ def reminders(
         )
     backoff = Backoff(jitter=0)  # 5 s doubling up to 5 minutes
     return MaintenanceReminders(
-        store, SlackNotifier(client), policy_book, name=name, backoff=backoff
+        store, SlackNotifier(client), policy_book, name=name, backoff=backoff, stages=stages
     )
 
 
@@ -195,7 +203,12 @@ def test_a_clock_back_after_the_end_only_says_it_is_over(store, policy_book, fak
     [only] = texts(fake)
     assert "is over" in only
     owed = notices(store, record)
-    assert states(store, record) == {"before": "dropped", "start": "dropped", "end": "fired"}
+    assert states(store, record) == {
+        "announce": "pending",  # this duty posts the reminders alone
+        "before": "dropped",
+        "start": "dropped",
+        "end": "fired",
+    }
     assert owed["start"].detail == {"dropped": "late: the maintenance is over"}
 
 
@@ -254,9 +267,10 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
     monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
     assert main(["timers", "--maintenance", "--dead"]) == 0
     header, line = capsys.readouterr().out.splitlines()
-    assert header.split()[:4] == ["ID", "Maintenance", "Channel", "Stage"]
-    assert line.split()[:6] == [
+    assert header.split()[:4] == ["ID", "Of", "Channel", "Stage"]
+    assert line.split()[:7] == [
         str(dead.id),
+        "maintenance",
         str(record.id),
         "(leadsquared)",
         CHANNEL,
@@ -277,9 +291,11 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
 def test_maintenance_without_a_channel_and_outages_are_not_reminded(
     store, policy_book, fake, now, outages
 ):
+    """Nor announced: an outage is announced only where a lead's command asks (a hook's own
+    outages are not)."""
     plan(outages, channel=None)
     outages.start("T1", "leadsquared", channel=CHANNEL, actor="U1", now=START)
-    duty = reminders(store, policy_book, fake)
+    duty = reminders(store, policy_book, fake, stages=None)
 
     for at in (START - LEAD, START, END):
         assert tick(duty, now, at) == 0
@@ -295,7 +311,8 @@ def test_maintenance_called_off_is_not_reminded(store, policy_book, fake, now, o
     for at in (START - LEAD, START, END):
         assert tick(duty, now, at) == 0
     assert fake.calls_to("chat.postMessage") == []
-    assert notices(store, record) == {}  # owed with it, called off with it
+    # The reminders owed with it are gone with it; the channel is owed the news instead.
+    assert states(store, record) == {"announce": "pending", "called_off": "pending"}
     assert (row(store, record).cancelled_by, row(store, record).cancelled_at) == (
         "U1",
         ANNOUNCED + H,
@@ -316,7 +333,8 @@ def test_the_leading_clock_runs_the_reminders_after_its_timers(
     finally:
         ticker.stop()
 
-    [before] = texts(fake)
+    announced, before = texts(fake)
+    assert announced.startswith("Planned maintenance of LeadSquared support")
     assert "Reminder: planned maintenance" in before
 
 
@@ -396,3 +414,246 @@ def test_slack_failing_for_minutes_delays_a_reminder_without_losing_it(
     assert reminder.startswith(":construction: Reminder:")
     before = notices(store, record)["before"]
     assert (before.state, before.attempts, before.fired_at) == ("fired", 8, START - LEAD + 12 * M)
+
+
+# -- the announcement and its calling off ---------------------------------------------------------
+# Issue 11: what a lead's ``/sla maintenance`` owes the channel is written with the maintenance
+# and posted by the clock, once, whatever Slack does; the lead is answered at once meanwhile.
+
+
+def announced(fake: FakeSlack) -> list[str]:
+    return [t for t in texts(fake) if t.startswith("Planned maintenance of LeadSquared support")]
+
+
+def test_the_announcement_is_posted_by_the_clock_with_the_reminders_after_it(
+    store, policy_book, fake, now, outages
+):
+    record = plan(outages)
+    duty = reminders(store, policy_book, fake, stages=None)
+
+    assert tick(duty, now, ANNOUNCED) == 1
+    for at in (START - LEAD, START, END, END + H):
+        tick(duty, now, at)
+
+    announcement, before, start, end = texts(fake)
+    assert announcement == (
+        "Planned maintenance of LeadSquared support, Sun 6 Dec 02:00–04:00 IST: "
+        "database upgrade &lt;!channel&gt;"
+    )
+    assert "Reminder" in before and "starts now" in start and "is over" in end
+    [post] = fake.calls_to("chat.postMessage", ok=True)[:1]
+    assert post.args["metadata"]["event_payload"] == {"timer": f"maintenance:{record.id}:announce"}
+    assert "does not count as downtime" in str(post.args["blocks"])
+    assert notices(store, record)["announce"].detail == {"ts": post.response["ts"]}
+
+
+def test_the_announcement_goes_out_once_while_slack_answers_500_for_a_while(
+    store, policy_book, fake, now, outages
+):
+    """Slack fails every post for about five minutes of the clock's time (ticking every
+    30 s): the announcement waits 5 s doubling, and is posted once when Slack is back."""
+    record = plan(outages)
+    duty = reminders(store, policy_book, fake, stages=None)
+    fake.fail_next("chat.postMessage", status=500, times=6)  # waits 5, 10, 20, 40, 80, 160 s
+
+    ticks = [tick(duty, now, ANNOUNCED + n * 30 * S) for n in range(20)]
+
+    assert sum(ticks) == 1
+    assert [c.status for c in fake.calls_to("chat.postMessage")] == [500] * 6 + [200]
+    assert len(announced(fake)) == 1
+    owed = notices(store, record)["announce"]
+    assert (owed.state, owed.attempts) == ("fired", 7)
+
+
+def test_a_clock_killed_between_posting_the_announcement_and_recording_it_never_posts_twice(
+    store, policy_book, fake, now, outages, monkeypatch
+):
+    record = plan(outages)
+    a = reminders(store, policy_book, fake, stages=None)
+    b = reminders(store, policy_book, fake, "clock-b", stages=None)
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(a.notices, "record", killed)
+    with pytest.raises(Killed):
+        tick(a, now, ANNOUNCED)
+    assert len(announced(fake)) == 1
+    assert notices(store, record)["announce"].state == "sending"
+
+    assert tick(b, now, ANNOUNCED + 30 * S) == 0  # A's lease runs
+    assert tick(b, now, ANNOUNCED + 2 * M) == 0  # taken over, found: not posted again
+
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    owed = notices(store, record)["announce"]
+    assert (owed.state, owed.detail["found"]) == ("fired", True)
+
+
+def test_called_off_while_slack_is_down_the_channel_hears_both_in_order_once(
+    store, policy_book, fake, now, outages
+):
+    """Slack is down when the maintenance is announced and when it is called off: once Slack
+    is back, the channel hears the announcement, then the calling off, each once, and no
+    reminder."""
+    record = plan(outages)
+    assert record.id is not None
+    duty = reminders(store, policy_book, fake, stages=None)
+    fake.fail_next("chat.postMessage", status=503, times=3)
+    tick(duty, now, ANNOUNCED)
+    outages.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + M)
+
+    for n in range(1, 40):
+        tick(duty, now, ANNOUNCED + n * M)
+
+    assert [t.split(",")[0] for t in texts(fake)] == [
+        "Planned maintenance of LeadSquared support",
+        "Maintenance of LeadSquared support called off",
+    ]
+    assert states(store, record) == {"announce": "fired", "called_off": "fired"}
+
+
+def test_an_announcement_slack_refuses_is_dead_and_listed_for_the_operator(
+    store, policy_book, fake, now, outages, monkeypatch, capsys
+):
+    record = plan(outages)
+    duty = reminders(store, policy_book, fake, stages=None)
+    fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
+
+    assert tick(duty, now, ANNOUNCED) == 0
+    dead = notices(store, record)["announce"]
+    assert (dead.state, dead.last_error) == ("dead", "Slack answered 200 not_in_channel")
+
+    monkeypatch.setenv("DATABASE_URL", store.url.render_as_string(hide_password=False))
+    assert main(["timers", "--maintenance", "--dead"]) == 0
+    _, line = capsys.readouterr().out.splitlines()
+    assert line.split()[:7] == [
+        str(dead.id),
+        "maintenance",
+        str(record.id),
+        "(leadsquared)",
+        CHANNEL,
+        "announce",
+        "dead",
+    ]
+    assert main(["timers", "--maintenance", "--retry", str(dead.id)]) == 0
+    assert tick(duty, now, ANNOUNCED + M) == 1
+    assert len(announced(fake)) == 1
+
+
+def test_planning_and_calling_off_wake_the_clock_once_they_have_committed(store, policy_book):
+    """``serve`` wakes its clock when a change owes Slack a message: the announcement
+    appears within a tick. The wake comes after the commit (the clock must find the row)."""
+    seen: list[set[str]] = []
+
+    def wake() -> None:
+        with store.reading() as session:
+            seen.append({n.stage for n in session.exec(select(MaintenanceNotice))})
+
+    outages = Outages(store, policy_book, roles=recorders(store), owed=wake)
+    record = plan(outages)
+    assert record.id is not None
+    outages.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + M)
+    plan(outages, channel=None)  # nothing to announce: nothing to wake for
+
+    assert seen == [{"announce", "before", "start", "end"}, {"announce", "called_off"}]
+
+
+# -- an outage's announcements -------------------------------------------------------------------
+
+
+def outage_texts(fake: FakeSlack) -> list[str]:
+    return [t for t in texts(fake) if t.startswith("Outage")]
+
+
+def test_an_outages_start_and_end_go_out_in_order_once_while_slack_answers_500(
+    store, policy_book, fake, now, outages
+):
+    """Slack fails every post for a few minutes while a lead starts and ends an outage: once
+    it answers, the channel hears the start, then the end, each once."""
+    duty = reminders(store, policy_book, fake, stages=None)
+    fake.fail_next("chat.postMessage", status=500, times=5)
+    record = outages.start(
+        "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
+    )
+    tick(duty, now, ANNOUNCED)
+    outages.end(
+        "T1", "leadsquared", actor="U1", now=ANNOUNCED + M, note="back", announce_in=CHANNEL
+    )
+
+    for n in range(1, 30):
+        tick(duty, now, ANNOUNCED + n * M)
+
+    started, ended = outage_texts(fake)
+    assert started.startswith("Outage of LeadSquared support declared")
+    assert ended == "Outage of LeadSquared support over after 1m: back"
+    assert states(store, record) == {"started": "fired", "ended": "fired"}
+
+
+def test_a_clock_killed_between_posting_an_outages_announcement_and_recording_it(
+    store, policy_book, fake, now, outages, monkeypatch
+):
+    record = outages.start(
+        "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
+    )
+    a = reminders(store, policy_book, fake, stages=None)
+    b = reminders(store, policy_book, fake, "clock-b", stages=None)
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(a.notices, "record", killed)
+    with pytest.raises(Killed):
+        tick(a, now, ANNOUNCED)
+    assert tick(b, now, ANNOUNCED + 30 * S) == 0  # A's lease runs
+    assert tick(b, now, ANNOUNCED + 2 * M) == 0  # taken over, found: not posted again
+
+    [post] = fake.calls_to("chat.postMessage")
+    event = notices(store, record)["started"].event_id
+    assert post.args["metadata"]["event_payload"] == {"timer": f"outage:{record.id}:{event}"}
+    assert notices(store, record)["started"].detail["found"] is True
+
+
+def test_a_correction_is_announced_where_the_outage_was_each_one_once(
+    store, policy_book, fake, now, outages
+):
+    """Every edit is its own announcement (one per change of the trail), in the outage's
+    channel whichever channel the lead typed in; one recorded without a channel is announced
+    where the lead typed."""
+    record = outages.start(
+        "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
+    )
+    assert record.id is not None
+    for n, note in enumerate(("checkout down", "checkout and search down"), start=1):
+        outages.edit(
+            "T1",
+            "leadsquared",
+            record.id,
+            actor="U1",
+            now=ANNOUNCED + n * M,
+            note=note,
+            reason="the status page",
+            announce_in="CELSEWHERE",
+        )
+    quiet = outages.start("T2", "leadsquared", channel=None, actor="U1", now=ANNOUNCED)
+    assert quiet.id is not None
+    outages.delete(
+        "T2",
+        "leadsquared",
+        quiet.id,
+        reason="a drill",
+        actor="U1",
+        now=ANNOUNCED + M,
+        announce_in="CLEAD",
+    )
+    duty = reminders(store, policy_book, fake, stages=None)
+
+    assert tick(duty, now, ANNOUNCED + 5 * M) == 4
+    assert tick(duty, now, ANNOUNCED + 10 * M) == 0
+
+    calls = fake.calls_to("chat.postMessage", ok=True)
+    assert [(c.args["channel"], c.args["text"].split(" of ")[0]) for c in calls] == [
+        (CHANNEL, "Outage"),
+        (CHANNEL, "Outage #1"),
+        ("CLEAD", "Outage #2"),
+        (CHANNEL, "Outage #1"),
+    ]

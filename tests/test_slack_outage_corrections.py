@@ -29,6 +29,8 @@ from support.conversation import (  # noqa: F401  (fixtures)
     sqlite_only,
 )
 
+from slabot.slack.blocks.outage import NOT_SEEN
+
 LEADPRO = "C0LP"
 REPORT = "SLA report · LeadPro product support · 2026-11"
 
@@ -77,11 +79,15 @@ def test_a_backdated_outage_edited_then_deleted_moves_the_report_and_keeps_its_t
     slack.tickets.bind_channel(TEAM, LEADPRO, "leadpro", actor=ADMIN, now=slack.clock.at)
     # Typed at 17:00; monitoring saw checkout go down at 16:15 (London).
     said = command(slack, "outage start at:16:15 checkout is down")
-    assert said == "Start read as Mon 23 Nov 16:15 (Europe/London)."
+    assert said == (
+        "Start read as Mon 23 Nov 16:15 (Europe/London). Outage #1 is recorded; it will be "
+        f"announced in <#{LEADPRO}> as soon as Slack answers. {NOT_SEEN}"
+    )
     declared = posted(slack, "Outage of LeadPro product support declared: checkout is down")
     assert "<!date^1795450500^" in words(declared)  # 16:15 UTC, not 17:00
     slack.clock.advance(minutes=20)
-    assert command(slack, "outage end at:-5m") == "End read as Mon 23 Nov 17:15 (Europe/London)."
+    ended = command(slack, "outage end at:-5m")
+    assert ended.startswith("End read as Mon 23 Nov 17:15 (Europe/London). Outage #1 is ended;")
     posted(slack, "Outage of LeadPro product support over after 1h")
 
     answer = slack.command("outage list", channel_id=LEADPRO)
@@ -101,7 +107,8 @@ def test_a_backdated_outage_edited_then_deleted_moves_the_report_and_keeps_its_t
     assert f"Ask <@{REPORTER}>" in refused
 
     # The status page says checkout was back at 16:40: 25 minutes, 99.942%, no credit.
-    assert command(slack, "outage edit 1 end:2026-11-23 16:40 reason:status page says 16:40") == ""
+    edited = command(slack, "outage edit 1 end:2026-11-23 16:40 reason:status page says 16:40")
+    assert edited.startswith(f"Outage #1 is corrected; that will be announced in <#{LEADPRO}>")
     corrected = words(posted(slack, "Outage #1 of LeadPro product support corrected"))
     assert f"<@{REPORTER}> changed end <!date^1795454100^" in corrected  # 17:15 before …
     assert "→ <!date^1795452000^" in corrected  # … 16:40 after
@@ -111,7 +118,8 @@ def test_a_backdated_outage_edited_then_deleted_moves_the_report_and_keeps_its_t
     assert "No service credit owed." in second
 
     # It was a drill: deleted, it counts nowhere, and the month has nothing left to report.
-    assert command(slack, "outage delete 1 reason:a monitoring drill") == ""
+    deleted = command(slack, "outage delete 1 reason:a monitoring drill")
+    assert deleted.startswith("Outage #1 is deleted; that will be announced in")
     gone = posted(slack, "Outage #1 of LeadPro product support deleted")
     assert "It no longer counts in uptime or service credits" in words(gone)
     assert told_later(slack, "report").startswith("Nothing to report for leadpro in 2026-11")
@@ -143,7 +151,7 @@ def test_outage_times_and_corrections_refused_with_what_to_do(slack):
     unread = command(slack, "outage start at:soon")
     assert unread.startswith("I can't read at:soon: write at:-20m, at:14:05")
     assert "in Europe/London" in unread
-    assert command(slack, "outage start at:16:00") != ""  # said back: read as 16:00
+    assert command(slack, "outage start at:16:00").startswith("Start read as")  # said back
     before = command(slack, "outage end at:15:00")
     assert "cannot end before it started" in before and "/sla outage edit ID start:" in before
     assert "Which outage?" in command(slack, "outage edit one start:16:00")

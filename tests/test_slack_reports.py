@@ -37,6 +37,7 @@ from support.fakeslack import block_kit_errors, view_errors
 
 from slabot.outages import Outages
 from slabot.reports import monthly
+from slabot.slack.blocks.outage import NOT_SEEN
 
 LEADPRO, LEADSQUARED = "C0LP", "C0LS"
 
@@ -78,9 +79,9 @@ def test_report_posts_the_summary_and_uploads_the_chart(slack):
     slack.clock.advance(minutes=5)
     assert slack.command("ack 1", channel_id=LEADPRO).text == ""
     slack.clock.advance(minutes=5)
-    assert slack.command("outage start checkout is down", channel_id=LEADPRO).text == ""
+    slack.command("outage start checkout is down", channel_id=LEADPRO).ephemeral()
     slack.clock.advance(minutes=45)
-    assert slack.command("outage end", channel_id=LEADPRO).text == ""
+    slack.command("outage end", channel_id=LEADPRO).ephemeral()
     posted(slack, LEADPRO, "Outage of LeadPro product support over after 45m")
     # Tuesday 12:00 in London: SLA-2's first response (3 business hours) was due at 11:30.
     slack.clock.at = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -198,7 +199,10 @@ def test_a_failed_upload_of_the_bytes_is_explained(slack):
 def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(slack):
     bind(slack, LEADPRO, "leadpro")
     started = slack.command("outage start force-majeure datacentre flooded", channel_id=LEADPRO)
-    assert (started.status, started.text) == (200, "")
+    assert started.ephemeral() == (
+        f"Outage #1 is recorded; it will be announced in <#{LEADPRO}> as soon as Slack answers. "
+        f"{NOT_SEEN}"
+    )
     announcement = posted(slack, LEADPRO, "Outage of LeadPro product support declared")
     assert announcement["text"].endswith(": datacentre flooded")
     text = words(announcement)
@@ -216,7 +220,8 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
         assert refused.startswith("you may not ") and f"Ask <@{REPORTER}>" in refused
 
     slack.clock.advance(hours=2, minutes=5)
-    assert slack.command("outage end power back", channel_id=LEADPRO).text == ""
+    ended = slack.command("outage end power back", channel_id=LEADPRO).ephemeral()
+    assert ended.startswith("Outage #1 is ended; it will be announced in")
     over = posted(slack, LEADPRO, "Outage of LeadPro product support over after 2h 5m")
     assert "it lasted *2h 5m*" in words(over) and "earns no service credit" in words(over)
 
@@ -232,10 +237,10 @@ def test_outage_start_and_end_are_announced_and_refused_when_they_make_no_sense(
 
     # Seed 001: "LeadPro is not responsible for any downtime caused by general downtime to the
     # host servers (AWS)": an outage started with that cause is left out of uptime.
-    assert slack.command("outage start cause:aws eu-west-1 down", channel_id=LEADPRO).text == ""
+    slack.command("outage start cause:aws eu-west-1 down", channel_id=LEADPRO).ephemeral()
     aws = posted(slack, LEADPRO, "Outage of LeadPro product support declared: eu-west-1 down")
     assert "*General downtime of the host servers (AWS)*: it is left out of uptime" in words(aws)
-    assert slack.command("outage end", channel_id=LEADPRO).text == ""
+    slack.command("outage end", channel_id=LEADPRO).ephemeral()
     unknown = slack.command("outage start cause:meteor", channel_id=LEADPRO).ephemeral()
     assert "unknown cause 'meteor'" in unknown and "aws, force_majeure" in unknown
 
@@ -283,7 +288,10 @@ def test_maintenance_breaking_the_notice_rule_warns_and_says_why_in_the_announce
     assert text.startswith(":warning: This maintenance breaks the notice rule of *LeadSquared")
     assert "announced 40 h ahead, but the policy asks for at least 48 h notice" in text
     assert "it falls inside business hours (Wed 25 Nov 14:30–15:30 IST)" in text
-    assert "recorded and announced in the channel anyway" in text
+    assert (
+        f"Maintenance #1 is recorded; it will be announced in <#{LEADSQUARED}>, with the "
+        "reason, as soon as Slack answers." in text
+    )
 
     announcement = posted(slack, LEADSQUARED, "Planned maintenance of LeadSquared support")
     assert announcement["text"] == (
@@ -299,7 +307,10 @@ def test_maintenance_breaking_the_notice_rule_warns_and_says_why_in_the_announce
 def test_maintenance_with_notice_is_announced_without_a_warning(slack):
     bind(slack, LEADSQUARED, "leadsquared")
     answer = slack.command("maintenance sat 22:00 2h database upgrade", channel_id=LEADSQUARED)
-    assert (answer.status, answer.text) == (200, "")
+    assert answer.ephemeral() == (
+        f"Maintenance #1 is recorded; it will be announced in <#{LEADSQUARED}> as soon as Slack "
+        f"answers. {NOT_SEEN}"
+    )
     announcement = posted(slack, LEADSQUARED, "Planned maintenance of LeadSquared support")
     assert "Sat 28 Nov 22:00 – Sun 29 Nov 00:00 IST" in announcement["text"]
     assert "does not count as downtime" in words(announcement)
@@ -314,6 +325,27 @@ def test_maintenance_with_notice_is_announced_without_a_warning(slack):
         [],
     )
     assert (row.note, row.announced_at, row.channel) == ("database upgrade", T0, LEADSQUARED)
+
+
+def test_maintenance_announced_while_slack_fails_is_recorded_and_posted_once_when_it_answers(
+    slack,
+):
+    """Issue 11: Slack answers 500 to every post for a while. The lead is told at once, and
+    truly, that the maintenance is recorded and will be announced; the clock posts the
+    announcement once Slack answers, once."""
+    bind(slack, LEADSQUARED, "leadsquared")
+    slack.fake.fail_next("chat.postMessage", status=500, times=3)
+
+    answer = slack.command("maintenance sat 22:00 2h database upgrade", channel_id=LEADSQUARED)
+
+    assert answer.ephemeral().startswith("Maintenance #1 is recorded; it will be announced in")
+    assert slack.fake.messages(LEADSQUARED) == []  # tried once, Slack failed: not yet
+    for _ in range(5):
+        slack.clock.advance(minutes=6)  # past any backoff
+        slack.deliver()
+    [announcement] = slack.fake.messages(LEADSQUARED)
+    assert announcement["text"].startswith("Planned maintenance of LeadSquared support")
+    assert [c.status for c in slack.fake.calls_to("chat.postMessage")] == [500] * 3 + [200]
 
 
 def test_a_preview_says_whether_the_notice_rule_is_met_and_records_nothing(slack):
@@ -347,7 +379,10 @@ def test_maintenance_is_listed_and_a_lead_calls_it_off_which_leaves_the_uptime(s
     assert len(outages.upcoming(TEAM, "leadsquared", T0)) == 1
 
     answer = slack.command("maintenance cancel 1", channel_id=LEADSQUARED)
-    assert (answer.status, answer.text) == (200, "")
+    assert answer.ephemeral() == (
+        f"Maintenance #1 is called off; that will be announced in <#{LEADSQUARED}> as soon as "
+        f"Slack answers. {NOT_SEEN}"
+    )
     off = posted(slack, LEADSQUARED, "Maintenance of LeadSquared support called off")
     assert f"<@{REPORTER}> called off the planned maintenance" in words(off)
     again = slack.command("maintenance cancel 1", channel_id=LEADSQUARED).ephemeral()

@@ -1,5 +1,6 @@
 """``slabot timers``: the timers still to be done, the dead ones, and sending dead ones again;
-with ``--maintenance``, the same for the notices planned maintenance owes its channel."""
+with ``--maintenance``, the same for the notices planned maintenance owes its channel (its
+announcement and calling off, the reminders) and the announcements of outages."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--maintenance",
         action="store_true",
-        help="the reminders of planned maintenance instead of the tickets' timers",
+        help="what planned maintenance owes its channel (its announcement, the reminders, its "
+        "calling off), and the announcements of outages, instead of the tickets' timers",
     )
     parser.add_argument(
         "--retry",
@@ -86,12 +88,12 @@ def _notices(store: Store, args: argparse.Namespace) -> int:
     if not lines:
         print("no dead maintenance notices" if args.dead else "no maintenance notices to post")
         return 0
-    header = ["ID", "Maintenance", "Channel", "Stage", "State", "Due (UTC)", "Next try", "Tries"]
+    header = ["ID", "Of", "Channel", "Stage", "State", "Due (UTC)", "Next try", "Tries"]
     table = [
         [
             str(line.notice.id),
-            f"{line.record.id} ({line.record.policy})",
-            line.record.channel or "",
+            f"{line.record.kind} {line.record.id} ({line.record.policy})",
+            line.channel,
             line.notice.stage,
             line.state,
             f"{line.notice.due_at:%Y-%m-%d %H:%M:%S}",

@@ -1,7 +1,10 @@
-"""The clock's second duty: deliver what planned maintenance owes its channel.
+"""The clock's second duty: deliver what planned maintenance and outages owe a channel.
 
-The notices (the reminder before, the start, the end) are owed work written with the
-maintenance (`slabot.outages.notices`, which owns their table and says which are still owed);
+The notices (maintenance's announcement, the reminder before, the start, the end, the calling
+off; an outage's start, end and corrections) are owed work written with the change that
+caused them (`slabot.outages.notices`, which owns their table and says which are still owed);
+a lead's ``/sla maintenance`` or ``/sla outage`` only records and answers, and ``serve`` wakes
+its clock so the announcement follows within a tick;
 this module only drives them, on every tick of the leading clock after the timers, with the
 timers' exactly-once rule: claim, look for the posts in doubt (each channel read once), post
 with metadata naming the notice (through the Slack notifier: paced per channel, 429s
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from ..notify import DeliveryFailed
@@ -43,8 +46,11 @@ class MaintenanceReminders:
         lease: timedelta = LEASE,
         backoff: Backoff = BACKOFF,
         rand: Callable[[], float] = random.random,
+        stages: Sequence[str] | None = None,
     ):
+        """``stages``: only those (`Notices.claim`); every stage when None, as a clock."""
         self.notices = Notices(store)
+        self.stages = stages
         self.slack = slack
         self.policies = policies
         self.name = name or clock_name()
@@ -54,7 +60,7 @@ class MaintenanceReminders:
 
     def tick(self, now: datetime) -> int:
         """Deliver what is due at ``now``; how many notices were posted."""
-        claims = self.notices.claim(now, self.name, self.lease, BATCH)
+        claims = self.notices.claim(now, self.name, self.lease, BATCH, self.stages)
         if not claims:
             return 0
         found = self._found(claims, now)
@@ -98,7 +104,9 @@ class MaintenanceReminders:
             ts = self.slack.announce(self._announcement(claim, now))
         except DeliveryFailed as failure:
             return self._failed(claim, failure, now, doubtful=bool(failure.doubtful))
-        log.info("maintenance %s: %s notice posted to %s", record.id, notice.stage, record.channel)
+        log.info(
+            "%s %s: %s notice posted to %s", record.kind, record.id, notice.stage, claim.channel
+        )
         return _fired(claim, now, {"ts": ts})
 
     def _announcement(self, claim: Claimed, now: datetime) -> Announcement:
@@ -107,7 +115,10 @@ class MaintenanceReminders:
             policy = self.policies.get(record.policy)
         except KeyError:  # a policy the deployment no longer has: its name stands in
             policy = None
-        return Announcement(claim.key, record, policy, claim.notice.stage, now, claim.doubt)
+        stage, channel = claim.notice.stage, claim.channel
+        return Announcement(
+            claim.key, record, policy, stage, now, channel, claim.change, claim.doubt
+        )
 
     def _failed(
         self, claim: Claimed, failure: DeliveryFailed, now: datetime, *, doubtful: bool

@@ -9,9 +9,10 @@
   groups, ``S…``, are reached through that mention), and an update of the card. The direct
   messages and channel posts link to the card, built as every other surface builds it
   (`slabot.slack.links`: one ``team.info`` per workspace, not a call per card).
-* A maintenance notice (`Announcement`: the reminder before planned maintenance, its start,
-  its end) is a post in the channel the maintenance was announced in, paced and named in its
-  metadata like the rest, and looked for the same way (`SlackNotifier.find_announced`).
+* A maintenance notice (`Announcement`: planned maintenance announced, the reminder before
+  it, its start, its end, its calling off; an outage started, ended, edited or deleted) is a
+  post in a channel, paced and named in its metadata like the rest, and looked for the same
+  way (`SlackNotifier.find_announced`).
 
 Every message carries Slack message metadata naming its timer (event ``slabot_timer``), which
 is how `SlackNotifier.recover` finds out what had arrived of messages in doubt (a clock died
@@ -52,7 +53,7 @@ from ..sla.policy import Policy
 from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
 from ..slack.blocks.oncall import taken_page
-from ..slack.blocks.outage import maintenance_reminder
+from ..slack.blocks.outage import owed_notice
 from ..slack.keepalive import Unanswered
 from ..slack.links import Links
 from ..slack.pacing import Pacer
@@ -84,22 +85,25 @@ Conversation = tuple[str, str | None]  # a channel ID, and a thread's ts (None: 
 
 @dataclass(frozen=True)
 class Announcement:
-    """What planned maintenance ``record`` (`slabot.store.tables.OutageRecord`, under
-    ``policy``: None when the deployment no longer has it) owes its channel at ``stage``,
-    outside any ticket, named ``key`` in its metadata; ``since``: when its post may have
-    arrived unrecorded from (its first claim), to be looked for before it is posted again."""
+    """What planned maintenance or an outage ``record`` (`slabot.store.tables.OutageRecord`,
+    under ``policy``: None when the deployment no longer has it) owes ``channel`` at
+    ``stage`` (for an outage, the ``change`` of its trail announced), outside any ticket,
+    named ``key`` in its metadata; ``since``: when its post may have arrived unrecorded from
+    (its first claim), to be looked for before it is posted again."""
 
     key: str
     record: Any
     policy: Policy | None
     stage: str
     now: datetime
+    channel: str
+    change: Any = None
     since: datetime | None = None
 
     @property
     def where(self) -> tuple[str, str]:
         """The workspace and the channel."""
-        return self.record.workspace, self.record.channel
+        return self.record.workspace, self.channel
 
 
 @dataclass(frozen=True)
@@ -241,8 +245,8 @@ class SlackNotifier:
         """Post ``owed`` to its channel, paced and named in its metadata as a timer's posts
         are; its ts. Raises `DeliveryFailed` (``doubtful``: the request left unanswered)."""
         workspace, channel = owed.where
-        text = maintenance_reminder(owed.record, owed.policy, owed.stage)
-        post = _Post(ANNOUNCED, channel, None, Message(text, []))
+        message = Message(*owed_notice(owed.record, owed.change, owed.policy, owed.stage))
+        post = _Post(ANNOUNCED, channel, None, message)
         client = self._client(workspace)
         return self._publish(client, channel, post, {"timer": owed.key}, owed.key, owed.now, False)
 

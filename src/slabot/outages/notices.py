@@ -1,11 +1,16 @@
-"""The owner of ``maintenance_notices``: what planned maintenance owes its channel, and the
-clock's claims and outcomes of it. No other module writes the table.
+"""The owner of ``maintenance_notices``: what planned maintenance and a lead's changes to an
+outage owe a channel, and the clock's claims and outcomes of it. No other module writes the
+table.
 
-``/sla maintenance`` announces maintenance when it is planned; the channel then hears three
-more times: `LEAD` before it starts, when it starts, and when it ends (its planned end). Each
-is a notice written in the transaction that plans the maintenance (`owe_notices`; none before
-the start when it was planned less than `LEAD` ahead: the announcement was the warning) and
-deleted in the one that calls it off (`call_off`).
+Planned maintenance owes its channel an announcement (stage ``announce``), then three
+reminders: `LEAD` before it starts, when it starts, and when it ends (its planned end). Each
+is a notice written in the transaction that plans the maintenance (`owe_notices`; no reminder
+before the start when it was planned less than `LEAD` ahead: the announcement was the
+warning). Calling it off (`call_off`) deletes the reminders not yet posted and owes the
+channel a last notice, ``called_off``, in the same transaction. The lead who typed is
+answered at once; the clock posts the announcements, as it posts the reminders (issue 11:
+every message slabot owes Slack is written with the change that caused it, and performed by
+one delivery path with one exactly-once rule).
 
 The clock delivers them as it delivers a ticket's timers, with the same exactly-once rule:
 claimed (``sending``, with ``claimed_at``/``claimed_by`` and ``first_claimed_at``) in one
@@ -16,10 +21,17 @@ channel from its first claim before anything is posted again. A Slack failure th
 puts the notice back with a capped backoff for as long as it is owed; one only a person can
 fix makes it ``dead``.
 
-**Late.** A notice is owed only while it still means something (`Claimed.stale`): the one
-before the start until the maintenance starts, the one at the start until it ends. The end is
-always said, however late, since it closes the story. Each maintenance's notices go in order:
-one waits while an earlier one is retrying or being posted.
+An outage started, ended, edited or deleted from Slack owes the channel its announcement
+(`owe_announcement`), a notice naming the change of the outage's trail it announces
+(``event_id``; its ``stage`` is the change's kind), written in the change's transaction.
+
+**Late.** A reminder is owed only while it still means something (`Claimed.stale`): the one
+before the start until the maintenance starts, the one at the start until it ends, none once
+the maintenance is called off. The end is always said, however late, since it closes the
+story; so are the announcement and its calling off, since the channel may have seen the one
+and must then hear the other (both go out, in that order, after a long Slack outage). Each
+maintenance's notices go in order: one waits while an earlier one is retrying or being
+posted.
 """
 
 from __future__ import annotations
@@ -35,7 +47,9 @@ from sqlmodel import Session, col, select
 
 from ..store import Store
 from ..store.queue import requeue_dead, seen_as, update_by_id
-from ..store.tables import MaintenanceNotice, OutageRecord
+from ..store.tables import MaintenanceNotice, OutageEvent, OutageRecord
+from . import trail
+from .trail import Change
 
 NOTICES = MaintenanceNotice.__table__  # type: ignore[attr-defined]
 # An hour ahead: enough to finish or park work in progress and tell anyone on a call, and
@@ -43,19 +57,49 @@ NOTICES = MaintenanceNotice.__table__  # type: ignore[attr-defined]
 # came at least the policy's notice earlier, 48 hours for LeadSquared.)
 LEAD = timedelta(hours=1)
 BEFORE, START, END = "before", "start", "end"
+ANNOUNCE, CALLED_OFF = "announce", "called_off"
+REMINDERS = (BEFORE, START, END)  # what calling the maintenance off makes needless
+# What a lead's command owes, at once: maintenance announced or called off, and each change
+# to an outage (a stage named after the change's kind in its trail).
+OUTAGE_CHANGES = ("started", "ended", "edited", "deleted")
+ANNOUNCEMENTS = (ANNOUNCE, CALLED_OFF, *OUTAGE_CHANGES)
 
 
 def owe_notices(session: Session, record: OutageRecord) -> None:
-    """What maintenance ``record`` (just added in ``session``) owes its channel; nothing
-    without a channel."""
+    """What maintenance ``record`` (just added in ``session``, announced at its
+    ``announced_at``) owes its channel: the announcement and the reminders; nothing without a
+    channel."""
     if not record.channel:
         return
-    assert record.id is not None  # flushed by the use case
+    assert record.id is not None and record.announced_at is not None  # set by the use case
     start, end = record.started_at, record.ended_at or record.started_at
-    due = {START: start, END: end}
-    if (record.announced_at or start) < start - LEAD:
-        due = {BEFORE: start - LEAD, **due}
-    rows = [
+    due = {ANNOUNCE: record.announced_at}
+    if record.announced_at < start - LEAD:
+        due[BEFORE] = start - LEAD
+    due |= {START: start, END: end}
+    _owe(session, record, due)
+
+
+def owe_announcement(
+    session: Session, record: OutageRecord, change: Change, channel: str | None
+) -> None:
+    """What ``change`` (just appended to outage ``record``'s trail) owes ``channel``: its
+    announcement, due at once; nothing without a channel."""
+    if not channel:
+        return
+    assert change.id is not None and change.kind in OUTAGE_CHANGES
+    extra = {"event_id": change.id, "channel": channel}
+    _owe(session, record, {change.kind: change.at}, extra)
+
+
+def _owe(
+    session: Session,
+    record: OutageRecord,
+    due: dict[str, datetime],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """``record``'s notices of ``due`` (stage: when), pending."""
+    rows: list[dict[str, Any]] = [
         {
             "outage_id": record.id,
             "stage": stage,
@@ -64,6 +108,9 @@ def owe_notices(session: Session, record: OutageRecord) -> None:
             "state": "pending",
             "attempts": 0,
             "detail": {},
+            "event_id": None,
+            "channel": None,
+            **(extra or {}),
         }
         for stage, at in due.items()
     ]
@@ -71,27 +118,45 @@ def owe_notices(session: Session, record: OutageRecord) -> None:
 
 
 def call_off(session: Session, record: OutageRecord) -> None:
-    """Maintenance called off owes nothing more (a notice being posted finishes, and a
-    claimed one finds the maintenance called off)."""
+    """Maintenance ``record``, called off at its ``cancelled_at``, owes no more reminders (one
+    being posted finishes; a claimed one finds the maintenance called off and is dropped), and
+    owes its channel the news. The announcement, if not posted yet, still goes first."""
+    if not record.channel:
+        return
+    assert record.cancelled_at is not None  # set by the use case
     session.execute(
         delete(MaintenanceNotice).where(
             col(MaintenanceNotice.outage_id) == record.id,
+            col(MaintenanceNotice.stage).in_(REMINDERS),
             col(MaintenanceNotice.state) == "pending",
         )
     )
+    _owe(session, record, {CALLED_OFF: record.cancelled_at})
 
 
 @dataclass(frozen=True)
 class Claimed:
-    """A notice the clock claimed (its row as it was before the claim) and its maintenance."""
+    """A notice the clock claimed (its row as it was before the claim), its maintenance or
+    outage, and the change of its trail it announces (None: a notice of maintenance)."""
 
     notice: MaintenanceNotice
     record: OutageRecord
+    change: Change | None = None
 
     @property
     def key(self) -> str:
         """The notice's identity outside the database, named in its post's metadata."""
-        return f"maintenance:{self.notice.outage_id}:{self.notice.stage}"
+        notice = self.notice
+        if notice.event_id is not None:
+            return f"outage:{notice.outage_id}:{notice.event_id}"
+        return f"maintenance:{notice.outage_id}:{notice.stage}"
+
+    @property
+    def channel(self) -> str:
+        """Where it goes."""
+        channel = self.notice.channel or self.record.channel
+        assert channel is not None  # nothing is owed without a channel
+        return channel
 
     @property
     def doubt(self) -> datetime | None:
@@ -105,6 +170,8 @@ class Claimed:
     def stale(self, now: datetime) -> str | None:
         """Why the notice is no longer owed at ``now``, or None while it is."""
         record, stage = self.record, self.notice.stage
+        if stage not in REMINDERS:
+            return None
         if record.cancelled_at is not None:
             return "the maintenance was called off"
         if stage == BEFORE and now >= record.started_at:
@@ -126,12 +193,21 @@ class Notices:
     def __init__(self, store: Store):
         self.store = store
 
-    def claim(self, now: datetime, name: str, lease: timedelta, batch: int) -> list[Claimed]:
+    def claim(
+        self,
+        now: datetime,
+        name: str,
+        lease: timedelta,
+        batch: int,
+        stages: Sequence[str] | None = None,
+    ) -> list[Claimed]:
         """Up to ``batch`` due notices for clock ``name``, earliest due first: the pending
         ones whose attempt has come and those a clock left ``sending`` longer than ``lease``
         ago, none behind an earlier notice of its maintenance that is waiting to be retried or
-        being posted. On PostgreSQL the rows are taken with ``FOR UPDATE SKIP LOCKED``, so two
-        clocks never take the same one; on SQLite the write lock admits one writer."""
+        being posted; only ``stages`` when given (the test kit's courier takes the
+        announcements alone). On PostgreSQL the rows are taken with ``FOR UPDATE SKIP
+        LOCKED``, so two clocks never take the same one; on SQLite the write lock admits one
+        writer."""
         stale = now - lease
         notice, earlier = MaintenanceNotice, aliased(MaintenanceNotice)
         busy = or_(
@@ -146,12 +222,15 @@ class Notices:
         due = and_(col(notice.state) == "pending", col(notice.next_attempt_at) <= now)
         interrupted = and_(col(notice.state) == "sending", col(notice.claimed_at) < stale)
         query = (
-            select(notice, OutageRecord)
+            select(notice, OutageRecord, OutageEvent)
             .join(OutageRecord, col(OutageRecord.id) == col(notice.outage_id))
+            .outerjoin(OutageEvent, col(OutageEvent.id) == col(notice.event_id))
             .where(or_(due, interrupted), ~behind)
             .order_by(col(notice.due_at), col(notice.id))
             .limit(batch)
         )
+        if stages is not None:
+            query = query.where(col(notice.stage).in_(stages))
         if not self.store.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=notice)
         with self.store.writing() as session:
@@ -159,7 +238,7 @@ class Notices:
             if rows:
                 session.execute(
                     update(MaintenanceNotice)
-                    .where(col(MaintenanceNotice.id).in_([n.id for n, _ in rows]))
+                    .where(col(MaintenanceNotice.id).in_([n.id for n, _, _ in rows]))
                     .values(
                         state="sending",
                         claimed_at=now,
@@ -168,7 +247,7 @@ class Notices:
                     )
                     .execution_options(synchronize_session=False)
                 )
-        return [Claimed(n, r) for n, r in rows]
+        return [Claimed(n, r, None if e is None else trail.read(e)) for n, r, e in rows]
 
     def record(self, outcomes: Sequence[NoticeOutcome], name: str) -> set[int]:
         """The outcomes of notices clock ``name`` claimed, in one transaction. Returns the ids
@@ -205,6 +284,10 @@ class NoticeLine:
     @property
     def state(self) -> str:
         return seen_as(self.notice)
+
+    @property
+    def channel(self) -> str:
+        return self.notice.channel or self.record.channel or ""
 
 
 def listing(store: Store, *, dead_only: bool, limit: int) -> list[NoticeLine]:

@@ -16,13 +16,17 @@ what to do, as the ticket use cases do, so the Slack side shows both alike.
   recorded (`edit`, `delete`; the ``correct_outage`` role): each spell is checked as
   `spans.check_span` says, and every change to a row is appended to its trail (`trail`) in the
   same transaction. A deleted outage keeps its row and counts nowhere.
-* What maintenance owes its channel (the reminders before, at the start and at the end) is
-  written with it and deleted when it is called off (`slabot.outages.notices`), for the clock
-  to deliver.
+* What maintenance owes its channel (its announcement, the reminders before, at the start
+  and at the end, and the news that it is called off), and the announcement of each change a
+  lead makes to an outage (``announce_in``), is written in the change's transaction
+  (`slabot.outages.notices`), for the clock to deliver; ``owed`` is told once that
+  transaction has committed (``serve`` wakes its clock, as `slabot.tickets.Tickets.when_owed`
+  does for tickets).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
@@ -38,7 +42,7 @@ from ..sla.oncall import Team
 from ..store import Store
 from ..store.tables import OutageRecord
 from . import trail
-from .notices import call_off, owe_notices
+from .notices import call_off, owe_announcement, owe_notices
 from .spans import check_span
 from .trail import Change
 
@@ -50,12 +54,21 @@ NO_CAUSE = "none"  # `cause:none` takes an outage's cause away
 
 
 class Outages:
-    def __init__(self, store: Store, policies: PolicyBook, *, roles: OnCall | None = None):
+    def __init__(
+        self,
+        store: Store,
+        policies: PolicyBook,
+        *,
+        roles: OnCall | None = None,
+        owed: Callable[[], None] = lambda: None,
+    ):
         """``roles``: who may record outages and announce maintenance (the deployment's team
-        and admins); without it, nobody may (readers such as the reports only read)."""
+        and admins); without it, nobody may (readers such as the reports only read).
+        ``owed``: called after a change that owes Slack a message has committed."""
         self.store = store
         self.policies = policies
         self.roles = roles or OnCall(store, Team())
+        self.owed = owed
 
     # -- unplanned outages -------------------------------------------------------------------
 
@@ -71,10 +84,12 @@ class Outages:
         force_majeure: bool = False,
         cause: str | None = None,
         at: datetime | None = None,
+        announce_in: str | None = None,
     ) -> OutageRecord:
         """Record at ``now`` that the service is down from ``at`` (default: ``now``; earlier
         when typed late) until `end` is called; ``cause`` is a key of the policy's
-        ``uptime.causes`` (force majeure is also the old flag)."""
+        ``uptime.causes`` (force majeure is also the old flag). ``announce_in``: the channel
+        owed its announcement (None: announced nowhere, as a hook's own outages)."""
         chosen = self._policy(policy)
         self.roles.allow("outage", workspace, actor, now)
         note = _note(note)
@@ -97,7 +112,8 @@ class Outages:
                 )
                 check_span(session, record, record.started_at, None, now)
                 session.add(record)
-                trail.append(session, record, "started", actor=actor, at=now)
+                change = trail.append(session, record, "started", actor=actor, at=now)
+                owe_announcement(session, record, change, announce_in)
         except IntegrityError:
             # Another start for the same workspace and policy committed first.
             with self.store.reading() as session:
@@ -105,6 +121,7 @@ class Outages:
             if running is None:
                 raise
             raise _already_running(running) from None
+        self._announced(announce_in)
         return record
 
     def end(
@@ -116,10 +133,11 @@ class Outages:
         now: datetime,
         note: str = "",
         at: datetime | None = None,
+        announce_in: str | None = None,
     ) -> OutageRecord:
         """End the running outage of this workspace and policy at ``at`` (default: ``now``;
         earlier when typed late), recorded at ``now``; a note is added to the one given at
-        the start."""
+        the start. ``announce_in``: as for `start`."""
         chosen = self._policy(policy)
         self.roles.allow("outage", workspace, actor, now)
         note = _note(note)
@@ -136,7 +154,9 @@ class Outages:
             if note:
                 record.note = f"{record.note}\n{note}" if record.note else note
             session.add(record)
-            trail.append(session, record, "ended", actor=actor, at=now, before=before)
+            change = trail.append(session, record, "ended", actor=actor, at=now, before=before)
+            owe_announcement(session, record, change, announce_in)
+        self._announced(announce_in)
         return record
 
     # -- a lead's corrections ------------------------------------------------------------------
@@ -154,10 +174,13 @@ class Outages:
         cause: str | None = None,
         note: str | None = None,
         reason: str = "",
+        announce_in: str | None = None,
     ) -> tuple[OutageRecord, Change]:
         """Correct outage ``ident``: its start, its end (ending it, if it runs), its cause
         (`NO_CAUSE` takes it away) or its note; None leaves a field as it is. Leads and
-        admins only (the ``correct_outage`` role); the change and ``reason`` go to its trail."""
+        admins only (the ``correct_outage`` role); the change and ``reason`` go to its trail.
+        ``announce_in``: the lead's channel; the correction is owed to the outage's own
+        channel if it has one, else there (None: announced nowhere)."""
         chosen = self._policy(policy)
         self.roles.allow("correct_outage", workspace, actor, now)
         if cause is not None and cause != NO_CAUSE:
@@ -183,14 +206,25 @@ class Outages:
             change = trail.append(
                 session, record, "edited", actor=actor, at=now, before=before, reason=reason
             )
+            where = announce_in and (record.channel or announce_in)
+            owe_announcement(session, record, change, where)
+        self._announced(where)
         return record, change
 
     def delete(
-        self, workspace: str, policy: str, ident: int, *, reason: str, actor: str, now: datetime
+        self,
+        workspace: str,
+        policy: str,
+        ident: int,
+        *,
+        reason: str,
+        actor: str,
+        now: datetime,
+        announce_in: str | None = None,
     ) -> tuple[OutageRecord, Change]:
         """Delete outage ``ident``, recorded by mistake: its row stays, with who deleted it
         and when, and counts nowhere after that; its trail keeps it and ``reason``. Leads
-        and admins only (the ``correct_outage`` role)."""
+        and admins only (the ``correct_outage`` role). ``announce_in``: as for `edit`."""
         chosen = self._policy(policy)
         self.roles.allow("correct_outage", workspace, actor, now)
         reason = _reason(reason, required=True)
@@ -199,6 +233,9 @@ class Outages:
             record.deleted_at, record.deleted_by = now, actor
             session.add(record)
             change = trail.append(session, record, "deleted", actor=actor, at=now, reason=reason)
+            where = announce_in and (record.channel or announce_in)
+            owe_announcement(session, record, change, where)
+        self._announced(where)
         return record, change
 
     def recent(self, workspace: str, policy: str) -> list[OutageRecord]:
@@ -261,6 +298,7 @@ class Outages:
             session.flush()
             trail.append(session, record, "announced", actor=actor, at=now)
             owe_notices(session, record)
+        self._announced(record.channel)
         return record, problems
 
     def preview(
@@ -339,6 +377,7 @@ class Outages:
             trail.append(session, record, "cancelled", actor=actor, at=now)
             call_off(session, record)
             session.refresh(record)
+        self._announced(record.channel)
         return record
 
     # -- reading -----------------------------------------------------------------------------
@@ -376,6 +415,11 @@ class Outages:
         return [as_outage(r) for r in self.records(workspaces, policy, start, end)]
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _announced(self, channel: str | None) -> None:
+        """A change owing ``channel`` an announcement has committed: say so (`owed`)."""
+        if channel:
+            self.owed()
 
     def _policy(self, name: str) -> Policy:
         try:

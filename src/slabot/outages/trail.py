@@ -38,6 +38,7 @@ class Change:
     before: dict[str, Any]
     after: dict[str, Any]
     reason: str
+    id: int | None = None  # its row of ``outage_events``, which an announcement names
 
 
 def fields(record: OutageRecord) -> dict[str, Any]:
@@ -68,28 +69,31 @@ def append(
         moved = [name for name in FIELDS if name not in old or old[name] != now[name]]
         old = {name: old[name] for name in moved if name in old}
         now = {name: now[name] for name in moved}
-    session.add(
-        OutageEvent(
-            outage_id=record.id,
-            kind=kind,
-            actor=actor,
-            at=at,
-            before=old,
-            after=now,
-            reason=reason,
-        )
+    event = OutageEvent(
+        outage_id=record.id,
+        kind=kind,
+        actor=actor,
+        at=at,
+        before=old,
+        after=now,
+        reason=reason,
     )
-    return Change(kind, actor, at, _read(old), _read(now), reason)
+    session.add(event)
+    session.flush()  # its id, for an announcement of it
+    return read(event)
 
 
 def changes(session: Session, outage_id: int) -> list[Change]:
     """The trail of one outage, oldest first."""
     query = select(OutageEvent).where(OutageEvent.outage_id == outage_id)
-    rows = session.exec(query.order_by(col(OutageEvent.id)))
-    return [
-        Change(row.kind, row.actor, row.at, _read(row.before), _read(row.after), row.reason)
-        for row in rows
-    ]
+    return [read(row) for row in session.exec(query.order_by(col(OutageEvent.id)))]
+
+
+def read(row: OutageEvent) -> Change:
+    """A stored event as a `Change`."""
+    return Change(
+        row.kind, row.actor, row.at, _read(row.before), _read(row.after), row.reason, row.id
+    )
 
 
 def _stored(value: Any) -> Any:

@@ -87,7 +87,7 @@ def create_app(
     if settings.oauth:
         app.enable_token_revocation_listeners()
     oncall = tickets.roles  # the on-call use cases, with the same team and admins
-    outages = Outages(tickets.store, tickets.policies, roles=oncall)
+    outages = Outages(tickets.store, tickets.policies, roles=oncall, owed=tickets.owed)
     reports = Reports(tickets.store, tickets.policies)
     bot = Slabot(tickets, tickets.policies, now, outages, reports, oncall)
     app.middleware(_once_per_event(tickets.store, now))

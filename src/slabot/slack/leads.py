@@ -7,14 +7,17 @@
   unknown policy, nothing to report, a channel the bot is not in) goes back through the
   command's response URL, to the person who typed only.
 * **outage** and **maintenance** are one short transaction each, so they answer in the
-  acknowledgement like the ticket changes do, then announce in the channel. ``maintenance
-  list`` and ``preview`` only answer the person who typed; ``cancel`` announces where the
-  maintenance was announced. ``outage list`` and ``show`` answer the person who typed; a
-  lead's ``edit`` and ``delete`` are announced where the outage was. A time typed with
-  ``at:`` (or ``start:``, ``end:``) is read in the policy's zone, as maintenance's start
-  is, and said back to the typer. A maintenance
-  that breaks the policy's notice rule is still recorded and announced (it happens anyway);
-  the requester is warned, and the announcement says why.
+  acknowledgement like the ticket changes do. ``outage list`` and ``show``, ``maintenance
+  list`` and ``preview`` only answer the person who typed. A time typed with ``at:`` (or
+  ``start:``, ``end:``) is read in the policy's zone, as maintenance's start is, and said
+  back to the typer.
+* Nothing is posted here: an outage's start and end (in the channel typed in), a lead's
+  ``edit`` and ``delete`` (where the outage was), planned maintenance and its calling off
+  each owe the channel an announcement in the change's own transaction, and the clock posts
+  it (`slabot.outages.notices`), once, whatever Slack does meanwhile. The lead is told at
+  once what was recorded and that the channel will hear of it as soon as Slack answers. A
+  maintenance that breaks the policy's notice rule is still recorded and announced (it
+  happens anyway); the lead is warned, and the announcement says why.
 """
 
 from __future__ import annotations
@@ -29,16 +32,13 @@ from ..reports import ReportError
 from ..reports.chart import available as chart_available
 from ..reports.chart import report_chart  # imports matplotlib only when it draws
 from .blocks.outage import (
-    maintenance_announcement,
-    maintenance_cancelled,
+    maintenance_called_off,
     maintenance_list,
     maintenance_preview,
-    notice_broken,
-    outage_corrected,
-    outage_ended,
+    maintenance_recorded,
     outage_history,
     outage_list,
-    outage_started,
+    recorded,
 )
 from .blocks.report import chart_alt_text, is_empty, report_blocks, report_title
 from .grammar import TIME_FORMS, USAGE, Command, Usage, read_past_time, read_time
@@ -96,7 +96,7 @@ def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
 
 def outage(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
     if cmd.action in ("list", "show", "edit", "delete"):
-        _outage_records(bot, reply, cmd, body, client)
+        _outage_records(bot, reply, cmd, body)
         return
     workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
@@ -113,22 +113,21 @@ def outage(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
             force_majeure=cmd.force_majeure,
             cause=cmd.cause,
             at=at,
+            announce_in=channel,
         )
-        text, blocks = outage_started(record, policy, cmd.text)
+        done = f"Outage #{record.id} is recorded"
     else:
-        record = bot.outages.end(workspace, policy.name, actor=user, now=now, note=cmd.text, at=at)
-        text, blocks = outage_ended(record, policy, cmd.text)
-    if at is None:
-        reply.early()
-    else:
-        reply(f"{'Start' if cmd.action == 'start' else 'End'} read as {in_zone(at, policy.tz)}.")
-    if channel:
-        _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks)
+        record = bot.outages.end(
+            workspace, policy.name, actor=user, now=now, note=cmd.text, at=at, announce_in=channel
+        )
+        done = f"Outage #{record.id} is ended"
+    read = ""
+    if at is not None:
+        read = f"{'Start' if cmd.action == 'start' else 'End'} read as {in_zone(at, policy.tz)}. "
+    reply(read + recorded(done, channel))
 
 
-def _outage_records(
-    bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any
-) -> None:
+def _outage_records(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any]) -> None:
     """``/sla outage list`` and ``show ID`` answer the person who typed; a lead's ``edit``
     and ``delete`` are announced where the outage was (its figures move for everyone)."""
     workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
@@ -143,12 +142,12 @@ def _outage_records(
         reply(*outage_history(*bot.outages.history(workspace, policy.name, ident), policy))
         return
     if cmd.action == "delete":
-        record, change = bot.outages.delete(
-            workspace, policy.name, ident, reason=cmd.text, actor=user, now=now
+        record, _ = bot.outages.delete(
+            workspace, policy.name, ident, reason=cmd.text, actor=user, now=now, announce_in=channel
         )
     else:
         given = dict(cmd.changes)
-        record, change = bot.outages.edit(
+        record, _ = bot.outages.edit(
             workspace,
             policy.name,
             ident,
@@ -159,12 +158,10 @@ def _outage_records(
             cause=given["cause"].lower() if "cause" in given else None,
             note=given.get("note"),
             reason=cmd.text,
+            announce_in=channel,
         )
-    reply.early()
-    where = record.channel or channel
-    if where:
-        text, blocks = outage_corrected(record, change, policy)
-        _post(reply, client.chat_postMessage, channel=where, text=text, blocks=blocks)
+    done = "deleted" if cmd.action == "delete" else "corrected"
+    reply(recorded(f"Outage #{ident} is {done}", record.channel or channel, "that"))
 
 
 def _past(typed: str, field: str, policy: Policy, now: datetime) -> datetime:
@@ -188,11 +185,7 @@ def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], c
     if cmd.action == "cancel":
         assert cmd.ref is not None  # the grammar sees to it
         record = bot.outages.cancel(workspace, policy.name, int(cmd.ref), actor=user, now=now)
-        reply.early()
-        if record.channel or channel:
-            text, blocks = maintenance_cancelled(record, policy)
-            where = record.channel or channel
-            _post(reply, client.chat_postMessage, channel=where, text=text, blocks=blocks)
+        reply(maintenance_called_off(record))
         return
     assert cmd.start is not None and cmd.duration is not None  # the grammar sees to both
     try:
@@ -216,16 +209,7 @@ def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], c
         now=now,
         note=cmd.text,
     )
-    if problems:
-        reply(
-            f":warning: {notice_broken(policy, problems)} It is recorded and announced in the "
-            "channel anyway, with the reason."
-        )
-    else:
-        reply.early()
-    if channel:
-        text, blocks = maintenance_announcement(record, policy, problems)
-        _post(reply, client.chat_postMessage, channel=channel, text=text, blocks=blocks)
+    reply(maintenance_recorded(record, policy, problems))
 
 
 def _post(reply: Reply, send: Any, **kw: Any) -> bool:

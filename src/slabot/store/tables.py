@@ -34,10 +34,12 @@
 * ``outage_events`` is the append-only audit trail of ``outages`` (`slabot.outages.trail`):
   each outage recorded (backdated or not), ended, edited or deleted, and each maintenance
   announced or called off, with who, when, the row's fields before and after, and why.
-* ``maintenance_notices`` is what a planned maintenance owes its channel (the reminder an hour
-  before, the start, the end), written with the maintenance (`slabot.outages.notices`, its one
-  writer) and delivered by the clock as the ``timers`` are: claimed (``sending``), posted with
-  metadata naming it, looked for before it is sent again when it may have arrived unrecorded.
+* ``maintenance_notices`` is what a planned maintenance owes its channel (its announcement,
+  the reminder an hour before, the start, the end, its calling off), and the announcement of
+  each change a lead makes to an outage, written with the change that causes it
+  (`slabot.outages.notices`, its one writer) and delivered by the clock as the ``timers``
+  are: claimed (``sending``), posted with metadata naming it, looked for before it is sent
+  again when it may have arrived unrecorded.
 * ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
   who did it and when; the rotations themselves are the deployment's team file. The latest
   recorded override covering an instant wins (see `slabot.sla.oncall`).
@@ -279,18 +281,34 @@ class OutageEvent(SQLModel, table=True):
 
 
 class MaintenanceNotice(SQLModel, table=True):
-    """A message planned maintenance owes its channel, one per ``stage`` (``before``,
-    ``start``, ``end``), with the same delivery states and claim columns as `TimerRow`."""
+    """A message planned maintenance owes its channel, one per ``stage`` (``announce``,
+    ``before``, ``start``, ``end``, ``called_off``), or the announcement of a change to an
+    outage (``stage``: the change's kind), with the same delivery states and claim columns as
+    `TimerRow`."""
 
     __tablename__ = "maintenance_notices"
     __table_args__ = (
-        UniqueConstraint("outage_id", "stage", name="uq_maintenance_notices_stage"),
+        Index(
+            "uq_maintenance_notices_stage",
+            "outage_id",
+            "stage",
+            unique=True,
+            sqlite_where=text("event_id IS NULL"),
+            postgresql_where=text("event_id IS NULL"),
+        ),
+        Index("uq_maintenance_notices_event", "event_id", unique=True),
         Index("ix_maintenance_notices_queue", "state", "next_attempt_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     outage_id: int = Field(foreign_key="outages.id", ondelete="CASCADE")
     stage: str = Field(max_length=16)
+    # An outage's announcement: the change of its trail it announces, and where (None: the
+    # outage's channel). Unique per event; the notices of maintenance, per stage.
+    event_id: int | None = Field(
+        default=None, foreign_key="outage_events.id", ondelete="CASCADE", nullable=True
+    )
+    channel: str | None = Field(default=None, max_length=32)
     due_at: datetime = instant(nullable=False)
     state: str = Field(default="pending", max_length=16)  # pending, sending, fired, dropped, dead
     next_attempt_at: datetime = instant(nullable=False)

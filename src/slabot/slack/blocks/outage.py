@@ -132,6 +132,68 @@ def maintenance_announcement(
     return _fallback(fallback, record.note), blocks
 
 
+# What the channel hears is posted by the clock (`slabot.outages.notices`); the lead who typed
+# is told at once what was recorded and where the channel will hear of it.
+NOT_SEEN = (
+    "Not there within a minute? Invite me (`/invite @slabot`) and ask whoever runs slabot to "
+    "send it again (`slabot timers --maintenance --retry`)."
+)
+
+
+def recorded(done: str, channel: str | None, what: str = "it", how: str = "") -> str:
+    """The lead's answer to a change the clock will announce: ``done`` ("Outage #3 is
+    ended"), and where ``what`` will be announced (``how``) as soon as Slack answers."""
+    if not channel:
+        return f"{done}."
+    where = f"will be announced in <#{channel}>{how}"
+    return f"{done}; {what} {where} as soon as Slack answers. {NOT_SEEN}"
+
+
+def maintenance_recorded(record: Any, policy: Policy, problems: list[str]) -> str:
+    """The lead's answer to ``/sla maintenance``: recorded (with why it counts as downtime,
+    when it breaks the notice rule), and announced in the channel as soon as Slack answers."""
+    warning = f":warning: {notice_broken(policy, problems)} " if problems else ""
+    how = ", with the reason," if problems else ""
+    return warning + recorded(f"Maintenance #{record.id} is recorded", record.channel, how=how)
+
+
+def maintenance_called_off(record: Any) -> str:
+    """The lead's answer to ``/sla maintenance cancel``."""
+    return recorded(f"Maintenance #{record.id} is called off", record.channel, "that")
+
+
+def owed_notice(
+    record: Any, change: Any, policy: Policy | None, stage: str
+) -> tuple[str, list[Block]]:
+    """What a channel hears, posted by the clock: planned maintenance ``record`` announced,
+    called off or recalled (`maintenance_reminder`) at ``stage``, or outage ``record``'s
+    ``change`` (a `slabot.outages.trail.Change`). ``policy``: None when the deployment no
+    longer has it; plain words then stand in."""
+    if policy is None:
+        if change is not None:
+            return f"Outage #{record.id} of {escape(record.policy)}: {change.kind}", []
+        return maintenance_reminder(record, policy, stage), []
+    if stage == "started":
+        return outage_started(record, policy, change.after.get("note") or "")
+    if stage == "ended":
+        return outage_ended(record, policy, _added_note(change))
+    if stage in ("edited", "deleted"):
+        return outage_corrected(record, change, policy)
+    if stage == "announce":
+        return maintenance_announcement(record, policy, record.notice_problems)
+    if stage == "called_off":
+        return maintenance_cancelled(record, policy)
+    return maintenance_reminder(record, policy, stage), []
+
+
+def _added_note(change: Any) -> str:
+    """The note an end added to the outage's (`Outages.end` appends it on a line of its own)."""
+    before, after = change.before.get("note") or "", change.after.get("note")
+    if after is None:  # the note did not move
+        return ""
+    return after.removeprefix(before).lstrip("\n") if before else after
+
+
 def maintenance_list(records: list[Any], policy: Policy) -> tuple[str, list[Block]]:
     """``/sla maintenance list``: each planned window not over, soonest first, with its ID
     (to call it off), when, what, and whether it counts as downtime."""
@@ -302,14 +364,19 @@ REMINDER_NOTE_MAX = 1000
 
 def maintenance_reminder(record: Any, policy: Policy | None, stage: str) -> str:
     """What the channel hears of planned maintenance ``record`` at ``stage`` (``before``,
-    ``start``, ``end``): what, when (a date token each reader sees in their own zone), the
-    note, and whether its minutes count as downtime. ``policy``: None when the deployment no
-    longer has it (its name stands in, and UTC)."""
+    ``start``, ``end``; and ``announce``, ``called_off`` when its policy is gone): what,
+    when (a date token each reader sees in their own zone), the note, and whether its minutes
+    count as downtime. ``policy``: None when the deployment no longer has it (its name stands
+    in, and UTC)."""
     title, tz = (policy.title or policy.name, policy.tz) if policy else (record.policy, "UTC")
     start = slack_date(record.started_at, tz)
     end = slack_date(record.ended_at or record.started_at, tz)
     name = f"planned maintenance of *{escape(title)}*"
-    if stage == "before":
+    if stage == "announce":
+        text = f":calendar: The {name} runs from {start} to {end}."
+    elif stage == "called_off":
+        text = f":no_entry_sign: The {name} ({start} to {end}) is called off."
+    elif stage == "before":
         text = f":construction: Reminder: {name} starts {start} and runs until {end}."
     elif stage == "start":
         text = f":construction: The {name} starts now; it runs until {end}."
@@ -318,7 +385,7 @@ def maintenance_reminder(record: Any, policy: Policy | None, stage: str) -> str:
     if record.note:
         lines = escape(truncate(record.note, REMINDER_NOTE_MAX)).splitlines()
         text += "".join(f"\n> {line}" for line in lines)
-    if record.notice_problems and stage != "end":
+    if record.notice_problems and stage in ("announce", "before", "start"):
         text += "\nIt was announced without the notice the contract asks for, so it counts "
         text += "as downtime."
     return text
