@@ -264,8 +264,10 @@ def test_a_lead_corrects_a_tickets_downtime_and_the_thread_keeps_why(slack):
     assert "Why: AWS eu-west-2 incident" in note
     [event] = slack.events_of(number, "downtime_corrected")
     assert (event.actor, event.after["cause"], event.after["counts"]) == (ADMIN, "aws", None)
-    not_one = slack.command(f"correct {number} not-outage a slow page", channel_id=LEADPRO)
-    assert "you may not" in not_one.ephemeral()  # the reporter is no lead
+    not_one = slack.command(
+        f"correct {number} not-outage a slow page", channel_id=LEADPRO, user_id=STRANGER
+    )
+    assert "you may not" in not_one.ephemeral()  # neither a lead nor in the matrix
     assert "Say why" in slack.command(f"correct {number} not-outage").ephemeral()
     assert "which cause?" in slack.command(f"correct {number} because").ephemeral()
 
