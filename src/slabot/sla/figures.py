@@ -51,6 +51,8 @@ from .history import (
     SeverityChanged,
     StatusChanged,
     UpdatePosted,
+    fold,
+    opening,
 )
 from .pauses import deadline_us, elapsed_us
 from .policy import Policy, Severity
@@ -292,7 +294,7 @@ def _judge(
             continue
         if not start_us <= to_us(events[0].at) < end_us:
             continue
-        ticket = TicketTimes(policy, events)
+        ticket, missed = _judged(policy, events, now_us, nudged)
         if each is not None:
             each(ticket)
         key = ticket.severity.key
@@ -320,8 +322,7 @@ def _judge(
             else:
                 counts[2] += 1
         _times(ticket, tally, clocks, now_us)
-        if nudged:
-            tally.updates_missed += _updates_missed(policy, events, now_us)
+        tally.updates_missed += missed
 
 
 def _clock(policy: Policy, severity: Severity, target: str) -> Clock:
@@ -380,17 +381,45 @@ def _times(
             tally.waiting += (now_us if end is None else to_us(end)) - to_us(start)
 
 
-def _updates_missed(policy: Policy, events: Sequence[Event], now_us: int) -> int:
-    """Update cycles whose due passed before the update (or resolution, or ``now``) came.
+def _judged(
+    policy: Policy, events: Sequence[Event], now_us: int, nudged: bool
+) -> tuple[TicketTimes, int]:
+    """The ticket's `TicketTimes`, and its update cycles whose due passed before the update
+    (or resolution, or ``now``) came (none asked when no severity is ``nudged``).
 
     Each cycle is judged by the engine on the history as it stood when the cycle ended, so a
     severity change, a pause or an ETA counts exactly as it did for the live nudges. A late
-    update is one missed cycle however many nudges repeated meanwhile.
+    update is one missed cycle however many nudges repeated meanwhile. The history is folded
+    once (`history.fold`): each cycle is asked on the facts of the fold so far, and the whole
+    ticket on where it ends, rather than folding every cycle's prefix again (a replay's
+    second largest cost, bench/README.md).
     """
-    missed = 0
-    # Ends whose prefix has no cycle running are passed over before the engine is asked: no
-    # first response yet, or resolved (or closed) then. `TicketTimes` answers None for those
-    # too; not building it for them is most of this function's time (bench/README.md).
+    f = opening(events[0])
+    done, missed = 1, 0
+    ticket: TicketTimes | None = None
+    for i, end in _cycle_ends(events, now_us) if nudged else ():
+        fold(f, events[done:i])
+        done = i
+        ticket = TicketTimes(policy, f)
+        if ticket.target("update_every") is None or f.first_response_at is None:
+            continue
+        due = ticket.not_before_change(ticket.due("update_every"))
+        if due is not None and due < end:
+            missed += 1
+    if ticket is None or done < len(events):
+        fold(f, events[done:])
+        ticket = TicketTimes(policy, f)
+    return ticket, missed
+
+
+def _cycle_ends(events: Sequence[Event], now_us: int) -> list[tuple[int, int]]:
+    """Where each update cycle ends (the index of the event that ends it, and its instant;
+    ``now`` for one still running).
+
+    Ends whose prefix has no cycle running are passed over before the engine is asked: no
+    first response yet, or resolved (or closed) then. `TicketTimes` answers None for those
+    too; not asking it for them is most of the cycles' time (bench/README.md, "report").
+    """
     ends: list[tuple[int, int]] = []
     answered, stopped = False, False
     for i, e in enumerate(events):
@@ -407,14 +436,7 @@ def _updates_missed(policy: Policy, events: Sequence[Event], now_us: int) -> int
             answered = answered or e.status == "resolved"
     if answered and not stopped:
         ends.append((len(events), now_us))
-    for i, end in ends:
-        ticket = TicketTimes(policy, events[:i])
-        if ticket.target("update_every") is None or ticket.f.first_response_at is None:
-            continue
-        due = ticket.not_before_change(ticket.due("update_every"))
-        if due is not None and due < end:
-            missed += 1
-    return missed
+    return ends
 
 
 # -- uptime -------------------------------------------------------------------------------------

@@ -177,11 +177,12 @@ class _Obligation:
 
 class TicketTimes:
     """One ticket's facts against its policy, in microseconds: what its schedule and the
-    month's reports are computed from."""
+    month's reports are computed from. ``history`` may be folded already (`Facts`): a report
+    folds each history once, and asks about its update cycles on the way (`history.fold`)."""
 
-    def __init__(self, policy: Policy, history: Iterable[Event]):
+    def __init__(self, policy: Policy, history: Iterable[Event] | Facts):
         self.policy = policy
-        self.f: Facts = facts(history)
+        self.f: Facts = history if isinstance(history, Facts) else facts(history)
         self.severity = policy.severity(self.f.severity)
         self.spans = pause_spans(self.f.pauses(policy.pausing_states)) if self.f.spells else []
         self.resolved = self.f.resolved_at
