@@ -44,7 +44,7 @@ from .calendar import ALL_HOURS, Clock, from_us, to_us
 from .days import BusinessDays
 from .durations import clock_words
 from .history import (
-    Acknowledged,
+    STOPPED,
     DowntimeCorrected,
     Event,
     Opened,
@@ -391,52 +391,38 @@ def _judged(
     severity change, a pause or an ETA counts exactly as it did for the live nudges. A late
     update is one missed cycle however many nudges repeated meanwhile. The history is folded
     once (`history.fold`): each cycle is asked on the facts of the fold so far, and the whole
-    ticket on where it ends, rather than folding every cycle's prefix again (a replay's
-    second largest cost, bench/README.md).
+    ticket on where it ends, rather than folding every cycle's prefix again (bench/README.md,
+    "replay"). A cycle runs from the first response until the ticket is resolved or closed;
+    the engine is asked only where one ends while running.
     """
     f = opening(events[0])
-    done, missed = 1, 0
-    ticket: TicketTimes | None = None
-    for i, end in _cycle_ends(events, now_us) if nudged else ():
+    done, missed, count = 1, 0, len(events)
+    ticket, built = None, 0
+    for i in range(1, count + 1) if nudged else ():
+        if i < count:
+            event = events[i]
+            kind = type(event)
+            if kind is not UpdatePosted and not (
+                kind is StatusChanged and event.status in STOPPED  # type: ignore[union-attr]
+            ):
+                continue
+            end = to_us(event.at)
+        else:
+            end = now_us
         fold(f, events[done:i])
         done = i
-        ticket = TicketTimes(policy, f)
-        if ticket.target("update_every") is None or f.first_response_at is None:
+        if f.first_response_at is None or f.status in STOPPED:
+            continue
+        ticket, built = TicketTimes(policy, f), i
+        if ticket.target("update_every") is None:
             continue
         due = ticket.not_before_change(ticket.due("update_every"))
         if due is not None and due < end:
             missed += 1
-    if ticket is None or done < len(events):
+    if ticket is None or built != count:
         fold(f, events[done:])
         ticket = TicketTimes(policy, f)
     return ticket, missed
-
-
-def _cycle_ends(events: Sequence[Event], now_us: int) -> list[tuple[int, int]]:
-    """Where each update cycle ends (the index of the event that ends it, and its instant;
-    ``now`` for one still running).
-
-    Ends whose prefix has no cycle running are passed over before the engine is asked: no
-    first response yet, or resolved (or closed) then. `TicketTimes` answers None for those
-    too; not asking it for them is most of the cycles' time (bench/README.md, "report").
-    """
-    ends: list[tuple[int, int]] = []
-    answered, stopped = False, False
-    for i, e in enumerate(events):
-        is_update = isinstance(e, UpdatePosted)
-        ends_cycle = is_update or (
-            isinstance(e, StatusChanged) and e.status in ("resolved", "closed")
-        )
-        if ends_cycle and answered and not stopped:
-            ends.append((i, to_us(e.at)))
-        if isinstance(e, Acknowledged) or is_update:
-            answered = True
-        elif isinstance(e, StatusChanged):
-            stopped = e.status in ("resolved", "closed")
-            answered = answered or e.status == "resolved"
-    if answered and not stopped:
-        ends.append((len(events), now_us))
-    return ends
 
 
 # -- uptime -------------------------------------------------------------------------------------

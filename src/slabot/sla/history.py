@@ -103,7 +103,7 @@ Event = (
 )
 
 
-_STOPPED = ("resolved", "closed")  # states in which no target runs, paused or not
+STOPPED = ("resolved", "closed")  # states in which no target runs, paused or not
 
 
 @dataclass
@@ -128,7 +128,7 @@ class Facts:
     @property
     def resolved_at(self) -> datetime | None:
         """When the ticket was last resolved, if it is resolved or closed now."""
-        return self.last_resolved if self.status in _STOPPED else None
+        return self.last_resolved if self.status in STOPPED else None
 
     def pauses(self, pausing: frozenset[str]) -> list[tuple[datetime, datetime | None]]:
         """Spells in which no target's clock runs: pausing states, and resolved-then-reopened.
@@ -136,7 +136,7 @@ class Facts:
         return [
             (s, e)
             for s, e, status in self.spells
-            if status in pausing or (e is not None and status in _STOPPED)
+            if status in pausing or (e is not None and status in STOPPED)
         ]
 
     def page_acknowledged(self, level: str, since: datetime) -> datetime | None:

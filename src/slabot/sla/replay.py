@@ -78,7 +78,7 @@ def judge(
     pages: Counter[str] = Counter()
 
     def count(ticket: TicketTimes) -> None:
-        pages.update(pages_up_to(ticket, now))
+        pages_up_to(ticket, now, pages)
 
     figures = compliance_by_version(policy, groups, period, now, count)
     months: list[UptimeReport] = []
