@@ -392,8 +392,8 @@ def _judged(
     update is one missed cycle however many nudges repeated meanwhile. The history is folded
     once (`history.fold`): each cycle is asked on the facts of the fold so far, and the whole
     ticket on where it ends, rather than folding every cycle's prefix again (bench/README.md,
-    "replay"). A cycle runs from the first response until the ticket is resolved or closed;
-    the engine is asked only where one ends while running.
+    "replay", third round). A cycle runs from the first response until the ticket is
+    resolved or closed; the engine is asked only where one ends while running.
     """
     f = opening(events[0])
     done, missed, count = 1, 0, len(events)
