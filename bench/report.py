@@ -280,11 +280,25 @@ print(json.dumps({"times": times, "cpu": cpu, "digest": digest}))
 """
 
 
-def side_by_side(database: str, url: str, codes: dict[str, Path], runs: int, rounds: int) -> None:
+def side_by_side(
+    database: str,
+    url: str,
+    codes: dict[str, Path],
+    runs: int,
+    rounds: int,
+    timed: tuple[str, str, list[str]] | None = None,
+) -> None:
     """The report in a process per code, alternating, on the same database (``--against``).
 
     Besides the wall time, the CPU time of the report's process: on a shared machine it moves
-    far less with the load (PostgreSQL's own work is not in it)."""
+    far less with the load (PostgreSQL's own work is not in it). ``timed``: another use case
+    to time instead, as (its name, the script, the script's arguments after ``url``); the
+    script prints the same JSON as `TIMED` (bench/replay.py's replay)."""
+    what, script, extra = timed or (
+        "monthly()",
+        TIMED,
+        [str(POLICIES), WORKSPACE, MONTH, NOW.isoformat()],
+    )
     best: dict[str, list[tuple[float, float]]] = {label: [] for label in codes}
     digests: dict[str, set[str]] = {label: set() for label in codes}
     for round_ in range(rounds):
@@ -292,9 +306,9 @@ def side_by_side(database: str, url: str, codes: dict[str, Path], runs: int, rou
         order = list(codes.items())
         for label, src in order if round_ % 2 == 0 else order[::-1]:
             env = os.environ | {"PYTHONPATH": str(src)}
-            argv = [url, str(POLICIES), WORKSPACE, MONTH, NOW.isoformat(), str(runs)]
+            argv = [url, *extra, str(runs)]
             out = subprocess.run(
-                [sys.executable, "-c", TIMED, *argv],
+                [sys.executable, "-c", script, *argv],
                 env=env,
                 cwd=src,
                 check=True,
@@ -304,7 +318,7 @@ def side_by_side(database: str, url: str, codes: dict[str, Path], runs: int, rou
             found = json.loads(out.stdout)
             best[label].append((min(found["times"]), min(found["cpu"])))
             digests[label].add(found["digest"])
-    print(f"\n{database}: monthly() side by side, best of {runs} per round, {rounds} rounds")
+    print(f"\n{database}: {what} side by side, best of {runs} per round, {rounds} rounds")
     print("  seconds (wall / CPU) per round")
     for label in codes:
         shown = "  ".join(f"{wall:5.2f} / {cpu:5.2f}" for wall, cpu in best[label])

@@ -3,6 +3,7 @@ terms they ran under (issue "Contracts to the letter", "What if"), on SQLite and
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ import pytest
 from slabot.cli import main
 from slabot.reports.replay import replay
 from slabot.sla import parse_policy
+from slabot.sla.replay import judge
 
 ROOT = Path(__file__).resolve().parent.parent
 IST = ZoneInfo("Asia/Kolkata")
@@ -129,3 +131,57 @@ def test_simulate_without_a_ticket_or_a_replay_says_what_to_give(capsys):
     code = main(["simulate", str(ROOT / "policies" / "leadsquared.yaml")])
     assert code == 2
     assert "give --severity and --opened" in capsys.readouterr().err
+
+
+def test_a_large_replay_judges_the_draft_in_a_second_process_with_the_same_figures(
+    store, history, policy_book, monkeypatch, tmp_path
+):
+    """From `PARALLEL_FROM` tickets the draft is judged in a forked child: the figures are
+    those judged in one process, and the draft's were worked out by another process."""
+    from slabot.reports import replay as use_case
+
+    if not use_case._can_fork():
+        pytest.skip("a single core, or no fork: the replay stays in one process")
+
+    def judge_noting_the_process(policy, *args):
+        with (tmp_path / "pids").open("a") as pids:
+            pids.write(f"{policy.name} {os.getpid()}\n")
+        return judge(policy, *args)
+
+    draft = parse_policy(draft_text(), "draft.yaml")
+    span = ["T1"], date(2026, 11, 1), date(2026, 11, 30), draft
+    against = policy_book.get("leadsquared")
+    alone = replay(store, policy_book, *span, against=against, now=NOW)
+    monkeypatch.setattr(use_case, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(use_case, "judge", judge_noting_the_process)
+    forked = replay(store, policy_book, *span, against=against, now=NOW)
+    assert forked == alone
+    judged_in = dict(line.split() for line in (tmp_path / "pids").read_text().splitlines())
+    assert judged_in["leadsquared"] == str(os.getpid())
+    assert judged_in["leadsquared-draft"] != str(os.getpid())
+
+
+def test_a_failure_judging_the_draft_in_the_second_process_reaches_the_caller(
+    store, history, policy_book, monkeypatch
+):
+    from slabot.reports import replay as use_case
+
+    def judge_failing_for_the_draft(policy, *args):
+        if policy.name.endswith("-draft"):
+            raise ValueError("the draft could not be judged")
+        return judge(policy, *args)
+
+    monkeypatch.setattr(use_case, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(use_case, "judge", judge_failing_for_the_draft)
+    draft = parse_policy(draft_text(), "draft.yaml")
+    with pytest.raises(ValueError, match="the draft could not be judged"):
+        replay(
+            store,
+            policy_book,
+            ["T1"],
+            date(2026, 11, 1),
+            date(2026, 11, 30),
+            draft,
+            against=policy_book.get("leadsquared"),
+            now=NOW,
+        )

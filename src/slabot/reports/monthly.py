@@ -119,7 +119,7 @@ def monthly(
     chosen = _chosen(book, policy, customer)
     periods = {p.name: _period(p, month, now) for p in chosen}
     reports = []
-    with _collector_paused():
+    with collector_paused():
         for p in chosen:
             rows = _gather(store, book, workspaces, p, periods[p.name], now, customer)
             reports.append(_figures(p, periods[p.name], now, rows))
@@ -127,7 +127,7 @@ def monthly(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while a report runs.
 
     A report makes millions of small objects (events, histories, engine views) that

@@ -44,13 +44,15 @@ from .calendar import ALL_HOURS, Clock, from_us, to_us
 from .days import BusinessDays
 from .durations import clock_words
 from .history import (
-    Acknowledged,
+    STOPPED,
     DowntimeCorrected,
     Event,
     Opened,
     SeverityChanged,
     StatusChanged,
     UpdatePosted,
+    fold,
+    opening,
 )
 from .pauses import deadline_us, elapsed_us
 from .policy import Policy, Severity
@@ -292,7 +294,7 @@ def _judge(
             continue
         if not start_us <= to_us(events[0].at) < end_us:
             continue
-        ticket = TicketTimes(policy, events)
+        ticket, missed = _judged(policy, events, now_us, nudged)
         if each is not None:
             each(ticket)
         key = ticket.severity.key
@@ -320,8 +322,7 @@ def _judge(
             else:
                 counts[2] += 1
         _times(ticket, tally, clocks, now_us)
-        if nudged:
-            tally.updates_missed += _updates_missed(policy, events, now_us)
+        tally.updates_missed += missed
 
 
 def _clock(policy: Policy, severity: Severity, target: str) -> Clock:
@@ -380,41 +381,48 @@ def _times(
             tally.waiting += (now_us if end is None else to_us(end)) - to_us(start)
 
 
-def _updates_missed(policy: Policy, events: Sequence[Event], now_us: int) -> int:
-    """Update cycles whose due passed before the update (or resolution, or ``now``) came.
+def _judged(
+    policy: Policy, events: Sequence[Event], now_us: int, nudged: bool
+) -> tuple[TicketTimes, int]:
+    """The ticket's `TicketTimes`, and its update cycles whose due passed before the update
+    (or resolution, or ``now``) came (none asked when no severity is ``nudged``).
 
     Each cycle is judged by the engine on the history as it stood when the cycle ended, so a
     severity change, a pause or an ETA counts exactly as it did for the live nudges. A late
-    update is one missed cycle however many nudges repeated meanwhile.
+    update is one missed cycle however many nudges repeated meanwhile. The history is folded
+    once (`history.fold`): each cycle is asked on the facts of the fold so far, and the whole
+    ticket on where it ends, rather than folding every cycle's prefix again (bench/README.md,
+    "replay", third round). A cycle runs from the first response until the ticket is
+    resolved or closed; the engine is asked only where one ends while running.
     """
-    missed = 0
-    # Ends whose prefix has no cycle running are passed over before the engine is asked: no
-    # first response yet, or resolved (or closed) then. `TicketTimes` answers None for those
-    # too; not building it for them is most of this function's time (bench/README.md).
-    ends: list[tuple[int, int]] = []
-    answered, stopped = False, False
-    for i, e in enumerate(events):
-        is_update = isinstance(e, UpdatePosted)
-        ends_cycle = is_update or (
-            isinstance(e, StatusChanged) and e.status in ("resolved", "closed")
-        )
-        if ends_cycle and answered and not stopped:
-            ends.append((i, to_us(e.at)))
-        if isinstance(e, Acknowledged) or is_update:
-            answered = True
-        elif isinstance(e, StatusChanged):
-            stopped = e.status in ("resolved", "closed")
-            answered = answered or e.status == "resolved"
-    if answered and not stopped:
-        ends.append((len(events), now_us))
-    for i, end in ends:
-        ticket = TicketTimes(policy, events[:i])
-        if ticket.target("update_every") is None or ticket.f.first_response_at is None:
+    f = opening(events[0])
+    done, missed, count = 1, 0, len(events)
+    ticket, built = None, 0
+    for i in range(1, count + 1) if nudged else ():
+        if i < count:
+            event = events[i]
+            kind = type(event)
+            if kind is not UpdatePosted and not (
+                kind is StatusChanged and event.status in STOPPED  # type: ignore[union-attr]
+            ):
+                continue
+            end = to_us(event.at)
+        else:
+            end = now_us
+        fold(f, events[done:i])
+        done = i
+        if f.first_response_at is None or f.status in STOPPED:
+            continue
+        ticket, built = TicketTimes(policy, f), i
+        if ticket.target("update_every") is None:
             continue
         due = ticket.not_before_change(ticket.due("update_every"))
         if due is not None and due < end:
             missed += 1
-    return missed
+    if ticket is None or built != count:
+        fold(f, events[done:])
+        ticket = TicketTimes(policy, f)
+    return ticket, missed
 
 
 # -- uptime -------------------------------------------------------------------------------------

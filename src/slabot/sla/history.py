@@ -103,7 +103,7 @@ Event = (
 )
 
 
-_STOPPED = ("resolved", "closed")  # states in which no target runs, paused or not
+STOPPED = ("resolved", "closed")  # states in which no target runs, paused or not
 
 
 @dataclass
@@ -128,7 +128,7 @@ class Facts:
     @property
     def resolved_at(self) -> datetime | None:
         """When the ticket was last resolved, if it is resolved or closed now."""
-        return self.last_resolved if self.status in _STOPPED else None
+        return self.last_resolved if self.status in STOPPED else None
 
     def pauses(self, pausing: frozenset[str]) -> list[tuple[datetime, datetime | None]]:
         """Spells in which no target's clock runs: pausing states, and resolved-then-reopened.
@@ -136,7 +136,7 @@ class Facts:
         return [
             (s, e)
             for s, e, status in self.spells
-            if status in pausing or (e is not None and status in _STOPPED)
+            if status in pausing or (e is not None and status in STOPPED)
         ]
 
     def page_acknowledged(self, level: str, since: datetime) -> datetime | None:
@@ -144,20 +144,32 @@ class Facts:
 
 
 def facts(events: Iterable[Event]) -> Facts:
-    """Fold a history (oldest first, starting with `Opened`) into `Facts`.
+    """Fold a history (oldest first, starting with `Opened`) into `Facts`."""
+    rest = iter(events)
+    f = opening(next(rest, None))
+    fold(f, rest)
+    return f
+
+
+def opening(event: Event | None) -> Facts:
+    """The facts of a history that so far holds only its first event, which must be `Opened`:
+    `fold` adds the rest, so a caller that needs the facts of every prefix (a report's update
+    cycles) folds the history once instead of once per prefix."""
+    if not isinstance(event, Opened):
+        raise ValueError("a ticket's history starts with Opened")
+    reported = event.reported_at if event.reported_at and event.reported_at < event.at else None
+    return Facts(event.at, reported or event.at, event.severity, event.at, status_since=event.at)
+
+
+def fold(f: Facts, events: Iterable[Event]) -> None:
+    """Add ``events``, the ones that follow those ``f`` was folded from, to ``f``.
 
     Each event's class is looked up once and compared by identity, the commonest kinds first
     (events are final dataclasses, never subclassed): a month's report folds half a million
     events, and a chain of ``isinstance`` calls was a fifth of its compute.
     """
-    events = list(events)
-    if not events or not isinstance(events[0], Opened):
-        raise ValueError("a ticket's history starts with Opened")
-    opened = events[0]
-    reported = opened.reported_at if opened.reported_at and opened.reported_at < opened.at else None
-    f = Facts(opened.at, reported or opened.at, opened.severity, opened.at, status_since=opened.at)
     spells = f.spells
-    for event in events[1:]:
+    for event in events:
         kind = type(event)
         if kind is StatusChanged:
             status = event.status  # type: ignore[union-attr]
@@ -185,4 +197,3 @@ def facts(events: Iterable[Event]) -> Facts:
             f.release = event  # type: ignore[assignment]
         elif kind is LevelRouted:
             f.support_level = event.level  # type: ignore[union-attr]
-    return f

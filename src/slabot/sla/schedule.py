@@ -174,11 +174,12 @@ class _Obligation:
 
 class TicketTimes:
     """One ticket's facts against its policy, in microseconds: what its schedule and the
-    month's reports are computed from."""
+    month's reports are computed from. ``history`` may be folded already (`Facts`): a report
+    folds each history once, and asks about its update cycles on the way (`history.fold`)."""
 
-    def __init__(self, policy: Policy, history: Iterable[Event]):
+    def __init__(self, policy: Policy, history: Iterable[Event] | Facts):
         self.policy = policy
-        self.f: Facts = facts(history)
+        self.f: Facts = history if isinstance(history, Facts) else facts(history)
         self.severity = policy.severity(self.f.severity)
         self.spans = pause_spans(self.f.pauses(policy.pausing_states)) if self.f.spells else []
         self.resolved = self.f.resolved_at
@@ -204,16 +205,20 @@ class TicketTimes:
         return self.opened
 
     def met(self, name: str) -> int | None:
-        at = {
-            "time_to_open": self.f.opened_at,
-            "first_response": self.f.first_response_at,
-            "resolution": self.resolved,
-            "update_every": None,
-        }[name]
-        resolution = self.severity.targets.resolution
-        if name == "resolution" and resolution is not None and resolution.mitigation:
-            mitigated = next((u.at for u in self.f.updates if u.workaround), None)
-            at = min((a for a in (at, mitigated) if a is not None), default=None)
+        if name == "first_response":
+            at = self.f.first_response_at
+        elif name == "resolution":
+            at = self.resolved
+            resolution = self.severity.targets.resolution
+            if resolution is not None and resolution.mitigation:
+                mitigated = next((u.at for u in self.f.updates if u.workaround), None)
+                at = min((a for a in (at, mitigated) if a is not None), default=None)
+        elif name == "time_to_open":
+            at = self.f.opened_at
+        elif name == "update_every":
+            at = None
+        else:
+            raise KeyError(name)
         return None if at is None else to_us(at)
 
     def due(self, name: str, share: float = 1.0) -> int | None:
@@ -312,12 +317,15 @@ def timeline(policy: Policy, history: Iterable[Event], until: datetime) -> list[
     return sorted(timers, key=lambda t: (t.due_at, t.key))
 
 
-def pages_up_to(ticket: TicketTimes, until: datetime) -> Counter[str]:
+def pages_up_to(
+    ticket: TicketTimes, until: datetime, counts: Counter[str] | None = None
+) -> Counter[str]:
     """How many pages each escalation level gets up to ``until``, repeats included: what
     `timeline` would list as pages, counted without building the timers (a replay of a
-    quarter counts them for every ticket twice, on the `TicketTimes` its compliance built)."""
+    quarter counts them for every ticket twice, on the `TicketTimes` its compliance built).
+    Added to ``counts`` when given (a replay's tally), else to a new counter."""
     limit = to_us(until)
-    counts: Counter[str] = Counter()
+    counts = Counter() if counts is None else counts
     for obligation in _pages(ticket):
         level = obligation.level or ""  # every page has its level
         for _, due in obligation.dues(ticket.spans):
@@ -451,8 +459,9 @@ def _pages(ticket: TicketTimes) -> Iterator[_Obligation]:
         if due is None:
             continue
         ends = [ticket.end(name)]
-        acked = ticket.f.page_acknowledged(page, from_us(due))
-        ends.append(None if acked is None else to_us(acked))
+        if ticket.f.page_acks:
+            acked = ticket.f.page_acknowledged(page, from_us(due))
+            ends.append(None if acked is None else to_us(acked))
         if rule.unless:
             answered = next(
                 (
