@@ -189,3 +189,31 @@ def test_slash_policy_binds_the_channel_to_a_customer_and_shows_it(slack):
     [*_, shown] = slack.fake.wait_for("views.open")
     fields = {b["block_id"]: b for b in shown.args["view"]["blocks"]}
     assert fields["customer"]["element"]["initial_value"] == "Initech"
+
+
+def test_slash_report_in_a_customers_channel_is_that_customers_alone(slack):
+    """Issue 13: "`/sla report` and `slabot report` give figures per customer". In a channel
+    bound to a customer (often shared with them through Slack Connect) the report is theirs:
+    another customer's tickets never show there unless asked for by name."""
+    slack.command("policy leadpro-group customer:initech", channel_id="C0002")
+    slack.command("policy leadpro-group", channel_id="C0003")  # no customer
+    for text in ("high exports fail", "high search is slow", "high login fails customer:Globex"):
+        slack.open(text, channel_id="C0002")
+
+    def posted(channel: str, ask: str) -> tuple[str, str]:
+        before = len(slack.fake.calls_to("chat.postMessage"))
+        charts = len(slack.fake.calls_to("files.completeUploadExternal"))
+        assert slack.command(ask, channel_id=channel).status == 200
+        calls = slack.fake.wait_for("chat.postMessage", before + 1)
+        [report] = [c for c in calls[before:] if c.args["text"].startswith("SLA report")]
+        slack.fake.wait_for("files.completeUploadExternal", charts + 1, timeout=20)
+        return report.args["text"], json.dumps(report.args["blocks"], ensure_ascii=False)
+
+    title, blocks = posted("C0002", "report 2026-11")
+    assert "· Initech ·" in title and "*2 tickets opened*" in blocks
+    title, blocks = posted("C0002", "report 2026-11 customer:Globex")
+    assert "· Globex ·" in title and "*1 ticket opened*" in blocks
+    title, blocks = posted("C0003", "report 2026-11")  # the contract's, every customer's
+    assert "Initech" not in title and "*3 tickets opened*" in blocks
+    refused = slack.command("report customer:Umbrella", channel_id="C0002").ephemeral()
+    assert "'Umbrella' is not a customer of leadpro-group" in refused

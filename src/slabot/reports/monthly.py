@@ -30,7 +30,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, union
@@ -68,6 +68,7 @@ class PolicyReport:
     # every spell of downtime or maintenance that went into ``uptime``, before merging: what
     # the customer statement names as each spell's cause
     outages: tuple[Outage, ...] = ()
+    customer: str | None = None  # the figures are this customer's alone
 
 
 class ReportError(ValueError):
@@ -122,7 +123,7 @@ def monthly(
     with collector_paused():
         for p in chosen:
             rows = _gather(store, book, workspaces, p, periods[p.name], now, customer)
-            reports.append(_figures(p, periods[p.name], now, rows))
+            reports.append(replace(_figures(p, periods[p.name], now, rows), customer=customer))
     return reports
 
 

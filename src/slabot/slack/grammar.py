@@ -27,7 +27,8 @@ open a ticket (no text: a form)
 • `/sla list` the queue, most urgent first · `/sla show ID` one ticket
 • `/sla policy [NAME [customer:NAME]]` show the policy, or bind this channel to NAME (and the \
 customer its tickets are for) · `/sla matrix` who gets paged
-• `/sla report [YYYY-MM] [policy:NAME]` the month's SLA figures and chart (default: this month)
+• `/sla report [YYYY-MM] [policy:NAME] [customer:NAME]` the month's SLA figures and chart \
+(default: this month; in a customer's channel, that customer's)
 • `/sla outage start [cause:KEY] [at:TIME] [note]`, `/sla outage end [at:TIME] [note]` downtime \
 without a ticket (`at:` when it began or ended, such as `at:-20m` or `at:2026-11-30 14:05`); \
 `list` the latest with their IDs, `show ID` one and its changes; a lead may \
@@ -56,7 +57,7 @@ USAGE = {
     "show": "/sla show ID",
     "policy": "/sla policy [NAME [customer:NAME]]",
     "matrix": "/sla matrix [policy:NAME]",
-    "report": "/sla report [YYYY-MM] [policy:NAME]",
+    "report": "/sla report [YYYY-MM] [policy:NAME] [customer:NAME]",
     "outage": "/sla outage start [cause:KEY | force-majeure] [at:TIME] [note] | end [at:TIME] "
     "[note] | list | show ID | edit ID [start:TIME] [end:TIME] [cause:KEY|none] [note:TEXT] "
     "[reason:WHY] | delete ID reason:WHY",
@@ -151,7 +152,8 @@ class Command:
     counts: bool | None = None  # downtime: it was (True) or was not (False) an outage
     start: str | None = None  # maintenance's start or release's date, as typed (policy's zone)
     reported: str | None = None  # open's reported:, as typed; read in the policy's zone
-    # open's customer: (None: the channel's or policy's, if any); policy's, bound to the channel
+    # open's and report's customer: (None: the channel's or policy's, if any); policy's, bound
+    # to the channel
     customer: str | None = None
     duration: timedelta | None = None  # maintenance's length
     rotation: str | None = None  # oncall cover's rotation (None: the only one there is)
@@ -176,7 +178,8 @@ def parse(text: str) -> Command:
     if verb in ("help", "list", "matrix"):
         return Command(verb, policy=policy)
     if verb == "report":
-        return _report(rest, policy)
+        customer, rest = _take(_CUSTOMER, rest)
+        return _report(rest, policy, customer)
     if verb == "outage":
         return _outage(rest, policy)
     if verb == "maintenance":
@@ -223,16 +226,16 @@ def parse(text: str) -> Command:
     return Command(verb, ref, text=rest)
 
 
-def _report(rest: str, policy: str | None) -> Command:
+def _report(rest: str, policy: str | None, customer: str | None) -> Command:
     if not rest:
-        return Command("report", policy=policy)
+        return Command("report", policy=policy, customer=customer)
     match = _MONTH.fullmatch(rest)
     if match is None or not 1 <= int(match.group(2)) <= 12:
         raise Usage(
             f"I can't read the month {rest[:20]!r}: write it as YYYY-MM, such as 2026-11. "
             f"`{USAGE['report']}`"
         )
-    return Command("report", policy=policy, month=rest)
+    return Command("report", policy=policy, month=rest, customer=customer)
 
 
 def _outage(rest: str, policy: str | None) -> Command:

@@ -58,14 +58,18 @@ def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
     if not channel:
         raise Usage("Ask for a report inside the channel it should be posted in.")
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
+    customer = cmd.customer or _channel_customer(bot, workspace, channel, policy)
     now = bot.now()
     try:
-        [found] = bot.reports.month([workspace], cmd.month, policy=policy.name, now=now)
+        [found] = bot.reports.month(
+            [workspace], cmd.month, policy=policy.name, now=now, customer=customer
+        )
     except ReportError as exc:
         raise Usage(f"{exc} `{USAGE['report']}`") from None
     if is_empty(found):
         reply(
-            f"Nothing to report for {policy.name} in {found.period.label}: no ticket was "
+            f"Nothing to report for {policy.name}{f' ({customer})' if customer else ''} in "
+            f"{found.period.label}: no ticket was "
             "opened and no downtime or maintenance was recorded. Another month? "
             f"`{USAGE['report']}`"
         )
@@ -92,6 +96,14 @@ def report(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client
     except (SlackRequestError, OSError) as exc:  # step 2 posts to Slack's upload URL directly
         log.warning("could not upload the report chart to %s: %s", channel, exc)
         reply("The summary is posted, but the chart's upload failed. Try again in a moment.")
+
+
+def _channel_customer(bot: Slabot, workspace: str, channel: str, policy: Policy) -> str | None:
+    """The customer a channel is bound to, when the report is of the channel's own policy: in
+    a customer's channel (often shared with them through Slack Connect) the report is theirs
+    alone, never the other customers' figures; `customer:` asks for another explicitly."""
+    bound = bot.tickets.binding(workspace, channel)
+    return bound.customer if bound is not None and bound.policy.name == policy.name else None
 
 
 def outage(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:

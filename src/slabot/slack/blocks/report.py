@@ -214,7 +214,11 @@ def maintenance_line(record: Any, tz: tzinfo) -> str:
 
 
 def report_title(report: PolicyReport) -> str:
-    return f"SLA report · {report.policy.title or report.policy.name} · {report.period.label}"
+    customer = f" · {report.customer}" if report.customer else ""
+    return (
+        f"SLA report · {report.policy.title or report.policy.name}{customer} · "
+        f"{report.period.label}"
+    )
 
 
 def report_blocks(
