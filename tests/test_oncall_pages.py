@@ -9,6 +9,7 @@ commands go through the real Bolt app (signed requests); nothing of ours is mock
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -330,6 +331,17 @@ def _changed(world: World, number: int, before: int) -> bool:
     return world.desk.view("T1", number, T0 + MIN).ticket.version > before
 
 
+def _settled(world: World, number: int, before: int, told: int) -> None:
+    """Wait for a click's outcome: the ticket changed, or the person was told why not (Bolt
+    may act on a click after it has answered Slack)."""
+    deadline = time.monotonic() + 30
+    while not (
+        _changed(world, number, before) or len(world.fake.calls_to("chat.postEphemeral")) > told
+    ):
+        assert time.monotonic() < deadline, "the click neither changed the ticket nor answered"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("change", sorted(TICKET_MATRIX))
 def test_every_ticket_change_by_every_role_through_the_command_and_the_card(world, change):
@@ -359,10 +371,12 @@ def test_every_ticket_change_by_every_role_through_the_command_and_the_card(worl
                     [signed.button(BUTTONS[change], element["value"], block_id="sla_ticket")],
                     team_id="T1", user_id=user, channel_id=channel, message_ts=ts,
                 )  # fmt: skip
+                told = len(world.fake.calls_to("chat.postEphemeral"))
                 response = world.app.dispatch(
                     BoltRequest(body=body, headers=signed.signed_headers(SECRET, body))
                 )
                 assert response.status == 200
+                _settled(world, number, before, told)
             if _changed(world, number, before):
                 allowed.add(user)
         assert allowed == TICKET_MATRIX[change], (surface, change)
