@@ -37,8 +37,16 @@ slabot block the script waits until the fake has that block's cards and first th
 so slabot's work after the ack never spills into the bare app's next block (it does overlap
 slabot's own next requests, as in production).
 
+Since ``/sla open`` acknowledges at once and answers "SLA-N opened" through the command's
+``response_url`` once the ticket is stored, each request names its own ``response_url`` on the
+fake, and slabot's **answer** is timed too: from just before ``urlopen`` (``time.time``) to the
+fake's arrival time of that post. That is when the person reads that the ticket exists; the
+bare app has nothing to answer, so its ack is the answer's peer as well. (Until 2026-11-30 the
+requests named a closed port as ``response_url``: each answer then failed, retried inside
+slabot and held one of Bolt's workers, which inflated slabot's figures many times over.)
+
 Checks, not timed: every answer is HTTP 200 with an empty body (an ack); at the end the fake
-has every card and "opened" thread reply, and the SQLite file has every ticket.
+has every card, "opened" thread reply and answer, and the SQLite file has every ticket.
 
 Run from the repository root, the test kit on the path:
 ``PYTHONPATH=tests .venv/bin/python bench/slash_latency.py [--requests 1000]
@@ -116,6 +124,8 @@ class Server:
     times: list[float] = field(default_factory=list)  # seconds, one per counted request
     failures: list[str] = field(default_factory=list)
     sent: int = 0  # every request, warm-up included
+    answers_to: str = ""  # the fake's response URLs for this server's requests, numbered
+    started: dict[int, float] = field(default_factory=dict)  # time.time() of counted requests
 
 
 def port_threads(port: int, args: argparse.Namespace) -> list[str]:
@@ -171,11 +181,14 @@ def stop(server: Server) -> None:
         server.process.wait()
 
 
-def one_request(server: Server, n: int, text: str) -> tuple[float, str | None]:
+def one_request(server: Server, n: int, text: str) -> tuple[float, float, str | None]:
+    """Seconds to the HTTP response, the ``time.time()`` the request left, and what was wrong
+    with the response, if anything."""
     body = signed.slash_command(
         text.format(n=n),
         channel_id=CHANNELS[n % len(CHANNELS)],
         user_id=USERS[n % len(USERS)],
+        response_url=f"{server.answers_to}{n}",
     )
     request = urllib.request.Request(
         f"{server.url}/slack/events",
@@ -183,7 +196,7 @@ def one_request(server: Server, n: int, text: str) -> tuple[float, str | None]:
         headers=signed.signed_headers(SECRET, body),
         method="POST",
     )
-    started = time.perf_counter()
+    sent, started = time.time(), time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read()
@@ -192,7 +205,7 @@ def one_request(server: Server, n: int, text: str) -> tuple[float, str | None]:
         text, status = error.read(), error.code
     elapsed = time.perf_counter() - started
     problem = None if (status, text) == (200, b"") else f"HTTP {status}: {text[:200]!r}"
-    return elapsed, problem
+    return elapsed, sent, problem
 
 
 def run_block(server: Server, count: int, args: argparse.Namespace, counted: bool) -> None:
@@ -208,10 +221,11 @@ def run_block(server: Server, count: int, args: argparse.Namespace, counted: boo
                 n = jobs.get_nowait()
             except queue.Empty:
                 return
-            elapsed, problem = one_request(server, n, args.text)
+            elapsed, sent, problem = one_request(server, n, args.text)
             with lock:
                 if counted:
                     server.times.append(elapsed)
+                    server.started[n] = sent
                 if problem:
                     server.failures.append(problem)
 
@@ -252,6 +266,7 @@ def compare(args: argparse.Namespace) -> int:
             cwd,
             port,
         )
+        slabot.answers_to = fake.response_url("slabot-")
         print(f"slabot serve is pid {slabot.process.pid}", flush=True)  # type: ignore[union-attr]
         servers = [slabot]
         try:
@@ -263,15 +278,17 @@ def compare(args: argparse.Namespace) -> int:
                 cwd,
                 port,
             )
+            bare.answers_to = fake.response_url("bare-")
             servers.append(bare)
             posted = 0
 
             def drained(expected: int) -> float:
-                """Wait until slabot has posted ``expected`` cards and their first replies."""
+                """Wait until slabot has answered ``expected`` requests and (with its clock)
+                posted their cards and first replies."""
                 started = time.perf_counter()
-                while min(published(fake)[:2]) < expected:
+                while min(published(fake)[: 1 if args.no_clock else 3]) < expected:
                     if time.perf_counter() - started > 300:
-                        raise SystemExit(f"slabot never posted {expected} cards and replies")
+                        raise SystemExit(f"slabot never answered or posted {expected} cards")
                     time.sleep(0.005)
                 return time.perf_counter() - started
 
@@ -297,14 +314,29 @@ def compare(args: argparse.Namespace) -> int:
 
         with sqlite3.connect(database) as db:
             tickets = db.execute("SELECT count(*) FROM tickets").fetchone()[0]
-        cards, replies, others = published(fake)
+        answered, cards, replies, others = published(fake)
+        answers = answer_times(fake, slabot)
 
-    report(args, bare, slabot, wall, drain, tickets, cards, replies, others)
+    report(args, bare, slabot, wall, drain, tickets, answers, answered, cards, replies, others)
     return 0
 
 
-def published(fake: FakeSlack) -> tuple[int, int, int]:
-    """Cards posted, "opened" thread replies, and any other message (the clock's pages)."""
+def answer_times(fake: FakeSlack, server: Server) -> list[float]:
+    """Seconds from each counted request to the arrival of its answer at the fake."""
+    prefix = server.answers_to.removeprefix(fake.base)
+    times = []
+    for call in fake.calls_to("response_url"):
+        if call.path.startswith(prefix):
+            sent = server.started.get(int(call.path.removeprefix(prefix)))
+            if sent is not None:
+                times.append(call.at - sent)
+    return times
+
+
+def published(fake: FakeSlack) -> tuple[int, int, int, int]:
+    """slabot's answers through response URLs, cards posted, "opened" thread replies, and any
+    other message (the clock's pages)."""
+    answered = sum("/slabot-" in call.path for call in fake.calls_to("response_url"))
     cards = replies = others = 0
     for call in fake.calls_to("chat.postMessage", ok=True):
         text = call.args.get("text", "")
@@ -314,10 +346,11 @@ def published(fake: FakeSlack) -> tuple[int, int, int]:
             cards += 1
         else:
             others += 1
-    return cards, replies, others
+    return answered, cards, replies, others
 
 
-def report(args, bare: Server, slabot: Server, wall, drain, tickets, cards, replies, others):
+def report(args, bare: Server, slabot: Server, wall, drain, tickets, answers, answered, *published):
+    cards, replies, others = published
     print(
         f"slash latency: {args.requests} signed /sla open per server over HTTP, "
         f"{args.concurrency} client thread(s), waitress with {args.threads} threads each, "
@@ -329,11 +362,12 @@ def report(args, bare: Server, slabot: Server, wall, drain, tickets, cards, repl
     )
     print()
     print(f"{'server':<8} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8} {'failed':>7}")
-    for server in (bare, slabot):
-        times = server.times
+    rows = [(bare.name, bare.times, bare.failures), (slabot.name, slabot.times, slabot.failures)]
+    rows.append(("answer", answers, ["missing"] * (len(slabot.times) - len(answers))))
+    for name, times, failures in rows:
         print(
-            f"{server.name:<8} {ms(percentile(times, 50)):>8} {ms(percentile(times, 99)):>8} "
-            f"{ms(statistics.fmean(times)):>8} {ms(max(times)):>8} {len(server.failures):>7}"
+            f"{name:<8} {ms(percentile(times, 50)):>8} {ms(percentile(times, 99)):>8} "
+            f"{ms(statistics.fmean(times)):>8} {ms(max(times)):>8} {len(failures):>7}"
         )
     for server in (bare, slabot):
         for problem in sorted(set(server.failures))[:5]:
@@ -342,10 +376,14 @@ def report(args, bare: Server, slabot: Server, wall, drain, tickets, cards, repl
     p99_bare, p99 = percentile(bare.times, 99), percentile(slabot.times, 99)
     print()
     print(f"slabot ÷ bare: p50 {p50:.2f}×, p99 {p99 / p99_bare:.2f}×")
+    answer_p50 = percentile(answers, 50) / percentile(bare.times, 50)
+    answer_p99 = percentile(answers, 99) / p99_bare
+    print(f"slabot's answer ÷ bare's ack: p50 {answer_p50:.2f}×, p99 {answer_p99:.2f}×")
     expected = args.requests + args.warmup
     print(
-        f"slabot stored {tickets} tickets and posted {cards} cards and {replies} thread replies "
-        f"(expected {expected} of each), and {others} other messages (its clock's pages)"
+        f"slabot stored {tickets} tickets, answered {answered} and posted {cards} cards and "
+        f"{replies} thread replies (expected {expected} of each), and {others} other messages "
+        "(its clock's pages)"
     )
     met = p99 < 0.100 and p99 <= 2 * p99_bare and not bare.failures and not slabot.failures
     print(f"{GOAL}: {'met' if met else 'MISSED'} (p99 {ms(p99)} ms, bare {ms(p99_bare)} ms)")
