@@ -16,8 +16,10 @@ import threading
 from typing import Any
 
 import httpx
+import pytest
 import respx
 from slack_bolt import BoltRequest
+from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
@@ -64,7 +66,7 @@ from slabot.clock import messages
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.clock.leader import Leadership
 from slabot.clock.runner import Ticker
-from slabot.notify import Delivery, Fanout, timer_key
+from slabot.notify import Delivery, DeliveryFailed, Fanout, timer_key
 from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import CLOCK_SKEW, SlackNotifier
 from slabot.settings import load_settings
@@ -668,6 +670,39 @@ def test_a_recovery_reads_each_conversation_once_and_waits_out_a_429_on_history(
     assert sorted(c.args["channel"] for c in history) == ["C0PAGES", "D0L2A", "D0L2B"]
     threads = [c.args["ts"] for c in fake.calls_to("conversations.replies")[replies:]]
     assert sorted(threads) == sorted(v.ticket.message_ts for v in views)
+
+
+def test_a_429_in_one_workspace_holds_back_no_call_of_another(fake):
+    """Slack limits an app per workspace: a 429 on history in one workspace makes its next
+    read wait, unasked, while another workspace's read of the same method goes on."""
+    clients = {
+        team: WebClient(token=f"xoxb-{team}", base_url=fake.url, retry_handlers=[])
+        for team in ("T1", "T2")
+    }
+    notifier = SlackNotifier(_Installed(clients))
+    fake.fail_next("conversations.history", status=429, retry_after=20)
+
+    def read(team: str) -> Any:
+        method = clients[team].conversations_history
+        return notifier._call(method, T0, "conversations.history", channel="C0001")
+
+    with pytest.raises(DeliveryFailed) as limited:
+        read("T1")
+    with pytest.raises(DeliveryFailed) as held:
+        read("T1")
+    assert limited.value.held and held.value.held and 19 <= held.value.retry_after <= 20
+    assert read("T2")["ok"]
+    assert [c.status for c in fake.calls_to("conversations.history")] == [429, 200]
+
+
+class _Installed:
+    """Two workspaces, each with its own token."""
+
+    def __init__(self, clients: dict[str, WebClient]):
+        self.clients = clients
+
+    def client_for(self, workspace: str) -> WebClient:
+        return self.clients[workspace]
 
 
 def test_a_timer_held_behind_one_in_doubt_stays_in_doubt(store, desk, fake, now):

@@ -27,8 +27,9 @@ token, an unknown channel) needs an operator. A message whose request left witho
 (a timeout, a connection dropped) is *doubtful*: Slack often performs a call and answers late.
 The client must not retry by itself (`slack.client.make_client(retry=False)`): the timer
 row's backoff owns retries, so a rate-limited ticket never holds the clock's tick while other
-tickets wait. After a 429, calls of the same scope (posts to that channel; history reads) fail
-at once, without reaching Slack, until its Retry-After has passed; other channels go on.
+tickets wait. After a 429, calls of the same scope (posts to that channel; history reads) in
+the same workspace fail at once, without reaching Slack, until its Retry-After has passed;
+other channels and other workspaces go on.
 With a `Pacer` (the clock always has one), posts are spaced to Slack's limit of about one a
 second per channel before Slack has to say 429: a post without a free slot in its channel is
 *held* until its slot, as a 429 is: a limit, not a failure (`DeliveryFailed.held`).
@@ -125,7 +126,9 @@ class SlackNotifier:
         self.links = links or Links()
         # (workspace, user) → DM channel, which never changes
         self._dms: dict[tuple[str, str], str] = {}
-        self._limited: dict[str, datetime] = {}  # scope → when Slack's Retry-After ends
+        # (token, scope) → when Slack's Retry-After ends: Slack limits an app per workspace,
+        # so a 429 in one workspace holds back no call of another
+        self._limited: dict[tuple[str | None, str], datetime] = {}
 
     def together(self, deliveries: Sequence[Delivery]) -> dict[str, Receipt]:
         """One direct message per person for the pages of a tick that reach them: two or more
@@ -518,7 +521,8 @@ class SlackNotifier:
     ) -> Any:
         """One Web API call, unless Slack asked calls of its ``scope`` to wait until after
         ``now``. ``part`` names the message it posts: in doubt if the answer never comes."""
-        until = self._limited.get(scope)
+        limit = (getattr(getattr(method, "__self__", None), "token", None), scope)
+        until = self._limited.get(limit)
         if until is not None and now < until:
             wait = (until - now).total_seconds()
             reason = f"Slack asked to wait {wait:.0f}s more ({scope})"
@@ -528,7 +532,7 @@ class SlackNotifier:
         except SlackApiError as exc:
             failed = failure(exc)
             if failed.retry_after:
-                self._limited[scope] = now + timedelta(seconds=failed.retry_after)
+                self._limited[limit] = now + timedelta(seconds=failed.retry_after)
             raise failed from None
         except OSError as exc:  # timeouts, refused or dropped connections
             doubtful = frozenset({part}) if part and _may_have_arrived(exc) else frozenset()
