@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import select
+
 from ..refusals import Invalid
 from ..sla import Policy
 from ..store import Store
@@ -82,6 +84,13 @@ class ChannelBindings:
         if bound is None:
             return None
         return Binding(self.named(bound.policy), bound.customer, bound.bound_by, bound.bound_at)
+
+    def bound_policies(self, workspace: str) -> set[str]:
+        """The names of the policies bound to any of ``workspace``'s channels (one indexed
+        read)."""
+        bound = select(ChannelPolicy.policy).where(ChannelPolicy.workspace == workspace)
+        with self.store.reading() as session:
+            return set(session.exec(bound))
 
     def ticket_terms(
         self, workspace: str, channel: str | None, policy: str | None, customer: str | None

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from ..store import Store
-from ..store.tables import ChannelPolicy, Ticket, TicketEvent, TimerRow
+from ..store.tables import Ticket, TicketEvent, TimerRow
 
 PAGE = 20
 
@@ -159,12 +159,11 @@ def counts(store: Store, workspace: str) -> dict[tuple[str, str], int]:
         return {(policy, severity): n for policy, severity, n in session.exec(query)}
 
 
-def policies_in_use(store: Store, workspace: str, since: datetime) -> list[str]:
-    """Policies a workspace uses: bound to one of its channels, or under a ticket still open
-    or opened since ``since``. Two indexed reads; sorted names."""
-    bound = select(ChannelPolicy.policy).where(ChannelPolicy.workspace == workspace)
+def policies_used(store: Store, workspace: str, since: datetime) -> set[str]:
+    """Policies of a workspace's tickets still open or opened since ``since`` (one indexed
+    read)."""
     used = select(Ticket.policy).where(
         col(Ticket.workspace) == workspace, or_(col(Ticket.active), col(Ticket.opened_at) >= since)
     )
     with store.reading() as session:
-        return sorted(set(session.exec(bound)) | set(session.exec(used.distinct())))
+        return set(session.exec(used.distinct()))

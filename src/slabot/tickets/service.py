@@ -129,4 +129,7 @@ class Tickets:
         return queries.counts(self.store, workspace)
 
     def policies_in_use(self, workspace: str, since: datetime) -> list[str]:
-        return queries.policies_in_use(self.store, workspace, since)
+        """Policies a workspace uses: bound to one of its channels, or under a ticket still
+        open or opened since ``since``; sorted names."""
+        used = queries.policies_used(self.store, workspace, since)
+        return sorted(used | self.bindings.bound_policies(workspace))
