@@ -13,11 +13,13 @@ import hmac
 import json
 import logging
 import threading
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import update
@@ -63,9 +65,9 @@ from support.fakeslack import FakeSlack
 
 from slabot.cli import main
 from slabot.clock import messages
-from slabot.clock.dispatch import Backoff, Dispatcher
+from slabot.clock.dispatch import Backoff, Dispatcher, TickReport
 from slabot.clock.leader import Leadership
-from slabot.clock.runner import Ticker
+from slabot.clock.runner import Ticker, schedule
 from slabot.notify import Delivery, DeliveryFailed, Fanout, timer_key
 from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import CLOCK_SKEW, SlackNotifier
@@ -993,3 +995,56 @@ def test_every_message_fits_block_kit(store, desk, fake, now):
         assert slack(fake).chat_postMessage(
             channel=CHANNEL, text=message.text, blocks=message.blocks
         )["ok"]
+
+
+def test_a_wake_during_a_runs_duties_runs_the_clock_again_at_once_not_an_interval_later():
+    """``serve`` wakes its clock as each change commits. A wake that lands after the run under
+    way last looked for one (during its duties, say) asks APScheduler for a run it skips, one
+    being under way: it must not wait for the next interval (an hour here), or the card the
+    change owes would appear that much later."""
+    runs: list[bool] = []
+    skipped, again = threading.Event(), threading.Event()
+
+    def duty(_now: datetime) -> None:
+        if not runs:
+            ticker.wake()  # a change commits while the first run performs its duties
+            assert skipped.wait(30), "APScheduler never tried to run the tick again"
+
+    class Runs:
+        def tick(self, report: Any) -> None:
+            pass
+
+        def ran(self, leading: bool) -> None:
+            runs.append(leading)
+            if len(runs) > 1:
+                again.set()
+
+    ticker = Ticker(_Drew(), _Leads(), duties=[duty], observers=[Runs()])  # type: ignore[arg-type]
+    scheduler = schedule(ticker, 3600, background=True)
+    scheduler.add_listener(lambda _event: skipped.set(), EVENT_JOB_MAX_INSTANCES)
+    scheduler.start()
+    try:
+        assert again.wait(30), "the wake was lost until the next interval"
+    finally:
+        scheduler.shutdown(wait=True)
+    assert runs[:2] == [True, True]
+
+
+class _Drew:
+    """A dispatcher whose every tick drew one card."""
+
+    name = "drew"
+
+    def ticks(self, leading: Any) -> Any:
+        leading()
+        yield TickReport(drawn=1)
+
+
+class _Leads:
+    held = True
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -97,6 +98,16 @@ class Ticker:
         the next interval, or once more right after the run under way (which may have claimed
         before the change committed). ``serve`` calls it for its in-process clock."""
         self._woken.set()
+        self._run_soon()
+
+    def _after_run(self, event: JobExecutionEvent) -> None:
+        """A wake that came after the run under way last looked (during its duties, say) asked
+        for a run APScheduler skipped, one being under way (``max_instances=1``): run again now,
+        the finished run no longer counted, rather than an interval later."""
+        if event.job_id == "tick" and self._woken.is_set():
+            self._run_soon()
+
+    def _run_soon(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             with contextlib.suppress(JobLookupError):
                 self._scheduler.modify_job("tick", next_run_time=wall_clock())
@@ -262,6 +273,7 @@ def schedule(ticker: Ticker, interval: float, *, background: bool) -> BaseSchedu
         misfire_grace_time=None,
         next_run_time=wall_clock(),
     )
+    scheduler.add_listener(ticker._after_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     ticker._scheduler = scheduler
     return scheduler
 
