@@ -67,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise CliError(f"SLABOT_DEFAULT_POLICY: {exc.args[0]}", code=2) from None
 
-    from ..inbound.hookroutes import HooksError
-    from ..inbound.http import serve_hooks
     from ..slack.app import create_app
     from ..slack.client import make_client
 
@@ -87,10 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
     tickets.read_groups(GroupMembers(client if not settings.oauth else workspaces(settings, store)))
     workspace = identity.get("team_id") if identity else None
-    try:
-        hooks = serve_hooks(settings, tickets, workspace)
-    except HooksError as exc:
-        raise CliError(str(exc), code=2) from None
+    hooks = _hooks(settings, tickets, workspace)
     feeds = _feeds(settings, tickets, client, workspace)
     heartbeat = None if args.no_clock else Heartbeat(TICK)
     readiness = Readiness(store, heartbeat)
@@ -120,6 +115,20 @@ def run(args: argparse.Namespace) -> int:
     log.info("slabot listening on http://%s:%s/slack/events", args.host, port)
     server.run()
     return 0
+
+
+def _hooks(settings: Settings, tickets: Tickets, workspace: str | None) -> dict[str, Any]:
+    """The inbound hooks' routes, when ``SLABOT_HOOKS`` names a hooks file: their modules
+    (alerts, the webhook, the hooks file's models) are imported only then."""
+    if settings.slabot_hooks is None:
+        return {}
+    from ..inbound.hookroutes import HooksError
+    from ..inbound.http import serve_hooks
+
+    try:
+        return serve_hooks(settings.slabot_hooks, settings, tickets, workspace)
+    except HooksError as exc:
+        raise CliError(str(exc), code=2) from None
 
 
 def _feeds(

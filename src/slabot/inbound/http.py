@@ -22,6 +22,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -242,19 +243,20 @@ def _error(error: str, problems: list[dict[str, str]] | None = None) -> dict[str
     return {"error": error, **({"problems": problems} if problems else {})}
 
 
-def serve_hooks(settings: Settings, tickets: Tickets, team: str | None) -> dict[str, Wsgi]:
-    """The hook routes as ``slabot serve`` configures them (none without ``SLABOT_HOOKS``);
-    `HooksError` for a hooks file that cannot be used, every problem on its own line."""
-    if settings.slabot_hooks is None:
-        return {}
-    hooks = load_hooks(settings.slabot_hooks)
+def serve_hooks(
+    path: Path, settings: Settings, tickets: Tickets, team: str | None
+) -> dict[str, Wsgi]:
+    """The hook routes of the hooks file at ``path`` (``SLABOT_HOOKS``), as ``slabot serve``
+    configures them; `HooksError` for a hooks file that cannot be used, every problem on its
+    own line. Without the setting serve has no hooks and never imports this module."""
+    hooks = load_hooks(path)
     problems = hooks.check(tickets.policies)
     if problems:
-        raise HooksError("\n".join(f"{settings.slabot_hooks}: {p}" for p in problems))
+        raise HooksError("\n".join(f"{path}: {p}" for p in problems))
     workspace = hooks.workspace or team
     if workspace is None:
         raise HooksError(
-            f"{settings.slabot_hooks}: workspace: Slack did not say which workspace this is: "
+            f"{path}: workspace: Slack did not say which workspace this is: "
             "set workspace (its team ID, T…) in the hooks file"
         )
     return hook_routes(settings, tickets, hooks, workspace)
