@@ -92,7 +92,7 @@ def _notices(store: Store, args: argparse.Namespace) -> int:
     table = [
         [
             str(line.notice.id),
-            f"{line.record.kind} {line.record.id} ({line.record.policy})",
+            f"{line.subject} ({line.record.policy})",
             line.channel,
             line.notice.stage,
             line.state,
