@@ -22,8 +22,14 @@ from sqlmodel import SQLModel, select
 from slabot.store import Store, StoreError, database_url
 from slabot.store import tables as _tables  # noqa: F401  (registers the tables)
 from slabot.store.migrate import applied, downgrade, heads, is_current, pending, upgrade
-from slabot.store.tables import MaintenanceEvent, MaintenanceRecord, Notice, PolicyVersion
-from slabot.store.tables import OutageEvent, OutageRecord
+from slabot.store.tables import (
+    MaintenanceEvent,
+    MaintenanceRecord,
+    Notice,
+    OutageEvent,
+    OutageRecord,
+    PolicyVersion,
+)
 from slabot.store.types import UTCDateTime
 
 TABLES = {

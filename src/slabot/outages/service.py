@@ -248,7 +248,7 @@ class Outages:
             record = self._find(session, workspace, chosen.name, ident)
             if record is None:
                 raise _unknown(ident, chosen.name)
-            return record, trail.changes(session, ident)
+            return record, trail.changes(session, record)
 
     # -- reading -----------------------------------------------------------------------------
 

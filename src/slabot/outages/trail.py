@@ -92,9 +92,9 @@ def append(
     return read(event)
 
 
-def changes(session: Session, outage_id: int) -> list[Change]:
+def changes(session: Session, outage: OutageRecord) -> list[Change]:
     """The trail of one outage, oldest first."""
-    query = select(OutageEvent).where(OutageEvent.outage_id == outage_id)
+    query = select(OutageEvent).where(OutageEvent.outage_id == outage.id)
     return [read(row) for row in session.exec(query.order_by(col(OutageEvent.id)))]
 
 
