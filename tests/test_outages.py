@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from support.roles import maintenances as maintenances
 from support.roles import outages as outages
 
+from slabot.outages.maintenance import as_spell
 from slabot.refusals import AlreadyDone, Invalid, NotFound
 from slabot.sla.figures import Outage, month
 from slabot.store.tables import MaintenanceRecord, OutageRecord
@@ -123,7 +124,7 @@ def test_maintenance_announced_49_hours_ahead_at_night_meets_the_notice_rule(mai
         "database upgrade",
         "COPS",
     )
-    [outage] = maintenances.between(["T1"], "leadsquared", ist(1, 0), ist(31, 0))
+    [outage] = map(as_spell, maintenances.records(["T1"], "leadsquared", ist(1, 0), ist(31, 0)))
     assert outage.planned and outage.notice_met is True and outage.excluded
 
 
@@ -142,7 +143,7 @@ def test_maintenance_announced_40_hours_ahead_is_recorded_with_the_reason(mainte
         "(Any Scheduled / Planned downtimes will be informed/notified 48hrs prior.)"
     ]
     assert record.notice_problems == problems and record.id is not None
-    [outage] = maintenances.between(["T1"], "leadsquared", ist(1, 0), ist(31, 0))
+    [outage] = map(as_spell, maintenances.records(["T1"], "leadsquared", ist(1, 0), ist(31, 0)))
     assert outage.notice_met is False and not outage.excluded
 
 

@@ -20,42 +20,24 @@ same notices (`slabot.outages.notices`) and kept in a trail (`slabot.outages.tra
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from ..oncall import OnCall
-from ..policies import PolicyBook
 from ..refusals import AlreadyDone, Invalid, NotFound
 from ..sla.figures import Outage, maintenance_problems
-from ..sla.oncall import Team
-from ..store import Store
 from ..store.tables import MaintenanceRecord
 from . import trail
 from .notices import call_off, owe_notices
-from .service import clean_note, policy_named
+from .service import Recorder, clean_note, policy_named
 
 MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintenance window
 SOONEST = (col(MaintenanceRecord.started_at), col(MaintenanceRecord.id))
 
 
-class Maintenances:
-    def __init__(
-        self,
-        store: Store,
-        policies: PolicyBook,
-        *,
-        roles: OnCall | None = None,
-        owed: Callable[[], None] = lambda: None,
-    ):
-        """``roles``: who may announce maintenance (the deployment's team and admins);
-        without it, nobody may (readers such as the reports only read). ``owed``: called
-        after a change that owes Slack a message has committed."""
-        self.store = store
-        self.policies = policies
-        self.roles = roles or OnCall(store, Team())
-        self.owed = owed
+class Maintenances(Recorder):
+    """Planned maintenance: announced (with its notice rule checked once), previewed, listed,
+    called off, and read for the month's figures."""
 
     def plan(
         self,
@@ -186,22 +168,10 @@ class Maintenances:
         with self.store.reading() as session:
             return list(session.exec(query.order_by(*SOONEST)))
 
-    def between(
-        self, workspaces: list[str], policy: str, start: datetime, end: datetime
-    ) -> list[Outage]:
-        """`records` as the pure core's `Outage` values that `slabot.sla.figures.uptime`
-        counts."""
-        return [as_spell(r) for r in self.records(workspaces, policy, start, end)]
-
-    def _announced(self, channel: str | None) -> None:
-        """A change owing ``channel`` a notice has committed: say so (`owed`)."""
-        if channel:
-            self.owed()
-
 
 def as_spell(record: MaintenanceRecord) -> Outage:
-    """A stored maintenance as the core's spell of downtime: excluded from downtime only when
-    its notice rule was met when it was announced."""
+    """A stored maintenance as the core's spell of downtime that `slabot.sla.figures.uptime`
+    counts: excluded from downtime only when its notice rule was met when it was announced."""
     return Outage(
         record.started_at,
         record.ended_at,

@@ -46,7 +46,10 @@ RECENT = 10  # the outages `/sla outage list` shows
 NO_CAUSE = "none"  # `cause:none` takes an outage's cause away
 
 
-class Outages:
+class Recorder:
+    """What the use cases of outages and of maintenance share: the store, the policies, who
+    may record, and whom to tell that a committed change owes Slack a message."""
+
     def __init__(
         self,
         store: Store,
@@ -55,14 +58,21 @@ class Outages:
         roles: OnCall | None = None,
         owed: Callable[[], None] = lambda: None,
     ):
-        """``roles``: who may record outages (the deployment's team and admins); without it,
-        nobody may (readers such as the reports only read).
+        """``roles``: who may record outages and announce maintenance (the deployment's team
+        and admins); without it, nobody may (readers such as the reports only read).
         ``owed``: called after a change that owes Slack a message has committed."""
         self.store = store
         self.policies = policies
         self.roles = roles or OnCall(store, Team())
         self.owed = owed
 
+    def _announced(self, channel: str | None) -> None:
+        """A change owing ``channel`` a message has committed: say so (`owed`)."""
+        if channel:
+            self.owed()
+
+
+class Outages(Recorder):
     def start(
         self,
         workspace: str,
@@ -277,11 +287,6 @@ class Outages:
         return [as_outage(r) for r in self.records(workspaces, policy, start, end)]
 
     # -- helpers -----------------------------------------------------------------------------
-
-    def _announced(self, channel: str | None) -> None:
-        """A change owing ``channel`` an announcement has committed: say so (`owed`)."""
-        if channel:
-            self.owed()
 
     def _running(
         self, session: Session, workspace: str, policy: str, *, lock: bool = True
