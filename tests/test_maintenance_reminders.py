@@ -266,7 +266,8 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
     store, policy_book, fake, now, maintenances, monkeypatch, capsys
 ):
     """The bot is not in the channel: the reminder is dead, not retried, and `slabot timers
-    --maintenance` lists it; once the bot is invited, `--retry` sends it on the next tick."""
+    --notices` (or its older name, `--maintenance`) lists it; once the bot is invited,
+    `--retry` sends it on the next tick."""
     record = plan(maintenances)
     duty = reminders(store, policy_book, fake)
     fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
@@ -290,6 +291,12 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
         CHANNEL,
         "before",
         "dead",
+    ]
+    assert main(["timers", "--notices", "--dead"]) == 0  # the flag's name since 0019
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == [
+        str(dead.id),
+        "maintenance",
+        str(record.id),
     ]
     assert main(["timers", "--maintenance", "--retry", "99999"]) == 1
     assert "maintenance notice 99999 does not exist" in capsys.readouterr().err

@@ -285,7 +285,7 @@ class Notices:
         return set(ids) - held
 
 
-# -- the operator's (``slabot timers --maintenance``) -------------------------------------------
+# -- the operator's (``slabot timers --notices``) -----------------------------------------------
 
 
 @dataclass(frozen=True)

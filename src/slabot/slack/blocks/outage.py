@@ -137,7 +137,7 @@ def maintenance_announcement(
 # is told at once what was recorded and where the channel will hear of it.
 NOT_SEEN = (
     "Not there within a minute? Invite me (`/invite @slabot`) and ask whoever runs slabot to "
-    "send it again (`slabot timers --maintenance --retry`)."
+    "send it again (`slabot timers --notices --retry`)."
 )
 
 

@@ -10,7 +10,7 @@ maintenance (``maintenance_id``), exactly one of them.
 
 Every row keeps its id: a maintenance's id is the one its lead was told (``/sla maintenance
 cancel ID``) and the one its notices' Slack metadata names (``maintenance:ID:stage``), and a
-notice's id is the one ``slabot timers --maintenance`` lists. The ids of maintenance and
+notice's id is the one ``slabot timers --notices`` lists. The ids of maintenance and
 outages were drawn from one sequence until now, so they do not collide here; from now on each
 has its own. Maintenance announced without an ``announced_at`` (none is written so since
 0003's use case) takes its start as announced; one without an end, its start.
