@@ -12,14 +12,16 @@ Every row keeps its id: a maintenance's id is the one its lead was told (``/sla 
 cancel ID``) and the one its notices' Slack metadata names (``maintenance:ID:stage``), and a
 notice's id is the one ``slabot timers --notices`` lists. The ids of maintenance and
 outages were drawn from one sequence until now, so they do not collide here; from now on each
-has its own. Maintenance announced without an ``announced_at`` (none is written so since
-0003's use case) takes its start as announced; one without an end, its start.
+has its own. The two columns a maintenance must now have were nullable in ``outages``: a
+row without ``announced_at`` (the use case has always set it) takes its start as announced,
+and one without ``ended_at``, its start as its end.
 
 Downgrade puts maintenance back into ``outages``. A maintenance whose id an outage has taken
 meanwhile gets a new id above both (its notices and trail follow it); its trail events get new
-ids of ``outage_events``. On SQLite the restored ``kind`` and ``notice_problems`` keep a
-server default ('outage', '[]'): SQLite cannot drop a default without rebuilding ``outages``,
-which other tables reference.
+ids of ``outage_events`` (no notice names them). On SQLite the restored ``kind`` and
+``notice_problems`` keep a server default ('outage', '[]'): SQLite cannot drop a default
+without rebuilding ``outages``, and rebuilding a table other tables reference, with foreign
+keys on, would delete the rows that reference it.
 
 Revision ID: 0019
 Revises: 0018
