@@ -15,7 +15,7 @@ from support.hooks import fake as fake
 from slabot import signatures
 from slabot.actors import ALERT_HOOKS, HOOKS, OWN_DOORS
 from slabot.inbound.hookroutes import ALERT_SOURCES
-from slabot.outages import Outages
+from slabot.outages import Maintenances, Outages
 from slabot.tickets import Forbidden, Tickets
 
 SECRET = "whsec_aGVscGRlc2stc2lnbmluZy1zZWNyZXQ="
@@ -118,8 +118,9 @@ def test_a_hook_records_outages_but_announces_no_maintenance_and_binds_no_channe
     outages = Outages(store, policy_book, roles=hooks.tickets.roles)
     outages.start("T0001", "liveops", channel=None, actor="grafana", now=T0)
     outages.end("T0001", "liveops", actor="grafana", now=T0 + timedelta(minutes=30))
+    maintenances = Maintenances(store, policy_book, roles=hooks.tickets.roles)
     with pytest.raises(Forbidden, match="the grafana hook may not announce maintenance"):
-        outages.plan_maintenance(
+        maintenances.plan(
             "T0001",
             "liveops",
             T0 + timedelta(days=3),

@@ -30,10 +30,10 @@ from slabot.clock.maintenance import MaintenanceReminders
 from slabot.clock.runner import Ticker
 from slabot.notify import Fanout
 from slabot.notify.slack import SlackNotifier
-from slabot.outages import Outages
+from slabot.outages import Maintenances, Outages
 from slabot.outages.notices import LEAD, REMINDERS
 from slabot.slack.keepalive import KeepAliveWebClient
-from slabot.store.tables import MaintenanceNotice, OutageRecord
+from slabot.store.tables import MaintenanceRecord, Notice, OutageRecord
 from slabot.tickets import Tickets
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -60,6 +60,11 @@ def outages(store, policy_book) -> Outages:
     return Outages(store, policy_book, roles=recorders(store))
 
 
+@pytest.fixture
+def maintenances(store, policy_book) -> Maintenances:
+    return Maintenances(store, policy_book, roles=recorders(store))
+
+
 def reminders(
     store,
     policy_book,
@@ -83,8 +88,10 @@ def reminders(
     )
 
 
-def plan(outages: Outages, *, announced: datetime = ANNOUNCED, channel: str | None = CHANNEL):
-    record, _ = outages.plan_maintenance(
+def plan(
+    maintenances: Maintenances, *, announced: datetime = ANNOUNCED, channel: str | None = CHANNEL
+):
+    record, _ = maintenances.plan(
         "T1",
         "leadsquared",
         START,
@@ -106,26 +113,27 @@ def texts(fake: FakeSlack) -> list[str]:
     return [c.args["text"] for c in fake.calls_to("chat.postMessage", ok=True)]
 
 
-def row(store, record: OutageRecord) -> OutageRecord:
+def row(store, record: MaintenanceRecord) -> MaintenanceRecord:
     with store.reading() as session:
-        return session.get(OutageRecord, record.id)
+        return session.get(MaintenanceRecord, record.id)
 
 
-def notices(store, record: OutageRecord) -> dict[str, MaintenanceNotice]:
+def notices(store, record: MaintenanceRecord | OutageRecord) -> dict[str, Notice]:
     """``record``'s notices by stage."""
-    query = select(MaintenanceNotice).where(MaintenanceNotice.outage_id == record.id)
+    of = Notice.maintenance_id if isinstance(record, MaintenanceRecord) else Notice.outage_id
+    query = select(Notice).where(of == record.id)
     with store.reading() as session:
         return {n.stage: n for n in session.exec(query)}
 
 
-def states(store, record: OutageRecord) -> dict[str, str]:
+def states(store, record: MaintenanceRecord | OutageRecord) -> dict[str, str]:
     return {stage: n.state for stage, n in notices(store, record).items()}
 
 
 def test_the_channel_hears_an_hour_before_at_the_start_and_at_the_end(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
-    record = plan(outages)
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake)
 
     assert LEAD == H
@@ -162,9 +170,9 @@ def test_the_channel_hears_an_hour_before_at_the_start_and_at_the_end(
 
 
 def test_two_clocks_ticking_together_send_each_reminder_once(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
-    plan(outages)
+    plan(maintenances)
     a, b = reminders(store, policy_book, fake), reminders(store, policy_book, fake, "clock-b")
 
     for at in (START - LEAD, START, END):
@@ -174,11 +182,11 @@ def test_two_clocks_ticking_together_send_each_reminder_once(
 
 
 def test_two_clocks_claiming_at_the_same_instant_post_each_reminder_once(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
     """Both clocks claim at once (threads released together): the database hands each notice
     to one of them (SKIP LOCKED on PostgreSQL, the write lock on SQLite)."""
-    plan(outages)
+    plan(maintenances)
     clocks = [reminders(store, policy_book, fake, f"clock-{n}") for n in range(4)]
     now.value = START
     start = threading.Barrier(len(clocks))
@@ -194,8 +202,10 @@ def test_two_clocks_claiming_at_the_same_instant_post_each_reminder_once(
     assert len(fake.calls_to("chat.postMessage")) == 1
 
 
-def test_a_clock_back_after_the_end_only_says_it_is_over(store, policy_book, fake, now, outages):
-    record = plan(outages)
+def test_a_clock_back_after_the_end_only_says_it_is_over(
+    store, policy_book, fake, now, maintenances
+):
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake)
 
     assert tick(duty, now, END + 30 * M) == 1
@@ -212,8 +222,10 @@ def test_a_clock_back_after_the_end_only_says_it_is_over(store, policy_book, fak
     assert owed["start"].detail == {"dropped": "late: the maintenance is over"}
 
 
-def test_a_clock_back_during_it_skips_the_reminder_before(store, policy_book, fake, now, outages):
-    plan(outages)
+def test_a_clock_back_during_it_skips_the_reminder_before(
+    store, policy_book, fake, now, maintenances
+):
+    plan(maintenances)
     duty = reminders(store, policy_book, fake)
 
     assert tick(duty, now, START + 10 * M) == 1
@@ -223,9 +235,9 @@ def test_a_clock_back_during_it_skips_the_reminder_before(store, policy_book, fa
 
 
 def test_maintenance_planned_less_than_the_lead_ahead_gets_no_reminder_before(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
-    plan(outages, announced=START - 30 * M)  # against the notice rule: it says so
+    plan(maintenances, announced=START - 30 * M)  # against the notice rule: it says so
     duty = reminders(store, policy_book, fake)
 
     assert tick(duty, now, START - 20 * M) == 0
@@ -235,8 +247,10 @@ def test_maintenance_planned_less_than_the_lead_ahead_gets_no_reminder_before(
     assert "starts now" in start and "counts as downtime" in start
 
 
-def test_a_rate_limited_reminder_is_sent_on_a_later_tick(store, policy_book, fake, now, outages):
-    record = plan(outages)
+def test_a_rate_limited_reminder_is_sent_on_a_later_tick(
+    store, policy_book, fake, now, maintenances
+):
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake)
     fake.fail_next("chat.postMessage", status=429)
 
@@ -249,11 +263,12 @@ def test_a_rate_limited_reminder_is_sent_on_a_later_tick(store, policy_book, fak
 
 
 def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
-    store, policy_book, fake, now, outages, monkeypatch, capsys
+    store, policy_book, fake, now, maintenances, monkeypatch, capsys
 ):
     """The bot is not in the channel: the reminder is dead, not retried, and `slabot timers
-    --maintenance` lists it; once the bot is invited, `--retry` sends it on the next tick."""
-    record = plan(outages)
+    --notices` (or its older name, `--maintenance`) lists it; once the bot is invited,
+    `--retry` sends it on the next tick."""
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake)
     fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
 
@@ -277,6 +292,12 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
         "before",
         "dead",
     ]
+    assert main(["timers", "--notices", "--dead"]) == 0  # the flag's name since 0019
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == [
+        str(dead.id),
+        "maintenance",
+        str(record.id),
+    ]
     assert main(["timers", "--maintenance", "--retry", "99999"]) == 1
     assert "maintenance notice 99999 does not exist" in capsys.readouterr().err
     assert main(["timers", "--maintenance", "--retry", str(dead.id)]) == 0
@@ -289,11 +310,11 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
 
 
 def test_maintenance_without_a_channel_and_outages_are_not_reminded(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, outages, maintenances
 ):
     """Nor announced: an outage is announced only where a lead's command asks (a hook's own
     outages are not)."""
-    plan(outages, channel=None)
+    plan(maintenances, channel=None)
     outages.start("T1", "leadsquared", channel=CHANNEL, actor="U1", now=START)
     duty = reminders(store, policy_book, fake, stages=None)
 
@@ -302,10 +323,10 @@ def test_maintenance_without_a_channel_and_outages_are_not_reminded(
     assert fake.calls_to("chat.postMessage") == []
 
 
-def test_maintenance_called_off_is_not_reminded(store, policy_book, fake, now, outages):
-    record = plan(outages)
+def test_maintenance_called_off_is_not_reminded(store, policy_book, fake, now, maintenances):
+    record = plan(maintenances)
     assert record.id is not None
-    outages.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + H)
+    maintenances.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + H)
     duty = reminders(store, policy_book, fake)
 
     for at in (START - LEAD, START, END):
@@ -320,9 +341,9 @@ def test_maintenance_called_off_is_not_reminded(store, policy_book, fake, now, o
 
 
 def test_the_leading_clock_runs_the_reminders_after_its_timers(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
-    plan(outages)
+    plan(maintenances)
     client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
     dispatcher = Dispatcher(store, Tickets(store, policy_book), Fanout([SlackNotifier(client)]))
     duty = MaintenanceReminders(store, SlackNotifier(client), policy_book)
@@ -346,12 +367,12 @@ class Killed(BaseException):
 
 
 def test_a_clock_killed_after_posting_and_before_recording_never_posts_twice(
-    store, policy_book, fake, now, outages, monkeypatch
+    store, policy_book, fake, now, maintenances, monkeypatch
 ):
     """Clock A posts the reminder and dies before recording it: its claim stays. Clock B waits
     out the lease, takes the claim over, finds the post in the channel by its metadata and
     records it; nothing is posted a second time, and the next stage goes out as usual."""
-    record = plan(outages)
+    record = plan(maintenances)
     a, b = reminders(store, policy_book, fake), reminders(store, policy_book, fake, "clock-b")
 
     def killed(*args, **kwargs):
@@ -376,11 +397,11 @@ def test_a_clock_killed_after_posting_and_before_recording_never_posts_twice(
 
 
 def test_a_reminder_whose_answer_never_came_is_looked_for_not_posted_again(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
     """Slack posts the reminder and never answers: it is in doubt, and the next attempt reads
     the channel before posting, finds it, and posts nothing."""
-    record = plan(outages)
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake, timeout=0.5)
     fake.hang(60, "chat.postMessage", channel=CHANNEL)
 
@@ -396,12 +417,12 @@ def test_a_reminder_whose_answer_never_came_is_looked_for_not_posted_again(
 
 
 def test_slack_failing_for_minutes_delays_a_reminder_without_losing_it(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
     """Slack fails every post for twelve minutes of the clock's time (ticking every 30 s):
     the reminder keeps trying, waiting 5 s doubling up to the 5-minute cap, and goes out once
     when Slack is back, while it still means something (before the maintenance starts)."""
-    record = plan(outages)
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake)
     fake.fail_next("chat.postMessage", status=500, times=6)  # waits 5, 10, 20, 40, 80, 160 s
     fake.fail_next("chat.postMessage", status=503)  # then the cap, 300 s: back at 12 minutes
@@ -426,9 +447,9 @@ def announced(fake: FakeSlack) -> list[str]:
 
 
 def test_the_announcement_is_posted_by_the_clock_with_the_reminders_after_it(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
-    record = plan(outages)
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake, stages=None)
 
     assert tick(duty, now, ANNOUNCED) == 1
@@ -448,11 +469,11 @@ def test_the_announcement_is_posted_by_the_clock_with_the_reminders_after_it(
 
 
 def test_the_announcement_goes_out_once_while_slack_answers_500_for_a_while(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
     """Slack fails every post for about five minutes of the clock's time (ticking every
     30 s): the announcement waits 5 s doubling, and is posted once when Slack is back."""
-    record = plan(outages)
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake, stages=None)
     fake.fail_next("chat.postMessage", status=500, times=6)  # waits 5, 10, 20, 40, 80, 160 s
 
@@ -466,9 +487,9 @@ def test_the_announcement_goes_out_once_while_slack_answers_500_for_a_while(
 
 
 def test_a_clock_killed_between_posting_the_announcement_and_recording_it_never_posts_twice(
-    store, policy_book, fake, now, outages, monkeypatch
+    store, policy_book, fake, now, maintenances, monkeypatch
 ):
-    record = plan(outages)
+    record = plan(maintenances)
     a = reminders(store, policy_book, fake, stages=None)
     b = reminders(store, policy_book, fake, "clock-b", stages=None)
 
@@ -490,17 +511,17 @@ def test_a_clock_killed_between_posting_the_announcement_and_recording_it_never_
 
 
 def test_called_off_while_slack_is_down_the_channel_hears_both_in_order_once(
-    store, policy_book, fake, now, outages
+    store, policy_book, fake, now, maintenances
 ):
     """Slack is down when the maintenance is announced and when it is called off: once Slack
     is back, the channel hears the announcement, then the calling off, each once, and no
     reminder."""
-    record = plan(outages)
+    record = plan(maintenances)
     assert record.id is not None
     duty = reminders(store, policy_book, fake, stages=None)
     fake.fail_next("chat.postMessage", status=503, times=3)
     tick(duty, now, ANNOUNCED)
-    outages.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + M)
+    maintenances.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + M)
 
     for n in range(1, 40):
         tick(duty, now, ANNOUNCED + n * M)
@@ -513,9 +534,9 @@ def test_called_off_while_slack_is_down_the_channel_hears_both_in_order_once(
 
 
 def test_an_announcement_slack_refuses_is_dead_and_listed_for_the_operator(
-    store, policy_book, fake, now, outages, monkeypatch, capsys
+    store, policy_book, fake, now, maintenances, monkeypatch, capsys
 ):
-    record = plan(outages)
+    record = plan(maintenances)
     duty = reminders(store, policy_book, fake, stages=None)
     fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
 
@@ -547,13 +568,13 @@ def test_planning_and_calling_off_wake_the_clock_once_they_have_committed(store,
 
     def wake() -> None:
         with store.reading() as session:
-            seen.append({n.stage for n in session.exec(select(MaintenanceNotice))})
+            seen.append({n.stage for n in session.exec(select(Notice))})
 
-    outages = Outages(store, policy_book, roles=recorders(store), owed=wake)
-    record = plan(outages)
+    maintenances = Maintenances(store, policy_book, roles=recorders(store), owed=wake)
+    record = plan(maintenances)
     assert record.id is not None
-    outages.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + M)
-    plan(outages, channel=None)  # nothing to announce: nothing to wake for
+    maintenances.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + M)
+    plan(maintenances, channel=None)  # nothing to announce: nothing to wake for
 
     assert seen == [{"announce", "before", "start", "end"}, {"announce", "called_off"}]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.roles import maintenances as maintenances
 from support.roles import outages as outages
 
 from slabot.policies import PolicyBook
@@ -29,7 +30,7 @@ def ist(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
 
 
 @pytest.fixture
-def december(tickets, outages):
+def december(tickets, outages, maintenances):
     """Two overlapping outages (a ticket 10:00–11:00 and a stored one 10:30–11:30 on 3 Dec),
     maintenance announced 49 h ahead (6 Dec 02:00–04:00) and 40 h ahead (13 Dec 02:00–05:00),
     a force-majeure outage (20 Dec 12:00–14:00), all in workspace T1; noise in T2."""
@@ -41,8 +42,8 @@ def december(tickets, outages):
     tickets.resolve(ws, down, actor="UADMIN", now=ist(3, 11))
     outages.start(ws, lsq, channel="C1", actor="U1", now=ist(3, 10, 30))
     outages.end(ws, lsq, actor="U1", now=ist(3, 11, 30))
-    outages.plan_maintenance(ws, lsq, ist(6, 2), 2 * H, channel="C1", actor="U1", now=ist(4, 1))
-    outages.plan_maintenance(ws, lsq, ist(13, 2), 3 * H, channel="C1", actor="U1", now=ist(11, 10))
+    maintenances.plan(ws, lsq, ist(6, 2), 2 * H, channel="C1", actor="U1", now=ist(4, 1))
+    maintenances.plan(ws, lsq, ist(13, 2), 3 * H, channel="C1", actor="U1", now=ist(11, 10))
     outages.start(ws, lsq, channel="C1", actor="U1", now=ist(20, 12), force_majeure=True)
     outages.end(ws, lsq, actor="U1", now=ist(20, 14))
     outages.start("T2", lsq, channel=None, actor="U9", now=ist(21, 0))

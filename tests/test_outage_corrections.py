@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import select
+from support.roles import maintenances as maintenances
 from support.roles import outages as outages
 
 from slabot.oncall import OnCall
@@ -25,6 +27,7 @@ from slabot.refusals import AlreadyDone, Forbidden, Invalid, NotFound
 from slabot.reports import monthly
 from slabot.reports.statement import statement
 from slabot.sla.oncall import Roles, Team
+from slabot.store.tables import MaintenanceEvent
 from slabot.tickets import Tickets
 
 LONDON = ZoneInfo("Europe/London")
@@ -163,16 +166,20 @@ def test_only_leads_and_admins_edit_or_delete_and_a_refusal_names_them(store, po
     assert outages.start(WS, LP, channel=None, actor="U5", now=nov(10, 12)).id != record.id
 
 
-def test_maintenance_and_unknown_ids_are_not_outages_to_correct(outages):
-    planned, _ = outages.plan_maintenance(
+def test_maintenance_and_unknown_ids_are_not_outages_to_correct(store, outages, maintenances):
+    """Maintenance is not an outage (its own table and ids since 0019): a lead cannot edit or
+    delete it as one, and its own trail keeps its announcement and calling off."""
+    planned, _ = maintenances.plan(
         WS, LP, nov(14, 22), nov(14, 23) - nov(14, 22), channel=None, actor="U1", now=nov(10, 9)
     )
-    with pytest.raises(Invalid, match=f"planned maintenance.*/sla maintenance cancel {planned.id}"):
+    with pytest.raises(NotFound, match=rf"no outage #{planned.id} .*/sla outage list"):
         outages.delete(WS, LP, planned.id, actor="U1", now=nov(10, 10), reason="typo")
     with pytest.raises(NotFound, match=r"no outage #999 .*/sla outage list"):
         outages.edit(WS, LP, 999, actor="U1", now=nov(10, 10), note="x")
-    outages.cancel(WS, LP, planned.id, actor="U2", now=nov(10, 11))
-    _, trail = outages.history(WS, LP, planned.id)
+    maintenances.cancel(WS, LP, planned.id, actor="U2", now=nov(10, 11))
+    query = select(MaintenanceEvent).where(MaintenanceEvent.maintenance_id == planned.id)
+    with store.reading() as session:
+        trail = session.exec(query.order_by(MaintenanceEvent.id)).all()
     assert [(c.kind, c.actor) for c in trail] == [("announced", "U1"), ("cancelled", "U2")]
 
 

@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from support.roles import maintenances as maintenances
 from support.roles import outages as outages
 
+from slabot.outages.maintenance import as_spell
 from slabot.refusals import AlreadyDone, Invalid, NotFound
 from slabot.sla.figures import Outage, month
-from slabot.store.tables import OutageRecord
+from slabot.store.tables import MaintenanceRecord, OutageRecord
 
 IST = ZoneInfo("Asia/Kolkata")
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -30,7 +32,8 @@ def test_an_outage_runs_from_start_to_end(outages):
     started = outages.start(
         "T1", "leadsquared", channel="COPS", actor="U1", now=ist(3, 10), note="api 502s"
     )
-    assert (started.kind, started.started_at, started.ended_at) == ("outage", ist(3, 10), None)
+    assert isinstance(started, OutageRecord)
+    assert (started.started_at, started.ended_at) == (ist(3, 10), None)
     assert (started.channel, started.started_by, started.force_majeure) == ("COPS", "U1", False)
 
     ended = outages.end("T1", "leadsquared", actor="U2", now=ist(3, 11, 30), note="rolled back")
@@ -67,21 +70,21 @@ def test_the_database_refuses_two_running_outages_even_past_the_use_case(store, 
             OutageRecord(
                 workspace="T1",
                 policy="leadsquared",
-                kind="outage",
                 started_at=ist(3, 10, 1),
                 started_by="U2",
             )
         )
         session.flush()
-    # maintenance rows are not outages: any number of them may be open-ended
+    # maintenance is not an outage: any number of windows may overlap the running one
     with store.writing() as session:
         for minute in (1, 2):
             session.add(
-                OutageRecord(
+                MaintenanceRecord(
                     workspace="T1",
                     policy="leadsquared",
-                    kind="maintenance",
-                    started_at=ist(9, 2, minute),
+                    started_at=ist(3, 10, minute),
+                    ended_at=ist(3, 12),
+                    announced_at=ist(1, 0),
                     started_by="U2",
                 )
             )
@@ -95,17 +98,15 @@ def test_ending_with_nothing_running_says_how_to_start(outages):
         outages.end("T1", "leadsquared", actor="U1", now=ist(3, 9))
 
 
-def test_an_unknown_policy_lists_the_known_ones(outages):
+def test_an_unknown_policy_lists_the_known_ones(outages, maintenances):
     with pytest.raises(Invalid, match=r"unknown policy 'nope': use one of .*leadsquared"):
         outages.start("T1", "nope", channel=None, actor="U1", now=ist(3, 10))
     with pytest.raises(Invalid, match="unknown policy 'nope'"):
-        outages.plan_maintenance(
-            "T1", "nope", ist(6, 2), 2 * H, channel=None, actor="U1", now=ist(1, 0)
-        )
+        maintenances.plan("T1", "nope", ist(6, 2), 2 * H, channel=None, actor="U1", now=ist(1, 0))
 
 
-def test_maintenance_announced_49_hours_ahead_at_night_meets_the_notice_rule(outages):
-    record, problems = outages.plan_maintenance(
+def test_maintenance_announced_49_hours_ahead_at_night_meets_the_notice_rule(maintenances):
+    record, problems = maintenances.plan(
         "T1",
         "leadsquared",
         ist(6, 2),
@@ -116,22 +117,19 @@ def test_maintenance_announced_49_hours_ahead_at_night_meets_the_notice_rule(out
         note="database upgrade",
     )
     assert problems == [] and record.notice_problems == []
-    assert (record.kind, record.started_at, record.ended_at) == (
-        "maintenance",
-        ist(6, 2),
-        ist(6, 4),
-    )
+    assert isinstance(record, MaintenanceRecord)
+    assert (record.started_at, record.ended_at) == (ist(6, 2), ist(6, 4))
     assert (record.announced_at, record.note, record.channel) == (
         ist(4, 1),
         "database upgrade",
         "COPS",
     )
-    [outage] = outages.between(["T1"], "leadsquared", ist(1, 0), ist(31, 0))
+    [outage] = map(as_spell, maintenances.records(["T1"], "leadsquared", ist(1, 0), ist(31, 0)))
     assert outage.planned and outage.notice_met is True and outage.excluded
 
 
-def test_maintenance_announced_40_hours_ahead_is_recorded_with_the_reason(outages):
-    record, problems = outages.plan_maintenance(
+def test_maintenance_announced_40_hours_ahead_is_recorded_with_the_reason(maintenances):
+    record, problems = maintenances.plan(
         "T1",
         "leadsquared",
         ist(13, 2),
@@ -145,7 +143,7 @@ def test_maintenance_announced_40_hours_ahead_is_recorded_with_the_reason(outage
         "(Any Scheduled / Planned downtimes will be informed/notified 48hrs prior.)"
     ]
     assert record.notice_problems == problems and record.id is not None
-    [outage] = outages.between(["T1"], "leadsquared", ist(1, 0), ist(31, 0))
+    [outage] = map(as_spell, maintenances.records(["T1"], "leadsquared", ist(1, 0), ist(31, 0)))
     assert outage.notice_met is False and not outage.excluded
 
 
@@ -158,12 +156,14 @@ def test_maintenance_announced_40_hours_ahead_is_recorded_with_the_reason(outage
         (ist(6, 2), timedelta(days=8), "check the duration"),
     ],
 )
-def test_maintenance_in_the_past_or_without_length_is_refused(outages, start, duration, message):
+def test_maintenance_in_the_past_or_without_length_is_refused(
+    maintenances, start, duration, message
+):
     with pytest.raises(Invalid, match=message):
-        outages.plan_maintenance(
+        maintenances.plan(
             "T1", "leadsquared", start, duration, channel=None, actor="U1", now=ist(3, 10)
         )
-    assert outages.records(["T1"], "leadsquared", ist(1, 0), ist(31, 0)) == []
+    assert maintenances.records(["T1"], "leadsquared", ist(1, 0), ist(31, 0)) == []
 
 
 def test_between_reads_only_what_overlaps_in_the_workspaces_and_policy(outages):

@@ -3,8 +3,9 @@ announcements of outages and maintenance (`report_blocks`, `outage_blocks`) and 
 (`chart`).
 
 Built from real figures: the pure core's `compliance` and `uptime` over fixed histories, the
-repository's policies, and `OutageRecord` rows made in memory. Every surface goes through
-test_blocks' `check_limits` walker (Block Kit limits, no smuggled ``<…>`` tokens).
+repository's policies, and `OutageRecord` and `MaintenanceRecord` rows made in memory. Every
+surface goes through test_blocks' `check_limits` walker (Block Kit limits, no smuggled ``<…>``
+tokens).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from slabot.slack.blocks.report import (
     percent,
     report_blocks,
 )
-from slabot.store.tables import OutageRecord
+from slabot.store.tables import MaintenanceRecord, OutageRecord
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -59,19 +60,23 @@ def leadpro():
     return load_policy(POLICIES / "leadpro.yaml")
 
 
-def record(policy, start, end, *, kind="maintenance", problems=(), note="", **kw) -> OutageRecord:
-    return OutageRecord(
-        workspace="T0001",
-        policy=policy.name,
-        channel="C1",
-        kind=kind,
-        started_at=start,
-        ended_at=end,
-        note=note,
-        notice_problems=list(problems),
-        started_by="U0001",
+def record(
+    policy, start, end, *, kind="maintenance", problems=(), note="", **kw
+) -> MaintenanceRecord | OutageRecord:
+    """A stored maintenance (or, with ``kind`` outage, an outage) made in memory."""
+    common = {
+        "workspace": "T0001",
+        "policy": policy.name,
+        "channel": "C1",
+        "started_at": start,
+        "ended_at": end,
+        "note": note,
+        "started_by": "U0001",
         **kw,
-    )
+    }
+    if kind == "outage":
+        return OutageRecord(**common)
+    return MaintenanceRecord(**common, announced_at=start, notice_problems=list(problems))
 
 
 def leadsquared_report(policy) -> PolicyReport:

@@ -12,7 +12,7 @@ import pytest
 from support.roles import recorders
 
 from slabot.cli import main
-from slabot.outages import Outages
+from slabot.outages import Maintenances, Outages
 
 ROOT = Path(__file__).resolve().parent.parent
 IST = ZoneInfo("Asia/Kolkata")
@@ -207,7 +207,7 @@ def test_recorded_outages_and_maintenance_count_in_uptime(capsys, worked, ticket
     outages.end("T1", "leadsquared", actor="U1", now=ist(5, 9, 30))
     outages.start("T1", "leadsquared", channel=None, actor="U1", now=ist(6, 12), force_majeure=True)
     outages.end("T1", "leadsquared", actor="U1", now=ist(6, 13))
-    outages.plan_maintenance(
+    Maintenances(worked, policy_book, roles=recorders(worked)).plan(
         "T1", "leadsquared", ist(8, 3), timedelta(hours=2), channel=None, actor="U1", now=ist(8, 2)
     )
     argv = ["report", "--month", "2026-11", "--policy", "leadsquared", "--format", "json"]

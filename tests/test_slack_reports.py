@@ -35,7 +35,7 @@ from support.conversation import (  # noqa: F401  (fixtures)
 )
 from support.fakeslack import block_kit_errors, view_errors
 
-from slabot.outages import Outages
+from slabot.outages import Maintenances, Outages
 from slabot.reports import monthly
 from slabot.slack.blocks.outage import NOT_SEEN
 
@@ -318,8 +318,8 @@ def test_maintenance_with_notice_is_announced_without_a_warning(slack):
     assert "does not count as downtime" in words(announcement)
     assert "warning" not in words(announcement)
     start = datetime(2026, 11, 28, 16, 30, tzinfo=UTC)  # 22:00 IST
-    [row] = Outages(slack.tickets.store, slack.tickets.policies).records(
-        [TEAM], "leadsquared", T0, T0 + timedelta(days=7), kind="maintenance"
+    [row] = Maintenances(slack.tickets.store, slack.tickets.policies).records(
+        [TEAM], "leadsquared", T0, T0 + timedelta(days=7)
     )
     assert (row.started_at, row.ended_at, row.notice_problems) == (
         start,
@@ -361,8 +361,8 @@ def test_a_preview_says_whether_the_notice_rule_is_met_and_records_nothing(slack
     assert "Nothing is recorded." in text
     fine = slack.command("maintenance preview sat 22:00 2h upgrade", channel_id=LEADSQUARED)
     assert "meets the policy's notice rule" in fine.ephemeral()
-    outages = Outages(slack.tickets.store, slack.tickets.policies)
-    assert outages.upcoming(TEAM, "leadsquared", T0) == []
+    maintenances = Maintenances(slack.tickets.store, slack.tickets.policies)
+    assert maintenances.upcoming(TEAM, "leadsquared", T0) == []
     assert slack.fake.messages(LEADSQUARED) == []  # nothing announced
 
 
@@ -377,8 +377,8 @@ def test_maintenance_is_listed_and_a_lead_calls_it_off_which_leaves_the_uptime(s
 
     refused = slack.command("maintenance cancel 1", channel_id=LEADSQUARED, user_id=STRANGER)
     assert "maintenance" in refused.ephemeral()  # not a lead: refused, naming who may
-    outages = Outages(slack.tickets.store, slack.tickets.policies)
-    assert len(outages.upcoming(TEAM, "leadsquared", T0)) == 1
+    maintenances = Maintenances(slack.tickets.store, slack.tickets.policies)
+    assert len(maintenances.upcoming(TEAM, "leadsquared", T0)) == 1
 
     answer = slack.command("maintenance cancel 1", channel_id=LEADSQUARED)
     assert answer.ephemeral() == (
@@ -393,7 +393,7 @@ def test_maintenance_is_listed_and_a_lead_calls_it_off_which_leaves_the_uptime(s
         "No maintenance of LeadSquared support is planned."
     )
     # Its row stays, with who called it off and when; it counts nowhere any more.
-    assert outages.records([TEAM], "leadsquared", T0, T0 + timedelta(days=7)) == []
+    assert maintenances.records([TEAM], "leadsquared", T0, T0 + timedelta(days=7)) == []
     [report] = monthly(
         slack.tickets.store,
         slack.tickets.policies,

@@ -21,15 +21,25 @@ from sqlmodel import SQLModel, select
 
 from slabot.store import Store, StoreError, database_url
 from slabot.store import tables as _tables  # noqa: F401  (registers the tables)
-from slabot.store.migrate import applied, heads, is_current, pending, upgrade
-from slabot.store.tables import MaintenanceNotice, PolicyVersion
+from slabot.store.migrate import applied, downgrade, heads, is_current, pending, upgrade
+from slabot.store.tables import (
+    MaintenanceEvent,
+    MaintenanceRecord,
+    Notice,
+    OutageEvent,
+    OutageRecord,
+    PolicyVersion,
+)
 from slabot.store.types import UTCDateTime
 
 TABLES = {
     "channel_policies",
-    "maintenance_notices",
+    "maintenance_events",
+    "maintenances",
+    "notices",
     "oncall_handoffs",
     "oncall_overrides",
+    "outage_events",
     "outages",
     "policy_versions",
     "slack_bots",
@@ -65,6 +75,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0016",
         "0017",
         "0018",
+        "0019",
     ]
 
     upgrade(blank_store)
@@ -120,10 +131,9 @@ def test_the_reminders_maintenance_still_owed_become_its_notices(blank_store):
                 )
             )
 
-    upgrade(blank_store)
+    upgrade(blank_store, "0018")
 
-    with blank_store.reading() as session:
-        owed = session.exec(select(MaintenanceNotice).order_by(MaintenanceNotice.id)).all()
+    owed = _notices_0018(blank_store)
     assert [(n.outage_id, n.stage, n.due_at, n.state) for n in owed] == [
         (1, "start", start, "pending"),
         (1, "end", start + timedelta(hours=2), "pending"),
@@ -131,6 +141,238 @@ def test_the_reminders_maintenance_still_owed_become_its_notices(blank_store):
         (2, "end", start + timedelta(hours=2), "pending"),
     ]
     assert all(n.next_attempt_at == n.due_at for n in owed)
+
+
+def _notices_0018(store: Store) -> list:
+    """``maintenance_notices`` as 0017 and 0018 made it, oldest first."""
+    notices = table(
+        "maintenance_notices",
+        *(column(name) for name in ("id", "outage_id", "event_id", "stage", "state", "channel")),
+        *(column(name, UTCDateTime()) for name in ("due_at", "next_attempt_at")),
+    )
+    with store.engine.connect() as connection:
+        return list(connection.execute(select(notices).order_by(notices.c.id)))
+
+
+def _at_0018(store: Store, start: datetime) -> None:
+    """Outage 1 (ended, announced in its channel), maintenance 2 (announced, reminders owed,
+    its trail) and maintenance 3 (called off), as 0018 stored them (each table's ids given
+    out from 1, in order)."""
+    outages = table(
+        "outages",
+        *(column(name) for name in ("id", "workspace", "policy", "channel", "kind", "note")),
+        *(column(name) for name in ("force_majeure", "notice_problems", "started_by")),
+        *(column(name) for name in ("cancelled_by", "cause")),
+        *(column(name, UTCDateTime()) for name in ("started_at", "ended_at", "cancelled_at")),
+        column("announced_at", UTCDateTime()),
+    )
+    events = table(
+        "outage_events",
+        *(column(name) for name in ("id", "outage_id", "kind", "actor", "before", "after")),
+        column("reason"),
+        column("at", UTCDateTime()),
+    )
+    notices = table(
+        "maintenance_notices",
+        *(column(name) for name in ("id", "outage_id", "event_id", "stage", "state", "channel")),
+        *(column(name) for name in ("attempts", "detail")),
+        *(column(name, UTCDateTime()) for name in ("due_at", "next_attempt_at")),
+    )
+    two = timedelta(hours=2)
+    common = {"workspace": "T1", "policy": "leadsquared", "note": "db", "started_by": "U1"}
+    with store.engine.begin() as connection:
+        connection.execute(
+            insert(outages),
+            [
+                {
+                    **common,
+                    "kind": "outage",
+                    "channel": "COPS",
+                    "cause": "dns",
+                    "force_majeure": False,
+                    "notice_problems": "[]",
+                    "started_at": start - two,
+                    "ended_at": start - two / 2,
+                    "announced_at": None,
+                    "cancelled_at": None,
+                    "cancelled_by": None,
+                },
+                {
+                    **common,
+                    "kind": "maintenance",
+                    "channel": "COPS",
+                    "cause": None,
+                    "force_majeure": False,
+                    "notice_problems": '["short notice"]',
+                    "started_at": start,
+                    "ended_at": start + two,
+                    "announced_at": start - two,
+                    "cancelled_at": None,
+                    "cancelled_by": None,
+                },
+                {
+                    **common,
+                    "kind": "maintenance",
+                    "channel": None,
+                    "cause": None,
+                    "force_majeure": False,
+                    "notice_problems": "[]",
+                    "started_at": start,
+                    "ended_at": start + two,
+                    "announced_at": start - two,
+                    "cancelled_at": start - two / 2,
+                    "cancelled_by": "U2",
+                },
+            ],
+        )
+        connection.execute(
+            insert(events),
+            [
+                {
+                    "outage_id": 1,
+                    "kind": "started",
+                    "actor": "U1",
+                    "at": start - two,
+                    "before": "{}",
+                    "after": '{"note": "db"}',
+                    "reason": "",
+                },
+                {
+                    "outage_id": 2,
+                    "kind": "announced",
+                    "actor": "U1",
+                    "at": start - two,
+                    "before": "{}",
+                    "after": '{"note": "db"}',
+                    "reason": "",
+                },
+                {
+                    "outage_id": 3,
+                    "kind": "cancelled",
+                    "actor": "U2",
+                    "at": start - two / 2,
+                    "before": '{"note": "db"}',
+                    "after": "{}",
+                    "reason": "",
+                },
+            ],
+        )
+        owed = {"state": "pending", "attempts": 0, "detail": "{}", "channel": None}
+        connection.execute(
+            insert(notices),
+            [
+                {
+                    **owed,
+                    "outage_id": 1,
+                    "event_id": 1,
+                    "stage": "started",
+                    "channel": "COPS",
+                    "due_at": start - two,
+                    "next_attempt_at": start - two,
+                },
+                {
+                    **owed,
+                    "outage_id": 2,
+                    "event_id": None,
+                    "stage": "start",
+                    "due_at": start,
+                    "next_attempt_at": start,
+                },
+                {
+                    **owed,
+                    "outage_id": 2,
+                    "event_id": None,
+                    "stage": "end",
+                    "due_at": start + two,
+                    "next_attempt_at": start + two,
+                },
+            ],
+        )
+
+
+def test_maintenance_moves_to_its_own_table_and_back_keeping_its_ids(blank_store):
+    """0019: maintenance leaves ``outages`` for ``maintenances`` with its id, its trail for
+    ``maintenance_events``, and ``maintenance_notices`` becomes ``notices`` naming an outage or
+    a maintenance; downgrading puts everything back, giving a maintenance whose id an outage
+    took meanwhile a new one that its notices and trail follow."""
+    upgrade(blank_store, "0018")
+    start = datetime(2026, 12, 6, 2, tzinfo=UTC)
+    _at_0018(blank_store, start)
+
+    upgrade(blank_store)
+
+    with blank_store.reading() as session:
+        [outage] = session.exec(select(OutageRecord)).all()
+        planned = session.exec(select(MaintenanceRecord).order_by(MaintenanceRecord.id)).all()
+        trail = session.exec(select(OutageEvent)).all()
+        kept = session.exec(select(MaintenanceEvent).order_by(MaintenanceEvent.id)).all()
+        owed = session.exec(select(Notice).order_by(Notice.id)).all()
+    assert (outage.id, outage.cause, outage.ended_at) == (1, "dns", start - timedelta(hours=1))
+    assert [(m.id, m.notice_problems, m.cancelled_by) for m in planned] == [
+        (2, ["short notice"], None),
+        (3, [], "U2"),
+    ]
+    assert planned[0].announced_at == start - timedelta(hours=2)
+    assert [(e.id, e.outage_id, e.kind) for e in trail] == [(1, 1, "started")]
+    assert [(e.id, e.maintenance_id, e.kind, e.before) for e in kept] == [
+        (2, 2, "announced", {}),
+        (3, 3, "cancelled", {"note": "db"}),
+    ]
+    assert [(n.id, n.outage_id, n.maintenance_id, n.event_id, n.stage) for n in owed] == [
+        (1, 1, None, 1, "started"),
+        (2, None, 2, None, "start"),
+        (3, None, 2, None, "end"),
+    ]
+
+    # afterwards, an outage is stored as 2 (as PostgreSQL's own sequence for outages may give
+    # it) and a new maintenance as 4: on the way back, maintenance 2 becomes 5
+    with blank_store.writing() as session:
+        session.add(
+            OutageRecord(id=2, workspace="T1", policy="leadpro", started_at=start, started_by="U3")
+        )
+        session.add(
+            MaintenanceRecord(
+                workspace="T1",
+                policy="leadsquared",
+                started_at=start,
+                ended_at=start + timedelta(hours=1),
+                announced_at=start - timedelta(days=3),
+                started_by="U4",
+            )
+        )
+    with blank_store.reading() as session:
+        assert session.get(OutageRecord, 2) is not None
+        assert session.get(MaintenanceRecord, 4) is not None
+
+    downgrade(blank_store, "0018")
+
+    assert applied(blank_store) == {"0018"}
+    outages = table(
+        "outages", column("id"), column("kind"), column("policy"), column("cancelled_by")
+    )
+    trail_0018 = table("outage_events", column("id"), column("outage_id"), column("kind"))
+    changed = select(trail_0018.c.outage_id, trail_0018.c.kind).order_by(trail_0018.c.id)
+    with blank_store.engine.connect() as connection:
+        rows = connection.execute(select(outages).order_by(outages.c.id)).all()
+        changes = connection.execute(changed).all()
+    assert [tuple(r) for r in rows] == [
+        (1, "outage", "leadsquared", None),
+        (2, "outage", "leadpro", None),
+        (3, "maintenance", "leadsquared", "U2"),
+        (4, "maintenance", "leadsquared", None),
+        (5, "maintenance", "leadsquared", None),
+    ]
+    assert [tuple(c) for c in changes] == [(1, "started"), (5, "announced"), (3, "cancelled")]
+    assert [(n.id, n.outage_id, n.event_id, n.stage) for n in _notices_0018(blank_store)] == [
+        (1, 1, 1, "started"),
+        (2, 5, None, "start"),
+        (3, 5, None, "end"),
+    ]
+
+    upgrade(blank_store)  # and forward again
+    assert pending(blank_store) == []
+    with blank_store.reading() as session:
+        assert sorted(m.id for m in session.exec(select(MaintenanceRecord))) == [3, 4, 5]
 
 
 def test_upgrading_an_up_to_date_database_changes_nothing(store):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from slabot.oncall import OnCall
-from slabot.outages import Outages
+from slabot.outages import Maintenances, Outages
 from slabot.policies import PolicyBook
 from slabot.sla.oncall import Team
 from slabot.store import Store
@@ -27,3 +27,9 @@ def recorders(store: Store) -> OnCall:
 def outages(store: Store, policy_book: PolicyBook) -> Outages:
     """The outage use cases, recorded as the tests' recorders may."""
     return Outages(store, policy_book, roles=recorders(store))
+
+
+@pytest.fixture
+def maintenances(store: Store, policy_book: PolicyBook) -> Maintenances:
+    """The maintenance use cases, announced as the tests' recorders may."""
+    return Maintenances(store, policy_book, roles=recorders(store))

@@ -1,6 +1,7 @@
 """``slabot timers``: the timers still to be done, the dead ones, and sending dead ones again;
-with ``--maintenance``, the same for the notices planned maintenance owes its channel (its
-announcement and calling off, the reminders) and the announcements of outages."""
+with ``--notices``, the same for the notices planned maintenance owes its channel (its
+announcement and calling off, the reminders) and the announcements of outages. The flag was
+``--maintenance`` before those notices took in outages' announcements; it still works."""
 
 from __future__ import annotations
 
@@ -21,10 +22,13 @@ ERROR = 60  # characters of the last error shown in the listing
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dead", action="store_true", help="only the dead timers")
     parser.add_argument(
+        "--notices",
         "--maintenance",
+        dest="notices",
         action="store_true",
         help="what planned maintenance owes its channel (its announcement, the reminders, its "
-        "calling off), and the announcements of outages, instead of the tickets' timers",
+        "calling off), and the announcements of outages, instead of the tickets' timers "
+        "(--maintenance: the same, its older name)",
     )
     parser.add_argument(
         "--retry",
@@ -35,18 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    noun = "maintenance notice" if args.maintenance else "timer"
+    noun = "maintenance notice" if args.notices else "timer"
     which = _ids(args.retry, noun) if args.retry is not None else None
     store = open_store()
     if args.retry is not None:
-        retry = notices.retry if args.maintenance else timers.retry
+        retry = notices.retry if args.notices else timers.retry
         try:
             count = reach(store, lambda: retry(store, which))
         except NotDead as exc:
             raise CliError(str(exc)) from None
         print(f"re-queued {count} dead {noun}{'' if count == 1 else 's'}")
         return 0
-    if args.maintenance:
+    if args.notices:
         return _notices(store, args)
     lines = reach(store, lambda: timers.listing(store, dead_only=args.dead, limit=args.limit))
     if not lines:
@@ -92,7 +96,7 @@ def _notices(store: Store, args: argparse.Namespace) -> int:
     table = [
         [
             str(line.notice.id),
-            f"{line.record.kind} {line.record.id} ({line.record.policy})",
+            f"{line.subject} ({line.record.policy})",
             line.channel,
             line.notice.stage,
             line.state,
@@ -118,7 +122,7 @@ def _ids(text: str, noun: str) -> list[int] | None:
     if not ids or any(i <= 0 for i in ids):
         raise CliError(
             f"--retry {text!r}: give a {noun} ID from `slabot timers --dead"
-            f"{' --maintenance' if noun != 'timer' else ''}`, several separated by commas, or all",
+            f"{' --notices' if noun != 'timer' else ''}`, several separated by commas, or all",
             code=2,
         )
     return ids

@@ -65,19 +65,19 @@ class MaintenanceReminders:
             return 0
         found = self._found(claims, now)
         outcomes: list[NoticeOutcome] = []
-        waiting: set[int] = set()  # maintenance whose earlier notice is to be retried
+        waiting: set[str] = set()  # what has an earlier notice to retry (`Claimed.subject`)
         posted = 0
         for claim in claims:  # in due order: each maintenance's notices in turn
             notice = claim.notice
             assert notice.id is not None  # a claimed notice is a stored row
-            if notice.outage_id in waiting:  # its doubt, if any, stays for the next attempt
+            if claim.subject in waiting:  # its doubt, if any, stays for the next attempt
                 outcomes.append(_unclaim(claim, _doubt_kept(claim)))
                 continue
             outcome = self._perform(claim, found.get(claim.key), now)
             outcomes.append(outcome)
             state, detail = outcome.values["state"], outcome.values["detail"]
             if state == "pending":
-                waiting.add(notice.outage_id)
+                waiting.add(claim.subject)
             posted += state == "fired" and not detail.get("found")
         lost = self.notices.record(outcomes, self.name)
         for notice_id in lost:
@@ -92,7 +92,7 @@ class MaintenanceReminders:
     def _perform(
         self, claim: Claimed, found: str | DeliveryFailed | None, now: datetime
     ) -> NoticeOutcome:
-        notice, record = claim.notice, claim.record
+        notice = claim.notice
         if isinstance(found, DeliveryFailed):  # in doubt and not looked for: nothing is sent
             return self._failed(claim, found, now, doubtful=True)
         if found is not None:  # an earlier attempt's post, found in the channel
@@ -104,9 +104,7 @@ class MaintenanceReminders:
             ts = self.slack.announce(self._announcement(claim, now))
         except DeliveryFailed as failure:
             return self._failed(claim, failure, now, doubtful=bool(failure.doubtful))
-        log.info(
-            "%s %s: %s notice posted to %s", record.kind, record.id, notice.stage, claim.channel
-        )
+        log.info("%s: %s notice posted to %s", claim.subject, notice.stage, claim.channel)
         return _fired(claim, now, {"ts": ts})
 
     def _announcement(self, claim: Claimed, now: datetime) -> Announcement:

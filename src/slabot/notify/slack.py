@@ -86,7 +86,7 @@ Conversation = tuple[str, str | None]  # a channel ID, and a thread's ts (None: 
 
 @dataclass(frozen=True)
 class Announcement:
-    """What planned maintenance or an outage ``record`` (`slabot.store.tables.OutageRecord`,
+    """What planned maintenance or an outage ``record`` (`MaintenanceRecord`, `OutageRecord`,
     under ``policy``: None when the deployment no longer has it) owes ``channel`` at
     ``stage`` (for an outage, the ``change`` of its trail announced), outside any ticket,
     named ``key`` in its metadata; ``since``: when its post may have arrived unrecorded from

@@ -1,6 +1,6 @@
-"""The owner of ``maintenance_notices``: what planned maintenance and a lead's changes to an
-outage owe a channel, and the clock's claims and outcomes of it. No other module writes the
-table.
+"""The owner of ``notices``: what planned maintenance and a lead's changes to an outage owe a
+channel, and the clock's claims and outcomes of it. No other module writes the table. Each
+notice names its maintenance (``maintenance_id``) or its outage (``outage_id``).
 
 Planned maintenance owes its channel an announcement (stage ``announce``), then three
 reminders: `LEAD` before it starts, when it starts, and when it ends (its planned end). Each
@@ -47,11 +47,11 @@ from sqlmodel import Session, col, select
 
 from ..store import Store
 from ..store.queue import requeue_dead, seen_as, update_by_id
-from ..store.tables import MaintenanceNotice, OutageEvent, OutageRecord
+from ..store.tables import MaintenanceRecord, Notice, OutageEvent, OutageRecord
 from . import trail
 from .trail import Change
 
-NOTICES = MaintenanceNotice.__table__  # type: ignore[attr-defined]
+NOTICES = Notice.__table__  # type: ignore[attr-defined]
 # An hour ahead: enough to finish or park work in progress and tell anyone on a call, and
 # close enough to the start that nobody has forgotten it again by then. (The announcement
 # came at least the policy's notice earlier, 48 hours for LeadSquared.)
@@ -65,14 +65,14 @@ OUTAGE_CHANGES = ("started", "ended", "edited", "deleted")
 ANNOUNCEMENTS = (ANNOUNCE, CALLED_OFF, *OUTAGE_CHANGES)
 
 
-def owe_notices(session: Session, record: OutageRecord) -> None:
+def owe_notices(session: Session, record: MaintenanceRecord) -> None:
     """What maintenance ``record`` (just added in ``session``, announced at its
     ``announced_at``) owes its channel: the announcement and the reminders; nothing without a
     channel."""
     if not record.channel:
         return
-    assert record.id is not None and record.announced_at is not None  # set by the use case
-    start, end = record.started_at, record.ended_at or record.started_at
+    assert record.id is not None  # set by the use case
+    start, end = record.started_at, record.ended_at
     due = {ANNOUNCE: record.announced_at}
     if record.announced_at < start - LEAD:
         due[BEFORE] = start - LEAD
@@ -94,14 +94,16 @@ def owe_announcement(
 
 def _owe(
     session: Session,
-    record: OutageRecord,
+    record: OutageRecord | MaintenanceRecord,
     due: dict[str, datetime],
     extra: dict[str, Any] | None = None,
 ) -> None:
     """``record``'s notices of ``due`` (stage: when), pending."""
+    planned = isinstance(record, MaintenanceRecord)
     rows: list[dict[str, Any]] = [
         {
-            "outage_id": record.id,
+            "outage_id": None if planned else record.id,
+            "maintenance_id": record.id if planned else None,
             "stage": stage,
             "due_at": at,
             "next_attempt_at": at,
@@ -117,7 +119,7 @@ def _owe(
     session.execute(insert(NOTICES), rows)
 
 
-def call_off(session: Session, record: OutageRecord) -> None:
+def call_off(session: Session, record: MaintenanceRecord) -> None:
     """Maintenance ``record``, called off at its ``cancelled_at``, owes no more reminders (one
     being posted finishes; a claimed one finds the maintenance called off and is dropped), and
     owes its channel the news. The announcement, if not posted yet, still goes first."""
@@ -125,10 +127,10 @@ def call_off(session: Session, record: OutageRecord) -> None:
         return
     assert record.cancelled_at is not None  # set by the use case
     session.execute(
-        delete(MaintenanceNotice).where(
-            col(MaintenanceNotice.outage_id) == record.id,
-            col(MaintenanceNotice.stage).in_(REMINDERS),
-            col(MaintenanceNotice.state) == "pending",
+        delete(Notice).where(
+            col(Notice.maintenance_id) == record.id,
+            col(Notice.stage).in_(REMINDERS),
+            col(Notice.state) == "pending",
         )
     )
     _owe(session, record, {CALLED_OFF: record.cancelled_at})
@@ -139,9 +141,14 @@ class Claimed:
     """A notice the clock claimed (its row as it was before the claim), its maintenance or
     outage, and the change of its trail it announces (None: a notice of maintenance)."""
 
-    notice: MaintenanceNotice
-    record: OutageRecord
+    notice: Notice
+    record: OutageRecord | MaintenanceRecord
     change: Change | None = None
+
+    @property
+    def subject(self) -> str:
+        """What it is about: ``maintenance 3``, ``outage 5``."""
+        return subject(self.record)
 
     @property
     def key(self) -> str:
@@ -149,7 +156,7 @@ class Claimed:
         notice = self.notice
         if notice.event_id is not None:
             return f"outage:{notice.outage_id}:{notice.event_id}"
-        return f"maintenance:{notice.outage_id}:{notice.stage}"
+        return f"maintenance:{notice.maintenance_id}:{notice.stage}"
 
     @property
     def channel(self) -> str:
@@ -170,15 +177,21 @@ class Claimed:
     def stale(self, now: datetime) -> str | None:
         """Why the notice is no longer owed at ``now``, or None while it is."""
         record, stage = self.record, self.notice.stage
-        if stage not in REMINDERS:
+        if stage not in REMINDERS or not isinstance(record, MaintenanceRecord):
             return None
         if record.cancelled_at is not None:
             return "the maintenance was called off"
         if stage == BEFORE and now >= record.started_at:
             return "late: the maintenance has started"
-        if stage == START and now >= (record.ended_at or record.started_at):
+        if stage == START and now >= record.ended_at:
             return "late: the maintenance is over"
         return None
+
+
+def subject(record: OutageRecord | MaintenanceRecord) -> str:
+    """``maintenance 3`` or ``outage 5``: what a notice is about, for logs and listings."""
+    kind = "maintenance" if isinstance(record, MaintenanceRecord) else "outage"
+    return f"{kind} {record.id}"
 
 
 @dataclass(frozen=True)
@@ -209,21 +222,20 @@ class Notices:
         LOCKED``, so two clocks never take the same one; on SQLite the write lock admits one
         writer."""
         stale = now - lease
-        notice, earlier = MaintenanceNotice, aliased(MaintenanceNotice)
+        notice, earlier = Notice, aliased(Notice)
         busy = or_(
             and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
             and_(col(earlier.state) == "sending", col(earlier.claimed_at) >= stale),
         )
-        behind = exists().where(
+        same = or_(  # NULL = NULL is not true: only the one that is set can match
             col(earlier.outage_id) == col(notice.outage_id),
-            col(earlier.due_at) < col(notice.due_at),
-            busy,
+            col(earlier.maintenance_id) == col(notice.maintenance_id),
         )
+        behind = exists().where(same, col(earlier.due_at) < col(notice.due_at), busy)
         due = and_(col(notice.state) == "pending", col(notice.next_attempt_at) <= now)
         interrupted = and_(col(notice.state) == "sending", col(notice.claimed_at) < stale)
         query = (
-            select(notice, OutageRecord, OutageEvent)
-            .join(OutageRecord, col(OutageRecord.id) == col(notice.outage_id))
+            _with_subject(select(notice, OutageRecord, MaintenanceRecord, OutageEvent))
             .outerjoin(OutageEvent, col(OutageEvent.id) == col(notice.event_id))
             .where(or_(due, interrupted), ~behind)
             .order_by(col(notice.due_at), col(notice.id))
@@ -237,17 +249,17 @@ class Notices:
             rows = list(session.exec(query))
             if rows:
                 session.execute(
-                    update(MaintenanceNotice)
-                    .where(col(MaintenanceNotice.id).in_([n.id for n, _, _ in rows]))
+                    update(Notice)
+                    .where(col(Notice.id).in_([row[0].id for row in rows]))
                     .values(
                         state="sending",
                         claimed_at=now,
                         claimed_by=name,
-                        first_claimed_at=func.coalesce(MaintenanceNotice.first_claimed_at, now),
+                        first_claimed_at=func.coalesce(Notice.first_claimed_at, now),
                     )
                     .execution_options(synchronize_session=False)
                 )
-        return [Claimed(n, r, None if e is None else trail.read(e)) for n, r, e in rows]
+        return [Claimed(n, o or m, None if e is None else trail.read(e)) for n, o, m, e in rows]
 
     def record(self, outcomes: Sequence[NoticeOutcome], name: str) -> set[int]:
         """The outcomes of notices clock ``name`` claimed, in one transaction. Returns the ids
@@ -258,11 +270,11 @@ class Notices:
         ids = [o.notice_id for o in outcomes]
         with self.store.writing() as session:
             mine = (
-                select(MaintenanceNotice.id)
+                select(Notice.id)
                 .where(
-                    col(MaintenanceNotice.id).in_(ids),
-                    col(MaintenanceNotice.state) == "sending",
-                    col(MaintenanceNotice.claimed_by) == name,
+                    col(Notice.id).in_(ids),
+                    col(Notice.state) == "sending",
+                    col(Notice.claimed_by) == name,
                 )
                 .with_for_update()
             )
@@ -273,13 +285,17 @@ class Notices:
         return set(ids) - held
 
 
-# -- the operator's (``slabot timers --maintenance``) -------------------------------------------
+# -- the operator's (``slabot timers --notices``) -----------------------------------------------
 
 
 @dataclass(frozen=True)
 class NoticeLine:
-    notice: MaintenanceNotice
-    record: OutageRecord
+    notice: Notice
+    record: OutageRecord | MaintenanceRecord
+
+    @property
+    def subject(self) -> str:
+        return subject(self.record)
 
     @property
     def state(self) -> str:
@@ -294,14 +310,13 @@ def listing(store: Store, *, dead_only: bool, limit: int) -> list[NoticeLine]:
     """Dead notices, or every notice still to be posted (and the dead), soonest first."""
     states = ("dead",) if dead_only else ("pending", "sending", "dead")
     query = (
-        select(MaintenanceNotice, OutageRecord)
-        .join(OutageRecord, col(OutageRecord.id) == col(MaintenanceNotice.outage_id))
-        .where(col(MaintenanceNotice.state).in_(states))
-        .order_by(col(MaintenanceNotice.next_attempt_at), col(MaintenanceNotice.id))
+        _with_subject(select(Notice, OutageRecord, MaintenanceRecord))
+        .where(col(Notice.state).in_(states))
+        .order_by(col(Notice.next_attempt_at), col(Notice.id))
         .limit(limit)
     )
     with store.reading() as session:
-        return [NoticeLine(n, r) for n, r in session.exec(query)]
+        return [NoticeLine(n, o or m) for n, o, m in session.exec(query)]
 
 
 def retry(store: Store, ids: list[int] | None) -> int:
@@ -309,4 +324,12 @@ def retry(store: Store, ids: list[int] | None) -> int:
     invited to the channel; how many were re-queued. One no longer owed when it comes due
     again (the maintenance has started, for the reminder before) is dropped then."""
     with store.writing() as session:
-        return requeue_dead(session, MaintenanceNotice, ids, "maintenance notice")
+        return requeue_dead(session, Notice, ids, "maintenance notice")
+
+
+def _with_subject(query: Any) -> Any:
+    """``query`` on ``notices`` joined to each notice's outage or maintenance (the other
+    comes back None)."""
+    return query.outerjoin(OutageRecord, col(OutageRecord.id) == col(Notice.outage_id)).outerjoin(
+        MaintenanceRecord, col(MaintenanceRecord.id) == col(Notice.maintenance_id)
+    )

@@ -76,7 +76,6 @@ def _overlapping(
     query = select(OutageRecord).where(
         OutageRecord.workspace == record.workspace,
         OutageRecord.policy == record.policy,
-        OutageRecord.kind == "outage",
         col(OutageRecord.deleted_at).is_(None),
         or_(col(OutageRecord.ended_at).is_(None), col(OutageRecord.ended_at) > start),
     )

@@ -1,4 +1,5 @@
-"""The audit trail of outages and maintenance: ``outage_events``, which this module owns.
+"""The audit trails of outages and maintenance: ``outage_events`` and ``maintenance_events``,
+which this module owns.
 
 Seed 001 (LeadPro): "The client must provide the dates and times of each unavailability
 incident that the Client is claiming" and "Uptime is measured using our automated systems over
@@ -7,9 +8,10 @@ spells, so a spell corrected afterwards (backdated, edited, deleted) must say wh
 when, from what to what and why.
 
 Interpretation: the contract is silent on correcting records; every change to a row of
-``outages`` appends one event here, in the change's own transaction, and nothing rewrites an
-event. An event's ``at`` is when the change was made; the instants it changed are in ``before``
-and ``after`` (as ISO 8601 strings in the store, as instants in a `Change`).
+``outages`` (or ``maintenances``: announced, called off) appends one event to its trail, in the
+change's own transaction, and nothing rewrites an event. An event's ``at`` is when the change
+was made; the instants it changed are in ``before`` and ``after`` (as ISO 8601 strings in the
+store, as instants in a `Change`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from ..store.tables import OutageEvent, OutageRecord
+from ..store.tables import MaintenanceEvent, MaintenanceRecord, OutageEvent, OutageRecord
 
-# The fields of an outage a change can move, in the order a trail shows them.
+# The fields of an outage a change can move, in the order a trail shows them; maintenance has
+# no cause and is never force majeure.
 FIELDS = ("started_at", "ended_at", "cause", "note", "force_majeure")
+MAINTENANCE_FIELDS = ("started_at", "ended_at", "note")
 INSTANTS = ("started_at", "ended_at")
 GONE = ("deleted", "cancelled")  # the row stays, counting nowhere
 
@@ -41,14 +45,15 @@ class Change:
     id: int | None = None  # its row of ``outage_events``, which an announcement names
 
 
-def fields(record: OutageRecord) -> dict[str, Any]:
+def fields(record: OutageRecord | MaintenanceRecord) -> dict[str, Any]:
     """The fields of ``record`` a change can move, as they are now."""
-    return {name: getattr(record, name) for name in FIELDS}
+    names = MAINTENANCE_FIELDS if isinstance(record, MaintenanceRecord) else FIELDS
+    return {name: getattr(record, name) for name in names}
 
 
 def append(
     session: Session,
-    record: OutageRecord,
+    record: OutageRecord | MaintenanceRecord,
     kind: str,
     *,
     actor: str,
@@ -66,30 +71,34 @@ def append(
     if kind in GONE:
         old, now = now, {}
     else:
-        moved = [name for name in FIELDS if name not in old or old[name] != now[name]]
+        moved = [name for name in now if name not in old or old[name] != now[name]]
         old = {name: old[name] for name in moved if name in old}
         now = {name: now[name] for name in moved}
-    event = OutageEvent(
-        outage_id=record.id,
-        kind=kind,
-        actor=actor,
-        at=at,
-        before=old,
-        after=now,
-        reason=reason,
-    )
+    change: dict[str, Any] = {
+        "kind": kind,
+        "actor": actor,
+        "at": at,
+        "before": old,
+        "after": now,
+        "reason": reason,
+    }
+    event: OutageEvent | MaintenanceEvent
+    if isinstance(record, MaintenanceRecord):
+        event = MaintenanceEvent(maintenance_id=record.id, **change)
+    else:
+        event = OutageEvent(outage_id=record.id, **change)
     session.add(event)
     session.flush()  # its id, for an announcement of it
     return read(event)
 
 
-def changes(session: Session, outage_id: int) -> list[Change]:
+def changes(session: Session, outage: OutageRecord) -> list[Change]:
     """The trail of one outage, oldest first."""
-    query = select(OutageEvent).where(OutageEvent.outage_id == outage_id)
+    query = select(OutageEvent).where(OutageEvent.outage_id == outage.id)
     return [read(row) for row in session.exec(query.order_by(col(OutageEvent.id)))]
 
 
-def read(row: OutageEvent) -> Change:
+def read(row: OutageEvent | MaintenanceEvent) -> Change:
     """A stored event as a `Change`."""
     return Change(
         row.kind, row.actor, row.at, _read(row.before), _read(row.after), row.reason, row.id

@@ -1,8 +1,9 @@
 """A month's report per policy: what ``slabot report`` prints and ``/sla report`` posts.
 
 The use case between the store and the pure figures of `slabot.sla.figures`: it reads, per
-policy, the month's ticket histories (`slabot.tickets.histories`, one query) and the outages
-and maintenance recorded without a ticket (`slabot.outages`), and hands them to
+policy, the month's ticket histories (`slabot.tickets.histories`, one query), the outages
+recorded without a ticket (`slabot.outages.Outages`) and the planned maintenance
+(`slabot.outages.Maintenances`), and hands them to
 `compliance` and `uptime`. The month is the policy's own: November in Asia/Kolkata starts
 5½ hours before November in UTC. Histories are read as they stood at ``now``.
 
@@ -36,6 +37,7 @@ from datetime import datetime
 from sqlalchemy import select, union
 from sqlmodel import col
 
+from ..outages.maintenance import Maintenances, as_spell
 from ..outages.service import Outages, as_outage
 from ..policies import PolicyBook
 from ..sla import Policy, PolicyError
@@ -52,7 +54,7 @@ from ..sla.figures import (
 )
 from ..sla.history import Event
 from ..store import Store
-from ..store.tables import OutageRecord, PolicyVersion, Ticket
+from ..store.tables import MaintenanceRecord, OutageRecord, PolicyVersion, Ticket
 from ..tickets.histories import Versions, histories, still_down
 
 
@@ -64,7 +66,7 @@ class PolicyReport:
     period: Period
     compliance: Compliance
     uptime: UptimeReport | None  # None when the policy has no uptime terms
-    maintenance: tuple[OutageRecord, ...]  # planned maintenance starting in the period
+    maintenance: tuple[MaintenanceRecord, ...]  # planned maintenance starting in the period
     # every spell of downtime or maintenance that went into ``uptime``, before merging: what
     # the customer statement names as each spell's cause
     outages: tuple[Outage, ...] = ()
@@ -153,7 +155,8 @@ class _Rows:
     versions: dict[str, Policy]  # by digest
     opened: Versions  # tickets opened in the period
     earlier: Versions  # outage tickets opened before it and maybe still down in it
-    records: list[OutageRecord]  # outages and maintenance overlapping it
+    outages: list[OutageRecord]  # outages recorded without a ticket overlapping it
+    maintenance: list[MaintenanceRecord]  # maintenance overlapping it
 
 
 def _gather(
@@ -176,8 +179,9 @@ def _gather(
         store, workspaces, start, name, outage_keys, customer=customer, prefix_workspace=prefix
     )
     # Rows that start or end after ``now`` are clipped to it by `uptime`.
-    records = Outages(store, book).records(workspaces, name, start, end)
-    return _Rows(versions, stood_at(opened, now), stood_at(earlier, now), records)
+    outages = Outages(store, book).records(workspaces, name, start, end)
+    maintenance = Maintenances(store, book).records(workspaces, name, start, end)
+    return _Rows(versions, stood_at(opened, now), stood_at(earlier, now), outages, maintenance)
 
 
 def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> PolicyReport:
@@ -194,10 +198,21 @@ def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> Poli
         ]
     except KeyError as exc:
         raise ReportError(f"policy {policy.name}: {exc.args[0]}") from None
-    spells += [as_outage(r) for r in rows.records]
+    spells += recorded_spells(rows.outages, rows.maintenance)
     up = uptime(policy, spells, period, now) if policy.uptime else None
-    planned = tuple(r for r in rows.records if r.planned and r.started_at in period)
+    planned = tuple(r for r in rows.maintenance if r.started_at in period)
     return PolicyReport(policy, period, figures, up, planned, tuple(spells))
+
+
+def recorded_spells(
+    outages: list[OutageRecord], maintenance: list[MaintenanceRecord]
+) -> list[Outage]:
+    """The spells recorded without a ticket, outages and maintenance together in the order
+    they started (an outage first when both start at once), as `uptime` and the statement
+    read them."""
+    spells = [(as_outage(r), r.started_at) for r in outages]
+    spells += [(as_spell(r), r.started_at) for r in maintenance]
+    return [spell for spell, _ in sorted(spells, key=lambda pair: pair[1])]
 
 
 def stood_at(found: Versions, now: datetime) -> Versions:
@@ -232,8 +247,13 @@ def versions_of(store: Store, book: PolicyBook, policy: Policy) -> dict[str, Pol
 
 
 def workspaces(store: Store) -> list[str]:
-    """Every workspace with a ticket or a recorded outage: ``slabot report``'s default."""
-    query = union(select(col(Ticket.workspace)), select(col(OutageRecord.workspace)))
+    """Every workspace with a ticket, a recorded outage or maintenance: ``slabot report``'s
+    default."""
+    query = union(
+        select(col(Ticket.workspace)),
+        select(col(OutageRecord.workspace)),
+        select(col(MaintenanceRecord.workspace)),
+    )
     with store.reader.connect() as connection:
         return sorted(connection.execute(query).scalars())
 

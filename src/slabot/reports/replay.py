@@ -2,8 +2,9 @@
 they ran under: the use case behind ``slabot simulate --replay``.
 
 It reads the histories of the tickets opened in the span under the current policy's name
-(`slabot.tickets.histories`, one query, as the month's report does) and the outages recorded
-without a ticket, then judges them twice with the same pure figures as ``slabot report``:
+(`slabot.tickets.histories`, one query, as the month's report does), the outages recorded
+without a ticket and the planned maintenance, then judges them twice with the same pure
+figures as ``slabot report``:
 
 * **current**: each ticket under the policy version it was opened under, as the clocks ran;
 * **draft**: every ticket under the draft, its severity looked up by key or alias
@@ -31,14 +32,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from multiprocessing.connection import Connection
 
-from ..outages.service import Outages, as_outage
+from ..outages.maintenance import Maintenances
+from ..outages.service import Outages
 from ..policies import PolicyBook
 from ..sla import Policy
 from ..sla.figures import Compliance, Period, UptimeReport
 from ..sla.replay import Judged, judge, under
 from ..store import Store
 from ..tickets.histories import histories
-from .monthly import ReportError, collector_paused, stood_at, versions_of
+from .monthly import ReportError, collector_paused, recorded_spells, stood_at, versions_of
 
 # Tickets from which the draft is judged in a second process: below it, forking costs more
 # than it saves (a replay of a few thousand tickets takes well under a second).
@@ -89,14 +91,16 @@ def replay(
         )
         by_version = stood_at(found, now)
         versions = versions_of(store, book, against)
-        records = Outages(store, book).records(workspaces, against.name, period.start, period.end)
+        span = (workspaces, against.name, period.start, period.end)
+        outages = recorded_spells(
+            Outages(store, book).records(*span), Maintenances(store, book).records(*span)
+        )
         try:
             ran = [(versions[d], tickets) for d, tickets in by_version.items()]
         except KeyError as exc:
             raise ReportError(f"policy {against.name}: {exc.args[0]}") from None
         everything = [ticket for _, tickets in ran for ticket in tickets]
         judged, left_out = under(draft, everything)
-        outages = [as_outage(r) for r in records]
         current, drafted = _both(
             lambda: judge(against, ran, period, outages, now),
             lambda: judge(draft, [(draft, judged)], period, outages, now),

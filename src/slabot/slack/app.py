@@ -18,7 +18,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from ..oncall import OnCall, team_from
-from ..outages import Outages
+from ..outages import Maintenances, Outages
 from ..policies import PolicyBook
 from ..reports import Reports
 from ..settings import Settings
@@ -39,14 +39,16 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Slabot:
-    """What every listener needs: the use cases (tickets, outages, reports, on-call), the
-    policies, the time, and the links to cards. Listeners reach the store only through the
-    use cases; a ticket's card and thread notes are owed by them and posted by the clock."""
+    """What every listener needs: the use cases (tickets, outages, maintenance, reports,
+    on-call), the policies, the time, and the links to cards. Listeners reach the store only
+    through the use cases; a ticket's card and thread notes are owed by them and posted by the
+    clock."""
 
     tickets: Tickets
     policies: PolicyBook
     now: Callable[[], datetime]
     outages: Outages
+    maintenance: Maintenances
     reports: Reports
     oncall: OnCall
     links: Links = field(default_factory=Links)
@@ -88,8 +90,9 @@ def create_app(
         app.enable_token_revocation_listeners()
     oncall = tickets.roles  # the on-call use cases, with the same team and admins
     outages = Outages(tickets.store, tickets.policies, roles=oncall, owed=tickets.owed)
+    maintenance = Maintenances(tickets.store, tickets.policies, roles=oncall, owed=tickets.owed)
     reports = Reports(tickets.store, tickets.policies)
-    bot = Slabot(tickets, tickets.policies, now, outages, reports, oncall)
+    bot = Slabot(tickets, tickets.policies, now, outages, maintenance, reports, oncall)
     app.middleware(_once_per_event(tickets.store, now))
     app.error(_on_error)
     listeners.register(app, bot)

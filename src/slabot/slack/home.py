@@ -72,7 +72,7 @@ def this_month(bot: Slabot, workspace: str, now: datetime) -> list[PolicyReport]
     ticket open or opened lately, or the deployment's default), at most ten.
 
     What it costs, on every Home tab opening: per policy, one read of the month's ticket
-    histories and one of its outage rows, then the pure figures over those tickets (about
+    histories, one of its outages and one of its maintenance, then the pure figures (about
     50 µs a ticket, `bench/report.py`): some 50 ms for a policy with a thousand tickets this
     month. No chart is drawn. Worth caching per (workspace, minute) if Home tabs are opened
     often in a busy workspace; not done yet. A policy whose figures cannot be worked out (a

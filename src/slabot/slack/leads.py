@@ -192,11 +192,11 @@ def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], c
     policy = bot.tickets.policy_for(workspace, channel, cmd.policy)
     now = bot.now()
     if cmd.action == "list":
-        reply(*maintenance_list(bot.outages.upcoming(workspace, policy.name, now), policy))
+        reply(*maintenance_list(bot.maintenance.upcoming(workspace, policy.name, now), policy))
         return
     if cmd.action == "cancel":
         assert cmd.ref is not None  # the grammar sees to it
-        record = bot.outages.cancel(workspace, policy.name, int(cmd.ref), actor=user, now=now)
+        record = bot.maintenance.cancel(workspace, policy.name, int(cmd.ref), actor=user, now=now)
         reply(maintenance_called_off(record))
         return
     assert cmd.start is not None and cmd.duration is not None  # the grammar sees to both
@@ -208,10 +208,10 @@ def maintenance(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], c
             f"(in {policy.timezone}). `{USAGE['maintenance']}`"
         ) from None
     if cmd.action == "preview":
-        problems = bot.outages.preview(policy.name, start, cmd.duration, now=now)
+        problems = bot.maintenance.preview(policy.name, start, cmd.duration, now=now)
         reply(maintenance_preview(policy, start, start + cmd.duration, problems))
         return
-    record, problems = bot.outages.plan_maintenance(
+    record, problems = bot.maintenance.plan(
         workspace,
         policy.name,
         start,

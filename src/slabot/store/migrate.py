@@ -77,6 +77,14 @@ def upgrade(store: Store, revision: str = "head") -> None:
     command.upgrade(_config(store), revision)
 
 
+def downgrade(store: Store, revision: str) -> None:
+    """Undo the migrations after ``revision``: what an operator rolling a release back runs
+    (and the tests that check each migration undoes what it did)."""
+    from alembic import command
+
+    command.downgrade(_config(store), revision)
+
+
 def pending(store: Store) -> list[str]:
     """Revisions not yet applied, oldest first."""
     if is_current(store):

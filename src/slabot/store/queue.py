@@ -1,4 +1,4 @@
-"""What the tables of owed work share (``timers``, ``maintenance_notices``): writing many rows
+"""What the tables of owed work share (``timers``, ``notices``): writing many rows
 by id at once, and re-queuing dead rows. Each table's owner module calls these; nothing else
 writes those tables."""
 

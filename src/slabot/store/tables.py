@@ -26,20 +26,26 @@
 * ``api_requests`` binds each API change's ``Idempotency-Key`` (per token) to a digest of the
   request it first came with (`slabot.inbound.api.idempotency`): the same key with another
   request is refused instead of answered with the first one's result.
-* ``outages`` is downtime recorded without a ticket (``/sla outage start|end``) and planned
-  maintenance (``/sla maintenance``), per workspace and policy. At most one unplanned outage
-  runs per workspace and policy: a partial unique index makes a second start fail even when
-  two arrive at once. A deleted outage (``deleted_at``) keeps its row
-  and counts nowhere; the running-outage index leaves it out, so another may start.
-* ``outage_events`` is the append-only audit trail of ``outages`` (`slabot.outages.trail`):
-  each outage recorded (backdated or not), ended, edited or deleted, and each maintenance
-  announced or called off, with who, when, the row's fields before and after, and why.
-* ``maintenance_notices`` is what a planned maintenance owes its channel (its announcement,
-  the reminder an hour before, the start, the end, its calling off), and the announcement of
-  each change a lead makes to an outage, written with the change that causes it
-  (`slabot.outages.notices`, its one writer) and delivered by the clock as the ``timers``
-  are: claimed (``sending``), posted with metadata naming it, looked for before it is sent
-  again when it may have arrived unrecorded.
+* ``outages`` is downtime recorded without a ticket (``/sla outage start|end``), per workspace
+  and policy. At most one outage runs per workspace and policy: a partial unique index makes a
+  second start fail even when two arrive at once. A deleted outage (``deleted_at``) keeps its
+  row and counts nowhere; the running-outage index leaves it out, so another may start.
+* ``maintenances`` is planned maintenance (``/sla maintenance``), per workspace and policy: the
+  window announced (``started_at`` to ``ended_at``, both planned), when it was announced and
+  why that broke the policy's notice rule, decided once. Maintenance called off
+  (``cancelled_at``) keeps its row and counts nowhere. Until migration 0019 these were rows of
+  ``outages`` of kind ``maintenance``; they kept their ids.
+* ``outage_events`` is the append-only audit trail of ``outages``, and ``maintenance_events``
+  that of ``maintenances`` (`slabot.outages.trail`, their one writer): each outage recorded
+  (backdated or not), ended, edited or deleted, and each maintenance announced or called off,
+  with who, when, the row's fields before and after, and why.
+* ``notices`` is what a channel is owed outside any ticket (`slabot.outages.notices`, its one
+  writer): a planned maintenance's announcement, the reminder an hour before, the start, the
+  end and its calling off (``maintenance_id``), and the announcement of each change a lead
+  makes to an outage (``outage_id``, ``event_id``), written with the change that causes it and
+  delivered by the clock as the ``timers`` are: claimed (``sending``), posted with metadata
+  naming it, looked for before it is sent again when it may have arrived unrecorded. Until
+  migration 0019 the table was ``maintenance_notices``.
 * ``oncall_overrides`` is who covers a rotation for a span (a holiday, a swap), recorded with
   who did it and when; the rotations themselves are the deployment's team file. The latest
   recorded override covering an instant wins (see `slabot.sla.oncall`).
@@ -60,7 +66,7 @@ from typing import Any
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .types import UTCDateTime
@@ -211,16 +217,12 @@ class ChannelPolicy(SQLModel, table=True):
     bound_at: datetime = instant(nullable=False)
 
 
-RUNNING_OUTAGE = "kind = 'outage' AND ended_at IS NULL AND deleted_at IS NULL"
+RUNNING_OUTAGE = "ended_at IS NULL AND deleted_at IS NULL"
 
 
 class OutageRecord(SQLModel, table=True):
-    """An outage without a ticket (``kind`` outage) or planned maintenance (``maintenance``).
-
-    A maintenance's ``ended_at`` is its planned end; ``announced_at`` is when it was planned
-    and ``notice_problems`` why that broke the policy's notice rule (empty: the rule was met,
-    so its minutes are not downtime), decided once, when it was announced.
-    """
+    """Downtime recorded without a ticket: from ``started_at`` until ``ended_at`` (None: it
+    runs), as a lead or a hook said, corrected only through its trail."""
 
     __tablename__ = "outages"
     __table_args__ = (
@@ -239,28 +241,41 @@ class OutageRecord(SQLModel, table=True):
     workspace: str = Field(max_length=32)
     policy: str = Field(max_length=64)
     channel: str | None = Field(default=None, max_length=32)
-    kind: str = Field(max_length=16)  # outage, maintenance
     started_at: datetime = instant(nullable=False)
     ended_at: datetime | None = instant()
     note: str = ""
     force_majeure: bool = False
     cause: str | None = Field(default=None, max_length=64)  # a key of the policy's causes
-    announced_at: datetime | None = instant()
-    notice_problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     started_by: str = Field(max_length=32)
     ended_by: str | None = Field(default=None, max_length=32)
-    # maintenance called off (`/sla maintenance cancel`): kept, with who and when; it counts
-    # nowhere, and the clock reminds nobody of it
-    cancelled_at: datetime | None = instant()
-    cancelled_by: str | None = Field(default=None, max_length=32)
     # an outage a lead deleted (`/sla outage delete`): kept, with who and when (the reason is
     # in its trail); it counts nowhere
     deleted_at: datetime | None = instant()
     deleted_by: str | None = Field(default=None, max_length=32)
 
-    @property
-    def planned(self) -> bool:
-        return self.kind == "maintenance"
+
+class MaintenanceRecord(SQLModel, table=True):
+    """Planned maintenance: the window from ``started_at`` to ``ended_at`` announced at
+    ``announced_at``; ``notice_problems`` says why that broke the policy's notice rule (empty:
+    the rule was met, so its minutes are not downtime), decided once, when it was announced."""
+
+    __tablename__ = "maintenances"
+    __table_args__ = (Index("ix_maintenances_period", "workspace", "policy", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace: str = Field(max_length=32)
+    policy: str = Field(max_length=64)
+    channel: str | None = Field(default=None, max_length=32)
+    started_at: datetime = instant(nullable=False)  # planned
+    ended_at: datetime = instant(nullable=False)  # planned
+    note: str = ""
+    announced_at: datetime = instant(nullable=False)
+    notice_problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_by: str = Field(max_length=32)  # who announced it
+    # called off (`/sla maintenance cancel`): kept, with who and when; it counts nowhere, and
+    # the clock reminds nobody of it
+    cancelled_at: datetime | None = instant()
+    cancelled_by: str | None = Field(default=None, max_length=32)
 
 
 class OutageEvent(SQLModel, table=True):
@@ -272,7 +287,7 @@ class OutageEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     outage_id: int = Field(foreign_key="outages.id")
-    kind: str = Field(max_length=16)  # started, ended, edited, deleted, announced, cancelled
+    kind: str = Field(max_length=16)  # started, ended, edited, deleted
     actor: str = Field(max_length=32)
     at: datetime = instant(nullable=False)  # when the change was made, not what it says
     before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -280,28 +295,54 @@ class OutageEvent(SQLModel, table=True):
     reason: str = ""
 
 
-class MaintenanceNotice(SQLModel, table=True):
-    """A message planned maintenance owes its channel, one per ``stage`` (``announce``,
-    ``before``, ``start``, ``end``, ``called_off``), or the announcement of a change to an
-    outage (``stage``: the change's kind), with the same delivery states and claim columns as
-    `TimerRow`."""
+class MaintenanceEvent(SQLModel, table=True):
+    """One change to a row of ``maintenances``, as `OutageEvent` is to ``outages``."""
 
-    __tablename__ = "maintenance_notices"
+    __tablename__ = "maintenance_events"
+    __table_args__ = (Index("ix_maintenance_events_maintenance", "maintenance_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    maintenance_id: int = Field(foreign_key="maintenances.id")
+    kind: str = Field(max_length=16)  # announced, cancelled
+    actor: str = Field(max_length=32)
+    at: datetime = instant(nullable=False)
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str = ""
+
+
+NOTICE_SUBJECT = "(outage_id IS NULL) <> (maintenance_id IS NULL)"
+MAINTENANCE_NOTICE = "maintenance_id IS NOT NULL"
+
+
+class Notice(SQLModel, table=True):
+    """A message owed a channel outside any ticket: planned maintenance's, one per ``stage``
+    (``announce``, ``before``, ``start``, ``end``, ``called_off``), or the announcement of a
+    change to an outage (``stage``: the change's kind), with the same delivery states and
+    claim columns as `TimerRow`. Exactly one of ``outage_id`` and ``maintenance_id`` is set."""
+
+    __tablename__ = "notices"
     __table_args__ = (
+        CheckConstraint(NOTICE_SUBJECT, name="ck_notices_subject"),
         Index(
-            "uq_maintenance_notices_stage",
-            "outage_id",
+            "uq_notices_stage",
+            "maintenance_id",
             "stage",
             unique=True,
-            sqlite_where=text("event_id IS NULL"),
-            postgresql_where=text("event_id IS NULL"),
+            sqlite_where=text(MAINTENANCE_NOTICE),
+            postgresql_where=text(MAINTENANCE_NOTICE),
         ),
-        Index("uq_maintenance_notices_event", "event_id", unique=True),
-        Index("ix_maintenance_notices_queue", "state", "next_attempt_at", "id"),
+        Index("uq_notices_event", "event_id", unique=True),
+        Index("ix_notices_queue", "state", "next_attempt_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    outage_id: int = Field(foreign_key="outages.id", ondelete="CASCADE")
+    outage_id: int | None = Field(
+        default=None, foreign_key="outages.id", ondelete="CASCADE", nullable=True
+    )
+    maintenance_id: int | None = Field(
+        default=None, foreign_key="maintenances.id", ondelete="CASCADE", nullable=True
+    )
     stage: str = Field(max_length=16)
     # An outage's announcement: the change of its trail it announces, and where (None: the
     # outage's channel). Unique per event; the notices of maintenance, per stage.

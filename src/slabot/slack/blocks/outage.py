@@ -1,8 +1,9 @@
 """Block Kit for outages and planned maintenance: the channel's announcements, the warning.
 
-Pure, like `blocks`: a stored outage row (`slabot.store.tables.OutageRecord`, read by its
-fields only), the policy and ``now`` in, ``(fallback text, blocks)`` out. Notes are user text:
-they go into ``plain_text`` where Slack parses nothing, and into fallbacks escaped.
+Pure, like `blocks`: a stored outage or maintenance (`slabot.store.tables.OutageRecord`,
+`MaintenanceRecord`, read by their fields only), the policy and ``now`` in, ``(fallback text,
+blocks)`` out. Notes are user text: they go into ``plain_text`` where Slack parses nothing, and
+into fallbacks escaped.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def maintenance_announcement(
 # is told at once what was recorded and where the channel will hear of it.
 NOT_SEEN = (
     "Not there within a minute? Invite me (`/invite @slabot`) and ask whoever runs slabot to "
-    "send it again (`slabot timers --maintenance --retry`)."
+    "send it again (`slabot timers --notices --retry`)."
 )
 
 
@@ -258,8 +259,6 @@ DONE = {
     "ended": "ended it",
     "edited": "changed",
     "deleted": "deleted it (it counts nowhere since)",
-    "announced": "announced it",
-    "cancelled": "called it off",
 }
 
 
@@ -283,12 +282,9 @@ def outage_list(records: list[Any], policy: Policy) -> tuple[str, list[Block]]:
 def outage_history(record: Any, changes: list[Any], policy: Policy) -> tuple[str, list[Block]]:
     """``/sla outage show ID``: the outage as it stands and every change to it, oldest first
     (who, when, from what to what, why)."""
-    kind = "Maintenance" if record.kind == "maintenance" else "Outage"
-    state = ""
-    if record.deleted_at is not None or record.cancelled_at is not None:
-        state = " · *counts nowhere*"
-    head = f"*{kind} #{record.id}* of {_title(policy)}: {_span(record, policy)}{state}"
-    text = f"{kind} #{record.id} of {_title(policy)} and its changes"
+    state = " · *counts nowhere*" if record.deleted_at is not None else ""
+    head = f"*Outage #{record.id}* of {_title(policy)}: {_span(record, policy)}{state}"
+    text = f"Outage #{record.id} of {_title(policy)} and its changes"
     lines = [change_line(change, policy) for change in changes] or [
         "No change is on record: it was recorded before slabot kept outages' trails."
     ]
