@@ -68,7 +68,7 @@ from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import CLOCK_SKEW, SlackNotifier
 from slabot.settings import load_settings
 from slabot.slack.app import create_app
-from slabot.clock import messages
+from slabot.slack.blocks import timers as messages
 from slabot.store import Store
 from slabot.store.tables import TicketEvent, TimerRow
 from slabot.tickets import SYSTEM, ChangeRequest, TicketView

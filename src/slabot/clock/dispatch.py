@@ -61,7 +61,7 @@ from ..store import Store
 from ..store.tables import Ticket, TimerRow
 from ..tickets import SYSTEM, ChangeRequest, TicketError, Tickets, TicketView, TimerOutcome
 from ..tickets.timers import CARD, MESSAGES, POST, claim_due
-from . import messages
+from .words import solve_reason
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ ACTIONS = frozenset({"auto_solve", "auto_close"})  # timers that change the tick
 GRACE = timedelta(seconds=60)
 LEASE = timedelta(seconds=60)
 # Tickets performed at once: enough to keep Slack's own pace across many channels. Slack takes
-# about one message a second per channel; 500 busy channels at 50 ms a call (slack.com from a
+# about one message a second per channel; 500 busy channels at 50 ms a call (Slack's API from a
 # nearby region) keep 25 calls in flight, and a page's card update adds to it: 32 leave a
 # margin. Against a Slack next door (a millisecond a call) threads switching cost some CPU:
 # ``slabot clock --workers 4`` there (bench/README.md, "clock", fourth round).
@@ -553,7 +553,7 @@ class Dispatcher:
         timer, ticket = delivery.timer, delivery.view.ticket
         request = ChangeRequest(ticket.workspace, ticket.number, actor=SYSTEM, now=delivery.now)
         if timer.kind == "auto_solve":
-            reason = messages.solve_reason(delivery.view, timer)
+            reason = solve_reason(delivery.view, timer)
             note = f"solved automatically: {reason}"
             view = self.tickets.resolve(request, note=note, timer_id=timer.id)
         else:
