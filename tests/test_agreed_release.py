@@ -19,7 +19,7 @@ from slabot.sla import load_policy
 from slabot.sla.figures import compliance, month
 from slabot.sla.history import Acknowledged, Opened, ReleaseAgreed, StatusChanged
 from slabot.sla.schedule import schedule, timeline
-from slabot.tickets import Forbidden, Invalid
+from slabot.tickets import ChangeRequest, Forbidden, Invalid
 
 IST = ZoneInfo("Asia/Kolkata")
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -101,7 +101,7 @@ def open_medium(tickets):
         reporter="UREP",
         now=OPENED,
     )
-    tickets.acknowledge("T1", result.view.ticket.number, actor="UOWN", now=OPENED)
+    tickets.acknowledge(ChangeRequest("T1", result.view.ticket.number, actor="UOWN", now=OPENED))
     return result.view.ticket.number
 
 
@@ -109,7 +109,7 @@ def test_recording_a_release_moves_the_due_date_and_keeps_who_agreed(tickets):
     number = open_medium(tickets)
     now = OPENED + timedelta(days=2)
     view = tickets.agree_release(
-        "T1", number, RELEASE, agreed_by="Priya (Acme IT)", actor="UOWN", now=now
+        ChangeRequest("T1", number, actor="UOWN", now=now), RELEASE, agreed_by="Priya (Acme IT)"
     )
     resolution = view.schedule.deadline("resolution")
     assert resolution is not None and resolution.due == RELEASE
@@ -128,15 +128,23 @@ def test_a_release_is_refused_where_it_cannot_stand_for_the_target(tickets):
     number = open_medium(tickets)
     now = OPENED + timedelta(hours=1)
     with pytest.raises(Invalid, match="already past"):
-        tickets.agree_release("T1", number, OPENED, agreed_by="Priya", actor="UOWN", now=now)
+        tickets.agree_release(
+            ChangeRequest("T1", number, actor="UOWN", now=now), OPENED, agreed_by="Priya"
+        )
     with pytest.raises(Invalid, match="say who agreed"):
-        tickets.agree_release("T1", number, RELEASE, agreed_by="  ", actor="UOWN", now=now)
+        tickets.agree_release(
+            ChangeRequest("T1", number, actor="UOWN", now=now), RELEASE, agreed_by="  "
+        )
     with pytest.raises(Forbidden, match="record an agreed release"):
-        tickets.agree_release("T1", number, RELEASE, agreed_by="Priya", actor="UX", now=now)
+        tickets.agree_release(
+            ChangeRequest("T1", number, actor="UX", now=now), RELEASE, agreed_by="Priya"
+        )
     urgent = tickets.open(
         "T1", title="down", severity="urgent", policy="leadsquared", reporter="UREP", now=now
     ).view.ticket.number
     with pytest.raises(Invalid, match="post the date as an ETA"):
-        tickets.agree_release("T1", urgent, RELEASE, agreed_by="Priya", actor="UADMIN", now=now)
+        tickets.agree_release(
+            ChangeRequest("T1", urgent, actor="UADMIN", now=now), RELEASE, agreed_by="Priya"
+        )
     view = tickets.view("T1", number, now)
     assert view.schedule.deadline("resolution").due == TEN_DAYS  # nothing was written

@@ -8,7 +8,7 @@ import pytest
 from slabot.cli import main
 from slabot.policies import PolicyBook
 from slabot.store import Store
-from slabot.tickets import Tickets
+from slabot.tickets import ChangeRequest, Tickets
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENED = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
@@ -67,7 +67,7 @@ def test_tickets_list_and_show(capsys, database):
     tickets.open(
         "T1", title="a cosmetic glitch", severity="p3", policy="liveops", reporter="U1", now=OPENED
     )
-    tickets.acknowledge("T1", 1, actor="U2", now=OPENED + timedelta(minutes=10))
+    tickets.acknowledge(ChangeRequest("T1", 1, actor="U2", now=OPENED + timedelta(minutes=10)))
 
     code, out, _ = run(capsys, "tickets", "list", "--open")
     assert code == 0

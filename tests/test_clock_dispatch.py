@@ -64,7 +64,6 @@ from support.desk import (
 from support.fakeslack import FakeSlack
 
 from slabot.cli import main
-from slabot.clock import messages
 from slabot.clock.dispatch import Backoff, Dispatcher, TickReport
 from slabot.clock.leader import Leadership
 from slabot.clock.runner import Ticker, schedule
@@ -73,9 +72,10 @@ from slabot.notify.pagers import PAGERDUTY_URL, Pagers
 from slabot.notify.slack import CLOCK_SKEW, SlackNotifier
 from slabot.settings import load_settings
 from slabot.slack.app import create_app
+from slabot.slack.blocks import timers as messages
 from slabot.store import Store
 from slabot.store.tables import TicketEvent, TimerRow
-from slabot.tickets import SYSTEM, TicketView
+from slabot.tickets import SYSTEM, ChangeRequest, TicketView
 
 
 def test_a_page_reaches_each_person_the_channel_the_thread_and_the_card_once(
@@ -132,7 +132,9 @@ def test_an_answer_while_the_page_is_sent_stops_its_repeats(store, desk, fake, n
     sending = threading.Event()
 
     def answered(args: dict[str, Any]) -> None:  # the page's first call: answered right then
-        desk.acknowledge_page("T1", view.ticket.number, "level_2", actor="U0L2A", now=T0)
+        desk.acknowledge_page(
+            ChangeRequest("T1", view.ticket.number, actor="U0L2A", now=T0), "level_2"
+        )
         sending.set()  # and the fake gives its usual answer
 
     fake.respond("conversations.open", answered, times=1)
@@ -160,7 +162,7 @@ def test_a_card_posted_after_a_quick_change_shows_the_change(store, desk, fake, 
         now=T0,
         channel=CHANNEL,
     ).view
-    desk.acknowledge("T1", opened.ticket.number, actor="U0FAST", now=T0 + SEC)
+    desk.acknowledge(ChangeRequest("T1", opened.ticket.number, actor="U0FAST", now=T0 + SEC))
 
     deliver(desk, fake, T0 + 2 * SEC)
 
@@ -278,7 +280,9 @@ def test_reminders_name_the_target_the_time_left_and_the_clause(store, desk, fak
     assert "P3: response time acknowledgement within 8 hours" in reminder["text"]
     assert reminder["metadata"]["event_payload"]["timer"].endswith("reminder:first_response@50%:0")
 
-    desk.assign("T1", 1, "UOWNER", actor=LEVEL_2[0], now=T0 + 5 * HOUR)  # the matrix assigns
+    desk.assign(
+        ChangeRequest("T1", 1, actor=LEVEL_2[0], now=T0 + 5 * HOUR), "UOWNER"
+    )  # the matrix assigns
     tick(clock, now, T0 + 8 * HOUR * 0.8)
     assert thread(fake, view)[-1]["text"].startswith(":alarm_clock: <@UOWNER> reminder")
 
@@ -287,7 +291,9 @@ def test_an_update_nudge_has_the_post_update_button(store, desk, fake, now):
     open_ticket(desk, fake)
     clock = dispatcher(store, desk, fake)
     tick(clock, now, T0)
-    view = desk.acknowledge("T1", 1, actor="UOWNER", now=T0 + 10 * MIN)  # updates every 4h now
+    view = desk.acknowledge(
+        ChangeRequest("T1", 1, actor="UOWNER", now=T0 + 10 * MIN)
+    )  # updates every 4h now
 
     tick(clock, now, T0 + 10 * MIN + 4 * HOUR)
 
@@ -341,7 +347,7 @@ def test_timers_of_a_ticket_resolved_while_the_clock_was_down_are_dropped(store,
             .where(TimerRow.id == page.id)
             .values(state="sending", claimed_at=T0, claimed_by="dead-clock")
         )
-    desk.resolve("T1", 1, actor="U0L2A", now=T0 + 5 * MIN)
+    desk.resolve(ChangeRequest("T1", 1, actor="U0L2A", now=T0 + 5 * MIN))
     assert [t.state for t in timers(store, view.ticket)] == ["sending"]  # the rest went with it
 
     report = tick(dispatcher(store, desk, fake), now, T0 + HOUR)
@@ -356,9 +362,9 @@ def test_timers_of_a_ticket_resolved_while_the_clock_was_down_are_dropped(store,
 
 def test_follow_ups_auto_solve_and_auto_close_act_through_the_use_cases(store, desk, fake, now):
     view = open_ticket(desk, fake, severity="low", policy="secpod", at=T0)
-    desk.acknowledge("T1", 1, actor="UOWNER", now=T0 + HOUR)
+    desk.acknowledge(ChangeRequest("T1", 1, actor="UOWNER", now=T0 + HOUR))
     waiting = T0 + 2 * HOUR
-    desk.set_status("T1", 1, "waiting_on_customer", actor="UOWNER", now=waiting)
+    desk.set_status(ChangeRequest("T1", 1, actor="UOWNER", now=waiting), "waiting_on_customer")
     clock = dispatcher(store, desk, fake)
 
     for day in (1, 2, 3):
@@ -397,7 +403,7 @@ def test_follow_ups_auto_solve_and_auto_close_act_through_the_use_cases(store, d
 
 def test_an_auto_solve_whose_note_failed_is_not_solved_twice(store, desk, fake, now):
     view = open_ticket(desk, fake, severity="low", policy="secpod")
-    desk.set_status("T1", 1, "waiting_on_customer", actor="UREP", now=T0)
+    desk.set_status(ChangeRequest("T1", 1, actor="UREP", now=T0), "waiting_on_customer")
     clock = dispatcher(store, desk, fake)
     for day in (1, 2, 3):
         tick(clock, now, T0 + day * DAY)
@@ -971,7 +977,7 @@ def test_im_on_it_answers_the_page_and_tells_the_thread(store, desk, fake, now):
         ), channel
         assert not [b for b in taken["blocks"] if b["type"] == "actions"], channel
 
-    desk.resolve("T1", 1, actor="U0L2B", now=now.value)
+    desk.resolve(ChangeRequest("T1", 1, actor="U0L2B", now=now.value))
     click(
         app, fake, "U0L2A", "1:level_2", channel="D0L2A", message_ts=fake.messages("D0L2A")[0]["ts"]
     )

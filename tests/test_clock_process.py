@@ -32,7 +32,7 @@ from slabot.policies import PolicyBook
 from slabot.store import Store
 from slabot.store.migrate import pending, upgrade
 from slabot.store.tables import TimerRow
-from slabot.tickets import Tickets
+from slabot.tickets import ChangeRequest, Tickets
 
 ROOT = Path(__file__).resolve().parent.parent
 BURST = 200
@@ -254,12 +254,14 @@ def test_clocks_killed_in_a_row_post_every_card_and_note_once_in_order(
             ).view.ticket.number
             for step, owner in enumerate(("UONE", "UTWO")):
                 tickets.assign(
-                    "T1",
-                    number,
+                    ChangeRequest(
+                        "T1",
+                        number,
+                        actor="UREP",
+                        now=at + timedelta(milliseconds=step + 1),
+                        say=lambda view, before: f"{view.ticket.ref} to {view.ticket.owner}",
+                    ),
                     owner,
-                    actor="UREP",
-                    now=at + timedelta(milliseconds=step + 1),
-                    say=lambda view, before: f"{view.ticket.ref} to {view.ticket.owner}",
                 )
         owed = count * 4  # each: a card, three notes (the redraws wait for the card: none)
         fake.delay(0.02, "chat.postMessage")

@@ -19,7 +19,7 @@ from slabot.policies import PolicyBook
 from slabot.reports.monthly import ReportError, monthly
 from slabot.sla import PolicyError, load_policy
 from slabot.store.tables import TicketEvent
-from slabot.tickets import Invalid, Tickets
+from slabot.tickets import ChangeRequest, Invalid, Tickets
 
 ROOT = Path(__file__).resolve().parent.parent
 LEADPRO = (ROOT / "policies/leadpro.yaml").read_text()
@@ -87,11 +87,11 @@ def test_a_report_is_cut_per_customer(desk, store, book, capsys, monkeypatch, tm
     # Globex: one High ticket acknowledged after 3 h (LeadPro: "High Severity: Response time
     # 2 hours"); Initech: one acknowledged in time. Down while open: Globex 4 h, Initech 1 h.
     opened(desk, "leadpro-group", "Globex")
-    desk.acknowledge("T1", 1, actor="U2", now=NOV + 3 * H)
-    desk.resolve("T1", 1, actor="U2", now=NOV + 4 * H)
+    desk.acknowledge(ChangeRequest("T1", 1, actor="U2", now=NOV + 3 * H))
+    desk.resolve(ChangeRequest("T1", 1, actor="U2", now=NOV + 4 * H))
     opened(desk, "leadpro-group", "Initech", now=NOV + 5 * H)
-    desk.acknowledge("T1", 2, actor="U2", now=NOV + 5.5 * H)
-    desk.resolve("T1", 2, actor="U2", now=NOV + 6 * H)
+    desk.acknowledge(ChangeRequest("T1", 2, actor="U2", now=NOV + 5.5 * H))
+    desk.resolve(ChangeRequest("T1", 2, actor="U2", now=NOV + 6 * H))
     now = NOV + 24 * H
 
     def report(customer: str | None):

@@ -17,7 +17,7 @@ from slabot.reports.monthly import monthly
 from slabot.sla import load_policy
 from slabot.sla.figures import Outage, month, outages_from_tickets, uptime
 from slabot.sla.history import Acknowledged, DowntimeCorrected, Opened, StatusChanged
-from slabot.tickets import Forbidden, Invalid
+from slabot.tickets import ChangeRequest, Forbidden, Invalid
 
 LEADPRO = load_policy(Path(__file__).resolve().parent.parent / "policies/leadpro.yaml")
 NOVEMBER = month("Europe/London", "2026-11")
@@ -108,27 +108,26 @@ def test_a_correction_is_audited_and_the_report_shows_what_it_left_out(tickets):
     tickets.open(
         "T1", title="platform down", severity="high", policy="leadpro", reporter="UREP", now=START
     )
-    tickets.acknowledge("T1", 1, actor="UOWN", now=START + 10 * M)
-    tickets.resolve("T1", 1, actor="UOWN", now=START + 2 * H)
+    tickets.acknowledge(ChangeRequest("T1", 1, actor="UOWN", now=START + 10 * M))
+    tickets.resolve(ChangeRequest("T1", 1, actor="UOWN", now=START + 2 * H))
     now = START + 3 * H
     with pytest.raises(Forbidden, match="correct the downtime"):
-        tickets.correct_downtime("T1", 1, counts=False, cause=None, reason="x", actor=lead, now=now)
+        tickets.correct_downtime(
+            ChangeRequest("T1", 1, actor=lead, now=now), counts=False, cause=None, reason="x"
+        )
     with pytest.raises(Invalid, match=r"unknown cause 'meteor'.*aws, force_majeure"):
         tickets.correct_downtime(
-            "T1", 1, counts=None, cause="meteor", reason="x", actor="UADMIN", now=now
+            ChangeRequest("T1", 1, actor="UADMIN", now=now), counts=None, cause="meteor", reason="x"
         )
     with pytest.raises(Invalid, match="say why"):
         tickets.correct_downtime(
-            "T1", 1, counts=None, cause="aws", reason=" ", actor="UADMIN", now=now
+            ChangeRequest("T1", 1, actor="UADMIN", now=now), counts=None, cause="aws", reason=" "
         )
     tickets.correct_downtime(
-        "T1",
-        1,
+        ChangeRequest("T1", 1, actor="UADMIN", now=now),
         counts=None,
         cause="aws",
         reason="AWS eu-west-2 outage",
-        actor="UADMIN",
-        now=now,
     )
     from slabot.tickets.queries import story
 
@@ -157,10 +156,13 @@ def test_a_ticket_corrected_to_an_outage_is_still_down_in_the_next_months_report
         "T1", title="exports fail", severity="medium", policy="leadpro", reporter="U1", now=opened
     )
     tickets.correct_downtime(
-        "T1", 1, counts=True, cause=None, reason="no one could log in", actor="UADMIN", now=opened
+        ChangeRequest("T1", 1, actor="UADMIN", now=opened),
+        counts=True,
+        cause=None,
+        reason="no one could log in",
     )
-    tickets.acknowledge("T1", 1, actor="UOWN", now=opened + H)
-    tickets.resolve("T1", 1, actor="UOWN", now=START)
+    tickets.acknowledge(ChangeRequest("T1", 1, actor="UOWN", now=opened + H))
+    tickets.resolve(ChangeRequest("T1", 1, actor="UOWN", now=START))
     [report] = monthly(
         tickets.store, tickets.policies, ["T1"], "2026-11", policy="leadpro", now=START + H
     )

@@ -16,7 +16,7 @@ from slabot import signatures
 from slabot.actors import ALERT_HOOKS, HOOKS, OWN_DOORS
 from slabot.inbound.hookroutes import ALERT_SOURCES
 from slabot.outages import Maintenances, Outages
-from slabot.tickets import Forbidden, Tickets
+from slabot.tickets import ChangeRequest, Forbidden, Tickets
 
 SECRET = "whsec_aGVscGRlc2stc2lnbmluZy1zZWNyZXQ="
 
@@ -63,14 +63,18 @@ def test_a_hook_changes_nothing_else_on_its_own_ticket(hooks, store):
     number = _fired(hooks)
     tickets, now = hooks.tickets, T0 + timedelta(minutes=1)
     with pytest.raises(Forbidden, match="the alertmanager hook may not change the severity of"):
-        tickets.change_severity("T0001", number, "P3", actor="alertmanager", now=now)
+        tickets.change_severity(ChangeRequest("T0001", number, actor="alertmanager", now=now), "P3")
     with pytest.raises(Forbidden, match="alertmanager hook may not pause or resume"):
-        tickets.set_status("T0001", number, "waiting_on_customer", actor="alertmanager", now=now)
+        tickets.set_status(
+            ChangeRequest("T0001", number, actor="alertmanager", now=now), "waiting_on_customer"
+        )
     with pytest.raises(Forbidden, match="alertmanager hook may not assign"):
-        tickets.assign("T0001", number, "U2", actor="alertmanager", now=now)
-    tickets.resolve("T0001", number, actor="alertmanager", now=now)
+        tickets.assign(ChangeRequest("T0001", number, actor="alertmanager", now=now), "U2")
+    tickets.resolve(ChangeRequest("T0001", number, actor="alertmanager", now=now))
     with pytest.raises(Forbidden, match="alertmanager hook may not close"):
-        tickets.close("T0001", number, actor="alertmanager", now=now + timedelta(minutes=1))
+        tickets.close(
+            ChangeRequest("T0001", number, actor="alertmanager", now=now + timedelta(minutes=1))
+        )
     [ticket] = tickets_in(store)
     assert (ticket.severity, ticket.owner, ticket.status) == ("p1", None, "resolved")
 
@@ -79,7 +83,9 @@ def test_a_hook_changes_nothing_else_on_its_own_ticket(hooks, store):
 def test_a_hook_may_not_resolve_another_doors_ticket(hooks, store, hook):
     number = _fired(hooks)
     with pytest.raises(Forbidden, match=f"the {hook} hook may not resolve SLA-{number}"):
-        hooks.tickets.resolve("T0001", number, actor=hook, now=T0 + timedelta(minutes=1))
+        hooks.tickets.resolve(
+            ChangeRequest("T0001", number, actor=hook, now=T0 + timedelta(minutes=1))
+        )
     assert [t.status for t in tickets_in(store)] == ["open"]
 
 
@@ -90,7 +96,9 @@ def test_no_hook_may_resolve_a_ticket_opened_in_slack(hooks, store, hook):
     )
     with pytest.raises(Forbidden, match=f"the {hook} hook may not resolve"):
         hooks.tickets.resolve(
-            "T0001", opened.view.ticket.number, actor=hook, now=T0 + timedelta(minutes=1)
+            ChangeRequest(
+                "T0001", opened.view.ticket.number, actor=hook, now=T0 + timedelta(minutes=1)
+            )
         )
 
 
@@ -141,7 +149,7 @@ def test_a_hook_listed_among_the_admins_still_has_only_its_own_rights(store, pol
     )
     with pytest.raises(Forbidden, match="the alertmanager hook may not change the severity"):
         tickets.change_severity(
-            "T0001", opened.view.ticket.number, "P3", actor="alertmanager", now=T0
+            ChangeRequest("T0001", opened.view.ticket.number, actor="alertmanager", now=T0), "P3"
         )
     with pytest.raises(Forbidden, match="the alertmanager hook may not announce maintenance"):
         tickets.roles.allow("maintenance", "T0001", "alertmanager", T0)

@@ -20,7 +20,7 @@ from support.hooks import hooks as hooks
 
 from slabot.inbound.hookroutes import HooksError, parse_hooks
 from slabot.outages import Outages
-from slabot.tickets import Tickets
+from slabot.tickets import ChangeRequest, Tickets
 
 
 def test_a_firing_group_opens_one_ticket_with_its_card_and_repeats_find_it(hooks, fake, store):
@@ -77,7 +77,7 @@ def test_resolved_resolves_once_and_a_new_episode_after_close_gets_its_own_ticke
     ended = group(status="resolved", starts=T0 + timedelta(hours=2))
     assert hooks.post("/hooks/alertmanager", ended)[1] == {"action": "resolved", "ticket": "SLA-1"}
     Tickets(store, policy_book, admins={"UADMIN"}).close(
-        "T0001", 1, actor="UADMIN", now=hooks.clock.at
+        ChangeRequest("T0001", 1, actor="UADMIN", now=hooks.clock.at)
     )
 
     # Closed, it cannot change: the next episode opens SLA-2 under the key's second episode,

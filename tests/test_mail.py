@@ -32,7 +32,7 @@ from slabot.inbound.mailroutes import RoutesFile
 from slabot.slack.blocks.notes import saying
 from slabot.store import Store
 from slabot.store.tables import Ticket, TicketEvent, TimerRow
-from slabot.tickets import Tickets
+from slabot.tickets import ChangeRequest, Tickets
 from slabot.tickets.timers import CARD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,7 +284,8 @@ def test_a_customers_reply_resumes_a_ticket_waiting_on_the_customer(
     poll(reader, mailbox)
     [ticket] = all_tickets(tickets.store)
     tickets.set_status(
-        TEAM_ID, ticket.number, "waiting_on_customer", actor="UADMIN", now=NOW + timedelta(1 / 24)
+        ChangeRequest(TEAM_ID, ticket.number, actor="UADMIN", now=NOW + timedelta(1 / 24)),
+        "waiting_on_customer",
     )
     deliver(
         dovecot,

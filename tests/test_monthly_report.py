@@ -18,7 +18,7 @@ from support.roles import outages as outages
 
 from slabot.policies import PolicyBook
 from slabot.reports import ReportError, monthly, workspaces
-from slabot.tickets import Tickets
+from slabot.tickets import ChangeRequest, Tickets
 
 ROOT = Path(__file__).resolve().parent.parent
 IST = ZoneInfo("Asia/Kolkata")
@@ -38,8 +38,8 @@ def december(tickets, outages, maintenances):
     down = tickets.open(
         ws, title="site down", severity="urgent", policy=lsq, reporter="U1", now=ist(3, 10)
     ).view.ticket.number
-    tickets.acknowledge(ws, down, actor="U2", now=ist(3, 10, 5))
-    tickets.resolve(ws, down, actor="UADMIN", now=ist(3, 11))
+    tickets.acknowledge(ChangeRequest(ws, down, actor="U2", now=ist(3, 10, 5)))
+    tickets.resolve(ChangeRequest(ws, down, actor="UADMIN", now=ist(3, 11)))
     outages.start(ws, lsq, channel="C1", actor="U1", now=ist(3, 10, 30))
     outages.end(ws, lsq, actor="U1", now=ist(3, 11, 30))
     maintenances.plan(ws, lsq, ist(6, 2), 2 * H, channel="C1", actor="U1", now=ist(4, 1))
@@ -125,18 +125,22 @@ def test_outage_tickets_opened_in_an_earlier_month_count_while_still_down(
 
     # down from 30 Nov 23:00 to 1 Dec 01:00: 60 minutes in each month
     across = urgent(ist(30, 23, month=11))
-    tickets.resolve(ws, across, actor="UADMIN", now=ist(1, 1))
+    tickets.resolve(ChangeRequest(ws, across, actor="UADMIN", now=ist(1, 1)))
     # down 29 Nov 10:00–11:00: November only
-    tickets.resolve(ws, urgent(ist(29, 10, month=11)), actor="UADMIN", now=ist(29, 11, month=11))
+    tickets.resolve(
+        ChangeRequest(ws, urgent(ist(29, 10, month=11)), actor="UADMIN", now=ist(29, 11, month=11))
+    )
     # urgent from 30 Nov 22:00, lowered to high at 23:30 and still open: November only
     lowered = urgent(ist(30, 22, month=11))
-    tickets.change_severity(ws, lowered, "high", actor="UADMIN", now=ist(30, 23, 30, month=11))
+    tickets.change_severity(
+        ChangeRequest(ws, lowered, actor="UADMIN", now=ist(30, 23, 30, month=11)), "high"
+    )
     # opened high in November, raised to urgent on 2 Dec 10:00, resolved 10:30: 30 minutes
     raised = tickets.open(
         ws, title="slow", severity="high", policy=lsq, reporter="U1", now=ist(25, 10, month=11)
     ).view.ticket.number
-    tickets.change_severity(ws, raised, "urgent", actor="UADMIN", now=ist(2, 10))
-    tickets.resolve(ws, raised, actor="UADMIN", now=ist(2, 10, 30))
+    tickets.change_severity(ChangeRequest(ws, raised, actor="UADMIN", now=ist(2, 10)), "urgent")
+    tickets.resolve(ChangeRequest(ws, raised, actor="UADMIN", now=ist(2, 10, 30)))
     # still down since 28 Nov 12:00 and never resolved: all of December up to `now`
     still = urgent(ist(28, 12, month=11))
 
@@ -145,7 +149,7 @@ def test_outage_tickets_opened_in_an_earlier_month_count_while_still_down(
     # December so far (to 5 Dec 00:00): 60 + 30 + the still-open one's 4 days (5,760 min),
     # which covers the other two.
     assert december.uptime.downtime_minutes == 4 * 1440
-    tickets.resolve(ws, still, actor="UADMIN", now=ist(30, 23, month=11))
+    tickets.resolve(ChangeRequest(ws, still, actor="UADMIN", now=ist(30, 23, month=11)))
     [december] = monthly(store, policy_book, [ws], "2026-12", policy=lsq, now=ist(5, 0))
     assert december.uptime.downtime_minutes == 60 + 30
     assert december.compliance.severity("urgent").opened == 0  # opened in November
@@ -179,12 +183,12 @@ def test_each_ticket_is_judged_under_the_policy_version_it_was_opened_under(
     # Wed 2 Dec, peak hours. SLA-1 under the old version: answered in 30 minutes (10 late),
     # and down 11:00–12:00 (high was an outage severity then).
     one = before.open(ws, title="a", severity="high", policy=lsq, reporter="U1", now=ist(2, 11))
-    before.acknowledge(ws, 1, actor="U2", now=ist(2, 11, 30))
-    before.resolve(ws, 1, actor="UADMIN", now=ist(2, 12))
+    before.acknowledge(ChangeRequest(ws, 1, actor="U2", now=ist(2, 11, 30)))
+    before.resolve(ChangeRequest(ws, 1, actor="UADMIN", now=ist(2, 12)))
     # SLA-2 under the current one: answered in 30 minutes of 60, no downtime.
     two = now_on.open(ws, title="b", severity="high", policy=lsq, reporter="U1", now=ist(2, 14))
-    now_on.acknowledge(ws, 2, actor="U2", now=ist(2, 14, 30))
-    now_on.resolve(ws, 2, actor="UADMIN", now=ist(2, 15))
+    now_on.acknowledge(ChangeRequest(ws, 2, actor="U2", now=ist(2, 14, 30)))
+    now_on.resolve(ChangeRequest(ws, 2, actor="UADMIN", now=ist(2, 15)))
     assert one.view.ticket.policy_digest != two.view.ticket.policy_digest
 
     [report] = monthly(store, policy_book, [ws], "2026-12", policy=lsq, now=ist(31, 0))

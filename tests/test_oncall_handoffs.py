@@ -18,8 +18,8 @@ import pytest
 from support.desk import DAY, HOUR, MIN, SEC, T0, Now
 from support.fakeslack import FakeSlack
 
-from slabot.clock.handoffs import ASK_AGAIN, EVENT_TYPE, HandOffDuty, token_workspace
-from slabot.clock.runner import build
+from slabot.cli.clockwork import build
+from slabot.clock.handoffs import HandOffDuty
 from slabot.oncall import OnCall
 from slabot.oncall.handoffs import LEASE, HandOffs
 from slabot.policies import PolicyBook
@@ -27,6 +27,7 @@ from slabot.settings import load_settings
 from slabot.sla.ical import Slot
 from slabot.sla.loader import parse_team
 from slabot.sla.oncall import Team
+from slabot.slack.handoffs import ASK_AGAIN, EVENT_TYPE, SlackHandOffs, token_workspace
 from slabot.slack.keepalive import KeepAliveWebClient
 from slabot.store import Store
 
@@ -75,13 +76,13 @@ class Duty(HandOffDuty):
 def duty(
     store: Store, team: Team, fake: FakeSlack, name: str = "clock-a", timeout: float = 30
 ) -> Duty:
-    """The clock's hand-off duty as `slabot.clock.runner.build` makes it (a fresh one: a
+    """The clock's hand-off duty as `slabot.cli.clockwork.build` makes it (a fresh one: a
     restarted clock keeps nothing in memory), with the fake's clock at each tick's instant;
     over the clock's own client, waiting ``timeout`` seconds for Slack's answers."""
     client = KeepAliveWebClient(
         token="xoxb-test", base_url=fake.url, timeout=timeout, retry_handlers=[]
     )
-    return Duty(HandOffs(store, name), team, client, lambda: "T1")
+    return Duty(HandOffs(store, name), team, SlackHandOffs(client), lambda: "T1")
 
 
 def announcements(fake: FakeSlack) -> list[dict[str, Any]]:
@@ -132,7 +133,7 @@ def test_a_clock_killed_between_claim_and_record_is_not_announced_twice(store, t
     a = duty(store, team, fake, name="clock-a")
     [claim] = a.handoffs.claim("T1", team.rotations, T0 + SEC)
     NOW.value = T0 + SEC
-    a.perform(claim)  # performed, never recorded: killed here
+    a.notifier.hand_off(claim)  # performed, never recorded: killed here
     assert len(announcements(fake)) == 1
 
     duty(store, team, fake, name="clock-b").tick(T0 + 2 * SEC)  # within the lease: A's still

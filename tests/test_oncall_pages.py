@@ -37,7 +37,7 @@ from slabot.settings import load_settings
 from slabot.sla.loader import parse_team
 from slabot.slack.app import create_app
 from slabot.store import Store
-from slabot.tickets import SYSTEM, Tickets, TicketView
+from slabot.tickets import SYSTEM, ChangeRequest, Tickets, TicketView
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNEL, SECRET, LEAD = "CSUPPORT", "test-signing-secret", "ULEAD"
@@ -320,9 +320,9 @@ def _ticket_for(world: World, change: str) -> int:
         now=T0, channel=CHANNEL,
     ).view  # fmt: skip
     number = view.ticket.number
-    world.desk.assign("T1", number, OWNER, actor=ADMIN, now=T0)
+    world.desk.assign(ChangeRequest("T1", number, actor=ADMIN, now=T0), OWNER)
     if change in ("close", "reopen"):
-        world.desk.resolve("T1", number, actor=ADMIN, now=T0)
+        world.desk.resolve(ChangeRequest("T1", number, actor=ADMIN, now=T0))
     deliver(world.desk, world.fake, T0)
     return number
 

@@ -1,4 +1,4 @@
-"""The clock's metrics, counted where `slabot.clock.runner.build` counts them: around the
+"""The clock's metrics, counted where `slabot.cli.clockwork.build` counts them: around the
 notifier (deliveries by kind, their lag, pages, dead timers), in the pagers' HTTP transport and
 in the Slack client's retry handlers. The dispatcher is the real one, on the harness of
 `test_clock_dispatch` (a fake Slack, a test clock); the pagers' far end is an httpx

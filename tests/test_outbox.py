@@ -42,7 +42,7 @@ from support.processes import Process, wait_until
 from support.signed import post, slash_command
 
 from slabot.store.tables import Ticket, TimerRow
-from slabot.tickets import AlreadyDone, TicketView
+from slabot.tickets import AlreadyDone, ChangeRequest, TicketView
 from slabot.tickets.timers import MESSAGES
 
 
@@ -104,11 +104,11 @@ def test_opening_owes_the_card_and_its_note_and_nothing_is_posted_in_the_request
 
 def test_a_refused_change_owes_nothing(store, desk):
     view = open_p1(desk)
-    desk.acknowledge("T1", 1, actor="UONE", now=T0 + SEC, say=say("ack"))
+    desk.acknowledge(ChangeRequest("T1", 1, actor="UONE", now=T0 + SEC, say=say("ack")))
     before = owed(store, view)
 
     with pytest.raises(AlreadyDone):
-        desk.acknowledge("T1", 1, actor="UTWO", now=T0 + 2 * SEC, say=say("again"))
+        desk.acknowledge(ChangeRequest("T1", 1, actor="UTWO", now=T0 + 2 * SEC, say=say("again")))
 
     assert owed(store, view) == before
 
@@ -119,8 +119,10 @@ def test_changes_before_the_card_is_posted_owe_no_redraw_and_are_drawn_on_it(
     """The card's post draws the ticket as it stands when performed: changes made before it
     owe their notes but no redraw, and the one card shows them all."""
     view = open_p1(desk)
-    desk.acknowledge("T1", 1, actor="U0FAST", now=T0 + SEC, say=say("ack"))
-    desk.change_severity("T1", 1, "p2", actor="U0FAST", now=T0 + 2 * SEC, say=say("sev"))
+    desk.acknowledge(ChangeRequest("T1", 1, actor="U0FAST", now=T0 + SEC, say=say("ack")))
+    desk.change_severity(
+        ChangeRequest("T1", 1, actor="U0FAST", now=T0 + 2 * SEC, say=say("sev")), "p2"
+    )
 
     assert [o[:2] for o in owed(store, view)] == [
         ("card", "post"),
@@ -146,8 +148,8 @@ def test_a_redraw_is_coalesced_and_owed_again_when_one_is_under_way(store, desk,
     clock = dispatcher(store, desk, fake)
     tick(clock, now, T0)
     tick(clock, now, T0)
-    desk.acknowledge("T1", 1, actor="UONE", now=T0 + SEC)
-    desk.change_severity("T1", 1, "p2", actor="UONE", now=T0 + 2 * SEC)
+    desk.acknowledge(ChangeRequest("T1", 1, actor="UONE", now=T0 + SEC))
+    desk.change_severity(ChangeRequest("T1", 1, actor="UONE", now=T0 + 2 * SEC), "p2")
 
     redraws = [o for o in owed(store, view) if o[:2] == ("card", "redraw")]
     assert redraws == [("card", "redraw", 0, "pending")]
@@ -159,8 +161,8 @@ def test_a_redraw_is_coalesced_and_owed_again_when_one_is_under_way(store, desk,
             .where(TimerRow.stage == "redraw")
             .values(state="sending", claimed_at=T0 + 3 * SEC, claimed_by="other-clock")
         )
-    desk.set_status("T1", 1, "waiting_on_customer", actor="UONE", now=T0 + 4 * SEC)
-    desk.set_status("T1", 1, "open", actor="UONE", now=T0 + 5 * SEC)
+    desk.set_status(ChangeRequest("T1", 1, actor="UONE", now=T0 + 4 * SEC), "waiting_on_customer")
+    desk.set_status(ChangeRequest("T1", 1, actor="UONE", now=T0 + 5 * SEC), "open")
 
     redraws = [o for o in owed(store, view) if o[:2] == ("card", "redraw")]
     assert redraws == [("card", "redraw", 0, "sending"), ("card", "redraw", 1, "pending")]
@@ -201,7 +203,7 @@ def test_a_card_whose_answer_never_came_is_found_in_the_channel_not_posted_again
     reads the channel, finds the card by its metadata, and keeps its ts."""
     fake.hang(60, "chat.postMessage", channel=CHANNEL)
     view = open_p1(desk)
-    desk.acknowledge("T1", 1, actor="U0FAST", now=T0 + SEC, say=say("ack"))
+    desk.acknowledge(ChangeRequest("T1", 1, actor="U0FAST", now=T0 + SEC, say=say("ack")))
     clock = dispatcher(store, desk, fake, timeout=0.5)
 
     tick(clock, now, T0 + SEC)
@@ -241,7 +243,7 @@ def test_a_card_found_after_a_timeout_shows_the_changes_made_while_it_was_in_dou
     clock = dispatcher(store, desk, fake, timeout=0.5)
     tick(clock, now, T0 + SEC)
     fake.heal()
-    desk.acknowledge("T1", 1, actor="U0FAST", now=T0 + 2 * SEC, say=say("ack"))
+    desk.acknowledge(ChangeRequest("T1", 1, actor="U0FAST", now=T0 + 2 * SEC, say=say("ack")))
     for n in range(1, 5):
         tick(clock, now, T0 + n * 30 * SEC)
 

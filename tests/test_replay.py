@@ -14,6 +14,7 @@ from slabot.cli import main
 from slabot.reports.replay import replay
 from slabot.sla import parse_policy
 from slabot.sla.replay import judge
+from slabot.tickets import ChangeRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 IST = ZoneInfo("Asia/Kolkata")
@@ -48,8 +49,8 @@ def history(tickets):
         tickets.open(
             "T1", title=f"t{n}", severity=severity, policy="leadsquared", reporter="U1", now=opened
         )
-        tickets.acknowledge("T1", n, actor="U2", now=opened + answered)
-        tickets.resolve("T1", n, actor="UADMIN", now=opened + 5 * HOUR)
+        tickets.acknowledge(ChangeRequest("T1", n, actor="U2", now=opened + answered))
+        tickets.resolve(ChangeRequest("T1", n, actor="UADMIN", now=opened + 5 * HOUR))
     for severity in ("urgent", "low"):
         tickets.open(
             "T1",
@@ -59,7 +60,7 @@ def history(tickets):
             reporter="U1",
             now=ist(4, 11),
         )
-    tickets.acknowledge("T1", 4, actor="U2", now=ist(4, 11, 1))
+    tickets.acknowledge(ChangeRequest("T1", 4, actor="U2", now=ist(4, 11, 1)))
     return tickets
 
 

@@ -13,6 +13,7 @@ from support.roles import recorders
 
 from slabot.cli import main
 from slabot.outages import Maintenances, Outages
+from slabot.tickets import ChangeRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 IST = ZoneInfo("Asia/Kolkata")
@@ -40,10 +41,10 @@ def worked(store, tickets, monkeypatch):
         reporter="U1",
         now=ist(2, 11),
     ).view.ticket.number
-    tickets.acknowledge(ws, one, actor="U2", now=ist(2, 11, 30))
-    tickets.set_status(ws, one, "waiting_on_customer", actor="U2", now=ist(2, 12))
-    tickets.set_status(ws, one, "open", actor="U2", now=ist(2, 15))
-    tickets.resolve(ws, one, actor="UADMIN", now=ist(2, 20))
+    tickets.acknowledge(ChangeRequest(ws, one, actor="U2", now=ist(2, 11, 30)))
+    tickets.set_status(ChangeRequest(ws, one, actor="U2", now=ist(2, 12)), "waiting_on_customer")
+    tickets.set_status(ChangeRequest(ws, one, actor="U2", now=ist(2, 15)), "open")
+    tickets.resolve(ChangeRequest(ws, one, actor="UADMIN", now=ist(2, 20)))
     two = tickets.open(
         ws,
         title="exports slow",
@@ -52,8 +53,8 @@ def worked(store, tickets, monkeypatch):
         reporter="U1",
         now=ist(2, 20),
     ).view.ticket.number
-    tickets.acknowledge(ws, two, actor="U2", now=ist(2, 23))
-    tickets.resolve(ws, two, actor="UADMIN", now=ist(3, 13))
+    tickets.acknowledge(ChangeRequest(ws, two, actor="U2", now=ist(2, 23)))
+    tickets.resolve(ChangeRequest(ws, two, actor="UADMIN", now=ist(3, 13)))
     tickets.open(
         ws,
         title="service down",
@@ -201,7 +202,7 @@ def test_recorded_outages_and_maintenance_count_in_uptime(capsys, worked, ticket
     """On top of SLA-3's 45 minutes (4 Nov 10:00, resolved 10:45): an outage recorded 5 Nov
     09:00–09:30 and maintenance on Sun 8 Nov 03:00–05:00 announced only an hour ahead (both
     count), and a force-majeure outage 6 Nov 12:00–13:00 (left out)."""
-    tickets.resolve("T1", 3, actor="UADMIN", now=ist(4, 10, 45))
+    tickets.resolve(ChangeRequest("T1", 3, actor="UADMIN", now=ist(4, 10, 45)))
     outages = Outages(worked, policy_book, roles=recorders(worked))
     outages.start("T1", "leadsquared", channel=None, actor="U1", now=ist(5, 9))
     outages.end("T1", "leadsquared", actor="U1", now=ist(5, 9, 30))

@@ -39,7 +39,7 @@ from support.conversation import (  # noqa: F401  (clock, fake and slack are fix
 
 from slabot.store.deliveries import first_delivery
 from slabot.store.tables import TicketEvent
-from slabot.tickets import AlreadyDone
+from slabot.tickets import AlreadyDone, ChangeRequest
 
 DEEP = "[" * 100_000 + "]" * 100_000  # Python's json gives up long before: RecursionError
 
@@ -438,16 +438,22 @@ def test_a_change_with_a_key_already_applied_changes_nothing(tickets):
     number = opened.view.ticket.number
     at = T0 + timedelta(minutes=5)
 
-    first = tickets.acknowledge("T1", number, actor="UREP", now=at, idempotency_key="cmd:a")
-    again = tickets.acknowledge("T1", number, actor="UREP", now=at, idempotency_key="cmd:a")
+    first = tickets.acknowledge(
+        ChangeRequest("T1", number, actor="UREP", now=at, idempotency_key="cmd:a")
+    )
+    again = tickets.acknowledge(
+        ChangeRequest("T1", number, actor="UREP", now=at, idempotency_key="cmd:a")
+    )
 
     assert not first.replayed and again.replayed
     assert again.ticket.version == first.ticket.version
     with pytest.raises(AlreadyDone):  # another request to acknowledge is still refused
-        tickets.acknowledge("T1", number, actor="UREP", now=at, idempotency_key="cmd:b")
-    update = {"actor": "UREP", "now": at, "idempotency_key": "modal:V1"}
-    tickets.post_update("T1", number, "rolled back", **update)
-    replay = tickets.post_update("T1", number, "rolled back", **update)
+        tickets.acknowledge(
+            ChangeRequest("T1", number, actor="UREP", now=at, idempotency_key="cmd:b")
+        )
+    update = ChangeRequest("T1", number, actor="UREP", now=at, idempotency_key="modal:V1")
+    tickets.post_update(update, "rolled back")
+    replay = tickets.post_update(update, "rolled back")
     assert replay.replayed and replay.ticket.version == first.ticket.version + 1
     with tickets.store.reading() as session:
         kinds = session.exec(

@@ -2,7 +2,7 @@
 
 `bench/startup.py` measures the start; these only say which imports wait for their first use
 (each a promise the code makes in a docstring): httpx for the first page or online calendar
-(`clock/runner.py`, `oncall/calendars.py`), regex for the first text cut by grapheme cluster
+(`cli/clockwork.py`, `oncall/calendars.py`), regex for the first text cut by grapheme cluster
 (`graphemes.py`), holidays for a year no file holds (`sla/public_holidays.py`, whose own tests
 say when it is imported), and the inbound hooks' modules for a hooks file (`cli/serve.py`).
 """
@@ -14,8 +14,8 @@ from support.conversation import POLICIES, clean_env
 
 PROBE = """
 import sys
-import slabot.cli.serve, slabot.cli.clock, slabot.clock.runner, slabot.slack.app
-import slabot.oncall.calendars, slabot.inbound.http, slabot.web, slabot.tickets
+import slabot.cli.serve, slabot.cli.clock, slabot.cli.clockwork, slabot.clock.runner
+import slabot.slack.app, slabot.oncall.calendars, slabot.inbound.http, slabot.web, slabot.tickets
 print(sorted(m for m in ("httpx", "regex", "holidays") if m in sys.modules))
 """
 

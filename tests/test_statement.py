@@ -44,6 +44,7 @@ from slabot.reports.documents import to_html
 from slabot.reports.monthly import monthly
 from slabot.reports.statement import statement
 from slabot.sla.figures import Outage, Period, uptime
+from slabot.tickets import ChangeRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 H, M = timedelta(hours=1), timedelta(minutes=1)
@@ -66,14 +67,14 @@ def month(store, tickets, policy_book, monkeypatch):
         customer="Acme Ltd",
         now=at(2, 10),
     )
-    tickets.acknowledge(ws, 1, actor="U2", now=at(2, 12, 30))
-    tickets.resolve(ws, 1, actor="U2", now=at(2, 13))
+    tickets.acknowledge(ChangeRequest(ws, 1, actor="U2", now=at(2, 12, 30)))
+    tickets.resolve(ChangeRequest(ws, 1, actor="U2", now=at(2, 13)))
     tickets.open(
         ws, title="logins fail", severity="high", policy="leadpro", reporter="U1",
         customer="Globex", now=at(3, 10),
     )  # fmt: skip
-    tickets.acknowledge(ws, 2, actor="U2", now=at(3, 10, 30))
-    tickets.resolve(ws, 2, actor="U2", now=at(3, 20))
+    tickets.acknowledge(ChangeRequest(ws, 2, actor="U2", now=at(3, 10, 30)))
+    tickets.resolve(ChangeRequest(ws, 2, actor="U2", now=at(3, 20)))
     outages = Outages(store, policy_book, roles=recorders(store))
     outages.start(ws, "leadpro", channel=None, actor="U1", now=at(5, 10), cause="aws")
     outages.end(ws, "leadpro", actor="U1", now=at(5, 11))

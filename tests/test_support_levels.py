@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slabot.clock.messages import _to
 from slabot.sla import PolicyError, load_policy, parse_policy
 from slabot.sla.history import LevelRouted, Opened
 from slabot.sla.levels import route
 from slabot.sla.schedule import schedule, timeline
 from slabot.slack.blocks.policy import matrix_blocks
+from slabot.slack.blocks.timers import _to
 
 PATH = Path(__file__).resolve().parent.parent / "policies/leadpro.yaml"
 LEADPRO = load_policy(PATH)

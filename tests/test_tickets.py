@@ -26,6 +26,7 @@ from slabot.store.tables import (
 )
 from slabot.tickets import (
     AlreadyDone,
+    ChangeRequest,
     Conflict,
     Forbidden,
     Invalid,
@@ -357,7 +358,7 @@ def test_a_ticket_keeps_the_version_of_the_policy_it_was_opened_under(tickets, p
 
 def test_acknowledging_takes_ownership_and_meets_the_first_response(tickets):
     ticket = open_liveops(tickets, "p2")
-    view = tickets.acknowledge("T1", "SLA-1", actor="UOWN", now=T0 + 20 * MIN)
+    view = tickets.acknowledge(ChangeRequest("T1", "SLA-1", actor="UOWN", now=T0 + 20 * MIN))
 
     assert view.ticket.owner == "UOWN"
     assert view.ticket.acknowledged_by == "UOWN"
@@ -372,17 +373,17 @@ def test_acknowledging_takes_ownership_and_meets_the_first_response(tickets):
 
 def test_acknowledging_keeps_an_owner_already_named(tickets):
     open_liveops(tickets, "p2", owner="UOWN")
-    view = tickets.acknowledge("T1", 1, actor="UHELP", now=T0 + MIN)
+    view = tickets.acknowledge(ChangeRequest("T1", 1, actor="UHELP", now=T0 + MIN))
     assert (view.ticket.owner, view.ticket.acknowledged_by) == ("UOWN", "UHELP")
 
 
 def test_a_second_acknowledgement_is_told_who_acknowledged_first(tickets):
     ticket = open_liveops(tickets, "p2")
-    tickets.acknowledge("T1", "SLA-1", actor="UFIRST", now=T0 + MIN)
+    tickets.acknowledge(ChangeRequest("T1", "SLA-1", actor="UFIRST", now=T0 + MIN))
     before = counts(tickets.store)
 
     with pytest.raises(AlreadyDone, match="acknowledged by UFIRST"):
-        tickets.acknowledge("T1", "SLA-1", actor="USECOND", now=T0 + 2 * MIN)
+        tickets.acknowledge(ChangeRequest("T1", "SLA-1", actor="USECOND", now=T0 + 2 * MIN))
 
     assert counts(tickets.store) == before
     assert ticket_row(tickets.store, "T1", 1).acknowledged_by == "UFIRST"
@@ -396,7 +397,9 @@ def test_answering_a_page_stops_its_repeats_and_acknowledges_the_ticket(tickets)
         1,
     ]
 
-    view = tickets.acknowledge_page("T1", 1, "level_2", actor="UL2", now=T0 + 5 * MIN)
+    view = tickets.acknowledge_page(
+        ChangeRequest("T1", 1, actor="UL2", now=T0 + 5 * MIN), "level_2"
+    )
 
     assert (view.ticket.acknowledged_by, view.ticket.owner) == ("UL2", "UL2")
     assert not [t for t in timers(tickets.store, ticket.id) if t.stage == "rule0:level_2"]
@@ -410,14 +413,14 @@ def test_answering_a_page_stops_its_repeats_and_acknowledges_the_ticket(tickets)
 
 def test_assigning_an_owner_is_recorded_and_repeating_it_is_already_done(tickets):
     ticket = open_liveops(tickets, "p2")
-    view = tickets.assign("T1", 1, "UOWN", actor="UADMIN", now=T0 + MIN)
+    view = tickets.assign(ChangeRequest("T1", 1, actor="UADMIN", now=T0 + MIN), "UOWN")
 
     assert view.ticket.owner == "UOWN"
     assigned = events(tickets.store, ticket.id)[-1]
     assert (assigned.kind, assigned.actor) == ("owner_assigned", "UADMIN")
     assert (assigned.before, assigned.after) == ({"owner": None}, {"owner": "UOWN"})
     with pytest.raises(AlreadyDone, match="UOWN already owns SLA-1"):
-        tickets.assign("T1", 1, "UOWN", actor="UADMIN", now=T0 + 2 * MIN)
+        tickets.assign(ChangeRequest("T1", 1, actor="UADMIN", now=T0 + 2 * MIN), "UOWN")
 
 
 def test_only_the_owner_the_matrix_or_an_admin_may_assign_and_pause(tickets):
@@ -426,14 +429,21 @@ def test_only_the_owner_the_matrix_or_an_admin_may_assign_and_pause(tickets):
     # and pausing are not.
     ticket = open_liveops(tickets, "p2")  # reported by UREP
     with pytest.raises(Forbidden, match="you may not assign SLA-1: the liveops policy allows"):
-        tickets.assign("T1", 1, "USTRANGER", actor="USTRANGER", now=T0 + MIN)
+        tickets.assign(ChangeRequest("T1", 1, actor="USTRANGER", now=T0 + MIN), "USTRANGER")
     with pytest.raises(Forbidden, match="you may not pause or resume SLA-1"):
-        tickets.set_status("T1", 1, "waiting_on_customer", actor="USTRANGER", now=T0 + MIN)
+        tickets.set_status(
+            ChangeRequest("T1", 1, actor="USTRANGER", now=T0 + MIN), "waiting_on_customer"
+        )
     assert ticket_row(tickets.store, "T1", 1).version == ticket.version  # nothing changed
     # The reporter may pause; the owner may hand the ticket on.
-    tickets.set_status("T1", 1, "waiting_on_customer", actor="UREP", now=T0 + 2 * MIN)
-    tickets.acknowledge("T1", 1, actor="UOWN", now=T0 + 3 * MIN)
-    assert tickets.assign("T1", 1, "UNEXT", actor="UOWN", now=T0 + 4 * MIN).ticket.owner == "UNEXT"
+    tickets.set_status(
+        ChangeRequest("T1", 1, actor="UREP", now=T0 + 2 * MIN), "waiting_on_customer"
+    )
+    tickets.acknowledge(ChangeRequest("T1", 1, actor="UOWN", now=T0 + 3 * MIN))
+    assert (
+        tickets.assign(ChangeRequest("T1", 1, actor="UOWN", now=T0 + 4 * MIN), "UNEXT").ticket.owner
+        == "UNEXT"
+    )
 
 
 # -- change severity ----------------------------------------------------------------------------
@@ -444,7 +454,9 @@ def test_raising_the_severity_recomputes_deadlines_from_the_opening(tickets):
     assert tickets.view("T1", 1, T0).schedule.deadline("first_response").due == T0 + 8 * HOUR
 
     view = tickets.change_severity(
-        "T1", "SLA-1", "p1", actor="UREP", now=T0 + 30 * MIN, reason="all calls fail now"
+        ChangeRequest("T1", "SLA-1", actor="UREP", now=T0 + 30 * MIN),
+        "p1",
+        reason="all calls fail now",
     )
 
     assert view.ticket.severity == "p1"
@@ -464,7 +476,7 @@ def test_raising_the_severity_recomputes_deadlines_from_the_opening(tickets):
 
 def test_a_severity_raised_after_its_new_deadline_pages_at_once(tickets):
     ticket = open_liveops(tickets, "p3")
-    view = tickets.change_severity("T1", 1, "p1", actor="UREP", now=T0 + 2 * HOUR)
+    view = tickets.change_severity(ChangeRequest("T1", 1, actor="UREP", now=T0 + 2 * HOUR), "p1")
 
     first_response = view.schedule.deadline("first_response")
     assert (first_response.due, first_response.state) == (T0 + HOUR, "breached")
@@ -476,7 +488,7 @@ def test_changing_to_the_same_severity_is_already_done(tickets):
     open_liveops(tickets, "p3")
     before = counts(tickets.store)
     with pytest.raises(AlreadyDone, match="already P3"):
-        tickets.change_severity("T1", 1, "3", actor="UREP", now=T0 + MIN)
+        tickets.change_severity(ChangeRequest("T1", 1, actor="UREP", now=T0 + MIN), "3")
     assert counts(tickets.store) == before
 
 
@@ -484,7 +496,7 @@ def test_an_unknown_severity_is_refused_listing_the_policys_severities(tickets):
     open_liveops(tickets, "p3")
     before = counts(tickets.store)
     with pytest.raises(Invalid) as refused:
-        tickets.change_severity("T1", 1, "urgent", actor="UREP", now=T0 + MIN)
+        tickets.change_severity(ChangeRequest("T1", 1, actor="UREP", now=T0 + MIN), "urgent")
     assert all(key in str(refused.value) for key in ("p1", "p2", "p3"))
     assert counts(tickets.store) == before
 
@@ -494,14 +506,18 @@ def test_only_the_owner_reporter_escalation_or_an_admin_may_change_severity(tick
     before = counts(tickets.store)
 
     with pytest.raises(Forbidden, match=r"Ask the owner \(UOWN\)") as refused:
-        tickets.change_severity("T1", 1, "p1", actor="USTRANGER", now=T0 + MIN)
+        tickets.change_severity(ChangeRequest("T1", 1, actor="USTRANGER", now=T0 + MIN), "p1")
     assert refused.value.people == {"owner": "UOWN"}  # a user id, for each surface to render
     assert counts(tickets.store) == before
     assert ticket_row(tickets.store, "T1", 1).severity == "p3"
 
-    assert tickets.change_severity("T1", 1, "p2", actor="UOWN", now=T0 + 2 * MIN).ticket
-    assert tickets.change_severity("T1", 1, "p3", actor="UREP", now=T0 + 3 * MIN).ticket
-    view = tickets.change_severity("T1", 1, "p1", actor="UADMIN", now=T0 + 4 * MIN)
+    assert tickets.change_severity(
+        ChangeRequest("T1", 1, actor="UOWN", now=T0 + 2 * MIN), "p2"
+    ).ticket
+    assert tickets.change_severity(
+        ChangeRequest("T1", 1, actor="UREP", now=T0 + 3 * MIN), "p3"
+    ).ticket
+    view = tickets.change_severity(ChangeRequest("T1", 1, actor="UADMIN", now=T0 + 4 * MIN), "p1")
     assert view.ticket.severity == "p1"
 
 
@@ -510,13 +526,13 @@ def test_only_the_owner_reporter_escalation_or_an_admin_may_change_severity(tick
 
 def test_an_update_restarts_the_update_clock(tickets):
     ticket = open_liveops(tickets, "p1")
-    tickets.acknowledge("T1", 1, actor="UOWN", now=T0 + 10 * MIN)
+    tickets.acknowledge(ChangeRequest("T1", 1, actor="UOWN", now=T0 + 10 * MIN))
     nudges = [t for t in timers(tickets.store, ticket.id) if t.kind == "update_nudge"]
     assert [t.due_at for t in nudges] == [T0 + 10 * MIN + 4 * HOUR]
 
     updated = T0 + HOUR
     view = tickets.post_update(
-        "T1", 1, "rerouting calls to the backup site", actor="UOWN", now=updated
+        ChangeRequest("T1", 1, actor="UOWN", now=updated), "rerouting calls to the backup site"
     )
 
     assert view.schedule.deadline("update_every").due == updated + 4 * HOUR
@@ -539,15 +555,12 @@ def test_a_workaround_stops_liveops_p2_elevation_to_level_2(tickets):
         return {(t.kind, t.stage): t.due_at for t in timers(tickets.store, ticket.id)}
 
     assert pending()[elevation] == T0 + 8 * HOUR
-    tickets.post_update("T1", 1, "looking into it", actor="UOWN", now=T0 + HOUR)
+    tickets.post_update(ChangeRequest("T1", 1, actor="UOWN", now=T0 + HOUR), "looking into it")
     assert pending()[elevation] == T0 + 8 * HOUR  # no ETA, no workaround: still owed
 
     tickets.post_update(
-        "T1",
-        1,
+        ChangeRequest("T1", 1, actor="UOWN", now=T0 + 2 * HOUR),
         "route calls via site B meanwhile",
-        actor="UOWN",
-        now=T0 + 2 * HOUR,
         workaround=True,
     )
 
@@ -557,7 +570,7 @@ def test_a_workaround_stops_liveops_p2_elevation_to_level_2(tickets):
 def test_an_update_with_an_eta_also_stops_liveops_p2_elevation(tickets):
     ticket = open_liveops(tickets, "p2")
     tickets.post_update(
-        "T1", 1, "fix ships tonight", actor="UOWN", now=T0 + HOUR, eta=T0 + 10 * HOUR
+        ChangeRequest("T1", 1, actor="UOWN", now=T0 + HOUR), "fix ships tonight", eta=T0 + 10 * HOUR
     )
     stages = {t.stage for t in timers(tickets.store, ticket.id)}
     assert "rule1:level_2" not in stages
@@ -572,7 +585,9 @@ def test_an_eta_that_puts_off_an_update_beyond_its_period_asks_first(tickets):
     before = counts(tickets.store)
     eta = T0 + 20 * HOUR
     with pytest.raises(Postpones, match="puts off Next update by 15h") as refused:
-        tickets.post_update("T1", 1, "fix tomorrow", actor="UOWN", now=T0 + HOUR, eta=eta)
+        tickets.post_update(
+            ChangeRequest("T1", 1, actor="UOWN", now=T0 + HOUR), "fix tomorrow", eta=eta
+        )
     [put_off] = refused.value.postponed
     assert (put_off.target, put_off.due, put_off.until) == ("update_every", T0 + 5 * HOUR, eta)
     assert (put_off.by, put_off.every) == (15 * HOUR, 4 * HOUR)
@@ -580,12 +595,14 @@ def test_an_eta_that_puts_off_an_update_beyond_its_period_asks_first(tickets):
 
     # Confirmed, it is posted, and the next update is owed at the ETA.
     view = tickets.post_update(
-        "T1", 1, "fix tomorrow", actor="UOWN", now=T0 + HOUR, eta=eta, confirmed=True
+        ChangeRequest("T1", 1, actor="UOWN", now=T0 + HOUR), "fix tomorrow", eta=eta, confirmed=True
     )
     assert view.schedule.deadline("update_every").due == eta
     assert events(tickets.store, ticket.id)[-1].after["eta"] == eta.isoformat()
     # An ETA within a period of the usual deadline asks nothing.
-    tickets.post_update("T1", 1, "nearly", actor="UOWN", now=T0 + 2 * HOUR, eta=T0 + 9 * HOUR)
+    tickets.post_update(
+        ChangeRequest("T1", 1, actor="UOWN", now=T0 + 2 * HOUR), "nearly", eta=T0 + 9 * HOUR
+    )
 
 
 @pytest.mark.parametrize(
@@ -601,7 +618,7 @@ def test_an_update_with_a_past_eta_or_no_text_is_refused(tickets, text, eta, say
     open_liveops(tickets, "p2")
     before = counts(tickets.store)
     with pytest.raises(Invalid, match=says):
-        tickets.post_update("T1", 1, text, actor="UOWN", now=T0, eta=eta)
+        tickets.post_update(ChangeRequest("T1", 1, actor="UOWN", now=T0), text, eta=eta)
     assert counts(tickets.store) == before
 
 
@@ -632,13 +649,16 @@ def test_secpod_lifecycle_walks_six_states_pausing_while_waiting_on_the_customer
 
     # pending: SecPod's own delay, the clock keeps running
     first_response = step(
-        tickets.set_status("T1", 1, "pending", actor="UOWN", now=opened + HOUR), "pending"
+        tickets.set_status(ChangeRequest("T1", 1, actor="UOWN", now=opened + HOUR), "pending"),
+        "pending",
     )
     assert (first_response.state, first_response.due) == ("running", opened + 6 * HOUR)
 
     # waiting on the customer: the clock stops, nothing about the response can come due
     asked = opened + 2 * HOUR
-    view = tickets.set_status("T1", 1, "waiting_on_customer", actor="UOWN", now=asked)
+    view = tickets.set_status(
+        ChangeRequest("T1", 1, actor="UOWN", now=asked), "waiting_on_customer"
+    )
     first_response = step(view, "waiting_on_customer")
     assert (first_response.state, first_response.due) == ("paused", None)
     assert first_response.paused_by == "Waiting on customer"
@@ -653,7 +673,9 @@ def test_secpod_lifecycle_walks_six_states_pausing_while_waiting_on_the_customer
 
     # the customer answers; a vendor is needed: clocks run again, later by the wait exactly
     waited = 90 * MIN
-    view = tickets.set_status("T1", 1, "waiting_on_third_party", actor="UOWN", now=asked + waited)
+    view = tickets.set_status(
+        ChangeRequest("T1", 1, actor="UOWN", now=asked + waited), "waiting_on_third_party"
+    )
     first_response = step(view, "waiting_on_third_party")
     assert (first_response.state, first_response.due) == ("running", opened + 6 * HOUR + waited)
     assert ticket_row(store, "T1", 1).next_due_at == opened + 6 * HOUR + waited
@@ -667,7 +689,9 @@ def test_secpod_lifecycle_walks_six_states_pausing_while_waiting_on_the_customer
 
     # resolved, which SecPod calls "Solved": only the auto-close is still owed
     solved = opened + 5 * HOUR
-    view = tickets.resolve("T1", 1, actor="UOWN", now=solved, note="patched the scanner")
+    view = tickets.resolve(
+        ChangeRequest("T1", 1, actor="UOWN", now=solved), note="patched the scanner"
+    )
     step(view, "resolved")
     assert policy.state_label(view.ticket.status) == "Solved"
     assert view.schedule.deadline("first_response").met_at == solved
@@ -679,7 +703,7 @@ def test_secpod_lifecycle_walks_six_states_pausing_while_waiting_on_the_customer
     assert (stored.active, stored.resolved_at, stored.next_due_at) == (False, solved, None)
 
     # closed: archived, nothing owed
-    view = tickets.close("T1", 1, actor="UOWN", now=solved + 3 * DAY)
+    view = tickets.close(ChangeRequest("T1", 1, actor="UOWN", now=solved + 3 * DAY))
     step(view, "closed")
     stored = ticket_row(store, "T1", 1)
     assert (stored.active, stored.closed_at) == (False, solved + 3 * DAY)
@@ -705,14 +729,14 @@ def _solved_secpod_ticket(tickets: Tickets, solved: datetime) -> Ticket:
         owner="UOWN",
         now=solved - HOUR,
     )
-    return tickets.resolve("T1", 1, actor="UOWN", now=solved).ticket
+    return tickets.resolve(ChangeRequest("T1", 1, actor="UOWN", now=solved)).ticket
 
 
 def test_a_solved_secpod_ticket_can_be_reopened_within_three_days(tickets):
     solved = MONDAY_IST
     ticket = _solved_secpod_ticket(tickets, solved)
 
-    view = tickets.reopen("T1", 1, actor="UREP", now=solved + 3 * DAY - MIN)
+    view = tickets.reopen(ChangeRequest("T1", 1, actor="UREP", now=solved + 3 * DAY - MIN))
 
     assert (view.ticket.status, view.ticket.active) == ("open", True)
     assert view.ticket.resolved_at is None
@@ -726,7 +750,7 @@ def test_reopening_after_the_window_says_to_open_a_new_ticket(tickets):
     before = counts(tickets.store)
 
     with pytest.raises(Invalid, match="open a new ticket"):
-        tickets.reopen("T1", 1, actor="UREP", now=solved + 3 * DAY + MIN)
+        tickets.reopen(ChangeRequest("T1", 1, actor="UREP", now=solved + 3 * DAY + MIN))
 
     assert counts(tickets.store) == before
     assert ticket_row(tickets.store, "T1", 1).status == "resolved"
@@ -735,13 +759,13 @@ def test_reopening_after_the_window_says_to_open_a_new_ticket(tickets):
 def test_a_closed_ticket_cannot_be_resolved_or_reopened(tickets):
     solved = MONDAY_IST
     _solved_secpod_ticket(tickets, solved)
-    tickets.close("T1", 1, actor="UOWN", now=solved + HOUR)
+    tickets.close(ChangeRequest("T1", 1, actor="UOWN", now=solved + HOUR))
     before = counts(tickets.store)
 
     with pytest.raises(Invalid, match=r"closed.*open a new ticket"):
-        tickets.resolve("T1", 1, actor="UOWN", now=solved + 2 * HOUR)
+        tickets.resolve(ChangeRequest("T1", 1, actor="UOWN", now=solved + 2 * HOUR))
     with pytest.raises(Invalid, match="open a new ticket"):
-        tickets.reopen("T1", 1, actor="UREP", now=solved + 2 * HOUR)
+        tickets.reopen(ChangeRequest("T1", 1, actor="UREP", now=solved + 2 * HOUR))
 
     assert counts(tickets.store) == before
     assert ticket_row(tickets.store, "T1", 1).status == "closed"
@@ -750,7 +774,7 @@ def test_a_closed_ticket_cannot_be_resolved_or_reopened(tickets):
 def test_resolving_twice_is_already_done(tickets):
     _solved_secpod_ticket(tickets, MONDAY_IST)
     with pytest.raises(AlreadyDone, match="already Solved"):
-        tickets.resolve("T1", 1, actor="UOWN", now=MONDAY_IST + MIN)
+        tickets.resolve(ChangeRequest("T1", 1, actor="UOWN", now=MONDAY_IST + MIN))
 
 
 def test_closing_an_unresolved_ticket_says_to_resolve_it_first(tickets):
@@ -765,7 +789,7 @@ def test_closing_an_unresolved_ticket_says_to_resolve_it_first(tickets):
     )
     before = counts(tickets.store)
     with pytest.raises(Invalid, match="resolve it first"):
-        tickets.close("T1", 1, actor="UOWN", now=MONDAY_IST + HOUR)
+        tickets.close(ChangeRequest("T1", 1, actor="UOWN", now=MONDAY_IST + HOUR))
     assert counts(tickets.store) == before
     assert ticket_row(tickets.store, "T1", 1).status == "open"
 
@@ -776,7 +800,7 @@ def test_closing_an_unresolved_ticket_says_to_resolve_it_first(tickets):
 def test_a_resolved_ticket_has_no_reminders_nudges_or_pages_left(tickets):
     ticket = open_liveops(tickets, "p1")
     assert {t.kind for t in timers(tickets.store, ticket.id)} == {"page", "reminder"}
-    tickets.acknowledge("T1", 1, actor="UOWN", now=T0 + 10 * MIN)
+    tickets.acknowledge(ChangeRequest("T1", 1, actor="UOWN", now=T0 + 10 * MIN))
     # P1 pages level 2 until resolved; updates are owed every 4 hours, with a reminder first
     assert {t.kind for t in timers(tickets.store, ticket.id)} == {
         "page",
@@ -787,7 +811,7 @@ def test_a_resolved_ticket_has_no_reminders_nudges_or_pages_left(tickets):
         "update_every"
     }
 
-    tickets.resolve("T1", 1, actor="UOWN", now=T0 + 2 * HOUR)
+    tickets.resolve(ChangeRequest("T1", 1, actor="UOWN", now=T0 + 2 * HOUR))
 
     assert timers(tickets.store, ticket.id) == []  # LiveOps has no auto-close
 
@@ -812,11 +836,11 @@ def test_a_fired_timer_is_kept_as_it_was_when_the_ticket_changes(tickets):
     assert fired() == expected
 
     # P2 has no "elevate at once" rule: its pending repeat goes, the fired page stays
-    tickets.change_severity("T1", 1, "p2", actor="UREP", now=T0 + 10 * MIN)
+    tickets.change_severity(ChangeRequest("T1", 1, actor="UREP", now=T0 + 10 * MIN), "p2")
     assert fired() == expected
     assert not [t for t in timers(tickets.store, ticket.id) if t.stage == "rule0:level_2"]
 
-    tickets.resolve("T1", 1, actor="UADMIN", now=T0 + HOUR)
+    tickets.resolve(ChangeRequest("T1", 1, actor="UADMIN", now=T0 + HOUR))
     assert fired() == expected
     assert timers(tickets.store, ticket.id) == []
 
@@ -827,17 +851,21 @@ def test_a_fired_timer_is_kept_as_it_was_when_the_ticket_changes(tickets):
 def test_a_stale_version_is_refused_and_nothing_is_written(tickets):
     opened = open_liveops(tickets, "p2")
     assert opened.version == 1
-    tickets.post_update("T1", 1, "looking", actor="UOWN", now=T0 + MIN)  # version 2
+    tickets.post_update(ChangeRequest("T1", 1, actor="UOWN", now=T0 + MIN), "looking")  # version 2
     before = counts(tickets.store)
 
     with pytest.raises(Conflict, match="changed while you were looking"):
-        tickets.acknowledge("T1", 1, actor="UOWN", now=T0 + 2 * MIN, expected_version=1)
+        tickets.acknowledge(
+            ChangeRequest("T1", 1, actor="UOWN", now=T0 + 2 * MIN, expected_version=1)
+        )
 
     assert counts(tickets.store) == before
     stored = ticket_row(tickets.store, "T1", 1)
     assert (stored.version, stored.acknowledged_at) == (2, None)
 
-    view = tickets.acknowledge("T1", 1, actor="UOWN", now=T0 + 3 * MIN, expected_version=2)
+    view = tickets.acknowledge(
+        ChangeRequest("T1", 1, actor="UOWN", now=T0 + 3 * MIN, expected_version=2)
+    )
     assert view.ticket.acknowledged_by == "UOWN"
     assert ticket_row(tickets.store, "T1", 1).version == 3
 
@@ -849,9 +877,9 @@ def test_another_workspace_can_neither_see_nor_change_a_ticket(tickets):
     with pytest.raises(NotFound, match="no ticket SLA-1"):
         tickets.view("TB", "SLA-1", T0)
     with pytest.raises(NotFound):
-        tickets.acknowledge("TB", "SLA-1", actor="UB", now=T0 + MIN)
+        tickets.acknowledge(ChangeRequest("TB", "SLA-1", actor="UB", now=T0 + MIN))
     with pytest.raises(NotFound):
-        tickets.resolve("TB", 1, actor="UADMIN", now=T0 + MIN)
+        tickets.resolve(ChangeRequest("TB", 1, actor="UADMIN", now=T0 + MIN))
 
     assert counts(tickets.store) == before
     assert queries.queue(tickets.store, "TB") == []
@@ -861,7 +889,9 @@ def test_another_workspace_can_neither_see_nor_change_a_ticket(tickets):
 
 def test_eight_people_acknowledging_at_once_one_wins_the_rest_are_told_who(tickets):
     ticket = open_liveops(tickets, "p1")
-    results = run_together(8, lambda i: tickets.acknowledge("T1", 1, actor=f"U{i}", now=T0 + MIN))
+    results = run_together(
+        8, lambda i: tickets.acknowledge(ChangeRequest("T1", 1, actor=f"U{i}", now=T0 + MIN))
+    )
 
     winners = [i for i, (outcome, _) in enumerate(results) if outcome == "ok"]
     assert len(winners) == 1, results
@@ -919,9 +949,11 @@ def _mixed_queue(tickets: Tickets) -> dict[str, int]:
         made[name] = open_liveops(tickets, severity).number
     for name in ("paused", "paused2"):
         made[name] = open_liveops(tickets, "p2").number
-        tickets.set_status("T1", made[name], "waiting_on_customer", actor="UREP", now=T0 + MIN)
+        tickets.set_status(
+            ChangeRequest("T1", made[name], actor="UREP", now=T0 + MIN), "waiting_on_customer"
+        )
     made["resolved"] = open_liveops(tickets, "p1").number
-    tickets.resolve("T1", made["resolved"], actor="UADMIN", now=T0 + MIN)
+    tickets.resolve(ChangeRequest("T1", made["resolved"], actor="UADMIN", now=T0 + MIN))
     open_liveops(tickets, "p1", workspace="T2")
     return made
 
@@ -965,9 +997,11 @@ def test_the_queue_pages_on_without_overlap_or_gaps(tickets, limit):
 
 def test_a_tickets_story_lists_every_change_in_order_with_who_made_it(tickets):
     ticket = open_liveops(tickets, "p2")
-    tickets.acknowledge("T1", 1, actor="UOWN", now=T0 + 10 * MIN)
-    tickets.post_update("T1", 1, "rerouted", actor="UOWN", now=T0 + HOUR)
-    tickets.change_severity("T1", 1, "p1", actor="UREP", now=T0 + 2 * HOUR, reason="worse")
+    tickets.acknowledge(ChangeRequest("T1", 1, actor="UOWN", now=T0 + 10 * MIN))
+    tickets.post_update(ChangeRequest("T1", 1, actor="UOWN", now=T0 + HOUR), "rerouted")
+    tickets.change_severity(
+        ChangeRequest("T1", 1, actor="UREP", now=T0 + 2 * HOUR), "p1", reason="worse"
+    )
 
     story = queries.story(tickets.store, "T1", 1)
 

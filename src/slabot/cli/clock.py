@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         serve_in_background(bind(args.metrics_host, port, "--metrics-port", metrics, readiness))
     reach(store, lambda: upgrade(store))
 
-    from ..clock.runner import build, run_forever
+    from ..clock.runner import run_forever
+    from .clockwork import build
 
     ticker = build(
         settings,

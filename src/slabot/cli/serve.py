@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     # hooks, the feeds and the probes, which other systems reach over HTTP whatever Slack uses.
     server = _listen(None if args.socket else app, args, settings.port, routes, metrics, api)
     if heartbeat is not None:
-        from ..clock.runner import build, schedule
+        from ..clock.runner import schedule
+        from .clockwork import build
 
         watch = ClockWatch(metrics, heartbeat)
         ticker = build(settings, store, policies, watch=watch, team=team)

@@ -59,9 +59,9 @@ from ..oncall.overrides import overrides_in
 from ..sla.schedule import Timer
 from ..store import Store
 from ..store.tables import Ticket, TimerRow
-from ..tickets import SYSTEM, TicketError, Tickets, TicketView, TimerOutcome
+from ..tickets import SYSTEM, ChangeRequest, TicketError, Tickets, TicketView, TimerOutcome
 from ..tickets.timers import CARD, MESSAGES, POST, claim_due
-from . import messages
+from .words import solve_reason
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ ACTIONS = frozenset({"auto_solve", "auto_close"})  # timers that change the tick
 GRACE = timedelta(seconds=60)
 LEASE = timedelta(seconds=60)
 # Tickets performed at once: enough to keep Slack's own pace across many channels. Slack takes
-# about one message a second per channel; 500 busy channels at 50 ms a call (slack.com from a
+# about one message a second per channel; 500 busy channels at 50 ms a call (Slack's API from a
 # nearby region) keep 25 calls in flight, and a page's card update adds to it: 32 leave a
 # margin. Against a Slack next door (a millisecond a call) threads switching cost some CPU:
 # ``slabot clock --workers 4`` there (bench/README.md, "clock", fourth round).
@@ -551,20 +551,13 @@ class Dispatcher:
     def _act(self, delivery: Delivery) -> Delivery:
         """Auto-solve or auto-close through the use cases, as the system actor."""
         timer, ticket = delivery.timer, delivery.view.ticket
+        request = ChangeRequest(ticket.workspace, ticket.number, actor=SYSTEM, now=delivery.now)
         if timer.kind == "auto_solve":
-            reason = messages.solve_reason(delivery.view, timer)
-            view = self.tickets.resolve(
-                ticket.workspace,
-                ticket.number,
-                actor=SYSTEM,
-                now=delivery.now,
-                note=f"solved automatically: {reason}",
-                timer_id=timer.id,
-            )
+            reason = solve_reason(delivery.view, timer)
+            note = f"solved automatically: {reason}"
+            view = self.tickets.resolve(request, note=note, timer_id=timer.id)
         else:
-            view = self.tickets.close(
-                ticket.workspace, ticket.number, actor=SYSTEM, now=delivery.now, timer_id=timer.id
-            )
+            view = self.tickets.close(request, timer_id=timer.id)
         # The row now says ``acted``; so must this snapshot, which later records write back.
         timer.detail = {**timer.detail, "acted": delivery.now.isoformat()}
         return delivery.with_view(view)

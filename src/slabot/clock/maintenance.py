@@ -7,10 +7,11 @@ a lead's ``/sla maintenance`` or ``/sla outage`` only records and answers, and `
 its clock so the announcement follows within a tick;
 this module only drives them, on every tick of the leading clock after the timers, with the
 timers' exactly-once rule: claim, look for the posts in doubt (each channel read once), post
-with metadata naming the notice (through the Slack notifier: paced per channel, 429s
-honoured), record. A clock killed after posting and before recording leaves its claim, which
-the next clock takes over after the lease and finds in the channel; a Slack outage puts each
-notice back with the timers' capped backoff until Slack answers again.
+with metadata naming the notice (through the `Announcer` it is given: in production the chat's
+notifier, paced per channel, limits honoured), record. A clock killed after posting and before
+recording leaves its claim, which the next clock takes over after the lease and finds in the
+channel; a Slack outage puts each notice back with the timers' capped backoff until Slack
+answers again.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from ..notify import DeliveryFailed
-from ..notify.slack import Announcement, SlackNotifier
+from ..notify import Announcement, Announcer, DeliveryFailed
 from ..outages.notices import Claimed, NoticeOutcome, Notices
 from ..policies import PolicyBook
 from ..store import Store
@@ -39,7 +39,7 @@ class MaintenanceReminders:
     def __init__(
         self,
         store: Store,
-        slack: SlackNotifier,
+        notifier: Announcer,
         policies: PolicyBook,
         *,
         name: str | None = None,
@@ -51,7 +51,7 @@ class MaintenanceReminders:
         """``stages``: only those (`Notices.claim`); every stage when None, as a clock."""
         self.notices = Notices(store)
         self.stages = stages
-        self.slack = slack
+        self.notifier = notifier
         self.policies = policies
         self.name = name or clock_name()
         self.lease = lease
@@ -87,7 +87,7 @@ class MaintenanceReminders:
     def _found(self, claims: list[Claimed], now: datetime) -> dict[str, str | DeliveryFailed]:
         """Where the claims in doubt were found posted (or why nobody can tell yet)."""
         doubtful = [self._announcement(c, now) for c in claims if c.doubt is not None]
-        return self.slack.find_announced(doubtful) if doubtful else {}
+        return self.notifier.find_announced(doubtful) if doubtful else {}
 
     def _perform(
         self, claim: Claimed, found: str | DeliveryFailed | None, now: datetime
@@ -101,7 +101,7 @@ class MaintenanceReminders:
         if stale is not None:
             return _record(claim, state="dropped", detail={"dropped": stale})
         try:
-            ts = self.slack.announce(self._announcement(claim, now))
+            ts = self.notifier.announce(self._announcement(claim, now))
         except DeliveryFailed as failure:
             return self._failed(claim, failure, now, doubtful=bool(failure.doubtful))
         log.info("%s: %s notice posted to %s", claim.subject, notice.stage, claim.channel)

@@ -18,7 +18,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.jobstores.base import JobLookupError
@@ -26,26 +26,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from ..notify import Fanout, Notifier
-from ..notify.pagers import Pagers
-from ..notify.slack import SlackNotifier
-from ..oncall.handoffs import HandOffs
-from ..ops.metrics import Metrics
-from ..ops.observers import ClockWatch, ObservedNotifier, count_slack_calls
-from ..policies import PolicyBook
-from ..settings import Settings
-from ..sla.oncall import Team
-from ..slack.pacing import Pacer
-from ..slack.workspaces import workspaces
-from ..store import Store, unavailable
-from ..tickets import SYSTEM, Tickets
-from .dispatch import LEASE, WORKERS, Dispatcher, TickReport
-from .handoffs import HandOffDuty, token_workspace
+from ..store import unavailable
+from .dispatch import Dispatcher, TickReport
 from .leader import Leadership
-from .maintenance import MaintenanceReminders
-
-if TYPE_CHECKING:
-    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -192,67 +175,6 @@ class Ticker:
             log.info("another clock leads; standing by")
         self._next_try = now + self.retry
         return False
-
-
-def build(
-    settings: Settings,
-    store: Store,
-    policies: PolicyBook,
-    *,
-    lease: timedelta = LEASE,
-    batch: int = 200,
-    workers: int = WORKERS,
-    watch: ClockWatch | None = None,
-    team: Team | None = None,
-) -> Ticker:
-    """The production clock's ticker: Slack and the pagers as notifiers, the system actor as
-    admin; with ``watch``, counted in its metrics and beating its heartbeat."""
-    tickets = Tickets(
-        store,
-        policies,
-        admins={*settings.slabot_admins, SYSTEM},
-        default_policy=settings.slabot_default_policy,
-        team=team,
-    )
-    # Each workspace's client (one pool of connections for both duties), counted when watched.
-    metrics = watch.metrics if watch is not None else None
-    slack = workspaces(
-        settings,
-        store,
-        retry=False,
-        observe=lambda made: metrics and count_slack_calls(made, metrics),
-    )
-    in_slack = SlackNotifier(slack, Pacer())  # posts spaced to Slack's limit per channel
-    pagers = Pagers(lambda: _pager_client(metrics))
-    if watch is None:
-        notifier: Notifier = Fanout([in_slack, pagers])
-    else:
-        notifier = ObservedNotifier(Fanout([in_slack, pagers]), watch.metrics)
-    dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)
-    if watch is not None:
-        watch.name = dispatcher.name
-    reminders = MaintenanceReminders(store, in_slack, policies, name=dispatcher.name)
-    home = (lambda: None) if settings.oauth else token_workspace(slack)
-    handoffs = HandOffDuty(HandOffs(store, dispatcher.name, lease=lease), tickets.team, slack, home)
-    return Ticker(
-        dispatcher,
-        Leadership(store),
-        duties=[reminders.tick, handoffs.tick],
-        observers=[watch] if watch is not None else (),
-    )
-
-
-def _pager_client(metrics: Metrics | None) -> httpx.Client:
-    """The pagers' HTTP client (its calls counted in ``metrics``), made at the first page:
-    importing httpx costs ``slabot serve``'s start about 0.1 s of CPU and 5 MB (more where
-    click and rich, its command-line extra, are installed) for pages that may never come."""
-    import httpx
-
-    if metrics is None:
-        return httpx.Client()
-    from ..ops.pager_calls import PagerCalls
-
-    return httpx.Client(transport=PagerCalls(metrics))
 
 
 def schedule(ticker: Ticker, interval: float, *, background: bool) -> BaseScheduler:

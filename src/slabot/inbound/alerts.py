@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from ..outages import Outages
-from ..tickets import AlreadyDone, Invalid, NotFound, Tickets, TicketView
+from ..tickets import AlreadyDone, ChangeRequest, Invalid, NotFound, Tickets, TicketView
 from ..tickets.changes import MAX_TEXT
 from ..tickets.opening import MAX_SOURCE_REF, MAX_TITLE
 from .cards import note as said
@@ -145,12 +145,14 @@ class AlertIntake:
                 return Outcome("repeat", view.ticket.ref)
             try:
                 reopened = self.tickets.reopen(
-                    self.workspace,
-                    view.ticket.number,
-                    actor=source,
-                    now=now,
+                    ChangeRequest(
+                        self.workspace,
+                        view.ticket.number,
+                        actor=source,
+                        now=now,
+                        say=said(f"{NAMES[source]}: the alert fires again."),
+                    ),
                     reason=f"{NAMES[source]}: the alert fires again",
-                    say=said(f"{NAMES[source]}: the alert fires again."),
                 )
             except Invalid:
                 view = None  # past the policy's reopen window: a new episode, a new ticket
@@ -185,31 +187,22 @@ class AlertIntake:
             # Resolved before, by this hook or by someone: a repeat, nothing to do.
             return Outcome("repeat", view.ticket.ref if view else None)
         note = f"{NAMES[source]}: the alert has resolved ({_names(group)})."
-        number = view.ticket.number
         # This episode's recovery, however often it is delivered: an update is posted once.
         ref = view.ticket.source_ref
         key = f"{source}:resolved:" + hashlib.sha256(f"{ref}@{started}".encode()).hexdigest()[:40]
+        request = ChangeRequest(
+            self.workspace,
+            view.ticket.number,
+            actor=source,
+            now=now,
+            idempotency_key=key,
+            say=said(note),
+        )
         try:
             if route.resolved == "resolve":
-                done = self.tickets.resolve(
-                    self.workspace,
-                    number,
-                    actor=source,
-                    now=now,
-                    note=note,
-                    idempotency_key=key,
-                    say=said(note),
-                )
+                done = self.tickets.resolve(request, note=note)
             else:
-                done = self.tickets.post_update(
-                    self.workspace,
-                    number,
-                    note,
-                    actor=source,
-                    now=now,
-                    idempotency_key=key,
-                    say=said(note),
-                )
+                done = self.tickets.post_update(request, note)
         except AlreadyDone:  # a second delivery of the same resolution, at the same moment
             return Outcome("repeat", view.ticket.ref)
         if done.replayed:

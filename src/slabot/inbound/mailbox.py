@@ -32,7 +32,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..tickets import NotFound, SeverityUnclear, TicketError, Tickets, TicketView
+from ..tickets import ChangeRequest, NotFound, SeverityUnclear, TicketError, Tickets, TicketView
 from ..tickets.changes import MAX_TEXT
 from ..tickets.opening import MAX_TITLE
 from ..tickets.timers import Say
@@ -168,13 +168,15 @@ class MailReader:
     def _reply(self, workspace: str, before: TicketView, mail: Mail, now: datetime) -> Taken:
         text = _with_attachments(mail.text or mail.subject or "(an empty message)", mail)
         view = self.tickets.customer_replied(
-            workspace,
-            before.ticket.number,
+            ChangeRequest(
+                workspace,
+                before.ticket.number,
+                actor=mail.sender,
+                now=now,
+                idempotency_key="mail:" + hashlib.sha256(mail.ref.encode()).hexdigest(),
+                say=self.notes("reply", mail.sender, text=text),
+            ),
             text,
-            sender=mail.sender,
-            now=now,
-            idempotency_key="mail:" + hashlib.sha256(mail.ref.encode()).hexdigest(),
-            say=self.notes("reply", mail.sender, text=text),
         )
         return Taken("replied", view.ticket.ref)
 

@@ -25,7 +25,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from ..actors import OWN_DOORS, WEBHOOK
 from ..sla.policy import CUSTOMER_MAX
-from ..tickets import NotFound, Tickets, TicketView
+from ..tickets import ChangeRequest, NotFound, Tickets, TicketView
 from ..tickets.opening import MAX_SOURCE_REF
 from .alerts import Outcome
 from .cards import note
@@ -73,29 +73,16 @@ class WebhookIntake:
         view = self._ticket(message, now)
         text = message.text.strip() or message.description.strip()
         name = "updated" if message.action == "update" else "resolved"
+        if message.action == "update" and not text:
+            raise Refused("an update needs text: say what changed")
         say = note(f"{message.source} {message.ref}: {text or name}")
+        request = ChangeRequest(
+            self.workspace, view.ticket.number, actor=ACTOR, now=now, idempotency_key=key, say=say
+        )
         if message.action == "update":
-            if not text:
-                raise Refused("an update needs text: say what changed")
-            changed = self.tickets.post_update(
-                self.workspace,
-                view.ticket.number,
-                text,
-                actor=ACTOR,
-                now=now,
-                idempotency_key=key,
-                say=say,
-            )
+            changed = self.tickets.post_update(request, text)
         else:
-            changed = self.tickets.resolve(
-                self.workspace,
-                view.ticket.number,
-                actor=ACTOR,
-                now=now,
-                note=text,
-                idempotency_key=key,
-                say=say,
-            )
+            changed = self.tickets.resolve(request, note=text)
         if changed.replayed:
             return Outcome("repeat", changed.ticket.ref)
         return Outcome(name, changed.ticket.ref)

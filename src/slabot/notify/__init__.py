@@ -5,6 +5,8 @@ is imported by whoever builds the clock, so the interface loads neither slack_sd
 """
 
 from .base import (
+    Announcement,
+    Announcer,
     Delivery,
     DeliveryFailed,
     Doubt,
@@ -17,6 +19,8 @@ from .base import (
 )
 
 __all__ = [
+    "Announcement",
+    "Announcer",
     "Delivery",
     "DeliveryFailed",
     "Doubt",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..sla.policy import Policy
 from ..store.tables import TimerRow
 from ..tickets import TicketView
 
@@ -192,3 +193,39 @@ class Fanout:
     def redraw(self, delivery: Delivery) -> None:
         for notifier in self.notifiers:
             notifier.redraw(delivery)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """What planned maintenance or an outage ``record`` (`slabot.store.tables.MaintenanceRecord`,
+    `slabot.store.tables.OutageRecord`, under ``policy``: None when the deployment no longer has it) owes ``channel`` at
+    ``stage`` (for an outage, the ``change`` of its trail announced), outside any ticket,
+    named ``key`` in its metadata; ``since``: when its post may have arrived unrecorded from
+    (its first claim), to be looked for before it is posted again."""
+
+    key: str
+    record: Any
+    policy: Policy | None
+    stage: str
+    now: datetime
+    channel: str
+    change: Any = None
+    since: datetime | None = None
+
+    @property
+    def where(self) -> tuple[str, str]:
+        """The workspace and the channel."""
+        return self.record.workspace, self.channel
+
+
+class Announcer(Protocol):
+    """What the clock asks of whoever posts the notices owed outside any ticket (planned
+    maintenance, outages): post one, and find the ones in doubt."""
+
+    def announce(self, owed: Announcement) -> str:
+        """Post ``owed``; where it was posted (a ts). Raises `DeliveryFailed`."""
+        ...
+
+    def find_announced(self, owed: Sequence[Announcement]) -> dict[str, str | DeliveryFailed]:
+        """Where each of ``owed`` was found posted, by key, or why nobody could tell yet."""
+        ...

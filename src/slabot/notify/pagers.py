@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import signatures
-from ..clock import messages
+from ..clock.words import summary
 from ..sla.policy import EscalationLevel, PagerDuty, Webhook
 from .base import Delivery, DeliveryFailed, Receipt, Recovery
 
@@ -103,7 +103,7 @@ class Pagers:
             "event_action": "trigger",
             "dedup_key": delivery.key,
             "payload": {
-                "summary": messages.summary(delivery.view, delivery.timer),
+                "summary": summary(delivery.view, delivery.timer),
                 "source": "slabot",
                 "severity": "critical",
                 "timestamp": delivery.now.isoformat(),
@@ -120,7 +120,7 @@ class Pagers:
             {
                 "event": "slabot.page",
                 "timer": delivery.key,
-                "summary": messages.summary(delivery.view, delivery.timer),
+                "summary": summary(delivery.view, delivery.timer),
                 **_details(delivery),
             }
         ).encode()

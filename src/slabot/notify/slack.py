@@ -48,19 +48,18 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from ..clock import messages
-from ..clock.messages import Message
-from ..sla.policy import Policy
+from ..slack.blocks import timers
 from ..slack.blocks.card import ticket_card
 from ..slack.blocks.kit import mention
 from ..slack.blocks.oncall import taken_page
 from ..slack.blocks.outage import owed_notice
+from ..slack.blocks.timers import Message
 from ..slack.keepalive import Unanswered
 from ..slack.links import Links
 from ..slack.pacing import Pacer
 from ..slack.workspaces import OneWorkspace, WorkspaceGone, Workspaces
 from ..tickets.timers import CARD, NOTE, PAGE_COPY, POST, REDRAW
-from .base import Delivery, DeliveryFailed, Receipt, Recovery
+from .base import Announcement, Delivery, DeliveryFailed, Receipt, Recovery
 
 log = logging.getLogger(__name__)
 
@@ -82,29 +81,6 @@ _USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,}|#[^\s#]+")
 
 Conversation = tuple[str, str | None]  # a channel ID, and a thread's ts (None: the channel)
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """What planned maintenance or an outage ``record`` (`MaintenanceRecord`, `OutageRecord`,
-    under ``policy``: None when the deployment no longer has it) owes ``channel`` at
-    ``stage`` (for an outage, the ``change`` of its trail announced), outside any ticket,
-    named ``key`` in its metadata; ``since``: when its post may have arrived unrecorded from
-    (its first claim), to be looked for before it is posted again."""
-
-    key: str
-    record: Any
-    policy: Policy | None
-    stage: str
-    now: datetime
-    channel: str
-    change: Any = None
-    since: datetime | None = None
-
-    @property
-    def where(self) -> tuple[str, str]:
-        """The workspace and the channel."""
-        return self.record.workspace, self.channel
 
 
 @dataclass(frozen=True)
@@ -145,9 +121,9 @@ class SlackNotifier:
             pages = pages[:MAX_TOGETHER]
             if len(pages) < 2:
                 continue
-            message = messages.pages_together(
+            message = timers.pages_together(
                 [
-                    messages.page(d.view, d.timer, d.now, d.late, None, self._card_link(d))
+                    timers.page(d.view, d.timer, d.now, d.late, None, self._card_link(d))
                     for d in pages
                 ]
             )
@@ -220,7 +196,7 @@ class SlackNotifier:
         ticket = delivery.view.ticket
         if not ticket.channel:
             return
-        message = messages.gave_up(delivery.view, delivery.timer, reason)
+        message = timers.gave_up(delivery.view, delivery.timer, reason)
         try:
             self._slack(delivery).chat_postMessage(
                 channel=ticket.channel,
@@ -288,11 +264,11 @@ class SlackNotifier:
             return []
         compose: dict[str, Callable[[], Message]] = {
             NOTE: lambda: Message(timer.detail.get("text") or "", []),
-            "reminder": lambda: messages.reminder(view, timer, now, late),
-            "update_nudge": lambda: messages.nudge(view, timer, now, late),
-            "follow_up": lambda: messages.follow_up(view, timer, now, late),
-            "auto_solve": lambda: messages.auto_solved(view, timer, late),
-            "auto_close": lambda: messages.auto_closed(view, timer, late),
+            "reminder": lambda: timers.reminder(view, timer, now, late),
+            "update_nudge": lambda: timers.nudge(view, timer, now, late),
+            "follow_up": lambda: timers.follow_up(view, timer, now, late),
+            "auto_solve": lambda: timers.auto_solved(view, timer, late),
+            "auto_close": lambda: timers.auto_closed(view, timer, late),
         }
         message = compose[timer.kind]()
         if ticket.channel:
@@ -309,10 +285,10 @@ class SlackNotifier:
         whom = " ".join(mention(c) for c in contacts) or None
         ticket = view.ticket
         if ticket.channel:
-            thread = messages.page(view, timer, delivery.now, delivery.late, whom)
+            thread = timers.page(view, timer, delivery.now, delivery.late, whom)
             yield _Post("thread", ticket.channel, ticket.message_ts, thread)
         link = self._card_link(delivery) if linked and contacts else None
-        direct = messages.page(view, timer, delivery.now, delivery.late, None, link)
+        direct = timers.page(view, timer, delivery.now, delivery.late, None, link)
         for contact in contacts:
             if _USER.fullmatch(contact):
                 yield _Post(f"dm:{contact}", contact, None, direct)

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -274,15 +275,7 @@ class Calendar:
     def _add_past(self, k: int, chunk: Chunk, b: int) -> int | None:
         """When business time ``b`` past the start of chunk ``k`` (beyond its end) is reached;
         None if never."""
-        empty = 0
-        while b > chunk.total:
-            b -= chunk.total
-            empty = empty + 1 if chunk.total == 0 else 0
-            if empty > MAX_EMPTY_CHUNKS:
-                return None
-            k += 1
-            chunk = self.chunk(k)
-        return chunk.instant_at(b)
+        return walk(self.chunk, k, chunk, b)
 
     def elapsed_us(self, start: int, end: int) -> int:
         if end <= start:
@@ -330,6 +323,33 @@ class Calendar:
                         spans.append((s, e))
             day += timedelta(days=1)
         return _merge(spans)
+
+
+class Counted(Protocol):
+    """One chunk of a clock's time as `walk` reads it: its total, and where a count falls."""
+
+    total: int
+
+    def instant_at(self, units: int, /) -> int: ...
+
+
+C = TypeVar("C", bound=Counted)
+
+
+def walk(chunk_at: Callable[[int], C], k: int, chunk: C, units: int) -> int | None:
+    """The instant ``units`` of a clock past the start of chunk ``k`` (``chunk``, which
+    ``chunk_at(k)`` gives) is reached, walking on through the chunks after it: the one loop
+    every clock counted in chunks (business hours, business days) adds with. None if the clock
+    stays shut for more than `MAX_EMPTY_CHUNKS` chunks in a row (a calendar never open)."""
+    empty = 0
+    while units > chunk.total:
+        units -= chunk.total
+        empty = empty + 1 if chunk.total == 0 else 0
+        if empty > MAX_EMPTY_CHUNKS:
+            return None
+        k += 1
+        chunk = chunk_at(k)
+    return chunk.instant_at(units)
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

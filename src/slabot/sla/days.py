@@ -32,7 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from .calendar import CHUNK, CHUNK_BITS, MAX_EMPTY_CHUNKS, Calendar, _local_us, from_us, to_us
+from .calendar import CHUNK, CHUNK_BITS, Calendar, _local_us, from_us, to_us, walk
 
 DAY = 86_400 * 1_000_000  # one open day of this clock, in microseconds
 
@@ -117,16 +117,7 @@ class BusinessDays:
         if duration <= 0:
             return self.next_open_us(start)
         k, units = self._locate(start)
-        units += duration
-        days, empty = self.chunk(k), 0
-        while units > days.total:
-            units -= days.total
-            empty = empty + 1 if days.total == 0 else 0
-            if empty > MAX_EMPTY_CHUNKS:
-                return None
-            k += 1
-            days = self.chunk(k)
-        return days.instant_at(units)
+        return walk(self.chunk, k, self.chunk(k), units + duration)
 
     def add_many_us(
         self, starts: Sequence[int], durations: int | Sequence[int]

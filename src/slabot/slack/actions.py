@@ -21,7 +21,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from ..tickets import TicketView
+from ..tickets import ChangeRequest, TicketView
 from . import ids
 from .blocks.modals import open_modal, update_modal
 from .blocks.notes import opened_answer, saying
@@ -46,59 +46,34 @@ UNKNOWN = (
     "use the buttons on the ticket's latest card, or `/sla help`."
 )
 
-# A change on the card: (workspace, control, actor, now, key, say) → view.
-Apply = Callable[..., TicketView]
+# A change on the card: the request the click makes, and the control clicked → view.
+Apply = Callable[[ChangeRequest, TicketControl], TicketView]
 
 
 def register(app: App, bot: Slabot) -> None:
     def change(verb: str, use_case: Apply) -> Callable[..., None]:
         def handle(click: Click, client: Any) -> None:
             control = TicketControl.parse(click.action.chosen)
-            workspace, user = click.workspace, click.user.id
-            use_case(workspace, control, user, bot.now(), click.key, saying(verb, user))
+            say = saying(verb, click.user.id)
+            use_case(click.asks(control.number, bot.now(), say, version=control.version), control)
 
         return on_click(handle)
 
     t = bot.tickets
 
-    def plain(use_case: Callable[..., TicketView]) -> Apply:
+    def plain(use_case: Callable[[ChangeRequest], TicketView]) -> Apply:
         """A change that needs nothing but the ticket and the card's version."""
-        return lambda ws, c, u, now, key, say: use_case(
-            ws,
-            c.number,
-            actor=u,
-            now=now,
-            expected_version=c.version,
-            idempotency_key=key,
-            say=say,
-        )
+        return lambda request, control: use_case(request)
 
     def set_status(status: str) -> Apply:
-        return lambda ws, c, u, now, key, say: t.set_status(
-            ws,
-            c.number,
-            status,
-            actor=u,
-            now=now,
-            expected_version=c.version,
-            idempotency_key=key,
-            say=say,
-        )
+        return lambda request, control: t.set_status(request, status)
 
     app.action(ids.ACK)(change("ack", plain(t.acknowledge)))
     app.action(ids.SEVERITY)(
         change(
             "sev",
-            lambda ws, c, u, now, key, say: t.change_severity(
-                ws,
-                c.number,
-                c.option or "",
-                actor=u,
-                now=now,
-                reason="changed on the card",
-                expected_version=c.version,
-                idempotency_key=key,
-                say=say,
+            lambda request, control: t.change_severity(
+                request, control.option or "", reason="changed on the card"
             ),
         )
     )
@@ -130,17 +105,13 @@ def register(app: App, bot: Slabot) -> None:
         pending = PendingUpdate.parse(click.action.chosen)
         user, now = click.user.id, bot.now()
         eta = datetime.fromtimestamp(pending.eta, UTC)
+        say = saying("update", user, text=pending.text, eta=eta, workaround=pending.workaround)
         view = bot.tickets.post_update(
-            click.workspace,
-            pending.number,
+            click.asks(pending.number, now, say),
             pending.text,
-            actor=user,
-            now=now,
             eta=eta,
             workaround=pending.workaround,
-            idempotency_key=click.key,
             confirmed=True,
-            say=saying("update", user, text=pending.text, eta=eta, workaround=pending.workaround),
         )
         answer(click, f"Posted the update on {view.ticket.ref}.")
 

@@ -9,13 +9,14 @@ the same command delivered twice changes the ticket once.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
 from ..sla.classify import classify
-from ..tickets import Postpones, SeverityUnclear, TicketError
+from ..tickets import ChangeRequest, Postpones, SeverityUnclear, TicketError
 from . import leads, oncall
 from .blocks.card import ticket_text
 from .blocks.help import help_blocks
@@ -136,11 +137,11 @@ def _change(
     tickets = bot.tickets
     ref = _ref(cmd)
     say = saying(cmd.verb, user, text=cmd.text)
-    kw: dict[str, Any] = {"actor": user, "now": now, "idempotency_key": key, "say": say}
+    request = ChangeRequest(workspace, ref, actor=user, now=now, idempotency_key=key, say=say)
     if cmd.verb == "ack":
-        tickets.acknowledge(workspace, ref, **kw)
+        tickets.acknowledge(request)
     elif cmd.verb == "sev":
-        tickets.change_severity(workspace, ref, cmd.severity or "", reason=cmd.text, **kw)
+        tickets.change_severity(request, cmd.severity or "", reason=cmd.text)
     elif cmd.verb == "update":
         eta, understood = None, None
         if cmd.eta:
@@ -148,9 +149,11 @@ def _change(
             tz = time_zone(client, user, policy.tz)
             eta = read_eta(cmd.eta, tz, now)
             understood = f"ETA {cmd.eta.strip()[:40]!r} read as {in_zone(eta, tz)}."
-        kw["say"] = saying("update", user, text=cmd.text, eta=eta, workaround=cmd.workaround)
+        request = replace(
+            request, say=saying("update", user, text=cmd.text, eta=eta, workaround=cmd.workaround)
+        )
         try:
-            tickets.post_update(workspace, ref, cmd.text, eta=eta, workaround=cmd.workaround, **kw)
+            tickets.post_update(request, cmd.text, eta=eta, workaround=cmd.workaround)
         except Postpones as exc:
             question = _postpone_question(bot, workspace, ref, cmd, eta, exc, understood, now)
             raise Postponing(question) from None
@@ -165,24 +168,27 @@ def _change(
                 f"I can't read the release date {str(cmd.start)[:40]!r}: write 2027-01-15 "
                 "(by the end of that day) or 2027-01-15T12:00"
             ) from None
-        tickets.agree_release(workspace, ref, release, agreed_by=cmd.text, **kw)
+        tickets.agree_release(request, release, agreed_by=cmd.text)
         return f"Release read as {in_zone(release, tz)}."
     elif cmd.verb == "correct":
         counts, cause = cmd.counts, cmd.cause
-        kw["say"] = lambda view, before: downtime_note(user, view, counts, cause, cmd.text)
-        tickets.correct_downtime(workspace, ref, counts=counts, cause=cause, reason=cmd.text, **kw)
+        request = replace(
+            request,
+            say=lambda view, before: downtime_note(user, view, counts, cause, cmd.text),
+        )
+        tickets.correct_downtime(request, counts=counts, cause=cause, reason=cmd.text)
     elif cmd.verb == "wait":
-        tickets.set_status(workspace, ref, cmd.status or "", **kw)
+        tickets.set_status(request, cmd.status or "")
     elif cmd.verb == "resume":
-        tickets.set_status(workspace, ref, "open", **kw)
+        tickets.set_status(request, "open")
     elif cmd.verb == "resolve":
-        tickets.resolve(workspace, ref, note=cmd.text, **kw)
+        tickets.resolve(request, note=cmd.text)
     elif cmd.verb == "reopen":
-        tickets.reopen(workspace, ref, reason=cmd.text, **kw)
+        tickets.reopen(request, reason=cmd.text)
     elif cmd.verb == "close":
-        tickets.close(workspace, ref, **kw)
+        tickets.close(request)
     else:  # assign
-        tickets.assign(workspace, ref, cmd.user or "", **kw)
+        tickets.assign(request, cmd.user or "")
     return None
 
 

@@ -45,15 +45,7 @@ def register(app: App, bot: Slabot) -> None:
 
         # The note, the card and every recorded copy of the level's pages are owed with the
         # answer, and drawn by the clock; the clicked message is edited here, at once.
-        view = bot.tickets.acknowledge_page(
-            click.workspace,
-            page.number,
-            page.level,
-            actor=user,
-            now=now,
-            idempotency_key=click.key,
-            say=note,
-        )
+        view = bot.tickets.acknowledge_page(click.asks(page.number, now, note), page.level)
         if not view.replayed:
             _mark_taken(client, click, view, user, now)
 

@@ -12,7 +12,8 @@ checked at the HTTP edge (`slabot.web`) where a misfit is answered 400.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -22,6 +23,11 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+from ..tickets import ChangeRequest
+
+if TYPE_CHECKING:
+    from ..tickets.timers import Say
 
 # Slack's ids (T…, U…, C…) and triggers are short; the bounds keep every idempotency key built
 # of them (``click:…``, ``pick:…``, ``cmd:…``) within its 128-character column.
@@ -103,6 +109,27 @@ class Interaction(_Part):
         view = getattr(self, "view", None)  # a form, or a click inside one, carries its view
         installed = view.app_installed_team_id if view is not None else None
         return installed or (self.team.id if self.team else self.user.team_id) or ""
+
+    @property
+    def key(self) -> str:
+        """The natural key: the same in every delivery of this click or form."""
+        raise NotImplementedError
+
+    def asks(
+        self, ref: str | int, now: datetime, say: Say | None, *, version: int | None = None
+    ) -> ChangeRequest:
+        """The change this person asks of ticket ``ref``, in the interaction's workspace and
+        under its natural key (a delivery again changes nothing); ``version``: the ticket's
+        version the card showed, when a stale card must be refused."""
+        return ChangeRequest(
+            self.workspace,
+            ref,
+            actor=self.user.id,
+            now=now,
+            expected_version=version,
+            idempotency_key=self.key,
+            say=say,
+        )
 
 
 # -- what Bolt reads to route a request ------------------------------------------------------

@@ -97,17 +97,16 @@ def register(app: App, bot: Slabot) -> None:
         now = bot.now()
         try:
             bot.tickets.post_update(
-                workspace,
-                control.number,
+                form.asks(
+                    control.number,
+                    now,
+                    saying("update", user, text=text, eta=eta, workaround=workaround),
+                ),
                 text,
-                actor=user,
-                now=now,
                 eta=eta,
                 workaround=workaround,
-                idempotency_key=form.key,
                 # Posted again with the ETA the form warned about: that is the confirmation.
                 confirmed=stamp is not None and control.option == f"eta={stamp}",
-                say=saying("update", user, text=text, eta=eta, workaround=workaround),
             )
         except Postpones as exc:
             # Drawn again as typed, saying what the ETA puts off; posting again confirms.

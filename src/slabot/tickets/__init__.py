@@ -11,6 +11,7 @@ from ..refusals import (
     SeverityUnclear,
     TicketError,
 )
+from .changes import ChangeRequest
 from .opening import OpenResult
 from .service import Tickets
 from .timers import TimerOutcome
@@ -19,6 +20,7 @@ from .views import TicketView, parse_ref
 __all__ = [
     "SYSTEM",
     "AlreadyDone",
+    "ChangeRequest",
     "Conflict",
     "Forbidden",
     "Invalid",

@@ -17,7 +17,7 @@ the answer the first delivery got, rather than "already done" or "changed since 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,27 @@ Change = tuple[str, dict[str, Any], dict[str, Any]]  # kind, before, after
 Check = Callable[[Session, Ticket, Policy, datetime], None]
 
 
+@dataclass(frozen=True)
+class ChangeRequest:
+    """Who asks for a change of which ticket, when, and under which key: what every change
+    takes alike, built once by whoever asks (a listener, the API, the clock, a mail), so each
+    change's own signature says only what is particular to it (a severity, a text, an ETA).
+
+    ``expected_version``: the ticket's version as the asker saw it (a card's button); a ticket
+    changed since is refused with `Conflict`. ``idempotency_key``: the request's natural key
+    (the command's or the click's trigger, the API's Idempotency-Key); a request already
+    applied changes nothing. ``say``: the thread's note for the change."""
+
+    workspace: str
+    ref: str | int
+    _: KW_ONLY
+    actor: str
+    now: datetime
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    say: Say | None = None
+
+
 class Changes:
     def __init__(
         self,
@@ -57,17 +78,7 @@ class Changes:
         self.permissions = permissions
         self.owed = owed  # told once a change that owes Slack messages has committed
 
-    def acknowledge(
-        self,
-        workspace: str,
-        ref: str | int,
-        *,
-        actor: str,
-        now: datetime,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
-    ) -> TicketView:
+    def acknowledge(self, request: ChangeRequest) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "acknowledge")
             if ticket.acknowledged_at is not None:
@@ -76,28 +87,16 @@ class Changes:
                     f"{ticket.ref} was already acknowledged by {{who}}",
                     people={"who": ticket.acknowledged_by or "someone"},
                 )
-            return _take(ticket, actor, now)
+            return _take(ticket, request.actor, request.now)
 
-        return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
-        )
+        return self._change(request, apply)
 
     def change_severity(
-        self,
-        workspace: str,
-        ref: str | int,
-        severity: str,
-        *,
-        actor: str,
-        now: datetime,
-        reason: str = "",
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
+        self, request: ChangeRequest, severity: str, *, reason: str = ""
     ) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the severity of")
-            self.permissions.check(policy, "change_severity", actor, ticket, now)
+            self.permissions.check(policy, "change_severity", request.actor, ticket, request.now)
             try:
                 level = policy.severity(severity)
             except KeyError as exc:
@@ -107,24 +106,16 @@ class Changes:
             before = {"severity": ticket.severity}
             return [("severity_changed", before, {"severity": level.key, "reason": reason})]
 
-        return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
-        )
+        return self._change(request, apply)
 
     def post_update(
         self,
-        workspace: str,
-        ref: str | int,
+        request: ChangeRequest,
         text: str,
         *,
-        actor: str,
-        now: datetime,
         eta: datetime | None = None,
         workaround: bool = False,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
         confirmed: bool = False,
-        say: Say | None = None,
     ) -> TicketView:
         """An update to the customer: resets the update clock; an ETA or a workaround also
         answers rules such as LiveOps's P2 elevation.
@@ -137,7 +128,7 @@ class Changes:
             raise Invalid("an update needs some text: say what changed and what happens next")
         if len(text) > MAX_TEXT:
             raise Invalid(f"the update is too long; keep it under {MAX_TEXT} characters")
-        if eta is not None and eta <= now:
+        if eta is not None and eta <= request.now:
             raise Invalid("the ETA is already past: give a time still to come")
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
@@ -162,30 +153,9 @@ class Changes:
                 )
                 raise Postpones(f"this ETA puts off {put_off}: confirm to post it", found)
 
-        return self._change(
-            workspace,
-            ref,
-            actor,
-            now,
-            expected_version,
-            apply,
-            key=idempotency_key,
-            check=check,
-            say=say,
-        )
+        return self._change(request, apply, check=check)
 
-    def set_status(
-        self,
-        workspace: str,
-        ref: str | int,
-        status: str,
-        *,
-        actor: str,
-        now: datetime,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
-    ) -> TicketView:
+    def set_status(self, request: ChangeRequest, status: str) -> TicketView:
         """Pending, waiting on the customer or a third party, or back to open (``resume``)."""
         if status not in (*WAITING, "open"):
             raise Invalid(
@@ -195,32 +165,22 @@ class Changes:
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the status of")
-            self.permissions.check(policy, "pause", actor, ticket, now)
+            self.permissions.check(policy, "pause", request.actor, ticket, request.now)
             if ticket.status == status:
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(status)}")
             return [("status_changed", {"status": ticket.status}, {"status": status})]
 
-        return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
-        )
+        return self._change(request, apply)
 
-    def customer_replied(
-        self,
-        workspace: str,
-        ref: str | int,
-        text: str,
-        *,
-        sender: str,
-        now: datetime,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
-    ) -> TicketView:
-        """The customer wrote on the ticket (an e-mail reply). Kept in the trail; it is not an
-        update to the customer, so no clock of the contract counts it as an answer. A ticket
-        waiting on the customer runs again: the customer answered what was asked, as the
-        contracts' pausing rules expect. A resolved or closed ticket keeps its state (whoever
-        reads the thread decides to reopen)."""
+    def customer_replied(self, request: ChangeRequest, text: str) -> TicketView:
+        """The customer wrote on the ticket (an e-mail reply): ``request.actor`` is the sender
+        as the mail names them. Kept in the trail; it is not an update to the customer, so no
+        clock of the contract counts it as an answer. A ticket waiting on the customer runs
+        again: the customer answered what was asked, as the contracts' pausing rules expect. A
+        resolved or closed ticket keeps its state (whoever reads the thread decides to
+        reopen)."""
         text = text.strip()[:MAX_TEXT]
+        sender = request.actor
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             changes: list[Change] = [("customer_replied", {}, {"text": text, "sender": sender})]
@@ -228,21 +188,10 @@ class Changes:
                 changes.append(("status_changed", {"status": ticket.status}, {"status": "open"}))
             return changes
 
-        actor = sender[:32] or "customer"
-        return self._change(workspace, ref, actor, now, None, apply, key=idempotency_key, say=say)
+        return self._change(replace(request, actor=sender[:32] or "customer"), apply)
 
     def resolve(
-        self,
-        workspace: str,
-        ref: str | int,
-        *,
-        actor: str,
-        now: datetime,
-        note: str = "",
-        expected_version: int | None = None,
-        timer_id: int | None = None,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
+        self, request: ChangeRequest, *, note: str = "", timer_id: int | None = None
     ) -> TicketView:
         """Resolve; ``timer_id`` is the clock's auto-solve timer doing it (see `_change`)."""
 
@@ -254,36 +203,16 @@ class Changes:
                 )
             if ticket.status == "resolved":
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(ticket.status)}")
-            self.permissions.check(policy, "resolve", actor, ticket, now)
-            ticket.resolved_at = now
+            self.permissions.check(policy, "resolve", request.actor, ticket, request.now)
+            ticket.resolved_at = request.now
             after = {"status": "resolved", "note": note}
             return [("status_changed", {"status": ticket.status}, after)]
 
-        return self._change(
-            workspace,
-            ref,
-            actor,
-            now,
-            expected_version,
-            apply,
-            timer_id,
-            key=idempotency_key,
-            say=say,
-        )
+        return self._change(request, apply, timer_id=timer_id)
 
-    def reopen(
-        self,
-        workspace: str,
-        ref: str | int,
-        *,
-        actor: str,
-        now: datetime,
-        reason: str = "",
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
-    ) -> TicketView:
+    def reopen(self, request: ChangeRequest, *, reason: str = "") -> TicketView:
         """Back to open; ``reason`` (why it is not fixed after all) is kept in the trail."""
+        now = request.now
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             if ticket.status != "resolved":
@@ -292,7 +221,7 @@ class Changes:
                     "ticket can be reopened"
                     + ("; open a new ticket instead" if ticket.status == "closed" else "")
                 )
-            self.permissions.check(policy, "reopen", actor, ticket, now)
+            self.permissions.check(policy, "reopen", request.actor, ticket, now)
             window = policy.lifecycle.reopen_within
             if window and ticket.resolved_at and now > ticket.resolved_at + window:
                 raise Invalid(
@@ -303,22 +232,9 @@ class Changes:
             after = {"status": "open", "reason": reason} if reason else {"status": "open"}
             return [("status_changed", {"status": "resolved"}, after)]
 
-        return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
-        )
+        return self._change(request, apply)
 
-    def close(
-        self,
-        workspace: str,
-        ref: str | int,
-        *,
-        actor: str,
-        now: datetime,
-        expected_version: int | None = None,
-        timer_id: int | None = None,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
-    ) -> TicketView:
+    def close(self, request: ChangeRequest, *, timer_id: int | None = None) -> TicketView:
         """Close; ``timer_id`` is the clock's auto-close timer doing it (see `_change`)."""
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
@@ -326,65 +242,33 @@ class Changes:
                 raise AlreadyDone(f"{ticket.ref} is already closed")
             if ticket.status != "resolved":
                 raise Invalid(f"{ticket.ref} is not resolved: resolve it first, then close it")
-            self.permissions.check(policy, "close", actor, ticket, now)
-            ticket.closed_at = now
+            self.permissions.check(policy, "close", request.actor, ticket, request.now)
+            ticket.closed_at = request.now
             return [("status_changed", {"status": "resolved"}, {"status": "closed"})]
 
-        return self._change(
-            workspace,
-            ref,
-            actor,
-            now,
-            expected_version,
-            apply,
-            timer_id,
-            key=idempotency_key,
-            say=say,
-        )
+        return self._change(request, apply, timer_id=timer_id)
 
-    def assign(
-        self,
-        workspace: str,
-        ref: str | int,
-        owner: str,
-        *,
-        actor: str,
-        now: datetime,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
-    ) -> TicketView:
+    def assign(self, request: ChangeRequest, owner: str) -> TicketView:
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "assign")
-            self.permissions.check(policy, "assign", actor, ticket, now)
+            self.permissions.check(policy, "assign", request.actor, ticket, request.now)
             if ticket.owner == owner:
                 raise AlreadyDone(f"{{owner}} already owns {ticket.ref}", people={"owner": owner})
             before = {"owner": ticket.owner}
             ticket.owner = owner
             return [("owner_assigned", before, {"owner": owner})]
 
-        return self._change(
-            workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
-        )
+        return self._change(request, apply)
 
-    def acknowledge_page(
-        self,
-        workspace: str,
-        ref: str | int,
-        level: str,
-        *,
-        actor: str,
-        now: datetime,
-        idempotency_key: str | None = None,
-        say: Say | None = None,
-    ) -> TicketView:
+    def acknowledge_page(self, request: ChangeRequest, level: str) -> TicketView:
         """ "I'm on it" on a page: stops that level's repeats and acknowledges the ticket."""
+        actor, now = request.actor, request.now
         # Who is in the level's user groups is Slack's to say: asked before the ticket is
         # locked, so a slow Slack never holds the write.
         with self.store.reading() as session:
-            paged = find(session, workspace, ref)
+            paged = find(session, request.workspace, request.ref)
             groups = self.permissions.groups_paged(
-                self.versions.get(session, paged.policy_digest), level, workspace
+                self.versions.get(session, paged.policy_digest), level, request.workspace
             )
 
         def apply(ticket: Ticket, policy: Policy) -> list[Change]:
@@ -398,44 +282,30 @@ class Changes:
             ]
             owe_page_copies(session, ticket, at, level, actor, taken)
 
-        return self._change(
-            workspace,
-            ref,
-            actor,
-            now,
-            None,
-            apply,
-            key=idempotency_key,
-            say=say,
-            then=redraw_copies,
-        )
+        return self._change(request, apply, then=redraw_copies)
 
     def _change(
         self,
-        workspace: str,
-        ref: str | int,
-        actor: str,
-        now: datetime,
-        expected_version: int | None,
+        request: ChangeRequest,
         apply: Callable[[Ticket, Policy], list[Change]],
-        timer_id: int | None = None,
         *,
-        key: str | None = None,
+        timer_id: int | None = None,
         check: Check | None = None,
-        say: Say | None = None,
         then: Callable[[Session, Ticket, datetime], None] | None = None,
     ) -> TicketView:
         """Apply one change in one transaction. ``timer_id``: the clock's timer (claimed, in
         state ``sending``) that makes this change; it is marked ``acted`` in the same
         transaction, so a retry after a failed announcement never repeats the change.
-        ``key``: the request's idempotency key; one already applied to this ticket changes
+        The request's idempotency key: one already applied to this ticket changes
         nothing (checked under the ticket's lock, before the change's own checks, which
         would refuse a repeat as "already done"). ``check``: a refusal that needs the
-        ticket's history, run after those checks and before anything is written. ``say``: the
-        thread's note for the change, owed with the card's redraw (`owe_messages`) in the
-        same transaction; ``then``: more the change owes, written in it too."""
+        ticket's history, run after those checks and before anything is written. The
+        request's ``say``: the thread's note for the change, owed with the card's redraw
+        (`owe_messages`) in the same transaction; ``then``: more the change owes, written in
+        it too."""
+        key, say, now = request.idempotency_key, request.say, request.now
         with self.store.writing() as session:
-            ticket = find(session, workspace, ref, lock=True)
+            ticket = find(session, request.workspace, request.ref, lock=True)
             version = ticket.version
             policy = self.versions.get(session, ticket.policy_digest)
             if key is not None and self._applied(session, ticket, key):
@@ -446,7 +316,7 @@ class Changes:
             # The change's own checks come first: a double click is told "already done",
             # which says more than "changed since you looked". (A refusal rolls back.)
             changes = apply(ticket, policy)
-            if expected_version is not None and version != expected_version:
+            if request.expected_version is not None and version != request.expected_version:
                 raise Conflict(
                     f"{ticket.ref} changed while you were looking at it: "
                     "check its card and try again"
@@ -459,7 +329,7 @@ class Changes:
                     TicketEvent(
                         ticket_id=ticket.id,
                         kind=kind,
-                        actor=actor,
+                        actor=request.actor,
                         at=at,
                         before=before,
                         after=after,

@@ -11,13 +11,10 @@ latest one and shows what was left out and why.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ..refusals import Invalid
 from ..sla import Policy
 from ..store.tables import Ticket
-from .changes import Change, Changes
-from .timers import Say
+from .changes import Change, ChangeRequest, Changes
 from .views import TicketView
 
 MAX_REASON = 2000
@@ -25,16 +22,11 @@ MAX_REASON = 2000
 
 def correct_downtime(
     changes: Changes,
-    workspace: str,
-    ref: str | int,
+    request: ChangeRequest,
     *,
     counts: bool | None,
     cause: str | None,
     reason: str,
-    actor: str,
-    now: datetime,
-    idempotency_key: str | None = None,
-    say: Say | None = None,
 ) -> TicketView:
     """Record that ticket ``ref`` was (``counts`` True) or was not (False) an outage, or is as
     its severity says (None), and what caused it (a key of the policy's ``uptime.causes``).
@@ -50,8 +42,8 @@ def correct_downtime(
         if cause is not None and cause not in causes:
             known = ", ".join(causes) or "none: the policy names no causes"
             raise Invalid(f"unknown cause {cause!r} for the {policy.name} policy: use {known}")
-        changes.permissions.check(policy, "correct_downtime", actor, ticket, now)
+        changes.permissions.check(policy, "correct_downtime", request.actor, ticket, request.now)
         verdict = None if counts is None else ("yes" if counts else "no")
         return [("downtime_corrected", {}, {"counts": verdict, "cause": cause, "reason": reason})]
 
-    return changes._change(workspace, ref, actor, now, None, apply, key=idempotency_key, say=say)
+    return changes._change(request, apply)

@@ -15,26 +15,15 @@ from datetime import UTC, datetime
 from ..refusals import Invalid
 from ..sla import Policy
 from ..store.tables import Ticket
-from .changes import Change, Changes, _active
+from .changes import Change, ChangeRequest, Changes, _active
 from .events import stamp
-from .timers import Say
 from .views import TicketView
 
 MAX_AGREED_BY = 200
 
 
 def agree_release(
-    changes: Changes,
-    workspace: str,
-    ref: str | int,
-    release_at: datetime,
-    *,
-    agreed_by: str,
-    actor: str,
-    now: datetime,
-    expected_version: int | None = None,
-    idempotency_key: str | None = None,
-    say: Say | None = None,
+    changes: Changes, request: ChangeRequest, release_at: datetime, *, agreed_by: str
 ) -> TicketView:
     """Record that ``agreed_by`` (the customer's person, in their words) agreed the release
     due at ``release_at``; a later agreement replaces an earlier one. Refused, with what to do
@@ -45,7 +34,7 @@ def agree_release(
         raise Invalid("say who agreed the release, such as 'Priya (Acme's IT lead), by e-mail'")
     if len(agreed_by) > MAX_AGREED_BY:
         raise Invalid(f"keep who agreed it under {MAX_AGREED_BY} characters")
-    if release_at <= now:
+    if release_at <= request.now:
         raise Invalid("the release date is already past: give a date still to come")
 
     def apply(ticket: Ticket, policy: Policy) -> list[Change]:
@@ -57,10 +46,8 @@ def agree_release(
                 f"the {policy.name} policy lets no release stand for the resolution of a "
                 f"{label} ticket: post the date as an ETA with /sla update instead"
             )
-        changes.permissions.check(policy, "agree_release", actor, ticket, now)
+        changes.permissions.check(policy, "agree_release", request.actor, ticket, request.now)
         after = {"release_at": stamp(release_at.astimezone(UTC)), "agreed_by": agreed_by}
         return [("release_agreed", {}, after)]
 
-    return changes._change(
-        workspace, ref, actor, now, expected_version, apply, key=idempotency_key, say=say
-    )
+    return changes._change(request, apply)

@@ -34,9 +34,8 @@ from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 from sqlalchemy.exc import OperationalError
 
-from ...tickets import TicketError, Tickets, TicketView, parse_ref
+from ...tickets import ChangeRequest, TicketError, Tickets, TicketView, parse_ref
 from ...tickets.queries import queue
-from ...tickets.timers import Say
 from ..tokens import Caller, TokenError, authenticate
 from . import idempotency
 from .cards import note
@@ -243,17 +242,7 @@ class UseCase(Protocol):
     """A `Tickets` change as every route calls it: what the request body adds is bound
     already, and the rest is the same for all of them."""
 
-    def __call__(
-        self,
-        workspace: str,
-        ref: int,
-        /,
-        *,
-        actor: str,
-        now: datetime,
-        idempotency_key: str | None,
-        say: Say | None,
-    ) -> TicketView: ...
+    def __call__(self, request: ChangeRequest, /) -> TicketView: ...
 
 
 class TicketChange:
@@ -279,12 +268,14 @@ class TicketChange:
         use_case = self.use_case(body)
         with self.api.change(req, caller) as change:
             view = use_case(
-                caller.workspace,
-                number,
-                actor=caller.actor,
-                now=change.now,
-                idempotency_key=change.key,
-                say=say,
+                ChangeRequest(
+                    caller.workspace,
+                    number,
+                    actor=caller.actor,
+                    now=change.now,
+                    idempotency_key=change.key,
+                    say=say,
+                )
             )
         _answer(resp, Ticket.of(view))
 

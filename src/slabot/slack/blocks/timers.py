@@ -1,4 +1,6 @@
-"""What each timer says, as Slack text and Block Kit: pure, from a ticket view, a timer and ``now``.
+"""What each timer says in Slack, as text and Block Kit: pure, from a ticket view, a timer and
+``now``; the clock hands the timer to the Slack notifier (`slabot.notify.slack`), which draws it
+here.
 
 Every reminder and page names the ticket (its number and title), the target it is about, the
 time left or overdue, and the contract clause behind it, so whoever reads only the notification
@@ -11,34 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..sla import format_duration
-from ..slack import ids
-from ..slack.blocks.card import ticket_text
-from ..slack.blocks.kit import (
-    FALLBACK_MAX,
-    Block,
-    escape,
-    left,
-    mention,
-    mrkdwn,
-    plain,
-    slack_date,
-    truncate,
-)
-from ..store.tables import TimerRow
-from ..tickets import TicketView
-
-KIND_WORDS = {
-    "reminder": "reminder",
-    "update_nudge": "update reminder",
-    "page": "page",
-    "follow_up": "follow-up",
-    "auto_solve": "automatic solve",
-    "auto_close": "automatic close",
-    "card": "card",
-    "note": "thread note",
-    "page_copy": "redraw of a taken page",
-}
+from ...clock.words import solve_reason, waiting_since, what
+from ...sla import format_duration
+from ...store.tables import TimerRow
+from ...tickets import TicketView
+from .. import ids
+from .card import ticket_text
+from .kit import FALLBACK_MAX, Block, button, escape, left, mention, mrkdwn, slack_date, truncate
 
 
 @dataclass(frozen=True)
@@ -65,7 +46,7 @@ def nudge(view: TicketView, timer: TimerRow, now: datetime, late: str | None) ->
             target(view, timer, now),
         ],
         timer,
-        [_button("Post update", ids.POST_UPDATE, stamp, primary=True)],
+        [button("Post update", ids.POST_UPDATE, stamp, style="primary")],
     )
 
 
@@ -91,7 +72,7 @@ def page(
     if link:
         lines.append(f"<{escape(link)}|Open {view.ticket.ref} and its thread>")
     value = f"{view.ticket.number}:{timer.level}"
-    return _message(lines, timer, [_button("I'm on it", ids.PAGE_ACK, value, primary=True)])
+    return _message(lines, timer, [button("I'm on it", ids.PAGE_ACK, value, style="primary")])
 
 
 def pages_together(pages: list[Message]) -> Message:
@@ -116,7 +97,7 @@ def follow_up(view: TicketView, timer: TimerRow, now: datetime, late: str | None
     tz = view.policy.tz
     solve = view.policy.lifecycle.auto_solve
     count = f" ({timer.repeat + 1} of {solve.follow_ups})" if solve and solve.follow_ups else ""
-    since = _waiting_since(timer)
+    since = waiting_since(timer)
     lines = [
         f":envelope: {_to(view, 'a follow-up with the customer is due')}{count} on "
         f"{ticket_text(view)}{_late(late)}",
@@ -150,37 +131,13 @@ def auto_closed(view: TicketView, timer: TimerRow, late: str | None) -> Message:
 
 def gave_up(view: TicketView, timer: TimerRow, reason: str) -> Message:
     """The ticket's channel is told that a timer is dead, and how an operator resends it."""
-    what = KIND_WORDS.get(timer.kind, timer.kind)
-    if timer.kind == "page":
-        what += f" to {view.policy.level_label(timer.level)}"
     text = (
-        f":warning: slabot could not deliver the {escape(what)} for {ticket_text(view)} "
+        f":warning: slabot could not deliver the {escape(what(view, timer))} for "
+        f"{ticket_text(view)} "
         f"({escape(truncate(reason, 300))}). An operator can resend it with "
         f"`slabot timers --retry {timer.id}`."
     )
     return Message(truncate(text, FALLBACK_MAX), [{"type": "section", "text": mrkdwn(text)}])
-
-
-def summary(view: TicketView, timer: TimerRow) -> str:
-    """One plain line for pagers outside Slack (PagerDuty's summary, a webhook's text)."""
-    ticket = view.ticket
-    words = KIND_WORDS.get(timer.kind, timer.kind)
-    if timer.kind == "page":
-        words += f" to {view.policy.level_label(timer.level)}"
-    return f"SLA-{ticket.number} {words}: {' '.join(ticket.title.split())}"[:1024]
-
-
-def solve_reason(view: TicketView, timer: TimerRow) -> str:
-    """Why an auto-solve fires: the policy's follow-ups ran out, or the wait ran too long."""
-    since = _waiting_since(timer)
-    life = view.policy.lifecycle
-    solve, every = life.auto_solve, life.follow_up_every
-    if since is None:
-        return "no reply from the customer"
-    waited = timer.due_at - since
-    if solve and solve.follow_ups and every and waited == every * (solve.follow_ups + 1):
-        return f"no reply from the customer after {solve.follow_ups} follow-ups"
-    return f"no reply from the customer for {format_duration(waited)}"
 
 
 def target(view: TicketView, timer: TimerRow, now: datetime) -> str:
@@ -225,15 +182,6 @@ def _target_label(view: TicketView, timer: TimerRow) -> str:
     return deadline.label.lower() if deadline else (timer.target or "the target")
 
 
-def _waiting_since(timer: TimerRow) -> datetime | None:
-    """The stage of a follow-up or auto-solve carries the instant the wait began."""
-    _, _, stamp = timer.stage.partition("@")
-    try:
-        return datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-
-
 def _to(view: TicketView, words: str) -> str:
     """``words`` addressed to whose turn it is: the owner; while nobody owns the ticket, the
     people and groups of the support level it was routed to, or else of the first escalation
@@ -269,11 +217,3 @@ def _message(lines: list[str], timer: TimerRow, buttons: list[Block] | None = No
     if buttons:
         blocks.append({"type": "actions", "block_id": ids.TIMER_BLOCK, "elements": buttons})
     return Message(truncate(text, FALLBACK_MAX), blocks)
-
-
-def _button(text: str, action_id: str, value: str, *, primary: bool = False) -> Block:
-    button: Block = {"type": "button", "text": plain(text, 75), "action_id": action_id}
-    button["value"] = value
-    if primary:
-        button["style"] = "primary"
-    return button
