@@ -527,6 +527,8 @@ class SlabotClock:
             "--batch",
             str(args.batch),
         ]
+        if args.workers is not None:
+            command += ["--workers", str(args.workers)]
         with self.log.path.open("w") as out:
             self.process = subprocess.Popen(
                 command,
@@ -1202,6 +1204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="slabot clock --interval")
     parser.add_argument("--batch", type=int, default=200, help="slabot clock --batch")
     parser.add_argument(
+        "--workers", type=int, help="slabot clock --workers (left out: the clock's default)"
+    )
+    parser.add_argument(
         "--lead", type=float, default=5.0, help="run 2 starts this long after the clock leads"
     )
     parser.add_argument(
@@ -1242,6 +1247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"clock: {args.tickets:,} open {POLICY} tickets, {args.timers:,} timers due in the "
         f"minute before the clock starts (run 1), then {args.rate}/s for {args.seconds} s "
         f"(run 2); slabot clock --interval {args.interval:g} --batch {args.batch}"
+        + (f" --workers {args.workers}" if args.workers is not None else "")
     )
     print(
         f"Python {platform.python_version()} on {os.cpu_count()} CPU(s); seed {SEED}; "
