@@ -135,7 +135,10 @@ CHANNELS = 500
 LATENCY = 0.05  # seconds
 GOAL_DRAINED = 30.0  # seconds; Slack's own limit makes 20 the floor (10,000 / 500 channels)
 GOAL_PAGES = 5.0  # seconds from the clock's first call to its last page
-TICK = re.compile(r"tick: (\d+) sent \((\d+) late\), (\d+) dropped, (\d+) to retry, (\d+) dead")
+TICK = re.compile(
+    r"tick: (\d+) sent \((\d+) late\), (?:\d+ cards and notes, )?(\d+) dropped, "
+    r"(\d+) to retry, (\d+) dead"
+)
 WORDS = (
     "login checkout payment export report dashboard api webhook timeout error slow sync "
     "invoice email password reset mobile app upload download search billing customer order "
