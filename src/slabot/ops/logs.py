@@ -82,6 +82,6 @@ def configure(level: str = "INFO", fmt: LogFormat = "text") -> None:
     root.setLevel(level)
     # slack_sdk's client tests its own logger's level, not the effective one, before formatting
     # each request's whole body (blocks and all) into a debug line: left unset (0), every Web
-    # API call paid for a line nobody logs (a sixth of a burst's calls' CPU, bench/README.md).
+    # API call paid for a line nobody logs (about 40 µs a call: bench/README.md, clock, round 5).
     logging.getLogger(SLACK_SDK_WEB).setLevel(level)
     _installed = handler
