@@ -135,7 +135,10 @@ CHANNELS = 500
 LATENCY = 0.05  # seconds
 GOAL_DRAINED = 30.0  # seconds; Slack's own limit makes 20 the floor (10,000 / 500 channels)
 GOAL_PAGES = 5.0  # seconds from the clock's first call to its last page
-TICK = re.compile(r"tick: (\d+) sent \((\d+) late\), (\d+) dropped, (\d+) to retry, (\d+) dead")
+TICK = re.compile(
+    r"tick: (\d+) sent \((\d+) late\), (?:\d+ cards and notes, )?(\d+) dropped, "
+    r"(\d+) to retry, (\d+) dead"
+)
 WORDS = (
     "login checkout payment export report dashboard api webhook timeout error slow sync "
     "invoice email password reset mobile app upload download search billing customer order "
@@ -527,6 +530,8 @@ class SlabotClock:
             "--batch",
             str(args.batch),
         ]
+        if args.workers is not None:
+            command += ["--workers", str(args.workers)]
         with self.log.path.open("w") as out:
             self.process = subprocess.Popen(
                 command,
@@ -1202,6 +1207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="slabot clock --interval")
     parser.add_argument("--batch", type=int, default=200, help="slabot clock --batch")
     parser.add_argument(
+        "--workers", type=int, help="slabot clock --workers (left out: the clock's default)"
+    )
+    parser.add_argument(
         "--lead", type=float, default=5.0, help="run 2 starts this long after the clock leads"
     )
     parser.add_argument(
@@ -1242,6 +1250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"clock: {args.tickets:,} open {POLICY} tickets, {args.timers:,} timers due in the "
         f"minute before the clock starts (run 1), then {args.rate}/s for {args.seconds} s "
         f"(run 2); slabot clock --interval {args.interval:g} --batch {args.batch}"
+        + (f" --workers {args.workers}" if args.workers is not None else "")
     )
     print(
         f"Python {platform.python_version()} on {os.cpu_count()} CPU(s); seed {SEED}; "

@@ -32,6 +32,7 @@ class Server:
     drop: set[int] = field(default_factory=set)  # calls read, then hung up on without an answer
     answers: dict[int, tuple[int, dict, dict]] = field(default_factory=dict)  # call → status…
     closed: threading.Event = field(default_factory=threading.Event)  # a connection was closed
+    chunked: set[int] = field(default_factory=set)  # calls answered in chunks, not a length
 
     @property
     def connections(self) -> int:
@@ -59,11 +60,20 @@ def server() -> Iterator[Server]:
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
+            if n in state.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if n in state.chunked:  # in two chunks, one with an extension, then a trailer
+                half = len(data) // 2
+                for chunk, extension in ((data[:half], b";x=1"), (data[half:], b"")):
+                    self.wfile.write(b"%x%s\r\n%s\r\n" % (len(chunk), extension, chunk))
+                self.wfile.write(b"0\r\nX-Trailer: yes\r\n\r\n")
+            else:
+                self.wfile.write(data)
             if n in state.close_after:
                 self.close_connection = True  # no "Connection: close": the client finds out
 
@@ -121,6 +131,23 @@ def test_a_call_whose_answer_never_came_is_not_sent_again_and_is_in_doubt(server
     assert failed.value.retryable and failed.value.doubtful == {"thread"}
     assert "no answer from Slack" in str(failed.value)
     assert slack.chat_postMessage(channel="C1", text="after")["ok"]  # on a new connection
+
+
+def test_answers_in_chunks_are_read_whole_and_the_connection_reused(server):
+    slack = client(server)
+    server.chunked = {1, 3}
+    answers = [slack.chat_postMessage(channel="C1", text=f"hi {n}") for n in range(3)]
+    assert [a["n"] for a in answers] == [1, 2, 3]
+    assert answers[0].headers["Transfer-Encoding"] == "chunked"
+    assert server.connections == 1
+
+
+def test_a_line_break_in_a_header_is_refused_before_anything_is_sent(server):
+    slack = client(server)
+    slack.headers["X-Extra"] = "a\r\nX-Injected: yes"
+    with pytest.raises(ValueError):
+        slack.chat_postMessage(channel="C1", text="x")
+    assert server.calls == []
 
 
 def test_threads_get_connections_of_their_own(server):

@@ -10,6 +10,7 @@ from ``/metrics`` with prometheus_client's own parser. Waits are bounded polls.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from slack_sdk import WebClient
 from support import signed
 from support.conversation import POLICIES, ROOT, SECRET, clean_env, free_port
 from support.databases import postgres_schema
@@ -30,6 +32,7 @@ from support.hooks import TOKEN as HOOK_TOKEN
 from support.processes import Process, wait_until
 from support.tcpproxy import TcpProxy
 
+from slabot.ops import logs
 from slabot.ops.metrics import Metrics
 from slabot.ops.probes import Heartbeat, Readiness
 from slabot.store import Store, StoreError
@@ -338,6 +341,26 @@ def test_one_shot_commands_log_at_log_level_and_in_log_format(tmp_path):
     assert told.returncode == 0 and lines, told.stderr
     assert {line["level"] for line in lines} == {"INFO"}
     assert any(line["logger"].startswith("alembic") for line in lines)
+
+
+def test_slack_sdk_formats_its_debug_lines_only_at_debug(monkeypatch):
+    """slack_sdk tests its own logger's level, not the effective one, before it formats a
+    request's whole body into a debug line: `logs.configure` sets it, so a clock logging at
+    INFO no longer pays for a line per Web API call that nobody logs."""
+    sdk = logging.getLogger(logs.SLACK_SDK_WEB)
+    monkeypatch.setattr(sdk, "level", sdk.level)  # restored after the test
+    monkeypatch.setattr(logging.getLogger(), "level", logging.getLogger().level)
+    formatted: list[str] = []
+    monkeypatch.setattr(sdk, "debug", lambda message, *args, **kw: formatted.append(message))
+    with FakeSlack(clock=time.time) as fake:
+        client = WebClient(token=TOKEN, base_url=fake.url)
+        logs.configure("INFO")
+        client.chat_postMessage(channel="C1", text="at info")
+        assert formatted == []
+        logs.configure("DEBUG")
+        client.chat_postMessage(channel="C1", text="at debug")
+        assert any("at debug" in line for line in formatted)
+    logs.configure("WARNING")
 
 
 # -- the Grafana dashboard ----------------------------------------------------------------------

@@ -197,11 +197,11 @@ class Fanout:
 
 @dataclass(frozen=True)
 class Announcement:
-    """What planned maintenance or an outage ``record`` (`slabot.store.tables.MaintenanceRecord`,
-    `slabot.store.tables.OutageRecord`, under ``policy``: None when the deployment no longer has it) owes ``channel`` at
-    ``stage`` (for an outage, the ``change`` of its trail announced), outside any ticket,
-    named ``key`` in its metadata; ``since``: when its post may have arrived unrecorded from
-    (its first claim), to be looked for before it is posted again."""
+    """What planned maintenance or an outage ``record`` (`MaintenanceRecord`,
+    `OutageRecord`, under ``policy``: None when the deployment no longer has it) owes
+    ``channel`` at ``stage`` (for an outage, the ``change`` of its trail announced), outside
+    any ticket, named ``key`` in its metadata; ``since``: when its post may have arrived
+    unrecorded from (its first claim), to be looked for before it is posted again."""
 
     key: str
     record: Any

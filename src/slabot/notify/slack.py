@@ -287,7 +287,9 @@ class SlackNotifier:
         if ticket.channel:
             thread = timers.page(view, timer, delivery.now, delivery.late, whom)
             yield _Post("thread", ticket.channel, ticket.message_ts, thread)
-        link = self._card_link(delivery) if linked and contacts else None
+        if not contacts:
+            return
+        link = self._card_link(delivery) if linked else None
         direct = timers.page(view, timer, delivery.now, delivery.late, None, link)
         for contact in contacts:
             if _USER.fullmatch(contact):

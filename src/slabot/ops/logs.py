@@ -18,6 +18,7 @@ from typing import Any, Literal
 LogFormat = Literal["text", "json"]
 TEXT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 FIELDS = ("workspace", "ticket", "timer")
+SLACK_SDK_WEB = "slack_sdk.web.base_client"  # the logger of slack_sdk's WebClient
 
 _installed: logging.Handler | None = None  # the handler `configure` added, replaced by the next
 _context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("slabot_log_context")
@@ -79,4 +80,8 @@ def configure(level: str = "INFO", fmt: LogFormat = "text") -> None:
         root.removeHandler(_installed)
     root.addHandler(handler)
     root.setLevel(level)
+    # slack_sdk's client tests its own logger's level, not the effective one, before formatting
+    # each request's whole body (blocks and all) into a debug line: left unset (0), every Web
+    # API call paid for a line nobody logs (about 40 µs a call: bench/README.md, clock, round 5).
+    logging.getLogger(SLACK_SDK_WEB).setLevel(level)
     _installed = handler

@@ -7,6 +7,14 @@ everything slack_sdk does (building the request, Slack's errors, retry handlers,
 headers) and replaces only the step that moves bytes: idle connections wait in a small pool, one
 per call in flight, and are reused.
 
+The bytes are moved here, on the socket `http.client` connected (and wrapped in TLS): the
+request in one write, the answer read back with its headers as a plain dict. `http.client`
+reads an answer's headers through the `email` package, which cost about 0.1 ms of CPU a call
+(more than the rest of the exchange), and slack_sdk read them twice more through it (the
+charset, a dict of them); a clock bursting thousands of calls a second spent a tenth of its
+time there (bench/README.md, "clock", fifth round). Answers are HTTP/1.1: a length, chunks, or
+the rest until the far end closes; a ``100 Continue`` is skipped.
+
 A connection the far end closed while idle is seen to be closed before it is reused (it reads
 as ready, at its end), and a new one is made. A call is never sent twice by this client: once
 a request has left, a failure (a timeout, a connection dropped before the answer) may come
@@ -19,10 +27,12 @@ from __future__ import annotations
 
 import http.client
 import io
+import re
 import select
 import socket
 import ssl
 import threading
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -32,6 +42,9 @@ from urllib.request import Request
 from slack_sdk import WebClient
 
 IDLE_MAX = 32  # idle connections kept per host: one per clock worker (clock.dispatch.WORKERS)
+LINE_MAX = 65536  # an answer's status or header line, as http.client bounds it
+HEADERS_MAX = 100  # headers in an answer, as http.client bounds them
+_UNSAFE = re.compile(r"[\r\n\0]")  # what would end a request line or header early
 
 Host = tuple[str, str]  # scheme, host[:port]
 
@@ -43,37 +56,39 @@ class Unanswered(URLError):
 class KeepAliveWebClient(WebClient):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._idle: dict[Host, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Host, list[_Kept]] = {}
         self._lock = threading.Lock()
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         parts = urlsplit(url)
+        body = req.data
         if self.proxy is not None or parts.scheme not in ("http", "https"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        if body is not None and not isinstance(body, bytes):  # slack_sdk's bodies are bytes
             return super()._perform_urllib_http_request_internal(url, req)
         host: Host = (parts.scheme, parts.netloc)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = dict(req.header_items())
-        connection = self._take(host)
+        request = _request(req.get_method(), parts.netloc, target, req.header_items(), body)
+        kept = self._take(host)
         try:
-            connection.request(req.get_method(), target, body=req.data, headers=headers)
-            response = connection.getresponse()
-            body = response.read()
+            kept.connection.sock.sendall(request)
+            answer = kept.receive()
         except (OSError, http.client.HTTPException) as exc:
-            connection.close()
+            kept.close()
             raise Unanswered(exc) from None
-        if response.will_close:
-            connection.close()
+        if answer.will_close:
+            kept.close()
         else:
-            self._give_back(host, connection)
-        if not 200 <= response.status < 300:
-            raise HTTPError(
-                url, response.status, response.reason, response.headers, io.BytesIO(body)
-            )
-        charset = response.headers.get_content_charset() or "utf-8"
+            self._give_back(host, kept)
+        if not 200 <= answer.status < 300:
+            message = http.client.HTTPMessage()
+            for name, value in answer.headers.items():
+                message[name] = value
+            raise HTTPError(url, answer.status, answer.reason, message, io.BytesIO(answer.body))
         return {
-            "status": response.status,
-            "headers": response.headers,
-            "body": body.decode(charset),
+            "status": answer.status,
+            "headers": answer.headers,
+            "body": answer.body.decode(answer.charset),
         }
 
     @cached_property
@@ -81,7 +96,7 @@ class KeepAliveWebClient(WebClient):
         """One TLS context for every connection (making one reads the system's certificates)."""
         return self.ssl or ssl.create_default_context()
 
-    def _take(self, host: Host) -> http.client.HTTPConnection:
+    def _take(self, host: Host) -> _Kept:
         """An idle connection still open, else a new one (a failure to connect: `URLError`)."""
         while True:
             with self._lock:
@@ -89,7 +104,7 @@ class KeepAliveWebClient(WebClient):
                 kept = idle.pop() if idle else None
             if kept is None:
                 break
-            if not _closed_by_peer(kept):
+            if not _closed_by_peer(kept.connection):
                 return kept
             kept.close()
         scheme, netloc = host
@@ -104,18 +119,140 @@ class KeepAliveWebClient(WebClient):
             connection.connect()
         except (OSError, http.client.HTTPException) as exc:
             raise URLError(exc) from None
-        # http.client sends a large body apart from its headers; without this the body would
-        # wait for the far end to acknowledge the headers (Nagle against delayed ACKs).
+        # A request goes in one write; this sends it without waiting for an earlier segment's
+        # acknowledgement (Nagle against delayed ACKs).
         connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection
+        return _Kept(connection)
 
-    def _give_back(self, host: Host, connection: http.client.HTTPConnection) -> None:
+    def _give_back(self, host: Host, kept: _Kept) -> None:
         with self._lock:
             idle = self._idle.setdefault(host, [])
             if len(idle) < IDLE_MAX:
-                idle.append(connection)
+                idle.append(kept)
                 return
-        connection.close()
+        kept.close()
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    reason: str
+    headers: dict[str, str]  # as the far end spelled the names
+    body: bytes
+    will_close: bool  # the far end closes the connection after it
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == name), None)
+
+    @property
+    def charset(self) -> str:
+        for param in (self.header("Content-Type") or "").split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip(' "'):
+                return value.strip(' "')
+        return "utf-8"
+
+
+class _Kept:
+    """A connected socket (``connection`` made it, and wrapped it in TLS) and its reader."""
+
+    def __init__(self, connection: http.client.HTTPConnection):
+        self.connection = connection
+        self.reader = connection.sock.makefile("rb")
+
+    def receive(self) -> _Answer:
+        while True:
+            version, status, reason = self._status()
+            headers = self._headers()
+            if status != 100:
+                break
+        lowered = {k.lower(): v for k, v in headers.items()}
+        connection = lowered.get("connection", "").lower()
+        will_close = "close" in connection or (
+            version == "HTTP/1.0" and "keep-alive" not in connection
+        )
+        if status in (204, 304) or 100 <= status < 200:
+            body = b""
+        elif "chunked" in lowered.get("transfer-encoding", "").lower():
+            body = self._chunks()
+        elif "content-length" in lowered:
+            body = self._exactly(_number(lowered["content-length"], 10))
+        else:
+            body, will_close = self.reader.read(), True
+        return _Answer(status, reason, headers, body, will_close)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.connection.close()
+
+    def _line(self) -> bytes:
+        line = self.reader.readline(LINE_MAX + 1)
+        if len(line) > LINE_MAX:
+            raise http.client.LineTooLong("header line")
+        return line
+
+    def _status(self) -> tuple[str, int, str]:
+        line = self._line()
+        if not line:
+            raise http.client.RemoteDisconnected("the far end closed the connection unanswered")
+        version, _, rest = line.decode("latin-1").rstrip("\r\n").partition(" ")
+        code, _, reason = rest.partition(" ")
+        if not version.startswith("HTTP/") or len(code) != 3 or not code.isdigit():
+            raise http.client.BadStatusLine(line.decode("latin-1"))
+        return version, int(code), reason
+
+    def _headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for _ in range(HEADERS_MAX):
+            line = self._line()
+            if line in (b"\r\n", b"\n", b""):
+                return headers
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip()] = value.strip()
+        raise http.client.HTTPException(f"more than {HEADERS_MAX} headers")
+
+    def _exactly(self, length: int) -> bytes:
+        data = self.reader.read(length)
+        if len(data) < length:
+            raise http.client.IncompleteRead(data, length - len(data))
+        return data
+
+    def _chunks(self) -> bytes:
+        chunks = []
+        while size := _number(self._line().split(b";", 1)[0], 16):
+            chunks.append(self._exactly(size))
+            self._line()  # the chunk's CRLF
+        self._headers()  # trailers, up to the blank line
+        return b"".join(chunks)
+
+
+def _request(
+    method: str, netloc: str, target: str, headers: list[tuple[str, str]], body: bytes | None
+) -> bytes:
+    """A request's bytes, head and body, to send in one write; `ValueError` (nothing sent)
+    when a line break in the target or a header would end its line early."""
+    fields = [
+        ("Host", netloc),
+        ("Accept-Encoding", "identity"),
+        *((n, v) for n, v in headers if n.lower() not in ("host", "content-length")),
+        ("Content-Length", str(len(body or b""))),
+    ]
+    if _UNSAFE.search(target) or any(_UNSAFE.search(n + v) for n, v in fields):
+        raise ValueError("a line break in the request's head")
+    head = "".join(f"{name}: {value}\r\n" for name, value in fields)
+    return f"{method} {target} HTTP/1.1\r\n{head}\r\n".encode("latin-1") + (body or b"")
+
+
+def _number(text: str | bytes, base: int) -> int:
+    """A length in an answer's head; one that does not read as a length is a broken answer."""
+    try:
+        value = int(text.strip(), base)
+    except ValueError:
+        raise http.client.HTTPException(f"not a length: {text[:20]!r}") from None
+    if value < 0:
+        raise http.client.HTTPException(f"a negative length: {value}")
+    return value
 
 
 def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
