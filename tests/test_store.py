@@ -65,6 +65,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0016",
         "0017",
         "0018",
+        "0019",
     ]
 
     upgrade(blank_store)

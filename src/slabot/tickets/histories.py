@@ -100,20 +100,17 @@ def still_down(
     by_severity = and_(seen.c.kind.in_(OUTAGE_KINDS), severity.in_(list(severities)))
     # A later correction may take it back: the engine reads the latest (`outages_from_tickets`).
     outage = exists().where(seen.c.ticket_id == T.c.id, or_(by_severity, declared))
-    mine = T.c.workspace.in_(workspaces)
+    mine, row = T.c.workspace.in_(workspaces), [T.c.policy == policy, T.c.opened_at < before]
     # Two index searches (ix_tickets_queue, ix_tickets_resolved) rather than an OR, which
-    # SQLite answers by walking every ticket opened before ``before``.
+    # SQLite answers by walking every ticket opened before ``before``. The second checks the
+    # policy and the opening in the index (conditions outside the union alone had SQLite read
+    # the row of every ticket resolved since); the first must not have the opening, or SQLite
+    # would search ix_tickets_opened for every ticket opened before.
     candidates = union(
         select(T.c.id).where(mine, T.c.active.is_(True)),
-        select(T.c.id).where(mine, T.c.resolved_at > before),
+        select(T.c.id).where(mine, T.c.resolved_at > before, *row),
     )
-    where = [
-        T.c.id.in_(candidates.scalar_subquery()),
-        T.c.policy == policy,
-        T.c.opened_at < before,
-        outage,
-        *_of(customer),
-    ]
+    where = [T.c.id.in_(candidates.scalar_subquery()), *row, outage, *_of(customer)]
     return _read(store, where, prefix_workspace)
 
 
