@@ -5,7 +5,8 @@ tickets but slow for a month-end report of 100,000 of them (building and validat
 ORM objects takes about 16 s on SQLite, see bench/README.md, "report"). A report needs only
 each ticket's reference and policy version, and of each event its kind, its instant and the
 one or two fields of ``after`` the engine reads (`FIELDS`). One Core query over the join
-returns exactly that, in opening order, and the rows are folded straight into engine events.
+returns exactly that, one row a ticket in opening order (`_query`), and each row's events
+are made straight into engine events.
 
 The fields are taken out of the JSON by the database (``json_extract`` on SQLite, ``->>`` on
 PostgreSQL), in C, rather than by ``json.loads`` of every ``after`` in Python, which was a
@@ -122,7 +123,7 @@ def _query(store: Store, where: list[Any]) -> Select[Any]:
 
     The database groups the events, so the driver hands Python a fifth of the rows, and a
     JSON array is read by ``json.loads`` (C) in one call: SQLite producing a row per event
-    (eight columns each) was a third of a month's report (bench/README.md, "report", fifth
+    (eight columns each) was a quarter of a month's report (bench/README.md, "report", fifth
     round). Neither database promises the order of an aggregate's elements (SQLite before
     3.44 cannot be asked for one), so each event carries its id and `_read` sorts by it.
     """
