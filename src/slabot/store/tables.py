@@ -102,7 +102,7 @@ class Ticket(SQLModel, table=True):
         Index("uq_tickets_source", "workspace", "source", "source_ref", unique=True),
         Index("ix_tickets_queue", "workspace", "active", "next_due_at", "id"),
         Index("ix_tickets_opened", "workspace", "opened_at"),
-        Index("ix_tickets_resolved", "workspace", "resolved_at"),
+        Index("ix_tickets_resolved", "workspace", "resolved_at", "policy", "opened_at"),
         Index("ix_tickets_customer", "workspace", "customer", "opened_at"),
     )
 

@@ -5,7 +5,8 @@ tickets but slow for a month-end report of 100,000 of them (building and validat
 ORM objects takes about 16 s on SQLite, see bench/README.md, "report"). A report needs only
 each ticket's reference and policy version, and of each event its kind, its instant and the
 one or two fields of ``after`` the engine reads (`FIELDS`). One Core query over the join
-returns exactly that, in opening order, and the rows are folded straight into engine events.
+returns exactly that, one row a ticket in opening order (`_query`), and each row's events
+are made straight into engine events.
 
 The fields are taken out of the JSON by the database (``json_extract`` on SQLite, ``->>`` on
 PostgreSQL), in C, rather than by ``json.loads`` of every ``after`` in Python, which was a
@@ -18,17 +19,19 @@ Histories come grouped by the digest of the policy version each ticket was opene
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
+from json import loads
 from typing import Any
 
 from sqlalchemy import (
     Select,
     String,
+    Text,
     and_,
     case,
+    cast,
     exists,
     func,
-    literal,
     or_,
     select,
     type_coerce,
@@ -46,7 +49,7 @@ History = tuple[str, list[Event]]
 Versions = dict[str, list[History]]  # policy digest → (ref, events), in opening order
 # The ``after`` keys the engine reads, per kind: at most two (`events.READERS`).
 FIELDS = {kind: fields for kind, (fields, _) in READERS.items() if fields}
-_AUDIT_ONLY = frozenset(AUDIT_ONLY)
+_MAKE = {kind: make for kind, (_, make) in READERS.items()}
 OUTAGE_KINDS = ("opened", "severity_changed")  # the events that set a severity
 
 
@@ -100,24 +103,30 @@ def still_down(
     by_severity = and_(seen.c.kind.in_(OUTAGE_KINDS), severity.in_(list(severities)))
     # A later correction may take it back: the engine reads the latest (`outages_from_tickets`).
     outage = exists().where(seen.c.ticket_id == T.c.id, or_(by_severity, declared))
-    mine = T.c.workspace.in_(workspaces)
+    mine, row = T.c.workspace.in_(workspaces), [T.c.policy == policy, T.c.opened_at < before]
     # Two index searches (ix_tickets_queue, ix_tickets_resolved) rather than an OR, which
-    # SQLite answers by walking every ticket opened before ``before``.
+    # SQLite answers by walking every ticket opened before ``before``. The second checks the
+    # policy and the opening in the index (conditions outside the union alone had SQLite read
+    # the row of every ticket resolved since); the first must not have the opening, or SQLite
+    # would search ix_tickets_opened for every ticket opened before.
     candidates = union(
         select(T.c.id).where(mine, T.c.active.is_(True)),
-        select(T.c.id).where(mine, T.c.resolved_at > before),
+        select(T.c.id).where(mine, T.c.resolved_at > before, *row),
     )
-    where = [
-        T.c.id.in_(candidates.scalar_subquery()),
-        T.c.policy == policy,
-        T.c.opened_at < before,
-        outage,
-        *_of(customer),
-    ]
+    where = [T.c.id.in_(candidates.scalar_subquery()), *row, outage, *_of(customer)]
     return _read(store, where, prefix_workspace)
 
 
 def _query(store: Store, where: list[Any]) -> Select[Any]:
+    """One row a ticket: its reference, its policy version, and its events as a JSON array of
+    ``[id, kind, instant, first field, second field]``, in opening order.
+
+    The database groups the events, so the driver hands Python a fifth of the rows, and a
+    JSON array is read by ``json.loads`` (C) in one call: SQLite producing a row per event
+    (eight columns each) was a quarter of a month's report (bench/README.md, "report", fifth
+    round). Neither database promises the order of an aggregate's elements (SQLite before
+    3.44 cannot be asked for one), so each event carries its id and `_read` sorts by it.
+    """
     kind, after = E.c.kind, E.c.after
     first = case(
         *((kind == k, after[names[0]].as_string()) for k, names in FIELDS.items()),
@@ -127,55 +136,51 @@ def _query(store: Store, where: list[Any]) -> Select[Any]:
         *((kind == k, after[names[1]].as_string()) for k, names in FIELDS.items() if names[1:]),
         else_=None,
     )
-    at: Any = E.c.at
+    # Instants as UTC text with an offset, which datetime.fromisoformat (C) reads straight into
+    # aware UTC instants: SQLite keeps them as UTC text without one; PostgreSQL would write
+    # them into JSON in the session's time zone.
     if store.is_sqlite:
-        # SQLite keeps instants as UTC text without an offset: with one appended,
-        # datetime.fromisoformat (C) reads them straight into aware UTC instants, several
-        # times faster than SQLAlchemy's generic DateTime parser.
-        at = type_coerce(E.c.at, String) + literal("+00:00")
-    return (
-        select(
-            T.c.id,
-            T.c.workspace,
-            T.c.number,
-            T.c.policy_digest,
-            kind,
-            at.label("at"),
-            first.label("first"),
-            second.label("second"),
+        at: Any = type_coerce(E.c.at, String)
+        events: Any = func.json_group_array(
+            func.json_array(E.c.id, kind, at + "+00:00", first, second)
         )
-        .join(E, E.c.ticket_id == T.c.id)
+    else:
+        at = func.to_char(func.timezone("UTC", E.c.at), 'YYYY-MM-DD"T"HH24:MI:SS.US')
+        element = func.json_build_array(E.c.id, kind, at + "+00:00", first, second)
+        events = cast(func.json_agg(element), Text)
+    return (
+        select(T.c.workspace, T.c.number, T.c.policy_digest, events)
+        .join(E, and_(E.c.ticket_id == T.c.id, E.c.kind.not_in(sorted(AUDIT_ONLY))))
         .where(and_(*where))
-        .order_by(T.c.opened_at, T.c.id, E.c.id)
+        # The opening first: SQLite then groups the rows as its index search yields them,
+        # without sorting them.
+        .group_by(T.c.opened_at, T.c.id)
+        .order_by(T.c.opened_at, T.c.id)
     )
 
 
 def _read(store: Store, where: list[Any], prefix: bool) -> Versions:
     out: Versions = {}
-    current: int | None = None
-    events: list[Event] = []
     with store.reader.connect() as connection:
         result = connection.execute(_query(store, where))
         # The rows straight from the driver's cursor: none of the columns needs SQLAlchemy's
-        # result processing (instants are handled below), and building its Row objects was
-        # half of the database read (bench/README.md, "report").
-        cursor = result.cursor
-        while part := cursor.fetchmany(5000):
-            for ticket, workspace, number, digest, kind, when, first, second in part:
-                if ticket != current:
-                    current, events = ticket, []
-                    ref = f"{workspace}/SLA-{number}" if prefix else f"SLA-{number}"
-                    out.setdefault(digest, []).append((ref, events))
-                if kind in _AUDIT_ONLY:
-                    continue
-                if isinstance(when, str):  # SQLite: UTC text with "+00:00" appended
-                    when = datetime.fromisoformat(when)
-                elif when.tzinfo is not UTC:  # PostgreSQL: in the session's time zone
-                    when = when.astimezone(UTC)
-                try:
-                    make = READERS[kind][1]
-                except KeyError:
-                    raise ValueError(f"unknown ticket event kind {kind!r}") from None
-                events.append(make(when, first, second))
+        # result processing, and building its Row objects was half of the database read
+        # (bench/README.md, "report").
+        for workspace, number, digest, found in result.cursor.fetchall():
+            ref = f"{workspace}/SLA-{number}" if prefix else f"SLA-{number}"
+            out.setdefault(digest, []).append((ref, _events(found)))
         result.close()
     return out
+
+
+def _events(found: str) -> list[Event]:
+    """A ticket's events from the JSON array `_query` gives, in the order they were stored."""
+    rows = loads(found)
+    rows.sort()  # by id: already in order nearly always, which costs one comparison an event
+    try:
+        return [
+            _MAKE[kind](datetime.fromisoformat(at), first, second)
+            for _, kind, at, first, second in rows
+        ]
+    except KeyError as exc:
+        raise ValueError(f"unknown ticket event kind {exc.args[0]!r}") from None
