@@ -76,6 +76,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         "0017",
         "0018",
         "0019",
+        "0020",
     ]
 
     upgrade(blank_store)

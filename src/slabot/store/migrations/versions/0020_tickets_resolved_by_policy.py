@@ -10,15 +10,15 @@ after the instant: an index led by ``(workspace, policy)`` was taken by SQLite f
 histories too (`histories`), which then had to be sorted by opening. Nothing else reads the old
 index, so this one replaces it.
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-11-30
 """
 
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
