@@ -15,7 +15,7 @@ import pytest
 
 from slabot.reports.monthly import monthly
 from slabot.sla import load_policy
-from slabot.sla.figures import Outage, month, outages_from_tickets, uptime
+from slabot.sla.figures import Interruption, month, outages_from_tickets, uptime
 from slabot.sla.history import Acknowledged, DowntimeCorrected, Opened, StatusChanged
 from slabot.tickets import ChangeRequest, Forbidden, Invalid
 
@@ -29,8 +29,8 @@ def test_aws_downtime_is_left_out_of_uptime_and_credits():
     # 60 min caused by AWS and 30 min of LeadPro's own: 30 counted, 43,170 / 43,200 =
     # 99.93 %, above 99.9 %: no credit. Counted as before, 90 min would be 99.79 %: 10 %.
     outages = [
-        Outage(START, START + H, "eu-west-1", cause="aws"),
-        Outage(START + 5 * H, START + 5 * H + 30 * M, "deploy"),
+        Interruption(START, START + H, "eu-west-1", cause="aws"),
+        Interruption(START + 5 * H, START + 5 * H + 30 * M, "deploy"),
     ]
     up = uptime(LEADPRO, outages, NOVEMBER)
     assert (up.downtime_minutes, up.excluded_minutes) == (30, 60)
@@ -41,15 +41,17 @@ def test_aws_downtime_is_left_out_of_uptime_and_credits():
         "uptime",
         "eu-west-1",
     )
-    assert uptime(LEADPRO, [Outage(START, START + 90 * M)], NOVEMBER).credit == pytest.approx(0.1)
+    assert uptime(LEADPRO, [Interruption(START, START + 90 * M)], NOVEMBER).credit == pytest.approx(
+        0.1
+    )
 
 
 def test_force_majeure_counts_against_uptime_but_earns_no_credit():
     # 60 min of force majeure and 50 min of LeadPro's own: uptime counts 110 min, 99.745 %
     # (target missed); the credit is read from 50 min, 99.884 %: still below 99.9 %, 10 %.
     outages = [
-        Outage(START, START + H, "flood", force_majeure=True),
-        Outage(START + 3 * H, START + 3 * H + 50 * M),
+        Interruption(START, START + H, "flood", force_majeure=True),
+        Interruption(START + 3 * H, START + 3 * H + 50 * M),
     ]
     up = uptime(LEADPRO, outages, NOVEMBER)
     assert up.downtime_minutes == 110 and not up.target_met

@@ -17,7 +17,7 @@ from support.roles import outages as outages
 
 from slabot.outages.maintenance import as_spell
 from slabot.refusals import AlreadyDone, Invalid, NotFound
-from slabot.sla.figures import Outage, month
+from slabot.sla.figures import Interruption, month
 from slabot.store.tables import MaintenanceRecord, OutageRecord
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -42,7 +42,7 @@ def test_an_outage_runs_from_start_to_end(outages):
     assert (ended.ended_at, ended.ended_by) == (ist(3, 11, 30), "U2")
     assert ended.note == "api 502s\nrolled back"
     assert outages.between(["T1"], "leadsquared", ist(1, 0), ist(31, 0)) == [
-        Outage(ist(3, 10), ist(3, 11, 30), "api 502s\nrolled back")
+        Interruption(ist(3, 10), ist(3, 11, 30), "api 502s\nrolled back")
     ]
 
 

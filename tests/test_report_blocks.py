@@ -25,7 +25,7 @@ from support.surfaces import all_text, check_limits, many_views, slack_sdk_accep
 from slabot.reports import PolicyReport
 from slabot.reports.chart import breaches_per_day, report_chart, severity_bars
 from slabot.sla import load_policy
-from slabot.sla.figures import Outage, compliance, maintenance_problems, month, uptime
+from slabot.sla.figures import Interruption, compliance, maintenance_problems, month, uptime
 from slabot.sla.history import Acknowledged, Opened
 from slabot.slack.blocks.home import home_view
 from slabot.slack.blocks.outage import (
@@ -94,7 +94,7 @@ def leadsquared_report(policy) -> PolicyReport:
         note=HOSTILE,
     )
     fine = record(policy, ist(1, 2), ist(1, 4))
-    down = [Outage(ist(3, 10), ist(3, 11, 30), "login down")]
+    down = [Interruption(ist(3, 10), ist(3, 11, 30), "login down")]
     up = uptime(policy, down, period, now)
     return PolicyReport(policy, period, figures, up, (fine, late))
 
@@ -142,7 +142,7 @@ def test_leadpro_owes_a_credit_and_says_until_when_it_can_be_claimed(leadpro):
     period = month(LONDON, "2026-11")  # 43,200 minutes
     end = datetime(2026, 12, 1, tzinfo=UTC)
     start = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
-    up = uptime(leadpro, [Outage(start, start + 45 * M)], period, end)
+    up = uptime(leadpro, [Interruption(start, start + 45 * M)], period, end)
     figures = compliance(leadpro, [("SLA-1", [Opened(start, "high")])], period, end)
     report = PolicyReport(leadpro, period, figures, up, ())
     _, blocks = report_blocks(report, end)

@@ -7,7 +7,7 @@ import pytest
 from support.months import IST, ist, leadsquared_month
 
 from slabot.sla.figures import (
-    Outage,
+    Interruption,
     Period,
     Spell,
     compliance,
@@ -207,8 +207,8 @@ def test_a_31_day_month_with_overlaps_and_maintenance(policies):
     first = ist(6, 2, month=12)
     second = ist(13, 3, month=12)
     outages = [
-        Outage(ist(3, 10, month=12), ist(3, 10, 40, month=12), "login down"),
-        Outage(ist(3, 10, 30, month=12), ist(3, 11, 10, month=12), "API down"),
+        Interruption(ist(3, 10, month=12), ist(3, 10, 40, month=12), "login down"),
+        Interruption(ist(3, 10, 30, month=12), ist(3, 11, 10, month=12), "API down"),
         maintenance(policy, first, 3 * H, first - 49 * H, "database upgrade"),
         maintenance(policy, second, H, second - 40 * H, "network change"),
     ]
@@ -234,8 +234,8 @@ def test_within_the_allowance_and_force_majeure(policies):
     december = month(IST, "2026-12")
     start = ist(3, 10, month=12)
     outages = [
-        Outage(start, start + 60 * M),
-        Outage(start + 2 * H, start + 5 * H, "flood", force_majeure=True),
+        Interruption(start, start + 60 * M),
+        Interruption(start + 2 * H, start + 5 * H, "flood", force_majeure=True),
     ]
     report = uptime(policy, outages, december)
     assert report.downtime_minutes == 60 and report.excluded_minutes == 180
@@ -246,8 +246,8 @@ def test_an_excluded_spell_removes_its_minutes_from_an_overlapping_outage(polici
     policy = policies["leadpro"]
     start = datetime(2026, 11, 8, 2, tzinfo=UTC)
     outages = [
-        Outage(start, start + 2 * H),
-        Outage(start + H, start + 3 * H, planned=True, notice_met=True),
+        Interruption(start, start + 2 * H),
+        Interruption(start + H, start + 3 * H, planned=True, notice_met=True),
     ]
     assert uptime(policy, outages, month(LONDON, "2026-11")).downtime_minutes == 60
 
@@ -256,10 +256,10 @@ def test_outages_are_clipped_and_an_ongoing_one_counts_to_now_or_the_end(policie
     policy = policies["leadpro"]
     november = month(LONDON, "2026-11")  # GMT: UTC midnight to midnight
     outages = [
-        Outage(
+        Interruption(
             datetime(2026, 10, 31, 23, 30, tzinfo=UTC), datetime(2026, 11, 1, 0, 20, tzinfo=UTC)
         ),
-        Outage(datetime(2026, 11, 30, 23, 0, tzinfo=UTC), None),
+        Interruption(datetime(2026, 11, 30, 23, 0, tzinfo=UTC), None),
     ]
     assert uptime(policy, outages, november).downtime_minutes == 20 + 60
     now = datetime(2026, 11, 30, 23, 15, tzinfo=UTC)
@@ -269,7 +269,7 @@ def test_outages_are_clipped_and_an_ongoing_one_counts_to_now_or_the_end(policie
 def hundred_minutes_down(policy, down: timedelta, minutes: int = 1000):
     start = datetime(2026, 11, 2, tzinfo=UTC)
     period = Period(start, start + minutes * M)
-    return uptime(policy, [Outage(start, start + down)], period)
+    return uptime(policy, [Interruption(start, start + down)], period)
 
 
 @pytest.mark.parametrize(
@@ -300,7 +300,9 @@ def test_leadpro_credit_band_edges(policies, down, percent, credit):
 def test_leadpro_credit_in_a_30_day_month_to_the_nearest_minute(policies, down, credit):
     november = month(LONDON, "2026-11")
     start = datetime(2026, 11, 10, tzinfo=UTC)
-    assert uptime(policies["leadpro"], [Outage(start, start + down)], november).credit == credit
+    assert (
+        uptime(policies["leadpro"], [Interruption(start, start + down)], november).credit == credit
+    )
 
 
 def test_leadpro_each_spell_of_downtime_has_its_own_claim_date(policies):
@@ -312,7 +314,9 @@ def test_leadpro_each_spell_of_downtime_has_its_own_claim_date(policies):
     first = datetime(2026, 11, 2, 23, 30, tzinfo=UTC)  # Mon 2 Nov, 23:30 GMT
     second = datetime(2026, 11, 20, 9, tzinfo=UTC)
     report = uptime(
-        policies["leadpro"], [Outage(second, second + H), Outage(first, first + H)], november
+        policies["leadpro"],
+        [Interruption(second, second + H), Interruption(first, first + H)],
+        november,
     )
     assert [s.last_claim_day(LONDON) for s in report.downtime] == [
         date(2027, 1, 1),  # 60 days from 2 Nov (the month's end gave 29 Jan)
@@ -329,7 +333,9 @@ def test_leadpro_each_spell_of_downtime_has_its_own_claim_date(policies):
 def test_a_spell_carried_over_from_last_month_is_claimed_from_this_months_start(policies):
     # Interpretation: November's credit is for November's minutes, which began on 1 Nov.
     start = datetime(2026, 10, 31, 22, tzinfo=UTC)
-    report = uptime(policies["leadpro"], [Outage(start, start + 4 * H)], month(LONDON, "2026-11"))
+    report = uptime(
+        policies["leadpro"], [Interruption(start, start + 4 * H)], month(LONDON, "2026-11")
+    )
     [spell] = report.downtime
     assert spell.start == datetime(2026, 11, 1, tzinfo=UTC)
     assert spell.last_claim_day(LONDON) == date(2026, 12, 31)
@@ -346,7 +352,7 @@ def test_the_claim_window_counts_days_of_the_policy_calendar(policies):
     # Sat 26 Sep 23:30 BST (22:30 UTC); 60 days on, past the clocks going back on 25 Oct, is
     # Wed 25 Nov: claims until Thu 26 Nov 00:00 GMT, not an hour before
     start = datetime(2026, 9, 26, 22, 30, tzinfo=UTC)
-    report = uptime(policies["leadpro"], [Outage(start, start + H)], month(LONDON, "2026-09"))
+    report = uptime(policies["leadpro"], [Interruption(start, start + H)], month(LONDON, "2026-09"))
     assert report.claim_by == datetime(2026, 11, 26, tzinfo=UTC)
     assert report.last_claim_day(LONDON) == date(2026, 11, 25)
 
@@ -376,9 +382,9 @@ def test_outages_from_tickets_of_outage_severities(policies):
     ]
     outages = outages_from_tickets(policy, tickets, month(IST, "2026-11"))
     assert outages == [
-        Outage(t - 10 * M, t + 2 * H, "SLA-1"),
-        Outage(t + H, t + 90 * M, "SLA-3"),
-        Outage(t + 5 * H, None, "SLA-4"),
+        Interruption(t - 10 * M, t + 2 * H, "SLA-1"),
+        Interruption(t + H, t + 90 * M, "SLA-3"),
+        Interruption(t + 5 * H, None, "SLA-4"),
     ]
     now = t + 6 * H
     report = uptime(policy, outages, month(IST, "2026-11"), now)

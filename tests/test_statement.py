@@ -43,7 +43,7 @@ from slabot.reports.chart import downtime_per_day, statement_chart
 from slabot.reports.documents import to_html
 from slabot.reports.monthly import monthly
 from slabot.reports.statement import statement
-from slabot.sla.figures import Outage, Period, uptime
+from slabot.sla.figures import Interruption, Period, uptime
 from slabot.tickets import ChangeRequest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,7 +312,9 @@ def test_the_day_the_clocks_go_forward_is_23_hours_long_on_the_chart(policies):
     12:00 UTC (48 h) is down 12 h on the 28th, 23 h on the 29th and 13 h on the 30th."""
     leadpro = policies["leadpro"]
     march = Period(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, 23, tzinfo=UTC), "")
-    outage = Outage(datetime(2026, 3, 28, 12, tzinfo=UTC), datetime(2026, 3, 30, 12, tzinfo=UTC))
+    outage = Interruption(
+        datetime(2026, 3, 28, 12, tzinfo=UTC), datetime(2026, 3, 30, 12, tzinfo=UTC)
+    )
     counted, _ = downtime_per_day(uptime(leadpro, [outage], march), leadpro.tz)
     assert len(counted) == 31
     assert {day + 1: m for day, m in enumerate(counted) if m} == {28: 720, 29: 1380, 30: 780}

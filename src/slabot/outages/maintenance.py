@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from ..refusals import AlreadyDone, Invalid, NotFound
-from ..sla.figures import Outage, maintenance_problems
+from ..sla.figures import Interruption, maintenance_problems
 from ..store.tables import MaintenanceRecord
 from . import trail
 from .notices import call_off, owe_notices
@@ -169,10 +169,10 @@ class Maintenances(Recorder):
             return list(session.exec(query.order_by(*SOONEST)))
 
 
-def as_spell(record: MaintenanceRecord) -> Outage:
+def as_spell(record: MaintenanceRecord) -> Interruption:
     """A stored maintenance as the core's spell of downtime that `slabot.sla.figures.uptime`
     counts: excluded from downtime only when its notice rule was met when it was announced."""
-    return Outage(
+    return Interruption(
         record.started_at,
         record.ended_at,
         record.note,

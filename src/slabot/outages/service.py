@@ -31,7 +31,7 @@ from ..oncall import OnCall
 from ..policies import PolicyBook
 from ..refusals import AlreadyDone, Invalid, NotFound
 from ..sla import Policy
-from ..sla.figures import Outage
+from ..sla.figures import Interruption
 from ..sla.oncall import Team
 from ..store import Store
 from ..store.tables import OutageRecord
@@ -281,8 +281,8 @@ class Outages(Recorder):
 
     def between(
         self, workspaces: list[str], policy: str, start: datetime, end: datetime
-    ) -> list[Outage]:
-        """`records` as the pure core's `Outage` values that `slabot.sla.figures.uptime`
+    ) -> list[Interruption]:
+        """`records` as the pure core's `Interruption` values that `slabot.sla.figures.uptime`
         counts."""
         return [as_outage(r) for r in self.records(workspaces, policy, start, end)]
 
@@ -326,9 +326,9 @@ class Outages(Recorder):
         return record
 
 
-def as_outage(record: OutageRecord) -> Outage:
-    """A stored outage as the core's `Outage`, the spell of downtime `uptime` counts."""
-    return Outage(
+def as_outage(record: OutageRecord) -> Interruption:
+    """A stored outage as the core's `Interruption`, the spell of downtime `uptime` counts."""
+    return Interruption(
         record.started_at,
         record.ended_at,
         record.note,

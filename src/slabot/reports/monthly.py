@@ -44,7 +44,7 @@ from ..sla import Policy, PolicyError
 from ..sla import figures as core
 from ..sla.figures import (
     Compliance,
-    Outage,
+    Interruption,
     Period,
     UptimeReport,
     as_of,
@@ -69,7 +69,7 @@ class PolicyReport:
     maintenance: tuple[MaintenanceRecord, ...]  # planned maintenance starting in the period
     # every spell of downtime or maintenance that went into ``uptime``, before merging: what
     # the customer statement names as each spell's cause
-    outages: tuple[Outage, ...] = ()
+    outages: tuple[Interruption, ...] = ()
     customer: str | None = None  # the figures are this customer's alone
 
 
@@ -211,7 +211,7 @@ def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> Poli
 
 def recorded_spells(
     outages: list[OutageRecord], maintenance: list[MaintenanceRecord]
-) -> list[Outage]:
+) -> list[Interruption]:
     """The spells recorded without a ticket, outages and maintenance together in the order
     they started (an outage first when both start at once), as `uptime` and the statement
     read them."""

@@ -12,7 +12,7 @@ figures as ``slabot report``:
 
 For each: breaches per severity, pages per escalation level (repeats included, up to ``now``),
 and, where the policy has uptime terms, each calendar month's uptime and service credit (a
-contract's uptime is monthly; a month the span covers in part is clipped to the span). Outage
+contract's uptime is monthly; a month the span covers in part is clipped to the span). Interruption
 records count the same under both; ticket downtime follows each policy's outage severities.
 
 Speed (a quarter of 100,000 tickets has to come back while a lead is still editing the draft,

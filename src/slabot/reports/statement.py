@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from ..sla import Policy, format_duration
-from ..sla.figures import Outage, Spell, UptimeReport, exclusion
+from ..sla.figures import Interruption, Spell, UptimeReport, exclusion
 from .monthly import PolicyReport
 
 TARGET_WORDS = {
@@ -247,11 +247,11 @@ def _causes(report: PolicyReport, spell: Spell) -> str:
     return "; ".join(dict.fromkeys(named)) or "—"
 
 
-def _overlaps(outage: Outage, spell: Spell) -> bool:
+def _overlaps(outage: Interruption, spell: Spell) -> bool:
     return outage.start < spell.end and (outage.end is None or outage.end > spell.start)
 
 
-def _left_out_of_uptime(report: PolicyReport, outage: Outage) -> bool:
+def _left_out_of_uptime(report: PolicyReport, outage: Interruption) -> bool:
     reason = exclusion(report.policy, outage)
     return reason is not None and reason[1] == "uptime"
 

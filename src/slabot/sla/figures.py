@@ -429,8 +429,10 @@ def _judged(
 
 
 @dataclass(frozen=True)
-class Outage:
-    """A spell of downtime, or of planned maintenance (``planned``).
+class Interruption:
+    """A spell the service was interrupted, as uptime counts it: an outage, or planned
+    maintenance (``planned``); one name for both, so `Outage` and `Maintenance` each keep
+    their own.
 
     ``end`` None: still going on. Planned maintenance is left out of the downtime only when its
     notice rule was met (``notice_met`` True; None means nobody checked, and it counts).
@@ -463,7 +465,7 @@ class Excluded(NamedTuple):
     note: str
 
 
-def exclusion(policy: Policy, outage: Outage) -> tuple[str, str] | None:
+def exclusion(policy: Policy, outage: Interruption) -> tuple[str, str] | None:
     """Why an outage is left out and of what (``uptime`` or ``credits``); None: it counts."""
     if not outage.counts:
         return "not an outage (a lead's correction)", "uptime"
@@ -528,7 +530,7 @@ def _last_day(claim_by: datetime | None, tz: tzinfo) -> date | None:
 
 
 def uptime(
-    policy: Policy, outages: Iterable[Outage], period: Period, now: datetime | None = None
+    policy: Policy, outages: Iterable[Interruption], period: Period, now: datetime | None = None
 ) -> UptimeReport:
     """Uptime over ``period``, the credit it earns, and the claim deadline.
 
@@ -637,7 +639,7 @@ def _subtract(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> lis
 
 def outages_from_tickets(
     policy: Policy, tickets: Iterable[History], period: Period
-) -> list[Outage]:
+) -> list[Interruption]:
     """Downtime from tickets while their severity is one the policy marks ``outage: true``.
 
     A spell starts when the problem was reported (or the ticket opened, or was raised to such
@@ -647,7 +649,7 @@ def outages_from_tickets(
     """
     keys = {s.key for s in policy.severities if s.outage}
     all_keys = {s.key for s in policy.severities}
-    outages: list[Outage] = []
+    outages: list[Interruption] = []
     down_names: dict[str, bool] = {}  # severity as written → an outage severity
     for ref, events in tickets:
         if not events or not isinstance(events[0], Opened):
@@ -669,7 +671,7 @@ def outages_from_tickets(
         if not ever_down and not (correction and correction.counts):
             continue
         outage = partial(
-            Outage,
+            Interruption,
             note=ref,
             cause=correction.cause if correction else None,
             counts=not (correction and correction.counts is False),
@@ -741,10 +743,10 @@ def maintenance_problems(
 
 def maintenance(
     policy: Policy, start: datetime, duration: timedelta, announced_at: datetime, note: str = ""
-) -> Outage:
-    """Planned maintenance as an `Outage`, with ``notice_met`` decided by the policy's rule."""
+) -> Interruption:
+    """Planned maintenance as an `Interruption`, ``notice_met`` decided by the policy's rule."""
     problems = maintenance_problems(policy, start, duration, announced_at)
-    return Outage(start, start + duration, note, planned=True, notice_met=not problems)
+    return Interruption(start, start + duration, note, planned=True, notice_met=not problems)
 
 
 def _span(value: timedelta) -> str:

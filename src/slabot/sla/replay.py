@@ -23,7 +23,7 @@ from typing import NamedTuple
 from .figures import (
     Compliance,
     History,
-    Outage,
+    Interruption,
     Period,
     UptimeReport,
     compliance_by_version,
@@ -66,7 +66,7 @@ def judge(
     policy: Policy,
     groups: Sequence[tuple[Policy, Sequence[History]]],
     period: Period,
-    outages: Sequence[Outage],
+    outages: Sequence[Interruption],
     now: datetime,
 ) -> Judged:
     """``policy``'s figures for the tickets of ``groups`` (each judged under the version it

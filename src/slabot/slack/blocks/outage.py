@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
-from ...sla.figures import Outage, exclusion
+from ...sla.figures import Interruption, exclusion
 from ...sla.policy import Policy
 from .kit import (
     FALLBACK_MAX,
@@ -87,7 +87,7 @@ def outage_ended(record: Any, policy: Policy, note: str) -> tuple[str, list[Bloc
 
 def _counted(record: Any, policy: Policy) -> str:
     """What the outage does to the month's figures, as the policy's causes decide it."""
-    outage = Outage(
+    outage = Interruption(
         record.started_at, record.ended_at, force_majeure=record.force_majeure, cause=record.cause
     )
     left_out = exclusion(policy, outage)
