@@ -5,6 +5,7 @@
 (`cli/clockwork.py`, `oncall/calendars.py`), regex for the first text cut by grapheme cluster
 (`graphemes.py`), holidays for a year no file holds (`sla/public_holidays.py`, whose own tests
 say when it is imported), and the inbound hooks' modules for a hooks file (`cli/serve.py`).
+The HTTP edge (`web.py`) loads no store: the benches' bare Bolt app is served behind it.
 """
 
 import subprocess
@@ -22,6 +23,19 @@ print(sorted(m for m in ("httpx", "regex", "holidays") if m in sys.modules))
 
 def test_serve_and_the_clock_import_neither_httpx_nor_regex_nor_holidays():
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+EDGE = """
+import sys
+import slabot.web
+print(sorted(m for m in ("sqlalchemy", "slabot.store", "slabot.tickets") if m in sys.modules))
+"""
+
+
+def test_the_http_edge_loads_no_store_so_the_bare_app_behind_it_stays_bare():
+    done = subprocess.run([sys.executable, "-c", EDGE], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 

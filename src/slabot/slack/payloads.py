@@ -24,9 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from ..tickets import ChangeRequest
-
 if TYPE_CHECKING:
+    from ..tickets import ChangeRequest
     from ..tickets.timers import Say
 
 # Slack's ids (T…, U…, C…) and triggers are short; the bounds keep every idempotency key built
@@ -121,6 +120,10 @@ class Interaction(_Part):
         """The change this person asks of ticket ``ref``, in the interaction's workspace and
         under its natural key (a delivery again changes nothing); ``version``: the ticket's
         version the card showed, when a stale card must be refused."""
+        # Imported here: the WSGI edge reads this module's envelope checks before anything
+        # else, and the tickets' package brings the store (SQLAlchemy) with it.
+        from ..tickets import ChangeRequest
+
         return ChangeRequest(
             self.workspace,
             ref,
