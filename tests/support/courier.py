@@ -23,7 +23,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from slabot.clock.dispatch import Dispatcher, TickReport
-from slabot.clock.maintenance import MaintenanceReminders
+from slabot.clock.notices import NoticeDispatcher
 from slabot.notify import Fanout
 from slabot.notify.slack import SlackNotifier
 from slabot.outages.notices import ANNOUNCEMENTS
@@ -39,7 +39,7 @@ class Courier:
         self.dispatcher = Dispatcher(
             store, tickets, notifier, name="courier", workers=1, kinds=MESSAGES
         )
-        self.notices = MaintenanceReminders(
+        self.notices = NoticeDispatcher(
             store, SlackNotifier(client), tickets.policies, name="courier", stages=ANNOUNCEMENTS
         )
         self.now = now

@@ -1,5 +1,5 @@
 """The production clock, assembled: its notifiers (Slack, the pagers), its duties (the timers,
-maintenance's notices, the rotations' hand-offs), watched by the metrics when asked.
+maintenance's and outages' notices, the rotations' hand-offs), watched by the metrics when asked.
 
 ``slabot clock`` and ``slabot serve`` both build their clock here. The clock's own modules
 (`slabot.clock`) know only the interfaces they drive; which chat and which pagers stand behind
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..clock.dispatch import LEASE, WORKERS, Dispatcher
 from ..clock.handoffs import HandOffDuty
 from ..clock.leader import Leadership
-from ..clock.maintenance import MaintenanceReminders
+from ..clock.notices import NoticeDispatcher
 from ..clock.runner import Ticker
 from ..notify import Fanout, Notifier
 from ..notify.pagers import Pagers
@@ -72,7 +72,7 @@ def build(
     dispatcher = Dispatcher(store, tickets, notifier, lease=lease, batch=batch, workers=workers)
     if watch is not None:
         watch.name = dispatcher.name
-    reminders = MaintenanceReminders(store, in_slack, policies, name=dispatcher.name)
+    notices = NoticeDispatcher(store, in_slack, policies, name=dispatcher.name)
     home = (lambda: None) if settings.oauth else token_workspace(slack)
     handoffs = HandOffDuty(
         HandOffs(store, dispatcher.name, lease=lease), tickets.team, SlackHandOffs(slack), home
@@ -80,7 +80,7 @@ def build(
     return Ticker(
         dispatcher,
         Leadership(store),
-        duties=[reminders.tick, handoffs.tick],
+        duties=[notices.tick, handoffs.tick],
         observers=[watch] if watch is not None else (),
     )
 

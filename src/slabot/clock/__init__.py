@@ -4,7 +4,7 @@
 * `leader`: only one clock dispatches at a time; the others stand by.
 * `runner`: APScheduler drives the tick every second or so (``slabot clock``, ``slabot serve``).
 * `words`: what a timer is called and why an automatic solve fires, in plain words (pure).
-* `maintenance`: the notices owed outside tickets (maintenance's announcement and reminders,
+* `notices`: the notices owed outside tickets (maintenance's announcement and reminders,
   outage announcements), a second duty of each tick.
 * `handoffs`: the rotations' hand-offs, a third duty.
 

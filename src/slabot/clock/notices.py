@@ -33,8 +33,8 @@ BATCH = 100
 BACKOFF = Backoff()  # the timers' own
 
 
-class MaintenanceReminders:
-    """Delivers the maintenance notices that are due; one instance per clock."""
+class NoticeDispatcher:
+    """Delivers the notices that are due (maintenance's and outages'); one instance per clock."""
 
     def __init__(
         self,

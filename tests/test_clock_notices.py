@@ -1,4 +1,4 @@
-"""The clock's maintenance notices (`slabot.clock.maintenance`, owed as
+"""The clock's maintenance notices (`slabot.clock.notices`, owed as
 `slabot.outages.notices`): the reminders, and the announcement and calling off a lead's
 command owes, through the fake Slack, on SQLite and PostgreSQL. Time never comes from the wall
 clock: each tick is given its ``now``. The fake's log is the judge: each notice posted once,
@@ -26,7 +26,7 @@ from support.roles import recorders
 from slabot.cli import main
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.clock.leader import Leadership
-from slabot.clock.maintenance import MaintenanceReminders
+from slabot.clock.notices import NoticeDispatcher
 from slabot.clock.runner import Ticker
 from slabot.notify import Fanout
 from slabot.notify.slack import SlackNotifier
@@ -73,7 +73,7 @@ def reminders(
     *,
     timeout: float | None = None,
     stages: tuple[str, ...] | None = REMINDERS,
-) -> MaintenanceReminders:
+) -> NoticeDispatcher:
     """The duty as the clock builds it, as clock ``name``, for the reminders only unless
     ``stages`` says otherwise (None: every notice, the announcements too, as a clock); with
     ``timeout``, over the clock's own Web API client, waiting that long for Slack's answer."""
@@ -83,7 +83,7 @@ def reminders(
             token="xoxb-test", base_url=fake.url, timeout=timeout, retry_handlers=[]
         )
     backoff = Backoff(jitter=0)  # 5 s doubling up to 5 minutes
-    return MaintenanceReminders(
+    return NoticeDispatcher(
         store, SlackNotifier(client), policy_book, name=name, backoff=backoff, stages=stages
     )
 
@@ -104,7 +104,7 @@ def plan(
     return record
 
 
-def tick(duty: MaintenanceReminders, now: Now, at: datetime) -> int:
+def tick(duty: NoticeDispatcher, now: Now, at: datetime) -> int:
     now.value = at
     return duty.tick(at)
 
@@ -191,7 +191,7 @@ def test_two_clocks_claiming_at_the_same_instant_post_each_reminder_once(
     now.value = START
     start = threading.Barrier(len(clocks))
 
-    def run(duty: MaintenanceReminders) -> int:
+    def run(duty: NoticeDispatcher) -> int:
         start.wait()
         return duty.tick(START)
 
@@ -346,7 +346,7 @@ def test_the_leading_clock_runs_the_reminders_after_its_timers(
     plan(maintenances)
     client = WebClient(token="xoxb-test", base_url=fake.url, retry_handlers=[])
     dispatcher = Dispatcher(store, Tickets(store, policy_book), Fanout([SlackNotifier(client)]))
-    duty = MaintenanceReminders(store, SlackNotifier(client), policy_book)
+    duty = NoticeDispatcher(store, SlackNotifier(client), policy_book)
     ticker = Ticker(dispatcher, Leadership(store), now=lambda: now.value, duties=[duty.tick])
     try:
         now.value = START - LEAD
