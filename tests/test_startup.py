@@ -13,31 +13,26 @@ import sys
 
 from support.conversation import POLICIES, clean_env
 
-PROBE = """
-import sys
-import slabot.cli.serve, slabot.cli.clock, slabot.cli.clockwork, slabot.clock.runner
-import slabot.slack.app, slabot.oncall.calendars, slabot.inbound.http, slabot.web, slabot.tickets
-print(sorted(m for m in ("httpx", "regex", "holidays") if m in sys.modules))
-"""
+
+def loaded(imports: str, watched: tuple[str, ...]) -> list[str]:
+    """Which of ``watched`` a fresh interpreter holds after ``import {imports}``."""
+    probe = f"import sys, {imports}\nprint(','.join(m for m in {watched!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return [m for m in done.stdout.strip().split(",") if m]
 
 
 def test_serve_and_the_clock_import_neither_httpx_nor_regex_nor_holidays():
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
-
-
-EDGE = """
-import sys
-import slabot.web
-print(sorted(m for m in ("sqlalchemy", "slabot.store", "slabot.tickets") if m in sys.modules))
-"""
+    modules = (
+        "slabot.cli.serve, slabot.cli.clock, slabot.cli.clockwork, slabot.clock.runner,"
+        " slabot.slack.app, slabot.oncall.calendars, slabot.inbound.http, slabot.web,"
+        " slabot.tickets"
+    )
+    assert loaded(modules, ("httpx", "regex", "holidays")) == []
 
 
 def test_the_http_edge_loads_no_store_so_the_bare_app_behind_it_stays_bare():
-    done = subprocess.run([sys.executable, "-c", EDGE], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert loaded("slabot.web", ("sqlalchemy", "slabot.store", "slabot.tickets")) == []
 
 
 # ``slabot serve`` run up to the moment it binds its port (where this stops it), printing the
