@@ -240,12 +240,15 @@ class Slack:
         return self.fake.calls_to("chat.postMessage")
 
     def open(self, text: str = "p1 checkout is down", **kw: Any) -> int:
-        """``/sla open`` a ticket that gets its card and first thread reply; its number."""
+        """``/sla open`` a ticket that gets its card, its first thread reply and its answer to
+        the person; its number."""
         before = {t.id for t in self.all_tickets()}
         answer = self.command(f"open {text}", **kw)
         assert (answer.status, answer.text) == (200, ""), answer
         ticket = self.wait_new_ticket(before)
         self.wait_thread(ticket.number, 1, ticket.workspace)
+        said = answer.ephemeral()  # the open's last word: nothing of it is still on its way
+        assert said.startswith(f"SLA-{ticket.number} "), said
         return ticket.number
 
     def wait_new_ticket(self, before: set[int | None], timeout: float = 5) -> Ticket:
