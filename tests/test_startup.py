@@ -4,10 +4,13 @@
 (each a promise the code makes in a docstring): httpx for the first page or online calendar
 (`cli/clockwork.py`, `oncall/calendars.py`), regex for the first text cut by grapheme cluster
 (`graphemes.py`), holidays for a year no file holds (`sla/public_holidays.py`, whose own tests
-say when it is imported), and the inbound hooks' modules for a hooks file (`cli/serve.py`).
+say when it is imported), the inbound hooks' modules for a hooks file (`cli/serve.py`), and
+slack_sdk's SQLAlchemy stores for an install by OAuth (`slack/workspaces.py`,
+`store/oauth_tables.py`).
 The HTTP edge (`web.py`) loads no store: the benches' bare Bolt app is served behind it.
 """
 
+import json
 import subprocess
 import sys
 
@@ -36,30 +39,57 @@ def test_the_http_edge_loads_no_store_so_the_bare_app_behind_it_stays_bare():
 
 
 # ``slabot serve`` run up to the moment it binds its port (where this stops it), printing the
-# inbound modules it has imported by then.
+# modules it has imported by then.
 SERVE_UNTIL_LISTENING = """
-import sys
+import json, sys
 import slabot.cli.serve as serve
 
 def stop(*args, **kwargs):
-    print(sorted(m for m in sys.modules if m.startswith("slabot.inbound.")))
+    print(json.dumps(sorted(sys.modules)))
     raise SystemExit(0)
 
 serve._listen = stop
 from slabot.cli import main
 main(["serve", "--no-clock"])
 """
+ONE_TOKEN = {"SLACK_BOT_TOKEN": "xoxb-test-0123456789"}
+OAUTH = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "shh"}  # installed by OAuth
 
 
-def test_serve_imports_the_inbound_hooks_only_for_a_hooks_file(tmp_path, fake):
+def imported_by_serve(tmp_path, fake, way_in: dict[str, str]) -> set[str]:
     env = clean_env(
         SLACK_API_URL=fake.url,
-        SLACK_BOT_TOKEN="xoxb-test-0123456789",
         SLACK_SIGNING_SECRET="s",
         DATABASE_URL=f"sqlite:///{tmp_path / 'slabot.db'}",
         SLABOT_POLICIES=str(POLICIES),
+        **way_in,
     )
+    # a restart: the schema is current, so serve imports no migrations (which declare every
+    # table: `store/migrations/env.py`)
+    upgrade = [sys.executable, "-m", "slabot", "db", "upgrade"]
+    subprocess.run(upgrade, env=env, cwd=tmp_path, capture_output=True, check=True)
     probe = [sys.executable, "-c", SERVE_UNTIL_LISTENING]
     done = subprocess.run(probe, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['slabot.inbound.api']"  # the API's lazy front alone
+    return set(json.loads(done.stdout))
+
+
+def test_serve_imports_the_inbound_hooks_only_for_a_hooks_file(tmp_path, fake):
+    imported = imported_by_serve(tmp_path, fake, ONE_TOKEN)
+    inbound = sorted(m for m in imported if m.startswith("slabot.inbound."))
+    assert inbound == ["slabot.inbound.api"]  # the API's lazy front alone
+
+
+# slack_sdk's SQLAlchemy stores, with the asyncio extension and greenlet their module brings
+OAUTH_STORES = {
+    "slack_sdk.oauth.installation_store.sqlalchemy",
+    "slack_sdk.oauth.state_store.sqlalchemy",
+    "sqlalchemy.ext.asyncio",
+    "greenlet",
+}
+
+
+def test_serve_imports_slack_sdks_sqlalchemy_stores_only_when_installed_by_oauth(tmp_path, fake):
+    assert not imported_by_serve(tmp_path, fake, ONE_TOKEN) & OAUTH_STORES
+    (tmp_path / "oauth").mkdir()
+    assert imported_by_serve(tmp_path / "oauth", fake, OAUTH) >= OAUTH_STORES

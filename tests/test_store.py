@@ -20,6 +20,7 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import SQLModel, select
 
 from slabot.store import Store, StoreError, database_url
+from slabot.store import oauth_tables as _oauth_tables  # noqa: F401  (registers slack_sdk's)
 from slabot.store import tables as _tables  # noqa: F401  (registers the tables)
 from slabot.store.migrate import applied, downgrade, heads, is_current, pending, upgrade
 from slabot.store.tables import (

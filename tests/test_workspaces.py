@@ -32,7 +32,8 @@ from support.processes import Process, wait_until
 from slabot.settings import SettingsError, load_settings
 from slabot.slack.workspaces import ORGS_FOR, SCOPES, InstalledWorkspaces, WorkspaceGone
 from slabot.store import Store
-from slabot.store.tables import SLACK_BOTS, Ticket, TimerRow
+from slabot.store.oauth_tables import SLACK_BOTS
+from slabot.store.tables import Ticket, TimerRow
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "1111.2222"

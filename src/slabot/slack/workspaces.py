@@ -41,7 +41,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
@@ -49,8 +49,6 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.models.bot import Bot
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.oauth.token_rotation.rotator import SlackTokenRotationError
 from sqlalchemy.sql import ColumnElement
@@ -58,6 +56,9 @@ from sqlalchemy.sql import ColumnElement
 from ..settings import Settings
 from ..store import Store
 from .client import make_client
+
+if TYPE_CHECKING:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,11 @@ class InstalledWorkspaces:
 
 
 def installation_store(settings: Settings, store: Store) -> SQLAlchemyInstallationStore:
+    """slack_sdk's store of installations on slabot's database. Its module (with its state
+    store's) is imported here, when slabot is installed by OAuth: it brings SQLAlchemy's
+    asyncio extension and greenlet, 2 MB a deployment with one bot token never uses."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
     assert settings.slack_client_id is not None
     return SQLAlchemyInstallationStore(settings.slack_client_id, store.engine)
 
@@ -259,6 +265,8 @@ def installation_store(settings: Settings, store: Store) -> SQLAlchemyInstallati
 def oauth_settings(settings: Settings, store: Store) -> OAuthSettings:
     """Bolt's OAuth flow (``/slack/install``, ``/slack/oauth_redirect``) on slabot's database:
     bot tokens only (slabot never acts as a person), rotated as `InstalledWorkspaces` does."""
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
     assert settings.slack_client_id is not None and settings.slack_client_secret is not None
     secret = settings.slack_client_secret.get_secret_value()
     installations = installation_store(settings, store)

@@ -53,10 +53,11 @@
   (`slabot.oncall.handoffs`), unique per workspace, rotation and instant: owed work claimed,
   performed and recorded by the clock like a timer, so each is announced once.
 * ``slack_installations``, ``slack_bots`` and ``slack_oauth_states`` are slack_sdk's OAuth
-  stores, declared by slack_sdk itself and written only through it
-  (`slabot.slack.workspaces`): each workspace's installation and bot token (with its refresh
-  token when Slack rotates tokens), and the one-use states of installs under way. Their
-  instants are naive UTC, as slack_sdk writes them.
+  stores, declared by slack_sdk itself in `slabot.store.oauth_tables` (not here: see why
+  there) and written only through it (`slabot.slack.workspaces`): each workspace's
+  installation and bot token (with its refresh token when Slack rotates tokens), and the
+  one-use states of installs under way. Their instants are naive UTC, as slack_sdk writes
+  them.
 """
 
 from __future__ import annotations
@@ -64,8 +65,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
@@ -436,13 +435,3 @@ class OnCallHandOff(SQLModel, table=True):
     announced_ts: str | None = Field(default=None, max_length=32)  # the post's, or "found"
     done_at: datetime | None = instant()
     error: str | None = Field(default=None, max_length=500)
-
-
-# slack_sdk's OAuth stores, in the metadata the migrations are checked against.
-SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
-    SQLModel.metadata, "slack_installations"
-)
-SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, "slack_bots")
-SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
-    SQLModel.metadata, "slack_oauth_states"
-)

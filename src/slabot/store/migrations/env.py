@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from slabot.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from slabot.store import oauth_tables, tables  # noqa: F401  (register the tables on the metadata)
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
