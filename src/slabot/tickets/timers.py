@@ -37,18 +37,33 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    update,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ..policies import PolicyVersions
 from ..sla.schedule import Schedule, Timer
 from ..store import Store
 from ..store.queue import requeue_dead, seen_as, update_by_id
 from ..store.tables import Ticket, TimerRow
+from ..store.types import UTCDateTime
 from .events import stamp
 from .views import TicketView, schedule_of
 
@@ -238,7 +253,33 @@ def claim_due(
     batch needs. ``due_at <= now`` bounds that read (a timer's next attempt is never before
     its due time), so a quiet tick reads nothing past the due timers. When work queues
     (a burst, a channel at Slack's pace), pages so go before reminders and notes."""
-    stale = now - lease
+    reads, take = _claim_statements(None if kinds is None else frozenset(kinds), store.is_sqlite)
+    params: dict[str, Any] = {"now": now, "stale": now - lease, "name": name}
+    with store.writing() as session:
+        rows: list[TimerRow] = []
+        for read in reads:
+            # a page taken already is not taken again with the rest
+            taken = {"left": batch - len(rows), "taken": [row.id for row in rows]}
+            rows += session.exec(read, params={**params, **taken})
+            if len(rows) == batch:
+                break
+        rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
+        if rows:
+            session.execute(take, {**params, "ids": [row.id for row in rows]})
+    return rows
+
+
+@cache
+def _claim_statements(
+    kinds: frozenset[str] | None, sqlite: bool
+) -> tuple[tuple[SelectOfScalar[TimerRow], ...], Update]:
+    """`claim_due`'s three reads and its update, built once per ``kinds`` and database and run
+    with their bind parameters (``now``, ``stale``, ``name``; ``left`` and ``taken`` for the
+    reads, ``ids`` for the update): building them anew took about a fifth of each claim's CPU
+    in a burst, with SQLAlchemy's cache key computed again for every new statement."""
+    now = bindparam("now", type_=UTCDateTime)
+    stale = bindparam("stale", type_=UTCDateTime)
+    name = bindparam("name", type_=String)
     earlier = aliased(TimerRow)
     # A claim of this clock's is in flight however old (a batch can outlast the lease when
     # Slack is slow); only another clock's can have been left behind by its death.
@@ -261,52 +302,46 @@ def claim_due(
         _card_waiting(col(TimerRow.ticket_id), card), col(card.id) != col(TimerRow.id)
     )
     interrupted = and_(
-        TimerRow.state == "sending",  # type: ignore[arg-type]
+        col(TimerRow.state) == "sending",
         col(TimerRow.claimed_at) < stale,
-        TimerRow.claimed_by != name,  # type: ignore[arg-type]
+        col(TimerRow.claimed_by) != name,
     )
     due = and_(
-        TimerRow.state == "pending",  # type: ignore[arg-type]
-        TimerRow.due_at <= now,  # type: ignore[arg-type]
-        TimerRow.next_attempt_at <= now,  # type: ignore[arg-type]
+        col(TimerRow.state) == "pending",
+        col(TimerRow.due_at) <= now,
+        col(TimerRow.next_attempt_at) <= now,
     )
-    first_page = and_(due, TimerRow.kind == "page", ~owed_before)  # type: ignore[arg-type]
-    with store.writing() as session:
-        rows: list[TimerRow] = []
-        for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
-            if kinds is not None:
-                which = and_(which, col(TimerRow.kind).in_(kinds))
-            query = (
-                select(TimerRow)
-                .where(which, ~uncarded)
-                .order_by(TimerRow.state, TimerRow.due_at, TimerRow.id)  # type: ignore[arg-type]
-                .limit(batch - len(rows))
+    first_page = and_(due, col(TimerRow.kind) == "page", ~owed_before)
+    reads = []
+    for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
+        if kinds is not None:
+            which = and_(which, col(TimerRow.kind).in_(sorted(kinds)))
+        query = (
+            select(TimerRow)
+            .where(
+                which,
+                ~uncarded,
+                col(TimerRow.id).not_in(bindparam("taken", expanding=True)),
             )
-            if rows:  # a page taken already is not taken again with the rest
-                query = query.where(col(TimerRow.id).not_in([row.id for row in rows]))
-            if not store.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            rows += session.exec(query)
-            if len(rows) == batch:
-                break
-        rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
-        if rows:
-            taken = (
-                update(TimerRow)
-                .where(TimerRow.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
-                .values(
-                    state="sending",
-                    claimed_at=now,
-                    claimed_by=name,
-                    # kept from the first claim (or from a claim made before it was)
-                    first_claimed_at=func.coalesce(
-                        TimerRow.first_claimed_at, TimerRow.claimed_at, now
-                    ),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            session.execute(taken)
-    return rows
+            .order_by(TimerRow.state, TimerRow.due_at, TimerRow.id)  # type: ignore[arg-type]
+            .limit(bindparam("left", type_=Integer))
+        )
+        if not sqlite:
+            query = query.with_for_update(skip_locked=True)
+        reads.append(query)
+    take = (
+        update(TimerRow)
+        .where(col(TimerRow.id).in_(bindparam("ids", expanding=True)))
+        .values(
+            state="sending",
+            claimed_at=now,
+            claimed_by=name,
+            # kept from the first claim (or from a claim made before it was)
+            first_claimed_at=func.coalesce(TimerRow.first_claimed_at, TimerRow.claimed_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return tuple(reads), take
 
 
 OUTSTANDING = ("pending", "sending", "dead")  # what the plain listing shows
