@@ -253,7 +253,7 @@ class Dispatcher:
             yield TickReport()
             return
         # One pool of workers for the whole burst: a pool a batch started 32 threads a batch,
-        # about 3 % of a burst's CPU (bench/README.md, "clock", sixth round).
+        # about 2 % of a burst's CPU (bench/README.md, "clock", sixth round).
         with (
             ThreadPoolExecutor(2, "slabot-pipeline") as pipeline,
             ThreadPoolExecutor(self.workers, "slabot-tick") as pool,
