@@ -252,13 +252,18 @@ class Dispatcher:
         if not batch.claims:
             yield TickReport()
             return
-        with ThreadPoolExecutor(2, "slabot-pipeline") as pipeline:
+        # One pool of workers for the whole burst: a pool a batch started 32 threads a batch,
+        # about 2 % of a burst's CPU (bench/README.md, "clock", sixth round).
+        with (
+            ThreadPoolExecutor(2, "slabot-pipeline") as pipeline,
+            ThreadPoolExecutor(self.workers, "slabot-tick") as pool,
+        ):
             recording: Future[TickReport] | None = None
             while True:
                 upcoming = None
                 if len(batch.claims) == self.batch and (at := clock()) is not None:
                     upcoming = pipeline.submit(self._prepare, at)
-                done = self._perform_all(batch)
+                done = self._perform_all(batch, pool)
                 if recording is not None:
                     yield recording.result()
                 recording = pipeline.submit(self._finish, batch, done)
@@ -335,9 +340,10 @@ class Dispatcher:
         for view in self.tickets.views(rows, now):
             self.notifier.redraw(drawn[view.ticket.id].with_view(view))
 
-    def _perform_all(self, batch: _Batch) -> list[_Done]:
-        """Each ticket's claims, several tickets at once: ``workers`` threads take the next
-        ticket as they become free (one task a thread, not one a ticket: a burst is thousands)."""
+    def _perform_all(self, batch: _Batch, pool: ThreadPoolExecutor | None = None) -> list[_Done]:
+        """Each ticket's claims, several tickets at once: ``workers`` threads (of ``pool``, else
+        of a pool of its own) take the next ticket as they become free (one task a thread, not
+        one a ticket: a burst is thousands)."""
         views, now = batch.views, batch.now
         found = self._recover(batch)
         shared = self._together(batch)
@@ -363,9 +369,16 @@ class Dispatcher:
                     return done
                 done += self._perform(claims, views, now, found, shared)
 
-        with ThreadPoolExecutor(workers, "slabot-tick") as pool:
-            parts = [pool.submit(work) for _ in range(workers)]
-            return [d for part in parts for d in part.result()]
+        if pool is None:
+            with ThreadPoolExecutor(workers, "slabot-tick") as own:
+                return self._gather(own, work, workers)
+        return self._gather(pool, work, workers)
+
+    @staticmethod
+    def _gather(pool: ThreadPoolExecutor, work: Callable[[], list[_Done]], n: int) -> list[_Done]:
+        """``work`` run ``n`` times at once in ``pool``, what each did in turn."""
+        parts = [pool.submit(work) for _ in range(n)]
+        return [d for part in parts for d in part.result()]
 
     def _recover(self, batch: _Batch) -> dict[int, Found | DeliveryFailed]:
         """What the notifiers found of the batch's parts in doubt, by timer id, looked for all

