@@ -660,14 +660,15 @@ def outages_from_tickets(
         correction: DowntimeCorrected | None = None  # the latest counts
         ever_down = False
         for event in events:
-            if isinstance(event, (Opened, SeverityChanged)):
-                down = down_names.get(event.severity)
+            kind = type(event)  # final classes, compared by identity (`history.fold`)
+            if kind is Opened or kind is SeverityChanged:
+                down = down_names.get(event.severity)  # type: ignore[union-attr]
                 if down is None:
-                    down = policy.severity(event.severity).key in keys
-                    down_names[event.severity] = down
+                    down = policy.severity(event.severity).key in keys  # type: ignore[union-attr]
+                    down_names[event.severity] = down  # type: ignore[union-attr]
                 ever_down = ever_down or down
-            elif isinstance(event, DowntimeCorrected):
-                correction = event
+            elif kind is DowntimeCorrected:
+                correction = event  # type: ignore[assignment]
         if not ever_down and not (correction and correction.counts):
             continue
         outage = partial(

@@ -51,6 +51,11 @@ Versions = dict[str, list[History]]  # policy digest → (ref, events), in openi
 FIELDS = {kind: fields for kind, (fields, _) in READERS.items() if fields}
 _MAKE = {kind: make for kind, (_, make) in READERS.items()}
 OUTAGE_KINDS = ("opened", "severity_changed")  # the events that set a severity
+# The kinds with fields, the commonest in a month's histories first (`_query`).
+_COMMON = ("status_changed", "update_posted", "opened", "severity_changed")
+_BY_COUNT = sorted(
+    FIELDS.items(), key=lambda item: _COMMON.index(item[0]) if item[0] in _COMMON else len(_COMMON)
+)
 
 
 def histories(
@@ -128,14 +133,18 @@ def _query(store: Store, where: list[Any]) -> Select[Any]:
     3.44 cannot be asked for one), so each event carries its id and `_read` sorts by it.
     """
     kind, after = E.c.kind, E.c.after
-    first = case(
-        *((kind == k, after[names[0]].as_string()) for k, names in FIELDS.items()),
-        else_=None,
-    )
-    second = case(
-        *((kind == k, after[names[1]].as_string()) for k, names in FIELDS.items() if names[1:]),
-        else_=None,
-    )
+
+    def field(name: str) -> Any:
+        # On SQLite, json_extract as it is: a JSON true comes out as 1, which the engine's
+        # events read as true (`events._truth`); SQLAlchemy's string form wraps each one in
+        # a CAST, which SQLite then evaluates for every event.
+        if store.is_sqlite:
+            return func.json_extract(after, f'$."{name}"')
+        return after[name].as_string()
+
+    # ``CASE kind WHEN …``: the kind read once per event, the commonest kinds asked first.
+    first = case({k: field(names[0]) for k, names in _BY_COUNT}, value=kind)
+    second = case({k: field(names[1]) for k, names in _BY_COUNT if names[1:]}, value=kind)
     # Instants as UTC text with an offset, which datetime.fromisoformat (C) reads straight into
     # aware UTC instants: SQLite keeps them as UTC text without one; PostgreSQL would write
     # them into JSON in the session's time zone.
