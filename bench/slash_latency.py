@@ -53,13 +53,20 @@ script waits for that slabot's cards, so neither's clock works through the other
 ``--database postgresql`` gives each slabot a new schema on the PostgreSQL server
 (``SLABOT_BENCH_POSTGRES_URL``, else the test server) instead of a new SQLite file.
 
+The clients send their next request as soon as the ack is in, and since the ack no longer
+waits for the ticket, they can send faster than slabot stores tickets: the answers then queue
+(each request's answer waits for the tickets before it), which the figures show as the
+answer's latency. ``--await-answer`` makes each client wait for a slabot's answer before its
+next request, as a person reads "SLA-N opened" before typing again; the bare app's clients,
+having no answer to wait for, go on at once.
+
 Checks, not timed: every answer is HTTP 200 with an empty body (an ack); at the end the fake
 has every card, "opened" thread reply and answer, and each database has every ticket.
 
 Run from the repository root, the test kit on the path:
 ``PYTHONPATH=tests .venv/bin/python bench/slash_latency.py [--requests 1000]
 [--concurrency 1] [--threads 8] [--block 100] [--warmup 20] [--no-clock] [--text TEXT]
-[--before SRC] [--database sqlite|postgresql]``.
+[--before SRC] [--database sqlite|postgresql] [--await-answer]``.
 Nothing asserts a time; the last line compares the figures with the goal. To see where
 slabot's time goes, attach a sampling profiler to the ``slabot serve`` process while it runs
 (its pid is printed), e.g. ``py-spy record --idle --threads --format raw -p PID``.
@@ -80,7 +87,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -138,6 +145,7 @@ class Server:
     started: dict[int, float] = field(default_factory=dict)  # time.time() of counted requests
     channels: list[str] = field(default_factory=lambda: CHANNELS)  # its own, on the shared fake
     database: str = ""  # a slabot's DATABASE_URL
+    awaits: Callable[[int], None] | None = None  # with --await-answer: waits for n's answer
 
 
 def port_threads(port: int, args: argparse.Namespace) -> list[str]:
@@ -236,6 +244,8 @@ def run_block(server: Server, count: int, args: argparse.Namespace, counted: boo
             except queue.Empty:
                 return
             elapsed, sent, problem = one_request(server, n, args.text)
+            if server.awaits is not None:
+                server.awaits(n)
             with lock:
                 if counted:
                     server.times.append(elapsed)
@@ -287,6 +297,8 @@ def compare(args: argparse.Namespace) -> int:
                     port,
                 )
                 server.answers_to = fake.response_url(f"{name}-")
+                if args.await_answer:
+                    server.awaits = answer_awaited(fake, server)
                 server.channels = [f"C{name.upper()}{i:02d}" for i in range(10)]
                 server.database = database
                 print(f"{name} serve is pid {server.process.pid}", flush=True)  # type: ignore[union-attr]
@@ -367,6 +379,21 @@ def tickets_in(database: str) -> int:
         engine.dispose()
 
 
+def answer_awaited(fake: FakeSlack, server: Server) -> Callable[[int], None]:
+    """Waiting for the answer to request ``n`` at the fake, as a person reads it before
+    typing again (``--await-answer``)."""
+    prefix = server.answers_to.removeprefix(fake.base)
+
+    def awaits(n: int) -> None:
+        path, started = f"{prefix}{n}", time.perf_counter()
+        while not any(call.path == path for call in fake.calls_to("response_url")):
+            if time.perf_counter() - started > 60:
+                raise SystemExit(f"{server.name} never answered request {n}")
+            time.sleep(0.001)
+
+    return awaits
+
+
 def answer_times(fake: FakeSlack, server: Server) -> list[float]:
     """Seconds from each counted request to the arrival of its answer at the fake."""
     prefix = server.answers_to.removeprefix(fake.base)
@@ -403,7 +430,7 @@ def report(args, bare: Server, slabots: list[Server], fake, wall, drain, stored)
         f"slash latency: {args.requests} signed /sla open per server over HTTP, "
         f"{args.concurrency} client thread(s), waitress with {args.threads} threads each, "
         f"blocks of {args.block} alternating, {args.warmup} warm-up requests each, "
-        f"{args.database}"
+        f"{args.database}" + (", each answer awaited" if args.await_answer else "")
     )
     print(
         f"Python {platform.python_version()} on {os.cpu_count()} CPU(s), load average "
@@ -464,6 +491,12 @@ def main(argv: list[str] | None = None) -> int:
         default="sqlite",
         help="a new SQLite file (sqlite, the default) or PostgreSQL schema for each slabot "
         "(SLABOT_BENCH_POSTGRES_URL, else the test server)",
+    )
+    parser.add_argument(
+        "--await-answer",
+        action="store_true",
+        help="each client waits for a slabot's answer (SLA-N opened) before its next request, "
+        "as a person would, so the requests never come faster than slabot stores tickets",
     )
     parser.add_argument(
         "--before",
