@@ -45,12 +45,28 @@ bare app has nothing to answer, so its ack is the answer's peer as well. (Until 
 requests named a closed port as ``response_url``: each answer then failed, retried inside
 slabot and held one of Bolt's workers, which inflated slabot's figures many times over.)
 
+``--before SRC`` serves a third server, ``slabot serve`` with the slabot package found in SRC
+(another tree's ``src/``, e.g. main's: ``git archive main src | tar -x -C /tmp/main``), in the
+same way with its own database and channels, its blocks alternating with the other two, so a
+change is measured against the code before it in the same run. After each slabot's block the
+script waits for that slabot's cards, so neither's clock works through the other's block.
+``--database postgresql`` gives each slabot a new schema on the PostgreSQL server
+(``SLABOT_BENCH_POSTGRES_URL``, else the test server) instead of a new SQLite file.
+
+The clients send their next request as soon as the ack is in, and since the ack no longer
+waits for the ticket, they can send faster than slabot stores tickets: the answers then queue
+(each request's answer waits for the tickets before it), which the figures show as the
+answer's latency. ``--await-answer`` makes each client wait for a slabot's answer before its
+next request, as a person reads "SLA-N opened" before typing again; the bare app's clients,
+having no answer to wait for, go on at once.
+
 Checks, not timed: every answer is HTTP 200 with an empty body (an ack); at the end the fake
-has every card, "opened" thread reply and answer, and the SQLite file has every ticket.
+has every card, "opened" thread reply and answer, and each database has every ticket.
 
 Run from the repository root, the test kit on the path:
 ``PYTHONPATH=tests .venv/bin/python bench/slash_latency.py [--requests 1000]
-[--concurrency 1] [--threads 8] [--block 100] [--warmup 20] [--no-clock] [--text TEXT]``.
+[--concurrency 1] [--threads 8] [--block 100] [--warmup 20] [--no-clock] [--text TEXT]
+[--before SRC] [--database sqlite|postgresql] [--await-answer]``.
 Nothing asserts a time; the last line compares the figures with the goal. To see where
 slabot's time goes, attach a sampling profiler to the ``slabot serve`` process while it runs
 (its pid is printed), e.g. ``py-spy record --idle --threads --format raw -p PID``.
@@ -59,10 +75,10 @@ slabot's time goes, attach a sampling profiler to the ``slabot serve`` process w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import queue
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -71,6 +87,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,6 +143,9 @@ class Server:
     sent: int = 0  # every request, warm-up included
     answers_to: str = ""  # the fake's response URLs for this server's requests, numbered
     started: dict[int, float] = field(default_factory=dict)  # time.time() of counted requests
+    channels: list[str] = field(default_factory=lambda: CHANNELS)  # its own, on the shared fake
+    database: str = ""  # a slabot's DATABASE_URL
+    awaits: Callable[[int], None] | None = None  # with --await-answer: waits for n's answer
 
 
 def port_threads(port: int, args: argparse.Namespace) -> list[str]:
@@ -144,12 +164,14 @@ def fake_slack_env(fake: FakeSlack) -> dict[str, str]:
     }
 
 
-def slabot_env(fake: FakeSlack, database: Path) -> dict[str, str]:
-    """``slabot serve``'s environment: the fake Slack, a SQLite file, the seed policies."""
-    return fake_slack_env(fake) | {
-        "DATABASE_URL": f"sqlite:///{database}",
+def slabot_env(fake: FakeSlack, database: str, src: str | None) -> dict[str, str]:
+    """``slabot serve``'s environment: the fake Slack, its database, the seed policies; with
+    ``src``, the slabot package found there (another tree's code, such as main's)."""
+    env = fake_slack_env(fake) | {
+        "DATABASE_URL": database,
         "SLABOT_POLICIES": str(ROOT / "policies"),
     }
+    return env | ({"PYTHONPATH": src} if src else {})
 
 
 def start(name: str, command: list[str], env: dict[str, str], cwd: Path, port: int) -> Server:
@@ -186,7 +208,7 @@ def one_request(server: Server, n: int, text: str) -> tuple[float, float, str | 
     with the response, if anything."""
     body = signed.slash_command(
         text.format(n=n),
-        channel_id=CHANNELS[n % len(CHANNELS)],
+        channel_id=server.channels[n % len(server.channels)],
         user_id=USERS[n % len(USERS)],
         response_url=f"{server.answers_to}{n}",
     )
@@ -222,6 +244,8 @@ def run_block(server: Server, count: int, args: argparse.Namespace, counted: boo
             except queue.Empty:
                 return
             elapsed, sent, problem = one_request(server, n, args.text)
+            if server.awaits is not None:
+                server.awaits(n)
             with lock:
                 if counted:
                     server.times.append(elapsed)
@@ -253,23 +277,33 @@ def compare(args: argparse.Namespace) -> int:
     from support.conversation import free_port
     from support.fakeslack import FakeSlack
 
-    with FakeSlack() as fake, tempfile.TemporaryDirectory(prefix="slabot-bench-") as tmp:
-        cwd = Path(tmp)
-        database = cwd / "slabot.db"
+    with contextlib.ExitStack() as stack:
+        fake = stack.enter_context(FakeSlack())
+        cwd = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="slabot-bench-")))
         python = sys.executable
-        port = free_port()
-        slabot = start(
-            "slabot",
-            [python, "-m", "slabot", "serve", "--host", "127.0.0.1", *port_threads(port, args)]
-            + (["--no-clock"] if args.no_clock else []),
-            slabot_env(fake, database),
-            cwd,
-            port,
-        )
-        slabot.answers_to = fake.response_url("slabot-")
-        print(f"slabot serve is pid {slabot.process.pid}", flush=True)  # type: ignore[union-attr]
-        servers = [slabot]
+        peers = [("before", args.before)] if args.before else []
+        slabots: list[Server] = []
+        servers: list[Server] = []
         try:
+            for name, src in [*peers, ("slabot", None)]:
+                database = stack.enter_context(bench_database(args.database, name, cwd))
+                port = free_port()
+                command = [python, "-m", "slabot", "serve", "--host", "127.0.0.1"]
+                server = start(
+                    name,
+                    command + port_threads(port, args) + (["--no-clock"] if args.no_clock else []),
+                    slabot_env(fake, database, src),
+                    cwd,
+                    port,
+                )
+                server.answers_to = fake.response_url(f"{name}-")
+                if args.await_answer:
+                    server.awaits = answer_awaited(fake, server)
+                server.channels = [f"C{name.upper()}{i:02d}" for i in range(10)]
+                server.database = database
+                print(f"{name} serve is pid {server.process.pid}", flush=True)  # type: ignore[union-attr]
+                slabots.append(server)
+                servers.append(server)
             port = free_port()
             bare = start(
                 "bare",
@@ -282,43 +316,82 @@ def compare(args: argparse.Namespace) -> int:
             servers.append(bare)
             posted = 0
 
-            def drained(expected: int) -> float:
-                """Wait until slabot has answered ``expected`` requests and (with its clock)
-                posted their cards and first replies."""
+            def drained(server: Server, expected: int) -> float:
+                """Wait until a slabot has answered ``expected`` requests and (with its clock)
+                posted their cards and first replies, so that its work never spills into the
+                next server's block."""
                 started = time.perf_counter()
-                while min(published(fake)[: 1 if args.no_clock else 3]) < expected:
+                while min(published(fake, server)[: 1 if args.no_clock else 3]) < expected:
                     if time.perf_counter() - started > 300:
-                        raise SystemExit(f"slabot never answered or posted {expected} cards")
+                        raise SystemExit(f"{server.name} never posted {expected} cards")
                     time.sleep(0.005)
                 return time.perf_counter() - started
 
-            for server in (bare, slabot):
-                run_block(server, args.warmup, args, counted=False)
             posted += args.warmup
-            drained(posted)
+            for server in (bare, *slabots):
+                run_block(server, args.warmup, args, counted=False)
+                if server is not bare:
+                    drained(server, posted)
 
             started = time.perf_counter()
             drain = 0.0
             left = args.requests
             while left > 0:
                 count = min(args.block, left)
-                run_block(bare, count, args, counted=True)
-                run_block(slabot, count, args, counted=True)
                 posted += count
-                drain += drained(posted)
+                for server in (bare, *slabots):
+                    run_block(server, count, args, counted=True)
+                    if server is not bare:
+                        drain += drained(server, posted)
                 left -= count
             wall = time.perf_counter() - started
         finally:
             for server in servers:
                 stop(server)
-
-        with sqlite3.connect(database) as db:
-            tickets = db.execute("SELECT count(*) FROM tickets").fetchone()[0]
-        answered, cards, replies, others = published(fake)
-        answers = answer_times(fake, slabot)
-
-    report(args, bare, slabot, wall, drain, tickets, answers, answered, cards, replies, others)
+        stored = {server.name: tickets_in(server.database) for server in slabots}
+        report(args, bare, slabots, fake, wall, drain, stored)
     return 0
+
+
+@contextlib.contextmanager
+def bench_database(kind: str, name: str, folder: Path) -> Iterator[str]:
+    """A new, empty database for the server ``name``: a SQLite file in ``folder``, or a
+    PostgreSQL schema of its own (dropped at the end)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / f'{name}.db'}"
+        return
+    from benchdb import postgres_schema
+
+    with postgres_schema(f"slash_{name}") as url:
+        if url is None:
+            raise SystemExit("no PostgreSQL server answers: see SLABOT_BENCH_POSTGRES_URL")
+        yield url.render_as_string(hide_password=False)
+
+
+def tickets_in(database: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM tickets")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def answer_awaited(fake: FakeSlack, server: Server) -> Callable[[int], None]:
+    """Waiting for the answer to request ``n`` at the fake, as a person reads it before
+    typing again (``--await-answer``)."""
+    prefix = server.answers_to.removeprefix(fake.base)
+
+    def awaits(n: int) -> None:
+        path, started = f"{prefix}{n}", time.perf_counter()
+        while not any(call.path == path for call in fake.calls_to("response_url")):
+            if time.perf_counter() - started > 60:
+                raise SystemExit(f"{server.name} never answered request {n}")
+            time.sleep(0.001)
+
+    return awaits
 
 
 def answer_times(fake: FakeSlack, server: Server) -> list[float]:
@@ -333,12 +406,15 @@ def answer_times(fake: FakeSlack, server: Server) -> list[float]:
     return times
 
 
-def published(fake: FakeSlack) -> tuple[int, int, int, int]:
-    """slabot's answers through response URLs, cards posted, "opened" thread replies, and any
-    other message (the clock's pages)."""
-    answered = sum("/slabot-" in call.path for call in fake.calls_to("response_url"))
+def published(fake: FakeSlack, server: Server) -> tuple[int, int, int, int]:
+    """A slabot's answers through response URLs, cards posted, "opened" thread replies, and
+    any other message in its channels (its clock's pages)."""
+    prefix = server.answers_to.removeprefix(fake.base)
+    answered = sum(call.path.startswith(prefix) for call in fake.calls_to("response_url"))
     cards = replies = others = 0
     for call in fake.calls_to("chat.postMessage", ok=True):
+        if call.args.get("channel") not in server.channels:
+            continue
         text = call.args.get("text", "")
         if "thread_ts" in call.args and " opened SLA-" in text:
             replies += 1
@@ -349,44 +425,52 @@ def published(fake: FakeSlack) -> tuple[int, int, int, int]:
     return answered, cards, replies, others
 
 
-def report(args, bare: Server, slabot: Server, wall, drain, tickets, answers, answered, *published):
-    cards, replies, others = published
+def report(args, bare: Server, slabots: list[Server], fake, wall, drain, stored) -> None:
     print(
         f"slash latency: {args.requests} signed /sla open per server over HTTP, "
         f"{args.concurrency} client thread(s), waitress with {args.threads} threads each, "
-        f"blocks of {args.block} alternating, {args.warmup} warm-up requests each"
+        f"blocks of {args.block} alternating, {args.warmup} warm-up requests each, "
+        f"{args.database}" + (", each answer awaited" if args.await_answer else "")
     )
     print(
-        f"Python {platform.python_version()} on {os.cpu_count()} CPU(s); "
-        f"run took {wall:.1f} s, of which {drain:.1f} s waiting for slabot's cards after its blocks"
+        f"Python {platform.python_version()} on {os.cpu_count()} CPU(s), load average "
+        f"{os.getloadavg()[0]:.1f}; run took {wall:.1f} s, of which {drain:.1f} s waiting for "
+        "the slabots' cards after their blocks"
     )
     print()
-    print(f"{'server':<8} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8} {'failed':>7}")
-    rows = [(bare.name, bare.times, bare.failures), (slabot.name, slabot.times, slabot.failures)]
-    rows.append(("answer", answers, ["missing"] * (len(slabot.times) - len(answers))))
+    print(
+        f"{'server':<16} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'mean ms':>8} "
+        f"{'max ms':>8} {'failed':>7} {'p99 ÷ bare':>10}"
+    )
+    p99_bare = percentile(bare.times, 99)
+    rows = [(bare.name, bare.times, bare.failures)]
+    for server in slabots:
+        answers = answer_times(fake, server)
+        rows.append((f"{server.name} ack", server.times, server.failures))
+        missing = ["missing"] * (len(server.times) - len(answers))
+        rows.append((f"{server.name} answer", answers, missing))
     for name, times, failures in rows:
         print(
-            f"{name:<8} {ms(percentile(times, 50)):>8} {ms(percentile(times, 99)):>8} "
-            f"{ms(statistics.fmean(times)):>8} {ms(max(times)):>8} {len(failures):>7}"
+            f"{name:<16} {ms(percentile(times, 50)):>8} {ms(percentile(times, 90)):>8} "
+            f"{ms(percentile(times, 99)):>8} {ms(statistics.fmean(times)):>8} "
+            f"{ms(max(times)):>8} {len(failures):>7} "
+            f"{percentile(times, 99) / p99_bare:>9.2f}×"
         )
-    for server in (bare, slabot):
+    for server in (bare, *slabots):
         for problem in sorted(set(server.failures))[:5]:
             print(f"  {server.name} failure: {problem}")
-    p50 = percentile(slabot.times, 50) / percentile(bare.times, 50)
-    p99_bare, p99 = percentile(bare.times, 99), percentile(slabot.times, 99)
     print()
-    print(f"slabot ÷ bare: p50 {p50:.2f}×, p99 {p99 / p99_bare:.2f}×")
-    answer_p50 = percentile(answers, 50) / percentile(bare.times, 50)
-    answer_p99 = percentile(answers, 99) / p99_bare
-    print(f"slabot's answer ÷ bare's ack: p50 {answer_p50:.2f}×, p99 {answer_p99:.2f}×")
     expected = args.requests + args.warmup
-    print(
-        f"slabot stored {tickets} tickets, answered {answered} and posted {cards} cards and "
-        f"{replies} thread replies (expected {expected} of each), and {others} other messages "
-        "(its clock's pages)"
-    )
-    met = p99 < 0.100 and p99 <= 2 * p99_bare and not bare.failures and not slabot.failures
-    print(f"{GOAL}: {'met' if met else 'MISSED'} (p99 {ms(p99)} ms, bare {ms(p99_bare)} ms)")
+    for server in slabots:
+        answered, cards, replies, others = published(fake, server)
+        print(
+            f"{server.name} stored {stored[server.name]} tickets, answered {answered} and "
+            f"posted {cards} cards and {replies} thread replies (expected {expected} of each), "
+            f"and {others} other messages (its clock's pages)"
+        )
+        p99 = percentile(server.times, 99)
+        met = p99 < 0.100 and p99 <= 2 * p99_bare and not bare.failures and not server.failures
+        print(f"  {GOAL}: {'met' if met else 'MISSED'} (p99 {ms(p99)} ms, bare {ms(p99_bare)} ms)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,6 +484,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=20, help="uncounted requests (20)")
     parser.add_argument(
         "--no-clock", action="store_true", help="run slabot serve without its clock"
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="a new SQLite file (sqlite, the default) or PostgreSQL schema for each slabot "
+        "(SLABOT_BENCH_POSTGRES_URL, else the test server)",
+    )
+    parser.add_argument(
+        "--await-answer",
+        action="store_true",
+        help="each client waits for a slabot's answer (SLA-N opened) before its next request, "
+        "as a person would, so the requests never come faster than slabot stores tickets",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also serve the slabot package found in SRC (another tree's src/, such as "
+        "main's), alternating with this one",
     )
     parser.add_argument(
         "--text",

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from slabot.notify.base import DeliveryFailed
 from slabot.notify.slack import SlackNotifier
-from slabot.slack.keepalive import KeepAliveWebClient
+from slabot.slack.keepalive import Connections, KeepAliveWebClient, KeepAliveWebhookClient
 
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
@@ -194,3 +194,21 @@ def test_a_refused_connection_is_a_retryable_failure_for_the_clock():
         )
     assert failed.value.retryable and "unreachable" in str(failed.value)
     assert not failed.value.doubtful  # nothing was sent: it cannot have arrived
+
+
+def test_answers_to_response_urls_share_one_connection_and_say_what_slack_said(server):
+    """Each slash command has its own response URL, all on one host (hooks.slack.com): the
+    answers go over one kept connection, and a refusal is handed back as slack_sdk's
+    webhook client hands it back."""
+    answers = Connections(5)
+    base = server.url.removesuffix("/api/")
+    server.answers = {3: (404, {"ok": False}, {})}
+    sent = [
+        KeepAliveWebhookClient(f"{base}/commands/T1/{n}", answers, retry_handlers=[]).send_dict(
+            {"text": f"SLA-{n} opened"}
+        )
+        for n in range(1, 4)
+    ]
+    assert [r.status_code for r in sent] == [200, 200, 404]
+    assert [body["text"] for _, body in server.calls] == [f"SLA-{n} opened" for n in (1, 2, 3)]
+    assert server.connections == 1

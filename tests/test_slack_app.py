@@ -264,6 +264,21 @@ def test_a_release_the_customer_agreed_becomes_the_resolution_due_date_on_the_ca
     assert "can't read the release date" in slack.command(f"release {number} soon Priya").text
 
 
+@sqlite_only
+def test_opens_are_acknowledged_while_earlier_ones_wait_for_the_database(slack):
+    """Bolt acknowledges on a pool of five threads: the work after an open's acknowledgement
+    runs elsewhere, so opens waiting for the database never leave the next one unanswered
+    (Bolt gives up on a listener that has not acknowledged within three seconds)."""
+    with slack.tickets.store.writing():  # another writer's turn: every open waits for it
+        answers = [slack.command(f"open p3 printer {n} jams") for n in range(8)]
+        assert [(a.status, a.text) for a in answers] == [(200, "")] * 8
+        assert slack.all_tickets() == []
+    opened = slack.fake.wait_for("response_url", 8, timeout=30)
+    refs = sorted(call.args["text"].split(" ", 1)[0] for call in opened)
+    assert refs == sorted(f"SLA-{n}" for n in range(1, 9))
+    assert sorted(t.number for t in slack.all_tickets()) == list(range(1, 9))
+
+
 def test_open_records_when_the_customer_reported_and_times_the_opening(slack):
     # Seed 003 (LiveOps): "1 | Time to open: Within 1 hours", from the problem's report.
     number = slack.open("p1 reported:-90m all calls dropping")

@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         from .clockwork import build
 
         watch = ClockWatch(metrics, heartbeat)
-        ticker = build(settings, store, policies, watch=watch, team=team)
+        # The clock writes behind the requests: a person waiting goes first (`WriteTurns`).
+        ticker = build(settings, store.background(), policies, watch=watch, team=team)
         schedule(ticker, TICK, background=True).start()
         tickets.when_owed(ticker.wake)  # a card owed by a request goes out within a tick
     gc.freeze()  # what start-up built lives as long as the process: keep the collector off it

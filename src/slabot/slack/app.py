@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,11 +27,13 @@ from ..store import Store
 from ..store.deliveries import first_delivery
 from ..tickets import Tickets
 from . import listeners
-from .client import make_client
+from .client import TIMEOUT, make_client
+from .keepalive import Connections
 from .links import Links
 from .workspaces import NOT_INSTALLED, oauth_settings
 
 log = logging.getLogger(__name__)
+ANSWERING = 8  # threads working after the acknowledgement (`Slabot.answering`)
 
 
 def wall_clock() -> datetime:
@@ -52,6 +55,16 @@ class Slabot:
     reports: Reports
     oncall: OnCall
     links: Links = field(default_factory=Links)
+    # What a listener does after acknowledging (`/sla open`: the ticket stored, then the answer
+    # through the response URL) runs on these threads, not on Bolt's. Bolt's pool is small
+    # (five threads) and an acknowledgement needs one of them: when each open held its thread
+    # while it waited for the database, a few in a row left the next command unacknowledged
+    # until one was written (bench/README.md, "slash latency").
+    # The answers' connections to the response URLs, kept open (`command.Reply`).
+    answers: Connections = field(default_factory=lambda: Connections(TIMEOUT))
+    answering: Executor = field(
+        default_factory=lambda: ThreadPoolExecutor(ANSWERING, thread_name_prefix="slabot-answer")
+    )
 
 
 def create_app(

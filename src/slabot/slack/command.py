@@ -9,6 +9,7 @@ the same command delivered twice changes the ticket once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from .blocks.postpone import postpone_question
 from .blocks.queue import queue_blocks
 from .grammar import HELP, USAGE, Command, Usage, parse, read_day_end, read_past_time, read_time
 from .guard import said, sorry
+from .keepalive import Connections, KeepAliveWebhookClient
 from .payloads import BadRequest, PendingUpdate, SlashCommand, read
 from .people import in_zone, time_zone
 from .shortcuts import form_defaults
@@ -48,8 +50,8 @@ class Reply:
     the response URL. Everything else answers in the acknowledgement itself.
     """
 
-    def __init__(self, ack: Ack, respond: Respond):
-        self._ack, self._respond = ack, respond
+    def __init__(self, ack: Ack, respond: Respond, answers: Connections):
+        self._ack, self._respond, self._answers = ack, respond, answers
         self.acked = False
 
     def early(self) -> None:
@@ -60,26 +62,44 @@ class Reply:
     def __call__(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         if self.acked:
             try:
-                self._respond(
-                    response_type="ephemeral", replace_original=False, text=text, blocks=blocks
-                )
+                self._answer(text, blocks)
             except Exception:  # the answer is lost, but the request was handled: log it
                 log.exception("could not answer through the response URL: %s", text[:80])
         else:
             self.acked = True
             self._ack(response_type="ephemeral", text=text, blocks=blocks)
 
+    def _answer(self, text: str, blocks: list[dict[str, Any]] | None) -> None:
+        """Post to the response URL, as Bolt's ``respond`` does, on a kept connection."""
+        url = self._respond.response_url
+        if url is None:
+            raise ValueError("this command came without a response URL")
+        message: dict[str, Any] = {
+            "text": text,
+            "response_type": "ephemeral",
+            "replace_original": False,
+        }
+        if blocks is not None:
+            message["blocks"] = blocks
+        proxy = self._respond.proxy
+        KeepAliveWebhookClient(url, self._answers, proxy=proxy).send_dict(message)
+
 
 def register(app: App, bot: Slabot) -> None:
     @app.command("/sla")
     def sla(ack: Ack, respond: Respond, command: dict[str, Any], client: Any) -> None:
-        reply = Reply(ack, respond)
-        try:
-            handle(bot, reply, command, client)
-        except (Usage, TicketError, BadRequest) as exc:
-            reply(said(exc))
-        except Exception as exc:
-            reply(sorry(exc, f"/sla {command.get('text', '')[:40]}"))
+        reply = Reply(ack, respond, bot.answers)
+        answer(reply, command, lambda: handle(bot, reply, command, client))
+
+
+def answer(reply: Reply, body: dict[str, Any], work: Callable[[], None]) -> None:
+    """Do ``work`` for a command, telling its typer what was refused or went wrong."""
+    try:
+        work()
+    except (Usage, TicketError, BadRequest) as exc:
+        reply(said(exc))
+    except Exception as exc:
+        reply(sorry(exc, f"/sla {body.get('text', '')[:40]}"))
 
 
 def handle(bot: Slabot, reply: Reply, body: dict[str, Any], client: Any) -> None:
@@ -233,8 +253,13 @@ def _postpone_question(
 
 
 def _open(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
-    workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
+    """Acknowledge at once; the form or the ticket follows on the answering threads."""
     reply.early()
+    bot.answering.submit(answer, reply, body, lambda: _opening(bot, reply, cmd, body, client))
+
+
+def _opening(bot: Slabot, reply: Reply, cmd: Command, body: dict[str, Any], client: Any) -> None:
+    workspace, user, channel = body["team_id"], body["user_id"], body.get("channel_id")
     named = _severity_alone(bot, workspace, channel, cmd)
     if not cmd.text or named:
         # No summary (`/sla open`, `/sla open p1`): the form, with what was typed chosen.

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 from urllib.request import Request
 
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 IDLE_MAX = 32  # idle connections kept per host: one per clock worker (clock.dispatch.WORKERS)
 LINE_MAX = 65536  # an answer's status or header line, as http.client bounds it
@@ -53,22 +54,31 @@ class Unanswered(URLError):
     """The request left (wholly or in part) and no answer came: the far end may have acted."""
 
 
-class KeepAliveWebClient(WebClient):
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+class Connections:
+    """Idle connections by host, each reused by the next request to its host. One pool serves
+    a `KeepAliveWebClient` (slack.com's Web API) or the answers to slash commands
+    (`KeepAliveWebhookClient`: every response URL is on hooks.slack.com)."""
+
+    def __init__(self, timeout: int, context: ssl.SSLContext | None = None):
+        self.timeout = timeout
+        self._given = context
         self._idle: dict[Host, list[_Kept]] = {}
         self._lock = threading.Lock()
 
-    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
-        parts = urlsplit(url)
+    @staticmethod
+    def carries(url: str, req: Request, proxy: str | None) -> bool:
+        """Whether this pool can move ``req``: http(s) without a proxy, a body of bytes."""
         body = req.data
-        if self.proxy is not None or parts.scheme not in ("http", "https"):
-            return super()._perform_urllib_http_request_internal(url, req)
-        if body is not None and not isinstance(body, bytes):  # slack_sdk's bodies are bytes
-            return super()._perform_urllib_http_request_internal(url, req)
+        scheme = urlsplit(url).scheme
+        return proxy is None and scheme in ("http", "https") and isinstance(body, bytes | None)
+
+    def exchange(self, url: str, req: Request) -> _Answer:
+        """Send ``req`` and read its answer on a kept connection; `HTTPError` for an answer
+        other than 2xx, `Unanswered` when the request left and no answer came."""
+        parts = urlsplit(url)
         host: Host = (parts.scheme, parts.netloc)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        request = _request(req.get_method(), parts.netloc, target, req.header_items(), body)
+        request = _request(req.get_method(), parts.netloc, target, req.header_items(), req.data)  # type: ignore[arg-type]
         kept = self._take(host)
         try:
             kept.connection.sock.sendall(request)
@@ -85,16 +95,12 @@ class KeepAliveWebClient(WebClient):
             for name, value in answer.headers.items():
                 message[name] = value
             raise HTTPError(url, answer.status, answer.reason, message, io.BytesIO(answer.body))
-        return {
-            "status": answer.status,
-            "headers": answer.headers,
-            "body": answer.body.decode(answer.charset),
-        }
+        return answer
 
     @cached_property
     def _context(self) -> ssl.SSLContext:
         """One TLS context for every connection (making one reads the system's certificates)."""
-        return self.ssl or ssl.create_default_context()
+        return self._given or ssl.create_default_context()
 
     def _take(self, host: Host) -> _Kept:
         """An idle connection still open, else a new one (a failure to connect: `URLError`)."""
@@ -131,6 +137,43 @@ class KeepAliveWebClient(WebClient):
                 idle.append(kept)
                 return
         kept.close()
+
+
+class KeepAliveWebClient(WebClient):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._connections = Connections(self.timeout, self.ssl)
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        if not self._connections.carries(url, req, self.proxy):
+            return super()._perform_urllib_http_request_internal(url, req)
+        answer = self._connections.exchange(url, req)
+        return {
+            "status": answer.status,
+            "headers": answer.headers,
+            "body": answer.body.decode(answer.charset),
+        }
+
+
+class KeepAliveWebhookClient(WebhookClient):
+    """slack_sdk's `WebhookClient` (a post to one response URL, retried as it retries) over
+    kept connections: Bolt's ``respond`` makes a new client, and a new connection, for each
+    answer (a TCP and a TLS handshake with hooks.slack.com before the person reads a word)."""
+
+    def __init__(self, url: str, connections: Connections, **kwargs: Any):
+        super().__init__(url, timeout=connections.timeout, **kwargs)
+        self._connections = connections
+
+    def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
+        if not self._connections.carries(url, req, self.proxy):
+            return super()._perform_http_request_internal(url, req)
+        answer = self._connections.exchange(url, req)
+        return WebhookResponse(
+            url=url,
+            status_code=answer.status,
+            body=answer.body.decode(answer.charset),
+            headers=answer.headers,
+        )
 
 
 @dataclass(frozen=True)

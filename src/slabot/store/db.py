@@ -3,16 +3,19 @@
 SQLite is the embedded default (nothing to install). Its writers take the write lock as they
 begin (``BEGIN IMMEDIATE``) rather than on their first write, so two use cases on one ticket
 queue up instead of failing half-way; reads go through a second engine that never takes it.
-WAL lets those reads run alongside a writer. Within one process, writers also queue on a
-Python lock first: SQLite's own busy handler sleeps in growing steps (up to 100 ms) while it
-waits, which would make the slowest Slack requests wait for nothing. PostgreSQL serves several
-replicas; use cases lock the rows they change (``SELECT … FOR UPDATE``).
+WAL lets those reads run alongside a writer. Within one process, writers also take turns
+on a Python lock first (`WriteTurns`): SQLite's own busy handler sleeps in growing steps (up to
+100 ms) while it waits, which would make the slowest Slack requests wait for nothing. A person
+waiting for an answer writes before the clock's background work (`Store.background`).
+PostgreSQL serves several replicas; use cases lock the rows they change (``SELECT … FOR
+UPDATE``).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -62,6 +65,66 @@ def database_url(url: str | None = None) -> URL:
     return parsed
 
 
+class WriteTurns:
+    """Whose turn it is to write to a SQLite file, within one process: one writer at a time,
+    and a person's request before the clock's background work.
+
+    `slabot serve` runs the clock beside the requests, and both write: a ticket opened, then
+    its card claimed and recorded. With one lock for all, a request waited behind whichever
+    of the clock's transactions came first (each a commit to disk), and a person waited for
+    work nobody was waiting on. So a background writer waits while a foreground one is
+    waiting, but only for `AHEAD` foreground turns in a row: under a stream of requests the
+    clock still writes, so the cards and pages it owes never stall.
+    """
+
+    AHEAD = 8  # foreground turns taken, at most, while a background writer waits
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition(threading.Lock())
+        self._busy = False
+        self._waiting = 0  # foreground writers waiting for their turn
+        self._behind = 0  # background writers waiting for theirs
+        self._ahead = 0  # foreground turns taken since a background writer last wrote
+
+    @contextmanager
+    def foreground(self) -> Iterator[None]:
+        with self._turn:
+            self._waiting += 1
+            try:
+                while self._busy or (self._behind and self._ahead >= self.AHEAD):
+                    self._turn.wait()
+            finally:
+                self._waiting -= 1
+            self._busy = True
+            if self._behind:
+                self._ahead += 1
+        try:
+            yield
+        finally:
+            self._done()
+
+    @contextmanager
+    def background(self) -> Iterator[None]:
+        with self._turn:
+            self._behind += 1
+            try:
+                while self._busy or (self._waiting and self._ahead < self.AHEAD):
+                    self._turn.wait()
+            finally:
+                self._behind -= 1
+            self._busy = True
+            self._ahead = 0
+        try:
+            yield
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self._turn:
+            self._busy = False
+            self._turn.notify_all()
+
+
 class Store:
     """One database: a writing engine, a reading engine, and sessions on them."""
 
@@ -74,7 +137,8 @@ class Store:
             self.reader = create_engine(self.url, **options, **engine_options)
             _sqlite_setup(self.engine, immediate=True)
             _sqlite_setup(self.reader, immediate=False)
-            self._writers: AbstractContextManager[Any] = threading.Lock()
+            self._turns: WriteTurns | None = WriteTurns()
+            self._writers: Callable[[], AbstractContextManager[Any]] = self._turns.foreground
         else:
             try:
                 self.engine = create_engine(self.url, pool_pre_ping=True, **engine_options)
@@ -84,17 +148,27 @@ class Store:
                     "pip install 'slabot[postgres]'"
                 ) from None
             self.reader = self.engine
-            self._writers = nullcontext()  # PostgreSQL locks rows, not the database
+            self._turns = None
+            self._writers = nullcontext  # PostgreSQL locks rows, not the database
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction that commits when the block ends, or rolls back on an error."""
         with (
-            self._writers,
+            self._writers(),
             Session(self.engine, expire_on_commit=False) as session,
             session.begin(),
         ):
             yield session
+
+    def background(self) -> Store:
+        """This database, for work nobody is waiting on: its writers give way to this store's
+        (on SQLite; `WriteTurns`). `slabot serve` hands it to the clock it runs beside the
+        requests. The two share their engines and connections."""
+        behind = copy.copy(self)
+        if self._turns is not None:
+            behind._writers = self._turns.background
+        return behind
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
