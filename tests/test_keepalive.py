@@ -200,13 +200,13 @@ def test_answers_to_response_urls_share_one_connection_and_say_what_slack_said(s
     """Each slash command has its own response URL, all on one host (hooks.slack.com): the
     answers go over one kept connection, and a refusal is handed back as slack_sdk's
     webhook client hands it back."""
-    answers = Connections(5)
+    answers = Connections()
     base = server.url.removesuffix("/api/")
     server.answers = {3: (404, {"ok": False}, {})}
     sent = [
-        KeepAliveWebhookClient(f"{base}/commands/T1/{n}", answers, retry_handlers=[]).send_dict(
-            {"text": f"SLA-{n} opened"}
-        )
+        KeepAliveWebhookClient(
+            f"{base}/commands/T1/{n}", answers, timeout=5, retry_handlers=[]
+        ).send_dict({"text": f"SLA-{n} opened"})
         for n in range(1, 4)
     ]
     assert [r.status_code for r in sent] == [200, 200, 404]

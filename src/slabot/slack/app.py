@@ -27,7 +27,7 @@ from ..store import Store
 from ..store.deliveries import first_delivery
 from ..tickets import Tickets
 from . import listeners
-from .client import TIMEOUT, make_client
+from .client import make_client
 from .keepalive import Connections
 from .links import Links
 from .workspaces import NOT_INSTALLED, oauth_settings
@@ -61,7 +61,7 @@ class Slabot:
     # while it waited for the database, a few in a row left the next command unacknowledged
     # until one was written (bench/README.md, "slash latency").
     # The answers' connections to the response URLs, kept open (`command.Reply`).
-    answers: Connections = field(default_factory=lambda: Connections(TIMEOUT))
+    answers: Connections = field(default_factory=Connections)
     answering: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(ANSWERING, thread_name_prefix="slabot-answer")
     )

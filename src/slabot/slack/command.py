@@ -28,6 +28,7 @@ from .blocks.notes import downtime_note, opened_answer, saying
 from .blocks.policy import matrix_blocks, policy_blocks
 from .blocks.postpone import postpone_question
 from .blocks.queue import queue_blocks
+from .client import TIMEOUT
 from .grammar import HELP, USAGE, Command, Usage, parse, read_day_end, read_past_time, read_time
 from .guard import said, sorry
 from .keepalive import Connections, KeepAliveWebhookClient
@@ -82,7 +83,7 @@ class Reply:
         if blocks is not None:
             message["blocks"] = blocks
         proxy = self._respond.proxy
-        KeepAliveWebhookClient(url, self._answers, proxy=proxy).send_dict(message)
+        KeepAliveWebhookClient(url, self._answers, timeout=TIMEOUT, proxy=proxy).send_dict(message)
 
 
 def register(app: App, bot: Slabot) -> None:

@@ -59,8 +59,7 @@ class Connections:
     a `KeepAliveWebClient` (slack.com's Web API) or the answers to slash commands
     (`KeepAliveWebhookClient`: every response URL is on hooks.slack.com)."""
 
-    def __init__(self, timeout: int, context: ssl.SSLContext | None = None):
-        self.timeout = timeout
+    def __init__(self, context: ssl.SSLContext | None = None):
         self._given = context
         self._idle: dict[Host, list[_Kept]] = {}
         self._lock = threading.Lock()
@@ -72,14 +71,16 @@ class Connections:
         scheme = urlsplit(url).scheme
         return proxy is None and scheme in ("http", "https") and isinstance(body, bytes | None)
 
-    def exchange(self, url: str, req: Request) -> _Answer:
+    def exchange(self, url: str, req: Request, timeout: float) -> _Answer:
         """Send ``req`` and read its answer on a kept connection; `HTTPError` for an answer
-        other than 2xx, `Unanswered` when the request left and no answer came."""
+        other than 2xx, `Unanswered` when the request left and no answer came. ``timeout``:
+        the asking client's, read at each request (a client's timeout may be set after it is
+        made, as slack_sdk allows)."""
         parts = urlsplit(url)
         host: Host = (parts.scheme, parts.netloc)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         request = _request(req.get_method(), parts.netloc, target, req.header_items(), req.data)  # type: ignore[arg-type]
-        kept = self._take(host)
+        kept = self._take(host, timeout)
         try:
             kept.connection.sock.sendall(request)
             answer = kept.receive()
@@ -102,7 +103,7 @@ class Connections:
         """One TLS context for every connection (making one reads the system's certificates)."""
         return self._given or ssl.create_default_context()
 
-    def _take(self, host: Host) -> _Kept:
+    def _take(self, host: Host, timeout: float) -> _Kept:
         """An idle connection still open, else a new one (a failure to connect: `URLError`)."""
         while True:
             with self._lock:
@@ -111,16 +112,15 @@ class Connections:
             if kept is None:
                 break
             if not _closed_by_peer(kept.connection):
+                kept.connection.sock.settimeout(timeout)
                 return kept
             kept.close()
         scheme, netloc = host
         connection: http.client.HTTPConnection
         if scheme == "https":
-            connection = http.client.HTTPSConnection(
-                netloc, timeout=self.timeout, context=self._context
-            )
+            connection = http.client.HTTPSConnection(netloc, timeout=timeout, context=self._context)
         else:
-            connection = http.client.HTTPConnection(netloc, timeout=self.timeout)
+            connection = http.client.HTTPConnection(netloc, timeout=timeout)
         try:
             connection.connect()
         except (OSError, http.client.HTTPException) as exc:
@@ -142,12 +142,12 @@ class Connections:
 class KeepAliveWebClient(WebClient):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._connections = Connections(self.timeout, self.ssl)
+        self._connections = Connections(self.ssl)
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not self._connections.carries(url, req, self.proxy):
             return super()._perform_urllib_http_request_internal(url, req)
-        answer = self._connections.exchange(url, req)
+        answer = self._connections.exchange(url, req, self.timeout)
         return {
             "status": answer.status,
             "headers": answer.headers,
@@ -161,13 +161,13 @@ class KeepAliveWebhookClient(WebhookClient):
     answer (a TCP and a TLS handshake with hooks.slack.com before the person reads a word)."""
 
     def __init__(self, url: str, connections: Connections, **kwargs: Any):
-        super().__init__(url, timeout=connections.timeout, **kwargs)
+        super().__init__(url, **kwargs)
         self._connections = connections
 
     def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
         if not self._connections.carries(url, req, self.proxy):
             return super()._perform_http_request_internal(url, req)
-        answer = self._connections.exchange(url, req)
+        answer = self._connections.exchange(url, req, self.timeout)
         return WebhookResponse(
             url=url,
             status_code=answer.status,
