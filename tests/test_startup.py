@@ -80,12 +80,12 @@ def test_serve_imports_the_inbound_hooks_only_for_a_hooks_file(tmp_path, fake):
     assert inbound == ["slabot.inbound.api"]  # the API's lazy front alone
 
 
-# slack_sdk's SQLAlchemy stores, with the asyncio extension and greenlet their module brings
+# slack_sdk's SQLAlchemy stores, with the asyncio extension their module brings (and with it
+# greenlet, which SQLAlchemy 2.0.30, the lowest version allowed, imports at its own import)
 OAUTH_STORES = {
     "slack_sdk.oauth.installation_store.sqlalchemy",
     "slack_sdk.oauth.state_store.sqlalchemy",
     "sqlalchemy.ext.asyncio",
-    "greenlet",
 }
 
 
