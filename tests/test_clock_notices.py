@@ -65,7 +65,7 @@ def maintenances(store, policy_book) -> Maintenances:
     return Maintenances(store, policy_book, roles=recorders(store))
 
 
-def reminders(
+def notice_dispatcher(
     store,
     policy_book,
     fake: FakeSlack,
@@ -134,7 +134,7 @@ def test_the_channel_hears_an_hour_before_at_the_start_and_at_the_end(
     store, policy_book, fake, now, maintenances
 ):
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake)
+    duty = notice_dispatcher(store, policy_book, fake)
 
     assert LEAD == H
     assert tick(duty, now, START - LEAD - M) == 0
@@ -173,7 +173,10 @@ def test_two_clocks_ticking_together_send_each_reminder_once(
     store, policy_book, fake, now, maintenances
 ):
     plan(maintenances)
-    a, b = reminders(store, policy_book, fake), reminders(store, policy_book, fake, "clock-b")
+    a, b = (
+        notice_dispatcher(store, policy_book, fake),
+        notice_dispatcher(store, policy_book, fake, "clock-b"),
+    )
 
     for at in (START - LEAD, START, END):
         assert tick(a, now, at) + tick(b, now, at) == 1
@@ -187,7 +190,7 @@ def test_two_clocks_claiming_at_the_same_instant_post_each_reminder_once(
     """Both clocks claim at once (threads released together): the database hands each notice
     to one of them (SKIP LOCKED on PostgreSQL, the write lock on SQLite)."""
     plan(maintenances)
-    clocks = [reminders(store, policy_book, fake, f"clock-{n}") for n in range(4)]
+    clocks = [notice_dispatcher(store, policy_book, fake, f"clock-{n}") for n in range(4)]
     now.value = START
     start = threading.Barrier(len(clocks))
 
@@ -206,7 +209,7 @@ def test_a_clock_back_after_the_end_only_says_it_is_over(
     store, policy_book, fake, now, maintenances
 ):
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake)
+    duty = notice_dispatcher(store, policy_book, fake)
 
     assert tick(duty, now, END + 30 * M) == 1
 
@@ -226,7 +229,7 @@ def test_a_clock_back_during_it_skips_the_reminder_before(
     store, policy_book, fake, now, maintenances
 ):
     plan(maintenances)
-    duty = reminders(store, policy_book, fake)
+    duty = notice_dispatcher(store, policy_book, fake)
 
     assert tick(duty, now, START + 10 * M) == 1
 
@@ -238,7 +241,7 @@ def test_maintenance_planned_less_than_the_lead_ahead_gets_no_reminder_before(
     store, policy_book, fake, now, maintenances
 ):
     plan(maintenances, announced=START - 30 * M)  # against the notice rule: it says so
-    duty = reminders(store, policy_book, fake)
+    duty = notice_dispatcher(store, policy_book, fake)
 
     assert tick(duty, now, START - 20 * M) == 0
     assert tick(duty, now, START) == 1
@@ -251,7 +254,7 @@ def test_a_rate_limited_reminder_is_sent_on_a_later_tick(
     store, policy_book, fake, now, maintenances
 ):
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake)
+    duty = notice_dispatcher(store, policy_book, fake)
     fake.fail_next("chat.postMessage", status=429)
 
     assert tick(duty, now, START - LEAD) == 0
@@ -269,7 +272,7 @@ def test_a_channel_slack_refuses_is_dead_until_an_operator_sends_it_again(
     --notices` (or its older name, `--maintenance`) lists it; once the bot is invited,
     `--retry` sends it on the next tick."""
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake)
+    duty = notice_dispatcher(store, policy_book, fake)
     fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
 
     assert tick(duty, now, START - LEAD) == 0
@@ -316,7 +319,7 @@ def test_maintenance_without_a_channel_and_outages_are_not_reminded(
     outages are not)."""
     plan(maintenances, channel=None)
     outages.start("T1", "leadsquared", channel=CHANNEL, actor="U1", now=START)
-    duty = reminders(store, policy_book, fake, stages=None)
+    duty = notice_dispatcher(store, policy_book, fake, stages=None)
 
     for at in (START - LEAD, START, END):
         assert tick(duty, now, at) == 0
@@ -327,7 +330,7 @@ def test_maintenance_called_off_is_not_reminded(store, policy_book, fake, now, m
     record = plan(maintenances)
     assert record.id is not None
     maintenances.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + H)
-    duty = reminders(store, policy_book, fake)
+    duty = notice_dispatcher(store, policy_book, fake)
 
     for at in (START - LEAD, START, END):
         assert tick(duty, now, at) == 0
@@ -366,6 +369,15 @@ class Killed(BaseException):
     """The clock dies: nothing after this point of its tick runs."""
 
 
+def dies_before_recording(duty: NoticeDispatcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``duty``'s clock dies after its posts and before it records them."""
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise Killed
+
+    monkeypatch.setattr(duty.notices, "record", killed)
+
+
 def test_a_clock_killed_after_posting_and_before_recording_never_posts_twice(
     store, policy_book, fake, now, maintenances, monkeypatch
 ):
@@ -373,12 +385,11 @@ def test_a_clock_killed_after_posting_and_before_recording_never_posts_twice(
     out the lease, takes the claim over, finds the post in the channel by its metadata and
     records it; nothing is posted a second time, and the next stage goes out as usual."""
     record = plan(maintenances)
-    a, b = reminders(store, policy_book, fake), reminders(store, policy_book, fake, "clock-b")
-
-    def killed(*args, **kwargs):
-        raise Killed
-
-    monkeypatch.setattr(a.notices, "record", killed)
+    a, b = (
+        notice_dispatcher(store, policy_book, fake),
+        notice_dispatcher(store, policy_book, fake, "clock-b"),
+    )
+    dies_before_recording(a, monkeypatch)
     with pytest.raises(Killed):
         tick(a, now, START - LEAD)
     assert len(texts(fake)) == 1
@@ -402,7 +413,7 @@ def test_a_reminder_whose_answer_never_came_is_looked_for_not_posted_again(
     """Slack posts the reminder and never answers: it is in doubt, and the next attempt reads
     the channel before posting, finds it, and posts nothing."""
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake, timeout=0.5)
+    duty = notice_dispatcher(store, policy_book, fake, timeout=0.5)
     fake.hang(60, "chat.postMessage", channel=CHANNEL)
 
     assert tick(duty, now, START - LEAD) == 0
@@ -423,7 +434,7 @@ def test_slack_failing_for_minutes_delays_a_reminder_without_losing_it(
     the reminder keeps trying, waiting 5 s doubling up to the 5-minute cap, and goes out once
     when Slack is back, while it still means something (before the maintenance starts)."""
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake)
+    duty = notice_dispatcher(store, policy_book, fake)
     fake.fail_next("chat.postMessage", status=500, times=6)  # waits 5, 10, 20, 40, 80, 160 s
     fake.fail_next("chat.postMessage", status=503)  # then the cap, 300 s: back at 12 minutes
 
@@ -450,7 +461,7 @@ def test_the_announcement_is_posted_by_the_clock_with_the_reminders_after_it(
     store, policy_book, fake, now, maintenances
 ):
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake, stages=None)
+    duty = notice_dispatcher(store, policy_book, fake, stages=None)
 
     assert tick(duty, now, ANNOUNCED) == 1
     for at in (START - LEAD, START, END, END + H):
@@ -474,7 +485,7 @@ def test_the_announcement_goes_out_once_while_slack_answers_500_for_a_while(
     """Slack fails every post for about five minutes of the clock's time (ticking every
     30 s): the announcement waits 5 s doubling, and is posted once when Slack is back."""
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake, stages=None)
+    duty = notice_dispatcher(store, policy_book, fake, stages=None)
     fake.fail_next("chat.postMessage", status=500, times=6)  # waits 5, 10, 20, 40, 80, 160 s
 
     ticks = [tick(duty, now, ANNOUNCED + n * 30 * S) for n in range(20)]
@@ -490,13 +501,9 @@ def test_a_clock_killed_between_posting_the_announcement_and_recording_it_never_
     store, policy_book, fake, now, maintenances, monkeypatch
 ):
     record = plan(maintenances)
-    a = reminders(store, policy_book, fake, stages=None)
-    b = reminders(store, policy_book, fake, "clock-b", stages=None)
-
-    def killed(*args, **kwargs):
-        raise Killed
-
-    monkeypatch.setattr(a.notices, "record", killed)
+    a = notice_dispatcher(store, policy_book, fake, stages=None)
+    b = notice_dispatcher(store, policy_book, fake, "clock-b", stages=None)
+    dies_before_recording(a, monkeypatch)
     with pytest.raises(Killed):
         tick(a, now, ANNOUNCED)
     assert len(announced(fake)) == 1
@@ -518,7 +525,7 @@ def test_called_off_while_slack_is_down_the_channel_hears_both_in_order_once(
     reminder."""
     record = plan(maintenances)
     assert record.id is not None
-    duty = reminders(store, policy_book, fake, stages=None)
+    duty = notice_dispatcher(store, policy_book, fake, stages=None)
     fake.fail_next("chat.postMessage", status=503, times=3)
     tick(duty, now, ANNOUNCED)
     maintenances.cancel("T1", "leadsquared", record.id, actor="U1", now=ANNOUNCED + M)
@@ -537,7 +544,7 @@ def test_an_announcement_slack_refuses_is_dead_and_listed_for_the_operator(
     store, policy_book, fake, now, maintenances, monkeypatch, capsys
 ):
     record = plan(maintenances)
-    duty = reminders(store, policy_book, fake, stages=None)
+    duty = notice_dispatcher(store, policy_book, fake, stages=None)
     fake.respond("chat.postMessage", {"ok": False, "error": "not_in_channel"}, times=1)
 
     assert tick(duty, now, ANNOUNCED) == 0
@@ -591,7 +598,7 @@ def test_an_outages_start_and_end_go_out_in_order_once_while_slack_answers_500(
 ):
     """Slack fails every post for a few minutes while a lead starts and ends an outage: once
     it answers, the channel hears the start, then the end, each once."""
-    duty = reminders(store, policy_book, fake, stages=None)
+    duty = notice_dispatcher(store, policy_book, fake, stages=None)
     fake.fail_next("chat.postMessage", status=500, times=5)
     record = outages.start(
         "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
@@ -616,13 +623,9 @@ def test_a_clock_killed_between_posting_an_outages_announcement_and_recording_it
     record = outages.start(
         "T1", "leadsquared", channel=CHANNEL, actor="U1", now=ANNOUNCED, announce_in=CHANNEL
     )
-    a = reminders(store, policy_book, fake, stages=None)
-    b = reminders(store, policy_book, fake, "clock-b", stages=None)
-
-    def killed(*args, **kwargs):
-        raise Killed
-
-    monkeypatch.setattr(a.notices, "record", killed)
+    a = notice_dispatcher(store, policy_book, fake, stages=None)
+    b = notice_dispatcher(store, policy_book, fake, "clock-b", stages=None)
+    dies_before_recording(a, monkeypatch)
     with pytest.raises(Killed):
         tick(a, now, ANNOUNCED)
     assert tick(b, now, ANNOUNCED + 30 * S) == 0  # A's lease runs
@@ -666,7 +669,7 @@ def test_a_correction_is_announced_where_the_outage_was_each_one_once(
         now=ANNOUNCED + M,
         announce_in="CLEAD",
     )
-    duty = reminders(store, policy_book, fake, stages=None)
+    duty = notice_dispatcher(store, policy_book, fake, stages=None)
 
     assert tick(duty, now, ANNOUNCED + 5 * M) == 4
     assert tick(duty, now, ANNOUNCED + 10 * M) == 0
