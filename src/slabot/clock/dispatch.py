@@ -235,7 +235,10 @@ class Dispatcher:
     def tick(self, now: datetime) -> TickReport:
         """Perform every timer due at ``now`` (up to ``batch`` of them)."""
         batch = self._prepare(now)
-        return self._finish(batch, self._perform_all(batch)) if batch.claims else TickReport()
+        if not batch.claims:
+            return TickReport()
+        with self._workers() as pool:
+            return self._finish(batch, self._perform_all(batch, pool))
 
     def ticks(self, clock: Callable[[], datetime | None]) -> Iterator[TickReport]:
         """Ticks back to back while each claims a full batch (a burst), each at the instant
@@ -256,7 +259,7 @@ class Dispatcher:
         # about 2 % of a burst's CPU (bench/README.md, "clock", sixth round).
         with (
             ThreadPoolExecutor(2, "slabot-pipeline") as pipeline,
-            ThreadPoolExecutor(self.workers, "slabot-tick") as pool,
+            self._workers() as pool,
         ):
             recording: Future[TickReport] | None = None
             while True:
@@ -340,10 +343,14 @@ class Dispatcher:
         for view in self.tickets.views(rows, now):
             self.notifier.redraw(drawn[view.ticket.id].with_view(view))
 
-    def _perform_all(self, batch: _Batch, pool: ThreadPoolExecutor | None = None) -> list[_Done]:
-        """Each ticket's claims, several tickets at once: ``workers`` threads (of ``pool``, else
-        of a pool of its own) take the next ticket as they become free (one task a thread, not
-        one a ticket: a burst is thousands)."""
+    def _workers(self) -> ThreadPoolExecutor:
+        """The threads that perform a batch's tickets (started as they are first given work)."""
+        return ThreadPoolExecutor(self.workers, "slabot-tick")
+
+    def _perform_all(self, batch: _Batch, pool: ThreadPoolExecutor) -> list[_Done]:
+        """Each ticket's claims, several tickets at once: ``workers`` threads of ``pool`` take
+        the next ticket as they become free (one task a thread, not one a ticket: a burst is
+        thousands)."""
         views, now = batch.views, batch.now
         found = self._recover(batch)
         shared = self._together(batch)
@@ -369,15 +376,7 @@ class Dispatcher:
                     return done
                 done += self._perform(claims, views, now, found, shared)
 
-        if pool is None:
-            with ThreadPoolExecutor(workers, "slabot-tick") as own:
-                return self._gather(own, work, workers)
-        return self._gather(pool, work, workers)
-
-    @staticmethod
-    def _gather(pool: ThreadPoolExecutor, work: Callable[[], list[_Done]], n: int) -> list[_Done]:
-        """``work`` run ``n`` times at once in ``pool``, what each did in turn."""
-        parts = [pool.submit(work) for _ in range(n)]
+        parts = [pool.submit(work) for _ in range(workers)]
         return [d for part in parts for d in part.result()]
 
     def _recover(self, batch: _Batch) -> dict[int, Found | DeliveryFailed]:

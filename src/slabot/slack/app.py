@@ -55,13 +55,13 @@ class Slabot:
     reports: Reports
     oncall: OnCall
     links: Links = field(default_factory=Links)
+    # The answers' connections to the response URLs, kept open (`command.Reply`).
+    answers: Connections = field(default_factory=Connections)
     # What a listener does after acknowledging (`/sla open`: the ticket stored, then the answer
     # through the response URL) runs on these threads, not on Bolt's. Bolt's pool is small
     # (five threads) and an acknowledgement needs one of them: when each open held its thread
     # while it waited for the database, a few in a row left the next command unacknowledged
     # until one was written (bench/README.md, "slash latency").
-    # The answers' connections to the response URLs, kept open (`command.Reply`).
-    answers: Connections = field(default_factory=Connections)
     answering: Executor = field(
         default_factory=lambda: ThreadPoolExecutor(ANSWERING, thread_name_prefix="slabot-answer")
     )

@@ -38,7 +38,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Integer,
@@ -154,6 +154,14 @@ class TimerRecords:
         return set(ids) - held
 
 
+class _Stored(NamedTuple):
+    """What `rewrite_timers` reads of a stored timer."""
+
+    id: int
+    state: str
+    due_at: datetime
+
+
 def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: bool = True) -> None:
     """Make each ticket's pending timers what its plan (ticket id → schedule) owes: the
     ones no longer owed deleted, the new ones added, the moved ones moved. With ``revive``,
@@ -163,11 +171,9 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
     Timers being sent or already settled are left as they are."""
     if not plans:
         return
-    # Per ticket, each stored timer's key → (id, state, due_at): plain tuples, unpacked as
-    # they come (reading a Row's columns by name cost the clock's record 2 ms a batch).
-    existing: dict[int, dict[tuple[str, str, int], tuple[int, str, datetime]]] = {
-        t: {} for t in plans
-    }
+    # Per ticket, each stored timer by its key; the rows unpacked as they come (reading a
+    # Row's columns by name cost the clock's record 2 ms a batch).
+    existing: dict[int, dict[tuple[str, str, int], _Stored]] = {t: {} for t in plans}
     # Seven columns: sqlmodel's select() is typed for at most four.
     query = select(  # type: ignore[call-overload]
         TimerRow.id,
@@ -179,17 +185,17 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
         TimerRow.due_at,
     ).where(col(TimerRow.ticket_id).in_(list(plans)), col(TimerRow.kind).not_in(MESSAGES))
     for row_id, ticket_id, kind, stage, repeat, state, due_at in session.exec(query):
-        existing[ticket_id][(kind, stage, repeat)] = (row_id, state, due_at)
+        existing[ticket_id][(kind, stage, repeat)] = _Stored(row_id, state, due_at)
     stale: list[int] = []
     moved: list[dict[str, Any]] = []
     new: list[dict[str, Any]] = []
     for ticket_id, plan in plans.items():
         wanted = {timer.key: timer for timer in plan.timers}
         rows = existing[ticket_id]
-        stale += [r[0] for key, r in rows.items() if r[1] == "pending" and key not in wanted]
+        stale += [r.id for key, r in rows.items() if r.state == "pending" and key not in wanted]
         for key, timer in wanted.items():
-            found = rows.get(key)
-            if found is None:
+            row = rows.get(key)
+            if row is None:
                 new.append(
                     {
                         "ticket_id": ticket_id,
@@ -205,16 +211,14 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
                         "detail": _detail(timer),
                     }
                 )
-                continue
-            row_id, state, due_at = found
-            if state == "pending" and due_at != timer.due_at:
+            elif row.state == "pending" and row.due_at != timer.due_at:
                 moved.append(
-                    {"id": row_id, "due_at": timer.due_at, "next_attempt_at": timer.due_at}
+                    {"id": row.id, "due_at": timer.due_at, "next_attempt_at": timer.due_at}
                 )
-            elif state == "dropped" and revive:
+            elif row.state == "dropped" and revive:
                 moved.append(
                     {
-                        "id": row_id,
+                        "id": row.id,
                         "state": "pending",
                         "attempts": 0,
                         "detail": _detail(timer),
