@@ -6,7 +6,8 @@
 (`graphemes.py`), holidays for a year no file holds (`sla/public_holidays.py`, whose own tests
 say when it is imported), the inbound hooks' modules for a hooks file (`cli/serve.py`), and
 slack_sdk's SQLAlchemy stores for an install by OAuth (`slack/workspaces.py`,
-`store/oauth_tables.py`).
+`store/oauth_tables.py`), and SQLAlchemy's PostgreSQL dialect for a store on PostgreSQL
+(`store/db.py`, `store/tables.py`).
 The HTTP edge (`web.py`) loads no store: the benches' bare Bolt app is served behind it.
 """
 
@@ -72,6 +73,10 @@ def imported_by_serve(tmp_path, fake, way_in: dict[str, str]) -> set[str]:
     done = subprocess.run(probe, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout))
+
+
+def test_serve_on_sqlite_leaves_the_postgresql_dialect_out(tmp_path, fake):
+    assert "sqlalchemy.dialects.postgresql" not in imported_by_serve(tmp_path, fake, ONE_TOKEN)
 
 
 def test_serve_imports_the_inbound_hooks_only_for_a_hooks_file(tmp_path, fake):

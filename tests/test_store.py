@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import column, func, insert, inspect, table, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import SQLModel, select
 
 from slabot.store import Store, StoreError, database_url
@@ -24,6 +24,7 @@ from slabot.store import oauth_tables as _oauth_tables  # noqa: F401  (registers
 from slabot.store import tables as _tables  # noqa: F401  (registers the tables)
 from slabot.store.migrate import applied, downgrade, heads, is_current, pending, upgrade
 from slabot.store.tables import (
+    ApiToken,
     MaintenanceEvent,
     MaintenanceRecord,
     Notice,
@@ -88,6 +89,27 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_the_declared_tables_keep_their_partial_unique_indexes_on_either_database(blank_store):
+    """Built from the declarations alone (as a test or a new deployment's tooling may), a
+    table's partial unique index holds over its live rows only, on SQLite and on PostgreSQL:
+    its predicate is declared for SQLite, and given to PostgreSQL as a store there opens
+    (`store.tables.partial_indexes_on_postgresql`), so SQLite's processes never load
+    SQLAlchemy's PostgreSQL dialect."""
+    SQLModel.metadata.create_all(blank_store.engine, tables=[ApiToken.__table__])
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    def token(digest: str, revoked: bool) -> ApiToken:
+        revoked_at = at if revoked else None
+        return ApiToken(
+            workspace="T1", name="ci", digest=digest, created_at=at, revoked_at=revoked_at
+        )
+
+    with blank_store.writing() as session:  # a name revoked twice, and live once
+        session.add_all([token("a", True), token("b", True), token("c", False)])
+    with pytest.raises(IntegrityError), blank_store.writing() as session:
+        session.add(token("d", False))  # a second live token of that name
 
 
 def test_the_reminders_maintenance_still_owed_become_its_notices(blank_store):

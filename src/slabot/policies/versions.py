@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..sla import Policy
@@ -32,8 +30,7 @@ class PolicyVersions:
             "text": self.book.source(policy),
             "first_seen_at": now,
         }
-        insert = pg_insert if not self.store.is_sqlite else sqlite_insert
-        session.execute(insert(PolicyVersion).values(**values).on_conflict_do_nothing())
+        session.execute(self.store.insert_if_new(PolicyVersion).values(**values))
 
     def get(self, session: Session, digest: str) -> Policy:
         """The policy of ``digest``: parsed once, from the book or else from its stored text."""

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 
 from .db import Store
@@ -24,12 +22,10 @@ KEEP = timedelta(days=1)
 
 def first_delivery(store: Store, event_id: str, now: datetime) -> bool:
     """Record ``event_id`` as taken in at ``now``; False when it had been already."""
-    insert = sqlite_insert if store.is_sqlite else pg_insert
     with store.writing() as session:
         added = session.execute(
-            insert(SlackEvent)
+            store.insert_if_new(SlackEvent)
             .values(event_id=event_id, received_at=now)
-            .on_conflict_do_nothing()
             .returning(col(SlackEvent.event_id))
         ).first()
         session.execute(delete(SlackEvent).where(SlackEvent.received_at < now - KEEP))  # type: ignore[arg-type]

@@ -75,6 +75,19 @@ def instant(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
 
 
+def partial_indexes_on_postgresql() -> None:
+    """Give each partial index its predicate on PostgreSQL as well: the same SQL as SQLite's.
+
+    The indexes name only ``sqlite_where``: a ``postgresql_where`` here would load SQLAlchemy's
+    PostgreSQL dialect (about 2 MB) into every process, those on SQLite too. A store on
+    PostgreSQL calls this as it opens; calling it again changes nothing."""
+    for table in SQLModel.metadata.tables.values():
+        for index in table.indexes:
+            where = index.dialect_options["sqlite"]["where"]
+            if where is not None:
+                index.dialect_options["postgresql"]["where"] = where
+
+
 class PolicyVersion(SQLModel, table=True):
     __tablename__ = "policy_versions"
 
@@ -232,7 +245,6 @@ class OutageRecord(SQLModel, table=True):
             "policy",
             unique=True,
             sqlite_where=text(RUNNING_OUTAGE),
-            postgresql_where=text(RUNNING_OUTAGE),
         ),
     )
 
@@ -329,7 +341,6 @@ class Notice(SQLModel, table=True):
             "stage",
             unique=True,
             sqlite_where=text(MAINTENANCE_NOTICE),
-            postgresql_where=text(MAINTENANCE_NOTICE),
         ),
         Index("uq_notices_event", "event_id", unique=True),
         Index("ix_notices_queue", "state", "next_attempt_at", "id"),
@@ -372,7 +383,6 @@ class ApiToken(SQLModel, table=True):
             "name",
             unique=True,
             sqlite_where=text("revoked_at IS NULL"),
-            postgresql_where=text("revoked_at IS NULL"),
         ),
     )
 

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -195,11 +193,8 @@ class Opening:
         return OpenResult(view, True, classification)
 
     def _next_number(self, session: Session, workspace: str) -> int:
-        insert = pg_insert if not self.store.is_sqlite else sqlite_insert
         session.execute(
-            insert(WorkspaceCounter)
-            .values(workspace=workspace, last_number=0)
-            .on_conflict_do_nothing()
+            self.store.insert_if_new(WorkspaceCounter).values(workspace=workspace, last_number=0)
         )
         bumped = (
             update(WorkspaceCounter)

@@ -17,8 +17,6 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 
 from ...store import Store
@@ -41,10 +39,9 @@ class Reused(Exception):
 def claim(store: Store, token_id: int, key: str, print_: str, now: datetime) -> None:
     """Bind ``key`` to this request (a repeat finds it bound already); `Reused` when the key
     belongs to another request."""
-    insert = sqlite_insert if store.is_sqlite else pg_insert
     row = {"token_id": token_id, "key": key, "fingerprint": print_, "created_at": now}
     with store.writing() as session:
-        session.execute(insert(ApiRequest).values(**row).on_conflict_do_nothing())
+        session.execute(store.insert_if_new(ApiRequest).values(**row))
         found = session.exec(
             select(ApiRequest).where(ApiRequest.token_id == token_id, ApiRequest.key == key)
         ).one()
