@@ -12,10 +12,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.web import SlackResponse
 
 from slabot.notify.base import DeliveryFailed
 from slabot.notify.slack import SlackNotifier
@@ -212,3 +216,124 @@ def test_answers_to_response_urls_share_one_connection_and_say_what_slack_said(s
     assert [r.status_code for r in sent] == [200, 200, 404]
     assert [body["text"] for _, body in server.calls] == [f"SLA-{n} opened" for n in (1, 2, 3)]
     assert server.connections == 1
+
+
+class _Seen(RetryHandler):
+    """A retry handler that notes what slack_sdk (or the short path) shows it, and retries
+    a 429 once, at once."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=1)
+        self.seen: list[tuple[object, ...]] = []
+
+    def can_retry(self, *, state, request, response=None, error=None):
+        self.seen.append(
+            (
+                request.method,
+                request.url,
+                request.headers,
+                request.data,
+                response and (response.status_code, response.headers, response.body, response.data),
+                type(error).__name__,
+                state.current_attempt,
+            )
+        )
+        return super().can_retry(state=state, request=request, response=response, error=error)
+
+    def _can_retry(self, *, state, request, response=None, error=None):
+        return response is not None and response.status_code == 429
+
+    def prepare_for_next_attempt(self, *, state, request, response=None, error=None):
+        state.increment_current_attempt()
+        state.next_attempt_requested = True
+
+
+def _sent_both_ways(server: Server, monkeypatch, call) -> list[tuple[list[bytes], list, object]]:
+    """``call(client, api_call)`` made through the short path, then slack_sdk's own
+    (`WebClient.api_call`), each on a new client and server answers from call 1: what went
+    on the wire, what a retry handler saw and what came back, for each way."""
+    sent: list[bytes] = []
+    send = Connections.send
+
+    def recording(self, host, request, timeout):
+        sent.append(request)
+        return send(self, host, request, timeout)
+
+    monkeypatch.setattr(Connections, "send", recording)
+    answers = dict(server.answers)
+    results = []
+    for way in ("short", "slack_sdk"):
+        sent.clear()
+        server.calls.clear()
+        server.answers = dict(answers)
+        seen = _Seen()
+        slack = KeepAliveWebClient(token="xoxb-test", base_url=server.url, retry_handlers=[seen])
+        api_call = slack.api_call if way == "short" else partial(WebClient.api_call, slack)
+        try:
+            outcome: object = call(slack, api_call)
+        except SlackApiError as exc:
+            outcome = ("SlackApiError", str(exc), exc.response.headers, exc.response.data)
+        results.append((list(sent), seen.seen, outcome))
+    return results
+
+
+def _answer(response: SlackResponse) -> tuple[object, ...]:
+    return (
+        response.status_code,
+        response.data,
+        response.headers,
+        response.api_url,
+        response.req_args,
+        response.http_verb,
+    )
+
+
+def test_the_short_path_sends_the_same_bytes_and_reads_the_same_answers_as_slack_sdk(
+    server, monkeypatch
+):
+    """Messages and cards (a JSON body) skip slack_sdk's layers: the request on the wire, what
+    the retry handlers see and the response are still slack_sdk's own, byte for byte, also
+    after the client's token and headers change."""
+    message = {"channel": "C1", "text": "é ✓", "blocks": [{"type": "section"}], "n": [1.5, None]}
+
+    def call(slack, api_call):
+        first = _answer(api_call("chat.postMessage", json=dict(message)))
+        slack.token = "xoxb-other"
+        slack.headers["X-Extra"] = "1"
+        return first, _answer(api_call("chat.update", json=dict(message, ts="1.2")))
+
+    short, sdk = _sent_both_ways(server, monkeypatch, call)
+    assert short == sdk
+    sent, seen, _ = short
+    assert len(sent) == len(seen) == 2
+    assert b"Bearer xoxb-other" in sent[1] and b"X-extra: 1" in sent[1]
+
+
+def test_the_short_path_retries_and_refuses_as_slack_sdk_does(server, monkeypatch):
+    """A 429 retried once by its handler, then a 429, a refusal in a 200 and a 503 read as
+    slack_sdk reads them (Retry-After under both spellings)."""
+    server.answers = {
+        1: (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"}),
+        3: (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3"}),
+        4: (429, {"ok": False, "error": "ratelimited"}, {"retry-after": "3"}),
+        5: (200, {"ok": False, "error": "channel_not_found"}, {}),
+        6: (503, {"ok": False, "error": "service_unavailable"}, {}),
+    }
+
+    def call(slack, api_call):
+        outcomes = []
+        for n in range(5):
+            try:
+                outcomes.append(_answer(api_call("chat.postMessage", json={"text": str(n)})))
+            except SlackApiError as exc:
+                outcomes.append(
+                    ("SlackApiError", str(exc), exc.response.headers, exc.response.data)
+                )
+        return outcomes
+
+    short, sdk = _sent_both_ways(server, monkeypatch, call)
+    assert short == sdk
+    _, seen, outcomes = short
+    assert [s[4][0] for s in seen] == [429, 200, 429, 429, 200, 503, 200]  # type: ignore[index]
+    assert outcomes[0][1] == {"ok": True, "n": 2}  # the retry's answer
+    assert outcomes[1][2]["retry-after"] == outcomes[1][2]["Retry-After"] == "3"  # type: ignore[index]
