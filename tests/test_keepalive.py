@@ -23,7 +23,12 @@ from slack_sdk.web import SlackResponse
 
 from slabot.notify.base import DeliveryFailed
 from slabot.notify.slack import SlackNotifier
-from slabot.slack.keepalive import Connections, KeepAliveWebClient, KeepAliveWebhookClient
+from slabot.slack.keepalive import (
+    Connections,
+    KeepAliveWebClient,
+    KeepAliveWebhookClient,
+    Unanswered,
+)
 
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
@@ -37,6 +42,8 @@ class Server:
     answers: dict[int, tuple[int, dict, dict]] = field(default_factory=dict)  # call → status…
     closed: threading.Event = field(default_factory=threading.Event)  # a connection was closed
     chunked: set[int] = field(default_factory=set)  # calls answered in chunks, not a length
+    hang: set[int] = field(default_factory=set)  # calls read, then answered by no one
+    release: threading.Event = field(default_factory=threading.Event)  # a hung call hangs up
 
     @property
     def connections(self) -> int:
@@ -58,6 +65,10 @@ def server() -> Iterator[Server]:
                 state.calls.append((self.client_address[1], body))
                 n = len(state.calls)
             if n in state.drop:
+                self.close_connection = True
+                return
+            if n in state.hang:
+                state.release.wait(10)
                 self.close_connection = True
                 return
             status, answer, headers = state.answers.get(n, (200, {"ok": True, "n": n}, {}))
@@ -135,6 +146,20 @@ def test_a_call_whose_answer_never_came_is_not_sent_again_and_is_in_doubt(server
     assert failed.value.retryable and failed.value.doubtful == {"thread"}
     assert "no answer from Slack" in str(failed.value)
     assert slack.chat_postMessage(channel="C1", text="after")["ok"]  # on a new connection
+
+
+def test_a_call_unanswered_within_the_clients_timeout_times_out_on_its_kept_connection(server):
+    """The timeout is the client's at each request, set after its connection was made too (as
+    slack_sdk lets it be set), and it runs out as a timeout, not as a far end that closed."""
+    slack = client(server)
+    slack.chat_postMessage(channel="C1", text="first")  # its connection is kept for the next
+    server.hang = {2}
+    slack.timeout = 0.2
+    with pytest.raises(Unanswered) as unanswered:
+        slack.chat_postMessage(channel="C1", text="x")
+    server.release.set()
+    assert isinstance(unanswered.value.reason, TimeoutError)
+    assert server.connections == 1
 
 
 def test_answers_in_chunks_are_read_whole_and_the_connection_reused(server):
