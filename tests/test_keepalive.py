@@ -7,6 +7,7 @@ close a connection after answering (as a server does with one left idle too long
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from slabot.slack.keepalive import (
     KeepAliveWebClient,
     KeepAliveWebhookClient,
     Unanswered,
+    _encoded,
 )
 
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
@@ -257,7 +259,7 @@ class _Seen(RetryHandler):
                 request.method,
                 request.url,
                 request.headers,
-                request.data,
+                json.loads(request.data),
                 response and (response.status_code, response.headers, response.body, response.data),
                 type(error).__name__,
                 state.current_attempt,
@@ -284,6 +286,10 @@ def _sent_both_ways(server: Server, monkeypatch, call) -> list[tuple[list[bytes]
         sent.append(request)
         return send(self, host, request, timeout)
 
+    def read(request: bytes) -> tuple[bytes, object]:  # the head but for its length; the JSON
+        head, _, body = request.partition(b"\r\n\r\n")
+        return re.sub(rb"Content-Length: \d+\r\n", b"", head + b"\r\n"), json.loads(body)
+
     monkeypatch.setattr(Connections, "send", recording)
     answers = dict(server.answers)
     results = []
@@ -298,7 +304,7 @@ def _sent_both_ways(server: Server, monkeypatch, call) -> list[tuple[list[bytes]
             outcome: object = call(slack, api_call)
         except SlackApiError as exc:
             outcome = ("SlackApiError", str(exc), exc.response.headers, exc.response.data)
-        results.append((list(sent), seen.seen, outcome))
+        results.append(([read(r) for r in sent], seen.seen, outcome))
     return results
 
 
@@ -316,9 +322,9 @@ def _answer(response: SlackResponse) -> tuple[object, ...]:
 def test_the_short_path_sends_the_same_bytes_and_reads_the_same_answers_as_slack_sdk(
     server, monkeypatch
 ):
-    """Messages and cards (a JSON body) skip slack_sdk's layers: the request on the wire, what
-    the retry handlers see and the response are still slack_sdk's own, byte for byte, also
-    after the client's token and headers change."""
+    """Messages and cards (a JSON body) skip slack_sdk's layers: the request's head on the
+    wire (byte for byte, but for the body's length), its JSON, what the retry handlers see and
+    the response are still slack_sdk's own, also after the client's token and headers change."""
     message = {"channel": "C1", "text": "é ✓", "blocks": [{"type": "section"}], "n": [1.5, None]}
 
     def call(slack, api_call):
@@ -331,7 +337,20 @@ def test_the_short_path_sends_the_same_bytes_and_reads_the_same_answers_as_slack
     assert short == sdk
     sent, seen, _ = short
     assert len(sent) == len(seen) == 2
-    assert b"Bearer xoxb-other" in sent[1] and b"X-extra: 1" in sent[1]
+    assert b"Bearer xoxb-other" in sent[1][0] and b"X-extra: 1" in sent[1][0]
+
+
+def test_a_body_orjson_would_write_otherwise_is_written_or_refused_as_slack_sdk_does():
+    assert (
+        _encoded({"text": "é ✓", "n": [1.5, None, True]})
+        == '{"text":"é ✓","n":[1.5,null,true]}'.encode()
+    )
+    assert _encoded({1: "one", "big": 2**70}) == json.dumps({1: "one", "big": 2**70}).encode()
+    for odd in (datetime(2026, 1, 1), {"nested": NOW}):
+        with pytest.raises(TypeError):
+            json.dumps(odd)
+        with pytest.raises(TypeError):
+            _encoded({"at": odd})
 
 
 def test_the_short_path_retries_and_refuses_as_slack_sdk_does(server, monkeypatch):
