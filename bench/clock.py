@@ -966,25 +966,42 @@ def measure(name: str, url: URL, book: PolicyBook, args: argparse.Namespace) -> 
                 print(f"  {notes[-1]}", flush=True)
                 return rows.under_test, start.timestamp()
 
-            if "burst" in args.runs and args.before:
-                print("  run 1, the clock of --before …", flush=True)
-                before, *_ = slabot_run(
-                    "run 1 before",
+            for round_ in range(1, args.rounds + 1 if "burst" in args.runs else 1):
+                # Later rounds run the two again (their labels numbered), --before's clock
+                # second in even rounds: on a shared machine only pairs run side by side say
+                # which side used less, and the clock run first after the data was made (or
+                # after the other) may pay for what the second is spared.
+                tag = "" if round_ == 1 else f"/{round_}"
+
+                def before_run(tag: str = tag, round_: int = round_) -> None:
+                    print(f"  run 1{tag}, the clock of --before …", flush=True)
+                    before, *_ = slabot_run(
+                        f"run 1{tag} before",
+                        store,
+                        workdir,
+                        args,
+                        10 * round_,
+                        load_due=burst,
+                        while_running=False,
+                        src=args.before,
+                    )
+                    runs.append(before)
+
+                if args.before and round_ % 2 == 1:
+                    before_run()
+                print(f"  run 1{tag}, slabot clock …", flush=True)
+                first, burst_timers, burst_start = slabot_run(
+                    f"run 1{tag} slabot",
                     store,
                     workdir,
                     args,
-                    10,
+                    1 if round_ == 1 else 10 * round_ + 1,
                     load_due=burst,
                     while_running=False,
-                    src=args.before,
-                )
-                runs.append(before)
-            if "burst" in args.runs:
-                print("  run 1, slabot clock …", flush=True)
-                first, burst_timers, burst_start = slabot_run(
-                    "run 1 slabot", store, workdir, args, 1, load_due=burst, while_running=False
                 )
                 runs.append(first)
+                if args.before and round_ % 2 == 0:
+                    before_run()
             if "burst" in args.runs and not args.no_peer:
                 print("  run 1, APScheduler peer …", flush=True)
                 runs.append(
@@ -1149,13 +1166,13 @@ def show(run: RunFigures) -> None:
 def summary(results: Sequence[DatabaseResult], args: argparse.Namespace) -> None:
     print()
     print(
-        f"{'database':<11} {'run':<13} {'sent':>7} {'dropped':>7} {'dup':>4} {'timers/s':>9} "
+        f"{'database':<11} {'run':<15} {'sent':>7} {'dropped':>7} {'dup':>4} {'timers/s':>9} "
         f"{'late p50':>9} {'p99':>7} {'max':>7} {'peak MB':>8} {'CPU s':>6} {'fake CPU':>8}"
     )
     for result in results:
         for run in result.runs:
             print(
-                f"{result.name:<11} {run.label:<13} {run.sent:>7,} {run.dropped:>7,} "
+                f"{result.name:<11} {run.label:<15} {run.sent:>7,} {run.dropped:>7,} "
                 f"{run.duplicates:>4} {run.rate:>9,.0f} {run.late_at(50, 9)} "
                 f"{run.late_at(99, 7)} {run.late_at(100, 7)} {run.peak_mb:>8.0f} "
                 f"{run.cpu_s:>6.1f} {run.fake_cpu_s:>8.1f}"
@@ -1228,6 +1245,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=lambda text: set(text.split(",")),
         default={"burst", "steady", "paced"},
         help="which runs, comma-separated: burst (1), steady (2), paced (3); all by default",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run 1 this many times, each with --before's clock before it (after it in even "
+        "rounds); new timers each time",
     )
     parser.add_argument("--paced", type=int, default=10_000, help="reminders due in run 3")
     parser.add_argument("--pages", type=int, default=200, help="pages among them in run 3")

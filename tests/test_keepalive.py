@@ -7,19 +7,30 @@ close a connection after answering (as a server does with one left idle too long
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.web import SlackResponse
 
 from slabot.notify.base import DeliveryFailed
 from slabot.notify.slack import SlackNotifier
-from slabot.slack.keepalive import Connections, KeepAliveWebClient, KeepAliveWebhookClient
+from slabot.slack.keepalive import (
+    Connections,
+    KeepAliveWebClient,
+    KeepAliveWebhookClient,
+    Unanswered,
+    _encoded,
+)
 
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
@@ -33,6 +44,8 @@ class Server:
     answers: dict[int, tuple[int, dict, dict]] = field(default_factory=dict)  # call → status…
     closed: threading.Event = field(default_factory=threading.Event)  # a connection was closed
     chunked: set[int] = field(default_factory=set)  # calls answered in chunks, not a length
+    hang: set[int] = field(default_factory=set)  # calls read, then answered by no one
+    release: threading.Event = field(default_factory=threading.Event)  # a hung call hangs up
 
     @property
     def connections(self) -> int:
@@ -54,6 +67,10 @@ def server() -> Iterator[Server]:
                 state.calls.append((self.client_address[1], body))
                 n = len(state.calls)
             if n in state.drop:
+                self.close_connection = True
+                return
+            if n in state.hang:
+                state.release.wait(10)
                 self.close_connection = True
                 return
             status, answer, headers = state.answers.get(n, (200, {"ok": True, "n": n}, {}))
@@ -131,6 +148,20 @@ def test_a_call_whose_answer_never_came_is_not_sent_again_and_is_in_doubt(server
     assert failed.value.retryable and failed.value.doubtful == {"thread"}
     assert "no answer from Slack" in str(failed.value)
     assert slack.chat_postMessage(channel="C1", text="after")["ok"]  # on a new connection
+
+
+def test_a_call_unanswered_within_the_clients_timeout_times_out_on_its_kept_connection(server):
+    """The timeout is the client's at each request, set after its connection was made too (as
+    slack_sdk lets it be set), and it runs out as a timeout, not as a far end that closed."""
+    slack = client(server)
+    slack.chat_postMessage(channel="C1", text="first")  # its connection is kept for the next
+    server.hang = {2}
+    slack.timeout = 0.2
+    with pytest.raises(Unanswered) as unanswered:
+        slack.chat_postMessage(channel="C1", text="x")
+    server.release.set()
+    assert isinstance(unanswered.value.reason, TimeoutError)
+    assert server.connections == 1
 
 
 def test_answers_in_chunks_are_read_whole_and_the_connection_reused(server):
@@ -212,3 +243,141 @@ def test_answers_to_response_urls_share_one_connection_and_say_what_slack_said(s
     assert [r.status_code for r in sent] == [200, 200, 404]
     assert [body["text"] for _, body in server.calls] == [f"SLA-{n} opened" for n in (1, 2, 3)]
     assert server.connections == 1
+
+
+class _Seen(RetryHandler):
+    """A retry handler that notes what slack_sdk (or the short path) shows it, and retries
+    a 429 once, at once."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=1)
+        self.seen: list[tuple[object, ...]] = []
+
+    def can_retry(self, *, state, request, response=None, error=None):
+        self.seen.append(
+            (
+                request.method,
+                request.url,
+                request.headers,
+                json.loads(request.data),
+                response and (response.status_code, response.headers, response.body, response.data),
+                type(error).__name__,
+                state.current_attempt,
+            )
+        )
+        return super().can_retry(state=state, request=request, response=response, error=error)
+
+    def _can_retry(self, *, state, request, response=None, error=None):
+        return response is not None and response.status_code == 429
+
+    def prepare_for_next_attempt(self, *, state, request, response=None, error=None):
+        state.increment_current_attempt()
+        state.next_attempt_requested = True
+
+
+def _sent_both_ways(server: Server, monkeypatch, call) -> list[tuple[list[bytes], list, object]]:
+    """``call(client, api_call)`` made through the short path, then slack_sdk's own
+    (`WebClient.api_call`), each on a new client and server answers from call 1: what went
+    on the wire, what a retry handler saw and what came back, for each way."""
+    sent: list[bytes] = []
+    send = Connections.send
+
+    def recording(self, host, request, timeout):
+        sent.append(request)
+        return send(self, host, request, timeout)
+
+    def read(request: bytes) -> tuple[bytes, object]:  # the head but for its length; the JSON
+        head, _, body = request.partition(b"\r\n\r\n")
+        return re.sub(rb"Content-Length: \d+\r\n", b"", head + b"\r\n"), json.loads(body)
+
+    monkeypatch.setattr(Connections, "send", recording)
+    answers = dict(server.answers)
+    results = []
+    for way in ("short", "slack_sdk"):
+        sent.clear()
+        server.calls.clear()
+        server.answers = dict(answers)
+        seen = _Seen()
+        slack = KeepAliveWebClient(token="xoxb-test", base_url=server.url, retry_handlers=[seen])
+        api_call = slack.api_call if way == "short" else partial(WebClient.api_call, slack)
+        try:
+            outcome: object = call(slack, api_call)
+        except SlackApiError as exc:
+            outcome = ("SlackApiError", str(exc), exc.response.headers, exc.response.data)
+        results.append(([read(r) for r in sent], seen.seen, outcome))
+    return results
+
+
+def _answer(response: SlackResponse) -> tuple[object, ...]:
+    return (
+        response.status_code,
+        response.data,
+        response.headers,
+        response.api_url,
+        response.req_args,
+        response.http_verb,
+    )
+
+
+def test_the_short_path_sends_the_same_bytes_and_reads_the_same_answers_as_slack_sdk(
+    server, monkeypatch
+):
+    """Messages and cards (a JSON body) skip slack_sdk's layers: the request's head on the
+    wire (byte for byte, but for the body's length), its JSON, what the retry handlers see and
+    the response are still slack_sdk's own, also after the client's token and headers change."""
+    message = {"channel": "C1", "text": "é ✓", "blocks": [{"type": "section"}], "n": [1.5, None]}
+
+    def call(slack, api_call):
+        first = _answer(api_call("chat.postMessage", json=dict(message)))
+        slack.token = "xoxb-other"
+        slack.headers["X-Extra"] = "1"
+        return first, _answer(api_call("chat.update", json=dict(message, ts="1.2")))
+
+    short, sdk = _sent_both_ways(server, monkeypatch, call)
+    assert short == sdk
+    sent, seen, _ = short
+    assert len(sent) == len(seen) == 2
+    assert b"Bearer xoxb-other" in sent[1][0] and b"X-extra: 1" in sent[1][0]
+
+
+def test_a_body_orjson_would_write_otherwise_is_written_or_refused_as_slack_sdk_does():
+    assert (
+        _encoded({"text": "é ✓", "n": [1.5, None, True]})
+        == '{"text":"é ✓","n":[1.5,null,true]}'.encode()
+    )
+    assert _encoded({1: "one", "big": 2**70}) == json.dumps({1: "one", "big": 2**70}).encode()
+    for odd in (datetime(2026, 1, 1), {"nested": NOW}):
+        with pytest.raises(TypeError):
+            json.dumps(odd)
+        with pytest.raises(TypeError):
+            _encoded({"at": odd})
+
+
+def test_the_short_path_retries_and_refuses_as_slack_sdk_does(server, monkeypatch):
+    """A 429 retried once by its handler, then a 429, a refusal in a 200 and a 503 read as
+    slack_sdk reads them (Retry-After under both spellings)."""
+    server.answers = {
+        1: (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"}),
+        3: (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3"}),
+        4: (429, {"ok": False, "error": "ratelimited"}, {"retry-after": "3"}),
+        5: (200, {"ok": False, "error": "channel_not_found"}, {}),
+        6: (503, {"ok": False, "error": "service_unavailable"}, {}),
+    }
+
+    def call(slack, api_call):
+        outcomes = []
+        for n in range(5):
+            try:
+                outcomes.append(_answer(api_call("chat.postMessage", json={"text": str(n)})))
+            except SlackApiError as exc:
+                outcomes.append(
+                    ("SlackApiError", str(exc), exc.response.headers, exc.response.data)
+                )
+        return outcomes
+
+    short, sdk = _sent_both_ways(server, monkeypatch, call)
+    assert short == sdk
+    _, seen, outcomes = short
+    assert [s[4][0] for s in seen] == [429, 200, 429, 429, 200, 503, 200]  # type: ignore[index]
+    assert outcomes[0][1] == {"ok": True, "n": 2}  # the retry's answer
+    assert outcomes[1][2]["retry-after"] == outcomes[1][2]["Retry-After"] == "3"  # type: ignore[index]
