@@ -119,7 +119,7 @@ def in_turn(
 
     What it gains depends on a second core being free: on a machine whose cores are busy
     with other work the worker's share comes out of the same CPU time, and the two threads
-    cost 5–15 % more CPU than one (SQLite's temporary table, about 3 %, and two threads
+    cost 5–20 % more CPU than one (SQLite's temporary table, about 3 %, and two threads
     working side by side slowing each other).
     """
     wheres = [_opened(workspaces, *span, customer) for span in spans]
