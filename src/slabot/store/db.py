@@ -180,7 +180,7 @@ class Store:
         """How many reading connections threads can hold at once without one waiting for
         another: the size of the reading engine's pool (SQLite's and PostgreSQL's `QueuePool`
         keep five unless told otherwise), None for no bound (`NullPool` opens one per
-        checkout). One with a connection shared by every thread (`StaticPool`) or one per
+        checkout), and 1 for one connection shared by every thread (`StaticPool`) or one per
         thread (`SingletonThreadPool`: an in-memory SQLite database would be another, empty,
         one on another thread). A report reads policies' months ahead on worker threads only
         within this (`tickets.histories.in_turn`)."""
