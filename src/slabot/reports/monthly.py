@@ -1,7 +1,8 @@
 """A month's report per policy: what ``slabot report`` prints and ``/sla report`` posts.
 
 The use case between the store and the pure figures of `slabot.sla.figures`: it reads, per
-policy, the month's ticket histories (`slabot.tickets.histories`, one query), the outages
+policy, the month's ticket histories (`slabot.tickets.histories`, one query, the next
+policy's running in the database while this one's figures are worked out), the outages
 recorded without a ticket (`slabot.outages.Outages`) and the planned maintenance
 (`slabot.outages.Maintenances`), and hands them to
 `compliance` and `uptime`. The month is the policy's own: November in Asia/Kolkata starts
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -55,7 +56,7 @@ from ..sla.figures import (
 from ..sla.history import Event
 from ..store import Store
 from ..store.tables import MaintenanceRecord, OutageRecord, PolicyVersion, Ticket
-from ..tickets.histories import Versions, histories, still_down
+from ..tickets.histories import Versions, in_turn, still_down
 
 
 @dataclass(frozen=True)
@@ -120,17 +121,18 @@ def monthly(
     uptime). Database errors are not caught here.
     """
     chosen = _chosen(book, policy, customer)
-    periods = {p.name: _period(p, month, now) for p in chosen}
+    periods = [_period(p, month, now) for p in chosen]
+    spans = [(period.start, period.end, p.name) for p, period in zip(chosen, periods, strict=True)]
+    prefix = len(workspaces) > 1
     reports = []
-    with collector_paused():
-        for p in chosen:
-            # The histories are dropped as soon as their figures are out, not kept to the end:
-            # the collector walks what is still alive once it is back on (bench/README.md).
-            period = periods[p.name]
-            found = _figures(
-                p, period, now, _gather(store, book, workspaces, p, period, now, customer)
-            )
-            reports.append(replace(found, customer=customer))
+    # Each policy's month is read while the one before is worked out (`in_turn`). Its
+    # histories are dropped as soon as their figures are out, not kept to the end: the
+    # collector walks what is still alive once it is back on (bench/README.md).
+    months = in_turn(store, workspaces, spans, customer=customer, prefix_workspace=prefix)
+    with collector_paused(), closing(months):
+        for p, period in zip(chosen, periods, strict=True):
+            rows = _gather(store, book, workspaces, p, period, now, months, customer)
+            reports.append(replace(_figures(p, period, now, rows), customer=customer))
     return reports
 
 
@@ -171,21 +173,23 @@ def _gather(
     policy: Policy,
     period: Period,
     now: datetime,
+    months: Iterator[Versions],
     customer: str | None = None,
 ) -> _Rows:
+    """What one policy's report reads. The histories of the tickets opened in ``period`` are
+    the next of ``months`` (`monthly`'s `in_turn`), taken last: the first policy's month is
+    still being read by the worker meanwhile."""
     prefix = len(workspaces) > 1
     versions = versions_of(store, book, policy)
     outage_keys = {s.key for v in versions.values() for s in v.severities if s.outage}
-    start, end, name = period.start, period.end, policy.name
-    opened = histories(
-        store, workspaces, start, end, policy=name, customer=customer, prefix_workspace=prefix
-    )
+    start, name = period.start, policy.name
     earlier = still_down(
         store, workspaces, start, name, outage_keys, customer=customer, prefix_workspace=prefix
     )
     # Rows that start or end after ``now`` are clipped to it by `uptime`.
-    outages = Outages(store, book).records(workspaces, name, start, end)
-    maintenance = Maintenances(store, book).records(workspaces, name, start, end)
+    outages = Outages(store, book).records(workspaces, name, start, period.end)
+    maintenance = Maintenances(store, book).records(workspaces, name, start, period.end)
+    opened = next(months)
     return _Rows(versions, stood_at(opened, now), stood_at(earlier, now), outages, maintenance)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
@@ -188,6 +189,19 @@ class Store:
     def reading(self) -> Iterator[Session]:
         with Session(self.reader, expire_on_commit=False) as session:
             yield session
+
+    def reading_connections(self) -> int | None:
+        """How many reading connections threads can hold at once without one waiting for
+        another: the size of the reading engine's pool (SQLite's and PostgreSQL's `QueuePool`
+        keep five unless told otherwise), None for no bound (`NullPool` opens one per
+        checkout), and 1 for one connection shared by every thread (`StaticPool`) or one per
+        thread (`SingletonThreadPool`: an in-memory SQLite database would be another, empty,
+        one on another thread). A report reads policies' months ahead on worker threads only
+        within this (`tickets.histories.in_turn`)."""
+        pool = self.reader.pool
+        if isinstance(pool, NullPool):
+            return None
+        return pool.size() if isinstance(pool, QueuePool) else 1
 
     def dispose(self) -> None:
         self.engine.dispose()
