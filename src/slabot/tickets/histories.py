@@ -79,7 +79,7 @@ def histories(
     version (only ``customer``'s, when named, in any case); with ``prefix_workspace`` a ref
     reads ``T123/SLA-4`` (several workspaces)."""
     where = _opened(workspaces, start, end, policy, customer)
-    return _fold(_execute(store, where).rows(), prefix_workspace)
+    return _read(store, where, prefix_workspace)
 
 
 def in_turn(
@@ -127,7 +127,7 @@ def in_turn(
     depth = AHEAD if connections is None else min(AHEAD, connections - 1)
     if depth < 1:
         for where in wheres:
-            yield _fold(_execute(store, where).rows(), prefix_workspace)
+            yield _read(store, where, prefix_workspace)
         return
     with ThreadPoolExecutor(max_workers=depth, thread_name_prefix="slabot-read") as worker:
 
@@ -203,7 +203,7 @@ def still_down(
         select(T.c.id).where(mine, T.c.resolved_at > before, *row),
     )
     where = [T.c.id.in_(candidates.scalar_subquery()), *row, outage, *_of(customer)]
-    return _fold(_execute(store, where).rows(), prefix_workspace)
+    return _read(store, where, prefix_workspace)
 
 
 def _query(store: Store, where: list[Any], *, whole: bool = False) -> Select[Any]:
@@ -298,6 +298,11 @@ def _close(ahead: Future[_Executed]) -> None:
     if not ahead.cancel():
         with suppress(Exception):
             ahead.result().close()
+
+
+def _read(store: Store, where: list[Any], prefix: bool) -> Versions:
+    """`_query`'s histories, read here and now."""
+    return _fold(_execute(store, where).rows(), prefix)
 
 
 def _fold(rows: Sequence[Any], prefix: bool) -> Versions:
