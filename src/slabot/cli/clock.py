@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=positive,
-        help="tickets performed at once (default 32: Slack's pace in 500 busy channels)",
+        help="tickets performed at once, at most (default 32: Slack's pace in 500 busy channels)",
     )
     parser.add_argument(
         "--metrics-port",

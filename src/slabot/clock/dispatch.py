@@ -14,9 +14,10 @@ module drives it and performs what it hands out. The three steps are separate on
 2. **Perform**, outside any transaction (a slow Slack must not hold database locks): look for
    the parts in doubt of the whole batch (`Notifier.recover`, each conversation read once),
    check the timer is still owed, then act (auto-solve and auto-close, through the ticket use
-   cases, as the system actor) and notify. Several tickets are performed at once
-   (``workers`` threads), each ticket's timers one after the other, so a ticket's messages
-   keep their order while the time one spends waiting on Slack is used for another.
+   cases, as the system actor) and notify. Several tickets are performed at once (up to
+   ``workers`` threads, as many as `Concurrency` finds the CPU leaves room for), each ticket's
+   timers one after the other, so a ticket's messages keep their order while the time one
+   spends waiting on Slack is used for another.
 3. **Record**, one transaction for the tick (`Tickets.record_timers`): ``fired`` with the
    receipt, ``dropped`` with the reason, back to ``pending`` with a capped backoff for as long
    as the ticket owes it, or ``dead`` when only a person can help (a revoked token, an unknown
@@ -44,7 +45,6 @@ import os
 import random
 import secrets
 import socket
-import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -61,6 +61,7 @@ from ..store import Store
 from ..store.tables import Ticket, TimerRow
 from ..tickets import SYSTEM, ChangeRequest, TicketError, Tickets, TicketView, TimerOutcome
 from ..tickets.timers import CARD, MESSAGES, POST, claim_due
+from .concurrency import Concurrency, in_parallel
 from .words import solve_reason
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,10 @@ ACTIONS = frozenset({"auto_solve", "auto_close"})  # timers that change the tick
 # anything a reader would still call on time.
 GRACE = timedelta(seconds=60)
 LEASE = timedelta(seconds=60)
-# Tickets performed at once: enough to keep Slack's own pace across many channels. Slack takes
-# about one message a second per channel; 500 busy channels at 50 ms a call (Slack's API from a
-# nearby region) keep 25 calls in flight, and a page's card update adds to it: 32 leave a
-# margin. Against a Slack next door (a millisecond a call) threads switching cost some CPU:
-# ``slabot clock --workers 4`` there (bench/README.md, "clock", fourth round).
+# Tickets performed at once, at most: enough to keep Slack's own pace across many channels.
+# Slack takes about one message a second per channel; 500 busy channels at 50 ms a call
+# (Slack's API from a nearby region) keep 25 calls in flight, and a page's card update adds to
+# it: 32 leave a margin. Fewer run while the clock's CPU is the limit (`Concurrency`).
 WORKERS = 32
 
 Outcome = Literal["sent", "late", "dropped", "retried", "dead", "held", "paced"]
@@ -224,6 +224,7 @@ class Dispatcher:
         # owe without performing the timers its test will tick itself.
         self.kinds = frozenset(kinds) if kinds is not None else None
         self._since: datetime | None = None  # this dispatcher's first tick
+        self._concurrency = Concurrency(workers)
 
     def disown(self) -> None:
         """Claim under a new name from now on, after a run the database failed: its claims
@@ -348,9 +349,8 @@ class Dispatcher:
         return ThreadPoolExecutor(self.workers, "slabot-tick")
 
     def _perform_all(self, batch: _Batch, pool: ThreadPoolExecutor) -> list[_Done]:
-        """Each ticket's claims, several tickets at once: ``workers`` threads of ``pool`` take
-        the next ticket as they become free (one task a thread, not one a ticket: a burst is
-        thousands)."""
+        """Each ticket's claims, several tickets at once (`in_parallel`: as many threads of
+        ``pool`` as `Concurrency` wants), the tickets with a page first."""
         views, now = batch.views, batch.now
         found = self._recover(batch)
         shared = self._together(batch)
@@ -359,25 +359,16 @@ class Dispatcher:
             grouped.setdefault(claim.timer.ticket_id, []).append(claim)
         # the tickets with a page first: they take their channels' next slots
         tickets = sorted(grouped.values(), key=lambda c: not any(t.timer.kind == "page" for t in c))
-        workers = min(self.workers, len(tickets))
-        if workers <= 1:
+        if self.workers <= 1 or len(tickets) <= 1:
             return [
                 d for claims in tickets for d in self._perform(claims, views, now, found, shared)
             ]
-        queue = iter(tickets)
-        lock = threading.Lock()
-
-        def work() -> list[_Done]:
-            done: list[_Done] = []
-            while True:
-                with lock:
-                    claims = next(queue, None)
-                if claims is None:
-                    return done
-                done += self._perform(claims, views, now, found, shared)
-
-        parts = [pool.submit(work) for _ in range(workers)]
-        return [d for part in parts for d in part.result()]
+        return in_parallel(
+            pool,
+            self._concurrency,
+            tickets,
+            lambda claims: self._perform(claims, views, now, found, shared),
+        )
 
     def _recover(self, batch: _Batch) -> dict[int, Found | DeliveryFailed]:
         """What the notifiers found of the batch's parts in doubt, by timer id, looked for all
