@@ -87,6 +87,7 @@ asserts a time; the last lines compare the figures with the goal.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -100,7 +101,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -805,16 +807,27 @@ def cpu_now() -> float:
     return times.user + times.system
 
 
-def fake_slack(*, like_slack: bool = False) -> Any:
+@contextmanager
+def fake_slack(*, like_slack: bool = False) -> Iterator[Any]:
     """The fake Slack: instant, or ``like_slack``: each answer ``LATENCY`` late and Slack's
-    limit of about a message a second per channel enforced (three at once), 429 beyond."""
+    limit of about a message a second per channel enforced (three at once), 429 beyond.
+
+    The collector rests while it serves. The fake shares this process with the generated
+    background (hundreds of thousands of objects kept for the figures) and keeps a record of
+    every call; each full collection those records set off walked everything and held the
+    fake 0.3-0.5 s every few seconds, the clock waiting on it meanwhile (bench/README.md,
+    "clock", eighth round). The records hold no cycles worth collecting in the meantime."""
     from support.fakeslack import FakeSlack
 
-    fake = FakeSlack(clock=time.time, validate_blocks=False)
-    if like_slack:
-        fake.delay(LATENCY)
-        fake.limit_posts(1, burst=3)
-    return fake
+    gc.disable()
+    try:
+        with FakeSlack(clock=time.time, validate_blocks=False) as fake:
+            if like_slack:
+                fake.delay(LATENCY)
+                fake.limit_posts(1, burst=3)
+            yield fake
+    finally:
+        gc.enable()
 
 
 def slabot_run(
