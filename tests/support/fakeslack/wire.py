@@ -3,9 +3,9 @@
 Lean where every call passes: a request's headers are read into an `HTTPMessage` directly
 (`http.server` parses them through the email package), JSON is read and written by orjson, and
 an answer goes out in one write. In the clock's burst benchmark the fake shares two cores with
-the clock and the database, and answering cost it 0.4 ms of CPU a call, a third of it in those
-three steps (bench/README.md, "clock", eighth round): a Slack that answers at once must not be
-the slow party.
+the clock and the database, and answering cost it 0.4 ms of CPU a call, two thirds of it in
+those three steps (bench/README.md, "clock", eighth round): a Slack that answers at once must
+not be the slow party.
 """
 
 from __future__ import annotations
