@@ -7,6 +7,7 @@ published signing example and against the real slack_sdk and slack_bolt.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -14,7 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from slack_bolt import App, BoltRequest
@@ -449,6 +450,46 @@ def test_bad_tokens_and_unknown_methods(fake: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as unknown:
         WebClient(token="xoxb-test", base_url=fake.url).api_call("chat.teleport")
     assert unknown.value.response["error"] == "unknown_method"
+
+
+def _exchange(fake: FakeSlack, *requests: bytes) -> bytes:
+    """Raw requests on one connection; everything the fake sent until it closed or went quiet."""
+    host, port = urlsplit(fake.url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"".join(requests))
+        sock.settimeout(0.5)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except TimeoutError:
+            pass
+        return received
+
+
+def _post(body: bytes, *headers: bytes) -> bytes:
+    head = [b"POST /api/auth.test HTTP/1.1", b"Host: slack", *headers]
+    head.append(b"content-type: application/json")  # names are case-insensitive
+    head.append(b"Content-Length: %d" % len(body))
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+def test_raw_http_keeps_the_connection_reads_headers_and_refuses_bad_lines(
+    fake: FakeSlack,
+) -> None:
+    """The fake reads requests itself (not through the email package): two requests on one
+    connection both answered, ``Connection: close`` honoured, a bad line answered 400."""
+    two = _exchange(fake, _post(b"{}", b"authorization: Bearer xoxb-a"), _post(b"{}"))
+    assert two.count(b"HTTP/1.1 200 OK\r\n") == 2
+    assert b'"ok":true' in two and b'"error":"invalid_auth"' in two  # the second: no token
+    assert fake.calls[-2].token == "xoxb-a"
+
+    closed = _exchange(fake, _post(b"{}", b"Connection: close"), _post(b"{}"))
+    assert closed.count(b"HTTP/1.1 200 OK") == 1  # the second request is never read
+
+    assert _exchange(fake, _post(b"{}", b"no colon here")).startswith(b"HTTP/1.1 400 ")
+    assert b"Error code: 400" in _exchange(fake, b"NONSENSE\r\n\r\n")  # as http.server does
+    assert len(fake.calls) == 3  # the refused requests reached no method
 
 
 def test_delay_makes_answers_slow(fake: FakeSlack, client: WebClient) -> None:
