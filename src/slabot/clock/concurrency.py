@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-START = 4  # threads at first: a fast Slack needs no more, a slow one has 32 four windows later
+START = 4  # threads at first: a fast Slack needs no more, a slow one has 32 three windows later
 LEAST = 2  # one waiting on Slack while the other computes
 WINDOW = 0.2  # seconds of a burst judged at once: a few dozen tickets even at 50 ms a call
 BUSY = 0.9  # cores: above, the process is bound by its CPU
