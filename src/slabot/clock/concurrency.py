@@ -52,11 +52,9 @@ class Concurrency:
 
     def observe(self, elapsed: float, cpu: float) -> int:
         """The number wanted now, given a monotonic ``elapsed`` and the process's ``cpu``
-        time, both in seconds; judged once a window has passed since `begin` or the last
-        judgement."""
-        if self._window is None:
-            self.begin(elapsed, cpu)
-            return self.wanted
+        time, both in seconds; judged once a window has passed since `begin` (called first)
+        or the last judgement."""
+        assert self._window is not None, "a window begins (begin) before it is observed"
         began, spent = self._window
         if elapsed - began < WINDOW:
             return self.wanted

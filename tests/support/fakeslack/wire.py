@@ -10,7 +10,6 @@ not be the slow party.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterable
@@ -233,7 +232,7 @@ def _decode_form(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if isinstance(value, str) and key not in FREE_TEXT_ARGS and value[:1] in ("[", "{"):
             try:
-                decoded = json.loads(value)
+                decoded = orjson.loads(value)
             except ValueError:
                 decoded = value
             if isinstance(decoded, list | dict):
