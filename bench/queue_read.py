@@ -76,9 +76,8 @@ from pathlib import Path
 from typing import Any
 
 from benchdb import POLICY_SHARES, bulk_insert, each_database, event_row, policy_versions, table
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 from sqlalchemy.engine import URL
-from sqlmodel import select
 
 from slabot.sla import load_policy
 from slabot.store import Store
@@ -337,9 +336,9 @@ def queue_order(row: Key) -> tuple[bool, datetime, int]:
 
 def naive_page(store: Store, workspace: str, policy: str | None = None) -> list[Ticket]:
     """Without the index: every open ticket of the workspace, sorted in Python."""
-    query = select(Ticket).where(Ticket.workspace == workspace, Ticket.active)
+    query = select(Ticket).where(Ticket.c.workspace == workspace, Ticket.c.active)
     if policy:
-        query = query.where(Ticket.policy == policy)
+        query = query.where(Ticket.c.policy == policy)
     with store.reading() as session:
         rows = list(session.exec(query))
     rows.sort(key=lambda t: queue_order(key(t)))
@@ -348,11 +347,11 @@ def naive_page(store: Store, workspace: str, policy: str | None = None) -> list[
 
 def expected_order(store: Store, workspace: str, policy: str | None = None) -> list[Key]:
     """Every open ticket of the workspace, fully sorted in Python: what the pages must give."""
-    query = select(Ticket.next_due_at, Ticket.id).where(
-        Ticket.workspace == workspace, Ticket.active
+    query = select(Ticket.c.next_due_at, Ticket.c.id).where(
+        Ticket.c.workspace == workspace, Ticket.c.active
     )
     if policy:
-        query = query.where(Ticket.policy == policy)
+        query = query.where(Ticket.c.policy == policy)
     with store.reading() as session:
         rows: list[Key] = [(due, i) for due, i in session.exec(query)]  # type: ignore[misc]
     return sorted(rows, key=queue_order)

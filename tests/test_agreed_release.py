@@ -115,11 +115,11 @@ def test_recording_a_release_moves_the_due_date_and_keeps_who_agreed(tickets):
     assert resolution is not None and resolution.due == RELEASE
     assert view.ticket.next_due_at != TEN_DAYS
     with tickets.store.reading() as session:
-        from sqlmodel import select
+        from sqlalchemy import select
 
         from slabot.store.tables import TicketEvent
 
-        [event] = session.exec(select(TicketEvent).where(TicketEvent.kind == "release_agreed"))
+        [event] = session.exec(select(TicketEvent).where(TicketEvent.c.kind == "release_agreed"))
     assert (event.actor, event.after["agreed_by"]) == ("UOWN", "Priya (Acme IT)")
     assert datetime.fromisoformat(event.after["release_at"]) == RELEASE
 

@@ -24,7 +24,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from sqlmodel import select
+from sqlalchemy import select
 from support.conversation import POLICIES, SECRET, TestClock, clean_env, free_port
 from support.courier import Courier
 from support.databases import postgres_schema

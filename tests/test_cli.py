@@ -202,7 +202,7 @@ def test_the_cli_never_loads_slack_sqlalchemy_apscheduler_or_matplotlib():
         f"main(['deadlines', {LEADPRO!r}, '--severity', 'low', '--opened', '2026-11-23T09:00'])\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in "
-        "('slack_bolt', 'slack_sdk', 'sqlalchemy', 'sqlmodel', 'apscheduler', 'matplotlib')]\n"
+        "('slack_bolt', 'slack_sdk', 'sqlalchemy', 'apscheduler', 'matplotlib')]\n"
         "print(heavy)\n"
     )
     result = subprocess.run(

@@ -22,9 +22,8 @@ import respx
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from slack_bolt import BoltRequest
 from slack_sdk import WebClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import select
 from support import signed
 from support.courier import Courier
 from support.desk import (
@@ -344,7 +343,7 @@ def test_timers_of_a_ticket_resolved_while_the_clock_was_down_are_dropped(store,
     with store.writing() as session:  # a clock died as it claimed the page
         session.execute(
             update(TimerRow)
-            .where(TimerRow.id == page.id)
+            .where(TimerRow.c.id == page.id)
             .values(state="sending", claimed_at=T0, claimed_by="dead-clock")
         )
     desk.resolve(ChangeRequest("T1", 1, actor="U0L2A", now=T0 + 5 * MIN))
@@ -383,8 +382,8 @@ def test_follow_ups_auto_solve_and_auto_close_act_through_the_use_cases(store, d
     with store.reading() as session:
         last = session.exec(
             select(TicketEvent)
-            .where(TicketEvent.ticket_id == view.ticket.id)
-            .order_by(TicketEvent.id.desc())
+            .where(TicketEvent.c.ticket_id == view.ticket.id)
+            .order_by(TicketEvent.c.id.desc())
         ).first()
     assert (
         last.actor == SYSTEM
@@ -416,7 +415,7 @@ def test_an_auto_solve_whose_note_failed_is_not_solved_twice(store, desk, fake, 
     with store.reading() as session:
         resolutions = session.exec(
             select(TicketEvent).where(
-                TicketEvent.ticket_id == view.ticket.id, TicketEvent.actor == SYSTEM
+                TicketEvent.c.ticket_id == view.ticket.id, TicketEvent.c.actor == SYSTEM
             )
         ).all()
     assert len(resolutions) == 1
@@ -567,7 +566,7 @@ def test_two_dispatchers_ticking_at_once_never_send_a_timer_twice(store, desk, f
     assert len(sends(fake)) == count * 4  # each page: a thread, two DMs and a channel
     assert set(sends(fake).values()) == {1}
     with store.reading() as session:
-        query = select(TimerRow).where(TimerRow.state == "fired", TimerRow.kind == "page")
+        query = select(TimerRow).where(TimerRow.c.state == "fired", TimerRow.c.kind == "page")
         fired = session.exec(query).all()
     assert len(fired) == count and {t.claimed_by for t in fired} <= {"clock-a", "clock-b"}
 
@@ -594,7 +593,7 @@ def _interrupted(store: Store, view: TicketView, fake: FakeSlack, *, posted: set
     with store.writing() as session:
         session.execute(
             update(TimerRow)
-            .where(TimerRow.id == page.id)
+            .where(TimerRow.c.id == page.id)
             .values(state="sending", claimed_at=T0, claimed_by="killed-clock")
         )
     parts = {"thread", "dm:U0L2A", "dm:U0L2B", "post:C0PAGES", "card"}
@@ -724,7 +723,7 @@ def test_a_timer_held_behind_one_in_doubt_stays_in_doubt(store, desk, fake, now)
         with store.writing() as session:
             session.execute(
                 update(TimerRow)
-                .where(TimerRow.id == sent.id)
+                .where(TimerRow.c.id == sent.id)
                 .values(state="sending", claimed_at=at, claimed_by="killed-clock")
             )
         SlackNotifier(slack(fake)).send(Delivery(sent, desk.view("T1", 1, at), at))

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk import WebClient
-from sqlmodel import select
+from sqlalchemy import select
 from support.desk import Now
 from support.desk import fake as fake
 from support.fakeslack import FakeSlack
@@ -120,7 +120,7 @@ def row(store, record: MaintenanceRecord) -> MaintenanceRecord:
 
 def notices(store, record: MaintenanceRecord | OutageRecord) -> dict[str, Notice]:
     """``record``'s notices by stage."""
-    of = Notice.maintenance_id if isinstance(record, MaintenanceRecord) else Notice.outage_id
+    of = Notice.c.maintenance_id if isinstance(record, MaintenanceRecord) else Notice.c.outage_id
     query = select(Notice).where(of == record.id)
     with store.reading() as session:
         return {n.stage: n for n in session.exec(query)}

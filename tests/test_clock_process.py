@@ -22,8 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import select
+from sqlalchemy import select, text
 from support.databases import empty_store
 from support.fakeslack import FakeSlack
 
@@ -104,7 +103,7 @@ def wait_until(what: str, check: Callable[[], bool], clocks: Clocks, timeout: fl
 
 def fired(store: Store) -> list[TimerRow]:
     with store.reading() as session:
-        return list(session.exec(select(TimerRow).where(TimerRow.state == "fired")))
+        return list(session.exec(select(TimerRow).where(TimerRow.c.state == "fired")))
 
 
 def delivered(fake: FakeSlack) -> Counter[str]:
@@ -298,7 +297,7 @@ def _holds(store: Store, pid: str, *, taken_over: bool) -> bool:
     """Whether the clock of process ``pid`` has claimed a timer (with ``taken_over``, one an
     earlier clock had claimed first)."""
     with store.reading() as session:
-        for claimed in session.exec(select(TimerRow).where(TimerRow.claimed_by.is_not(None))):
+        for claimed in session.exec(select(TimerRow).where(TimerRow.c.claimed_by.is_not(None))):
             if claimed.claimed_by.split(":")[1] == pid and (
                 not taken_over or claimed.first_claimed_at < claimed.claimed_at
             ):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import select
 
 from slabot.cli import main
 from slabot.policies import PolicyBook
@@ -79,7 +79,7 @@ def test_opening_stores_the_customer_named_else_the_policys(desk, store):
     with pytest.raises(Invalid, match=r"'Umbrella' is not a customer .* name one of Globex, Init"):
         opened(desk, "leadpro-group", "Umbrella")
     with store.reading() as session:
-        first = session.exec(select(TicketEvent).where(TicketEvent.kind == "opened")).first()
+        first = session.exec(select(TicketEvent).where(TicketEvent.c.kind == "opened")).first()
     assert first is not None and first.after["customer"] == "Acme Ltd"  # in the audit trail
 
 

@@ -32,8 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import select
+from sqlalchemy import select, text
 from support import signed
 from support.conversation import POLICIES, SECRET, clean_env, control, free_port
 from support.databases import postgres_schema
@@ -234,21 +233,21 @@ def _open_p1s(tickets: Tickets, count: int, why: str) -> None:
 
 def _fired_pages(store: Store) -> list[TimerRow]:
     with store.reading() as session:
-        query = select(TimerRow).where(TimerRow.kind == "page", TimerRow.state == "fired")
+        query = select(TimerRow).where(TimerRow.c.kind == "page", TimerRow.c.state == "fired")
         return list(session.exec(query))
 
 
 def _cards(store: Store) -> list[Ticket]:
     with store.reading() as session:
-        return list(session.exec(select(Ticket).where(Ticket.message_ts.is_not(None))))
+        return list(session.exec(select(Ticket).where(Ticket.c.message_ts.is_not(None))))
 
 
 def _events(store: Store, number: int, kind: str) -> list[TicketEvent]:
     with store.reading() as session:
         query = (
             select(TicketEvent)
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-            .where(Ticket.number == number, TicketEvent.kind == kind)
+            .join(Ticket, Ticket.c.id == TicketEvent.c.ticket_id)
+            .where(Ticket.c.number == number, TicketEvent.c.kind == kind)
         )
         return list(session.exec(query))
 

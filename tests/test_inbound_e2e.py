@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import select
 from support.conversation import POLICIES, SECRET, clean_env, free_port
 from support.fakeslack import FakeSlack
 from support.properties import in_ci
@@ -100,7 +100,7 @@ def fake() -> Iterator[FakeSlack]:
 
 def tickets_in(store: Store) -> list[Ticket]:
     with store.reading() as session:
-        return list(session.exec(select(Ticket).order_by(Ticket.number)))
+        return list(session.exec(select(Ticket).order_by(Ticket.c.number)))
 
 
 def test_a_real_alertmanager_opens_one_ticket_per_group_and_resolves_it(tmp_path, fake, store):

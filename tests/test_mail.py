@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from imapserver import Dovecot, available
 from mailmaker import message
-from sqlmodel import select
+from sqlalchemy import select
 from support.courier import Courier
 from support.fakeslack import FakeSlack
 from support.fakeslack.records import TEAM_ID
@@ -113,13 +113,13 @@ def poll(reader: MailReader, mailbox: Mailbox, now: datetime = NOW):
 
 def all_tickets(store: Store) -> list[Ticket]:
     with store.reading() as session:
-        return list(session.exec(select(Ticket).order_by(Ticket.number)).all())
+        return list(session.exec(select(Ticket).order_by(Ticket.c.number)).all())
 
 
 def events(store: Store, ticket: Ticket) -> list[TicketEvent]:
     with store.reading() as session:
-        query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-        return list(session.exec(query.order_by(TicketEvent.id)).all())
+        query = select(TicketEvent).where(TicketEvent.c.ticket_id == ticket.id)
+        return list(session.exec(query.order_by(TicketEvent.c.id)).all())
 
 
 def cards(fake: FakeSlack) -> list:
@@ -428,7 +428,7 @@ def test_a_message_stored_but_not_marked_is_taken_once_on_restart(
     assert ticket.source_ref == "<m1@acme.example>"
     with store.reading() as session:
         owed = session.exec(
-            select(TimerRow).where(TimerRow.ticket_id == ticket.id, TimerRow.kind == CARD)
+            select(TimerRow).where(TimerRow.c.ticket_id == ticket.id, TimerRow.c.kind == CARD)
         )
         assert len(list(owed)) == 1
     assert all(TAKEN.decode() in flags for flags in dovecot.keywords(USER).values())

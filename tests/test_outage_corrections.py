@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import select
 from support.roles import maintenances as maintenances
 from support.roles import outages as outages
 
@@ -177,9 +177,9 @@ def test_maintenance_and_unknown_ids_are_not_outages_to_correct(store, outages, 
     with pytest.raises(NotFound, match=r"no outage #999 .*/sla outage list"):
         outages.edit(WS, LP, 999, actor="U1", now=nov(10, 10), note="x")
     maintenances.cancel(WS, LP, planned.id, actor="U2", now=nov(10, 11))
-    query = select(MaintenanceEvent).where(MaintenanceEvent.maintenance_id == planned.id)
+    query = select(MaintenanceEvent).where(MaintenanceEvent.c.maintenance_id == planned.id)
     with store.reading() as session:
-        trail = session.exec(query.order_by(MaintenanceEvent.id)).all()
+        trail = session.exec(query.order_by(MaintenanceEvent.c.id)).all()
     assert [(c.kind, c.actor) for c in trail] == [("announced", "U1"), ("cancelled", "U2")]
 
 

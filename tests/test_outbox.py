@@ -11,8 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from sqlalchemy import update
-from sqlmodel import select
+from sqlalchemy import select, update
 from support.conversation import POLICIES, SECRET, clean_env, free_port
 from support.desk import (
     CHANNEL,
@@ -157,8 +156,8 @@ def test_a_redraw_is_coalesced_and_owed_again_when_one_is_under_way(store, desk,
     with store.writing() as session:
         session.execute(
             update(TimerRow)
-            .where(TimerRow.ticket_id == view.ticket.id, TimerRow.kind == "card")
-            .where(TimerRow.stage == "redraw")
+            .where(TimerRow.c.ticket_id == view.ticket.id, TimerRow.c.kind == "card")
+            .where(TimerRow.c.stage == "redraw")
             .values(state="sending", claimed_at=T0 + 3 * SEC, claimed_by="other-clock")
         )
     desk.set_status(ChangeRequest("T1", 1, actor="UONE", now=T0 + 4 * SEC), "waiting_on_customer")
@@ -260,10 +259,10 @@ def test_a_clock_killed_after_posting_the_card_leaves_it_to_be_found(store, desk
     with store.writing() as session:  # as the dead clock left it: claimed, unrecorded
         session.execute(
             update(TimerRow)
-            .where(TimerRow.ticket_id == view.ticket.id, TimerRow.kind == "card")
+            .where(TimerRow.c.ticket_id == view.ticket.id, TimerRow.c.kind == "card")
             .values(state="sending", claimed_at=T0, claimed_by="killed-clock", detail={})
         )
-        session.execute(update(Ticket).where(Ticket.id == view.ticket.id).values(message_ts=None))
+        session.execute(update(Ticket).where(Ticket.c.id == view.ticket.id).values(message_ts=None))
 
     clock = dispatcher(store, desk, fake, name="clock-b")
     tick(clock, now, T0 + 2 * MIN)

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from sqlmodel import func, select
+from sqlalchemy import func, select
 from support import signed
 from support.conversation import (  # noqa: F401  (clock, fake and slack are fixtures)
     ADMIN,
@@ -457,6 +457,6 @@ def test_a_change_with_a_key_already_applied_changes_nothing(tickets):
     assert replay.replayed and replay.ticket.version == first.ticket.version + 1
     with tickets.store.reading() as session:
         kinds = session.exec(
-            select(TicketEvent.kind).where(TicketEvent.ticket_id == opened.view.ticket.id)
+            select(TicketEvent.c.kind).where(TicketEvent.c.ticket_id == opened.view.ticket.id)
         ).all()
     assert kinds.count("update_posted") == 1 and kinds.count("acknowledged") == 1

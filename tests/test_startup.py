@@ -7,7 +7,7 @@
 say when it is imported), the inbound hooks' modules for a hooks file (`cli/serve.py`), and
 slack_sdk's SQLAlchemy stores for an install by OAuth (`slack/workspaces.py`,
 `store/oauth_tables.py`), and SQLAlchemy's PostgreSQL dialect for a store on PostgreSQL
-(`store/db.py`, `store/tables.py`).
+(`store/db.py`, `store/tables.py`); SQLAlchemy's ORM it never loads.
 The HTTP edge (`web.py`) loads no store: the benches' bare Bolt app is served behind it.
 """
 
@@ -77,6 +77,11 @@ def imported_by_serve(tmp_path, fake, way_in: dict[str, str]) -> set[str]:
 
 def test_serve_on_sqlite_leaves_the_postgresql_dialect_out(tmp_path, fake):
     assert "sqlalchemy.dialects.postgresql" not in imported_by_serve(tmp_path, fake, ONE_TOKEN)
+
+
+def test_serve_runs_without_sqlalchemys_orm(tmp_path, fake):
+    """The store is SQLAlchemy Core (`store/records.py`): the ORM held 9 MB of serve."""
+    assert "sqlalchemy.orm" not in imported_by_serve(tmp_path, fake, ONE_TOKEN)
 
 
 def test_serve_imports_the_inbound_hooks_only_for_a_hooks_file(tmp_path, fake):

@@ -15,14 +15,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import column, func, insert, inspect, table, text
+from sqlalchemy import column, func, insert, inspect, select, table, text
 from sqlalchemy.exc import IntegrityError, StatementError
-from sqlmodel import SQLModel, select
 
 from slabot.store import Store, StoreError, database_url
 from slabot.store import oauth_tables as _oauth_tables  # noqa: F401  (registers slack_sdk's)
 from slabot.store import tables as _tables  # noqa: F401  (registers the tables)
 from slabot.store.migrate import applied, downgrade, heads, is_current, pending, upgrade
+from slabot.store.records import METADATA
 from slabot.store.tables import (
     ApiToken,
     MaintenanceEvent,
@@ -87,7 +87,7 @@ def test_migrations_build_the_schema_from_zero_exactly_as_the_tables_declare(bla
     assert set(inspect(blank_store.engine).get_table_names()) >= TABLES
     with blank_store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, SQLModel.metadata)
+        differences = compare_metadata(context, METADATA)
     assert differences == []
 
 
@@ -97,7 +97,7 @@ def test_the_declared_tables_keep_their_partial_unique_indexes_on_either_databas
     its predicate is declared for SQLite, and given to PostgreSQL as a store there opens
     (`store.tables.partial_indexes_on_postgresql`), so SQLite's processes never load
     SQLAlchemy's PostgreSQL dialect."""
-    SQLModel.metadata.create_all(blank_store.engine, tables=[ApiToken.__table__])
+    METADATA.create_all(blank_store.engine, tables=[ApiToken.__table__])
     at = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
     def token(digest: str, revoked: bool) -> ApiToken:
@@ -327,10 +327,10 @@ def test_maintenance_moves_to_its_own_table_and_back_keeping_its_ids(blank_store
 
     with blank_store.reading() as session:
         [outage] = session.exec(select(OutageRecord)).all()
-        planned = session.exec(select(MaintenanceRecord).order_by(MaintenanceRecord.id)).all()
+        planned = session.exec(select(MaintenanceRecord).order_by(MaintenanceRecord.c.id)).all()
         trail = session.exec(select(OutageEvent)).all()
-        kept = session.exec(select(MaintenanceEvent).order_by(MaintenanceEvent.id)).all()
-        owed = session.exec(select(Notice).order_by(Notice.id)).all()
+        kept = session.exec(select(MaintenanceEvent).order_by(MaintenanceEvent.c.id)).all()
+        owed = session.exec(select(Notice).order_by(Notice.c.id)).all()
     assert (outage.id, outage.cause, outage.ended_at) == (1, "dns", start - timedelta(hours=1))
     assert [(m.id, m.notice_problems, m.cancelled_by) for m in planned] == [
         (2, ["short notice"], None),

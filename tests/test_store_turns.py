@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlmodel import select
+from sqlalchemy import select
 
 from slabot.store import Store
 from slabot.store.db import WriteTurns
@@ -97,13 +97,13 @@ def test_one_writer_at_a_time_whoever_asks():
 
 def test_the_background_store_shares_the_database_and_gives_way(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'turns.db'}")
-    WorkspaceCounter.metadata.create_all(store.engine)
+    WorkspaceCounter.__table__.metadata.create_all(store.engine)
     behind = store.background()
     assert behind.engine is store.engine and behind.reader is store.reader
     with behind.writing() as session:
         session.add(WorkspaceCounter(workspace="T1", last_number=1))
     with store.reading() as session:
-        assert session.exec(select(WorkspaceCounter.workspace)).all() == ["T1"]
+        assert session.exec(select(WorkspaceCounter.c.workspace)).all() == ["T1"]
     turns = store._turns
     assert turns is not None
     order: list[str] = []

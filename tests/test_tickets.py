@@ -13,11 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, update
-from sqlmodel import SQLModel, select
+from sqlalchemy import func, select, update
 
 from slabot.store import Store
 from slabot.store import oauth_tables as _oauth_tables  # noqa: F401  (counted too)
+from slabot.store.records import METADATA
 from slabot.store.tables import (
     PolicyVersion,
     Ticket,
@@ -54,29 +54,31 @@ def counts(store: Store) -> dict[str, int]:
     with store.reading() as session:
         return {
             table.name: session.exec(select(func.count()).select_from(table)).one()
-            for table in SQLModel.metadata.sorted_tables
+            for table in METADATA.sorted_tables
         }
 
 
 def ticket_row(store: Store, workspace: str, number: int) -> Ticket:
     with store.reading() as session:
-        query = select(Ticket).where(Ticket.workspace == workspace, Ticket.number == number)
+        query = select(Ticket).where(Ticket.c.workspace == workspace, Ticket.c.number == number)
         return session.exec(query).one()
 
 
 def events(store: Store, ticket_id: int) -> list[TicketEvent]:
     with store.reading() as session:
-        query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
-        return list(session.exec(query.order_by(TicketEvent.id)))
+        query = select(TicketEvent).where(TicketEvent.c.ticket_id == ticket_id)
+        return list(session.exec(query.order_by(TicketEvent.c.id)))
 
 
 def timers(store: Store, ticket_id: int, state: str | None = "pending") -> list[TimerRow]:
     """A ticket's timers as stored (pending ones by default), soonest first."""
     with store.reading() as session:
-        query = select(TimerRow).where(TimerRow.ticket_id == ticket_id)
+        query = select(TimerRow).where(TimerRow.c.ticket_id == ticket_id)
         if state is not None:
-            query = query.where(TimerRow.state == state)
-        return list(session.exec(query.order_by(TimerRow.due_at, TimerRow.kind, TimerRow.stage)))
+            query = query.where(TimerRow.c.state == state)
+        return list(
+            session.exec(query.order_by(TimerRow.c.due_at, TimerRow.c.kind, TimerRow.c.stage))
+        )
 
 
 def open_liveops(tickets: Tickets, severity: str, *, at: datetime = T0, **options: Any) -> Ticket:
@@ -820,9 +822,9 @@ def test_a_resolved_ticket_has_no_reminders_nudges_or_pages_left(tickets):
 def test_a_fired_timer_is_kept_as_it_was_when_the_ticket_changes(tickets):
     ticket = open_liveops(tickets, "p1")
     key = (
-        (TimerRow.ticket_id == ticket.id)
-        & (TimerRow.stage == "rule0:level_2")
-        & (TimerRow.repeat == 0)
+        (TimerRow.c.ticket_id == ticket.id)
+        & (TimerRow.c.stage == "rule0:level_2")
+        & (TimerRow.c.repeat == 0)
     )
     with tickets.store.writing() as session:
         session.execute(update(TimerRow).where(key).values(state="fired", fired_at=T0, attempts=1))

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot
-from sqlmodel import col, select
+from sqlalchemy import select
 from support import signed
 from support.conversation import POLICIES, SECRET, clean_env, free_port
 from support.fakeslack import Call, FakeSlack
@@ -226,9 +226,9 @@ def _dead(store: Store, workspace: str) -> list[str | None]:
     """The last errors of the workspace's dead timers."""
     with store.reading() as session:
         query = (
-            select(TimerRow.last_error)
-            .join(Ticket, col(Ticket.id) == TimerRow.ticket_id)
-            .where(Ticket.workspace == workspace, TimerRow.state == "dead")
+            select(TimerRow.c.last_error)
+            .join(Ticket, Ticket.c.id == TimerRow.c.ticket_id)
+            .where(Ticket.c.workspace == workspace, TimerRow.c.state == "dead")
         )
         return list(session.exec(query))
 

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 import waitress
-from sqlmodel import select
+from sqlalchemy import select
 from waitress import wasyncore
 
 from slabot.policies import PolicyBook
@@ -194,13 +194,13 @@ class Slack:
 
     def all_tickets(self) -> list[Ticket]:
         with self.tickets.store.reading() as session:
-            return list(session.exec(select(Ticket).order_by(Ticket.id)))
+            return list(session.exec(select(Ticket).order_by(Ticket.c.id)))
 
     def events_of(self, number: int, kind: str | None = None) -> list[TicketEvent]:
         ticket = self.ticket(number)
         with self.tickets.store.reading() as session:
-            query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-            found = list(session.exec(query.order_by(TicketEvent.id)))
+            query = select(TicketEvent).where(TicketEvent.c.ticket_id == ticket.id)
+            found = list(session.exec(query.order_by(TicketEvent.c.id)))
         return [e for e in found if kind in (None, e.kind)]
 
     def card_of(self, number: int, workspace: str = TEAM) -> tuple[str, str]:

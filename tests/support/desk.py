@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 from slack_sdk import WebClient
-from sqlmodel import select
+from sqlalchemy import select
 
 from slabot.clock.dispatch import Backoff, Dispatcher
 from slabot.notify import Fanout
@@ -171,12 +171,12 @@ def timers(
     """The ticket's timers (with ``messages``, also the cards and notes its changes owed)."""
     ticket_id = ticket if isinstance(ticket, int) else ticket.id
     with store.reading() as session:
-        query = select(TimerRow).where(TimerRow.ticket_id == ticket_id)
+        query = select(TimerRow).where(TimerRow.c.ticket_id == ticket_id)
         if not messages:
-            query = query.where(TimerRow.kind.not_in(MESSAGES))  # type: ignore[attr-defined]
+            query = query.where(TimerRow.c.kind.not_in(MESSAGES))  # type: ignore[attr-defined]
         if state:
-            query = query.where(TimerRow.state == state)
-        return list(session.exec(query.order_by(TimerRow.due_at, TimerRow.id)))
+            query = query.where(TimerRow.c.state == state)
+        return list(session.exec(query.order_by(TimerRow.c.due_at, TimerRow.c.id)))
 
 
 def timer(store: Store, ticket: Ticket, kind: str, stage: str, repeat: int = 0) -> TimerRow:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import select
 
 from slabot.inbound.hookroutes import parse_hooks
 from slabot.inbound.http import hook_routes
@@ -131,7 +131,7 @@ def hooks(store: Store, policy_book: Any, fake: FakeSlack) -> Hooks:
 
 def tickets_in(store: Store) -> list[Ticket]:
     with store.reading() as session:
-        return list(session.exec(select(Ticket).order_by(Ticket.number)))
+        return list(session.exec(select(Ticket).order_by(Ticket.c.number)))
 
 
 def cards(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:

@@ -140,13 +140,13 @@ def _state(deadline, now: datetime) -> str:
 
 
 def _only_workspace(store, number: int) -> str:
-    from sqlmodel import select
+    from sqlalchemy import select
 
     from ..store.tables import Ticket
 
     def workspaces() -> list[str]:
         with store.reading() as session:
-            query = select(Ticket.workspace).where(Ticket.number == number)
+            query = select(Ticket.c.workspace).where(Ticket.c.number == number)
             return sorted(set(session.exec(query)))
 
     found = reach(store, workspaces)

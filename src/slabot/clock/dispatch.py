@@ -52,7 +52,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlmodel import select
+from sqlalchemy import select
 
 from ..notify import Delivery, DeliveryFailed, Doubt, Found, Notifier, Receipt
 from ..oncall.overrides import overrides_in
@@ -331,7 +331,7 @@ class Dispatcher:
             drawn[ticket_id] = d.delivery
         if not drawn:
             return
-        versions = select(Ticket.id, Ticket.version).where(Ticket.id.in_(drawn))  # type: ignore[union-attr]
+        versions = select(Ticket.c.id, Ticket.c.version).where(Ticket.c.id.in_(drawn))
         with self.store.reading() as session:
             changed = [
                 i
@@ -340,7 +340,7 @@ class Dispatcher:
             ]
             if not changed:
                 return
-            rows = list(session.exec(select(Ticket).where(Ticket.id.in_(changed))))  # type: ignore[union-attr]
+            rows = list(session.exec(select(Ticket).where(Ticket.c.id.in_(changed))))
         for view in self.tickets.views(rows, now):
             self.notifier.redraw(drawn[view.ticket.id].with_view(view))
 
@@ -443,7 +443,7 @@ class Dispatcher:
     def _views(self, claims: list[_Claim], now: datetime) -> dict[int, TicketView]:
         ids = {claim.timer.ticket_id for claim in claims}
         with self.store.reading() as session:
-            rows = list(session.exec(select(Ticket).where(Ticket.id.in_(ids))))  # type: ignore[union-attr]
+            rows = list(session.exec(select(Ticket).where(Ticket.c.id.in_(ids))))
         return {view.ticket.id: view for view in self.tickets.views(rows, now)}  # type: ignore[misc]
 
     def _paged(self, claims: list[_Claim], views: dict[int, TicketView]) -> list[_Claim]:

@@ -19,9 +19,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
 from ..store import Store
 from ..store.tables import ApiToken
@@ -107,9 +106,9 @@ def create(
 
 
 def listing(store: Store, workspace: str | None = None) -> list[ApiToken]:
-    query = select(ApiToken).order_by(ApiToken.workspace, ApiToken.name, col(ApiToken.id))
+    query = select(ApiToken).order_by(ApiToken.c.workspace, ApiToken.c.name, ApiToken.c.id)
     if workspace:
-        query = query.where(ApiToken.workspace == workspace)
+        query = query.where(ApiToken.c.workspace == workspace)
     with store.reading() as session:
         return list(session.exec(query))
 
@@ -118,9 +117,9 @@ def revoke(store: Store, name: str, *, workspace: str, now: datetime) -> None:
     statement = (
         update(ApiToken)
         .where(
-            ApiToken.workspace == workspace,  # type: ignore[arg-type]
-            ApiToken.name == name,  # type: ignore[arg-type]
-            ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            ApiToken.c.workspace == workspace,
+            ApiToken.c.name == name,
+            ApiToken.c.revoked_at.is_(None),
         )
         .values(revoked_at=now)
     )
@@ -134,7 +133,7 @@ def revoke(store: Store, name: str, *, workspace: str, now: datetime) -> None:
 def authenticate(store: Store, token: str) -> Caller:
     """The caller a presented token speaks for; `TokenError` when it is unknown or revoked."""
     with store.reading() as session:
-        row = session.exec(select(ApiToken).where(ApiToken.digest == digest(token))).first()
+        row = session.exec(select(ApiToken).where(ApiToken.c.digest == digest(token))).first()
     if row is None:
         raise TokenError("the bearer token is not one slabot knows: check it, or create one")
     if row.revoked_at is not None:

@@ -22,9 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
 from ..sla.oncall import HANDOFFS_WITHIN, HandOff, Rotation
 from ..store import Store
@@ -72,9 +71,9 @@ class HandOffs:
                 return []
             rows = session.exec(
                 select(OnCallHandOff).where(
-                    OnCallHandOff.workspace == workspace,
-                    col(OnCallHandOff.rotation).in_([r.key for r, _ in due]),
-                    col(OnCallHandOff.starts_at).in_([h.since for _, h in due]),
+                    OnCallHandOff.c.workspace == workspace,
+                    OnCallHandOff.c.rotation.in_([r.key for r, _ in due]),
+                    OnCallHandOff.c.starts_at.in_([h.since for _, h in due]),
                 )
             )
             known = {(row.rotation, row.starts_at): row for row in rows}
@@ -101,7 +100,7 @@ class HandOffs:
             return None
         claim = (
             update(OnCallHandOff)
-            .where(col(OnCallHandOff.id) == row.id, col(OnCallHandOff.tries) == row.tries)
+            .where(OnCallHandOff.c.id == row.id, OnCallHandOff.c.tries == row.tries)
             .values(state="sending", claimed_by=self.name, claimed_at=now, tries=row.tries + 1)
         )
         with self.store.writing() as session:
@@ -152,7 +151,7 @@ class HandOffs:
         records nothing."""
         record = (
             update(OnCallHandOff)
-            .where(col(OnCallHandOff.id) == claim.id, col(OnCallHandOff.tries) == claim.tries)
+            .where(OnCallHandOff.c.id == claim.id, OnCallHandOff.c.tries == claim.tries)
             .values(**values)
         )
         with self.store.writing() as session:

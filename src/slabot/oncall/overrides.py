@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import select
 
 from ..sla.oncall import Override
+from ..store.records import Session
 from ..store.tables import OnCallOverride
 
 LOOKBACK = timedelta(days=1)  # a late page asks who was on call when it fell due
@@ -19,9 +20,9 @@ def overrides_in(session: Session, workspace: str, since: datetime) -> list[Over
     still asks who was on call when it fell due), oldest recorded first."""
     rows = session.exec(
         select(OnCallOverride)
-        .where(OnCallOverride.workspace == workspace)
-        .where(OnCallOverride.ends_at > since - LOOKBACK)
-        .order_by(OnCallOverride.recorded_at, OnCallOverride.id)  # type: ignore[arg-type]
+        .where(OnCallOverride.c.workspace == workspace)
+        .where(OnCallOverride.c.ends_at > since - LOOKBACK)
+        .order_by(OnCallOverride.c.recorded_at, OnCallOverride.c.id)
     )
     return [as_override(row) for row in rows]
 

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session
-
 from ..actors import HOOK_ROLES, is_hook
 from ..refusals import Forbidden, Invalid, NotFound
 from ..sla.ical import feed
 from ..sla.loader import load_team
 from ..sla.oncall import ROLE_WORDS, Override, Rotation, Shift, Team
 from ..store import Store
+from ..store.records import Session
 from ..store.tables import OnCallOverride
 from .calendars import read_calendars
 from .overrides import as_override, overrides_in

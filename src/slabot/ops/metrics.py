@@ -28,8 +28,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func
-from sqlmodel import col, select
+from sqlalchemy import case, func, select
 
 from ..store import Store
 from ..store.tables import Ticket
@@ -156,11 +155,11 @@ class TicketCollector(Collector):
             labels=labels,
         )
         now = self.now()
-        late = case((col(Ticket.next_due_at) <= now, 1), else_=0)
+        late = case((Ticket.c.next_due_at <= now, 1), else_=0)
         query = (
-            select(Ticket.policy, Ticket.severity, func.count(), func.sum(late))
-            .where(Ticket.active)
-            .group_by(Ticket.policy, Ticket.severity)
+            select(Ticket.c.policy, Ticket.c.severity, func.count(), func.sum(late))
+            .where(Ticket.c.active)
+            .group_by(Ticket.c.policy, Ticket.c.severity)
         )
         try:
             with self.store.reading() as session:

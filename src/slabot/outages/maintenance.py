@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
+from sqlalchemy import select
 
 from ..refusals import AlreadyDone, Invalid, NotFound
 from ..sla.figures import Interruption, maintenance_problems
@@ -32,7 +32,7 @@ from .notices import call_off, owe_notices
 from .service import Recorder, clean_note, policy_named
 
 MAX_MAINTENANCE = timedelta(days=7)  # longer is a typo (a unit), not a maintenance window
-SOONEST = (col(MaintenanceRecord.started_at), col(MaintenanceRecord.id))
+SOONEST = (MaintenanceRecord.c.started_at, MaintenanceRecord.c.id)
 
 
 class Maintenances(Recorder):
@@ -101,10 +101,10 @@ class Maintenances(Recorder):
         soonest first: what ``/sla maintenance list`` shows, each with its ID to cancel."""
         chosen = policy_named(self.policies, policy)
         query = select(MaintenanceRecord).where(
-            MaintenanceRecord.workspace == workspace,
-            MaintenanceRecord.policy == chosen.name,
-            MaintenanceRecord.ended_at > now,
-            col(MaintenanceRecord.cancelled_at).is_(None),
+            MaintenanceRecord.c.workspace == workspace,
+            MaintenanceRecord.c.policy == chosen.name,
+            MaintenanceRecord.c.ended_at > now,
+            MaintenanceRecord.c.cancelled_at.is_(None),
         )
         with self.store.reading() as session:
             return list(session.exec(query.order_by(*SOONEST)))
@@ -121,9 +121,9 @@ class Maintenances(Recorder):
             record = session.exec(
                 select(MaintenanceRecord)
                 .where(
-                    MaintenanceRecord.id == ident,
-                    MaintenanceRecord.workspace == workspace,
-                    MaintenanceRecord.policy == chosen.name,
+                    MaintenanceRecord.c.id == ident,
+                    MaintenanceRecord.c.workspace == workspace,
+                    MaintenanceRecord.c.policy == chosen.name,
                 )
                 .with_for_update()
             ).first()
@@ -159,11 +159,11 @@ class Maintenances(Recorder):
         """The maintenance of ``policy`` in ``workspaces`` overlapping [start, end) and not
         called off (it never happened), soonest first."""
         query = select(MaintenanceRecord).where(
-            col(MaintenanceRecord.workspace).in_(workspaces),
-            MaintenanceRecord.policy == policy,
-            MaintenanceRecord.started_at < end,
-            MaintenanceRecord.ended_at > start,
-            col(MaintenanceRecord.cancelled_at).is_(None),
+            MaintenanceRecord.c.workspace.in_(workspaces),
+            MaintenanceRecord.c.policy == policy,
+            MaintenanceRecord.c.started_at < end,
+            MaintenanceRecord.c.ended_at > start,
+            MaintenanceRecord.c.cancelled_at.is_(None),
         )
         with self.store.reading() as session:
             return list(session.exec(query.order_by(*SOONEST)))

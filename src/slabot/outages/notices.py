@@ -41,17 +41,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, update
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 
 from ..store import Store
 from ..store.queue import requeue_dead, seen_as, update_by_id
+from ..store.records import Session
 from ..store.tables import MaintenanceRecord, Notice, OutageEvent, OutageRecord
 from . import trail
 from .trail import Change
 
-NOTICES = Notice.__table__  # type: ignore[attr-defined]
+NOTICES = Notice.__table__
 # An hour ahead: enough to finish or park work in progress and tell anyone on a call, and
 # close enough to the start that nobody has forgotten it again by then. (The announcement
 # came at least the policy's notice earlier, 48 hours for LeadSquared.)
@@ -128,9 +127,9 @@ def call_off(session: Session, record: MaintenanceRecord) -> None:
     assert record.cancelled_at is not None  # set by the use case
     session.execute(
         delete(Notice).where(
-            col(Notice.maintenance_id) == record.id,
-            col(Notice.stage).in_(REMINDERS),
-            col(Notice.state) == "pending",
+            Notice.c.maintenance_id == record.id,
+            Notice.c.stage.in_(REMINDERS),
+            Notice.c.state == "pending",
         )
     )
     _owe(session, record, {CALLED_OFF: record.cancelled_at})
@@ -222,27 +221,27 @@ class Notices:
         LOCKED``, so two clocks never take the same one; on SQLite the write lock admits one
         writer."""
         stale = now - lease
-        notice, earlier = Notice, aliased(Notice)
+        notice, earlier = NOTICES.c, NOTICES.alias().c
         busy = or_(
-            and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
-            and_(col(earlier.state) == "sending", col(earlier.claimed_at) >= stale),
+            and_(earlier.state == "pending", earlier.next_attempt_at > now),
+            and_(earlier.state == "sending", earlier.claimed_at >= stale),
         )
         same = or_(  # NULL = NULL is not true: only the one that is set can match
-            col(earlier.outage_id) == col(notice.outage_id),
-            col(earlier.maintenance_id) == col(notice.maintenance_id),
+            earlier.outage_id == notice.outage_id,
+            earlier.maintenance_id == notice.maintenance_id,
         )
-        behind = exists().where(same, col(earlier.due_at) < col(notice.due_at), busy)
-        due = and_(col(notice.state) == "pending", col(notice.next_attempt_at) <= now)
-        interrupted = and_(col(notice.state) == "sending", col(notice.claimed_at) < stale)
+        behind = exists().where(same, earlier.due_at < notice.due_at, busy)
+        due = and_(notice.state == "pending", notice.next_attempt_at <= now)
+        interrupted = and_(notice.state == "sending", notice.claimed_at < stale)
         query = (
-            _with_subject(select(notice, OutageRecord, MaintenanceRecord, OutageEvent))
-            .outerjoin(OutageEvent, col(OutageEvent.id) == col(notice.event_id))
+            _with_subject(select(Notice, OutageRecord, MaintenanceRecord, OutageEvent))
+            .outerjoin(OutageEvent, OutageEvent.c.id == notice.event_id)
             .where(or_(due, interrupted), ~behind)
-            .order_by(col(notice.due_at), col(notice.id))
+            .order_by(notice.due_at, notice.id)
             .limit(batch)
         )
         if stages is not None:
-            query = query.where(col(notice.stage).in_(stages))
+            query = query.where(notice.stage.in_(stages))
         if not self.store.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=notice)
         with self.store.writing() as session:
@@ -250,14 +249,13 @@ class Notices:
             if rows:
                 session.execute(
                     update(Notice)
-                    .where(col(Notice.id).in_([row[0].id for row in rows]))
+                    .where(Notice.c.id.in_([row[0].id for row in rows]))
                     .values(
                         state="sending",
                         claimed_at=now,
                         claimed_by=name,
-                        first_claimed_at=func.coalesce(Notice.first_claimed_at, now),
+                        first_claimed_at=func.coalesce(Notice.c.first_claimed_at, now),
                     )
-                    .execution_options(synchronize_session=False)
                 )
         return [Claimed(n, o or m, None if e is None else trail.read(e)) for n, o, m, e in rows]
 
@@ -270,11 +268,11 @@ class Notices:
         ids = [o.notice_id for o in outcomes]
         with self.store.writing() as session:
             mine = (
-                select(Notice.id)
+                select(Notice.c.id)
                 .where(
-                    col(Notice.id).in_(ids),
-                    col(Notice.state) == "sending",
-                    col(Notice.claimed_by) == name,
+                    Notice.c.id.in_(ids),
+                    Notice.c.state == "sending",
+                    Notice.c.claimed_by == name,
                 )
                 .with_for_update()
             )
@@ -311,8 +309,8 @@ def listing(store: Store, *, dead_only: bool, limit: int) -> list[NoticeLine]:
     states = ("dead",) if dead_only else ("pending", "sending", "dead")
     query = (
         _with_subject(select(Notice, OutageRecord, MaintenanceRecord))
-        .where(col(Notice.state).in_(states))
-        .order_by(col(Notice.next_attempt_at), col(Notice.id))
+        .where(Notice.c.state.in_(states))
+        .order_by(Notice.c.next_attempt_at, Notice.c.id)
         .limit(limit)
     )
     with store.reading() as session:
@@ -330,6 +328,6 @@ def retry(store: Store, ids: list[int] | None) -> int:
 def _with_subject(query: Any) -> Any:
     """``query`` on ``notices`` joined to each notice's outage or maintenance (the other
     comes back None)."""
-    return query.outerjoin(OutageRecord, col(OutageRecord.id) == col(Notice.outage_id)).outerjoin(
-        MaintenanceRecord, col(MaintenanceRecord.id) == col(Notice.maintenance_id)
+    return query.outerjoin(OutageRecord, OutageRecord.c.id == Notice.c.outage_id).outerjoin(
+        MaintenanceRecord, MaintenanceRecord.c.id == Notice.c.maintenance_id
     )

@@ -23,9 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
 
 from ..oncall import OnCall
 from ..policies import PolicyBook
@@ -34,6 +33,7 @@ from ..sla import Policy
 from ..sla.figures import Interruption
 from ..sla.oncall import Team
 from ..store import Store
+from ..store.records import Session
 from ..store.tables import OutageRecord
 from . import trail
 from .notices import owe_announcement
@@ -243,11 +243,11 @@ class Outages(Recorder):
         what ``/sla outage list`` shows, each with its ID to edit or delete."""
         chosen = policy_named(self.policies, policy)
         query = select(OutageRecord).where(
-            OutageRecord.workspace == workspace,
-            OutageRecord.policy == chosen.name,
-            col(OutageRecord.deleted_at).is_(None),
+            OutageRecord.c.workspace == workspace,
+            OutageRecord.c.policy == chosen.name,
+            OutageRecord.c.deleted_at.is_(None),
         )
-        order = (col(OutageRecord.started_at).desc(), col(OutageRecord.id).desc())
+        order = (OutageRecord.c.started_at.desc(), OutageRecord.c.id.desc())
         with self.store.reading() as session:
             return list(session.exec(query.order_by(*order).limit(RECENT)))
 
@@ -268,16 +268,14 @@ class Outages(Recorder):
         """The outages of ``policy`` in ``workspaces`` that overlap [start, end), deleted ones
         aside, oldest first."""
         query = select(OutageRecord).where(
-            OutageRecord.workspace.in_(workspaces),  # type: ignore[attr-defined]
-            OutageRecord.policy == policy,
-            OutageRecord.started_at < end,
-            or_(col(OutageRecord.ended_at).is_(None), col(OutageRecord.ended_at) > start),
-            col(OutageRecord.deleted_at).is_(None),  # deleted by a lead: recorded by mistake
+            OutageRecord.c.workspace.in_(workspaces),
+            OutageRecord.c.policy == policy,
+            OutageRecord.c.started_at < end,
+            or_(OutageRecord.c.ended_at.is_(None), OutageRecord.c.ended_at > start),
+            OutageRecord.c.deleted_at.is_(None),  # deleted by a lead: recorded by mistake
         )
         with self.store.reading() as session:
-            return list(
-                session.exec(query.order_by(col(OutageRecord.started_at), col(OutageRecord.id)))
-            )
+            return list(session.exec(query.order_by(OutageRecord.c.started_at, OutageRecord.c.id)))
 
     def between(
         self, workspaces: list[str], policy: str, start: datetime, end: datetime
@@ -292,10 +290,10 @@ class Outages(Recorder):
         self, session: Session, workspace: str, policy: str, *, lock: bool = True
     ) -> OutageRecord | None:
         query = select(OutageRecord).where(
-            OutageRecord.workspace == workspace,
-            OutageRecord.policy == policy,
-            OutageRecord.ended_at.is_(None),  # type: ignore[union-attr]
-            col(OutageRecord.deleted_at).is_(None),
+            OutageRecord.c.workspace == workspace,
+            OutageRecord.c.policy == policy,
+            OutageRecord.c.ended_at.is_(None),
+            OutageRecord.c.deleted_at.is_(None),
         )
         if lock:
             query = query.with_for_update()
@@ -305,9 +303,9 @@ class Outages(Recorder):
         self, session: Session, workspace: str, policy: str, ident: int, *, lock: bool = False
     ) -> OutageRecord | None:
         query = select(OutageRecord).where(
-            OutageRecord.id == ident,
-            OutageRecord.workspace == workspace,
-            OutageRecord.policy == policy,
+            OutageRecord.c.id == ident,
+            OutageRecord.c.workspace == workspace,
+            OutageRecord.c.policy == policy,
         )
         return session.exec(query.with_for_update() if lock else query).first()
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlalchemy import or_, select
 
 from ..refusals import Invalid
+from ..store.records import Session
 from ..store.tables import OutageRecord
 
 
@@ -74,13 +74,13 @@ def _overlapping(
     session: Session, record: OutageRecord, start: datetime, end: datetime | None
 ) -> OutageRecord | None:
     query = select(OutageRecord).where(
-        OutageRecord.workspace == record.workspace,
-        OutageRecord.policy == record.policy,
-        col(OutageRecord.deleted_at).is_(None),
-        or_(col(OutageRecord.ended_at).is_(None), col(OutageRecord.ended_at) > start),
+        OutageRecord.c.workspace == record.workspace,
+        OutageRecord.c.policy == record.policy,
+        OutageRecord.c.deleted_at.is_(None),
+        or_(OutageRecord.c.ended_at.is_(None), OutageRecord.c.ended_at > start),
     )
     if record.id is not None:
-        query = query.where(OutageRecord.id != record.id)
+        query = query.where(OutageRecord.c.id != record.id)
     if end is not None:
-        query = query.where(OutageRecord.started_at < end)
-    return session.exec(query.order_by(col(OutageRecord.started_at))).first()
+        query = query.where(OutageRecord.c.started_at < end)
+    return session.exec(query.order_by(OutageRecord.c.started_at)).first()

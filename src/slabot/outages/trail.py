@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
 
+from ..store.records import Session
 from ..store.tables import MaintenanceEvent, MaintenanceRecord, OutageEvent, OutageRecord
 
 # The fields of an outage a change can move, in the order a trail shows them; maintenance has
@@ -94,8 +95,8 @@ def append(
 
 def changes(session: Session, outage: OutageRecord) -> list[Change]:
     """The trail of one outage, oldest first."""
-    query = select(OutageEvent).where(OutageEvent.outage_id == outage.id)
-    return [read(row) for row in session.exec(query.order_by(col(OutageEvent.id)))]
+    query = select(OutageEvent).where(OutageEvent.c.outage_id == outage.id)
+    return [read(row) for row in session.exec(query.order_by(OutageEvent.c.id))]
 
 
 def read(row: OutageEvent | MaintenanceEvent) -> Change:

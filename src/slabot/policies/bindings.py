@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy import select
 
 from ..refusals import Invalid
 from ..sla import Policy
@@ -88,7 +88,7 @@ class ChannelBindings:
     def bound_policies(self, workspace: str) -> set[str]:
         """The names of the policies bound to any of ``workspace``'s channels (one indexed
         read)."""
-        bound = select(ChannelPolicy.policy).where(ChannelPolicy.workspace == workspace)
+        bound = select(ChannelPolicy.c.policy).where(ChannelPolicy.c.workspace == workspace)
         with self.store.reading() as session:
             return set(session.exec(bound))
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
-
 from ..sla import Policy
 from ..store import Store
+from ..store.records import Session
 from ..store.tables import PolicyVersion
 from .book import PolicyBook
 

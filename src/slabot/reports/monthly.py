@@ -36,7 +36,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, union
-from sqlmodel import col
 
 from ..outages.maintenance import Maintenances, as_spell
 from ..outages.service import Outages, as_outage
@@ -239,8 +238,8 @@ def _as_of(events: list[Event], now: datetime) -> list[Event]:
 def versions_of(store: Store, book: PolicyBook, policy: Policy) -> dict[str, Policy]:
     """Every stored version of ``policy`` (tickets keep the one they were opened under), and
     the current one, by digest. Parsed once per process: `PolicyBook.version` caches them."""
-    query = select(col(PolicyVersion.digest), col(PolicyVersion.text)).where(
-        col(PolicyVersion.name) == policy.name
+    query = select(PolicyVersion.c.digest, PolicyVersion.c.text).where(
+        PolicyVersion.c.name == policy.name
     )
     with store.reader.connect() as connection:
         rows = connection.execute(query).all()
@@ -259,9 +258,9 @@ def workspaces(store: Store) -> list[str]:
     """Every workspace with a ticket, a recorded outage or maintenance: ``slabot report``'s
     default."""
     query = union(
-        select(col(Ticket.workspace)),
-        select(col(OutageRecord.workspace)),
-        select(col(MaintenanceRecord.workspace)),
+        select(Ticket.c.workspace),
+        select(OutageRecord.c.workspace),
+        select(MaintenanceRecord.c.workspace),
     )
     with store.reader.connect() as connection:
         return sorted(connection.execute(query).scalars())

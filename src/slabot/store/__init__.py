@@ -1,4 +1,4 @@
-"""Storage: SQLModel tables on SQLite or PostgreSQL, and their Alembic migrations."""
+"""Storage: SQLAlchemy Core tables on SQLite or PostgreSQL, and their Alembic migrations."""
 
 from .db import Store, StoreError, database_url, unavailable
 

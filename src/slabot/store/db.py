@@ -25,7 +25,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.sql.dml import Insert
-from sqlmodel import Session
+
+from .records import Session
 
 DEFAULT_URL = "sqlite:///slabot.db"
 
@@ -160,12 +161,10 @@ class Store:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction that commits when the block ends, or rolls back on an error."""
-        with (
-            self._writers(),
-            Session(self.engine, expire_on_commit=False) as session,
-            session.begin(),
-        ):
+        with self._writers(), self.engine.begin() as connection:
+            session = Session(connection, writing=True)
             yield session
+            session.flush()
 
     def background(self) -> Store:
         """This database, for work nobody is waiting on: its writers give way to this store's
@@ -187,8 +186,8 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        with Session(self.reader, expire_on_commit=False) as session:
-            yield session
+        with self.reader.connect() as connection:
+            yield Session(connection, writing=False)
 
     def reading_connections(self) -> int | None:
         """How many reading connections threads can hold at once without one waiting for

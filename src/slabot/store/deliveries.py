@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlmodel import col
 
 from .db import Store
 from .tables import SlackEvent
@@ -26,7 +25,7 @@ def first_delivery(store: Store, event_id: str, now: datetime) -> bool:
         added = session.execute(
             store.insert_if_new(SlackEvent)
             .values(event_id=event_id, received_at=now)
-            .returning(col(SlackEvent.event_id))
+            .returning(SlackEvent.c.event_id)
         ).first()
-        session.execute(delete(SlackEvent).where(SlackEvent.received_at < now - KEEP))  # type: ignore[arg-type]
+        session.execute(delete(SlackEvent).where(SlackEvent.c.received_at < now - KEEP))
     return added is not None

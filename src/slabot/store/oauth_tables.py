@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlmodel import SQLModel
+
+from .records import METADATA
 
 SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
-    SQLModel.metadata, "slack_installations"
+    METADATA, "slack_installations"
 )
-SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(SQLModel.metadata, "slack_bots")
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(METADATA, "slack_bots")
 SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
-    SQLModel.metadata, "slack_oauth_states"
+    METADATA, "slack_oauth_states"
 )

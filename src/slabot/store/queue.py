@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, select, update
+
+from .records import Record, Session
 
 
 class NotDead(Exception):
@@ -39,14 +40,14 @@ def update_by_id(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         session.execute(statement, params)
 
 
-def requeue_dead(session: Session, model: Any, ids: list[int] | None, noun: str) -> int:
+def requeue_dead(session: Session, model: type[Record], ids: list[int] | None, noun: str) -> int:
     """Make dead rows of ``model`` (``ids``, or every dead one when None) due again at their
     own due time, so any clock sends them on its next tick whatever that clock's time reads
     (the operator's machine may run ahead of the clock's), with a fresh count of attempts; how
     many were re-queued. Named rows must all be dead, else nothing changes and `NotDead` says
     which are not (each called a ``noun``)."""
     if ids is not None:
-        query = select(model.id, model.state).where(col(model.id).in_(ids))
+        query = select(model.c.id, model.c.state).where(model.c.id.in_(ids))
         found = {row_id: state for row_id, state in session.exec(query)}
         wrong = [
             f"{noun} {i} does not exist"
@@ -57,12 +58,12 @@ def requeue_dead(session: Session, model: Any, ids: list[int] | None, noun: str)
         ]
         if wrong:
             raise NotDead("; ".join(wrong) + f": only dead {noun}s can be retried")
-    requeue = update(model).where(col(model.state) == "dead")
+    requeue = update(model.__table__).where(model.c.state == "dead")
     if ids is not None:
-        requeue = requeue.where(col(model.id).in_(ids))
+        requeue = requeue.where(model.c.id.in_(ids))
     requeued = requeue.values(
         state="pending",
-        next_attempt_at=model.due_at,
+        next_attempt_at=model.c.due_at,
         attempts=0,
         claimed_at=None,
         claimed_by=None,

@@ -65,14 +65,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 
+from .records import METADATA, Record, column, table
 from .types import UTCDateTime
 
 
-def instant(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+def instant(**options: Any) -> Any:
+    """An instant (aware UTC; see `UTCDateTime`)."""
+    return column(UTCDateTime, **options)
+
+
+def key() -> Any:
+    """The table's own id, given by the database as the row is inserted."""
+    return column(Integer, primary_key=True, default=None)
+
+
+def json(default_factory: Any = dict) -> Any:
+    return column(JSON, default_factory=default_factory)
 
 
 def partial_indexes_on_postgresql() -> None:
@@ -81,367 +100,363 @@ def partial_indexes_on_postgresql() -> None:
     The indexes name only ``sqlite_where``: a ``postgresql_where`` here would load SQLAlchemy's
     PostgreSQL dialect (about 2 MB) into every process, those on SQLite too. A store on
     PostgreSQL calls this as it opens; calling it again changes nothing."""
-    for table in SQLModel.metadata.tables.values():
-        for index in table.indexes:
+    for declared in METADATA.tables.values():
+        for index in declared.indexes:
             where = index.dialect_options["sqlite"]["where"]
             if where is not None:
                 index.dialect_options["postgresql"]["where"] = where
 
 
-class PolicyVersion(SQLModel, table=True):
-    __tablename__ = "policy_versions"
+@table("policy_versions")
+class PolicyVersion(Record):
+    digest: str = column(String(64), primary_key=True)
+    name: str = column(String(64))
+    text: str = column(String)
+    first_seen_at: datetime = instant()
 
-    digest: str = Field(primary_key=True, max_length=64)
-    name: str = Field(max_length=64)
-    text: str
-    first_seen_at: datetime = instant(nullable=False)
 
-
-class WorkspaceCounter(SQLModel, table=True):
+@table("workspace_counters")
+class WorkspaceCounter(Record):
     """The last ticket number given out in a workspace (SLA-1, SLA-2, …)."""
 
-    __tablename__ = "workspace_counters"
-
-    workspace: str = Field(primary_key=True, max_length=32)
-    last_number: int = 0
+    workspace: str = column(String(32), primary_key=True)
+    last_number: int = column(Integer, default=0)
 
 
-class Ticket(SQLModel, table=True):
-    __tablename__ = "tickets"
-    __table_args__ = (
-        UniqueConstraint("workspace", "number", name="uq_tickets_workspace_number"),
-        UniqueConstraint("workspace", "idempotency_key", name="uq_tickets_idempotency"),
-        Index("uq_tickets_source", "workspace", "source", "source_ref", unique=True),
-        Index("ix_tickets_queue", "workspace", "active", "next_due_at", "id"),
-        Index("ix_tickets_opened", "workspace", "opened_at"),
-        Index("ix_tickets_resolved", "workspace", "resolved_at", "policy", "opened_at"),
-        Index("ix_tickets_customer", "workspace", "customer", "opened_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    workspace: str = Field(max_length=32)
-    number: int
-    title: str
-    description: str = ""
-    policy: str = Field(max_length=64)
-    policy_digest: str = Field(foreign_key="policy_versions.digest", max_length=64)
-    severity: str = Field(max_length=64)
-    status: str = Field(default="open", max_length=32)
-    active: bool = True  # not resolved or closed: in the queue
-    channel: str | None = Field(default=None, max_length=32)
-    message_ts: str | None = Field(default=None, max_length=32)
-    reporter: str = Field(max_length=32)
-    owner: str | None = Field(default=None, max_length=32)
-    reported_at: datetime = instant(nullable=False)
-    opened_at: datetime = instant(nullable=False)
-    acknowledged_at: datetime | None = instant()
-    acknowledged_by: str | None = Field(default=None, max_length=32)
-    resolved_at: datetime | None = instant()
-    closed_at: datetime | None = instant()
-    next_due_at: datetime | None = instant()  # the next running deadline: the queue's order
-    next_target: str | None = Field(default=None, max_length=32)
-    version: int = 1  # bumped by every change: optimistic concurrency
-    idempotency_key: str | None = Field(default=None, max_length=128)
+@table(
+    "tickets",
+    UniqueConstraint("workspace", "number", name="uq_tickets_workspace_number"),
+    UniqueConstraint("workspace", "idempotency_key", name="uq_tickets_idempotency"),
+    Index("uq_tickets_source", "workspace", "source", "source_ref", unique=True),
+    Index("ix_tickets_queue", "workspace", "active", "next_due_at", "id"),
+    Index("ix_tickets_opened", "workspace", "opened_at"),
+    Index("ix_tickets_resolved", "workspace", "resolved_at", "policy", "opened_at"),
+    Index("ix_tickets_customer", "workspace", "customer", "opened_at"),
+)
+class Ticket(Record):
+    id: int | None = key()
+    workspace: str = column(String(32))
+    number: int = column(Integer)
+    title: str = column(String)
+    description: str = column(String, default="")
+    policy: str = column(String(64))
+    policy_digest: str = column(String(64), foreign_key="policy_versions.digest")
+    severity: str = column(String(64))
+    status: str = column(String(32), default="open")
+    active: bool = column(Boolean, default=True)  # not resolved or closed: in the queue
+    channel: str | None = column(String(32), default=None)
+    message_ts: str | None = column(String(32), default=None)
+    reporter: str = column(String(32))
+    owner: str | None = column(String(32), default=None)
+    reported_at: datetime = instant()
+    opened_at: datetime = instant()
+    acknowledged_at: datetime | None = instant(default=None)
+    acknowledged_by: str | None = column(String(32), default=None)
+    resolved_at: datetime | None = instant(default=None)
+    closed_at: datetime | None = instant(default=None)
+    next_due_at: datetime | None = instant(
+        default=None
+    )  # the next running deadline: the queue's order
+    next_target: str | None = column(String(32), default=None)
+    version: int = column(Integer, default=1)  # bumped by every change: optimistic concurrency
+    idempotency_key: str | None = column(String(128), default=None)
     # Where the work came from (``slack``, ``api``, ``alertmanager``, ``email`` …) and that
     # system's own name for it (an alert group, a Message-ID, a Zendesk ticket number): shown
     # on the card, and unique per workspace so the same outside item never opens two tickets.
-    source: str = Field(
-        default="slack", max_length=32, sa_column_kwargs={"server_default": "slack"}
-    )
-    source_ref: str | None = Field(default=None, max_length=255)
+    source: str = column(String(32), default="slack", server_default="slack")
+    source_ref: str | None = column(String(255), default=None)
     # The customer it is for (`Policy.customer_for`): reports and statements are cut by it.
-    customer: str | None = Field(default=None, max_length=200)
-    updated_at: datetime = instant(nullable=False)
+    customer: str | None = column(String(200), default=None)
+    updated_at: datetime = instant()
 
     @property
     def ref(self) -> str:
         return f"SLA-{self.number}"
 
 
-class TicketEvent(SQLModel, table=True):
-    __tablename__ = "ticket_events"
-    __table_args__ = (
-        Index("ix_ticket_events_ticket", "ticket_id", "id"),
-        Index("uq_ticket_events_idempotency", "ticket_id", "idempotency_key", unique=True),
-    )
+@table(
+    "ticket_events",
+    Index("ix_ticket_events_ticket", "ticket_id", "id"),
+    Index("uq_ticket_events_idempotency", "ticket_id", "idempotency_key", unique=True),
+)
+class TicketEvent(Record):
+    id: int | None = key()
+    ticket_id: int = column(Integer, foreign_key="tickets.id", ondelete="CASCADE")
+    kind: str = column(String(32))
+    actor: str = column(String(32))
+    at: datetime = instant()
+    before: dict[str, Any] = json()
+    after: dict[str, Any] = json()
+    idempotency_key: str | None = column(String(128), default=None)  # on a change's first event
 
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
-    kind: str = Field(max_length=32)
-    actor: str = Field(max_length=32)
-    at: datetime = instant(nullable=False)
-    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    idempotency_key: str | None = Field(default=None, max_length=128)  # on a change's first event
 
-
-class SlackEvent(SQLModel, table=True):
+@table("slack_events")
+class SlackEvent(Record):
     """An Events API delivery already taken in, by Slack's ``event_id``."""
 
-    __tablename__ = "slack_events"
-
-    event_id: str = Field(primary_key=True, max_length=64)
-    received_at: datetime = instant(nullable=False, index=True)
+    event_id: str = column(String(64), primary_key=True)
+    received_at: datetime = instant(index=True)
 
 
-class TimerRow(SQLModel, table=True):
+@table(
+    "timers",
+    UniqueConstraint("ticket_id", "kind", "stage", "repeat", name="uq_timers_key"),
+    Index("ix_timers_queue", "state", "due_at", "id"),  # the clock's claim, in order,
+)
+class TimerRow(Record):
     """A row of ``timers``: a `slabot.sla.schedule.Timer` as stored and delivered (its state,
     attempts, claim). Named a row so that `Timer`, the domain's word, means one thing: what a
     ticket's schedule owes."""
 
-    __tablename__ = "timers"
-    __table_args__ = (
-        UniqueConstraint("ticket_id", "kind", "stage", "repeat", name="uq_timers_key"),
-        Index("ix_timers_queue", "state", "due_at", "id"),  # the clock's claim, in order
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="tickets.id", ondelete="CASCADE")
-    kind: str = Field(max_length=32)
-    stage: str = Field(max_length=128)
-    repeat: int = 0
-    due_at: datetime = instant(nullable=False)
-    state: str = Field(default="pending", max_length=16)  # pending, sending, fired, dropped, dead
-    next_attempt_at: datetime = instant(nullable=False)
-    fired_at: datetime | None = instant()
-    attempts: int = 0
-    last_error: str | None = None
-    target: str | None = Field(default=None, max_length=32)
-    level: str | None = Field(default=None, max_length=64)
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    claimed_at: datetime | None = instant()  # when a clock took it to perform (state sending)
-    claimed_by: str | None = Field(default=None, max_length=64)  # which clock
+    id: int | None = key()
+    ticket_id: int = column(Integer, foreign_key="tickets.id", ondelete="CASCADE")
+    kind: str = column(String(32))
+    stage: str = column(String(128))
+    repeat: int = column(Integer, default=0)
+    due_at: datetime = instant()
+    state: str = column(String(16), default="pending")  # pending, sending, fired, dropped, dead
+    next_attempt_at: datetime = instant()
+    fired_at: datetime | None = instant(default=None)
+    attempts: int = column(Integer, default=0)
+    last_error: str | None = column(String, default=None)
+    target: str | None = column(String(32), default=None)
+    level: str | None = column(String(64), default=None)
+    detail: dict[str, Any] = json()
+    claimed_at: datetime | None = instant(
+        default=None
+    )  # when a clock took it to perform (state sending)
+    claimed_by: str | None = column(String(64), default=None)  # which clock
     # the first claim, kept through retries and take-overs: a search for messages that may
     # have arrived unrecorded starts here
-    first_claimed_at: datetime | None = instant()
+    first_claimed_at: datetime | None = instant(default=None)
 
 
-class ChannelPolicy(SQLModel, table=True):
+@table("channel_policies")
+class ChannelPolicy(Record):
     """Which policy a Slack channel's tickets run under, and which customer they are for."""
 
-    __tablename__ = "channel_policies"
-
-    workspace: str = Field(primary_key=True, max_length=32)
-    channel: str = Field(primary_key=True, max_length=32)
-    policy: str = Field(max_length=64)
-    customer: str | None = Field(default=None, max_length=200)  # None: the policy's or ticket's
-    bound_by: str = Field(max_length=32)
-    bound_at: datetime = instant(nullable=False)
+    workspace: str = column(String(32), primary_key=True)
+    channel: str = column(String(32), primary_key=True)
+    policy: str = column(String(64))
+    customer: str | None = column(String(200), default=None)  # None: the policy's or ticket's
+    bound_by: str = column(String(32))
+    bound_at: datetime = instant()
 
 
 RUNNING_OUTAGE = "ended_at IS NULL AND deleted_at IS NULL"
 
 
-class OutageRecord(SQLModel, table=True):
+@table(
+    "outages",
+    Index("ix_outages_period", "workspace", "policy", "started_at"),
+    Index(
+        "uq_outages_running",
+        "workspace",
+        "policy",
+        unique=True,
+        sqlite_where=text(RUNNING_OUTAGE),
+    ),
+)
+class OutageRecord(Record):
     """Downtime recorded without a ticket: from ``started_at`` until ``ended_at`` (None: it
     runs), as a lead or a hook said, corrected only through its trail."""
 
-    __tablename__ = "outages"
-    __table_args__ = (
-        Index("ix_outages_period", "workspace", "policy", "started_at"),
-        Index(
-            "uq_outages_running",
-            "workspace",
-            "policy",
-            unique=True,
-            sqlite_where=text(RUNNING_OUTAGE),
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    workspace: str = Field(max_length=32)
-    policy: str = Field(max_length=64)
-    channel: str | None = Field(default=None, max_length=32)
-    started_at: datetime = instant(nullable=False)
-    ended_at: datetime | None = instant()
-    note: str = ""
-    force_majeure: bool = False
-    cause: str | None = Field(default=None, max_length=64)  # a key of the policy's causes
-    started_by: str = Field(max_length=32)
-    ended_by: str | None = Field(default=None, max_length=32)
+    id: int | None = key()
+    workspace: str = column(String(32))
+    policy: str = column(String(64))
+    channel: str | None = column(String(32), default=None)
+    started_at: datetime = instant()
+    ended_at: datetime | None = instant(default=None)
+    note: str = column(String, default="")
+    force_majeure: bool = column(Boolean, default=False)
+    cause: str | None = column(String(64), default=None)  # a key of the policy's causes
+    started_by: str = column(String(32))
+    ended_by: str | None = column(String(32), default=None)
     # an outage a lead deleted (`/sla outage delete`): kept, with who and when (the reason is
     # in its trail); it counts nowhere
-    deleted_at: datetime | None = instant()
-    deleted_by: str | None = Field(default=None, max_length=32)
+    deleted_at: datetime | None = instant(default=None)
+    deleted_by: str | None = column(String(32), default=None)
 
 
-class MaintenanceRecord(SQLModel, table=True):
+@table(
+    "maintenances",
+    Index("ix_maintenances_period", "workspace", "policy", "started_at"),
+)
+class MaintenanceRecord(Record):
     """Planned maintenance: the window from ``started_at`` to ``ended_at`` announced at
     ``announced_at``; ``notice_problems`` says why that broke the policy's notice rule (empty:
     the rule was met, so its minutes are not downtime), decided once, when it was announced."""
 
-    __tablename__ = "maintenances"
-    __table_args__ = (Index("ix_maintenances_period", "workspace", "policy", "started_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    workspace: str = Field(max_length=32)
-    policy: str = Field(max_length=64)
-    channel: str | None = Field(default=None, max_length=32)
-    started_at: datetime = instant(nullable=False)  # planned
-    ended_at: datetime = instant(nullable=False)  # planned
-    note: str = ""
-    announced_at: datetime = instant(nullable=False)
-    notice_problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    started_by: str = Field(max_length=32)  # who announced it
+    id: int | None = key()
+    workspace: str = column(String(32))
+    policy: str = column(String(64))
+    channel: str | None = column(String(32), default=None)
+    started_at: datetime = instant()  # planned
+    ended_at: datetime = instant()  # planned
+    note: str = column(String, default="")
+    announced_at: datetime = instant()
+    notice_problems: list[str] = json(list)
+    started_by: str = column(String(32))  # who announced it
     # called off (`/sla maintenance cancel`): kept, with who and when; it counts nowhere, and
     # the clock reminds nobody of it
-    cancelled_at: datetime | None = instant()
-    cancelled_by: str | None = Field(default=None, max_length=32)
+    cancelled_at: datetime | None = instant(default=None)
+    cancelled_by: str | None = column(String(32), default=None)
 
 
-class OutageEvent(SQLModel, table=True):
+@table(
+    "outage_events",
+    Index("ix_outage_events_outage", "outage_id", "id"),
+)
+class OutageEvent(Record):
     """One change to a row of ``outages``, appended and never rewritten: ``before`` and
     ``after`` hold the fields it changed (instants as ISO 8601 strings)."""
 
-    __tablename__ = "outage_events"
-    __table_args__ = (Index("ix_outage_events_outage", "outage_id", "id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    outage_id: int = Field(foreign_key="outages.id")
-    kind: str = Field(max_length=16)  # started, ended, edited, deleted
-    actor: str = Field(max_length=32)
-    at: datetime = instant(nullable=False)  # when the change was made, not what it says
-    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    reason: str = ""
+    id: int | None = key()
+    outage_id: int = column(Integer, foreign_key="outages.id")
+    kind: str = column(String(16))  # started, ended, edited, deleted
+    actor: str = column(String(32))
+    at: datetime = instant()  # when the change was made, not what it says
+    before: dict[str, Any] = json()
+    after: dict[str, Any] = json()
+    reason: str = column(String, default="")
 
 
-class MaintenanceEvent(SQLModel, table=True):
+@table(
+    "maintenance_events",
+    Index("ix_maintenance_events_maintenance", "maintenance_id", "id"),
+)
+class MaintenanceEvent(Record):
     """One change to a row of ``maintenances``, as `OutageEvent` is to ``outages``."""
 
-    __tablename__ = "maintenance_events"
-    __table_args__ = (Index("ix_maintenance_events_maintenance", "maintenance_id", "id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    maintenance_id: int = Field(foreign_key="maintenances.id")
-    kind: str = Field(max_length=16)  # announced, cancelled
-    actor: str = Field(max_length=32)
-    at: datetime = instant(nullable=False)
-    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    reason: str = ""
+    id: int | None = key()
+    maintenance_id: int = column(Integer, foreign_key="maintenances.id")
+    kind: str = column(String(16))  # announced, cancelled
+    actor: str = column(String(32))
+    at: datetime = instant()
+    before: dict[str, Any] = json()
+    after: dict[str, Any] = json()
+    reason: str = column(String, default="")
 
 
 NOTICE_SUBJECT = "(outage_id IS NULL) <> (maintenance_id IS NULL)"
 MAINTENANCE_NOTICE = "maintenance_id IS NOT NULL"
 
 
-class Notice(SQLModel, table=True):
+@table(
+    "notices",
+    CheckConstraint(NOTICE_SUBJECT, name="ck_notices_subject"),
+    Index(
+        "uq_notices_stage",
+        "maintenance_id",
+        "stage",
+        unique=True,
+        sqlite_where=text(MAINTENANCE_NOTICE),
+    ),
+    Index("uq_notices_event", "event_id", unique=True),
+    Index("ix_notices_queue", "state", "next_attempt_at", "id"),
+)
+class Notice(Record):
     """A message owed a channel outside any ticket: planned maintenance's, one per ``stage``
     (``announce``, ``before``, ``start``, ``end``, ``called_off``), or the announcement of a
     change to an outage (``stage``: the change's kind), with the same delivery states and
     claim columns as `TimerRow`. Exactly one of ``outage_id`` and ``maintenance_id`` is set."""
 
-    __tablename__ = "notices"
-    __table_args__ = (
-        CheckConstraint(NOTICE_SUBJECT, name="ck_notices_subject"),
-        Index(
-            "uq_notices_stage",
-            "maintenance_id",
-            "stage",
-            unique=True,
-            sqlite_where=text(MAINTENANCE_NOTICE),
-        ),
-        Index("uq_notices_event", "event_id", unique=True),
-        Index("ix_notices_queue", "state", "next_attempt_at", "id"),
+    id: int | None = key()
+    outage_id: int | None = column(
+        Integer, default=None, foreign_key="outages.id", ondelete="CASCADE"
     )
-
-    id: int | None = Field(default=None, primary_key=True)
-    outage_id: int | None = Field(
-        default=None, foreign_key="outages.id", ondelete="CASCADE", nullable=True
+    maintenance_id: int | None = column(
+        Integer, default=None, foreign_key="maintenances.id", ondelete="CASCADE"
     )
-    maintenance_id: int | None = Field(
-        default=None, foreign_key="maintenances.id", ondelete="CASCADE", nullable=True
-    )
-    stage: str = Field(max_length=16)
+    stage: str = column(String(16))
     # An outage's announcement: the change of its trail it announces, and where (None: the
     # outage's channel). Unique per event; the notices of maintenance, per stage.
-    event_id: int | None = Field(
-        default=None, foreign_key="outage_events.id", ondelete="CASCADE", nullable=True
+    event_id: int | None = column(
+        Integer, default=None, foreign_key="outage_events.id", ondelete="CASCADE"
     )
-    channel: str | None = Field(default=None, max_length=32)
-    due_at: datetime = instant(nullable=False)
-    state: str = Field(default="pending", max_length=16)  # pending, sending, fired, dropped, dead
-    next_attempt_at: datetime = instant(nullable=False)
-    fired_at: datetime | None = instant()
-    attempts: int = 0
-    last_error: str | None = None
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    claimed_at: datetime | None = instant()
-    claimed_by: str | None = Field(default=None, max_length=64)
-    first_claimed_at: datetime | None = instant()
+    channel: str | None = column(String(32), default=None)
+    due_at: datetime = instant()
+    state: str = column(String(16), default="pending")  # pending, sending, fired, dropped, dead
+    next_attempt_at: datetime = instant()
+    fired_at: datetime | None = instant(default=None)
+    attempts: int = column(Integer, default=0)
+    last_error: str | None = column(String, default=None)
+    detail: dict[str, Any] = json()
+    claimed_at: datetime | None = instant(default=None)
+    claimed_by: str | None = column(String(64), default=None)
+    first_claimed_at: datetime | None = instant(default=None)
 
 
-class ApiToken(SQLModel, table=True):
+@table(
+    "api_tokens",
+    Index(
+        "uq_api_tokens_live_name",
+        "workspace",
+        "name",
+        unique=True,
+        sqlite_where=text("revoked_at IS NULL"),
+    ),
+)
+class ApiToken(Record):
     """A bearer token of the HTTP API; one name per live token and workspace."""
 
-    __tablename__ = "api_tokens"
-    __table_args__ = (
-        Index(
-            "uq_api_tokens_live_name",
-            "workspace",
-            "name",
-            unique=True,
-            sqlite_where=text("revoked_at IS NULL"),
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    workspace: str = Field(max_length=32)
-    name: str = Field(max_length=24)
-    digest: str = Field(max_length=64, unique=True)  # SHA-256 of the token, hex
-    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    channel: str | None = Field(default=None, max_length=32)  # where its tickets go by default
-    created_at: datetime = instant(nullable=False)
-    revoked_at: datetime | None = instant()
+    id: int | None = key()
+    workspace: str = column(String(32))
+    name: str = column(String(24))
+    digest: str = column(String(64), unique=True)  # SHA-256 of the token, hex
+    scopes: list[str] = json(list)
+    channel: str | None = column(String(32), default=None)  # where its tickets go by default
+    created_at: datetime = instant()
+    revoked_at: datetime | None = instant(default=None)
 
 
-class ApiRequest(SQLModel, table=True):
+@table("api_requests")
+class ApiRequest(Record):
     """An API change taken in under an ``Idempotency-Key``, by token."""
 
-    __tablename__ = "api_requests"
+    token_id: int = column(
+        Integer, primary_key=True, foreign_key="api_tokens.id", ondelete="CASCADE"
+    )
+    key: str = column(String(100), primary_key=True)
+    fingerprint: str = column(String(64))  # SHA-256 of method, path and body
+    created_at: datetime = instant()
 
-    token_id: int = Field(primary_key=True, foreign_key="api_tokens.id", ondelete="CASCADE")
-    key: str = Field(primary_key=True, max_length=100)
-    fingerprint: str = Field(max_length=64)  # SHA-256 of method, path and body
-    created_at: datetime = instant(nullable=False)
 
-
-class OnCallOverride(SQLModel, table=True):
+@table(
+    "oncall_overrides",
+    Index("ix_oncall_overrides_span", "workspace", "ends_at"),
+)
+class OnCallOverride(Record):
     """``person`` is on call in ``rotation`` from ``starts_at`` until ``ends_at``."""
 
-    __tablename__ = "oncall_overrides"
-    __table_args__ = (Index("ix_oncall_overrides_span", "workspace", "ends_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    workspace: str = Field(max_length=32)
-    rotation: str = Field(max_length=64)
-    person: str = Field(max_length=32)
-    starts_at: datetime = instant(nullable=False)
-    ends_at: datetime = instant(nullable=False)
-    recorded_by: str = Field(max_length=32)
-    recorded_at: datetime = instant(nullable=False)
+    id: int | None = key()
+    workspace: str = column(String(32))
+    rotation: str = column(String(64))
+    person: str = column(String(32))
+    starts_at: datetime = instant()
+    ends_at: datetime = instant()
+    recorded_by: str = column(String(32))
+    recorded_at: datetime = instant()
 
 
-class OnCallHandOff(SQLModel, table=True):
+@table(
+    "oncall_handoffs",
+    UniqueConstraint("workspace", "rotation", "starts_at", name="uq_oncall_handoffs"),
+)
+class OnCallHandOff(Record):
     """The hand-off to ``person`` at ``starts_at`` in ``rotation``, as the clock performs it."""
 
-    __tablename__ = "oncall_handoffs"
-    __table_args__ = (
-        UniqueConstraint("workspace", "rotation", "starts_at", name="uq_oncall_handoffs"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    workspace: str = Field(max_length=32)
-    rotation: str = Field(max_length=64)
-    starts_at: datetime = instant(nullable=False)
-    person: str | None = Field(default=None, max_length=32)  # None: nobody (a calendar's gap)
-    state: str = Field(max_length=16)  # sending, pending (to retry), done, gave_up
-    tries: int = 0
-    claimed_by: str | None = Field(default=None, max_length=64)
-    claimed_at: datetime | None = instant()
-    first_claimed_at: datetime | None = instant()
-    retry_at: datetime | None = instant()
-    announced_ts: str | None = Field(default=None, max_length=32)  # the post's, or "found"
-    done_at: datetime | None = instant()
-    error: str | None = Field(default=None, max_length=500)
+    id: int | None = key()
+    workspace: str = column(String(32))
+    rotation: str = column(String(64))
+    starts_at: datetime = instant()
+    person: str | None = column(String(32), default=None)  # None: nobody (a calendar's gap)
+    state: str = column(String(16))  # sending, pending (to retry), done, gave_up
+    tries: int = column(Integer, default=0)
+    claimed_by: str | None = column(String(64), default=None)
+    claimed_at: datetime | None = instant(default=None)
+    first_claimed_at: datetime | None = instant(default=None)
+    retry_at: datetime | None = instant(default=None)
+    announced_ts: str | None = column(String(32), default=None)  # the post's, or "found"
+    done_at: datetime | None = instant(default=None)
+    error: str | None = column(String(500), default=None)

@@ -21,8 +21,7 @@ from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, select
 
 from ..policies import PolicyVersions
 from ..refusals import AlreadyDone, Conflict, Invalid, Postpones
@@ -31,6 +30,7 @@ from ..sla.history import UpdatePosted
 from ..sla.policy import ACTIVE, WAITING
 from ..sla.postponements import postponements
 from ..store import Store
+from ..store.records import Session
 from ..store.tables import Ticket, TicketEvent
 from .events import stamp
 from .page_copies import copies, sent_pages
@@ -79,7 +79,7 @@ class Changes:
         self.owed = owed  # told once a change that owes Slack messages has committed
 
     def acknowledge(self, request: ChangeRequest) -> TicketView:
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "acknowledge")
             if ticket.acknowledged_at is not None:
                 # No raw UTC instant: the card says when, in each reader's own zone.
@@ -94,9 +94,11 @@ class Changes:
     def change_severity(
         self, request: ChangeRequest, severity: str, *, reason: str = ""
     ) -> TicketView:
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the severity of")
-            self.permissions.check(policy, "change_severity", request.actor, ticket, request.now)
+            self.permissions.check(
+                session, policy, "change_severity", request.actor, ticket, request.now
+            )
             try:
                 level = policy.severity(severity)
             except KeyError as exc:
@@ -131,7 +133,7 @@ class Changes:
         if eta is not None and eta <= request.now:
             raise Invalid("the ETA is already past: give a time still to come")
 
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "post an update on")
             after = {"text": text, "eta": stamp(eta), "workaround": workaround}
             return [("update_posted", {}, after)]
@@ -163,9 +165,9 @@ class Changes:
                 "(resolve, reopen and close have their own commands)"
             )
 
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "change the status of")
-            self.permissions.check(policy, "pause", request.actor, ticket, request.now)
+            self.permissions.check(session, policy, "pause", request.actor, ticket, request.now)
             if ticket.status == status:
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(status)}")
             return [("status_changed", {"status": ticket.status}, {"status": status})]
@@ -182,7 +184,7 @@ class Changes:
         text = text.strip()[:MAX_TEXT]
         sender = request.actor
 
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             changes: list[Change] = [("customer_replied", {}, {"text": text, "sender": sender})]
             if ticket.status == "waiting_on_customer":
                 changes.append(("status_changed", {"status": ticket.status}, {"status": "open"}))
@@ -195,7 +197,7 @@ class Changes:
     ) -> TicketView:
         """Resolve; ``timer_id`` is the clock's auto-solve timer doing it (see `_change`)."""
 
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             if ticket.status == "closed":
                 raise Invalid(
                     f"{ticket.ref} is {policy.state_label('closed')}: a closed ticket cannot "
@@ -203,7 +205,7 @@ class Changes:
                 )
             if ticket.status == "resolved":
                 raise AlreadyDone(f"{ticket.ref} is already {policy.state_label(ticket.status)}")
-            self.permissions.check(policy, "resolve", request.actor, ticket, request.now)
+            self.permissions.check(session, policy, "resolve", request.actor, ticket, request.now)
             ticket.resolved_at = request.now
             after = {"status": "resolved", "note": note}
             return [("status_changed", {"status": ticket.status}, after)]
@@ -214,14 +216,14 @@ class Changes:
         """Back to open; ``reason`` (why it is not fixed after all) is kept in the trail."""
         now = request.now
 
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             if ticket.status != "resolved":
                 raise Invalid(
                     f"{ticket.ref} is {policy.state_label(ticket.status)}: only a resolved "
                     "ticket can be reopened"
                     + ("; open a new ticket instead" if ticket.status == "closed" else "")
                 )
-            self.permissions.check(policy, "reopen", request.actor, ticket, now)
+            self.permissions.check(session, policy, "reopen", request.actor, ticket, now)
             window = policy.lifecycle.reopen_within
             if window and ticket.resolved_at and now > ticket.resolved_at + window:
                 raise Invalid(
@@ -237,21 +239,21 @@ class Changes:
     def close(self, request: ChangeRequest, *, timer_id: int | None = None) -> TicketView:
         """Close; ``timer_id`` is the clock's auto-close timer doing it (see `_change`)."""
 
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             if ticket.status == "closed":
                 raise AlreadyDone(f"{ticket.ref} is already closed")
             if ticket.status != "resolved":
                 raise Invalid(f"{ticket.ref} is not resolved: resolve it first, then close it")
-            self.permissions.check(policy, "close", request.actor, ticket, request.now)
+            self.permissions.check(session, policy, "close", request.actor, ticket, request.now)
             ticket.closed_at = request.now
             return [("status_changed", {"status": "resolved"}, {"status": "closed"})]
 
         return self._change(request, apply, timer_id=timer_id)
 
     def assign(self, request: ChangeRequest, owner: str) -> TicketView:
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "assign")
-            self.permissions.check(policy, "assign", request.actor, ticket, request.now)
+            self.permissions.check(session, policy, "assign", request.actor, ticket, request.now)
             if ticket.owner == owner:
                 raise AlreadyDone(f"{{owner}} already owns {ticket.ref}", people={"owner": owner})
             before = {"owner": ticket.owner}
@@ -271,9 +273,9 @@ class Changes:
                 self.versions.get(session, paged.policy_digest), level, request.workspace
             )
 
-        def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+        def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
             _active(ticket, "answer a page for")
-            self.permissions.answer(policy, level, actor, ticket, now, groups)
+            self.permissions.answer(session, policy, level, actor, ticket, now, groups)
             return [("page_acknowledged", {}, {"level": level}), *_take(ticket, actor, now)]
 
         def redraw_copies(session: Session, ticket: Ticket, at: datetime) -> None:
@@ -287,7 +289,7 @@ class Changes:
     def _change(
         self,
         request: ChangeRequest,
-        apply: Callable[[Ticket, Policy], list[Change]],
+        apply: Callable[[Session, Ticket, Policy], list[Change]],
         *,
         timer_id: int | None = None,
         check: Check | None = None,
@@ -312,10 +314,10 @@ class Changes:
                 return replace(view_of(session, ticket, policy, now), replayed=True)
             at = max(now, self._last_event_at(session, ticket) or now)
             # As it stood, for the note (a copy: the change rewrites the row itself).
-            was = view_of(session, Ticket(**ticket.model_dump()), policy, at) if say else None
+            was = view_of(session, ticket.copy(), policy, at) if say else None
             # The change's own checks come first: a double click is told "already done",
             # which says more than "changed since you looked". (A refusal rolls back.)
-            changes = apply(ticket, policy)
+            changes = apply(session, ticket, policy)
             if request.expected_version is not None and version != request.expected_version:
                 raise Conflict(
                     f"{ticket.ref} changed while you were looking at it: "
@@ -354,13 +356,13 @@ class Changes:
         return view
 
     def _applied(self, session: Session, ticket: Ticket, key: str) -> bool:
-        query = select(TicketEvent.id).where(
-            TicketEvent.ticket_id == ticket.id, TicketEvent.idempotency_key == key
+        query = select(TicketEvent.c.id).where(
+            TicketEvent.c.ticket_id == ticket.id, TicketEvent.c.idempotency_key == key
         )
         return session.exec(query).first() is not None
 
     def _last_event_at(self, session: Session, ticket: Ticket) -> datetime | None:
-        query = select(func.max(TicketEvent.at)).where(TicketEvent.ticket_id == ticket.id)
+        query = select(func.max(TicketEvent.c.at)).where(TicketEvent.c.ticket_id == ticket.id)
         return session.exec(query).first()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..refusals import Invalid
 from ..sla import Policy
+from ..store.records import Session
 from ..store.tables import Ticket
 from .changes import Change, ChangeRequest, Changes
 from .views import TicketView
@@ -37,12 +38,14 @@ def correct_downtime(
     if len(reason) > MAX_REASON:
         raise Invalid(f"keep the reason under {MAX_REASON} characters")
 
-    def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+    def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
         causes = policy.uptime.causes if policy.uptime else {}
         if cause is not None and cause not in causes:
             known = ", ".join(causes) or "none: the policy names no causes"
             raise Invalid(f"unknown cause {cause!r} for the {policy.name} policy: use {known}")
-        changes.permissions.check(policy, "correct_downtime", request.actor, ticket, request.now)
+        changes.permissions.check(
+            session, policy, "correct_downtime", request.actor, ticket, request.now
+        )
         verdict = None if counts is None else ("yes" if counts else "no")
         return [("downtime_corrected", {}, {"counts": verdict, "cause": cause, "reason": reason})]
 

@@ -48,8 +48,8 @@ from ..store import Store
 from ..store.tables import Ticket, TicketEvent
 from .events import AUDIT_ONLY, READERS
 
-T = Ticket.__table__  # type: ignore[attr-defined]
-E = TicketEvent.__table__  # type: ignore[attr-defined]
+T = Ticket.__table__
+E = TicketEvent.__table__
 History = tuple[str, list[Event]]
 Versions = dict[str, list[History]]  # policy digest → (ref, events), in opening order
 Span = tuple[datetime, datetime, str]  # [start, end) and a policy's name (`in_turn`)

@@ -18,13 +18,13 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
 
 from ..graphemes import clusters
 from ..policies import ChannelBindings, PolicyVersions
 from ..refusals import Invalid, SeverityUnclear
 from ..sla.classify import Classification, classify
 from ..store import Store
+from ..store.records import Session
 from ..store.tables import Ticket, TicketEvent, WorkspaceCounter
 from .changes import MAX_TEXT, recompute
 from .events import stamp
@@ -198,9 +198,9 @@ class Opening:
         )
         bumped = (
             update(WorkspaceCounter)
-            .where(WorkspaceCounter.workspace == workspace)  # type: ignore[arg-type]
-            .values(last_number=col(WorkspaceCounter.last_number) + 1)
-            .returning(col(WorkspaceCounter.last_number))
+            .where(WorkspaceCounter.c.workspace == workspace)
+            .values(last_number=WorkspaceCounter.c.last_number + 1)
+            .returning(WorkspaceCounter.c.last_number)
         )
         return session.execute(bumped).scalar_one()
 

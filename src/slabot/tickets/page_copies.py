@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlmodel import Session, select
+from sqlalchemy import select
 
 from ..oncall.overrides import overrides_in
 from ..sla import Policy
 from ..sla.oncall import Team
+from ..store.records import Session
 from ..store.tables import Ticket, TimerRow
 
 SENT = ("fired", "sending")
@@ -64,9 +65,11 @@ class PageCopy:
 def sent_pages(session: Session, ticket: Ticket, level: str) -> list[TimerRow]:
     rows = session.exec(
         select(TimerRow)
-        .where(TimerRow.ticket_id == ticket.id, TimerRow.kind == "page", TimerRow.level == level)
-        .where(TimerRow.state.in_(SENT))  # type: ignore[attr-defined]
-        .order_by(TimerRow.due_at)  # type: ignore[arg-type]
+        .where(
+            TimerRow.c.ticket_id == ticket.id, TimerRow.c.kind == "page", TimerRow.c.level == level
+        )
+        .where(TimerRow.c.state.in_(SENT))
+        .order_by(TimerRow.c.due_at)
     )
     return list(rows)
 

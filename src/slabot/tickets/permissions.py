@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy.orm import object_session
-
 from ..actors import HOOK_TICKET_ACTIONS, came_through, is_hook
 from ..oncall.overrides import overrides_in
 from ..refusals import Forbidden
 from ..sla import Policy
 from ..sla.oncall import Team
+from ..store.records import Session
 from ..store.tables import Ticket
 from .page_copies import GROUP, Groups, Members, NoGroups, answerers, level_contacts
 
@@ -45,6 +44,7 @@ class Permissions:
 
     def answer(
         self,
+        session: Session,
         policy: Policy,
         level: str,
         actor: str,
@@ -57,8 +57,7 @@ class Permissions:
         answers no page."""
         if is_hook(actor):
             raise _hook_refused(actor, "answer this page of", ticket)
-        session = object_session(ticket)
-        allowed = answerers(session, ticket, policy, level, self.team, now, groups)  # type: ignore[arg-type]
+        allowed = answerers(session, ticket, policy, level, self.team, now, groups)
         if allowed is None or actor in allowed or actor in self.admins or actor == ticket.owner:
             return
         people = {f"paged{i}": user for i, user in enumerate(sorted(allowed))}
@@ -71,7 +70,15 @@ class Permissions:
             people=people,
         )
 
-    def check(self, policy: Policy, action: str, actor: str, ticket: Ticket, now: datetime) -> None:
+    def check(
+        self,
+        session: Session,
+        policy: Policy,
+        action: str,
+        actor: str,
+        ticket: Ticket,
+        now: datetime,
+    ) -> None:
         """Return if ``actor`` may do ``action`` to ``ticket`` at ``now`` (who is on call
         then counts as the matrix); else refuse (`Forbidden`). A hook may do only what
         `slabot.actors` grants it, whatever the policy says of roles."""
@@ -84,7 +91,7 @@ class Permissions:
             actor,
             owner=ticket.owner,
             reporter=ticket.reporter,
-            escalation=self._on_call(policy, ticket, now),
+            escalation=self._on_call(session, policy, ticket, now),
             leads=frozenset(self.team.leads),
         ):
             return
@@ -98,7 +105,9 @@ class Permissions:
             people={"owner": ticket.owner} if ticket.owner else None,
         )
 
-    def _on_call(self, policy: Policy, ticket: Ticket, now: datetime) -> frozenset[str]:
+    def _on_call(
+        self, session: Session, policy: Policy, ticket: Ticket, now: datetime
+    ) -> frozenset[str]:
         """Whoever the policy's levels' rotations have on call at ``now``: in the matrix as
         much as a level's named contacts, for as long as their shift lasts."""
         levels = (
@@ -108,7 +117,7 @@ class Permissions:
         )
         if not levels:
             return frozenset()
-        overrides = overrides_in(object_session(ticket), ticket.workspace, now)  # type: ignore[arg-type]
+        overrides = overrides_in(session, ticket.workspace, now)
         return frozenset(
             person for level in levels for person in self.team.paged(level, now, overrides)
         )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from ..refusals import Invalid
 from ..sla import Policy
+from ..store.records import Session
 from ..store.tables import Ticket
 from .changes import Change, ChangeRequest, Changes, _active
 from .events import stamp
@@ -37,7 +38,7 @@ def agree_release(
     if release_at <= request.now:
         raise Invalid("the release date is already past: give a date still to come")
 
-    def apply(ticket: Ticket, policy: Policy) -> list[Change]:
+    def apply(session: Session, ticket: Ticket, policy: Policy) -> list[Change]:
         _active(ticket, "record a release on")
         target = policy.severity(ticket.severity).targets.resolution
         if target is None or not target.agreed_release:
@@ -46,7 +47,9 @@ def agree_release(
                 f"the {policy.name} policy lets no release stand for the resolution of a "
                 f"{label} ticket: post the date as an ETA with /sla update instead"
             )
-        changes.permissions.check(policy, "agree_release", request.actor, ticket, request.now)
+        changes.permissions.check(
+            session, policy, "agree_release", request.actor, ticket, request.now
+        )
         after = {"release_at": stamp(release_at.astimezone(UTC)), "agreed_by": agreed_by}
         return [("release_agreed", {}, after)]
 

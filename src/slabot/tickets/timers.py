@@ -51,23 +51,23 @@ from sqlalchemy import (
     func,
     insert,
     or_,
+    select,
     update,
 )
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from ..policies import PolicyVersions
 from ..sla.schedule import Schedule, Timer
 from ..store import Store
 from ..store.queue import requeue_dead, seen_as, update_by_id
+from ..store.records import Session
 from ..store.tables import Ticket, TimerRow
 from ..store.types import UTCDateTime
 from .events import stamp
 from .views import TicketView, schedule_of
 
-TIMERS = TimerRow.__table__  # type: ignore[attr-defined]
+TIMERS = TimerRow.__table__
 CARD, NOTE, PAGE_COPY = "card", "note", "page_copy"
 MESSAGES = frozenset({CARD, NOTE, PAGE_COPY})  # owed to Slack by changes, not by a schedule
 POST, REDRAW = "post", "redraw"  # a card's two stages
@@ -120,18 +120,18 @@ class TimerRecords:
         with self.store.writing() as session:
             settled = sorted({o.ticket_id for o in outcomes if o.settled})
             lock = (
-                select(Ticket.id, Ticket.version)
-                .where(Ticket.id.in_(settled))  # type: ignore[union-attr]
-                .order_by(Ticket.id)  # type: ignore[arg-type]
+                select(Ticket.c.id, Ticket.c.version)
+                .where(Ticket.c.id.in_(settled))
+                .order_by(Ticket.c.id)
                 .with_for_update()
             )
             versions = dict(session.exec(lock).all()) if settled else {}
             mine = (
-                select(TimerRow.id)
+                select(TimerRow.c.id)
                 .where(
-                    TimerRow.id.in_(ids),  # type: ignore[union-attr]
-                    TimerRow.state == "sending",
-                    TimerRow.claimed_by == claimed_by,
+                    TimerRow.c.id.in_(ids),
+                    TimerRow.c.state == "sending",
+                    TimerRow.c.claimed_by == claimed_by,
                 )
                 .with_for_update()
             )
@@ -174,16 +174,15 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
     # Per ticket, each stored timer by its key; the rows unpacked as they come (reading a
     # Row's columns by name cost the clock's record 2 ms a batch).
     existing: dict[int, dict[tuple[str, str, int], _Stored]] = {t: {} for t in plans}
-    # Seven columns: sqlmodel's select() is typed for at most four.
-    query = select(  # type: ignore[call-overload]
-        TimerRow.id,
-        TimerRow.ticket_id,
-        TimerRow.kind,
-        TimerRow.stage,
-        TimerRow.repeat,
-        TimerRow.state,
-        TimerRow.due_at,
-    ).where(col(TimerRow.ticket_id).in_(list(plans)), col(TimerRow.kind).not_in(MESSAGES))
+    query = select(
+        TimerRow.c.id,
+        TimerRow.c.ticket_id,
+        TimerRow.c.kind,
+        TimerRow.c.stage,
+        TimerRow.c.repeat,
+        TimerRow.c.state,
+        TimerRow.c.due_at,
+    ).where(TimerRow.c.ticket_id.in_(list(plans)), TimerRow.c.kind.not_in(MESSAGES))
     for row_id, ticket_id, kind, stage, repeat, state, due_at in session.exec(query):
         existing[ticket_id][(kind, stage, repeat)] = _Stored(row_id, state, due_at)
     stale: list[int] = []
@@ -227,7 +226,7 @@ def rewrite_timers(session: Session, plans: Mapping[int, Schedule], *, revive: b
                     }
                 )
     if stale:
-        session.execute(delete(TimerRow).where(TimerRow.id.in_(stale)))  # type: ignore[union-attr]
+        session.execute(delete(TimerRow).where(TimerRow.c.id.in_(stale)))
     if moved:
         update_by_id(session, TIMERS, moved)
     if new:
@@ -276,7 +275,7 @@ def claim_due(
 @cache
 def _claim_statements(
     kinds: frozenset[str] | None, sqlite: bool
-) -> tuple[tuple[SelectOfScalar[TimerRow], ...], Update]:
+) -> tuple[tuple[Select[TimerRow], ...], Update]:
     """`claim_due`'s three reads and its update, built once per ``kinds`` and database and run
     with their bind parameters (``now``, ``stale``, ``name``; ``left`` and ``taken`` for the
     reads, ``ids`` for the update): building them anew took about a fifth of each claim's CPU
@@ -284,50 +283,46 @@ def _claim_statements(
     now = bindparam("now", type_=UTCDateTime)
     stale = bindparam("stale", type_=UTCDateTime)
     name = bindparam("name", type_=String)
-    earlier = aliased(TimerRow)
+    earlier = TIMERS.alias().c
     # A claim of this clock's is in flight however old (a batch can outlast the lease when
     # Slack is slow); only another clock's can have been left behind by its death.
-    mine = col(earlier.claimed_by) == name
+    mine = earlier.claimed_by == name
     busy = or_(
-        and_(col(earlier.state) == "pending", col(earlier.next_attempt_at) > now),
-        and_(col(earlier.state) == "sending", or_(col(earlier.claimed_at) >= stale, mine)),
+        and_(earlier.state == "pending", earlier.next_attempt_at > now),
+        and_(earlier.state == "sending", or_(earlier.claimed_at >= stale, mine)),
     )
     before = or_(
-        col(earlier.due_at) < col(TimerRow.due_at),
-        and_(col(earlier.due_at) == col(TimerRow.due_at), col(earlier.id) < col(TimerRow.id)),
+        earlier.due_at < TimerRow.c.due_at,
+        and_(earlier.due_at == TimerRow.c.due_at, earlier.id < TimerRow.c.id),
     )
-    same_ticket = col(earlier.ticket_id) == col(TimerRow.ticket_id)
+    same_ticket = earlier.ticket_id == TimerRow.c.ticket_id
     behind = exists().where(same_ticket, busy, before)
-    owed_before = exists().where(
-        same_ticket, col(earlier.state).in_(("pending", "sending")), before
-    )
-    card = aliased(TimerRow)  # nothing of a ticket goes out before its card: its thread
-    uncarded = exists().where(
-        _card_waiting(col(TimerRow.ticket_id), card), col(card.id) != col(TimerRow.id)
-    )
+    owed_before = exists().where(same_ticket, earlier.state.in_(("pending", "sending")), before)
+    card = TIMERS.alias().c  # nothing of a ticket goes out before its card: its thread
+    uncarded = exists().where(_card_waiting(TimerRow.c.ticket_id, card), card.id != TimerRow.c.id)
     interrupted = and_(
-        col(TimerRow.state) == "sending",
-        col(TimerRow.claimed_at) < stale,
-        col(TimerRow.claimed_by) != name,
+        TimerRow.c.state == "sending",
+        TimerRow.c.claimed_at < stale,
+        TimerRow.c.claimed_by != name,
     )
     due = and_(
-        col(TimerRow.state) == "pending",
-        col(TimerRow.due_at) <= now,
-        col(TimerRow.next_attempt_at) <= now,
+        TimerRow.c.state == "pending",
+        TimerRow.c.due_at <= now,
+        TimerRow.c.next_attempt_at <= now,
     )
-    first_page = and_(due, col(TimerRow.kind) == "page", ~owed_before)
+    first_page = and_(due, TimerRow.c.kind == "page", ~owed_before)
     reads = []
     for which in (and_(interrupted, ~behind), first_page, and_(due, ~behind)):
         if kinds is not None:
-            which = and_(which, col(TimerRow.kind).in_(sorted(kinds)))
+            which = and_(which, TimerRow.c.kind.in_(sorted(kinds)))
         query = (
             select(TimerRow)
             .where(
                 which,
                 ~uncarded,
-                col(TimerRow.id).not_in(bindparam("taken", expanding=True)),
+                TimerRow.c.id.not_in(bindparam("taken", expanding=True)),
             )
-            .order_by(TimerRow.state, TimerRow.due_at, TimerRow.id)  # type: ignore[arg-type]
+            .order_by(TimerRow.c.state, TimerRow.c.due_at, TimerRow.c.id)
             .limit(bindparam("left", type_=Integer))
         )
         if not sqlite:
@@ -335,15 +330,14 @@ def _claim_statements(
         reads.append(query)
     take = (
         update(TimerRow)
-        .where(col(TimerRow.id).in_(bindparam("ids", expanding=True)))
+        .where(TimerRow.c.id.in_(bindparam("ids", expanding=True)))
         .values(
             state="sending",
             claimed_at=now,
             claimed_by=name,
             # kept from the first claim (or from a claim made before it was)
-            first_claimed_at=func.coalesce(TimerRow.first_claimed_at, TimerRow.claimed_at, now),
+            first_claimed_at=func.coalesce(TimerRow.c.first_claimed_at, TimerRow.c.claimed_at, now),
         )
-        .execution_options(synchronize_session=False)
     )
     return tuple(reads), take
 
@@ -366,10 +360,10 @@ def listing(store: Store, *, dead_only: bool, limit: int) -> list[TimerLine]:
     """Dead timers, or every timer still to be done (and the dead), soonest first."""
     states = ("dead",) if dead_only else OUTSTANDING
     query = (
-        select(TimerRow, Ticket.number, Ticket.workspace)
-        .join(Ticket, Ticket.id == TimerRow.ticket_id)  # type: ignore[arg-type]
-        .where(TimerRow.state.in_(states))  # type: ignore[attr-defined]
-        .order_by(TimerRow.next_attempt_at, TimerRow.id)  # type: ignore[arg-type]
+        select(TimerRow, Ticket.c.number, Ticket.c.workspace)
+        .join(Ticket, Ticket.c.id == TimerRow.c.ticket_id)
+        .where(TimerRow.c.state.in_(states))
+        .order_by(TimerRow.c.next_attempt_at, TimerRow.c.id)
         .limit(limit)
     )
     with store.reading() as session:
@@ -403,8 +397,8 @@ def owe_messages(
     if opened:
         owed.append(_message(ticket.id, CARD, POST, 0, now))
     else:
-        cards = select(TimerRow.state, TimerRow.stage, TimerRow.repeat).where(
-            TimerRow.ticket_id == ticket.id, TimerRow.kind == CARD
+        cards = select(TimerRow.c.state, TimerRow.c.stage, TimerRow.c.repeat).where(
+            TimerRow.c.ticket_id == ticket.id, TimerRow.c.kind == CARD
         )
         found = list(session.exec(cards))
         if not any(state == "pending" for state, _, _ in found):
@@ -441,14 +435,15 @@ def mark_acted(session: Session, timer_id: int, at: datetime) -> None:
     timer.detail = {**timer.detail, "acted": stamp(at)}
 
 
-def _card_waiting(ticket_id: Any, other: type[TimerRow]) -> ColumnElement[bool]:
-    """Whether ``other`` (an alias of `TimerRow`) is the not yet posted card of ``ticket_id``:
-    everything else of that ticket waits for it (notes and page replies go in its thread)."""
+def _card_waiting(ticket_id: Any, other: ReadOnlyColumnCollection[str, Any]) -> ColumnElement[bool]:
+    """Whether ``other`` (the columns of an alias of ``timers``) is the not yet posted card of
+    ``ticket_id``: everything else of that ticket waits for it (notes and page replies go in
+    its thread)."""
     return and_(
-        col(other.ticket_id) == ticket_id,
-        col(other.kind) == CARD,
-        col(other.stage) == POST,
-        col(other.state).in_(("pending", "sending")),
+        other.ticket_id == ticket_id,
+        other.kind == CARD,
+        other.stage == POST,
+        other.state.in_(("pending", "sending")),
     )
 
 
@@ -484,12 +479,12 @@ def _place_cards(session: Session, outcomes: Sequence[TimerOutcome]) -> None:
     }
     if not posted:
         return
-    posts = select(TimerRow.id, TimerRow.ticket_id).where(
-        col(TimerRow.id).in_(list(posted)), TimerRow.kind == CARD, TimerRow.stage == POST
+    posts = select(TimerRow.c.id, TimerRow.c.ticket_id).where(
+        TimerRow.c.id.in_(list(posted)), TimerRow.c.kind == CARD, TimerRow.c.stage == POST
     )
     for timer_id, ticket_id in session.exec(posts).all():
-        ts = posted[timer_id]  # type: ignore[index]  # a stored row's id
-        session.execute(update(Ticket).where(col(Ticket.id) == ticket_id).values(message_ts=ts))
+        ts = posted[timer_id]  # a stored row's id
+        session.execute(update(Ticket).where(Ticket.c.id == ticket_id).values(message_ts=ts))
 
 
 def _detail(timer: Timer) -> dict[str, Any]:

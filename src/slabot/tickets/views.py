@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, or_, select
 
 from ..policies import PolicyVersions
 from ..refusals import Invalid, NotFound
@@ -21,6 +20,7 @@ from ..sla import Policy
 from ..sla.history import Event
 from ..sla.schedule import Schedule, schedule
 from ..store import Store
+from ..store.records import Session
 from ..store.tables import Ticket, TicketEvent
 from .events import engine_events
 
@@ -63,7 +63,7 @@ def find(session: Session, workspace: str, ref: str | int, *, lock: bool = False
     """The ticket ``ref`` of ``workspace``; with ``lock``, locked for the transaction (every
     change locks its ticket first, so two changes to one ticket run one after the other)."""
     number = parse_ref(ref)
-    query = select(Ticket).where(Ticket.workspace == workspace, Ticket.number == number)
+    query = select(Ticket).where(Ticket.c.workspace == workspace, Ticket.c.number == number)
     ticket = session.exec(query.with_for_update() if lock else query).first()
     if ticket is None:
         raise NotFound(f"there is no ticket SLA-{number} in this workspace")
@@ -88,9 +88,9 @@ def history_of(session: Session, ticket: Ticket) -> list[Event]:
 def _rows(session: Session, ticket: Ticket) -> list[Any]:
     return list(
         session.exec(
-            select(TicketEvent.kind, TicketEvent.at, TicketEvent.after)
-            .where(TicketEvent.ticket_id == ticket.id)
-            .order_by(col(TicketEvent.id))
+            select(TicketEvent.c.kind, TicketEvent.c.at, TicketEvent.c.after)
+            .where(TicketEvent.c.ticket_id == ticket.id)
+            .order_by(TicketEvent.c.id)
         ).all()
     )
 
@@ -121,9 +121,14 @@ class TicketViews:
             ids = [t.id for t in rows]
             stored: dict[int | None, list[Any]] = {i: [] for i in ids}
             query = (
-                select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.after)
-                .where(col(TicketEvent.ticket_id).in_(ids))
-                .order_by(col(TicketEvent.id))
+                select(
+                    TicketEvent.c.ticket_id,
+                    TicketEvent.c.kind,
+                    TicketEvent.c.at,
+                    TicketEvent.c.after,
+                )
+                .where(TicketEvent.c.ticket_id.in_(ids))
+                .order_by(TicketEvent.c.id)
             )
             # Unpacked as they come: reading a Row's columns by name costs several times more,
             # and the engine reads each event's three (a clock's tick: a thousand events).
@@ -155,11 +160,11 @@ class TicketViews:
             return None
         match: list[ColumnElement[bool]] = []
         if key is not None:
-            match.append(col(Ticket.idempotency_key) == key)
+            match.append(Ticket.c.idempotency_key == key)
         if source_ref is not None:
-            match.append((col(Ticket.source) == source) & (col(Ticket.source_ref) == source_ref))
+            match.append((Ticket.c.source == source) & (Ticket.c.source_ref == source_ref))
         with self.store.reading() as session:
-            query = select(Ticket).where(Ticket.workspace == workspace, or_(*match))
+            query = select(Ticket).where(Ticket.c.workspace == workspace, or_(*match))
             ticket = session.exec(query).first()
             if ticket is None:
                 return None

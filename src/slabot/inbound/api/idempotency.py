@@ -16,8 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete
-from sqlmodel import select
+from sqlalchemy import delete, select
 
 from ...store import Store
 from ...store.tables import ApiRequest
@@ -43,7 +42,7 @@ def claim(store: Store, token_id: int, key: str, print_: str, now: datetime) -> 
     with store.writing() as session:
         session.execute(store.insert_if_new(ApiRequest).values(**row))
         found = session.exec(
-            select(ApiRequest).where(ApiRequest.token_id == token_id, ApiRequest.key == key)
+            select(ApiRequest).where(ApiRequest.c.token_id == token_id, ApiRequest.c.key == key)
         ).one()
         if found.fingerprint != print_:
             raise Reused(key)
@@ -54,7 +53,7 @@ def release(store: Store, token_id: int, key: str) -> None:
     with store.writing() as session:
         session.execute(
             delete(ApiRequest).where(
-                ApiRequest.token_id == token_id,  # type: ignore[arg-type]
-                ApiRequest.key == key,  # type: ignore[arg-type]
+                ApiRequest.c.token_id == token_id,
+                ApiRequest.c.key == key,
             )
         )
