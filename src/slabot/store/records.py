@@ -25,8 +25,18 @@ from typing import (
     overload,
 )
 
-from sqlalchemy import Column, Connection, ForeignKey, MetaData, Result, Table, select
-from sqlalchemy.sql import ColumnCollection, Select, TextClause
+from sqlalchemy import (
+    Column,
+    ColumnCollection,
+    Connection,
+    ForeignKey,
+    MetaData,
+    Result,
+    Select,
+    Table,
+    TextClause,
+    select,
+)
 from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.types import TypeEngine
 
