@@ -2,7 +2,7 @@
 
 `queries.between` gives whole ``Ticket`` and ``TicketEvent`` objects, which is right for showing
 tickets but slow for a month-end report of 100,000 of them (building and validating 535,000
-ORM objects takes about 16 s on SQLite, see bench/README.md, "report"). A report needs only
+ORM objects took about 16 s on SQLite, see bench/README.md, "report"). A report needs only
 each ticket's reference and policy version, and of each event its kind, its instant and the
 one or two fields of ``after`` the engine reads (`FIELDS`). One Core query over the join
 returns exactly that, one row a ticket in opening order (`_query`), and each row's events

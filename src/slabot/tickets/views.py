@@ -114,7 +114,7 @@ class TicketViews:
     def views(self, rows: list[Ticket], now: datetime) -> list[TicketView]:
         """Views of several tickets (a queue page, a Home tab, a clock tick) with one read of
         their events: the columns the engine reads, not whole rows (a tick reads a thousand
-        events, and building ORM objects of them took longer than the schedules)."""
+        events, and building objects of whole rows took longer than the schedules)."""
         if not rows:
             return []
         with self.store.reading() as session:
