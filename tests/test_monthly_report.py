@@ -8,6 +8,9 @@ downtime a month; maintenance needs 48 hours' notice, outside support hours). De
 
 from __future__ import annotations
 
+import importlib
+import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +24,8 @@ from slabot.reports import ReportError, monthly, workspaces
 from slabot.tickets import ChangeRequest, Tickets
 
 ROOT = Path(__file__).resolve().parent.parent
+# the module, which the package's `monthly` function hides
+use_case = importlib.import_module("slabot.reports.monthly")
 IST = ZoneInfo("Asia/Kolkata")
 H, M = timedelta(hours=1), timedelta(minutes=1)
 
@@ -199,3 +204,74 @@ def test_each_ticket_is_judged_under_the_policy_version_it_was_opened_under(
     [breach] = report.compliance.breaches
     assert (breach.ref, breach.target, breach.late) == ("SLA-1", "first_response", 10 * M)
     assert report.uptime.downtime_minutes == 60
+
+
+def _judged_noting_the_process(judged, pids: Path, die_in_a_child: bool = False):
+    """`monthly._judged`, writing down which process judged which policy (a child that is
+    to die leaves without a word)."""
+    parent = os.getpid()
+
+    def judge(policy, *args):
+        if die_in_a_child and os.getpid() != parent:
+            os._exit(1)
+        with pids.open("a") as out:
+            out.write(f"{policy.name} {os.getpid()}\n")
+        return judged(policy, *args)
+
+    return judge
+
+
+def _same(reports) -> list:
+    """Reports as compared: maintenance records by id (a store record has no value equality)."""
+    return [replace(r, maintenance=tuple(m.id for m in r.maintenance)) for r in reports]
+
+
+def _forking(monkeypatch) -> None:
+    from slabot.reports import forked
+
+    if not forked.can_fork():
+        pytest.skip("a single core, or no fork: the report stays in one process")
+    monkeypatch.setattr(use_case, "PARALLEL_FROM", 1)
+
+
+def test_a_big_months_figures_are_worked_out_in_a_second_process_alike(
+    store, policy_book, december, monkeypatch, tmp_path
+):
+    """From `forked.PARALLEL_FROM` tickets a policy's figures are worked out in a forked
+    child, one child per spare core: the report is the one worked out in one process. Only
+    LeadSquared has tickets in T1 (the others' months stay here)."""
+    alone = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
+    _forking(monkeypatch)
+    pids = tmp_path / "pids"
+    monkeypatch.setattr(use_case, "_judged", _judged_noting_the_process(use_case._judged, pids))
+    forked = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
+    assert _same(forked) == _same(alone)
+    judged_in = [line.split() for line in pids.read_text().splitlines()]
+    assert sorted(name for name, _ in judged_in) == sorted(policy_book.names())
+    children = [name for name, pid in judged_in if pid != str(os.getpid())]
+    assert children == ["leadsquared"][: (os.cpu_count() or 1) - 1]
+
+
+def test_a_month_whose_child_dies_without_answering_is_read_and_judged_again_here(
+    store, policy_book, december, monkeypatch, tmp_path
+):
+    alone = monthly(store, policy_book, ["T1"], "2026-12", policy="leadsquared", now=ist(31, 12))
+    _forking(monkeypatch)
+    pids = tmp_path / "pids"
+    judge = _judged_noting_the_process(use_case._judged, pids, die_in_a_child=True)
+    monkeypatch.setattr(use_case, "_judged", judge)
+    again = monthly(store, policy_book, ["T1"], "2026-12", policy="leadsquared", now=ist(31, 12))
+    assert _same(again) == _same(alone)
+    assert pids.read_text() == f"leadsquared {os.getpid()}\n"
+
+
+def test_a_failure_in_the_second_process_reaches_the_caller(
+    store, policy_book, december, monkeypatch
+):
+    def failing(policy, *args):
+        raise ReportError(f"policy {policy.name}: no such version")
+
+    _forking(monkeypatch)
+    monkeypatch.setattr(use_case, "_judged", failing)
+    with pytest.raises(ReportError, match="leadsquared: no such version"):
+        monthly(store, policy_book, ["T1"], "2026-12", policy="leadsquared", now=ist(31, 12))

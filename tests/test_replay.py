@@ -141,7 +141,7 @@ def test_a_large_replay_judges_the_draft_in_a_second_process_with_the_same_figur
     those judged in one process, and the draft's were worked out by another process."""
     from slabot.reports import replay as use_case
 
-    if not use_case._can_fork():
+    if not use_case.can_fork():
         pytest.skip("a single core, or no fork: the replay stays in one process")
 
     def judge_noting_the_process(policy, *args):

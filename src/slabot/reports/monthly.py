@@ -2,7 +2,8 @@
 
 The use case between the store and the pure figures of `slabot.sla.figures`: it reads, per
 policy, the month's ticket histories (`slabot.tickets.histories`, one query, the next
-policy's running in the database while this one's figures are worked out), the outages
+policy's running in the database while this one's figures are worked out, and a big
+policy's figures worked out in a forked child beside the others', `forked`), the outages
 recorded without a ticket (`slabot.outages.Outages`) and the planned maintenance
 (`slabot.outages.Maintenances`), and hands them to
 `compliance` and `uptime`. The month is the policy's own: November in Asia/Kolkata starts
@@ -30,10 +31,13 @@ What counts, in one place:
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
+from typing import NamedTuple
 
 from sqlalchemy import select, union
 
@@ -55,7 +59,8 @@ from ..sla.figures import (
 from ..sla.history import Event
 from ..store import Store
 from ..store.tables import MaintenanceRecord, OutageRecord, PolicyVersion, Ticket
-from ..tickets.histories import Versions, in_turn, still_down
+from ..tickets.histories import Versions, histories, in_turn, still_down
+from .forked import PARALLEL_FROM, Child, can_fork
 
 
 @dataclass(frozen=True)
@@ -123,16 +128,76 @@ def monthly(
     periods = [_period(p, month, now) for p in chosen]
     spans = [(period.start, period.end, p.name) for p, period in zip(chosen, periods, strict=True)]
     prefix = len(workspaces) > 1
-    reports = []
-    # Each policy's month is read while the one before is worked out (`in_turn`). Its
-    # histories are dropped as soon as their figures are out, not kept to the end: the
-    # collector walks what is still alive once it is back on (bench/README.md).
+    judging: list[tuple[Policy, Period, _Rows, Callable[[], _Judged]]] = []
+    children: list[Child[_Judged]] = []
+    # Each policy's month is read while the one before is worked out (`in_turn`), and a big
+    # one's figures in a child process (`_judging`). Histories are dropped as soon as their
+    # figures are out (or the child has them), not kept to the end: the collector walks what
+    # is still alive once it is back on (bench/README.md).
     months = in_turn(store, workspaces, spans, customer=customer, prefix_workspace=prefix)
     with collector_paused(), closing(months):
-        for p, period in zip(chosen, periods, strict=True):
-            rows = _gather(store, book, workspaces, p, period, now, months, customer)
-            reports.append(replace(_figures(p, period, now, rows), customer=customer))
-    return reports
+        try:
+            for p, period in zip(chosen, periods, strict=True):
+                rows = _gather(store, book, workspaces, p, period, now, months, customer)
+                bare = replace(rows, opened={})
+                again = partial(_reread, store, workspaces, p, period, now, bare, customer)
+                judged = _judging(p, period, now, rows, again, children)
+                del rows  # the child, or the figures already worked out, have the histories
+                judging.append((p, period, bare, judged))
+            return [
+                replace(_figures(p, period, now, rows, judged()), customer=customer)
+                for p, period, rows, judged in judging
+            ]
+        finally:
+            for child in children:
+                child.stop()  # answered already, or the report is leaving with an error
+
+
+def _judging(
+    policy: Policy,
+    period: Period,
+    now: datetime,
+    rows: _Rows,
+    again: Callable[[], _Judged],
+    children: list[Child[_Judged]],
+) -> Callable[[], _Judged]:
+    """The figures a policy's histories give, to be asked for once every month is read.
+
+    A month of `forked.PARALLEL_FROM` tickets or more is judged in a forked child (while this
+    process reads and judges the next policies), as long as a core is left for each child:
+    a report is nearly all Python, so on two cores the biggest policy's figures come out
+    beside the rest instead of before them (bench/README.md, "report", eighth round). The
+    child inherits the histories; if it dies without answering, ``again`` reads them anew.
+    """
+    tickets = sum(len(found) for found in rows.opened.values())
+    if tickets >= PARALLEL_FROM and len(children) < (os.cpu_count() or 1) - 1 and can_fork():
+        child = Child(partial(_judged, policy, period, now, rows), again)
+        children.append(child)
+        return child.result
+    judged = _judged(policy, period, now, rows)
+    return lambda: judged
+
+
+def _reread(
+    store: Store,
+    workspaces: list[str],
+    policy: Policy,
+    period: Period,
+    now: datetime,
+    rows: _Rows,
+    customer: str | None,
+) -> _Judged:
+    """`_judged` on the month read again: a child that judged it died without answering."""
+    found = histories(
+        store,
+        workspaces,
+        period.start,
+        period.end,
+        policy=policy.name,
+        customer=customer,
+        prefix_workspace=len(workspaces) > 1,
+    )
+    return _judged(policy, period, now, replace(rows, opened=stood_at(found, now)))
 
 
 @contextmanager
@@ -192,7 +257,14 @@ def _gather(
     return _Rows(versions, stood_at(opened, now), stood_at(earlier, now), outages, maintenance)
 
 
-def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> PolicyReport:
+class _Judged(NamedTuple):
+    """What a policy's histories give: compliance, and the spells of downtime of its tickets."""
+
+    compliance: Compliance
+    spells: list[Interruption]
+
+
+def _judged(policy: Policy, period: Period, now: datetime, rows: _Rows) -> _Judged:
     versions = rows.versions
     try:
         figures = compliance_by_version(
@@ -206,10 +278,16 @@ def _figures(policy: Policy, period: Period, now: datetime, rows: _Rows) -> Poli
         ]
     except KeyError as exc:
         raise ReportError(f"policy {policy.name}: {exc.args[0]}") from None
-    spells += recorded_spells(rows.outages, rows.maintenance)
+    return _Judged(figures, spells)
+
+
+def _figures(
+    policy: Policy, period: Period, now: datetime, rows: _Rows, judged: _Judged
+) -> PolicyReport:
+    spells = judged.spells + recorded_spells(rows.outages, rows.maintenance)
     up = uptime(policy, spells, period, now) if policy.uptime else None
     planned = tuple(r for r in rows.maintenance if r.started_at in period)
-    return PolicyReport(policy, period, figures, up, planned, tuple(spells))
+    return PolicyReport(policy, period, judged.compliance, up, planned, tuple(spells))
 
 
 def recorded_spells(

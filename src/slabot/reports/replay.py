@@ -24,13 +24,10 @@ Forking hands the child the histories without pickling them; only its figures co
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from multiprocessing.connection import Connection
 
 from ..outages.maintenance import Maintenances
 from ..outages.service import Outages
@@ -40,11 +37,8 @@ from ..sla.figures import Compliance, Period, UptimeReport
 from ..sla.replay import Judged, judge, under
 from ..store import Store
 from ..tickets.histories import histories
+from .forked import PARALLEL_FROM, Child, can_fork
 from .monthly import ReportError, collector_paused, recorded_spells, stood_at, versions_of
-
-# Tickets from which the draft is judged in a second process: below it, forking costs more
-# than it saves (a replay of a few thousand tickets takes well under a second).
-PARALLEL_FROM = 20_000
 
 
 @dataclass(frozen=True)
@@ -118,46 +112,17 @@ def _both(
     current: Callable[[], Judged], draft: Callable[[], Judged], *, parallel: bool
 ) -> tuple[Judged, Judged]:
     """Both sides' figures: for a large replay on a machine with a second core, the draft's
-    in a forked child while this process works out the current terms' (the two take about
-    as long). The child inherits the histories (nothing is pickled on the way in); its
-    figures come back through a pipe. A child that dies without answering costs only time:
-    the draft is judged here instead."""
-    if not parallel or not _can_fork():
+    in a forked child (`forked.Child`, which inherits the histories) while this process
+    works out the current terms' (the two take about as long)."""
+    if not parallel or not can_fork():
         return current(), draft()
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_answer, args=(draft, sending), daemon=True)
-    child.start()
-    sending.close()
+    child = Child(draft)
     try:
         mine = current()
-        try:
-            answered, theirs = receiving.recv()
-        except EOFError:
-            answered, theirs = True, draft()
     except BaseException:
-        child.kill()
+        child.stop()
         raise
-    finally:
-        receiving.close()
-        child.join()
-    if not answered:
-        raise theirs
-    return mine, theirs
-
-
-def _answer(work: Callable[[], Judged], connection: Connection) -> None:
-    """In the child: the figures, or the exception that stopped them, to the parent."""
-    try:
-        answer: tuple[bool, object] = (True, work())
-    except BaseException as exc:  # the parent raises it
-        answer = (False, exc)
-    connection.send(answer)
-    connection.close()
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+    return mine, child.result()
 
 
 def _span(policy: Policy, first: date, last: date) -> Period:
