@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from operator import ge
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 
@@ -144,3 +145,26 @@ def test_a_report_reads_ahead_within_the_connections_its_pool_keeps(tmp_path):
     }
     for s in stores.values():
         s.dispose()
+
+
+def _in_kolkata(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("SET TimeZone = 'Asia/Kolkata'")
+    cursor.close()
+    connection.commit()
+
+
+def test_instants_are_read_in_utc_whatever_the_sessions_time_zone(store, month_of_tickets):
+    """PostgreSQL writes a timestamp into JSON in the session's time zone: the read sets it to
+    UTC for its transaction, so every instant comes out as aware UTC."""
+    if store.is_sqlite:
+        pytest.skip("SQLite keeps instants as UTC text")
+    elsewhere = Store(store.url)
+    event.listen(elsewhere.reader, "connect", _in_kolkata)
+    try:
+        found = histories(elsewhere, ["T1"], OCTOBER, DECEMBER, policy="leadpro")
+    finally:
+        elsewhere.dispose()
+    assert found == histories(store, ["T1"], OCTOBER, DECEMBER, policy="leadpro")
+    instants = [e.at for group in found.values() for _, events in group for e in events]
+    assert instants and all(at.tzinfo is UTC for at in instants)

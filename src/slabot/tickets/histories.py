@@ -231,16 +231,17 @@ def _query(store: Store, where: list[Any], *, whole: bool = False) -> Select[Any
     first = case({k: field(names[0]) for k, names in _BY_COUNT}, value=kind)
     second = case({k: field(names[1]) for k, names in _BY_COUNT if names[1:]}, value=kind)
     # Instants as UTC text with an offset, which datetime.fromisoformat (C) reads straight into
-    # aware UTC instants: SQLite keeps them as UTC text without one; PostgreSQL would write
-    # them into JSON in the session's time zone.
+    # aware UTC instants: SQLite keeps them as UTC text without one; PostgreSQL writes a
+    # timestamp into JSON as ISO 8601 in the session's time zone, which `_execute` sets to UTC
+    # for the read (``to_char`` was a fifth of the server's work, bench/README.md, "report",
+    # eighth round).
     if store.is_sqlite:
         at: Any = type_coerce(E.c.at, String)
         events: Any = func.json_group_array(
             func.json_array(E.c.id, kind, at + "+00:00", first, second)
         )
     else:
-        at = func.to_char(func.timezone("UTC", E.c.at), 'YYYY-MM-DD"T"HH24:MI:SS.US')
-        element = func.json_build_array(E.c.id, kind, at + "+00:00", first, second)
+        element = func.json_build_array(E.c.id, kind, E.c.at, first, second)
         events = cast(func.json_agg(element), Text)
     columns = [T.c.workspace, T.c.number, T.c.policy_digest, events.label("events")]
     query = (
@@ -282,9 +283,11 @@ class _Executed(NamedTuple):
 
 
 def _execute(store: Store, where: list[Any], *, whole: bool = False) -> _Executed:
-    """`_query` run on a reading connection of its own."""
+    """`_query` run on a reading connection of its own (on PostgreSQL, in UTC: `_query`)."""
     connection = store.reader.connect()
     try:
+        if not store.is_sqlite:
+            connection.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")  # until the read ends
         return _Executed(connection, connection.execute(_query(store, where, whole=whole)))
     except BaseException:
         connection.close()
