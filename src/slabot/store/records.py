@@ -110,14 +110,14 @@ class Record:
         return dataclasses.replace(self)  # type: ignore[type-var]
 
 
-@dataclass_transform(field_specifiers=(column,), eq_default=False, kw_only_default=True)
+@dataclass_transform(field_specifiers=(column,), kw_only_default=True)
 def table(name: str, *constraints: Any) -> Callable[[type[R]], type[R]]:
-    """Declare ``cls`` the rows of table ``name``: a dataclass (compared by identity, as
-    rows read twice are two objects) whose `column` fields are the table's columns, in
-    order, with ``constraints`` (indexes, unique and check constraints)."""
+    """Declare ``cls`` the rows of table ``name``: a dataclass (equal when every field is,
+    as two reads of one row are) whose `column` fields are the table's columns, in order,
+    with ``constraints`` (indexes, unique and check constraints)."""
 
     def declare(cls: type[R]) -> type[R]:
-        cls = dataclasses.dataclass(eq=False, kw_only=True)(cls)
+        cls = dataclasses.dataclass(kw_only=True)(cls)
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
         columns = [f.metadata["column"](f.name) for f in fields]
         cls.__table__ = Table(name, METADATA, *columns, *constraints)
