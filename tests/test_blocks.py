@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -636,19 +637,8 @@ def test_the_card_quotes_the_last_update_cut_and_harmless(liveops):
 
 def card_of(number: int, workspace: str, **where: str) -> Ticket:
     """A ticket's row as far as its card's link goes: its number, workspace and message."""
-    return Ticket(
-        workspace=workspace,
-        number=number,
-        title="t",
-        policy="liveops",
-        policy_digest="d",
-        severity="p1",
-        reporter="U1",
-        reported_at=T0,
-        opened_at=T0,
-        updated_at=T0,
-        **where,
-    )
+    opened = view_of(load_policy(POLICIES / "liveops.yaml"), [Opened(T0, "p1")], T0, number=number)
+    return replace(opened.ticket, workspace=workspace, **where)
 
 
 def test_card_links_ask_the_domain_once_and_never_build_a_broken_link():
