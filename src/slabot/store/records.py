@@ -131,6 +131,13 @@ def table(name: str, *constraints: Any) -> Callable[[type[R]], type[R]]:
     return declare
 
 
+@dataclass_transform(field_specifiers=(column,), kw_only_default=True)
+def shared(cls: type[R]) -> type[R]:
+    """Columns that several tables declare alike, for their records to inherit: `table`
+    puts a base's columns first."""
+    return dataclasses.dataclass(kw_only=True)(cls)
+
+
 def _reader(statement: Select[*tuple[Any, ...]]) -> Callable[[Any], Any] | None:
     """How to read a row of ``statement``: None for its first column's value, else a
     function making what the select named (a record for each whole table in it, the values

@@ -76,7 +76,7 @@ from sqlalchemy import (
     text,
 )
 
-from .records import METADATA, Record, column, table
+from .records import METADATA, Record, column, shared, table
 from .types import UTCDateTime
 
 
@@ -198,12 +198,31 @@ class SlackEvent(Record):
     received_at: datetime = instant(index=True)
 
 
+@shared
+class Delivery(Record):
+    """What a row of owed work (``timers``, ``notices``) holds of its delivery: when it is
+    due, its state, its attempts and the claim of the clock performing it (`store.queue`)."""
+
+    due_at: datetime = instant()
+    state: str = column(String(16), default="pending")  # pending, sending, fired, dropped, dead
+    next_attempt_at: datetime = instant()
+    fired_at: datetime | None = instant(default=None)
+    attempts: int = column(Integer, default=0)
+    last_error: str | None = column(String, default=None)
+    detail: dict[str, Any] = json()
+    claimed_at: datetime | None = instant(default=None)  # when a clock took it (sending)
+    claimed_by: str | None = column(String(64), default=None)  # which clock
+    # the first claim, kept through retries and take-overs: a search for messages that may
+    # have arrived unrecorded starts here
+    first_claimed_at: datetime | None = instant(default=None)
+
+
 @table(
     "timers",
     UniqueConstraint("ticket_id", "kind", "stage", "repeat", name="uq_timers_key"),
-    Index("ix_timers_queue", "state", "due_at", "id"),  # the clock's claim, in order,
+    Index("ix_timers_queue", "state", "due_at", "id"),  # the clock's claim, in order
 )
-class TimerRow(Record):
+class TimerRow(Delivery):
     """A row of ``timers``: a `slabot.sla.schedule.Timer` as stored and delivered (its state,
     attempts, claim). Named a row so that `Timer`, the domain's word, means one thing: what a
     ticket's schedule owes."""
@@ -213,22 +232,8 @@ class TimerRow(Record):
     kind: str = column(String(32))
     stage: str = column(String(128))
     repeat: int = column(Integer, default=0)
-    due_at: datetime = instant()
-    state: str = column(String(16), default="pending")  # pending, sending, fired, dropped, dead
-    next_attempt_at: datetime = instant()
-    fired_at: datetime | None = instant(default=None)
-    attempts: int = column(Integer, default=0)
-    last_error: str | None = column(String, default=None)
     target: str | None = column(String(32), default=None)
     level: str | None = column(String(64), default=None)
-    detail: dict[str, Any] = json()
-    claimed_at: datetime | None = instant(
-        default=None
-    )  # when a clock took it to perform (state sending)
-    claimed_by: str | None = column(String(64), default=None)  # which clock
-    # the first claim, kept through retries and take-overs: a search for messages that may
-    # have arrived unrecorded starts here
-    first_claimed_at: datetime | None = instant(default=None)
 
 
 @table("channel_policies")
@@ -355,11 +360,11 @@ MAINTENANCE_NOTICE = "maintenance_id IS NOT NULL"
     Index("uq_notices_event", "event_id", unique=True),
     Index("ix_notices_queue", "state", "next_attempt_at", "id"),
 )
-class Notice(Record):
+class Notice(Delivery):
     """A message owed a channel outside any ticket: planned maintenance's, one per ``stage``
     (``announce``, ``before``, ``start``, ``end``, ``called_off``), or the announcement of a
-    change to an outage (``stage``: the change's kind), with the same delivery states and
-    claim columns as `TimerRow`. Exactly one of ``outage_id`` and ``maintenance_id`` is set."""
+    change to an outage (``stage``: the change's kind), delivered as a `TimerRow` is
+    (`Delivery`). Exactly one of ``outage_id`` and ``maintenance_id`` is set."""
 
     id: int | None = key()
     outage_id: int | None = column(
@@ -375,16 +380,6 @@ class Notice(Record):
         Integer, default=None, foreign_key="outage_events.id", ondelete="CASCADE"
     )
     channel: str | None = column(String(32), default=None)
-    due_at: datetime = instant()
-    state: str = column(String(16), default="pending")  # pending, sending, fired, dropped, dead
-    next_attempt_at: datetime = instant()
-    fired_at: datetime | None = instant(default=None)
-    attempts: int = column(Integer, default=0)
-    last_error: str | None = column(String, default=None)
-    detail: dict[str, Any] = json()
-    claimed_at: datetime | None = instant(default=None)
-    claimed_by: str | None = column(String(64), default=None)
-    first_claimed_at: datetime | None = instant(default=None)
 
 
 @table(
