@@ -126,7 +126,6 @@ class HandOffs:
         try:
             with self.store.writing() as session:
                 session.add(row)
-                session.flush()
                 row_id = row.id
         except IntegrityError:  # another clock inserted it first
             return None

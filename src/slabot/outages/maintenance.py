@@ -70,7 +70,6 @@ class Maintenances(Recorder):
                 started_by=actor,
             )
             session.add(record)
-            session.flush()
             trail.append(session, record, "announced", actor=actor, at=now)
             owe_notices(session, record)
         self._announced(record.channel)
@@ -144,7 +143,6 @@ class Maintenances(Recorder):
                 )
             record.cancelled_at, record.cancelled_by = now, actor
             session.add(record)
-            session.flush()
             trail.append(session, record, "cancelled", actor=actor, at=now)
             call_off(session, record)
             session.refresh(record)

@@ -65,7 +65,6 @@ def append(
     """Append ``kind`` to ``record``'s trail: the fields that differ from ``before`` (all of
     them for a new row), before and after; for a row that stops counting (deleted, called
     off), every field before and nothing after."""
-    session.flush()  # a new row needs its id
     assert record.id is not None
     now = {name: _stored(value) for name, value in fields(record).items()}
     old = {name: _stored(value) for name, value in (before or {}).items()}
@@ -88,8 +87,7 @@ def append(
         event = MaintenanceEvent(maintenance_id=record.id, **change)
     else:
         event = OutageEvent(outage_id=record.id, **change)
-    session.add(event)
-    session.flush()  # its id, for an announcement of it
+    session.add(event)  # inserted: its id, for an announcement of it
     return read(event)
 
 

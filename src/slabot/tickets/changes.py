@@ -378,7 +378,6 @@ def recompute(
     """The ticket's row and pending timers made what its history now says; ``owe``: what the
     change owes Slack, written first, so that a timer due at once (a P1's first page) follows
     the card and the change's note in the clock's order."""
-    session.flush()
     view = view_of(session, ticket, policy, now)
     plan = view.schedule
     ticket.severity = plan.severity
@@ -393,7 +392,6 @@ def recompute(
     if owe is not None:
         owe(view)
     rewrite_timers(session, {ticket.id: plan})  # type: ignore[dict-item]
-    session.flush()
     return view
 
 

@@ -153,7 +153,6 @@ class Opening:
                     updated_at=now,
                 )
                 session.add(ticket)
-                session.flush()
                 after = {
                     "severity": level.key,
                     "title": title,
