@@ -103,6 +103,10 @@ def server() -> Iterator[Server]:
         def log_message(self, *args: object) -> None:
             pass
 
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """One fixed Date, so two runs of the same calls answer alike across a second."""
+            return "Mon, 23 Nov 2026 17:00:00 GMT"
+
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{httpd.server_port}/api/"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
