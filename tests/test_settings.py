@@ -70,6 +70,30 @@ def test_policy_commands_look_policies_up_where_dotenv_says(workdir, capsys):
     assert code == 0 and "Mon 23 Nov 2026 10:00 PST" in out  # LiveOps' P1: an hour
 
 
+def test_a_policy_name_is_looked_up_where_the_environment_or_dotenv_or_the_default_says(
+    workdir, capsys, monkeypatch
+):
+    """``deadlines NAME`` reads only the policies' folder, in the order every setting is read:
+    the environment (in any case), then ``.env``, then ``policies/``."""
+    deadlines = ("deadlines", "liveops", "--severity", "p1", "--opened", "2026-11-23T09:00")
+    dotenv(workdir, SLABOT_POLICIES="own-policies")
+    monkeypatch.setenv("SLABOT_POLICIES", "elsewhere")
+    code, _, err = run(capsys, *deadlines)
+    assert code == 1 and "elsewhere/liveops.yaml: cannot read the file" in err
+
+    monkeypatch.delenv("SLABOT_POLICIES")
+    monkeypatch.setenv("slabot_policies", "own-policies")
+    assert run(capsys, *deadlines)[0] == 0
+    monkeypatch.delenv("slabot_policies")
+    assert run(capsys, *deadlines)[0] == 0  # from .env
+
+    (workdir / ".env").unlink()
+    code, _, err = run(capsys, *deadlines)
+    assert code == 1 and "policies/liveops.yaml: cannot read the file" in err
+    shutil.copytree(workdir / "own-policies", workdir / "policies")
+    assert run(capsys, *deadlines)[0] == 0
+
+
 def test_the_environment_wins_over_dotenv(workdir, capsys, monkeypatch):
     dotenv(workdir, DATABASE_URL="sqlite:///from-dotenv.db")
     monkeypatch.setenv("DATABASE_URL", "sqlite:///from-environment.db")

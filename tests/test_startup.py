@@ -7,7 +7,8 @@
 say when it is imported), the inbound hooks' modules for a hooks file (`cli/serve.py`), and
 slack_sdk's SQLAlchemy stores for an install by OAuth (`slack/workspaces.py`,
 `store/oauth_tables.py`), and SQLAlchemy's PostgreSQL dialect for a store on PostgreSQL
-(`store/db.py`, `store/tables.py`); SQLAlchemy's ORM it never loads.
+(`store/db.py`, `store/tables.py`); SQLAlchemy's ORM it never loads. A policy found by name
+loads no setting but its folder (`cli/config.py`).
 The HTTP edge (`web.py`) loads no store: the benches' bare Bolt app is served behind it.
 """
 
@@ -103,3 +104,24 @@ def test_serve_imports_slack_sdks_sqlalchemy_stores_only_when_installed_by_oauth
     assert not imported_by_serve(tmp_path, fake, ONE_TOKEN) & OAUTH_STORES
     (tmp_path / "oauth").mkdir()
     assert imported_by_serve(tmp_path / "oauth", fake, OAUTH) >= OAUTH_STORES
+
+
+# ``slabot deadlines NAME`` run whole, printing the modules it imported.
+DEADLINES_BY_NAME = """
+import json, sys
+from slabot.cli import main
+code = main(["deadlines", "liveops", "--severity", "p1", "--opened", "2026-11-23T09:00"])
+print(json.dumps([code, sorted(sys.modules)]))
+"""
+
+
+def test_a_policy_found_by_name_loads_no_other_setting(tmp_path):
+    """Whether the environment or ``.env`` names the policies' folder, ``deadlines NAME``
+    leaves pydantic-settings out (`cli/config.py`'s `one_setting`)."""
+    (tmp_path / ".env").write_text(f"SLABOT_POLICIES={POLICIES}\n")
+    for env in (clean_env(SLABOT_POLICIES=str(POLICIES)), clean_env()):
+        probe = [sys.executable, "-c", DEADLINES_BY_NAME]
+        done = subprocess.run(probe, env=env, cwd=tmp_path, capture_output=True, text=True)
+        code, modules = json.loads(done.stdout.splitlines()[-1])
+        assert code == 0, done.stderr
+        assert "pydantic_settings" not in modules and "slabot.settings" not in modules

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..sla import Policy, PolicyError, load_policy
-from .config import settings
+from .config import one_setting, settings
 from .errors import CliError
 
 # Contracts run for years, not millennia: refusing far-off instants keeps every sum in range.
@@ -45,7 +45,8 @@ def policy_path(name: str) -> Path:
     path = Path(name)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return path
-    return policies_dir() / f"{name}.yaml"
+    folder = one_setting("slabot_policies")  # no other setting is needed to find a policy
+    return (policies_dir() if folder is None else Path(folder)) / f"{name}.yaml"
 
 
 def policy_from(name: str) -> Policy:
