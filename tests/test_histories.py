@@ -180,3 +180,27 @@ def test_sizes_counts_each_spans_policy_as_histories_reads_it(store, month_of_ti
     assert sizes(store, ["T1"], octobers) == expected
     assert sizes(store, ["T1"], octobers, customer="nobody") == {}
     assert sizes(store, ["T1"], []) == {}
+
+
+def test_a_read_on_postgresql_joins_by_nested_loop_without_parallel_workers(
+    store, month_of_tickets, monkeypatch
+):
+    """The month's tickets are looked up one by one in the events' index, not merged with
+    every event of the table, and a read leaves the cores to the report's own processes:
+    its transaction's settings, and only its transaction's."""
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL's planner settings")
+    seen = []
+    real = reading._Executed.rows
+
+    def rows(executed):
+        show = executed.connection.exec_driver_sql
+        names = ("enable_mergejoin", "enable_hashjoin", "max_parallel_workers_per_gather")
+        seen.append([show(f"SHOW {name}").scalar() for name in names])
+        return real(executed)
+
+    monkeypatch.setattr(reading._Executed, "rows", rows)
+    assert histories(store, ["T1"], OCTOBER, DECEMBER, policy="leadpro")
+    assert seen == [["off", "off", "0"]]
+    with store.reader.connect() as connection:
+        assert connection.exec_driver_sql("SHOW enable_mergejoin").scalar() == "on"

@@ -302,12 +302,26 @@ class _Executed(NamedTuple):
         self.connection.close()
 
 
+# PostgreSQL's settings for a read, until it ends (``SET LOCAL``). UTC: `_query`'s instants.
+# Joins by nested loop: the month's tickets are a fraction of the table, each looked up in
+# ix_ticket_events_ticket, where the planner chose to merge-join every event of the table
+# for each policy (150–210 ms of LeadPro's query, nearly all of a small policy's) or a
+# parallel hash join; and no parallel workers, as a big report already keeps the cores busy
+# with processes of its own (`reports.monthly`; bench/README.md, "report", ninth round).
+_READING = (
+    "TimeZone = 'UTC'",
+    "enable_mergejoin = off",
+    "enable_hashjoin = off",
+    "max_parallel_workers_per_gather = 0",
+)
+
+
 def _execute(store: Store, where: list[Any], *, whole: bool = False) -> _Executed:
-    """`_query` run on a reading connection of its own (on PostgreSQL, in UTC: `_query`)."""
+    """`_query` run on a reading connection of its own (on PostgreSQL, `_READING`)."""
     connection = store.reader.connect()
     try:
         if not store.is_sqlite:
-            connection.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")  # until the read ends
+            connection.exec_driver_sql("; ".join(f"SET LOCAL {s}" for s in _READING))
         return _Executed(connection, connection.execute(_query(store, where, whole=whole)))
     except BaseException:
         connection.close()
