@@ -3,10 +3,11 @@
 The use case between the store and the pure figures of `slabot.sla.figures`: it reads, per
 policy, the month's ticket histories (`slabot.tickets.histories`, one query; in a big
 report the months are shared out between this process and a forked child, each reading and
-judging the months it takes, `forked`), the outages recorded without a ticket (`slabot.outages.Outages`) and the planned maintenance
-(`slabot.outages.Maintenances`), and hands them to
-`compliance` and `uptime`. The month is the policy's own: November in Asia/Kolkata starts
-5½ hours before November in UTC. Histories are read as they stood at ``now``.
+judging the months it takes, `forked`), the outages recorded without a ticket
+(`slabot.outages.Outages`) and the planned maintenance (`slabot.outages.Maintenances`), and
+hands them to `compliance` and `uptime`. The month is the policy's own: November in
+Asia/Kolkata starts 5½ hours before November in UTC. Histories are read as they stood at
+``now``.
 
 What counts, in one place:
 
