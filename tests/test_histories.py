@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 import slabot.tickets.histories as reading
 from slabot.store import Store
 from slabot.tickets import ChangeRequest
-from slabot.tickets.histories import Span, histories, in_turn
+from slabot.tickets.histories import Span, histories, in_turn, sizes
 
 H = timedelta(hours=1)
 OCTOBER = datetime(2026, 10, 1, tzinfo=UTC)
@@ -168,3 +168,39 @@ def test_instants_are_read_in_utc_whatever_the_sessions_time_zone(store, month_o
     assert found == histories(store, ["T1"], OCTOBER, DECEMBER, policy="leadpro")
     instants = [e.at for group in found.values() for _, events in group for e in events]
     assert instants and all(at.tzinfo is UTC for at in instants)
+
+
+def test_sizes_counts_each_spans_policy_as_histories_reads_it(store, month_of_tickets):
+    """Octobers only (the spans' own), so the count is exact here; a customer counts alone."""
+    octobers = SPANS[:2]
+    expected = {
+        p: sum(map(len, h.values()))
+        for (_, _, p), h in zip(octobers, alone(store, ["T1"], octobers), strict=True)
+    }
+    assert sizes(store, ["T1"], octobers) == expected
+    assert sizes(store, ["T1"], octobers, customer="nobody") == {}
+    assert sizes(store, ["T1"], []) == {}
+
+
+def test_a_read_on_postgresql_joins_by_nested_loop_without_parallel_workers(
+    store, month_of_tickets, monkeypatch
+):
+    """The month's tickets are looked up one by one in the events' index, not merged with
+    every event of the table, and a read leaves the cores to the report's own processes:
+    its transaction's settings, and only its transaction's."""
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL's planner settings")
+    seen = []
+    real = reading._Executed.rows
+
+    def rows(executed):
+        show = executed.connection.exec_driver_sql
+        names = ("enable_mergejoin", "enable_hashjoin", "max_parallel_workers_per_gather")
+        seen.append([show(f"SHOW {name}").scalar() for name in names])
+        return real(executed)
+
+    monkeypatch.setattr(reading._Executed, "rows", rows)
+    assert histories(store, ["T1"], OCTOBER, DECEMBER, policy="leadpro")
+    assert seen == [["off", "off", "0"]]
+    with store.reader.connect() as connection:
+        assert connection.exec_driver_sql("SHOW enable_mergejoin").scalar() == "on"

@@ -4,16 +4,20 @@ large report use a second core (a replay's draft, a big policy's month).
 Python runs one thread at a time, and a report is nearly all Python (bench/README.md,
 "report", seventh round), so a second core helps only through a second process. Forking hands
 the child what this process has read (the histories) without pickling them; only the child's
-answer comes back, through a pipe. The child computes and nothing else: it touches no
-database connection (those, and any lock another thread held when it forked, stay this
-process's), writes nothing, and leaves with ``os._exit`` as `multiprocessing` makes it.
+answer comes back, through a pipe. The child touches none of this process's database
+connections (those, and any lock another thread held when it forked, stay this process's):
+it computes, or reads on connections of its own (`Store.forked`); it writes nothing, and
+leaves with ``os._exit`` as `multiprocessing` makes it. Several processes can share out
+work as they go (`Turns`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
+import select
+from array import array
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Generic, TypeVar
 
@@ -27,6 +31,38 @@ PARALLEL_FROM = 20_000
 def can_fork() -> bool:
     """Whether a child can run beside this process: a second core, and ``fork`` to start it."""
     return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+class Turns:
+    """The numbers 0 to ``count`` - 1, each taken by whichever process asks next, this one or
+    a child forked after it was made: work split as it goes, so a process that finishes early
+    takes more, whatever each piece costs.
+
+    A pipe holds them, written whole before any child is forked: taking one is a read of a
+    few bytes, which the kernel does at once, so there is no lock, and a child killed at any
+    moment leaves nobody waiting. The numbers must fit in the pipe at once (`select.PIPE_BUF`
+    bytes, writable without a reader): `fits`."""
+
+    _SIZE = array("I").itemsize
+
+    def __init__(self, count: int):
+        if not self.fits(count):
+            raise ValueError(f"{count} turns do not fit in a pipe")
+        self._taking, giving = os.pipe()
+        os.write(giving, array("I", range(count)).tobytes())
+        os.close(giving)  # taking reads the end, not a wait, once every number is taken
+
+    @classmethod
+    def fits(cls, count: int) -> bool:
+        return count * cls._SIZE <= select.PIPE_BUF
+
+    def __iter__(self) -> Iterator[int]:
+        """The numbers this process takes, until none is left."""
+        while taken := os.read(self._taking, self._SIZE):
+            yield array("I", taken)[0]
+
+    def close(self) -> None:
+        os.close(self._taking)
 
 
 class Child(Generic[T]):

@@ -1,13 +1,13 @@
 """A month's report per policy: what ``slabot report`` prints and ``/sla report`` posts.
 
 The use case between the store and the pure figures of `slabot.sla.figures`: it reads, per
-policy, the month's ticket histories (`slabot.tickets.histories`, one query, the next
-policy's running in the database while this one's figures are worked out, and a big
-policy's figures worked out in a forked child beside the others', `forked`), the outages
-recorded without a ticket (`slabot.outages.Outages`) and the planned maintenance
-(`slabot.outages.Maintenances`), and hands them to
-`compliance` and `uptime`. The month is the policy's own: November in Asia/Kolkata starts
-5½ hours before November in UTC. Histories are read as they stood at ``now``.
+policy, the month's ticket histories (`slabot.tickets.histories`, one query; in a big
+report the months are shared out between this process and a forked child, each reading and
+judging the months it takes, `forked`), the outages recorded without a ticket
+(`slabot.outages.Outages`) and the planned maintenance (`slabot.outages.Maintenances`), and
+hands them to `compliance` and `uptime`. The month is the policy's own: November in
+Asia/Kolkata starts 5½ hours before November in UTC. Histories are read as they stood at
+``now``.
 
 What counts, in one place:
 
@@ -37,7 +37,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy import select, union
 
@@ -59,8 +59,10 @@ from ..sla.figures import (
 from ..sla.history import Event
 from ..store import Store
 from ..store.tables import MaintenanceRecord, OutageRecord, PolicyVersion, Ticket
-from ..tickets.histories import Versions, histories, in_turn, still_down
-from .forked import PARALLEL_FROM, Child, can_fork
+from ..tickets.histories import Versions, in_turn, sizes, still_down
+from .forked import PARALLEL_FROM, Child, Turns, can_fork
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -125,79 +127,128 @@ def monthly(
     uptime). Database errors are not caught here.
     """
     chosen = _chosen(book, policy, customer)
-    periods = [_period(p, month, now) for p in chosen]
-    spans = [(period.start, period.end, p.name) for p, period in zip(chosen, periods, strict=True)]
-    prefix = len(workspaces) > 1
-    judging: list[tuple[Policy, Period, _Rows, Callable[[], _Judged]]] = []
-    children: list[Child[_Judged]] = []
-    # Each policy's month is read while the one before is worked out (`in_turn`), and a big
-    # one's figures in a child process (`_judging`). Histories are dropped as soon as their
-    # figures are out (or the child has them), not kept to the end: the collector walks what
-    # is still alive once it is back on (bench/README.md).
-    months = in_turn(store, workspaces, spans, customer=customer, prefix_workspace=prefix)
-    with collector_paused(), closing(months):
-        try:
-            for p, period in zip(chosen, periods, strict=True):
-                rows = _gather(store, book, workspaces, p, period, now, months, customer)
-                bare = replace(rows, opened={})
-                again = partial(_reread, store, workspaces, p, period, now, bare, customer)
-                judged = _judging(p, period, now, rows, again, children)
-                del rows  # the child, or the figures already worked out, have the histories
-                judging.append((p, period, bare, judged))
-            return [
-                replace(_figures(p, period, now, rows, judged()), customer=customer)
-                for p, period, rows, judged in judging
-            ]
-        finally:
-            for child in children:
-                child.stop()  # answered already, or the report is leaving with an error
+    months = [(p, _period(p, month, now)) for p in chosen]
+    with collector_paused():
+        judged = _judged_months(store, book, workspaces, months, now=now, customer=customer)
+    return [
+        replace(
+            _figures(store, book, workspaces, p, period, now, judged[p.name]), customer=customer
+        )
+        for p, period in months
+    ]
 
 
-def _judging(
-    policy: Policy,
-    period: Period,
-    now: datetime,
-    rows: _Rows,
-    again: Callable[[], _Judged],
-    children: list[Child[_Judged]],
-) -> Callable[[], _Judged]:
-    """The figures a policy's histories give, to be asked for once every month is read.
-
-    A month of `forked.PARALLEL_FROM` tickets or more is judged in a forked child (while this
-    process reads and judges the next policies), as long as a core is left for each child:
-    a report is nearly all Python, so on two cores the biggest policy's figures come out
-    beside the rest instead of before them (bench/README.md, "report", eighth round). The
-    child inherits the histories; if it dies without answering, ``again`` reads them anew.
-    """
-    tickets = sum(len(found) for found in rows.opened.values())
-    if tickets >= PARALLEL_FROM and len(children) < (os.cpu_count() or 1) - 1 and can_fork():
-        child = Child(partial(_judged, policy, period, now, rows), again)
-        children.append(child)
-        return child.result
-    judged = _judged(policy, period, now, rows)
-    return lambda: judged
+_Month = tuple[Policy, Period]
 
 
-def _reread(
+def _judged_months(
     store: Store,
+    book: PolicyBook,
     workspaces: list[str],
-    policy: Policy,
-    period: Period,
+    months: list[_Month],
+    *,
     now: datetime,
-    rows: _Rows,
     customer: str | None,
-) -> _Judged:
-    """`_judged` on the month read again: a child that judged it died without answering."""
-    found = histories(
-        store,
-        workspaces,
-        period.start,
-        period.end,
-        policy=policy.name,
-        customer=customer,
-        prefix_workspace=len(workspaces) > 1,
-    )
-    return _judged(policy, period, now, replace(rows, opened=stood_at(found, now)))
+) -> _Answers:
+    """Each policy's month judged, by policy name: split between this process and a forked
+    child per spare core once the months hold `forked.PARALLEL_FROM` tickets.
+
+    A report is nearly all Python, reading (the rows, the events) as much as judging, so
+    only a second process uses a second core (bench/README.md, "report", eighth and ninth
+    rounds). The months go biggest first (`sizes`) to whichever process is free (`Turns`):
+    each reads the months it takes, on connections of its own, and judges them, so a cheap
+    month's process takes the next sooner. What a child took and never answered (it died)
+    is read and judged here at the end. Everything stays here without ``fork``, on one core,
+    on an in-memory SQLite database (which a new connection would find empty: its pool lends
+    one connection, `Store.reading_connections`), or for more policies than `Turns` holds.
+    """
+    judge = partial(_judged_share, store, book, workspaces, now=now, customer=customer)
+    cores = os.cpu_count() or 1
+    if not can_fork() or store.reading_connections() == 1 or not Turns.fits(len(months)):
+        return _named(months, judge(months))
+    spans = [(period.start, period.end, p.name) for p, period in months]
+    counted = sizes(store, workspaces, spans, customer=customer)
+    if sum(counted.get(p.name, 0) for p, _ in months) < PARALLEL_FROM:
+        return _named(months, judge(months))
+    order = sorted(months, key=lambda m: -counted.get(m[0].name, 0))
+    turns = Turns(len(order))
+    taken = partial(_judged_taken, judge, order, turns)
+    # A child that dies answers nothing; what it took is left for the end.
+    children = [Child(partial(_afresh, store, taken), _Answers) for _ in range(cores - 1)]
+    try:
+        judged = taken()
+        for child in children:
+            judged |= child.result()
+    finally:
+        turns.close()
+        for child in children:
+            child.stop()  # answered already, or the report is leaving with an error
+    left = [m for m in months if m[0].name not in judged]
+    return judged | _named(left, judge(left))
+
+
+def _named(months: list[_Month], judged: list[_Judged]) -> _Answers:
+    return {p.name: found for (p, _), found in zip(months, judged, strict=True)}
+
+
+def _judged_taken(
+    judge: Callable[[list[_Month]], list[_Judged]], order: list[_Month], turns: Turns
+) -> _Answers:
+    """The months this process takes from ``turns`` (numbers into ``order``), each judged as
+    soon as it is taken. One month read at a time: the other processes keep the cores busy,
+    so reading ahead on a thread (`in_turn`) would only take turns with them."""
+    judged: _Answers = {}
+    for k in turns:
+        judged |= _named([order[k]], judge([order[k]]))
+    return judged
+
+
+def _afresh(store: Store, work: Callable[[], _T]) -> _T:
+    """``work`` in a forked child, on connections of its own: the parent's stay the parent's
+    (`Store.forked`)."""
+    store.forked()
+    try:
+        return work()
+    finally:
+        store.dispose()
+
+
+def _judged_share(
+    store: Store,
+    book: PolicyBook,
+    workspaces: list[str],
+    months: list[_Month],
+    *,
+    now: datetime,
+    customer: str | None,
+) -> list[_Judged]:
+    """Each month's figures from its histories, the next month read while this one is judged
+    (`in_turn`). Histories are dropped as soon as their figures are out, not kept to the
+    end: the collector walks what is still alive once it is back on (bench/README.md)."""
+    prefix = len(workspaces) > 1
+    spans = [(period.start, period.end, p.name) for p, period in months]
+    read = in_turn(store, workspaces, spans, customer=customer, prefix_workspace=prefix)
+    judged = []
+    with closing(read):
+        for p, period in months:
+            versions = versions_of(store, book, p)
+            outage_keys = {s.key for v in versions.values() for s in v.severities if s.outage}
+            earlier = still_down(
+                store,
+                workspaces,
+                period.start,
+                p.name,
+                outage_keys,
+                customer=customer,
+                prefix_workspace=prefix,
+            )
+            # The month last: the first one's is still being read by the worker meanwhile.
+            opened = next(read)
+            judged.append(
+                _judged(p, period, now, versions, stood_at(opened, now), stood_at(earlier, now))
+            )
+            del opened, earlier
+    return judged
 
 
 @contextmanager
@@ -219,44 +270,6 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """What one policy's report reads from the store."""
-
-    versions: dict[str, Policy]  # by digest
-    opened: Versions  # tickets opened in the period
-    earlier: Versions  # outage tickets opened before it and maybe still down in it
-    outages: list[OutageRecord]  # outages recorded without a ticket overlapping it
-    maintenance: list[MaintenanceRecord]  # maintenance overlapping it
-
-
-def _gather(
-    store: Store,
-    book: PolicyBook,
-    workspaces: list[str],
-    policy: Policy,
-    period: Period,
-    now: datetime,
-    months: Iterator[Versions],
-    customer: str | None = None,
-) -> _Rows:
-    """What one policy's report reads. The histories of the tickets opened in ``period`` are
-    the next of ``months`` (`monthly`'s `in_turn`), taken last: the first policy's month is
-    still being read by the worker meanwhile."""
-    prefix = len(workspaces) > 1
-    versions = versions_of(store, book, policy)
-    outage_keys = {s.key for v in versions.values() for s in v.severities if s.outage}
-    start, name = period.start, policy.name
-    earlier = still_down(
-        store, workspaces, start, name, outage_keys, customer=customer, prefix_workspace=prefix
-    )
-    # Rows that start or end after ``now`` are clipped to it by `uptime`.
-    outages = Outages(store, book).records(workspaces, name, start, period.end)
-    maintenance = Maintenances(store, book).records(workspaces, name, start, period.end)
-    opened = next(months)
-    return _Rows(versions, stood_at(opened, now), stood_at(earlier, now), outages, maintenance)
-
-
 class _Judged(NamedTuple):
     """What a policy's histories give: compliance, and the spells of downtime of its tickets."""
 
@@ -264,15 +277,27 @@ class _Judged(NamedTuple):
     spells: list[Interruption]
 
 
-def _judged(policy: Policy, period: Period, now: datetime, rows: _Rows) -> _Judged:
-    versions = rows.versions
+_Answers = dict[str, _Judged]  # by policy name
+
+
+def _judged(
+    policy: Policy,
+    period: Period,
+    now: datetime,
+    versions: dict[str, Policy],
+    opened: Versions,
+    earlier: Versions,
+) -> _Judged:
+    """Compliance of the tickets ``opened`` in ``period``, and the downtime of those and of
+    the outage tickets opened ``earlier`` and maybe still down in it, each under its
+    version (``versions``, by digest)."""
     try:
         figures = compliance_by_version(
-            policy, [(versions[d], found) for d, found in rows.opened.items()], period, now
+            policy, [(versions[d], found) for d, found in opened.items()], period, now
         )
         spells = [
             spell
-            for group in (rows.opened, rows.earlier)
+            for group in (opened, earlier)
             for d, found in group.items()
             for spell in outages_from_tickets(versions[d], found, period)
         ]
@@ -282,11 +307,22 @@ def _judged(policy: Policy, period: Period, now: datetime, rows: _Rows) -> _Judg
 
 
 def _figures(
-    policy: Policy, period: Period, now: datetime, rows: _Rows, judged: _Judged
+    store: Store,
+    book: PolicyBook,
+    workspaces: list[str],
+    policy: Policy,
+    period: Period,
+    now: datetime,
+    judged: _Judged,
 ) -> PolicyReport:
-    spells = judged.spells + recorded_spells(rows.outages, rows.maintenance)
+    """The report, from the judged histories and the spells recorded without a ticket.
+    Those that start or end after ``now`` are clipped to it by `uptime`."""
+    start, end, name = period.start, period.end, policy.name
+    outages = Outages(store, book).records(workspaces, name, start, end)
+    maintenance = Maintenances(store, book).records(workspaces, name, start, end)
+    spells = judged.spells + recorded_spells(outages, maintenance)
     up = uptime(policy, spells, period, now) if policy.uptime else None
-    planned = tuple(r for r in rows.maintenance if r.started_at in period)
+    planned = tuple(r for r in maintenance if r.started_at in period)
     return PolicyReport(policy, period, judged.compliance, up, planned, tuple(spells))
 
 

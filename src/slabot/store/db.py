@@ -202,6 +202,15 @@ class Store:
             return None
         return pool.size() if isinstance(pool, QueuePool) else 1
 
+    def forked(self) -> None:
+        """In a forked child process: pools of its own, so its reads open new connections.
+        The parent's connections, which the child inherited, are dropped here without being
+        closed (SQLAlchemy's way after a fork): they stay the parent's, and a child using or
+        closing one would talk over the parent on the same socket or file."""
+        self.engine.dispose(close=False)
+        if self.reader is not self.engine:
+            self.reader.dispose(close=False)
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.reader is not self.engine:

@@ -115,7 +115,8 @@ def in_turn(
     "report", seventh round). A report so holds at most three reading connections (the
     workers' and one for its own queries in between), never more than the store's pool
     keeps (`Store.reading_connections`); where it cannot lend two, every read runs here, one
-    after the other, as `histories` does. Either way each read is a transaction of its own.
+    after the other, as `histories` does, and so does a single span's (there is no next one
+    to overlap). Either way each read is a transaction of its own.
 
     What it gains depends on a second core being free: on a machine whose cores are busy
     with other work the worker's share comes out of the same CPU time, and the two threads
@@ -125,7 +126,7 @@ def in_turn(
     wheres = [_opened(workspaces, *span, customer) for span in spans]
     connections = store.reading_connections()
     depth = AHEAD if connections is None else min(AHEAD, connections - 1)
-    if depth < 1:
+    if depth < 1 or len(wheres) < 2:
         for where in wheres:
             yield _read(store, where, prefix_workspace)
         return
@@ -144,6 +145,25 @@ def in_turn(
         finally:
             for left in ahead.values():  # the caller stopped early, or a read failed
                 _close(left)
+
+
+def sizes(
+    store: Store, workspaces: list[str], spans: Sequence[Span], *, customer: str | None = None
+) -> dict[str, int]:
+    """About how many tickets each span's policy has in `histories`: those opened between the
+    first span's start and the last one's end, by policy, in one grouped count (the months
+    of policies in different zones differ by hours only). What a report orders its months
+    by, biggest first, before reading them (`reports.monthly`)."""
+    if not spans:
+        return {}
+    first, last = min(start for start, _, _ in spans), max(end for _, end, _ in spans)
+    query = (
+        select(T.c.policy, func.count())
+        .where(*_opened(workspaces, first, last, None, customer))
+        .group_by(T.c.policy)
+    )
+    with store.reader.connect() as connection:
+        return {policy: count for policy, count in connection.execute(query)}
 
 
 def _opened(
@@ -282,12 +302,26 @@ class _Executed(NamedTuple):
         self.connection.close()
 
 
+# PostgreSQL's settings for a read, until it ends (``SET LOCAL``). UTC: `_query`'s instants.
+# Joins by nested loop: the month's tickets are a fraction of the table, each looked up in
+# ix_ticket_events_ticket, where the planner chose to merge-join every event of the table
+# for each policy (150–210 ms of LeadPro's query, nearly all of a small policy's) or a
+# parallel hash join; and no parallel workers, as a big report already keeps the cores busy
+# with processes of its own (`reports.monthly`; bench/README.md, "report", ninth round).
+_READING = (
+    "TimeZone = 'UTC'",
+    "enable_mergejoin = off",
+    "enable_hashjoin = off",
+    "max_parallel_workers_per_gather = 0",
+)
+
+
 def _execute(store: Store, where: list[Any], *, whole: bool = False) -> _Executed:
-    """`_query` run on a reading connection of its own (on PostgreSQL, in UTC: `_query`)."""
+    """`_query` run on a reading connection of its own (on PostgreSQL, `_READING`)."""
     connection = store.reader.connect()
     try:
         if not store.is_sqlite:
-            connection.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")  # until the read ends
+            connection.exec_driver_sql("; ".join(f"SET LOCAL {s}" for s in _READING))
         return _Executed(connection, connection.execute(_query(store, where, whole=whole)))
     except BaseException:
         connection.close()
