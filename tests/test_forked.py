@@ -3,6 +3,9 @@ report's months and read them on connections of their own (`reports.monthly`).""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 import pytest
 
 from slabot.reports.forked import Child, Turns, can_fork
@@ -21,6 +24,26 @@ def test_each_turn_is_taken_once_across_processes():
     turns.close()
     assert sorted(taken_there + taken_here) == list(range(50))
     assert len(taken_there) == 1
+
+
+@pytest.mark.skipif(not can_fork(), reason="a single core, or no fork")
+def test_a_child_with_no_answer_in_time_is_killed_and_its_work_done_here():
+    """A child stuck for good (on a lock held when it forked, say) costs the caller time,
+    not its answer, and is not left behind."""
+    context = multiprocessing.get_context("fork")
+    pid, started, never = context.Value("i", 0), context.Event(), context.Event()
+
+    def stuck() -> str:
+        pid.value = os.getpid()
+        started.set()
+        never.wait()
+        return "there"
+
+    child = Child(stuck, again=lambda: "here")
+    assert started.wait(timeout=60)
+    assert child.result(within=0.2) == "here"
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(pid.value, 0)
 
 
 def test_turns_are_bounded_by_what_a_pipe_holds():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -259,6 +260,24 @@ def test_the_months_a_child_took_and_died_on_are_read_and_judged_again_here(
     _forking(monkeypatch)
     pids = tmp_path / "pids"
     judge = _judged_child_first(use_case._judged, pids, then=lambda _: os._exit(1))
+    monkeypatch.setattr(use_case, "_judged", judge)
+    again = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
+    assert again == alone
+    judged_here = sorted(pids.read_text().splitlines())
+    assert judged_here == sorted(f"{name} {os.getpid()}" for name in policy_book.names())
+
+
+def test_the_months_a_stuck_child_took_are_read_and_judged_here_in_the_end(
+    store, policy_book, december, monkeypatch, tmp_path
+):
+    """A child that never answers (stuck on a lock it inherited) is given up on once it is far
+    slower than the report's own process (at least `monthly.PATIENCE`), and its months are
+    done here: the report comes out, the same."""
+    alone = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
+    _forking(monkeypatch)
+    monkeypatch.setattr(use_case, "PATIENCE", 0.5)
+    pids = tmp_path / "pids"
+    judge = _judged_child_first(use_case._judged, pids, then=lambda _: time.sleep(120))
     monkeypatch.setattr(use_case, "_judged", judge)
     again = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
     assert again == alone

@@ -78,9 +78,15 @@ class Child(Generic[T]):
         self._process.start()
         sending.close()
 
-    def result(self) -> T:
-        """The child's answer, or the exception that stopped it raised here."""
+    def result(self, within: float | None = None) -> T:
+        """The child's answer, or the exception that stopped it raised here. A child with no
+        answer ``within`` seconds (None: no limit) is killed and ``again`` done here: one
+        that opens a connection after the fork can be stuck for good on a lock another thread
+        of this process held at that moment, which stays held in the child."""
         try:
+            if within is not None and not self._receiving.poll(within):
+                self.stop()
+                return self._again()
             answered, value = self._receiving.recv()
         except EOFError:  # it died without answering
             self._reap()

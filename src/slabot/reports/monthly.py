@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
@@ -139,6 +140,8 @@ def monthly(
 
 
 _Month = tuple[Policy, Period]
+# Seconds a report waits at least for a child's last answer once its own share is done.
+PATIENCE = 60.0
 
 
 def _judged_months(
@@ -157,10 +160,11 @@ def _judged_months(
     only a second process uses a second core (bench/README.md, "report", eighth and ninth
     rounds). The months go biggest first (`sizes`) to whichever process is free (`Turns`):
     each reads the months it takes, on connections of its own, and judges them, so a cheap
-    month's process takes the next sooner. What a child took and never answered (it died)
-    is read and judged here at the end. Everything stays here without ``fork``, on one core,
-    on an in-memory SQLite database (which a new connection would find empty: its pool lends
-    one connection, `Store.reading_connections`), or for more policies than `Turns` holds.
+    month's process takes the next sooner. What a child took and never answered (it died, or
+    was given up on as stuck) is read and judged here at the end. Everything stays here
+    without ``fork``, on one core, on an in-memory SQLite database (which a new connection
+    would find empty: its pool lends one connection, `Store.reading_connections`), or for
+    more policies than `Turns` holds.
     """
     judge = partial(_judged_share, store, book, workspaces, now=now, customer=customer)
     cores = os.cpu_count() or 1
@@ -173,12 +177,16 @@ def _judged_months(
     order = sorted(months, key=lambda m: -counted.get(m[0].name, 0))
     turns = Turns(len(order))
     taken = partial(_judged_taken, judge, order, turns)
-    # A child that dies answers nothing; what it took is left for the end.
+    # A child that dies, or is given up on, answers nothing; what it took is left for the end.
     children = [Child(partial(_afresh, store, taken), _Answers) for _ in range(cores - 1)]
+    began = time.monotonic()
     try:
         judged = taken()
+        # A child still at work now is on its last month; one far slower than this process's
+        # whole share is stuck (`Child.result`), and its months are done here instead.
+        until = time.monotonic() + max(PATIENCE, 4 * (time.monotonic() - began))
         for child in children:
-            judged |= child.result()
+            judged |= child.result(within=max(0.0, until - time.monotonic()))
     finally:
         turns.close()
         for child in children:
