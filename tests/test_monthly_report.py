@@ -253,31 +253,22 @@ def test_the_months_are_shared_out_between_processes_alike(
     assert {pid for _, pid in judged_in} - {str(os.getpid())}  # a child judged some
 
 
-def test_the_months_a_child_took_and_died_on_are_read_and_judged_again_here(
-    store, policy_book, december, monkeypatch, tmp_path
+@pytest.mark.parametrize(
+    "then",
+    [lambda _: os._exit(1), lambda _: time.sleep(120)],
+    ids=["died", "stuck"],
+)
+def test_the_months_a_child_took_and_never_answered_are_read_and_judged_here(
+    store, policy_book, december, monkeypatch, tmp_path, then
 ):
-    alone = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
-    _forking(monkeypatch)
-    pids = tmp_path / "pids"
-    judge = _judged_child_first(use_case._judged, pids, then=lambda _: os._exit(1))
-    monkeypatch.setattr(use_case, "_judged", judge)
-    again = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
-    assert again == alone
-    judged_here = sorted(pids.read_text().splitlines())
-    assert judged_here == sorted(f"{name} {os.getpid()}" for name in policy_book.names())
-
-
-def test_the_months_a_stuck_child_took_are_read_and_judged_here_in_the_end(
-    store, policy_book, december, monkeypatch, tmp_path
-):
-    """A child that never answers (stuck on a lock it inherited) is given up on once it is far
-    slower than the report's own process (at least `monthly.PATIENCE`), and its months are
-    done here: the report comes out, the same."""
+    """A child that dies on a month, or is stuck on it for good (on a lock it inherited), and
+    so is given up on once far slower than the report's own process (at least
+    `monthly.PATIENCE`), leaves its months to be done here: the report comes out the same."""
     alone = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
     _forking(monkeypatch)
     monkeypatch.setattr(use_case, "PATIENCE", 0.5)
     pids = tmp_path / "pids"
-    judge = _judged_child_first(use_case._judged, pids, then=lambda _: time.sleep(120))
+    judge = _judged_child_first(use_case._judged, pids, then=then)
     monkeypatch.setattr(use_case, "_judged", judge)
     again = monthly(store, policy_book, ["T1"], "2026-12", now=ist(31, 12))
     assert again == alone
