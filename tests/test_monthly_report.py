@@ -253,6 +253,23 @@ def test_the_months_are_shared_out_between_processes_alike(
     assert {pid for _, pid in judged_in} - {str(os.getpid())}  # a child judged some
 
 
+def test_one_policys_month_is_judged_here_without_counting_or_forking(
+    store, policy_book, december, monkeypatch
+):
+    """One month cannot be shared out: no count of the months' sizes, no child to wait for."""
+    alone = monthly(store, policy_book, ["T1"], "2026-12", policy="leadpro", now=ist(31, 12))
+    _forking(monkeypatch)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("one month was shared out")
+
+    monkeypatch.setattr(use_case, "sizes", refused)
+    monkeypatch.setattr(use_case, "Child", refused)
+    assert (
+        monthly(store, policy_book, ["T1"], "2026-12", policy="leadpro", now=ist(31, 12)) == alone
+    )
+
+
 @pytest.mark.parametrize(
     "then",
     [lambda _: os._exit(1), lambda _: time.sleep(120)],

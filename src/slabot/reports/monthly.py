@@ -162,13 +162,15 @@ def _judged_months(
     each reads the months it takes, on connections of its own, and judges them, so a cheap
     month's process takes the next sooner. What a child took and never answered (it died, or
     was given up on as stuck) is read and judged here at the end. Everything stays here
+    for one policy's month (nothing to share out: the App Home asks for one at a time),
     without ``fork``, on one core, on an in-memory SQLite database (which a new connection
     would find empty: its pool lends one connection, `Store.reading_connections`), or for
     more policies than `Turns` holds.
     """
     judge = partial(_judged_share, store, book, workspaces, now=now, customer=customer)
     cores = os.cpu_count() or 1
-    if not can_fork() or store.reading_connections() == 1 or not Turns.fits(len(months)):
+    alone = len(months) < 2 or not Turns.fits(len(months))
+    if alone or not can_fork() or store.reading_connections() == 1:
         return _named(months, judge(months))
     spans = [(period.start, period.end, p.name) for p, period in months]
     counted = sizes(store, workspaces, spans, customer=customer)
